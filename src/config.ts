@@ -1,0 +1,72 @@
+import { ConfigError, kinds, option, parseOptions, type ParsedOptions } from "./config-schema.js";
+
+const S = "Service";
+const M = "Model";
+const SESS = "Sessions";
+const LF = "Tracing (Langfuse)";
+
+/**
+ * Every environment variable of the service, parsed once at start-up. This object is the single
+ * source of truth: `docs/configuration.md` is generated from it (`npm run docs:config`).
+ */
+export const serviceOptions = {
+  PORT: option(kinds.int(0, 65535), { section: S, default: 3000, doc: "TCP port of the HTTP API (0 picks a free port)." }),
+  HOST: option(kinds.string(255), { section: S, default: "127.0.0.1", doc: "Interface to listen on. Use 0.0.0.0 only behind a proxy you trust." }),
+  LOG_LEVEL: option(kinds.oneOf(["fatal", "error", "warn", "info", "debug", "trace", "silent"]), { section: S, default: "info", doc: "pino log level. Message bodies are only logged at debug and below." }),
+  MAX_MESSAGE_CHARS: option(kinds.int(1, 1_000_000), { section: S, default: 8000, doc: "Longest accepted chat message, in characters after trimming." }),
+  MAX_BODY_BYTES: option(kinds.int(1024, 64 * 1024 * 1024), { section: S, default: 262_144, doc: "Largest accepted request body; larger bodies get 413." }),
+  TURN_TIMEOUT_MS: option(kinds.int(100, 3_600_000), { section: S, default: 120_000, doc: "Upper bound for one chat turn, all model calls included; past it the turn fails with 503 and the session is left as it was." }),
+  SHUTDOWN_TIMEOUT_MS: option(kinds.int(0, 600_000), { section: S, default: 10_000, doc: "On SIGTERM/SIGINT, how long in-flight turns may run before the process closes anyway." }),
+  AGENTS_FILE: option(kinds.string(), { section: S, default: "agents/shop-support.json", doc: "The agent catalog (JSON): intents, descriptions, keywords and system prompts. Validated at start." }),
+  CLARIFY_THRESHOLD: option(kinds.number(0, 1), { section: S, default: 0.6, doc: "Classifier confidence below which the router asks a clarifying question instead of routing." }),
+  HISTORY_TURNS: option(kinds.int(0, 200), { section: S, default: 10, doc: "How many earlier turns of the session the classifier and agents see." }),
+
+  LLM_PROVIDER: option(kinds.oneOf(["simulated", "openai"]), { section: M, default: "simulated", doc: "`simulated`: a deterministic offline chat model (a simulator, not an LLM). `openai`: any OpenAI-compatible endpoint (OpenAI, DeepSeek, Qwen, vLLM, Ollama)." }),
+  SIM_TTFT_MS: option(kinds.int(0, 60_000), { section: M, default: 250, doc: "Simulated model: time to first token. 0 with SIM_TOKEN_MS=0 runs as fast as the CPU allows." }),
+  SIM_TOKEN_MS: option(kinds.int(0, 10_000), { section: M, default: 15, doc: "Simulated model: delay per streamed token." }),
+  SIM_REPLY_TOKENS: option(kinds.int(1, 100_000), { section: M, default: 60, doc: "Simulated model: approximate length of a reply, in tokens." }),
+  LLM_BASE_URL: option(kinds.url(), { section: M, default: "https://api.openai.com/v1", doc: "Base URL of the OpenAI-compatible API (with its /v1)." }),
+  LLM_API_KEY: option(kinds.string(), { section: M, secret: true, doc: "API key for the endpoint. Never logged." }),
+  LLM_MODEL: option(kinds.string(200), { section: M, default: "gpt-4o-mini", doc: "Model name sent to the endpoint." }),
+  LLM_TIMEOUT_MS: option(kinds.int(100, 600_000), { section: M, default: 30_000, doc: "Timeout of one model request." }),
+  LLM_MAX_RETRIES: option(kinds.int(0, 10), { section: M, default: 2, doc: "Retries of a failed model request (the client's own backoff)." }),
+  LLM_STRUCTURED_OUTPUT: option(kinds.oneOf(["json_schema", "function_calling", "json_mode"]), { section: M, default: "json_schema", doc: "How the classifier asks for structured output; servers differ in what they support." }),
+
+  SESSION_STORE: option(kinds.oneOf(["sqlite", "memory"]), { section: SESS, default: "sqlite", doc: "Where session state (LangGraph checkpoints) lives. `memory` loses sessions on restart." }),
+  SESSION_DB_PATH: option(kinds.string(), { section: SESS, default: "./data/sessions.db", doc: "SQLite file for SESSION_STORE=sqlite; its folder is created." }),
+
+  LANGFUSE_ENABLED: option(kinds.bool(), { section: LF, default: true, doc: "Master switch. false: nothing is created or exported, at about zero cost." }),
+  LANGFUSE_PUBLIC_KEY: option(kinds.string(200), { section: LF, doc: "Langfuse project public key. Without keys, traces go to the embedded local receiver." }),
+  LANGFUSE_SECRET_KEY: option(kinds.string(200), { section: LF, secret: true, doc: "Langfuse project secret key. Never logged." }),
+  LANGFUSE_BASE_URL: option(kinds.url(), { section: LF, default: "https://cloud.langfuse.com", doc: "Langfuse base URL (cloud region or self-hosted). Used only when keys are set." }),
+  LANGFUSE_FLUSH_AT: option(kinds.int(1, 10_000), { section: LF, default: 20, doc: "Spans per export batch: a batch is sent as soon as it is this full." }),
+  LANGFUSE_FLUSH_INTERVAL: option(kinds.number(0, 3600), { section: LF, default: 5, doc: "Seconds a partial batch waits before it is sent. 0 sends whatever is queued on the next tick." }),
+  LANGFUSE_TIMEOUT: option(kinds.number(0.05, 600), { section: LF, default: 2, doc: "Seconds one export attempt may take before it is abandoned (and retried)." }),
+  LANGFUSE_MAX_RETRIES: option(kinds.int(0, 100), { section: LF, default: 3, doc: "Retries of a batch after a retryable failure (429, 5xx, network error, timeout). 0: one attempt only." }),
+  LANGFUSE_RETRY_DELAY: option(kinds.number(0, 600), { section: LF, default: 1, doc: "Seconds before the first retry; doubles per retry, with jitter. A Retry-After header takes precedence." }),
+  LANGFUSE_EXPORT_CONCURRENCY: option(kinds.int(1, 64), { section: LF, default: 2, doc: "Export requests in flight at once, so one hung attempt does not stall delivery." }),
+  LANGFUSE_MAX_QUEUE_BYTES: option(kinds.int(65_536, 8 * 1024 * 1024 * 1024), { section: LF, default: 64 * 1024 * 1024, doc: "Memory bound for all trace data waiting or in flight (serialized bytes). Past it new spans are dropped and counted." }),
+  LANGFUSE_ENABLE_SPANS: option(kinds.bool(), { section: LF, default: true, doc: "false keeps traces and generations but drops the graph-node spans." }),
+  LANGFUSE_SAMPLE_RATE: option(kinds.number(0, 1), { section: LF, default: 1, doc: "Share of chat turns traced, decided once per trace. A sampled-out turn creates nothing." }),
+  LANGFUSE_MAX_FIELD_CHARS: option(kinds.int(64, 10_000_000), { section: LF, default: 20_000, doc: "Input, output and metadata values longer than this are cut, with a marker saying how long they were." }),
+  LANGFUSE_CAPTURE_IO: option(kinds.bool(), { section: LF, default: true, doc: "false sends the sizes of inputs and outputs instead of their content." }),
+  LANGFUSE_SHUTDOWN_TIMEOUT: option(kinds.number(0, 600), { section: LF, default: 5, doc: "Seconds graceful shutdown spends flushing traces; what is left is counted as dropped." }),
+  LANGFUSE_ENVIRONMENT: option(kinds.string(40), { section: LF, doc: "Langfuse environment tag of every trace (e.g. production)." }),
+  LANGFUSE_RELEASE: option(kinds.string(200), { section: LF, doc: "Release / version tag of every trace." }),
+  LANGFUSE_PIPELINE: option(kinds.oneOf(["switchboard", "sdk", "naive"]), { section: LF, default: "switchboard", doc: "Benchmark-only. `switchboard`: our pipeline. `sdk`: the official Langfuse SDK with its documented defaults. `naive`: the seed's 'before': the SDK exporting each span as it ends, user and session repeated in every span." }),
+  LANGFUSE_LOCAL_RECEIVER_PORT: option(kinds.int(0, 65535), { section: LF, default: 3100, doc: "Without Langfuse keys, `npm start` runs the local receiver on this port and exports to it." }),
+  LANGFUSE_LOCAL_RECEIVER_DB: option(kinds.string(), { section: LF, default: "./data/traces.db", doc: "SQLite file of the embedded local receiver." }),
+} as const;
+
+export type ServiceConfig = ParsedOptions<typeof serviceOptions>;
+
+/** Parses the service's environment once. Throws ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined>): ServiceConfig {
+  const config = parseOptions(serviceOptions, env);
+  const hasPk = Boolean(config.LANGFUSE_PUBLIC_KEY);
+  const hasSk = Boolean(config.LANGFUSE_SECRET_KEY);
+  if (hasPk !== hasSk) {
+    throw new ConfigError("invalid configuration:\n  LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY must be set together");
+  }
+  return config;
+}

@@ -1,0 +1,60 @@
+import { AIMessage, HumanMessage, SystemMessage } from "@langchain/core/messages";
+import type { LangGraphRunnableConfig } from "@langchain/langgraph";
+import type { ModelProvider } from "../llm/model-provider.js";
+import { callChatModel } from "./call-model.js";
+import { recentHistory } from "./history.js";
+import type { RouterStateType, RouterUpdate } from "./state.js";
+import { turnContextOf } from "./turn-context.js";
+
+export interface AnswerNodeOptions {
+  provider: ModelProvider;
+  /** Graph node name, also the span name. */
+  name: string;
+  systemPrompt: string;
+  /** The catalog agent answering, or null for the clarify node. */
+  agent: { key: string; intent: string } | null;
+  historyTurns: number;
+}
+
+/**
+ * The node that ends a turn: an agent answering in its voice, or the clarify node asking one
+ * question. It commits the whole turn to the session in a single update.
+ */
+export function createAnswerNode(options: AnswerNodeOptions) {
+  const system = new SystemMessage(options.systemPrompt);
+  const { agent } = options;
+  const answer = async (state: RouterStateType, config: LangGraphRunnableConfig): Promise<RouterUpdate> => {
+    const turn = turnContextOf(config);
+    const node = agent
+      ? turn.trace.startNode(options.name, { agent_key: agent.key, messages_count: state.messages.length + 1 }, { intent_type: agent.intent })
+      : turn.trace.startNode(options.name, { messages_count: state.messages.length + 1 }, { confidence: state.route?.confidence ?? 0 });
+    let reply: string;
+    try {
+      const human = new HumanMessage(state.input);
+      reply = await callChatModel(options.provider.chatModel, [system, ...recentHistory(state.messages, options.historyTurns), human], turn, node, options.name);
+      node.end();
+      return {
+        messages: [human, new AIMessage(reply)],
+        turns: [
+          {
+            user: state.input,
+            reply,
+            intent: agent ? agent.intent : state.current_intent,
+            agent: agent ? agent.key : null,
+            clarification: agent === null,
+            at: new Date().toISOString(),
+          },
+        ],
+        current_intent: agent ? agent.intent : state.current_intent,
+        current_agent: agent ? agent.key : state.current_agent,
+        route: null,
+      };
+    } catch (err) {
+      node.end(err);
+      throw err;
+    }
+  };
+  // LangGraph names runs after the function; keep the node name visible in stack traces too.
+  Object.defineProperty(answer, "name", { value: options.name });
+  return answer;
+}

@@ -1,0 +1,51 @@
+import type { LangGraphRunnableConfig } from "@langchain/langgraph";
+import type { ModelProvider } from "../llm/model-provider.js";
+import type { AgentCatalog } from "../agents/catalog.js";
+import { recentHistory } from "./history.js";
+import { agentNodeName, CLARIFY_NODE } from "./node-names.js";
+import type { RouterStateType, RouterUpdate } from "./state.js";
+import { turnContextOf } from "./turn-context.js";
+
+export interface RouteNodeOptions {
+  provider: ModelProvider;
+  catalog: AgentCatalog;
+  /** Confidence below which the turn goes to the clarify node. */
+  clarifyThreshold: number;
+  /** Earlier turns the classifier sees. */
+  historyTurns: number;
+}
+
+/**
+ * Classifies the turn's message and decides who answers. It writes only `route`: the session's
+ * intent and agent change when the answering node succeeds, not before.
+ */
+export function createRouteNode(options: RouteNodeOptions) {
+  const agentByIntent = new Map(options.catalog.agents.map((a) => [a.intent, a]));
+  return async function route_node(state: RouterStateType, config: LangGraphRunnableConfig): Promise<RouterUpdate> {
+    const turn = turnContextOf(config);
+    const node = turn.trace.startNode("route_node", {
+      messages_count: state.messages.length + 1,
+      current_intent: state.current_intent,
+      current_agent: state.current_agent,
+    });
+    try {
+      const result = await options.provider.classifier.invoke(
+        { history: recentHistory(state.messages, options.historyTurns), message: state.input, currentIntent: state.current_intent },
+        { signal: turn.signal, callbacks: node.callbacks, tags: ["nostream"], runName: "classifier" },
+      );
+      const parsed = result.parsed;
+      const agent = parsed?.intent ? agentByIntent.get(parsed.intent) : undefined;
+      const confident = parsed !== null && parsed.confidence >= options.clarifyThreshold;
+      const route = {
+        intent: parsed?.intent ?? null,
+        confidence: parsed?.confidence ?? 0,
+        next: agent && confident ? agentNodeName(agent.key) : CLARIFY_NODE,
+      };
+      node.end();
+      return { route };
+    } catch (err) {
+      node.end(err);
+      throw err;
+    }
+  };
+}

@@ -1,0 +1,41 @@
+import { Annotation, messagesStateReducer } from "@langchain/langgraph";
+import type { BaseMessage } from "@langchain/core/messages";
+
+/** One finished turn, as the sessions API shows it. */
+export interface TurnRecord {
+  user: string;
+  reply: string;
+  intent: string | null;
+  agent: string | null;
+  clarification: boolean;
+  /** ISO time the turn finished. */
+  at: string;
+}
+
+/** The router's decision for the current turn; lives only until the turn's last node runs. */
+export interface RouteDecision {
+  intent: string | null;
+  confidence: number;
+  /** Node that answers: an agent node name or "clarify_node". */
+  next: string;
+}
+
+/**
+ * Session state, persisted by the checkpointer. Only the turn's final node writes messages,
+ * turns, current_intent and current_agent, all in one update: a turn that fails midway leaves
+ * the session exactly as it was.
+ */
+export const RouterState = Annotation.Root({
+  messages: Annotation<BaseMessage[]>({ reducer: messagesStateReducer, default: () => [] }),
+  turns: Annotation<TurnRecord[]>({ reducer: (a, b) => a.concat(b), default: () => [] }),
+  current_intent: Annotation<string | null>({ reducer: (_a, b) => b, default: () => null }),
+  current_agent: Annotation<string | null>({ reducer: (_a, b) => b, default: () => null }),
+  /** The user who created the session; other users get 404. */
+  owner: Annotation<string | null>({ reducer: (a, b) => a ?? b, default: () => null }),
+  /** The user message of the turn in progress. */
+  input: Annotation<string>({ reducer: (_a, b) => b, default: () => "" }),
+  route: Annotation<RouteDecision | null>({ reducer: (_a, b) => b, default: () => null }),
+});
+
+export type RouterStateType = typeof RouterState.State;
+export type RouterUpdate = typeof RouterState.Update;

@@ -1,0 +1,23 @@
+import type { TurnTrace } from "../tracing/turn-trace.js";
+
+/**
+ * Per-turn values the nodes need but that are not session state: passed to the graph as
+ * `configurable.turn`, never persisted.
+ */
+export interface TurnContext {
+  userId: string;
+  sessionId: string;
+  /** The new user message of this turn. */
+  message: string;
+  /** Aborts model calls when the client disconnects or the turn times out. */
+  signal: AbortSignal;
+  /** Receives reply tokens as they are produced; set for streamed turns only. */
+  onToken?: (text: string) => void;
+  trace: TurnTrace;
+}
+
+export function turnContextOf(config: { configurable?: Record<string, unknown> } | undefined): TurnContext {
+  const turn = config?.configurable?.["turn"] as TurnContext | undefined;
+  if (!turn) throw new Error("graph invoked without configurable.turn");
+  return turn;
+}

@@ -1,0 +1,41 @@
+import pino from "pino";
+import { loadConfig } from "./config.js";
+import { ConfigError } from "./config-schema.js";
+import { CatalogError } from "./agents/catalog.js";
+import { createService } from "./service.js";
+import { gracefulShutdown } from "./shutdown.js";
+
+const logger = pino({
+  level: process.env["LOG_LEVEL"] ?? "info",
+  redact: { paths: ["req.headers.authorization", "*.apiKey", "*.secretKey"], censor: "[redacted]" },
+});
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  logger.level = config.LOG_LEVEL;
+  const service = createService(config, { logger });
+  await service.app.listen({ port: config.PORT, host: config.HOST });
+  logger.info({ provider: config.LLM_PROVIDER, sessions: config.SESSION_STORE }, "switchboard ready");
+  const onSignal = (signal: string) => {
+    logger.info({ signal }, "shutting down");
+    gracefulShutdown(service, { timeoutMs: config.SHUTDOWN_TIMEOUT_MS, logger }).then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGTERM", onSignal);
+  process.once("SIGINT", onSignal);
+}
+
+main().catch((err) => {
+  if (err instanceof ConfigError || err instanceof CatalogError) {
+    // A configuration mistake: say exactly what, without a stack trace.
+    process.stderr.write(`switchboard: ${err.message}\n`);
+  } else {
+    logger.fatal({ err }, "start-up failed");
+  }
+  process.exit(1);
+});

@@ -1,0 +1,65 @@
+import { randomUUID } from "node:crypto";
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import type { Registry } from "prom-client";
+import type { ChatService } from "../chat/chat-service.js";
+import { errorBody, sendError } from "./error-response.js";
+import { registerChatRoutes } from "./chat-routes.js";
+import { registerHttpMetrics } from "./http-metrics.js";
+
+export interface AppOptions {
+  chat: ChatService;
+  logger: FastifyBaseLogger;
+  registry: Registry;
+  /** Largest accepted body (bytes); larger gets 413. */
+  maxBodyBytes: number;
+  /** Longest accepted message (characters after trimming). */
+  maxMessageChars: number;
+  /** True while the session store can serve reads (for /readyz). */
+  isReady: () => boolean;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** The HTTP API. Built without listening, so tests drive it with inject() or a real socket. */
+export function buildApp(options: AppOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    bodyLimit: options.maxBodyBytes,
+    disableRequestLogging: true,
+    genReqId: (req) => {
+      const given = req.headers["x-request-id"];
+      return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    // Route params like session ids are bounded by the API; keep the default URL parser limits.
+    routerOptions: { maxParamLength: 256 },
+  });
+
+  // Only JSON bodies are accepted; Fastify answers 415 for any other content type.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("application/json", { parseAs: "string", bodyLimit: options.maxBodyBytes }, app.getDefaultJsonParser("error", "error"));
+
+  registerHttpMetrics(app, options.registry);
+  app.addHook("onSend", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+  // One log line per request, with its id and timing; never the body.
+  app.addHook("onResponse", async (request, reply) => {
+    request.log.info({ reqId: request.id, method: request.method, route: request.routeOptions.url ?? request.url.split("?")[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, "request");
+  });
+
+  app.setErrorHandler((err, request, reply) => sendError(request, reply, err as FastifyError));
+  app.setNotFoundHandler((request, reply) => reply.status(404).send(errorBody("not_found", `no route for ${request.method} ${request.url.split("?")[0]}`)));
+
+  registerChatRoutes(app, { chat: options.chat, maxMessageChars: options.maxMessageChars });
+
+  app.get("/healthz", async () => ({ status: "ok" }));
+  app.get("/readyz", async (_request, reply) => {
+    if (options.isReady()) return { status: "ready" };
+    return reply.status(503).send(errorBody("not_ready", "the session store is not available"));
+  });
+  app.get("/metrics", async (_request, reply) => {
+    reply.header("content-type", options.registry.contentType);
+    return options.registry.metrics();
+  });
+  return app;
+}

@@ -1,0 +1,40 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+import { ApiError } from "../chat/chat-errors.js";
+
+export interface ErrorBody {
+  error: { code: string; message: string; field?: string; request_id?: string };
+}
+
+export function errorBody(code: string, message: string, field?: string, requestId?: string): ErrorBody {
+  const error: ErrorBody["error"] = { code, message };
+  if (field) error.field = field;
+  if (requestId) error.request_id = requestId;
+  return { error };
+}
+
+/** Fastify's own errors (parsing, limits) and ours, mapped to the API's error shape. */
+export function toApiError(err: FastifyError | Error): ApiError | null {
+  if (err instanceof ApiError) return err;
+  const code = (err as FastifyError).code;
+  switch (code) {
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return new ApiError(413, "body_too_large", "the request body is too large");
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return new ApiError(415, "unsupported_media_type", "send the body as application/json");
+    case "FST_ERR_CTP_INVALID_JSON_BODY":
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      return new ApiError(400, "invalid_json", "the body is not valid JSON", "body");
+    case "FST_ERR_CTP_INVALID_CONTENT_LENGTH":
+      return new ApiError(400, "invalid_body", "the content length does not match the body");
+  }
+  const status = (err as FastifyError).statusCode;
+  if (typeof status === "number" && status >= 400 && status < 500) return new ApiError(status, "bad_request", err.message);
+  return null;
+}
+
+export function sendError(request: FastifyRequest, reply: FastifyReply, err: FastifyError | Error): FastifyReply {
+  const api = toApiError(err);
+  if (api) return reply.status(api.status).send(errorBody(api.code, api.message, api.field));
+  request.log.error({ err }, "unhandled error");
+  return reply.status(500).send(errorBody("internal_error", "an internal error occurred; quote the request id when reporting it", undefined, request.id));
+}

@@ -1,0 +1,68 @@
+import type { FastifyBaseLogger, FastifyInstance } from "fastify";
+import { Registry } from "prom-client";
+import { loadCatalog, type AgentCatalog } from "./agents/catalog.js";
+import { ChatMetrics } from "./chat/chat-metrics.js";
+import { ChatService } from "./chat/chat-service.js";
+import type { ServiceConfig } from "./config.js";
+import { buildRouterGraph } from "./graph/build-graph.js";
+import { createModelProvider } from "./llm/create-model-provider.js";
+import { buildApp } from "./server/build-app.js";
+import { createSessionStore, type SessionStore } from "./sessions/create-checkpointer.js";
+import { NOOP_TRACING, type Tracing } from "./tracing/turn-trace.js";
+
+export interface Service {
+  app: FastifyInstance;
+  chat: ChatService;
+  store: SessionStore;
+  tracing: Tracing;
+  registry: Registry;
+  catalog: AgentCatalog;
+}
+
+export interface ServiceDeps {
+  logger: FastifyBaseLogger;
+  /** Tracing built by the caller; NOOP when absent. */
+  tracing?: Tracing;
+  /** Registry to expose on /metrics; a fresh one when absent. */
+  registry?: Registry;
+}
+
+/** Wires the service from its configuration: catalog, models, sessions, graph, HTTP app. */
+export function createService(config: ServiceConfig, deps: ServiceDeps): Service {
+  const catalog = loadCatalog(config.AGENTS_FILE);
+  const registry = deps.registry ?? new Registry();
+  const tracing = deps.tracing ?? NOOP_TRACING;
+  const provider = createModelProvider(
+    {
+      provider: config.LLM_PROVIDER,
+      simTtftMs: config.SIM_TTFT_MS,
+      simTokenMs: config.SIM_TOKEN_MS,
+      simReplyTokens: config.SIM_REPLY_TOKENS,
+      baseUrl: config.LLM_BASE_URL,
+      apiKey: config.LLM_API_KEY,
+      model: config.LLM_MODEL,
+      timeoutMs: config.LLM_TIMEOUT_MS,
+      maxRetries: config.LLM_MAX_RETRIES,
+      structuredOutput: config.LLM_STRUCTURED_OUTPUT,
+    },
+    catalog,
+  );
+  const store = createSessionStore({ kind: config.SESSION_STORE, path: config.SESSION_DB_PATH });
+  const graph = buildRouterGraph({
+    catalog,
+    provider,
+    checkpointer: store.checkpointer,
+    clarifyThreshold: config.CLARIFY_THRESHOLD,
+    historyTurns: config.HISTORY_TURNS,
+  });
+  const chat = new ChatService({ graph, tracing, metrics: new ChatMetrics(registry), turnTimeoutMs: config.TURN_TIMEOUT_MS });
+  const app = buildApp({
+    chat,
+    logger: deps.logger,
+    registry,
+    maxBodyBytes: config.MAX_BODY_BYTES,
+    maxMessageChars: config.MAX_MESSAGE_CHARS,
+    isReady: () => store.isReady(),
+  });
+  return { app, chat, store, tracing, registry, catalog };
+}
