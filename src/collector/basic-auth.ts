@@ -1,0 +1,38 @@
+// Langfuse's API authentication: `Authorization: Basic base64(publicKey:secretKey)`.
+
+export interface ApiKeyPair {
+  publicKey: string;
+  secretKey: string;
+}
+
+/** The keys a receiver accepts when none are configured; never valid against real Langfuse. */
+export const DEV_KEYS: readonly ApiKeyPair[] = Object.freeze([{ publicKey: "pk-lf-local", secretKey: "sk-lf-local" }]);
+
+export function basicAuthHeader(keys: ApiKeyPair): string {
+  return `Basic ${Buffer.from(`${keys.publicKey}:${keys.secretKey}`).toString("base64")}`;
+}
+
+/**
+ * Checks Authorization headers against a fixed set of key pairs. The accepted header strings are
+ * computed once, so a check is one Set lookup (plus a decode for the rare differently-padded or
+ * differently-cased header).
+ */
+export class BasicAuthChecker {
+  private readonly acceptedHeaders: Set<string>;
+  private readonly acceptedPairs: Set<string>;
+
+  constructor(keys: readonly ApiKeyPair[]) {
+    const pairs = keys.length > 0 ? keys : DEV_KEYS;
+    this.acceptedHeaders = new Set(pairs.map(basicAuthHeader));
+    this.acceptedPairs = new Set(pairs.map((k) => `${k.publicKey}:${k.secretKey}`));
+  }
+
+  /** True when the header carries one of the accepted key pairs. */
+  accepts(header: string | undefined): boolean {
+    if (header === undefined) return false;
+    if (this.acceptedHeaders.has(header)) return true;
+    const match = /^basic\s+(\S+)\s*$/i.exec(header);
+    if (!match) return false;
+    return this.acceptedPairs.has(Buffer.from(match[1]!, "base64").toString("utf8"));
+  }
+}

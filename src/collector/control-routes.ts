@@ -1,0 +1,79 @@
+// /_receiver/*: the receiver's own control surface for tests and benchmarks (faults, counters,
+// wiping, raw spans). Not part of Langfuse; unauthenticated, like the receiver is local-only.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { z } from "zod";
+import { receiverFaultsPatchSchema } from "./faults.js";
+import { HttpError, sendJson } from "./http-responses.js";
+import { readBody } from "./http-request-body.js";
+import { parsePayload } from "./public-api-views.js";
+import type { ReceiverContext } from "./receiver-context.js";
+
+const CONTROL_BODY_LIMIT = 64 * 1024;
+
+export interface ControlActions {
+  stats(): unknown;
+  /** Wipes the store and zeroes the counters. */
+  reset(): void;
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const body = await readBody(req, CONTROL_BODY_LIMIT);
+  try {
+    return JSON.parse(body.toString("utf8"));
+  } catch (err) {
+    throw new HttpError(400, `malformed JSON: ${(err as Error).message}`);
+  }
+}
+
+function methodNotAllowed(req: IncomingMessage, path: string, allow: string): never {
+  throw new HttpError(405, `${req.method} is not allowed on ${path}`, { allow });
+}
+
+/** Handles /_receiver/* paths. Returns false for paths it does not own. */
+export async function handleControl(
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  query: URLSearchParams,
+  ctx: ReceiverContext,
+  actions: ControlActions,
+): Promise<boolean> {
+  switch (path) {
+    case "/_receiver/stats":
+      if (req.method !== "GET") methodNotAllowed(req, path, "GET");
+      sendJson(res, 200, actions.stats());
+      return true;
+    case "/_receiver/faults": {
+      if (req.method === "GET") {
+        sendJson(res, 200, ctx.faults.get());
+        return true;
+      }
+      if (req.method !== "PUT") methodNotAllowed(req, path, "GET, PUT");
+      const parsed = receiverFaultsPatchSchema.safeParse(await readJson(req));
+      if (!parsed.success) throw new HttpError(400, `invalid faults: ${z.prettifyError(parsed.error)}`);
+      sendJson(res, 200, ctx.faults.set(parsed.data));
+      return true;
+    }
+    case "/_receiver/data":
+      if (req.method !== "DELETE") methodNotAllowed(req, path, "DELETE");
+      actions.reset();
+      sendJson(res, 200, { ok: true });
+      return true;
+    case "/_receiver/spans": {
+      if (req.method !== "GET") methodNotAllowed(req, path, "GET");
+      const traceId = query.get("traceId");
+      if (!traceId) throw new HttpError(400, "query parameter traceId is required");
+      const rows = ctx.store.observationsOfTrace(traceId).map((row) => ({
+        ...row,
+        input: parsePayload(row.input),
+        output: parsePayload(row.output),
+        attributes: JSON.parse(row.attributes) as unknown,
+        resource_attributes: JSON.parse(row.resource_attributes) as unknown,
+      }));
+      sendJson(res, 200, { data: rows });
+      return true;
+    }
+    default:
+      return false;
+  }
+}

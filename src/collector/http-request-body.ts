@@ -1,0 +1,56 @@
+// Reading a request body with a size cap, and undoing its Content-Encoding, without ever holding
+// more than the cap in memory (a gzip bomb stops at the cap too).
+import type { IncomingMessage } from "node:http";
+import { gunzip, inflate } from "node:zlib";
+import { promisify } from "node:util";
+import { HttpError } from "./http-responses.js";
+
+const gunzipAsync = promisify(gunzip);
+const inflateAsync = promisify(inflate);
+
+export function readBody(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
+  const declared = Number(req.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > limitBytes) {
+    return Promise.reject(new HttpError(413, `request body exceeds ${limitBytes} bytes`));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.byteLength;
+      if (size > limitBytes) {
+        req.removeAllListeners("data");
+        req.resume();
+        reject(new HttpError(413, `request body exceeds ${limitBytes} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
+    req.on("error", reject);
+    // A client that goes away mid-body (or close() cutting it off) ends neither with "end" nor "error".
+    req.on("close", () => {
+      if (!req.complete) reject(new HttpError(400, "request aborted before its body was complete"));
+    });
+  });
+}
+
+/** Decompresses per Content-Encoding (gzip, deflate, identity). */
+export async function decodeContentEncoding(
+  body: Buffer,
+  contentEncoding: string | undefined,
+  limitBytes: number,
+): Promise<Buffer> {
+  const encoding = (contentEncoding ?? "identity").trim().toLowerCase();
+  try {
+    if (encoding === "identity" || encoding === "") return body;
+    if (encoding === "gzip" || encoding === "x-gzip") return await gunzipAsync(body, { maxOutputLength: limitBytes });
+    if (encoding === "deflate") return await inflateAsync(body, { maxOutputLength: limitBytes });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") {
+      throw new HttpError(413, `decompressed request body exceeds ${limitBytes} bytes`);
+    }
+    throw new HttpError(400, `request body is not valid ${encoding}: ${(err as Error).message}`);
+  }
+  throw new HttpError(415, `unsupported Content-Encoding "${encoding}" (use gzip or none)`);
+}

@@ -1,0 +1,408 @@
+// How Langfuse's server reads one OTLP span: into an observation, and into an update of the
+// trace the span belongs to. Follows langfuse/langfuse OtelIngestionProcessor and
+// ObservationTypeMapperRegistry for the attributes the Langfuse SDKs and gen_ai.* instrumentations
+// write; vendor-specific fallbacks (Vercel AI, Logfire, LiveKit, ...) are left out.
+import { LF, OBSERVATION_LEVELS, OBSERVATION_TYPES, type ObservationLevel, type ObservationType } from "./langfuse-attributes.js";
+import type { OtlpAttributes, OtlpSpan, OtlpSpanOrigin } from "./otlp-span.js";
+
+/** One observation as stored: JSON-valued fields are JSON text, payloads kept as sent. */
+export interface ObservationRecord {
+  id: string;
+  traceId: string;
+  parentObservationId: string | null;
+  type: ObservationType;
+  name: string;
+  startTime: string;
+  endTime: string;
+  completionStartTime: string | null;
+  model: string | null;
+  /** JSON object text. */
+  modelParameters: string | null;
+  /** JSON object of numbers, with `total` filled in when the sender left it out. */
+  usageDetails: string | null;
+  /** JSON object of numbers. */
+  costDetails: string | null;
+  /** The input attribute as sent (usually JSON text); parsed when read. */
+  input: string | null;
+  output: string | null;
+  /** JSON object text. */
+  metadata: string | null;
+  level: ObservationLevel;
+  statusMessage: string | null;
+  version: string | null;
+  environment: string;
+  promptName: string | null;
+  promptVersion: number | null;
+  /** Every span attribute, as JSON text, for debugging. */
+  attributes: string;
+  resourceAttributes: string;
+  scopeName: string;
+  spanName: string;
+  spanKind: number;
+}
+
+/** What one span says about its trace. Null means "this span does not say". */
+export interface TraceUpdate {
+  id: string;
+  /** The span starts the trace: no parent, or `langfuse.internal.as_root`. */
+  isRoot: boolean;
+  startTime: string;
+  /** `langfuse.trace.name`. */
+  explicitName: string | null;
+  /** The root span's (observation) name: the trace name when no explicit one is set. */
+  rootName: string | null;
+  userId: string | null;
+  sessionId: string | null;
+  tags: string[];
+  /** `langfuse.trace.input` / `.output` as sent. */
+  explicitInput: string | null;
+  explicitOutput: string | null;
+  /** The root observation's input / output: the trace's when no explicit one is set. */
+  rootInput: string | null;
+  rootOutput: string | null;
+  metadata: Record<string, unknown> | null;
+  release: string | null;
+  version: string | null;
+  environment: string | null;
+  public: boolean | null;
+}
+
+export interface MappedSpan {
+  observation: ObservationRecord;
+  trace: TraceUpdate;
+}
+
+const TYPE_BY_LANGFUSE_NAME: Record<string, ObservationType> = Object.fromEntries(
+  OBSERVATION_TYPES.map((t) => [t.toLowerCase(), t]),
+);
+const TYPE_BY_OPENINFERENCE_KIND: Record<string, ObservationType> = {
+  CHAIN: "CHAIN",
+  RETRIEVER: "RETRIEVER",
+  LLM: "GENERATION",
+  EMBEDDING: "EMBEDDING",
+  AGENT: "AGENT",
+  TOOL: "TOOL",
+  GUARDRAIL: "GUARDRAIL",
+  EVALUATOR: "EVALUATOR",
+};
+const TYPE_BY_GEN_AI_OPERATION: Record<string, ObservationType> = {
+  chat: "GENERATION",
+  completion: "GENERATION",
+  text_completion: "GENERATION",
+  generate_content: "GENERATION",
+  generate: "GENERATION",
+  embeddings: "EMBEDDING",
+  invoke_agent: "AGENT",
+  create_agent: "AGENT",
+  execute_tool: "TOOL",
+};
+const MODEL_TYPE_KEYS = [LF.OBSERVATION_MODEL, "gen_ai.request.model", "gen_ai.response.model", "llm.model_name", "model"];
+const MODEL_NAME_KEYS = [
+  LF.OBSERVATION_MODEL,
+  "gen_ai.response.model",
+  "gen_ai.request.model",
+  "llm.response.model",
+  "llm.model_name",
+  "model",
+];
+const USAGE_KEY_ALIASES: Record<string, string> = {
+  prompt_tokens: "input",
+  completion_tokens: "output",
+  total_tokens: "total",
+  input_tokens: "input",
+  output_tokens: "output",
+  prompt: "input",
+  completion: "output",
+};
+const LEVELS = new Set<string>(OBSERVATION_LEVELS);
+const STATUS_CODE_ERROR = 2;
+
+function hasValue(value: unknown): boolean {
+  if (value === null || value === undefined || value === "") return false;
+  if (Array.isArray(value)) return value.length > 0;
+  if (typeof value === "object") return Object.keys(value).length > 0;
+  return true;
+}
+
+function asText(value: unknown): string | null {
+  if (!hasValue(value)) return null;
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+function firstText(attributes: OtlpAttributes, keys: readonly string[]): string | null {
+  for (const key of keys) {
+    const text = asText(attributes[key]);
+    if (text !== null) return text;
+  }
+  return null;
+}
+
+/** Metadata values arrive flattened and stringified; objects and arrays are restored. */
+function restoreMetadataValue(value: unknown): unknown {
+  if (typeof value !== "string") return value;
+  const first = value.charCodeAt(0);
+  if (first !== 123 /* { */ && first !== 91 /* [ */) return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
+/** Langfuse's extractMetadata: a whole-object attribute plus `<prefix>.<key>` attributes. */
+function extractMetadata(attributes: OtlpAttributes, prefix: string): Record<string, unknown> {
+  const metadata: Record<string, unknown> = {};
+  const whole = attributes[prefix] ?? attributes["langfuse.metadata"];
+  if (typeof whole === "string") {
+    try {
+      const parsed: unknown = JSON.parse(whole);
+      if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) Object.assign(metadata, parsed);
+    } catch {
+      // not JSON: only the per-key attributes count
+    }
+  } else if (whole && typeof whole === "object" && !Array.isArray(whole)) {
+    Object.assign(metadata, whole);
+  }
+  const dotted = `${prefix}.`;
+  for (const key in attributes) {
+    if (key.startsWith(dotted)) metadata[key.slice(dotted.length)] = restoreMetadataValue(attributes[key]);
+    else if (key.startsWith("langfuse.metadata.")) {
+      metadata[key.slice("langfuse.metadata.".length)] = restoreMetadataValue(attributes[key]);
+    }
+  }
+  return metadata;
+}
+
+function mapObservationType(attributes: OtlpAttributes): ObservationType {
+  const langfuseType = attributes[LF.OBSERVATION_TYPE];
+  if (typeof langfuseType === "string") {
+    const mapped = TYPE_BY_LANGFUSE_NAME[langfuseType.toLowerCase()];
+    if (mapped) return mapped;
+  }
+  const openInference = attributes["openinference.span.kind"];
+  if (typeof openInference === "string" && TYPE_BY_OPENINFERENCE_KIND[openInference]) {
+    return TYPE_BY_OPENINFERENCE_KIND[openInference];
+  }
+  const operation = attributes["gen_ai.operation.name"];
+  if (typeof operation === "string" && TYPE_BY_GEN_AI_OPERATION[operation]) {
+    return TYPE_BY_GEN_AI_OPERATION[operation];
+  }
+  if (hasValue(attributes["gen_ai.tool.name"]) || hasValue(attributes["gen_ai.tool.call.id"])) return "TOOL";
+  if (MODEL_TYPE_KEYS.some((key) => hasValue(attributes[key]))) return "GENERATION";
+  return "SPAN";
+}
+
+function numericObjectText(value: unknown): string | null {
+  if (typeof value !== "string" || value === "") return null;
+  try {
+    const parsed: unknown = JSON.parse(value);
+    if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return null;
+    const numbers: Record<string, number> = {};
+    for (const [key, v] of Object.entries(parsed)) {
+      const n = typeof v === "number" ? v : Number(v);
+      if (v !== null && Number.isFinite(n)) numbers[key] = n;
+    }
+    return JSON.stringify(numbers);
+  } catch {
+    return null;
+  }
+}
+
+function extractUsageDetails(attributes: OtlpAttributes): string | null {
+  let usage: Record<string, number> | null = null;
+  const langfuseUsage = numericObjectText(attributes[LF.OBSERVATION_USAGE_DETAILS]);
+  if (langfuseUsage !== null) {
+    usage = JSON.parse(langfuseUsage) as Record<string, number>;
+  } else {
+    for (const key in attributes) {
+      let name: string;
+      if (key.startsWith("gen_ai.usage.") && key !== "gen_ai.usage.cost") name = key.slice("gen_ai.usage.".length);
+      else if (key.startsWith("llm.token_count.")) name = key.slice("llm.token_count.".length);
+      else continue;
+      const n = Number(attributes[key]);
+      if (!Number.isNaN(n)) (usage ??= {})[USAGE_KEY_ALIASES[name] ?? name] = n;
+    }
+  }
+  if (usage === null || Object.keys(usage).length === 0) return null;
+  // Langfuse fills in the total as the sum of the parts when the sender did not give one.
+  if (usage.total === undefined) usage.total = Object.values(usage).reduce((sum, n) => sum + n, 0);
+  return JSON.stringify(usage);
+}
+
+function extractCostDetails(attributes: OtlpAttributes): string | null {
+  const langfuseCost = numericObjectText(attributes[LF.OBSERVATION_COST_DETAILS]);
+  if (langfuseCost !== null) return langfuseCost;
+  const genAiCost = Number(attributes["gen_ai.usage.cost"]);
+  return Number.isFinite(genAiCost) && attributes["gen_ai.usage.cost"] !== undefined
+    ? JSON.stringify({ total: genAiCost })
+    : null;
+}
+
+function extractModelParameters(attributes: OtlpAttributes): string | null {
+  const langfuseParams = attributes[LF.OBSERVATION_MODEL_PARAMETERS];
+  if (typeof langfuseParams === "string" && langfuseParams !== "") return langfuseParams;
+  let params: Record<string, unknown> | null = null;
+  for (const key in attributes) {
+    if (key.startsWith("gen_ai.request.") && key !== "gen_ai.request.model") {
+      (params ??= {})[key.slice("gen_ai.request.".length)] = attributes[key];
+    }
+  }
+  return params ? JSON.stringify(params) : null;
+}
+
+function toIsoDate(value: unknown): string | null {
+  if (typeof value !== "string" || value === "") return null;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}
+
+/** The SDK JSON.stringifies a Date, so the attribute is often a quoted ISO string. */
+function extractCompletionStartTime(attributes: OtlpAttributes): string | null {
+  const value = attributes[LF.OBSERVATION_COMPLETION_START_TIME];
+  if (typeof value !== "string") return null;
+  if (value.startsWith('"')) {
+    try {
+      return toIsoDate(JSON.parse(value));
+    } catch {
+      return null;
+    }
+  }
+  return toIsoDate(value);
+}
+
+function extractLevel(attributes: OtlpAttributes, statusCode: number): ObservationLevel {
+  const level = attributes[LF.OBSERVATION_LEVEL];
+  if (typeof level === "string" && LEVELS.has(level.toUpperCase())) return level.toUpperCase() as ObservationLevel;
+  return statusCode === STATUS_CODE_ERROR ? "ERROR" : "DEFAULT";
+}
+
+function extractEnvironment(attributes: OtlpAttributes, resource: OtlpAttributes): string | null {
+  for (const key of [LF.ENVIRONMENT, "deployment.environment.name", "deployment.environment"]) {
+    const fromSpan = asText(attributes[key]);
+    if (fromSpan !== null) return fromSpan;
+    const fromResource = asText(resource[key]);
+    if (fromResource !== null) return fromResource;
+  }
+  return null;
+}
+
+function extractTags(attributes: OtlpAttributes): string[] {
+  const value = attributes[LF.TRACE_TAGS] ?? attributes["langfuse.tags"];
+  if (value === undefined || value === null || value === "") return [];
+  if (Array.isArray(value)) return value.map(String);
+  if (typeof value !== "string") return [String(value)];
+  if (value.trim().startsWith("[")) {
+    try {
+      const parsed: unknown = JSON.parse(value);
+      if (Array.isArray(parsed)) return parsed.map(String);
+    } catch {
+      // fall through to the comma-separated reading
+    }
+  }
+  return value.includes(",") ? value.split(",").map((t) => t.trim()) : [value];
+}
+
+function extractInputOutput(attributes: OtlpAttributes): { input: string | null; output: string | null } {
+  const input = asText(attributes[LF.OBSERVATION_INPUT]);
+  const output = asText(attributes[LF.OBSERVATION_OUTPUT]);
+  if (input !== null || output !== null) return { input, output };
+  for (const [inKey, outKey] of [
+    ["gen_ai.input.messages", "gen_ai.output.messages"],
+    ["input.value", "output.value"],
+    ["gen_ai.tool.call.arguments", "gen_ai.tool.call.result"],
+    ["input", "output"],
+  ] as const) {
+    const i = asText(attributes[inKey]);
+    const o = asText(attributes[outKey]);
+    if (i !== null || o !== null) return { input: i, output: o };
+  }
+  return { input: null, output: null };
+}
+
+function extractPublic(attributes: OtlpAttributes): boolean | null {
+  const value = attributes[LF.TRACE_PUBLIC] ?? attributes["langfuse.public"];
+  if (value === undefined || value === null) return null;
+  return value === true || value === "true";
+}
+
+function isEmpty(record: Record<string, unknown>): boolean {
+  for (const _ in record) return false;
+  return true;
+}
+
+// Resource attributes are shared by every span of a ResourceSpans: stringify them once.
+const resourceJsonCache = new WeakMap<OtlpAttributes, string>();
+function resourceJson(origin: OtlpSpanOrigin): string {
+  let json = resourceJsonCache.get(origin.resourceAttributes);
+  if (json === undefined) {
+    json = JSON.stringify(origin.resourceAttributes);
+    resourceJsonCache.set(origin.resourceAttributes, json);
+  }
+  return json;
+}
+
+export function mapSpan(span: OtlpSpan): MappedSpan {
+  const attributes = span.attributes;
+  const resource = span.origin.resourceAttributes;
+  const name = asText(attributes["gen_ai.tool.name"]) ?? span.name;
+  const { input, output } = extractInputOutput(attributes);
+  const observationMetadata = extractMetadata(attributes, LF.OBSERVATION_METADATA);
+  const traceMetadata = extractMetadata(attributes, LF.TRACE_METADATA);
+  const environment = extractEnvironment(attributes, resource);
+  const version = asText(attributes[LF.VERSION]) ?? asText(resource["service.version"]);
+  const promptVersion = Number(attributes[LF.OBSERVATION_PROMPT_VERSION]);
+  const isRoot = span.parentSpanId === null || String(attributes[LF.AS_ROOT]) === "true";
+
+  const observation: ObservationRecord = {
+    id: span.spanId,
+    traceId: span.traceId,
+    parentObservationId: span.parentSpanId,
+    type: mapObservationType(attributes),
+    name,
+    startTime: span.startTime,
+    endTime: span.endTime,
+    completionStartTime: extractCompletionStartTime(attributes),
+    model: firstText(attributes, MODEL_NAME_KEYS),
+    modelParameters: extractModelParameters(attributes),
+    usageDetails: extractUsageDetails(attributes),
+    costDetails: extractCostDetails(attributes),
+    input,
+    output,
+    metadata: isEmpty(observationMetadata) ? null : JSON.stringify(observationMetadata),
+    level: extractLevel(attributes, span.statusCode),
+    statusMessage: asText(attributes[LF.OBSERVATION_STATUS_MESSAGE]) ?? span.statusMessage,
+    version,
+    environment: environment ?? "default",
+    promptName: asText(attributes[LF.OBSERVATION_PROMPT_NAME]),
+    promptVersion: Number.isFinite(promptVersion) && attributes[LF.OBSERVATION_PROMPT_VERSION] != null ? promptVersion : null,
+    attributes: JSON.stringify(attributes),
+    resourceAttributes: resourceJson(span.origin),
+    scopeName: span.origin.scopeName,
+    spanName: span.name,
+    spanKind: span.kind,
+  };
+
+  // Langfuse: the root span's trace carries trace and observation metadata; other spans only
+  // update the trace with trace-level metadata.
+  const metadata = isRoot ? { ...traceMetadata, ...observationMetadata } : traceMetadata;
+  const trace: TraceUpdate = {
+    id: span.traceId,
+    isRoot,
+    startTime: span.startTime,
+    explicitName: asText(attributes[LF.TRACE_NAME]),
+    rootName: isRoot ? name : null,
+    userId: firstText(attributes, [LF.TRACE_COMPAT_USER_ID, LF.TRACE_USER_ID]),
+    sessionId: firstText(attributes, [LF.TRACE_COMPAT_SESSION_ID, LF.TRACE_SESSION_ID, "gen_ai.conversation.id"]),
+    tags: extractTags(attributes),
+    explicitInput: asText(attributes[LF.TRACE_INPUT]),
+    explicitOutput: asText(attributes[LF.TRACE_OUTPUT]),
+    rootInput: isRoot ? input : null,
+    rootOutput: isRoot ? output : null,
+    metadata: isEmpty(metadata) ? null : metadata,
+    release: asText(attributes[LF.RELEASE]) ?? asText(resource[LF.RELEASE]),
+    version,
+    environment,
+    public: extractPublic(attributes),
+  };
+  return { observation, trace };
+}

@@ -1,0 +1,37 @@
+// What the receiver's request handlers share: the store, auth, faults, counters, logger, and
+// the bookkeeping close() needs to end requests that are waiting or hung.
+import type { ServerResponse } from "node:http";
+import type { BasicAuthChecker } from "./basic-auth.js";
+import type { FaultController } from "./faults.js";
+import type { StatsCounter } from "./receiver-stats.js";
+import type { SpanStore } from "./span-store.js";
+
+/** The subset of a pino logger the receiver uses (pino's own logger fits). */
+export interface ReceiverLogger {
+  debug(obj: Record<string, unknown>, msg?: string): void;
+  info(obj: Record<string, unknown>, msg?: string): void;
+  warn(obj: Record<string, unknown>, msg?: string): void;
+  error(obj: Record<string, unknown>, msg?: string): void;
+}
+
+export const silentLogger: ReceiverLogger = {
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: () => {},
+};
+
+export interface ReceiverContext {
+  readonly store: SpanStore;
+  readonly auth: BasicAuthChecker;
+  readonly faults: FaultController;
+  readonly stats: StatsCounter;
+  readonly logger: ReceiverLogger;
+  readonly bodyLimitBytes: number;
+  /** True once close() began: handlers must not touch the store any more. */
+  isClosing(): boolean;
+  /** Resolves after `ms`, or at once when the receiver closes. */
+  sleep(ms: number): Promise<void>;
+  /** Keeps a response that will never be answered, so close() can cut it off. */
+  holdForever(res: ServerResponse): void;
+}
