@@ -102,5 +102,6 @@ describe("fake OpenAI server", { timeout: 15_000 }, () => {
     while (other.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     await other.close();
     assert.ok((await pending) instanceof Error);
+    await other.close();
   });
 });

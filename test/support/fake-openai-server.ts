@@ -75,7 +75,7 @@ export interface FakeOpenAIServer {
   enqueue(...answers: FakeAnswer[]): void;
   /** Chat-completions request bodies received so far. */
   chatRequests(): ChatCompletionRequest[];
-  /** Stops listening and drops open connections. */
+  /** Stops listening and drops open connections; calling it again is harmless. */
   close(): Promise<void>;
 }
 
@@ -239,6 +239,8 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions = {
     server.listen(0, "127.0.0.1", () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  /** Set by the first close(); later calls wait for the same shutdown (tests close to simulate an outage, then again in after()). */
+  let closing: Promise<void> | undefined;
 
   return {
     baseUrl: `http://127.0.0.1:${port}/v1`,
@@ -246,10 +248,9 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions = {
     requests,
     enqueue: (...answers) => void queue.push(...answers),
     chatRequests: () => requests.filter((r) => r.path === "/v1/chat/completions" && r.body).map((r) => r.body as ChatCompletionRequest),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+    close: () => (closing ??= new Promise<void>((resolve, reject) => {
+      server.close((err) => (err ? reject(err) : resolve()));
+      server.closeAllConnections();
+    })),
   };
 }
