@@ -2,7 +2,9 @@ import pino from "pino";
 import { loadConfig } from "./config.js";
 import { ConfigError } from "./config-schema.js";
 import { CatalogError } from "./agents/catalog.js";
+import { Registry } from "prom-client";
 import { createService } from "./service.js";
+import { createTracing } from "./tracing/create-tracing.js";
 import { gracefulShutdown } from "./shutdown.js";
 
 const logger = pino({
@@ -13,9 +15,14 @@ const logger = pino({
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   logger.level = config.LOG_LEVEL;
-  const service = createService(config, { logger });
+  const registry = new Registry();
+  const traces = await createTracing(config, registry, logger);
+  const service = createService(config, { logger, registry, tracing: traces.tracing });
   await service.app.listen({ port: config.PORT, host: config.HOST });
-  logger.info({ provider: config.LLM_PROVIDER, sessions: config.SESSION_STORE }, "switchboard ready");
+  logger.info(
+    { provider: config.LLM_PROVIDER, sessions: config.SESSION_STORE, tracing: config.LANGFUSE_ENABLED ? config.LANGFUSE_PIPELINE : "off", traces: traces.destination },
+    `switchboard ready on http://${config.HOST}:${(service.app.server.address() as { port: number }).port}`,
+  );
   const onSignal = (signal: string) => {
     logger.info({ signal }, "shutting down");
     gracefulShutdown(service, { timeoutMs: config.SHUTDOWN_TIMEOUT_MS, logger }).then(

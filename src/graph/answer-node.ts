@@ -31,7 +31,8 @@ export function createAnswerNode(options: AnswerNodeOptions) {
     let reply: string;
     try {
       const human = new HumanMessage(state.input);
-      reply = await callChatModel(options.provider.chatModel, [system, ...recentHistory(state.messages, options.historyTurns), human], turn, node, options.name);
+      const messages = [system, ...recentHistory(state.messages, options.historyTurns), human];
+      reply = await node.run(() => callChatModel(options.provider.chatModel, messages, turn, node, agent ? "agent_reply" : "clarify_question"));
       node.end();
       return {
         messages: [human, new AIMessage(reply)],

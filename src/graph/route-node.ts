@@ -29,9 +29,9 @@ export function createRouteNode(options: RouteNodeOptions) {
       current_agent: state.current_agent,
     });
     try {
-      const result = await options.provider.classifier.invoke(
-        { history: recentHistory(state.messages, options.historyTurns), message: state.input, currentIntent: state.current_intent },
-        { signal: turn.signal, callbacks: node.callbacks, tags: ["nostream"], runName: "classifier" },
+      const input = { history: recentHistory(state.messages, options.historyTurns), message: state.input, currentIntent: state.current_intent };
+      const result = await node.run(() =>
+        options.provider.classifier.invoke(input, { signal: turn.signal, callbacks: node.callbacks, tags: ["nostream"], runName: "classifier" }),
       );
       const parsed = result.parsed;
       const agent = parsed?.intent ? agentByIntent.get(parsed.intent) : undefined;

@@ -28,6 +28,12 @@ export interface TurnResult {
 export interface NodeTrace {
   /** LangChain callbacks that turn the node's model calls into generations under this node; undefined when untraced. */
   readonly callbacks: Callbacks | undefined;
+  /**
+   * Runs the node's model call. Pipelines that find their parent through the active
+   * OpenTelemetry context (the official SDK's callback handler) activate the node span here;
+   * ours passes parents explicitly and just calls `fn`.
+   */
+  run<T>(fn: () => Promise<T>): Promise<T>;
   /** Closes the node span; an error marks it level ERROR. */
   end(error?: unknown): void;
 }
@@ -49,7 +55,7 @@ export interface Tracing {
   shutdown(): Promise<void>;
 }
 
-const NOOP_NODE: NodeTrace = { callbacks: undefined, end() {} };
+const NOOP_NODE: NodeTrace = { callbacks: undefined, run: (fn) => fn(), end() {} };
 
 /** The untraced turn: shared, allocation-free. */
 export const NOOP_TURN: TurnTrace = {
