@@ -1,0 +1,128 @@
+// Fault injection on the ingestion endpoint: delay, failure ratio with status and Retry-After,
+// hang, each controllable in-process and over HTTP; close() ends hung requests promptly.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { startReceiver, type Receiver } from "./receiver.js";
+import { getJson, hexId, otlpJsonBody, postIngest, TEST_TIMEOUT_MS } from "./receiver-test-helpers.js";
+
+const opts = { timeout: TEST_TIMEOUT_MS };
+
+function oneSpanBody(): string {
+  return otlpJsonBody([{ traceId: hexId(16), spanId: hexId(8), name: "x" }]);
+}
+
+async function putFaults(receiver: Receiver, body: unknown): Promise<{ status: number; json: any }> {
+  const res = await fetch(`${receiver.url}/_receiver/faults`, {
+    method: "PUT",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(5_000),
+  });
+  return { status: res.status, json: await res.json() };
+}
+
+async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+test("delay holds each ingestion answer back, and the spans are still stored", opts, async () => {
+  const receiver = await startReceiver({ port: 0, faults: { delayMs: 150 } });
+  try {
+    const started = performance.now();
+    const res = await postIngest(receiver, oneSpanBody());
+    const elapsed = performance.now() - started;
+    assert.equal(res.status, 200);
+    assert.ok(elapsed >= 140, `answered after ${elapsed} ms`);
+    assert.equal(receiver.stats().store.observations, 1);
+
+    // The public API is not delayed.
+    const apiStarted = performance.now();
+    await getJson(receiver, "/api/public/traces");
+    assert.ok(performance.now() - apiStarted < 140);
+
+    receiver.faults.set({ delayMs: 0 });
+    const quickStarted = performance.now();
+    await postIngest(receiver, oneSpanBody());
+    assert.ok(performance.now() - quickStarted < 140);
+  } finally {
+    await receiver.close();
+  }
+});
+
+test("failure ratio fails evenly spread requests with the status and Retry-After, storing nothing from them", opts, async () => {
+  const receiver = await startReceiver({ port: 0 });
+  try {
+    receiver.faults.set({ failRatio: 0.5, failStatus: 503 });
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await postIngest(receiver, oneSpanBody())).status);
+    assert.deepEqual(statuses, [200, 503, 200, 503]);
+    assert.equal(receiver.stats().store.observations, 2);
+    assert.deepEqual(receiver.stats().requests.byStatus, { "200": 2, "503": 2 });
+
+    const set = await putFaults(receiver, { failRatio: 1, failStatus: 429, retryAfterSeconds: 2 });
+    assert.equal(set.status, 200);
+    assert.equal(set.json.failStatus, 429);
+    const limited = await postIngest(receiver, oneSpanBody());
+    assert.equal(limited.status, 429);
+    assert.equal(limited.headers.get("retry-after"), "2");
+    assert.match(JSON.parse(limited.text).message, /injected failure/);
+    assert.equal(receiver.stats().store.observations, 2);
+
+    receiver.faults.reset();
+    assert.equal((await postIngest(receiver, oneSpanBody())).status, 200);
+  } finally {
+    await receiver.close();
+  }
+});
+
+test("PUT /_receiver/faults validates and merges; GET returns the faults in force", opts, async () => {
+  const receiver = await startReceiver({ port: 0 });
+  try {
+    const bad = await putFaults(receiver, { failRatio: 2 });
+    assert.equal(bad.status, 400);
+    assert.match(bad.json.message, /failRatio/);
+    const unknown = await putFaults(receiver, { explode: true });
+    assert.equal(unknown.status, 400);
+
+    await putFaults(receiver, { delayMs: 5 });
+    await putFaults(receiver, { failStatus: 502 });
+    const current = await getJson(receiver, "/_receiver/faults", null);
+    assert.deepEqual(current.body, { delayMs: 5, failStatus: 502, failRatio: 0, retryAfterSeconds: null, hang: false });
+    assert.deepEqual(receiver.faults.get(), current.body);
+    assert.throws(() => receiver.faults.set({ failStatus: 200 }));
+  } finally {
+    await receiver.close();
+  }
+});
+
+test("hang never answers, and close() still returns promptly", opts, async () => {
+  const receiver = await startReceiver({ port: 0 });
+  receiver.faults.set({ hang: true });
+  const pending = postIngest(receiver, oneSpanBody(), { timeoutMs: 10_000 }).then(
+    (res) => ({ answered: res.status }),
+    (err: Error) => ({ failed: err.name }),
+  );
+  try {
+    await waitFor(() => receiver.stats().requests.hung === 1, 2_000);
+    // The API stays usable while ingestion hangs.
+    assert.equal((await getJson(receiver, "/api/public/traces")).status, 200);
+  } finally {
+    const started = performance.now();
+    await receiver.close();
+    const closeMs = performance.now() - started;
+    assert.ok(closeMs < 1_000, `close() took ${closeMs} ms`);
+  }
+  const outcome = await pending;
+  assert.ok("failed" in outcome, `hung request was answered: ${JSON.stringify(outcome)}`);
+  assert.equal(receiver.stats().requests.byStatus["200"], undefined);
+});
+
+test("a closed receiver refuses connections (the 'down' fault)", opts, async () => {
+  const receiver = await startReceiver({ port: 0 });
+  await receiver.close();
+  await assert.rejects(postIngest(receiver, oneSpanBody()));
+});

@@ -1,0 +1,160 @@
+// The ingestion endpoint's contract at its edges: auth, content types, malformed bodies, size
+// limit, id encodings, and re-sent spans stored once but counted.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { gzipSync } from "node:zlib";
+import { basicAuthHeader } from "./basic-auth.js";
+import { startReceiver } from "./receiver.js";
+import { getJson, hexId, otlpJsonBody, postIngest, TEST_TIMEOUT_MS } from "./receiver-test-helpers.js";
+
+const opts = { timeout: TEST_TIMEOUT_MS };
+
+test("missing or wrong credentials get 401 on ingestion and on the public API", opts, async () => {
+  const receiver = await startReceiver({ port: 0 });
+  try {
+    const body = otlpJsonBody([{ traceId: hexId(16), spanId: hexId(8), name: "x" }]);
+    const missing = await postIngest(receiver, body, { auth: null });
+    assert.equal(missing.status, 401);
+    assert.match(JSON.parse(missing.text).message, /Basic/);
+    const wrong = await postIngest(receiver, body, { auth: basicAuthHeader({ publicKey: "pk-lf-local", secretKey: "nope" }) });
+    assert.equal(wrong.status, 401);
+    const garbage = await postIngest(receiver, body, { auth: "Bearer abc" });
+    assert.equal(garbage.status, 401);
+    assert.equal((await getJson(receiver, "/api/public/traces", null)).status, 401);
+    assert.equal(receiver.stats().spans.received, 0);
+    assert.equal(receiver.stats().requests.byStatus["401"], 3);
+  } finally {
+    await receiver.close();
+  }
+});
+
+test("configured keys replace the dev keys", opts, async () => {
+  const keys = { publicKey: "pk-lf-custom", secretKey: "sk-lf-custom" };
+  const receiver = await startReceiver({ port: 0, keys: [keys] });
+  try {
+    const body = otlpJsonBody([{ traceId: hexId(16), spanId: hexId(8), name: "x" }]);
+    assert.equal((await postIngest(receiver, body)).status, 401, "dev keys no longer accepted");
+    assert.equal((await postIngest(receiver, body, { auth: basicAuthHeader(keys) })).status, 200);
+  } finally {
+    await receiver.close();
+  }
+});
+
+test("unsupported content type gets 415, malformed bodies get 400 with a reason", opts, async () => {
+  const receiver = await startReceiver({ port: 0 });
+  try {
+    const text = await postIngest(receiver, "hello", { contentType: "text/plain" });
+    assert.equal(text.status, 415);
+    assert.match(JSON.parse(text.text).message, /application\/json or application\/x-protobuf/);
+
+    const badJson = await postIngest(receiver, "{not json");
+    assert.equal(badJson.status, 400);
+    assert.match(JSON.parse(badJson.text).message, /malformed JSON/);
+
+    const notOtlp = await postIngest(receiver, JSON.stringify({ resourceSpans: "nope" }));
+    assert.equal(notOtlp.status, 400);
+    assert.match(JSON.parse(notOtlp.text).message, /resourceSpans must be an array/);
+
+    const badId = await postIngest(receiver, otlpJsonBody([{ traceId: "xyz", spanId: hexId(8), name: "x" }]));
+    assert.equal(badId.status, 400);
+    assert.match(JSON.parse(badId.text).message, /spans\[0\]\.traceId/);
+
+    const badProto = await postIngest(receiver, new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01]), {
+      contentType: "application/x-protobuf",
+    });
+    assert.equal(badProto.status, 400);
+    assert.match(JSON.parse(badProto.text).message, /invalid protobuf/);
+
+    const badGzip = await postIngest(receiver, "not gzip", { contentEncoding: "gzip" });
+    assert.equal(badGzip.status, 400);
+    assert.match(JSON.parse(badGzip.text).message, /not valid gzip/);
+
+    const brotli = await postIngest(receiver, "{}", { contentEncoding: "br" });
+    assert.equal(brotli.status, 415);
+
+    assert.equal(receiver.stats().store.observations, 0);
+  } finally {
+    await receiver.close();
+  }
+});
+
+test("bodies over the limit get 413, compressed or not", opts, async () => {
+  const receiver = await startReceiver({ port: 0, bodyLimitBytes: 4096 });
+  try {
+    const big = otlpJsonBody([{ traceId: hexId(16), spanId: hexId(8), name: "x", attributes: { pad: "a".repeat(8000) } }]);
+    assert.equal((await postIngest(receiver, big)).status, 413);
+    const zipped = gzipSync(big);
+    assert.ok(zipped.byteLength < 4096);
+    assert.equal((await postIngest(receiver, zipped, { contentEncoding: "gzip" })).status, 413);
+  } finally {
+    await receiver.close();
+  }
+});
+
+test("an empty request and a JSON request with base64 ids (protobuf JSON mapping) are accepted", opts, async () => {
+  const receiver = await startReceiver({ port: 0 });
+  try {
+    const empty = await postIngest(receiver, "{}");
+    assert.equal(empty.status, 200);
+    assert.equal(empty.text, "{}");
+
+    const traceHex = hexId(16);
+    const spanHex = hexId(8);
+    const body = otlpJsonBody([{ traceId: traceHex, spanId: spanHex, name: "b64" }])
+      .replace(traceHex, Buffer.from(traceHex, "hex").toString("base64"))
+      .replace(spanHex, Buffer.from(spanHex, "hex").toString("base64"));
+    assert.equal((await postIngest(receiver, body)).status, 200);
+    const trace = await getJson(receiver, `/api/public/traces/${traceHex}`);
+    assert.equal(trace.status, 200);
+    assert.equal(trace.body.observations[0].id, spanHex);
+    assert.equal(trace.body.name, "b64", "root span name is the trace name without langfuse.trace.name");
+  } finally {
+    await receiver.close();
+  }
+});
+
+test("a re-sent span is stored once and counted as a duplicate", opts, async () => {
+  const receiver = await startReceiver({ port: 0 });
+  try {
+    const traceId = hexId(16);
+    const rootId = hexId(8);
+    const childId = hexId(8);
+    const body = otlpJsonBody([
+      { traceId, spanId: childId, parentSpanId: rootId, name: "child", attributes: { "user.id": "u1" } },
+      { traceId, spanId: rootId, name: "root" },
+    ]);
+    assert.equal((await postIngest(receiver, body)).status, 200);
+    assert.equal((await postIngest(receiver, body)).status, 200);
+    const stats = receiver.stats();
+    assert.equal(stats.spans.received, 4);
+    assert.equal(stats.spans.unique, 2);
+    assert.equal(stats.spans.duplicates, 2);
+    assert.deepEqual(stats.store, { traces: 1, observations: 2 });
+    assert.equal(stats.requests.byStatus["200"], 2);
+
+    const trace = await getJson(receiver, `/api/public/traces/${traceId}`);
+    assert.equal(trace.body.observations.length, 2);
+    assert.equal(trace.body.userId, "u1");
+
+    const httpStats = await getJson(receiver, "/_receiver/stats", null);
+    assert.deepEqual(httpStats.body, receiver.stats());
+  } finally {
+    await receiver.close();
+  }
+});
+
+test("DELETE /_receiver/data wipes traces and counters", opts, async () => {
+  const receiver = await startReceiver({ port: 0 });
+  try {
+    const traceId = hexId(16);
+    await postIngest(receiver, otlpJsonBody([{ traceId, spanId: hexId(8), name: "x" }]));
+    assert.equal(receiver.stats().store.traces, 1);
+    const res = await fetch(`${receiver.url}/_receiver/data`, { method: "DELETE" });
+    assert.equal(res.status, 200);
+    assert.equal((await getJson(receiver, `/api/public/traces/${traceId}`)).status, 404);
+    assert.deepEqual(receiver.stats().store, { traces: 0, observations: 0 });
+    assert.equal(receiver.stats().requests.total, 0);
+  } finally {
+    await receiver.close();
+  }
+});
