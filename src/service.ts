@@ -40,7 +40,8 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
       simReplyTokens: config.SIM_REPLY_TOKENS,
       baseUrl: config.LLM_BASE_URL,
       apiKey: config.LLM_API_KEY,
-      model: config.LLM_MODEL,
+      // The simulator reports its own name, so traces never claim a real model answered.
+      model: config.LLM_PROVIDER === "simulated" ? "switchboard-sim" : config.LLM_MODEL,
       timeoutMs: config.LLM_TIMEOUT_MS,
       maxRetries: config.LLM_MAX_RETRIES,
       structuredOutput: config.LLM_STRUCTURED_OUTPUT,

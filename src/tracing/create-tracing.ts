@@ -1,0 +1,140 @@
+import type { Registry } from "prom-client";
+import type { ServiceConfig } from "../config.js";
+import { startReceiver, type Receiver } from "../collector/receiver.js";
+import { BatchExporter } from "./batch-exporter.js";
+import { FaultReporter, type TracingLogger } from "./fault-reporter.js";
+import { FieldSerializer } from "./field-serializer.js";
+import { createBatchEnvelope } from "./otlp-span-encoder.js";
+import { OtlpHttpSender } from "./otlp-http-sender.js";
+import { createSdkTracing } from "./sdk/create-sdk-tracing.js";
+import { SwitchboardPipeline } from "./switchboard-pipeline.js";
+import { SwitchboardTracing } from "./switchboard-tracing.js";
+import { TracingMetrics } from "./tracing-metrics.js";
+import { NOOP_TRACING, type Tracing } from "./turn-trace.js";
+
+/** The dev key pair of the local receiver; not a secret. */
+export const LOCAL_PUBLIC_KEY = "pk-lf-local";
+export const LOCAL_SECRET_KEY = "sk-lf-local";
+
+export interface TracingSetup {
+  tracing: Tracing;
+  /** Where traces can be looked at, for the start-up log line; null when tracing is off. */
+  destination: string | null;
+  /** The embedded local receiver, when this process runs one. */
+  receiver: Receiver | null;
+}
+
+/**
+ * Builds the tracing pipeline the configuration asks for. Never throws and never waits on
+ * Langfuse: a setup failure is logged and the service runs untraced.
+ */
+export async function createTracing(config: ServiceConfig, registry: Registry, logger: TracingLogger): Promise<TracingSetup> {
+  if (!config.LANGFUSE_ENABLED) return { tracing: NOOP_TRACING, destination: null, receiver: null };
+  const metrics = new TracingMetrics(registry);
+  const faults = new FaultReporter(metrics, logger);
+  try {
+    let baseUrl = config.LANGFUSE_BASE_URL;
+    let publicKey = config.LANGFUSE_PUBLIC_KEY;
+    let secretKey = config.LANGFUSE_SECRET_KEY;
+    let receiver: Receiver | null = null;
+    if (!publicKey || !secretKey) {
+      // No Langfuse account configured: traces go to the local receiver, started here unless one
+      // already listens on its port (e.g. `npm run receiver` in another terminal).
+      publicKey = LOCAL_PUBLIC_KEY;
+      secretKey = LOCAL_SECRET_KEY;
+      receiver = await startLocalReceiver(config, logger);
+      baseUrl = receiver?.url ?? `http://127.0.0.1:${config.LANGFUSE_LOCAL_RECEIVER_PORT}`;
+    }
+    const destination = receiver || !config.LANGFUSE_PUBLIC_KEY ? `${baseUrl}/api/public/traces` : baseUrl;
+
+    if (config.LANGFUSE_PIPELINE !== "switchboard") {
+      const tracing = createSdkTracing({
+        variant: config.LANGFUSE_PIPELINE,
+        publicKey,
+        secretKey,
+        baseUrl,
+        environment: config.LANGFUSE_ENVIRONMENT,
+        release: config.LANGFUSE_RELEASE,
+        enableSpans: config.LANGFUSE_ENABLE_SPANS,
+        sampleRate: config.LANGFUSE_SAMPLE_RATE,
+        shutdownTimeoutMs: config.LANGFUSE_SHUTDOWN_TIMEOUT * 1000,
+        metrics,
+        faults,
+        logger,
+      });
+      return { tracing: withReceiverShutdown(tracing, receiver), destination, receiver };
+    }
+
+    const sender = new OtlpHttpSender({
+      url: `${baseUrl}/api/public/otel/v1/traces`,
+      headers: {
+        authorization: `Basic ${Buffer.from(`${publicKey}:${secretKey}`).toString("base64")}`,
+        "x-langfuse-public-key": publicKey,
+        "x-langfuse-sdk-name": "switchboard",
+      },
+      timeoutMs: config.LANGFUSE_TIMEOUT * 1000,
+      maxSockets: config.LANGFUSE_EXPORT_CONCURRENCY,
+    });
+    const exporter = new BatchExporter({
+      sender,
+      envelope: createBatchEnvelope({ serviceName: "switchboard", serviceVersion: "0.1.0" }),
+      flushAt: config.LANGFUSE_FLUSH_AT,
+      flushIntervalMs: config.LANGFUSE_FLUSH_INTERVAL * 1000,
+      concurrency: config.LANGFUSE_EXPORT_CONCURRENCY,
+      maxRetries: config.LANGFUSE_MAX_RETRIES,
+      retryDelayMs: config.LANGFUSE_RETRY_DELAY * 1000,
+      maxQueueBytes: config.LANGFUSE_MAX_QUEUE_BYTES,
+      metrics,
+      faults,
+    });
+    const pipeline = new SwitchboardPipeline({
+      exporter,
+      serializer: new FieldSerializer({ maxChars: config.LANGFUSE_MAX_FIELD_CHARS, captureIo: config.LANGFUSE_CAPTURE_IO }),
+      metrics,
+      faults,
+      environment: config.LANGFUSE_ENVIRONMENT,
+      release: config.LANGFUSE_RELEASE,
+    });
+    const tracing = new SwitchboardTracing({
+      pipeline,
+      exporter,
+      enableSpans: config.LANGFUSE_ENABLE_SPANS,
+      sampleRate: config.LANGFUSE_SAMPLE_RATE,
+      shutdownTimeoutMs: config.LANGFUSE_SHUTDOWN_TIMEOUT * 1000,
+      onShutdown: receiver ? () => receiver.close() : undefined,
+    });
+    return { tracing, destination, receiver };
+  } catch (err) {
+    faults.report("setup", err);
+    return { tracing: NOOP_TRACING, destination: null, receiver: null };
+  }
+}
+
+async function startLocalReceiver(config: ServiceConfig, logger: TracingLogger): Promise<Receiver | null> {
+  try {
+    return await startReceiver({
+      port: config.LANGFUSE_LOCAL_RECEIVER_PORT,
+      dbPath: config.LANGFUSE_LOCAL_RECEIVER_DB,
+      keys: [{ publicKey: LOCAL_PUBLIC_KEY, secretKey: LOCAL_SECRET_KEY }],
+    });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE") {
+      logger.info({ port: config.LANGFUSE_LOCAL_RECEIVER_PORT }, "local receiver port in use; exporting to the receiver already listening there");
+    } else {
+      logger.warn({ error: (err as Error).message }, "could not start the local receiver; traces will be dropped and counted");
+    }
+    return null;
+  }
+}
+
+function withReceiverShutdown(tracing: Tracing, receiver: Receiver | null): Tracing {
+  if (!receiver) return tracing;
+  return {
+    startTurn: (turn) => tracing.startTurn(turn),
+    async shutdown() {
+      await tracing.shutdown();
+      await receiver.close();
+    },
+  };
+}

@@ -1,0 +1,65 @@
+/** How trace fields (input, output, metadata values) become attribute strings. */
+export interface FieldSerializerOptions {
+  /** Longer serialized values are cut to this many characters, with a marker. */
+  maxChars: number;
+  /** false: inputs and outputs are replaced by their size. */
+  captureIo: boolean;
+}
+
+const TRUNCATION_MARKER = "…[truncated by switchboard: ";
+
+/**
+ * Serializes one field value once, safely and with a size cap. Strings are used as they are;
+ * anything else is JSON, and values JSON cannot take (BigInt, cycles, throwing getters) degrade
+ * to a readable placeholder instead of throwing.
+ */
+export class FieldSerializer {
+  constructor(private readonly options: FieldSerializerOptions) {}
+
+  /** Inputs and outputs: subject to LANGFUSE_CAPTURE_IO. */
+  io(value: unknown): string | undefined {
+    if (value === undefined || value === null) return undefined;
+    const text = toText(value);
+    if (!this.options.captureIo) return `{"captured":false,"chars":${text.length}}`;
+    return this.#cap(text);
+  }
+
+  /** Metadata values and other small fields: always captured, still capped. */
+  value(value: unknown): string | undefined {
+    if (value === undefined || value === null) return undefined;
+    return this.#cap(toText(value));
+  }
+
+  #cap(text: string): string {
+    const max = this.options.maxChars;
+    if (text.length <= max) return text;
+    return `${text.slice(0, max)}${TRUNCATION_MARKER}${text.length} chars]`;
+  }
+}
+
+function toText(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return safeStringify(value);
+  }
+}
+
+/** The slow path for values plain JSON.stringify rejects. */
+function safeStringify(value: unknown): string {
+  const seen = new WeakSet<object>();
+  try {
+    return JSON.stringify(value, (_key, v: unknown) => {
+      if (typeof v === "bigint") return v.toString();
+      if (typeof v === "object" && v !== null) {
+        if (seen.has(v)) return "[Circular]";
+        seen.add(v);
+      }
+      return v;
+    });
+  } catch (err) {
+    return `"[unserializable: ${err instanceof Error ? err.message : "unknown error"}]"`;
+  }
+}
