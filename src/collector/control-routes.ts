@@ -7,6 +7,9 @@ import { HttpError, sendJson } from "./http-responses.js";
 import { readBody } from "./http-request-body.js";
 import { parsePayload } from "./public-api-views.js";
 import type { ReceiverContext } from "./receiver-context.js";
+import { LF } from "./langfuse-attributes.js";
+import { OMITTED_ATTRIBUTES_KEY } from "./langfuse-span-mapping.js";
+import type { ObservationRow } from "./span-store.js";
 
 const CONTROL_BODY_LIMIT = 64 * 1024;
 
@@ -14,6 +17,19 @@ export interface ControlActions {
   stats(): unknown;
   /** Wipes the store and zeroes the counters. */
   reset(): void;
+}
+
+/** The span's attributes as received, with the payloads the store keeps in columns put back. */
+function restoreRawAttributes(row: ObservationRow): Record<string, unknown> {
+  const attributes = JSON.parse(row.attributes) as Record<string, unknown>;
+  const omitted = attributes[OMITTED_ATTRIBUTES_KEY];
+  if (!Array.isArray(omitted)) return attributes;
+  delete attributes[OMITTED_ATTRIBUTES_KEY];
+  for (const key of omitted) {
+    if (key === LF.OBSERVATION_INPUT) attributes[key] = row.input;
+    if (key === LF.OBSERVATION_OUTPUT) attributes[key] = row.output;
+  }
+  return attributes;
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
@@ -67,7 +83,7 @@ export async function handleControl(
         ...row,
         input: parsePayload(row.input),
         output: parsePayload(row.output),
-        attributes: JSON.parse(row.attributes) as unknown,
+        attributes: restoreRawAttributes(row),
         resource_attributes: JSON.parse(row.resource_attributes) as unknown,
       }));
       sendJson(res, 200, { data: rows });

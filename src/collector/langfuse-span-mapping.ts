@@ -341,6 +341,21 @@ function resourceJson(origin: OtlpSpanOrigin): string {
   return json;
 }
 
+/** Key in the stored raw attributes listing the attributes left out of them (see below). */
+export const OMITTED_ATTRIBUTES_KEY = "_receiver.omitted";
+const PAYLOAD_KEYS = [LF.OBSERVATION_INPUT, LF.OBSERVATION_OUTPUT];
+
+// Observation input and output are usually most of a span's bytes and are stored verbatim in
+// their own columns; the raw copy leaves them out (GET /_receiver/spans puts them back) so the
+// receiver does not write every payload twice.
+function rawAttributesJson(attributes: OtlpAttributes): string {
+  const omitted = PAYLOAD_KEYS.filter((key) => typeof attributes[key] === "string" && attributes[key] !== "");
+  if (omitted.length === 0) return JSON.stringify(attributes);
+  const rest: OtlpAttributes = { ...attributes, [OMITTED_ATTRIBUTES_KEY]: omitted };
+  for (const key of omitted) delete rest[key];
+  return JSON.stringify(rest);
+}
+
 export function mapSpan(span: OtlpSpan): MappedSpan {
   const attributes = span.attributes;
   const resource = span.origin.resourceAttributes;
@@ -375,7 +390,7 @@ export function mapSpan(span: OtlpSpan): MappedSpan {
     environment: environment ?? "default",
     promptName: asText(attributes[LF.OBSERVATION_PROMPT_NAME]),
     promptVersion: Number.isFinite(promptVersion) && attributes[LF.OBSERVATION_PROMPT_VERSION] != null ? promptVersion : null,
-    attributes: JSON.stringify(attributes),
+    attributes: rawAttributesJson(attributes),
     resourceAttributes: resourceJson(span.origin),
     scopeName: span.origin.scopeName,
     spanName: span.name,

@@ -261,7 +261,7 @@ export class SpanStore {
   constructor(path: string) {
     this.db = new Database(path);
     if (path !== ":memory:") this.db.pragma("journal_mode = WAL");
-    this.db.pragma("synchronous = NORMAL");
+    this.db.pragma("synchronous = OFF");
     this.db.pragma("temp_store = MEMORY");
     this.db.exec(SCHEMA);
 
