@@ -123,6 +123,8 @@ for (const format of ["json", "protobuf"] as const) {
         assert.equal(rawGeneration.attributes["a.double"], 0.25);
         assert.equal(rawGeneration.attributes["a.bool"], true);
         assert.deepEqual(rawGeneration.attributes["an.array"], ["x", "y"]);
+        assert.equal(rawGeneration.attributes["langfuse.observation.input"], JSON.stringify([{ role: "user", content: "hi" }]));
+        assert.equal(rawGeneration.attributes["_receiver.omitted"], undefined);
         assert.equal(rawGeneration.scope_name, "exporter-test");
         assert.equal(typeof rawGeneration.resource_attributes["service.name"], "string");
       } finally {
