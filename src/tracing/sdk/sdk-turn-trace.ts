@@ -1,0 +1,170 @@
+import { LangfuseOtelSpanAttributes, propagateAttributes, startObservation, type LangfuseSpan } from "@langfuse/tracing";
+import type { Callbacks } from "@langchain/core/callbacks/manager";
+import { context, trace, type Context } from "@opentelemetry/api";
+import type { FaultReporter } from "../fault-reporter.js";
+import type { TracingMetrics } from "../tracing-metrics.js";
+import { NOOP_TURN, type NodeTrace, type TurnResult, type TurnStart, type TurnTrace } from "../turn-trace.js";
+import { naiveNodeAttributes } from "./naive-attributes.js";
+import { PinnedCallbackHandler } from "./pinned-callback-handler.js";
+import type { SdkVariant } from "./sdk-tracing-options.js";
+
+/** What a turn needs from its pipeline; shared by all turns of one Tracing. */
+export interface SdkTurnDeps {
+  variant: SdkVariant;
+  enableSpans: boolean;
+  metrics: TracingMetrics;
+  faults: FaultReporter;
+}
+
+function errorMessage(err: unknown): string {
+  try {
+    return err instanceof Error ? err.message : String(err);
+  } catch {
+    return "unknown error";
+  }
+}
+
+/**
+ * Opens the turn's root observation "chat" with the trace attributes, the way the v5 docs show:
+ * propagateAttributes() around the observation's creation. The returned context (root span active,
+ * attributes propagated) is the parent context for everything else in the turn, so node spans and
+ * generations carry user.id / session.id / tags / trace name as well.
+ */
+export function startSdkTurn(deps: SdkTurnDeps, turn: TurnStart): TurnTrace {
+  try {
+    const opened = propagateAttributes(
+      { userId: turn.userId, sessionId: turn.sessionId, tags: [`endpoint:${turn.endpoint}`], traceName: "chat" },
+      () => {
+        const root = startObservation("chat", { input: turn.message });
+        return { root, ctx: trace.setSpan(context.active(), root.otelSpan) };
+      },
+    );
+    // Trace-level input (the v5 SDK keeps it as setTraceIO for trace-level evaluators).
+    opened.root.setTraceIO({ input: turn.message });
+    deps.metrics.observationsCreated.inc({ type: "span" });
+    return new SdkTurnTrace(deps, turn, opened.root, opened.ctx);
+  } catch (err) {
+    deps.faults.report("sdk_start_turn", err);
+    return NOOP_TURN;
+  }
+}
+
+class SdkTurnTrace implements TurnTrace {
+  readonly traceId: string;
+  #ended = false;
+
+  constructor(
+    private readonly deps: SdkTurnDeps,
+    private readonly turn: TurnStart,
+    private readonly root: LangfuseSpan,
+    private readonly rootContext: Context,
+  ) {
+    this.traceId = root.traceId;
+  }
+
+  startNode(name: string, input: Record<string, unknown>, metadata?: Record<string, unknown>): NodeTrace {
+    try {
+      // Spans off: no node observation; the model call's generation parents on the root.
+      if (!this.deps.enableSpans) return new SdkNodeTrace(this.deps, this.turn, null, this.rootContext);
+      const attributes = this.deps.variant === "naive" ? naiveNodeAttributes(name, input, metadata, this.turn) : { input, metadata };
+      // Created inside the root context: parent = root, and the propagated trace attributes apply.
+      const span = context.with(this.rootContext, () => startObservation(name, attributes));
+      this.deps.metrics.observationsCreated.inc({ type: "span" });
+      return new SdkNodeTrace(this.deps, this.turn, span, trace.setSpan(this.rootContext, span.otelSpan));
+    } catch (err) {
+      this.deps.faults.report("sdk_start_node", err);
+      return new SdkNodeTrace(this.deps, this.turn, null, this.rootContext);
+    }
+  }
+
+  end(result: TurnResult): void {
+    try {
+      if (this.#ended) return;
+      this.#ended = true;
+      if (result.error !== undefined) {
+        this.root.update({ output: result.output, level: "ERROR", statusMessage: errorMessage(result.error) });
+      } else if (result.disconnected) {
+        this.root.update({ output: result.output, level: "WARNING", statusMessage: "client disconnected" });
+      } else {
+        this.root.update({ output: result.output });
+      }
+      if (result.output !== undefined) this.root.setTraceIO({ output: result.output });
+      // Routing outcome as trace metadata; propagateAttributes' metadata is context-bound and the
+      // outcome is only known now, so it goes on the root span under the same attribute key.
+      const meta = `${LangfuseOtelSpanAttributes.TRACE_METADATA}`;
+      if (typeof result.intent === "string") this.root.otelSpan.setAttribute(`${meta}.intent`, result.intent);
+      if (typeof result.agent === "string") this.root.otelSpan.setAttribute(`${meta}.agent`, result.agent);
+    } catch (err) {
+      this.deps.faults.report("sdk_end_turn", err);
+    } finally {
+      try {
+        this.root.end();
+      } catch (err) {
+        this.deps.faults.report("sdk_end_turn", err);
+      }
+    }
+  }
+}
+
+class SdkNodeTrace implements NodeTrace {
+  #callbacks: Callbacks | undefined;
+  #ended = false;
+
+  constructor(
+    private readonly deps: SdkTurnDeps,
+    private readonly turn: TurnStart,
+    /** Null when node spans are off (or failed to open): generations go under the root. */
+    private readonly span: LangfuseSpan | null,
+    /** The context model calls run in: node span (or root) active, trace attributes propagated. */
+    private readonly ctx: Context,
+  ) {}
+
+  /** One official CallbackHandler per node (the SDK wants one per request; never shared), made on first use. */
+  get callbacks(): Callbacks | undefined {
+    if (this.#callbacks !== undefined) return this.#callbacks;
+    try {
+      const handler = new PinnedCallbackHandler({
+        handlerParams: { userId: this.turn.userId, sessionId: this.turn.sessionId },
+        parentContext: this.ctx,
+        onGeneration: () => this.deps.metrics.observationsCreated.inc({ type: "generation" }),
+        onFault: (where, err) => this.deps.faults.report(where, err),
+      });
+      this.#callbacks = [handler];
+    } catch (err) {
+      this.deps.faults.report("sdk_callbacks", err);
+    }
+    return this.#callbacks;
+  }
+
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    // Activate the node span for fn: the handler (and anything else on OTel context) parents on it.
+    // Only a failure of the activation itself is isolated; fn's own errors are the caller's.
+    let invoked = false;
+    try {
+      return context.with(this.ctx, () => {
+        invoked = true;
+        return fn();
+      });
+    } catch (err) {
+      if (invoked) throw err;
+      this.deps.faults.report("sdk_node_run", err);
+      return fn();
+    }
+  }
+
+  end(error?: unknown): void {
+    if (this.span === null || this.#ended) return;
+    this.#ended = true;
+    try {
+      if (error !== undefined) this.span.update({ level: "ERROR", statusMessage: errorMessage(error) });
+    } catch (err) {
+      this.deps.faults.report("sdk_end_node", err);
+    } finally {
+      try {
+        this.span.end();
+      } catch (err) {
+        this.deps.faults.report("sdk_end_node", err);
+      }
+    }
+  }
+}
