@@ -8,7 +8,7 @@ import { createTracing } from "./tracing/create-tracing.js";
 import { gracefulShutdown } from "./shutdown.js";
 
 const logger = pino({
-  level: process.env["LOG_LEVEL"] ?? "info",
+  level: "info",
   redact: { paths: ["req.headers.authorization", "*.apiKey", "*.secretKey"], censor: "[redacted]" },
 });
 
