@@ -25,6 +25,12 @@ export interface BatchExporterOptions {
    * shutdown). Returning true means the caller kept them (the disk spool); false drops them.
    */
   onUndeliverable?: (spans: string[], bytes: number, reason: DropReason) => boolean;
+  /**
+   * True when a durable place (the spool) takes undeliverable batches: then, once the backend
+   * has failed twice in a row, failed batches go there at once instead of waiting in memory to
+   * retry, which shortens what a crash during an outage can lose.
+   */
+  preferSpoolWhenDown?: () => boolean;
 }
 
 interface Batch {
@@ -50,12 +56,17 @@ export class BatchExporter {
   readonly #ready: Batch[] = [];
   readonly #waiting = new Map<ReturnType<typeof setTimeout>, Batch>();
   readonly #inFlight = new Set<Promise<void>>();
+  readonly #inFlightBatches = new Set<Batch>();
+  /** Retryable failures in a row; from 2 on, the backend is treated as down. */
+  #consecutiveFailures = 0;
   #heldBytes = 0;
   #heldSpans = 0;
   #intervalTimer: ReturnType<typeof setTimeout> | undefined;
   #pumpScheduled = false;
   #flushDue = false;
   #closed = false;
+  /** Set when shutdown has counted the spans still in flight as dropped: their attempts' outcomes are not counted again. */
+  #inFlightWrittenOff = false;
 
   constructor(private readonly options: BatchExporterOptions) {}
 
@@ -135,8 +146,10 @@ export class BatchExporter {
     }
     // Attempts still in flight past the deadline: their spans are counted as dropped now.
     // If one succeeds later the backend has the data anyway; nothing is sent twice.
+    // With a spool they are written there (at-least-once: a late success makes the replay an upsert).
     if (this.#heldSpans > 0) {
-      this.options.metrics.spansDropped.inc({ reason: "shutdown" }, this.#heldSpans);
+      for (const batch of this.#inFlightBatches) this.#undeliverable(batch.spans, batch.bytes, "shutdown");
+      this.#inFlightWrittenOff = true;
     }
     this.options.sender.close();
   }
@@ -212,7 +225,9 @@ export class BatchExporter {
   }
 
   #start(batch: Batch): void {
+    this.#inFlightBatches.add(batch);
     const attempt = this.#attempt(batch).finally(() => {
+      this.#inFlightBatches.delete(batch);
       this.#inFlight.delete(attempt);
       this.#pump();
     });
@@ -231,8 +246,14 @@ export class BatchExporter {
       // Senders are not supposed to throw; if one does, it is a network-class failure, not a crash.
       result = { ok: false, retryable: true, reason: "network", message: err instanceof Error ? err.message : String(err) };
     }
+    if (this.#inFlightWrittenOff) {
+      // Already counted as dropped at shutdown (the sender closing usually is what ended it).
+      this.#hold(-batch.spans.length, -batch.bytes);
+      return;
+    }
     const seconds = (performance.now() - started) / 1000;
     if (result.ok) {
+      this.#consecutiveFailures = 0;
       metrics.exportDuration.observe({ outcome: "ok" }, seconds);
       metrics.spansExported.inc(batch.spans.length);
       this.#hold(-batch.spans.length, -batch.bytes);
@@ -243,6 +264,12 @@ export class BatchExporter {
     this.options.faults.report(`export_${result.reason}`, new Error(result.message), { status: result.status });
     if (!result.retryable) {
       this.#release(batch.spans, batch.bytes, "rejected");
+      return;
+    }
+    this.#consecutiveFailures += 1;
+    if (this.#consecutiveFailures >= 2 && this.options.preferSpoolWhenDown?.()) {
+      // The backend looks down: on disk the batch survives a crash, in a retry timer it does not.
+      this.#release(batch.spans, batch.bytes, "backend_down");
       return;
     }
     if (batch.attempts > this.options.maxRetries || this.#closed) {
