@@ -88,11 +88,16 @@ function classify(status: number, retryAfter: string | string[] | undefined): Se
   return { ok: false, retryable: false, reason: "http_4xx", status, message: `HTTP ${status}` };
 }
 
+const HTTP_DATE = /^[A-Za-z]{3,9},? .*\b\d{2}:\d{2}:\d{2}\b/;
+
 /** Retry-After as delay-seconds or an HTTP date; undefined when absent or unreadable. */
 export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
   if (!value) return undefined;
   const trimmed = value.trim();
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  // Only the HTTP-date forms (IMF-fixdate, RFC 850, asctime: a day name and a time of day).
+  // Date.parse alone reads "-1" or "1 2" as dates in 2001, which would mean "retry now".
+  if (!HTTP_DATE.test(trimmed)) return undefined;
   const date = Date.parse(trimmed);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - now);
