@@ -143,7 +143,8 @@ describe("tracing isolation and receiver faults", () => {
         assert.equal(receiver.stats().requests.byStatus["429"], 1);
         const trace = await waitForTrace(receiver, res!.body.trace_id, 5);
         assert.equal(trace.observations.length, 5);
-        const metrics = await metricsText(svc);
+        // The receiver stores before it answers: wait for the exporter to have seen the answer.
+        const metrics = await waitForMetrics(svc, "5 spans exported", (t) => metricValue(t, M.exported) === 5);
         assert.equal(metricValue(metrics, M.failures, { reason: "http_429" }), 1);
         assert.equal(metricValue(metrics, M.exported), 5);
         assert.equal(metricValue(metrics, M.dropped), 0);

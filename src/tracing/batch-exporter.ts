@@ -151,7 +151,11 @@ export class BatchExporter {
       for (const batch of this.#inFlightBatches) this.#undeliverable(batch.spans, batch.bytes, "shutdown");
       this.#inFlightWrittenOff = true;
     }
-    this.options.sender.close();
+    try {
+      this.options.sender.close();
+    } catch (err) {
+      this.options.faults.report("sender_close", err);
+    }
   }
 
   #hold(spans: number, bytes: number): void {

@@ -4,9 +4,14 @@ export interface FieldSerializerOptions {
   maxChars: number;
   /** false: inputs and outputs are replaced by their size. */
   captureIo: boolean;
+  /** Replaces personal data (LANGFUSE_MASK) in every captured value before it leaves the process. */
+  mask?: (s: string) => string;
 }
 
 const TRUNCATION_MARKER = "…[truncated by switchboard: ";
+// Masking looks this far past the cap, so a value straddling the cut is masked whole before it
+// is cut, while a huge field does not cost a regex pass over all of it.
+const MASK_LOOKAHEAD = 256;
 
 /**
  * Serializes one field value once, safely and with a size cap. Strings are used as they are;
@@ -32,14 +37,16 @@ export class FieldSerializer {
 
   #cap(text: string): string {
     const max = this.options.maxChars;
-    if (text.length <= max) return text;
-    return `${text.slice(0, max)}${TRUNCATION_MARKER}${text.length} chars]`;
+    const mask = this.options.mask;
+    if (text.length <= max) return mask ? mask(text) : text;
+    const head = mask ? mask(text.slice(0, max + MASK_LOOKAHEAD)) : text;
+    return `${head.slice(0, max)}${TRUNCATION_MARKER}${text.length} chars]`;
   }
 }
 
 function toText(value: unknown): string {
   if (typeof value === "string") return value;
-  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") return String(value);
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {

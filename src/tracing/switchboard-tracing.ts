@@ -192,6 +192,11 @@ class ParentOnlyNode implements NodeTrace {
 }
 
 function errorText(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
+  try {
+    if (error instanceof Error) return `${error.name}: ${error.message}`;
+    return String(error);
+  } catch {
+    // e.g. an object without a prototype: the observation is still recorded as failed.
+    return "[unprintable error]";
+  }
 }
