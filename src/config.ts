@@ -38,6 +38,7 @@ export const serviceOptions = {
   LANGFUSE_ENABLED: option(kinds.bool(), { section: LF, default: true, doc: "Master switch. false: nothing is created or exported, at about zero cost." }),
   LANGFUSE_PUBLIC_KEY: option(kinds.string(200), { section: LF, doc: "Langfuse project public key. Without keys, traces go to the embedded local receiver." }),
   LANGFUSE_SECRET_KEY: option(kinds.string(200), { section: LF, secret: true, doc: "Langfuse project secret key. Never logged." }),
+  LANGFUSE_PROJECT_ID: option(kinds.string(200), { section: LF, doc: "Langfuse project id (from the project's URL). With keys set, chat replies carry a trace_url into the Langfuse UI; without it they carry none. Unused with the local receiver, whose own viewer is linked instead." }),
   LANGFUSE_BASE_URL: option(kinds.url(), { section: LF, default: "https://cloud.langfuse.com", doc: "Langfuse base URL (cloud region or self-hosted). Used only when keys are set." }),
   LANGFUSE_FLUSH_AT: option(kinds.int(1, 10_000), { section: LF, default: 20, doc: "Spans per export batch: a batch is sent as soon as it is this full." }),
   LANGFUSE_FLUSH_INTERVAL: option(kinds.number(0, 3600), { section: LF, default: 5, doc: "Seconds a partial batch waits before it is sent. 0 sends whatever is queued on the next tick." }),

@@ -1,26 +1,32 @@
 import pino from "pino";
-import { loadConfig } from "./config.js";
+import { loadConfig, type ServiceConfig } from "./config.js";
 import { ConfigError } from "./config-schema.js";
 import { CatalogError } from "./agents/catalog.js";
 import { Registry } from "prom-client";
 import { createService } from "./service.js";
 import { createTracing } from "./tracing/create-tracing.js";
 import { gracefulShutdown } from "./shutdown.js";
+import { traceListPath } from "./viewer/viewer-links.js";
 
 const logger = pino({
   level: "info",
   redact: { paths: ["req.headers.authorization", "*.apiKey", "*.secretKey"], censor: "[redacted]" },
 });
 
+/** The local trace viewer's address, when traces go to a local receiver (no Langfuse keys). */
+function viewerUrl(config: ServiceConfig, destination: string | null): string | undefined {
+  return destination && !config.LANGFUSE_PUBLIC_KEY ? new URL(traceListPath(), destination).href : undefined;
+}
+
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   logger.level = config.LOG_LEVEL;
   const registry = new Registry();
   const traces = await createTracing(config, registry, logger);
-  const service = createService(config, { logger, registry, tracing: traces.tracing });
+  const service = createService(config, { logger, registry, tracing: traces.tracing, traceUrl: traces.traceUrl });
   await service.app.listen({ port: config.PORT, host: config.HOST });
   logger.info(
-    { provider: config.LLM_PROVIDER, sessions: config.SESSION_STORE, tracing: config.LANGFUSE_ENABLED ? config.LANGFUSE_PIPELINE : "off", traces: traces.destination },
+    { provider: config.LLM_PROVIDER, sessions: config.SESSION_STORE, tracing: config.LANGFUSE_ENABLED ? config.LANGFUSE_PIPELINE : "off", traces: traces.destination, viewer: viewerUrl(config, traces.destination) },
     `switchboard ready on http://${config.HOST}:${(service.app.server.address() as { port: number }).port}`,
   );
   const onSignal = (signal: string) => {

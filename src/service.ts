@@ -25,6 +25,8 @@ export interface ServiceDeps {
   tracing?: Tracing;
   /** Registry to expose on /metrics; a fresh one when absent. */
   registry?: Registry;
+  /** Link to a trace's page in a viewer, put on chat replies as trace_url (TracingSetup.traceUrl). */
+  traceUrl?: ((traceId: string) => string) | null;
 }
 
 /** Wires the service from its configuration: catalog, models, sessions, graph, HTTP app. */
@@ -56,7 +58,7 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
     clarifyThreshold: config.CLARIFY_THRESHOLD,
     historyTurns: config.HISTORY_TURNS,
   });
-  const chat = new ChatService({ graph, tracing, metrics: new ChatMetrics(registry), turnTimeoutMs: config.TURN_TIMEOUT_MS });
+  const chat = new ChatService({ graph, tracing, metrics: new ChatMetrics(registry), turnTimeoutMs: config.TURN_TIMEOUT_MS, traceUrl: deps.traceUrl ?? undefined });
   const app = buildApp({
     chat,
     logger: deps.logger,

@@ -14,7 +14,7 @@ describe("chat API contract", () => {
   test("a routed turn answers with reply, a new session, intent and agent", async () => {
     const res = await chat({ message: "  Where is my order #1234? It has not arrived.  ", user_id: "alice" });
     assert.equal(res.status, 200);
-    assert.deepEqual(Object.keys(res.body).sort(), ["agent", "clarification", "intent", "reply", "session_id", "trace_id"]);
+    assert.deepEqual(Object.keys(res.body).sort(), ["agent", "clarification", "intent", "reply", "session_id", "trace_id", "trace_url"]);
     assert.equal(res.body.intent, "order_status");
     assert.equal(res.body.agent, "orders");
     assert.equal(res.body.clarification, false);
@@ -189,7 +189,7 @@ describe("streaming", () => {
     assert.equal(done.event, "done");
     assert.equal(done.data.agent, "tech");
     assert.equal(tokens.map((t) => t.data.text).join(""), done.data.reply);
-    assert.deepEqual(Object.keys(done.data).sort(), ["agent", "clarification", "intent", "reply", "session_id", "trace_id"]);
+    assert.deepEqual(Object.keys(done.data).sort(), ["agent", "clarification", "intent", "reply", "session_id", "trace_id", "trace_url"]);
   });
 
   test("validation errors are plain HTTP errors before the stream starts", async () => {

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { RouterGraph } from "../graph/build-graph.js";
 import type { TurnRecord } from "../graph/state.js";
 import type { TurnContext } from "../graph/turn-context.js";
+import type { TurnUsage } from "../graph/turn-usage.js";
 import { ModelUnavailableError } from "../llm/model-errors.js";
 import type { Tracing } from "../tracing/turn-trace.js";
 import { KeyedMutex } from "../sessions/keyed-mutex.js";
@@ -14,6 +15,8 @@ export interface ChatServiceOptions {
   metrics: ChatMetrics;
   /** Upper bound of one turn; past it the model calls are aborted and the turn fails with 503. */
   turnTimeoutMs: number;
+  /** Link to a trace's page in a trace viewer (the local receiver's), or absent when there is none to give. */
+  traceUrl?: (traceId: string) => string;
 }
 
 export interface TurnRequest {
@@ -22,11 +25,13 @@ export interface TurnRequest {
   sessionId?: string;
   message: string;
   /** Which endpoint serves the turn; recorded on the trace. */
-  endpoint: "chat" | "stream";
+  endpoint: "chat" | "stream" | "openai";
   /** Aborted when the client goes away. */
   clientSignal?: AbortSignal;
   /** Receives reply tokens for streamed turns. */
   onToken?: (text: string) => void;
+  /** Receives the token usage of the turn's model calls (for endpoints that report usage). */
+  usage?: TurnUsage;
 }
 
 export interface TurnReply {
@@ -36,6 +41,8 @@ export interface TurnReply {
   agent: string | null;
   clarification: boolean;
   trace_id: string | null;
+  /** Where the trace can be looked at (the local trace viewer); null when untraced or no viewer is known. */
+  trace_url: string | null;
 }
 
 export interface SessionView {
@@ -87,7 +94,7 @@ export class ChatService {
     const trace = tracing.startTurn({ userId: request.userId, sessionId, message: request.message, endpoint: request.endpoint });
     const timeout = AbortSignal.timeout(this.options.turnTimeoutMs);
     const signal = request.clientSignal ? AbortSignal.any([request.clientSignal, timeout]) : timeout;
-    const turn: TurnContext = { userId: request.userId, sessionId, message: request.message, signal, onToken: request.onToken, trace };
+    const turn: TurnContext = { userId: request.userId, sessionId, message: request.message, signal, onToken: request.onToken, trace, usage: request.usage };
     const started = performance.now();
     try {
       const state = await graph.invoke(
@@ -105,6 +112,7 @@ export class ChatService {
         agent: last.agent,
         clarification: last.clarification,
         trace_id: trace.traceId,
+        trace_url: trace.traceId && this.options.traceUrl ? this.options.traceUrl(trace.traceId) : null,
       };
     } catch (err) {
       const mapped = this.#classify(err, request.clientSignal, timeout);

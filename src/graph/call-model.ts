@@ -13,10 +13,13 @@ export async function callChatModel(model: BaseChatModel, messages: BaseMessage[
   const options = { signal: turn.signal, callbacks: node.callbacks, runName };
   if (!turn.onToken) {
     const message = await model.invoke(messages, options);
+    turn.usage?.add(message.usage_metadata);
     return message.text;
   }
   let reply = "";
   for await (const chunk of await model.stream(messages, options)) {
+    // Streaming models report usage on one chunk (usually the last).
+    turn.usage?.add(chunk.usage_metadata);
     const text = chunk.text;
     if (text) {
       reply += text;

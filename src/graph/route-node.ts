@@ -1,3 +1,4 @@
+import type { UsageMetadata } from "@langchain/core/messages";
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import type { ModelProvider } from "../llm/model-provider.js";
 import type { AgentCatalog } from "../agents/catalog.js";
@@ -33,6 +34,7 @@ export function createRouteNode(options: RouteNodeOptions) {
       const result = await node.run(() =>
         options.provider.classifier.invoke(input, { signal: turn.signal, callbacks: node.callbacks, tags: ["nostream"], runName: "classifier" }),
       );
+      turn.usage?.add((result.raw as { usage_metadata?: UsageMetadata }).usage_metadata);
       const parsed = result.parsed;
       const agent = parsed?.intent ? agentByIntent.get(parsed.intent) : undefined;
       const confident = parsed !== null && parsed.confidence >= options.clarifyThreshold;

@@ -1,4 +1,5 @@
 import type { TurnTrace } from "../tracing/turn-trace.js";
+import type { TurnUsage } from "./turn-usage.js";
 
 /**
  * Per-turn values the nodes need but that are not session state: passed to the graph as
@@ -14,6 +15,8 @@ export interface TurnContext {
   /** Receives reply tokens as they are produced; set for streamed turns only. */
   onToken?: (text: string) => void;
   trace: TurnTrace;
+  /** Collects the token usage of the turn's model calls, when the caller wants it. */
+  usage?: TurnUsage;
 }
 
 export function turnContextOf(config: { configurable?: Record<string, unknown> } | undefined): TurnContext {

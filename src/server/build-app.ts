@@ -5,6 +5,7 @@ import type { ChatService } from "../chat/chat-service.js";
 import { errorBody, sendError } from "./error-response.js";
 import { registerChatRoutes } from "./chat-routes.js";
 import { registerHttpMetrics } from "./http-metrics.js";
+import { registerOpenAiRoutes } from "./openai-routes.js";
 
 export interface AppOptions {
   chat: ChatService;
@@ -52,6 +53,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.setNotFoundHandler((request, reply) => reply.status(404).send(errorBody("not_found", `no route for ${request.method} ${request.url.split("?")[0]}`)));
 
   registerChatRoutes(app, { chat: options.chat, maxMessageChars: options.maxMessageChars });
+  registerOpenAiRoutes(app, { chat: options.chat, maxMessageChars: options.maxMessageChars });
 
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_request, reply) => {

@@ -14,7 +14,10 @@ export function registerChatRoutes(app: FastifyInstance, options: ChatRoutesOpti
   app.post("/api/v1/chat", async (request) => {
     const body = parseChatRequest(request.body, maxMessageChars);
     // A plain request whose client leaves mid-turn still finishes: the session gets the answer.
-    return chat.runTurn({ userId: body.user_id, sessionId: body.session_id, message: body.message, endpoint: "chat" });
+    const result = await chat.runTurn({ userId: body.user_id, sessionId: body.session_id, message: body.message, endpoint: "chat" });
+    // A developer on the local receiver gets the link to the turn's trace in the log.
+    if (result.trace_url) request.log.info({ reqId: request.id, trace_url: result.trace_url }, "trace");
+    return result;
   });
 
   app.post("/api/v1/chat/stream", async (request, reply) => {
@@ -37,6 +40,7 @@ export function registerChatRoutes(app: FastifyInstance, options: ChatRoutesOpti
     };
     const started = performance.now();
     let status = "done";
+    let traceUrl: string | null = null;
     try {
       const result = await chat.runTurn({
         userId: body.user_id,
@@ -46,6 +50,7 @@ export function registerChatRoutes(app: FastifyInstance, options: ChatRoutesOpti
         clientSignal: gone.signal,
         onToken: (text) => send("token", { text }),
       });
+      traceUrl = result.trace_url;
       send("done", result);
     } catch (err) {
       if (err instanceof ClientGoneError) {
@@ -58,7 +63,7 @@ export function registerChatRoutes(app: FastifyInstance, options: ChatRoutesOpti
       }
     } finally {
       res.end();
-      request.log.info({ reqId: request.id, method: "POST", route: "/api/v1/chat/stream", outcome: status, ms: Math.round((performance.now() - started) * 10) / 10 }, "stream finished");
+      request.log.info({ reqId: request.id, method: "POST", route: "/api/v1/chat/stream", outcome: status, ms: Math.round((performance.now() - started) * 10) / 10, ...(traceUrl ? { trace_url: traceUrl } : {}) }, "stream finished");
     }
   });
 

@@ -1,6 +1,7 @@
 import type { Registry } from "prom-client";
 import type { ServiceConfig } from "../config.js";
 import { startReceiver, type Receiver } from "../collector/receiver.js";
+import { viewerTraceUrl } from "../viewer/viewer-links.js";
 import { BatchExporter } from "./batch-exporter.js";
 import { FaultReporter, type TracingLogger } from "./fault-reporter.js";
 import { FieldSerializer } from "./field-serializer.js";
@@ -22,6 +23,11 @@ export interface TracingSetup {
   destination: string | null;
   /** The embedded local receiver, when this process runs one. */
   receiver: Receiver | null;
+  /**
+   * Link to one trace's page: the local receiver's trace viewer when traces go there, the
+   * Langfuse UI when keys and LANGFUSE_PROJECT_ID are set, else null (no link to give).
+   */
+  traceUrl: ((traceId: string) => string) | null;
 }
 
 /**
@@ -29,7 +35,7 @@ export interface TracingSetup {
  * Langfuse: a setup failure is logged and the service runs untraced.
  */
 export async function createTracing(config: ServiceConfig, registry: Registry, logger: TracingLogger): Promise<TracingSetup> {
-  if (!config.LANGFUSE_ENABLED) return { tracing: NOOP_TRACING, destination: null, receiver: null };
+  if (!config.LANGFUSE_ENABLED) return { tracing: NOOP_TRACING, destination: null, receiver: null, traceUrl: null };
   const metrics = new TracingMetrics(registry);
   const faults = new FaultReporter(metrics, logger);
   try {
@@ -46,6 +52,7 @@ export async function createTracing(config: ServiceConfig, registry: Registry, l
       baseUrl = receiver?.url ?? `http://127.0.0.1:${config.LANGFUSE_LOCAL_RECEIVER_PORT}`;
     }
     const destination = receiver || !config.LANGFUSE_PUBLIC_KEY ? `${baseUrl}/api/public/traces` : baseUrl;
+    const traceUrl = traceLinks(config, baseUrl);
 
     if (config.LANGFUSE_PIPELINE !== "switchboard") {
       const tracing = createSdkTracing({
@@ -62,7 +69,7 @@ export async function createTracing(config: ServiceConfig, registry: Registry, l
         faults,
         logger,
       });
-      return { tracing: withReceiverShutdown(tracing, receiver), destination, receiver };
+      return { tracing: withReceiverShutdown(tracing, receiver), destination, receiver, traceUrl };
     }
 
     const sender = new OtlpHttpSender({
@@ -103,11 +110,19 @@ export async function createTracing(config: ServiceConfig, registry: Registry, l
       shutdownTimeoutMs: config.LANGFUSE_SHUTDOWN_TIMEOUT * 1000,
       onShutdown: receiver ? () => receiver.close() : undefined,
     });
-    return { tracing, destination, receiver };
+    return { tracing, destination, receiver, traceUrl };
   } catch (err) {
     faults.report("setup", err);
-    return { tracing: NOOP_TRACING, destination: null, receiver: null };
+    return { tracing: NOOP_TRACING, destination: null, receiver: null, traceUrl: null };
   }
+}
+
+/** `baseUrl` is where traces are exported: the local receiver's URL when there are no keys. */
+function traceLinks(config: ServiceConfig, baseUrl: string): ((traceId: string) => string) | null {
+  if (!config.LANGFUSE_PUBLIC_KEY) return (traceId) => viewerTraceUrl(baseUrl, traceId);
+  const project = config.LANGFUSE_PROJECT_ID;
+  if (!project) return null;
+  return (traceId) => `${baseUrl}/project/${encodeURIComponent(project)}/traces/${encodeURIComponent(traceId)}`;
 }
 
 async function startLocalReceiver(config: ServiceConfig, logger: TracingLogger): Promise<Receiver | null> {

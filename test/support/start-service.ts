@@ -11,6 +11,8 @@ export const TEST_ENV: Record<string, string> = {
   SIM_TOKEN_MS: "0",
   LOG_LEVEL: "silent",
   LANGFUSE_ENABLED: "false",
+  // Tests that want the spool turn it on with a temporary folder; others must not share ./data.
+  LANGFUSE_SPOOL: "false",
   PORT: "0",
 };
 
@@ -35,7 +37,7 @@ export async function startService(env: Record<string, string> = {}): Promise<Ru
   );
   const registry = new Registry();
   const traces = await createTracing(config, registry, logger);
-  const service = createService(config, { logger, registry, tracing: traces.tracing });
+  const service = createService(config, { logger, registry, tracing: traces.tracing, traceUrl: traces.traceUrl });
   await service.app.listen({ port: 0, host: "127.0.0.1" });
   const port = (service.app.server.address() as { port: number }).port;
   let closed = false;
