@@ -1,8 +1,11 @@
 import { ConfigError, kinds, option, parseOptions, type ParsedOptions } from "./config-schema.js";
+import { apiKeyListKind } from "./auth/api-key-kinds.js";
+import { maskNamesKind, maskPatternsKind } from "./tracing/masking/mask-option-kinds.js";
 
 const S = "Service";
 const M = "Model";
 const SESS = "Sessions";
+const SEC = "Security and limits";
 const LF = "Tracing (Langfuse)";
 
 /**
@@ -21,6 +24,11 @@ export const serviceOptions = {
   CLARIFY_THRESHOLD: option(kinds.number(0, 1), { section: S, default: 0.6, doc: "Classifier confidence below which the router asks a clarifying question instead of routing." }),
   HISTORY_TURNS: option(kinds.int(0, 200), { section: S, default: 10, doc: "How many earlier turns of the session the classifier and agents see." }),
 
+  API_KEYS: option(apiKeyListKind(), { section: SEC, secret: true, doc: "When set, every /api and /v1 route needs `Authorization: Bearer <key>` (401 otherwise). Comma-separated; give each key as it is or as `sha256:<hex>` of it, so the raw key need not be in the environment. Sessions belong to the key that created them. /healthz stays open." }),
+  METRICS_API_KEY: option(apiKeyListKind(), { section: SEC, secret: true, doc: "When set, /metrics needs `Authorization: Bearer <key>` (raw or `sha256:<hex>`, comma-separated for several)." }),
+  RATE_LIMIT_PER_MINUTE: option(kinds.int(0, 1_000_000), { section: SEC, default: 0, doc: "Requests per minute per API key (per client IP without keys) on /api and /v1, as a token bucket that allows bursts up to this size. Past it: 429 with Retry-After. 0: off." }),
+  MAX_STREAMS_PER_KEY: option(kinds.int(0, 100_000), { section: SEC, default: 0, doc: "Streamed turns open at once per API key (per client IP without keys). One more gets 429. 0: no cap." }),
+
   LLM_PROVIDER: option(kinds.oneOf(["simulated", "openai"]), { section: M, default: "simulated", doc: "`simulated`: a deterministic offline chat model (a simulator, not an LLM). `openai`: any OpenAI-compatible endpoint (OpenAI, DeepSeek, Qwen, vLLM, Ollama)." }),
   SIM_TTFT_MS: option(kinds.int(0, 60_000), { section: M, default: 250, doc: "Simulated model: time to first token. 0 with SIM_TOKEN_MS=0 runs as fast as the CPU allows." }),
   SIM_TOKEN_MS: option(kinds.int(0, 10_000), { section: M, default: 15, doc: "Simulated model: delay per streamed token." }),
@@ -32,7 +40,9 @@ export const serviceOptions = {
   LLM_MAX_RETRIES: option(kinds.int(0, 10), { section: M, default: 2, doc: "Retries of a failed model request (the client's own backoff)." }),
   LLM_STRUCTURED_OUTPUT: option(kinds.oneOf(["json_schema", "function_calling", "json_mode"]), { section: M, default: "json_schema", doc: "How the classifier asks for structured output; servers differ in what they support." }),
 
-  SESSION_STORE: option(kinds.oneOf(["sqlite", "memory"]), { section: SESS, default: "sqlite", doc: "Where session state (LangGraph checkpoints) lives. `memory` loses sessions on restart." }),
+  SESSION_STORE: option(kinds.oneOf(["sqlite", "memory", "postgres"]), { section: SESS, default: "sqlite", doc: "Where session state (LangGraph checkpoints) lives. `memory` loses sessions on restart. `postgres` (with DATABASE_URL) lets several instances share sessions; turns on one session are serialized across instances by an advisory lock." }),
+  DATABASE_URL: option(kinds.string(), { section: SESS, secret: true, doc: "PostgreSQL connection string for SESSION_STORE=postgres, e.g. postgres://user:password@host:5432/db. Tables are created at start. Never logged." }),
+  DATABASE_LOCK_CONNECTIONS: option(kinds.int(1, 1000), { section: SESS, default: 32, doc: "SESSION_STORE=postgres: connections reserved for per-session turn locks. Each running turn holds one, so this caps the turns one instance runs at once (the rest wait)." }),
   SESSION_DB_PATH: option(kinds.string(), { section: SESS, default: "./data/sessions.db", doc: "SQLite file for SESSION_STORE=sqlite; its folder is created." }),
 
   LANGFUSE_ENABLED: option(kinds.bool(), { section: LF, default: true, doc: "Master switch. false: nothing is created or exported, at about zero cost." }),
@@ -51,6 +61,8 @@ export const serviceOptions = {
   LANGFUSE_SAMPLE_RATE: option(kinds.number(0, 1), { section: LF, default: 1, doc: "Share of chat turns traced, decided once per trace. A sampled-out turn creates nothing." }),
   LANGFUSE_MAX_FIELD_CHARS: option(kinds.int(64, 10_000_000), { section: LF, default: 20_000, doc: "Input, output and metadata values longer than this are cut, with a marker saying how long they were." }),
   LANGFUSE_CAPTURE_IO: option(kinds.bool(), { section: LF, default: true, doc: "false sends the sizes of inputs and outputs instead of their content." }),
+  LANGFUSE_MASK: option(maskNamesKind(), { section: LF, default: "none", doc: "Built-in maskers applied to trace input, output and metadata before anything leaves the process: `email`, `phone` (international with +, North American, mainland China mobile), `cn_id` (Chinese resident ID, checksum-checked), `bank_card` (13-19 digits, Luhn-checked); `all` or `none`. Matches become `[email]`, `[phone]`, `[cn_id]`, `[bank_card]`." }),
+  LANGFUSE_MASK_PATTERNS: option(maskPatternsKind(), { section: LF, doc: "Extra regexes to mask (JavaScript syntax, flags gu), separated by `;;`, e.g. `ORD-\\d{6};;secret-[a-z]+`. Matches become `[masked]`. Keep them simple: they run on every traced value." }),
   LANGFUSE_SHUTDOWN_TIMEOUT: option(kinds.number(0, 600), { section: LF, default: 5, doc: "Seconds graceful shutdown spends flushing traces; what is left is counted as dropped." }),
   LANGFUSE_ENVIRONMENT: option(kinds.string(40), { section: LF, doc: "Langfuse environment tag of every trace (e.g. production)." }),
   LANGFUSE_RELEASE: option(kinds.string(200), { section: LF, doc: "Release / version tag of every trace." }),
@@ -68,6 +80,9 @@ export function loadConfig(env: Record<string, string | undefined>): ServiceConf
   const hasSk = Boolean(config.LANGFUSE_SECRET_KEY);
   if (hasPk !== hasSk) {
     throw new ConfigError("invalid configuration:\n  LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY must be set together");
+  }
+  if (config.SESSION_STORE === "postgres" && !config.DATABASE_URL) {
+    throw new ConfigError("invalid configuration:\n  SESSION_STORE=postgres needs DATABASE_URL");
   }
   return config;
 }

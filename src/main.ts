@@ -24,6 +24,8 @@ async function main(): Promise<void> {
   const registry = new Registry();
   const traces = await createTracing(config, registry, logger);
   const service = createService(config, { logger, registry, tracing: traces.tracing, traceUrl: traces.traceUrl });
+  // Creates the session tables (PostgreSQL) before the first request can need them.
+  await service.store.init();
   await service.app.listen({ port: config.PORT, host: config.HOST });
   logger.info(
     { provider: config.LLM_PROVIDER, sessions: config.SESSION_STORE, tracing: config.LANGFUSE_ENABLED ? config.LANGFUSE_PIPELINE : "off", traces: traces.destination, viewer: viewerUrl(config, traces.destination) },

@@ -8,6 +8,7 @@ import { buildRouterGraph } from "./graph/build-graph.js";
 import { createModelProvider } from "./llm/create-model-provider.js";
 import { buildApp } from "./server/build-app.js";
 import { createSessionStore, type SessionStore } from "./sessions/create-checkpointer.js";
+import { ApiKeySet } from "./auth/api-key-set.js";
 import { NOOP_TRACING, type Tracing } from "./tracing/turn-trace.js";
 
 export interface Service {
@@ -50,7 +51,13 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
     },
     catalog,
   );
-  const store = createSessionStore({ kind: config.SESSION_STORE, path: config.SESSION_DB_PATH });
+  const store = createSessionStore({
+    kind: config.SESSION_STORE,
+    path: config.SESSION_DB_PATH,
+    databaseUrl: config.DATABASE_URL,
+    lockConnections: config.DATABASE_LOCK_CONNECTIONS,
+    lockTimeoutMs: config.TURN_TIMEOUT_MS,
+  });
   const graph = buildRouterGraph({
     catalog,
     provider,
@@ -58,7 +65,7 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
     clarifyThreshold: config.CLARIFY_THRESHOLD,
     historyTurns: config.HISTORY_TURNS,
   });
-  const chat = new ChatService({ graph, tracing, metrics: new ChatMetrics(registry), turnTimeoutMs: config.TURN_TIMEOUT_MS, traceUrl: deps.traceUrl ?? undefined });
+  const chat = new ChatService({ graph, tracing, metrics: new ChatMetrics(registry), turnTimeoutMs: config.TURN_TIMEOUT_MS, sessionLock: store.withSessionLock, traceUrl: deps.traceUrl ?? undefined });
   const app = buildApp({
     chat,
     logger: deps.logger,
@@ -66,6 +73,12 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
     maxBodyBytes: config.MAX_BODY_BYTES,
     maxMessageChars: config.MAX_MESSAGE_CHARS,
     isReady: () => store.isReady(),
+    security: {
+      apiKeys: ApiKeySet.parse(config.API_KEYS),
+      metricsKeys: ApiKeySet.parse(config.METRICS_API_KEY),
+      rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+      maxStreamsPerKey: config.MAX_STREAMS_PER_KEY,
+    },
   });
   return { app, chat, store, tracing, registry, catalog };
 }

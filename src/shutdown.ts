@@ -19,6 +19,6 @@ export async function gracefulShutdown(service: Service, options: ShutdownOption
   if (!finished) options.logger.warn({ inFlight: service.chat.inFlight }, "shutdown timeout reached with turns still running");
   await Promise.race([closing, timedOut]);
   await service.tracing.shutdown();
-  service.store.close();
+  await service.store.close();
   options.logger.info("stopped");
 }

@@ -6,6 +6,8 @@ import type { TurnUsage } from "../graph/turn-usage.js";
 import { ModelUnavailableError } from "../llm/model-errors.js";
 import type { Tracing } from "../tracing/turn-trace.js";
 import { KeyedMutex } from "../sessions/keyed-mutex.js";
+import { currentKeyId } from "../auth/request-principal.js";
+import { sessionOwner } from "./session-owner.js";
 import { ApiError, sessionNotFound } from "./chat-errors.js";
 import type { ChatMetrics } from "./chat-metrics.js";
 
@@ -15,6 +17,8 @@ export interface ChatServiceOptions {
   metrics: ChatMetrics;
   /** Upper bound of one turn; past it the model calls are aborted and the turn fails with 503. */
   turnTimeoutMs: number;
+  /** Serializes turns of one session across instances (the store's lock); in-process only when absent. */
+  sessionLock?: <T>(sessionId: string, fn: () => Promise<T>) => Promise<T>;
   /** Link to a trace's page in a trace viewer (the local receiver's), or absent when there is none to give. */
   traceUrl?: (traceId: string) => string;
 }
@@ -76,19 +80,26 @@ export class ChatService {
 
   runTurn(request: TurnRequest): Promise<TurnReply> {
     const sessionId = request.sessionId ?? randomUUID();
-    const work = this.#locks.run(sessionId, () => this.#runLocked(request, sessionId));
+    // The owner is taken now, in the caller's request context (the API key it carried).
+    const owner = sessionOwner(request.userId, currentKeyId());
+    const crossInstance = this.options.sessionLock;
+    // In-process queue first, so at most one connection per session per instance waits on the
+    // database lock; the database lock then orders this instance against the others.
+    const work = this.#locks.run(sessionId, () =>
+      crossInstance ? crossInstance(sessionId, () => this.#runLocked(request, sessionId, owner)) : this.#runLocked(request, sessionId, owner),
+    );
     this.#inFlight.add(work);
     const done = () => this.#inFlight.delete(work);
     work.then(done, done);
     return work;
   }
 
-  async #runLocked(request: TurnRequest, sessionId: string): Promise<TurnReply> {
+  async #runLocked(request: TurnRequest, sessionId: string, requestOwner: string): Promise<TurnReply> {
     const { graph, tracing, metrics } = this.options;
     const config = { configurable: { thread_id: sessionId } };
     const existing = await graph.getState(config);
     const owner = (existing.values as { owner?: string | null } | undefined)?.owner ?? null;
-    if (owner !== null && owner !== request.userId) throw sessionNotFound();
+    if (owner !== null && owner !== requestOwner) throw sessionNotFound();
     if (request.clientSignal?.aborted) throw new ClientGoneError("client disconnected before the turn started");
 
     const trace = tracing.startTurn({ userId: request.userId, sessionId, message: request.message, endpoint: request.endpoint });
@@ -98,7 +109,7 @@ export class ChatService {
     const started = performance.now();
     try {
       const state = await graph.invoke(
-        { input: request.message, owner: request.userId },
+        { input: request.message, owner: requestOwner },
         { configurable: { thread_id: sessionId, turn }, signal, durability: "exit" },
       );
       const last = state.turns[state.turns.length - 1];
@@ -133,7 +144,7 @@ export class ChatService {
   async getSession(sessionId: string, userId: string): Promise<SessionView> {
     const snapshot = await this.options.graph.getState({ configurable: { thread_id: sessionId } });
     const values = snapshot.values as Partial<{ owner: string | null; turns: TurnRecord[]; current_intent: string | null; current_agent: string | null }>;
-    if (!values || values.owner !== userId || !values.turns?.length) throw sessionNotFound();
+    if (!values || values.owner !== sessionOwner(userId, currentKeyId()) || !values.turns?.length) throw sessionNotFound();
     return {
       session_id: sessionId,
       current_intent: values.current_intent ?? null,

@@ -5,6 +5,7 @@ import type { ChatService } from "../chat/chat-service.js";
 import { errorBody, sendError } from "./error-response.js";
 import { registerChatRoutes } from "./chat-routes.js";
 import { registerHttpMetrics } from "./http-metrics.js";
+import { registerSecurity, type SecurityOptions } from "./register-security.js";
 import { registerOpenAiRoutes } from "./openai-routes.js";
 
 export interface AppOptions {
@@ -16,7 +17,9 @@ export interface AppOptions {
   /** Longest accepted message (characters after trimming). */
   maxMessageChars: number;
   /** True while the session store can serve reads (for /readyz). */
-  isReady: () => boolean;
+  isReady: () => boolean | Promise<boolean>;
+  /** API keys, rate limit, stream cap; absent: all off. */
+  security?: SecurityOptions;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -52,12 +55,13 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.setErrorHandler((err, request, reply) => sendError(request, reply, err as FastifyError));
   app.setNotFoundHandler((request, reply) => reply.status(404).send(errorBody("not_found", `no route for ${request.method} ${request.url.split("?")[0]}`)));
 
+  registerSecurity(app, options.security ?? { apiKeys: null, metricsKeys: null, rateLimitPerMinute: 0, maxStreamsPerKey: 0 });
   registerChatRoutes(app, { chat: options.chat, maxMessageChars: options.maxMessageChars });
   registerOpenAiRoutes(app, { chat: options.chat, maxMessageChars: options.maxMessageChars });
 
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_request, reply) => {
-    if (options.isReady()) return { status: "ready" };
+    if (await options.isReady()) return { status: "ready" };
     return reply.status(503).send(errorBody("not_ready", "the session store is not available"));
   });
   app.get("/metrics", async (_request, reply) => {

@@ -5,6 +5,7 @@ import { viewerTraceUrl } from "../viewer/viewer-links.js";
 import { BatchExporter } from "./batch-exporter.js";
 import { FaultReporter, type TracingLogger } from "./fault-reporter.js";
 import { FieldSerializer } from "./field-serializer.js";
+import { createMasker } from "./masking/create-masker.js";
 import { createBatchEnvelope } from "./otlp-span-encoder.js";
 import { OtlpHttpSender } from "./otlp-http-sender.js";
 import { createSdkTracing } from "./sdk/create-sdk-tracing.js";
@@ -52,6 +53,7 @@ export async function createTracing(config: ServiceConfig, registry: Registry, l
       baseUrl = receiver?.url ?? `http://127.0.0.1:${config.LANGFUSE_LOCAL_RECEIVER_PORT}`;
     }
     const destination = receiver || !config.LANGFUSE_PUBLIC_KEY ? `${baseUrl}/api/public/traces` : baseUrl;
+    const mask = createMasker(config.LANGFUSE_MASK, config.LANGFUSE_MASK_PATTERNS);
     const traceUrl = traceLinks(config, baseUrl);
 
     if (config.LANGFUSE_PIPELINE !== "switchboard") {
@@ -65,6 +67,7 @@ export async function createTracing(config: ServiceConfig, registry: Registry, l
         enableSpans: config.LANGFUSE_ENABLE_SPANS,
         sampleRate: config.LANGFUSE_SAMPLE_RATE,
         shutdownTimeoutMs: config.LANGFUSE_SHUTDOWN_TIMEOUT * 1000,
+        mask,
         metrics,
         faults,
         logger,
@@ -96,7 +99,7 @@ export async function createTracing(config: ServiceConfig, registry: Registry, l
     });
     const pipeline = new SwitchboardPipeline({
       exporter,
-      serializer: new FieldSerializer({ maxChars: config.LANGFUSE_MAX_FIELD_CHARS, captureIo: config.LANGFUSE_CAPTURE_IO }),
+      serializer: new FieldSerializer({ maxChars: config.LANGFUSE_MAX_FIELD_CHARS, captureIo: config.LANGFUSE_CAPTURE_IO, mask }),
       metrics,
       faults,
       environment: config.LANGFUSE_ENVIRONMENT,

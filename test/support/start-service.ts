@@ -38,6 +38,7 @@ export async function startService(env: Record<string, string> = {}): Promise<Ru
   const registry = new Registry();
   const traces = await createTracing(config, registry, logger);
   const service = createService(config, { logger, registry, tracing: traces.tracing, traceUrl: traces.traceUrl });
+  await service.store.init();
   await service.app.listen({ port: 0, host: "127.0.0.1" });
   const port = (service.app.server.address() as { port: number }).port;
   let closed = false;
@@ -52,7 +53,7 @@ export async function startService(env: Record<string, string> = {}): Promise<Ru
       closed = true;
       await service.app.close();
       await service.tracing.shutdown();
-      service.store.close();
+      await service.store.close();
     },
   };
 }

@@ -42,6 +42,8 @@ function processorParams(options: SdkTracingOptions): LangfuseSpanProcessorParam
     release: options.release,
     exporter,
     mediaUploadEnabled: true, // the SDK default, explicit so LANGFUSE_MEDIA_UPLOAD_ENABLED cannot flip it
+    // The SDK hands the already-serialized attribute strings to mask; anything else passes as is.
+    mask: options.mask ? ({ data }: { data: unknown }) => (typeof data === "string" ? options.mask!(data) : data) : undefined,
   };
   if (options.variant === "naive") {
     // The seed's "before": no batching (a SimpleSpanProcessor, one HTTP export per ended span).

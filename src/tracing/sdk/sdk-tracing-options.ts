@@ -28,6 +28,8 @@ export interface SdkTracingOptions {
   sampleRate: number;
   /** Upper bound for shutdown(): drain + flush + stop never takes longer than this. */
   shutdownTimeoutMs: number;
+  /** LANGFUSE_MASK: applied by the SDK's span processor to input, output and metadata before export. */
+  mask?: (text: string) => string;
   /** Shared self-metrics, so benchmarks compare the SDK pipelines with ours on the same counters. */
   metrics: TracingMetrics;
   /** Where tracing's own errors go (counted, logged once per kind), never thrown into requests. */

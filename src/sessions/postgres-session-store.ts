@@ -1,0 +1,53 @@
+import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
+import pg from "pg";
+import type { SessionStore } from "./create-checkpointer.js";
+import { withAdvisoryLock } from "./pg-advisory-lock.js";
+
+export interface PostgresStoreOptions {
+  databaseUrl: string;
+  /** Connections reserved for turn locks: each running turn holds one. */
+  lockConnections: number;
+  /** Longest a turn may wait for its session's lock before failing (ms). */
+  lockTimeoutMs: number;
+}
+
+/**
+ * Sessions in PostgreSQL, shared by every instance: LangGraph's PostgresSaver on one pool, the
+ * per-session advisory locks on another (a lock connection is held for a whole turn, so it must
+ * not starve the checkpointer's queries).
+ */
+export function createPostgresSessionStore(options: PostgresStoreOptions): SessionStore {
+  const dataPool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
+  const lockPool = new pg.Pool({
+    connectionString: options.databaseUrl,
+    max: options.lockConnections,
+    // Bounds the wait for a busy session's lock; past it the turn fails instead of hanging.
+    options: `-c lock_timeout=${Math.max(1, Math.round(options.lockTimeoutMs))}`,
+  });
+  // An idle pooled connection that dies (server restart) must not crash the process.
+  const ignore = () => {};
+  dataPool.on("error", ignore);
+  lockPool.on("error", ignore);
+  const saver = new PostgresSaver(dataPool);
+  let closed = false;
+  return {
+    checkpointer: saver,
+    // Creates the tables and runs the saver's migrations; idempotent, safe for N instances.
+    init: () => saver.setup(),
+    withSessionLock: (sessionId, fn) => withAdvisoryLock(lockPool, sessionId, fn),
+    async isReady() {
+      if (closed) return false;
+      try {
+        await dataPool.query("SELECT 1");
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.allSettled([dataPool.end(), lockPool.end()]);
+    },
+  };
+}

@@ -1,0 +1,2 @@
+/** Replaces sensitive substrings of one text; returns the text unchanged when there are none. */
+export type Masker = (text: string) => string;
