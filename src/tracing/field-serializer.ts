@@ -12,9 +12,6 @@ const TRUNCATION_MARKER = "…[truncated by switchboard: ";
 // Masking looks this far past the cap, so a value straddling the cut is masked whole before it
 // is cut, while a huge field does not cost a regex pass over all of it.
 const MASK_LOOKAHEAD = 256;
-// Masking looks this far past the cap, so a value straddling the cut is masked whole before it
-// is cut, while a huge field does not cost a regex pass over all of it.
-const MASK_LOOKAHEAD = 256;
 
 /**
  * Serializes one field value once, safely and with a size cap. Strings are used as they are;
