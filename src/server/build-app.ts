@@ -49,7 +49,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
   // One log line per request, with its id and timing; never the body.
   app.addHook("onResponse", async (request, reply) => {
-    request.log.info({ reqId: request.id, method: request.method, route: request.routeOptions.url ?? request.url.split("?")[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, "request");
+    request.log.info({ method: request.method, route: request.routeOptions.url ?? request.url.split("?")[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, "request");
   });
 
   app.setErrorHandler((err, request, reply) => sendError(request, reply, err as FastifyError));

@@ -31,6 +31,8 @@ export interface BatchExporterOptions {
    * retry, which shortens what a crash during an outage can lose.
    */
   preferSpoolWhenDown?: () => boolean;
+  /** Called after each delivered batch: the backend is up (the spool uses it to start replaying at once). */
+  onDelivered?: () => void;
 }
 
 interface Batch {
@@ -259,6 +261,7 @@ export class BatchExporter {
     if (result.ok) {
       this.#consecutiveFailures = 0;
       metrics.exportDuration.observe({ outcome: "ok" }, seconds);
+      this.options.onDelivered?.();
       metrics.spansExported.inc(batch.spans.length);
       this.#hold(-batch.spans.length, -batch.bytes);
       return;

@@ -8,6 +8,7 @@ import { FieldSerializer } from "./field-serializer.js";
 import { createMasker } from "./masking/create-masker.js";
 import { createBatchEnvelope } from "./otlp-span-encoder.js";
 import { OtlpHttpSender } from "./otlp-http-sender.js";
+import { DiskSpool } from "./spool/disk-spool.js";
 import { createSdkTracing } from "./sdk/create-sdk-tracing.js";
 import { SwitchboardPipeline } from "./switchboard-pipeline.js";
 import { SwitchboardTracing } from "./switchboard-tracing.js";
@@ -75,19 +76,33 @@ export async function createTracing(config: ServiceConfig, registry: Registry, l
       return { tracing: withReceiverShutdown(tracing, receiver), destination, receiver, traceUrl };
     }
 
+    const envelope = createBatchEnvelope({ serviceName: "switchboard", serviceVersion: "0.1.0" });
+    const authHeaders = {
+      authorization: `Basic ${Buffer.from(`${publicKey}:${secretKey}`).toString("base64")}`,
+      "x-langfuse-public-key": publicKey,
+      "x-langfuse-sdk-name": "switchboard",
+    };
     const sender = new OtlpHttpSender({
       url: `${baseUrl}/api/public/otel/v1/traces`,
-      headers: {
-        authorization: `Basic ${Buffer.from(`${publicKey}:${secretKey}`).toString("base64")}`,
-        "x-langfuse-public-key": publicKey,
-        "x-langfuse-sdk-name": "switchboard",
-      },
+      headers: authHeaders,
       timeoutMs: config.LANGFUSE_TIMEOUT * 1000,
       maxSockets: config.LANGFUSE_EXPORT_CONCURRENCY,
     });
+    const spool = config.LANGFUSE_SPOOL
+      ? DiskSpool.open({
+          dir: config.LANGFUSE_SPOOL_DIR,
+          maxBytes: config.LANGFUSE_SPOOL_MAX_BYTES,
+          replayRatePerSec: config.LANGFUSE_REPLAY_RATE,
+          sender: new OtlpHttpSender({ url: `${baseUrl}/api/public/otel/v1/traces`, headers: authHeaders, timeoutMs: config.LANGFUSE_TIMEOUT * 1000, maxSockets: 1 }),
+          envelope,
+          metrics,
+          faults,
+          logger,
+        })
+      : null;
     const exporter = new BatchExporter({
       sender,
-      envelope: createBatchEnvelope({ serviceName: "switchboard", serviceVersion: "0.1.0" }),
+      envelope,
       flushAt: config.LANGFUSE_FLUSH_AT,
       flushIntervalMs: config.LANGFUSE_FLUSH_INTERVAL * 1000,
       concurrency: config.LANGFUSE_EXPORT_CONCURRENCY,
@@ -96,7 +111,11 @@ export async function createTracing(config: ServiceConfig, registry: Registry, l
       maxQueueBytes: config.LANGFUSE_MAX_QUEUE_BYTES,
       metrics,
       faults,
+      onUndeliverable: spool ? (spans, bytes, reason) => spool.accept(spans, bytes, reason) : undefined,
+      preferSpoolWhenDown: spool ? () => spool.available : undefined,
+      onDelivered: spool ? () => spool.backendUp() : undefined,
     });
+    spool?.start();
     const pipeline = new SwitchboardPipeline({
       exporter,
       serializer: new FieldSerializer({ maxChars: config.LANGFUSE_MAX_FIELD_CHARS, captureIo: config.LANGFUSE_CAPTURE_IO, mask }),
@@ -111,7 +130,11 @@ export async function createTracing(config: ServiceConfig, registry: Registry, l
       enableSpans: config.LANGFUSE_ENABLE_SPANS,
       sampleRate: config.LANGFUSE_SAMPLE_RATE,
       shutdownTimeoutMs: config.LANGFUSE_SHUTDOWN_TIMEOUT * 1000,
-      onShutdown: receiver ? () => receiver.close() : undefined,
+      onShutdown: async () => {
+        // After the exporter's shutdown: what it could not send is staged in the spool; write it.
+        spool?.close();
+        await receiver?.close();
+      },
     });
     return { tracing, destination, receiver, traceUrl };
   } catch (err) {

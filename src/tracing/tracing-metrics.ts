@@ -6,7 +6,11 @@ export type DropReason =
   | "retries_exhausted" // every attempt failed with a retryable error
   | "rejected" // the backend answered a non-retryable status (400, 401, 403, 413 ...)
   | "shutdown" // still queued or in flight when the shutdown timeout ran out
-  | "encode_failed"; // the span could not be serialized
+  | "encode_failed" // the span could not be serialized
+  | "backend_down" // the backend kept failing: handed to the spool at once instead of retried in memory
+  | "spool_evicted" // the spool reached LANGFUSE_SPOOL_MAX_BYTES and dropped its oldest batches
+  | "spool_corrupt" // a spooled entry failed its checksum
+  | "spool_failed"; // the spool could not write (unwritable or full disk)
 
 /** Why one export attempt failed. */
 export type FailureReason = "timeout" | "network" | "http_429" | "http_5xx" | "http_4xx";
@@ -26,6 +30,13 @@ export class TracingMetrics {
   readonly queueBytes: Gauge<string>;
   readonly errors: Counter<"kind">;
   readonly sampledOut: Counter<string>;
+  readonly spoolBytes: Gauge<string>;
+  readonly spoolBatches: Gauge<string>;
+  readonly spoolBatchesSpooled: Counter<"reason">;
+  readonly spoolBatchesReplayed: Counter<string>;
+  readonly spoolBatchesEvicted: Counter<string>;
+  readonly spoolEntriesCorrupt: Counter<string>;
+  readonly spoolAvailable: Gauge<string>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -44,6 +55,13 @@ export class TracingMetrics {
     this.queueSpans = new Gauge({ name: "switchboard_tracing_queue_spans", help: "Spans waiting or in flight", registers });
     this.queueBytes = new Gauge({ name: "switchboard_tracing_queue_bytes", help: "Serialized bytes waiting or in flight (bounded by LANGFUSE_MAX_QUEUE_BYTES)", registers });
     this.errors = new Counter({ name: "switchboard_tracing_errors_total", help: "Errors caught inside tracing (never surfaced to requests), by kind", labelNames: ["kind"], registers });
+    this.spoolBytes = new Gauge({ name: "switchboard_tracing_spool_bytes", help: "Bytes of undelivered trace data in the disk spool", registers });
+    this.spoolBatches = new Gauge({ name: "switchboard_tracing_spool_batches", help: "Batches waiting in the disk spool", registers });
+    this.spoolBatchesSpooled = new Counter({ name: "switchboard_tracing_spool_batches_spooled_total", help: "Batches written to the spool, by why they could not be sent", labelNames: ["reason"], registers });
+    this.spoolBatchesReplayed = new Counter({ name: "switchboard_tracing_spool_batches_replayed_total", help: "Spooled batches delivered later", registers });
+    this.spoolBatchesEvicted = new Counter({ name: "switchboard_tracing_spool_batches_evicted_total", help: "Oldest spooled batches dropped to stay under LANGFUSE_SPOOL_MAX_BYTES", registers });
+    this.spoolEntriesCorrupt = new Counter({ name: "switchboard_tracing_spool_entries_corrupt_total", help: "Spooled entries skipped because their checksum failed", registers });
+    this.spoolAvailable = new Gauge({ name: "switchboard_tracing_spool_available", help: "1 while the disk spool is usable; 0 when tracing runs memory-only", registers });
     this.sampledOut = new Counter({ name: "switchboard_tracing_turns_sampled_out_total", help: "Turns not traced because of LANGFUSE_SAMPLE_RATE", registers });
   }
 }

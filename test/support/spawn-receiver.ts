@@ -1,0 +1,57 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+
+export interface SpawnedReceiver {
+  child: ChildProcess;
+  url: string;
+  stats(): Promise<{ requests: { total: number; byStatus: Record<string, number> }; spans: { received: number; unique: number; duplicates: number }; store: { traces: number; observations: number } }>;
+  stop(): Promise<void>;
+}
+
+/** Runs the compiled standalone receiver (`npm run receiver`) on a fixed port, as its own process. */
+export async function spawnReceiver(port: number, dbPath: string, extraEnv: Record<string, string> = {}): Promise<SpawnedReceiver> {
+  const child = spawn(process.execPath, ["dist/src/collector/main.js"], {
+    env: { PATH: process.env["PATH"] ?? "", RECEIVER_PORT: String(port), RECEIVER_DB_PATH: dbPath, RECEIVER_LOG_LEVEL: "warn", ...extraEnv },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`receiver exited with ${child.exitCode}: ${stderr}`);
+    try {
+      const res = await fetch(`${url}/api/public/health`);
+      if (res.ok) break;
+    } catch {}
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`receiver did not start: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    child,
+    url,
+    stats: () => fetch(`${url}/_receiver/stats`).then((r) => r.json() as Promise<any>),
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = once(child, "exit");
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+/** A free TCP port on loopback, released before it is returned. */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import("node:net");
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
