@@ -19,19 +19,19 @@ function positiveInt(query: URLSearchParams, name: string, fallback: number, max
   return n;
 }
 
-function pageOf(query: URLSearchParams): Page {
+export function pageOf(query: URLSearchParams): Page {
   return {
     page: positiveInt(query, "page", 1, Number.MAX_SAFE_INTEGER),
     limit: positiveInt(query, "limit", DEFAULT_LIMIT, MAX_LIMIT),
   };
 }
 
-function optional(query: URLSearchParams, name: string): string | undefined {
+export function optional(query: URLSearchParams, name: string): string | undefined {
   const value = query.get(name);
   return value === null || value === "" ? undefined : value;
 }
 
-function isoTimestamp(query: URLSearchParams, name: string): string | undefined {
+export function isoTimestamp(query: URLSearchParams, name: string): string | undefined {
   const raw = optional(query, name);
   if (raw === undefined) return undefined;
   const date = new Date(raw);
@@ -39,7 +39,7 @@ function isoTimestamp(query: URLSearchParams, name: string): string | undefined 
   return date.toISOString();
 }
 
-function meta(page: Page, totalItems: number) {
+export function meta(page: Page, totalItems: number) {
   return { page: page.page, limit: page.limit, totalItems, totalPages: Math.ceil(totalItems / page.limit) };
 }
 

@@ -15,6 +15,8 @@ import { handlePublicApi } from "./public-api-routes.js";
 import { silentLogger, type ReceiverContext, type ReceiverLogger } from "./receiver-context.js";
 import { StatsCounter, type ReceiverStats } from "./receiver-stats.js";
 import { SpanStore } from "./span-store.js";
+import { handleViewerApi } from "../viewer/viewer-api.js";
+import { handleViewerAssets } from "../viewer/viewer-assets.js";
 
 export type { ApiKeyPair } from "./basic-auth.js";
 export type { ReceiverFaultControl, ReceiverFaults } from "./faults.js";
@@ -137,7 +139,10 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
         return;
       }
       if (handlePublicApi(req, res, path, query, ctx)) return;
+      if (handleViewerApi(req, res, path, query, ctx)) return;
       if (await handleControl(req, res, path, query, ctx, { stats: snapshot, reset })) return;
+      // The trace viewer (docs/viewer.md): pages and bundle, reading /_receiver/viewer/*.
+      if (await handleViewerAssets(req, res, path)) return;
       throw new HttpError(404, `no route for ${req.method} ${path}`);
     } catch (err) {
       if (err instanceof HttpError) {

@@ -158,6 +158,22 @@ export interface ObservationSummaryRow {
   end_time: string;
 }
 
+/** Per-trace totals over its observations, for the trace viewer's list (not part of Langfuse's API). */
+export interface TraceAggregateRow {
+  trace_id: string;
+  observations: number;
+  /** Earliest observation start and latest end: the trace's extent. */
+  first_start: string;
+  last_end: string;
+  input_tokens: number;
+  output_tokens: number;
+  total_tokens: number;
+  /** Observations at level ERROR. */
+  errors: number;
+  /** Observations at level WARNING. */
+  warnings: number;
+}
+
 export interface IngestResult {
   /** Spans in the request. */
   spans: number;
@@ -251,6 +267,8 @@ export class SpanStore {
   private readonly selectObservationsOfTrace: Database.Statement;
   private readonly selectObservation: Database.Statement;
   private readonly selectSummaries: Database.Statement;
+  private readonly selectAggregates: Database.Statement;
+  private readonly selectTraceNames: Database.Statement;
   private readonly countTraces: Database.Statement;
   private readonly countObservations: Database.Statement;
   private readonly ingestTransaction: (spans: OtlpSpan[]) => IngestResult;
@@ -293,6 +311,17 @@ export class SpanStore {
       `SELECT id, trace_id, start_time, end_time FROM observations
        WHERE trace_id IN (SELECT value FROM json_each(?)) ORDER BY start_time, rowid`,
     );
+    this.selectAggregates = this.db.prepare(
+      `SELECT trace_id, COUNT(*) AS observations, MIN(start_time) AS first_start, MAX(end_time) AS last_end,
+         TOTAL(json_extract(usage_details, '$.input')) AS input_tokens,
+         TOTAL(json_extract(usage_details, '$.output')) AS output_tokens,
+         TOTAL(json_extract(usage_details, '$.total')) AS total_tokens,
+         TOTAL(level = 'ERROR') AS errors, TOTAL(level = 'WARNING') AS warnings
+       FROM observations WHERE trace_id IN (SELECT value FROM json_each(?)) GROUP BY trace_id`,
+    );
+    this.selectTraceNames = this.db.prepare(
+      "SELECT DISTINCT name FROM traces WHERE name IS NOT NULL ORDER BY name LIMIT 200",
+    ).pluck();
     this.countTraces = this.db.prepare("SELECT COUNT(*) AS n FROM traces").pluck();
     this.countObservations = this.db.prepare("SELECT COUNT(*) AS n FROM observations").pluck();
     this.ingestTransaction = this.db.transaction((spans: OtlpSpan[]) => this.writeSpans(spans));
@@ -353,6 +382,17 @@ export class SpanStore {
   observationSummaries(traceIds: string[]): ObservationSummaryRow[] {
     if (traceIds.length === 0) return [];
     return this.selectSummaries.all(JSON.stringify(traceIds)) as ObservationSummaryRow[];
+  }
+
+  /** Observation counts, extent, token sums and error counts of several traces in one query. */
+  traceAggregates(traceIds: string[]): TraceAggregateRow[] {
+    if (traceIds.length === 0) return [];
+    return this.selectAggregates.all(JSON.stringify(traceIds)) as TraceAggregateRow[];
+  }
+
+  /** The distinct trace names (at most 200), for a viewer's name filter. */
+  traceNames(): string[] {
+    return this.selectTraceNames.all() as string[];
   }
 
   /** Traces newest first. */

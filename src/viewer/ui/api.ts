@@ -1,0 +1,118 @@
+// The viewer's data: the receiver's /_receiver/viewer/* endpoints (src/viewer/viewer-api.ts),
+// typed as the browser reads them.
+
+export interface Usage {
+  input: number;
+  output: number;
+  total: number;
+}
+
+export interface TraceSummary {
+  id: string;
+  timestamp: string;
+  name: string | null;
+  userId: string | null;
+  sessionId: string | null;
+  tags: string[];
+  metadata: Record<string, unknown>;
+  latency: number;
+  observationCount: number;
+  usage: Usage;
+  errorCount: number;
+  warningCount: number;
+  inputPreview: string | null;
+  outputPreview: string | null;
+}
+
+export interface TraceList {
+  data: TraceSummary[];
+  meta: { page: number; limit: number; totalItems: number; totalPages: number };
+  names: string[];
+}
+
+export interface Observation {
+  id: string;
+  type: string;
+  name: string;
+  startTime: string;
+  endTime: string;
+  completionStartTime: string | null;
+  model: string | null;
+  modelParameters: Record<string, unknown> | null;
+  input: unknown;
+  output: unknown;
+  metadata: Record<string, unknown> | null;
+  usage: Usage;
+  level: string;
+  statusMessage: string | null;
+  parentObservationId: string | null;
+  latency: number;
+  timeToFirstToken: number | null;
+}
+
+export interface TraceDetails {
+  id: string;
+  timestamp: string;
+  name: string | null;
+  input: unknown;
+  output: unknown;
+  userId: string | null;
+  sessionId: string | null;
+  tags: string[];
+  metadata: Record<string, unknown>;
+  environment: string;
+  release: string | null;
+  observations: Observation[];
+  summary: TraceSummary;
+}
+
+export interface SessionTurn extends TraceSummary {
+  input: unknown;
+  output: unknown;
+}
+
+export interface SessionDetails {
+  sessionId: string;
+  userId: string | null;
+  turns: SessionTurn[];
+}
+
+/** Filters of the trace list; empty strings are "no filter". */
+export interface TraceFilters {
+  userId: string;
+  sessionId: string;
+  name: string;
+  /** datetime-local values (the browser's local time). */
+  from: string;
+  to: string;
+}
+
+export class NotFound extends Error {}
+
+async function getJson<T>(path: string): Promise<T> {
+  const res = await fetch(path, { headers: { accept: "application/json" } });
+  if (res.status === 404) throw new NotFound(path);
+  if (!res.ok) {
+    const body = (await res.json().catch(() => null)) as { message?: string } | null;
+    throw new Error(body?.message ?? `HTTP ${res.status}`);
+  }
+  return (await res.json()) as T;
+}
+
+export function fetchTraces(filters: TraceFilters, page: number, limit: number): Promise<TraceList> {
+  const q = new URLSearchParams({ page: String(page), limit: String(limit) });
+  if (filters.userId) q.set("userId", filters.userId);
+  if (filters.sessionId) q.set("sessionId", filters.sessionId);
+  if (filters.name) q.set("name", filters.name);
+  if (filters.from) q.set("fromTimestamp", new Date(filters.from).toISOString());
+  if (filters.to) q.set("toTimestamp", new Date(filters.to).toISOString());
+  return getJson(`/_receiver/viewer/traces?${q}`);
+}
+
+export function fetchTrace(id: string): Promise<TraceDetails> {
+  return getJson(`/_receiver/viewer/traces/${encodeURIComponent(id)}`);
+}
+
+export function fetchSession(id: string): Promise<SessionDetails> {
+  return getJson(`/_receiver/viewer/sessions/${encodeURIComponent(id)}`);
+}

@@ -1,0 +1,43 @@
+// The observations of a trace as a tree in start order, flattened for rows that line up with
+// the waterfall: each row knows its depth.
+import type { Observation } from "./api.js";
+
+export interface TreeRow {
+  observation: Observation;
+  depth: number;
+  /** Offset from the trace's start and duration, in ms, for the waterfall. */
+  offsetMs: number;
+  durationMs: number;
+}
+
+export interface ObservationTree {
+  rows: TreeRow[];
+  /** From the earliest start to the latest end, in ms (at least 1). */
+  spanMs: number;
+}
+
+export function buildTree(observations: Observation[]): ObservationTree {
+  if (observations.length === 0) return { rows: [], spanMs: 1 };
+  const start = Math.min(...observations.map((o) => Date.parse(o.startTime)));
+  const end = Math.max(...observations.map((o) => Date.parse(o.endTime)));
+  const ids = new Set(observations.map((o) => o.id));
+  const children = new Map<string | null, Observation[]>();
+  for (const o of observations) {
+    // A parent that never arrived (lost span) makes its children roots rather than hiding them.
+    const parent = o.parentObservationId && ids.has(o.parentObservationId) ? o.parentObservationId : null;
+    const list = children.get(parent);
+    if (list) list.push(o);
+    else children.set(parent, [o]);
+  }
+  const rows: TreeRow[] = [];
+  const visit = (parent: string | null, depth: number) => {
+    const list = (children.get(parent) ?? []).slice().sort((a, b) => a.startTime.localeCompare(b.startTime));
+    for (const o of list) {
+      const offsetMs = Date.parse(o.startTime) - start;
+      rows.push({ observation: o, depth, offsetMs, durationMs: Math.max(0, Date.parse(o.endTime) - Date.parse(o.startTime)) });
+      visit(o.id, depth + 1);
+    }
+  };
+  visit(null, 0);
+  return { rows, spanMs: Math.max(1, end - start) };
+}

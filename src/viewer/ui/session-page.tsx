@@ -1,0 +1,63 @@
+// A session's turns in order: what the user said, who answered and what, with each turn's
+// timing, tokens and a link to its trace.
+import { fetchSession, NotFound } from "./api.js";
+import { formatDuration, formatTime, formatTokens } from "./format.js";
+import { JsonView } from "./json-view.js";
+import { Link } from "./router.js";
+import { useFetch } from "./use-fetch.js";
+import { tracePagePath, traceListPath } from "../viewer-links.js";
+
+export function SessionPage(props: { sessionId: string }) {
+  const { data, error } = useFetch(() => fetchSession(props.sessionId), props.sessionId, 3000);
+  if (error && !data) {
+    return <main class="error-box">{error instanceof NotFound ? `No traces of session ${props.sessionId} yet.` : `Could not load the session: ${error.message}`}</main>;
+  }
+  if (!data) return <main class="muted">loading…</main>;
+  return (
+    <main>
+      <div class="card">
+        <div class="crumbs">
+          <Link href={traceListPath()}>Traces</Link> / session
+        </div>
+        <h1 class="mono">{data.sessionId}</h1>
+        <div class="muted">
+          {data.turns.length} turn{data.turns.length === 1 ? "" : "s"}
+          {data.userId ? ` · user ${data.userId}` : ""} ·{" "}
+          <Link href={`${traceListPath()}?sessionId=${encodeURIComponent(data.sessionId)}`}>as a trace list</Link>
+        </div>
+      </div>
+      <ol class="turns">
+        {data.turns.map((turn, i) => {
+          const agent = typeof turn.metadata["agent"] === "string" ? turn.metadata["agent"] : null;
+          const intent = typeof turn.metadata["intent"] === "string" ? turn.metadata["intent"] : null;
+          return (
+            <li class={`card turn${turn.errorCount > 0 ? " row-error" : ""}`} data-trace-id={turn.id}>
+              <div class="turn-head">
+                <span class="turn-number">#{i + 1}</span>
+                <span>{formatTime(turn.timestamp)}</span>
+                {agent ? (
+                  <span class="chip">{intent ? `${intent} → ${agent}` : agent}</span>
+                ) : (
+                  <span class="chip chip-muted">{turn.errorCount > 0 ? "failed" : "clarifying question"}</span>
+                )}
+                <span class="muted">
+                  {formatDuration(turn.latency)} · {formatTokens(turn.usage.total)} tokens · {turn.observationCount} observations
+                </span>
+                {turn.errorCount > 0 && <span class="badge badge-error">{turn.errorCount} error{turn.errorCount > 1 ? "s" : ""}</span>}
+                <Link href={tracePagePath(turn.id)} class="turn-trace">
+                  trace →
+                </Link>
+              </div>
+              <div class="bubble bubble-user">
+                <JsonView value={turn.input} />
+              </div>
+              <div class="bubble bubble-assistant">
+                <JsonView value={turn.output} empty="no reply" />
+              </div>
+            </li>
+          );
+        })}
+      </ol>
+    </main>
+  );
+}

@@ -1,0 +1,166 @@
+// One trace: its facts, then the observation tree and the waterfall side by side (one row per
+// observation, so each bar sits next to its name), then the selected observation in full.
+import { useState } from "preact/hooks";
+import { fetchTrace, NotFound, type TraceDetails } from "./api.js";
+import { formatDuration, formatTime, formatTokens } from "./format.js";
+import { containsTruncation, JsonView } from "./json-view.js";
+import { ObservationDetail } from "./observation-detail.js";
+import { buildTree, type ObservationTree } from "./observation-tree.js";
+import { Link } from "./router.js";
+import { useFetch } from "./use-fetch.js";
+import { sessionPagePath, traceListPath } from "../viewer-links.js";
+
+/** Spans still arriving (children are exported before their root): refresh until it settles. */
+const REFRESH_MS = 3000;
+
+function ticks(spanMs: number): number[] {
+  return [0, 0.25, 0.5, 0.75, 1].map((f) => f * spanMs);
+}
+
+/** The label goes after the bar, else before it, else (a bar across the whole track) inside it. */
+function labelPosition(left: number, width: number): Record<string, string> {
+  if (left + width <= 80) return { left: `${left + width}%` };
+  if (left >= 22) return { right: `${100 - left}%`, marginRight: "6px" };
+  return { right: `${Math.max(0, 100 - left - width)}%`, marginRight: "6px", color: "#fff" };
+}
+
+function Waterfall(props: { tree: ObservationTree; selected: string | null; onSelect: (id: string) => void }) {
+  const { rows, spanMs } = props.tree;
+  return (
+    <div class="waterfall" role="tree">
+      <div class="wf-head">
+        <div class="wf-name">Observation</div>
+        <div class="wf-axis">
+          {ticks(spanMs).map((t, i) => (
+            <span class="wf-tick" style={{ left: `${(i / 4) * 100}%` }}>
+              {t === 0 ? "0 ms" : formatDuration(t / 1000)}
+            </span>
+          ))}
+        </div>
+      </div>
+      {rows.map(({ observation: o, depth, offsetMs, durationMs }) => {
+        const left = (offsetMs / spanMs) * 100;
+        const width = Math.max((durationMs / spanMs) * 100, 0.4);
+        return (
+          <div
+            class={`wf-row${props.selected === o.id ? " selected" : ""}${o.level === "ERROR" ? " row-error" : ""}`}
+            role="treeitem"
+            data-observation-name={o.name}
+            data-depth={depth}
+            onClick={() => props.onSelect(o.id)}
+          >
+            <div class="wf-name" style={{ paddingLeft: `${8 + depth * 18}px` }}>
+              {depth > 0 && <span class="tree-elbow">└</span>}
+              <span class={`type type-${o.type.toLowerCase()}`}>{o.type === "GENERATION" ? "GEN" : o.type}</span>
+              <span class="obs-name">{o.name}</span>
+              {o.model && <span class="muted small">{o.model}</span>}
+            </div>
+            <div class="wf-track">
+              <div class={`wf-bar bar-${o.type.toLowerCase()}${o.level === "ERROR" ? " bar-error" : ""}`} style={{ left: `${Math.min(left, 99.6)}%`, width: `${width}%` }} />
+              <span class="wf-label" style={labelPosition(left, width)}>
+                {formatDuration(durationMs / 1000)}
+                {o.usage.total > 0 ? ` · ${formatTokens(o.usage.total)} tok` : ""}
+              </span>
+            </div>
+          </div>
+        );
+      })}
+    </div>
+  );
+}
+
+function TraceHeader(props: { trace: TraceDetails }) {
+  const t = props.trace;
+  const s = t.summary;
+  return (
+    <div class="card trace-head">
+      <div class="crumbs">
+        <Link href={traceListPath()}>Traces</Link> / <span class="mono">{t.id}</span>
+      </div>
+      <h1>
+        {t.name ?? "(unnamed)"}
+        {s.errorCount > 0 && <span class="badge badge-error">{s.errorCount} error{s.errorCount > 1 ? "s" : ""}</span>}
+      </h1>
+      <div class="facts">
+        <div class="fact">
+          <div class="fact-label">Time</div>
+          <div class="fact-value">{formatTime(t.timestamp)}</div>
+        </div>
+        <div class="fact">
+          <div class="fact-label">User</div>
+          <div class="fact-value">{t.userId ? <Link href={`${traceListPath()}?userId=${encodeURIComponent(t.userId)}`}>{t.userId}</Link> : "–"}</div>
+        </div>
+        <div class="fact">
+          <div class="fact-label">Session</div>
+          <div class="fact-value mono">{t.sessionId ? <Link href={sessionPagePath(t.sessionId)}>{t.sessionId}</Link> : "–"}</div>
+        </div>
+        <div class="fact">
+          <div class="fact-label">Duration</div>
+          <div class="fact-value">{formatDuration(s.latency)}</div>
+        </div>
+        <div class="fact">
+          <div class="fact-label">Observations</div>
+          <div class="fact-value">{s.observationCount}</div>
+        </div>
+        <div class="fact">
+          <div class="fact-label">Tokens</div>
+          <div class="fact-value">
+            {formatTokens(s.usage.input)} in · {formatTokens(s.usage.output)} out
+          </div>
+        </div>
+        {Object.entries(t.metadata).map(([k, v]) => (
+          <div class="fact">
+            <div class="fact-label">{k}</div>
+            <div class="fact-value">{typeof v === "string" ? v : JSON.stringify(v)}</div>
+          </div>
+        ))}
+        {t.tags.length > 0 && (
+          <div class="fact">
+            <div class="fact-label">Tags</div>
+            <div class="fact-value">
+              {t.tags.map((tag) => (
+                <span class="chip">{tag}</span>
+              ))}
+            </div>
+          </div>
+        )}
+      </div>
+      <div class="payloads">
+        <section class="payload">
+          <h3>Input{containsTruncation(t.input) && <span class="badge badge-warn">truncated</span>}</h3>
+          <JsonView value={t.input} />
+        </section>
+        <section class="payload">
+          <h3>Output{containsTruncation(t.output) && <span class="badge badge-warn">truncated</span>}</h3>
+          <JsonView value={t.output} empty="no output (the turn failed or is still running)" />
+        </section>
+      </div>
+    </div>
+  );
+}
+
+export function TracePage(props: { traceId: string }) {
+  const { data, error } = useFetch(() => fetchTrace(props.traceId), props.traceId, REFRESH_MS);
+  const [selected, setSelected] = useState<string | null>(null);
+  if (error && !data) {
+    return <main class="error-box">{error instanceof NotFound ? `Trace ${props.traceId} has not arrived (yet). This page retries every few seconds.` : `Could not load the trace: ${error.message}`}</main>;
+  }
+  if (!data) return <main class="muted">loading…</main>;
+  const tree = buildTree(data.observations);
+  // Until the user picks one, show the first generation: usually what one came to see.
+  const shown = data.observations.find((o) => o.id === selected) ?? data.observations.find((o) => o.type === "GENERATION") ?? data.observations[0];
+  return (
+    <main>
+      <TraceHeader trace={data} />
+      <div class="card">
+        <h2 class="section-title">Observations</h2>
+        <Waterfall tree={tree} selected={shown?.id ?? null} onSelect={setSelected} />
+      </div>
+      {shown && (
+        <div class="card">
+          <ObservationDetail observation={shown} />
+        </div>
+      )}
+    </main>
+  );
+}

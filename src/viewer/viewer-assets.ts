@@ -1,0 +1,67 @@
+// Serves the trace viewer's page and its bundle (built by `npm run build` into dist/viewer/) on
+// the receiver. Every /ui/* page path answers the same index.html: the browser app routes.
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { HttpError, sendBytes } from "../collector/http-responses.js";
+import { VIEWER_BASE_PATH } from "./viewer-links.js";
+
+const CONTENT_TYPES: Record<string, string> = {
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".map": "application/json; charset=utf-8",
+  ".svg": "image/svg+xml",
+};
+
+/**
+ * dist/viewer of this checkout, found from this module's location, which is src/viewer under
+ * tsx and dist/src/viewer when compiled: the folder above the nearest package.json.
+ */
+function findViewerDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, "package.json"))) {
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  return join(dir, "dist", "viewer");
+}
+
+const viewerDir = findViewerDir();
+
+const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Switchboard traces</title>
+<p style="font:16px system-ui;margin:3em">The trace viewer is not built yet: run <code>npm run build</code>, then reload.</p>`;
+
+async function sendFile(res: ServerResponse, file: string, contentType: string): Promise<boolean> {
+  try {
+    const body = await readFile(file);
+    // Rebuilt bundles keep their names, so the browser must revalidate rather than cache.
+    res.setHeader("cache-control", "no-cache");
+    sendBytes(res, 200, contentType, body);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Handles GET / (redirects to the viewer), /ui and /ui/* pages and /ui/assets/*. False for other paths. */
+export async function handleViewerAssets(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
+  if (path !== "/" && path !== VIEWER_BASE_PATH && !path.startsWith(`${VIEWER_BASE_PATH}/`)) return false;
+  if (req.method !== "GET" && req.method !== "HEAD") throw new HttpError(405, `${req.method} is not allowed on ${path}`, { allow: "GET" });
+  if (path === "/" || path === VIEWER_BASE_PATH) {
+    res.writeHead(302, { location: `${VIEWER_BASE_PATH}/` });
+    res.end();
+    return true;
+  }
+  const asset = /^\/ui\/assets\/([A-Za-z0-9._-]+)$/.exec(path)?.[1];
+  if (asset !== undefined) {
+    const type = CONTENT_TYPES[asset.slice(asset.lastIndexOf("."))];
+    if (type && (await sendFile(res, join(viewerDir, "assets", asset), type))) return true;
+    throw new HttpError(404, `no viewer asset ${asset}`);
+  }
+  if (await sendFile(res, join(viewerDir, "index.html"), "text/html; charset=utf-8")) return true;
+  sendBytes(res, 503, "text/html; charset=utf-8", Buffer.from(NOT_BUILT));
+  return true;
+}
