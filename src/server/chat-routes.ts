@@ -16,7 +16,7 @@ export function registerChatRoutes(app: FastifyInstance, options: ChatRoutesOpti
     // A plain request whose client leaves mid-turn still finishes: the session gets the answer.
     const result = await chat.runTurn({ userId: body.user_id, sessionId: body.session_id, message: body.message, endpoint: "chat" });
     // A developer on the local receiver gets the link to the turn's trace in the log.
-    if (result.trace_url) request.log.info({ reqId: request.id, trace_url: result.trace_url }, "trace");
+    if (result.trace_url) request.log.info({ trace_url: result.trace_url }, "trace");
     return result;
   });
 

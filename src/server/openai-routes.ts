@@ -50,7 +50,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, options: OpenAiRoutes
 
         if (!turn.stream) {
           const result = await chat.runTurn({ userId: turn.userId, sessionId, message: turn.message, endpoint: "openai", usage });
-          if (result.trace_url) request.log.info({ reqId: request.id, trace_url: result.trace_url }, "trace");
+          if (result.trace_url) request.log.info({ trace_url: result.trace_url }, "trace");
           reply.header("x-session-id", sessionId);
           return chatCompletion(id, created, result, usage);
         }
@@ -99,7 +99,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, options: OpenAiRoutes
           write(chunks.finish(result));
           if (turn.includeUsage) write(chunks.usage(usage));
           res.write("data: [DONE]\n\n");
-          if (result.trace_url) request.log.info({ reqId: request.id, trace_url: result.trace_url }, "trace");
+          if (result.trace_url) request.log.info({ trace_url: result.trace_url }, "trace");
         } catch (err) {
           if (err instanceof ClientGoneError) return;
           const mapped = toOpenAiError(err as Error);
