@@ -8,6 +8,7 @@ import type { Tracing } from "../tracing/turn-trace.js";
 import { KeyedMutex } from "../sessions/keyed-mutex.js";
 import { currentKeyId } from "../auth/request-principal.js";
 import { sessionOwner } from "./session-owner.js";
+import { isReservedSessionId } from "./reserved-session-id.js";
 import { ApiError, sessionNotFound } from "./chat-errors.js";
 import type { ChatMetrics } from "./chat-metrics.js";
 
@@ -80,6 +81,9 @@ export class ChatService {
 
   runTurn(request: TurnRequest): Promise<TurnReply> {
     const sessionId = request.sessionId ?? randomUUID();
+    if (isReservedSessionId(sessionId)) {
+      return Promise.reject(new ApiError(400, "invalid_request", "session_id must not be the name of a JavaScript object property", "session_id"));
+    }
     // The owner is taken now, in the caller's request context (the API key it carried).
     const owner = sessionOwner(request.userId, currentKeyId());
     const crossInstance = this.options.sessionLock;
@@ -142,6 +146,8 @@ export class ChatService {
   }
 
   async getSession(sessionId: string, userId: string): Promise<SessionView> {
+    // An id no turn could have created (empty, odd characters, reserved) is simply not found.
+    if (!/^[A-Za-z0-9._:@-]{1,128}$/.test(sessionId) || isReservedSessionId(sessionId)) throw sessionNotFound();
     const snapshot = await this.options.graph.getState({ configurable: { thread_id: sessionId } });
     const values = snapshot.values as Partial<{ owner: string | null; turns: TurnRecord[]; current_intent: string | null; current_agent: string | null }>;
     if (!values || values.owner !== sessionOwner(userId, currentKeyId()) || !values.turns?.length) throw sessionNotFound();

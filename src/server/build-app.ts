@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from "fastify";
 import type { Registry } from "prom-client";
 import type { ChatService } from "../chat/chat-service.js";
 import { errorBody, sendError } from "./error-response.js";
 import { registerChatRoutes } from "./chat-routes.js";
 import { registerHttpMetrics } from "./http-metrics.js";
 import { registerSecurity, type SecurityOptions } from "./register-security.js";
+import { clientErrorHandler } from "./client-error-handler.js";
 import { registerOpenAiRoutes } from "./openai-routes.js";
 
 export interface AppOptions {
@@ -37,6 +38,12 @@ export function buildApp(options: AppOptions): FastifyInstance {
     },
     // Route params like session ids are bounded by the API; keep the default URL parser limits.
     routerOptions: { maxParamLength: 256 },
+    // Requests the HTTP parser rejects (headers too large, garbage) get our error shape too.
+    clientErrorHandler,
+    // So do URLs the router rejects before any hook runs (bad percent-encoding, overlong params).
+    frameworkErrors: (err, _request, reply) => {
+      void (reply as FastifyReply).status(400).send(errorBody("invalid_url", err.code === "FST_ERR_MAX_PARAM_LENGTH" ? "a path segment is too long" : "the URL is not valid"));
+    },
   });
 
   // Only JSON bodies are accepted; Fastify answers 415 for any other content type.
