@@ -1,0 +1,148 @@
+// Where our pipeline's time goes: the same request with progressively more of the pipeline
+// switched on, plus the per-call cost of its pieces. For profiling, not part of the reference.
+//
+//   node dist/bench/tracing-cost/breakdown.js [--payload 2KB|100KB] [--requests N]
+import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
+import { HumanMessage, SystemMessage } from "@langchain/core/messages";
+import { parseArgs } from "node:util";
+import { Registry } from "prom-client";
+import { BatchExporter } from "../../src/tracing/batch-exporter.js";
+import { FaultReporter } from "../../src/tracing/fault-reporter.js";
+import { FieldSerializer } from "../../src/tracing/field-serializer.js";
+import { newSpanId, newTraceId } from "../../src/tracing/ids.js";
+import { createBatchEnvelope, encodeSpan } from "../../src/tracing/otlp-span-encoder.js";
+import { toUnixNanoString } from "../../src/tracing/otlp-time.js";
+import { SwitchboardPipeline } from "../../src/tracing/switchboard-pipeline.js";
+import { SwitchboardTracing } from "../../src/tracing/switchboard-tracing.js";
+import { TracingMetrics } from "../../src/tracing/tracing-metrics.js";
+import { NOOP_TURN, type Tracing } from "../../src/tracing/turn-trace.js";
+import { makePayload } from "./payload.js";
+import { ReceiverClient } from "./receiver-client.js";
+import { runRequest, yieldToLoop } from "./request.js";
+import { buildVariant } from "./variants.js";
+
+const { values: args } = parseArgs({ options: { payload: { type: "string", default: "2KB" }, requests: { type: "string" } } });
+const big = args.payload === "100KB";
+const payload = big ? makePayload("100KB", 102_400, 51_200) : makePayload("2KB", 2048, 1024);
+const N = Number(args.requests ?? (big ? 300 : 3000));
+const silent = { warn() {}, info() {}, error() {} };
+
+class NoopHandler extends BaseCallbackHandler {
+  name = "noop";
+  override awaitHandlers = true;
+  override ignoreChain = true;
+  override handleChatModelStart(): void {}
+  override handleLLMEnd(): void {}
+}
+
+/** A Tracing whose nodes carry a do-nothing LangChain handler: LangChain's own price for having any callback. */
+const noopHandlerTracing: Tracing = {
+  startTurn: () => ({
+    traceId: "x",
+    startNode: () => ({ callbacks: [new NoopHandler()], run: (fn) => fn(), end() {} }),
+    end() {},
+  }),
+  shutdown: async () => {},
+};
+void NOOP_TURN;
+
+function ourTracing(sendOverHttp: false): { tracing: Tracing } {
+  const metrics = new TracingMetrics(new Registry());
+  const faults = new FaultReporter(metrics, silent);
+  const exporter = new BatchExporter({
+    sender: { send: async () => ({ ok: true as const, status: 200 }), close() {} },
+    envelope: createBatchEnvelope({ serviceName: "switchboard", serviceVersion: "0.1.0" }),
+    flushAt: 20,
+    flushIntervalMs: 5000,
+    concurrency: 2,
+    maxRetries: 3,
+    retryDelayMs: 1000,
+    maxQueueBytes: 64 * 1024 * 1024,
+    metrics,
+    faults,
+  });
+  void sendOverHttp;
+  const pipeline = new SwitchboardPipeline({ exporter, serializer: new FieldSerializer({ maxChars: 20_000, captureIo: true }), metrics, faults });
+  return { tracing: new SwitchboardTracing({ pipeline, exporter, enableSpans: true, sampleRate: 1, shutdownTimeoutMs: 5000 }) };
+}
+
+async function perRequestCpu(tracing: Tracing | null, shutdown: () => Promise<void>): Promise<number> {
+  const cpu0 = process.cpuUsage();
+  for (let i = 0; i < N; i++) {
+    await runRequest(tracing, payload, i, null);
+    await yieldToLoop();
+  }
+  await shutdown();
+  const cpu = process.cpuUsage(cpu0);
+  return (cpu.user + cpu.system) / N;
+}
+
+function perCall(label: string, n: number, fn: (i: number) => unknown): void {
+  let best = Infinity;
+  for (let rep = 0; rep < 5; rep++) {
+    const cpu0 = process.cpuUsage();
+    for (let i = 0; i < n; i++) fn(i);
+    const cpu = process.cpuUsage(cpu0);
+    best = Math.min(best, (cpu.user + cpu.system) / n);
+  }
+  console.log(`  ${label.padEnd(64)} ${best.toFixed(2).padStart(9)} us`);
+}
+
+const receiver = await ReceiverClient.start();
+try {
+  console.log(`${payload.name}, ${N} sequential requests, process CPU per request, best of 5 (us):`);
+  const stages: [string, () => Promise<number>][] = [
+    ["none (no tracing code)", () => perRequestCpu(null, async () => {})],
+    ["LangChain callbacks with a do-nothing handler", () => perRequestCpu(noopHandlerTracing, async () => {})],
+    ["switchboard, encode + batch, sender a no-op (no HTTP)", async () => {
+      const { tracing } = ourTracing(false);
+      return perRequestCpu(tracing, () => tracing.shutdown());
+    }],
+    ["switchboard, full (HTTP to the receiver child)", async () => {
+      const built = await buildVariant("switchboard", await receiver.fresh());
+      const r = await perRequestCpu(built.tracing, () => built.shutdown());
+      built.cleanup();
+      return r;
+    }],
+    ["switchboard, full, what-if LANGFUSE_FLUSH_AT=200", async () => {
+      const built = await buildVariant("switchboard", await receiver.fresh(), { LANGFUSE_FLUSH_AT: "200" });
+      const r = await perRequestCpu(built.tracing, () => built.shutdown());
+      built.cleanup();
+      return r;
+    }],
+  ];
+  const best = new Map<string, number>();
+  for (let rep = 0; rep < 5; rep++) {
+    for (const [label, run] of stages) best.set(label, Math.min(best.get(label) ?? Infinity, await run()));
+  }
+  for (const [label] of stages) console.log(`  ${label.padEnd(64)} ${best.get(label)!.toFixed(1).padStart(9)} us`);
+
+  console.log("pieces, per call (us):");
+  const s = new FieldSerializer({ maxChars: 20_000, captureIo: true });
+  const messages = [new SystemMessage("You are Switchboard's billing agent. Answer briefly and politely; ask one question when unsure."), new HumanMessage(payload.input)].map((m) => ({ role: m.type === "human" ? "user" : "system", content: m.content }));
+  const ioJson = s.io(messages)!;
+  const q = JSON.stringify;
+  const n = big ? 300 : 5000;
+  perCall("FieldSerializer.io(generation input messages)  [JSON #1]", n, () => s.io(messages));
+  perCall("JSON.stringify(that JSON string)  [encodeValue, JSON #2]", n, () => q(ioJson));
+  perCall("JSON.stringify(input message string)  [trace input]", n, () => q(payload.input));
+  perCall("JSON.stringify(output string)  [generation/trace output]", n, () => q(payload.output));
+  const traceId = newTraceId();
+  const attrs = {
+    "langfuse.observation.type": "generation",
+    "langfuse.observation.model.name": "gpt-4o-mini",
+    "langfuse.observation.input": ioJson,
+    "langfuse.observation.output": payload.output,
+    "langfuse.observation.usage_details": '{"input":537,"output":256,"total":793}',
+  };
+  perCall("encodeSpan(generation span, fields already serialized)", n, () => encodeSpan({ traceId, spanId: "0123456789abcdef", parentSpanId: "fedcba9876543210", name: "agent_reply", startMs: 1.7e12 + 0.123, endMs: 1.7e12 + 5.456, attributes: attrs }));
+  perCall("encodeSpan(node span, small attributes)", 50_000, () => encodeSpan({ traceId, spanId: "0123456789abcdef", parentSpanId: "fedcba9876543210", name: "route_node", startMs: 1.7e12 + 0.123, endMs: 1.7e12 + 5.456, attributes: { "langfuse.observation.type": "span", "langfuse.observation.input": '{"messages_count":1,"current_intent":null,"current_agent":null}' } }));
+  perCall("newSpanId()", 100_000, () => newSpanId());
+  perCall("toUnixNanoString(ms)", 100_000, (i) => toUnixNanoString(1.7e12 + i / 7));
+  const metrics = new TracingMetrics(new Registry());
+  perCall("prom-client counter inc({type})", 100_000, () => metrics.observationsCreated.inc({ type: "span" }));
+  perCall("prom-client gauge set (x2 per push)", 100_000, (i) => metrics.queueBytes.set(i));
+} finally {
+  await receiver.stop();
+}
+process.exit(0);

@@ -1,0 +1,65 @@
+// One chat turn as the graph drives the Tracing interface: root, route_node + its model call,
+// agent node + its model call, end = 5 observations. The model calls go through LangChain's
+// real CallbackManager exactly as BaseChatModel._generateUncached drives it (configure ->
+// handleChatModelStart -> handleLLMEnd on the run manager), with no model behind them, so the
+// baseline (`none`) contains no model work to drown the tracing cost in.
+import { CallbackManager, type Callbacks } from "@langchain/core/callbacks/manager";
+import { AIMessage, HumanMessage, SystemMessage } from "@langchain/core/messages";
+import type { Serialized } from "@langchain/core/load/serializable";
+import type { ChatGeneration } from "@langchain/core/outputs";
+import type { NodeTrace, Tracing } from "../../src/tracing/turn-trace.js";
+import type { Payload } from "./payload.js";
+
+const MODEL = "gpt-4o-mini";
+/** What ChatOpenAI.toJSON() looks like, built once (the real call builds it per call in every variant alike). */
+const SERIALIZED_LLM = { lc: 1, type: "constructor", id: ["langchain", "chat_models", "openai", "ChatOpenAI"], kwargs: { model: MODEL } } as unknown as Serialized;
+/** getLsParamsWithDefaults(): the inheritable metadata BaseChatModel hands to configure(). */
+const LS_METADATA = { ls_provider: "openai", ls_model_name: MODEL, ls_model_type: "chat", ls_temperature: 0.2 };
+const EXTRA = { options: {}, invocation_params: { model: MODEL, temperature: 0.2, stream: false }, batch_size: 1 };
+const SYSTEM = new SystemMessage("You are Switchboard's billing agent. Answer briefly and politely; ask one question when unsure.");
+
+/** Called between the model call's start and end: nothing (sequential runs) or a yield to the event loop (concurrent runs). */
+export type ModelWait = (() => Promise<void>) | null;
+
+/** One model call seen through LangChain's callback machinery. */
+async function modelCall(callbacks: Callbacks | undefined, payload: Payload, runName: string, wait: ModelWait): Promise<string> {
+  const messages = [SYSTEM, new HumanMessage(payload.input)];
+  const manager = CallbackManager.configure(callbacks, undefined, undefined, undefined, LS_METADATA, undefined, { verbose: false });
+  const runManagers = await manager?.handleChatModelStart(SERIALIZED_LLM, [messages], undefined, undefined, EXTRA, undefined, undefined, runName);
+  if (wait) await wait();
+  const inputTokens = Math.ceil((payload.input.length + 100) / 4);
+  const outputTokens = Math.ceil(payload.output.length / 4);
+  const message = new AIMessage({
+    content: payload.output,
+    usage_metadata: { input_tokens: inputTokens, output_tokens: outputTokens, total_tokens: inputTokens + outputTokens },
+    response_metadata: { model_name: MODEL },
+  });
+  const generation: ChatGeneration = { text: payload.output, message };
+  await runManagers?.[0]?.handleLLMEnd({
+    generations: [[generation]],
+    llmOutput: { tokenUsage: { promptTokens: inputTokens, completionTokens: outputTokens, totalTokens: inputTokens + outputTokens } },
+  });
+  return payload.output;
+}
+
+function inNode(node: NodeTrace | null, payload: Payload, runName: string, wait: ModelWait): Promise<string> {
+  return node ? node.run(() => modelCall(node.callbacks, payload, runName, wait)) : modelCall(undefined, payload, runName, wait);
+}
+
+/** One traced request. `tracing` null = no tracing code at all (the `none` baseline). */
+export async function runRequest(tracing: Tracing | null, payload: Payload, i: number, wait: ModelWait): Promise<void> {
+  const trace = tracing ? tracing.startTurn({ userId: `user-${i % 97}`, sessionId: `session-${i}`, message: payload.input, endpoint: "chat" }) : null;
+
+  const route = trace ? trace.startNode("route_node", { messages_count: 1, current_intent: null, current_agent: null }) : null;
+  await inNode(route, payload, "classifier", wait);
+  route?.end();
+
+  const agent = trace ? trace.startNode("agent_billing", { agent_key: "billing", messages_count: 2 }, { intent_type: "billing" }) : null;
+  const reply = await inNode(agent, payload, "agent_reply", wait);
+  agent?.end();
+
+  trace?.end({ output: reply, intent: "billing", agent: "billing" });
+}
+
+/** Yields to the event loop once (the concurrent runs' stand-in for the model's network wait). */
+export const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

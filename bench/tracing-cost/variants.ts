@@ -1,0 +1,112 @@
+// The tracing setups compared. Each measurement builds a fresh one and tears it down, so no
+// queue, provider or context manager leaks from one variant into the next.
+import { context } from "@opentelemetry/api";
+import { awaitAllCallbacks } from "@langchain/core/callbacks/promises";
+import { setLangfuseTracerProvider } from "@langfuse/tracing";
+import { Registry } from "prom-client";
+import { loadConfig } from "../../src/config.js";
+import { createTracing } from "../../src/tracing/create-tracing.js";
+import type { ReceiverTarget } from "./receiver-client.js";
+import { FaultReporter, type TracingLogger } from "../../src/tracing/fault-reporter.js";
+import { ensureContextManager } from "../../src/tracing/sdk/context-manager.js";
+import { startSdkTurn } from "../../src/tracing/sdk/sdk-turn-trace.js";
+import { TracingMetrics } from "../../src/tracing/tracing-metrics.js";
+import type { Tracing } from "../../src/tracing/turn-trace.js";
+
+export const VARIANTS = [
+  { name: "none", exports: false, description: "no tracing code at all: the request's baseline work only" },
+  { name: "disabled", exports: false, description: "our Tracing with LANGFUSE_ENABLED=false (NOOP_TRACING)" },
+  { name: "sampled-out", exports: false, description: "our pipeline with LANGFUSE_SAMPLE_RATE=0" },
+  { name: "switchboard", exports: true, description: "our pipeline, configuration defaults (fields capped at 20,000 chars)" },
+  { name: "switchboard-uncapped", exports: true, description: "our pipeline, LANGFUSE_MAX_FIELD_CHARS=10000000 (sends the full 100 KB like the SDK)" },
+  { name: "sdk-defaults", exports: true, description: "official Langfuse v5 SDK, documented defaults (LANGFUSE_PIPELINE=sdk)" },
+  { name: "sdk-wrappers-no-provider", exports: false, description: "Langfuse wrappers + CallbackHandler with no tracer provider registered" },
+] as const;
+
+export type VariantName = (typeof VARIANTS)[number]["name"];
+
+export interface BuiltVariant {
+  /** null: no tracing code runs (the `none` baseline). */
+  tracing: Tracing | null;
+  /** Flushes and stops; measured as the drain. */
+  shutdown(): Promise<void>;
+  /** Undoes process-global state after the drain (not measured). */
+  cleanup(): void;
+  /** Faults and drops the pipeline counted, for the completeness report. */
+  health(): Promise<{ errors: number; dropped: number; exportFailures: number }>;
+}
+
+class CollectingLogger implements TracingLogger {
+  readonly lines: string[] = [];
+  warn(obj: object, msg: string): void {
+    this.lines.push(`${msg} ${JSON.stringify(obj)}`);
+  }
+  info(): void {}
+  error(obj: object, msg: string): void {
+    this.lines.push(`${msg} ${JSON.stringify(obj)}`);
+  }
+}
+
+/** Warnings the pipelines logged during the run (printed at the end; expected: none). */
+export const tracingWarnings: string[] = [];
+
+async function counterTotal(registry: Registry, name: string): Promise<number> {
+  const metric = registry.getSingleMetric(name);
+  if (!metric) return 0;
+  const { values } = await metric.get();
+  return values.reduce((sum, v) => sum + v.value, 0);
+}
+
+/** `extraEnv` overrides configuration on top of the variant's (for what-if runs in breakdown.js). */
+export async function buildVariant(name: VariantName, receiver: ReceiverTarget, extraEnv: Record<string, string> = {}): Promise<BuiltVariant> {
+  const registry = new Registry();
+  const logger = new CollectingLogger();
+  const health = async () => ({
+    errors: await counterTotal(registry, "switchboard_tracing_errors_total"),
+    dropped: await counterTotal(registry, "switchboard_tracing_spans_dropped_total"),
+    exportFailures: await counterTotal(registry, "switchboard_tracing_export_failures_total"),
+  });
+  const done = () => tracingWarnings.push(...logger.lines.map((l) => `[${name}] ${l}`));
+
+  if (name === "none") return { tracing: null, shutdown: async () => {}, cleanup: done, health };
+
+  if (name === "sdk-wrappers-no-provider") {
+    setLangfuseTracerProvider(null);
+    if (!ensureContextManager()) throw new Error("no OpenTelemetry context manager");
+    const metrics = new TracingMetrics(registry);
+    const deps = { variant: "sdk" as const, enableSpans: true, metrics, faults: new FaultReporter(metrics, logger) };
+    return {
+      tracing: { startTurn: (turn) => startSdkTurn(deps, turn), shutdown: () => awaitAllCallbacks() },
+      shutdown: () => awaitAllCallbacks(),
+      cleanup: () => {
+        context.disable();
+        done();
+      },
+      health,
+    };
+  }
+
+  const env: Record<string, string> = {
+    LANGFUSE_PUBLIC_KEY: receiver.publicKey,
+    LANGFUSE_SECRET_KEY: receiver.secretKey,
+    LANGFUSE_BASE_URL: receiver.url,
+  };
+  if (name === "disabled") env["LANGFUSE_ENABLED"] = "false";
+  if (name === "sampled-out") env["LANGFUSE_SAMPLE_RATE"] = "0";
+  if (name === "switchboard-uncapped") env["LANGFUSE_MAX_FIELD_CHARS"] = "10000000";
+  if (name === "sdk-defaults") env["LANGFUSE_PIPELINE"] = "sdk";
+  const setup = await createTracing(loadConfig({ ...env, ...extraEnv }), registry, logger);
+  if (setup.receiver) throw new Error("createTracing started an embedded receiver; the benchmark's receiver was not used");
+  const tracing = setup.tracing;
+  return {
+    tracing,
+    shutdown: () => tracing.shutdown(),
+    cleanup: () => {
+      // The SDK registers a global AsyncLocalStorage context manager (async hooks on every
+      // promise): remove it so the variants after this one run as they would in production.
+      if (name === "sdk-defaults") context.disable();
+      done();
+    },
+    health,
+  };
+}
