@@ -1,0 +1,171 @@
+// Command-line options of `npm run bench` (pure parsing, no side effects).
+import { PROFILE_NAMES, SCENARIO_NAMES, type ProfileName, type ScenarioName } from "./scenarios.js";
+
+export interface CliOptions {
+  help: boolean;
+  quick: boolean;
+  profiles: ProfileName[];
+  scenarios: ScenarioName[];
+  repeat: number;
+  /** Overrides the profiles' connection counts. */
+  connections: number[] | null;
+  /** Measured seconds per run (overrides the profiles'). */
+  duration: number | null;
+  /** Warm-up seconds per run (overrides the profiles'). */
+  warmup: number | null;
+  /** Longest wait after the load for the export queue to drain (seconds). */
+  graceMaxSeconds: number;
+  timeoutSeconds: number;
+  sessionStore: "memory" | "sqlite";
+  /** Also write bench/results/reference.json. */
+  reference: boolean;
+  /** Regenerate docs/performance.md: true/false when asked, null = default (yes unless --quick). */
+  docs: boolean | null;
+  /** --check: check budgets; with a file, check that file instead of running. */
+  check: boolean;
+  checkFile: string | null;
+  /** Result file path (default bench/results/<timestamp>.json). */
+  out: string | null;
+}
+
+export const USAGE = `Usage: npm run bench -- [options]
+
+Runs the service (node dist/src/main.js), the local receiver and autocannon on loopback and
+writes bench/results/<timestamp>.json, then docs/performance.md (not with --quick).
+
+  --quick                 smoke suite: 1 repetition, instant@16 and realistic@64, a few seconds per run (~2 min)
+  --profile P[,P]         instant | realistic (default both)
+  --scenario S[,S]        ${SCENARIO_NAMES.join(" | ")} (default all; off always runs as the baseline)
+  --connections N[,N]     connection counts for every profile, all scenarios at each (default: instant 1,16,64
+                          and realistic 64,256, with spans-off and the degraded scenarios at instant 16, realistic 64)
+  --duration SEC          measured seconds per run (default: instant 3, realistic 6)
+  --warmup SEC            unmeasured warm-up seconds per run, connection starts spread over it (default: instant 1, realistic 2)
+  --repeat N              repetitions, interleaved (default 3; --quick 1)
+  --grace SEC             longest wait for the export queue to drain after the load (default 6 = flush interval + 1 s)
+  --timeout SEC           a request slower than this fails (default 30)
+  --sessions memory|sqlite  session store of the service (default memory; sqlite goes to a temp folder)
+  --reference             also write bench/results/reference.json
+  --docs / --no-docs      (do not) regenerate docs/performance.md from this run
+  --out FILE              result file (default bench/results/<timestamp>.json)
+  --check [FILE]          check bench/budgets.json; with FILE, check that result without running
+  --help
+`;
+
+function list<T extends string>(value: string, allowed: readonly T[], flag: string): T[] {
+  const items = value.split(",").map((s) => s.trim()).filter(Boolean);
+  for (const item of items) {
+    if (!(allowed as readonly string[]).includes(item)) throw new Error(`${flag}: unknown value "${item}" (one of ${allowed.join(", ")})`);
+  }
+  if (items.length === 0) throw new Error(`${flag}: needs a value`);
+  return [...new Set(items)] as T[];
+}
+
+function positive(value: string | undefined, flag: string, integer: boolean): number {
+  const n = Number(value);
+  if (value === undefined || value.startsWith("--") || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+    throw new Error(`${flag}: expects a positive ${integer ? "integer" : "number"}, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+export function parseCliOptions(argv: readonly string[]): CliOptions {
+  const o: CliOptions = {
+    help: false,
+    quick: false,
+    profiles: [...PROFILE_NAMES],
+    scenarios: [...SCENARIO_NAMES],
+    repeat: 3,
+    connections: null,
+    duration: null,
+    warmup: null,
+    graceMaxSeconds: 6,
+    timeoutSeconds: 30,
+    sessionStore: "memory",
+    reference: false,
+    docs: null,
+    check: false,
+    checkFile: null,
+    out: null,
+  };
+  let repeatGiven = false;
+  for (let i = 0; i < argv.length; i++) {
+    const raw = argv[i]!;
+    const eq = raw.indexOf("=");
+    const flag = raw.startsWith("--") && eq > 0 ? raw.slice(0, eq) : raw;
+    const inline = raw.startsWith("--") && eq > 0 ? raw.slice(eq + 1) : undefined;
+    const value = () => inline ?? argv[++i];
+    switch (flag) {
+      case "--help":
+      case "-h":
+        o.help = true;
+        break;
+      case "--quick":
+        o.quick = true;
+        break;
+      case "--profile":
+      case "--profiles":
+        o.profiles = list(value() ?? "", PROFILE_NAMES, flag);
+        break;
+      case "--scenario":
+      case "--scenarios":
+        o.scenarios = list(value() ?? "", SCENARIO_NAMES, flag);
+        break;
+      case "--connections":
+        o.connections = (value() ?? "").split(",").filter(Boolean).map((c) => positive(c, flag, true));
+        if (o.connections.length === 0) throw new Error(`${flag}: needs a value`);
+        break;
+      case "--duration":
+        o.duration = positive(value(), flag, false);
+        break;
+      case "--warmup": {
+        const v = value();
+        o.warmup = v === "0" ? 0 : positive(v, flag, false);
+        break;
+      }
+      case "--repeat":
+        o.repeat = positive(value(), flag, true);
+        repeatGiven = true;
+        break;
+      case "--grace": {
+        const v = value();
+        o.graceMaxSeconds = v === "0" ? 0 : positive(v, flag, false);
+        break;
+      }
+      case "--timeout":
+        o.timeoutSeconds = positive(value(), flag, false);
+        break;
+      case "--sessions": {
+        const v = value();
+        if (v !== "memory" && v !== "sqlite") throw new Error(`--sessions: memory or sqlite, got ${JSON.stringify(v)}`);
+        o.sessionStore = v;
+        break;
+      }
+      case "--reference":
+        o.reference = true;
+        break;
+      case "--docs":
+        o.docs = true;
+        break;
+      case "--no-docs":
+        o.docs = false;
+        break;
+      case "--out":
+        o.out = value() ?? null;
+        if (!o.out) throw new Error("--out: needs a file");
+        break;
+      case "--check": {
+        o.check = true;
+        const next = inline ?? argv[i + 1];
+        if (next !== undefined && !next.startsWith("-")) {
+          o.checkFile = next;
+          if (inline === undefined) i++;
+        }
+        break;
+      }
+      default:
+        throw new Error(`unknown option ${raw} (see --help)`);
+    }
+  }
+  if (o.quick && !repeatGiven) o.repeat = 1;
+  return o;
+}

@@ -1,0 +1,74 @@
+// The local Langfuse-compatible receiver (`node dist/src/collector/main.js`) as a real process,
+// with its faults set from the environment, and its counters read over HTTP.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { startNodeProcess, type ManagedProcess } from "./child-processes.js";
+import { childEnv } from "./child-env.js";
+import { httpJson, httpText, waitUntil, withRetry } from "./http.js";
+
+export const RECEIVER_PUBLIC_KEY = "pk-lf-local";
+export const RECEIVER_SECRET_KEY = "sk-lf-local";
+
+/** The part of GET /_receiver/stats the benchmark reads (see src/collector/receiver-stats.ts). */
+export interface ReceiverStatsView {
+  requests: { total: number; byStatus: Record<string, number>; hung: number };
+  spans: { received: number; unique: number; duplicates: number };
+}
+
+export interface ReceiverStartOptions {
+  root: string;
+  port: number;
+  /** Fault variables (RECEIVER_DELAY_MS, RECEIVER_HANG, ...). */
+  env: Record<string, string>;
+  dbPath: string;
+  logFile: string;
+}
+
+export class ReceiverProcess {
+  private constructor(
+    readonly process: ManagedProcess,
+    readonly baseUrl: string,
+  ) {}
+
+  static scriptPath(root: string): string {
+    return join(root, "dist", "src", "collector", "main.js");
+  }
+
+  static async start(options: ReceiverStartOptions): Promise<ReceiverProcess> {
+    const script = ReceiverProcess.scriptPath(options.root);
+    if (!existsSync(script)) throw new Error(`${script} does not exist: the receiver is not built yet`);
+    const env = childEnv({
+      RECEIVER_PORT: String(options.port),
+      RECEIVER_DB_PATH: options.dbPath,
+      RECEIVER_PUBLIC_KEY: RECEIVER_PUBLIC_KEY,
+      RECEIVER_SECRET_KEY: RECEIVER_SECRET_KEY,
+      RECEIVER_LOG_LEVEL: "warn",
+      ...options.env,
+    });
+    const proc = startNodeProcess(script, env, options.logFile);
+    const baseUrl = `http://127.0.0.1:${options.port}`;
+    try {
+      await waitUntil(async () => (await httpText(`${baseUrl}/_receiver/stats`, { timeoutMs: 1000 })).status === 200, {
+        timeoutMs: 20_000,
+        what: "receiver start",
+        abort: () => (proc.hasExited() ? `exited during start-up:\n${proc.logTail()}` : null),
+      });
+      return new ReceiverProcess(proc, baseUrl);
+    } catch (err) {
+      await proc.stop(2000);
+      throw err;
+    }
+  }
+
+  get pid(): number {
+    return this.process.pid;
+  }
+
+  stats(): Promise<ReceiverStatsView> {
+    return withRetry(() => httpJson<ReceiverStatsView>(`${this.baseUrl}/_receiver/stats`, { timeoutMs: 10_000 }));
+  }
+
+  stop() {
+    return this.process.stop(5000);
+  }
+}

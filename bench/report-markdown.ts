@@ -1,0 +1,307 @@
+// docs/performance.md and its charts, generated from one result file (pure: data in, text out).
+import { checkBudgets, type BudgetCheck, type BudgetFile } from "./budgets.js";
+import type { BenchResultFile, OverheadMetric, SpreadJson, SummaryMetric, SummaryRow } from "./result-schema.js";
+import { PROFILE_NAMES, PROFILES, SCENARIO_NAMES, SCENARIOS, type ProfileName } from "./scenarios.js";
+import { groupedBarChart, lineChart } from "./svg-charts.js";
+
+export interface GeneratedReport {
+  markdown: string;
+  /** File name (inside the charts folder) -> SVG text. */
+  charts: Record<string, string>;
+}
+
+export interface ReportOptions {
+  /** Path of the result file, as shown in the page. */
+  sourceLabel: string;
+  /** Folder of the charts relative to the markdown file, e.g. "performance". */
+  chartsDir: string;
+  budgets: BudgetFile | null;
+}
+
+const OVERHEAD_LABELS: Record<OverheadMetric, string> = {
+  latencyP50Pct: "latency p50",
+  latencyP95Pct: "latency p95",
+  latencyP99Pct: "latency p99",
+  throughputLossPct: "throughput loss",
+  cpuPerRequestPct: "CPU per request",
+  rssPeakPct: "peak RSS",
+  rssPeakOverOffMiB: "peak RSS over off (MiB)",
+};
+
+function num(v: number | null | undefined, digits = 1): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return "n/a";
+  if (Math.abs(v) >= 1000) return v.toFixed(0);
+  return v.toFixed(digits);
+}
+
+function signed(v: number | null | undefined, digits = 1): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return "n/a";
+  return `${v > 0 ? "+" : ""}${v.toFixed(digits)}`;
+}
+
+/** "median (min–max)", or just the value for a single repetition. */
+function withSpread(s: SpreadJson | undefined, digits = 1, format: (v: number | null, d: number) => string = num): string {
+  if (!s || s.median === null) return "n/a";
+  const [median, min, max] = [format(s.median, digits), format(s.min, digits), format(s.max, digits)];
+  if (s.n <= 1 || min === max) return median;
+  return `${median} (${min}…${max})`;
+}
+
+/** A markdown table; numeric tables right-align every column but the first, text tables align left. */
+function table(head: string[], rows: string[][], numeric = true): string {
+  const rule = head.map((_, i) => (i === 0 || !numeric ? "---" : "---:")).join("|");
+  return [`| ${head.join(" | ")} |`, `|${rule}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+}
+
+const DEGRADED_PHRASE: Partial<Record<string, string>> = {
+  slow: "answering only after 1 s",
+  hung: "never answering",
+  down: "refusing connections",
+  flaky: "failing half the exports with 503",
+};
+
+function rowsOf(result: BenchResultFile, profile: ProfileName): SummaryRow[] {
+  return result.summary.filter((r) => r.profile === profile);
+}
+
+interface Worst {
+  row: SummaryRow;
+  metric: OverheadMetric;
+  value: number;
+}
+
+/** The row and overhead (median, in %) that is largest among the given rows. */
+export function worstOverhead(rows: readonly SummaryRow[]): Worst | null {
+  let worst: Worst | null = null;
+  for (const row of rows) {
+    if (!row.overheads) continue;
+    for (const metric of ["latencyP50Pct", "latencyP95Pct", "latencyP99Pct", "throughputLossPct", "cpuPerRequestPct", "rssPeakPct"] as const) {
+      const v = row.overheads[metric].median;
+      if (v !== null && (worst === null || v > worst.value)) worst = { row, metric, value: v };
+    }
+  }
+  return worst;
+}
+
+/** A cause read from the run's own figures (heuristic, marked as such in the page). */
+export function likelyCause(result: BenchResultFile, worst: Worst): string {
+  const { row } = worst;
+  const runs = result.runs.filter((r) => r.ok && r.profile === row.profile && r.connections === row.connections && r.scenario === row.scenario);
+  const sum = (pick: (r: (typeof runs)[number]) => Record<string, number> | undefined) => {
+    const out: Record<string, number> = {};
+    for (const r of runs) for (const [k, v] of Object.entries(pick(r) ?? {})) out[k] = (out[k] ?? 0) + v;
+    return out;
+  };
+  const dropped = sum((r) => r.tracing?.droppedByReason);
+  const failures = sum((r) => r.tracing?.exportFailuresByReason);
+  const droppedText = Object.entries(dropped).filter(([, v]) => v > 0).map(([k, v]) => `${v} ${k}`).join(", ");
+  const failuresText = Object.entries(failures).filter(([, v]) => v > 0).map(([k, v]) => `${v} ${k}`).join(", ");
+  const cpu = row.overheads?.cpuPerRequestPct.median ?? null;
+  const parts: string[] = [];
+  switch (row.scenario) {
+    case "naive":
+      parts.push("the naive pipeline exports every span in its own HTTP request as it ends (no batching) and repeats user and session in every span, so export work and serialization compete with requests for the event loop and the CPU");
+      break;
+    case "sdk-defaults":
+      parts.push("the official SDK serializes inputs and outputs on the request path and creates framework spans for every LangChain run, so each request carries more observations and more CPU work");
+      break;
+    case "slow":
+    case "hung":
+    case "down":
+    case "flaky":
+      parts.push(`with the receiver ${DEGRADED_PHRASE[row.scenario] ?? SCENARIOS[row.scenario].description}, export attempts fail, are retried or time out while spans wait in the bounded queue`);
+      break;
+    default:
+      parts.push("creating, serializing and exporting the observations of every turn costs CPU in the service process, and with the instant model nothing else hides that cost");
+  }
+  if (cpu !== null) parts.push(`CPU per request ${signed(cpu)} % against off`);
+  if (failuresText) parts.push(`export failures: ${failuresText}`);
+  if (droppedText) parts.push(`spans dropped: ${droppedText}`);
+  if (result.machine.cores <= 2) parts.push(`the load generator and the receiver share the machine's ${result.machine.cores} cores with the service`);
+  return parts.join("; ");
+}
+
+function resultsTable(rows: SummaryRow[]): string {
+  const head = ["scenario", "req/s", "p50 ms", "p95 ms", "p99 ms", "failed", "CPU ms/req", "peak RSS MiB", "final RSS MiB", "EL p99 ms", "spans created", "received %", "after stop %"];
+  const m = (r: SummaryRow, k: SummaryMetric) => r.metrics[k];
+  return table(
+    head,
+    rows.map((r) => [
+      `${r.scenario}${r.failedRuns > 0 ? ` (${r.failedRuns} run(s) failed)` : ""}`,
+      withSpread(m(r, "throughputRps"), 0),
+      withSpread(m(r, "latencyP50Ms"), 1),
+      withSpread(m(r, "latencyP95Ms"), 1),
+      withSpread(m(r, "latencyP99Ms"), 1),
+      num(m(r, "failedRequests").max, 0),
+      withSpread(m(r, "cpuMsPerRequest"), 3),
+      withSpread(m(r, "rssPeakMiB"), 0),
+      num(m(r, "rssFinalMiB").median, 0),
+      num(m(r, "eventLoopP99Ms").median, 1),
+      r.scenario === "off" ? "–" : num(m(r, "spansCreated").median, 0),
+      r.scenario === "off" ? "–" : num(m(r, "completenessPct").median, 1),
+      r.scenario === "off" ? "–" : num(m(r, "completenessAfterStopPct").median, 1),
+    ]),
+  );
+}
+
+function overheadTable(rows: SummaryRow[]): string {
+  const head = ["connections", "scenario", "p50 %", "p95 %", "p99 %", "throughput loss %", "CPU/req %", "peak RSS %"];
+  const keys: OverheadMetric[] = ["latencyP50Pct", "latencyP95Pct", "latencyP99Pct", "throughputLossPct", "cpuPerRequestPct", "rssPeakPct"];
+  return table(
+    head,
+    rows.filter((r) => r.overheads).map((r) => [String(r.connections), r.scenario, ...keys.map((k) => withSpread(r.overheads![k], 1, signed))]),
+  );
+}
+
+function budgetTable(checks: BudgetCheck[]): string {
+  return table(
+    ["budget", "cell", "measured", "limit", "result"],
+    checks.map((c) => {
+      const unit = c.budget.unit === "%" ? " %" : c.budget.unit ? ` ${c.budget.unit}` : "";
+      const value = c.budget.unit === "%" ? signed(c.value) : num(c.value, 1);
+      return [c.budget.id, `${c.profile}@${c.connections} ${c.scenario}`, `${value}${unit}${c.budget.aggregate === "max" ? " (worst rep.)" : ""}`, `≤ ${c.budget.max}${unit}`, c.pass ? "PASS" : `**FAIL**${c.note ? ` (${c.note})` : ""}`];
+    }),
+    false,
+  );
+}
+
+export function generateReport(result: BenchResultFile, options: ReportOptions): GeneratedReport {
+  const charts: Record<string, string> = {};
+  const md: string[] = [];
+  const m = result.machine;
+  const checks = options.budgets ? checkBudgets(result, options.budgets) : [];
+  const failed = checks.filter((c) => !c.pass);
+
+  md.push("# Performance");
+  md.push("");
+  md.push(`> Generated by \`node dist/bench/report.js ${options.sourceLabel}\` from \`${options.sourceLabel}\` (measured ${result.createdAt}). Do not edit by hand: run \`npm run bench\` (or \`npm run bench -- --reference\`) and commit the result.`);
+  md.push("");
+  if (result.options.quick || result.options.repeat < 3 || result.runs.some((r) => !r.ok)) {
+    const why = [result.options.quick ? "a `--quick` smoke run" : null, result.options.repeat < 3 ? `${result.options.repeat} repetition(s)` : null, result.runs.some((r) => !r.ok) ? `${result.runs.filter((r) => !r.ok).length} failed run(s)` : null].filter(Boolean).join(", ");
+    md.push(`> **Indicative only:** this result comes from ${why}; the default suite (\`npm run bench\`, 3 repetitions) is the reference.`);
+    md.push("");
+  }
+  md.push("## Promise and verdict");
+  md.push("");
+  md.push("The seed promised that tracing costs the request path **less than 5 % latency, no noticeable throughput loss, and less than 10 % more CPU and memory**. `bench/budgets.json` turns that into checks: for the `realistic` model profile, latency p50/p95/p99 overhead < 5 %, throughput loss ≤ 3 %, CPU per request < +10 %, peak RSS < +10 %; for the `instant` profile (worst case: the model costs nothing), throughput loss ≤ 3 % and p99 overhead ≤ 5 %; with Langfuse slow, hung, down or flaky: no failed request, p99 within 5 % of `off`, and peak RSS within the queue bound (64 MiB) over `off`. `naive` and `sdk-defaults` are comparisons, reported but not budgeted.");
+  md.push("");
+  if (checks.length > 0) {
+    md.push(failed.length === 0 ? `**Measured: all ${checks.length} budget checks pass.**` : `**Measured: ${failed.length} of ${checks.length} budget checks fail** (${[...new Set(failed.map((c) => c.budget.id))].join(", ")}); see [Budgets](#budgets).`);
+    md.push("");
+  }
+  for (const profile of PROFILE_NAMES) {
+    const ours = rowsOf(result, profile).filter((r) => r.scenario === "optimized" && r.overheads);
+    for (const r of ours) {
+      const o = r.overheads!;
+      const completeness = r.metrics.completenessPct.median;
+      const anomaly = completeness !== null && completeness > 100.5 ? " (more unique spans received than the service counted as created: its created counter misses some observations)" : "";
+      md.push(`- \`optimized\`, ${profile} @ ${r.connections} connections: latency p50 ${signed(o.latencyP50Pct.median)} %, p95 ${signed(o.latencyP95Pct.median)} %, p99 ${signed(o.latencyP99Pct.median)} %, throughput loss ${signed(o.throughputLossPct.median)} %, CPU per request ${signed(o.cpuPerRequestPct.median)} %, peak RSS ${signed(o.rssPeakPct.median)} %; ${num(completeness)} % of spans delivered${anomaly}.`);
+    }
+  }
+  md.push("");
+  const worstAll = worstOverhead(result.summary);
+  const worstOurs = worstOverhead(result.summary.filter((r) => SCENARIOS[r.scenario].budgeted));
+  const describeWorst = (w: Worst) => `**${w.row.scenario}** (${w.row.profile} @ ${w.row.connections} connections): ${OVERHEAD_LABELS[w.metric]} ${signed(w.value)} % against \`off\``;
+  if (worstAll) {
+    md.push(`Worst scenario overall: ${describeWorst(worstAll)}.`);
+    if (worstOurs) md.push(`Worst scenario of our pipeline (budgeted): ${describeWorst(worstOurs)}.`);
+    md.push("");
+    const w = worstOurs ?? worstAll;
+    md.push(`<!-- cause: generated from the result's figures by bench/report-markdown.ts (likelyCause); replace with an analysis when the data says more -->`);
+    md.push(`*Cause (generated from the data):* ${likelyCause(result, w)}.`);
+    md.push("");
+  }
+
+  md.push("## Machine and method");
+  md.push("");
+  md.push(
+    table(
+      ["", ""],
+      [
+        ["CPU", `${m.cpuModel}, ${m.cores} cores`],
+        ["memory", `${(m.totalMemoryBytes / 2 ** 30).toFixed(1)} GiB`],
+        ["OS", m.os],
+        ["Node.js", m.nodeVersion],
+        ["commit", `${m.gitCommit ?? "unknown"}${m.gitDirty ? " (with uncommitted changes)" : ""}`],
+        ["options", `${result.options.quick ? "--quick, " : ""}${result.options.repeat} repetition(s), profiles ${result.options.profiles.join(", ")}, sessions ${result.options.sessionStore}, grace ≤ ${result.options.graceMaxSeconds} s, timeout ${result.options.timeoutSeconds} s`],
+        ["runs", `${result.runs.length} (${result.runs.filter((r) => !r.ok).length} failed), ${Math.round(result.totalSeconds / 60)} min`],
+      ],
+      false,
+    ),
+  );
+  md.push("");
+  md.push("Every run starts a fresh service process (`node dist/src/main.js`, simulated model, `LOG_LEVEL=warn`), a fresh local receiver for the traced scenarios, warms up, then loads `POST /api/v1/chat` with autocannon from the harness process. Repetitions are interleaved (repetition 1 runs every scenario, then repetition 2 ...), so machine drift hits every scenario alike.");
+  md.push("");
+  for (const note of result.notes) md.push(`- ${note}`);
+  md.push("");
+  md.push(table(["scenario", "what it is"], SCENARIO_NAMES.map((s) => [`\`${s}\``, SCENARIOS[s].description]), false));
+  md.push("");
+  md.push(table(["profile", "model", "connections (default suite)"], PROFILE_NAMES.map((p) => [`\`${p}\``, PROFILES[p].description, `${PROFILES[p].connections.join(", ")} (spans-off and the degraded scenarios at ${PROFILES[p].focusConnections})`]), false));
+  md.push("");
+
+  for (const profile of PROFILE_NAMES) {
+    const rows = rowsOf(result, profile);
+    if (rows.length === 0) continue;
+    md.push(`## Profile \`${profile}\``);
+    md.push("");
+    md.push(PROFILES[profile].description + ". Figures: median over repetitions (min…max).");
+    md.push("");
+    const counts = [...new Set(rows.map((r) => r.connections))].sort((a, b) => a - b);
+    for (const c of counts) {
+      const cell = rows.filter((r) => r.connections === c);
+      md.push(`### ${profile} @ ${c} connections`);
+      md.push("");
+      md.push(resultsTable(cell));
+      md.push("");
+      const name = `latency-${profile}-c${c}.svg`;
+      charts[name] = groupedBarChart({
+        title: `Latency percentiles, ${profile} @ ${c} connections (median of repetitions)`,
+        groups: cell.map((r) => r.scenario),
+        series: [
+          { name: "p50", values: cell.map((r) => r.metrics.latencyP50Ms.median) },
+          { name: "p95", values: cell.map((r) => r.metrics.latencyP95Ms.median) },
+          { name: "p99", values: cell.map((r) => r.metrics.latencyP99Ms.median) },
+        ],
+        yLabel: "ms",
+      });
+      md.push(`![Latency percentiles, ${profile} @ ${c} connections](${options.chartsDir}/${name})`);
+      md.push("");
+    }
+    md.push(`### Overheads against \`off\` (${profile})`);
+    md.push("");
+    md.push("Positive = worse than `off` (slower, fewer requests per second, more CPU or memory).");
+    md.push("");
+    md.push(overheadTable(rows));
+    md.push("");
+    if (counts.length > 1) {
+      const scenarios = SCENARIO_NAMES.filter((s) => counts.every((c) => rows.some((r) => r.connections === c && r.scenario === s)));
+      const name = `throughput-${profile}.svg`;
+      charts[name] = lineChart({
+        title: `Throughput per connection count, ${profile}`,
+        x: counts,
+        xLabel: "connections",
+        yLabel: "requests/s",
+        series: scenarios.map((s) => ({ name: s, values: counts.map((c) => rows.find((r) => r.connections === c && r.scenario === s)?.metrics.throughputRps.median ?? null) })),
+      });
+      md.push(`![Throughput per connection count, ${profile}](${options.chartsDir}/${name})`);
+      md.push("");
+    }
+  }
+
+  md.push("## Budgets");
+  md.push("");
+  if (checks.length === 0) md.push("No budget applies to this result.");
+  else md.push(budgetTable(checks));
+  md.push("");
+  md.push("## Reproduce");
+  md.push("");
+  md.push("```sh");
+  md.push("npm run bench                          # default suite (~15 min on 2 cores), writes bench/results/<timestamp>.json and this page");
+  md.push("npm run bench -- --quick               # smoke run (~2 min), does not touch this page or the reference");
+  md.push("npm run bench -- --reference           # default suite, also overwrites bench/results/reference.json");
+  md.push("npm run bench -- --check [file]        # budgets: PASS/FAIL per check, exit code 1 on a failure");
+  md.push("node dist/bench/report.js [file]       # regenerate this page from a result file");
+  md.push("```");
+  md.push("");
+  return { markdown: md.join("\n"), charts };
+}

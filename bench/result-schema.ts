@@ -1,0 +1,178 @@
+// The shape of one result file (bench/results/<timestamp>.json). Numbers that could not be
+// measured are null (JSON has no NaN).
+import type { ProfileName, ScenarioName } from "./scenarios.js";
+
+export const RESULT_SCHEMA = "switchboard-bench/1";
+
+export interface MachineInfo {
+  cpuModel: string;
+  cores: number;
+  totalMemoryBytes: number;
+  os: string;
+  nodeVersion: string;
+  gitCommit: string | null;
+  gitDirty: boolean | null;
+}
+
+export interface LatencyMs {
+  avg: number | null;
+  min: number | null;
+  max: number | null;
+  p50: number | null;
+  p90: number | null;
+  p95: number | null;
+  p99: number | null;
+  p999: number | null;
+}
+
+export interface TracingFigures {
+  /** Observations created, total and by type (switchboard_tracing_observations_created_total). */
+  created: number | null;
+  createdByType: Record<string, number>;
+  exported: number | null;
+  dropped: number | null;
+  droppedByReason: Record<string, number>;
+  exportAttempts: number | null;
+  exportFailures: number | null;
+  exportFailuresByReason: Record<string, number>;
+  /** Errors caught inside tracing, by kind. */
+  errors: number | null;
+  queueSpansPeak: number | null;
+  queueBytesPeak: number | null;
+  /** Receiver counters after the grace period (null when there is no receiver). */
+  received: number | null;
+  receivedUnique: number | null;
+  duplicates: number | null;
+  /** Unique spans received / spans created, in percent. */
+  completenessPct: number | null;
+  /** The same after the service stopped (its shutdown flush included). */
+  receivedUniqueAfterStop: number | null;
+  completenessAfterStopPct: number | null;
+  receiverRequestsByStatus: Record<string, number>;
+  /** Seconds waited after the load for the export queue to drain. */
+  graceSeconds: number;
+}
+
+export interface RunResult {
+  repetition: number;
+  profile: ProfileName;
+  connections: number;
+  scenario: ScenarioName;
+  /** Planned measured seconds; `seconds` is what autocannon actually ran. */
+  duration: number;
+  warmup: number;
+  ok: boolean;
+  error: string | null;
+  seconds: number | null;
+  requests: { answered: number; failed: number; non2xx: number; errors: number; timeouts: number; statusCodes: Record<string, number> } | null;
+  throughputRps: number | null;
+  latencyMs: LatencyMs | null;
+  service: {
+    startupMs: number | null;
+    /** CPU seconds the service used during the measured load. */
+    cpuSeconds: number | null;
+    cpuMsPerRequest: number | null;
+    /** Share of one core, in percent, during the measured load. */
+    cpuPct: number | null;
+    rssStartBytes: number | null;
+    rssPeakBytes: number | null;
+    /** After the load and the grace period, just before stopping. */
+    rssFinalBytes: number | null;
+    /** Event-loop delay p99 per ~1 s window (prom-client, 10 ms resolution): median and worst window. */
+    eventLoopP99Ms: number | null;
+    eventLoopP99MaxMs: number | null;
+    eventLoopMaxMs: number | null;
+    stopMs: number | null;
+    exit: number | string | null;
+    /** Killed with SIGKILL because SIGTERM did not end it in time. */
+    killed: boolean | null;
+  } | null;
+  tracing: TracingFigures | null;
+  /** CPU seconds used by the receiver and by the load generator (this process) during the load: they share the cores. */
+  contention: { receiverCpuSeconds: number | null; loadGeneratorCpuSeconds: number | null } | null;
+}
+
+/** Median and min-max spread over repetitions. */
+export interface SpreadJson {
+  median: number | null;
+  min: number | null;
+  max: number | null;
+  n: number;
+}
+
+export interface SummaryRow {
+  profile: ProfileName;
+  connections: number;
+  scenario: ScenarioName;
+  runs: number;
+  failedRuns: number;
+  metrics: Record<SummaryMetric, SpreadJson>;
+  /** Against `off` of the same cell and repetition, in percent; absent for `off`. */
+  overheads: Record<OverheadMetric, SpreadJson> | null;
+}
+
+export const SUMMARY_METRICS = [
+  "throughputRps",
+  "latencyP50Ms",
+  "latencyP95Ms",
+  "latencyP99Ms",
+  "latencyAvgMs",
+  "latencyMaxMs",
+  "failedRequests",
+  "cpuMsPerRequest",
+  "rssPeakMiB",
+  "rssFinalMiB",
+  "eventLoopP99Ms",
+  "spansCreated",
+  "spansExported",
+  "spansDropped",
+  "completenessPct",
+  "completenessAfterStopPct",
+] as const;
+export type SummaryMetric = (typeof SUMMARY_METRICS)[number];
+
+export const OVERHEAD_METRICS = ["latencyP50Pct", "latencyP95Pct", "latencyP99Pct", "throughputLossPct", "cpuPerRequestPct", "rssPeakPct", "rssPeakOverOffMiB"] as const;
+export type OverheadMetric = (typeof OVERHEAD_METRICS)[number];
+
+export interface BenchOptionsJson {
+  quick: boolean;
+  profiles: ProfileName[];
+  scenarios: ScenarioName[];
+  repeat: number;
+  connections: number[] | null;
+  duration: number | null;
+  warmup: number | null;
+  graceMaxSeconds: number;
+  sessionStore: "memory" | "sqlite";
+  timeoutSeconds: number;
+}
+
+export interface BenchResultFile {
+  schema: typeof RESULT_SCHEMA;
+  createdAt: string;
+  finishedAt: string;
+  totalSeconds: number;
+  machine: MachineInfo;
+  options: BenchOptionsJson;
+  /** Notes that explain how to read the numbers (shared cores, resolutions). */
+  notes: string[];
+  runs: RunResult[];
+  summary: SummaryRow[];
+}
+
+/** Throws with a readable message when `value` is not a result file this code understands. */
+export function assertResultFile(value: unknown, source = "result"): asserts value is BenchResultFile {
+  const fail = (what: string): never => {
+    throw new Error(`${source}: not a benchmark result (${what})`);
+  };
+  if (typeof value !== "object" || value === null) fail("not an object");
+  const v = value as Partial<BenchResultFile>;
+  if (v.schema !== RESULT_SCHEMA) fail(`schema is ${JSON.stringify(v.schema)}, expected ${RESULT_SCHEMA}`);
+  if (typeof v.machine !== "object" || v.machine === null) fail("no machine");
+  if (typeof v.options !== "object" || v.options === null) fail("no options");
+  if (!Array.isArray(v.runs)) fail("no runs");
+  if (!Array.isArray(v.summary)) fail("no summary");
+  for (const run of v.runs!) {
+    if (typeof run.scenario !== "string" || typeof run.profile !== "string" || typeof run.connections !== "number" || typeof run.ok !== "boolean") fail("a run lacks scenario/profile/connections/ok");
+  }
+}

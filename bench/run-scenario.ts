@@ -1,0 +1,336 @@
+// One scenario run: a fresh receiver (unless off/down) and a fresh service process, a warm-up,
+// the measured load with the service sampled from outside and from /metrics, a grace period for
+// the export queue to drain, the counters read, and everything stopped again.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { runLoad, type LoadResult } from "./load.js";
+import { freePort } from "./ports.js";
+import { readCpuSeconds, RssSampler } from "./process-sampler.js";
+import type { MetricsSnapshot } from "./prometheus.js";
+import { RECEIVER_PUBLIC_KEY, RECEIVER_SECRET_KEY, ReceiverProcess, type ReceiverStatsView } from "./receiver-process.js";
+import type { RunResult, TracingFigures } from "./result-schema.js";
+import { PROFILES, SCENARIOS, type PlannedRun } from "./scenarios.js";
+import { ServiceProcess } from "./service-process.js";
+import { median } from "./stats.js";
+import { sleep } from "./http.js";
+
+export interface RunContext {
+  root: string;
+  /** Scratch folder of this run (logs, SQLite files). */
+  workDir: string;
+  sessionStore: "memory" | "sqlite";
+  timeoutSeconds: number;
+  /** Longest wait after the load for the export queue to drain. */
+  graceMaxSeconds: number;
+  /** Progress callback: a short status text. */
+  onStatus: (text: string) => void;
+  /** Set when the user pressed Ctrl-C: stop as soon as possible. */
+  aborted: () => boolean;
+}
+
+const M = {
+  cpu: "process_cpu_seconds_total",
+  elP99: "nodejs_eventloop_lag_p99_seconds",
+  elMax: "nodejs_eventloop_lag_max_seconds",
+  created: "switchboard_tracing_observations_created_total",
+  exported: "switchboard_tracing_spans_exported_total",
+  dropped: "switchboard_tracing_spans_dropped_total",
+  attempts: "switchboard_tracing_export_attempts_total",
+  failures: "switchboard_tracing_export_failures_total",
+  queueSpans: "switchboard_tracing_queue_spans",
+  queueBytes: "switchboard_tracing_queue_bytes",
+  errors: "switchboard_tracing_errors_total",
+} as const;
+
+const finite = (v: number | null | undefined): number | null => (v === null || v === undefined || !Number.isFinite(v) ? null : v);
+const pct = (part: number | null, whole: number | null): number | null => (part === null || whole === null || whole <= 0 ? null : (part / whole) * 100);
+const maxOf = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.max(a, b));
+
+/** Scrapes /metrics about once a second during the load: event-loop delay windows, queue peaks. */
+class MetricsPoller {
+  readonly elP99: number[] = [];
+  elMax: number | null = null;
+  queueSpansPeak: number | null = null;
+  queueBytesPeak: number | null = null;
+  #running = true;
+  #loop: Promise<void>;
+
+  constructor(
+    private readonly service: ServiceProcess,
+    intervalMs = 1000,
+  ) {
+    this.#loop = (async () => {
+      while (this.#running) {
+        await sleep(intervalMs);
+        if (!this.#running) break;
+        try {
+          this.observe(await service.metrics(), true);
+        } catch {}
+      }
+    })();
+  }
+
+  /** Records one scrape; `window` when it closes an event-loop window of the load. */
+  observe(m: MetricsSnapshot, window: boolean): void {
+    if (window) {
+      const p99 = m.sum(M.elP99);
+      if (p99 !== null) this.elP99.push(p99 * 1000);
+      const max = m.sum(M.elMax);
+      if (max !== null) this.elMax = maxOf(this.elMax, max * 1000);
+    }
+    this.queueSpansPeak = maxOf(this.queueSpansPeak, m.sum(M.queueSpans));
+    this.queueBytesPeak = maxOf(this.queueBytesPeak, m.sum(M.queueBytes));
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    await this.#loop;
+  }
+}
+
+function cpuOf(m: MetricsSnapshot | null, pid: number): number | null {
+  return finite(m?.sum(M.cpu)) ?? readCpuSeconds(pid);
+}
+
+function tracingFigures(m: MetricsSnapshot, poller: MetricsPoller, stats: ReceiverStatsView | null, afterStop: ReceiverStatsView | null, graceSeconds: number): TracingFigures {
+  const created = m.sum(M.created);
+  const unique = stats?.spans.unique ?? null;
+  const uniqueAfter = afterStop?.spans.unique ?? null;
+  return {
+    created,
+    createdByType: m.byLabel(M.created, "type"),
+    exported: m.sum(M.exported),
+    dropped: m.sum(M.dropped),
+    droppedByReason: m.byLabel(M.dropped, "reason"),
+    exportAttempts: m.sum(M.attempts),
+    exportFailures: m.sum(M.failures),
+    exportFailuresByReason: m.byLabel(M.failures, "reason"),
+    errors: m.sum(M.errors),
+    queueSpansPeak: poller.queueSpansPeak,
+    queueBytesPeak: poller.queueBytesPeak,
+    received: stats?.spans.received ?? null,
+    receivedUnique: unique,
+    duplicates: stats?.spans.duplicates ?? null,
+    completenessPct: pct(unique, created),
+    receivedUniqueAfterStop: uniqueAfter,
+    completenessAfterStopPct: pct(uniqueAfter, created),
+    receiverRequestsByStatus: (afterStop ?? stats)?.requests.byStatus ?? {},
+    graceSeconds,
+  };
+}
+
+/**
+ * Waits until the export queue is empty and the receiver's count stopped moving, at most
+ * `maxSeconds`. Returns the seconds waited.
+ */
+async function grace(service: ServiceProcess, receiver: ReceiverProcess | null, poller: MetricsPoller, maxSeconds: number, aborted: () => boolean): Promise<number> {
+  const started = performance.now();
+  let lastUnique = -1;
+  let stableRounds = 0;
+  while ((performance.now() - started) / 1000 < maxSeconds && !aborted()) {
+    await sleep(250);
+    let drained = false;
+    try {
+      const m = await service.metrics();
+      poller.observe(m, false);
+      const queue = m.sum(M.queueSpans);
+      const created = m.sum(M.created) ?? 0;
+      const settled = (m.sum(M.exported) ?? 0) + (m.sum(M.dropped) ?? 0);
+      drained = queue !== null ? queue === 0 : settled >= created;
+    } catch {}
+    let unique = lastUnique;
+    if (receiver) {
+      try {
+        unique = (await receiver.stats()).spans.unique;
+      } catch {}
+    }
+    stableRounds = unique === lastUnique ? stableRounds + 1 : 0;
+    lastUnique = unique;
+    if (drained && stableRounds >= 1) break;
+  }
+  return (performance.now() - started) / 1000;
+}
+
+export async function runScenario(plan: PlannedRun, ctx: RunContext): Promise<RunResult> {
+  const scenario = SCENARIOS[plan.scenario];
+  const profile = PROFILES[plan.profile];
+  const result: RunResult = {
+    repetition: plan.repetition,
+    profile: plan.profile,
+    connections: plan.connections,
+    scenario: plan.scenario,
+    duration: plan.duration,
+    warmup: plan.warmup,
+    ok: false,
+    error: null,
+    seconds: null,
+    requests: null,
+    throughputRps: null,
+    latencyMs: null,
+    service: null,
+    tracing: null,
+    contention: null,
+  };
+  mkdirSync(ctx.workDir, { recursive: true });
+  let receiver: ReceiverProcess | null = null;
+  let service: ServiceProcess | null = null;
+  let sampler: RssSampler | null = null;
+  let poller: MetricsPoller | null = null;
+  // What the run is doing, for the error message.
+  let phase = "start";
+  // When the phase began and the service's CPU seconds then: a failure says whether it was busy.
+  let phaseAt = performance.now();
+  let phaseCpu: number | null = null;
+  const status = (text: string) => {
+    phase = text;
+    phaseAt = performance.now();
+    phaseCpu = service ? readCpuSeconds(service.pid) : null;
+    ctx.onStatus(text);
+  };
+  try {
+    const receiverPort = await freePort();
+    const servicePort = await freePort();
+    const tracingEnv: Record<string, string> = scenario.traced
+      ? { LANGFUSE_BASE_URL: `http://127.0.0.1:${receiverPort}`, LANGFUSE_PUBLIC_KEY: RECEIVER_PUBLIC_KEY, LANGFUSE_SECRET_KEY: RECEIVER_SECRET_KEY }
+      : {};
+    // Both start at once (the service exports nothing before the load begins); a failure of
+    // either stops the other.
+    status(scenario.receiver.kind === "running" ? "starting receiver and service" : "starting service");
+    const receiverStart =
+      scenario.receiver.kind === "running"
+        ? ReceiverProcess.start({ root: ctx.root, port: receiverPort, env: scenario.receiver.env, dbPath: ":memory:", logFile: join(ctx.workDir, "receiver.log") })
+        : Promise.resolve(null);
+    const serviceStart = ServiceProcess.start({
+      root: ctx.root,
+      port: servicePort,
+      logFile: join(ctx.workDir, "service.log"),
+      env: {
+        ...profile.serviceEnv,
+        SESSION_STORE: ctx.sessionStore,
+        SESSION_DB_PATH: join(ctx.workDir, "sessions.db"),
+        ...scenario.serviceEnv,
+        ...tracingEnv,
+      },
+    });
+    const [r, s] = await Promise.allSettled([receiverStart, serviceStart]);
+    if (r.status === "fulfilled") receiver = r.value;
+    if (s.status === "fulfilled") service = s.value;
+    if (r.status === "rejected") throw r.reason;
+    if (s.status === "rejected") throw s.reason;
+    if (!service) throw new Error("service did not start");
+    const startupMs = service.startupMs;
+    const runTag = `r${plan.repetition}${plan.profile[0]}${plan.connections}${plan.scenario}`;
+    status(`load: warm-up ${plan.warmup}s`);
+    let baseline: Promise<{ before: MetricsSnapshot; cpu0: number | null; receiverCpu0: number | null; harnessCpu0: NodeJS.CpuUsage; rssStart: number | null }> | null = null;
+    const running = service;
+    const load = runLoad({
+      baseUrl: service.baseUrl,
+      connections: plan.connections,
+      warmup: plan.warmup,
+      duration: plan.duration,
+      timeoutSeconds: ctx.timeoutSeconds,
+      runTag,
+      // Baselines at the start of the measured window; this scrape also opens a fresh event-loop delay window.
+      onWindowStart: () => {
+        phase = "load: measured window";
+        const receiverCpu0 = receiver ? readCpuSeconds(receiver.pid) : null;
+        const harnessCpu0 = process.cpuUsage();
+        sampler = new RssSampler(running.pid).start();
+        const rssStart = sampler.sample();
+        baseline = running.metrics().then((before) => {
+          poller = new MetricsPoller(running);
+          return { before, cpu0: cpuOf(before, running.pid), receiverCpu0, harnessCpu0, rssStart };
+        });
+        baseline.catch(() => {});
+      },
+      onTick: (n, loadPhase) => ctx.onStatus(loadPhase === "warm-up" ? "load: warm-up" : `load: ${n} answered`),
+    });
+    const stopLoad = setInterval(() => ctx.aborted() && load.stop(), 250);
+    let loadResult: LoadResult;
+    try {
+      loadResult = await load.done;
+    } finally {
+      clearInterval(stopLoad);
+    }
+    if (ctx.aborted()) throw new Error("interrupted");
+    if (baseline === null) throw new Error("the measured window never started");
+    const { cpu0, receiverCpu0, harnessCpu0, rssStart } = await (baseline as NonNullable<typeof baseline>);
+    if (!poller || !sampler) throw new Error("sampling did not start");
+    const activePoller: MetricsPoller = poller;
+    const activeSampler: RssSampler = sampler;
+
+    status("reading metrics after the load");
+    const after = await service.metrics();
+    activePoller.observe(after, true);
+    await activePoller.stop();
+    const cpu1 = cpuOf(after, service.pid);
+    const receiverCpu1 = receiver ? readCpuSeconds(receiver.pid) : null;
+    const harnessCpu = process.cpuUsage(harnessCpu0);
+
+    let graceSeconds = 0;
+    if (scenario.traced) {
+      status("grace: export queue draining");
+      graceSeconds = await grace(service, receiver, activePoller, ctx.graceMaxSeconds, ctx.aborted);
+    }
+    status("reading counters");
+    const final = await service.metrics();
+    activePoller.observe(final, false);
+    const stats = receiver ? await receiver.stats() : null;
+    const rss = activeSampler.stop();
+
+    status("stopping service");
+    const stopped = await service.stop();
+    service = null;
+    const afterStop = receiver ? await receiver.stats().catch(() => null) : null;
+
+    const cpuSeconds = cpu0 !== null && cpu1 !== null ? cpu1 - cpu0 : null;
+    result.seconds = loadResult.seconds;
+    result.requests = {
+      answered: loadResult.answered,
+      failed: loadResult.failed,
+      non2xx: loadResult.non2xx,
+      errors: loadResult.errors,
+      timeouts: loadResult.timeouts,
+      statusCodes: loadResult.statusCodes,
+    };
+    result.throughputRps = finite(loadResult.throughputRps);
+    const l = loadResult.latencyMs;
+    result.latencyMs = { avg: finite(l.avg), min: finite(l.min), max: finite(l.max), p50: finite(l.p50), p90: finite(l.p90), p95: finite(l.p95), p99: finite(l.p99), p999: finite(l.p999) };
+    result.service = {
+      startupMs,
+      cpuSeconds,
+      cpuMsPerRequest: cpuSeconds !== null && loadResult.answered > 0 ? (cpuSeconds * 1000) / loadResult.answered : null,
+      cpuPct: cpuSeconds !== null ? (cpuSeconds / loadResult.seconds) * 100 : null,
+      rssStartBytes: rssStart,
+      rssPeakBytes: rss.peakBytes,
+      rssFinalBytes: rss.lastBytes,
+      eventLoopP99Ms: finite(median(activePoller.elP99)),
+      eventLoopP99MaxMs: activePoller.elP99.length > 0 ? Math.max(...activePoller.elP99) : null,
+      eventLoopMaxMs: activePoller.elMax,
+      stopMs: stopped.ms,
+      exit: stopped.exit,
+      killed: stopped.killed,
+    };
+    result.tracing = scenario.traced ? tracingFigures(final, activePoller, stats, afterStop, graceSeconds) : null;
+    result.contention = {
+      receiverCpuSeconds: receiverCpu0 !== null && receiverCpu1 !== null ? receiverCpu1 - receiverCpu0 : null,
+      loadGeneratorCpuSeconds: (harnessCpu.user + harnessCpu.system) / 1e6,
+    };
+    result.ok = true;
+  } catch (err) {
+    let diagnosis = "";
+    if (service) {
+      const cpuNow = readCpuSeconds(service.pid);
+      const seconds = (performance.now() - phaseAt) / 1000;
+      if (service.process.hasExited()) diagnosis = " (the service process had exited)";
+      else if (cpuNow !== null && phaseCpu !== null && seconds > 0) diagnosis = ` (service used ${Math.round(((cpuNow - phaseCpu) / seconds) * 100)} % of a core during the last ${seconds.toFixed(1)} s of this phase)`;
+    }
+    result.error = `${phase}: ${err instanceof Error ? err.message : String(err)}${diagnosis}`;
+  } finally {
+    (sampler as RssSampler | null)?.stop();
+    await (poller as MetricsPoller | null)?.stop();
+    if (service) await service.stop(5000).catch(() => {});
+    if (receiver) await receiver.stop().catch(() => {});
+  }
+  return result;
+}

@@ -1,0 +1,138 @@
+// What the suite runs: the tracing scenarios, the model profiles, and the plan that interleaves
+// them across repetitions.
+
+export const SCENARIO_NAMES = ["off", "naive", "sdk-defaults", "optimized", "spans-off", "slow", "hung", "down", "flaky"] as const;
+export type ScenarioName = (typeof SCENARIO_NAMES)[number];
+
+export const PROFILE_NAMES = ["instant", "realistic"] as const;
+export type ProfileName = (typeof PROFILE_NAMES)[number];
+
+/** The receiver's state in a scenario: not used, running (with faults), or absent (refused). */
+export type ReceiverMode = { kind: "none" } | { kind: "running"; env: Record<string, string> } | { kind: "down" };
+
+export interface Scenario {
+  name: ScenarioName;
+  description: string;
+  /** Service environment on top of the common one. */
+  serviceEnv: Record<string, string>;
+  receiver: ReceiverMode;
+  /** Whether the service traces (exports) in this scenario. */
+  traced: boolean;
+  /** Langfuse degraded: slow, hung, down or flaky. */
+  degraded: boolean;
+  /** Budgets apply (our pipeline); false for the comparisons `naive` and `sdk-defaults`. */
+  budgeted: boolean;
+  /** Runs only at the profile's focus connection count (unless --connections is given). */
+  focusOnly: boolean;
+}
+
+const TRACED_BASE = { LANGFUSE_ENABLED: "true", LANGFUSE_PIPELINE: "switchboard" };
+const fine: ReceiverMode = { kind: "running", env: {} };
+
+export const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
+  off: { name: "off", description: "LANGFUSE_ENABLED=false: the baseline", serviceEnv: { LANGFUSE_ENABLED: "false" }, receiver: { kind: "none" }, traced: false, degraded: false, budgeted: false, focusOnly: false },
+  naive: { name: "naive", description: "LANGFUSE_PIPELINE=naive: the seed's 'before'", serviceEnv: { ...TRACED_BASE, LANGFUSE_PIPELINE: "naive" }, receiver: fine, traced: true, degraded: false, budgeted: false, focusOnly: false },
+  "sdk-defaults": { name: "sdk-defaults", description: "LANGFUSE_PIPELINE=sdk: the official SDK, documented defaults", serviceEnv: { ...TRACED_BASE, LANGFUSE_PIPELINE: "sdk" }, receiver: fine, traced: true, degraded: false, budgeted: false, focusOnly: false },
+  optimized: { name: "optimized", description: "LANGFUSE_PIPELINE=switchboard: our defaults", serviceEnv: { ...TRACED_BASE }, receiver: fine, traced: true, degraded: false, budgeted: true, focusOnly: false },
+  "spans-off": { name: "spans-off", description: "our defaults with LANGFUSE_ENABLE_SPANS=false", serviceEnv: { ...TRACED_BASE, LANGFUSE_ENABLE_SPANS: "false" }, receiver: fine, traced: true, degraded: false, budgeted: true, focusOnly: true },
+  slow: { name: "slow", description: "receiver answers after 1 s", serviceEnv: { ...TRACED_BASE }, receiver: { kind: "running", env: { RECEIVER_DELAY_MS: "1000" } }, traced: true, degraded: true, budgeted: true, focusOnly: true },
+  hung: { name: "hung", description: "receiver never answers", serviceEnv: { ...TRACED_BASE }, receiver: { kind: "running", env: { RECEIVER_HANG: "true" } }, traced: true, degraded: true, budgeted: true, focusOnly: true },
+  down: { name: "down", description: "no receiver: connection refused", serviceEnv: { ...TRACED_BASE }, receiver: { kind: "down" }, traced: true, degraded: true, budgeted: true, focusOnly: true },
+  flaky: { name: "flaky", description: "half the exports get 503", serviceEnv: { ...TRACED_BASE }, receiver: { kind: "running", env: { RECEIVER_FAIL_STATUS: "503", RECEIVER_FAIL_RATIO: "0.5" } }, traced: true, degraded: true, budgeted: true, focusOnly: true },
+};
+
+export interface Profile {
+  name: ProfileName;
+  description: string;
+  serviceEnv: Record<string, string>;
+  /** Connection counts of the default suite. */
+  connections: number[];
+  /**
+   * Connection count at which every scenario runs; the other counts run only off, naive,
+   * sdk-defaults and optimized (spans-off and the degraded-Langfuse scenarios need not run at
+   * every count, and the suite has to fit in about 15 minutes).
+   */
+  focusConnections: number;
+  /** Measured seconds per run, default suite. */
+  duration: number;
+  /** Unmeasured load before each measurement (JIT, caches, connection set-up). */
+  warmup: number;
+}
+
+export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
+  instant: {
+    name: "instant",
+    description: "SIM_TTFT_MS=0, SIM_TOKEN_MS=0: the model costs nothing, tracing is the largest share (worst case)",
+    serviceEnv: { SIM_TTFT_MS: "0", SIM_TOKEN_MS: "0", SIM_REPLY_TOKENS: "60" },
+    connections: [1, 16, 64],
+    focusConnections: 16,
+    duration: 3,
+    warmup: 1,
+  },
+  realistic: {
+    name: "realistic",
+    description: "SIM_TTFT_MS=300, SIM_TOKEN_MS=20, SIM_REPLY_TOKENS=60: model latency like a hosted LLM",
+    serviceEnv: { SIM_TTFT_MS: "300", SIM_TOKEN_MS: "20", SIM_REPLY_TOKENS: "60" },
+    connections: [64, 256],
+    focusConnections: 64,
+    duration: 6,
+    warmup: 2,
+  },
+};
+
+/** One service process under one load. */
+export interface PlannedRun {
+  repetition: number;
+  profile: ProfileName;
+  connections: number;
+  scenario: ScenarioName;
+  duration: number;
+  warmup: number;
+}
+
+export interface PlanOptions {
+  profiles: readonly ProfileName[];
+  scenarios: readonly ScenarioName[];
+  repeat: number;
+  /** Overrides every profile's connection counts (every scenario then runs at each). */
+  connections?: readonly number[];
+  /** Measured seconds per run, for every profile. */
+  duration?: number;
+  /** Warm-up seconds per run, for every profile. */
+  warmup?: number;
+  /** Per-profile overrides of connection counts and sizes (used by --quick). */
+  profileOverrides?: Partial<Record<ProfileName, Partial<Pick<Profile, "connections" | "focusConnections" | "duration" | "warmup">>>>;
+}
+
+/**
+ * The runs, in order: repetition by repetition, each repetition runs every (profile,
+ * connections) cell, and inside a cell every scenario, `off` first. Machine drift hits all
+ * scenarios alike, and each scenario's overhead is taken against the `off` of its own cell
+ * and repetition.
+ */
+export function planRuns(options: PlanOptions): PlannedRun[] {
+  const scenarios = SCENARIO_NAMES.filter((s) => s === "off" || options.scenarios.includes(s));
+  const runs: PlannedRun[] = [];
+  for (let repetition = 1; repetition <= options.repeat; repetition++) {
+    for (const profileName of PROFILE_NAMES.filter((p) => options.profiles.includes(p))) {
+      const profile = { ...PROFILES[profileName], ...options.profileOverrides?.[profileName] };
+      const connections = options.connections ? [...options.connections] : profile.connections;
+      for (const c of connections) {
+        const cell = scenarios.filter((s) => !SCENARIOS[s].focusOnly || options.connections !== undefined || c === profile.focusConnections);
+        // A cell with nothing to compare needs no baseline either (unless only `off` was asked for).
+        if (cell.length === 1 && scenarios.length > 1) continue;
+        for (const scenario of cell) {
+          runs.push({
+            repetition,
+            profile: profileName,
+            connections: c,
+            scenario,
+            duration: options.duration ?? profile.duration,
+            warmup: options.warmup ?? profile.warmup,
+          });
+        }
+      }
+    }
+  }
+  return runs;
+}

@@ -1,0 +1,106 @@
+// Aggregation of runs into one row per (profile, connections, scenario): the median and min-max
+// spread over repetitions of every figure, and the overheads against `off` of the same cell,
+// taken repetition by repetition.
+import {
+  OVERHEAD_METRICS,
+  SUMMARY_METRICS,
+  type OverheadMetric,
+  type RunResult,
+  type SpreadJson,
+  type SummaryMetric,
+  type SummaryRow,
+} from "./result-schema.js";
+import { PROFILE_NAMES, SCENARIO_NAMES } from "./scenarios.js";
+import { lossPct, overheadPct, spread } from "./stats.js";
+
+const MiB = 1024 * 1024;
+const n = (v: number | null | undefined): number => (v === null || v === undefined ? Number.NaN : v);
+
+/** One figure of one run (NaN when not measured). */
+export function runMetric(run: RunResult, metric: SummaryMetric): number {
+  switch (metric) {
+    case "throughputRps":
+      return n(run.throughputRps);
+    case "latencyP50Ms":
+      return n(run.latencyMs?.p50);
+    case "latencyP95Ms":
+      return n(run.latencyMs?.p95);
+    case "latencyP99Ms":
+      return n(run.latencyMs?.p99);
+    case "latencyAvgMs":
+      return n(run.latencyMs?.avg);
+    case "latencyMaxMs":
+      return n(run.latencyMs?.max);
+    case "failedRequests":
+      return n(run.requests?.failed);
+    case "cpuMsPerRequest":
+      return n(run.service?.cpuMsPerRequest);
+    case "rssPeakMiB":
+      return n(run.service?.rssPeakBytes) / MiB;
+    case "rssFinalMiB":
+      return n(run.service?.rssFinalBytes) / MiB;
+    case "eventLoopP99Ms":
+      return n(run.service?.eventLoopP99Ms);
+    case "spansCreated":
+      return n(run.tracing?.created);
+    case "spansExported":
+      return n(run.tracing?.exported);
+    case "spansDropped":
+      return n(run.tracing?.dropped);
+    case "completenessPct":
+      return n(run.tracing?.completenessPct);
+    case "completenessAfterStopPct":
+      return n(run.tracing?.completenessAfterStopPct);
+  }
+}
+
+/** One overhead of a run against its baseline run, in percent (MiB for rssPeakOverOffMiB). */
+export function runOverhead(run: RunResult, off: RunResult, metric: OverheadMetric): number {
+  switch (metric) {
+    case "latencyP50Pct":
+      return overheadPct(runMetric(run, "latencyP50Ms"), runMetric(off, "latencyP50Ms"));
+    case "latencyP95Pct":
+      return overheadPct(runMetric(run, "latencyP95Ms"), runMetric(off, "latencyP95Ms"));
+    case "latencyP99Pct":
+      return overheadPct(runMetric(run, "latencyP99Ms"), runMetric(off, "latencyP99Ms"));
+    case "throughputLossPct":
+      return lossPct(runMetric(run, "throughputRps"), runMetric(off, "throughputRps"));
+    case "cpuPerRequestPct":
+      return overheadPct(runMetric(run, "cpuMsPerRequest"), runMetric(off, "cpuMsPerRequest"));
+    case "rssPeakPct":
+      return overheadPct(runMetric(run, "rssPeakMiB"), runMetric(off, "rssPeakMiB"));
+    case "rssPeakOverOffMiB":
+      return runMetric(run, "rssPeakMiB") - runMetric(off, "rssPeakMiB");
+  }
+}
+
+export function toSpreadJson(values: readonly number[]): SpreadJson {
+  const s = spread(values);
+  const j = (v: number) => (Number.isFinite(v) ? v : null);
+  return { median: j(s.median), min: j(s.min), max: j(s.max), n: s.n };
+}
+
+export function summarize(runs: readonly RunResult[]): SummaryRow[] {
+  const rows: SummaryRow[] = [];
+  for (const profile of PROFILE_NAMES) {
+    const connectionCounts = [...new Set(runs.filter((r) => r.profile === profile).map((r) => r.connections))].sort((a, b) => a - b);
+    for (const connections of connectionCounts) {
+      const cell = runs.filter((r) => r.profile === profile && r.connections === connections);
+      for (const scenario of SCENARIO_NAMES) {
+        const mine = cell.filter((r) => r.scenario === scenario);
+        if (mine.length === 0) continue;
+        const good = mine.filter((r) => r.ok);
+        const metrics = Object.fromEntries(SUMMARY_METRICS.map((m) => [m, toSpreadJson(good.map((r) => runMetric(r, m)))])) as Record<SummaryMetric, SpreadJson>;
+        let overheads: SummaryRow["overheads"] = null;
+        if (scenario !== "off") {
+          const pairs = good
+            .map((r) => ({ run: r, off: cell.find((o) => o.scenario === "off" && o.ok && o.repetition === r.repetition) }))
+            .filter((p): p is { run: RunResult; off: RunResult } => p.off !== undefined);
+          overheads = Object.fromEntries(OVERHEAD_METRICS.map((m) => [m, toSpreadJson(pairs.map((p) => runOverhead(p.run, p.off, m)))])) as Record<OverheadMetric, SpreadJson>;
+        }
+        rows.push({ profile, connections, scenario, runs: mine.length, failedRuns: mine.length - good.length, metrics, overheads });
+      }
+    }
+  }
+  return rows;
+}
