@@ -1,3 +1,6 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 // The tracing setups compared. Each measurement builds a fresh one and tears it down, so no
 // queue, provider or context manager leaks from one variant into the next.
 import { context } from "@opentelemetry/api";
@@ -90,6 +93,9 @@ export async function buildVariant(name: VariantName, receiver: ReceiverTarget, 
     LANGFUSE_PUBLIC_KEY: receiver.publicKey,
     LANGFUSE_SECRET_KEY: receiver.secretKey,
     LANGFUSE_BASE_URL: receiver.url,
+    // A spool of its own per measurement: a shared ./data/spool would replay one variant's
+    // leftovers into the next variant's receiver.
+    LANGFUSE_SPOOL_DIR: mkdtempSync(join(tmpdir(), "tracing-cost-spool-")),
   };
   if (name === "disabled") env["LANGFUSE_ENABLED"] = "false";
   if (name === "sampled-out") env["LANGFUSE_SAMPLE_RATE"] = "0";

@@ -134,7 +134,13 @@ export class DiskSpool {
 
   #evict(store: SpoolStore): void {
     while (store.bytes > this.options.maxBytes && store.batches > 0) {
-      for (const entry of store.oldestMeta(READ_AHEAD)) {
+      const oldest = store.oldestMeta(READ_AHEAD);
+      if (oldest.length === 0) {
+        // The counters disagree with the rows (another process took them): trust the rows.
+        store.recount();
+        break;
+      }
+      for (const entry of oldest) {
         if (store.bytes <= this.options.maxBytes) break;
         store.remove(entry.id, entry.bytes);
         this.options.metrics.spoolBatchesEvicted.inc();
@@ -171,6 +177,12 @@ export class DiskSpool {
           read = store.oldest(READ_AHEAD);
         } catch (err) {
           this.#disable(err);
+          break;
+        }
+        if (read.batches.length === 0 && read.corrupt.length === 0) {
+          // Nothing to read although the counters say otherwise: resynchronize, never spin.
+          store.recount();
+          this.#updateGauges();
           break;
         }
         for (const bad of read.corrupt) {

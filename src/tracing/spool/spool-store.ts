@@ -28,6 +28,7 @@ export class SpoolStore {
   readonly #oldest: Database.Statement;
   readonly #delete: Database.Statement;
   readonly #oldestMeta: Database.Statement;
+  readonly #totals: Database.Statement;
   readonly #insertMany: (rows: { spans: string; count: number }[]) => void;
   #bytes = 0;
   #batches = 0;
@@ -58,7 +59,16 @@ export class SpoolStore {
         this.#batches += 1;
       }
     });
-    const totals = db.prepare("SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM batches").get() as { n: number; b: number };
+    this.#totals = db.prepare("SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM batches");
+    this.recount();
+  }
+
+  /**
+   * Re-reads the totals from the database. The running counters are this process's view; another
+   * process sharing the folder (a misconfiguration, but a survivable one) can change the rows.
+   */
+  recount(): void {
+    const totals = this.#totals.get() as { n: number; b: number };
     this.#batches = totals.n;
     this.#bytes = totals.b;
   }
