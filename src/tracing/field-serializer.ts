@@ -35,6 +35,16 @@ export class FieldSerializer {
     return this.#cap(toText(value));
   }
 
+  /**
+   * Cuts one long string inside a structured value before the value is serialized, so a 100 KB
+   * chat message costs a 20 KB stringify, not a 100 KB one that is then thrown away.
+   */
+  capText(text: string): string {
+    const max = this.options.maxChars;
+    if (text.length <= max) return text;
+    return `${text.slice(0, max)}${TRUNCATION_MARKER}${text.length} chars]`;
+  }
+
   #cap(text: string): string {
     const max = this.options.maxChars;
     const mask = this.options.mask;

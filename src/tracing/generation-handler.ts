@@ -109,7 +109,7 @@ export class GenerationHandler extends BaseCallbackHandler {
         name: runName ?? llm.id?.[llm.id.length - 1] ?? "llm",
         startMs: nowMs(),
         model,
-        input: Array.isArray(input) && input.length && typeof input[0] === "object" ? (input as BaseMessage[]).map(messageInput) : input,
+        input: Array.isArray(input) && input.length && typeof input[0] === "object" ? (input as BaseMessage[]).map((m) => this.#messageInput(m)) : input,
         completionStartMs: undefined,
       });
       this.pipeline.metrics.observationsCreated.inc({ type: "generation" });
@@ -117,14 +117,15 @@ export class GenerationHandler extends BaseCallbackHandler {
       this.pipeline.faults.report("generation_start", err);
     }
   }
+
+  /** The chat-message shape Langfuse renders, not LangChain's serialization envelope; long contents pre-cut. */
+  #messageInput(message: BaseMessage): { role: string; content: unknown } {
+    const content = message.content;
+    return { role: ROLES[message.type] ?? message.type, content: typeof content === "string" ? this.pipeline.serializer.capText(content) : content };
+  }
 }
 
 const ROLES: Record<string, string> = { human: "user", ai: "assistant", system: "system", tool: "tool", function: "function" };
-
-/** The chat-message shape Langfuse renders, not LangChain's serialization envelope. */
-function messageInput(message: BaseMessage): { role: string; content: unknown } {
-  return { role: ROLES[message.type] ?? message.type, content: message.content };
-}
 
 function messageOutput(message: BaseMessage): unknown {
   const toolCalls = (message as { tool_calls?: unknown[] }).tool_calls;
