@@ -63,7 +63,7 @@ export function registerChatRoutes(app: FastifyInstance, options: ChatRoutesOpti
       }
     } finally {
       res.end();
-      request.log.info({ reqId: request.id, method: "POST", route: "/api/v1/chat/stream", outcome: status, ms: Math.round((performance.now() - started) * 10) / 10, ...(traceUrl ? { trace_url: traceUrl } : {}) }, "stream finished");
+      request.log.info({ method: "POST", route: "/api/v1/chat/stream", outcome: status, ms: Math.round((performance.now() - started) * 10) / 10, ...(traceUrl ? { trace_url: traceUrl } : {}) }, "stream finished");
     }
   });
 
