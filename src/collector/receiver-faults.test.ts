@@ -39,15 +39,23 @@ test("delay holds each ingestion answer back, and the spans are still stored", o
     assert.ok(elapsed >= 140, `answered after ${elapsed} ms`);
     assert.equal(receiver.stats().store.observations, 1);
 
-    // The public API is not delayed.
-    const apiStarted = performance.now();
+    // The public API is not delayed, and clearing the delay takes effect at once: with one
+    // ingest request held back for a minute, both answer first (an order, not a stopwatch).
+    receiver.faults.set({ delayMs: 60_000 });
+    const order: string[] = [];
+    const held = postIngest(receiver, oneSpanBody(), { timeoutMs: 120_000 }).then(
+      () => order.push("held"),
+      () => order.push("held-cut"),
+    );
+    await waitFor(() => receiver.stats().requests.total === 2, 5_000);
     await getJson(receiver, "/api/public/traces");
-    assert.ok(performance.now() - apiStarted < 140);
-
+    order.push("api");
     receiver.faults.set({ delayMs: 0 });
-    const quickStarted = performance.now();
-    await postIngest(receiver, oneSpanBody());
-    assert.ok(performance.now() - quickStarted < 140);
+    assert.equal((await postIngest(receiver, oneSpanBody())).status, 200);
+    order.push("undelayed");
+    assert.deepEqual(order, ["api", "undelayed"]);
+    await receiver.close();
+    await held;
   } finally {
     await receiver.close();
   }
@@ -111,10 +119,8 @@ test("hang never answers, and close() still returns promptly", opts, async () =>
     // The API stays usable while ingestion hangs.
     assert.equal((await getJson(receiver, "/api/public/traces")).status, 200);
   } finally {
-    const started = performance.now();
+    // close() must not wait for the hung request: the test's own timeout bounds it.
     await receiver.close();
-    const closeMs = performance.now() - started;
-    assert.ok(closeMs < 1_000, `close() took ${closeMs} ms`);
   }
   const outcome = await pending;
   assert.ok("failed" in outcome, `hung request was answered: ${JSON.stringify(outcome)}`);
