@@ -302,7 +302,8 @@ test("shutdown is bounded by shutdownTimeoutMs when the backend hangs", TEST_TIM
     const started = Date.now();
     await tracing.shutdown();
     const took = Date.now() - started;
-    assert.ok(took < 1_000, `shutdown took ${took} ms`);
+    // Unbounded, it would wait out the exporter's 5 s timeout; the slack absorbs a loaded machine.
+    assert.ok(took < 4_000, `shutdown took ${took} ms`);
     assert.equal(await counter(metrics.errors, { kind: "sdk_shutdown_timeout" }), 1);
   } finally {
     server.closeAllConnections();
