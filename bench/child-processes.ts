@@ -1,6 +1,7 @@
 // Every process the benchmark starts goes through here, so that all of them are stopped on a
 // normal exit, on an error and on Ctrl-C, and none outlives the harness.
 import { spawn, type ChildProcess } from "node:child_process";
+import { pinnedCommand } from "./cpu-affinity.js";
 import { closeSync, openSync, readFileSync } from "node:fs";
 import { ROOT } from "./paths.js";
 
@@ -47,14 +48,15 @@ export interface ManagedProcess {
   logTail(lines?: number): string;
 }
 
-/** Starts `node <script>` with the given environment, stdout and stderr into `logFile`. */
-export function startNodeProcess(script: string, env: Record<string, string>, logFile: string): ManagedProcess {
+/** Starts `node <script>` (on the cores of `cpuList`, when given) with the given environment, stdout and stderr into `logFile`. */
+export function startNodeProcess(script: string, env: Record<string, string>, logFile: string, cpuList: string | null = null): ManagedProcess {
   installHooks();
   const fd = openSync(logFile, "a");
   let child: ChildProcess;
   try {
     // The repository is the working directory: relative defaults (agents/shop-support.json) resolve there.
-    child = spawn(process.execPath, [script], { env, cwd: ROOT, stdio: ["ignore", fd, fd] });
+    const { command, args } = pinnedCommand(cpuList, script);
+    child = spawn(command, args, { env, cwd: ROOT, stdio: ["ignore", fd, fd] });
   } finally {
     closeSync(fd);
   }

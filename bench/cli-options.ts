@@ -4,6 +4,8 @@ import { PROFILE_NAMES, SCENARIO_NAMES, type ProfileName, type ScenarioName } fr
 export interface CliOptions {
   help: boolean;
   quick: boolean;
+  /** Pin the service to its own core(s), the receiver and load generator to the rest (see cpu-affinity.ts). */
+  pin: boolean;
   profiles: ProfileName[];
   scenarios: ScenarioName[];
   repeat: number;
@@ -33,6 +35,7 @@ export const USAGE = `Usage: npm run bench -- [options]
 Runs the service (node dist/src/main.js), the local receiver and autocannon on loopback and
 writes bench/results/<timestamp>.json, then docs/performance.md (not with --quick).
 
+  --no-pin                do not pin the service to its own core(s) (default: pinned, with taskset, when there are 2+ cores)
   --quick                 smoke suite: 1 repetition, instant@16 and realistic@64, a few seconds per run (~2 min)
   --profile P[,P]         instant | realistic (default both)
   --scenario S[,S]        ${SCENARIO_NAMES.join(" | ")} (default all; off always runs as the baseline)
@@ -72,6 +75,7 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
   const o: CliOptions = {
     help: false,
     quick: false,
+    pin: true,
     profiles: [...PROFILE_NAMES],
     scenarios: [...SCENARIO_NAMES],
     repeat: 3,
@@ -101,6 +105,9 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
         break;
       case "--quick":
         o.quick = true;
+        break;
+      case "--no-pin":
+        o.pin = false;
         break;
       case "--profile":
       case "--profiles":

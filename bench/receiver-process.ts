@@ -22,6 +22,8 @@ export interface ReceiverStartOptions {
   env: Record<string, string>;
   dbPath: string;
   logFile: string;
+  /** taskset CPU list (see cpu-affinity.ts); null or absent: no pinning. */
+  cpus?: string | null;
 }
 
 export class ReceiverProcess {
@@ -45,7 +47,7 @@ export class ReceiverProcess {
       RECEIVER_LOG_LEVEL: "warn",
       ...options.env,
     });
-    const proc = startNodeProcess(script, env, options.logFile);
+    const proc = startNodeProcess(script, env, options.logFile, options.cpus ?? null);
     const baseUrl = `http://127.0.0.1:${options.port}`;
     try {
       await waitUntil(async () => (await httpText(`${baseUrl}/_receiver/stats`, { timeoutMs: 1000 })).status === 200, {

@@ -4,6 +4,7 @@ import { basename, dirname, join, relative } from "node:path";
 import { loadBudgets } from "./budgets.js";
 import { BUDGETS_FILE, ROOT } from "./paths.js";
 import { generateReport } from "./report-markdown.js";
+import { OUTAGE_REFERENCE_FILE, renderOutageMarkdown, type OutageResult } from "./outage/outage-report.js";
 import { assertResultFile, type BenchResultFile } from "./result-schema.js";
 
 export function readResultFile(path: string): BenchResultFile {
@@ -24,7 +25,9 @@ export function writeReport(resultPath: string, docsFile: string): string[] {
   mkdirSync(chartsDir, { recursive: true });
   for (const old of readdirSync(chartsDir)) if (old.endsWith(".svg") && !(old in report.charts)) rmSync(join(chartsDir, old));
   const written = [docsFile];
-  writeFileSync(docsFile, report.markdown);
+  // The outage-and-recovery benchmark has its own reference run; its section joins the page.
+  const outage = existsSync(OUTAGE_REFERENCE_FILE) ? renderOutageMarkdown(JSON.parse(readFileSync(OUTAGE_REFERENCE_FILE, "utf8")) as OutageResult) : "";
+  writeFileSync(docsFile, outage ? `${report.markdown.trimEnd()}\n\n${outage}` : report.markdown);
   for (const [name, svg] of Object.entries(report.charts)) {
     writeFileSync(join(chartsDir, name), svg);
     written.push(join(chartsDir, name));

@@ -19,6 +19,8 @@ export interface RunContext {
   /** Scratch folder of this run (logs, SQLite files). */
   workDir: string;
   sessionStore: "memory" | "sqlite";
+  /** Cores of the service and of the receiver (taskset lists; null: no pinning). */
+  cpus: { service: string | null; others: string | null };
   timeoutSeconds: number;
   /** Longest wait after the load for the export queue to drain. */
   graceMaxSeconds: number;
@@ -198,12 +200,13 @@ export async function runScenario(plan: PlannedRun, ctx: RunContext): Promise<Ru
     status(scenario.receiver.kind === "running" ? "starting receiver and service" : "starting service");
     const receiverStart =
       scenario.receiver.kind === "running"
-        ? ReceiverProcess.start({ root: ctx.root, port: receiverPort, env: scenario.receiver.env, dbPath: ":memory:", logFile: join(ctx.workDir, "receiver.log") })
+        ? ReceiverProcess.start({ root: ctx.root, port: receiverPort, env: scenario.receiver.env, dbPath: ":memory:", logFile: join(ctx.workDir, "receiver.log"), cpus: ctx.cpus.others })
         : Promise.resolve(null);
     const serviceStart = ServiceProcess.start({
       root: ctx.root,
       port: servicePort,
       logFile: join(ctx.workDir, "service.log"),
+      cpus: ctx.cpus.service,
       env: {
         ...profile.serviceEnv,
         SESSION_STORE: ctx.sessionStore,

@@ -14,6 +14,8 @@ export interface ServiceStartOptions {
   /** Scenario and profile variables; the common ones are added here. */
   env: Record<string, string>;
   logFile: string;
+  /** taskset CPU list (see cpu-affinity.ts); null or absent: no pinning. */
+  cpus?: string | null;
   readyTimeoutMs?: number;
 }
 
@@ -33,7 +35,7 @@ export class ServiceProcess {
     const script = ServiceProcess.scriptPath(options.root);
     if (!existsSync(script)) throw new Error(`${script} does not exist: build first (npm run build)`);
     const env = childEnv({ HOST: "127.0.0.1", PORT: String(options.port), LOG_LEVEL: "warn", LLM_PROVIDER: "simulated", ...options.env });
-    const proc = startNodeProcess(script, env, options.logFile);
+    const proc = startNodeProcess(script, env, options.logFile, options.cpus ?? null);
     const baseUrl = `http://127.0.0.1:${options.port}`;
     try {
       const startupMs = await waitUntil(async () => (await httpText(`${baseUrl}/healthz`, { timeoutMs: 1000 })).status === 200, {

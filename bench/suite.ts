@@ -1,4 +1,5 @@
 // The whole suite: plan the runs, run them one after the other, and assemble the result file.
+import { pinSelf, planCpus } from "./cpu-affinity.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -60,6 +61,9 @@ export async function runSuite(options: CliOptions, root: string, isAborted: () 
   const createdAt = new Date();
   const build = snapshotBuild(root);
   const workRoot = mkdtempSync(join(tmpdir(), "switchboard-bench-"));
+  const cpuPlan = planCpus(options.pin);
+  pinSelf(cpuPlan.others);
+  progress.log(`bench: ${cpuPlan.description}`);
   progress.log(`bench: ${plan.length} runs, about ${Math.ceil(estimateSeconds(plan, graceMaxSeconds) / 60)} min; scratch ${workRoot}`);
   const runs: RunResult[] = [];
   try {
@@ -71,6 +75,7 @@ export async function runSuite(options: CliOptions, root: string, isAborted: () 
         root: build.root,
         workDir,
         sessionStore: options.sessionStore,
+        cpus: cpuPlan,
         timeoutSeconds: options.timeoutSeconds,
         graceMaxSeconds,
         onStatus: (text) => progress.status(text),
@@ -104,7 +109,7 @@ export async function runSuite(options: CliOptions, root: string, isAborted: () 
       sessionStore: options.sessionStore,
       timeoutSeconds: options.timeoutSeconds,
     },
-    notes: NOTES,
+    notes: [...NOTES, `CPU placement: ${cpuPlan.description}. The receiver stands in for Langfuse, which in production runs elsewhere.`],
     runs,
     summary: summarize(runs),
   };
