@@ -127,6 +127,13 @@ export class BatchExporter {
     }
   }
 
+  /** The backend answered again (the spool's replay got through): live attempts resume. */
+  backendUp(): void {
+    if (this.#consecutiveFailures === 0) return;
+    this.#consecutiveFailures = 0;
+    this.#pump();
+  }
+
   /** Flushes within `timeoutMs`, then hands what is left to onUndeliverable (or drops it). */
   async shutdown(timeoutMs: number): Promise<void> {
     await this.forceFlush(timeoutMs);
@@ -221,6 +228,12 @@ export class BatchExporter {
           batch = { spans, bytes, attempts: 0 };
         }
         if (!batch) break;
+        if (this.#consecutiveFailures >= 2 && this.options.preferSpoolWhenDown?.()) {
+          // Langfuse is down and the spool is up: straight to disk, without building and sending
+          // a request that will fail; the spool's replay probe notices the recovery (backendUp).
+          this.#release(batch.spans, batch.bytes, "backend_down");
+          continue;
+        }
         this.#start(batch);
       }
       if (this.#pending.length === 0) this.#flushDue = false;

@@ -88,6 +88,8 @@ export async function createTracing(config: ServiceConfig, registry: Registry, l
       timeoutMs: config.LANGFUSE_TIMEOUT * 1000,
       maxSockets: config.LANGFUSE_EXPORT_CONCURRENCY,
     });
+    // The spool's replay reopens live exports; the exporter is built after the spool it feeds.
+    const exporterRef: { current?: BatchExporter } = {};
     const spool = config.LANGFUSE_SPOOL
       ? DiskSpool.open({
           dir: config.LANGFUSE_SPOOL_DIR,
@@ -98,6 +100,7 @@ export async function createTracing(config: ServiceConfig, registry: Registry, l
           metrics,
           faults,
           logger,
+          onReplayed: () => exporterRef.current?.backendUp(),
         })
       : null;
     const exporter = new BatchExporter({
@@ -115,6 +118,7 @@ export async function createTracing(config: ServiceConfig, registry: Registry, l
       preferSpoolWhenDown: spool ? () => spool.available : undefined,
       onDelivered: spool ? () => spool.backendUp() : undefined,
     });
+    exporterRef.current = exporter;
     spool?.start();
     const pipeline = new SwitchboardPipeline({
       exporter,

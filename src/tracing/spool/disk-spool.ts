@@ -16,6 +16,8 @@ export interface DiskSpoolOptions {
   metrics: TracingMetrics;
   faults: FaultReporter;
   logger: TracingLogger;
+  /** Called when a replayed batch was delivered: the backend is up again. */
+  onReplayed?: () => void;
 }
 
 const MIN_PROBE_MS = 1000;
@@ -169,6 +171,7 @@ export class DiskSpool {
     this.#replaying = true;
     const { metrics, sender, envelope } = this.options;
     let probeMs = MIN_PROBE_MS;
+    let replayedAny = false;
     try {
       while (!this.#closed && this.#store && this.#store.batches > 0) {
         const store = this.#store;
@@ -200,6 +203,8 @@ export class DiskSpool {
             store.remove(batch.id, batch.bytes);
             metrics.spoolBatchesReplayed.inc();
             metrics.spansExported.inc(batch.count);
+            if (probeMs !== MIN_PROBE_MS || replayedAny === false) this.options.onReplayed?.();
+            replayedAny = true;
             probeMs = MIN_PROBE_MS;
             this.#updateGauges();
             await this.#sleep((batch.count / this.options.replayRatePerSec) * 1000);
