@@ -13,6 +13,8 @@ export const RECEIVER_SECRET_KEY = "sk-lf-local";
 export interface ReceiverStatsView {
   requests: { total: number; byStatus: Record<string, number>; hung: number };
   spans: { received: number; unique: number; duplicates: number };
+  /** Rows in the receiver's store: unlike the counters, they survive a restart of the receiver on a file store. */
+  store?: { traces: number; observations: number };
 }
 
 export interface ReceiverStartOptions {

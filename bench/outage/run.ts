@@ -95,7 +95,8 @@ async function oneRun(mode: "off" | "outage", rep: number, workRoot: string): Pr
         created = (snap.sum("switchboard_tracing_observations_created_total") ?? 0);
         const spooled = (snap.sum("switchboard_tracing_spool_batches") ?? 0);
         const queued = (snap.sum("switchboard_tracing_queue_spans") ?? 0);
-        received = (await receiver!.stats()).spans.unique;
+        // The store, not the counters: the counters restart with the receiver after the outage.
+        received = (await receiver!.stats()).store?.observations ?? 0;
         if ((spooled === 0 && queued === 0 && received >= created) || Date.now() > deadline) {
           drainedAt = Date.now();
           break;
