@@ -1,18 +1,13 @@
 // The result file's shape, the targets, and the two renderings (stdout and docs/tracing-cost.md).
 // Pure: everything here works on a result object, so it is unit-tested without running anything.
+import type { MachineInfo as BaseMachineInfo } from "../result-schema.js";
 import { formatSpread, spread, type Spread } from "./stats.js";
 import type { ConcurrentMeasurement, SequentialMeasurement } from "./measure.js";
 
 export const RESULT_SCHEMA = "switchboard.tracing-cost/1";
 
-export interface MachineInfo {
-  cpuModel: string;
-  cores: number;
-  totalMemoryBytes: number;
-  os: string;
-  nodeVersion: string;
-  gitCommit: string | null;
-  gitDirty: boolean | null;
+/** The load suite's machine description, plus how busy the machine was. */
+export interface MachineInfo extends BaseMachineInfo {
   /** 1-minute load average when the run started and ended: other processes share the cores. */
   loadAverageStart: number;
   loadAverageEnd: number;

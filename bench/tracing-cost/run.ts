@@ -2,15 +2,15 @@
 // every tracing setup side by side in one process, against a real receiver in a child process.
 //
 //   node dist/bench/tracing-cost/run.js [--quick] [--reference] [--rounds N] [--variants a,b]
-import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus, loadavg, platform, release, totalmem } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { measureCallsOnly, measureConcurrent, measureSequential, type ConcurrentMeasurement, type SequentialMeasurement } from "./measure.js";
 import { makePayload, type Payload } from "./payload.js";
 import { ReceiverClient } from "./receiver-client.js";
+import { machineInfo as sharedMachineInfo } from "../machine-info.js";
 import { evaluateTargets, overheadAgainst, renderDoc, renderStdout, summarizeCell, RESULT_SCHEMA, type CellResult, type MachineInfo, type PayloadSpec, type RoundResult, type TracingCostResult } from "./report.js";
 import { rotated } from "./stats.js";
 import { tracingWarnings, VARIANTS, type VariantName } from "./variants.js";
@@ -58,27 +58,8 @@ const variantNames: VariantName[] = args.variants
     })()
   : allNames;
 
-function git(argv: string[]): string | null {
-  try {
-    return execFileSync("git", argv, { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-  } catch {
-    return null;
-  }
-}
-
 function machineInfo(loadAverageStart: number): MachineInfo {
-  const status = git(["status", "--porcelain", "--untracked-files=no"]);
-  return {
-    cpuModel: cpus()[0]?.model.trim() ?? "unknown",
-    cores: cpus().length,
-    totalMemoryBytes: totalmem(),
-    os: `${platform()} ${release()}`,
-    nodeVersion: process.version,
-    gitCommit: git(["rev-parse", "HEAD"]),
-    gitDirty: status === null ? null : status.length > 0,
-    loadAverageStart,
-    loadAverageEnd: loadavg()[0] ?? Number.NaN,
-  };
+  return { ...sharedMachineInfo(ROOT), loadAverageStart, loadAverageEnd: loadavg()[0] ?? Number.NaN };
 }
 
 const fmt = (n: number) => (n < 10 ? n.toFixed(2) : n < 1000 ? n.toFixed(1) : n.toFixed(0));

@@ -2,7 +2,7 @@ import type { BatchExporter } from "./batch-exporter.js";
 import type { FaultReporter } from "./fault-reporter.js";
 import type { FieldSerializer } from "./field-serializer.js";
 import { newSpanId } from "./ids.js";
-import { encodeSpan, type AttributeValue } from "./otlp-span-encoder.js";
+import { encodeSpan, type SpanRecord } from "./otlp-span-encoder.js";
 import { toIsoString } from "./otlp-time.js";
 import type { TracingMetrics } from "./tracing-metrics.js";
 
@@ -28,16 +28,6 @@ export const A = {
   release: "langfuse.release",
 } as const;
 
-export interface SpanEmit {
-  traceId: string;
-  spanId: string;
-  parentSpanId: string | undefined;
-  name: string;
-  startMs: number;
-  endMs: number;
-  attributes: Record<string, AttributeValue | undefined>;
-  errorMessage?: string;
-}
 
 export interface GenerationEmit {
   traceId: string;
@@ -90,7 +80,7 @@ export class SwitchboardPipeline {
     return newSpanId();
   }
 
-  emitSpan(span: SpanEmit): void {
+  emitSpan(span: SpanRecord): void {
     try {
       const attributes = span.attributes;
       if (this.#environment) attributes[A.environment] = this.#environment;
