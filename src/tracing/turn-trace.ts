@@ -46,6 +46,11 @@ export interface TurnStart {
   message: string;
   /** Which endpoint served the turn (chat, stream), recorded as a tag. */
   endpoint: string;
+  /**
+   * Whose turn this is among the API keys: the key's id (never the key itself), or "none" when
+   * keys are off. Recorded as trace metadata, so one user id under two keys stays two users.
+   */
+  tenant?: string;
 }
 
 export interface Tracing {
