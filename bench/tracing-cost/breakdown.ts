@@ -15,7 +15,7 @@ import { toUnixNanoString } from "../../src/tracing/otlp-time.js";
 import { SwitchboardPipeline } from "../../src/tracing/switchboard-pipeline.js";
 import { SwitchboardTracing } from "../../src/tracing/switchboard-tracing.js";
 import { TracingMetrics } from "../../src/tracing/tracing-metrics.js";
-import { NOOP_TURN, type Tracing } from "../../src/tracing/turn-trace.js";
+import { NOOP_GENERATION, NOOP_TURN, type Tracing } from "../../src/tracing/turn-trace.js";
 import { makePayload } from "./payload.js";
 import { ReceiverClient } from "./receiver-client.js";
 import { runRequest, yieldToLoop } from "./request.js";
@@ -39,7 +39,8 @@ class NoopHandler extends BaseCallbackHandler {
 const noopHandlerTracing: Tracing = {
   startTurn: () => ({
     traceId: "x",
-    startNode: () => ({ callbacks: [new NoopHandler()], run: (fn) => fn(), end() {} }),
+    startNode: () => ({ callbacks: [new NoopHandler()], run: (fn) => fn(), startGeneration: () => NOOP_GENERATION, end() {} }),
+    setRouting() {},
     end() {},
   }),
   shutdown: async () => {},
@@ -62,7 +63,7 @@ function ourTracing(sendOverHttp: false): { tracing: Tracing } {
     faults,
   });
   void sendOverHttp;
-  const pipeline = new SwitchboardPipeline({ exporter, serializer: new FieldSerializer({ maxChars: 20_000, captureIo: true }), metrics, faults });
+  const pipeline = new SwitchboardPipeline({ exporter, serializer: new FieldSerializer({ maxChars: 20_000, captureIo: true }), metrics, faults, legacyTraceIo: false });
   return { tracing: new SwitchboardTracing({ pipeline, exporter, enableSpans: true, sampleRate: 1, shutdownTimeoutMs: 5000 }) };
 }
 

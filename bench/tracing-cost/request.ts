@@ -15,15 +15,22 @@ const MODEL = "gpt-4o-mini";
 const SERIALIZED_LLM = { lc: 1, type: "constructor", id: ["langchain", "chat_models", "openai", "ChatOpenAI"], kwargs: { model: MODEL } } as unknown as Serialized;
 /** getLsParamsWithDefaults(): the inheritable metadata BaseChatModel hands to configure(). */
 const LS_METADATA = { ls_provider: "openai", ls_model_name: MODEL, ls_model_type: "chat", ls_temperature: 0.2 };
+const PARAMETERS = { temperature: 0.2 };
 const EXTRA = { options: {}, invocation_params: { model: MODEL, temperature: 0.2, stream: false }, batch_size: 1 };
 const SYSTEM = new SystemMessage("You are Switchboard's billing agent. Answer briefly and politely; ask one question when unsure.");
 
 /** Called between the model call's start and end: nothing (sequential runs) or a yield to the event loop (concurrent runs). */
 export type ModelWait = (() => Promise<void>) | null;
 
-/** One model call seen through LangChain's callback machinery. */
-async function modelCall(callbacks: Callbacks | undefined, payload: Payload, runName: string, wait: ModelWait): Promise<string> {
+/**
+ * One model call as the graph makes it: recorded at the call site (startGeneration, our
+ * pipeline) and seen through LangChain's callback machinery (the SDK's CallbackHandler; for our
+ * pipeline `callbacks` is undefined and that machinery does nothing).
+ */
+async function modelCall(node: NodeTrace | null, payload: Payload, runName: string, wait: ModelWait): Promise<string> {
+  const callbacks: Callbacks | undefined = node?.callbacks;
   const messages = [SYSTEM, new HumanMessage(payload.input)];
+  const generation = node?.startGeneration(runName, { model: MODEL, parameters: PARAMETERS, input: messages });
   const manager = CallbackManager.configure(callbacks, undefined, undefined, undefined, LS_METADATA, undefined, { verbose: false });
   const runManagers = await manager?.handleChatModelStart(SERIALIZED_LLM, [messages], undefined, undefined, EXTRA, undefined, undefined, runName);
   if (wait) await wait();
@@ -34,16 +41,17 @@ async function modelCall(callbacks: Callbacks | undefined, payload: Payload, run
     usage_metadata: { input_tokens: inputTokens, output_tokens: outputTokens, total_tokens: inputTokens + outputTokens },
     response_metadata: { model_name: MODEL },
   });
-  const generation: ChatGeneration = { text: payload.output, message };
+  generation?.end(message);
+  const chatGeneration: ChatGeneration = { text: payload.output, message };
   await runManagers?.[0]?.handleLLMEnd({
-    generations: [[generation]],
+    generations: [[chatGeneration]],
     llmOutput: { tokenUsage: { promptTokens: inputTokens, completionTokens: outputTokens, totalTokens: inputTokens + outputTokens } },
   });
   return payload.output;
 }
 
 function inNode(node: NodeTrace | null, payload: Payload, runName: string, wait: ModelWait): Promise<string> {
-  return node ? node.run(() => modelCall(node.callbacks, payload, runName, wait)) : modelCall(undefined, payload, runName, wait);
+  return node ? node.run(() => modelCall(node, payload, runName, wait)) : modelCall(null, payload, runName, wait);
 }
 
 /** One traced request. `tracing` null = no tracing code at all (the `none` baseline). */
@@ -52,6 +60,7 @@ export async function runRequest(tracing: Tracing | null, payload: Payload, i: n
 
   const route = trace ? trace.startNode("route_node", { messages_count: 1, current_intent: null, current_agent: null }) : null;
   await inNode(route, payload, "classifier", wait);
+  trace?.setRouting("billing", "billing");
   route?.end();
 
   const agent = trace ? trace.startNode("agent_billing", { agent_key: "billing", messages_count: 2 }, { intent_type: "billing" }) : null;

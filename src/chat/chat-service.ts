@@ -106,7 +106,7 @@ export class ChatService {
     if (owner !== null && owner !== requestOwner) throw sessionNotFound();
     if (request.clientSignal?.aborted) throw new ClientGoneError("client disconnected before the turn started");
 
-    const trace = tracing.startTurn({ userId: request.userId, sessionId, message: request.message, endpoint: request.endpoint });
+    const trace = tracing.startTurn({ userId: request.userId, sessionId, message: request.message, endpoint: request.endpoint, clientSignal: request.clientSignal });
     const timeout = AbortSignal.timeout(this.options.turnTimeoutMs);
     const signal = request.clientSignal ? AbortSignal.any([request.clientSignal, timeout]) : timeout;
     const turn: TurnContext = { userId: request.userId, sessionId, message: request.message, signal, onToken: request.onToken, trace, usage: request.usage };

@@ -1,7 +1,7 @@
 import { AIMessage, HumanMessage, SystemMessage } from "@langchain/core/messages";
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import type { ModelProvider } from "../llm/model-provider.js";
-import { callChatModel } from "./call-model.js";
+import { callChatModel, type ModelCall } from "./call-model.js";
 import { recentHistory } from "./history.js";
 import type { RouterStateType, RouterUpdate } from "./state.js";
 import { turnContextOf } from "./turn-context.js";
@@ -14,6 +14,8 @@ export interface AnswerNodeOptions {
   /** The catalog agent answering, or null for the clarify node. */
   agent: { key: string; intent: string } | null;
   historyTurns: number;
+  /** The model's configured parameters, reported on the generation. */
+  modelParameters: Record<string, unknown>;
 }
 
 /**
@@ -23,6 +25,7 @@ export interface AnswerNodeOptions {
 export function createAnswerNode(options: AnswerNodeOptions) {
   const system = new SystemMessage(options.systemPrompt);
   const { agent } = options;
+  const call: ModelCall = { name: agent ? "agent_reply" : "clarify_question", model: options.provider.modelName, parameters: options.modelParameters };
   const answer = async (state: RouterStateType, config: LangGraphRunnableConfig): Promise<RouterUpdate> => {
     const turn = turnContextOf(config);
     const node = agent
@@ -32,7 +35,7 @@ export function createAnswerNode(options: AnswerNodeOptions) {
     try {
       const human = new HumanMessage(state.input);
       const messages = [system, ...recentHistory(state.messages, options.historyTurns), human];
-      reply = await node.run(() => callChatModel(options.provider.chatModel, messages, turn, node, agent ? "agent_reply" : "clarify_question"));
+      reply = await node.run(() => callChatModel(options.provider.chatModel, messages, turn, node, call));
       node.end();
       return {
         messages: [human, new AIMessage(reply)],

@@ -4,6 +4,7 @@ import type { ModelProvider } from "../llm/model-provider.js";
 import { createAnswerNode } from "./answer-node.js";
 import { agentNodeName, CLARIFY_NODE, ROUTE_NODE } from "./node-names.js";
 import { createRouteNode } from "./route-node.js";
+import { modelParameters } from "../llm/model-parameters.js";
 import { RouterState, type RouterStateType } from "./state.js";
 
 export interface RouterGraphOptions {
@@ -20,16 +21,18 @@ export interface RouterGraphOptions {
  */
 export function buildRouterGraph(options: RouterGraphOptions) {
   const { catalog, provider, historyTurns } = options;
+  // Read once: both calls use the provider's chat model settings (the classifier is built from the same options).
+  const parameters = modelParameters(provider.chatModel);
   const graph = new StateGraph(RouterState).addNode(
     ROUTE_NODE,
-    createRouteNode({ provider, catalog, clarifyThreshold: options.clarifyThreshold, historyTurns }),
+    createRouteNode({ provider, catalog, clarifyThreshold: options.clarifyThreshold, historyTurns, modelParameters: parameters }),
   );
   const targets: string[] = [CLARIFY_NODE];
-  graph.addNode(CLARIFY_NODE, createAnswerNode({ provider, name: CLARIFY_NODE, systemPrompt: catalog.clarifyPrompt, agent: null, historyTurns }));
+  graph.addNode(CLARIFY_NODE, createAnswerNode({ provider, name: CLARIFY_NODE, systemPrompt: catalog.clarifyPrompt, agent: null, historyTurns, modelParameters: parameters }));
   for (const agent of catalog.agents) {
     const name = agentNodeName(agent.key);
     targets.push(name);
-    graph.addNode(name, createAnswerNode({ provider, name, systemPrompt: agent.systemPrompt, agent, historyTurns }));
+    graph.addNode(name, createAnswerNode({ provider, name, systemPrompt: agent.systemPrompt, agent, historyTurns, modelParameters: parameters }));
   }
   const g = graph as unknown as StateGraph<typeof RouterState.spec, RouterStateType, any, string>;
   g.addEdge(START, ROUTE_NODE);

@@ -1,30 +1,53 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
-import type { BaseMessage } from "@langchain/core/messages";
+import { mergeUsageMetadata, type BaseMessage, type UsageMetadata } from "@langchain/core/messages";
 import type { NodeTrace } from "../tracing/turn-trace.js";
 import type { TurnContext } from "./turn-context.js";
 
+/** What a model call is for and what it runs with, as traces name it. */
+export interface ModelCall {
+  /** The generation's name: what the call is for (agent_reply, clarify_question). */
+  name: string;
+  model: string;
+  parameters: Record<string, unknown>;
+}
+
 /**
  * One answering model call. Streamed turns stream the model and forward each token; plain
- * turns use a single invoke. Either way the call carries the node's tracing callbacks and the
- * turn's abort signal, and nothing else: no graph callbacks, so traces show the generation
- * directly under its node.
+ * turns use a single invoke. The generation is recorded here, where the messages, the reply,
+ * its usage and the first token are all at hand, instead of through LangChain's callback
+ * machinery; `node.callbacks` is only set for pipelines that need it (the official SDK's).
  */
-export async function callChatModel(model: BaseChatModel, messages: BaseMessage[], turn: TurnContext, node: NodeTrace, runName: string): Promise<string> {
-  const options = { signal: turn.signal, callbacks: node.callbacks, runName };
-  if (!turn.onToken) {
-    const message = await model.invoke(messages, options);
-    turn.usage?.add(message.usage_metadata);
-    return message.text;
-  }
-  let reply = "";
-  for await (const chunk of await model.stream(messages, options)) {
-    // Streaming models report usage on one chunk (usually the last).
-    turn.usage?.add(chunk.usage_metadata);
-    const text = chunk.text;
-    if (text) {
-      reply += text;
-      turn.onToken(text);
+export async function callChatModel(model: BaseChatModel, messages: BaseMessage[], turn: TurnContext, node: NodeTrace, call: ModelCall): Promise<string> {
+  const generation = node.startGeneration(call.name, { model: call.model, parameters: call.parameters, input: messages });
+  const options = { signal: turn.signal, callbacks: node.callbacks, runName: call.name };
+  try {
+    if (!turn.onToken) {
+      const message = await model.invoke(messages, options);
+      turn.usage?.add(message.usage_metadata);
+      generation.end(message);
+      return message.text;
     }
+    let reply = "";
+    let usage: UsageMetadata | undefined;
+    let responseMetadata: Record<string, unknown> | undefined;
+    for await (const chunk of await model.stream(messages, options)) {
+      // Streaming models report usage on one chunk (usually the last); some split it.
+      if (chunk.usage_metadata) {
+        turn.usage?.add(chunk.usage_metadata);
+        usage = usage ? mergeUsageMetadata(usage, chunk.usage_metadata) : chunk.usage_metadata;
+      }
+      if (chunk.response_metadata?.["model_name"]) responseMetadata = chunk.response_metadata;
+      const text = chunk.text;
+      if (text) {
+        if (!reply) generation.firstToken();
+        reply += text;
+        turn.onToken(text);
+      }
+    }
+    generation.end({ content: reply, usage_metadata: usage, response_metadata: responseMetadata });
+    return reply;
+  } catch (err) {
+    generation.fail(err);
+    throw err;
   }
-  return reply;
 }

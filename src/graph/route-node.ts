@@ -7,6 +7,9 @@ import { agentNodeName, CLARIFY_NODE } from "./node-names.js";
 import type { RouterStateType, RouterUpdate } from "./state.js";
 import { turnContextOf } from "./turn-context.js";
 
+/** The classifier's model call, as traces name it whatever the provider. */
+const CLASSIFIER_CALL = "classifier";
+
 export interface RouteNodeOptions {
   provider: ModelProvider;
   catalog: AgentCatalog;
@@ -14,6 +17,8 @@ export interface RouteNodeOptions {
   clarifyThreshold: number;
   /** Earlier turns the classifier sees. */
   historyTurns: number;
+  /** The model's configured parameters, reported on the classifier generation. */
+  modelParameters: Record<string, unknown>;
 }
 
 /**
@@ -30,10 +35,17 @@ export function createRouteNode(options: RouteNodeOptions) {
       current_agent: state.current_agent,
     });
     try {
+      const { classifier, modelName } = options.provider;
       const input = { history: recentHistory(state.messages, options.historyTurns), message: state.input, currentIntent: state.current_intent };
-      const result = await node.run(() =>
-        options.provider.classifier.invoke(input, { signal: turn.signal, callbacks: node.callbacks, tags: ["nostream"], runName: "classifier" }),
-      );
+      const messages = classifier.messagesFor(input);
+      const generation = node.startGeneration(CLASSIFIER_CALL, { model: modelName, parameters: options.modelParameters, input: messages });
+      let result;
+      try {
+        result = await node.run(() => classifier.classify(messages, { signal: turn.signal, callbacks: node.callbacks, tags: ["nostream"], runName: CLASSIFIER_CALL }));
+      } catch (err) {
+        generation.fail(err);
+        throw err;
+      }
       turn.usage?.add((result.raw as { usage_metadata?: UsageMetadata }).usage_metadata);
       const parsed = result.parsed;
       const agent = parsed?.intent ? agentByIntent.get(parsed.intent) : undefined;
@@ -43,6 +55,9 @@ export function createRouteNode(options: RouteNodeOptions) {
         confidence: parsed?.confidence ?? 0,
         next: agent && confident ? agentNodeName(agent.key) : CLARIFY_NODE,
       };
+      // Known now, so the classifier generation and every observation after it carry it.
+      turn.trace.setRouting(route.intent, agent && confident ? agent.key : null);
+      generation.end(result.raw);
       node.end();
       return { route };
     } catch (err) {

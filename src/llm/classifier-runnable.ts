@@ -41,7 +41,17 @@ export class ClassifierRunnable extends Runnable<ClassifierInput, ClassifierResu
   }
 
   async invoke(input: ClassifierInput, options?: Partial<RunnableConfig>): Promise<ClassifierResult> {
-    const answer = await this.model.invoke(buildClassifierMessages(this.catalog, input), options);
+    return this.classify(this.messagesFor(input), options);
+  }
+
+  /** The messages the model is sent for `input` (callers that record the call read them first). */
+  messagesFor(input: ClassifierInput): BaseMessage[] {
+    return buildClassifierMessages(this.catalog, input);
+  }
+
+  /** Sends `messages` (from messagesFor) and reads the classification out of the answer. */
+  async classify(messages: BaseMessage[], options?: Partial<RunnableConfig>): Promise<ClassifierResult> {
+    const answer = await this.model.invoke(messages, options);
     const output: ClassifierModelOutput = isBaseMessage(answer) ? { raw: answer } : answer;
     const parsed = parseClassification(output.parsed, this.catalog) ?? parseClassification(rawPayload(output.raw), this.catalog);
     return { raw: output.raw, parsed };

@@ -1,6 +1,6 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import type { BaseMessage } from "@langchain/core/messages";
-import type { Runnable } from "@langchain/core/runnables";
+import type { ClassifierRunnable } from "./classifier-runnable.js";
 
 /** What the classifier decided for the latest user message. */
 export interface Classification {
@@ -31,7 +31,7 @@ export interface ModelProvider {
   /** Chat model for agent replies and clarifying questions; supports streaming and usage_metadata. */
   chatModel: BaseChatModel;
   /** Classifies one message; its inner model call is a normal LangChain LLM run (visible to callbacks), tagged `nostream`. */
-  classifier: Runnable<ClassifierInput, ClassifierResult>;
+  classifier: ClassifierRunnable;
   /** Model name reported to traces and logs. */
   modelName: string;
 }

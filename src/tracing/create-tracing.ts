@@ -2,6 +2,7 @@ import type { Registry } from "prom-client";
 import type { ServiceConfig } from "../config.js";
 import { startReceiver, type Receiver } from "../collector/receiver.js";
 import { viewerTraceUrl } from "../viewer/viewer-links.js";
+import { APP_VERSION } from "../app-version.js";
 import { BatchExporter } from "./batch-exporter.js";
 import { FaultReporter, type TracingLogger } from "./fault-reporter.js";
 import { FieldSerializer } from "./field-serializer.js";
@@ -65,6 +66,7 @@ export async function createTracing(config: ServiceConfig, registry: Registry, l
         baseUrl,
         environment: config.LANGFUSE_ENVIRONMENT,
         release: config.LANGFUSE_RELEASE,
+        version: APP_VERSION,
         enableSpans: config.LANGFUSE_ENABLE_SPANS,
         sampleRate: config.LANGFUSE_SAMPLE_RATE,
         shutdownTimeoutMs: config.LANGFUSE_SHUTDOWN_TIMEOUT * 1000,
@@ -76,11 +78,14 @@ export async function createTracing(config: ServiceConfig, registry: Registry, l
       return { tracing: withReceiverShutdown(tracing, receiver), destination, receiver, traceUrl };
     }
 
-    const envelope = createBatchEnvelope({ serviceName: "switchboard", serviceVersion: "0.1.0" });
+    const envelope = createBatchEnvelope({ serviceName: "switchboard", serviceVersion: APP_VERSION });
     const authHeaders = {
       authorization: `Basic ${Buffer.from(`${publicKey}:${secretKey}`).toString("base64")}`,
       "x-langfuse-public-key": publicKey,
       "x-langfuse-sdk-name": "switchboard",
+      // Langfuse v4's direct write path; without it non-SDK traffic takes the dual-write path,
+      // which can delay traces by minutes.
+      "x-langfuse-ingestion-version": "4",
     };
     const sender = new OtlpHttpSender({
       url: `${baseUrl}/api/public/otel/v1/traces`,
@@ -127,6 +132,8 @@ export async function createTracing(config: ServiceConfig, registry: Registry, l
       faults,
       environment: config.LANGFUSE_ENVIRONMENT,
       release: config.LANGFUSE_RELEASE,
+      version: APP_VERSION,
+      legacyTraceIo: config.LANGFUSE_LEGACY_TRACE_IO,
     });
     const tracing = new SwitchboardTracing({
       pipeline,

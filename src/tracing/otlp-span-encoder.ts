@@ -11,6 +11,12 @@ export interface SpanRecord {
   name: string;
   startMs: number;
   endMs: number;
+  /**
+   * Attributes already encoded with `encodeAttributes`, shared by several spans (the turn's
+   * trace context): encoded once per turn, joined into each span as they are.
+   */
+  shared?: readonly string[];
+  /** This span's own attributes; undefined values are left out. */
   attributes: Record<string, AttributeValue | undefined>;
   /** Set when the observation failed: OTLP status ERROR with this message. */
   errorMessage?: string;
@@ -31,18 +37,25 @@ function encodeValue(value: AttributeValue): string {
   }
 }
 
+/** Attributes as comma-separated OTLP/JSON KeyValues (no brackets), so fragments can be joined. */
+export function encodeAttributes(attributes: Record<string, AttributeValue | undefined>): string {
+  let out = "";
+  for (const key in attributes) {
+    const value = attributes[key];
+    if (value === undefined) continue;
+    out += `${out ? "," : ""}{"key":${q(key)},"value":${encodeValue(value)}}`;
+  }
+  return out;
+}
+
 /**
  * One span as an element of OTLP/JSON `scopeSpans[].spans`, built as a string once when the
  * observation ends. Batches are then joined, never re-serialized: the exporter's work per
  * batch is a string concatenation, whatever the payload sizes.
  */
 export function encodeSpan(span: SpanRecord): string {
-  let attrs = "";
-  for (const key in span.attributes) {
-    const value = span.attributes[key];
-    if (value === undefined) continue;
-    attrs += `${attrs ? "," : ""}{"key":${q(key)},"value":${encodeValue(value)}}`;
-  }
+  let attrs = encodeAttributes(span.attributes);
+  if (span.shared) for (const fragment of span.shared) if (fragment) attrs = attrs ? `${fragment},${attrs}` : fragment;
   const parent = span.parentSpanId ? `,"parentSpanId":"${span.parentSpanId}"` : "";
   const status = span.errorMessage === undefined ? `{"code":0}` : `{"code":2,"message":${q(span.errorMessage)}}`;
   return (

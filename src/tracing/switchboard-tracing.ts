@@ -1,10 +1,32 @@
-import type { Callbacks } from "@langchain/core/callbacks/manager";
 import type { BatchExporter } from "./batch-exporter.js";
-import { GenerationHandler } from "./generation-handler.js";
 import { newSpanId, newTraceId } from "./ids.js";
+import { encodeAttributes } from "./otlp-span-encoder.js";
 import { nowMs } from "./otlp-time.js";
-import { A, type SwitchboardPipeline } from "./switchboard-pipeline.js";
-import { NOOP_TURN, type NodeTrace, type Tracing, type TurnResult, type TurnStart, type TurnTrace } from "./turn-trace.js";
+import type { SwitchboardPipeline } from "./switchboard-pipeline.js";
+import {
+  CLIENT_DISCONNECTED,
+  generationAttributes,
+  nodeAttributes,
+  outcomeOf,
+  rootAttributes,
+  routingAttributes,
+  traceContextAttributes,
+  TRACE_NAME,
+  type Attributes,
+  type ModelReplyLike,
+  type Outcome,
+} from "./trace-contract.js";
+import {
+  NOOP_GENERATION,
+  NOOP_TURN,
+  type GenerationStart,
+  type GenerationTrace,
+  type NodeTrace,
+  type Tracing,
+  type TurnResult,
+  type TurnStart,
+  type TurnTrace,
+} from "./turn-trace.js";
 
 export interface SwitchboardTracingOptions {
   pipeline: SwitchboardPipeline;
@@ -18,8 +40,6 @@ export interface SwitchboardTracingOptions {
   /** Runs after the exporter is flushed at shutdown (e.g. closing an embedded receiver). */
   onShutdown?: () => Promise<void>;
 }
-
-const ROOT_NAME = "chat";
 
 /** Our pipeline's Tracing: explicit parents, one encode per observation, nothing else on the request path. */
 export class SwitchboardTracing implements Tracing {
@@ -49,30 +69,65 @@ export class SwitchboardTracing implements Tracing {
   }
 }
 
+/** A turn: the root observation, and what every observation of the turn shares. */
 class SwitchboardTurn implements TurnTrace {
   readonly traceId: string;
-  readonly #rootId: string;
+  readonly rootId: string;
   readonly #startMs: number;
+  /** The trace context, encoded once for all the turn's spans. */
+  readonly #context: string;
+  /** The routing metadata, encoded once when the router decides. */
+  #routing = "";
+  #routed = false;
   #ended = false;
 
   constructor(
-    private readonly pipeline: SwitchboardPipeline,
+    readonly pipeline: SwitchboardPipeline,
     private readonly turn: TurnStart,
     private readonly enableSpans: boolean,
   ) {
     this.traceId = newTraceId();
-    this.#rootId = newSpanId();
+    this.rootId = newSpanId();
     this.#startMs = nowMs();
+    this.#context = encodeAttributes(
+      traceContextAttributes({
+        userId: turn.userId,
+        sessionId: turn.sessionId,
+        tags: [`endpoint:${turn.endpoint}`],
+        metadata: { tenant: turn.tenant },
+        environment: pipeline.environment,
+        release: pipeline.release,
+        version: pipeline.version,
+      }),
+    );
     pipeline.metrics.observationsCreated.inc({ type: "trace" });
   }
 
+  /** The encoded fragments a span ending now carries. */
+  get shared(): readonly string[] {
+    return [this.#context, this.#routing];
+  }
+
+  get clientGone(): boolean {
+    return this.turn.clientSignal?.aborted === true;
+  }
+
   startNode(name: string, input: Record<string, unknown>, metadata?: Record<string, unknown>): NodeTrace {
-    if (!this.enableSpans) return new ParentOnlyNode(this.pipeline, this.traceId, this.#rootId);
+    if (!this.enableSpans) return new ParentOnlyNode(this, this.rootId);
     try {
-      return new SwitchboardNode(this.pipeline, this.traceId, this.#rootId, name, input, metadata);
+      return new SwitchboardNode(this, name, input, metadata);
     } catch (err) {
       this.pipeline.faults.report("start_node", err);
-      return new ParentOnlyNode(this.pipeline, this.traceId, this.#rootId);
+      return new ParentOnlyNode(this, this.rootId);
+    }
+  }
+
+  setRouting(intent: string | null, agent: string | null): void {
+    try {
+      this.#routing = encodeAttributes(routingAttributes(intent, agent));
+      this.#routed = true;
+    } catch (err) {
+      this.pipeline.faults.report("routing", err);
     }
   }
 
@@ -80,123 +135,132 @@ class SwitchboardTurn implements TurnTrace {
     if (this.#ended) return;
     this.#ended = true;
     try {
-      const s = this.pipeline.serializer;
-      const failed = result.error !== undefined && !result.disconnected;
-      const level = failed ? "ERROR" : result.disconnected ? "WARNING" : undefined;
-      const statusMessage = result.disconnected ? "client disconnected" : failed ? errorText(result.error) : undefined;
-      this.pipeline.emitSpan({
-        traceId: this.traceId,
-        spanId: this.#rootId,
-        parentSpanId: undefined,
-        name: ROOT_NAME,
-        startMs: this.#startMs,
-        endMs: nowMs(),
-        attributes: {
-          [A.type]: "span",
-          [A.traceName]: ROOT_NAME,
-          [A.userId]: this.turn.userId,
-          [A.sessionId]: this.turn.sessionId,
-          [A.traceTags]: [`endpoint:${this.turn.endpoint}`],
-          [A.traceInput]: s.io(this.turn.message),
-          [A.traceOutput]: s.io(result.output),
-          [`${A.traceMetadata}.intent`]: result.intent ?? undefined,
-          [`${A.traceMetadata}.agent`]: result.agent ?? undefined,
-          [`${A.traceMetadata}.disconnected`]: result.disconnected ? "true" : undefined,
-          [A.level]: level,
-          [A.statusMessage]: statusMessage === undefined ? undefined : s.value(statusMessage),
-        },
-        errorMessage: failed ? statusMessage : undefined,
-      });
+      if (!this.#routed && (result.intent || result.agent)) this.setRouting(result.intent ?? null, result.agent ?? null);
+      const outcome: Outcome = result.disconnected ? CLIENT_DISCONNECTED : outcomeOf(result.error, this.clientGone);
+      this.emit(this.rootId, undefined, TRACE_NAME, this.#startMs, rootAttributes(this.pipeline.serializer, { input: this.turn.message, output: result.output }, outcome, this.pipeline.legacyTraceIo), outcome);
     } catch (err) {
       this.pipeline.faults.report("end_turn", err);
     }
+  }
+
+  emit(spanId: string, parentSpanId: string | undefined, name: string, startMs: number, attributes: Attributes, outcome: Outcome): void {
+    this.pipeline.emitSpan({
+      traceId: this.traceId,
+      spanId,
+      parentSpanId,
+      name,
+      startMs,
+      endMs: nowMs(),
+      shared: this.shared,
+      attributes,
+      errorMessage: outcome.level === "ERROR" ? outcome.message : undefined,
+    });
   }
 }
 
 /** A node span: its model calls become generations under it. */
 class SwitchboardNode implements NodeTrace {
+  readonly callbacks = undefined;
   readonly #spanId = newSpanId();
   readonly #startMs = nowMs();
-  #callbacks: Callbacks | undefined;
   #ended = false;
 
   constructor(
-    private readonly pipeline: SwitchboardPipeline,
-    private readonly traceId: string,
-    private readonly parentId: string,
+    private readonly turn: SwitchboardTurn,
     private readonly name: string,
     private readonly input: Record<string, unknown>,
     private readonly metadata: Record<string, unknown> | undefined,
   ) {
-    pipeline.metrics.observationsCreated.inc({ type: "span" });
-  }
-
-  get callbacks(): Callbacks {
-    return (this.#callbacks ??= [new GenerationHandler(this.pipeline, this.traceId, this.#spanId)]);
+    turn.pipeline.metrics.observationsCreated.inc({ type: "span" });
   }
 
   run<T>(fn: () => Promise<T>): Promise<T> {
     return fn();
+  }
+
+  startGeneration(name: string, call: GenerationStart): GenerationTrace {
+    return startGeneration(this.turn, this.#spanId, name, call);
   }
 
   end(error?: unknown): void {
     if (this.#ended) return;
     this.#ended = true;
     try {
-      const s = this.pipeline.serializer;
-      const attributes: Record<string, string | undefined> = {
-        [A.type]: "span",
-        [A.input]: s.value(this.input),
-      };
-      if (this.metadata) for (const key in this.metadata) attributes[`${A.metadata}.${key}`] = s.value(this.metadata[key]);
-      const message = error === undefined ? undefined : errorText(error);
-      if (message !== undefined) {
-        attributes[A.level] = "ERROR";
-        attributes[A.statusMessage] = s.value(message);
-      }
-      this.pipeline.emitSpan({
-        traceId: this.traceId,
-        spanId: this.#spanId,
-        parentSpanId: this.parentId,
-        name: this.name,
-        startMs: this.#startMs,
-        endMs: nowMs(),
-        attributes,
-        errorMessage: message,
-      });
+      const outcome = outcomeOf(error, this.turn.clientGone);
+      this.turn.emit(this.#spanId, this.turn.rootId, this.name, this.#startMs, nodeAttributes(this.turn.pipeline.serializer, this.input, this.metadata, outcome), outcome);
     } catch (err) {
-      this.pipeline.faults.report("end_node", err);
+      this.turn.pipeline.faults.report("end_node", err);
     }
   }
 }
 
 /** With node spans off: no span of its own, generations attach to the root. */
 class ParentOnlyNode implements NodeTrace {
-  #callbacks: Callbacks | undefined;
+  readonly callbacks = undefined;
 
   constructor(
-    private readonly pipeline: SwitchboardPipeline,
-    private readonly traceId: string,
+    private readonly turn: SwitchboardTurn,
     private readonly parentId: string,
   ) {}
-
-  get callbacks(): Callbacks {
-    return (this.#callbacks ??= [new GenerationHandler(this.pipeline, this.traceId, this.parentId)]);
-  }
 
   run<T>(fn: () => Promise<T>): Promise<T> {
     return fn();
   }
 
+  startGeneration(name: string, call: GenerationStart): GenerationTrace {
+    return startGeneration(this.turn, this.parentId, name, call);
+  }
+
   end(): void {}
 }
 
-function errorText(error: unknown): string {
+function startGeneration(turn: SwitchboardTurn, parentId: string, name: string, call: GenerationStart): GenerationTrace {
   try {
-    if (error instanceof Error) return `${error.name}: ${error.message}`;
-    return String(error);
-  } catch {
-    // e.g. an object without a prototype: the observation is still recorded as failed.
-    return "[unprintable error]";
+    return new SwitchboardGeneration(turn, parentId, name, call);
+  } catch (err) {
+    turn.pipeline.faults.report("start_generation", err);
+    return NOOP_GENERATION;
+  }
+}
+
+/** One model call, recorded where the node makes it: no LangChain callback machinery involved. */
+class SwitchboardGeneration implements GenerationTrace {
+  readonly #spanId = newSpanId();
+  readonly #startMs = nowMs();
+  #completionStartMs: number | undefined;
+  #ended = false;
+
+  constructor(
+    private readonly turn: SwitchboardTurn,
+    private readonly parentId: string,
+    private readonly name: string,
+    private readonly call: GenerationStart,
+  ) {
+    turn.pipeline.metrics.observationsCreated.inc({ type: "generation" });
+  }
+
+  firstToken(): void {
+    this.#completionStartMs ??= nowMs();
+  }
+
+  end(reply: ModelReplyLike): void {
+    this.#finish(reply, undefined);
+  }
+
+  fail(error: unknown): void {
+    this.#finish(undefined, error ?? new Error("model call failed"));
+  }
+
+  #finish(reply: ModelReplyLike | undefined, error: unknown): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    try {
+      const outcome = outcomeOf(error, this.turn.clientGone);
+      const { model, parameters, input } = this.call;
+      const attributes = generationAttributes(this.turn.pipeline.serializer, { model, parameters, input, reply, completionStartMs: this.#completionStartMs }, outcome);
+      this.turn.emit(this.#spanId, this.parentId, this.name, this.#startMs, attributes, outcome);
+    } catch (err) {
+      this.turn.pipeline.faults.report("end_generation", err);
+    }
   }
 }

@@ -1,4 +1,5 @@
 import type { Callbacks } from "@langchain/core/callbacks/manager";
+import type { ChatMessageLike, ModelReplyLike } from "./trace-contract.js";
 
 /**
  * What the graph and the server see of tracing: one object per chat turn. The request path only
@@ -9,7 +10,9 @@ export interface TurnTrace {
   readonly traceId: string | null;
   /** Opens the span of one graph node. Input and metadata are small plain objects. */
   startNode(name: string, input: Record<string, unknown>, metadata?: Record<string, unknown>): NodeTrace;
-  /** Records the turn's reply as the trace output and closes the root observation. */
+  /** The router's decision: trace metadata (intent, agent) on every observation that ends from now on. */
+  setRouting(intent: string | null, agent: string | null): void;
+  /** Records the turn's input and reply on the root observation and closes it. */
   end(result: TurnResult): void;
 }
 
@@ -18,15 +21,19 @@ export interface TurnResult {
   output?: string;
   /** The error that ended the turn, if any. */
   error?: unknown;
-  /** True when the client went away before the answer was complete. */
+  /** True when the client went away before the answer was complete (also known from TurnStart.clientSignal). */
   disconnected?: boolean;
-  /** Routing outcome, recorded as trace metadata. */
+  /** Routing outcome, when setRouting was not called (recorded as trace metadata). */
   intent?: string | null;
   agent?: string | null;
 }
 
 export interface NodeTrace {
-  /** LangChain callbacks that turn the node's model calls into generations under this node; undefined when untraced. */
+  /**
+   * LangChain callbacks for pipelines that see model calls through LangChain's callback
+   * machinery (the official SDK's CallbackHandler); undefined for ours, which records
+   * generations where the model is called (startGeneration).
+   */
   readonly callbacks: Callbacks | undefined;
   /**
    * Runs the node's model call. Pipelines that find their parent through the active
@@ -34,15 +41,37 @@ export interface NodeTrace {
    * ours passes parents explicitly and just calls `fn`.
    */
   run<T>(fn: () => Promise<T>): Promise<T>;
-  /** Closes the node span; an error marks it level ERROR. */
+  /** Opens a generation for one model call made by this node (a no-op for callback-based pipelines). */
+  startGeneration(name: string, call: GenerationStart): GenerationTrace;
+  /** Closes the node span; an error marks it ERROR (WARNING when the client went away). */
   end(error?: unknown): void;
+}
+
+/** What a model call is, known before it is made. */
+export interface GenerationStart {
+  /** The model name the call is configured with. */
+  model: string | undefined;
+  /** Model parameters in OpenAI's names (temperature, max_tokens, top_p, stop, ...). */
+  parameters?: Record<string, unknown>;
+  /** The messages sent. Not copied: the caller must not change them until the generation ends. */
+  input: readonly ChatMessageLike[];
+}
+
+/** One model call. Exactly one of end / fail is called; later calls are ignored. */
+export interface GenerationTrace {
+  /** The first streamed token arrived (the completion start time). */
+  firstToken(): void;
+  /** The model answered: output, usage and model name are read from the reply. */
+  end(reply: ModelReplyLike): void;
+  /** The call failed (or was aborted). */
+  fail(error: unknown): void;
 }
 
 /** Describes the turn being traced; everything a trace needs at its start. */
 export interface TurnStart {
   userId: string;
   sessionId: string;
-  /** The user's message: the trace input. */
+  /** The user's message: the root observation's input. */
   message: string;
   /** Which endpoint served the turn (chat, stream), recorded as a tag. */
   endpoint: string;
@@ -51,6 +80,11 @@ export interface TurnStart {
    * keys are off. Recorded as trace metadata, so one user id under two keys stays two users.
    */
   tenant?: string;
+  /**
+   * Aborted when the client goes away. Observations that end with an error after it aborted
+   * are recorded as WARNING "client disconnected", not as failures.
+   */
+  clientSignal?: AbortSignal;
 }
 
 export interface Tracing {
@@ -60,12 +94,15 @@ export interface Tracing {
   shutdown(): Promise<void>;
 }
 
-const NOOP_NODE: NodeTrace = { callbacks: undefined, run: (fn) => fn(), end() {} };
+export const NOOP_GENERATION: GenerationTrace = { firstToken() {}, end() {}, fail() {} };
+
+const NOOP_NODE: NodeTrace = { callbacks: undefined, run: (fn) => fn(), startGeneration: () => NOOP_GENERATION, end() {} };
 
 /** The untraced turn: shared, allocation-free. */
 export const NOOP_TURN: TurnTrace = {
   traceId: null,
   startNode: () => NOOP_NODE,
+  setRouting() {},
   end() {},
 };
 

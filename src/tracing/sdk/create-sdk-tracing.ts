@@ -67,7 +67,7 @@ function buildSdkTracing(options: SdkTracingOptions): Tracing {
   setLangfuseTracerProvider(provider);
   logger.info({ variant: options.variant, baseUrl: options.baseUrl }, "langfuse sdk tracing enabled");
 
-  const deps: SdkTurnDeps = { variant: options.variant, enableSpans: options.enableSpans, metrics, faults };
+  const deps: SdkTurnDeps = { variant: options.variant, enableSpans: options.enableSpans, version: options.version, metrics, faults };
   let shutdownPromise: Promise<void> | null = null;
 
   return {

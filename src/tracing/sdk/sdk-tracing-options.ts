@@ -22,6 +22,8 @@ export interface SdkTracingOptions {
   environment?: string;
   /** Release tag on every span; when absent the SDK falls back to LANGFUSE_RELEASE itself. */
   release?: string;
+  /** The application's version, propagated to every observation as `langfuse.version`. */
+  version?: string;
   /** False drops the node spans (route_node, agent_*); generations then hang directly under the root. */
   enableSpans: boolean;
   /** Fraction of turns traced, 0..1, decided once per turn. */

@@ -3,7 +3,7 @@ import type { Callbacks } from "@langchain/core/callbacks/manager";
 import { context, trace, type Context } from "@opentelemetry/api";
 import type { FaultReporter } from "../fault-reporter.js";
 import type { TracingMetrics } from "../tracing-metrics.js";
-import { NOOP_TURN, type NodeTrace, type TurnResult, type TurnStart, type TurnTrace } from "../turn-trace.js";
+import { NOOP_GENERATION, NOOP_TURN, type GenerationTrace, type NodeTrace, type TurnResult, type TurnStart, type TurnTrace } from "../turn-trace.js";
 import { naiveNodeAttributes } from "./naive-attributes.js";
 import { PinnedCallbackHandler } from "./pinned-callback-handler.js";
 import type { SdkVariant } from "./sdk-tracing-options.js";
@@ -12,6 +12,8 @@ import type { SdkVariant } from "./sdk-tracing-options.js";
 export interface SdkTurnDeps {
   variant: SdkVariant;
   enableSpans: boolean;
+  /** The application's version, propagated as `langfuse.version`. */
+  version?: string;
   metrics: TracingMetrics;
   faults: FaultReporter;
 }
@@ -25,22 +27,23 @@ function errorMessage(err: unknown): string {
 }
 
 /**
- * Opens the turn's root observation "chat" with the trace attributes, the way the v5 docs show:
- * propagateAttributes() around the observation's creation. The returned context (root span active,
- * attributes propagated) is the parent context for everything else in the turn, so node spans and
- * generations carry user.id / session.id / tags / trace name as well.
+ * Opens the turn's root observation "chat" with the trace attributes, the way the v5 docs show
+ * for Langfuse v4: propagateAttributes() around the observation's creation, and the turn's input
+ * and output on the root observation itself (no trace-level input/output). The returned context
+ * (root span active, attributes propagated) is the parent context for everything else in the
+ * turn, so node spans and generations carry user, session, tags, trace name, metadata and
+ * version as well.
  */
 export function startSdkTurn(deps: SdkTurnDeps, turn: TurnStart): TurnTrace {
   try {
+    const metadata = turn.tenant === undefined ? undefined : { tenant: turn.tenant };
     const opened = propagateAttributes(
-      { userId: turn.userId, sessionId: turn.sessionId, tags: [`endpoint:${turn.endpoint}`], traceName: "chat" },
+      { userId: turn.userId, sessionId: turn.sessionId, tags: [`endpoint:${turn.endpoint}`], traceName: "chat", metadata, version: deps.version },
       () => {
         const root = startObservation("chat", { input: turn.message });
         return { root, ctx: trace.setSpan(context.active(), root.otelSpan) };
       },
     );
-    // Trace-level input (the v5 SDK keeps it as setTraceIO for trace-level evaluators).
-    opened.root.setTraceIO({ input: turn.message });
     deps.metrics.observationsCreated.inc({ type: "span" });
     return new SdkTurnTrace(deps, turn, opened.root, opened.ctx);
   } catch (err) {
@@ -52,6 +55,7 @@ export function startSdkTurn(deps: SdkTurnDeps, turn: TurnStart): TurnTrace {
 class SdkTurnTrace implements TurnTrace {
   readonly traceId: string;
   #ended = false;
+  #routing: { intent: string | null; agent: string | null } | null = null;
 
   constructor(
     private readonly deps: SdkTurnDeps,
@@ -77,23 +81,29 @@ class SdkTurnTrace implements TurnTrace {
     }
   }
 
+  setRouting(intent: string | null, agent: string | null): void {
+    this.#routing = { intent, agent };
+  }
+
   end(result: TurnResult): void {
     try {
       if (this.#ended) return;
       this.#ended = true;
-      if (result.error !== undefined) {
+      const disconnected = result.disconnected || this.turn.clientSignal?.aborted === true;
+      if (result.error !== undefined && !disconnected) {
         this.root.update({ output: result.output, level: "ERROR", statusMessage: errorMessage(result.error) });
-      } else if (result.disconnected) {
+      } else if (disconnected) {
         this.root.update({ output: result.output, level: "WARNING", statusMessage: "client disconnected" });
       } else {
         this.root.update({ output: result.output });
       }
-      if (result.output !== undefined) this.root.setTraceIO({ output: result.output });
       // Routing outcome as trace metadata; propagateAttributes' metadata is context-bound and the
       // outcome is only known now, so it goes on the root span under the same attribute key.
       const meta = `${LangfuseOtelSpanAttributes.TRACE_METADATA}`;
-      if (typeof result.intent === "string") this.root.otelSpan.setAttribute(`${meta}.intent`, result.intent);
-      if (typeof result.agent === "string") this.root.otelSpan.setAttribute(`${meta}.agent`, result.agent);
+      const intent = this.#routing ? this.#routing.intent : result.intent;
+      const agent = this.#routing ? this.#routing.agent : result.agent;
+      if (typeof intent === "string") this.root.otelSpan.setAttribute(`${meta}.intent`, intent);
+      if (typeof agent === "string") this.root.otelSpan.setAttribute(`${meta}.agent`, agent);
     } catch (err) {
       this.deps.faults.report("sdk_end_turn", err);
     } finally {
@@ -136,6 +146,11 @@ class SdkNodeTrace implements NodeTrace {
     return this.#callbacks;
   }
 
+  /** The official handler records generations from LangChain's callbacks; nothing to do here. */
+  startGeneration(): GenerationTrace {
+    return NOOP_GENERATION;
+  }
+
   run<T>(fn: () => Promise<T>): Promise<T> {
     // Activate the node span for fn: the handler (and anything else on OTel context) parents on it.
     // Only a failure of the activation itself is isolated; fn's own errors are the caller's.
@@ -156,7 +171,8 @@ class SdkNodeTrace implements NodeTrace {
     if (this.span === null || this.#ended) return;
     this.#ended = true;
     try {
-      if (error !== undefined) this.span.update({ level: "ERROR", statusMessage: errorMessage(error) });
+      if (error !== undefined && this.turn.clientSignal?.aborted) this.span.update({ level: "WARNING", statusMessage: "client disconnected" });
+      else if (error !== undefined) this.span.update({ level: "ERROR", statusMessage: errorMessage(error) });
     } catch (err) {
       this.deps.faults.report("sdk_end_node", err);
     } finally {

@@ -1,0 +1,227 @@
+// The trace contract: what each observation of a turn carries, in Langfuse's attribute names.
+// This is the one module that knows those names (through @langfuse/core's attribute enum, the
+// same one the official SDK writes) and the one place that decides what goes where:
+//
+//   chat (root span)      trace context + routing, input = user message, output = reply
+//   <node> span           trace context + routing, input, metadata
+//   <call> generation     trace context + routing, model, parameters, usage, input, output
+//
+// Langfuse v4 stores every observation as a row and filters rows, not traces, so the trace-wide
+// attributes go on every span. They never go into an observation's input or metadata.
+import { LangfuseOtelSpanAttributes as LF } from "@langfuse/core";
+import type { FieldSerializer } from "./field-serializer.js";
+import type { AttributeValue } from "./otlp-span-encoder.js";
+
+export type Attributes = Record<string, AttributeValue | undefined>;
+
+/** Name of every turn's root observation and of the trace. */
+export const TRACE_NAME = "chat";
+
+/** Trace-wide facts known when a turn starts. */
+export interface TraceContext {
+  userId: string;
+  sessionId: string;
+  /** Tags of the trace, e.g. `endpoint:chat`. */
+  tags: string[];
+  /** Trace metadata known at the start (e.g. tenant). Values are short strings. */
+  metadata: Record<string, string | undefined>;
+  environment: string | undefined;
+  release: string | undefined;
+  /** The application's version (`langfuse.version`). */
+  version: string | undefined;
+}
+
+/** The trace-wide attributes every observation of the turn carries: built once per turn. */
+export function traceContextAttributes(ctx: TraceContext): Attributes {
+  const attributes: Attributes = {
+    [LF.TRACE_NAME]: TRACE_NAME,
+    [LF.TRACE_USER_ID]: ctx.userId,
+    [LF.TRACE_SESSION_ID]: ctx.sessionId,
+    [LF.TRACE_TAGS]: ctx.tags,
+    [LF.ENVIRONMENT]: ctx.environment,
+    [LF.RELEASE]: ctx.release,
+    [LF.VERSION]: ctx.version,
+  };
+  for (const key in ctx.metadata) attributes[`${LF.TRACE_METADATA}.${key}`] = ctx.metadata[key];
+  return attributes;
+}
+
+/** The router's decision as trace metadata, on every observation that ends once it is known. */
+export function routingAttributes(intent: string | null | undefined, agent: string | null | undefined): Attributes {
+  return {
+    [`${LF.TRACE_METADATA}.intent`]: intent ?? undefined,
+    [`${LF.TRACE_METADATA}.agent`]: agent ?? undefined,
+  };
+}
+
+/** How an observation ended, as Langfuse levels it. */
+export interface Outcome {
+  level: "WARNING" | "ERROR" | undefined;
+  /** Status message (also the OTLP status message when level is ERROR). */
+  message: string | undefined;
+}
+
+export const OK: Outcome = { level: undefined, message: undefined };
+/** A client that goes away is a warning about the observation, not a failure of it. */
+export const CLIENT_DISCONNECTED: Outcome = { level: "WARNING", message: "client disconnected" };
+
+/** The outcome of an observation that ended with `error` (undefined: success). */
+export function outcomeOf(error: unknown, clientGone: boolean): Outcome {
+  if (error === undefined) return OK;
+  if (clientGone) return CLIENT_DISCONNECTED;
+  return { level: "ERROR", message: errorText(error) };
+}
+
+function outcomeAttributes(attributes: Attributes, outcome: Outcome, s: FieldSerializer): Attributes {
+  if (outcome.level) {
+    attributes[LF.OBSERVATION_LEVEL] = outcome.level;
+    attributes[LF.OBSERVATION_STATUS_MESSAGE] = s.value(outcome.message);
+  }
+  return attributes;
+}
+
+/**
+ * The root observation: the turn's input and output live here (Langfuse v4 has no trace-level
+ * input/output). `legacyTraceIo` also writes them as `langfuse.trace.input/output`, which only a
+ * self-hosted Langfuse v3 reads.
+ */
+export function rootAttributes(
+  s: FieldSerializer,
+  io: { input: string; output: string | undefined },
+  outcome: Outcome,
+  legacyTraceIo: boolean,
+): Attributes {
+  const input = s.io(io.input);
+  const output = s.io(io.output);
+  const attributes: Attributes = {
+    [LF.OBSERVATION_TYPE]: "span",
+    [LF.OBSERVATION_INPUT]: input,
+    [LF.OBSERVATION_OUTPUT]: output,
+  };
+  if (legacyTraceIo) {
+    attributes[LF.TRACE_INPUT] = input;
+    attributes[LF.TRACE_OUTPUT] = output;
+  }
+  return outcomeAttributes(attributes, outcome, s);
+}
+
+/** A graph node's span: its input and metadata are small plain objects. */
+export function nodeAttributes(s: FieldSerializer, input: Record<string, unknown>, metadata: Record<string, unknown> | undefined, outcome: Outcome): Attributes {
+  const attributes: Attributes = {
+    [LF.OBSERVATION_TYPE]: "span",
+    [LF.OBSERVATION_INPUT]: s.value(input),
+  };
+  if (metadata) for (const key in metadata) attributes[`${LF.OBSERVATION_METADATA}.${key}`] = s.value(metadata[key]);
+  return outcomeAttributes(attributes, outcome, s);
+}
+
+/** A chat message as it goes into a generation's input: role and content, LangChain's or OpenAI's. */
+export interface ChatMessageLike {
+  /** LangChain's message type (human, ai, system, tool). */
+  readonly type?: string;
+  /** OpenAI's role, when the message already has one. */
+  readonly role?: string;
+  readonly content: unknown;
+}
+
+/** Token usage as LangChain reports it on an AIMessage (`usage_metadata`). */
+export interface UsageMetadataLike {
+  input_tokens?: number;
+  output_tokens?: number;
+  total_tokens?: number;
+  input_token_details?: Record<string, number | undefined>;
+  output_token_details?: Record<string, number | undefined>;
+}
+
+/** What a model call returned: an AIMessage (or the concatenation of its streamed chunks). */
+export interface ModelReplyLike {
+  readonly content: unknown;
+  readonly tool_calls?: readonly unknown[];
+  readonly usage_metadata?: UsageMetadataLike;
+  readonly response_metadata?: Record<string, unknown>;
+}
+
+export interface GenerationFacts {
+  /** The model the call was made with (the reply's own model name wins when it reports one). */
+  model: string | undefined;
+  /** Model parameters: temperature, max_tokens, top_p, ... (only the ones set). */
+  parameters: Record<string, unknown> | undefined;
+  input: readonly ChatMessageLike[];
+  /** Undefined when the call failed. */
+  reply: ModelReplyLike | undefined;
+  completionStartMs: number | undefined;
+}
+
+/** A model call: the generation's model, parameters, usage details, input and output. */
+export function generationAttributes(s: FieldSerializer, gen: GenerationFacts, outcome: Outcome): Attributes {
+  const reply = gen.reply;
+  const replyModel = reply?.response_metadata?.["model_name"] ?? reply?.response_metadata?.["model"];
+  const usage = reply?.usage_metadata ? usageDetails(reply.usage_metadata) : undefined;
+  const attributes: Attributes = {
+    [LF.OBSERVATION_TYPE]: "generation",
+    [LF.OBSERVATION_MODEL]: typeof replyModel === "string" && replyModel ? replyModel : gen.model,
+    [LF.OBSERVATION_MODEL_PARAMETERS]: gen.parameters && hasKeys(gen.parameters) ? JSON.stringify(gen.parameters) : undefined,
+    [LF.OBSERVATION_USAGE_DETAILS]: usage ? JSON.stringify(usage) : undefined,
+    [LF.OBSERVATION_COMPLETION_START_TIME]: gen.completionStartMs === undefined ? undefined : `"${new Date(gen.completionStartMs).toISOString()}"`,
+    [LF.OBSERVATION_INPUT]: s.io(gen.input.map((m) => chatMessage(m, s))),
+    [LF.OBSERVATION_OUTPUT]: reply ? s.io(assistantMessage(reply)) : undefined,
+  };
+  return outcomeAttributes(attributes, outcome, s);
+}
+
+const ROLES: Record<string, string> = { human: "user", ai: "assistant", system: "system", tool: "tool", function: "function", generic: "user" };
+
+/** The chat-message shape Langfuse renders; long contents are cut before the list is serialized. */
+function chatMessage(message: ChatMessageLike, s: FieldSerializer): { role: string; content: unknown } {
+  const content = message.content;
+  const role = message.role ?? ROLES[message.type ?? ""] ?? message.type ?? "user";
+  return { role, content: typeof content === "string" ? s.capText(content) : content };
+}
+
+/** The reply as the assistant message the official LangChain handler sends. */
+export function assistantMessage(reply: ModelReplyLike): { role: "assistant"; content: unknown; tool_calls?: readonly unknown[] } {
+  const toolCalls = reply.tool_calls;
+  return toolCalls && toolCalls.length > 0 ? { role: "assistant", content: reply.content, tool_calls: toolCalls } : { role: "assistant", content: reply.content };
+}
+
+/**
+ * LangChain usage as Langfuse usage details, the way the official LangChain CallbackHandler maps
+ * it: every input/output token detail becomes its own key (`input_cache_read`, `input_audio`,
+ * `output_reasoning`, `output_audio`, ...) and is taken out of `input` / `output`, so cached and
+ * reasoning tokens are priced as what they are.
+ */
+export function usageDetails(usage: UsageMetadataLike): Record<string, number> {
+  const details: Record<string, number> = {};
+  let input = usage.input_tokens;
+  let output = usage.output_tokens;
+  for (const [key, value] of Object.entries(usage.input_token_details ?? {})) {
+    if (typeof value !== "number") continue;
+    details[`input_${key}`] = value;
+    if (input !== undefined) input = Math.max(0, input - value);
+  }
+  for (const [key, value] of Object.entries(usage.output_token_details ?? {})) {
+    if (typeof value !== "number") continue;
+    details[`output_${key}`] = value;
+    if (output !== undefined) output = Math.max(0, output - value);
+  }
+  const out: Record<string, number> = {};
+  if (input !== undefined) out["input"] = input;
+  if (output !== undefined) out["output"] = output;
+  if (usage.total_tokens !== undefined) out["total"] = usage.total_tokens;
+  return Object.assign(out, details);
+}
+
+function hasKeys(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
+}
+
+export function errorText(error: unknown): string {
+  try {
+    if (error instanceof Error) return `${error.name}: ${error.message}`;
+    return String(error);
+  } catch {
+    // e.g. an object without a prototype: the observation is still recorded as failed.
+    return "[unprintable error]";
+  }
+}
