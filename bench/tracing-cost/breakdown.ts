@@ -6,7 +6,8 @@ import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import { HumanMessage, SystemMessage } from "@langchain/core/messages";
 import { parseArgs } from "node:util";
 import { Registry } from "prom-client";
-import { BatchExporter } from "../../src/tracing/batch-exporter.js";
+import { SpanExporter } from "../../src/tracing/export/span-exporter.js";
+import { MemoryJournal } from "../../src/tracing/export/memory-journal.js";
 import { FaultReporter } from "../../src/tracing/fault-reporter.js";
 import { FieldSerializer } from "../../src/tracing/field-serializer.js";
 import { newSpanId, newTraceId } from "../../src/tracing/ids.js";
@@ -50,20 +51,25 @@ void NOOP_TURN;
 function ourTracing(sendOverHttp: false): { tracing: Tracing } {
   const metrics = new TracingMetrics(new Registry());
   const faults = new FaultReporter(metrics, silent);
-  const exporter = new BatchExporter({
-    sender: { send: async () => ({ ok: true as const, status: 200 }), close() {} },
-    envelope: createBatchEnvelope({ serviceName: "switchboard", serviceVersion: "0.1.0" }),
-    flushAt: 20,
-    flushIntervalMs: 5000,
+  const exporter = new SpanExporter({
+    transport: { send: async () => ({ kind: "stored" as const, status: 200 }), close() {} },
+    journal: new MemoryJournal(),
+    envelope: createBatchEnvelope({ serviceName: "switchboard", serviceVersion: "0.0.0" }),
+    maxBatchSpans: 1000,
+    maxBatchBytes: 1_000_000,
+    flushIntervalMs: 500,
     concurrency: 2,
     maxRetries: 3,
     retryDelayMs: 1000,
-    maxQueueBytes: 64 * 1024 * 1024,
+    maxMemoryBytes: 64 * 1024 * 1024,
+    maxJournalBytes: 64 * 1024 * 1024,
+    replayRatePerSec: 1000,
     metrics,
     faults,
+    logger: silent,
   });
   void sendOverHttp;
-  const pipeline = new SwitchboardPipeline({ exporter, serializer: new FieldSerializer({ maxChars: 20_000, captureIo: true }), metrics, faults, legacyTraceIo: false });
+  const pipeline = new SwitchboardPipeline({ exporter, serializer: new FieldSerializer({ maxChars: 20_000, captureIo: true }), metrics, faults, legacyTraceIo: false, maxSpanBytes: 990_000 });
   return { tracing: new SwitchboardTracing({ pipeline, exporter, enableSpans: true, sampleRate: 1, shutdownTimeoutMs: 5000 }) };
 }
 

@@ -3,13 +3,15 @@ import type { ServiceConfig } from "../config.js";
 import { startReceiver, type Receiver } from "../collector/receiver.js";
 import { viewerTraceUrl } from "../viewer/viewer-links.js";
 import { APP_VERSION } from "../app-version.js";
-import { BatchExporter } from "./batch-exporter.js";
+import type { BatchJournal } from "./export/batch-journal.js";
+import { MemoryJournal } from "./export/memory-journal.js";
+import { OtlpHttpTransport } from "./export/otlp-http-transport.js";
+import { SpanExporter } from "./export/span-exporter.js";
+import { SqliteJournal } from "./export/sqlite-journal.js";
 import { FaultReporter, type TracingLogger } from "./fault-reporter.js";
 import { FieldSerializer } from "./field-serializer.js";
 import { createMasker } from "./masking/create-masker.js";
 import { createBatchEnvelope } from "./otlp-span-encoder.js";
-import { OtlpHttpSender } from "./otlp-http-sender.js";
-import { DiskSpool } from "./spool/disk-spool.js";
 import { createSdkTracing } from "./sdk/create-sdk-tracing.js";
 import { SwitchboardPipeline } from "./switchboard-pipeline.js";
 import { SwitchboardTracing } from "./switchboard-tracing.js";
@@ -87,44 +89,33 @@ export async function createTracing(config: ServiceConfig, registry: Registry, l
       // which can delay traces by minutes.
       "x-langfuse-ingestion-version": "4",
     };
-    const sender = new OtlpHttpSender({
+    const transport = new OtlpHttpTransport({
       url: `${baseUrl}/api/public/otel/v1/traces`,
       headers: authHeaders,
       timeoutMs: config.LANGFUSE_TIMEOUT * 1000,
-      maxSockets: config.LANGFUSE_EXPORT_CONCURRENCY,
+      // One socket more than the live lane's attempts: the backlog's replay has its own.
+      maxSockets: config.LANGFUSE_EXPORT_CONCURRENCY + 1,
     });
-    // The spool's replay reopens live exports; the exporter is built after the spool it feeds.
-    const exporterRef: { current?: BatchExporter } = {};
-    const spool = config.LANGFUSE_SPOOL
-      ? DiskSpool.open({
-          dir: config.LANGFUSE_SPOOL_DIR,
-          maxBytes: config.LANGFUSE_SPOOL_MAX_BYTES,
-          replayRatePerSec: config.LANGFUSE_REPLAY_RATE,
-          sender: new OtlpHttpSender({ url: `${baseUrl}/api/public/otel/v1/traces`, headers: authHeaders, timeoutMs: config.LANGFUSE_TIMEOUT * 1000, maxSockets: 1 }),
-          envelope,
-          metrics,
-          faults,
-          logger,
-          onReplayed: () => exporterRef.current?.backendUp(),
-        })
-      : null;
-    const exporter = new BatchExporter({
-      sender,
+    const { journal, description } = openJournal(config, logger);
+    metrics.spoolAvailable.set(journal.durable ? 1 : 0);
+    const exporter = new SpanExporter({
+      transport,
+      journal,
+      journalDescription: description,
       envelope,
-      flushAt: config.LANGFUSE_FLUSH_AT,
+      maxBatchSpans: config.LANGFUSE_FLUSH_AT,
+      maxBatchBytes: config.LANGFUSE_MAX_BATCH_BYTES,
       flushIntervalMs: config.LANGFUSE_FLUSH_INTERVAL * 1000,
       concurrency: config.LANGFUSE_EXPORT_CONCURRENCY,
       maxRetries: config.LANGFUSE_MAX_RETRIES,
       retryDelayMs: config.LANGFUSE_RETRY_DELAY * 1000,
-      maxQueueBytes: config.LANGFUSE_MAX_QUEUE_BYTES,
+      maxMemoryBytes: config.LANGFUSE_MAX_QUEUE_BYTES,
+      maxJournalBytes: journal.durable ? config.LANGFUSE_SPOOL_MAX_BYTES : config.LANGFUSE_MAX_QUEUE_BYTES,
+      replayRatePerSec: config.LANGFUSE_REPLAY_RATE,
       metrics,
       faults,
-      onUndeliverable: spool ? (spans, bytes, reason) => spool.accept(spans, bytes, reason) : undefined,
-      preferSpoolWhenDown: spool ? () => spool.available : undefined,
-      onDelivered: spool ? () => spool.backendUp() : undefined,
+      logger,
     });
-    exporterRef.current = exporter;
-    spool?.start();
     const pipeline = new SwitchboardPipeline({
       exporter,
       serializer: new FieldSerializer({ maxChars: config.LANGFUSE_MAX_FIELD_CHARS, captureIo: config.LANGFUSE_CAPTURE_IO, mask }),
@@ -134,6 +125,8 @@ export async function createTracing(config: ServiceConfig, registry: Registry, l
       release: config.LANGFUSE_RELEASE,
       version: APP_VERSION,
       legacyTraceIo: config.LANGFUSE_LEGACY_TRACE_IO,
+      // The envelope and the separator between spans take a little of each batch.
+      maxSpanBytes: config.LANGFUSE_MAX_BATCH_BYTES - envelope.prefix.length - envelope.suffix.length - 16,
     });
     const tracing = new SwitchboardTracing({
       pipeline,
@@ -142,8 +135,6 @@ export async function createTracing(config: ServiceConfig, registry: Registry, l
       sampleRate: config.LANGFUSE_SAMPLE_RATE,
       shutdownTimeoutMs: config.LANGFUSE_SHUTDOWN_TIMEOUT * 1000,
       onShutdown: async () => {
-        // After the exporter's shutdown: what it could not send is staged in the spool; write it.
-        spool?.close();
         await receiver?.close();
       },
     });
@@ -151,6 +142,22 @@ export async function createTracing(config: ServiceConfig, registry: Registry, l
   } catch (err) {
     faults.report("setup", err);
     return { tracing: NOOP_TRACING, destination: null, receiver: null, traceUrl: null };
+  }
+}
+
+/**
+ * The durable journal in LANGFUSE_SPOOL_DIR, or memory when the spool is off or the folder
+ * cannot be used (read-only, not creatable): tracing then works the same, minus crash safety.
+ */
+function openJournal(config: ServiceConfig, logger: TracingLogger): { journal: BatchJournal; description: string } {
+  if (!config.LANGFUSE_SPOOL) return { journal: new MemoryJournal(), description: "memory (LANGFUSE_SPOOL=false)" };
+  try {
+    const { journal, recoveredFrom } = SqliteJournal.open(config.LANGFUSE_SPOOL_DIR);
+    if (recoveredFrom) logger.warn({ movedTo: recoveredFrom }, "trace journal file was unreadable; moved aside, starting a fresh one");
+    return { journal, description: config.LANGFUSE_SPOOL_DIR };
+  } catch (err) {
+    logger.warn({ dir: config.LANGFUSE_SPOOL_DIR, error: (err as Error).message }, "trace spool folder unusable; tracing continues memory-only (a crash loses what is not yet delivered)");
+    return { journal: new MemoryJournal(), description: "memory (spool folder unusable)" };
   }
 }
 

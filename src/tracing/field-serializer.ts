@@ -45,6 +45,11 @@ export class FieldSerializer {
     return `${text.slice(0, max)}${TRUNCATION_MARKER}${text.length} chars]`;
   }
 
+  /** Keeps the first `keep` characters of an already serialized value, with the truncation marker. */
+  cut(text: string, keep: number): string {
+    return `${text.slice(0, keep)}${TRUNCATION_MARKER}${text.length} chars]`;
+  }
+
   #cap(text: string): string {
     const max = this.options.maxChars;
     const mask = this.options.mask;

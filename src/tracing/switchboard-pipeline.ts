@@ -1,12 +1,14 @@
-import type { BatchExporter } from "./batch-exporter.js";
+import type { SpanExporter } from "./export/span-exporter.js";
 import type { FaultReporter } from "./fault-reporter.js";
 import type { FieldSerializer } from "./field-serializer.js";
 import { encodeSpan, type SpanRecord } from "./otlp-span-encoder.js";
 import type { TracingMetrics } from "./tracing-metrics.js";
 
 export interface SwitchboardPipelineOptions {
-  exporter: BatchExporter;
+  exporter: SpanExporter;
   serializer: FieldSerializer;
+  /** Largest encoded span, UTF-8 bytes (a batch's byte cap less its envelope): larger ones are cut to fit. */
+  maxSpanBytes: number;
   metrics: TracingMetrics;
   faults: FaultReporter;
   /** Langfuse environment written on every observation, when set. */
@@ -31,7 +33,8 @@ export class SwitchboardPipeline {
   readonly release: string | undefined;
   readonly version: string | undefined;
   readonly legacyTraceIo: boolean;
-  readonly #exporter: BatchExporter;
+  readonly #exporter: SpanExporter;
+  readonly #maxSpanBytes: number;
 
   constructor(options: SwitchboardPipelineOptions) {
     this.#exporter = options.exporter;
@@ -42,14 +45,45 @@ export class SwitchboardPipeline {
     this.release = options.release;
     this.version = options.version;
     this.legacyTraceIo = options.legacyTraceIo;
+    this.#maxSpanBytes = options.maxSpanBytes;
   }
 
   emitSpan(span: SpanRecord): void {
     try {
-      this.#exporter.push(encodeSpan(span));
+      let encoded = encodeSpan(span);
+      // A UTF-8 character takes at most 3 bytes per UTF-16 unit: only spans that might not fit are measured.
+      if (encoded.length * 3 > this.#maxSpanBytes) encoded = this.#fit(span, encoded);
+      this.#exporter.push(encoded);
     } catch (err) {
       this.faults.report("encode", err);
       this.metrics.spansDropped.inc({ reason: "encode_failed" });
     }
+  }
+
+  /**
+   * One span larger than a batch may be: its longest string attributes are cut, with the
+   * truncation marker, until it fits. Langfuse then stores it, cut, instead of rejecting the
+   * request that carries it (413).
+   */
+  #fit(span: SpanRecord, encoded: string): string {
+    for (let round = 0; round < 4; round++) {
+      const excess = Buffer.byteLength(encoded) - this.#maxSpanBytes;
+      if (excess <= 0) return encoded;
+      let longestKey: string | undefined;
+      let longest = 0;
+      for (const key in span.attributes) {
+        const value = span.attributes[key];
+        if (typeof value === "string" && value.length > longest) {
+          longest = value.length;
+          longestKey = key;
+        }
+      }
+      if (longestKey === undefined) break;
+      // Each character cut removes at least one encoded byte; the margin covers the marker.
+      span.attributes[longestKey] = this.serializer.cut(span.attributes[longestKey] as string, Math.max(0, longest - excess - 256));
+      encoded = encodeSpan(span);
+      this.metrics.spansCut.inc();
+    }
+    return encoded;
   }
 }

@@ -1,4 +1,4 @@
-import type { BatchExporter } from "./batch-exporter.js";
+import type { SpanExporter } from "./export/span-exporter.js";
 import { newSpanId, newTraceId } from "./ids.js";
 import { encodeAttributes } from "./otlp-span-encoder.js";
 import { nowMs } from "./otlp-time.js";
@@ -30,7 +30,7 @@ import {
 
 export interface SwitchboardTracingOptions {
   pipeline: SwitchboardPipeline;
-  exporter: BatchExporter;
+  exporter: SpanExporter;
   /** false: no node spans; generations hang directly under the trace's root. */
   enableSpans: boolean;
   /** Share of turns traced, decided once per turn. */

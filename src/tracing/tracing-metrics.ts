@@ -2,18 +2,25 @@ import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 
 /** Why trace data was dropped instead of delivered. */
 export type DropReason =
-  | "queue_full" // the memory bound (LANGFUSE_MAX_QUEUE_BYTES) was reached
-  | "retries_exhausted" // every attempt failed with a retryable error
-  | "rejected" // the backend answered a non-retryable status (400, 401, 403, 413 ...)
-  | "shutdown" // still queued or in flight when the shutdown timeout ran out
+  | "queue_full" // a memory bound (LANGFUSE_MAX_QUEUE_BYTES) was reached (memory-only: the oldest batches go)
+  | "rejected" // Langfuse answered a 4xx that no retry can fix (400, 404, 422 ...); see spans_rejected_total by status
+  | "too_large" // one span was still too large for Langfuse (413) after cutting
+  | "shutdown" // memory-only: still undelivered when the shutdown timeout ran out
   | "encode_failed" // the span could not be serialized
-  | "backend_down" // the backend kept failing: handed to the spool at once instead of retried in memory
-  | "spool_evicted" // the spool reached LANGFUSE_SPOOL_MAX_BYTES and dropped its oldest batches
-  | "spool_corrupt" // a spooled entry failed its checksum
-  | "spool_failed"; // the spool could not write (unwritable or full disk)
+  | "spool_evicted" // the journal reached LANGFUSE_SPOOL_MAX_BYTES and dropped its oldest batches
+  | "spool_corrupt" // a journal entry failed its checksum
+  | "spool_failed" // a batch could be written nowhere (journal and memory both failed)
+  | "retries_exhausted"; // (official SDK pipeline) every attempt within its export timeout failed
 
-/** Why one export attempt failed. */
+/** Why one export attempt of the official SDK pipeline failed (ours: see SpanExporter's failureReason). */
 export type FailureReason = "timeout" | "network" | "http_429" | "http_5xx" | "http_4xx";
+
+/** The exporter state /metrics reads at scrape time (never set per span on the request path). */
+export interface ExporterStateView {
+  readonly heldSpans: number;
+  readonly memoryBytes: number;
+  readonly journal: { readonly bytes: number; readonly entries: number; readonly durable: boolean };
+}
 
 /**
  * The tracing pipeline's own health, on /metrics. Every pipeline (ours, the official SDK's)
@@ -25,6 +32,11 @@ export class TracingMetrics {
   readonly spansDropped: Counter<"reason">;
   readonly exportAttempts: Counter<string>;
   readonly exportFailures: Counter<"reason">;
+  readonly spansResent: Counter<string>;
+  readonly spansCut: Counter<string>;
+  readonly spansRejected: Counter<"status">;
+  readonly backendState: Gauge<string>;
+  readonly authFailures: Counter<string>;
   readonly exportDuration: Histogram<"outcome">;
   readonly queueSpans: Gauge<string>;
   readonly queueBytes: Gauge<string>;
@@ -32,11 +44,17 @@ export class TracingMetrics {
   readonly sampledOut: Counter<string>;
   readonly spoolBytes: Gauge<string>;
   readonly spoolBatches: Gauge<string>;
-  readonly spoolBatchesSpooled: Counter<"reason">;
   readonly spoolBatchesReplayed: Counter<string>;
   readonly spoolBatchesEvicted: Counter<string>;
   readonly spoolEntriesCorrupt: Counter<string>;
   readonly spoolAvailable: Gauge<string>;
+
+  #exporter: ExporterStateView | undefined;
+
+  /** The exporter whose state the gauges read at scrape time. */
+  observeExporter(exporter: ExporterStateView): void {
+    this.#exporter = exporter;
+  }
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -44,7 +62,17 @@ export class TracingMetrics {
     this.spansExported = new Counter({ name: "switchboard_tracing_spans_exported_total", help: "Spans the backend accepted", registers });
     this.spansDropped = new Counter({ name: "switchboard_tracing_spans_dropped_total", help: "Spans dropped instead of delivered, by reason", labelNames: ["reason"], registers });
     this.exportAttempts = new Counter({ name: "switchboard_tracing_export_attempts_total", help: "Export HTTP attempts (first tries and retries)", registers });
-    this.exportFailures = new Counter({ name: "switchboard_tracing_export_failures_total", help: "Failed export attempts by reason", labelNames: ["reason"], registers });
+    this.exportFailures = new Counter({
+      name: "switchboard_tracing_export_failures_total",
+      help: "Failed export attempts by reason: network/timeout/http_429/http_5xx (not stored, retried), unknown_* (sent, no usable answer: re-sent and counted in spans_resent_total), auth, http_413, http_4xx",
+      labelNames: ["reason"],
+      registers,
+    });
+    this.spansResent = new Counter({ name: "switchboard_tracing_spans_resent_total", help: "Spans sent again after an attempt whose outcome was unknown (Langfuse may store them twice)", registers });
+    this.spansCut = new Counter({ name: "switchboard_tracing_spans_cut_total", help: "Spans larger than LANGFUSE_MAX_BATCH_BYTES whose longest fields were cut to fit (with the truncation marker)", registers });
+    this.spansRejected = new Counter({ name: "switchboard_tracing_spans_rejected_total", help: "Spans Langfuse rejected with a 4xx no retry can fix, by HTTP status", labelNames: ["status"], registers });
+    this.backendState = new Gauge({ name: "switchboard_tracing_backend_state", help: "What the exporter believes of Langfuse: 0 up, 1 down (probing), 2 credentials refused (401/403; traces held)", registers });
+    this.authFailures = new Counter({ name: "switchboard_tracing_auth_failures_total", help: "Export attempts answered 401/403: check LANGFUSE_PUBLIC_KEY, LANGFUSE_SECRET_KEY, LANGFUSE_BASE_URL", registers });
     this.exportDuration = new Histogram({
       name: "switchboard_tracing_export_duration_seconds",
       help: "Duration of one export attempt",
@@ -52,14 +80,14 @@ export class TracingMetrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
-    this.queueSpans = new Gauge({ name: "switchboard_tracing_queue_spans", help: "Spans waiting or in flight", registers });
-    this.queueBytes = new Gauge({ name: "switchboard_tracing_queue_bytes", help: "Serialized bytes waiting or in flight (bounded by LANGFUSE_MAX_QUEUE_BYTES)", registers });
+    const view = () => this.#exporter;
+    this.queueSpans = new Gauge({ name: "switchboard_tracing_queue_spans", help: "Spans not yet delivered: unsealed, in the journal, in flight", registers, collect() { const e = view(); if (e) this.set(e.heldSpans); } });
+    this.queueBytes = new Gauge({ name: "switchboard_tracing_queue_bytes", help: "Span payload bytes held in memory (bounded by LANGFUSE_MAX_QUEUE_BYTES)", registers, collect() { const e = view(); if (e) this.set(e.memoryBytes); } });
     this.errors = new Counter({ name: "switchboard_tracing_errors_total", help: "Errors caught inside tracing (never surfaced to requests), by kind", labelNames: ["kind"], registers });
-    this.spoolBytes = new Gauge({ name: "switchboard_tracing_spool_bytes", help: "Bytes of undelivered trace data in the disk spool", registers });
-    this.spoolBatches = new Gauge({ name: "switchboard_tracing_spool_batches", help: "Batches waiting in the disk spool", registers });
-    this.spoolBatchesSpooled = new Counter({ name: "switchboard_tracing_spool_batches_spooled_total", help: "Batches written to the spool, by why they could not be sent", labelNames: ["reason"], registers });
-    this.spoolBatchesReplayed = new Counter({ name: "switchboard_tracing_spool_batches_replayed_total", help: "Spooled batches delivered later", registers });
-    this.spoolBatchesEvicted = new Counter({ name: "switchboard_tracing_spool_batches_evicted_total", help: "Oldest spooled batches dropped to stay under LANGFUSE_SPOOL_MAX_BYTES", registers });
+    this.spoolBytes = new Gauge({ name: "switchboard_tracing_spool_bytes", help: "Bytes of undelivered trace data in the disk journal (the spool)", registers, collect() { const e = view(); if (e) this.set(e.journal.durable ? e.journal.bytes : 0); } });
+    this.spoolBatches = new Gauge({ name: "switchboard_tracing_spool_batches", help: "Batches waiting in the disk journal (the spool)", registers, collect() { const e = view(); if (e) this.set(e.journal.durable ? e.journal.entries : 0); } });
+    this.spoolBatchesReplayed = new Counter({ name: "switchboard_tracing_spool_batches_replayed_total", help: "Backlog batches (waiting in the journal while Langfuse was down, or left by an earlier run) delivered", registers });
+    this.spoolBatchesEvicted = new Counter({ name: "switchboard_tracing_spool_batches_evicted_total", help: "Oldest journal batches dropped to stay under LANGFUSE_SPOOL_MAX_BYTES (LANGFUSE_MAX_QUEUE_BYTES when memory-only)", registers });
     this.spoolEntriesCorrupt = new Counter({ name: "switchboard_tracing_spool_entries_corrupt_total", help: "Spooled entries skipped because their checksum failed", registers });
     this.spoolAvailable = new Gauge({ name: "switchboard_tracing_spool_available", help: "1 while the disk spool is usable; 0 when tracing runs memory-only", registers });
     this.sampledOut = new Counter({ name: "switchboard_tracing_turns_sampled_out_total", help: "Turns not traced because of LANGFUSE_SAMPLE_RATE", registers });

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseRetryAfter } from "./otlp-http-sender.js";
+import { parseRetryAfter } from "./otlp-http-transport.js";
 
 const NOW = Date.parse("2025-01-01T00:00:00Z");
 

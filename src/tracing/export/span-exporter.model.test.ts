@@ -1,0 +1,297 @@
+// Model-based test of the exporter and its durable journal (fast-check commands): random
+// histories of spans pushed, backend answers of every kind, time passing, graceful shutdowns,
+// crashes and restarts, against a model of what Langfuse stored. After every history:
+// - every span pushed is stored by Langfuse, counted as dropped with a reason, or was lost in a
+//   crash while it was younger than the flush interval (the documented window);
+// - no span Langfuse acknowledged is ever sent again (checked on every request);
+// - every span sent again after an outcome that may have stored it is counted in
+//   switchboard_tracing_spans_resent_total, and Langfuse never holds more copies than that allows;
+// - the journal ends empty.
+// Runs in virtual time; FAST_CHECK_RUNS sets the number of histories, FAST_CHECK_SEED replays one.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import fc from "fast-check";
+import { ENVELOPE, fakeSpan, RecordingLogger, ScriptedTransport, settle, spanIdsOf, testMetrics, VirtualScheduler } from "../../../test/support/export-fakes.js";
+import type { SendOutcome } from "./send-outcome.js";
+import { SpanExporter } from "./span-exporter.js";
+import { SqliteJournal } from "./sqlite-journal.js";
+
+const RUNS = Number(process.env["FAST_CHECK_RUNS"] ?? 3000);
+const SEED = process.env["FAST_CHECK_SEED"] === undefined ? undefined : Number(process.env["FAST_CHECK_SEED"]);
+const FLUSH_INTERVAL_MS = 500;
+
+type AnswerKind = "stored" | "not_stored_503" | "not_stored_network" | "unknown_stored" | "unknown_lost" | "auth_401" | "rejected_400" | "too_large_413";
+
+/** What Langfuse and the test know, across incarnations of the service. */
+interface Model {
+  nextSpan: number;
+  pushedAt: Map<string, number>;
+  /** Copies Langfuse stored, per span id. */
+  stored: Map<string, number>;
+  /** Spans in batches Langfuse acknowledged (answered 2xx). */
+  acked: Set<string>;
+  /** Spans Langfuse may hold from an attempt whose outcome the exporter could not know. */
+  maybeStored: Set<string>;
+  /** Spans the exporter must have counted as dropped (rejected, or alone and too large). */
+  dropped: Set<string>;
+  /** Spans lost in crashes, with the crash's time. */
+  lost: Map<string, number>;
+  /** Re-sends the exporter must have counted. */
+  expectedResent: number;
+  failures: string[];
+}
+
+/** One incarnation of the service: exporter, its clock and its transport. */
+class Real {
+  readonly dir = mkdtempSync(join(tmpdir(), "export-model-"));
+  scheduler!: VirtualScheduler;
+  transport!: ScriptedTransport;
+  exporter!: SpanExporter;
+  journal!: SqliteJournal;
+  running = false;
+  droppedCounted = 0;
+  resentCounted = 0;
+  #counters: (() => Promise<{ dropped: number; resent: number }>) | null = null;
+
+  constructor(private readonly model: Model) {
+    this.start();
+  }
+
+  start(): void {
+    this.scheduler = new VirtualScheduler();
+    this.transport = new ScriptedTransport();
+    const realSend = this.transport.send.bind(this.transport);
+    // Every request is checked as it leaves: nothing acknowledged goes out again, and re-sends of
+    // what Langfuse may already hold are what the exporter must count.
+    this.transport.send = (body: string) => {
+      for (const id of spanIdsOf(body)) {
+        if (this.model.acked.has(id)) this.model.failures.push(`span ${id} was sent again after Langfuse acknowledged it`);
+        if (this.model.maybeStored.has(id)) this.model.expectedResent += 1;
+      }
+      return realSend(body);
+    };
+    const realClose = this.transport.close.bind(this.transport);
+    // Cut attempts (shutdown): Langfuse may or may not have them (this model: not), the exporter cannot know.
+    this.transport.close = () => {
+      for (const request of this.transport.parked) for (const id of request.spanIds) this.model.maybeStored.add(id);
+      realClose();
+    };
+    this.journal = SqliteJournal.open(this.dir).journal;
+    const { metrics, faults, count } = testMetrics(new RecordingLogger());
+    this.#counters = async () => ({ dropped: await count("spans_dropped_total"), resent: await count("spans_resent_total") });
+    this.exporter = new SpanExporter({
+      transport: this.transport,
+      journal: this.journal,
+      envelope: ENVELOPE,
+      maxBatchSpans: 4,
+      maxBatchBytes: 64 * 1024,
+      flushIntervalMs: FLUSH_INTERVAL_MS,
+      concurrency: 2,
+      maxRetries: 2,
+      retryDelayMs: 100,
+      maxMemoryBytes: 16 * 1024 * 1024,
+      maxJournalBytes: 64 * 1024 * 1024,
+      replayRatePerSec: 100,
+      metrics,
+      faults,
+      logger: new RecordingLogger(),
+      scheduler: this.scheduler,
+    });
+    this.running = true;
+  }
+
+  /** Adds this incarnation's counters to the totals (once, when it ends). */
+  async retire(): Promise<void> {
+    const c = await this.#counters!();
+    this.droppedCounted += c.dropped;
+    this.resentCounted += c.resent;
+    this.#counters = null;
+  }
+
+  /** Span ids the journal holds right now (read through a second connection, as after a crash). */
+  journalSpanIds(): Set<string> {
+    const { journal } = SqliteJournal.open(this.dir);
+    const ids = new Set<string>();
+    try {
+      for (const entry of journal.scan(0, 1_000_000)) {
+        const read = journal.read(entry.id);
+        if (read.ok) for (const m of read.payload.matchAll(/"spanId":"([0-9a-f]+)"/g)) ids.add(m[1]!);
+      }
+    } finally {
+      journal.close();
+    }
+    return ids;
+  }
+}
+
+function outcomeFor(kind: AnswerKind): SendOutcome {
+  switch (kind) {
+    case "stored":
+      return { kind: "stored", status: 200 };
+    case "not_stored_503":
+      return { kind: "not_stored", reason: "http_5xx", status: 503, message: "503" };
+    case "not_stored_network":
+      return { kind: "not_stored", reason: "network", message: "ECONNREFUSED" };
+    case "unknown_stored":
+    case "unknown_lost":
+      return { kind: "unknown", reason: "timeout", message: "no answer" };
+    case "auth_401":
+      return { kind: "auth_failed", status: 401, message: "401" };
+    case "rejected_400":
+      return { kind: "rejected", status: 400, message: "400" };
+    case "too_large_413":
+      return { kind: "too_large", status: 413, message: "413" };
+  }
+}
+
+class Push implements fc.AsyncCommand<Model, Real> {
+  constructor(readonly n: number) {}
+  check = (): boolean => true;
+  async run(m: Model, r: Real): Promise<void> {
+    if (!r.running) r.start();
+    for (let i = 0; i < this.n; i++) {
+      const id = m.nextSpan++;
+      m.pushedAt.set(id.toString(16).padStart(16, "0"), r.scheduler.now());
+      r.exporter.push(fakeSpan(id));
+    }
+    r.scheduler.runDeferred();
+    await settle();
+  }
+  toString = () => `push(${this.n})`;
+}
+
+class Answer implements fc.AsyncCommand<Model, Real> {
+  constructor(
+    readonly pick: number,
+    readonly kind: AnswerKind,
+  ) {}
+  check = (): boolean => true;
+  async run(m: Model, r: Real): Promise<void> {
+    if (!r.running || r.transport.parked.length === 0) return;
+    const request = r.transport.parked[this.pick % r.transport.parked.length]!;
+    if (this.kind === "stored" || this.kind === "unknown_stored") for (const id of request.spanIds) m.stored.set(id, (m.stored.get(id) ?? 0) + 1);
+    if (this.kind === "stored") for (const id of request.spanIds) m.acked.add(id);
+    if (this.kind === "unknown_stored" || this.kind === "unknown_lost") for (const id of request.spanIds) m.maybeStored.add(id);
+    if (this.kind === "rejected_400" || (this.kind === "too_large_413" && request.spanIds.length === 1)) for (const id of request.spanIds) m.dropped.add(id);
+    request.answer(outcomeFor(this.kind));
+    await settle();
+    r.scheduler.runDeferred();
+  }
+  toString = () => `answer(${this.pick}, ${this.kind})`;
+}
+
+class Advance implements fc.AsyncCommand<Model, Real> {
+  constructor(readonly ms: number) {}
+  check = (): boolean => true;
+  async run(_m: Model, r: Real): Promise<void> {
+    if (!r.running) return;
+    // In steps, so sends started by timers settle before later timers fire.
+    for (let left = this.ms; left > 0; left -= 250) {
+      r.scheduler.advance(Math.min(250, left));
+      await settle();
+    }
+  }
+  toString = () => `advance(${this.ms})`;
+}
+
+class GracefulShutdown implements fc.AsyncCommand<Model, Real> {
+  check = (): boolean => true;
+  async run(_m: Model, r: Real): Promise<void> {
+    if (!r.running) return;
+    await r.exporter.shutdown(0);
+    await r.retire();
+    r.running = false;
+  }
+  toString = () => "shutdown";
+}
+
+class Crash implements fc.AsyncCommand<Model, Real> {
+  check = (): boolean => true;
+  async run(m: Model, r: Real): Promise<void> {
+    if (!r.running) return;
+    const crashAt = r.scheduler.now();
+    // Requests in flight die with the process: Langfuse did not get them, but the exporter cannot know.
+    for (const request of r.transport.parked) for (const id of request.spanIds) m.maybeStored.add(id);
+    await r.retire();
+    r.journal.close();
+    r.running = false;
+    const inJournal = r.journalSpanIds();
+    for (const id of m.pushedAt.keys()) {
+      if (m.lost.has(id) || inJournal.has(id) || m.acked.has(id) || m.dropped.has(id)) continue;
+      m.lost.set(id, crashAt);
+    }
+  }
+  toString = () => "crash";
+}
+
+const commands = [
+  fc.integer({ min: 1, max: 9 }).map((n) => new Push(n)),
+  fc.tuple(fc.nat(), fc.constantFrom<AnswerKind>("stored", "stored", "stored", "not_stored_503", "not_stored_network", "unknown_stored", "unknown_lost", "auth_401", "rejected_400", "too_large_413")).map(([pick, kind]) => new Answer(pick, kind)),
+  fc.constantFrom(50, 300, 600, 1500, 5000, 40_000).map((ms) => new Advance(ms)),
+  fc.constant(new GracefulShutdown()),
+  fc.constant(new Crash()),
+];
+
+/** After the history: Langfuse heals, the service runs until the journal is empty. */
+async function drain(m: Model, r: Real): Promise<void> {
+  if (!r.running) r.start();
+  r.transport.autoAnswer = (body) => {
+    for (const m2 of body.matchAll(/"spanId":"([0-9a-f]+)"/g)) {
+      m.stored.set(m2[1]!, (m.stored.get(m2[1]!) ?? 0) + 1);
+      m.acked.add(m2[1]!);
+    }
+    return { kind: "stored", status: 200 };
+  };
+  for (const request of [...r.transport.parked]) {
+    for (const id of request.spanIds) {
+      m.stored.set(id, (m.stored.get(id) ?? 0) + 1);
+      m.acked.add(id);
+    }
+    request.answer({ kind: "stored", status: 200 });
+  }
+  // Long enough for an auth probe (5 min), probe backoff and the paced replay.
+  for (let i = 0; i < 200 && (r.exporter.heldSpans > 0 || r.transport.parked.length > 0); i++) {
+    r.scheduler.advance(10_000);
+    await settle();
+  }
+  await r.exporter.shutdown(0);
+  await r.retire();
+  r.running = false;
+}
+
+test(`exporter + journal against a model: ${RUNS} random histories`, { timeout: 600_000 }, async () => {
+  let histories = 0;
+  await fc.assert(
+    fc.asyncProperty(fc.commands(commands, { maxCommands: 40 }), async (cmds) => {
+      histories++;
+      const model: Model = { nextSpan: 1, pushedAt: new Map(), stored: new Map(), acked: new Set(), maybeStored: new Set(), dropped: new Set(), lost: new Map(), expectedResent: 0, failures: [] };
+      const real = new Real(model);
+      try {
+        await fc.asyncModelRun(() => ({ model, real }), cmds);
+        await drain(model, real);
+        assert.deepEqual(model.failures, []);
+        for (const [id, pushedAt] of model.pushedAt) {
+          const stored = model.stored.get(id) ?? 0;
+          const crashAt = model.lost.get(id);
+          if (stored > 0 || model.dropped.has(id)) continue;
+          assert.ok(crashAt !== undefined, `span ${id} was neither stored, nor dropped, nor lost in a crash`);
+          assert.ok(crashAt - pushedAt < FLUSH_INTERVAL_MS, `span ${id}, pushed ${crashAt - pushedAt} ms before a crash, was lost (window ${FLUSH_INTERVAL_MS} ms)`);
+        }
+        assert.equal(real.droppedCounted, [...model.dropped].filter((id) => !model.lost.has(id)).length, "dropped spans are exactly those Langfuse refused for good, each counted once");
+        assert.equal(real.resentCounted, model.expectedResent, "every re-send of a span Langfuse may hold is counted");
+        let extraCopies = 0;
+        for (const n of model.stored.values()) extraCopies += Math.max(0, n - 1);
+        assert.ok(extraCopies <= real.resentCounted, `Langfuse holds ${extraCopies} extra copies, more than the ${real.resentCounted} counted re-sends`);
+        assert.equal(real.journalSpanIds().size, 0, "the journal is empty once everything is delivered");
+      } finally {
+        rmSync(real.dir, { recursive: true, force: true });
+      }
+    }),
+    { numRuns: RUNS, seed: SEED, verbose: 2, includeErrorInReport: true },
+  );
+  // The note and CI log quote this.
+  console.log(`model-based exporter test: ${histories} histories (including shrinking), ${RUNS} runs requested`);
+});
