@@ -96,7 +96,7 @@ export async function createTracing(config: ServiceConfig, registry: Registry, l
       // One socket more than the live lane's attempts: the backlog's replay has its own.
       maxSockets: config.LANGFUSE_EXPORT_CONCURRENCY + 1,
     });
-    const { journal, description } = openJournal(config, logger);
+    const { journal, description } = openJournal(config, logger, metrics);
     metrics.spoolAvailable.set(journal.durable ? 1 : 0);
     const exporter = new SpanExporter({
       transport,
@@ -149,10 +149,11 @@ export async function createTracing(config: ServiceConfig, registry: Registry, l
  * The durable journal in LANGFUSE_SPOOL_DIR, or memory when the spool is off or the folder
  * cannot be used (read-only, not creatable): tracing then works the same, minus crash safety.
  */
-function openJournal(config: ServiceConfig, logger: TracingLogger): { journal: BatchJournal; description: string } {
+function openJournal(config: ServiceConfig, logger: TracingLogger, metrics: TracingMetrics): { journal: BatchJournal; description: string } {
   if (!config.LANGFUSE_SPOOL) return { journal: new MemoryJournal(), description: "memory (LANGFUSE_SPOOL=false)" };
   try {
     const { journal, recoveredFrom } = SqliteJournal.open(config.LANGFUSE_SPOOL_DIR);
+    if (recoveredFrom) metrics.spoolEntriesCorrupt.inc();
     if (recoveredFrom) logger.warn({ movedTo: recoveredFrom }, "trace journal file was unreadable; moved aside, starting a fresh one");
     return { journal, description: config.LANGFUSE_SPOOL_DIR };
   } catch (err) {

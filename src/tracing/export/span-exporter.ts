@@ -113,9 +113,9 @@ export class SpanExporter {
     return this.#pending.length + this.#journal.spans;
   }
 
-  /** Payload bytes held in memory (unsealed spans and live batches). */
+  /** Payload bytes held in memory: unsealed spans, and live batches (memory-only: the whole journal). */
   get memoryBytes(): number {
-    return this.#pendingBytes + this.#liveBytes;
+    return this.#pendingBytes + (this.#journal.durable ? this.#liveBytes : this.#journal.bytes);
   }
 
   get journal(): BatchJournal {
@@ -133,7 +133,10 @@ export class SpanExporter {
       this.#drop(1, "shutdown");
       return;
     }
-    if (this.#pendingBytes + bytes > this.#o.maxMemoryBytes) {
+    // With a durable journal only unsealed spans count here (sealed batches can wait on disk);
+    // memory-only, everything held is in memory.
+    const held = this.#journal.durable ? this.#pendingBytes : this.#pendingBytes + this.#journal.bytes;
+    if (held + bytes > this.#o.maxMemoryBytes) {
       this.#drop(1, "queue_full");
       return;
     }

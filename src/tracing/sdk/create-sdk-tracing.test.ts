@@ -92,8 +92,10 @@ test("sdk: one trace, root chat with trace attributes, route_node under root, ge
     assert.equal(root.attributes["user.id"], "user-1");
     assert.equal(root.attributes["session.id"], "sess-1");
     assert.deepEqual(root.attributes["langfuse.trace.tags"], ["endpoint:chat"]);
-    assert.equal(root.attributes["langfuse.trace.input"], "I was charged twice");
-    assert.equal(root.attributes["langfuse.trace.output"], "billing");
+    // Langfuse v4: the turn's input and output on the root observation, no deprecated setTraceIO.
+    assert.equal(root.attributes["langfuse.trace.input"], undefined);
+    assert.equal(root.attributes["langfuse.trace.output"], undefined);
+    assert.equal(root.attributes["langfuse.observation.input"], "I was charged twice");
     assert.equal(root.attributes["langfuse.observation.output"], "billing");
     assert.equal(root.attributes["langfuse.trace.metadata.intent"], "billing");
     assert.equal(root.attributes["langfuse.environment"], "test");
