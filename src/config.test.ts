@@ -11,8 +11,11 @@ test("defaults apply when nothing is set", () => {
   assert.equal(config.HOST, "127.0.0.1");
   assert.equal(config.LLM_PROVIDER, "simulated");
   assert.equal(config.SESSION_STORE, "sqlite");
-  assert.equal(config.LANGFUSE_FLUSH_AT, 20);
-  assert.equal(config.LANGFUSE_TIMEOUT, 2);
+  assert.equal(config.LANGFUSE_FLUSH_AT, 1000);
+  assert.equal(config.LANGFUSE_FLUSH_INTERVAL, 0.5);
+  assert.equal(config.LANGFUSE_MAX_BATCH_BYTES, 1_000_000);
+  assert.equal(config.LANGFUSE_LEGACY_TRACE_IO, false);
+  assert.equal(config.LANGFUSE_TIMEOUT, 10);
   assert.equal(config.LANGFUSE_ENABLED, true);
   assert.equal(config.LANGFUSE_PUBLIC_KEY, undefined);
 });
@@ -35,7 +38,7 @@ test("bad values stop start-up naming every variable and what is allowed", () =>
       assert.ok(err instanceof ConfigError);
       const m = err.message;
       assert.match(m, /PORT="eighty" is invalid: must be a whole number; allowed: integer 0\.\.65535/);
-      assert.match(m, /LANGFUSE_FLUSH_AT="0" is invalid.*allowed: integer 1\.\.10000/);
+      assert.match(m, /LANGFUSE_FLUSH_AT="0" is invalid.*allowed: integer 1\.\.100000/);
       assert.match(m, /LANGFUSE_TIMEOUT="NaN" is invalid/);
       assert.match(m, /SESSION_STORE="redis" is invalid.*allowed: sqlite \| memory/);
       assert.match(m, /LANGFUSE_ENABLED="maybe"/);

@@ -53,7 +53,9 @@ export async function createTracing(config: ServiceConfig, registry: Registry, l
       // already listens on its port (e.g. `npm run receiver` in another terminal).
       publicKey = LOCAL_PUBLIC_KEY;
       secretKey = LOCAL_SECRET_KEY;
-      receiver = await startLocalReceiver(config, logger);
+      const local = await startLocalReceiver(config, logger);
+      if (local === "unusable") return { tracing: NOOP_TRACING, destination: null, receiver: null, traceUrl: null };
+      receiver = local === "external" ? null : local;
       baseUrl = receiver?.url ?? `http://127.0.0.1:${config.LANGFUSE_LOCAL_RECEIVER_PORT}`;
     }
     const destination = receiver || !config.LANGFUSE_PUBLIC_KEY ? `${baseUrl}/api/public/traces` : baseUrl;
@@ -170,21 +172,48 @@ function traceLinks(config: ServiceConfig, baseUrl: string): ((traceId: string) 
   return (traceId) => `${baseUrl}/project/${encodeURIComponent(project)}/traces/${encodeURIComponent(traceId)}`;
 }
 
-async function startLocalReceiver(config: ServiceConfig, logger: TracingLogger): Promise<Receiver | null> {
+/**
+ * Starts the embedded receiver, or finds one already running on its port (`npm run receiver` in
+ * another terminal: "external"). A port held by anything else (Loki also defaults to 3100) is
+ * "unusable": tracing is switched off with one error naming the variable that moves the port,
+ * rather than exporting into a server that is not a receiver.
+ */
+async function startLocalReceiver(config: ServiceConfig, logger: TracingLogger): Promise<Receiver | "external" | "unusable"> {
+  const port = config.LANGFUSE_LOCAL_RECEIVER_PORT;
   try {
     return await startReceiver({
-      port: config.LANGFUSE_LOCAL_RECEIVER_PORT,
+      port,
       dbPath: config.LANGFUSE_LOCAL_RECEIVER_DB,
       keys: [{ publicKey: LOCAL_PUBLIC_KEY, secretKey: LOCAL_SECRET_KEY }],
     });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === "EADDRINUSE") {
-      logger.info({ port: config.LANGFUSE_LOCAL_RECEIVER_PORT }, "local receiver port in use; exporting to the receiver already listening there");
-    } else {
-      logger.warn({ error: (err as Error).message }, "could not start the local receiver; traces will be dropped and counted");
+    if (code !== "EADDRINUSE") {
+      logger.error({ error: (err as Error).message }, "could not start the local trace receiver; tracing is off for this run");
+      return "unusable";
     }
-    return null;
+    const who = await identifyReceiver(port);
+    if (who === "switchboard") {
+      logger.info({ port }, "a Switchboard receiver already listens on the local receiver port; exporting to it");
+      return "external";
+    }
+    logger.error(
+      { port, found: who },
+      `port ${port} is taken by another server, not Switchboard's trace receiver; tracing is off for this run. Set LANGFUSE_LOCAL_RECEIVER_PORT to a free port, or set LANGFUSE_PUBLIC_KEY / LANGFUSE_SECRET_KEY / LANGFUSE_BASE_URL to export to Langfuse.`,
+    );
+    return "unusable";
+  }
+}
+
+/** Asks what listens on `port`: our receiver answers GET /_receiver/info with its name. */
+async function identifyReceiver(port: number): Promise<string> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/_receiver/info`, { signal: AbortSignal.timeout(2000) });
+    const body = (await res.json().catch(() => null)) as { receiver?: unknown } | null;
+    if (res.ok && body?.receiver === "switchboard") return "switchboard";
+    return `HTTP ${res.status} from GET /_receiver/info`;
+  } catch (err) {
+    return `no HTTP answer (${(err as Error).message})`;
   }
 }
 
