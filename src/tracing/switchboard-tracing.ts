@@ -100,7 +100,7 @@ class SwitchboardTurn implements TurnTrace {
         version: pipeline.version,
       }),
     );
-    pipeline.metrics.observationsCreated.inc({ type: "trace" });
+    pipeline.metrics.created("trace");
   }
 
   /** The encoded fragments a span ending now carries. */
@@ -171,7 +171,7 @@ class SwitchboardNode implements NodeTrace {
     private readonly input: Record<string, unknown>,
     private readonly metadata: Record<string, unknown> | undefined,
   ) {
-    turn.pipeline.metrics.observationsCreated.inc({ type: "span" });
+    turn.pipeline.metrics.created("span");
   }
 
   run<T>(fn: () => Promise<T>): Promise<T> {
@@ -236,7 +236,7 @@ class SwitchboardGeneration implements GenerationTrace {
     private readonly name: string,
     private readonly call: GenerationStart,
   ) {
-    turn.pipeline.metrics.observationsCreated.inc({ type: "generation" });
+    turn.pipeline.metrics.created("generation");
   }
 
   firstToken(): void {

@@ -50,6 +50,12 @@ export class TracingMetrics {
   readonly spoolAvailable: Gauge<string>;
 
   #exporter: ExporterStateView | undefined;
+  readonly #created: Record<string, number> = { trace: 0, span: 0, generation: 0 };
+
+  /** One observation created (request path: a plain increment). */
+  created(type: "trace" | "span" | "generation"): void {
+    this.#created[type]! += 1;
+  }
 
   /** The exporter whose state the gauges read at scrape time. */
   observeExporter(exporter: ExporterStateView): void {
@@ -58,7 +64,18 @@ export class TracingMetrics {
 
   constructor(registry: Registry) {
     const registers = [registry];
-    this.observationsCreated = new Counter({ name: "switchboard_tracing_observations_created_total", help: "Observations created (trace roots, spans, generations)", labelNames: ["type"], registers });
+    const created = this.#created;
+    this.observationsCreated = new Counter({
+      name: "switchboard_tracing_observations_created_total",
+      help: "Observations created (trace roots, spans, generations)",
+      labelNames: ["type"],
+      registers,
+      // Counted in plain numbers on the request path (no label lookup per span), published here.
+      collect() {
+        this.reset();
+        for (const type in created) if (created[type]! > 0) this.inc({ type }, created[type]);
+      },
+    });
     this.spansExported = new Counter({ name: "switchboard_tracing_spans_exported_total", help: "Spans the backend accepted", registers });
     this.spansDropped = new Counter({ name: "switchboard_tracing_spans_dropped_total", help: "Spans dropped instead of delivered, by reason", labelNames: ["reason"], registers });
     this.exportAttempts = new Counter({ name: "switchboard_tracing_export_attempts_total", help: "Export HTTP attempts (first tries and retries)", registers });

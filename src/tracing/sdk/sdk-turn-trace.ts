@@ -44,7 +44,7 @@ export function startSdkTurn(deps: SdkTurnDeps, turn: TurnStart): TurnTrace {
         return { root, ctx: trace.setSpan(context.active(), root.otelSpan) };
       },
     );
-    deps.metrics.observationsCreated.inc({ type: "span" });
+    deps.metrics.created("span");
     return new SdkTurnTrace(deps, turn, opened.root, opened.ctx);
   } catch (err) {
     deps.faults.report("sdk_start_turn", err);
@@ -73,7 +73,7 @@ class SdkTurnTrace implements TurnTrace {
       const attributes = this.deps.variant === "naive" ? naiveNodeAttributes(name, input, metadata, this.turn) : { input, metadata };
       // Created inside the root context: parent = root, and the propagated trace attributes apply.
       const span = context.with(this.rootContext, () => startObservation(name, attributes));
-      this.deps.metrics.observationsCreated.inc({ type: "span" });
+      this.deps.metrics.created("span");
       return new SdkNodeTrace(this.deps, this.turn, span, trace.setSpan(this.rootContext, span.otelSpan));
     } catch (err) {
       this.deps.faults.report("sdk_start_node", err);
@@ -136,7 +136,7 @@ class SdkNodeTrace implements NodeTrace {
       const handler = new PinnedCallbackHandler({
         handlerParams: { userId: this.turn.userId, sessionId: this.turn.sessionId },
         parentContext: this.ctx,
-        onGeneration: () => this.deps.metrics.observationsCreated.inc({ type: "generation" }),
+        onGeneration: () => this.deps.metrics.created("generation"),
         onFault: (where, err) => this.deps.faults.report(where, err),
       });
       this.#callbacks = [handler];
