@@ -1,18 +1,27 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import pg from "pg";
+import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
+import type { BaseMessage } from "@langchain/core/messages";
 import { withAdvisoryLock } from "../src/sessions/pg-advisory-lock.js";
 import { postJson, startService } from "./support/start-service.js";
 import { spawnService, type SpawnedService } from "./support/spawn-service.js";
+import { startPostgres, type PostgresServer } from "./support/postgres-server.js";
 
-// CI (.ci/run) starts PostgreSQL and sets DATABASE_URL; on a laptop without one these skip, saying so.
-const DATABASE_URL = process.env["DATABASE_URL"];
-const skip = DATABASE_URL ? false : "DATABASE_URL is not set: PostgreSQL session tests skipped (.ci/run sets it)";
+// A real PostgreSQL server of our own for this file, thrown away after it.
+let postgres: PostgresServer;
+let DATABASE_URL: string;
+before(async () => {
+  postgres = await startPostgres();
+  DATABASE_URL = postgres.url;
+});
+after(() => postgres?.stop());
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe("SESSION_STORE=postgres", { skip }, () => {
+describe("SESSION_STORE=postgres", () => {
   test("tables are created at start; a session survives a restart; /readyz checks the database", async () => {
-    const env = { SESSION_STORE: "postgres", DATABASE_URL: DATABASE_URL! };
+    const env = { SESSION_STORE: "postgres", DATABASE_URL };
     const first = await startService(env);
     let sid: string;
     try {
@@ -64,13 +73,20 @@ describe("SESSION_STORE=postgres", { skip }, () => {
   });
 });
 
-describe("two instances sharing one PostgreSQL", { skip }, () => {
+describe("two instances sharing one PostgreSQL", () => {
   let one: SpawnedService;
   let two: SpawnedService;
   before(async () => {
     // A model slow enough that concurrent turns on one session really overlap in time.
-    const env = { SESSION_STORE: "postgres", DATABASE_URL: DATABASE_URL!, SIM_TTFT_MS: "40", SIM_TOKEN_MS: "2", SIM_REPLY_TOKENS: "20", LANGFUSE_ENABLED: "false", LANGFUSE_SPOOL: "false" };
-    [one, two] = await Promise.all([spawnService(env), spawnService(env)]);
+    const env = { SESSION_STORE: "postgres", DATABASE_URL, SIM_TTFT_MS: "40", SIM_TOKEN_MS: "2", SIM_REPLY_TOKENS: "20", LANGFUSE_ENABLED: "false", LANGFUSE_SPOOL: "false" };
+    const started = await Promise.allSettled([spawnService(env), spawnService(env)]);
+    const failed = started.find((s) => s.status === "rejected");
+    if (failed) {
+      // The other one must not outlive the file (it would keep the test process running).
+      await Promise.all(started.map((s) => (s.status === "fulfilled" ? s.value.stop() : undefined)));
+      throw failed.reason;
+    }
+    [one, two] = started.map((s) => (s as PromiseFulfilledResult<SpawnedService>).value) as [SpawnedService, SpawnedService];
   });
   after(async () => {
     await Promise.all([one?.stop(), two?.stop()]);
@@ -90,22 +106,48 @@ describe("two instances sharing one PostgreSQL", { skip }, () => {
     assert.equal((await fetch(`${two.url}/api/v1/sessions/${a.body.session_id}?user_id=eve`)).status, 404);
   });
 
-  test("turns on one session sent to both instances at once: none lost, none interleaved", async () => {
+  test("turns on one session sent to both instances at once: none lost, each answered in turn, none interleaved", async () => {
     const start = await chat(one, { message: "Hello there", user_id: "cy" });
     const sid = start.body.session_id as string;
     const N = 12;
     const messages = Array.from({ length: N }, (_, i) => `message ${i} about my order`);
     const results = await Promise.all(messages.map((message, i) => chat(i % 2 ? two : one, { message, user_id: "cy", session_id: sid })));
-    for (const r of results) assert.equal(r.status, 200, JSON.stringify(r.body));
+    // Each caller got the answer to its own message (the simulated model quotes the message it answers).
+    results.forEach((r, i) => {
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.match(r.body.reply, new RegExp(`"message ${i} about my order"`), `reply to message ${i} answers another message`);
+    });
+    const replyTo = new Map(messages.map((m, i) => [m, results[i]!.body.reply as string]));
+    replyTo.set("Hello there", start.body.reply);
+
+    // The session record: every turn once, each with the reply its caller got.
     const session = await read(two, sid, "cy");
     assert.equal(session.turns.length, N + 1, "a turn was lost (last writer won)");
     const users = session.turns.map((t: any) => t.user);
     assert.deepEqual([...users.slice(1)].sort(), [...messages].sort(), "every message is there exactly once");
-    // Serialized turns finish one after another; interleaved ones would have overlapping state.
+    for (const t of session.turns) assert.equal(t.reply, replyTo.get(t.user), `the stored reply to "${t.user}" is not the one its caller got`);
     const times = session.turns.map((t: any) => Date.parse(t.at));
     for (let i = 1; i < times.length; i++) assert.ok(times[i] >= times[i - 1], "turn records out of order");
-    // Each turn's reply was written after the previous turn's: the history the graph kept has
-    // exactly two messages per turn (user + reply), so no turn started from a stale checkpoint.
-    assert.equal(new Set(users).size, N + 1);
+
+    // The conversation the model sees next: user message, its own reply, next user message, its
+    // own reply... in the order the turns ran. A turn that started from a stale checkpoint (two
+    // turns at once) would drop or reorder messages here even if the turn list looked right.
+    const saver = PostgresSaver.fromConnString(DATABASE_URL);
+    let history: BaseMessage[];
+    try {
+      const tuple = await saver.getTuple({ configurable: { thread_id: sid } });
+      history = (tuple?.checkpoint.channel_values["messages"] ?? []) as BaseMessage[];
+    } finally {
+      await saver.end();
+    }
+    const expected = session.turns.flatMap((t: any) => [
+      ["human", t.user],
+      ["ai", replyTo.get(t.user)],
+    ]);
+    assert.deepEqual(
+      history.map((m) => [m.getType(), m.content]),
+      expected,
+      "the stored conversation is not each user message followed by its own reply",
+    );
   });
 });
