@@ -99,7 +99,7 @@ test("PUT /_receiver/faults validates and merges; GET returns the faults in forc
     await putFaults(receiver, { delayMs: 5 });
     await putFaults(receiver, { failStatus: 502 });
     const current = await getJson(receiver, "/_receiver/faults", null);
-    assert.deepEqual(current.body, { delayMs: 5, failStatus: 502, failRatio: 0, retryAfterSeconds: null, hang: false });
+    assert.deepEqual(current.body, { delayMs: 5, failStatus: 502, failRatio: 0, retryAfterSeconds: null, hang: false, afterStore: "answer" });
     assert.deepEqual(receiver.faults.get(), current.body);
     assert.throws(() => receiver.faults.set({ failStatus: 200 }));
   } finally {
