@@ -116,6 +116,17 @@ export interface ObservationV2TraceContext {
 export type ObservationV2 = ObservationV2Core &
   Partial<ObservationV2Basic & ObservationV2Time & ObservationV2Io & ObservationV2Metadata & ObservationV2Model & ObservationV2Usage & ObservationV2Prompt & ObservationV2TraceContext>;
 
+/** A row with every field group, as `fields=core,basic,time,io,metadata,model,usage,prompt,metrics,trace_context` returns it. */
+export type ObservationV2AllGroups = ObservationV2Core &
+  ObservationV2Basic &
+  ObservationV2Time &
+  ObservationV2Io &
+  ObservationV2Metadata &
+  ObservationV2Model &
+  ObservationV2Usage &
+  ObservationV2Prompt &
+  ObservationV2TraceContext;
+
 export interface ObservationsV2Response {
   data: ObservationV2[];
   /** `cursor` is absent on the last page. */
