@@ -118,7 +118,7 @@ test("a database file from the upsert-era receiver is migrated to rows, nothing 
     const reopened = new Database(dbPath, { readonly: true });
     try {
       const tables = reopened.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
-      assert.deepEqual(tables, ["observation_rows"]);
+      assert.deepEqual(tables, ["observation_rows", "trace_index", "trace_names"]);
       assert.equal(reopened.pragma("user_version", { simple: true }), 2);
     } finally {
       reopened.close();

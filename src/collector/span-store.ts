@@ -1,7 +1,10 @@
 // The receiver's SQLite store, shaped like Langfuse v4's events table: one row per received
 // span, nothing upserted or deduplicated (a span sent twice is two rows), each row with its own
 // trace context. A trace is only the rows sharing a trace id; the legacy trace views derive it
-// from them (trace-rollup.ts). One transaction per ingested request, prepared statements, WAL.
+// from them (trace-rollup.ts). Two small listing tables are kept beside the rows so lists stay
+// fast on a large store: trace ids with their earliest start, and the distinct trace names;
+// they hold nothing the rows do not. The counters of counts() are kept in memory, read from
+// the file once at open. One transaction per ingested request, prepared statements, WAL.
 import Database from "better-sqlite3";
 import { mapSpan, type ObservationRecord } from "./langfuse-span-mapping.js";
 import type { OtlpSpan } from "./otlp-span.js";
@@ -57,9 +60,16 @@ CREATE TABLE IF NOT EXISTS ${ROWS_TABLE} (
 );
 CREATE INDEX IF NOT EXISTS rows_id ON ${ROWS_TABLE} (id);
 CREATE INDEX IF NOT EXISTS rows_trace ON ${ROWS_TABLE} (trace_id, start_time);
-CREATE INDEX IF NOT EXISTS rows_start ON ${ROWS_TABLE} (start_time, trace_id, id);
+CREATE INDEX IF NOT EXISTS rows_start ON ${ROWS_TABLE} (start_time);
 CREATE INDEX IF NOT EXISTS rows_user ON ${ROWS_TABLE} (user_id);
 CREATE INDEX IF NOT EXISTS rows_session ON ${ROWS_TABLE} (session_id);
+
+CREATE TABLE IF NOT EXISTS trace_index (
+  trace_id TEXT PRIMARY KEY,
+  first_start TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS trace_index_start ON trace_index (first_start);
+CREATE TABLE IF NOT EXISTS trace_names (name TEXT PRIMARY KEY) WITHOUT ROWID;
 `;
 
 const RECORD_COLUMNS: Array<[column: string, value: (r: ObservationRecord) => unknown]> = [
@@ -269,14 +279,16 @@ function rowClauses(filter: RowFilter): Clause[] {
 export class SpanStore {
   private readonly db: Database.Database;
   private readonly insertRow: Database.Statement;
-  private readonly idExists: Database.Statement;
+  private readonly copiesOfId: Database.Statement;
+  private readonly insertTrace: Database.Statement;
+  private readonly lowerTraceStart: Database.Statement;
+  private readonly insertTraceName: Database.Statement;
+  private readonly tally: StoreCounts;
   private readonly selectRowsOfTrace: Database.Statement;
   private readonly selectLatestRowOfId: Database.Statement;
   private readonly selectFactsOfTraces: Database.Statement;
   private readonly selectPayloadsOfTraces: Database.Statement;
   private readonly selectTraceNames: Database.Statement;
-  private readonly selectCounts: Database.Statement;
-  private readonly selectDuplicatedIds: Database.Statement;
   private readonly ingestTransaction: (spans: OtlpSpan[], ingestionVersion: string | null) => IngestResult;
   /** Read queries built from filters, prepared once per distinct SQL text. */
   private readonly queryCache = new Map<string, Database.Statement>();
@@ -290,15 +302,21 @@ export class SpanStore {
     this.db.transaction(() => {
       this.db.exec(SCHEMA);
       migrateUpsertSchema(this.db);
+      this.rebuildListingTablesIfMissing();
       this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     })();
+    this.tally = this.countFromTables();
 
     const columns = RECORD_COLUMNS.map(([c]) => c);
     this.insertRow = this.db.prepare(
       `INSERT INTO ${ROWS_TABLE} (${columns.join(", ")}, ingestion_version, received_at)
        VALUES (${columns.map(() => "?").join(", ")}, ?, ?)`,
     );
-    this.idExists = this.db.prepare(`SELECT EXISTS (SELECT 1 FROM ${ROWS_TABLE} WHERE id = ?)`).pluck();
+    // 0, 1, or 2 for "more than one": all the counters need to know.
+    this.copiesOfId = this.db.prepare(`SELECT COUNT(*) FROM (SELECT 1 FROM ${ROWS_TABLE} WHERE id = ? LIMIT 2)`).pluck();
+    this.insertTrace = this.db.prepare("INSERT OR IGNORE INTO trace_index (trace_id, first_start) VALUES (?, ?)");
+    this.lowerTraceStart = this.db.prepare("UPDATE trace_index SET first_start = ? WHERE trace_id = ? AND first_start > ?");
+    this.insertTraceName = this.db.prepare("INSERT OR IGNORE INTO trace_names (name) VALUES (?)");
     this.selectRowsOfTrace = this.db.prepare(`SELECT * FROM ${ROWS_TABLE} WHERE trace_id = ? ORDER BY start_time, row_id`);
     this.selectLatestRowOfId = this.db.prepare(`SELECT * FROM ${ROWS_TABLE} WHERE id = ? ORDER BY row_id DESC LIMIT 1`);
     this.selectFactsOfTraces = this.db.prepare(
@@ -311,16 +329,7 @@ export class SpanStore {
          AND (is_root = 1 OR trace_input IS NOT NULL OR trace_output IS NOT NULL)
        ORDER BY row_id`,
     );
-    this.selectTraceNames = this.db.prepare(
-      `SELECT DISTINCT COALESCE(trace_name, name) FROM ${ROWS_TABLE}
-       WHERE trace_name IS NOT NULL OR is_root = 1 ORDER BY 1 LIMIT 200`,
-    ).pluck();
-    this.selectCounts = this.db.prepare(
-      `SELECT COUNT(DISTINCT trace_id) AS traces, COUNT(*) AS observations, COUNT(DISTINCT id) AS observationIds FROM ${ROWS_TABLE}`,
-    );
-    this.selectDuplicatedIds = this.db.prepare(
-      `SELECT COUNT(*) FROM (SELECT 1 FROM ${ROWS_TABLE} GROUP BY id HAVING COUNT(*) > 1)`,
-    ).pluck();
+    this.selectTraceNames = this.db.prepare("SELECT name FROM trace_names ORDER BY name LIMIT 200").pluck();
     this.ingestTransaction = this.db.transaction((spans: OtlpSpan[], ingestionVersion: string | null) => this.writeSpans(spans, ingestionVersion));
   }
 
@@ -335,17 +344,57 @@ export class SpanStore {
 
   private writeSpans(spans: OtlpSpan[], ingestionVersion: string | null): IngestResult {
     const now = new Date().toISOString();
-    const traces = new Set<string>();
+    const firstStarts = new Map<string, string>();
+    const names = new Set<string>();
     let duplicates = 0;
     for (const span of spans) {
       const record = mapSpan(span);
-      if (this.idExists.get(record.id) === 1) duplicates++;
+      const copies = this.copiesOfId.get(record.id) as number;
+      if (copies === 0) this.tally.observationIds++;
+      else duplicates++;
+      if (copies === 1) this.tally.duplicatedIds++;
       const params = RECORD_COLUMNS.map(([, value]) => value(record));
       params.push(ingestionVersion, now);
       this.insertRow.run(...params);
-      traces.add(record.traceId);
+      const start = firstStarts.get(record.traceId);
+      if (start === undefined || record.startTime < start) firstStarts.set(record.traceId, record.startTime);
+      const name = record.traceName ?? (record.isRoot ? record.name : null);
+      if (name) names.add(name);
     }
-    return { spans: spans.length, duplicates, traces: traces.size };
+    for (const [traceId, start] of firstStarts) {
+      if (this.insertTrace.run(traceId, start).changes === 1) this.tally.traces++;
+      else this.lowerTraceStart.run(start, traceId, start);
+    }
+    for (const name of names) this.insertTraceName.run(name);
+    this.tally.observations += spans.length;
+    this.tally.duplicateRows += duplicates;
+    return { spans: spans.length, duplicates, traces: firstStarts.size };
+  }
+
+  /** Fills the listing tables from the rows when they are empty but rows exist (a migrated file). */
+  private rebuildListingTablesIfMissing(): void {
+    const indexed = this.db.prepare("SELECT EXISTS (SELECT 1 FROM trace_index)").pluck().get() === 1;
+    const hasRows = this.db.prepare(`SELECT EXISTS (SELECT 1 FROM ${ROWS_TABLE})`).pluck().get() === 1;
+    if (indexed || !hasRows) return;
+    this.db.exec(`
+      INSERT INTO trace_index (trace_id, first_start) SELECT trace_id, MIN(start_time) FROM ${ROWS_TABLE} GROUP BY trace_id;
+      INSERT OR IGNORE INTO trace_names (name)
+        SELECT COALESCE(trace_name, name) FROM ${ROWS_TABLE} WHERE trace_name IS NOT NULL OR is_root = 1;`);
+  }
+
+  /** The counters, from the tables (once, when the store opens). */
+  private countFromTables(): StoreCounts {
+    const { observations, observationIds } = this.db.prepare(`SELECT COUNT(*) AS observations, COUNT(DISTINCT id) AS observationIds FROM ${ROWS_TABLE}`).get() as {
+      observations: number;
+      observationIds: number;
+    };
+    return {
+      traces: this.db.prepare("SELECT COUNT(*) FROM trace_index").pluck().get() as number,
+      observations,
+      observationIds,
+      duplicateRows: observations - observationIds,
+      duplicatedIds: this.db.prepare(`SELECT COUNT(*) FROM (SELECT 1 FROM ${ROWS_TABLE} GROUP BY id HAVING COUNT(*) > 1)`).pluck().get() as number,
+    };
   }
 
   private query(sql: string): Database.Statement {
@@ -425,34 +474,24 @@ export class SpanStore {
     for (const tag of filter.tags ?? []) {
       clauses.push(inTraces("EXISTS (SELECT 1 FROM json_each(tags) WHERE value = ?)", [tag]));
     }
-    const having: Clause[] = [];
-    if (filter.fromTimestamp !== undefined) having.push(["timestamp >= ?", [filter.fromTimestamp]]);
-    if (filter.toTimestamp !== undefined) having.push(["timestamp < ?", [filter.toTimestamp]]);
+    if (filter.fromTimestamp !== undefined) clauses.push(["first_start >= ?", [filter.fromTimestamp]]);
+    if (filter.toTimestamp !== undefined) clauses.push(["first_start < ?", [filter.toTimestamp]]);
     const where = buildWhere(clauses);
-    const havingSql = having.length > 0 ? `HAVING ${having.map(([sql]) => sql).join(" AND ")}` : "";
-    const params = [...where.params, ...having.flatMap(([, v]) => v)];
-    const grouped = `SELECT trace_id AS id, MIN(start_time) AS timestamp FROM ${ROWS_TABLE} ${where.sql} GROUP BY trace_id ${havingSql}`;
-    const totalItems = this.query(`SELECT COUNT(*) FROM (${grouped})`).pluck().get(...params) as number;
+    const totalItems = this.query(`SELECT COUNT(*) FROM trace_index ${where.sql}`).pluck().get(...where.params) as number;
     const traces = this
-      .query(`${grouped} ORDER BY timestamp DESC, trace_id DESC LIMIT ? OFFSET ?`)
-      .all(...params, page.limit, (page.page - 1) * page.limit) as Array<{ id: string; timestamp: string }>;
+      .query(`SELECT trace_id AS id, first_start AS timestamp FROM trace_index ${where.sql} ORDER BY first_start DESC, trace_id DESC LIMIT ? OFFSET ?`)
+      .all(...where.params, page.limit, (page.page - 1) * page.limit) as Array<{ id: string; timestamp: string }>;
     return { traces, totalItems };
   }
 
   counts(): StoreCounts {
-    const { traces, observations, observationIds } = this.selectCounts.get() as { traces: number; observations: number; observationIds: number };
-    return {
-      traces,
-      observations,
-      observationIds,
-      duplicateRows: observations - observationIds,
-      duplicatedIds: this.selectDuplicatedIds.get() as number,
-    };
+    return { ...this.tally };
   }
 
   /** Removes every row (tests start from a clean store). */
   wipe(): void {
-    this.db.exec(`DELETE FROM ${ROWS_TABLE};`);
+    this.db.exec(`DELETE FROM ${ROWS_TABLE}; DELETE FROM trace_index; DELETE FROM trace_names;`);
+    Object.assign(this.tally, { traces: 0, observations: 0, observationIds: 0, duplicateRows: 0, duplicatedIds: 0 });
   }
 
   close(): void {
