@@ -17,8 +17,11 @@ export const serviceOptions = {
   HOST: option(kinds.string(255), { section: S, default: "127.0.0.1", doc: "Interface to listen on. Use 0.0.0.0 only behind a proxy you trust." }),
   LOG_LEVEL: option(kinds.oneOf(["fatal", "error", "warn", "info", "debug", "trace", "silent"]), { section: S, default: "info", doc: "pino log level. Message bodies are only logged at debug and below." }),
   MAX_MESSAGE_CHARS: option(kinds.int(1, 1_000_000), { section: S, default: 8000, doc: "Longest accepted chat message, in characters after trimming." }),
-  MAX_BODY_BYTES: option(kinds.int(1024, 64 * 1024 * 1024), { section: S, default: 262_144, doc: "Largest accepted request body; larger bodies get 413." }),
-  TURN_TIMEOUT_MS: option(kinds.int(100, 3_600_000), { section: S, default: 120_000, doc: "Upper bound for one chat turn, all model calls included; past it the turn fails with 503 and the session is left as it was." }),
+  MAX_BODY_BYTES: option(kinds.int(1024, 64 * 1024 * 1024), { section: S, default: 262_144, doc: "Largest accepted request body, in bytes; larger bodies get 413. A compressed body (`Content-Encoding: gzip`, `br` or `deflate`) must fit both as sent and once decompressed." }),
+  REQUEST_TIMEOUT_MS: option(kinds.int(100, 3_600_000), { section: S, default: 30_000, doc: "Longest a client may take to send one whole request (headers and body) once it starts; past it the request gets 408 and its connection is closed, so a client that stalls or trickles its body cannot hold a connection. Only the request: a long streamed answer is not cut." }),
+  HEADERS_TIMEOUT_MS: option(kinds.int(100, 3_600_000), { section: S, default: 10_000, doc: "Longest a client may take to send a request's headers (from its first byte, or from the connection's opening); past it: 408 and closed. At most REQUEST_TIMEOUT_MS: the default shrinks to a shorter request timeout, a larger value set on purpose stops start-up." }),
+  KEEP_ALIVE_TIMEOUT_MS: option(kinds.int(100, 3_600_000), { section: S, default: 72_000, doc: "How long an idle keep-alive connection stays open waiting for its next request. Keep it above the idle timeout of the load balancer in front (60 s on most), so the balancer never reuses a connection the service is closing." }),
+  TURN_TIMEOUT_MS: option(kinds.int(100, 3_600_000), { section: S, default: 120_000, doc: "Upper bound for one chat turn, all model calls included; past it the turn fails with 503 and the session is left as it was. A turn queued behind others on its session waits at most this long for its turn (503 `session_busy`)." }),
   SHUTDOWN_TIMEOUT_MS: option(kinds.int(0, 600_000), { section: S, default: 10_000, doc: "On SIGTERM/SIGINT, how long in-flight turns may run before the process closes anyway." }),
   AGENTS_FILE: option(kinds.string(), { section: S, default: "agents/shop-support.json", doc: "The agent catalog (JSON): intents, descriptions, keywords and system prompts. Validated at start." }),
   CLARIFY_THRESHOLD: option(kinds.number(0, 1), { section: S, default: 0.6, doc: "Classifier confidence below which the router asks a clarifying question instead of routing." }),
@@ -87,8 +90,12 @@ export function loadConfig(env: Record<string, string | undefined>): ServiceConf
   if (hasPk !== hasSk) {
     throw new ConfigError("invalid configuration:\n  LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY must be set together");
   }
+  if (config.HEADERS_TIMEOUT_MS > config.REQUEST_TIMEOUT_MS && env["HEADERS_TIMEOUT_MS"]?.trim()) {
+    throw new ConfigError(`invalid configuration:\n  HEADERS_TIMEOUT_MS=${config.HEADERS_TIMEOUT_MS} must not exceed REQUEST_TIMEOUT_MS=${config.REQUEST_TIMEOUT_MS} (the headers are part of the request)`);
+  }
   if (config.SESSION_STORE === "postgres" && !config.DATABASE_URL) {
     throw new ConfigError("invalid configuration:\n  SESSION_STORE=postgres needs DATABASE_URL");
   }
-  return config;
+  // The default header timeout gives way to a shorter request timeout.
+  return { ...config, HEADERS_TIMEOUT_MS: Math.min(config.HEADERS_TIMEOUT_MS, config.REQUEST_TIMEOUT_MS) };
 }

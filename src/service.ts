@@ -73,6 +73,7 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
     maxBodyBytes: config.MAX_BODY_BYTES,
     maxMessageChars: config.MAX_MESSAGE_CHARS,
     isReady: () => store.isReady(),
+    timeouts: { requestMs: config.REQUEST_TIMEOUT_MS, headersMs: config.HEADERS_TIMEOUT_MS, keepAliveMs: config.KEEP_ALIVE_TIMEOUT_MS },
     security: {
       apiKeys: ApiKeySet.parse(config.API_KEYS),
       metricsKeys: ApiKeySet.parse(config.METRICS_API_KEY),

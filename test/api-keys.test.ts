@@ -60,7 +60,11 @@ describe("API keys", () => {
     const body = (await res.json()) as any;
     assert.equal(body.error.code, "unauthorized");
     const ok = await fetch(`${svc.url}/v1/models`, { headers: bearer(KEY_A) });
-    assert.notEqual(ok.status, 401);
+    assert.equal(ok.status, 200);
+    assert.deepEqual(((await ok.json()) as any).data.map((m: { id: string }) => m.id), ["switchboard-router"]);
+    const completion = await postJson(`${svc.url}/v1/chat/completions`, { model: "switchboard-router", messages: [{ role: "user", content: "Where is my order?" }] }, bearer(KEY_B));
+    assert.equal(completion.status, 200);
+    assert.equal(completion.body.object, "chat.completion");
   });
 
   test("/metrics needs METRICS_API_KEY, and an API key is not enough", async () => {

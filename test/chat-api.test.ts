@@ -1,5 +1,8 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseSse, postJson, readSse, startService, type RunningService } from "./support/start-service.js";
 
 describe("chat API contract", () => {
@@ -79,7 +82,7 @@ describe("chat API contract", () => {
       [{ message: 42, user_id: "u" }, "message"],
       [{ message: "x".repeat(201), user_id: "u" }, "message"],
       [{ message: "hi" }, "user_id"],
-      [{ message: "hi", user_id: "has space" }, "user_id"],
+      [{ message: "hi", user_id: "has\u0000nul" }, "user_id"],
       [{ message: "hi", user_id: "x".repeat(129) }, "user_id"],
       [{ message: "hi", user_id: "u", session_id: "" }, "session_id"],
       [{ message: "hi", user_id: "u", session_id: "../etc/passwd" }, "session_id"],
@@ -199,9 +202,15 @@ describe("streaming", () => {
   });
 
   test("a client that disconnects cancels the model call and leaves the session unchanged", async () => {
-    const slow = await startService({ SIM_TTFT_MS: "20", SIM_TOKEN_MS: "50", SIM_REPLY_TOKENS: "400" });
+    // The session's first turn is written by a fast instance on the same SQLite file, so only the
+    // turn under test runs on the slow model.
+    const dir = mkdtempSync(join(tmpdir(), "switchboard-leaver-"));
+    const store = { SESSION_STORE: "sqlite", SESSION_DB_PATH: join(dir, "sessions.db") };
+    const fast = await startService(store);
+    const first = await postJson(`${fast.url}/api/v1/chat`, { message: "Where is my order?", user_id: "leaver" });
+    await fast.close();
+    const slow = await startService({ ...store, SIM_TTFT_MS: "20", SIM_TOKEN_MS: "50", SIM_REPLY_TOKENS: "400" });
     try {
-      const first = await postJson(`${slow.url}/api/v1/chat`, { message: "Where is my order?", user_id: "leaver" });
       const sid = first.body.session_id;
       const controller = new AbortController();
       const res = await fetch(`${slow.url}/api/v1/chat/stream`, {
@@ -229,6 +238,7 @@ describe("streaming", () => {
       assert.equal(session.current_agent, "orders");
     } finally {
       await slow.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -1,19 +1,38 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { brotliCompressSync, constants as zlibConstants, deflateSync, gzipSync } from "node:zlib";
 import fc from "fast-check";
-import { postJson, startService, type RunningService } from "./support/start-service.js";
+import { parseSse, postJson, startService, type RunningService } from "./support/start-service.js";
+import { postHead, rawExchange, statusOf } from "./support/raw-http.js";
 
 // Property-based tests against the running API over real HTTP: whatever arrives, the answer is a
-// clean 4xx or a 200, never a 500, the process survives, nothing pollutes Object.prototype, and
-// a stored session is exactly as it was. Runs are bounded (FUZZ_RUNS, default 3000 -> 5,250
-// requests) so the file takes ~10 s compiled, ~30 s under tsx.
+// clean 4xx or a 200 whose body has the documented shape (never a 500), the process survives,
+// nothing pollutes Object.prototype, and a stored session is exactly as it was. Then the rules
+// of issue #13, each against its own oracle: Unicode user ids, lone surrogates, prototype keys,
+// compressed bodies (and bombs), slow bodies. Runs are bounded (FUZZ_RUNS, default 3000); the
+// file prints how many cases ran.
 const RUNS = Number(process.env["FUZZ_RUNS"] ?? 3000);
 const KEY = "fuzz-test-key-0123456789abcdef";
 const OWNER = "fuzz-owner";
 const MAX_BODY = 16_384;
 
 let casesRun = 0;
+/** Valid Unicode (String.prototype.isWellFormed without the ES2024 typings). */
+const wellFormed = (text: string) => !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text);
+/** Every string in a parsed JSON value (keys included) is valid Unicode. */
+function assertWellFormedJson(value: unknown, where: string): void {
+  if (typeof value === "string") return assert.ok(wellFormed(value), `${where}: invalid Unicode in an answer`);
+  if (typeof value !== "object" || value === null) return;
+  for (const [k, v] of Object.entries(value)) {
+    assert.ok(wellFormed(k), `${where}: invalid Unicode in a key`);
+    assertWellFormedJson(v, where);
+  }
+}
+const REPLY_KEYS = ["agent", "clarification", "intent", "reply", "session_id", "trace_id", "trace_url"];
+const SESSION_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 const prototypeBefore = Object.getOwnPropertyNames(Object.prototype).sort();
+let slowClients = 0;
+after(() => console.log(`# fast-check cases run against the API: ${casesRun} requests, plus ${slowClients} slow-client connections`));
 
 describe("fuzzed input", () => {
   let svc: RunningService;
@@ -42,7 +61,6 @@ describe("fuzzed input", () => {
     assert.equal(({} as Record<string, unknown>)["polluted"], undefined);
     assert.deepEqual(Object.getOwnPropertyNames(Object.prototype).sort(), prototypeBefore, "Object.prototype gained properties");
     await svc.close();
-    console.log(`# fast-check cases run against the API: ${casesRun}`);
   });
 
   // ---- generators ---------------------------------------------------------------------------
@@ -105,27 +123,86 @@ describe("fuzzed input", () => {
   }
 
   // ---- the oracle ---------------------------------------------------------------------------
-  async function send(method: string, path: string, hdrs: [string, string][], body?: string): Promise<void> {
+  interface Answer {
+    status: number;
+    text: string;
+    json: any;
+  }
+
+  async function send(method: string, path: string, hdrs: [string, string][], body?: string | Buffer): Promise<Answer | null> {
     casesRun++;
     const fill = (s: string) => s.replaceAll("<<SESSION>>", sessionId);
     const h = hdrs.map(([k, v]): [string, string] => [k, fill(v)]);
     let res: Response;
     try {
-      res = await fetch(`${svc.url}${path}`, { method, headers: h, body: body === undefined ? undefined : fill(body), signal: AbortSignal.timeout(15_000) });
+      res = await fetch(`${svc.url}${path}`, { method, headers: h, body: body === undefined ? undefined : typeof body === "string" ? fill(body) : body, signal: AbortSignal.timeout(15_000) });
     } catch (err) {
       // fetch itself refuses some header values before sending: not a server answer.
-      if (err instanceof TypeError && !/fetch failed/.test(err.message)) return;
-      if (/^invalid .* header/.test(String((err as any).cause?.message))) return;
+      if (err instanceof TypeError && !/fetch failed/.test(err.message)) return null;
+      if (/^invalid .* header/.test(String((err as any).cause?.message))) return null;
       throw new Error(`no answer (server crashed or hung?) for ${method} ${path}: ${(err as Error).message}; cause ${(err as any).cause?.message}`);
     }
     const text = await res.text();
-    assert.ok(res.status === 200 || (res.status >= 400 && res.status < 500), `${method} ${path} -> ${res.status}: ${text.slice(0, 300)}`);
-    if (res.status >= 400 && method !== "HEAD") {
-      const parsed = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
-      assert.equal(typeof parsed.error?.message, "string", text.slice(0, 200));
-    } else if ((res.headers.get("content-type") ?? "").includes("event-stream")) {
-      assert.ok(!/internal_error|server_error/.test(text), `a stream failed internally: ${text.slice(-300)}`);
+    const where = `${method} ${path} -> ${res.status}`;
+    assert.ok(res.status === 200 || (res.status >= 400 && res.status < 500), `${where}: ${text.slice(0, 300)}`);
+    const type = res.headers.get("content-type") ?? "";
+    let json: any = null;
+    if (method === "HEAD") return { status: res.status, text, json };
+    if (res.status >= 400) {
+      json = JSON.parse(text);
+      assert.equal(typeof json.error?.message, "string", text.slice(0, 200));
+      assertWellFormedJson(json, where);
+    } else {
+      json = assertOkAnswer(method, path.split("?")[0]!, type, text, where);
     }
+    return { status: res.status, text, json };
+  }
+
+  /** A 200's body has the shape the endpoint documents; returns it parsed (null for SSE). */
+  function assertOkAnswer(method: string, path: string, type: string, text: string, where: string): any {
+    if (type.includes("event-stream")) {
+      if (path === "/api/v1/chat/stream") {
+        const events = parseSse(text);
+        const done = events.at(-1);
+        assert.equal(done?.event, "done", `${where}: the stream did not end with done: ${text.slice(-300)}`);
+        assert.deepEqual(Object.keys(done.data).sort(), REPLY_KEYS, where);
+        const tokens = events.slice(0, -1);
+        assert.ok(tokens.every((e) => e.event === "token" && typeof e.data.text === "string"), `${where}: ${text.slice(0, 300)}`);
+        assert.equal(tokens.map((e) => e.data.text).join(""), done.data.reply, where);
+        assertWellFormedJson(events, where);
+        return null;
+      }
+      assert.equal(path, "/v1/chat/completions", where);
+      const data = text.split("\n\n").filter(Boolean).map((block) => block.replace(/^data: /, ""));
+      assert.equal(data.at(-1), "[DONE]", `${where}: ${text.slice(-200)}`);
+      const chunks = data.slice(0, -1).map((d) => JSON.parse(d) as any);
+      assert.ok(chunks.length >= 2 && chunks.every((c) => c.object === "chat.completion.chunk"), where);
+      assert.equal(chunks.find((c) => c.choices?.[0]?.finish_reason)?.choices[0].finish_reason, "stop", where);
+      assertWellFormedJson(chunks, where);
+      return null;
+    }
+    if (path === "/metrics") return assert.match(text, /# HELP/), null;
+    const json = JSON.parse(text);
+    assertWellFormedJson(json, where);
+    if (path === "/api/v1/chat" && method === "POST") {
+      assert.deepEqual(Object.keys(json).sort(), REPLY_KEYS, where);
+      assert.ok(typeof json.reply === "string" && json.reply.length > 0, where);
+      assert.match(json.session_id, SESSION_ID, where);
+    } else if (path === "/v1/chat/completions" && method === "POST") {
+      assert.equal(json.object, "chat.completion", where);
+      assert.equal(typeof json.choices[0].message.content, "string", where);
+      assert.match(json.switchboard.session_id, SESSION_ID, where);
+    } else if (path.startsWith("/api/v1/sessions/") && method === "GET") {
+      assert.deepEqual(Object.keys(json).sort(), ["current_agent", "current_intent", "session_id", "turns"], where);
+      assert.ok(Array.isArray(json.turns) && json.turns.length > 0, where);
+    } else if (["/healthz", "/readyz"].includes(path)) {
+      assert.equal(typeof json.status, "string", where);
+    } else if (path.startsWith("/v1/models")) {
+      assert.ok(json.object === "list" || json.object === "model", where);
+    } else {
+      assert.fail(`${where}: a 200 from a route that should not answer one: ${text.slice(0, 200)}`);
+    }
+    return json;
   }
 
   test("chat endpoints: random, oversized, nested, wrong-typed, unicode, NUL, prototype-pollution bodies and headers", { timeout: 60_000 }, async () => {
@@ -157,5 +234,192 @@ describe("fuzzed input", () => {
       }),
       Math.round(RUNS / 4),
     );
+  });
+
+  // ---- issue #13's rules, each with its own oracle -------------------------------------------
+  const authed: [string, string][] = [["authorization", `Bearer ${KEY}`], ["content-type", "application/json"]];
+  const SPECIAL = /[\p{Cc}\u2028\u2029\p{Bidi_Control}]/u;
+  /** The documented rule for user ids, restated independently of the service's code. */
+  const validUserId = (u: string) => u.length > 0 && wellFormed(u) && !SPECIAL.test(u) && u.trim() !== "" && [...u].length <= 128;
+
+  test("user ids: printable Unicode up to 128 characters is accepted, stored and read back as given; anything else is a 400 on user_id", { timeout: 60_000 }, async () => {
+    const piece = fc.constantFrom("张", "三", " ", "😀", "👨‍👩‍👧", "é", "é", "\u200d", "\u0007", "\u0000", "\t", "\n", "\u202e", "\u2066", "\u2028", "\u0085", "\ud800", "\udfff", "a", "/", "'", "%", "\ufeff");
+    const unicodeUser = fc.oneof(
+      fc.string({ unit: "grapheme", minLength: 1, maxLength: 30 }),
+      fc.string({ unit: "binary", maxLength: 20 }),
+      fc.array(piece, { maxLength: 12 }).map((a) => a.join("")),
+      fc.integer({ min: 124, max: 132 }).chain((n) => fc.constantFrom("名".repeat(n), "🙂".repeat(n), "a".repeat(n))),
+    );
+    await check(
+      fc.asyncProperty(unicodeUser, async (user) => {
+        const res = await send("POST", "/api/v1/chat", authed, JSON.stringify({ message: "Where is my order?", user_id: user }));
+        if (!res) return;
+        if (!validUserId(user)) {
+          assert.equal(res.status, 400, `${JSON.stringify(user)} was accepted`);
+          assert.equal(res.json.error.field, "user_id", res.text);
+          assert.match(res.json.error.message, /^user_id /);
+          return;
+        }
+        assert.equal(res.status, 200, `${JSON.stringify(user)}: ${res.text}`);
+        const read = await send("GET", `/api/v1/sessions/${res.json.session_id}?user_id=${encodeURIComponent(user)}`, authed);
+        assert.equal(read?.status, 200);
+        assert.equal(read.json.turns[0].user, "Where is my order?");
+        const other = await send("GET", `/api/v1/sessions/${res.json.session_id}?user_id=${encodeURIComponent(user === "someone-else" ? "someone" : "someone-else")}`, authed);
+        assert.equal(other?.status, 404);
+      }),
+      Math.round(RUNS / 10),
+    );
+  });
+
+  test("lone surrogates in any string or key, on both APIs: 400 invalid_unicode naming the field", { timeout: 60_000 }, async () => {
+    const lone = fc.tuple(fc.string({ maxLength: 8 }), fc.integer({ min: 0xd800, max: 0xdfff }), fc.string({ maxLength: 8 })).map(([a, c, b]) => `${a}${String.fromCharCode(c)}${b}`).filter((t) => !wellFormed(t));
+    const placement = fc.constantFrom("message", "user_id", "session_id", "extra", "key", "oai_content", "oai_part", "oai_role", "oai_user");
+    await check(
+      fc.asyncProperty(lone, placement, async (bad, where) => {
+        const nativeBody: Record<string, unknown> = { message: "hi", user_id: "surrogates" };
+        const oaiBody: Record<string, unknown> = { model: "switchboard-router", messages: [{ role: "user", content: "hi" }] };
+        let path = "/api/v1/chat";
+        let body: Record<string, unknown> = nativeBody;
+        let field: string = where;
+        if (where === "message" || where === "user_id" || where === "session_id") nativeBody[where] = bad;
+        else if (where === "extra") nativeBody["extra"] = { deep: [1, { text: bad }] };
+        else if (where === "key") {
+          nativeBody[bad] = 1;
+          field = "body";
+        } else {
+          path = "/v1/chat/completions";
+          body = oaiBody;
+          field = where === "oai_user" ? "user" : "messages";
+          if (where === "oai_content") oaiBody["messages"] = [{ role: "user", content: bad }];
+          if (where === "oai_part") oaiBody["messages"] = [{ role: "user", content: [{ type: "text", text: bad }] }];
+          if (where === "oai_role") oaiBody["messages"] = [{ role: bad, content: "hi" }];
+          if (where === "oai_user") oaiBody["user"] = bad;
+        }
+        const res = await send("POST", path, authed, JSON.stringify(body));
+        assert.equal(res?.status, 400, res?.text);
+        const error = res.json.error;
+        assert.equal(error.code, "invalid_unicode", res.text);
+        assert.equal(error.field ?? error.param, field, res.text);
+        assert.match(error.message, /valid Unicode/);
+      }),
+      Math.round(RUNS / 10),
+    );
+  });
+
+  test("prototype keys at any depth, plain or escaped: 400 forbidden_key naming the key and where it is", { timeout: 60_000 }, async () => {
+    const segment = fc.oneof(fc.constantFrom("a", "messages", "x y", "content"), fc.nat({ max: 3 }));
+    const forbidden = fc.constantFrom(
+      { key: "__proto__", text: '"__proto__":{"polluted":"yes"}' },
+      { key: "__proto__", text: '"\\u005f_proto__":{"polluted":"yes"}' },
+      { key: "__proto__", text: '"__pr\\u006fto__":[]' },
+      { key: "constructor", text: '"constructor":{"prototype":{"polluted":"yes"}}' },
+      { key: "constructor", text: '"constru\\u0063tor":{"prototype":1}' },
+    );
+    await check(
+      fc.asyncProperty(fc.array(segment, { maxLength: 5 }), forbidden, fc.constantFrom("/api/v1/chat", "/api/v1/chat/stream", "/v1/chat/completions"), async (path, bad, endpoint) => {
+        // Built from the inside out: the forbidden member, wrapped in objects and arrays along `path`.
+        let inner = `{"ok":1,${bad.text}}`;
+        for (const seg of [...path].reverse()) inner = typeof seg === "number" ? `[${"0,".repeat(seg)}${inner}]` : `{${JSON.stringify(seg)}:${inner}}`;
+        const raw = path.length === 0 ? `{"message":"hi","user_id":"u",${bad.text}}` : `{"message":"hi","user_id":"u","wrap":${inner}}`;
+        const res = await send("POST", endpoint, authed, raw);
+        assert.equal(res?.status, 400, `${raw}: ${res?.text}`);
+        const error = res.json.error;
+        assert.equal(error.code, "forbidden_key", res.text);
+        assert.match(error.message, new RegExp(`"${bad.key}" is not allowed \\(at `));
+        assert.equal(error.field ?? error.param, path.length === 0 ? bad.key : "wrap", res.text);
+      }),
+      Math.round(RUNS / 10),
+    );
+    assert.equal(({} as Record<string, unknown>)["polluted"], undefined);
+  });
+
+  test("compressed bodies answer exactly as the same body uncompressed; bombs are 413; unknown encodings 415", { timeout: 60_000 }, async () => {
+    const encoders: Record<string, (b: Buffer) => Buffer> = {
+      gzip: gzipSync,
+      // Quality 5: brotli's default (11) takes seconds for the megabyte-sized bombs below.
+      br: (b) => brotliCompressSync(b, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 5 } }),
+      deflate: deflateSync,
+    };
+    const bodyText = fc.oneof(
+      chatBody.map((b) => JSON.stringify(b)),
+      fc.constant(JSON.stringify({ message: "Where is my order?", user_id: "zip" })),
+      fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v) ?? "null"),
+      weirdString,
+    );
+    await check(
+      fc.asyncProperty(bodyText, fc.constantFrom("gzip", "br", "deflate"), fc.constantFrom("/api/v1/chat", "/v1/chat/completions"), async (text, encoding, path) => {
+        const safe = text.replaceAll("<<SESSION>>", "not-the-owners-session");
+        const plain = await send("POST", path, authed, safe);
+        const packed = await send("POST", path, [...authed, ["content-encoding", encoding]], encoders[encoding]!(Buffer.from(safe)));
+        assert.equal(packed?.status, plain?.status, `${encoding} ${safe.slice(0, 200)}: ${packed?.text.slice(0, 200)} vs ${plain?.text.slice(0, 200)}`);
+        if (plain!.status >= 400) assert.equal(packed!.json.error.code, plain!.json.error.code);
+      }),
+      Math.round(RUNS / 10),
+    );
+    await check(
+      fc.asyncProperty(fc.integer({ min: MAX_BODY + 1, max: 2 * 1024 * 1024 }), fc.constantFrom("gzip", "br", "deflate"), fc.constantFrom(" ", "y", "\u0000"), async (size, encoding, fill) => {
+        const res = await send("POST", "/api/v1/chat", [...authed, ["content-encoding", encoding]], encoders[encoding]!(Buffer.alloc(size, fill)));
+        assert.equal(res?.status, 413, res?.text);
+        assert.equal(res.json.error.code, "body_too_large");
+      }),
+      Math.round(RUNS / 60),
+    );
+    await check(
+      fc.asyncProperty(fc.oneof(fc.constantFrom("zstd", "compress", "gzip, br", "br;q=1", "x-gzip2"), fc.string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 12 })), async (encoding) => {
+        const res = await send("POST", "/api/v1/chat", [...authed, ["content-encoding", encoding]], gzipSync('{"message":"hi","user_id":"u"}'));
+        if (["gzip", "x-gzip", "br", "deflate", "identity"].includes(encoding.trim().toLowerCase())) return;
+        assert.equal(res?.status, 415, `${encoding}: ${res?.text}`);
+        assert.match(res.json.error.message, /Content-Encoding/);
+      }),
+      Math.round(RUNS / 30),
+    );
+  });
+});
+
+describe("fuzzed slow clients", () => {
+  const SLOW_KEY = "fuzz-slow-key-0123456789abcdef";
+  let svc: RunningService;
+  before(async () => {
+    svc = await startService({ API_KEYS: SLOW_KEY, REQUEST_TIMEOUT_MS: "600", HEADERS_TIMEOUT_MS: "400" });
+  });
+  after(() => svc.close());
+
+  // A stall or trickle at a random point of a request, with or without a valid key; every
+  // connection must be answered (408 for a slow request, 401 for a keyless one) and closed, long
+  // before the 5 s bound.
+  const slowCase = fc.record({
+    endpoint: fc.constantFrom("/api/v1/chat", "/api/v1/chat/stream", "/v1/chat/completions"),
+    auth: fc.constantFrom("none", "wrong", "right"),
+    stallInHeaders: fc.boolean(),
+    cut: fc.nat({ max: 60 }),
+    trickleMs: fc.option(fc.integer({ min: 20, max: 80 }), { nil: undefined }),
+  });
+
+  test("stalled and trickling requests are answered and closed", { timeout: 60_000 }, async () => {
+    const body = JSON.stringify({ message: "Where is my order?", user_id: "slow" });
+    const out = await fc.check(
+      fc.asyncProperty(fc.array(slowCase, { minLength: 10, maxLength: 10 }), async (cases) => {
+        await Promise.all(
+          cases.map(async (c) => {
+            slowClients++;
+            const authHeader = c.auth === "right" ? `Authorization: Bearer ${SLOW_KEY}\r\n` : c.auth === "wrong" ? "Authorization: Bearer not-the-key-000000\r\n" : "";
+            const full = postHead(c.endpoint, body.length + 10, authHeader) + body;
+            const headEnd = full.indexOf("\r\n\r\n") + 4;
+            // Cut inside the headers, or inside the body (which is announced 10 bytes too long,
+            // so even a complete send stalls).
+            const cutAt = c.stallInHeaders ? Math.min(headEnd - 3, 10 + c.cut) : Math.min(full.length, headEnd + c.cut);
+            const rest = full.slice(cutAt).split("");
+            const ex = await rawExchange(svc.url, full.slice(0, cutAt), { body: c.trickleMs ? rest : [], intervalMs: c.trickleMs, waitMs: 5000 });
+            assert.ok(ex.closed, `still open: ${JSON.stringify(c)}`);
+            const status = statusOf(ex.response);
+            const expected = c.stallInHeaders || c.auth === "right" ? 408 : 401;
+            assert.equal(status, expected, `${JSON.stringify(c)}: ${ex.response.slice(0, 200)}`);
+          }),
+        );
+      }),
+      { numRuns: Math.max(2, Math.round(RUNS / 750)), seed: Number(process.env["FUZZ_SEED"] ?? 20260107) },
+    );
+    if (out.failed) throw new Error(`${(fc.defaultReportMessage(out) ?? "").slice(0, 1500)}\n${String(out.errorInstance).slice(0, 1000)}`);
+    assert.equal((await fetch(`${svc.url}/healthz`)).status, 200);
   });
 });

@@ -4,12 +4,13 @@ import { postJson, startService, type RunningService } from "./support/start-ser
 
 const KEY_A = "limits-key-alpha-0123456789";
 const KEY_B = "limits-key-bravo-0123456789";
+const KEY_C = "limits-key-charlie-0123456789";
 const auth = (key: string) => ({ authorization: `Bearer ${key}` });
 
 describe("per-key rate limit", () => {
   let svc: RunningService;
   before(async () => {
-    svc = await startService({ API_KEYS: `${KEY_A},${KEY_B}`, RATE_LIMIT_PER_MINUTE: "3" });
+    svc = await startService({ API_KEYS: `${KEY_A},${KEY_B},${KEY_C}`, RATE_LIMIT_PER_MINUTE: "3" });
   });
   after(() => svc.close());
 
@@ -25,8 +26,16 @@ describe("per-key rate limit", () => {
   });
 
   test("a wrong key is refused before it can use up anyone's budget", async () => {
-    const res = await postJson(`${svc.url}/api/v1/chat`, { message: "hi", user_id: "u" }, auth("not-a-key-at-all-000"));
-    assert.equal(res.status, 401);
+    // Three times the limit from the same address, with wrong, missing and malformed keys: each
+    // is a 401 (never a 429, which would mean they were counted somewhere)...
+    const wrong = [auth("not-a-key-at-all-000"), {}, { authorization: KEY_C }, auth(`${KEY_C}x`)];
+    for (let i = 0; i < 9; i++) {
+      const res = await postJson(`${svc.url}/api/v1/chat`, { message: "hi", user_id: "u" }, wrong[i % wrong.length]!);
+      assert.equal(res.status, 401, `attempt ${i + 1}`);
+    }
+    // ...and a key that has not been used yet still has its whole budget.
+    for (let i = 0; i < 3; i++) assert.equal((await postJson(`${svc.url}/api/v1/chat`, { message: "hi", user_id: "u" }, auth(KEY_C))).status, 200, `request ${i + 1} of KEY_C`);
+    assert.equal((await postJson(`${svc.url}/api/v1/chat`, { message: "hi", user_id: "u" }, auth(KEY_C))).status, 429);
   });
 });
 

@@ -1,11 +1,13 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { describe, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { postJson, readSse, startService } from "./support/start-service.js";
 import { startRecordingProxy } from "./support/recording-proxy.js";
 import { startReceiver } from "./support/tracing-helpers.js";
 import { runServiceExpectingFailure, spawnService } from "./support/spawn-service.js";
+import { startFakeOpenAIServer, type FakeOpenAIServer } from "./support/fake-openai-server.js";
+import { loadCatalog } from "../src/agents/catalog.js";
 
 // Made-up secrets with distinctive text, so any leak is found by a plain substring search.
 const API_KEY = "sbk-live-APIKEY-9f8e7d6c5b4a";
@@ -22,9 +24,35 @@ function assertNoSecret(where: string, text: string): void {
   for (const s of SECRETS) assert.ok(!text.includes(s), `${where} contains a secret (${s.slice(0, 12)}…)`);
 }
 
+/**
+ * The model is a real OpenAI-compatible HTTP server (the fake one, answering like the simulated
+ * model), reached through the real provider: the LLM key travels in every model request, so a
+ * leak of it anywhere on that path would show.
+ */
+let model: FakeOpenAIServer;
+before(async () => {
+  model = await startFakeOpenAIServer({ catalog: loadCatalog("agents/shop-support.json") });
+});
+after(() => model.close());
+
+/** Every model request carried the LLM key, and only in its Authorization header. */
+function assertModelCalledWithKey(since: number): void {
+  const calls = model.requests.slice(since);
+  assert.ok(calls.length > 0, "the real provider was used");
+  for (const call of calls) {
+    assert.equal(call.headers.authorization, `Bearer ${LLM_KEY}`);
+    assertNoSecret("a model request body", JSON.stringify(call.body));
+  }
+}
+
 const env = (baseUrl: string) => ({
   API_KEYS: API_KEY,
   METRICS_API_KEY: METRICS_KEY,
+  LLM_PROVIDER: "openai",
+  LLM_BASE_URL: model.baseUrl,
+  LLM_MODEL: "fake-model",
+  // One model request per failing turn, so each scripted failure answers exactly one turn.
+  LLM_MAX_RETRIES: "0",
   LLM_API_KEY: LLM_KEY,
   LANGFUSE_ENABLED: "true",
   LANGFUSE_PUBLIC_KEY: LF_PUBLIC,
@@ -43,12 +71,17 @@ async function exercise(url: string): Promise<void> {
   assert.equal((await postJson(`${url}/api/v1/chat`, { message: "hi", user_id: "u1" }, { authorization: WRONG_KEY })).status, 401);
   assert.equal((await postJson(`${url}/api/v1/chat`, { message: "and my order?", user_id: "u1" }, { ...h(API_KEY), "x-api-key": WRONG_KEY, cookie: `session=${WRONG_KEY}` })).status, 200);
   const stream = await fetch(`${url}/api/v1/chat/stream`, { method: "POST", headers: { "content-type": "application/json", ...h(API_KEY) }, body: JSON.stringify({ message: "refund please", user_id: "u1" }) });
-  await readSse(stream);
+  assert.equal((await readSse(stream)).at(-1)?.event, "done");
   assert.equal((await fetch(`${url}/metrics`, { headers: h(METRICS_KEY) })).status, 200);
   assert.equal((await fetch(`${url}/metrics`, { headers: h(WRONG_KEY) })).status, 401);
   assert.equal((await fetch(`${url}/healthz`, { headers: h(WRONG_KEY) })).status, 200);
   assert.equal((await fetch(`${url}/no/such/route`, { headers: h(API_KEY) })).status, 404);
   assert.equal((await postJson(`${url}/api/v1/chat`, "{broken", h(API_KEY))).status, 400);
+  // The model endpoint refusing and failing: the error path of the real provider.
+  model.enqueue({ status: 401 });
+  assert.equal((await postJson(`${url}/api/v1/chat`, { message: "refund please", user_id: "u1" }, h(API_KEY))).status, 503);
+  model.enqueue({ status: 500 });
+  assert.equal((await postJson(`${url}/api/v1/chat`, { message: "refund please", user_id: "u1" }, h(API_KEY))).status, 503);
 }
 
 describe("secrets never appear in logs or traces", () => {
@@ -56,8 +89,10 @@ describe("secrets never appear in logs or traces", () => {
     const receiver = await startReceiver({ keys: [{ publicKey: LF_PUBLIC, secretKey: LF_SECRET }] });
     const proxy = await startRecordingProxy({ target: receiver.url });
     const svc = await startService(env(proxy.url));
+    const since = model.requests.length;
     try {
       await exercise(svc.url);
+      assertModelCalledWithKey(since);
     } finally {
       await svc.close();
       await proxy.close();
@@ -76,8 +111,10 @@ describe("secrets never appear in logs or traces", () => {
     const down = await startRecordingProxy({ reply: (req) => ({ status: 503, body: `overloaded ${req.headers.authorization}` }) });
     for (const backend of [echo, down]) {
       const svc = await startService({ ...env(backend.url), LANGFUSE_MAX_RETRIES: "1", LANGFUSE_RETRY_DELAY: "0.01" });
+      const since = model.requests.length;
       try {
         await exercise(svc.url);
+        assertModelCalledWithKey(since);
         await new Promise((r) => setTimeout(r, 200));
       } finally {
         await svc.close();
@@ -90,9 +127,11 @@ describe("secrets never appear in logs or traces", () => {
 
   test("as its own process (main.ts logger): stdout and stderr", async () => {
     const receiver = await startReceiver({ keys: [{ publicKey: LF_PUBLIC, secretKey: LF_SECRET }] });
-    const svc = await spawnService({ ...env(receiver.url), SESSION_STORE: "memory", SIM_TTFT_MS: "0", SIM_TOKEN_MS: "0", LANGFUSE_SPOOL: "false" });
+    const svc = await spawnService({ ...env(receiver.url), SESSION_STORE: "memory", LANGFUSE_SPOOL: "false" });
+    const since = model.requests.length;
     try {
       await exercise(svc.url);
+      assertModelCalledWithKey(since);
     } finally {
       await svc.stop();
       await receiver.close();

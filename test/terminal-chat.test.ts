@@ -90,6 +90,54 @@ describe("terminal chat (npm run chat)", () => {
     assert.equal(await chat.exited, 0);
   });
 
+  test("a Unicode user id works from start to finish (finding 5)", { timeout: 30_000 }, async () => {
+    const chat = new ChatProcess(["--url", svc.url, "--user", "张三"]);
+    children.push(chat);
+    chat.child.stdin.end("我的订单还没有发货\n/quit\n");
+    assert.equal(await chat.exited, 0);
+    assert.doesNotMatch(chat.stdout, /! /, "no turn failed");
+    const sid = /\[order_status -> orders\] session ([0-9a-f-]{36})/.exec(chat.stdout)?.[1];
+    assert.ok(sid, chat.stdout);
+    const session = await fetch(`${svc.url}/api/v1/sessions/${sid}?user_id=${encodeURIComponent("张三")}`).then((r) => r.json() as Promise<any>);
+    assert.equal(session.turns.length, 1);
+  });
+
+  test("--user and --session are checked at start: a bad one exits 2 naming it, before any turn", { timeout: 30_000 }, async () => {
+    for (const [args, pattern] of [
+      [["--user", "bad\u0007bell"], /--user must not contain control characters \(U\+0007/],
+      [["--user", "x".repeat(129)], /--user is too long: 129 characters, at most 128/],
+      [["--user", ""], /--user must not be empty/],
+      [["--session", "../etc/passwd"], /--session must be 1-128 characters of/],
+    ] as const) {
+      const chat = new ChatProcess(["--url", svc.url, ...args]);
+      children.push(chat);
+      chat.child.stdin.end("hello\n");
+      assert.equal(await chat.exited, 2, args.join(" "));
+      assert.match(chat.stdout, pattern);
+      assert.doesNotMatch(chat.stdout, /you> /);
+    }
+  });
+
+  test("--session resumes a session: its turns are shown and the next message continues it", { timeout: 30_000 }, async () => {
+    const first = await fetch(`${svc.url}/api/v1/chat`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message: "I was charged twice", user_id: "resumer" }) }).then((r) => r.json() as Promise<any>);
+    const chat = new ChatProcess(["--url", svc.url, "--user", "resumer", "--session", first.session_id]);
+    children.push(chat);
+    await chat.waitFor(/resuming session/);
+    assert.match(chat.stdout, new RegExp(`resuming session ${first.session_id}: 1 turn, with billing; last: "I was charged twice"`));
+    chat.child.stdin.end("ok, what now?\n/quit\n");
+    assert.equal(await chat.exited, 0);
+    assert.match(chat.stdout, new RegExp(`\\[billing -> billing\\] session ${first.session_id}`), "the follow-up stays with the session's agent");
+    const session = await fetch(`${svc.url}/api/v1/sessions/${first.session_id}?user_id=resumer`).then((r) => r.json() as Promise<any>);
+    assert.equal(session.turns.length, 2);
+
+    const fresh = new ChatProcess(["--url", svc.url, "--user", "resumer", "--session", "my-named-session"]);
+    children.push(fresh);
+    fresh.child.stdin.end("hello\n/quit\n");
+    assert.equal(await fresh.exited, 0);
+    assert.match(fresh.stdout, /session my-named-session has no turns for "resumer" yet/);
+    assert.match(fresh.stdout, /session my-named-session\n/);
+  });
+
   test("lines piped all at once are answered in order; an unreachable service is reported, not fatal", { timeout: 30_000 }, async () => {
     const chat = new ChatProcess(["--url", svc.url, "--user", "piped"]);
     children.push(chat);

@@ -6,10 +6,13 @@ import type { TurnUsage } from "../graph/turn-usage.js";
 import { ModelUnavailableError } from "../llm/model-errors.js";
 import type { Tracing } from "../tracing/turn-trace.js";
 import { KeyedMutex } from "../sessions/keyed-mutex.js";
+import { SessionBusyError } from "../sessions/session-busy-error.js";
 import { currentKeyId } from "../auth/request-principal.js";
-import { sessionOwner } from "./session-owner.js";
+import { keyOwnerPrefix, sessionOwner } from "./session-owner.js";
 import { isReservedSessionId } from "./reserved-session-id.js";
-import { ApiError, sessionNotFound } from "./chat-errors.js";
+import { isValidSessionId } from "./session-id.js";
+import { sessionThreadId, tenantName } from "./tenant.js";
+import { ApiError, sessionBusy, sessionNotFound } from "./chat-errors.js";
 import type { ChatMetrics } from "./chat-metrics.js";
 
 export interface ChatServiceOptions {
@@ -18,7 +21,7 @@ export interface ChatServiceOptions {
   metrics: ChatMetrics;
   /** Upper bound of one turn; past it the model calls are aborted and the turn fails with 503. */
   turnTimeoutMs: number;
-  /** Serializes turns of one session across instances (the store's lock); in-process only when absent. */
+  /** Serializes turns of one session (keyed by its thread id) across instances (the store's lock); in-process only when absent. */
   sessionLock?: <T>(sessionId: string, fn: () => Promise<T>) => Promise<T>;
   /** Link to a trace's page in a trace viewer (the local receiver's), or absent when there is none to give. */
   traceUrl?: (traceId: string) => string;
@@ -62,6 +65,14 @@ export class ClientGoneError extends Error {
   override name = "ClientGoneError";
 }
 
+/** Who is asking, fixed when the turn arrives: the API key's id (null when keys are off) and the owner it makes. */
+interface TurnScope {
+  keyId: string | null;
+  owner: string;
+}
+
+type SessionValues = Partial<{ owner: string | null; turns: TurnRecord[]; current_intent: string | null; current_agent: string | null }>;
+
 /** Runs chat turns through the router graph: one session at a time, bounded in time, traced. */
 export class ChatService {
   readonly #locks = new KeyedMutex();
@@ -84,13 +95,21 @@ export class ChatService {
     if (isReservedSessionId(sessionId)) {
       return Promise.reject(new ApiError(400, "invalid_request", "session_id must not be the name of a JavaScript object property", "session_id"));
     }
-    // The owner is taken now, in the caller's request context (the API key it carried).
-    const owner = sessionOwner(request.userId, currentKeyId());
-    const crossInstance = this.options.sessionLock;
-    // In-process queue first, so at most one connection per session per instance waits on the
-    // database lock; the database lock then orders this instance against the others.
-    const work = this.#locks.run(sessionId, () =>
-      crossInstance ? crossInstance(sessionId, () => this.#runLocked(request, sessionId, owner)) : this.#runLocked(request, sessionId, owner),
+    // Taken now, in the caller's request context (the API key it carried).
+    const keyId = currentKeyId();
+    const scope: TurnScope = { keyId, owner: sessionOwner(request.userId, keyId) };
+    const started = performance.now();
+    const work = this.#queue(request, sessionId, scope).then(
+      (reply) => {
+        this.options.metrics.turnFinished("ok", reply.clarification ? "clarify" : (reply.agent ?? "none"), performance.now() - started);
+        return reply;
+      },
+      (err: unknown) => {
+        // Every turn is counted once, however it ended: refused, abandoned in the queue, failed.
+        const outcome = err instanceof ApiError ? err.code : err instanceof ClientGoneError ? "client_gone" : "error";
+        this.options.metrics.turnFinished(outcome, "none", performance.now() - started);
+        throw err;
+      },
     );
     this.#inFlight.add(work);
     const done = () => this.#inFlight.delete(work);
@@ -98,28 +117,53 @@ export class ChatService {
     return work;
   }
 
-  async #runLocked(request: TurnRequest, sessionId: string, requestOwner: string): Promise<TurnReply> {
-    const { graph, tracing, metrics } = this.options;
-    const config = { configurable: { thread_id: sessionId } };
-    const existing = await graph.getState(config);
-    const owner = (existing.values as { owner?: string | null } | undefined)?.owner ?? null;
-    if (owner !== null && owner !== requestOwner) throw sessionNotFound();
+  /**
+   * Waits for the session's earlier turns, then runs this one. The wait ends early when the
+   * client leaves or TURN_TIMEOUT_MS passes: a turn nobody waits for, or that could not start in
+   * time, does not run late.
+   */
+  async #queue(request: TurnRequest, sessionId: string, scope: TurnScope): Promise<TurnReply> {
+    const lockKey = sessionThreadId(scope.keyId, sessionId);
+    const waitLimit = AbortSignal.timeout(this.options.turnTimeoutMs);
+    const waitSignal = request.clientSignal ? AbortSignal.any([request.clientSignal, waitLimit]) : waitLimit;
+    const crossInstance = this.options.sessionLock;
+    try {
+      // In-process queue first, so at most one connection per session per instance waits on the
+      // database lock; the database lock then orders this instance against the others.
+      return await this.#locks.run(
+        lockKey,
+        () => (crossInstance ? crossInstance(lockKey, () => this.#runLocked(request, sessionId, scope)) : this.#runLocked(request, sessionId, scope)),
+        waitSignal,
+      );
+    } catch (err) {
+      if (waitSignal.aborted && err === waitSignal.reason) {
+        if (request.clientSignal?.aborted) throw new ClientGoneError("client disconnected while waiting for its session");
+        throw sessionBusy();
+      }
+      if (err instanceof SessionBusyError) throw sessionBusy();
+      throw err;
+    }
+  }
+
+  async #runLocked(request: TurnRequest, sessionId: string, scope: TurnScope): Promise<TurnReply> {
+    const { graph, tracing } = this.options;
+    const { threadId, values } = await this.#sessionState(scope.keyId, sessionId);
+    const owner = values?.owner ?? null;
+    if (owner !== null && owner !== scope.owner) throw sessionNotFound();
     if (request.clientSignal?.aborted) throw new ClientGoneError("client disconnected before the turn started");
 
-    const trace = tracing.startTurn({ userId: request.userId, sessionId, message: request.message, endpoint: request.endpoint, clientSignal: request.clientSignal });
+    const trace = tracing.startTurn({ userId: request.userId, sessionId, message: request.message, endpoint: request.endpoint, tenant: tenantName(scope.keyId), clientSignal: request.clientSignal });
     const timeout = AbortSignal.timeout(this.options.turnTimeoutMs);
     const signal = request.clientSignal ? AbortSignal.any([request.clientSignal, timeout]) : timeout;
     const turn: TurnContext = { userId: request.userId, sessionId, message: request.message, signal, onToken: request.onToken, trace, usage: request.usage };
-    const started = performance.now();
     try {
       const state = await graph.invoke(
-        { input: request.message, owner: requestOwner },
-        { configurable: { thread_id: sessionId, turn }, signal, durability: "exit" },
+        { input: request.message, owner: scope.owner },
+        { configurable: { thread_id: threadId, turn }, signal, durability: "exit" },
       );
       const last = state.turns[state.turns.length - 1];
       if (!last) throw new Error("graph finished without recording the turn");
       trace.end({ output: last.reply, intent: last.intent, agent: last.agent });
-      metrics.turnFinished("ok", last.clarification ? "clarify" : (last.agent ?? "none"), performance.now() - started);
       return {
         reply: last.reply,
         session_id: sessionId,
@@ -132,9 +176,28 @@ export class ChatService {
     } catch (err) {
       const mapped = this.#classify(err, request.clientSignal, timeout);
       trace.end({ error: err, disconnected: mapped instanceof ClientGoneError });
-      metrics.turnFinished(mapped instanceof ApiError ? mapped.code : mapped instanceof ClientGoneError ? "client_gone" : "error", "none", performance.now() - started);
       throw mapped;
     }
+  }
+
+  /**
+   * The tenant's session: its checkpoint thread and stored values (empty for a new session).
+   * With keys on, a session written before sessions were namespaced by tenant sits under the
+   * bare session id with this key in its owner; it is found and continued there, so upgrading
+   * loses no session. Another key's session under that id is never found this way.
+   */
+  async #sessionState(keyId: string | null, sessionId: string): Promise<{ threadId: string; values: SessionValues | undefined }> {
+    const threadId = sessionThreadId(keyId, sessionId);
+    const values = await this.#values(threadId);
+    if (values?.owner || keyId === null) return { threadId, values };
+    const legacy = await this.#values(sessionId);
+    if (legacy?.owner?.startsWith(keyOwnerPrefix(keyId))) return { threadId: sessionId, values: legacy };
+    return { threadId, values };
+  }
+
+  async #values(threadId: string): Promise<SessionValues | undefined> {
+    const snapshot = await this.options.graph.getState({ configurable: { thread_id: threadId } });
+    return snapshot.values as SessionValues | undefined;
   }
 
   #classify(err: unknown, clientSignal: AbortSignal | undefined, timeout: AbortSignal): unknown {
@@ -147,10 +210,10 @@ export class ChatService {
 
   async getSession(sessionId: string, userId: string): Promise<SessionView> {
     // An id no turn could have created (empty, odd characters, reserved) is simply not found.
-    if (!/^[A-Za-z0-9._:@-]{1,128}$/.test(sessionId) || isReservedSessionId(sessionId)) throw sessionNotFound();
-    const snapshot = await this.options.graph.getState({ configurable: { thread_id: sessionId } });
-    const values = snapshot.values as Partial<{ owner: string | null; turns: TurnRecord[]; current_intent: string | null; current_agent: string | null }>;
-    if (!values || values.owner !== sessionOwner(userId, currentKeyId()) || !values.turns?.length) throw sessionNotFound();
+    if (!isValidSessionId(sessionId) || isReservedSessionId(sessionId)) throw sessionNotFound();
+    const keyId = currentKeyId();
+    const { values } = await this.#sessionState(keyId, sessionId);
+    if (!values || values.owner !== sessionOwner(userId, keyId) || !values.turns?.length) throw sessionNotFound();
     return {
       session_id: sessionId,
       current_intent: values.current_intent ?? null,

@@ -1,8 +1,13 @@
 /**
  * The owner recorded in a session's state: the user, prefixed with the API key's id when keys
- * are on. User ids cannot contain "/", so a keyed owner never equals a plain user id, and a
- * session made without keys is not reachable once keys are required (and vice versa).
+ * are on. Sessions of different keys live in different threads (see sessionThreadId); the key
+ * in the owner still marks the sessions written before that, which sit under the bare session id.
  */
 export function sessionOwner(userId: string, keyId: string | null): string {
-  return keyId ? `key:${keyId}/${userId}` : userId;
+  return keyId ? `${keyOwnerPrefix(keyId)}${userId}` : userId;
+}
+
+/** Every owner recorded under this key starts with it. */
+export function keyOwnerPrefix(keyId: string): string {
+  return `key:${keyId}/`;
 }

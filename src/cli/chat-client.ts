@@ -53,13 +53,40 @@ function takeEvents(buffer: string): { events: SseEvent[]; rest: string } {
   return { events, rest: buffer.slice(start) };
 }
 
+export interface SessionSummary {
+  session_id: string;
+  current_intent: string | null;
+  current_agent: string | null;
+  turns: { user: string; reply: string; agent: string | null }[];
+}
+
+function authHeaders(options: ChatClientOptions): Record<string, string> {
+  return options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
+}
+
+/** The session as the service keeps it, or null when it has no turns for this user (404). */
+export async function readSession(options: ChatClientOptions, sessionId: string, userId: string): Promise<SessionSummary | null> {
+  let res: Response;
+  try {
+    res = await fetch(`${options.url.replace(/\/+$/, "")}/api/v1/sessions/${encodeURIComponent(sessionId)}?user_id=${encodeURIComponent(userId)}`, {
+      headers: authHeaders(options),
+      signal: AbortSignal.timeout(options.timeoutMs),
+    });
+  } catch (err) {
+    throw new ChatClientError("unreachable", `cannot reach ${options.url}: ${(err as Error).message}`);
+  }
+  const body = (await res.json().catch(() => null)) as (SessionSummary & { error?: { code?: string; message?: string } }) | null;
+  if (res.status === 404 && body?.error?.code === "session_not_found") return null;
+  if (!res.ok || !body) throw new ChatClientError(body?.error?.code ?? `http_${res.status}`, body?.error?.message ?? `HTTP ${res.status}`);
+  return body;
+}
+
 export async function streamTurn(
   options: ChatClientOptions,
   turn: { message: string; userId: string; sessionId?: string },
   onToken: (text: string) => void,
 ): Promise<TurnDone> {
-  const headers: Record<string, string> = { "content-type": "application/json", accept: "text/event-stream" };
-  if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
+  const headers: Record<string, string> = { "content-type": "application/json", accept: "text/event-stream", ...authHeaders(options) };
   let res: Response;
   try {
     res = await fetch(`${options.url.replace(/\/+$/, "")}/api/v1/chat/stream`, {

@@ -1,5 +1,5 @@
-// /_receiver/*: the receiver's own control surface for tests and benchmarks (faults, counters,
-// wiping, raw spans). Not part of Langfuse; unauthenticated, like the receiver is local-only.
+// /_receiver/*: the receiver's own control surface for tests and benchmarks (identity, faults,
+// counters, wiping, raw rows). Not part of Langfuse; unauthenticated, like the receiver is local-only.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import { receiverFaultsPatchSchema } from "./faults.js";
@@ -9,9 +9,22 @@ import { parsePayload } from "./public-api-views.js";
 import type { ReceiverContext } from "./receiver-context.js";
 import { LF } from "./langfuse-attributes.js";
 import { OMITTED_ATTRIBUTES_KEY } from "./langfuse-span-mapping.js";
+import { PACKAGE_VERSION } from "./package-info.js";
 import type { ObservationRow } from "./span-store.js";
+import { MAX_INGESTION_VERSION } from "./ingest-handler.js";
 
 const CONTROL_BODY_LIMIT = 64 * 1024;
+
+/** `GET /_receiver/info`: lets a service check that what listens on a port is this receiver. */
+export interface ReceiverInfo {
+  receiver: "switchboard";
+  /** The package version of the checkout the receiver runs from. */
+  version: string;
+  /** The `x-langfuse-ingestion-version` it stores as (Langfuse v4: rows, no dedup). */
+  ingestionVersion: number;
+}
+
+export const RECEIVER_INFO: Readonly<ReceiverInfo> = Object.freeze({ receiver: "switchboard", version: PACKAGE_VERSION, ingestionVersion: MAX_INGESTION_VERSION });
 
 export interface ControlActions {
   stats(): unknown;
@@ -55,6 +68,10 @@ export async function handleControl(
   actions: ControlActions,
 ): Promise<boolean> {
   switch (path) {
+    case "/_receiver/info":
+      if (req.method !== "GET") methodNotAllowed(req, path, "GET");
+      sendJson(res, 200, RECEIVER_INFO);
+      return true;
     case "/_receiver/stats":
       if (req.method !== "GET") methodNotAllowed(req, path, "GET");
       sendJson(res, 200, actions.stats());
@@ -79,12 +96,15 @@ export async function handleControl(
       if (req.method !== "GET") methodNotAllowed(req, path, "GET");
       const traceId = query.get("traceId");
       if (!traceId) throw new HttpError(400, "query parameter traceId is required");
-      const rows = ctx.store.observationsOfTrace(traceId).map((row) => ({
+      const rows = ctx.store.rowsOfTrace(traceId).map((row) => ({
         ...row,
         input: parsePayload(row.input),
         output: parsePayload(row.output),
         attributes: restoreRawAttributes(row),
         resource_attributes: JSON.parse(row.resource_attributes) as unknown,
+        tags: JSON.parse(row.tags) as unknown,
+        metadata: parsePayload(row.metadata),
+        trace_metadata: parsePayload(row.trace_metadata),
       }));
       sendJson(res, 200, { data: rows });
       return true;

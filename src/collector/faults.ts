@@ -17,7 +17,16 @@ export interface ReceiverFaults {
   retryAfterSeconds: number | null;
   /** Read each ingestion request and never answer it (its spans are not stored). close() still ends it. */
   hang: boolean;
+  /**
+   * What a request whose spans were stored gets: "answer" (the normal 200), "hang" (never
+   * answered; close() still ends it) or "reset" (its connection is destroyed). The last two make
+   * an unknown outcome: the client sees a timeout or a cut connection, the data is stored.
+   */
+  afterStore: AfterStore;
 }
+
+export const AFTER_STORE = ["answer", "hang", "reset"] as const;
+export type AfterStore = (typeof AFTER_STORE)[number];
 
 export const NO_FAULTS: Readonly<ReceiverFaults> = Object.freeze({
   delayMs: 0,
@@ -25,6 +34,7 @@ export const NO_FAULTS: Readonly<ReceiverFaults> = Object.freeze({
   failRatio: 0,
   retryAfterSeconds: null,
   hang: false,
+  afterStore: "answer",
 });
 
 /** A partial ReceiverFaults, as `faults.set()` and `PUT /_receiver/faults` take it. */
@@ -35,6 +45,7 @@ export const receiverFaultsPatchSchema = z
     failRatio: z.number().min(0).max(1),
     retryAfterSeconds: z.number().int().min(0).nullable(),
     hang: z.boolean(),
+    afterStore: z.enum(AFTER_STORE),
   })
   .partial()
   .strict();
@@ -53,7 +64,7 @@ export interface ReceiverFaultControl {
 export type FaultDecision =
   | { kind: "hang" }
   | { kind: "fail"; status: number; retryAfterSeconds: number | null; delayMs: number }
-  | { kind: "accept"; delayMs: number };
+  | { kind: "accept"; delayMs: number; afterStore: AfterStore };
 
 export class FaultController implements ReceiverFaultControl {
   private faults: ReceiverFaults;
@@ -81,13 +92,13 @@ export class FaultController implements ReceiverFaultControl {
   }
 
   decide(): FaultDecision {
-    const { hang, failRatio, failStatus, retryAfterSeconds, delayMs } = this.faults;
+    const { hang, failRatio, failStatus, retryAfterSeconds, delayMs, afterStore } = this.faults;
     if (hang) return { kind: "hang" };
     const n = this.decided++;
     // Error diffusion: request n fails when the running count of owed failures steps up.
     if (failRatio > 0 && Math.floor((n + 1) * failRatio) > Math.floor(n * failRatio)) {
       return { kind: "fail", status: failStatus, retryAfterSeconds, delayMs };
     }
-    return { kind: "accept", delayMs };
+    return { kind: "accept", delayMs, afterStore };
   }
 }

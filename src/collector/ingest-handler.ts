@@ -34,6 +34,22 @@ function decodeBody(body: Buffer, format: BodyFormat): OtlpSpan[] {
   return decodeOtlpJson(parsed);
 }
 
+export const INGESTION_VERSION_HEADER = "x-langfuse-ingestion-version";
+/** The highest `x-langfuse-ingestion-version` Langfuse accepts. */
+export const MAX_INGESTION_VERSION = 4;
+
+/**
+ * The ingestion-version header as Langfuse reads it (getLangfuseHeaderValue: the hyphenated name,
+ * else the underscored one; empty = absent). Null when absent.
+ */
+function ingestionVersionOf(req: IncomingMessage): string | null {
+  for (const name of [INGESTION_VERSION_HEADER, INGESTION_VERSION_HEADER.replaceAll("-", "_")]) {
+    const value = req.headers[name];
+    if (typeof value === "string" && value !== "") return value;
+  }
+  return null;
+}
+
 function respond(ctx: ReceiverContext, res: ServerResponse, status: number, send: () => void): void {
   ctx.stats.countStatus(status);
   send();
@@ -41,11 +57,21 @@ function respond(ctx: ReceiverContext, res: ServerResponse, status: number, send
 
 export async function handleIngest(req: IncomingMessage, res: ServerResponse, ctx: ReceiverContext): Promise<void> {
   ctx.stats.requestsTotal++;
+  const ingestionVersion = ingestionVersionOf(req);
+  ctx.stats.countIngestionVersion(ingestionVersion);
   try {
     if (!ctx.auth.accepts(req.headers.authorization)) {
       throw new HttpError(401, "Invalid credentials: send Authorization: Basic base64(publicKey:secretKey)", {
         "www-authenticate": 'Basic realm="langfuse"',
       });
+    }
+    // Like Langfuse's route: a version it does not know is refused; lower ones take its
+    // dual-write path there (same rows here).
+    if (ingestionVersion !== null) {
+      const parsed = parseInt(ingestionVersion, 10);
+      if (Number.isNaN(parsed) || parsed > MAX_INGESTION_VERSION) {
+        throw new HttpError(400, `Unsupported ${INGESTION_VERSION_HEADER}: "${ingestionVersion}". Maximum supported: "${MAX_INGESTION_VERSION}".`);
+      }
     }
     const format = bodyFormat(req.headers["content-type"]);
     const wire = await readBody(req, ctx.bodyLimitBytes);
@@ -68,11 +94,21 @@ export async function handleIngest(req: IncomingMessage, res: ServerResponse, ct
     ctx.stats.bytesDecoded += body.byteLength;
     const spans = decodeBody(body, format);
     if (ctx.isClosing()) return;
-    const result = ctx.store.ingest(spans);
+    const result = ctx.store.ingest(spans, ingestionVersion);
     ctx.stats.spansReceived += result.spans;
     ctx.stats.spansDuplicate += result.duplicates;
 
     await ctx.sleep(decision.delayMs);
+    if (decision.afterStore === "hang") {
+      ctx.stats.afterStoreHung++;
+      ctx.holdForever(res);
+      return;
+    }
+    if (decision.afterStore === "reset") {
+      ctx.stats.afterStoreReset++;
+      req.socket.destroy();
+      return;
+    }
     if (format === "protobuf") respond(ctx, res, 200, () => sendBytes(res, 200, "application/x-protobuf", EMPTY));
     else respond(ctx, res, 200, () => sendJson(res, 200, {}));
   } catch (err) {

@@ -28,6 +28,7 @@ export const LF = {
   RELEASE: "langfuse.release",
   VERSION: "langfuse.version",
   AS_ROOT: "langfuse.internal.as_root",
+  IS_APP_ROOT: "langfuse.internal.is_app_root",
 } as const;
 
 /** Observation types Langfuse knows (ObservationTypeDomain), as the public API spells them. */

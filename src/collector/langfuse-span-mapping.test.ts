@@ -1,4 +1,4 @@
-// Langfuse's reading of individual span attributes, without HTTP.
+// Langfuse v4's reading of individual span attributes into one row, without HTTP.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mapSpan } from "./langfuse-span-mapping.js";
@@ -22,32 +22,32 @@ function span(attributes: OtlpAttributes, extra: Partial<OtlpSpan> = {}): OtlpSp
 }
 
 test("observation type: explicit Langfuse type, then gen_ai / openinference hints, then model, else SPAN", () => {
-  assert.equal(mapSpan(span({ "langfuse.observation.type": "tool" })).observation.type, "TOOL");
-  assert.equal(mapSpan(span({ "langfuse.observation.type": "chain" })).observation.type, "CHAIN");
-  assert.equal(mapSpan(span({ "langfuse.observation.type": "span", model: "m" })).observation.type, "SPAN");
-  assert.equal(mapSpan(span({ "openinference.span.kind": "LLM" })).observation.type, "GENERATION");
-  assert.equal(mapSpan(span({ "gen_ai.operation.name": "execute_tool" })).observation.type, "TOOL");
-  assert.equal(mapSpan(span({ "gen_ai.response.model": "m" })).observation.type, "GENERATION");
-  assert.equal(mapSpan(span({ "langfuse.observation.type": "bogus" })).observation.type, "SPAN");
-  assert.equal(mapSpan(span({})).observation.type, "SPAN");
+  assert.equal(mapSpan(span({ "langfuse.observation.type": "tool" })).type, "TOOL");
+  assert.equal(mapSpan(span({ "langfuse.observation.type": "chain" })).type, "CHAIN");
+  assert.equal(mapSpan(span({ "langfuse.observation.type": "span", model: "m" })).type, "SPAN");
+  assert.equal(mapSpan(span({ "openinference.span.kind": "LLM" })).type, "GENERATION");
+  assert.equal(mapSpan(span({ "gen_ai.operation.name": "execute_tool" })).type, "TOOL");
+  assert.equal(mapSpan(span({ "gen_ai.response.model": "m" })).type, "GENERATION");
+  assert.equal(mapSpan(span({ "langfuse.observation.type": "bogus" })).type, "SPAN");
+  assert.equal(mapSpan(span({})).type, "SPAN");
 });
 
 test("level: explicit level wins, an OTel error status means ERROR", () => {
-  assert.equal(mapSpan(span({ "langfuse.observation.level": "DEBUG" })).observation.level, "DEBUG");
-  assert.equal(mapSpan(span({}, { statusCode: 2, statusMessage: "boom" })).observation.level, "ERROR");
-  assert.equal(mapSpan(span({}, { statusCode: 2, statusMessage: "boom" })).observation.statusMessage, "boom");
-  assert.equal(mapSpan(span({})).observation.level, "DEFAULT");
+  assert.equal(mapSpan(span({ "langfuse.observation.level": "DEBUG" })).level, "DEBUG");
+  assert.equal(mapSpan(span({}, { statusCode: 2, statusMessage: "boom" })).level, "ERROR");
+  assert.equal(mapSpan(span({}, { statusCode: 2, statusMessage: "boom" })).statusMessage, "boom");
+  assert.equal(mapSpan(span({})).level, "DEFAULT");
 });
 
 test("completion start time accepts the SDK's double-stringified Date", () => {
   const iso = "2025-01-01T00:00:00.250Z";
-  assert.equal(mapSpan(span({ "langfuse.observation.completion_start_time": JSON.stringify(iso) })).observation.completionStartTime, iso);
-  assert.equal(mapSpan(span({ "langfuse.observation.completion_start_time": iso })).observation.completionStartTime, iso);
-  assert.equal(mapSpan(span({ "langfuse.observation.completion_start_time": "nonsense" })).observation.completionStartTime, null);
+  assert.equal(mapSpan(span({ "langfuse.observation.completion_start_time": JSON.stringify(iso) })).completionStartTime, iso);
+  assert.equal(mapSpan(span({ "langfuse.observation.completion_start_time": iso })).completionStartTime, iso);
+  assert.equal(mapSpan(span({ "langfuse.observation.completion_start_time": "nonsense" })).completionStartTime, null);
 });
 
 test("metadata merges the whole-object attribute with per-key ones, restoring nested JSON", () => {
-  const { observation } = mapSpan(
+  const observation = mapSpan(
     span({
       "langfuse.observation.metadata": '{"a":1}',
       "langfuse.observation.metadata.b": '{"nested":true}',
@@ -57,31 +57,81 @@ test("metadata merges the whole-object attribute with per-key ones, restoring ne
   assert.deepEqual(JSON.parse(observation.metadata!), { a: 1, b: { nested: true }, c: "plain" });
 });
 
-test("trace facts: a root span names the trace; langfuse.internal.as_root makes a child a root", () => {
-  const root = mapSpan(span({}, { parentSpanId: null, name: "request" })).trace;
-  assert.equal(root.isRoot, true);
-  assert.equal(root.rootName, "request");
-  const child = mapSpan(span({ "langfuse.trace.name": "chat", "langfuse.user.id": "u" })).trace;
-  assert.equal(child.isRoot, false);
-  assert.equal(child.rootName, null);
-  assert.equal(child.explicitName, "chat");
-  assert.equal(child.userId, "u");
-  assert.equal(mapSpan(span({ "langfuse.internal.as_root": true })).trace.isRoot, true);
+test("trace context is read from the span's own attributes: user, session, name, tags, release, version, metadata", () => {
+  const row = mapSpan(
+    span(
+      {
+        "user.id": "u",
+        "session.id": "s",
+        "langfuse.trace.name": "chat",
+        "langfuse.trace.tags": ["endpoint:chat"],
+        "langfuse.trace.metadata.tenant": "acme",
+        "langfuse.observation.metadata.step": "1",
+        "langfuse.release": "r1",
+        "langfuse.version": "v1",
+        "langfuse.trace.public": true,
+      },
+      { origin: { resourceAttributes: { "service.version": "svc" }, scopeName: "s", scopeVersion: "" } },
+    ),
+  );
+  assert.equal(row.userId, "u");
+  assert.equal(row.sessionId, "s");
+  assert.equal(row.traceName, "chat");
+  assert.deepEqual(JSON.parse(row.tags), ["endpoint:chat"]);
+  assert.deepEqual(JSON.parse(row.traceMetadata!), { tenant: "acme" });
+  assert.deepEqual(JSON.parse(row.metadata!), { step: "1" }, "trace metadata stays out of the observation metadata");
+  assert.equal(row.release, "r1");
+  assert.equal(row.version, "v1");
+  assert.equal(row.public, true);
+
+  // A span that carries none of them has none: v4 copies nothing from other spans.
+  const bare = mapSpan(span({}));
+  assert.equal(bare.userId, null);
+  assert.equal(bare.sessionId, null);
+  assert.equal(bare.traceName, null);
+  assert.equal(bare.tags, "[]");
+  assert.equal(bare.traceMetadata, null);
+  assert.equal(bare.public, null);
+  assert.equal(bare.version, null);
+});
+
+test("user and session fall back as Langfuse reads them: langfuse.*, OTel, metadata keys, gen_ai conversation", () => {
+  assert.equal(mapSpan(span({ "langfuse.user.id": "a", "user.id": "b" })).userId, "a");
+  assert.equal(mapSpan(span({ "langfuse.trace.metadata.langfuse_user_id": "m" })).userId, "m");
+  assert.equal(mapSpan(span({ "gen_ai.conversation.id": "c" })).sessionId, "c");
+  assert.equal(mapSpan(span({ "langfuse.session.id": "x", "session.id": "y" })).sessionId, "x");
+  assert.deepEqual(JSON.parse(mapSpan(span({ "langfuse.trace.metadata.langfuse_tags": '["t"]' })).tags), ["t"]);
+});
+
+test("roots: no parent, langfuse.internal.as_root or an app root; an app root keeps its parent", () => {
+  assert.equal(mapSpan(span({}, { parentSpanId: null })).isRoot, true);
+  assert.equal(mapSpan(span({})).isRoot, false);
+  assert.equal(mapSpan(span({ "langfuse.internal.as_root": true })).isRoot, true);
+  const appRoot = mapSpan(span({ "langfuse.internal.is_app_root": "true" }));
+  assert.equal(appRoot.isRoot, true);
+  assert.equal(appRoot.isAppRoot, true);
+  assert.equal(appRoot.parentObservationId, "0".repeat(15) + "3");
+  // Legacy trace I/O is kept apart from the observation's own.
+  const legacy = mapSpan(span({ "langfuse.trace.input": '"q"', "langfuse.observation.input": '"i"' }));
+  assert.equal(legacy.traceInput, '"q"');
+  assert.equal(legacy.input, '"i"');
 });
 
 test("environment and release come from the span, else the resource; environment defaults to 'default'", () => {
   const fromResource = mapSpan(
     span({}, { origin: { resourceAttributes: { "deployment.environment": "staging", "langfuse.release": "v2" }, scopeName: "", scopeVersion: "" } }),
   );
-  assert.equal(fromResource.observation.environment, "staging");
-  assert.equal(fromResource.trace.release, "v2");
-  assert.equal(mapSpan(span({ "langfuse.environment": "prod" })).observation.environment, "prod");
-  assert.equal(mapSpan(span({})).observation.environment, "default");
+  assert.equal(fromResource.environment, "staging");
+  assert.equal(fromResource.release, "v2");
+  assert.equal(mapSpan(span({ "langfuse.environment": "prod" })).environment, "prod");
+  assert.equal(mapSpan(span({})).environment, "default");
 });
 
 test("tags read from arrays, JSON arrays and comma lists", () => {
-  assert.deepEqual(mapSpan(span({ "langfuse.trace.tags": ["a", "b"] })).trace.tags, ["a", "b"]);
-  assert.deepEqual(mapSpan(span({ "langfuse.trace.tags": '["a","b"]' })).trace.tags, ["a", "b"]);
-  assert.deepEqual(mapSpan(span({ "langfuse.trace.tags": "a, b" })).trace.tags, ["a", "b"]);
-  assert.deepEqual(mapSpan(span({ "langfuse.trace.tags": "solo" })).trace.tags, ["solo"]);
+  const tags = (value: unknown) => JSON.parse(mapSpan(span({ "langfuse.trace.tags": value })).tags) as string[];
+  assert.deepEqual(tags(["a", "b"]), ["a", "b"]);
+  assert.deepEqual(tags('["a","b"]'), ["a", "b"]);
+  assert.deepEqual(tags("a, b"), ["a", "b"]);
+  assert.deepEqual(tags("solo"), ["solo"]);
+  assert.deepEqual(JSON.parse(mapSpan(span({ "langfuse.tags": "legacy" })).tags), ["legacy"]);
 });

@@ -1,11 +1,13 @@
-// How Langfuse's server reads one OTLP span: into an observation, and into an update of the
-// trace the span belongs to. Follows langfuse/langfuse OtelIngestionProcessor and
-// ObservationTypeMapperRegistry for the attributes the Langfuse SDKs and gen_ai.* instrumentations
-// write; vendor-specific fallbacks (Vercel AI, Logfire, LiveKit, ...) are left out.
+// How Langfuse v4 reads one OTLP span into one observation row. Each row carries its own
+// trace context (user, session, trace name, tags, release, version, environment, trace
+// metadata), read from that span's attributes only, as Langfuse's direct-write ("events") path
+// does: OtelIngestionProcessor.processToEvent and IngestionService.createEventRecord in
+// langfuse/langfuse. Types follow ObservationTypeMapperRegistry; vendor-specific fallbacks
+// (Vercel AI, Logfire, LiveKit, ...) are left out.
 import { LF, OBSERVATION_LEVELS, OBSERVATION_TYPES, type ObservationLevel, type ObservationType } from "./langfuse-attributes.js";
 import type { OtlpAttributes, OtlpSpan, OtlpSpanOrigin } from "./otlp-span.js";
 
-/** One observation as stored: JSON-valued fields are JSON text, payloads kept as sent. */
+/** One observation row as stored: JSON-valued fields are JSON text, payloads kept as sent. */
 export interface ObservationRecord {
   id: string;
   traceId: string;
@@ -25,7 +27,7 @@ export interface ObservationRecord {
   /** The input attribute as sent (usually JSON text); parsed when read. */
   input: string | null;
   output: string | null;
-  /** JSON object text. */
+  /** Observation metadata, JSON object text. */
   metadata: string | null;
   level: ObservationLevel;
   statusMessage: string | null;
@@ -33,43 +35,34 @@ export interface ObservationRecord {
   environment: string;
   promptName: string | null;
   promptVersion: number | null;
+
+  // Trace context of this row, from this span's own attributes (v4 copies nothing between rows).
+  userId: string | null;
+  sessionId: string | null;
+  /** `langfuse.trace.name`, null when this span does not carry one. */
+  traceName: string | null;
+  /** JSON array text, "[]" when the span carries no tags. */
+  tags: string;
+  release: string | null;
+  /** `langfuse.trace.metadata[.<key>]`, JSON object text. */
+  traceMetadata: string | null;
+  /** `langfuse.trace.public`; null when absent. */
+  public: boolean | null;
+  /** `langfuse.internal.is_app_root`: a logical root that keeps its physical parent. */
+  isAppRoot: boolean;
+  /** No parent, `langfuse.internal.as_root` or an app root: the row a trace takes its name and I/O from. */
+  isRoot: boolean;
+  /** Legacy `langfuse.trace.input` / `.output` (self-hosted v3 only), kept for the legacy trace endpoints. */
+  traceInput: string | null;
+  traceOutput: string | null;
+
   /** Every span attribute, as JSON text, for debugging. */
   attributes: string;
   resourceAttributes: string;
   scopeName: string;
+  scopeVersion: string;
   spanName: string;
   spanKind: number;
-}
-
-/** What one span says about its trace. Null means "this span does not say". */
-export interface TraceUpdate {
-  id: string;
-  /** The span starts the trace: no parent, or `langfuse.internal.as_root`. */
-  isRoot: boolean;
-  startTime: string;
-  /** `langfuse.trace.name`. */
-  explicitName: string | null;
-  /** The root span's (observation) name: the trace name when no explicit one is set. */
-  rootName: string | null;
-  userId: string | null;
-  sessionId: string | null;
-  tags: string[];
-  /** `langfuse.trace.input` / `.output` as sent. */
-  explicitInput: string | null;
-  explicitOutput: string | null;
-  /** The root observation's input / output: the trace's when no explicit one is set. */
-  rootInput: string | null;
-  rootOutput: string | null;
-  metadata: Record<string, unknown> | null;
-  release: string | null;
-  version: string | null;
-  environment: string | null;
-  public: boolean | null;
-}
-
-export interface MappedSpan {
-  observation: ObservationRecord;
-  trace: TraceUpdate;
 }
 
 const TYPE_BY_LANGFUSE_NAME: Record<string, ObservationType> = Object.fromEntries(
@@ -114,6 +107,30 @@ const USAGE_KEY_ALIASES: Record<string, string> = {
   prompt: "input",
   completion: "output",
 };
+// OtelIngestionProcessor.extractUserId / extractSessionId / extractTags, in their order.
+const USER_ID_KEYS = [
+  LF.TRACE_COMPAT_USER_ID,
+  LF.TRACE_USER_ID,
+  `${LF.OBSERVATION_METADATA}.langfuse_user_id`,
+  `${LF.TRACE_METADATA}.langfuse_user_id`,
+  "ai.telemetry.metadata.userId",
+];
+const SESSION_ID_KEYS = [
+  LF.TRACE_COMPAT_SESSION_ID,
+  LF.TRACE_SESSION_ID,
+  "gen_ai.conversation.id",
+  `${LF.OBSERVATION_METADATA}.langfuse_session_id`,
+  `${LF.TRACE_METADATA}.langfuse_session_id`,
+  "ai.telemetry.metadata.sessionId",
+];
+const TAGS_KEYS = [
+  LF.TRACE_TAGS,
+  "langfuse.tags",
+  `${LF.OBSERVATION_METADATA}.langfuse_tags`,
+  `${LF.TRACE_METADATA}.langfuse_tags`,
+  "ai.telemetry.metadata.tags",
+  "tag.tags",
+];
 const LEVELS = new Set<string>(OBSERVATION_LEVELS);
 const STATUS_CODE_ERROR = 2;
 
@@ -287,7 +304,14 @@ function extractEnvironment(attributes: OtlpAttributes, resource: OtlpAttributes
 }
 
 function extractTags(attributes: OtlpAttributes): string[] {
-  const value = attributes[LF.TRACE_TAGS] ?? attributes["langfuse.tags"];
+  // The first truthy one, as Langfuse reads them.
+  let value: unknown;
+  for (const key of TAGS_KEYS) {
+    if (attributes[key]) {
+      value = attributes[key];
+      break;
+    }
+  }
   if (value === undefined || value === null || value === "") return [];
   if (Array.isArray(value)) return value.map(String);
   if (typeof value !== "string") return [String(value)];
@@ -325,6 +349,10 @@ function extractPublic(attributes: OtlpAttributes): boolean | null {
   return value === true || value === "true";
 }
 
+function isTrue(value: unknown): boolean {
+  return value === true || value === "true";
+}
+
 function isEmpty(record: Record<string, unknown>): boolean {
   for (const _ in record) return false;
   return true;
@@ -356,19 +384,17 @@ function rawAttributesJson(attributes: OtlpAttributes): string {
   return JSON.stringify(rest);
 }
 
-export function mapSpan(span: OtlpSpan): MappedSpan {
+export function mapSpan(span: OtlpSpan): ObservationRecord {
   const attributes = span.attributes;
   const resource = span.origin.resourceAttributes;
   const name = asText(attributes["gen_ai.tool.name"]) ?? span.name;
   const { input, output } = extractInputOutput(attributes);
   const observationMetadata = extractMetadata(attributes, LF.OBSERVATION_METADATA);
   const traceMetadata = extractMetadata(attributes, LF.TRACE_METADATA);
-  const environment = extractEnvironment(attributes, resource);
-  const version = asText(attributes[LF.VERSION]) ?? asText(resource["service.version"]);
   const promptVersion = Number(attributes[LF.OBSERVATION_PROMPT_VERSION]);
-  const isRoot = span.parentSpanId === null || String(attributes[LF.AS_ROOT]) === "true";
+  const isAppRoot = isTrue(attributes[LF.IS_APP_ROOT]);
 
-  const observation: ObservationRecord = {
+  return {
     id: span.spanId,
     traceId: span.traceId,
     parentObservationId: span.parentSpanId,
@@ -386,38 +412,28 @@ export function mapSpan(span: OtlpSpan): MappedSpan {
     metadata: isEmpty(observationMetadata) ? null : JSON.stringify(observationMetadata),
     level: extractLevel(attributes, span.statusCode),
     statusMessage: asText(attributes[LF.OBSERVATION_STATUS_MESSAGE]) ?? span.statusMessage,
-    version,
-    environment: environment ?? "default",
+    version: asText(attributes[LF.VERSION]) ?? asText(resource["service.version"]),
+    environment: extractEnvironment(attributes, resource) ?? "default",
     promptName: asText(attributes[LF.OBSERVATION_PROMPT_NAME]),
     promptVersion: Number.isFinite(promptVersion) && attributes[LF.OBSERVATION_PROMPT_VERSION] != null ? promptVersion : null,
+
+    userId: firstText(attributes, USER_ID_KEYS),
+    sessionId: firstText(attributes, SESSION_ID_KEYS),
+    traceName: asText(attributes[LF.TRACE_NAME]),
+    tags: JSON.stringify(extractTags(attributes)),
+    release: asText(attributes[LF.RELEASE]) ?? asText(resource[LF.RELEASE]),
+    traceMetadata: isEmpty(traceMetadata) ? null : JSON.stringify(traceMetadata),
+    public: extractPublic(attributes),
+    isAppRoot,
+    isRoot: span.parentSpanId === null || isTrue(attributes[LF.AS_ROOT]) || isAppRoot,
+    traceInput: asText(attributes[LF.TRACE_INPUT]),
+    traceOutput: asText(attributes[LF.TRACE_OUTPUT]),
+
     attributes: rawAttributesJson(attributes),
     resourceAttributes: resourceJson(span.origin),
     scopeName: span.origin.scopeName,
+    scopeVersion: span.origin.scopeVersion,
     spanName: span.name,
     spanKind: span.kind,
   };
-
-  // Langfuse: the root span's trace carries trace and observation metadata; other spans only
-  // update the trace with trace-level metadata.
-  const metadata = isRoot ? { ...traceMetadata, ...observationMetadata } : traceMetadata;
-  const trace: TraceUpdate = {
-    id: span.traceId,
-    isRoot,
-    startTime: span.startTime,
-    explicitName: asText(attributes[LF.TRACE_NAME]),
-    rootName: isRoot ? name : null,
-    userId: firstText(attributes, [LF.TRACE_COMPAT_USER_ID, LF.TRACE_USER_ID]),
-    sessionId: firstText(attributes, [LF.TRACE_COMPAT_SESSION_ID, LF.TRACE_SESSION_ID, "gen_ai.conversation.id"]),
-    tags: extractTags(attributes),
-    explicitInput: asText(attributes[LF.TRACE_INPUT]),
-    explicitOutput: asText(attributes[LF.TRACE_OUTPUT]),
-    rootInput: isRoot ? input : null,
-    rootOutput: isRoot ? output : null,
-    metadata: isEmpty(metadata) ? null : metadata,
-    release: asText(attributes[LF.RELEASE]) ?? asText(resource[LF.RELEASE]),
-    version,
-    environment,
-    public: extractPublic(attributes),
-  };
-  return { observation, trace };
 }

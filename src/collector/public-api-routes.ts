@@ -1,10 +1,13 @@
-// The read side of Langfuse's public API that tests and tools need: traces and observations,
-// same paths, query parameters, auth and response shapes as Langfuse.
+// The legacy read side of Langfuse's public API (deprecated in Langfuse v4, kept for older
+// clients): traces and observations, same paths, query parameters, auth and response shapes as
+// Langfuse, derived from the stored rows. The v4 read API is observations-v2-route.ts.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { HttpError, sendJson } from "./http-responses.js";
+import { OBSERVATION_LEVELS, OBSERVATION_TYPES } from "./langfuse-attributes.js";
 import { toObservationView, toTraceListItem, toTraceWithFullDetails } from "./public-api-views.js";
 import type { ReceiverContext } from "./receiver-context.js";
-import type { ObservationSummaryRow, Page } from "./span-store.js";
+import type { Page } from "./span-store.js";
+import { loadRollups } from "./trace-rollup.js";
 
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 1000;
@@ -31,6 +34,24 @@ export function optional(query: URLSearchParams, name: string): string | undefin
   return value === null || value === "" ? undefined : value;
 }
 
+/** A value from a fixed list, compared case-insensitively, returned as the list spells it. */
+export function oneOf(query: URLSearchParams, name: string, allowed: readonly string[]): string | undefined {
+  const raw = optional(query, name);
+  if (raw === undefined) return undefined;
+  const found = allowed.find((v) => v === raw.toUpperCase());
+  if (!found) throw new HttpError(400, `query parameter ${name} must be one of ${allowed.join(", ")}, got "${raw}"`);
+  return found;
+}
+
+/** 401 unless the request carries an accepted key pair. */
+export function requireApiAuth(req: IncomingMessage, ctx: ReceiverContext): void {
+  if (!ctx.auth.accepts(req.headers.authorization)) {
+    throw new HttpError(401, "Invalid credentials: send Authorization: Basic base64(publicKey:secretKey)", {
+      "www-authenticate": 'Basic realm="langfuse"',
+    });
+  }
+}
+
 export function isoTimestamp(query: URLSearchParams, name: string): string | undefined {
   const raw = optional(query, name);
   if (raw === undefined) return undefined;
@@ -45,7 +66,7 @@ export function meta(page: Page, totalItems: number) {
 
 function listTraces(query: URLSearchParams, ctx: ReceiverContext): unknown {
   const page = pageOf(query);
-  const { rows, totalItems } = ctx.store.listTraces(
+  const { traces, totalItems } = ctx.store.listTraceIds(
     {
       userId: optional(query, "userId"),
       sessionId: optional(query, "sessionId"),
@@ -56,24 +77,25 @@ function listTraces(query: URLSearchParams, ctx: ReceiverContext): unknown {
     },
     page,
   );
-  const byTrace = new Map<string, ObservationSummaryRow[]>();
-  for (const summary of ctx.store.observationSummaries(rows.map((r) => r.id))) {
-    const list = byTrace.get(summary.trace_id);
-    if (list) list.push(summary);
-    else byTrace.set(summary.trace_id, [summary]);
-  }
-  return { data: rows.map((row) => toTraceListItem(row, byTrace.get(row.id) ?? [])), meta: meta(page, totalItems) };
+  const rollups = loadRollups(ctx.store, traces.map((t) => t.id));
+  return { data: traces.map((t) => toTraceListItem(rollups.get(t.id)!)), meta: meta(page, totalItems) };
 }
 
 function listObservations(query: URLSearchParams, ctx: ReceiverContext): unknown {
   const page = pageOf(query);
-  const { rows, totalItems } = ctx.store.listObservations(
+  const environments = query.getAll("environment").filter((e) => e !== "");
+  const { rows, totalItems } = ctx.store.listRowsPaged(
     {
       traceId: optional(query, "traceId"),
-      type: optional(query, "type"),
+      type: oneOf(query, "type", OBSERVATION_TYPES),
       name: optional(query, "name"),
+      level: oneOf(query, "level", OBSERVATION_LEVELS),
       userId: optional(query, "userId"),
+      version: optional(query, "version"),
       parentObservationId: optional(query, "parentObservationId"),
+      environments: environments.length > 0 ? environments : undefined,
+      fromStartTime: isoTimestamp(query, "fromStartTime"),
+      toStartTime: isoTimestamp(query, "toStartTime"),
     },
     page,
   );
@@ -91,27 +113,24 @@ export function handlePublicApi(
   const [, resource, id, extra] = /^\/api\/public\/(traces|observations)(?:\/([^/]+))?(\/.*)?$/.exec(path) ?? [];
   if (resource === undefined || extra !== undefined) return false;
   if (req.method !== "GET") throw new HttpError(405, `${req.method} is not allowed on ${path}`, { allow: "GET" });
-  if (!ctx.auth.accepts(req.headers.authorization)) {
-    throw new HttpError(401, "Invalid credentials: send Authorization: Basic base64(publicKey:secretKey)", {
-      "www-authenticate": 'Basic realm="langfuse"',
-    });
-  }
+  requireApiAuth(req, ctx);
   const decodedId = id === undefined ? undefined : decodeURIComponent(id);
   if (resource === "traces") {
     if (decodedId === undefined) {
       sendJson(res, 200, listTraces(query, ctx));
       return true;
     }
-    const trace = ctx.store.getTrace(decodedId);
-    if (!trace) throw new HttpError(404, `Trace ${decodedId} not found`);
-    sendJson(res, 200, toTraceWithFullDetails(trace, ctx.store.observationsOfTrace(decodedId)));
+    const rows = ctx.store.rowsOfTrace(decodedId);
+    if (rows.length === 0) throw new HttpError(404, `Trace ${decodedId} not found`);
+    sendJson(res, 200, toTraceWithFullDetails(loadRollups(ctx.store, [decodedId]).get(decodedId)!, rows));
     return true;
   }
   if (decodedId === undefined) {
     sendJson(res, 200, listObservations(query, ctx));
     return true;
   }
-  const observation = ctx.store.getObservation(decodedId);
+  // Langfuse v4 keeps every row of an id; one id answers with the latest of them.
+  const observation = ctx.store.latestRowOfId(decodedId);
   if (!observation) throw new HttpError(404, `Observation ${decodedId} not found`);
   sendJson(res, 200, toObservationView(observation));
   return true;

@@ -1,7 +1,8 @@
-// Stored rows in the JSON shapes of Langfuse's public API (Trace, TraceWithFullDetails,
-// ObservationsView), so clients written against Langfuse read the receiver unchanged. Cost and
-// score fields Langfuse computes server-side are present but empty.
-import type { ObservationRow, ObservationSummaryRow, TraceRow } from "./span-store.js";
+// Stored rows in the JSON shapes of Langfuse's legacy public API (Trace, TraceWithFullDetails,
+// ObservationsView), so older clients read the receiver unchanged. Traces are roll-ups of their
+// rows (trace-rollup.ts). Cost and score fields Langfuse computes server-side are present but empty.
+import type { ObservationRow } from "./span-store.js";
+import type { TraceRollup } from "./trace-rollup.js";
 
 /** Payloads arrive as JSON text (the SDK stringifies them); plain strings stay strings. */
 export function parsePayload(text: string | null): unknown {
@@ -123,44 +124,33 @@ export function toObservationView(row: ObservationRow): LangfuseObservation {
   };
 }
 
-function traceLatency(observations: Array<{ start_time: string; end_time: string }>): number {
-  if (observations.length === 0) return 0;
-  let start = observations[0]!.start_time;
-  let end = observations[0]!.end_time;
-  for (const o of observations) {
-    if (o.start_time < start) start = o.start_time;
-    if (o.end_time > end) end = o.end_time;
-  }
-  return secondsBetween(start, end);
-}
-
-function toTraceBase(row: TraceRow, latency: number): LangfuseTrace {
+function toTraceBase(trace: TraceRollup): LangfuseTrace {
   return {
-    id: row.id,
-    timestamp: row.timestamp,
-    name: row.name,
-    input: parsePayload(row.explicit_input ?? row.root_input),
-    output: parsePayload(row.explicit_output ?? row.root_output),
-    sessionId: row.session_id,
-    release: row.release,
-    version: row.version,
-    userId: row.user_id,
-    metadata: parseObject(row.metadata) ?? {},
-    tags: JSON.parse(row.tags) as string[],
-    public: row.public === 1,
-    environment: row.environment ?? "default",
-    htmlPath: `/project/local/traces/${row.id}`,
-    latency,
+    id: trace.id,
+    timestamp: trace.timestamp,
+    name: trace.name,
+    input: parsePayload(trace.input),
+    output: parsePayload(trace.output),
+    sessionId: trace.sessionId,
+    release: trace.release,
+    version: trace.version,
+    userId: trace.userId,
+    metadata: trace.metadata,
+    tags: trace.tags,
+    public: trace.public,
+    environment: trace.environment,
+    htmlPath: `/project/local/traces/${trace.id}`,
+    latency: trace.latency,
     totalCost: 0,
     scores: [],
   };
 }
 
-export function toTraceWithFullDetails(row: TraceRow, observations: ObservationRow[]): LangfuseTraceWithFullDetails {
-  return { ...toTraceBase(row, traceLatency(observations)), observations: observations.map(toObservationView) };
+/** @param rows every row of the trace in start order; a span sent twice is listed twice, as in Langfuse v4 */
+export function toTraceWithFullDetails(trace: TraceRollup, rows: ObservationRow[]): LangfuseTraceWithFullDetails {
+  return { ...toTraceBase(trace), observations: rows.map(toObservationView) };
 }
 
-/** @param summaries this trace's observations, in start order */
-export function toTraceListItem(row: TraceRow, summaries: ObservationSummaryRow[]): LangfuseTraceListItem {
-  return { ...toTraceBase(row, traceLatency(summaries)), observations: summaries.map((s) => s.id) };
+export function toTraceListItem(trace: TraceRollup): LangfuseTraceListItem {
+  return { ...toTraceBase(trace), observations: trace.observationIds };
 }

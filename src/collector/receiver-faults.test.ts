@@ -1,7 +1,10 @@
 // Fault injection on the ingestion endpoint: delay, failure ratio with status and Retry-After,
-// hang, each controllable in-process and over HTTP; close() ends hung requests promptly.
+// hang, the unknown outcome (stored, then hung or reset), each controllable in-process and over
+// HTTP; close() cuts held requests instead of waiting for them.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { request } from "node:http";
+import { DEV_AUTH } from "./receiver-test-helpers.js";
 import { startReceiver, type Receiver } from "./receiver.js";
 import { getJson, hexId, otlpJsonBody, postIngest, TEST_TIMEOUT_MS } from "./receiver-test-helpers.js";
 
@@ -99,7 +102,7 @@ test("PUT /_receiver/faults validates and merges; GET returns the faults in forc
     await putFaults(receiver, { delayMs: 5 });
     await putFaults(receiver, { failStatus: 502 });
     const current = await getJson(receiver, "/_receiver/faults", null);
-    assert.deepEqual(current.body, { delayMs: 5, failStatus: 502, failRatio: 0, retryAfterSeconds: null, hang: false });
+    assert.deepEqual(current.body, { delayMs: 5, failStatus: 502, failRatio: 0, retryAfterSeconds: null, hang: false, afterStore: "answer" });
     assert.deepEqual(receiver.faults.get(), current.body);
     assert.throws(() => receiver.faults.set({ failStatus: 200 }));
   } finally {
@@ -107,24 +110,103 @@ test("PUT /_receiver/faults validates and merges; GET returns the faults in forc
   }
 });
 
-test("hang never answers, and close() still returns promptly", opts, async () => {
+/**
+ * An ingestion request with no client-side timeout, so only the server can end it. Resolves
+ * with what the client saw: an answer, or its connection cut.
+ */
+function rawIngest(receiver: Receiver, body: string): { outcome: Promise<{ answered: number } | { cut: string }>; settled: () => boolean } {
+  let done = false;
+  const outcome = new Promise<{ answered: number } | { cut: string }>((resolve) => {
+    const req = request(`${receiver.url}/api/public/otel/v1/traces`, {
+      method: "POST",
+      agent: false,
+      headers: { "content-type": "application/json", authorization: DEV_AUTH, "content-length": Buffer.byteLength(body) },
+    });
+    req.on("response", (res) => {
+      res.resume();
+      done = true;
+      resolve({ answered: res.statusCode ?? 0 });
+    });
+    req.on("error", (err: NodeJS.ErrnoException) => {
+      done = true;
+      resolve({ cut: err.code ?? err.message });
+    });
+    req.end(body);
+  });
+  return { outcome, settled: () => done };
+}
+
+test("hang never answers; close() cuts the held request instead of waiting for it", opts, async () => {
   const receiver = await startReceiver({ port: 0 });
   receiver.faults.set({ hang: true });
-  const pending = postIngest(receiver, oneSpanBody(), { timeoutMs: 10_000 }).then(
-    (res) => ({ answered: res.status }),
-    (err: Error) => ({ failed: err.name }),
-  );
+  const held = rawIngest(receiver, oneSpanBody());
   try {
-    await waitFor(() => receiver.stats().requests.hung === 1, 2_000);
+    await waitFor(() => receiver.stats().requests.hung === 1, 5_000);
     // The API stays usable while ingestion hangs.
     assert.equal((await getJson(receiver, "/api/public/traces")).status, 200);
+    assert.equal(held.settled(), false, "the hung request is still held when close() is called");
   } finally {
-    // close() must not wait for the hung request: the test's own timeout bounds it.
+    // The client never gives up on its own: if close() waited for held requests, it would
+    // never resolve and the test would fail on its timeout.
     await receiver.close();
   }
-  const outcome = await pending;
-  assert.ok("failed" in outcome, `hung request was answered: ${JSON.stringify(outcome)}`);
+  assert.deepEqual(Object.keys(await held.outcome), ["cut"], "the client sees its connection cut, not an answer");
   assert.equal(receiver.stats().requests.byStatus["200"], undefined);
+  assert.equal(receiver.stats().store.observations, 0);
+});
+
+test("afterStore hang: the spans are stored, the client never gets an answer, close() still ends it", opts, async () => {
+  const receiver = await startReceiver({ port: 0, faults: { afterStore: "hang" } });
+  const traceId = hexId(16);
+  const held = rawIngest(receiver, otlpJsonBody([{ traceId, spanId: hexId(8), name: "stored" }]));
+  try {
+    await waitFor(() => receiver.stats().requests.afterStore.hung === 1, 5_000);
+    // The unknown outcome: nothing answered, everything stored.
+    assert.equal(held.settled(), false);
+    assert.equal(receiver.stats().store.observations, 1);
+    assert.equal((await getJson(receiver, `/api/public/traces/${traceId}`)).status, 200);
+    assert.equal(receiver.stats().requests.byStatus["200"], undefined, "no answer was counted");
+  } finally {
+    await receiver.close();
+  }
+  assert.deepEqual(Object.keys(await held.outcome), ["cut"]);
+});
+
+test("afterStore reset: the spans are stored and the connection is destroyed; later requests are answered", opts, async () => {
+  const receiver = await startReceiver({ port: 0 });
+  try {
+    const set = await putFaults(receiver, { afterStore: "reset" });
+    assert.equal(set.status, 200);
+    assert.equal(set.json.afterStore, "reset");
+    const traceId = hexId(16);
+    const { outcome } = rawIngest(receiver, otlpJsonBody([{ traceId, spanId: hexId(8), name: "stored" }]));
+    const seen = await outcome;
+    assert.ok("cut" in seen, `the client got ${JSON.stringify(seen)}`);
+    assert.equal(receiver.stats().requests.afterStore.reset, 1);
+    assert.equal(receiver.stats().store.observations, 1, "stored before the reset");
+    await assert.rejects(postIngest(receiver, oneSpanBody()), "fetch sees the reset too");
+
+    const bad = await putFaults(receiver, { afterStore: "explode" });
+    assert.equal(bad.status, 400);
+    assert.match(bad.json.message, /afterStore/);
+
+    receiver.faults.set({ afterStore: "answer" });
+    assert.equal((await postIngest(receiver, oneSpanBody())).status, 200);
+    assert.equal(receiver.stats().store.observations, 3);
+  } finally {
+    await receiver.close();
+  }
+});
+
+test("failures and the plain hang take precedence over afterStore: nothing is stored", opts, async () => {
+  const receiver = await startReceiver({ port: 0, faults: { afterStore: "reset", failRatio: 1 } });
+  try {
+    assert.equal((await postIngest(receiver, oneSpanBody())).status, 503);
+    assert.equal(receiver.stats().store.observations, 0);
+    assert.equal(receiver.stats().requests.afterStore.reset, 0);
+  } finally {
+    await receiver.close();
+  }
 });
 
 test("a closed receiver refuses connections (the 'down' fault)", opts, async () => {

@@ -1,5 +1,5 @@
-// The public API read side: filters, paging, ordering, 404s, and traces assembled from spans
-// that arrive in separate requests in any order.
+// The legacy public API read side: filters, paging, ordering, 404s, and traces rolled up from
+// rows that arrive in separate requests in any order.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { startReceiver, type Receiver } from "./receiver.js";
@@ -72,7 +72,7 @@ test("unknown trace or observation ids get 404; unknown paths get 404", opts, as
   }
 });
 
-test("a trace assembles from spans in separate requests, children before the root", opts, async () => {
+test("a trace rolls up from rows in separate requests, children before the root", opts, async () => {
   const receiver = await startReceiver({ port: 0 });
   try {
     const traceId = hexId(16);
@@ -128,7 +128,7 @@ test("a trace assembles from spans in separate requests, children before the roo
     assert.equal(t.timestamp, new Date(t0).toISOString());
     assert.equal(t.userId, "u9");
     assert.equal(t.sessionId, "s9");
-    assert.deepEqual(t.tags, ["late", "early"]);
+    assert.deepEqual(t.tags, ["early"], "the latest row's tags, as Langfuse v4 rolls traces up (no union)");
     assert.deepEqual(t.input, { message: "hello" }, "root observation input is the trace input");
     assert.equal(t.output, "bye");
     assert.deepEqual(t.metadata, { region: "eu" });

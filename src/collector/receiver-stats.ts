@@ -1,5 +1,9 @@
 // Counters of what the ingestion endpoint saw, for tests and benchmarks to compare with what
 // the client believes it sent.
+import type { StoreCounts } from "./span-store.js";
+
+/** Keys of `requests.byIngestionVersion` beyond this many distinct header values become "other". */
+const MAX_VERSION_KEYS = 16;
 
 export interface ReceiverStats {
   requests: {
@@ -7,22 +11,26 @@ export interface ReceiverStats {
     total: number;
     /** Ingestion responses by HTTP status, e.g. { "200": 10, "503": 5 }. */
     byStatus: Record<string, number>;
-    /** Ingestion requests left unanswered by the hang fault. */
+    /** Ingestion requests left unanswered by the hang fault (nothing stored). */
     hung: number;
+    /** Requests whose spans were stored and then not answered normally (the afterStore fault). */
+    afterStore: { hung: number; reset: number };
+    /**
+     * Ingestion requests by their `x-langfuse-ingestion-version` header value, "none" without
+     * one; "4" and "none" are always present.
+     */
+    byIngestionVersion: Record<string, number>;
   };
   spans: {
-    /** Spans in stored requests (re-sends included). */
+    /** Spans in stored requests (re-sends included): each became a row. */
     received: number;
     /** Spans whose id was new (received - duplicates). */
     unique: number;
-    /** Spans whose id was already stored: re-sends, stored once. */
+    /** Rows received whose observation id already existed: re-sends, stored again as in Langfuse v4. */
     duplicates: number;
   };
-  /** Rows in the store now (it may hold data from before this process when dbPath is a file). */
-  store: {
-    traces: number;
-    observations: number;
-  };
+  /** What the store holds now (it may hold data from before this process when dbPath is a file). */
+  store: StoreCounts;
   bytes: {
     /** Request body bytes as sent on the wire (compressed when gzip). */
     received: number;
@@ -34,6 +42,9 @@ export interface ReceiverStats {
 export class StatsCounter {
   requestsTotal = 0;
   requestsHung = 0;
+  afterStoreHung = 0;
+  afterStoreReset = 0;
+  private readonly byIngestionVersion = new Map<string, number>();
   readonly byStatus = new Map<number, number>();
   spansReceived = 0;
   spansDuplicate = 0;
@@ -44,9 +55,20 @@ export class StatsCounter {
     this.byStatus.set(status, (this.byStatus.get(status) ?? 0) + 1);
   }
 
+  /** @param version the header value, null when absent */
+  countIngestionVersion(version: string | null): void {
+    let key = version ?? "none";
+    // Header values are client input: bounded in length and in distinct keys.
+    if (key.length > 16 || (!this.byIngestionVersion.has(key) && this.byIngestionVersion.size >= MAX_VERSION_KEYS)) key = "other";
+    this.byIngestionVersion.set(key, (this.byIngestionVersion.get(key) ?? 0) + 1);
+  }
+
   reset(): void {
     this.requestsTotal = 0;
     this.requestsHung = 0;
+    this.afterStoreHung = 0;
+    this.afterStoreReset = 0;
+    this.byIngestionVersion.clear();
     this.byStatus.clear();
     this.spansReceived = 0;
     this.spansDuplicate = 0;
@@ -54,12 +76,14 @@ export class StatsCounter {
     this.bytesDecoded = 0;
   }
 
-  snapshot(store: { traces: number; observations: number }): ReceiverStats {
+  snapshot(store: StoreCounts): ReceiverStats {
     return {
       requests: {
         total: this.requestsTotal,
         byStatus: Object.fromEntries([...this.byStatus].map(([status, n]) => [String(status), n])),
         hung: this.requestsHung,
+        afterStore: { hung: this.afterStoreHung, reset: this.afterStoreReset },
+        byIngestionVersion: { "4": 0, none: 0, ...Object.fromEntries(this.byIngestionVersion) },
       },
       spans: {
         received: this.spansReceived,

@@ -25,6 +25,8 @@ export interface PostOptions {
   contentEncoding?: string;
   auth?: string | null;
   timeoutMs?: number;
+  /** Extra request headers, e.g. x-langfuse-ingestion-version. */
+  headers?: Record<string, string>;
 }
 
 export async function postIngest(
@@ -32,7 +34,7 @@ export async function postIngest(
   body: string | Uint8Array,
   options: PostOptions = {},
 ): Promise<{ status: number; headers: Headers; text: string }> {
-  const headers: Record<string, string> = { "content-type": options.contentType ?? "application/json" };
+  const headers: Record<string, string> = { "content-type": options.contentType ?? "application/json", ...options.headers };
   if (options.auth !== null) headers.authorization = options.auth ?? DEV_AUTH;
   if (options.contentEncoding) headers["content-encoding"] = options.contentEncoding;
   const res = await fetch(`${receiver.url}/api/public/otel/v1/traces`, {

@@ -1,5 +1,6 @@
 // The local Langfuse-compatible receiver: an HTTP server that takes OTLP spans on Langfuse's
-// ingestion endpoint, stores them in SQLite, and answers a subset of Langfuse's public API.
+// ingestion endpoint, stores them in SQLite as Langfuse v4 does (one row per span, no dedup), and
+// answers Langfuse's v2 observations API plus the legacy trace and observation endpoints.
 // Plain node:http: the ingestion path is one route, and nothing between the socket and the
 // handler costs anything.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -11,6 +12,7 @@ import { handleControl } from "./control-routes.js";
 import { FaultController, type ReceiverFaultControl, type ReceiverFaults } from "./faults.js";
 import { HttpError, sendError, sendJson } from "./http-responses.js";
 import { handleIngest } from "./ingest-handler.js";
+import { handleObservationsV2 } from "./observations-v2-route.js";
 import { handlePublicApi } from "./public-api-routes.js";
 import { silentLogger, type ReceiverContext, type ReceiverLogger } from "./receiver-context.js";
 import { StatsCounter, type ReceiverStats } from "./receiver-stats.js";
@@ -19,7 +21,9 @@ import { handleViewerApi } from "../viewer/viewer-api.js";
 import { handleViewerAssets } from "../viewer/viewer-assets.js";
 
 export type { ApiKeyPair } from "./basic-auth.js";
-export type { ReceiverFaultControl, ReceiverFaults } from "./faults.js";
+export type { AfterStore, ReceiverFaultControl, ReceiverFaults } from "./faults.js";
+export type { ReceiverInfo } from "./control-routes.js";
+export type { ObservationFieldGroup, ObservationV2, ObservationsV2Response } from "./observations-v2-view.js";
 export type { ReceiverLogger } from "./receiver-context.js";
 export type { ReceiverStats } from "./receiver-stats.js";
 
@@ -54,7 +58,7 @@ export interface Receiver {
   readonly faults: ReceiverFaultControl;
   /** Counters since start or the last reset (also `GET /_receiver/stats`). */
   stats(): ReceiverStats;
-  /** Deletes every stored trace and observation and zeroes the counters (also `DELETE /_receiver/data`). */
+  /** Deletes every stored row and zeroes the counters (also `DELETE /_receiver/data`). */
   reset(): void;
   /**
    * Stops at once: no new connections, open ones (keep-alive, delayed, hung) are cut off, the
@@ -119,7 +123,8 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
     },
   };
 
-  const snapshot = (): ReceiverStats => stats.snapshot(store.isOpen ? store.counts() : { traces: 0, observations: 0 });
+  const snapshot = (): ReceiverStats =>
+    stats.snapshot(store.isOpen ? store.counts() : { traces: 0, observations: 0, observationIds: 0, duplicateRows: 0, duplicatedIds: 0 });
   const reset = (): void => {
     store.wipe();
     stats.reset();
@@ -138,6 +143,7 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
         sendJson(res, 200, { status: "OK", version: "switchboard-receiver" });
         return;
       }
+      if (handleObservationsV2(req, res, path, query, ctx)) return;
       if (handlePublicApi(req, res, path, query, ctx)) return;
       if (handleViewerApi(req, res, path, query, ctx)) return;
       if (await handleControl(req, res, path, query, ctx, { stats: snapshot, reset })) return;

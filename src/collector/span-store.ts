@@ -1,40 +1,23 @@
-// The receiver's SQLite store: observations upserted by span id (a re-sent span is stored once
-// and counted), traces derived from the trace-level facts of their spans. One transaction per
-// ingested request, prepared statements, WAL.
+// The receiver's SQLite store, shaped like Langfuse v4's events table: one row per received
+// span, nothing upserted or deduplicated (a span sent twice is two rows), each row with its own
+// trace context. A trace is only the rows sharing a trace id; the legacy trace views derive it
+// from them (trace-rollup.ts). Two small listing tables are kept beside the rows so lists stay
+// fast on a large store: trace ids with their earliest start, and the distinct trace names;
+// they hold nothing the rows do not. The counters of counts() are kept in memory, read from
+// the file once at open. One transaction per ingested request, prepared statements, WAL.
 import Database from "better-sqlite3";
-import { mapSpan, type ObservationRecord, type TraceUpdate } from "./langfuse-span-mapping.js";
+import { mapSpan, type ObservationRecord } from "./langfuse-span-mapping.js";
 import type { OtlpSpan } from "./otlp-span.js";
-import { applyTraceUpdate, newTraceState, type TraceState } from "./trace-merge.js";
+import { migrateUpsertSchema } from "./span-store-migration.js";
+
+export const ROWS_TABLE = "observation_rows";
+/** PRAGMA user_version of the current schema; span-store-migration.ts upgrades older files. */
+export const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS traces (
-  id TEXT PRIMARY KEY,
-  timestamp TEXT NOT NULL,
-  has_root INTEGER NOT NULL,
-  explicit_name TEXT,
-  root_name TEXT,
-  name TEXT GENERATED ALWAYS AS (COALESCE(explicit_name, root_name)) VIRTUAL,
-  user_id TEXT,
-  session_id TEXT,
-  tags TEXT NOT NULL,
-  explicit_input TEXT,
-  explicit_output TEXT,
-  root_input TEXT,
-  root_output TEXT,
-  metadata TEXT NOT NULL,
-  release TEXT,
-  version TEXT,
-  environment TEXT,
-  public INTEGER,
-  updated_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS traces_timestamp ON traces (timestamp DESC);
-CREATE INDEX IF NOT EXISTS traces_user ON traces (user_id, timestamp DESC);
-CREATE INDEX IF NOT EXISTS traces_session ON traces (session_id, timestamp DESC);
-CREATE INDEX IF NOT EXISTS traces_name ON traces (name, timestamp DESC);
-
-CREATE TABLE IF NOT EXISTS observations (
-  id TEXT PRIMARY KEY,
+CREATE TABLE IF NOT EXISTS ${ROWS_TABLE} (
+  row_id INTEGER PRIMARY KEY,
+  id TEXT NOT NULL,
   trace_id TEXT NOT NULL,
   parent_observation_id TEXT,
   type TEXT NOT NULL,
@@ -55,71 +38,85 @@ CREATE TABLE IF NOT EXISTS observations (
   environment TEXT NOT NULL,
   prompt_name TEXT,
   prompt_version INTEGER,
+  user_id TEXT,
+  session_id TEXT,
+  trace_name TEXT,
+  tags TEXT NOT NULL,
+  release TEXT,
+  trace_metadata TEXT,
+  public INTEGER,
+  is_app_root INTEGER NOT NULL,
+  is_root INTEGER NOT NULL,
+  trace_input TEXT,
+  trace_output TEXT,
   attributes TEXT NOT NULL,
   resource_attributes TEXT NOT NULL,
   scope_name TEXT NOT NULL,
+  scope_version TEXT NOT NULL,
   span_name TEXT NOT NULL,
   span_kind INTEGER NOT NULL,
-  resend_count INTEGER NOT NULL DEFAULT 0,
+  ingestion_version TEXT,
   received_at TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS observations_trace ON observations (trace_id, start_time);
+CREATE INDEX IF NOT EXISTS rows_id ON ${ROWS_TABLE} (id);
+CREATE INDEX IF NOT EXISTS rows_trace ON ${ROWS_TABLE} (trace_id, start_time);
+CREATE INDEX IF NOT EXISTS rows_start ON ${ROWS_TABLE} (start_time);
+CREATE INDEX IF NOT EXISTS rows_user ON ${ROWS_TABLE} (user_id);
+CREATE INDEX IF NOT EXISTS rows_session ON ${ROWS_TABLE} (session_id);
+
+CREATE TABLE IF NOT EXISTS trace_index (
+  trace_id TEXT PRIMARY KEY,
+  first_start TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS trace_index_start ON trace_index (first_start);
+CREATE TABLE IF NOT EXISTS trace_names (name TEXT PRIMARY KEY) WITHOUT ROWID;
 `;
 
-const OBSERVATION_COLUMNS: Array<[column: string, field: keyof ObservationRecord]> = [
-  ["id", "id"],
-  ["trace_id", "traceId"],
-  ["parent_observation_id", "parentObservationId"],
-  ["type", "type"],
-  ["name", "name"],
-  ["start_time", "startTime"],
-  ["end_time", "endTime"],
-  ["completion_start_time", "completionStartTime"],
-  ["model", "model"],
-  ["model_parameters", "modelParameters"],
-  ["usage_details", "usageDetails"],
-  ["cost_details", "costDetails"],
-  ["input", "input"],
-  ["output", "output"],
-  ["metadata", "metadata"],
-  ["level", "level"],
-  ["status_message", "statusMessage"],
-  ["version", "version"],
-  ["environment", "environment"],
-  ["prompt_name", "promptName"],
-  ["prompt_version", "promptVersion"],
-  ["attributes", "attributes"],
-  ["resource_attributes", "resourceAttributes"],
-  ["scope_name", "scopeName"],
-  ["span_name", "spanName"],
-  ["span_kind", "spanKind"],
+const RECORD_COLUMNS: Array<[column: string, value: (r: ObservationRecord) => unknown]> = [
+  ["id", (r) => r.id],
+  ["trace_id", (r) => r.traceId],
+  ["parent_observation_id", (r) => r.parentObservationId],
+  ["type", (r) => r.type],
+  ["name", (r) => r.name],
+  ["start_time", (r) => r.startTime],
+  ["end_time", (r) => r.endTime],
+  ["completion_start_time", (r) => r.completionStartTime],
+  ["model", (r) => r.model],
+  ["model_parameters", (r) => r.modelParameters],
+  ["usage_details", (r) => r.usageDetails],
+  ["cost_details", (r) => r.costDetails],
+  ["input", (r) => r.input],
+  ["output", (r) => r.output],
+  ["metadata", (r) => r.metadata],
+  ["level", (r) => r.level],
+  ["status_message", (r) => r.statusMessage],
+  ["version", (r) => r.version],
+  ["environment", (r) => r.environment],
+  ["prompt_name", (r) => r.promptName],
+  ["prompt_version", (r) => r.promptVersion],
+  ["user_id", (r) => r.userId],
+  ["session_id", (r) => r.sessionId],
+  ["trace_name", (r) => r.traceName],
+  ["tags", (r) => r.tags],
+  ["release", (r) => r.release],
+  ["trace_metadata", (r) => r.traceMetadata],
+  ["public", (r) => (r.public === null ? null : r.public ? 1 : 0)],
+  ["is_app_root", (r) => (r.isAppRoot ? 1 : 0)],
+  ["is_root", (r) => (r.isRoot ? 1 : 0)],
+  ["trace_input", (r) => r.traceInput],
+  ["trace_output", (r) => r.traceOutput],
+  ["attributes", (r) => r.attributes],
+  ["resource_attributes", (r) => r.resourceAttributes],
+  ["scope_name", (r) => r.scopeName],
+  ["scope_version", (r) => r.scopeVersion],
+  ["span_name", (r) => r.spanName],
+  ["span_kind", (r) => r.spanKind],
 ];
 
-/** A `traces` row as SQLite returns it. */
-export interface TraceRow {
-  id: string;
-  timestamp: string;
-  has_root: number;
-  explicit_name: string | null;
-  root_name: string | null;
-  name: string | null;
-  user_id: string | null;
-  session_id: string | null;
-  tags: string;
-  explicit_input: string | null;
-  explicit_output: string | null;
-  root_input: string | null;
-  root_output: string | null;
-  metadata: string;
-  release: string | null;
-  version: string | null;
-  environment: string | null;
-  public: number | null;
-  updated_at: string;
-}
-
-/** An `observations` row as SQLite returns it. */
+/** One stored row as SQLite returns it. */
 export interface ObservationRow {
+  /** The row's own key: ids repeat when a span was sent more than once. */
+  row_id: number;
   id: string;
   trace_id: string;
   parent_observation_id: string | null;
@@ -141,66 +138,102 @@ export interface ObservationRow {
   environment: string;
   prompt_name: string | null;
   prompt_version: number | null;
+  user_id: string | null;
+  session_id: string | null;
+  trace_name: string | null;
+  /** JSON array text. */
+  tags: string;
+  release: string | null;
+  trace_metadata: string | null;
+  public: number | null;
+  is_app_root: number;
+  is_root: number;
+  trace_input: string | null;
+  trace_output: string | null;
   attributes: string;
   resource_attributes: string;
   scope_name: string;
+  scope_version: string;
   span_name: string;
   span_kind: number;
-  resend_count: number;
+  /** The request's `x-langfuse-ingestion-version` header, null when it had none. */
+  ingestion_version: string | null;
   received_at: string;
 }
 
-/** Timing facts of one observation, enough for a trace list's ids and latency. */
-export interface ObservationSummaryRow {
-  id: string;
-  trace_id: string;
-  start_time: string;
-  end_time: string;
-}
+/** A row without its payloads: what trace roll-ups read for every row of a trace. */
+export type RowFacts = Omit<ObservationRow, "input" | "output" | "metadata" | "model_parameters" | "attributes" | "resource_attributes" | "trace_input" | "trace_output">;
 
-/** Per-trace totals over its observations, for the trace viewer's list (not part of Langfuse's API). */
-export interface TraceAggregateRow {
-  trace_id: string;
-  observations: number;
-  /** Earliest observation start and latest end: the trace's extent. */
-  first_start: string;
-  last_end: string;
-  input_tokens: number;
-  output_tokens: number;
-  total_tokens: number;
-  /** Observations at level ERROR. */
-  errors: number;
-  /** Observations at level WARNING. */
-  warnings: number;
-}
+/** The payload columns of a trace's root rows and of rows carrying legacy trace I/O. */
+export type RowPayload = Pick<ObservationRow, "row_id" | "trace_id" | "is_root" | "input" | "output" | "metadata" | "trace_input" | "trace_output">;
+
+const FACT_COLUMNS =
+  "row_id, id, trace_id, parent_observation_id, type, name, start_time, end_time, completion_start_time, model, usage_details, cost_details, level, status_message, version, environment, prompt_name, prompt_version, user_id, session_id, trace_name, tags, release, trace_metadata, public, is_app_root, is_root, scope_name, scope_version, span_name, span_kind, ingestion_version, received_at";
 
 export interface IngestResult {
-  /** Spans in the request. */
+  /** Spans in the request: each became a row. */
   spans: number;
-  /** Spans whose id was new to the store. */
-  inserted: number;
-  /** Spans whose id was already stored (re-sends); stored once, counted here. */
+  /** Rows whose observation id was already stored (earlier, or earlier in the same request). */
   duplicates: number;
   /** Distinct traces the request touched. */
   traces: number;
 }
 
+export interface StoreCounts {
+  /** Distinct trace ids. */
+  traces: number;
+  /** Rows (duplicates included): what Langfuse v4 counts. */
+  observations: number;
+  /** Distinct observation ids. */
+  observationIds: number;
+  /** Rows beyond the first of their id: observations - observationIds. */
+  duplicateRows: number;
+  /** Observation ids stored more than once. */
+  duplicatedIds: number;
+}
+
+/** Filters on the rows themselves (the v2 observations API and the legacy observations list). */
+export interface RowFilter {
+  traceId?: string;
+  /** Uppercase observation type. */
+  type?: string;
+  name?: string;
+  level?: string;
+  userId?: string;
+  sessionId?: string;
+  version?: string;
+  /** Rows with any of these environments. */
+  environments?: string[];
+  /** A parent id; "" = rows without a parent. */
+  parentObservationId?: string;
+  /** true: roots (no parent, or an app root); false: the others. */
+  isRootObservation?: boolean;
+  /** ISO start time, inclusive. */
+  fromStartTime?: string;
+  /** ISO start time, exclusive. */
+  toStartTime?: string;
+}
+
+/** Position after the last row of a page, in the order start_time, trace_id, id, row_id (all descending). */
+export interface RowCursor {
+  startTime: string;
+  traceId: string;
+  id: string;
+  /** Absent in a cursor that only names the observation: then every row of that id is past it. */
+  rowId?: number;
+}
+
+/** Filters on traces derived from rows: a trace matches when one of its rows carries the value. */
 export interface TraceFilter {
   userId?: string;
   sessionId?: string;
   name?: string;
   /** Only traces carrying every one of these tags. */
   tags?: string[];
+  /** On the trace timestamp (its earliest row start): inclusive. */
   fromTimestamp?: string;
+  /** Exclusive. */
   toTimestamp?: string;
-}
-
-export interface ObservationFilter {
-  traceId?: string;
-  type?: string;
-  name?: string;
-  userId?: string;
-  parentObservationId?: string;
 }
 
 export interface Page {
@@ -209,69 +242,54 @@ export interface Page {
   limit: number;
 }
 
-function traceStateFromRow(row: TraceRow): TraceState {
-  return {
-    id: row.id,
-    timestamp: row.timestamp,
-    hasRoot: row.has_root === 1,
-    explicitName: row.explicit_name,
-    rootName: row.root_name,
-    userId: row.user_id,
-    sessionId: row.session_id,
-    tags: JSON.parse(row.tags) as string[],
-    explicitInput: row.explicit_input,
-    explicitOutput: row.explicit_output,
-    rootInput: row.root_input,
-    rootOutput: row.root_output,
-    metadata: JSON.parse(row.metadata) as Record<string, unknown>,
-    release: row.release,
-    version: row.version,
-    environment: row.environment,
-    public: row.public === null ? null : row.public === 1,
-  };
-}
+type Clause = [sql: string, values: unknown[]];
 
-function traceStateParams(state: TraceState, now: string): unknown[] {
-  return [
-    state.id,
-    state.timestamp,
-    state.hasRoot ? 1 : 0,
-    state.explicitName,
-    state.rootName,
-    state.userId,
-    state.sessionId,
-    JSON.stringify(state.tags),
-    state.explicitInput,
-    state.explicitOutput,
-    state.rootInput,
-    state.rootOutput,
-    JSON.stringify(state.metadata),
-    state.release,
-    state.version,
-    state.environment,
-    state.public === null ? null : state.public ? 1 : 0,
-    now,
-  ];
-}
-
-function buildWhere(clauses: Array<[sql: string, value: unknown]>): { sql: string; params: unknown[] } {
+function buildWhere(clauses: Clause[]): { sql: string; params: unknown[] } {
   if (clauses.length === 0) return { sql: "", params: [] };
-  return { sql: `WHERE ${clauses.map(([sql]) => sql).join(" AND ")}`, params: clauses.map(([, v]) => v) };
+  return { sql: `WHERE ${clauses.map(([sql]) => sql).join(" AND ")}`, params: clauses.flatMap(([, v]) => v) };
+}
+
+function rowClauses(filter: RowFilter): Clause[] {
+  const clauses: Clause[] = [];
+  const eq = (column: string, value: string | undefined) => {
+    if (value === undefined) return;
+    // Langfuse compares against '' for "no value"; SQLite keeps NULL.
+    if (value === "") clauses.push([`(${column} IS NULL OR ${column} = '')`, []]);
+    else clauses.push([`${column} = ?`, [value]]);
+  };
+  eq("trace_id", filter.traceId);
+  eq("type", filter.type);
+  eq("name", filter.name);
+  eq("level", filter.level);
+  eq("user_id", filter.userId);
+  eq("session_id", filter.sessionId);
+  eq("version", filter.version);
+  eq("parent_observation_id", filter.parentObservationId);
+  if (filter.environments !== undefined && filter.environments.length > 0) {
+    clauses.push([`environment IN (${filter.environments.map(() => "?").join(", ")})`, filter.environments]);
+  }
+  if (filter.isRootObservation !== undefined) {
+    clauses.push([filter.isRootObservation ? "(parent_observation_id IS NULL OR is_app_root = 1)" : "(parent_observation_id IS NOT NULL AND is_app_root = 0)", []]);
+  }
+  if (filter.fromStartTime !== undefined) clauses.push(["start_time >= ?", [filter.fromStartTime]]);
+  if (filter.toStartTime !== undefined) clauses.push(["start_time < ?", [filter.toStartTime]]);
+  return clauses;
 }
 
 export class SpanStore {
   private readonly db: Database.Database;
-  private readonly upsertObservation: Database.Statement;
-  private readonly selectTrace: Database.Statement;
-  private readonly writeTrace: Database.Statement;
-  private readonly selectObservationsOfTrace: Database.Statement;
-  private readonly selectObservation: Database.Statement;
-  private readonly selectSummaries: Database.Statement;
-  private readonly selectAggregates: Database.Statement;
+  private readonly insertRow: Database.Statement;
+  private readonly copiesOfId: Database.Statement;
+  private readonly insertTrace: Database.Statement;
+  private readonly lowerTraceStart: Database.Statement;
+  private readonly insertTraceName: Database.Statement;
+  private readonly tally: StoreCounts;
+  private readonly selectRowsOfTrace: Database.Statement;
+  private readonly selectLatestRowOfId: Database.Statement;
+  private readonly selectFactsOfTraces: Database.Statement;
+  private readonly selectPayloadsOfTraces: Database.Statement;
   private readonly selectTraceNames: Database.Statement;
-  private readonly countTraces: Database.Statement;
-  private readonly countObservations: Database.Statement;
-  private readonly ingestTransaction: (spans: OtlpSpan[]) => IngestResult;
+  private readonly ingestTransaction: (spans: OtlpSpan[], ingestionVersion: string | null) => IngestResult;
   /** Read queries built from filters, prepared once per distinct SQL text. */
   private readonly queryCache = new Map<string, Database.Statement>();
 
@@ -281,80 +299,102 @@ export class SpanStore {
     if (path !== ":memory:") this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = OFF");
     this.db.pragma("temp_store = MEMORY");
-    this.db.exec(SCHEMA);
+    this.db.transaction(() => {
+      this.db.exec(SCHEMA);
+      migrateUpsertSchema(this.db);
+      this.rebuildListingTablesIfMissing();
+      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    })();
+    this.tally = this.countFromTables();
 
-    const columns = OBSERVATION_COLUMNS.map(([c]) => c);
-    this.upsertObservation = this.db.prepare(
-      `INSERT INTO observations (${columns.join(", ")}, received_at)
-       VALUES (${columns.map(() => "?").join(", ")}, ?)
-       ON CONFLICT(id) DO UPDATE SET
-         ${columns
-           .filter((c) => c !== "id")
-           .map((c) => `${c} = excluded.${c}`)
-           .join(", ")},
-         received_at = excluded.received_at,
-         resend_count = observations.resend_count + 1
-       RETURNING resend_count`,
-    ).pluck();
-    this.selectTrace = this.db.prepare("SELECT * FROM traces WHERE id = ?");
-    this.writeTrace = this.db.prepare(
-      `INSERT OR REPLACE INTO traces (id, timestamp, has_root, explicit_name, root_name, user_id, session_id,
-         tags, explicit_input, explicit_output, root_input, root_output, metadata, release, version,
-         environment, public, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    const columns = RECORD_COLUMNS.map(([c]) => c);
+    this.insertRow = this.db.prepare(
+      `INSERT INTO ${ROWS_TABLE} (${columns.join(", ")}, ingestion_version, received_at)
+       VALUES (${columns.map(() => "?").join(", ")}, ?, ?)`,
     );
-    this.selectObservationsOfTrace = this.db.prepare(
-      "SELECT * FROM observations WHERE trace_id = ? ORDER BY start_time, rowid",
+    // 0, 1, or 2 for "more than one": all the counters need to know.
+    this.copiesOfId = this.db.prepare(`SELECT COUNT(*) FROM (SELECT 1 FROM ${ROWS_TABLE} WHERE id = ? LIMIT 2)`).pluck();
+    this.insertTrace = this.db.prepare("INSERT OR IGNORE INTO trace_index (trace_id, first_start) VALUES (?, ?)");
+    this.lowerTraceStart = this.db.prepare("UPDATE trace_index SET first_start = ? WHERE trace_id = ? AND first_start > ?");
+    this.insertTraceName = this.db.prepare("INSERT OR IGNORE INTO trace_names (name) VALUES (?)");
+    this.selectRowsOfTrace = this.db.prepare(`SELECT * FROM ${ROWS_TABLE} WHERE trace_id = ? ORDER BY start_time, row_id`);
+    this.selectLatestRowOfId = this.db.prepare(`SELECT * FROM ${ROWS_TABLE} WHERE id = ? ORDER BY row_id DESC LIMIT 1`);
+    this.selectFactsOfTraces = this.db.prepare(
+      `SELECT ${FACT_COLUMNS} FROM ${ROWS_TABLE}
+       WHERE trace_id IN (SELECT value FROM json_each(?)) ORDER BY start_time, row_id`,
     );
-    this.selectObservation = this.db.prepare("SELECT * FROM observations WHERE id = ?");
-    this.selectSummaries = this.db.prepare(
-      `SELECT id, trace_id, start_time, end_time FROM observations
-       WHERE trace_id IN (SELECT value FROM json_each(?)) ORDER BY start_time, rowid`,
+    this.selectPayloadsOfTraces = this.db.prepare(
+      `SELECT row_id, trace_id, is_root, input, output, metadata, trace_input, trace_output FROM ${ROWS_TABLE}
+       WHERE trace_id IN (SELECT value FROM json_each(?))
+         AND (is_root = 1 OR trace_input IS NOT NULL OR trace_output IS NOT NULL)
+       ORDER BY row_id`,
     );
-    this.selectAggregates = this.db.prepare(
-      `SELECT trace_id, COUNT(*) AS observations, MIN(start_time) AS first_start, MAX(end_time) AS last_end,
-         TOTAL(json_extract(usage_details, '$.input')) AS input_tokens,
-         TOTAL(json_extract(usage_details, '$.output')) AS output_tokens,
-         TOTAL(json_extract(usage_details, '$.total')) AS total_tokens,
-         TOTAL(level = 'ERROR') AS errors, TOTAL(level = 'WARNING') AS warnings
-       FROM observations WHERE trace_id IN (SELECT value FROM json_each(?)) GROUP BY trace_id`,
-    );
-    this.selectTraceNames = this.db.prepare(
-      "SELECT DISTINCT name FROM traces WHERE name IS NOT NULL ORDER BY name LIMIT 200",
-    ).pluck();
-    this.countTraces = this.db.prepare("SELECT COUNT(*) AS n FROM traces").pluck();
-    this.countObservations = this.db.prepare("SELECT COUNT(*) AS n FROM observations").pluck();
-    this.ingestTransaction = this.db.transaction((spans: OtlpSpan[]) => this.writeSpans(spans));
+    this.selectTraceNames = this.db.prepare("SELECT name FROM trace_names ORDER BY name LIMIT 200").pluck();
+    this.ingestTransaction = this.db.transaction((spans: OtlpSpan[], ingestionVersion: string | null) => this.writeSpans(spans, ingestionVersion));
   }
 
-  /** Stores the spans of one request atomically. */
-  ingest(spans: OtlpSpan[]): IngestResult {
-    if (spans.length === 0) return { spans: 0, inserted: 0, duplicates: 0, traces: 0 };
-    return this.ingestTransaction(spans);
+  /**
+   * Stores the spans of one request atomically, one row each.
+   * @param ingestionVersion the request's `x-langfuse-ingestion-version`, null when absent
+   */
+  ingest(spans: OtlpSpan[], ingestionVersion: string | null = null): IngestResult {
+    if (spans.length === 0) return { spans: 0, duplicates: 0, traces: 0 };
+    return this.ingestTransaction(spans, ingestionVersion);
   }
 
-  private writeSpans(spans: OtlpSpan[]): IngestResult {
+  private writeSpans(spans: OtlpSpan[], ingestionVersion: string | null): IngestResult {
     const now = new Date().toISOString();
-    const traceUpdates = new Map<string, TraceUpdate[]>();
+    const firstStarts = new Map<string, string>();
+    const names = new Set<string>();
     let duplicates = 0;
     for (const span of spans) {
-      const { observation, trace } = mapSpan(span);
-      const params = OBSERVATION_COLUMNS.map(([, field]) => observation[field]);
-      params.push(now);
-      const resendCount = this.upsertObservation.get(...params) as number;
-      if (resendCount > 0) duplicates++;
-      const updates = traceUpdates.get(trace.id);
-      if (updates) updates.push(trace);
-      else traceUpdates.set(trace.id, [trace]);
+      const record = mapSpan(span);
+      const copies = this.copiesOfId.get(record.id) as number;
+      if (copies === 0) this.tally.observationIds++;
+      else duplicates++;
+      if (copies === 1) this.tally.duplicatedIds++;
+      const params = RECORD_COLUMNS.map(([, value]) => value(record));
+      params.push(ingestionVersion, now);
+      this.insertRow.run(...params);
+      const start = firstStarts.get(record.traceId);
+      if (start === undefined || record.startTime < start) firstStarts.set(record.traceId, record.startTime);
+      const name = record.traceName ?? (record.isRoot ? record.name : null);
+      if (name) names.add(name);
     }
-    for (const updates of traceUpdates.values()) {
-      const first = updates[0]!;
-      const existing = this.selectTrace.get(first.id) as TraceRow | undefined;
-      const state = existing ? traceStateFromRow(existing) : newTraceState(first);
-      for (const update of updates) applyTraceUpdate(state, update);
-      this.writeTrace.run(...traceStateParams(state, now));
+    for (const [traceId, start] of firstStarts) {
+      if (this.insertTrace.run(traceId, start).changes === 1) this.tally.traces++;
+      else this.lowerTraceStart.run(start, traceId, start);
     }
-    return { spans: spans.length, inserted: spans.length - duplicates, duplicates, traces: traceUpdates.size };
+    for (const name of names) this.insertTraceName.run(name);
+    this.tally.observations += spans.length;
+    this.tally.duplicateRows += duplicates;
+    return { spans: spans.length, duplicates, traces: firstStarts.size };
+  }
+
+  /** Fills the listing tables from the rows when they are empty but rows exist (a migrated file). */
+  private rebuildListingTablesIfMissing(): void {
+    const indexed = this.db.prepare("SELECT EXISTS (SELECT 1 FROM trace_index)").pluck().get() === 1;
+    const hasRows = this.db.prepare(`SELECT EXISTS (SELECT 1 FROM ${ROWS_TABLE})`).pluck().get() === 1;
+    if (indexed || !hasRows) return;
+    this.db.exec(`
+      INSERT INTO trace_index (trace_id, first_start) SELECT trace_id, MIN(start_time) FROM ${ROWS_TABLE} GROUP BY trace_id;
+      INSERT OR IGNORE INTO trace_names (name)
+        SELECT COALESCE(trace_name, name) FROM ${ROWS_TABLE} WHERE trace_name IS NOT NULL OR is_root = 1;`);
+  }
+
+  /** The counters, from the tables (once, when the store opens). */
+  private countFromTables(): StoreCounts {
+    const { observations, observationIds } = this.db.prepare(`SELECT COUNT(*) AS observations, COUNT(DISTINCT id) AS observationIds FROM ${ROWS_TABLE}`).get() as {
+      observations: number;
+      observationIds: number;
+    };
+    return {
+      traces: this.db.prepare("SELECT COUNT(*) FROM trace_index").pluck().get() as number,
+      observations,
+      observationIds,
+      duplicateRows: observations - observationIds,
+      duplicatedIds: this.db.prepare(`SELECT COUNT(*) FROM (SELECT 1 FROM ${ROWS_TABLE} GROUP BY id HAVING COUNT(*) > 1)`).pluck().get() as number,
+    };
   }
 
   private query(sql: string): Database.Statement {
@@ -366,84 +406,92 @@ export class SpanStore {
     return statement;
   }
 
-  getTrace(id: string): TraceRow | undefined {
-    return this.selectTrace.get(id) as TraceRow | undefined;
+  /** Every row of a trace, in start order (a re-sent span's rows one after the other). */
+  rowsOfTrace(traceId: string): ObservationRow[] {
+    return this.selectRowsOfTrace.all(traceId) as ObservationRow[];
   }
 
-  getObservation(id: string): ObservationRow | undefined {
-    return this.selectObservation.get(id) as ObservationRow | undefined;
+  /** The latest row stored for an observation id. */
+  latestRowOfId(id: string): ObservationRow | undefined {
+    return this.selectLatestRowOfId.get(id) as ObservationRow | undefined;
   }
 
-  observationsOfTrace(traceId: string): ObservationRow[] {
-    return this.selectObservationsOfTrace.all(traceId) as ObservationRow[];
-  }
-
-  /** Observation ids and timings of several traces in one query, in start order. */
-  observationSummaries(traceIds: string[]): ObservationSummaryRow[] {
+  /** The rows (without payloads) of several traces in one query, in start order. */
+  factsOfTraces(traceIds: string[]): RowFacts[] {
     if (traceIds.length === 0) return [];
-    return this.selectSummaries.all(JSON.stringify(traceIds)) as ObservationSummaryRow[];
+    return this.selectFactsOfTraces.all(JSON.stringify(traceIds)) as RowFacts[];
   }
 
-  /** Observation counts, extent, token sums and error counts of several traces in one query. */
-  traceAggregates(traceIds: string[]): TraceAggregateRow[] {
+  /** Root rows and rows carrying legacy trace I/O of several traces, oldest row first. */
+  payloadsOfTraces(traceIds: string[]): RowPayload[] {
     if (traceIds.length === 0) return [];
-    return this.selectAggregates.all(JSON.stringify(traceIds)) as TraceAggregateRow[];
+    return this.selectPayloadsOfTraces.all(JSON.stringify(traceIds)) as RowPayload[];
   }
 
-  /** The distinct trace names (at most 200), for a viewer's name filter. */
+  /** Distinct trace names (at most 200), for a viewer's name filter. */
   traceNames(): string[] {
     return this.selectTraceNames.all() as string[];
   }
 
-  /** Traces newest first. */
-  listTraces(filter: TraceFilter, page: Page): { rows: TraceRow[]; totalItems: number } {
-    const clauses: Array<[string, unknown]> = [];
-    if (filter.userId !== undefined) clauses.push(["user_id = ?", filter.userId]);
-    if (filter.sessionId !== undefined) clauses.push(["session_id = ?", filter.sessionId]);
-    if (filter.name !== undefined) clauses.push(["name = ?", filter.name]);
-    if (filter.fromTimestamp !== undefined) clauses.push(["timestamp >= ?", filter.fromTimestamp]);
-    if (filter.toTimestamp !== undefined) clauses.push(["timestamp < ?", filter.toTimestamp]);
-    for (const tag of filter.tags ?? []) {
-      clauses.push(["EXISTS (SELECT 1 FROM json_each(traces.tags) WHERE value = ?)", tag]);
+  /**
+   * Rows newest first (start_time, trace_id, id, row_id descending), after `cursor`, at most
+   * `limit` of them: the v2 observations API.
+   */
+  listRows(filter: RowFilter, cursor: RowCursor | undefined, limit: number): ObservationRow[] {
+    const clauses = rowClauses(filter);
+    if (cursor) {
+      clauses.push(
+        cursor.rowId === undefined
+          ? ["(start_time, trace_id, id) < (?, ?, ?)", [cursor.startTime, cursor.traceId, cursor.id]]
+          : ["(start_time, trace_id, id, row_id) < (?, ?, ?, ?)", [cursor.startTime, cursor.traceId, cursor.id, cursor.rowId]],
+      );
     }
     const where = buildWhere(clauses);
-    const totalItems = this.query(`SELECT COUNT(*) FROM traces ${where.sql}`).pluck().get(...where.params) as number;
-    const rows = this
-      .query(`SELECT * FROM traces ${where.sql} ORDER BY timestamp DESC, id LIMIT ? OFFSET ?`)
-      .all(...where.params, page.limit, (page.page - 1) * page.limit) as TraceRow[];
-    return { rows, totalItems };
+    return this
+      .query(`SELECT * FROM ${ROWS_TABLE} ${where.sql} ORDER BY start_time DESC, trace_id DESC, id DESC, row_id DESC LIMIT ?`)
+      .all(...where.params, limit) as ObservationRow[];
   }
 
-  /** Observations newest first. */
-  listObservations(filter: ObservationFilter, page: Page): { rows: ObservationRow[]; totalItems: number } {
-    const clauses: Array<[string, unknown]> = [];
-    if (filter.traceId !== undefined) clauses.push(["o.trace_id = ?", filter.traceId]);
-    if (filter.type !== undefined) clauses.push(["o.type = ?", filter.type.toUpperCase()]);
-    if (filter.name !== undefined) clauses.push(["o.name = ?", filter.name]);
-    if (filter.parentObservationId !== undefined) {
-      clauses.push(["o.parent_observation_id = ?", filter.parentObservationId]);
-    }
-    if (filter.userId !== undefined) {
-      clauses.push(["o.trace_id IN (SELECT id FROM traces WHERE user_id = ?)", filter.userId]);
-    }
-    const where = buildWhere(clauses);
-    const totalItems = this
-      .query(`SELECT COUNT(*) FROM observations o ${where.sql}`)
-      .pluck()
-      .get(...where.params) as number;
+  /** Rows newest first, page by page: the legacy observations list. */
+  listRowsPaged(filter: RowFilter, page: Page): { rows: ObservationRow[]; totalItems: number } {
+    const where = buildWhere(rowClauses(filter));
+    const totalItems = this.query(`SELECT COUNT(*) FROM ${ROWS_TABLE} ${where.sql}`).pluck().get(...where.params) as number;
     const rows = this
-      .query(`SELECT o.* FROM observations o ${where.sql} ORDER BY o.start_time DESC, o.rowid DESC LIMIT ? OFFSET ?`)
+      .query(`SELECT * FROM ${ROWS_TABLE} ${where.sql} ORDER BY start_time DESC, row_id DESC LIMIT ? OFFSET ?`)
       .all(...where.params, page.limit, (page.page - 1) * page.limit) as ObservationRow[];
     return { rows, totalItems };
   }
 
-  counts(): { traces: number; observations: number } {
-    return { traces: this.countTraces.get() as number, observations: this.countObservations.get() as number };
+  /** Trace ids newest first (by their earliest row start), with the number of matching traces. */
+  listTraceIds(filter: TraceFilter, page: Page): { traces: Array<{ id: string; timestamp: string }>; totalItems: number } {
+    const inTraces = (where: string, values: unknown[]): Clause => [`trace_id IN (SELECT trace_id FROM ${ROWS_TABLE} WHERE ${where})`, values];
+    const clauses: Clause[] = [];
+    if (filter.userId !== undefined) clauses.push(inTraces("user_id = ?", [filter.userId]));
+    if (filter.sessionId !== undefined) clauses.push(inTraces("session_id = ?", [filter.sessionId]));
+    if (filter.name !== undefined) {
+      clauses.push(inTraces("trace_name = ? OR (trace_name IS NULL AND is_root = 1 AND name = ?)", [filter.name, filter.name]));
+    }
+    for (const tag of filter.tags ?? []) {
+      clauses.push(inTraces("EXISTS (SELECT 1 FROM json_each(tags) WHERE value = ?)", [tag]));
+    }
+    if (filter.fromTimestamp !== undefined) clauses.push(["first_start >= ?", [filter.fromTimestamp]]);
+    if (filter.toTimestamp !== undefined) clauses.push(["first_start < ?", [filter.toTimestamp]]);
+    const where = buildWhere(clauses);
+    const totalItems = this.query(`SELECT COUNT(*) FROM trace_index ${where.sql}`).pluck().get(...where.params) as number;
+    const traces = this
+      .query(`SELECT trace_id AS id, first_start AS timestamp FROM trace_index ${where.sql} ORDER BY first_start DESC, trace_id DESC LIMIT ? OFFSET ?`)
+      .all(...where.params, page.limit, (page.page - 1) * page.limit) as Array<{ id: string; timestamp: string }>;
+    return { traces, totalItems };
   }
 
-  /** Removes every trace and observation (tests start from a clean store). */
+  counts(): StoreCounts {
+    return { ...this.tally };
+  }
+
+  /** Removes every row (tests start from a clean store). */
   wipe(): void {
-    this.db.exec("DELETE FROM observations; DELETE FROM traces;");
+    this.db.exec(`DELETE FROM ${ROWS_TABLE}; DELETE FROM trace_index; DELETE FROM trace_names;`);
+    Object.assign(this.tally, { traces: 0, observations: 0, observationIds: 0, duplicateRows: 0, duplicatedIds: 0 });
   }
 
   close(): void {

@@ -1,19 +1,30 @@
 import { randomUUID } from "node:crypto";
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Registry } from "prom-client";
 import type { ChatService } from "../chat/chat-service.js";
 import { errorBody, sendError } from "./error-response.js";
 import { registerChatRoutes } from "./chat-routes.js";
-import { registerHttpMetrics } from "./http-metrics.js";
+import { HttpMetrics } from "./http-metrics.js";
 import { registerSecurity, type SecurityOptions } from "./register-security.js";
-import { clientErrorHandler } from "./client-error-handler.js";
+import { createClientErrorHandler } from "./client-error-handler.js";
 import { registerOpenAiRoutes } from "./openai-routes.js";
+import { parseJsonBody } from "./json-body-parser.js";
+import { assertSupportedEncoding, contentEncodingOf } from "./request-content-encoding.js";
+
+export interface HttpTimeouts {
+  /** REQUEST_TIMEOUT_MS: longest a client may take to send a whole request (headers and body). */
+  requestMs: number;
+  /** HEADERS_TIMEOUT_MS: longest it may take to send the headers; at most requestMs. */
+  headersMs: number;
+  /** KEEP_ALIVE_TIMEOUT_MS: how long an idle keep-alive connection waits for its next request. */
+  keepAliveMs: number;
+}
 
 export interface AppOptions {
   chat: ChatService;
   logger: FastifyBaseLogger;
   registry: Registry;
-  /** Largest accepted body (bytes); larger gets 413. */
+  /** Largest accepted body (bytes), as sent and once decompressed; larger gets 413. */
   maxBodyBytes: number;
   /** Longest accepted message (characters after trimming). */
   maxMessageChars: number;
@@ -21,15 +32,29 @@ export interface AppOptions {
   isReady: () => boolean | Promise<boolean>;
   /** API keys, rate limit, stream cap; absent: all off. */
   security?: SecurityOptions;
+  /** Connection timeouts; absent: the configuration's defaults. */
+  timeouts?: HttpTimeouts;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+const DEFAULT_TIMEOUTS: HttpTimeouts = { requestMs: 30_000, headersMs: 10_000, keepAliveMs: 72_000 };
 
 /** The HTTP API. Built without listening, so tests drive it with inject() or a real socket. */
 export function buildApp(options: AppOptions): FastifyInstance {
+  const timeouts = options.timeouts ?? DEFAULT_TIMEOUTS;
+  const metrics = new HttpMetrics(options.registry);
   const app = Fastify({
     loggerInstance: options.logger,
     bodyLimit: options.maxBodyBytes,
+    // Node checks these two on a timer: every quarter of the shorter one (at most every 5 s),
+    // so a stalled request is cut within 25 % of its timeout.
+    requestTimeout: timeouts.requestMs,
+    http: {
+      requestTimeout: timeouts.requestMs,
+      headersTimeout: timeouts.headersMs,
+      connectionsCheckingInterval: Math.max(50, Math.min(5000, Math.floor(Math.min(timeouts.requestMs, timeouts.headersMs) / 4))),
+    },
+    keepAliveTimeout: timeouts.keepAliveMs,
     // Fastify's own two lines per request are replaced by one line of ours (onResponse below).
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: (req) => {
@@ -38,8 +63,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
     },
     // Route params like session ids are bounded by the API; keep the default URL parser limits.
     routerOptions: { maxParamLength: 256 },
-    // Requests the HTTP parser rejects (headers too large, garbage) get our error shape too.
-    clientErrorHandler,
+    // Requests the HTTP parser rejects (headers too large or too slow, garbage) get our error shape too.
+    clientErrorHandler: createClientErrorHandler((socket, status) => metrics.connectionRefused(socket, status)),
     // So do URLs the router rejects before any hook runs (bad percent-encoding, overlong params).
     frameworkErrors: (err, _request, reply) => {
       void (reply as FastifyReply).status(400).send(errorBody("invalid_url", err.code === "FST_ERR_MAX_PARAM_LENGTH" ? "a path segment is too long" : "the URL is not valid"));
@@ -48,11 +73,22 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   // Only JSON bodies are accepted; Fastify answers 415 for any other content type.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("application/json", { parseAs: "string", bodyLimit: options.maxBodyBytes }, app.getDefaultJsonParser("error", "error"));
+  app.addContentTypeParser("application/json", { parseAs: "buffer", bodyLimit: options.maxBodyBytes }, async (request: FastifyRequest, body: Buffer) =>
+    parseJsonBody(body, request.headers, options.maxBodyBytes),
+  );
 
-  registerHttpMetrics(app, options.registry);
+  metrics.register(app);
   app.addHook("onSend", async (request, reply) => {
     reply.header("x-request-id", request.id);
+    // A response sent before its request's body was read (401, 429, 415, ...) closes the
+    // connection: the rest of the body is never read, and a client that stalls or trickles it
+    // holds nothing open.
+    if (!request.raw.complete) reply.header("connection", "close");
+  });
+  // A compressed body Switchboard cannot read is refused before it is read.
+  app.addHook("preParsing", async (request, _reply, payload) => {
+    assertSupportedEncoding(contentEncodingOf(request.headers));
+    return payload;
   });
   // One log line per request, with its id and timing; never the body.
   app.addHook("onResponse", async (request, reply) => {

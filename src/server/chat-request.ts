@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { ApiError } from "../chat/chat-errors.js";
-
-const ID = /^[A-Za-z0-9._:@-]{1,128}$/;
-const idField = z.string({ error: "must be a string" }).regex(ID, "must be 1-128 characters of A-Z a-z 0-9 . _ : @ -");
+import { isValidSessionId, SESSION_ID_RULE } from "../chat/session-id.js";
+import { userIdProblem } from "../chat/user-id.js";
+import { invalidRequest } from "./validation-issue.js";
 
 export interface ChatRequestBody {
   message: string;
@@ -10,25 +10,33 @@ export interface ChatRequestBody {
   session_id?: string;
 }
 
-/** Validates a chat body; errors name the first offending field. */
+/** A zod refinement from a "what is wrong" function (null: nothing). */
+const checkedBy = (problemOf: (value: string) => string | null) => (value: string, ctx: z.RefinementCtx) => {
+  const problem = problemOf(value);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+};
+
+export const userIdSchema = z.string().superRefine(checkedBy(userIdProblem));
+const sessionIdSchema = z.string().superRefine(checkedBy((id) => (isValidSessionId(id) ? null : `must be ${SESSION_ID_RULE}`)));
+
+/**
+ * Validates a chat body; errors name the first offending field and what is wrong with it.
+ * Invalid Unicode and prototype keys never get here: the JSON body parser refuses them.
+ */
 export function parseChatRequest(body: unknown, maxMessageChars: number): ChatRequestBody {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw new ApiError(400, "invalid_body", "the body must be a JSON object");
   }
   const schema = z.object({
     message: z
-      .string({ error: "must be a string" })
+      .string()
       .transform((s) => s.trim())
-      .pipe(z.string().min(1, "must not be empty").max(maxMessageChars, `must be at most ${maxMessageChars} characters`)),
-    user_id: idField,
-    session_id: idField.optional(),
+      .superRefine(checkedBy((m) => (m === "" ? "must not be empty" : m.length > maxMessageChars ? `is too long: ${m.length} characters, at most ${maxMessageChars}` : null))),
+    user_id: userIdSchema,
+    // null is "no session yet", as JSON clients write an absent optional value.
+    session_id: sessionIdSchema.nullish().transform((v) => v ?? undefined),
   });
   const result = schema.safeParse(body);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    const field = String(issue.path[0] ?? "body");
-    const message = issue.code === "invalid_type" && issue.input === undefined ? "is required" : issue.message;
-    throw new ApiError(400, "invalid_request", `${field} ${message}`, field);
-  }
+  if (!result.success) throw invalidRequest(result.error.issues[0]!, body);
   return result.data;
 }

@@ -1,5 +1,7 @@
 import type { FastifyInstance } from "fastify";
+import { ApiError } from "../chat/chat-errors.js";
 import { ClientGoneError, type ChatService } from "../chat/chat-service.js";
+import { userIdProblem } from "../chat/user-id.js";
 import { toApiError } from "./error-response.js";
 import { parseChatRequest } from "./chat-request.js";
 
@@ -24,18 +26,25 @@ export function registerChatRoutes(app: FastifyInstance, options: ChatRoutesOpti
     const body = parseChatRequest(request.body, maxMessageChars);
     reply.hijack();
     const res = reply.raw;
-    res.writeHead(200, {
-      "content-type": "text/event-stream; charset=utf-8",
-      "cache-control": "no-cache",
-      connection: "keep-alive",
-      "x-accel-buffering": "no",
-      "x-request-id": request.id,
-    });
     const gone = new AbortController();
     res.on("close", () => {
       if (!res.writableFinished) gone.abort();
     });
+    // The event stream opens with the first token (or the answer), so a turn refused or failed
+    // before it (a foreign session, a reserved id, the model down) gets its real status and a
+    // plain JSON error, like the other endpoints.
+    const open = () => {
+      if (res.headersSent) return;
+      res.writeHead(200, {
+        "content-type": "text/event-stream; charset=utf-8",
+        "cache-control": "no-cache",
+        connection: "keep-alive",
+        "x-accel-buffering": "no",
+        "x-request-id": request.id,
+      });
+    };
     const send = (event: string, data: unknown) => {
+      open();
       if (!res.destroyed) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     };
     const started = performance.now();
@@ -59,7 +68,14 @@ export function registerChatRoutes(app: FastifyInstance, options: ChatRoutesOpti
         const api = toApiError(err as Error);
         status = api?.code ?? "internal_error";
         if (!api) request.log.error({ err }, "unhandled error in streamed turn");
-        send("error", api ? { code: api.code, message: api.message } : { code: "internal_error", message: `an internal error occurred (request ${request.id})` });
+        const error = api ? { code: api.code, message: api.message, ...(api.field ? { field: api.field } : {}) } : { code: "internal_error", message: `an internal error occurred (request ${request.id})` };
+        if (res.headersSent) {
+          send("error", error);
+        } else if (!res.destroyed) {
+          const text = JSON.stringify({ error: api ? error : { ...error, request_id: request.id } });
+          res.writeHead(api?.status ?? 500, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text), "x-request-id": request.id });
+          res.write(text);
+        }
       }
     } finally {
       res.end();
@@ -67,12 +83,12 @@ export function registerChatRoutes(app: FastifyInstance, options: ChatRoutesOpti
     }
   });
 
-  app.get<{ Params: { session_id: string }; Querystring: { user_id?: string } }>("/api/v1/sessions/:session_id", async (request) => {
+  app.get<{ Params: { session_id: string }; Querystring: { user_id?: unknown } }>("/api/v1/sessions/:session_id", async (request) => {
     const userId = request.query.user_id;
-    const { ApiError } = await import("../chat/chat-errors.js");
-    if (typeof userId !== "string" || !/^[A-Za-z0-9._:@-]{1,128}$/.test(userId)) {
-      throw new ApiError(400, "invalid_request", "user_id query parameter is required (1-128 characters of A-Z a-z 0-9 . _ : @ -)", "user_id");
-    }
+    if (userId === undefined) throw new ApiError(400, "invalid_request", "user_id query parameter is required", "user_id");
+    if (typeof userId !== "string") throw new ApiError(400, "invalid_request", "user_id query parameter must be given once", "user_id");
+    const problem = userIdProblem(userId);
+    if (problem) throw new ApiError(400, "invalid_request", `user_id ${problem}`, "user_id");
     return chat.getSession(request.params.session_id, userId);
   });
 }

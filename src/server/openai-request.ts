@@ -3,6 +3,7 @@
 // earlier messages in `messages` are the client's copy of the history and are not re-read.
 import { z } from "zod";
 import { ApiError } from "../chat/chat-errors.js";
+import { invalidRequest } from "./validation-issue.js";
 
 /** The one model Switchboard offers: the router, which picks an agent per turn. */
 export const ROUTER_MODEL_ID = "switchboard-router";
@@ -76,12 +77,7 @@ export function parseOpenAiRequest(
     throw new ApiError(400, "invalid_body", "the body must be a JSON object");
   }
   const result = bodySchema.safeParse(body);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    const field = String(issue.path[0] ?? "body");
-    const message = issue.code === "invalid_type" && issue.input === undefined ? "is required" : issue.message;
-    throw new ApiError(400, "invalid_request", `${field} ${message}`, field);
-  }
+  if (!result.success) throw invalidRequest(result.error.issues[0]!, body);
   const parsed = result.data;
   if (parsed.model !== undefined && parsed.model !== ROUTER_MODEL_ID) {
     throw new ApiError(404, "model_not_found", `the model ${JSON.stringify(parsed.model)} does not exist; use "${ROUTER_MODEL_ID}"`, "model");

@@ -29,3 +29,29 @@ test("a failing job releases the key", async () => {
   assert.equal(await mutex.run("k", async () => 42), 42);
   assert.equal(mutex.size, 0);
 });
+
+test("a job that gives up waiting never runs, rejects with the abort reason, and keeps the line in order", async () => {
+  const mutex = new KeyedMutex();
+  const log: string[] = [];
+  let finishFirst!: () => void;
+  const first = mutex.run("k", () => new Promise<void>((r) => (finishFirst = () => (log.push("first"), r()))));
+  const controller = new AbortController();
+  const quitter = mutex.run("k", async () => void log.push("quitter"), controller.signal);
+  const third = mutex.run("k", async () => void log.push("third"));
+  controller.abort(new Error("client left"));
+  await assert.rejects(quitter, /client left/);
+  assert.deepEqual(log, [], "nothing ran out of turn");
+  await tick();
+  finishFirst();
+  await Promise.all([first, third]);
+  assert.deepEqual(log, ["first", "third"]);
+  assert.equal(mutex.size, 0);
+});
+
+test("an already aborted signal rejects at once; an idle key runs at once despite a signal", async () => {
+  const mutex = new KeyedMutex();
+  await assert.rejects(mutex.run("k", async () => 1, AbortSignal.abort(new Error("gone"))), /gone/);
+  assert.equal(mutex.size, 0);
+  assert.equal(await mutex.run("k", async () => 2, new AbortController().signal), 2);
+  assert.equal(mutex.size, 0);
+});

@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { SessionBusyError } from "./session-busy-error.js";
 
 /**
  * Serializes work per session across every instance sharing the database: the turn holds
@@ -6,12 +7,19 @@ import type pg from "pg";
  * Session-level (not transaction-level) locks, because a turn spans many checkpointer queries on
  * other connections. If this process dies, PostgreSQL drops the connection and with it the lock.
  * Two sessions whose ids hash alike merely wait for each other; correctness is unaffected.
+ * A wait longer than the pool's lock_timeout ends in SessionBusyError.
  */
 export async function withAdvisoryLock<T>(pool: pg.Pool, key: string, fn: () => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken = false;
   try {
-    await client.query("SELECT pg_advisory_lock(hashtext($1))", [key]);
+    try {
+      await client.query("SELECT pg_advisory_lock(hashtext($1))", [key]);
+    } catch (err) {
+      // 55P03 lock_not_available: the connection's lock_timeout passed while other turns held it.
+      if ((err as { code?: string }).code === "55P03") throw new SessionBusyError("timed out waiting for the session's lock", { cause: err });
+      throw err;
+    }
     try {
       return await fn();
     } finally {

@@ -1,18 +1,24 @@
-// The trace viewer's read API on the receiver (/_receiver/viewer/*): what Langfuse's public API
-// lacks for a trace list (duration, observation count, token sums, error counts per trace) and
-// a session's turns oldest first. Unauthenticated like the rest of /_receiver: the receiver is a
-// local development tool listening on 127.0.0.1. Langfuse-shaped endpoints stay untouched.
+// The trace viewer's read API on the receiver (/_receiver/viewer/*): traces rolled up from their
+// rows with what Langfuse's public API does not return per trace (duration, observation and row
+// counts, duplicate rows, token sums, error and warning counts, the turn's outcome), each
+// observation row with its own trace context, and a session's turns oldest first.
+// Unauthenticated like the rest of /_receiver: the receiver is a local development tool
+// listening on 127.0.0.1. Langfuse-shaped endpoints stay untouched.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { HttpError, sendJson } from "../collector/http-responses.js";
 import { isoTimestamp, meta, optional, pageOf } from "../collector/public-api-routes.js";
-import { toTraceListItem, toTraceWithFullDetails, type LangfuseTrace } from "../collector/public-api-views.js";
+import { parsePayload, toObservationView, type LangfuseObservation } from "../collector/public-api-views.js";
 import type { ReceiverContext } from "../collector/receiver-context.js";
-import type { ObservationSummaryRow, TraceAggregateRow, TraceRow } from "../collector/span-store.js";
+import type { ObservationRow, RowFacts } from "../collector/span-store.js";
+import { rollupTraces, type TraceRollup } from "../collector/trace-rollup.js";
 
 export const VIEWER_API_PATH = "/_receiver/viewer";
 
 /** Longest input/output preview in a list row: enough to recognise a turn, small per page. */
 const PREVIEW_CHARS = 160;
+/** Observation names of a clarification turn (the node span, or its generation alone when node spans are off). */
+const CLARIFY_NAMES = new Set(["clarify_node", "clarify_question"]);
+const DISCONNECTED_STATUS = "client disconnected";
 
 /** One row of the viewer's trace list. */
 export interface TraceSummary {
@@ -25,11 +31,20 @@ export interface TraceSummary {
   metadata: Record<string, unknown>;
   /** Seconds from the first observation's start to the last one's end. */
   latency: number;
+  /** Distinct observation ids. */
   observationCount: number;
+  /** Stored rows, duplicates included. */
+  rowCount: number;
+  /** Rows beyond the first of their id: spans that were sent more than once. */
+  duplicateRows: number;
   usage: { input: number; output: number; total: number };
-  /** Observations at level ERROR / WARNING. */
+  /** Rows at level ERROR / WARNING. */
   errorCount: number;
   warningCount: number;
+  /** The turn asked a clarifying question (a clarify_node or clarify_question observation). */
+  clarification: boolean;
+  /** The client went away: a WARNING "client disconnected", not a failure. */
+  disconnected: boolean;
   inputPreview: string | null;
   outputPreview: string | null;
 }
@@ -40,48 +55,98 @@ export interface SessionTurn extends TraceSummary {
   output: unknown;
 }
 
+/** One stored row as the trace page shows it: the legacy observation plus its own trace context. */
+export interface ViewerObservation extends LangfuseObservation {
+  rowId: number;
+  userId: string | null;
+  sessionId: string | null;
+  traceName: string | null;
+  tags: string[];
+  release: string | null;
+  /** Rows stored under this observation id (more than 1: the span was sent more than once). */
+  copies: number;
+  /** 1 for the first row of its id, 2 for the next, ... */
+  copyIndex: number;
+  receivedAt: string;
+  ingestionVersion: string | null;
+}
+
 function preview(value: unknown): string | null {
   if (value === null || value === undefined) return null;
   const text = typeof value === "string" ? value : JSON.stringify(value);
   return text.length > PREVIEW_CHARS ? `${text.slice(0, PREVIEW_CHARS)}…` : text;
 }
 
-function emptyAggregate(traceId: string): TraceAggregateRow {
-  return { trace_id: traceId, observations: 0, first_start: "", last_end: "", input_tokens: 0, output_tokens: 0, total_tokens: 0, errors: 0, warnings: 0 };
-}
-
-function summarize(row: TraceRow, aggregate: TraceAggregateRow | undefined): { base: LangfuseTrace; summary: TraceSummary } {
-  const agg = aggregate ?? emptyAggregate(row.id);
-  const extent: ObservationSummaryRow[] = agg.observations > 0 ? [{ id: "", trace_id: row.id, start_time: agg.first_start, end_time: agg.last_end }] : [];
-  const { observations: _ids, ...base } = toTraceListItem(row, extent);
+function summarize(trace: TraceRollup, facts: RowFacts[]): TraceSummary {
+  const disconnected =
+    trace.metadata["disconnected"] === "true" || trace.metadata["disconnected"] === true || facts.some((r) => r.is_root === 1 && r.level === "WARNING" && r.status_message === DISCONNECTED_STATUS);
   return {
-    base,
-    summary: {
-      id: base.id,
-      timestamp: base.timestamp,
-      name: base.name,
-      userId: base.userId,
-      sessionId: base.sessionId,
-      tags: base.tags,
-      metadata: base.metadata,
-      latency: base.latency,
-      observationCount: agg.observations,
-      usage: { input: agg.input_tokens, output: agg.output_tokens, total: agg.total_tokens },
-      errorCount: agg.errors,
-      warningCount: agg.warnings,
-      inputPreview: preview(base.input),
-      outputPreview: preview(base.output),
-    },
+    id: trace.id,
+    timestamp: trace.timestamp,
+    name: trace.name,
+    userId: trace.userId,
+    sessionId: trace.sessionId,
+    tags: trace.tags,
+    metadata: trace.metadata,
+    latency: trace.latency,
+    observationCount: trace.observationIds.length,
+    rowCount: trace.rows,
+    duplicateRows: trace.duplicateRows,
+    usage: trace.usage,
+    errorCount: trace.errorCount,
+    warningCount: trace.warningCount,
+    clarification: facts.some((r) => CLARIFY_NAMES.has(r.name)),
+    disconnected,
+    inputPreview: preview(parsePayload(trace.input)),
+    outputPreview: preview(parsePayload(trace.output)),
   };
 }
 
-function aggregatesOf(ctx: ReceiverContext, rows: TraceRow[]): Map<string, TraceAggregateRow> {
-  return new Map(ctx.store.traceAggregates(rows.map((r) => r.id)).map((a) => [a.trace_id, a]));
+/** Summaries of the given traces, in the given order. */
+function summariesOf(ctx: ReceiverContext, traceIds: string[]): Array<{ trace: TraceRollup; summary: TraceSummary }> {
+  const facts = ctx.store.factsOfTraces(traceIds);
+  const rollups = rollupTraces(facts, ctx.store.payloadsOfTraces(traceIds));
+  const factsByTrace = new Map<string, RowFacts[]>();
+  for (const row of facts) {
+    const list = factsByTrace.get(row.trace_id);
+    if (list) list.push(row);
+    else factsByTrace.set(row.trace_id, [row]);
+  }
+  return traceIds.flatMap((id) => {
+    const trace = rollups.get(id);
+    return trace ? [{ trace, summary: summarize(trace, factsByTrace.get(id) ?? []) }] : [];
+  });
+}
+
+function toViewerObservations(rows: ObservationRow[]): ViewerObservation[] {
+  const copies = new Map<string, number>();
+  for (const row of rows) copies.set(row.id, (copies.get(row.id) ?? 0) + 1);
+  const seen = new Map<string, number>();
+  // Copy numbers follow storage order, whatever the start order of the copies.
+  const copyIndex = new Map<number, number>();
+  for (const row of [...rows].sort((a, b) => a.row_id - b.row_id)) {
+    const n = (seen.get(row.id) ?? 0) + 1;
+    seen.set(row.id, n);
+    copyIndex.set(row.row_id, n);
+  }
+  return rows.map((row) => ({
+    ...toObservationView(row),
+    rowId: row.row_id,
+    userId: row.user_id,
+    sessionId: row.session_id,
+    traceName: row.trace_name,
+    tags: JSON.parse(row.tags) as string[],
+    release: row.release,
+    copies: copies.get(row.id) ?? 1,
+    copyIndex: copyIndex.get(row.row_id) ?? 1,
+    receivedAt: row.received_at,
+    ingestionVersion: row.ingestion_version,
+  }));
 }
 
 function listTraces(query: URLSearchParams, ctx: ReceiverContext) {
   const page = pageOf(query);
-  const { rows, totalItems } = ctx.store.listTraces(
+  const { traces, totalItems } = ctx.store.listTraceIds(
     {
       userId: optional(query, "userId"),
       sessionId: optional(query, "sessionId"),
@@ -91,20 +156,45 @@ function listTraces(query: URLSearchParams, ctx: ReceiverContext) {
     },
     page,
   );
-  const aggregates = aggregatesOf(ctx, rows);
-  return { data: rows.map((row) => summarize(row, aggregates.get(row.id)).summary), meta: meta(page, totalItems), names: ctx.store.traceNames() };
+  return {
+    data: summariesOf(ctx, traces.map((t) => t.id)).map((s) => s.summary),
+    meta: meta(page, totalItems),
+    names: ctx.store.traceNames(),
+  };
 }
 
 /** A session's turns oldest first (its newest 1000). */
 function sessionTurns(sessionId: string, ctx: ReceiverContext) {
-  const { rows } = ctx.store.listTraces({ sessionId }, { page: 1, limit: 1000 });
-  if (rows.length === 0) throw new HttpError(404, `Session ${sessionId} not found`);
-  const aggregates = aggregatesOf(ctx, rows);
-  const turns: SessionTurn[] = rows.reverse().map((row) => {
-    const { base, summary } = summarize(row, aggregates.get(row.id));
-    return { ...summary, input: base.input, output: base.output };
-  });
+  const { traces } = ctx.store.listTraceIds({ sessionId }, { page: 1, limit: 1000 });
+  if (traces.length === 0) throw new HttpError(404, `Session ${sessionId} not found`);
+  const turns: SessionTurn[] = summariesOf(ctx, traces.map((t) => t.id).reverse()).map(({ trace, summary }) => ({
+    ...summary,
+    input: parsePayload(trace.input),
+    output: parsePayload(trace.output),
+  }));
   return { sessionId, userId: turns[0]?.userId ?? null, turns };
+}
+
+function traceDetails(traceId: string, ctx: ReceiverContext) {
+  const rows = ctx.store.rowsOfTrace(traceId);
+  if (rows.length === 0) throw new HttpError(404, `Trace ${traceId} not found`);
+  const [{ trace, summary }] = summariesOf(ctx, [traceId]) as [{ trace: TraceRollup; summary: TraceSummary }];
+  return {
+    id: trace.id,
+    timestamp: trace.timestamp,
+    name: trace.name,
+    input: parsePayload(trace.input),
+    output: parsePayload(trace.output),
+    userId: trace.userId,
+    sessionId: trace.sessionId,
+    tags: trace.tags,
+    metadata: trace.metadata,
+    environment: trace.environment,
+    release: trace.release,
+    version: trace.version,
+    observations: toViewerObservations(rows),
+    summary,
+  };
 }
 
 /** Handles GET /_receiver/viewer/{traces,traces/:id,sessions/:id}. Returns false for other paths. */
@@ -114,17 +204,8 @@ export function handleViewerApi(req: IncomingMessage, res: ServerResponse, path:
   if (resource === undefined || extra !== undefined || (resource === "sessions" && id === undefined)) return false;
   if (req.method !== "GET") throw new HttpError(405, `${req.method} is not allowed on ${path}`, { allow: "GET" });
   const decodedId = id === undefined ? undefined : decodeURIComponent(id);
-  if (resource === "sessions") {
-    sendJson(res, 200, sessionTurns(decodedId!, ctx));
-    return true;
-  }
-  if (decodedId === undefined) {
-    sendJson(res, 200, listTraces(query, ctx));
-    return true;
-  }
-  const trace = ctx.store.getTrace(decodedId);
-  if (!trace) throw new HttpError(404, `Trace ${decodedId} not found`);
-  const aggregate = aggregatesOf(ctx, [trace]).get(trace.id);
-  sendJson(res, 200, { ...toTraceWithFullDetails(trace, ctx.store.observationsOfTrace(decodedId)), summary: summarize(trace, aggregate).summary });
+  if (resource === "sessions") sendJson(res, 200, sessionTurns(decodedId!, ctx));
+  else if (decodedId === undefined) sendJson(res, 200, listTraces(query, ctx));
+  else sendJson(res, 200, traceDetails(decodedId, ctx));
   return true;
 }

@@ -1,11 +1,10 @@
 // Serves the trace viewer's page and its bundle (built by `npm run build` into dist/viewer/) on
 // the receiver. Every /ui/* page path answers the same index.html: the browser app routes.
-import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { HttpError, sendBytes } from "../collector/http-responses.js";
+import { findPackageRoot } from "../collector/package-info.js";
 import { VIEWER_BASE_PATH } from "./viewer-links.js";
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -15,21 +14,8 @@ const CONTENT_TYPES: Record<string, string> = {
   ".svg": "image/svg+xml",
 };
 
-/**
- * dist/viewer of this checkout, found from this module's location, which is src/viewer under
- * tsx and dist/src/viewer when compiled: the folder above the nearest package.json.
- */
-function findViewerDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "package.json"))) {
-    const parent = dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
-  return join(dir, "dist", "viewer");
-}
-
-const viewerDir = findViewerDir();
+/** dist/viewer of this checkout (src/viewer under tsx, dist/src/viewer when compiled). */
+const viewerDir = join(findPackageRoot(import.meta.url), "dist", "viewer");
 
 const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Switchboard traces</title>
 <p style="font:16px system-ui;margin:3em">The trace viewer is not built yet: run <code>npm run build</code>, then reload.</p>`;

@@ -1,10 +1,14 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import type { ReceiverInfo, ReceiverStats } from "../../src/collector/receiver.js";
 
 export interface SpawnedReceiver {
   child: ChildProcess;
   url: string;
-  stats(): Promise<{ requests: { total: number; byStatus: Record<string, number> }; spans: { received: number; unique: number; duplicates: number }; store: { traces: number; observations: number } }>;
+  /** GET /_receiver/stats (see docs/receiver.md). */
+  stats(): Promise<ReceiverStats>;
+  /** GET /_receiver/info: what the service checks before exporting to this port. */
+  info(): Promise<ReceiverInfo>;
   stop(): Promise<void>;
 }
 
@@ -33,7 +37,8 @@ export async function spawnReceiver(port: number, dbPath: string, extraEnv: Reco
   return {
     child,
     url,
-    stats: () => fetch(`${url}/_receiver/stats`).then((r) => r.json() as Promise<any>),
+    stats: () => fetch(`${url}/_receiver/stats`, { signal: AbortSignal.timeout(10_000) }).then((r) => r.json() as Promise<ReceiverStats>),
+    info: () => fetch(`${url}/_receiver/info`, { signal: AbortSignal.timeout(10_000) }).then((r) => r.json() as Promise<ReceiverInfo>),
     async stop() {
       if (child.exitCode !== null) return;
       const exited = once(child, "exit");

@@ -16,10 +16,19 @@ export interface TraceSummary {
   tags: string[];
   metadata: Record<string, unknown>;
   latency: number;
+  /** Distinct observation ids. */
   observationCount: number;
+  /** Stored rows, duplicates included. */
+  rowCount: number;
+  /** Rows beyond the first of their id: spans sent more than once (Langfuse v4 keeps and counts each). */
+  duplicateRows: number;
   usage: Usage;
   errorCount: number;
   warningCount: number;
+  /** The turn asked a clarifying question. */
+  clarification: boolean;
+  /** The client went away mid-turn: a warning, not a failure. */
+  disconnected: boolean;
   inputPreview: string | null;
   outputPreview: string | null;
 }
@@ -48,6 +57,21 @@ export interface Observation {
   parentObservationId: string | null;
   latency: number;
   timeToFirstToken: number | null;
+  environment: string;
+  /** This row's own trace context (v4: every row carries its own). */
+  userId: string | null;
+  sessionId: string | null;
+  traceName: string | null;
+  tags: string[];
+  release: string | null;
+  /** The stored row's key: ids repeat when a span was sent more than once. */
+  rowId: number;
+  /** Rows stored under this observation id. */
+  copies: number;
+  /** Which of them this row is, in storage order (1-based). */
+  copyIndex: number;
+  receivedAt: string;
+  ingestionVersion: string | null;
 }
 
 export interface TraceDetails {
@@ -62,6 +86,7 @@ export interface TraceDetails {
   metadata: Record<string, unknown>;
   environment: string;
   release: string | null;
+  version: string | null;
   observations: Observation[];
   summary: TraceSummary;
 }

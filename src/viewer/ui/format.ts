@@ -8,11 +8,20 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(ms / 60_000)} m ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
-export function formatTime(iso: string): string {
+/** The date part of a time, always shown (traces of several days sit in one list). */
+export function formatDate(iso: string): string {
   const d = new Date(iso);
-  const today = new Date().toDateString() === d.toDateString();
-  const time = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
-  return today ? time : `${d.toLocaleDateString([], { month: "short", day: "numeric" })} ${time}`;
+  const sameYear = d.getFullYear() === new Date().getFullYear();
+  return d.toLocaleDateString([], sameYear ? { month: "short", day: "numeric" } : { year: "numeric", month: "short", day: "numeric" });
+}
+
+export function formatClock(iso: string): string {
+  return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+}
+
+/** Date and time, e.g. "Mar 4 14:02:11". */
+export function formatTime(iso: string): string {
+  return `${formatDate(iso)} ${formatClock(iso)}`;
 }
 
 /** Time with milliseconds, for observation timings. */
@@ -34,7 +43,19 @@ export function formatTokens(n: number): string {
   return n >= 10_000 ? `${(n / 1000).toFixed(1)}k` : n.toLocaleString("en-US");
 }
 
-/** The first characters of an id, enough to tell ids apart on one screen. */
-export function shortId(id: string, length = 8): string {
-  return id.length > length ? `${id.slice(0, length)}…` : id;
+/** Ids up to this long are shown whole. */
+const WHOLE_ID_CHARS = 24;
+
+/**
+ * A session id short enough for a list cell that still tells sessions apart: whole when short;
+ * else its prefix (`openai:`), the start and the end of the rest, which is where ids differ
+ * (`openai:alice-from-…-support`, `6f1c2b3a…9e0f`). Show the whole id as a title.
+ */
+export function shortSessionId(id: string): string {
+  if (id.length <= WHOLE_ID_CHARS) return id;
+  const colon = id.indexOf(":");
+  const prefix = colon > 0 && colon <= 12 ? id.slice(0, colon + 1) : "";
+  const rest = id.slice(prefix.length);
+  if (rest.length <= WHOLE_ID_CHARS - 4) return id;
+  return `${prefix}${rest.slice(0, 10)}…${rest.slice(-8)}`;
 }

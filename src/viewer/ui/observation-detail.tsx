@@ -1,6 +1,7 @@
-// One observation in full: what it is, when, which model, usage, input, output, metadata, level.
+// One observation row in full: what it is, when, which model, usage, input, output, metadata,
+// level, and the trace context this row carries itself (Langfuse v4 filters rows by it).
 import type { Observation } from "./api.js";
-import { formatDuration, formatPreciseTime, formatTokens } from "./format.js";
+import { formatDuration, formatPreciseTime, formatTime, formatTokens } from "./format.js";
 import { containsTruncation, JsonView } from "./json-view.js";
 
 function Fact(props: { label: string; children: preact.ComponentChildren }) {
@@ -24,7 +25,24 @@ function Payload(props: { title: string; value: unknown }) {
   );
 }
 
-export function ObservationDetail(props: { observation: Observation }) {
+/** A row's own user or session, flagged when missing or not the trace's. */
+function OwnValue(props: { value: string | null; traceValue: string | null }) {
+  if (props.value === null) {
+    return props.traceValue === null ? <span class="muted">–</span> : <span class="badge badge-warn" title="Langfuse v4 filters rows by their own user and session: this row is not found under the trace's.">missing on this row</span>;
+  }
+  return (
+    <span class="mono">
+      {props.value}
+      {props.traceValue !== null && props.value !== props.traceValue && (
+        <span class="badge badge-warn" title={`The trace's is ${props.traceValue}`}>
+          not the trace's
+        </span>
+      )}
+    </span>
+  );
+}
+
+export function ObservationDetail(props: { observation: Observation; traceUserId: string | null; traceSessionId: string | null }) {
   const o = props.observation;
   const hasUsage = o.usage.total > 0 || o.usage.input > 0 || o.usage.output > 0;
   return (
@@ -56,6 +74,33 @@ export function ObservationDetail(props: { observation: Observation }) {
         <Fact label="Id">
           <span class="mono">{o.id}</span>
         </Fact>
+      </div>
+      <div class="facts row-context" data-row-id={o.rowId}>
+        <Fact label="User">
+          <OwnValue value={o.userId} traceValue={props.traceUserId} />
+        </Fact>
+        <Fact label="Session">
+          <OwnValue value={o.sessionId} traceValue={props.traceSessionId} />
+        </Fact>
+        {o.traceName && <Fact label="Trace name">{o.traceName}</Fact>}
+        {o.tags.length > 0 && (
+          <Fact label="Tags">
+            {o.tags.map((tag) => (
+              <span class="chip">{tag}</span>
+            ))}
+          </Fact>
+        )}
+        <Fact label="Environment">{o.environment}</Fact>
+        {o.release && <Fact label="Release">{o.release}</Fact>}
+        <Fact label="Stored">
+          {formatTime(o.receivedAt)}
+          {o.copies > 1 && (
+            <span class="badge badge-dup" title="The span was sent more than once; Langfuse v4 keeps each copy as a row and counts it again.">
+              copy {o.copyIndex} of {o.copies}
+            </span>
+          )}
+        </Fact>
+        <Fact label="Ingestion version">{o.ingestionVersion ?? <span class="muted">none sent</span>}</Fact>
       </div>
       <div class="payloads">
         <Payload title="Input" value={o.input} />

@@ -1,5 +1,6 @@
-// The observations of a trace as a tree in start order, flattened for rows that line up with
-// the waterfall: each row knows its depth.
+// The observation rows of a trace as a tree in start order, flattened for rows that line up with
+// the waterfall: each row knows its depth. A span sent more than once is several rows with one
+// id: the copies sit side by side, and its children are listed once, under the first copy.
 import type { Observation } from "./api.js";
 
 export interface TreeRow {
@@ -30,11 +31,14 @@ export function buildTree(observations: Observation[]): ObservationTree {
     else children.set(parent, [o]);
   }
   const rows: TreeRow[] = [];
+  const expanded = new Set<string>();
   const visit = (parent: string | null, depth: number) => {
-    const list = (children.get(parent) ?? []).slice().sort((a, b) => a.startTime.localeCompare(b.startTime));
+    const list = (children.get(parent) ?? []).slice().sort((a, b) => a.startTime.localeCompare(b.startTime) || a.id.localeCompare(b.id) || a.rowId - b.rowId);
     for (const o of list) {
       const offsetMs = Date.parse(o.startTime) - start;
       rows.push({ observation: o, depth, offsetMs, durationMs: Math.max(0, Date.parse(o.endTime) - Date.parse(o.startTime)) });
+      if (expanded.has(o.id)) continue;
+      expanded.add(o.id);
       visit(o.id, depth + 1);
     }
   };

@@ -4,6 +4,7 @@ import { fetchSession, NotFound } from "./api.js";
 import { formatDuration, formatTime, formatTokens } from "./format.js";
 import { JsonView } from "./json-view.js";
 import { Link } from "./router.js";
+import { ClarificationBadge, DuplicatesBadge, OutcomeBadge, outcomeClass } from "./turn-status.js";
 import { useFetch } from "./use-fetch.js";
 import { tracePagePath, traceListPath } from "../viewer-links.js";
 
@@ -19,7 +20,7 @@ export function SessionPage(props: { sessionId: string }) {
         <div class="crumbs">
           <Link href={traceListPath()}>Traces</Link> / session
         </div>
-        <h1 class="mono">{data.sessionId}</h1>
+        <h1 class="mono wrap">{data.sessionId}</h1>
         <div class="muted">
           {data.turns.length} turn{data.turns.length === 1 ? "" : "s"}
           {data.userId ? ` · user ${data.userId}` : ""} ·{" "}
@@ -31,19 +32,17 @@ export function SessionPage(props: { sessionId: string }) {
           const agent = typeof turn.metadata["agent"] === "string" ? turn.metadata["agent"] : null;
           const intent = typeof turn.metadata["intent"] === "string" ? turn.metadata["intent"] : null;
           return (
-            <li class={`card turn${turn.errorCount > 0 ? " row-error" : ""}`} data-trace-id={turn.id}>
+            <li class={`card turn ${outcomeClass(turn) ?? ""}`} data-trace-id={turn.id}>
               <div class="turn-head">
                 <span class="turn-number">#{i + 1}</span>
                 <span>{formatTime(turn.timestamp)}</span>
-                {agent ? (
-                  <span class="chip">{intent ? `${intent} → ${agent}` : agent}</span>
-                ) : (
-                  <span class="chip chip-muted">{turn.errorCount > 0 ? "failed" : "clarifying question"}</span>
-                )}
+                {agent && <span class="chip">{intent ? `${intent} → ${agent}` : agent}</span>}
+                <ClarificationBadge summary={turn} />
                 <span class="muted">
                   {formatDuration(turn.latency)} · {formatTokens(turn.usage.total)} tokens · {turn.observationCount} observations
                 </span>
-                {turn.errorCount > 0 && <span class="badge badge-error">{turn.errorCount} error{turn.errorCount > 1 ? "s" : ""}</span>}
+                <OutcomeBadge summary={turn} quietOk />
+                <DuplicatesBadge summary={turn} />
                 <Link href={tracePagePath(turn.id)} class="turn-trace">
                   trace →
                 </Link>

@@ -2,8 +2,9 @@
 // URL, so a filtered view can be shared or reloaded), refreshed every few seconds.
 import { useState } from "preact/hooks";
 import { fetchTraces, type TraceFilters, type TraceSummary } from "./api.js";
-import { formatAgo, formatDuration, formatTime, formatTokens, shortId } from "./format.js";
+import { formatAgo, formatClock, formatDate, formatDuration, formatTokens, shortSessionId } from "./format.js";
 import { Link, navigate } from "./router.js";
+import { ClarificationBadge, DuplicatesBadge, OutcomeBadge, outcomeClass } from "./turn-status.js";
 import { useFetch } from "./use-fetch.js";
 import { sessionPagePath, tracePagePath, traceListPath } from "../viewer-links.js";
 
@@ -74,33 +75,37 @@ function Row(props: { trace: TraceSummary; filters: TraceFilters }) {
   const intent = typeof t.metadata["intent"] === "string" ? t.metadata["intent"] : null;
   const agent = typeof t.metadata["agent"] === "string" ? t.metadata["agent"] : null;
   return (
-    <tr class={t.errorCount > 0 ? "row-error" : undefined} data-trace-id={t.id}>
-      <td class="nowrap" title={`${new Date(t.timestamp).toLocaleString()} (${formatAgo(t.timestamp)})`}>
-        {formatTime(t.timestamp)}
+    <tr class={outcomeClass(t)} data-trace-id={t.id}>
+      <td class="time" title={`${new Date(t.timestamp).toLocaleString()} (${formatAgo(t.timestamp)})`}>
+        <span class="date">{formatDate(t.timestamp)}</span> <span class="clock">{formatClock(t.timestamp)}</span>
       </td>
-      <td>
+      <td class="name-cell">
         <Link href={tracePagePath(t.id)} class="trace-link">
           {t.name ?? "(unnamed)"}
         </Link>
         {agent && <span class="chip">{intent ? `${intent} → ${agent}` : agent}</span>}
+        <ClarificationBadge summary={t} />
+        <DuplicatesBadge summary={t} />
         {t.inputPreview && <div class="preview">{t.inputPreview}</div>}
       </td>
-      <td>{t.userId ? <Link href={listHref({ ...props.filters, userId: t.userId })}>{t.userId}</Link> : <span class="muted">–</span>}</td>
-      <td class="mono">
+      <td class="wrap user" data-label="user">{t.userId ? <Link href={listHref({ ...props.filters, userId: t.userId })}>{t.userId}</Link> : <span class="muted">–</span>}</td>
+      <td class="mono wrap session" data-label="session">
         {t.sessionId ? (
           <Link href={sessionPagePath(t.sessionId)} title={t.sessionId}>
-            {shortId(t.sessionId)}
+            {shortSessionId(t.sessionId)}
           </Link>
         ) : (
           <span class="muted">–</span>
         )}
       </td>
-      <td class="num">{formatDuration(t.latency)}</td>
-      <td class="num">{t.observationCount}</td>
-      <td class="num" title={`${t.usage.input} in / ${t.usage.output} out`}>
+      <td class="num col-wide">{formatDuration(t.latency)}</td>
+      <td class="num col-wide">{t.observationCount}</td>
+      <td class="num col-wide" title={`${t.usage.input} in / ${t.usage.output} out`}>
         {t.usage.total > 0 ? formatTokens(t.usage.total) : <span class="muted">–</span>}
       </td>
-      <td class="num">{t.errorCount > 0 ? <span class="badge badge-error">{t.errorCount}</span> : <span class="muted">0</span>}</td>
+      <td class="status">
+        <OutcomeBadge summary={t} />
+      </td>
     </tr>
   );
 }
@@ -141,10 +146,10 @@ export function TraceListPage(props: { query: URLSearchParams }) {
                   <th>Name</th>
                   <th>User</th>
                   <th>Session</th>
-                  <th class="num">Duration</th>
-                  <th class="num">Obs.</th>
-                  <th class="num">Tokens</th>
-                  <th class="num">Errors</th>
+                  <th class="num col-wide">Duration</th>
+                  <th class="num col-wide">Obs.</th>
+                  <th class="num col-wide">Tokens</th>
+                  <th>Status</th>
                 </tr>
               </thead>
               <tbody>

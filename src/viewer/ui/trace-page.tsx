@@ -1,17 +1,23 @@
 // One trace: its facts, then the observation tree and the waterfall side by side (one row per
 // observation, so each bar sits next to its name), then the selected observation in full.
-import { useState } from "preact/hooks";
+import { useRef, useState } from "preact/hooks";
 import { fetchTrace, NotFound, type TraceDetails } from "./api.js";
 import { formatDuration, formatTime, formatTokens } from "./format.js";
 import { containsTruncation, JsonView } from "./json-view.js";
 import { ObservationDetail } from "./observation-detail.js";
 import { buildTree, type ObservationTree } from "./observation-tree.js";
 import { Link } from "./router.js";
+import { ClarificationBadge, DuplicatesBadge, OutcomeBadge } from "./turn-status.js";
 import { useFetch } from "./use-fetch.js";
 import { sessionPagePath, traceListPath } from "../viewer-links.js";
 
 /** Spans still arriving (children are exported before their root): refresh until it settles. */
 const REFRESH_MS = 3000;
+/**
+ * A trace missing this long after the page opened is probably lost, not late: the service
+ * exports within seconds, and retries and replays from its spool within about a minute.
+ */
+export const LOST_AFTER_MS = 3 * 60_000;
 
 function ticks(spanMs: number): number[] {
   return [0, 0.25, 0.5, 0.75, 1].map((f) => f * spanMs);
@@ -24,7 +30,7 @@ function labelPosition(left: number, width: number): Record<string, string> {
   return { right: `${Math.max(0, 100 - left - width)}%`, marginRight: "6px", color: "#fff" };
 }
 
-function Waterfall(props: { tree: ObservationTree; selected: string | null; onSelect: (id: string) => void }) {
+function Waterfall(props: { tree: ObservationTree; selected: number | null; onSelect: (rowId: number) => void }) {
   const { rows, spanMs } = props.tree;
   return (
     <div class="waterfall" role="tree">
@@ -43,16 +49,23 @@ function Waterfall(props: { tree: ObservationTree; selected: string | null; onSe
         const width = Math.max((durationMs / spanMs) * 100, 0.4);
         return (
           <div
-            class={`wf-row${props.selected === o.id ? " selected" : ""}${o.level === "ERROR" ? " row-error" : ""}`}
+            class={`wf-row${props.selected === o.rowId ? " selected" : ""}${o.level === "ERROR" ? " row-error" : ""}${o.copies > 1 ? " row-dup" : ""}`}
             role="treeitem"
             data-observation-name={o.name}
             data-depth={depth}
-            onClick={() => props.onSelect(o.id)}
+            data-copies={o.copies}
+            onClick={() => props.onSelect(o.rowId)}
           >
             <div class="wf-name" style={{ paddingLeft: `${8 + depth * 18}px` }}>
               {depth > 0 && <span class="tree-elbow">└</span>}
               <span class={`type type-${o.type.toLowerCase()}`}>{o.type === "GENERATION" ? "GEN" : o.type}</span>
               <span class="obs-name">{o.name}</span>
+              {o.copies > 1 && (
+                <span class="badge badge-dup" title={`This span was stored ${o.copies} times (sent more than once): copy ${o.copyIndex} of ${o.copies}.`}>
+                  dup {o.copyIndex}/{o.copies}
+                </span>
+              )}
+              {o.level === "WARNING" && <span class="badge badge-warn">WARN</span>}
               {o.model && <span class="muted small">{o.model}</span>}
             </div>
             <div class="wf-track">
@@ -79,7 +92,9 @@ function TraceHeader(props: { trace: TraceDetails }) {
       </div>
       <h1>
         {t.name ?? "(unnamed)"}
-        {s.errorCount > 0 && <span class="badge badge-error">{s.errorCount} error{s.errorCount > 1 ? "s" : ""}</span>}
+        <OutcomeBadge summary={s} quietOk />
+        <ClarificationBadge summary={s} />
+        <DuplicatesBadge summary={s} />
       </h1>
       <div class="facts">
         <div class="fact">
@@ -100,7 +115,10 @@ function TraceHeader(props: { trace: TraceDetails }) {
         </div>
         <div class="fact">
           <div class="fact-label">Observations</div>
-          <div class="fact-value">{s.observationCount}</div>
+          <div class="fact-value">
+            {s.observationCount}
+            {s.rowCount !== s.observationCount && <span class="muted"> ({s.rowCount} rows)</span>}
+          </div>
         </div>
         <div class="fact">
           <div class="fact-label">Tokens</div>
@@ -139,26 +157,50 @@ function TraceHeader(props: { trace: TraceDetails }) {
   );
 }
 
+function NotArrived(props: { traceId: string; waitedMs: number }) {
+  if (props.waitedMs < LOST_AFTER_MS) {
+    return <main class="error-box not-arrived">Trace {props.traceId} has not arrived (yet). This page retries every few seconds.</main>;
+  }
+  return (
+    <main class="error-box not-arrived lost">
+      <p>
+        Trace {props.traceId} has still not arrived after {Math.floor(props.waitedMs / 60_000)} minutes: it may have been lost. This page keeps retrying.
+      </p>
+      <p>Where to look:</p>
+      <ul>
+        <li>
+          the service's <code>/metrics</code>: <code>switchboard_tracing_spans_dropped_total</code> (by <code>reason</code>) counts spans the pipeline gave up on, and{" "}
+          <code>switchboard_tracing_export_failures_total</code> failed exports;
+        </li>
+        <li>the service log: every kind of tracing error is logged once, with its reason;</li>
+        <li>that the service exports here at all: its start-up log line says where traces go.</li>
+      </ul>
+    </main>
+  );
+}
+
 export function TracePage(props: { traceId: string }) {
   const { data, error } = useFetch(() => fetchTrace(props.traceId), props.traceId, REFRESH_MS);
-  const [selected, setSelected] = useState<string | null>(null);
+  const [selected, setSelected] = useState<number | null>(null);
+  const openedAt = useRef(Date.now());
   if (error && !data) {
-    return <main class="error-box">{error instanceof NotFound ? `Trace ${props.traceId} has not arrived (yet). This page retries every few seconds.` : `Could not load the trace: ${error.message}`}</main>;
+    if (error instanceof NotFound) return <NotArrived traceId={props.traceId} waitedMs={Date.now() - openedAt.current} />;
+    return <main class="error-box">Could not load the trace: {error.message}</main>;
   }
   if (!data) return <main class="muted">loading…</main>;
   const tree = buildTree(data.observations);
   // Until the user picks one, show the first generation: usually what one came to see.
-  const shown = data.observations.find((o) => o.id === selected) ?? data.observations.find((o) => o.type === "GENERATION") ?? data.observations[0];
+  const shown = data.observations.find((o) => o.rowId === selected) ?? data.observations.find((o) => o.type === "GENERATION") ?? data.observations[0];
   return (
     <main>
       <TraceHeader trace={data} />
       <div class="card">
         <h2 class="section-title">Observations</h2>
-        <Waterfall tree={tree} selected={shown?.id ?? null} onSelect={setSelected} />
+        <Waterfall tree={tree} selected={shown?.rowId ?? null} onSelect={setSelected} />
       </div>
       {shown && (
         <div class="card">
-          <ObservationDetail observation={shown} />
+          <ObservationDetail observation={shown} traceUserId={data.userId} traceSessionId={data.sessionId} />
         </div>
       )}
     </main>

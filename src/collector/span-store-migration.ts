@@ -1,0 +1,43 @@
+// Upgrades a receiver database written before the store followed Langfuse v4 (schema version 1:
+// `observations` upserted by span id plus a merged `traces` table) to rows. Nothing stored is
+// lost: each observation becomes one row and takes the trace context of its trace, the legacy
+// trace input/output go on the trace's root rows. Runs inside the store's opening transaction.
+import type Database from "better-sqlite3";
+
+const ROWS_TABLE = "observation_rows";
+
+function columnsOf(db: Database.Database, table: string): Set<string> {
+  return new Set((db.prepare(`SELECT name FROM pragma_table_info(?)`).pluck().all(table) as string[]));
+}
+
+/** Moves version-1 tables into `observation_rows`, when there are any. Returns the rows moved. */
+export function migrateUpsertSchema(db: Database.Database): number {
+  const observations = columnsOf(db, "observations");
+  if (!observations.has("resend_count")) return 0;
+  const hasTraces = columnsOf(db, "traces").has("explicit_name");
+  const trace = (column: string, fallback = "NULL") => (hasTraces ? `t.${column}` : fallback);
+  const moved = db
+    .prepare(
+      `INSERT INTO ${ROWS_TABLE} (id, trace_id, parent_observation_id, type, name, start_time, end_time,
+         completion_start_time, model, model_parameters, usage_details, cost_details, input, output, metadata,
+         level, status_message, version, environment, prompt_name, prompt_version,
+         user_id, session_id, trace_name, tags, release, trace_metadata, public, is_app_root, is_root,
+         trace_input, trace_output, attributes, resource_attributes, scope_name, scope_version, span_name, span_kind,
+         ingestion_version, received_at)
+       SELECT o.id, o.trace_id, o.parent_observation_id, o.type, o.name, o.start_time, o.end_time,
+         o.completion_start_time, o.model, o.model_parameters, o.usage_details, o.cost_details, o.input, o.output, o.metadata,
+         o.level, o.status_message, o.version, o.environment, o.prompt_name, o.prompt_version,
+         ${trace("user_id")}, ${trace("session_id")}, ${trace("explicit_name")}, ${trace("tags", "'[]'")}, ${trace("release")},
+         ${hasTraces ? "NULLIF(t.metadata, '{}')" : "NULL"}, ${trace("public")}, 0, o.parent_observation_id IS NULL,
+         CASE WHEN o.parent_observation_id IS NULL THEN ${trace("explicit_input")} END,
+         CASE WHEN o.parent_observation_id IS NULL THEN ${trace("explicit_output")} END,
+         o.attributes, o.resource_attributes, o.scope_name, '', o.span_name, o.span_kind,
+         NULL, o.received_at
+       FROM observations o ${hasTraces ? "LEFT JOIN traces t ON t.id = o.trace_id" : ""}
+       ORDER BY o.rowid`,
+    )
+    .run().changes;
+  db.exec("DROP TABLE observations;");
+  if (hasTraces) db.exec("DROP TABLE traces;");
+  return moved;
+}

@@ -1,0 +1,75 @@
+// Checks a parsed JSON body for what JSON.parse accepts but the service must not keep:
+// - keys that pollute prototypes once the object is merged or copied by code that is not
+//   careful: "__proto__" anywhere, and "constructor" holding a "prototype" (the rule of
+//   secure-json-parse, which Fastify's own parser applies);
+// - strings (values and keys) that are not valid Unicode: a lone surrogate written as an escape
+//   ("\ud800"), which would be stored and then break every strict JSON reader of the session.
+// The walk only runs when the raw text could contain either, so ordinary bodies cost two scans
+// of the text for a few fixed substrings.
+import { ApiError } from "../chat/chat-errors.js";
+import { invalidUnicodeProblem } from "../chat/unicode-text.js";
+import { pathText } from "./validation-issue.js";
+
+/** Prototype keys can be spelled with escapes ("\u005f_proto__"), so any \u00XX escape counts. */
+const MAY_HAVE_FORBIDDEN_KEY = /__proto__|constructor|\\u00/;
+/** A lone surrogate can only arrive as an escape: raw UTF-8 cannot encode one. */
+const MAY_HAVE_SURROGATE = /\\u[dD][89a-fA-F]/;
+
+interface Node {
+  value: unknown;
+  parent: number;
+  key: string | number;
+}
+
+/** Throws a 400 naming the first forbidden key or invalid string found in `body`. */
+export function inspectJsonBody(body: unknown, rawText: string): void {
+  const keys = MAY_HAVE_FORBIDDEN_KEY.test(rawText);
+  const text = MAY_HAVE_SURROGATE.test(rawText);
+  if (!keys && !text) return;
+  // An explicit stack (bodies may nest thousands deep), keeping parents to name the path.
+  const nodes: Node[] = [{ value: body, parent: -1, key: "" }];
+  const pathOf = (index: number, last?: string | number): (string | number)[] => {
+    const path: (string | number)[] = last === undefined ? [] : [last];
+    for (let i = index; i > 0; i = nodes[i]!.parent) path.unshift(nodes[i]!.key);
+    return path;
+  };
+  const stack = [0];
+  while (stack.length) {
+    const index = stack.pop()!;
+    const { value } = nodes[index]!;
+    if (typeof value === "string") {
+      const problem = text ? invalidUnicodeProblem(value) : null;
+      if (problem) throw invalidText(pathOf(index), problem);
+      continue;
+    }
+    if (typeof value !== "object" || value === null) continue;
+    const entries: [string | number, unknown][] = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);
+    // Pushed in reverse, so the walk (and the first problem reported) follows document order.
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [key, child] = entries[i]!;
+      if (typeof key === "string") {
+        if (keys && (key === "__proto__" || (key === "constructor" && typeof child === "object" && child !== null && Object.hasOwn(child, "prototype")))) {
+          throw forbiddenKey(key, pathOf(index, key));
+        }
+        const problem = text ? invalidUnicodeProblem(key) : null;
+        if (problem) throw invalidText(pathOf(index), `has a key that is not valid Unicode: ${problem}`);
+      }
+      nodes.push({ value: child, parent: index, key });
+      stack.push(nodes.length - 1);
+    }
+  }
+}
+
+function fieldOf(path: (string | number)[]): string {
+  return path.length ? String(path[0]) : "body";
+}
+
+function forbiddenKey(key: string, path: (string | number)[]): ApiError {
+  return new ApiError(400, "forbidden_key", `the key ${JSON.stringify(key)} is not allowed (at ${pathText(path)})`, fieldOf(path));
+}
+
+function invalidText(path: (string | number)[], problem: string): ApiError {
+  const what = path.length ? pathText(path) : "the body";
+  const message = problem.startsWith("has a key") ? `${what} ${problem}` : `${what} must be valid Unicode: ${problem}`;
+  return new ApiError(400, "invalid_unicode", message, fieldOf(path));
+}

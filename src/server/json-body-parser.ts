@@ -1,0 +1,33 @@
+import { ApiError } from "../chat/chat-errors.js";
+import { inspectJsonBody } from "./json-body-inspection.js";
+import { contentEncodingOf, decodeBody } from "./request-content-encoding.js";
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * The service's only body parser (application/json). Beyond JSON.parse:
+ * - a compressed body is decompressed, bounded by `maxBodyBytes` once decompressed;
+ * - bytes that are not UTF-8 are refused rather than turned into U+FFFD and stored;
+ * - prototype keys and invalid Unicode are refused with a 400 naming where they are.
+ */
+export async function parseJsonBody(raw: Buffer, headers: Record<string, string | string[] | undefined>, maxBodyBytes: number): Promise<unknown> {
+  const bytes = await decodeBody(raw, contentEncodingOf(headers), maxBodyBytes);
+  if (bytes.length === 0) throw new ApiError(400, "invalid_json", "the body is empty; send a JSON object", "body");
+  let text: string;
+  try {
+    // A leading byte order mark is dropped, as JSON readers commonly allow.
+    text = utf8.decode(bytes);
+  } catch {
+    throw new ApiError(400, "invalid_body", "the body is not valid UTF-8", "body");
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    // V8's message quotes part of the body; only its position is repeated.
+    const at = /position (\d+)/.exec((err as Error).message)?.[1];
+    throw new ApiError(400, "invalid_json", `the body is not valid JSON${at ? ` (at character ${Number(at) + 1})` : ""}`, "body");
+  }
+  inspectJsonBody(value, text);
+  return value;
+}
