@@ -1,42 +1,72 @@
 // Reads an OpenAI chat-completions request into one Switchboard turn. Switchboard keeps the
-// conversation server-side (the session), so only the latest user message is the turn's input;
-// earlier messages in `messages` are the client's copy of the history and are not re-read.
+// conversation server-side (the session), so the last message, which must be the user's, is the
+// turn's input; earlier messages are the client's copy of the history and are not re-read.
 import { z } from "zod";
-import { ApiError } from "../chat/chat-errors.js";
+import { ApiError } from "../../chat/chat-errors.js";
+import type { ModelCallOptions } from "../../llm/model-options.js";
+import { callerOf, type Caller } from "./caller.js";
+import { integer, parseParams } from "./param-errors.js";
+import { checkModel } from "./router-model.js";
+import { penaltyParam, refuseJsonFormat, refuseLogprobs, refuseTools, sharedParams, unsupported } from "./shared-params.js";
 
-/** The one model Switchboard offers: the router, which picks an agent per turn. */
-export const ROUTER_MODEL_ID = "switchboard-router";
+const ROLES = ["system", "developer", "user", "assistant", "tool", "function"] as const;
 
-/** Owner of turns whose request names no user (no `user` field, no X-User-Id header). */
-export const ANONYMOUS_USER = "anonymous";
-
-const ID = /^[A-Za-z0-9._:@-]{1,128}$/;
-/** A session derived from `user` is "openai:<user>", which must still fit the 128-character ids. */
-const USER = /^[A-Za-z0-9._:@-]{1,120}$/;
-
-const textPart = z.object({ type: z.literal("text"), text: z.string() });
-const message = z.object({
-  role: z.string({ error: "must be a string" }),
-  // Other part types (images, audio) are accepted and ignored: the router reads text.
-  content: z.union([z.string(), z.array(z.union([textPart, z.looseObject({ type: z.string() })])), z.null()]).optional(),
+const contentPart = z.looseObject({ type: z.string(), text: z.string().optional() });
+const message = z.looseObject({
+  role: z.enum(ROLES),
+  // Parts other than text (images, audio, files) are accepted and not read: the router reads text.
+  content: z.union([z.string(), z.array(contentPart), z.null()]).optional(),
 });
 
-const bodySchema = z.object({
-  model: z.string({ error: "must be a string" }).optional(),
-  messages: z.array(message, { error: "must be an array of messages" }).min(1, "must contain at least one message"),
-  stream: z.boolean({ error: "must be a boolean" }).nullish(),
-  stream_options: z.object({ include_usage: z.boolean().nullish() }).nullish(),
-  user: z.string({ error: "must be a string" }).regex(USER, "must be 1-120 characters of A-Z a-z 0-9 . _ : @ -").optional(),
+const bodySchema = z.looseObject({
+  ...sharedParams,
+  messages: z.array(message).min(1),
+  stream_options: z.looseObject({ include_usage: z.boolean().nullish() }).nullish(),
+  max_tokens: integer(1).nullish(),
+  max_completion_tokens: integer(1).nullish(),
+  stop: z.union([z.string().min(1), z.array(z.string().min(1)).max(4)]).nullish(),
+  presence_penalty: penaltyParam,
+  frequency_penalty: penaltyParam,
+  seed: integer().nullish(),
+  n: integer(1, 128).nullish(),
+  logprobs: z.boolean().nullish(),
+  logit_bias: z.record(z.string(), z.number().min(-100).max(100)).nullish(),
+  response_format: z.looseObject({ type: z.enum(["text", "json_object", "json_schema"]) }).nullish(),
+  functions: z.array(z.looseObject({})).nullish(),
+  function_call: z.union([z.enum(["none", "auto"]), z.looseObject({})]).nullish(),
+  modalities: z.array(z.enum(["text", "audio"])).nullish(),
+  audio: z.looseObject({}).nullish(),
+  web_search_options: z.looseObject({}).nullish(),
+  prediction: z.looseObject({ type: z.string() }).nullish(),
+  reasoning_effort: z.string().nullish(),
+  verbosity: z.enum(["low", "medium", "high"]).nullish(),
 });
 
-export interface OpenAiTurnRequest {
+type Body = z.infer<typeof bodySchema>;
+
+export interface ChatCompletionsTurn {
   message: string;
-  userId: string;
-  /** Absent: a new session (its id is answered in the X-Session-Id response header). */
-  sessionId?: string;
+  caller: Caller;
   stream: boolean;
   /** stream_options.include_usage: a final chunk carries the usage. */
   includeUsage: boolean;
+  /** What reaches the answering model. */
+  params: ModelCallOptions;
+}
+
+/** What the router cannot do is refused by name, so a client never mistakes a default for its request. */
+function refuseUnsupported(body: Body): void {
+  if ((body.n ?? 1) > 1) throw unsupported("n", `Switchboard answers with one choice per request: 'n' must be 1, not ${body.n}.`, "unsupported_value");
+  refuseTools(body.tools, body.tool_choice);
+  if (body.functions && body.functions.length > 0) throw unsupported("functions", "Switchboard does not call functions: its agents answer in text. Send the request without 'functions'.");
+  if (body.function_call && typeof body.function_call === "object") throw unsupported("function_call", "Switchboard does not call functions, so 'function_call' can only be 'none' or 'auto'.", "unsupported_value");
+  refuseJsonFormat("response_format", body.response_format?.type);
+  refuseLogprobs("logprobs", body.logprobs === true);
+  refuseLogprobs("top_logprobs", (body.top_logprobs ?? 0) > 0);
+  if (body.logit_bias && Object.keys(body.logit_bias).length > 0) throw unsupported("logit_bias", "Switchboard does not take 'logit_bias': token ids belong to one model, and the router's models are not the client's to know.");
+  if (body.modalities?.includes("audio") || body.audio) throw unsupported(body.audio ? "audio" : "modalities", "Switchboard answers in text only; audio output is not supported.");
+  if (body.web_search_options) throw unsupported("web_search_options", "Switchboard does not search the web: its agents answer from their own knowledge.");
+  if (body.stream_options && body.stream !== true) throw new ApiError(400, "invalid_value", "The 'stream_options' parameter is only allowed when 'stream' is enabled.", "stream_options");
 }
 
 function textOf(content: z.infer<typeof message>["content"]): string {
@@ -45,61 +75,53 @@ function textOf(content: z.infer<typeof message>["content"]): string {
   return content.map((part) => (part.type === "text" && typeof part.text === "string" ? part.text : "")).join("\n");
 }
 
-function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
-  const value = headers[name];
-  const first = Array.isArray(value) ? value[0] : value;
-  return first === undefined || first === "" ? undefined : first;
-}
-
-function checkedHeader(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
-  const value = header(headers, name);
-  if (value !== undefined && !ID.test(value)) {
-    throw new ApiError(400, "invalid_request", `header ${name} must be 1-128 characters of A-Z a-z 0-9 . _ : @ -`, name);
+/** The turn's input: the last message, which must be the user's (one that is not would be answered as if the user had said it again). */
+function latestUserMessage(messages: Body["messages"], maxMessageChars: number): string {
+  const index = messages.length - 1;
+  const last = messages[index]!;
+  if (last.role !== "user") {
+    throw new ApiError(
+      400,
+      "invalid_value",
+      `The last message must have role 'user', not '${last.role}': Switchboard answers the user's latest message and keeps the conversation itself, so there is nothing to answer after an ${last.role} message.`,
+      `messages[${index}].role`,
+    );
   }
-  return value;
+  const text = textOf(last.content).trim();
+  if (text === "") throw new ApiError(400, "invalid_value", "The last user message has no text to answer.", `messages[${index}].content`);
+  if (text.length > maxMessageChars) {
+    throw new ApiError(400, "string_above_max_length", `The last user message must be at most ${maxMessageChars} characters, not ${text.length}.`, `messages[${index}].content`);
+  }
+  return text;
 }
 
-/**
- * Who and which session, in this order:
- * - user: the X-User-Id header, else the `user` field, else "anonymous";
- * - session: the X-Session-Id header, else "openai:<user field>" (one running conversation per
- *   end user, for clients that only send `user`), else a new session.
- * Headers win because a deployment (a proxy, a chat UI's backend) sets them on purpose, while
- * `user` is a free-form field many clients fill with anything.
- */
-export function parseOpenAiRequest(
-  body: unknown,
+/** The answering model's parameters; of max_tokens and max_completion_tokens, the smaller limit holds. */
+function modelParamsOf(body: Body): ModelCallOptions {
+  const limits = [body.max_tokens, body.max_completion_tokens].filter((n): n is number => typeof n === "number");
+  const params: ModelCallOptions = {};
+  if (limits.length) params.maxTokens = Math.min(...limits);
+  if (typeof body.temperature === "number") params.temperature = body.temperature;
+  if (typeof body.top_p === "number") params.topP = body.top_p;
+  if (body.stop !== null && body.stop !== undefined) params.stop = typeof body.stop === "string" ? [body.stop] : body.stop;
+  if (typeof body.presence_penalty === "number") params.presencePenalty = body.presence_penalty;
+  if (typeof body.frequency_penalty === "number") params.frequencyPenalty = body.frequency_penalty;
+  if (typeof body.seed === "number") params.seed = body.seed;
+  return params;
+}
+
+export function parseChatCompletionsRequest(
+  rawBody: unknown,
   headers: Record<string, string | string[] | undefined>,
   maxMessageChars: number,
-): OpenAiTurnRequest {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new ApiError(400, "invalid_body", "the body must be a JSON object");
-  }
-  const result = bodySchema.safeParse(body);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    const field = String(issue.path[0] ?? "body");
-    const message = issue.code === "invalid_type" && issue.input === undefined ? "is required" : issue.message;
-    throw new ApiError(400, "invalid_request", `${field} ${message}`, field);
-  }
-  const parsed = result.data;
-  if (parsed.model !== undefined && parsed.model !== ROUTER_MODEL_ID) {
-    throw new ApiError(404, "model_not_found", `the model ${JSON.stringify(parsed.model)} does not exist; use "${ROUTER_MODEL_ID}"`, "model");
-  }
-  const latest = [...parsed.messages].reverse().find((m) => m.role === "user");
-  if (!latest) throw new ApiError(400, "invalid_request", "messages must contain a message with role user", "messages");
-  const text = textOf(latest.content).trim();
-  if (text === "") throw new ApiError(400, "invalid_request", "the latest user message must not be empty", "messages");
-  if (text.length > maxMessageChars) {
-    throw new ApiError(400, "invalid_request", `the latest user message must be at most ${maxMessageChars} characters`, "messages");
-  }
-  const headerUser = checkedHeader(headers, "x-user-id");
-  const headerSession = checkedHeader(headers, "x-session-id");
+): ChatCompletionsTurn {
+  const body = parseParams(bodySchema, rawBody);
+  checkModel(body.model);
+  refuseUnsupported(body);
   return {
-    message: text,
-    userId: headerUser ?? parsed.user ?? ANONYMOUS_USER,
-    sessionId: headerSession ?? (parsed.user !== undefined ? `openai:${parsed.user}` : undefined),
-    stream: parsed.stream === true,
-    includeUsage: parsed.stream_options?.include_usage === true,
+    message: latestUserMessage(body.messages, maxMessageChars),
+    caller: callerOf(headers, body.user),
+    stream: body.stream === true,
+    includeUsage: body.stream_options?.include_usage === true,
+    params: modelParamsOf(body),
   };
 }
