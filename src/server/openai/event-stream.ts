@@ -11,15 +11,13 @@ import type { OpenAiErrorBody } from "./errors.js";
 export class EventStream {
   readonly #res: ServerResponse;
   readonly #gone = new AbortController();
+  readonly #headers: Record<string, string>;
 
-  constructor(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    private readonly headers: Record<string, string>,
-  ) {
+  /** `headers` go out with the 200 (the request id is added). */
+  constructor(request: FastifyRequest, reply: FastifyReply, headers: Record<string, string>) {
     reply.hijack();
     this.#res = reply.raw;
-    this.headers = { ...headers, "x-request-id": request.id };
+    this.#headers = { ...headers, "x-request-id": request.id };
     this.#res.on("close", () => {
       if (!this.#res.writableFinished) this.#gone.abort();
     });
@@ -42,7 +40,7 @@ export class EventStream {
       "cache-control": "no-cache",
       connection: "keep-alive",
       "x-accel-buffering": "no",
-      ...this.headers,
+      ...this.#headers,
     });
     return true;
   }
@@ -61,7 +59,7 @@ export class EventStream {
   failBeforeOpen(status: number, body: OpenAiErrorBody): void {
     if (this.#res.headersSent || this.#res.destroyed) return;
     const text = JSON.stringify(body);
-    this.#res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": String(Buffer.byteLength(text)), "x-request-id": this.headers["x-request-id"] ?? "" });
+    this.#res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": String(Buffer.byteLength(text)), "x-request-id": this.#headers["x-request-id"] ?? "" });
     this.#res.write(text);
   }
 

@@ -4,7 +4,7 @@
 // `store: false`) so they can be retrieved and continued with `previous_response_id`.
 import { randomUUID } from "node:crypto";
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from "fastify";
-import { Counter, type Registry } from "prom-client";
+import type { Registry } from "prom-client";
 import { ApiError } from "../../chat/chat-errors.js";
 import { ClientGoneError, type ChatService, type TurnReply } from "../../chat/chat-service.js";
 import { TurnUsage } from "../../graph/turn-usage.js";
@@ -13,7 +13,8 @@ import { ANONYMOUS_USER } from "./caller.js";
 import { internalErrorBody, toOpenAiError } from "./errors.js";
 import { EventStream } from "./event-stream.js";
 import { newResponseId, ResponseBuilder, ResponseEventSequence } from "./response-bodies.js";
-import type { ResponseStore, StoredResponse } from "./response-store.js";
+import { GuardedResponseStore } from "./guarded-response-store.js";
+import type { ResponseStore } from "./response-store.js";
 import { parseResponsesRequest, type ResponsesTurn } from "./responses-request.js";
 import { unixSeconds } from "./router-model.js";
 
@@ -25,57 +26,13 @@ export interface ResponsesRoutesOptions {
   registry: Registry;
 }
 
-/** The response store behind a wall: its failures are logged once per kind, counted, and turned into a 503. */
-class GuardedStore {
-  readonly #errors: Counter<"operation">;
-  readonly #logged = new Set<string>();
-
-  constructor(
-    private readonly store: ResponseStore,
-    registry: Registry,
-  ) {
-    this.#errors = new Counter({
-      name: "switchboard_openai_response_store_errors_total",
-      help: "Failed reads and writes of stored Responses API responses, by operation",
-      labelNames: ["operation"],
-      registers: [registry],
-    });
-  }
-
-  #failed(operation: string, err: unknown, log: FastifyBaseLogger): void {
-    this.#errors.inc({ operation });
-    if (!this.#logged.has(operation)) {
-      this.#logged.add(operation);
-      log.error({ err, operation }, "response store failed (logged once per operation; see switchboard_openai_response_store_errors_total)");
-    }
-  }
-
-  async read<T>(operation: string, fn: (store: ResponseStore) => Promise<T>, log: FastifyBaseLogger): Promise<T> {
-    try {
-      return await fn(this.store);
-    } catch (err) {
-      this.#failed(operation, err, log);
-      throw new ApiError(503, "response_store_unavailable", "Stored responses cannot be read right now; please retry.");
-    }
-  }
-
-  /** A failed save loses only the ability to retrieve or continue this response; the answer still goes out. */
-  async save(response: StoredResponse, log: FastifyBaseLogger): Promise<void> {
-    try {
-      await this.store.save(response);
-    } catch (err) {
-      this.#failed("save", err, log);
-    }
-  }
-}
-
 function responseNotFound(id: string, param: string): ApiError {
   return new ApiError(404, "response_not_found", `No response with id '${id}' found.`, param);
 }
 
 export function registerResponsesRoutes(v1: FastifyInstance, options: ResponsesRoutesOptions): void {
   const { chat, maxMessageChars } = options;
-  const store = new GuardedStore(options.responses, options.registry);
+  const store = new GuardedResponseStore(options.responses, options.registry);
   v1.addHook("onClose", async () => options.responses.close());
 
   /** Which session and user a turn runs as; a continued response brings its own. */
