@@ -7,6 +7,7 @@ import type { ServiceConfig } from "./config.js";
 import { buildRouterGraph } from "./graph/build-graph.js";
 import { createModelProvider } from "./llm/create-model-provider.js";
 import { buildApp } from "./server/build-app.js";
+import { createResponseStore } from "./server/openai/create-response-store.js";
 import { createSessionStore, type SessionStore } from "./sessions/create-checkpointer.js";
 import { ApiKeySet } from "./auth/api-key-set.js";
 import { NOOP_TRACING, type Tracing } from "./tracing/turn-trace.js";
@@ -74,6 +75,8 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
     maxMessageChars: config.MAX_MESSAGE_CHARS,
     isReady: () => store.isReady(),
     timeouts: { requestMs: config.REQUEST_TIMEOUT_MS, headersMs: config.HEADERS_TIMEOUT_MS, keepAliveMs: config.KEEP_ALIVE_TIMEOUT_MS },
+    // Responses of the Responses API live where the sessions they continue live.
+    responses: createResponseStore({ kind: config.SESSION_STORE, path: config.SESSION_DB_PATH, databaseUrl: config.DATABASE_URL }),
     security: {
       apiKeys: ApiKeySet.parse(config.API_KEYS),
       metricsKeys: ApiKeySet.parse(config.METRICS_API_KEY),

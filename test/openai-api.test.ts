@@ -147,11 +147,11 @@ describe("OpenAI-compatible API with the official openai client", () => {
     );
     await assert.rejects(
       client.chat.completions.create({ model: "switchboard-router", messages: [{ role: "assistant", content: "hi" }] }),
-      (err: any) => err instanceof OpenAI.BadRequestError && err.param === "messages" && /role user/.test(err.message),
+      (err: any) => err instanceof OpenAI.BadRequestError && err.param === "messages[0].role" && /must have role 'user'/.test(err.message),
     );
     await assert.rejects(
       client.chat.completions.create({ model: "switchboard-router", messages: [{ role: "user", content: "x".repeat(201) }] }),
-      (err: any) => err instanceof OpenAI.BadRequestError && /at most 200/.test(err.message),
+      (err: any) => err instanceof OpenAI.BadRequestError && /at most 200/.test(err.message) && err.param === "messages[0].content",
     );
     // A session owned by someone else is not found, before any stream starts.
     await assert.rejects(

@@ -4,6 +4,7 @@ import type { TurnRecord } from "../graph/state.js";
 import type { TurnContext } from "../graph/turn-context.js";
 import type { TurnUsage } from "../graph/turn-usage.js";
 import { ModelUnavailableError } from "../llm/model-errors.js";
+import type { ModelOptions } from "../llm/model-options.js";
 import type { Tracing } from "../tracing/turn-trace.js";
 import { KeyedMutex } from "../sessions/keyed-mutex.js";
 import { SessionBusyError } from "../sessions/session-busy-error.js";
@@ -33,13 +34,15 @@ export interface TurnRequest {
   sessionId?: string;
   message: string;
   /** Which endpoint serves the turn; recorded on the trace. */
-  endpoint: "chat" | "stream" | "openai";
+  endpoint: "chat" | "stream" | "openai" | "responses";
   /** Aborted when the client goes away. */
   clientSignal?: AbortSignal;
   /** Receives reply tokens for streamed turns. */
   onToken?: (text: string) => void;
   /** Receives the token usage of the turn's model calls (for endpoints that report usage). */
   usage?: TurnUsage;
+  /** The client's parameters for the answering model call (OpenAI endpoints); absent: the model's defaults. */
+  modelOptions?: ModelOptions;
 }
 
 export interface TurnReply {
@@ -155,7 +158,7 @@ export class ChatService {
     const trace = tracing.startTurn({ userId: request.userId, sessionId, message: request.message, endpoint: request.endpoint, tenant: tenantName(scope.keyId), clientSignal: request.clientSignal });
     const timeout = AbortSignal.timeout(this.options.turnTimeoutMs);
     const signal = request.clientSignal ? AbortSignal.any([request.clientSignal, timeout]) : timeout;
-    const turn: TurnContext = { userId: request.userId, sessionId, message: request.message, signal, onToken: request.onToken, trace, usage: request.usage };
+    const turn: TurnContext = { userId: request.userId, sessionId, message: request.message, signal, onToken: request.onToken, trace, usage: request.usage, modelOptions: request.modelOptions };
     try {
       const state = await graph.invoke(
         { input: request.message, owner: scope.owner },

@@ -1,5 +1,6 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { mergeUsageMetadata, type BaseMessage, type UsageMetadata } from "@langchain/core/messages";
+import type { ModelCallOptions } from "../llm/model-options.js";
 import type { NodeTrace } from "../tracing/turn-trace.js";
 import type { TurnContext } from "./turn-context.js";
 
@@ -18,12 +19,14 @@ export interface ModelCall {
  * machinery; `node.callbacks` is only set for pipelines that need it (the official SDK's).
  */
 export async function callChatModel(model: BaseChatModel, messages: BaseMessage[], turn: TurnContext, node: NodeTrace, call: ModelCall): Promise<string> {
-  const generation = node.startGeneration(call.name, { model: call.model, parameters: call.parameters, input: messages });
-  const options = { signal: turn.signal, callbacks: node.callbacks, runName: call.name };
+  const params = turn.modelOptions?.params;
+  const generation = node.startGeneration(call.name, { model: call.model, parameters: params ? { ...call.parameters, ...openAiNames(params) } : call.parameters, input: messages });
+  const options = { signal: turn.signal, callbacks: node.callbacks, runName: call.name, ...params };
   try {
     if (!turn.onToken) {
       const message = await model.invoke(messages, options);
       turn.usage?.add(message.usage_metadata);
+      turn.modelOptions?.onFinish?.(message.response_metadata["finish_reason"]);
       generation.end(message);
       return message.text;
     }
@@ -37,6 +40,7 @@ export async function callChatModel(model: BaseChatModel, messages: BaseMessage[
         usage = usage ? mergeUsageMetadata(usage, chunk.usage_metadata) : chunk.usage_metadata;
       }
       if (chunk.response_metadata?.["model_name"]) responseMetadata = chunk.response_metadata;
+      turn.modelOptions?.onFinish?.(chunk.response_metadata?.["finish_reason"]);
       const text = chunk.text;
       if (text) {
         if (!reply) generation.firstToken();
@@ -50,4 +54,17 @@ export async function callChatModel(model: BaseChatModel, messages: BaseMessage[
     generation.fail(err);
     throw err;
   }
+}
+
+/** The per-turn parameters as the generation reports them (OpenAI's names, as Langfuse shows model parameters). */
+function openAiNames(params: ModelCallOptions): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (params.maxTokens !== undefined) out["max_tokens"] = params.maxTokens;
+  if (params.temperature !== undefined) out["temperature"] = params.temperature;
+  if (params.topP !== undefined) out["top_p"] = params.topP;
+  if (params.stop !== undefined) out["stop"] = params.stop;
+  if (params.presencePenalty !== undefined) out["presence_penalty"] = params.presencePenalty;
+  if (params.frequencyPenalty !== undefined) out["frequency_penalty"] = params.frequencyPenalty;
+  if (params.seed !== undefined) out["seed"] = params.seed;
+  return out;
 }

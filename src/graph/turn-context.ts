@@ -1,3 +1,4 @@
+import type { ModelOptions } from "../llm/model-options.js";
 import type { TurnTrace } from "../tracing/turn-trace.js";
 import type { TurnUsage } from "./turn-usage.js";
 
@@ -17,6 +18,8 @@ export interface TurnContext {
   trace: TurnTrace;
   /** Collects the token usage of the turn's model calls, when the caller wants it. */
   usage?: TurnUsage;
+  /** The client's parameters for the answering model call (max tokens, temperature, ...); absent: the model's defaults. */
+  modelOptions?: ModelOptions;
 }
 
 export function turnContextOf(config: { configurable?: Record<string, unknown> } | undefined): TurnContext {

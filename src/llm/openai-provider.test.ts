@@ -142,6 +142,43 @@ describe("OpenAI provider against a fake OpenAI-compatible server", { timeout: 3
     }, (err: Error) => err.name === "AbortError");
   });
 
+  it("sends a caller's max tokens, temperature, top_p, stop, penalties and seed (call options), plain and streamed", async () => {
+    const model = createOpenAIProvider(options, catalog).chatModel;
+    const params = { maxTokens: 33, temperature: 0.4, topP: 0.8, stop: ["END"], presencePenalty: 0.5, frequencyPenalty: -0.5, seed: 7 };
+    server.enqueue({ content: "ok" });
+    await model.invoke(turn, params as never);
+    const plain = server.chatRequests().at(-1)!;
+    assert.deepEqual(
+      { max_tokens: plain.max_tokens, temperature: plain.temperature, top_p: plain.top_p, stop: plain.stop, presence_penalty: plain.presence_penalty, frequency_penalty: plain.frequency_penalty, seed: plain.seed },
+      { max_tokens: 33, temperature: 0.4, top_p: 0.8, stop: ["END"], presence_penalty: 0.5, frequency_penalty: -0.5, seed: 7 },
+    );
+    server.enqueue({ content: "ok" });
+    for await (const _chunk of await model.stream(turn, { maxTokens: 12, temperature: 0 } as never));
+    const streamed = server.chatRequests().at(-1)!;
+    assert.equal(streamed.stream, true);
+    assert.equal(streamed.max_tokens, 12);
+    assert.equal(streamed.temperature, 0);
+    server.enqueue({ content: "ok" });
+    await model.invoke(turn);
+    const none = server.chatRequests().at(-1)!;
+    assert.equal("max_tokens" in none || "temperature" in none || "top_p" in none, false, "nothing is sent that the caller did not ask for");
+  });
+
+  it("sends max_completion_tokens instead of max_tokens to reasoning models, as ChatOpenAI does", async () => {
+    server.enqueue({ content: "ok" });
+    await createOpenAIProvider({ ...options, model: "o3-mini" }, catalog).chatModel.invoke(turn, { maxTokens: 50 } as never);
+    const request = server.chatRequests().at(-1)!;
+    assert.equal(request.max_completion_tokens, 50);
+    assert.equal("max_tokens" in request, false);
+  });
+
+  it("reports the endpoint's finish reason on the message", async () => {
+    server.enqueue({ content: "one two three four" });
+    const reply = await createOpenAIProvider(options, catalog).chatModel.invoke(turn, { maxTokens: 2 } as never);
+    assert.equal(reply.content, "one two");
+    assert.equal(reply.response_metadata["finish_reason"], "length");
+  });
+
   it("turns a refused connection into ModelUnavailableError", async () => {
     const closed = await startFakeOpenAIServer();
     await closed.close();

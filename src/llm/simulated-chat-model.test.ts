@@ -4,7 +4,7 @@ import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import { AIMessageChunk, HumanMessage, SystemMessage, type BaseMessage } from "@langchain/core/messages";
 import type { LLMResult } from "@langchain/core/outputs";
 import { loadCatalog } from "../agents/catalog.js";
-import { SimulatedChatModel, type SimulatedChatModelOptions } from "./simulated-chat-model.js";
+import { limitAnswer, SimulatedChatModel, type SimulatedChatModelOptions } from "./simulated-chat-model.js";
 import { estimateTokens } from "./token-estimate.js";
 
 const catalog = loadCatalog("agents/shop-support.json");
@@ -132,6 +132,49 @@ describe("SimulatedChatModel, chat role", { timeout: 10_000 }, () => {
 
   it("rejects at once when the signal is already aborted", async () => {
     await assert.rejects(chatModel().invoke(conversation(orders.systemPrompt, "hi"), { signal: AbortSignal.abort() }), (err: Error) => err.name === "AbortError");
+  });
+});
+
+describe("SimulatedChatModel, the caller's length limits", { timeout: 10_000 }, () => {
+  const messages = conversation(orders.systemPrompt, "Where is my order 12?");
+
+  it("maxTokens keeps the first tokens of the answer and finishes with 'length', invoked and streamed", async () => {
+    const full = String((await chatModel().invoke(messages)).content);
+    const capped = await chatModel().invoke(messages, { maxTokens: 7 });
+    assert.equal(estimateTokens(String(capped.content)), 7);
+    assert.ok(full.startsWith(String(capped.content)));
+    assert.equal(capped.response_metadata["finish_reason"], "length");
+    assert.equal(capped.usage_metadata?.output_tokens, 7);
+    const chunks: AIMessageChunk[] = [];
+    for await (const chunk of await chatModel().stream(messages, { maxTokens: 7 })) chunks.push(chunk);
+    assert.equal(chunks.map((c) => c.text).join(""), String(capped.content));
+    assert.equal(chunks.at(-1)?.response_metadata["finish_reason"], "length");
+    const roomy = await chatModel().invoke(messages, { maxTokens: 10_000 });
+    assert.equal(roomy.content, full);
+    assert.equal(roomy.response_metadata["finish_reason"], "stop");
+  });
+
+  it("stop ends the answer before the stop sequence that completes first", () => {
+    const answer = "Orders desk here. About it: I can help.";
+    assert.deepEqual(limitAnswer(answer, { stop: ["help", "desk"] }), { text: "Orders ", finishReason: "stop" });
+    // "s desk here." starts first but completes after "here": generation halts at "here".
+    assert.deepEqual(limitAnswer(answer, { stop: ["s desk here.", "here"] }), { text: "Orders desk ", finishReason: "stop" });
+    assert.deepEqual(limitAnswer(answer, { stop: ["absent"] }), { text: answer, finishReason: "stop" });
+    assert.deepEqual(limitAnswer(answer, { stop: ["help"], maxTokens: 2 }), { text: "Orders desk", finishReason: "length" });
+  });
+
+  it("stop reaches the model as a call option, streamed too", async () => {
+    const full = String((await chatModel().invoke(messages)).content);
+    const cut = full.slice(0, full.indexOf("help"));
+    assert.equal(String((await chatModel().invoke(messages, { stop: ["help"] })).content), cut);
+    let streamed = "";
+    for await (const chunk of await chatModel().stream(messages, { stop: ["help"] })) streamed += chunk.text;
+    assert.equal(streamed, cut);
+  });
+
+  it("reports the call's parameters under OpenAI's names for tracing (invocation_params)", () => {
+    assert.deepEqual(chatModel({ modelName: "sim-x" }).invocationParams({ maxTokens: 5, temperature: 0.2, topP: 0.9, stop: ["x"] } as never), { model: "sim-x", max_tokens: 5, temperature: 0.2, top_p: 0.9, stop: ["x"] });
+    assert.deepEqual(chatModel({ modelName: "sim-x" }).invocationParams({} as never), { model: "sim-x" });
   });
 });
 

@@ -1,4 +1,4 @@
-import { BaseChatModel, type BaseChatModelParams } from "@langchain/core/language_models/chat_models";
+import { BaseChatModel, type BaseChatModelCallOptions, type BaseChatModelParams } from "@langchain/core/language_models/chat_models";
 import type { CallbackManagerForLLMRun } from "@langchain/core/callbacks/manager";
 import { AIMessage, AIMessageChunk, type BaseMessage, type UsageMetadata } from "@langchain/core/messages";
 import { ChatGenerationChunk, type ChatResult } from "@langchain/core/outputs";
@@ -7,6 +7,7 @@ import { abortableDelay } from "./abortable-delay.js";
 import { readCurrentIntent } from "./classifier-prompt.js";
 import { classifyConversation } from "./keyword-classifier.js";
 import { abortErrorFor } from "./model-errors.js";
+import type { FinishReason, ModelCallOptions } from "./model-options.js";
 import { identifySpeaker, writeReply } from "./simulated-replies.js";
 import { estimateTokens, splitIntoTokens } from "./token-estimate.js";
 
@@ -28,6 +29,37 @@ export interface SimulatedChatModelOptions extends BaseChatModelParams {
   modelName?: string;
 }
 
+/** Call options: the client's parameters. Length limits are honoured; sampling ones are only reported (the answers are deterministic). */
+export interface SimulatedCallOptions extends BaseChatModelCallOptions, Omit<ModelCallOptions, "stop"> {}
+
+/** An answer cut to the caller's limits, and why it ended. */
+interface LimitedAnswer {
+  text: string;
+  finishReason: FinishReason;
+}
+
+/**
+ * Applies stop sequences and the token limit as an OpenAI model does: generation halts as soon as
+ * a stop sequence is complete (so the one that ends first wins), and the answer ends just before
+ * it; then the answer keeps its first `maxTokens` token pieces.
+ */
+export function limitAnswer(answer: string, options: { stop?: string[]; maxTokens?: number }): LimitedAnswer {
+  let text = answer;
+  let firstEnd = Infinity;
+  for (const stop of options.stop ?? []) {
+    const at = stop ? answer.indexOf(stop) : -1;
+    if (at >= 0 && at + stop.length < firstEnd) {
+      firstEnd = at + stop.length;
+      text = answer.slice(0, at);
+    }
+  }
+  if (options.maxTokens !== undefined) {
+    const pieces = splitIntoTokens(text);
+    if (pieces.length > options.maxTokens) return { text: pieces.slice(0, Math.max(0, options.maxTokens)).join(""), finishReason: "length" };
+  }
+  return { text, finishReason: "stop" };
+}
+
 function textOf(message: BaseMessage | undefined): string {
   if (!message) return "";
   if (typeof message.content === "string") return message.content;
@@ -39,7 +71,7 @@ function textOf(message: BaseMessage | undefined): string {
  * callbacks, streaming, usage and aborts behave as with a provider, latency is configurable.
  * Used as the default provider, in tests and in benchmarks.
  */
-export class SimulatedChatModel extends BaseChatModel {
+export class SimulatedChatModel extends BaseChatModel<SimulatedCallOptions> {
   readonly catalog: AgentCatalog;
   readonly role: "classifier" | "chat";
   readonly ttftMs: number;
@@ -66,7 +98,17 @@ export class SimulatedChatModel extends BaseChatModel {
   }
 
   override getLsParams(options: this["ParsedCallOptions"]) {
-    return { ...super.getLsParams(options), ls_provider: "switchboard", ls_model_name: this.modelName };
+    return { ...super.getLsParams(options), ls_provider: "switchboard", ls_model_name: this.modelName, ls_max_tokens: options.maxTokens, ls_temperature: options.temperature, ls_stop: options.stop };
+  }
+
+  /** The parameters of a call, under OpenAI's names, as tracing callbacks read them (invocation_params). */
+  override invocationParams(options?: this["ParsedCallOptions"]): Record<string, unknown> {
+    const params: Record<string, unknown> = { model: this.modelName };
+    if (options?.maxTokens !== undefined) params["max_tokens"] = options.maxTokens;
+    if (options?.temperature !== undefined) params["temperature"] = options.temperature;
+    if (options?.topP !== undefined) params["top_p"] = options.topP;
+    if (options?.stop?.length) params["stop"] = options.stop;
+    return params;
   }
 
   /** The answer's full text, computed before any delay so timing never changes the words. */
@@ -97,24 +139,24 @@ export class SimulatedChatModel extends BaseChatModel {
   }
 
   async _generate(messages: BaseMessage[], options: this["ParsedCallOptions"]): Promise<ChatResult> {
-    const answer = this.answerFor(messages);
+    const { text: answer, finishReason } = limitAnswer(this.answerFor(messages), options);
     const pieces = splitIntoTokens(answer).length;
     await abortableDelay(this.ttftMs + this.tokenMs * Math.max(0, pieces - 1), options.signal);
     const usage = this.usageFor(messages, answer);
     const message = new AIMessage({
       content: answer,
       usage_metadata: usage,
-      response_metadata: { model_name: this.modelName, finish_reason: "stop" },
+      response_metadata: { model_name: this.modelName, finish_reason: finishReason },
     });
     return {
-      generations: [{ text: answer, message, generationInfo: { finish_reason: "stop" } }],
+      generations: [{ text: answer, message, generationInfo: { finish_reason: finishReason } }],
       llmOutput: { tokenUsage: { promptTokens: usage.input_tokens, completionTokens: usage.output_tokens, totalTokens: usage.total_tokens } },
     };
   }
 
   override async *_streamResponseChunks(messages: BaseMessage[], options: this["ParsedCallOptions"], runManager?: CallbackManagerForLLMRun): AsyncGenerator<ChatGenerationChunk> {
     const signal = options.signal;
-    const answer = this.answerFor(messages);
+    const { text: answer, finishReason } = limitAnswer(this.answerFor(messages), options);
     const pieces = splitIntoTokens(answer);
     await abortableDelay(this.ttftMs, signal);
     for (let i = 0; i < pieces.length; i++) {
@@ -132,9 +174,9 @@ export class SimulatedChatModel extends BaseChatModel {
       message: new AIMessageChunk({
         content: "",
         usage_metadata: this.usageFor(messages, answer),
-        response_metadata: { model_name: this.modelName, finish_reason: "stop" },
+        response_metadata: { model_name: this.modelName, finish_reason: finishReason },
       }),
-      generationInfo: { finish_reason: "stop" },
+      generationInfo: { finish_reason: finishReason },
     });
   }
 }

@@ -7,7 +7,8 @@ import { registerChatRoutes } from "./chat-routes.js";
 import { HttpMetrics } from "./http-metrics.js";
 import { registerSecurity, type SecurityOptions } from "./register-security.js";
 import { createClientErrorHandler } from "./client-error-handler.js";
-import { registerOpenAiRoutes } from "./openai-routes.js";
+import { registerOpenAiRoutes } from "./openai/routes.js";
+import type { ResponseStore } from "./openai/response-store.js";
 import { parseJsonBody } from "./json-body-parser.js";
 import { assertSupportedEncoding, contentEncodingOf } from "./request-content-encoding.js";
 
@@ -34,6 +35,8 @@ export interface AppOptions {
   security?: SecurityOptions;
   /** Connection timeouts; absent: the configuration's defaults. */
   timeouts?: HttpTimeouts;
+  /** Where the Responses API keeps its responses (beside the sessions); closed with the app. In memory when absent. */
+  responses?: ResponseStore;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -100,7 +103,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   registerSecurity(app, options.security ?? { apiKeys: null, metricsKeys: null, rateLimitPerMinute: 0, maxStreamsPerKey: 0 });
   registerChatRoutes(app, { chat: options.chat, maxMessageChars: options.maxMessageChars });
-  registerOpenAiRoutes(app, { chat: options.chat, maxMessageChars: options.maxMessageChars });
+  registerOpenAiRoutes(app, { chat: options.chat, maxMessageChars: options.maxMessageChars, responses: options.responses, registry: options.registry });
 
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_request, reply) => {

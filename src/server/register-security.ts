@@ -81,7 +81,7 @@ function isStreamRequest(request: FastifyRequest): boolean {
   const route = request.routeOptions.url;
   if (route === "/api/v1/chat/stream") return true;
   const body = request.body as { stream?: unknown } | null | undefined;
-  return route === "/v1/chat/completions" && typeof body === "object" && body !== null && body.stream === true;
+  return (route === "/v1/chat/completions" || route === "/v1/responses") && typeof body === "object" && body !== null && body.stream === true;
 }
 
 /** Returns the key's id; throws 401 without saying anything about the presented value. */

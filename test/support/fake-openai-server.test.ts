@@ -95,6 +95,89 @@ describe("fake OpenAI server", { timeout: 15_000 }, () => {
     await bad.arrayBuffer();
   });
 
+  it("reports usage details per answer, plain and streamed (reasoning in completion_tokens, cached and audio in prompt_tokens)", async () => {
+    server.enqueue({ content: "one two three", usageDetails: { cachedTokens: 5, audioTokens: 2, reasoningTokens: 4 } });
+    const plain = await post(server, { model: "m", messages: [{ role: "user", content: "hi" }] });
+    const body = (await plain.json()) as { usage: Record<string, unknown> };
+    assert.deepEqual(body.usage, {
+      prompt_tokens: 7,
+      completion_tokens: 7,
+      total_tokens: 14,
+      prompt_tokens_details: { cached_tokens: 5, audio_tokens: 2 },
+      completion_tokens_details: { reasoning_tokens: 4, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+    });
+    server.enqueue({ content: "one two", usageDetails: { reasoningTokens: 10 } });
+    const streamed = await post(server, { model: "m", stream: true, stream_options: { include_usage: true }, messages: [{ role: "user", content: "a b c" }] });
+    const last = JSON.parse((await sseData(streamed)).at(-2)!) as { usage: any };
+    assert.equal(last.usage.completion_tokens, 12);
+    assert.equal(last.usage.prompt_tokens, 3);
+    assert.deepEqual(last.usage.completion_tokens_details.reasoning_tokens, 10);
+    assert.deepEqual(last.usage.prompt_tokens_details, { cached_tokens: 0, audio_tokens: 0 });
+  });
+
+  it("reports usage details configured for the whole server; answers without any have none", async () => {
+    const other = await startFakeOpenAIServer({ usageDetails: { cachedTokens: 1 } });
+    try {
+      const res = await post(other, { model: "m", messages: [{ role: "user", content: "hi there" }] });
+      const body = (await res.json()) as { usage: any };
+      assert.equal(body.usage.prompt_tokens_details.cached_tokens, 1);
+      other.enqueue({ content: "x", usageDetails: { reasoningTokens: 3 } });
+      const overridden = (await (await post(other, { model: "m", messages: [{ role: "user", content: "hi" }] })).json()) as { usage: any };
+      assert.equal(overridden.usage.prompt_tokens_details.cached_tokens, 0, "an answer's details replace the server's");
+      assert.equal(overridden.usage.completion_tokens_details.reasoning_tokens, 3);
+    } finally {
+      await other.close();
+    }
+    server.enqueue({ content: "x" });
+    const none = (await (await post(server, { model: "m", messages: [{ role: "user", content: "hi" }] })).json()) as { usage: any };
+    assert.equal("prompt_tokens_details" in none.usage, false);
+  });
+
+  it("honours max_tokens (finish_reason length) and stop, plain and streamed", async () => {
+    server.enqueue({ content: "one two three four five" });
+    const capped = (await (await post(server, { model: "m", max_tokens: 2, messages: [{ role: "user", content: "x" }] })).json()) as any;
+    assert.equal(capped.choices[0].message.content, "one two");
+    assert.equal(capped.choices[0].finish_reason, "length");
+    assert.equal(capped.usage.completion_tokens, 2);
+    server.enqueue({ content: "one two three four five" });
+    const stopped = (await (await post(server, { model: "m", stop: ["four", "three"], messages: [{ role: "user", content: "x" }] })).json()) as any;
+    assert.equal(stopped.choices[0].message.content, "one two ");
+    assert.equal(stopped.choices[0].finish_reason, "stop");
+    server.enqueue({ content: "one two three four five" });
+    const res = await post(server, { model: "m", stream: true, max_completion_tokens: 3, messages: [{ role: "user", content: "x" }] });
+    const chunks = (await sseData(res)).slice(0, -1).map((d) => JSON.parse(d) as any);
+    assert.equal(chunks.map((c) => c.choices[0]?.delta.content ?? "").join(""), "one two three");
+    assert.equal(chunks.at(-1).choices[0].finish_reason, "length");
+  });
+
+  it("cuts the connection mid-stream after failAfterChunks chunks, once they have been sent", async () => {
+    server.enqueue({ content: "one two three four five", failAfterChunks: 2 });
+    const res = await post(server, { model: "m", stream: true, messages: [{ role: "user", content: "x" }] });
+    const received: string[] = [];
+    const reader = res.body!.getReader();
+    await assert.rejects(async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        received.push(Buffer.from(value).toString("utf8"));
+      }
+    });
+    const text = received.join("");
+    assert.ok(text.includes('"content":"one"') && text.includes('"content":" two"'), text);
+    assert.ok(!text.includes("three") && !text.includes("[DONE]"), text);
+  });
+
+  it("records every request, also those it does not serve", async () => {
+    const before = server.requests.length;
+    const res = await fetch(`${server.baseUrl}/responses`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "m", input: "hi" }) });
+    assert.equal(res.status, 404);
+    await res.arrayBuffer();
+    const recorded = server.requests.slice(before);
+    assert.equal(recorded.length, 1);
+    assert.equal(recorded[0]?.path, "/v1/responses");
+    assert.deepEqual(recorded[0]?.body, { model: "m", input: "hi" });
+  });
+
   it("close() returns even while a delayed answer is pending", async () => {
     const other = await startFakeOpenAIServer();
     other.enqueue({ delayMs: 60_000 });

@@ -10,6 +10,11 @@
  * - Answers are scripted per test with `enqueue()`; when the queue is empty the server answers
  *   like the simulated model of the given catalog (classification JSON for classifier requests,
  *   an agent reply otherwise), or "OK" without a catalog.
+ * - `max_tokens` / `max_completion_tokens` and `stop` are honoured as OpenAI does (finish reason
+ *   "length" when the answer was cut at the token limit).
+ * - Usage can carry OpenAI's detail fields (`prompt_tokens_details.cached_tokens` /
+ *   `.audio_tokens`, `completion_tokens_details.reasoning_tokens`), per server or per answer.
+ * - An answer can fail mid-stream (`failAfterChunks`): the connection is cut after some chunks.
  * - Every request is recorded in `requests`.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -17,7 +22,7 @@ import type { AddressInfo } from "node:net";
 import { AIMessage, HumanMessage, SystemMessage, type BaseMessage } from "@langchain/core/messages";
 import type { AgentCatalog } from "../../src/agents/catalog.js";
 import { CURRENT_INTENT_PREFIX } from "../../src/llm/classifier-prompt.js";
-import { SimulatedChatModel } from "../../src/llm/simulated-chat-model.js";
+import { limitAnswer, SimulatedChatModel } from "../../src/llm/simulated-chat-model.js";
 import { estimateTokens, splitIntoTokens } from "../../src/llm/token-estimate.js";
 
 /** One scripted answer. */
@@ -30,6 +35,21 @@ export interface FakeAnswer {
   delayMs?: number;
   /** Streamed answers: wait this long between chunks, ms. */
   chunkDelayMs?: number;
+  /** Usage details of this answer; overrides the server's `usageDetails`. */
+  usageDetails?: FakeUsageDetails;
+  /** Streamed answers: after this many content chunks, cut the connection (a provider failing mid-answer). */
+  failAfterChunks?: number;
+}
+
+/**
+ * Token counts OpenAI reports in usage details. As at OpenAI, reasoning tokens are part of
+ * `completion_tokens` (they are added to the visible answer's count) and cached and audio tokens
+ * are part of `prompt_tokens` (which is raised to at least their sum).
+ */
+export interface FakeUsageDetails {
+  cachedTokens?: number;
+  audioTokens?: number;
+  reasoningTokens?: number;
 }
 
 /** A tool (function) definition as sent in `tools`. */
@@ -63,6 +83,8 @@ export interface FakeOpenAIServerOptions {
   catalog?: AgentCatalog;
   /** Approximate length of default agent replies, tokens. */
   replyTokens?: number;
+  /** Usage details on every answer (answers can override them). */
+  usageDetails?: FakeUsageDetails;
 }
 
 export interface FakeOpenAIServer {
@@ -115,6 +137,29 @@ function forcedTool(body: ChatCompletionRequest): string | undefined {
   if (choice && typeof choice === "object") return choice.function.name;
   if (choice === "required") return body.tools[0]?.function.name;
   return undefined;
+}
+
+function usageOf(promptTokens: number, completionTokens: number, details: FakeUsageDetails | undefined) {
+  if (!details) return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+  const cached = details.cachedTokens ?? 0;
+  const audio = details.audioTokens ?? 0;
+  const reasoning = details.reasoningTokens ?? 0;
+  const prompt = Math.max(promptTokens, cached + audio);
+  const completion = completionTokens + reasoning;
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: prompt + completion,
+    prompt_tokens_details: { cached_tokens: cached, audio_tokens: audio },
+    completion_tokens_details: { reasoning_tokens: reasoning, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+  };
+}
+
+/** The request's stop sequences and token limit, as limitAnswer reads them. */
+function limitsOf(body: ChatCompletionRequest): { stop?: string[]; maxTokens?: number } {
+  const stop = typeof body.stop === "string" ? [body.stop] : Array.isArray(body.stop) ? body.stop.filter((s): s is string => typeof s === "string") : undefined;
+  const max = body.max_completion_tokens ?? body.max_tokens;
+  return { stop, maxTokens: typeof max === "number" ? max : undefined };
 }
 
 function sleep(ms: number, res: ServerResponse): Promise<boolean> {
@@ -171,16 +216,16 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions = {
       sendJson(res, scripted.status, { error: { message: `fake server answered ${scripted.status}`, type: scripted.status >= 500 ? "server_error" : "invalid_request_error", code: null, param: null } });
       return;
     }
-    const text = scripted.content ?? defaultContent(body);
+    const toolName = forcedTool(body);
+    const limited = toolName ? { text: scripted.content ?? defaultContent(body), finishReason: "stop" } : limitAnswer(scripted.content ?? defaultContent(body), limitsOf(body));
+    const text = limited.text;
     const id = `chatcmpl-fake-${++sequence}`;
     const created = Math.floor(Date.now() / 1000);
     const model = body.model;
     const promptTokens = body.messages.reduce((sum, m) => sum + estimateTokens(textOfContent(m.content)), 0);
-    const completionTokens = estimateTokens(text);
-    const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
-    const toolName = forcedTool(body);
+    const usage = usageOf(promptTokens, estimateTokens(text), scripted.usageDetails ?? options.usageDetails);
     const toolCallId = `call_fake_${sequence}`;
-    const finishReason = toolName ? "tool_calls" : "stop";
+    const finishReason = toolName ? "tool_calls" : limited.finishReason;
 
     if (!body.stream) {
       const message = toolName
@@ -198,7 +243,14 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions = {
     } else {
       send([{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }]);
     }
-    for (const piece of pieces) {
+    for (const [i, piece] of pieces.entries()) {
+      if (i === scripted.failAfterChunks) {
+        // Let the chunks sent so far reach the client first: destroy() drops unflushed writes.
+        await new Promise<void>((resolve) => res.write("", () => resolve()));
+        await sleep(20, res);
+        res.destroy();
+        return;
+      }
       if (!(await sleep(scripted.chunkDelayMs ?? 0, res))) return;
       const delta = toolName ? { tool_calls: [{ index: 0, function: { arguments: piece } }] } : { content: piece };
       send([{ index: 0, delta, finish_reason: null }]);

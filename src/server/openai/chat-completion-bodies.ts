@@ -1,13 +1,9 @@
-// The response bodies of the OpenAI-compatible endpoint: chat.completion, its streamed
-// chat.completion.chunk events, and the model list, in the shapes OpenAI's API documents.
-import type { TurnReply } from "../chat/chat-service.js";
-import type { TurnUsage } from "../graph/turn-usage.js";
-import { ROUTER_MODEL_ID } from "./openai-request.js";
-
-/** Seconds since the epoch, as OpenAI's `created` fields are. */
-export function unixSeconds(): number {
-  return Math.floor(Date.now() / 1000);
-}
+// The response bodies of POST /v1/chat/completions: chat.completion and its streamed
+// chat.completion.chunk events, in the shapes OpenAI's API documents.
+import type { TurnReply } from "../../chat/chat-service.js";
+import type { TurnUsage } from "../../graph/turn-usage.js";
+import type { FinishReason } from "../../llm/model-options.js";
+import { ROUTER_MODEL_ID } from "./router-model.js";
 
 export interface CompletionUsage {
   prompt_tokens: number;
@@ -34,14 +30,14 @@ export function switchboardFields(reply: TurnReply) {
   };
 }
 
-export function chatCompletion(id: string, created: number, reply: TurnReply, usage: TurnUsage) {
+export function chatCompletion(id: string, created: number, reply: TurnReply, usage: TurnUsage, finishReason: FinishReason) {
   return {
     id,
     object: "chat.completion" as const,
     created,
     model: ROUTER_MODEL_ID,
     system_fingerprint: null,
-    choices: [{ index: 0, message: { role: "assistant" as const, content: reply.reply, refusal: null }, logprobs: null, finish_reason: "stop" as const }],
+    choices: [{ index: 0, message: { role: "assistant" as const, content: reply.reply, refusal: null }, logprobs: null, finish_reason: finishReason }],
     usage: usageOf(usage),
     switchboard: switchboardFields(reply),
   };
@@ -73,16 +69,11 @@ export class ChunkWriter {
     return this.chunk([{ index: 0, delta, logprobs: null, finish_reason: null }]);
   }
 
-  finish(reply: TurnReply) {
-    return this.chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: "stop" }], { switchboard: switchboardFields(reply) });
+  finish(reply: TurnReply, finishReason: FinishReason) {
+    return this.chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: finishReason }], { switchboard: switchboardFields(reply) });
   }
 
   usage(usage: TurnUsage) {
     return this.chunk([], { usage: usageOf(usage) });
   }
-}
-
-export function modelEntry() {
-  // A fixed creation time: the router "model" is as old as this API, and clients cache lists.
-  return { id: ROUTER_MODEL_ID, object: "model" as const, created: 1_767_225_600, owned_by: "switchboard" };
 }

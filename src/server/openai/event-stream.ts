@@ -1,0 +1,69 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { ServerResponse } from "node:http";
+import type { OpenAiErrorBody } from "./errors.js";
+
+/**
+ * One Server-Sent Events answer, taken over from Fastify (hijacked). Its 200 and headers go out
+ * only with the first event (`open()`), so a turn that fails before producing anything (unknown
+ * session, model down) can still be answered with a real status code and a JSON error, which
+ * every OpenAI client turns into its usual error class.
+ */
+export class EventStream {
+  readonly #res: ServerResponse;
+  readonly #gone = new AbortController();
+  readonly #headers: Record<string, string>;
+
+  /** `headers` go out with the 200 (the request id is added). */
+  constructor(request: FastifyRequest, reply: FastifyReply, headers: Record<string, string>) {
+    reply.hijack();
+    this.#res = reply.raw;
+    this.#headers = { ...headers, "x-request-id": request.id };
+    this.#res.on("close", () => {
+      if (!this.#res.writableFinished) this.#gone.abort();
+    });
+  }
+
+  /** Aborted when the client goes away before the answer is complete. */
+  get clientSignal(): AbortSignal {
+    return this.#gone.signal;
+  }
+
+  get opened(): boolean {
+    return this.#res.headersSent;
+  }
+
+  /** Sends the 200 and headers unless already sent; true when this call sent them. */
+  open(): boolean {
+    if (this.#res.headersSent || this.#res.destroyed) return false;
+    this.#res.writeHead(200, {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache",
+      connection: "keep-alive",
+      "x-accel-buffering": "no",
+      ...this.#headers,
+    });
+    return true;
+  }
+
+  /** One event: `data: <json>`, preceded by `event: <name>` when named (the Responses API names its events). */
+  send(data: unknown, event?: string): void {
+    if (this.#res.destroyed) return;
+    this.#res.write(event ? `event: ${event}\ndata: ${JSON.stringify(data)}\n\n` : `data: ${JSON.stringify(data)}\n\n`);
+  }
+
+  sendRaw(text: string): void {
+    if (!this.#res.destroyed) this.#res.write(text);
+  }
+
+  /** Before the stream opened: answers the error as a plain JSON response with its status. */
+  failBeforeOpen(status: number, body: OpenAiErrorBody): void {
+    if (this.#res.headersSent || this.#res.destroyed) return;
+    const text = JSON.stringify(body);
+    this.#res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": String(Buffer.byteLength(text)), "x-request-id": this.#headers["x-request-id"] ?? "" });
+    this.#res.write(text);
+  }
+
+  end(): void {
+    this.#res.end();
+  }
+}

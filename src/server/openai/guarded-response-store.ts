@@ -1,0 +1,48 @@
+import type { FastifyBaseLogger } from "fastify";
+import { Counter, type Registry } from "prom-client";
+import { ApiError } from "../../chat/chat-errors.js";
+import type { ResponseStore, StoredResponse } from "./response-store.js";
+
+/** The response store behind a wall: its failures are logged once per kind, counted, and turned into a 503. */
+export class GuardedResponseStore {
+  readonly #errors: Counter<"operation">;
+  readonly #logged = new Set<string>();
+
+  constructor(
+    private readonly store: ResponseStore,
+    registry: Registry,
+  ) {
+    this.#errors = new Counter({
+      name: "switchboard_openai_response_store_errors_total",
+      help: "Failed reads and writes of stored Responses API responses, by operation",
+      labelNames: ["operation"],
+      registers: [registry],
+    });
+  }
+
+  #failed(operation: string, err: unknown, log: FastifyBaseLogger): void {
+    this.#errors.inc({ operation });
+    if (!this.#logged.has(operation)) {
+      this.#logged.add(operation);
+      log.error({ err, operation }, "response store failed (logged once per operation; see switchboard_openai_response_store_errors_total)");
+    }
+  }
+
+  async read<T>(operation: string, fn: (store: ResponseStore) => Promise<T>, log: FastifyBaseLogger): Promise<T> {
+    try {
+      return await fn(this.store);
+    } catch (err) {
+      this.#failed(operation, err, log);
+      throw new ApiError(503, "response_store_unavailable", "Stored responses cannot be read right now; please retry.");
+    }
+  }
+
+  /** A failed save loses only the ability to retrieve or continue this response; the answer still goes out. */
+  async save(response: StoredResponse, log: FastifyBaseLogger): Promise<void> {
+    try {
+      await this.store.save(response);
+    } catch (err) {
+      this.#failed("save", err, log);
+    }
+  }
+}

@@ -1,0 +1,143 @@
+// POST /v1/responses and GET /v1/responses/:id: the OpenAI Responses API, which the Vercel AI
+// SDK's default OpenAI model and LangChain's `useResponsesApi` speak. One Switchboard turn per
+// request, plain or streamed as `response.*` events; finished responses are kept (unless
+// `store: false`) so they can be retrieved and continued with `previous_response_id`.
+import { randomUUID } from "node:crypto";
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from "fastify";
+import type { Registry } from "prom-client";
+import { ApiError } from "../../chat/chat-errors.js";
+import { ClientGoneError, type ChatService, type TurnReply } from "../../chat/chat-service.js";
+import { TurnUsage } from "../../graph/turn-usage.js";
+import { RecordedModelOptions } from "../../llm/model-options.js";
+import { ANONYMOUS_USER } from "./caller.js";
+import { internalErrorBody, toOpenAiError } from "./errors.js";
+import { EventStream } from "./event-stream.js";
+import { newResponseId, ResponseBuilder, ResponseEventSequence } from "./response-bodies.js";
+import { GuardedResponseStore } from "./guarded-response-store.js";
+import type { ResponseStore } from "./response-store.js";
+import { parseResponsesRequest, type ResponsesTurn } from "./responses-request.js";
+import { unixSeconds } from "./router-model.js";
+
+export interface ResponsesRoutesOptions {
+  chat: ChatService;
+  /** Longest accepted user message (characters after trimming). */
+  maxMessageChars: number;
+  responses: ResponseStore;
+  registry: Registry;
+}
+
+function responseNotFound(id: string, param: string): ApiError {
+  return new ApiError(404, "response_not_found", `No response with id '${id}' found.`, param);
+}
+
+export function registerResponsesRoutes(v1: FastifyInstance, options: ResponsesRoutesOptions): void {
+  const { chat, maxMessageChars } = options;
+  const store = new GuardedResponseStore(options.responses, options.registry);
+  v1.addHook("onClose", async () => options.responses.close());
+
+  /** Which session and user a turn runs as; a continued response brings its own. */
+  async function placeTurn(turn: ResponsesTurn, tenant: string, log: FastifyBaseLogger): Promise<{ sessionId: string; userId: string }> {
+    const { caller } = turn;
+    const previousId = turn.previousResponseId;
+    if (!previousId) return { sessionId: caller.headerSession ?? caller.userSession ?? randomUUID(), userId: caller.userId ?? ANONYMOUS_USER };
+    const previous = await store.read("get", (s) => s.get(previousId, tenant), log);
+    if (!previous) throw responseNotFound(previousId, "previous_response_id");
+    if (caller.headerSession && caller.headerSession !== previous.sessionId) {
+      throw new ApiError(400, "invalid_value", `Response '${previousId}' belongs to another session than the X-Session-Id header names; send one or the other.`, "previous_response_id");
+    }
+    // Switchboard's sessions are linear: continuing an older response would answer after turns
+    // the client did not mean to keep (a retried request would count twice).
+    const next = await store.read("continuation", (s) => s.continuationOf(previousId), log);
+    if (next) {
+      throw new ApiError(
+        400,
+        "previous_response_continued",
+        `Response '${previousId}' was already continued by '${next}'. A Switchboard conversation is linear: continue from its latest response.`,
+        "previous_response_id",
+      );
+    }
+    // The session's owner check (ChatService) refuses a user other than the one it belongs to.
+    return { sessionId: previous.sessionId, userId: caller.userId ?? previous.userId };
+  }
+
+  function remember(request: FastifyRequest, turn: ResponsesTurn, tenant: string, placed: { sessionId: string; userId: string }, body: { id: string }): Promise<void> {
+    if (!turn.store) return Promise.resolve();
+    return store.save({ id: body.id, tenant, sessionId: placed.sessionId, userId: placed.userId, previousResponseId: turn.previousResponseId, body }, request.log);
+  }
+
+  v1.post("/responses", async (request, reply) => {
+    const turn = parseResponsesRequest(request.body, request.headers, maxMessageChars);
+    const tenant = request.apiKeyId ?? "";
+    const placed = await placeTurn(turn, tenant, request.log);
+    const usage = new TurnUsage();
+    const modelOptions = new RecordedModelOptions(turn.params);
+    const response = new ResponseBuilder(newResponseId(), unixSeconds(), turn.settings);
+    const run = (extra: { clientSignal?: AbortSignal; onToken?: (text: string) => void } = {}): Promise<TurnReply> =>
+      chat.runTurn({ userId: placed.userId, sessionId: placed.sessionId, message: turn.message, endpoint: "responses", usage, modelOptions, ...extra });
+
+    if (!turn.stream) {
+      const result = await run();
+      const body = response.finished(result, usage, modelOptions.finishReason);
+      await remember(request, turn, tenant, placed, body);
+      if (result.trace_url) request.log.info({ trace_url: result.trace_url }, "trace");
+      reply.header("x-session-id", placed.sessionId);
+      return body;
+    }
+
+    const stream = new EventStream(request, reply, { "x-session-id": placed.sessionId });
+    const events = new ResponseEventSequence();
+    const send = (type: string, fields: Record<string, unknown>) => stream.send(events.event(type, fields), type);
+    const at = { item_id: response.itemId, output_index: 0, content_index: 0 };
+    const open = () => {
+      if (!stream.open()) return;
+      const snapshot = response.inProgress();
+      send("response.created", { response: snapshot });
+      send("response.in_progress", { response: snapshot });
+      send("response.output_item.added", { output_index: 0, item: response.message("", "in_progress") });
+      send("response.content_part.added", { ...at, part: response.part("") });
+    };
+    let streamed = "";
+    const delta = (text: string) => {
+      open();
+      streamed += text;
+      send("response.output_text.delta", { ...at, delta: text, logprobs: [] });
+    };
+    try {
+      const result = await run({ clientSignal: stream.clientSignal, onToken: delta });
+      if (!streamed && result.reply) delta(result.reply);
+      open();
+      const body = response.finished(result, usage, modelOptions.finishReason);
+      send("response.output_text.done", { ...at, text: result.reply, logprobs: [] });
+      send("response.content_part.done", { ...at, part: response.part(result.reply) });
+      send("response.output_item.done", { output_index: 0, item: body.output[0] });
+      // Kept before the last event, so a client that continues at once finds it.
+      await remember(request, turn, tenant, placed, body);
+      send(body.status === "completed" ? "response.completed" : "response.incomplete", { response: body });
+      if (result.trace_url) request.log.info({ trace_url: result.trace_url }, "trace");
+    } catch (err) {
+      if (err instanceof ClientGoneError) return;
+      const mapped = toOpenAiError(err as Error);
+      if (!mapped) request.log.error({ err }, "unhandled error in streamed response");
+      const body = mapped?.body ?? internalErrorBody(request.id);
+      if (!stream.opened) {
+        stream.failBeforeOpen(mapped?.status ?? 500, body);
+        return;
+      }
+      // Mid-stream. `error` first: the official client raises on an event carrying an `error`
+      // object (as OpenAI's own mid-stream errors do), the AI SDK reads either form and then
+      // ignores the response.failed that follows for clients that wait for the final response.
+      const { code, message, param } = body.error;
+      send("error", { code, message, param, error: body.error });
+      send("response.failed", { response: response.failed(streamed, { code: "server_error", message }, usage) });
+    } finally {
+      stream.end();
+    }
+  });
+
+  v1.get<{ Params: { response_id: string } }>("/responses/:response_id", async (request) => {
+    const id = request.params.response_id;
+    const found = await store.read("get", (s) => s.get(id, request.apiKeyId ?? ""), request.log);
+    if (!found) throw responseNotFound(id, "response_id");
+    return found.body;
+  });
+}

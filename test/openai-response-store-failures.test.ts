@@ -1,0 +1,87 @@
+// The response store failing: answers still go out (a response that could not be kept is only not
+// retrievable later), reads become a 503 in OpenAI's shape, and each kind of failure is logged
+// once and counted on /metrics.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { MemorySaver } from "@langchain/langgraph";
+import type { FastifyInstance } from "fastify";
+import pino from "pino";
+import { Registry } from "prom-client";
+import { loadCatalog } from "../src/agents/catalog.js";
+import { ChatMetrics } from "../src/chat/chat-metrics.js";
+import { ChatService } from "../src/chat/chat-service.js";
+import { buildRouterGraph } from "../src/graph/build-graph.js";
+import { createModelProvider } from "../src/llm/create-model-provider.js";
+import { buildApp } from "../src/server/build-app.js";
+import { MemoryResponseStore, type StoredResponse } from "../src/server/openai/response-store.js";
+import { NOOP_TRACING } from "../src/tracing/turn-trace.js";
+import { parseSse, postJson } from "./support/start-service.js";
+
+/** A memory store whose saves and reads can be made to fail. */
+class FlakyStore extends MemoryResponseStore {
+  failSaves = false;
+  failReads = false;
+  override async save(response: StoredResponse): Promise<void> {
+    if (this.failSaves) throw new Error("disk full");
+    return super.save(response);
+  }
+  override async get(id: string, tenant: string): Promise<StoredResponse | null> {
+    if (this.failReads) throw new Error("connection refused");
+    return super.get(id, tenant);
+  }
+}
+
+describe("a failing response store", () => {
+  const store = new FlakyStore();
+  const registry = new Registry();
+  const logs: Record<string, unknown>[] = [];
+  let app: FastifyInstance;
+  let url: string;
+  before(async () => {
+    const catalog = loadCatalog("agents/shop-support.json");
+    const provider = createModelProvider({ provider: "simulated", simTtftMs: 0, simTokenMs: 0, simReplyTokens: 20, model: "switchboard-sim", timeoutMs: 1000, maxRetries: 0, structuredOutput: "json_schema" }, catalog);
+    const graph = buildRouterGraph({ catalog, provider, checkpointer: new MemorySaver(), clarifyThreshold: 0.6, historyTurns: 10 });
+    const chat = new ChatService({ graph, tracing: NOOP_TRACING, metrics: new ChatMetrics(registry), turnTimeoutMs: 10_000 });
+    const logger = pino({ level: "info" }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
+    app = buildApp({ chat, logger, registry, maxBodyBytes: 65_536, maxMessageChars: 2000, isReady: () => true, responses: store });
+    await app.listen({ port: 0, host: "127.0.0.1" });
+    url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  });
+  after(() => app.close());
+
+  const failures = async (operation: string) => {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const line = text.split("\n").find((l) => l.startsWith(`switchboard_openai_response_store_errors_total{operation="${operation}"}`));
+    return line ? Number(line.split(" ").at(-1)) : 0;
+  };
+  const logged = (operation: string) => logs.filter((l) => l["operation"] === operation && l["level"] === 50).length;
+
+  test("saves fail: plain and streamed answers still arrive; the response is just not retrievable", async () => {
+    store.failSaves = true;
+    const plain = await postJson(`${url}/v1/responses`, { model: "switchboard-router", input: "Where is my order?" });
+    assert.equal(plain.status, 200);
+    assert.equal(plain.body.status, "completed");
+    const res = await fetch(`${url}/v1/responses`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "switchboard-router", input: "Where is my order?", stream: true }) });
+    const events = parseSse(await res.text());
+    assert.equal(events.at(-1)?.data.type, "response.completed");
+    assert.equal(await failures("save"), 2);
+    assert.equal(logged("save"), 1, "logged once, counted every time");
+    store.failSaves = false;
+    assert.equal((await fetch(`${url}/v1/responses/${plain.body.id}`)).status, 404);
+  });
+
+  test("reads fail: retrieving and continuing are a 503 in OpenAI's shape; working again once the store is back", async () => {
+    const kept = await postJson(`${url}/v1/responses`, { model: "switchboard-router", input: "Where is my order?" });
+    store.failReads = true;
+    const got = await fetch(`${url}/v1/responses/${kept.body.id}`);
+    assert.equal(got.status, 503);
+    assert.deepEqual(await got.json(), { error: { message: "Stored responses cannot be read right now; please retry.", type: "server_error", param: null, code: "response_store_unavailable" } });
+    const next = await postJson(`${url}/v1/responses`, { model: "switchboard-router", input: "and when?", previous_response_id: kept.body.id });
+    assert.equal(next.status, 503);
+    assert.equal(await failures("get"), 2);
+    assert.equal(logged("get"), 1);
+    store.failReads = false;
+    assert.equal((await fetch(`${url}/v1/responses/${kept.body.id}`)).status, 200);
+    assert.equal((await postJson(`${url}/v1/responses`, { model: "switchboard-router", input: "and when?", previous_response_id: kept.body.id })).status, 200);
+  });
+});
