@@ -220,6 +220,38 @@ describe("the OpenAI-compatible provider (against a fake OpenAI server)", () => 
     });
   });
 
+  test("usage details as Langfuse prices them (cached and reasoning tokens split out) and the request's parameters on the reply generation", async () => {
+    const fakeWithDetails = await startFakeOpenAIServer({ catalog: loadCatalog("agents/shop-support.json"), usageDetails: { cachedTokens: 40, reasoningTokens: 7 } });
+    try {
+      const env = tracedEnv(receiver, { ...CONTEXT_ENV, LLM_PROVIDER: "openai", LLM_BASE_URL: fakeWithDetails.baseUrl, LLM_API_KEY: "sk-test", LLM_MODEL: "gpt-4o-mini", LLM_MAX_RETRIES: "0" });
+      await withService(env, async (svc) => {
+        for (const stream of [false, true]) {
+          const user = `cache-v4-${stream}`;
+          const res = await fetch(`${svc.url}/v1/chat/completions`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ model: "switchboard-router", user, stream, temperature: 0.3, max_tokens: 200, messages: [{ role: "user", content: ORDER }] }),
+            signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
+          });
+          assert.equal(res.status, 200);
+          await res.text();
+          const rows = await rowsOf(receiver, { userId: user }, 5);
+          for (const name of ["classifier", "agent_reply"]) {
+            const gen = byName(rows, name);
+            const u = gen.usageDetails;
+            assert.equal(u["input_cache_read"], 40, `${name} (stream ${stream}): cached input ${JSON.stringify(u)}`);
+            assert.equal(u["output_reasoning"], 7, `${name}: reasoning output`);
+            assert.ok(u["input"]! >= 0 && u["output"]! >= 0 && u["total"]! === u["input"]! + u["output"]! + 40 + 7 + (u["input_audio"] ?? 0) + (u["output_audio"] ?? 0), `${name}: the parts add up to the total ${JSON.stringify(u)}`);
+          }
+          assert.deepEqual(byName(rows, "agent_reply").modelParameters, { temperature: 0.3, max_tokens: 200 });
+          if (stream) assert.ok(byName(rows, "agent_reply").completionStartTime, "streamed: completion start time");
+        }
+      });
+    } finally {
+      await fakeWithDetails.close();
+    }
+  });
+
   test("a failing model call: ERROR with its message on the generation, its node and the root", async () => {
     await withService(openai(), async (svc) => {
       fake.enqueue({ status: 500 });
