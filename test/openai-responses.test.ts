@@ -9,6 +9,7 @@ import { join } from "node:path";
 import OpenAI from "openai";
 import { estimateTokens } from "../src/llm/token-estimate.js";
 import { parseSse, postJson, startService, type RunningService } from "./support/start-service.js";
+import { startPostgres } from "./support/postgres-server.js";
 
 const MODEL = "switchboard-router";
 const AUTH = `Basic ${Buffer.from("pk-lf-local:sk-lf-local").toString("base64")}`;
@@ -317,8 +318,12 @@ describe("Responses API: stored beside the sessions", () => {
     }
   });
 
-  const DATABASE_URL = process.env["DATABASE_URL"];
-  test("SESSION_STORE=postgres: a response can be retrieved and continued after a restart", { skip: DATABASE_URL ? false : "DATABASE_URL is not set (.ci/run sets it)" }, async () => {
-    await survivesRestart({ SESSION_STORE: "postgres", DATABASE_URL: DATABASE_URL! });
+  test("SESSION_STORE=postgres: a response can be retrieved and continued after a restart", async () => {
+    const postgres = await startPostgres();
+    try {
+      await survivesRestart({ SESSION_STORE: "postgres", DATABASE_URL: postgres.url });
+    } finally {
+      await postgres.stop();
+    }
   });
 });

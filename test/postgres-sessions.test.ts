@@ -73,6 +73,22 @@ describe("SESSION_STORE=postgres", () => {
   });
 });
 
+test("two instances starting at once against an empty database both start (the schema setup is serialized)", async () => {
+  const fresh = await startPostgres();
+  try {
+    const env = { SESSION_STORE: "postgres", DATABASE_URL: fresh.url };
+    const started = await Promise.allSettled([startService(env), startService(env), startService(env)]);
+    try {
+      for (const s of started) assert.equal(s.status, "fulfilled", s.status === "rejected" ? String(s.reason) : "");
+      for (const s of started) if (s.status === "fulfilled") assert.equal((await postJson(`${s.value.url}/api/v1/chat`, { message: "Where is my order?", user_id: "pg-race" })).status, 200);
+    } finally {
+      for (const s of started) if (s.status === "fulfilled") await s.value.close();
+    }
+  } finally {
+    await fresh.stop();
+  }
+});
+
 describe("two instances sharing one PostgreSQL", () => {
   let one: SpawnedService;
   let two: SpawnedService;

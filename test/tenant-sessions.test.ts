@@ -12,6 +12,7 @@ import { createModelProvider } from "../src/llm/create-model-provider.js";
 import { createService, type Service } from "../src/service.js";
 import { NOOP_TURN, type TurnStart, type Tracing } from "../src/tracing/turn-trace.js";
 import { postJson, startService, TEST_ENV, type RunningService } from "./support/start-service.js";
+import { startPostgres, type PostgresServer } from "./support/postgres-server.js";
 
 // Sessions are namespaced by tenant (the API key) in every session store, and sessions written
 // before the namespacing existed stay where their users expect them.
@@ -36,15 +37,21 @@ async function writeLegacySession(svc: RunningService, sessionId: string, owner:
   await graph.invoke({ input: message, owner }, { configurable: { thread_id: sessionId, turn }, durability: "exit" });
 }
 
-const DATABASE_URL = process.env["DATABASE_URL"];
-const stores: [string, Record<string, string>, string | false][] = [
-  ["memory", { SESSION_STORE: "memory" }, false],
-  ["sqlite", { SESSION_STORE: "sqlite" }, false],
-  ["postgres", { SESSION_STORE: "postgres", DATABASE_URL: DATABASE_URL ?? "" }, DATABASE_URL ? false : "DATABASE_URL is not set: PostgreSQL variant skipped (.ci/run sets it)"],
+// A throwaway PostgreSQL of this file's own (test/support/postgres-server.ts provisions it).
+let postgres: PostgresServer;
+before(async () => {
+  postgres = await startPostgres();
+});
+after(() => postgres?.stop());
+
+const stores: [string, Record<string, string>][] = [
+  ["memory", { SESSION_STORE: "memory" }],
+  ["sqlite", { SESSION_STORE: "sqlite" }],
+  ["postgres", { SESSION_STORE: "postgres" }],
 ];
 
-for (const [store, env, skip] of stores) {
-  describe(`tenant-scoped sessions (SESSION_STORE=${store})`, { skip }, () => {
+for (const [store, storeEnv] of stores) {
+  describe(`tenant-scoped sessions (SESSION_STORE=${store})`, () => {
     let dir: string;
     let keyed: RunningService;
     let open: RunningService;
@@ -53,6 +60,7 @@ for (const [store, env, skip] of stores) {
     before(async () => {
       dir = mkdtempSync(join(tmpdir(), "switchboard-tenant-"));
       const sqlite: Record<string, string> = store === "sqlite" ? { SESSION_DB_PATH: join(dir, "sessions.db") } : {};
+      const env: Record<string, string> = store === "postgres" ? { ...storeEnv, DATABASE_URL: postgres.url } : storeEnv;
       keyed = await startService({ ...env, ...sqlite, API_KEYS: `${KEY_A},${KEY_B}` });
       // The same store, keys off; for memory a separate service (memory sessions are per process).
       open = await startService({ ...env, ...sqlite });

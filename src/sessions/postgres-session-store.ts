@@ -11,6 +11,9 @@ export interface PostgresStoreOptions {
   lockTimeoutMs: number;
 }
 
+/** The advisory lock key instances take while creating or migrating the tables. */
+const SCHEMA_SETUP_LOCK = "switchboard:schema-setup";
+
 /**
  * Sessions in PostgreSQL, shared by every instance: LangGraph's PostgresSaver on one pool, the
  * per-session advisory locks on another (a lock connection is held for a whole turn, so it must
@@ -32,8 +35,10 @@ export function createPostgresSessionStore(options: PostgresStoreOptions): Sessi
   let closed = false;
   return {
     checkpointer: saver,
-    // Creates the tables and runs the saver's migrations; idempotent, safe for N instances.
-    init: () => saver.setup(),
+    // Creates the tables and runs the saver's migrations. The saver's setup is idempotent but not
+    // safe when two instances run it at once against an empty database (both insert the same
+    // migration row); an advisory lock lets one instance at a time run it.
+    init: () => withAdvisoryLock(lockPool, SCHEMA_SETUP_LOCK, () => saver.setup()),
     withSessionLock: (sessionId, fn) => withAdvisoryLock(lockPool, sessionId, fn),
     async isReady() {
       if (closed) return false;

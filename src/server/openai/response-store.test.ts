@@ -1,4 +1,4 @@
-import { after, describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { PostgresResponseStore } from "./postgres-response-store.js";
 import { MemoryResponseStore, type ResponseStore, type StoredResponse } from "./response-store.js";
 import { SqliteResponseStore } from "./sqlite-response-store.js";
+import { startPostgres, type PostgresServer } from "../../../test/support/postgres-server.js";
 
 const dir = mkdtempSync(join(tmpdir(), "sb-response-store-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -16,15 +17,21 @@ function response(fields: Partial<StoredResponse> = {}): StoredResponse {
   return { id: unique(), tenant: "key-a", sessionId: "openai:alice", userId: "alice", previousResponseId: null, body: { object: "response", output_text: "hi" }, ...fields };
 }
 
-const DATABASE_URL = process.env["DATABASE_URL"];
-const stores: [string, () => ResponseStore, string | false][] = [
-  ["memory", () => new MemoryResponseStore(), false],
-  ["sqlite", () => new SqliteResponseStore(join(dir, `responses-${Math.random()}.db`)), false],
-  ["postgres", () => new PostgresResponseStore(DATABASE_URL ?? ""), DATABASE_URL ? false : "DATABASE_URL is not set (.ci/run sets it)"],
+// A throwaway PostgreSQL of this file's own (test/support/postgres-server.ts provisions it).
+let postgres: PostgresServer;
+before(async () => {
+  postgres = await startPostgres();
+});
+after(() => postgres?.stop());
+
+const stores: [string, () => ResponseStore][] = [
+  ["memory", () => new MemoryResponseStore()],
+  ["sqlite", () => new SqliteResponseStore(join(dir, `responses-${Math.random()}.db`))],
+  ["postgres", () => new PostgresResponseStore(postgres.url)],
 ];
 
-for (const [kind, create, skip] of stores) {
-  describe(`${kind} response store`, { skip }, () => {
+for (const [kind, create] of stores) {
+  describe(`${kind} response store`, () => {
     it("gives a response back to its tenant only", async () => {
       const store = create();
       try {
