@@ -4,11 +4,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { startService, type RunningService } from "./support/start-service.js";
-import { startFakeOpenAIServer, type FakeOpenAIServer } from "./support/fake-openai-server.js";
-import { loadCatalog } from "../src/agents/catalog.js";
 import {
-  CALL_TIMEOUT_MS,
-  getTrace,
   metricValue,
   metricsText,
   one,
