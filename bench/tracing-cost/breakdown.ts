@@ -11,7 +11,8 @@ import { MemoryJournal } from "../../src/tracing/export/memory-journal.js";
 import { FaultReporter } from "../../src/tracing/fault-reporter.js";
 import { FieldSerializer } from "../../src/tracing/field-serializer.js";
 import { newSpanId, newTraceId } from "../../src/tracing/ids.js";
-import { createBatchEnvelope, encodeSpan } from "../../src/tracing/otlp-span-encoder.js";
+import { OtlpJsonFormat } from "../../src/tracing/encoding/otlp-json-format.js";
+import { OtlpProtobufFormat } from "../../src/tracing/encoding/otlp-protobuf-format.js";
 import { toUnixNanoString } from "../../src/tracing/otlp-time.js";
 import { SwitchboardPipeline } from "../../src/tracing/switchboard-pipeline.js";
 import { SwitchboardTracing } from "../../src/tracing/switchboard-tracing.js";
@@ -27,6 +28,8 @@ const big = args.payload === "100KB";
 const payload = big ? makePayload("100KB", 102_400, 51_200) : makePayload("2KB", 2048, 1024);
 const N = Number(args.requests ?? (big ? 300 : 3000));
 const silent = { warn() {}, info() {}, error() {} };
+const FORMATS = { json: new OtlpJsonFormat({ serviceName: "switchboard", serviceVersion: "0.0.0" }), protobuf: new OtlpProtobufFormat({ serviceName: "switchboard", serviceVersion: "0.0.0" }) };
+const encodeSpan = (span: Parameters<OtlpJsonFormat["encodeSpan"]>[0]) => FORMATS.json.encodeSpan(span);
 
 class NoopHandler extends BaseCallbackHandler {
   name = "noop";
@@ -54,7 +57,8 @@ function ourTracing(sendOverHttp: false): { tracing: Tracing } {
   const exporter = new SpanExporter({
     transport: { send: async () => ({ kind: "stored" as const, status: 200 }), close() {} },
     journal: new MemoryJournal(),
-    envelope: createBatchEnvelope({ serviceName: "switchboard", serviceVersion: "0.0.0" }),
+    format: FORMATS.protobuf,
+    formats: FORMATS,
     maxBatchSpans: 1000,
     maxBatchBytes: 1_000_000,
     flushIntervalMs: 500,
@@ -69,7 +73,7 @@ function ourTracing(sendOverHttp: false): { tracing: Tracing } {
     logger: silent,
   });
   void sendOverHttp;
-  const pipeline = new SwitchboardPipeline({ exporter, serializer: new FieldSerializer({ maxChars: 20_000, captureIo: true }), metrics, faults, legacyTraceIo: false, maxSpanBytes: 990_000 });
+  const pipeline = new SwitchboardPipeline({ exporter, serializer: new FieldSerializer({ maxChars: 20_000, captureIo: true }), metrics, faults, legacyTraceIo: false, maxSpanBytes: 990_000, format: FORMATS.protobuf });
   return { tracing: new SwitchboardTracing({ pipeline, exporter, enableSpans: true, sampleRate: 1, shutdownTimeoutMs: 5000 }) };
 }
 

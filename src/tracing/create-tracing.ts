@@ -6,12 +6,13 @@ import { APP_VERSION } from "../app-version.js";
 import type { BatchJournal } from "./export/batch-journal.js";
 import { MemoryJournal } from "./export/memory-journal.js";
 import { OtlpHttpTransport } from "./export/otlp-http-transport.js";
-import { SpanExporter } from "./export/span-exporter.js";
+import { ENVELOPE_ALLOWANCE_BYTES, SpanExporter } from "./export/span-exporter.js";
 import { SqliteJournal } from "./export/sqlite-journal.js";
 import { FaultReporter, type TracingLogger } from "./fault-reporter.js";
 import { FieldSerializer } from "./field-serializer.js";
 import { createMasker } from "./masking/create-masker.js";
-import { createBatchEnvelope } from "./otlp-span-encoder.js";
+import { OtlpJsonFormat } from "./encoding/otlp-json-format.js";
+import { OtlpProtobufFormat } from "./encoding/otlp-protobuf-format.js";
 import { createSdkTracing } from "./sdk/create-sdk-tracing.js";
 import { SwitchboardPipeline } from "./switchboard-pipeline.js";
 import { SwitchboardTracing } from "./switchboard-tracing.js";
@@ -82,7 +83,9 @@ export async function createTracing(config: ServiceConfig, registry: Registry, l
       return { tracing: withReceiverShutdown(tracing, receiver), destination, receiver, traceUrl };
     }
 
-    const envelope = createBatchEnvelope({ serviceName: "switchboard", serviceVersion: APP_VERSION });
+    const resource = { serviceName: "switchboard", serviceVersion: APP_VERSION };
+    const formats = { json: new OtlpJsonFormat(resource), protobuf: new OtlpProtobufFormat(resource) };
+    const format = formats[config.LANGFUSE_EXPORT_FORMAT];
     const authHeaders = {
       authorization: `Basic ${Buffer.from(`${publicKey}:${secretKey}`).toString("base64")}`,
       "x-langfuse-public-key": publicKey,
@@ -104,7 +107,8 @@ export async function createTracing(config: ServiceConfig, registry: Registry, l
       transport,
       journal,
       journalDescription: description,
-      envelope,
+      format,
+      formats,
       maxBatchSpans: config.LANGFUSE_FLUSH_AT,
       maxBatchBytes: config.LANGFUSE_MAX_BATCH_BYTES,
       flushIntervalMs: config.LANGFUSE_FLUSH_INTERVAL * 1000,
@@ -120,6 +124,7 @@ export async function createTracing(config: ServiceConfig, registry: Registry, l
     });
     const pipeline = new SwitchboardPipeline({
       exporter,
+      format,
       serializer: new FieldSerializer({ maxChars: config.LANGFUSE_MAX_FIELD_CHARS, captureIo: config.LANGFUSE_CAPTURE_IO, mask }),
       metrics,
       faults,
@@ -127,8 +132,8 @@ export async function createTracing(config: ServiceConfig, registry: Registry, l
       release: config.LANGFUSE_RELEASE,
       version: APP_VERSION,
       legacyTraceIo: config.LANGFUSE_LEGACY_TRACE_IO,
-      // The envelope and the separator between spans take a little of each batch.
-      maxSpanBytes: config.LANGFUSE_MAX_BATCH_BYTES - envelope.prefix.length - envelope.suffix.length - 16,
+      // The envelope takes a little of each batch.
+      maxSpanBytes: config.LANGFUSE_MAX_BATCH_BYTES - ENVELOPE_ALLOWANCE_BYTES,
     });
     const tracing = new SwitchboardTracing({
       pipeline,

@@ -1,11 +1,13 @@
 import type { SpanExporter } from "./export/span-exporter.js";
 import type { FaultReporter } from "./fault-reporter.js";
 import type { FieldSerializer } from "./field-serializer.js";
-import { encodeSpan, type SpanRecord } from "./otlp-span-encoder.js";
+import type { Encoded, SpanFormat, SpanRecord } from "./encoding/span-format.js";
 import type { TracingMetrics } from "./tracing-metrics.js";
 
 export interface SwitchboardPipelineOptions {
   exporter: SpanExporter;
+  /** The wire format spans are encoded in, once, when they end. */
+  format: SpanFormat<string> | SpanFormat<Uint8Array>;
   serializer: FieldSerializer;
   /** Largest encoded span, UTF-8 bytes (a batch's byte cap less its envelope): larger ones are cut to fit. */
   maxSpanBytes: number;
@@ -33,11 +35,13 @@ export class SwitchboardPipeline {
   readonly release: string | undefined;
   readonly version: string | undefined;
   readonly legacyTraceIo: boolean;
+  readonly format: SpanFormat<Encoded>;
   readonly #exporter: SpanExporter;
   readonly #maxSpanBytes: number;
 
   constructor(options: SwitchboardPipelineOptions) {
     this.#exporter = options.exporter;
+    this.format = options.format as SpanFormat<Encoded>;
     this.serializer = options.serializer;
     this.metrics = options.metrics;
     this.faults = options.faults;
@@ -50,9 +54,9 @@ export class SwitchboardPipeline {
 
   emitSpan(span: SpanRecord): void {
     try {
-      let encoded = encodeSpan(span);
-      // A UTF-8 character takes at most 3 bytes per UTF-16 unit: only spans that might not fit are measured.
-      if (encoded.length * 3 > this.#maxSpanBytes) encoded = this.#fit(span, encoded);
+      let encoded = this.format.encodeSpan(span);
+      // sizeOf is exact for bytes, and for text at most a third of the UTF-8 size: only spans that might not fit are measured.
+      if (this.format.sizeOf(encoded) * (typeof encoded === "string" ? 3 : 1) > this.#maxSpanBytes) encoded = this.#fit(span, encoded);
       this.#exporter.push(encoded);
     } catch (err) {
       this.faults.report("encode", err);
@@ -65,9 +69,9 @@ export class SwitchboardPipeline {
    * truncation marker, until it fits. Langfuse then stores it, cut, instead of rejecting the
    * request that carries it (413).
    */
-  #fit(span: SpanRecord, encoded: string): string {
+  #fit(span: SpanRecord, encoded: Encoded): Encoded {
     for (let round = 0; round < 4; round++) {
-      const excess = Buffer.byteLength(encoded) - this.#maxSpanBytes;
+      const excess = this.format.byteLength(encoded) - this.#maxSpanBytes;
       if (excess <= 0) return encoded;
       let longestKey: string | undefined;
       let longest = 0;
@@ -81,7 +85,7 @@ export class SwitchboardPipeline {
       if (longestKey === undefined) break;
       // Each character cut removes at least one encoded byte; the margin covers the marker.
       span.attributes[longestKey] = this.serializer.cut(span.attributes[longestKey] as string, Math.max(0, longest - excess - 256));
-      encoded = encodeSpan(span);
+      encoded = this.format.encodeSpan(span);
       this.metrics.spansCut.inc();
     }
     return encoded;

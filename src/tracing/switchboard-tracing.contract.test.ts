@@ -5,7 +5,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { AIMessage, HumanMessage, SystemMessage } from "@langchain/core/messages";
-import { ENVELOPE, RecordingLogger, ScriptedTransport, testMetrics } from "../../test/support/export-fakes.js";
+import { FORMATS, RecordingLogger, ScriptedTransport, testMetrics } from "../../test/support/export-fakes.js";
 import { MemoryJournal } from "./export/memory-journal.js";
 import { SpanExporter } from "./export/span-exporter.js";
 import { FieldSerializer } from "./field-serializer.js";
@@ -36,7 +36,8 @@ function setup(options: { legacyTraceIo?: boolean; maxSpanBytes?: number; maxCha
   const exporter = new SpanExporter({
     transport,
     journal: new MemoryJournal(),
-    envelope: ENVELOPE,
+    format: FORMATS.json,
+    formats: FORMATS,
     maxBatchSpans: 1000,
     maxBatchBytes: 10_000_000,
     flushIntervalMs: 10,
@@ -52,6 +53,7 @@ function setup(options: { legacyTraceIo?: boolean; maxSpanBytes?: number; maxCha
   });
   const pipeline = new SwitchboardPipeline({
     exporter,
+    format: FORMATS.json,
     serializer: new FieldSerializer({ maxChars: options.maxChars ?? 20_000, captureIo: true }),
     metrics,
     faults,
@@ -64,7 +66,7 @@ function setup(options: { legacyTraceIo?: boolean; maxSpanBytes?: number; maxCha
   const tracing = new SwitchboardTracing({ pipeline, exporter, enableSpans: true, sampleRate: 1, shutdownTimeoutMs: 2000 });
   const spans = async (): Promise<Span[]> => {
     await tracing.shutdown();
-    return transport.sent.flatMap((r) => (JSON.parse(r.body) as { resourceSpans: { scopeSpans: { spans: Span[] }[] }[] }).resourceSpans[0]!.scopeSpans[0]!.spans);
+    return transport.sent.flatMap((r) => (JSON.parse(r.body as string) as { resourceSpans: { scopeSpans: { spans: Span[] }[] }[] }).resourceSpans[0]!.scopeSpans[0]!.spans);
   };
   return { tracing, spans, count };
 }

@@ -1,6 +1,6 @@
 import type { SpanExporter } from "./export/span-exporter.js";
 import { newSpanId, newTraceId } from "./ids.js";
-import { encodeAttributes } from "./otlp-span-encoder.js";
+import type { Encoded } from "./encoding/span-format.js";
 import { nowMs } from "./otlp-time.js";
 import type { SwitchboardPipeline } from "./switchboard-pipeline.js";
 import {
@@ -75,9 +75,9 @@ class SwitchboardTurn implements TurnTrace {
   readonly rootId: string;
   readonly #startMs: number;
   /** The trace context, encoded once for all the turn's spans. */
-  readonly #context: string;
+  readonly #context: Encoded;
   /** The routing metadata, encoded once when the router decides. */
-  #routing = "";
+  #routing: Encoded | undefined;
   #routed = false;
   #ended = false;
 
@@ -89,7 +89,7 @@ class SwitchboardTurn implements TurnTrace {
     this.traceId = newTraceId();
     this.rootId = newSpanId();
     this.#startMs = nowMs();
-    this.#context = encodeAttributes(
+    this.#context = pipeline.format.encodeAttributes(
       traceContextAttributes({
         userId: turn.userId,
         sessionId: turn.sessionId,
@@ -104,8 +104,8 @@ class SwitchboardTurn implements TurnTrace {
   }
 
   /** The encoded fragments a span ending now carries. */
-  get shared(): readonly string[] {
-    return [this.#context, this.#routing];
+  get shared(): readonly Encoded[] {
+    return this.#routing === undefined ? [this.#context] : [this.#context, this.#routing];
   }
 
   get clientGone(): boolean {
@@ -124,7 +124,7 @@ class SwitchboardTurn implements TurnTrace {
 
   setRouting(intent: string | null, agent: string | null): void {
     try {
-      this.#routing = encodeAttributes(routingAttributes(intent, agent));
+      this.#routing = this.pipeline.format.encodeAttributes(routingAttributes(intent, agent));
       this.#routed = true;
     } catch (err) {
       this.pipeline.faults.report("routing", err);

@@ -10,7 +10,7 @@
 // attributes go on every span. They never go into an observation's input or metadata.
 import { LangfuseOtelSpanAttributes as LF } from "@langfuse/core";
 import type { FieldSerializer } from "./field-serializer.js";
-import type { AttributeValue } from "./otlp-span-encoder.js";
+import type { AttributeValue } from "./encoding/span-format.js";
 
 export type Attributes = Record<string, AttributeValue | undefined>;
 

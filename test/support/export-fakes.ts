@@ -6,10 +6,13 @@ import { FaultReporter, type TracingLogger } from "../../src/tracing/fault-repor
 import { TracingMetrics } from "../../src/tracing/tracing-metrics.js";
 import type { Scheduler } from "../../src/tracing/export/scheduler.js";
 import type { ExportTransport, SendOutcome } from "../../src/tracing/export/send-outcome.js";
+import { OtlpJsonFormat } from "../../src/tracing/encoding/otlp-json-format.js";
+import { OtlpProtobufFormat } from "../../src/tracing/encoding/otlp-protobuf-format.js";
+import { decodeOtlpProtobuf } from "../../src/collector/otlp-protobuf-decoder.js";
 
 /** One request the scripted transport received, waiting for the test to answer it. */
 export interface ScriptedRequest {
-  body: string;
+  body: string | Uint8Array;
   /** The span ids in the body, in order. */
   spanIds: string[];
   answer(outcome: SendOutcome): void;
@@ -23,10 +26,10 @@ export interface ScriptedRequest {
 export class ScriptedTransport implements ExportTransport {
   readonly parked: ScriptedRequest[] = [];
   readonly sent: ScriptedRequest[] = [];
-  autoAnswer: ((body: string) => SendOutcome) | null = null;
+  autoAnswer: ((body: string | Uint8Array) => SendOutcome) | null = null;
   closed = false;
 
-  send(body: string): Promise<SendOutcome> {
+  send(body: string | Uint8Array): Promise<SendOutcome> {
     return new Promise((resolve) => {
       const request: ScriptedRequest = {
         body,
@@ -51,7 +54,9 @@ export class ScriptedTransport implements ExportTransport {
 
 const SPAN_ID = /"spanId":"([0-9a-f]+)"/g;
 
-export function spanIdsOf(body: string): string[] {
+/** The span ids of a request body, OTLP/JSON or OTLP/protobuf. */
+export function spanIdsOf(body: string | Uint8Array): string[] {
+  if (typeof body !== "string") return decodeOtlpProtobuf(body).map((s) => s.spanId);
   return [...body.matchAll(SPAN_ID)].map((m) => m[1]!);
 }
 
@@ -61,7 +66,9 @@ export function fakeSpan(id: number, pad = 0): string {
   return `{"traceId":"${"a".repeat(32)}","spanId":"${spanId}","name":"s","kind":1,"startTimeUnixNano":"1","endTimeUnixNano":"2","attributes":[{"key":"p","value":{"stringValue":"${"x".repeat(pad)}"}}],"status":{"code":0}}`;
 }
 
-export const ENVELOPE = { prefix: '{"resourceSpans":[{"scopeSpans":[{"spans":[', suffix: "]}]}]}" };
+const RESOURCE = { serviceName: "switchboard-test", serviceVersion: "0.0.0" };
+/** The wire formats, for exporters under test (fake spans are OTLP/JSON text). */
+export const FORMATS = { json: new OtlpJsonFormat(RESOURCE), protobuf: new OtlpProtobufFormat(RESOURCE) };
 
 /** Virtual time: timers fire only from `advance`; deferred work runs on `runDeferred`. */
 export class VirtualScheduler implements Scheduler {

@@ -1,3 +1,4 @@
+import type { Encoded } from "../encoding/span-format.js";
 /** One batch as the journal lists it, without its payload. */
 export interface JournalEntry {
   id: number;
@@ -13,7 +14,7 @@ export interface JournalEntry {
 }
 
 /** What the journal hands back for one entry. */
-export type JournalRead = { ok: true; payload: string } | { ok: false; reason: "missing" | "corrupt" };
+export type JournalRead = { ok: true; payload: Encoded } | { ok: false; reason: "missing" | "corrupt" };
 
 /**
  * Where batches wait until Langfuse has them: written when a batch is sealed, removed when it is
@@ -28,14 +29,14 @@ export interface BatchJournal {
   readonly entries: number;
   readonly spans: number;
   /** Appends batches in one write; throws when the store fails (full disk, I/O error). */
-  append(batches: readonly { payload: string; count: number }[]): JournalEntry[];
+  append(batches: readonly { payload: Encoded; count: number }[]): JournalEntry[];
   read(id: number): JournalRead;
   /** Records that a send of `id` may have stored it (or, with false, that it surely did not). */
   setMaybeStored(id: number, maybeStored: boolean): void;
   /** Removes an entry; a missing one is ignored. */
   remove(id: number): void;
   /** Replaces one entry by others in one write (a batch split in two). */
-  replace(id: number, batches: readonly { payload: string; count: number }[]): JournalEntry[];
+  replace(id: number, batches: readonly { payload: Encoded; count: number }[]): JournalEntry[];
   /** Entries with an id above `afterId`, oldest first. */
   scan(afterId: number, limit: number): JournalEntry[];
   close(): void;

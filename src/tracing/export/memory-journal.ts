@@ -1,3 +1,4 @@
+import type { Encoded } from "../encoding/span-format.js";
 import type { BatchJournal, JournalEntry, JournalRead } from "./batch-journal.js";
 
 /**
@@ -6,7 +7,7 @@ import type { BatchJournal, JournalEntry, JournalRead } from "./batch-journal.js
  */
 export class MemoryJournal implements BatchJournal {
   readonly durable = false;
-  readonly #rows = new Map<number, { entry: JournalEntry; payload: string }>();
+  readonly #rows = new Map<number, { entry: JournalEntry; payload: Encoded }>();
   #nextId = 1;
   #bytes = 0;
   #spans = 0;
@@ -23,9 +24,9 @@ export class MemoryJournal implements BatchJournal {
     return this.#rows.size;
   }
 
-  append(batches: readonly { payload: string; count: number }[]): JournalEntry[] {
+  append(batches: readonly { payload: Encoded; count: number }[]): JournalEntry[] {
     return batches.map(({ payload, count }) => {
-      const entry: JournalEntry = { id: this.#nextId++, count, bytes: Buffer.byteLength(payload), maybeStored: false };
+      const entry: JournalEntry = { id: this.#nextId++, count, bytes: typeof payload === "string" ? Buffer.byteLength(payload) : payload.byteLength, maybeStored: false };
       this.#rows.set(entry.id, { entry, payload });
       this.#bytes += entry.bytes;
       this.#spans += count;
@@ -51,7 +52,7 @@ export class MemoryJournal implements BatchJournal {
     this.#spans -= row.entry.count;
   }
 
-  replace(id: number, batches: readonly { payload: string; count: number }[]): JournalEntry[] {
+  replace(id: number, batches: readonly { payload: Encoded; count: number }[]): JournalEntry[] {
     this.remove(id);
     return this.append(batches);
   }

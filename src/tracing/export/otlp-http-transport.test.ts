@@ -45,7 +45,7 @@ describe("OtlpHttpTransport outcomes", () => {
       (_req, res) => res.end("{}"),
       async (url, seen) => {
         const t = transport(url);
-        assert.deepEqual(await t.send('{"a":1}'), { kind: "stored", status: 200 });
+        assert.deepEqual(await t.send('{"a":1}', "application/json"), { kind: "stored", status: 200 });
         assert.equal(seen.headers[0]!["x-langfuse-ingestion-version"], "4");
         assert.equal(seen.headers[0]!["content-type"], "application/json");
         t.close();
@@ -65,7 +65,7 @@ describe("OtlpHttpTransport outcomes", () => {
         const t = transport(url);
         const kinds = [];
         for (let n = 0; n < statuses.length; n++) {
-          const o = await t.send("{}");
+          const o = await t.send("{}", "application/json");
           kinds.push(o.kind === "not_stored" ? `${o.kind}:${o.retryAfterMs ?? "-"}` : o.kind);
         }
         assert.deepEqual(kinds, ["auth_failed", "auth_failed", "too_large", "rejected", "not_stored:3000", "not_stored:3000", "unknown", "not_stored:-"]);
@@ -79,7 +79,7 @@ describe("OtlpHttpTransport outcomes", () => {
     const port = await listen(probe);
     await new Promise((r) => probe.close(r));
     const t = transport(`http://127.0.0.1:${port}/x`);
-    const o = await t.send("{}");
+    const o = await t.send("{}", "application/json");
     assert.equal(o.kind, "not_stored");
     t.close();
   });
@@ -89,7 +89,7 @@ describe("OtlpHttpTransport outcomes", () => {
       (req) => req.socket.destroy(),
       async (url, seen) => {
         const t = transport(url);
-        const o = await t.send(JSON.stringify({ pad: "x".repeat(1000) }));
+        const o = await t.send(JSON.stringify({ pad: "x".repeat(1000) }), "application/json");
         assert.equal(seen.bodies, 1, "the server had the body");
         assert.equal(o.kind, "unknown");
         t.close();
@@ -104,7 +104,7 @@ describe("OtlpHttpTransport outcomes", () => {
       },
       async (url, seen) => {
         const t = transport(url, 300);
-        const o = await t.send("{}");
+        const o = await t.send("{}", "application/json");
         assert.equal(seen.bodies, 1);
         assert.deepEqual(o.kind === "unknown" ? o.reason : o, "timeout");
         t.close();
@@ -120,7 +120,7 @@ describe("OtlpHttpTransport outcomes", () => {
     const port = await listen(server);
     try {
       const t = transport(`http://127.0.0.1:${port}/x`);
-      const o = await t.send(JSON.stringify({ pad: "y".repeat(8 * 1024 * 1024) }));
+      const o = await t.send(JSON.stringify({ pad: "y".repeat(8 * 1024 * 1024) }), "application/json");
       assert.equal(o.kind, "not_stored", JSON.stringify(o));
       t.close();
     } finally {
@@ -137,7 +137,7 @@ describe("OtlpHttpTransport outcomes", () => {
     const port = await listen(server);
     try {
       const t = transport(`http://127.0.0.1:${port}/x`, 300);
-      const o = await t.send(JSON.stringify({ pad: "z".repeat(16 * 1024 * 1024) }));
+      const o = await t.send(JSON.stringify({ pad: "z".repeat(16 * 1024 * 1024) }), "application/json");
       assert.deepEqual(o.kind === "not_stored" ? o.reason : o, "timeout");
       t.close();
     } finally {
@@ -156,9 +156,9 @@ describe("OtlpHttpTransport outcomes", () => {
       },
       async (url) => {
         const t = transport(url);
-        assert.equal((await t.send("{}")).kind, "stored");
+        assert.equal((await t.send("{}", "application/json")).kind, "stored");
         await new Promise((r) => setTimeout(r, 100));
-        const second = await t.send("{}");
+        const second = await t.send("{}", "application/json");
         // Either Node noticed the close and opened a new socket (stored), or it wrote into the dead one: never "unknown".
         assert.notEqual(second.kind, "unknown", JSON.stringify(second));
         t.close();

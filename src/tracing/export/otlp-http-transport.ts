@@ -29,10 +29,10 @@ export class OtlpHttpTransport implements ExportTransport {
     const secure = this.#url.protocol === "https:";
     this.#agent = secure ? new https.Agent({ keepAlive: true, maxSockets: options.maxSockets }) : new http.Agent({ keepAlive: true, maxSockets: options.maxSockets });
     this.#request = secure ? https.request : http.request;
-    this.#headers = { ...options.headers, "content-type": "application/json" };
+    this.#headers = options.headers;
   }
 
-  send(body: string): Promise<SendOutcome> {
+  send(body: string | Uint8Array, contentType: string): Promise<SendOutcome> {
     return new Promise<SendOutcome>((resolve) => {
       let settled = false;
       let written = false;
@@ -45,11 +45,11 @@ export class OtlpHttpTransport implements ExportTransport {
       };
       let req: http.ClientRequest;
       try {
-        const payload = Buffer.from(body, "utf8");
+        const payload = typeof body === "string" ? Buffer.from(body, "utf8") : body;
         req = this.#request(this.#url, {
           method: "POST",
           agent: this.#agent,
-          headers: { ...this.#headers, "content-length": String(payload.length) },
+          headers: { ...this.#headers, "content-type": contentType, "content-length": String(payload.byteLength) },
         });
         req.end(payload);
       } catch (err) {

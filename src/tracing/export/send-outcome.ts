@@ -23,10 +23,10 @@ export type SendOutcome =
   /** Any other 4xx: the batch is malformed for this backend and will never be stored. */
   | { kind: "rejected"; status: number; message: string };
 
-/** Anything that can deliver one encoded OTLP body. Tests and the model-based test swap it. */
+/** Anything that can deliver one OTLP request body. Tests and the model-based test swap it. */
 export interface ExportTransport {
   /** Never throws: every outcome is a SendOutcome. */
-  send(body: string): Promise<SendOutcome>;
+  send(body: string | Uint8Array, contentType: string): Promise<SendOutcome>;
   /** Cuts open connections (attempts in flight end as unknown or not_stored). */
   close(): void;
 }

@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
-import { ENVELOPE, fakeSpan, RecordingLogger, ScriptedTransport, settle, spanIdsOf, testMetrics, VirtualScheduler } from "../../../test/support/export-fakes.js";
+import { FORMATS, fakeSpan, RecordingLogger, ScriptedTransport, settle, spanIdsOf, testMetrics, VirtualScheduler } from "../../../test/support/export-fakes.js";
 import type { SendOutcome } from "./send-outcome.js";
 import { SpanExporter } from "./span-exporter.js";
 import { SqliteJournal } from "./sqlite-journal.js";
@@ -85,7 +85,8 @@ class Real {
     this.exporter = new SpanExporter({
       transport: this.transport,
       journal: this.journal,
-      envelope: ENVELOPE,
+      format: FORMATS.json,
+    formats: FORMATS,
       maxBatchSpans: 4,
       maxBatchBytes: 64 * 1024,
       flushIntervalMs: FLUSH_INTERVAL_MS,
@@ -118,7 +119,7 @@ class Real {
     try {
       for (const entry of journal.scan(0, 1_000_000)) {
         const read = journal.read(entry.id);
-        if (read.ok) for (const m of read.payload.matchAll(/"spanId":"([0-9a-f]+)"/g)) ids.add(m[1]!);
+        if (read.ok) for (const id of spanIdsOf(FORMATS.json.body(read.payload as string))) ids.add(id);
       }
     } finally {
       journal.close();
@@ -239,9 +240,9 @@ const commands = [
 async function drain(m: Model, r: Real): Promise<void> {
   if (!r.running) r.start();
   r.transport.autoAnswer = (body) => {
-    for (const m2 of body.matchAll(/"spanId":"([0-9a-f]+)"/g)) {
-      m.stored.set(m2[1]!, (m.stored.get(m2[1]!) ?? 0) + 1);
-      m.acked.add(m2[1]!);
+    for (const id of spanIdsOf(body)) {
+      m.stored.set(id, (m.stored.get(id) ?? 0) + 1);
+      m.acked.add(id);
     }
     return { kind: "stored", status: 200 };
   };

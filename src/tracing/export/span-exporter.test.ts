@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ENVELOPE, fakeSpan, RecordingLogger, ScriptedTransport, settle, testMetrics, VirtualScheduler } from "../../../test/support/export-fakes.js";
+import { FORMATS, fakeSpan, RecordingLogger, ScriptedTransport, settle, testMetrics, VirtualScheduler } from "../../../test/support/export-fakes.js";
 import type { BatchJournal } from "./batch-journal.js";
 import { AUTH_PROBE_MS, PROBE_MIN_MS } from "./delivery-policy.js";
 import { MemoryJournal } from "./memory-journal.js";
@@ -22,7 +22,8 @@ function harness(overrides: Partial<SpanExporterOptions> = {}) {
   const exporter = new SpanExporter({
     transport,
     journal,
-    envelope: ENVELOPE,
+    format: FORMATS.json,
+    formats: FORMATS,
     maxBatchSpans: 10,
     maxBatchBytes: 64 * 1024,
     flushIntervalMs: 500,
@@ -87,7 +88,7 @@ describe("batching", () => {
     const h = harness();
     h.push(1, 3);
     await h.step(500);
-    const body = JSON.parse(h.transport.sent[0]!.body) as { resourceSpans: { scopeSpans: { spans: { spanId: string }[] }[] }[] };
+    const body = JSON.parse(h.transport.sent[0]!.body as string) as { resourceSpans: { scopeSpans: { spans: { spanId: string }[] }[] }[] };
     assert.deepEqual(body.resourceSpans[0]!.scopeSpans[0]!.spans.map((s) => s.spanId), [id(1), id(2), id(3)]);
   });
 });

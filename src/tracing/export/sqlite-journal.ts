@@ -1,3 +1,4 @@
+import type { Encoded } from "../encoding/span-format.js";
 import { existsSync, mkdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
@@ -30,8 +31,8 @@ export class SqliteJournal implements BatchJournal {
   readonly #delete: Database.Statement;
   readonly #setMaybeStored: Database.Statement;
   readonly #scan: Database.Statement;
-  readonly #appendAll: (batches: readonly { payload: string; count: number }[]) => JournalEntry[];
-  readonly #replace: (id: number, batches: readonly { payload: string; count: number }[]) => JournalEntry[];
+  readonly #appendAll: (batches: readonly { payload: Encoded; count: number }[]) => JournalEntry[];
+  readonly #replace: (id: number, batches: readonly { payload: Encoded; count: number }[]) => JournalEntry[];
   #bytes = 0;
   #entries = 0;
   #spans = 0;
@@ -60,8 +61,8 @@ export class SqliteJournal implements BatchJournal {
     this.#delete = db.prepare("DELETE FROM batches WHERE id = ? RETURNING bytes, count");
     this.#setMaybeStored = db.prepare("UPDATE batches SET maybe_stored = ? WHERE id = ?");
     this.#scan = db.prepare("SELECT id, count, bytes, maybe_stored FROM batches WHERE id > ? ORDER BY id LIMIT ?");
-    this.#appendAll = db.transaction((batches: readonly { payload: string; count: number }[]) => this.#appendEach(batches));
-    this.#replace = db.transaction((id: number, batches: readonly { payload: string; count: number }[]) => {
+    this.#appendAll = db.transaction((batches: readonly { payload: Encoded; count: number }[]) => this.#appendEach(batches));
+    this.#replace = db.transaction((id: number, batches: readonly { payload: Encoded; count: number }[]) => {
       this.remove(id);
       return this.#appendEach(batches);
     });
@@ -108,15 +109,17 @@ export class SqliteJournal implements BatchJournal {
     return this.#spans;
   }
 
-  append(batches: readonly { payload: string; count: number }[]): JournalEntry[] {
+  append(batches: readonly { payload: Encoded; count: number }[]): JournalEntry[] {
     return this.#appendAll(batches);
   }
 
-  #appendEach(batches: readonly { payload: string; count: number }[]): JournalEntry[] {
+  #appendEach(batches: readonly { payload: Encoded; count: number }[]): JournalEntry[] {
     const now = Date.now();
     return batches.map(({ payload, count }) => {
-      const bytes = Buffer.byteLength(payload);
-      const id = Number(this.#insert.run(now, count, bytes, crc32(payload), payload).lastInsertRowid);
+      // Text (OTLP/JSON) is stored as TEXT, bytes (OTLP/protobuf) as a BLOB: each reads back as it was.
+      const stored = typeof payload === "string" ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+      const bytes = typeof stored === "string" ? Buffer.byteLength(stored) : stored.length;
+      const id = Number(this.#insert.run(now, count, bytes, crc32(stored), stored).lastInsertRowid);
       this.#bytes += bytes;
       this.#entries += 1;
       this.#spans += count;
@@ -127,7 +130,7 @@ export class SqliteJournal implements BatchJournal {
   read(id: number): JournalRead {
     const row = this.#read.get(id) as { crc: number; spans: unknown } | undefined;
     if (!row) return { ok: false, reason: "missing" };
-    if (typeof row.spans !== "string" || crc32(row.spans) !== row.crc) return { ok: false, reason: "corrupt" };
+    if (!(typeof row.spans === "string" || Buffer.isBuffer(row.spans)) || crc32(row.spans) !== row.crc) return { ok: false, reason: "corrupt" };
     return { ok: true, payload: row.spans };
   }
 
@@ -143,7 +146,7 @@ export class SqliteJournal implements BatchJournal {
     this.#spans -= row.count;
   }
 
-  replace(id: number, batches: readonly { payload: string; count: number }[]): JournalEntry[] {
+  replace(id: number, batches: readonly { payload: Encoded; count: number }[]): JournalEntry[] {
     return this.#replace(id, batches);
   }
 

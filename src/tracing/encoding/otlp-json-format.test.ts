@@ -1,11 +1,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { LANGFUSE_SDK_VERSION, LANGFUSE_TRACER_NAME } from "@langfuse/core";
-import { decodeOtlpJson } from "../collector/otlp-json-decoder.js";
-import { createBatchEnvelope, encodeSpan, type SpanRecord } from "./otlp-span-encoder.js";
-import { toIsoString, toUnixNanoString } from "./otlp-time.js";
+import { decodeOtlpJson } from "../../collector/otlp-json-decoder.js";
+import { toIsoString, toUnixNanoString } from "../otlp-time.js";
+import { OtlpJsonFormat } from "./otlp-json-format.js";
+import type { SpanRecord } from "./span-format.js";
 
-const base: SpanRecord = {
+const format = new OtlpJsonFormat({ serviceName: "switchboard", serviceVersion: "9.9.9" });
+const encodeSpan = (span: SpanRecord<string>) => format.encodeSpan(span);
+
+const base: SpanRecord<string> = {
   traceId: "0123456789abcdef0123456789abcdef",
   spanId: "0123456789abcdef",
   parentSpanId: "fedcba9876543210",
@@ -55,12 +59,11 @@ test("a root span has no parentSpanId; a failed one has status ERROR with its me
 });
 
 test("a batch in the envelope decodes with the receiver's OTLP/JSON decoder, under Langfuse's scope", () => {
-  const env = createBatchEnvelope({ serviceName: "switchboard", serviceVersion: "9.9.9" });
   const spans = [
     encodeSpan({ ...base, parentSpanId: undefined, name: "chat", attributes: { "user.id": "u1" } }),
     encodeSpan({ ...base, spanId: "1111111111111111", parentSpanId: base.spanId, attributes: { "langfuse.observation.type": "span" } }),
   ];
-  const body = JSON.parse(env.prefix + spans.join(",") + env.suffix);
+  const body = JSON.parse(format.body(format.join(spans)));
   assert.equal(body.resourceSpans[0].scopeSpans[0].scope.name, LANGFUSE_TRACER_NAME);
   assert.equal(body.resourceSpans[0].scopeSpans[0].scope.version, LANGFUSE_SDK_VERSION);
   const decoded = decodeOtlpJson(body);

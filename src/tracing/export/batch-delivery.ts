@@ -1,0 +1,576 @@
+import type { Encoded, SpanFormat } from "../encoding/span-format.js";
+import type { FaultReporter, TracingLogger } from "../fault-reporter.js";
+import type { DropReason, TracingMetrics } from "../tracing-metrics.js";
+import type { BatchJournal, JournalEntry } from "./batch-journal.js";
+import { AUTH_PROBE_MS, DOWN_AFTER_FAILURES, fateOf, isBackendFailure, nextProbeMs, PROBE_MIN_MS, retryDelayMs } from "./delivery-policy.js";
+import { MemoryJournal } from "./memory-journal.js";
+import { REAL_SCHEDULER, type Scheduler } from "./scheduler.js";
+import type { ExportTransport, SendOutcome } from "./send-outcome.js";
+import type { SealedBatch } from "./span-batcher.js";
+
+export interface BatchDeliveryOptions {
+  transport: ExportTransport;
+  /** Where sealed batches wait until Langfuse has them: SqliteJournal, or MemoryJournal without a folder. */
+  journal: BatchJournal;
+  /**
+   * The wire formats payloads can be in: a journal may hold batches of both (the format was
+   * changed between runs), and each is sent as what it is.
+   */
+  formats: { json: SpanFormat<string>; protobuf: SpanFormat<Uint8Array> };
+  /** Live export attempts in flight at once (the backlog's replay has one slot of its own). */
+  concurrency: number;
+  /** Live retries of a batch before it waits in the backlog. */
+  maxRetries: number;
+  /** Delay before the first live retry (ms); doubles per retry, with jitter. */
+  retryDelayMs: number;
+  /** Bound on batches held in memory for the live lane (with a durable journal). */
+  maxMemoryBytes: number;
+  /** Bound on the journal; past it the oldest batches not in flight are dropped, counted. */
+  maxJournalBytes: number;
+  /** Backlog replay pace, spans per second, so a Langfuse that just came back is not hammered. */
+  replayRatePerSec: number;
+  metrics: TracingMetrics;
+  faults: FaultReporter;
+  logger: TracingLogger;
+  /** Where the journal lives, for log lines. */
+  journalDescription?: string;
+  scheduler?: Scheduler;
+}
+
+/** Backend state as the exporter believes it. */
+export type BackendState = "up" | "down" | "auth_failed";
+
+/** A batch in the live lane: its payload in memory, sent as soon as a slot is free. */
+interface LiveBatch {
+  entry: JournalEntry;
+  payload: Encoded;
+  attempts: number;
+  sending: boolean;
+  /** Not before this time (a live retry's backoff). */
+  notBefore: number;
+}
+
+/** Backlog entries read per scan. */
+const SCAN_AHEAD = 16;
+
+/**
+ * Delivery of sealed batches: each is written to the journal, sent over a bounded number of
+ * connections, and removed from the journal only once Langfuse has it. A batch whose fate is
+ * unknown is sent again and counted; one that cannot have been stored is retried quietly; one
+ * Langfuse rejects is dropped and counted. While Langfuse is down or the keys are wrong,
+ * batches wait in the journal and a single probe finds out when to resume; the backlog then
+ * replays oldest first at a bounded pace while new batches flow in the live lane. Runs in the
+ * export worker thread, or in the caller's thread (tests, LANGFUSE_EXPORT_THREAD=main).
+ */
+export class BatchDelivery {
+  readonly #o: BatchDeliveryOptions;
+  readonly #clock: Scheduler;
+  #journal: BatchJournal;
+  readonly #live = new Map<number, LiveBatch>();
+  #liveBytes = 0;
+  /** Every attempt in flight (live and replay), for shutdown to wait on. */
+  readonly #inFlight = new Set<Promise<void>>();
+  /** Live attempts in flight: what the concurrency bound counts. */
+  #liveSending = 0;
+  #state: BackendState = "up";
+  #failures = 0;
+  #liveTimer: unknown;
+  #liveTimerAt = Infinity;
+  // The backlog's replay: one attempt at a time, paced.
+  #replayTimer: unknown;
+  #replaying = false;
+  /** The entry the replay is sending: never evicted under it. */
+  #replayingId = 0;
+  #replayCursor = 0;
+  #probeMs: number | undefined;
+  #closed = false;
+
+  constructor(options: BatchDeliveryOptions) {
+    this.#o = options;
+    this.#clock = options.scheduler ?? REAL_SCHEDULER;
+    this.#journal = options.journal;
+    // What an earlier run left in the journal is the first backlog.
+    if (this.#journal.entries > 0) {
+      options.logger.info({ batches: this.#journal.entries, spans: this.#journal.spans, where: options.journalDescription }, "trace journal holds undelivered batches from an earlier run; replaying");
+      this.#ensureReplay();
+    }
+  }
+
+  /** Spans in the journal, not yet delivered or dropped. */
+  get heldSpans(): number {
+    return this.#journal.spans;
+  }
+
+  /** Payload bytes held in memory: live batches (memory-only: the whole journal). */
+  get memoryBytes(): number {
+    return this.#journal.durable ? this.#liveBytes : this.#journal.bytes;
+  }
+
+  get journal(): BatchJournal {
+    return this.#journal;
+  }
+
+  get backendState(): BackendState {
+    return this.#state;
+  }
+
+  /** Sends what the live lane holds, waiting up to `timeoutMs`. */
+  async forceFlush(timeoutMs: number): Promise<void> {
+    const deadline = this.#clock.now() + timeoutMs;
+    if (timeoutMs <= 0) return;
+    for (const batch of this.#live.values()) batch.notBefore = 0;
+    this.#pump();
+    while ((this.#live.size > 0 || this.#inFlight.size > 0) && this.#clock.now() < deadline && this.#state === "up") {
+      if (this.#inFlight.size === 0) {
+        this.#pump();
+        if (this.#inFlight.size === 0) break;
+      }
+      await Promise.race([...this.#inFlight, realSleep(Math.min(50, Math.max(0, deadline - this.#clock.now())))]);
+    }
+  }
+
+  /**
+   * Flushes within `timeoutMs`, then cuts what is still in flight. With a durable journal
+   * everything undelivered stays there for the next start (batches cut in flight count as maybe
+   * stored); without one it is counted as dropped.
+   */
+  async shutdown(timeoutMs: number): Promise<void> {
+    if (this.#closed) return;
+    try {
+      await this.forceFlush(timeoutMs);
+    } catch (err) {
+      this.#o.faults.report("export_flush", err);
+    }
+    this.#closed = true;
+    for (const timer of [this.#liveTimer, this.#replayTimer]) if (timer !== undefined) this.#clock.clearTimeout(timer);
+    try {
+      this.#o.transport.close();
+    } catch (err) {
+      this.#o.faults.report("transport_close", err);
+    }
+    // Cut attempts settle at once; their outcomes still update the journal before it closes.
+    await Promise.allSettled([...this.#inFlight]);
+    if (!this.#journal.durable && this.#journal.spans > 0) this.#drop(this.#journal.spans, "shutdown");
+    try {
+      this.#journal.close();
+    } catch (err) {
+      this.#o.faults.report("journal_close", err);
+    }
+  }
+
+  // ---- sealed batches -> journal -> live lane or backlog ----
+
+  /**
+   * Takes sealed batches: journaled at once, then sent. `send` false only journals them
+   * (shutdown without time left: a send started now would leave its outcome unknown).
+   */
+  accept(batches: SealedBatch[], send = true): void {
+    if (batches.length === 0) return;
+    if (this.#closed) {
+      let spans = 0;
+      for (const b of batches) spans += b.count;
+      this.#drop(spans, "shutdown");
+      return;
+    }
+    let entries: JournalEntry[];
+    try {
+      entries = this.#append(batches);
+    } catch (err) {
+      this.#o.faults.report("export_journal", err);
+      let spans = 0;
+      for (const b of batches) spans += b.count;
+      this.#drop(spans, "spool_failed");
+      return;
+    }
+    try {
+      for (let i = 0; i < entries.length; i++) {
+        const entry = entries[i]!;
+        // The live lane takes fresh batches while the backend is up and memory allows; the rest
+        // waits in the journal and is replayed as backlog.
+        if (this.#state === "up" && this.#liveBytes + entry.bytes <= this.#o.maxMemoryBytes) this.#addLive(entry, batches[i]!.payload);
+      }
+      this.#enforceJournalBound();
+      if (!send) return;
+      this.#pump();
+      if (this.#journal.entries > this.#live.size) this.#ensureReplay();
+    } catch (err) {
+      this.#o.faults.report("export_accept", err);
+    }
+  }
+
+  /** Writes batches to the journal. A durable journal that fails is replaced by memory, once. */
+  #append(batches: readonly SealedBatch[]): JournalEntry[] {
+    try {
+      return this.#journal.append(batches);
+    } catch (err) {
+      if (!this.#journal.durable) throw err;
+      this.#o.logger.warn({ where: this.#o.journalDescription, error: (err as Error).message }, "trace journal write failed (disk full or I/O error); tracing continues memory-only until restart, what the journal holds is replayed then");
+      this.#o.metrics.spoolAvailable.set(0);
+      this.#o.metrics.errors.inc({ kind: "journal_write" });
+      const failed = this.#journal;
+      this.#journal = new MemoryJournal();
+      try {
+        failed.close();
+      } catch {}
+      // What was live keeps its payload; it moves to the memory journal under new ids.
+      const carried = [...this.#live.values()].filter((b) => !b.sending);
+      for (const batch of carried) this.#removeLive(batch);
+      if (carried.length) {
+        const moved = this.#journal.append(carried.map((b) => ({ payload: b.payload, count: b.entry.count })));
+        moved.forEach((entry, i) => this.#addLive(entry, carried[i]!.payload));
+      }
+      return this.#journal.append(batches);
+    }
+  }
+
+  /** Past the journal's bound the oldest entries not in flight go (counted); never the newest batch. */
+  #enforceJournalBound(): void {
+    const journal = this.#journal;
+    const max = journal.durable ? this.#o.maxJournalBytes : Math.min(this.#o.maxJournalBytes, this.#o.maxMemoryBytes);
+    let after = 0;
+    while (journal.bytes > max && journal.entries > 1) {
+      const oldest = journal.scan(after, SCAN_AHEAD);
+      if (oldest.length === 0) break;
+      for (const entry of oldest) {
+        after = entry.id;
+        if (journal.bytes <= max) return;
+        const live = this.#live.get(entry.id);
+        if (live?.sending || entry.id === this.#replayingId) continue;
+        if (live) this.#removeLive(live);
+        journal.remove(entry.id);
+        this.#o.metrics.spoolBatchesEvicted.inc();
+        this.#drop(entry.count, journal.durable ? "spool_evicted" : "queue_full");
+      }
+    }
+  }
+
+  // ---- the live lane ----
+
+  #addLive(entry: JournalEntry, payload: Encoded): void {
+    this.#live.set(entry.id, { entry, payload, attempts: 0, sending: false, notBefore: 0 });
+    this.#liveBytes += entry.bytes;
+  }
+
+  #removeLive(batch: LiveBatch): void {
+    if (this.#live.delete(batch.entry.id)) this.#liveBytes -= batch.entry.bytes;
+  }
+
+  /** Moves every live batch not in flight to the backlog (the journal keeps it; memory is freed). */
+  #demoteLive(): void {
+    for (const batch of [...this.#live.values()]) if (!batch.sending) this.#removeLive(batch);
+  }
+
+  #pump(): void {
+    if (this.#closed || this.#state !== "up") return;
+    const now = this.#clock.now();
+    let nextAt = Infinity;
+    for (const batch of this.#live.values()) {
+      if (this.#liveSending >= this.#o.concurrency) break;
+      if (batch.sending) continue;
+      if (batch.notBefore > now) {
+        nextAt = Math.min(nextAt, batch.notBefore);
+        continue;
+      }
+      this.#track(this.#sendLive(batch));
+    }
+    if (nextAt < Infinity && nextAt < this.#liveTimerAt) {
+      if (this.#liveTimer !== undefined) this.#clock.clearTimeout(this.#liveTimer);
+      this.#liveTimerAt = nextAt;
+      this.#liveTimer = this.#clock.setTimeout(() => {
+        this.#liveTimer = undefined;
+        this.#liveTimerAt = Infinity;
+        this.#pump();
+      }, nextAt - now);
+    }
+  }
+
+  #track(attempt: Promise<void>): void {
+    this.#inFlight.add(attempt);
+    void attempt.finally(() => this.#inFlight.delete(attempt));
+  }
+
+  async #sendLive(batch: LiveBatch): Promise<void> {
+    batch.sending = true;
+    batch.attempts += 1;
+    this.#liveSending += 1;
+    let outcome: SendOutcome;
+    try {
+      outcome = await this.#attempt(batch.entry, batch.payload);
+    } finally {
+      batch.sending = false;
+      this.#liveSending -= 1;
+    }
+    try {
+      this.#settle(batch.entry, outcome);
+      if (!this.#live.has(batch.entry.id)) return;
+      // Still live: a retry. Within the live retries it waits its backoff; past them, the backlog.
+      if (this.#state === "up" && batch.attempts <= this.#o.maxRetries) {
+        const retryAfter = outcome.kind === "not_stored" ? outcome.retryAfterMs : undefined;
+        batch.notBefore = this.#clock.now() + retryDelayMs(batch.attempts, this.#o.retryDelayMs, retryAfter);
+      } else {
+        this.#removeLive(batch);
+        this.#ensureReplay();
+      }
+    } catch (err) {
+      this.#o.faults.report("export_settle", err);
+    } finally {
+      this.#pump();
+    }
+  }
+
+  // ---- one attempt, and what its outcome means ----
+
+  async #attempt(entry: JournalEntry, payload: Encoded): Promise<SendOutcome> {
+    const { metrics } = this.#o;
+    if (entry.maybeStored) metrics.spansResent.inc(entry.count);
+    // Written before the send: a crash while it is in flight leaves a batch Langfuse may have.
+    if (this.#journal.durable) this.#journal.setMaybeStored(entry.id, true);
+    metrics.exportAttempts.inc();
+    const started = performance.now();
+    let outcome: SendOutcome;
+    try {
+      const format = this.#formatOf(payload);
+      outcome = await this.#o.transport.send(format.body(payload as never), format.contentType);
+    } catch (err) {
+      // Transports are not supposed to throw; if one does, nothing can be known about the batch.
+      outcome = { kind: "unknown", reason: "network", message: err instanceof Error ? err.message : String(err) };
+    }
+    metrics.exportDuration.observe({ outcome: outcome.kind === "stored" ? "ok" : "failed" }, (performance.now() - started) / 1000);
+    return outcome;
+  }
+
+  /** Applies one outcome to its journal entry (and live batch): the policy's fate, counted. */
+  #settle(entry: JournalEntry, outcome: SendOutcome): void {
+    const { metrics, faults } = this.#o;
+    const journal = this.#journal;
+    if (outcome.kind !== "stored") {
+      metrics.exportFailures.inc({ reason: failureReason(outcome) });
+      if (outcome.kind !== "auth_failed") faults.report(`export_${failureReason(outcome)}`, new Error(outcome.message), { status: "status" in outcome ? outcome.status : undefined });
+    }
+    switch (fateOf(outcome)) {
+      case "delivered": {
+        this.#forget(entry);
+        metrics.spansExported.inc(entry.count);
+        this.#backendUp();
+        return;
+      }
+      case "retry": {
+        // maybeStored only ever goes from false to true: once an attempt may have stored it, every later send is a re-send.
+        if (outcome.kind === "unknown") entry.maybeStored = true;
+        else if (!entry.maybeStored && journal.durable) journal.setMaybeStored(entry.id, false);
+        if (outcome.kind === "unknown" && !journal.durable) journal.setMaybeStored(entry.id, true);
+        if (isBackendFailure(outcome) && ++this.#failures >= DOWN_AFTER_FAILURES && this.#state === "up") this.#backendDown();
+        return;
+      }
+      case "hold": {
+        if (!entry.maybeStored && journal.durable) journal.setMaybeStored(entry.id, false);
+        this.#authFailed(outcome);
+        return;
+      }
+      case "split": {
+        this.#split(entry);
+        return;
+      }
+      case "drop": {
+        this.#forget(entry);
+        metrics.spansRejected.inc({ status: String("status" in outcome ? outcome.status : 0) }, entry.count);
+        this.#drop(entry.count, "rejected");
+        return;
+      }
+    }
+  }
+
+  /** Removes a finished entry from the journal and the live lane. */
+  #forget(entry: JournalEntry): void {
+    const live = this.#live.get(entry.id);
+    if (live) this.#removeLive(live);
+    this.#journal.remove(entry.id);
+  }
+
+  /** 413: two halves replace the batch; a single span Langfuse will not take is dropped. */
+  #split(entry: JournalEntry): void {
+    const read = this.#live.get(entry.id)?.payload ?? this.#readPayload(entry);
+    if (read === null) return;
+    const format = this.#formatOf(read);
+    const spans: Encoded[] = format.split(read as never);
+    if (spans.length < 2) {
+      this.#forget(entry);
+      this.#drop(entry.count, "too_large");
+      return;
+    }
+    const half = spans.length >> 1;
+    const halves = [spans.slice(0, half), spans.slice(half)].map((s) => ({ payload: format.join(s as never) as Encoded, count: s.length }));
+    const wasLive = this.#live.get(entry.id);
+    if (wasLive) this.#removeLive(wasLive);
+    const entries = this.#journal.replace(entry.id, halves);
+    // The halves carry the whole batch's history: if it may have been stored, so may they.
+    entries.forEach((e, i) => {
+      if (entry.maybeStored) {
+        e.maybeStored = true;
+        this.#journal.setMaybeStored(e.id, true);
+      }
+      if (wasLive && this.#state === "up") this.#addLive(e, halves[i]!.payload);
+    });
+    if (!wasLive) this.#ensureReplay();
+  }
+
+  #backendUp(): void {
+    const wasDown = this.#state !== "up";
+    this.#failures = 0;
+    this.#probeMs = undefined;
+    if (!wasDown) return;
+    this.#state = "up";
+    this.#o.metrics.backendState.set(0);
+    this.#o.logger.info({}, "Langfuse accepts traces again; sending live and replaying the backlog");
+    this.#pump();
+    this.#ensureReplay();
+  }
+
+  #backendDown(): void {
+    this.#state = "down";
+    // The first probe waits PROBE_MIN_MS; each failed one doubles the wait.
+    this.#probeMs ??= PROBE_MIN_MS;
+    this.#o.metrics.backendState.set(1);
+    // Batches wait in the journal, not in retry timers: one probe finds out when to resume.
+    this.#demoteLive();
+    this.#ensureReplay();
+  }
+
+  #authFailed(outcome: SendOutcome): void {
+    if (this.#state !== "auth_failed") {
+      const status = "status" in outcome ? outcome.status : undefined;
+      this.#o.logger.error(
+        { status, held: this.#journal.durable ? "in the trace journal (delivered after a restart with the right keys)" : "in memory (bounded; lost at exit)" },
+        `Langfuse refused the credentials (HTTP ${status}): check LANGFUSE_PUBLIC_KEY, LANGFUSE_SECRET_KEY and LANGFUSE_BASE_URL (keys from the same project and region). Traces are held, not dropped.`,
+      );
+    }
+    this.#state = "auth_failed";
+    this.#o.metrics.backendState.set(2);
+    this.#o.metrics.authFailures.inc();
+    this.#demoteLive();
+    this.#ensureReplay();
+  }
+
+  // ---- the backlog: one attempt at a time, oldest first, paced ----
+
+  /** Makes sure the backlog is being worked on: at once while up, at the probe's pace otherwise. */
+  #ensureReplay(): void {
+    const delay = this.#state === "up" ? 0 : this.#state === "down" ? (this.#probeMs ?? PROBE_MIN_MS) : AUTH_PROBE_MS;
+    this.#kickReplay(delay);
+  }
+
+  #kickReplay(delayMs: number): void {
+    if (this.#closed || this.#replaying || this.#replayTimer !== undefined) return;
+    if (this.#journal.entries === 0) return;
+    this.#replayTimer = this.#clock.setTimeout(() => {
+      this.#replayTimer = undefined;
+      this.#track(this.#replayStep());
+    }, delayMs);
+  }
+
+  /** The oldest journal entry that is not in the live lane, or null when there is none. */
+  #nextBacklog(): JournalEntry | null {
+    for (let pass = 0; pass < 2; pass++) {
+      for (;;) {
+        const entries = this.#journal.scan(this.#replayCursor, SCAN_AHEAD);
+        if (entries.length === 0) break;
+        for (const entry of entries) {
+          this.#replayCursor = entry.id;
+          if (!this.#live.has(entry.id)) return entry;
+        }
+      }
+      // Reached the end: start over from the oldest (entries left behind by a retry or a demotion).
+      this.#replayCursor = 0;
+    }
+    return null;
+  }
+
+  /** Text payloads are OTLP/JSON, bytes are OTLP/protobuf. */
+  #formatOf(payload: Encoded): SpanFormat<string> | SpanFormat<Uint8Array> {
+    return typeof payload === "string" ? this.#o.formats.json : this.#o.formats.protobuf;
+  }
+
+  #readPayload(entry: JournalEntry): Encoded | null {
+    const read = this.#journal.read(entry.id);
+    if (read.ok) return read.payload;
+    this.#journal.remove(entry.id);
+    if (read.reason === "corrupt") {
+      this.#o.metrics.spoolEntriesCorrupt.inc();
+      this.#o.faults.report("journal_corrupt_entry", new Error(`journal entry ${entry.id} failed its checksum`));
+      this.#drop(entry.count, "spool_corrupt");
+    }
+    return null;
+  }
+
+  async #replayStep(): Promise<void> {
+    if (this.#closed || this.#replaying) return;
+    this.#replaying = true;
+    let nextDelay: number | null = null;
+    try {
+      this.#replayCursor = 0;
+      const entry = this.#nextBacklog();
+      if (entry === null) return;
+      const payload = this.#readPayload(entry);
+      if (payload === null) {
+        nextDelay = 0;
+        return;
+      }
+      this.#replayingId = entry.id;
+      const outcome = await this.#attempt(entry, payload);
+      this.#replayingId = 0;
+      // Settled even after shutdown began: the journal is still open and must learn the outcome.
+      this.#settle(entry, outcome);
+      switch (outcome.kind) {
+        case "stored":
+          this.#o.metrics.spoolBatchesReplayed.inc();
+          nextDelay = (entry.count / this.#o.replayRatePerSec) * 1000;
+          break;
+        case "auth_failed":
+          nextDelay = AUTH_PROBE_MS;
+          break;
+        case "not_stored":
+        case "unknown":
+          this.#probeMs = nextProbeMs(this.#probeMs, outcome.kind === "not_stored" ? outcome.retryAfterMs : undefined);
+          nextDelay = this.#probeMs;
+          break;
+        default:
+          nextDelay = 0;
+      }
+    } catch (err) {
+      this.#o.faults.report("export_replay", err);
+      nextDelay = PROBE_FALLBACK_MS;
+    } finally {
+      this.#replaying = false;
+      if (nextDelay !== null) this.#kickReplay(nextDelay);
+    }
+  }
+
+  #drop(spans: number, reason: DropReason): void {
+    this.#o.metrics.spansDropped.inc({ reason }, spans);
+  }
+}
+
+/** After an unexpected error in the replay itself: try again, but not in a tight loop. */
+const PROBE_FALLBACK_MS = 5_000;
+
+/** The `reason` label of export_failures_total for one outcome. */
+export function failureReason(outcome: SendOutcome): string {
+  switch (outcome.kind) {
+    case "not_stored":
+      return outcome.reason;
+    case "unknown":
+      return `unknown_${outcome.reason}`;
+    case "auth_failed":
+      return "auth";
+    case "too_large":
+      return "http_413";
+    case "rejected":
+      return "http_4xx";
+    case "stored":
+      return "none";
+  }
+}
+
+function realSleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
