@@ -29,6 +29,13 @@ export class FieldSerializer {
     return this.#cap(text);
   }
 
+  /** An input or output already serialized (JSON text or a plain string): subject to LANGFUSE_CAPTURE_IO, capped, masked. */
+  ioText(text: string | undefined): string | undefined {
+    if (text === undefined) return undefined;
+    if (!this.options.captureIo) return `{"captured":false,"chars":${text.length}}`;
+    return this.#cap(text);
+  }
+
   /** Metadata values and other small fields: always captured, still capped. */
   value(value: unknown): string | undefined {
     if (value === undefined || value === null) return undefined;
@@ -59,7 +66,8 @@ export class FieldSerializer {
   }
 }
 
-function toText(value: unknown): string {
+/** A value as text: strings as they are, anything else as JSON (never throws). */
+export function toText(value: unknown): string {
   if (typeof value === "string") return value;
   if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") return String(value);
   try {

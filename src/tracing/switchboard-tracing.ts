@@ -1,6 +1,7 @@
 import type { SpanExporter } from "./export/span-exporter.js";
 import { newSpanId, newTraceId } from "./ids.js";
 import type { Encoded } from "./encoding/span-format.js";
+import { QuotedStrings } from "./quoted-strings.js";
 import { nowMs } from "./otlp-time.js";
 import type { SwitchboardPipeline } from "./switchboard-pipeline.js";
 import {
@@ -80,6 +81,8 @@ class SwitchboardTurn implements TurnTrace {
   #routing: Encoded | undefined;
   #routed = false;
   #ended = false;
+  /** Strings quoted for this turn's inputs and outputs (the user message goes into two calls). */
+  readonly quotes = new QuotedStrings();
 
   constructor(
     readonly pipeline: SwitchboardPipeline,
@@ -257,7 +260,7 @@ class SwitchboardGeneration implements GenerationTrace {
     try {
       const outcome = outcomeOf(error, this.turn.clientGone);
       const { model, parameters, input } = this.call;
-      const attributes = generationAttributes(this.turn.pipeline.serializer, { model, parameters, input, reply, completionStartMs: this.#completionStartMs }, outcome);
+      const attributes = generationAttributes(this.turn.pipeline.serializer, { model, parameters, input, reply, completionStartMs: this.#completionStartMs }, outcome, this.turn.quotes);
       this.turn.emit(this.#spanId, this.parentId, this.name, this.#startMs, attributes, outcome);
     } catch (err) {
       this.turn.pipeline.faults.report("end_generation", err);

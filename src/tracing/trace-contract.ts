@@ -9,7 +9,8 @@
 // Langfuse v4 stores every observation as a row and filters rows, not traces, so the trace-wide
 // attributes go on every span. They never go into an observation's input or metadata.
 import { LangfuseOtelSpanAttributes as LF } from "@langfuse/core";
-import type { FieldSerializer } from "./field-serializer.js";
+import { toText, type FieldSerializer } from "./field-serializer.js";
+import type { QuotedStrings } from "./quoted-strings.js";
 import type { AttributeValue } from "./encoding/span-format.js";
 
 export type Attributes = Record<string, AttributeValue | undefined>;
@@ -153,7 +154,7 @@ export interface GenerationFacts {
 }
 
 /** A model call: the generation's model, parameters, usage details, input and output. */
-export function generationAttributes(s: FieldSerializer, gen: GenerationFacts, outcome: Outcome): Attributes {
+export function generationAttributes(s: FieldSerializer, gen: GenerationFacts, outcome: Outcome, quotes: QuotedStrings): Attributes {
   const reply = gen.reply;
   const replyModel = reply?.response_metadata?.["model_name"] ?? reply?.response_metadata?.["model"];
   const usage = reply?.usage_metadata ? usageDetails(reply.usage_metadata) : undefined;
@@ -163,25 +164,36 @@ export function generationAttributes(s: FieldSerializer, gen: GenerationFacts, o
     [LF.OBSERVATION_MODEL_PARAMETERS]: gen.parameters && hasKeys(gen.parameters) ? JSON.stringify(gen.parameters) : undefined,
     [LF.OBSERVATION_USAGE_DETAILS]: usage ? JSON.stringify(usage) : undefined,
     [LF.OBSERVATION_COMPLETION_START_TIME]: gen.completionStartMs === undefined ? undefined : `"${new Date(gen.completionStartMs).toISOString()}"`,
-    [LF.OBSERVATION_INPUT]: s.io(gen.input.map((m) => chatMessage(m, s))),
-    [LF.OBSERVATION_OUTPUT]: reply ? s.io(assistantMessage(reply)) : undefined,
+    [LF.OBSERVATION_INPUT]: s.ioText(chatMessagesJson(gen.input, s, quotes)),
+    [LF.OBSERVATION_OUTPUT]: reply ? s.ioText(assistantMessageJson(reply, quotes)) : undefined,
   };
   return outcomeAttributes(attributes, outcome, s);
 }
 
 const ROLES: Record<string, string> = { human: "user", ai: "assistant", system: "system", tool: "tool", function: "function", generic: "user" };
 
-/** The chat-message shape Langfuse renders; long contents are cut before the list is serialized. */
-function chatMessage(message: ChatMessageLike, s: FieldSerializer): { role: string; content: unknown } {
-  const content = message.content;
-  const role = message.role ?? ROLES[message.type ?? ""] ?? message.type ?? "user";
-  return { role, content: typeof content === "string" ? s.capText(content) : content };
+/**
+ * The messages as the chat-message list Langfuse renders (`[{"role","content"}]`), written as
+ * JSON text directly: long contents are cut before they are quoted, and each content string is
+ * quoted once per turn however many calls it goes into.
+ */
+export function chatMessagesJson(messages: readonly ChatMessageLike[], s: FieldSerializer, quotes: QuotedStrings): string {
+  let out = "[";
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!;
+    const role = m.role ?? ROLES[m.type ?? ""] ?? m.type ?? "user";
+    const content = m.content;
+    const text = typeof content === "string" ? quotes.quote(s.capText(content)) : toText(content ?? null);
+    out += `${i ? "," : ""}{"role":${JSON.stringify(role)},"content":${text}}`;
+  }
+  return `${out}]`;
 }
 
-/** The reply as the assistant message the official LangChain handler sends. */
-export function assistantMessage(reply: ModelReplyLike): { role: "assistant"; content: unknown; tool_calls?: readonly unknown[] } {
+/** The reply as the assistant message the official LangChain handler sends, as JSON text. */
+export function assistantMessageJson(reply: ModelReplyLike, quotes: QuotedStrings): string {
+  const content = typeof reply.content === "string" ? quotes.quote(reply.content) : toText(reply.content ?? null);
   const toolCalls = reply.tool_calls;
-  return toolCalls && toolCalls.length > 0 ? { role: "assistant", content: reply.content, tool_calls: toolCalls } : { role: "assistant", content: reply.content };
+  return toolCalls && toolCalls.length > 0 ? `{"role":"assistant","content":${content},"tool_calls":${toText(toolCalls)}}` : `{"role":"assistant","content":${content}}`;
 }
 
 /**

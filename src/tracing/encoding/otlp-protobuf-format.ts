@@ -28,6 +28,8 @@ function varintSize(n: number): number {
   return size;
 }
 
+const utf8Write = (Buffer.prototype as unknown as { utf8Write?: (s: string, offset: number, length: number) => number }).utf8Write;
+
 /** A growing byte buffer, reused for every span: one span's bytes are copied out once. */
 class Writer {
   buf = Buffer.allocUnsafe(64 * 1024);
@@ -54,7 +56,9 @@ class Writer {
 
   /** `len` bytes of `s` as UTF-8 (the caller knows the length). */
   utf8(s: string, len: number): void {
-    this.buf.write(s, this.pos, len, "utf8");
+    // Buffer's own utf8Write, as protobufjs uses it: write() without the argument checks.
+    if (utf8Write) utf8Write.call(this.buf, s, this.pos, len);
+    else this.buf.write(s, this.pos, len, "utf8");
     this.pos += len;
   }
 
