@@ -3,21 +3,21 @@ import type { ServiceConfig } from "../config.js";
 import { startReceiver, type Receiver } from "../collector/receiver.js";
 import { viewerTraceUrl } from "../viewer/viewer-links.js";
 import { APP_VERSION } from "../app-version.js";
-import type { BatchJournal } from "./export/batch-journal.js";
-import { MemoryJournal } from "./export/memory-journal.js";
-import { OtlpHttpTransport } from "./export/otlp-http-transport.js";
+import { formatsFor, openDelivery, type ExportSettings } from "./export/export-settings.js";
 import { ENVELOPE_ALLOWANCE_BYTES, SpanExporter } from "./export/span-exporter.js";
-import { SqliteJournal } from "./export/sqlite-journal.js";
+import type { TraceExporter } from "./export/trace-exporter.js";
+import { WorkerExporter } from "./export/worker-exporter.js";
 import { FaultReporter, type TracingLogger } from "./fault-reporter.js";
 import { FieldSerializer } from "./field-serializer.js";
 import { createMasker } from "./masking/create-masker.js";
-import { OtlpJsonFormat } from "./encoding/otlp-json-format.js";
-import { OtlpProtobufFormat } from "./encoding/otlp-protobuf-format.js";
 import { createSdkTracing } from "./sdk/create-sdk-tracing.js";
 import { SwitchboardPipeline } from "./switchboard-pipeline.js";
 import { SwitchboardTracing } from "./switchboard-tracing.js";
 import { TracingMetrics } from "./tracing-metrics.js";
 import { NOOP_TRACING, type Tracing } from "./turn-trace.js";
+
+/** How long start-up waits for the export worker to open the journal. */
+const WORKER_START_TIMEOUT_MS = 10_000;
 
 /** The dev key pair of the local receiver; not a secret. */
 export const LOCAL_PUBLIC_KEY = "pk-lf-local";
@@ -84,44 +84,43 @@ export async function createTracing(config: ServiceConfig, registry: Registry, l
     }
 
     const resource = { serviceName: "switchboard", serviceVersion: APP_VERSION };
-    const formats = { json: new OtlpJsonFormat(resource), protobuf: new OtlpProtobufFormat(resource) };
+    const formats = formatsFor(resource);
     const format = formats[config.LANGFUSE_EXPORT_FORMAT];
-    const authHeaders = {
-      authorization: `Basic ${Buffer.from(`${publicKey}:${secretKey}`).toString("base64")}`,
-      "x-langfuse-public-key": publicKey,
-      "x-langfuse-sdk-name": "switchboard",
-      // Langfuse v4's direct write path; without it non-SDK traffic takes the dual-write path,
-      // which can delay traces by minutes.
-      "x-langfuse-ingestion-version": "4",
-    };
-    const transport = new OtlpHttpTransport({
+    const settings: ExportSettings = {
       url: `${baseUrl}/api/public/otel/v1/traces`,
-      headers: authHeaders,
+      headers: {
+        authorization: `Basic ${Buffer.from(`${publicKey}:${secretKey}`).toString("base64")}`,
+        "x-langfuse-public-key": publicKey,
+        "x-langfuse-sdk-name": "switchboard",
+        // Langfuse v4's direct write path; without it non-SDK traffic takes the dual-write path,
+        // which can delay traces by minutes.
+        "x-langfuse-ingestion-version": "4",
+      },
       timeoutMs: config.LANGFUSE_TIMEOUT * 1000,
       // One socket more than the live lane's attempts: the backlog's replay has its own.
       maxSockets: config.LANGFUSE_EXPORT_CONCURRENCY + 1,
-    });
-    const { journal, description } = openJournal(config, logger, metrics);
-    metrics.spoolAvailable.set(journal.durable ? 1 : 0);
-    const exporter = new SpanExporter({
-      transport,
-      journal,
-      journalDescription: description,
-      format,
-      formats,
-      maxBatchSpans: config.LANGFUSE_FLUSH_AT,
-      maxBatchBytes: config.LANGFUSE_MAX_BATCH_BYTES,
-      flushIntervalMs: config.LANGFUSE_FLUSH_INTERVAL * 1000,
+      spoolDir: config.LANGFUSE_SPOOL ? config.LANGFUSE_SPOOL_DIR : null,
+      maxJournalBytes: config.LANGFUSE_SPOOL_MAX_BYTES,
+      maxMemoryBytes: config.LANGFUSE_MAX_QUEUE_BYTES,
       concurrency: config.LANGFUSE_EXPORT_CONCURRENCY,
       maxRetries: config.LANGFUSE_MAX_RETRIES,
       retryDelayMs: config.LANGFUSE_RETRY_DELAY * 1000,
-      maxMemoryBytes: config.LANGFUSE_MAX_QUEUE_BYTES,
-      maxJournalBytes: journal.durable ? config.LANGFUSE_SPOOL_MAX_BYTES : config.LANGFUSE_MAX_QUEUE_BYTES,
       replayRatePerSec: config.LANGFUSE_REPLAY_RATE,
-      metrics,
-      faults,
-      logger,
-    });
+      resource,
+      format: config.LANGFUSE_EXPORT_FORMAT,
+      maxBatchSpans: config.LANGFUSE_FLUSH_AT,
+      maxBatchBytes: config.LANGFUSE_MAX_BATCH_BYTES,
+      flushIntervalMs: config.LANGFUSE_FLUSH_INTERVAL * 1000,
+    };
+    let exporter: TraceExporter;
+    if (config.LANGFUSE_EXPORT_THREAD === "worker") {
+      const worker = new WorkerExporter({ settings, format, metrics, faults, logger });
+      // The worker opens the journal (and says so when it replays or recovers one) before the
+      // service reports itself ready; it never waits on Langfuse.
+      await worker.ready(WORKER_START_TIMEOUT_MS);
+      exporter = worker;
+    } else
+      exporter = new SpanExporter({ format, maxBatchSpans: settings.maxBatchSpans, maxBatchBytes: settings.maxBatchBytes, flushIntervalMs: settings.flushIntervalMs, maxMemoryBytes: settings.maxMemoryBytes, metrics, faults }, openDelivery(settings, metrics, faults, logger));
     const pipeline = new SwitchboardPipeline({
       exporter,
       format,
@@ -149,23 +148,6 @@ export async function createTracing(config: ServiceConfig, registry: Registry, l
   } catch (err) {
     faults.report("setup", err);
     return { tracing: NOOP_TRACING, destination: null, receiver: null, traceUrl: null };
-  }
-}
-
-/**
- * The durable journal in LANGFUSE_SPOOL_DIR, or memory when the spool is off or the folder
- * cannot be used (read-only, not creatable): tracing then works the same, minus crash safety.
- */
-function openJournal(config: ServiceConfig, logger: TracingLogger, metrics: TracingMetrics): { journal: BatchJournal; description: string } {
-  if (!config.LANGFUSE_SPOOL) return { journal: new MemoryJournal(), description: "memory (LANGFUSE_SPOOL=false)" };
-  try {
-    const { journal, recoveredFrom } = SqliteJournal.open(config.LANGFUSE_SPOOL_DIR);
-    if (recoveredFrom) metrics.spoolEntriesCorrupt.inc();
-    if (recoveredFrom) logger.warn({ movedTo: recoveredFrom }, "trace journal file was unreadable; moved aside, starting a fresh one");
-    return { journal, description: config.LANGFUSE_SPOOL_DIR };
-  } catch (err) {
-    logger.warn({ dir: config.LANGFUSE_SPOOL_DIR, error: (err as Error).message }, "trace spool folder unusable; tracing continues memory-only (a crash loses what is not yet delivered)");
-    return { journal: new MemoryJournal(), description: "memory (spool folder unusable)" };
   }
 }
 

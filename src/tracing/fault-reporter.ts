@@ -1,4 +1,4 @@
-import type { TracingMetrics } from "./tracing-metrics.js";
+import type { CounterLike } from "./export/delivery-metrics.js";
 
 /** The part of a pino logger tracing uses. */
 export interface TracingLogger {
@@ -15,7 +15,7 @@ export class FaultReporter {
   readonly #logged = new Set<string>();
 
   constructor(
-    private readonly metrics: TracingMetrics,
+    private readonly metrics: { readonly errors: CounterLike },
     private readonly logger: TracingLogger,
   ) {}
 

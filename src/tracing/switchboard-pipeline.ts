@@ -1,11 +1,11 @@
-import type { SpanExporter } from "./export/span-exporter.js";
+import type { TraceExporter } from "./export/trace-exporter.js";
 import type { FaultReporter } from "./fault-reporter.js";
 import type { FieldSerializer } from "./field-serializer.js";
 import type { Encoded, SpanFormat, SpanRecord } from "./encoding/span-format.js";
 import type { TracingMetrics } from "./tracing-metrics.js";
 
 export interface SwitchboardPipelineOptions {
-  exporter: SpanExporter;
+  exporter: TraceExporter;
   /** The wire format spans are encoded in, once, when they end. */
   format: SpanFormat<string> | SpanFormat<Uint8Array>;
   serializer: FieldSerializer;
@@ -36,7 +36,7 @@ export class SwitchboardPipeline {
   readonly version: string | undefined;
   readonly legacyTraceIo: boolean;
   readonly format: SpanFormat<Encoded>;
-  readonly #exporter: SpanExporter;
+  readonly #exporter: TraceExporter;
   readonly #maxSpanBytes: number;
 
   constructor(options: SwitchboardPipelineOptions) {

@@ -1,4 +1,4 @@
-import type { SpanExporter } from "./export/span-exporter.js";
+import type { TraceExporter } from "./export/trace-exporter.js";
 import { newSpanId, newTraceId } from "./ids.js";
 import type { Encoded } from "./encoding/span-format.js";
 import { QuotedStrings } from "./quoted-strings.js";
@@ -31,7 +31,7 @@ import {
 
 export interface SwitchboardTracingOptions {
   pipeline: SwitchboardPipeline;
-  exporter: SpanExporter;
+  exporter: TraceExporter;
   /** false: no node spans; generations hang directly under the trace's root. */
   enableSpans: boolean;
   /** Share of turns traced, decided once per turn. */

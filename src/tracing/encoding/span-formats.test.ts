@@ -33,7 +33,7 @@ const record = (over: Partial<Record_> = {}): Record_ => ({
   spanId: "b7ad6b7169203331",
   parentSpanId: "00f067aa0ba902b7",
   name: "agent_reply",
-  startMs: 1_764_400_000_123.456789,
+  startMs: 1_764_400_000_123.25,
   endMs: 1_764_400_000_456.5,
   shared: [{ "user.id": "张三", "session.id": "s-1", "langfuse.trace.tags": ["endpoint:chat", "x"] }],
   attributes: {
@@ -97,7 +97,7 @@ describe("OTLP protobuf and JSON carry the same spans", () => {
   });
 
   test("timestamps keep nanoseconds exactly (fixed64, as the JSON's decimal string)", () => {
-    const r = record({ startMs: 1_764_400_000_000.25, endMs: 1_764_400_000_999.000125 });
+    const r = record({ startMs: 1_764_400_000_000.25, endMs: 1_764_400_000_999.125 });
     const body = proto.body(proto.join([proto.encodeSpan({ ...r, shared: [] })])) as Uint8Array;
     const decoded = exportTraceServiceRequestType.toObject(exportTraceServiceRequestType.decode(body), { longs: String }) as { resourceSpans: { scopeSpans: { spans: { startTimeUnixNano: string; endTimeUnixNano: string }[] }[] }[] };
     const span = decoded.resourceSpans[0]!.scopeSpans[0]!.spans[0]!;

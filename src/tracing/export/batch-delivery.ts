@@ -1,6 +1,7 @@
 import type { Encoded, SpanFormat } from "../encoding/span-format.js";
 import type { FaultReporter, TracingLogger } from "../fault-reporter.js";
-import type { DropReason, TracingMetrics } from "../tracing-metrics.js";
+import type { DropReason } from "../tracing-metrics.js";
+import type { DeliveryMetrics } from "./delivery-metrics.js";
 import type { BatchJournal, JournalEntry } from "./batch-journal.js";
 import { AUTH_PROBE_MS, DOWN_AFTER_FAILURES, fateOf, isBackendFailure, nextProbeMs, PROBE_MIN_MS, retryDelayMs } from "./delivery-policy.js";
 import { MemoryJournal } from "./memory-journal.js";
@@ -29,7 +30,7 @@ export interface BatchDeliveryOptions {
   maxJournalBytes: number;
   /** Backlog replay pace, spans per second, so a Langfuse that just came back is not hammered. */
   replayRatePerSec: number;
-  metrics: TracingMetrics;
+  metrics: DeliveryMetrics;
   faults: FaultReporter;
   logger: TracingLogger;
   /** Where the journal lives, for log lines. */

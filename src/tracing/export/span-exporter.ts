@@ -6,6 +6,7 @@ import { BatchDelivery, type BackendState } from "./batch-delivery.js";
 import { REAL_SCHEDULER, type Scheduler } from "./scheduler.js";
 import type { ExportTransport } from "./send-outcome.js";
 import { SpanBatcher } from "./span-batcher.js";
+import type { TraceExporter } from "./trace-exporter.js";
 
 export type { BackendState } from "./batch-delivery.js";
 export { failureReason } from "./batch-delivery.js";
@@ -46,6 +47,9 @@ export interface SpanExporterOptions {
   scheduler?: Scheduler;
 }
 
+/** What the batching side needs; the rest of SpanExporterOptions configures the delivery. */
+export type ExporterBatchingOptions = Pick<SpanExporterOptions, "format" | "maxBatchSpans" | "maxBatchBytes" | "flushIntervalMs" | "maxMemoryBytes" | "metrics" | "faults" | "scheduler">;
+
 /** The envelope's share of a request body, kept free when cutting batches. */
 export const ENVELOPE_ALLOWANCE_BYTES = 1024;
 
@@ -55,14 +59,17 @@ export const ENVELOPE_ALLOWANCE_BYTES = 1024;
  * service runs the delivery on a worker thread instead (WorkerExporter); this composition is
  * what the tests drive and what LANGFUSE_EXPORT_THREAD=main runs.
  */
-export class SpanExporter {
+export class SpanExporter implements TraceExporter {
   readonly #batcher: SpanBatcher<Encoded>;
   readonly #delivery: BatchDelivery;
 
-  constructor(options: SpanExporterOptions) {
+  /** Batching and delivery in this thread, as `options` describe them. */
+  constructor(options: SpanExporterOptions);
+  /** Batching over a delivery already built (the service's, from its export settings). */
+  constructor(options: ExporterBatchingOptions, delivery: BatchDelivery);
+  constructor(options: SpanExporterOptions | ExporterBatchingOptions, delivery?: BatchDelivery) {
     const scheduler = options.scheduler ?? REAL_SCHEDULER;
-    this.#delivery = new BatchDelivery({ ...options, scheduler });
-    const delivery = this.#delivery;
+    const target = (this.#delivery = delivery ?? new BatchDelivery({ ...(options as SpanExporterOptions), scheduler }));
     this.#batcher = new SpanBatcher<Encoded>({
       format: options.format as SpanFormat<Encoded>,
       maxBatchSpans: options.maxBatchSpans,
@@ -71,9 +78,9 @@ export class SpanExporter {
       maxMemoryBytes: options.maxMemoryBytes,
       // With a durable journal only unsealed spans count (sealed batches can wait on disk);
       // memory-only, everything held is in memory.
-      heldElsewhere: () => (delivery.journal.durable ? 0 : delivery.journal.bytes),
+      heldElsewhere: () => (target.journal.durable ? 0 : target.journal.bytes),
       scheduler,
-      sink: (batches, send) => delivery.accept(batches, send),
+      sink: (batches, send) => target.accept(batches, send),
       onDrop: (spans, reason) => options.metrics.spansDropped.inc({ reason }, spans),
       onError: (where, err) => options.faults.report(where, err),
     });

@@ -1,0 +1,80 @@
+import { OtlpJsonFormat } from "../encoding/otlp-json-format.js";
+import { OtlpProtobufFormat } from "../encoding/otlp-protobuf-format.js";
+import type { ResourceInfo } from "../encoding/span-format.js";
+import type { FaultReporter, TracingLogger } from "../fault-reporter.js";
+import type { BatchJournal } from "./batch-journal.js";
+import { BatchDelivery } from "./batch-delivery.js";
+import type { DeliveryMetrics } from "./delivery-metrics.js";
+import { MemoryJournal } from "./memory-journal.js";
+import { OtlpHttpTransport } from "./otlp-http-transport.js";
+import { SqliteJournal } from "./sqlite-journal.js";
+
+/**
+ * Everything the export side needs, as plain data: built once from the configuration, and
+ * handed to the export worker as its workerData.
+ */
+export interface ExportSettings {
+  /** The OTLP traces endpoint. */
+  url: string;
+  /** Authorization and Langfuse headers of every request. */
+  headers: Record<string, string>;
+  timeoutMs: number;
+  maxSockets: number;
+  /** Folder of the durable journal; null: memory only. */
+  spoolDir: string | null;
+  maxJournalBytes: number;
+  maxMemoryBytes: number;
+  concurrency: number;
+  maxRetries: number;
+  retryDelayMs: number;
+  replayRatePerSec: number;
+  resource: ResourceInfo;
+  format: "protobuf" | "json";
+  maxBatchSpans: number;
+  maxBatchBytes: number;
+  flushIntervalMs: number;
+}
+
+export function formatsFor(resource: ResourceInfo) {
+  return { json: new OtlpJsonFormat(resource), protobuf: new OtlpProtobufFormat(resource) };
+}
+
+/**
+ * The durable journal in the spool folder, or memory when the spool is off or the folder
+ * cannot be used (read-only, not creatable): tracing then works the same, minus crash safety.
+ */
+export function openJournal(settings: ExportSettings, logger: TracingLogger, metrics: DeliveryMetrics): { journal: BatchJournal; description: string } {
+  if (settings.spoolDir === null) return { journal: new MemoryJournal(), description: "memory (LANGFUSE_SPOOL=false)" };
+  try {
+    const { journal, recoveredFrom } = SqliteJournal.open(settings.spoolDir);
+    if (recoveredFrom) {
+      metrics.spoolEntriesCorrupt.inc();
+      logger.warn({ movedTo: recoveredFrom }, "trace journal file was unreadable; moved aside, starting a fresh one");
+    }
+    return { journal, description: settings.spoolDir };
+  } catch (err) {
+    logger.warn({ dir: settings.spoolDir, error: (err as Error).message }, "trace spool folder unusable; tracing continues memory-only (a crash loses what is not yet delivered)");
+    return { journal: new MemoryJournal(), description: "memory (spool folder unusable)" };
+  }
+}
+
+/** The delivery side as the settings describe it: journal opened, transport ready. */
+export function openDelivery(settings: ExportSettings, metrics: DeliveryMetrics, faults: FaultReporter, logger: TracingLogger): BatchDelivery {
+  const { journal, description } = openJournal(settings, logger, metrics);
+  metrics.spoolAvailable.set(journal.durable ? 1 : 0);
+  return new BatchDelivery({
+    transport: new OtlpHttpTransport({ url: settings.url, headers: settings.headers, timeoutMs: settings.timeoutMs, maxSockets: settings.maxSockets }),
+    journal,
+    journalDescription: description,
+    formats: formatsFor(settings.resource),
+    concurrency: settings.concurrency,
+    maxRetries: settings.maxRetries,
+    retryDelayMs: settings.retryDelayMs,
+    maxMemoryBytes: settings.maxMemoryBytes,
+    maxJournalBytes: journal.durable ? settings.maxJournalBytes : settings.maxMemoryBytes,
+    replayRatePerSec: settings.replayRatePerSec,
+    metrics,
+    faults,
+    logger,
+  });
+}
