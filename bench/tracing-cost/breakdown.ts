@@ -43,6 +43,7 @@ class NoopHandler extends BaseCallbackHandler {
 const noopHandlerTracing: Tracing = {
   startTurn: () => ({
     traceId: "x",
+    requestPathMs: 0,
     startNode: () => ({ callbacks: [new NoopHandler()], run: (fn) => fn(), startGeneration: () => NOOP_GENERATION, end() {} }),
     setRouting() {},
     end() {},

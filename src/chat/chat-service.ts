@@ -3,6 +3,7 @@ import type { RouterGraph } from "../graph/build-graph.js";
 import type { TurnRecord } from "../graph/state.js";
 import type { TurnContext } from "../graph/turn-context.js";
 import type { TurnUsage } from "../graph/turn-usage.js";
+import type { TurnTiming } from "./turn-timing.js";
 import { ModelUnavailableError } from "../llm/model-errors.js";
 import type { ModelOptions } from "../llm/model-options.js";
 import type { Tracing } from "../tracing/turn-trace.js";
@@ -41,6 +42,8 @@ export interface TurnRequest {
   onToken?: (text: string) => void;
   /** Receives the token usage of the turn's model calls (for endpoints that report usage). */
   usage?: TurnUsage;
+  /** Receives the turn's timing (tracing's share of the request path), for the Server-Timing header. */
+  timing?: TurnTiming;
   /** The client's parameters for the answering model call (OpenAI endpoints); absent: the model's defaults. */
   modelOptions?: ModelOptions;
 }
@@ -167,6 +170,7 @@ export class ChatService {
       const last = state.turns[state.turns.length - 1];
       if (!last) throw new Error("graph finished without recording the turn");
       trace.end({ output: last.reply, intent: last.intent, agent: last.agent });
+      if (request.timing) request.timing.tracingMs = trace.requestPathMs;
       return {
         reply: last.reply,
         session_id: sessionId,
@@ -179,6 +183,7 @@ export class ChatService {
     } catch (err) {
       const mapped = this.#classify(err, request.clientSignal, timeout);
       trace.end({ error: err, disconnected: mapped instanceof ClientGoneError });
+      if (request.timing) request.timing.tracingMs = trace.requestPathMs;
       throw mapped;
     }
   }

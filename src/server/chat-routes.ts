@@ -1,3 +1,4 @@
+import { TurnTiming } from "../chat/turn-timing.js";
 import type { FastifyInstance } from "fastify";
 import { ApiError } from "../chat/chat-errors.js";
 import { ClientGoneError, type ChatService } from "../chat/chat-service.js";
@@ -13,10 +14,12 @@ export interface ChatRoutesOptions {
 export function registerChatRoutes(app: FastifyInstance, options: ChatRoutesOptions): void {
   const { chat, maxMessageChars } = options;
 
-  app.post("/api/v1/chat", async (request) => {
+  app.post("/api/v1/chat", async (request, reply) => {
     const body = parseChatRequest(request.body, maxMessageChars);
+    const timing = new TurnTiming();
     // A plain request whose client leaves mid-turn still finishes: the session gets the answer.
-    const result = await chat.runTurn({ userId: body.user_id, sessionId: body.session_id, message: body.message, endpoint: "chat" });
+    const result = await chat.runTurn({ userId: body.user_id, sessionId: body.session_id, message: body.message, endpoint: "chat", timing });
+    reply.header("server-timing", timing.serverTiming);
     // A developer on the local receiver gets the link to the turn's trace in the log.
     if (result.trace_url) request.log.info({ trace_url: result.trace_url }, "trace");
     return result;
@@ -36,6 +39,8 @@ export function registerChatRoutes(app: FastifyInstance, options: ChatRoutesOpti
     const open = () => {
       if (res.headersSent) return;
       res.writeHead(200, {
+        // The turn's Server-Timing is only known at the end: sent as a trailer (and in the done event).
+        trailer: "Server-Timing",
         "content-type": "text/event-stream; charset=utf-8",
         "cache-control": "no-cache",
         connection: "keep-alive",
@@ -50,17 +55,20 @@ export function registerChatRoutes(app: FastifyInstance, options: ChatRoutesOpti
     const started = performance.now();
     let status = "done";
     let traceUrl: string | null = null;
+    const timing = new TurnTiming();
     try {
       const result = await chat.runTurn({
         userId: body.user_id,
         sessionId: body.session_id,
         message: body.message,
         endpoint: "stream",
+        timing,
         clientSignal: gone.signal,
         onToken: (text) => send("token", { text }),
       });
       traceUrl = result.trace_url;
-      send("done", result);
+      send("done", { ...result, tracing_ms: Number(timing.tracingMs.toFixed(3)) });
+      if (res.headersSent && !res.destroyed) res.addTrailers({ "Server-Timing": timing.serverTiming });
     } catch (err) {
       if (err instanceof ClientGoneError) {
         status = "client_gone";

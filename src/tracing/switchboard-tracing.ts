@@ -52,8 +52,11 @@ export class SwitchboardTracing implements Tracing {
       pipeline.metrics.sampledOut.inc();
       return NOOP_TURN;
     }
+    const t0 = performance.now();
     try {
-      return new SwitchboardTurn(pipeline, turn, this.options.enableSpans);
+      const trace = new SwitchboardTurn(pipeline, turn, this.options.enableSpans);
+      trace.spend(t0);
+      return trace;
     } catch (err) {
       pipeline.faults.report("start_turn", err);
       return NOOP_TURN;
@@ -83,6 +86,7 @@ class SwitchboardTurn implements TurnTrace {
   #ended = false;
   /** Strings quoted for this turn's inputs and outputs (the user message goes into two calls). */
   readonly quotes = new QuotedStrings();
+  #spentMs = 0;
 
   constructor(
     readonly pipeline: SwitchboardPipeline,
@@ -106,6 +110,16 @@ class SwitchboardTurn implements TurnTrace {
     pipeline.metrics.created("trace");
   }
 
+  /** Main-thread time this turn's tracing calls took (the Server-Timing `tracing` entry). */
+  get requestPathMs(): number {
+    return this.#spentMs;
+  }
+
+  /** Adds the time since `t0` (performance.now()) to the turn's tracing time. */
+  spend(t0: number): void {
+    this.#spentMs += performance.now() - t0;
+  }
+
   /** The encoded fragments a span ending now carries. */
   get shared(): readonly Encoded[] {
     return this.#routing === undefined ? [this.#context] : [this.#context, this.#routing];
@@ -117,32 +131,42 @@ class SwitchboardTurn implements TurnTrace {
 
   startNode(name: string, input: Record<string, unknown>, metadata?: Record<string, unknown>): NodeTrace {
     if (!this.enableSpans) return new ParentOnlyNode(this, this.rootId);
+    const t0 = performance.now();
     try {
       return new SwitchboardNode(this, name, input, metadata);
     } catch (err) {
       this.pipeline.faults.report("start_node", err);
       return new ParentOnlyNode(this, this.rootId);
+    } finally {
+      this.spend(t0);
     }
   }
 
   setRouting(intent: string | null, agent: string | null): void {
+    const t0 = performance.now();
     try {
       this.#routing = this.pipeline.format.encodeAttributes(routingAttributes(intent, agent));
       this.#routed = true;
     } catch (err) {
       this.pipeline.faults.report("routing", err);
+    } finally {
+      this.spend(t0);
     }
   }
 
   end(result: TurnResult): void {
     if (this.#ended) return;
     this.#ended = true;
+    const t0 = performance.now();
     try {
       if (!this.#routed && (result.intent || result.agent)) this.setRouting(result.intent ?? null, result.agent ?? null);
       const outcome: Outcome = result.disconnected ? CLIENT_DISCONNECTED : outcomeOf(result.error, this.clientGone);
       this.emit(this.rootId, undefined, TRACE_NAME, this.#startMs, rootAttributes(this.pipeline.serializer, { input: this.turn.message, output: result.output }, outcome, this.pipeline.legacyTraceIo), outcome);
     } catch (err) {
       this.pipeline.faults.report("end_turn", err);
+    } finally {
+      this.spend(t0);
+      this.pipeline.metrics.requestPath.observe(this.#spentMs / 1000);
     }
   }
 
@@ -188,11 +212,14 @@ class SwitchboardNode implements NodeTrace {
   end(error?: unknown): void {
     if (this.#ended) return;
     this.#ended = true;
+    const t0 = performance.now();
     try {
       const outcome = outcomeOf(error, this.turn.clientGone);
       this.turn.emit(this.#spanId, this.turn.rootId, this.name, this.#startMs, nodeAttributes(this.turn.pipeline.serializer, this.input, this.metadata, outcome), outcome);
     } catch (err) {
       this.turn.pipeline.faults.report("end_node", err);
+    } finally {
+      this.turn.spend(t0);
     }
   }
 }
@@ -218,11 +245,14 @@ class ParentOnlyNode implements NodeTrace {
 }
 
 function startGeneration(turn: SwitchboardTurn, parentId: string, name: string, call: GenerationStart): GenerationTrace {
+  const t0 = performance.now();
   try {
     return new SwitchboardGeneration(turn, parentId, name, call);
   } catch (err) {
     turn.pipeline.faults.report("start_generation", err);
     return NOOP_GENERATION;
+  } finally {
+    turn.spend(t0);
   }
 }
 
@@ -257,6 +287,7 @@ class SwitchboardGeneration implements GenerationTrace {
   #finish(reply: ModelReplyLike | undefined, error: unknown): void {
     if (this.#ended) return;
     this.#ended = true;
+    const t0 = performance.now();
     try {
       const outcome = outcomeOf(error, this.turn.clientGone);
       const { model, parameters, input } = this.call;
@@ -264,6 +295,8 @@ class SwitchboardGeneration implements GenerationTrace {
       this.turn.emit(this.#spanId, this.parentId, this.name, this.#startMs, attributes, outcome);
     } catch (err) {
       this.turn.pipeline.faults.report("end_generation", err);
+    } finally {
+      this.turn.spend(t0);
     }
   }
 }

@@ -40,6 +40,7 @@ export class TracingMetrics {
   readonly backendState: Gauge<string>;
   readonly authFailures: Counter<string>;
   readonly exportDuration: Histogram<"outcome">;
+  readonly requestPath: Histogram<string>;
   readonly queueSpans: Gauge<string>;
   readonly queueBytes: Gauge<string>;
   readonly errors: Counter<"kind">;
@@ -105,6 +106,12 @@ export class TracingMetrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
       collect: sync,
+    });
+    this.requestPath = new Histogram({
+      name: "switchboard_tracing_request_path_seconds",
+      help: "Main-thread time a chat turn's tracing calls took, per traced turn (each response's Server-Timing `tracing` entry)",
+      buckets: [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01],
+      registers,
     });
     const view = () => this.#exporter;
     this.queueSpans = new Gauge({ name: "switchboard_tracing_queue_spans", help: "Spans not yet delivered: unsealed, in the journal, in flight", registers, async collect() { await sync(); const e = view(); if (e) this.set(e.heldSpans); } });

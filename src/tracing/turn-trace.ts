@@ -8,6 +8,8 @@ import type { ChatMessageLike, ModelReplyLike } from "./trace-contract.js";
 export interface TurnTrace {
   /** The Langfuse trace id, or null when this turn is not traced (disabled or sampled out). */
   readonly traceId: string | null;
+  /** Main-thread time this turn's tracing calls have taken so far, ms (the Server-Timing `tracing` entry). */
+  readonly requestPathMs: number;
   /** Opens the span of one graph node. Input and metadata are small plain objects. */
   startNode(name: string, input: Record<string, unknown>, metadata?: Record<string, unknown>): NodeTrace;
   /** The router's decision: trace metadata (intent, agent) on every observation that ends from now on. */
@@ -101,6 +103,7 @@ const NOOP_NODE: NodeTrace = { callbacks: undefined, run: (fn) => fn(), startGen
 /** The untraced turn: shared, allocation-free. */
 export const NOOP_TURN: TurnTrace = {
   traceId: null,
+  requestPathMs: 0,
   startNode: () => NOOP_NODE,
   setRouting() {},
   end() {},

@@ -1,5 +1,6 @@
 // POST /v1/chat/completions: one Switchboard turn per request, plain or streamed.
 import { randomUUID } from "node:crypto";
+import { TurnTiming } from "../../chat/turn-timing.js";
 import type { FastifyInstance } from "fastify";
 import { ClientGoneError, type ChatService } from "../../chat/chat-service.js";
 import { TurnUsage } from "../../graph/turn-usage.js";
@@ -26,13 +27,15 @@ export function registerChatCompletionsRoute(v1: FastifyInstance, { chat, maxMes
     const userId = turn.caller.userId ?? ANONYMOUS_USER;
     const usage = new TurnUsage();
     const modelOptions = new RecordedModelOptions(turn.params);
+    const timing = new TurnTiming();
     const id = `chatcmpl-${randomUUID().replaceAll("-", "")}`;
     const created = unixSeconds();
 
     if (!turn.stream) {
-      const result = await chat.runTurn({ userId, sessionId, message: turn.message, endpoint: "openai", usage, modelOptions });
+      const result = await chat.runTurn({ userId, sessionId, message: turn.message, endpoint: "openai", usage, modelOptions, timing });
       if (result.trace_url) request.log.info({ trace_url: result.trace_url }, "trace");
       reply.header("x-session-id", sessionId);
+      reply.header("server-timing", timing.serverTiming);
       return chatCompletion(id, created, result, usage, modelOptions.finishReason);
     }
 
@@ -50,6 +53,7 @@ export function registerChatCompletionsRoute(v1: FastifyInstance, { chat, maxMes
         endpoint: "openai",
         usage,
         modelOptions,
+        timing,
         clientSignal: stream.clientSignal,
         onToken: (text) => {
           open();
@@ -72,7 +76,7 @@ export function registerChatCompletionsRoute(v1: FastifyInstance, { chat, maxMes
       if (stream.opened) stream.send(body);
       else stream.failBeforeOpen(mapped?.status ?? 500, body);
     } finally {
-      stream.end();
+      stream.end(timing.serverTiming);
     }
   });
 }

@@ -36,6 +36,8 @@ export class EventStream {
   open(): boolean {
     if (this.#res.headersSent || this.#res.destroyed) return false;
     this.#res.writeHead(200, {
+      // The turn's Server-Timing is only known at the end: sent as a trailer.
+      trailer: "Server-Timing",
       "content-type": "text/event-stream; charset=utf-8",
       "cache-control": "no-cache",
       connection: "keep-alive",
@@ -63,7 +65,9 @@ export class EventStream {
     this.#res.write(text);
   }
 
-  end(): void {
+  /** Ends the stream; `serverTiming`, when given and the stream is open, goes out as the trailer. */
+  end(serverTiming?: string): void {
+    if (serverTiming && this.#res.headersSent && !this.#res.destroyed) this.#res.addTrailers({ "Server-Timing": serverTiming });
     this.#res.end();
   }
 }

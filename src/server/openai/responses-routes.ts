@@ -3,6 +3,7 @@
 // request, plain or streamed as `response.*` events; finished responses are kept (unless
 // `store: false`) so they can be retrieved and continued with `previous_response_id`.
 import { randomUUID } from "node:crypto";
+import { TurnTiming } from "../../chat/turn-timing.js";
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from "fastify";
 import type { Registry } from "prom-client";
 import { ApiError } from "../../chat/chat-errors.js";
@@ -71,9 +72,10 @@ export function registerResponsesRoutes(v1: FastifyInstance, options: ResponsesR
     const placed = await placeTurn(turn, tenant, request.log);
     const usage = new TurnUsage();
     const modelOptions = new RecordedModelOptions(turn.params);
+    const timing = new TurnTiming();
     const response = new ResponseBuilder(newResponseId(), unixSeconds(), turn.settings);
     const run = (extra: { clientSignal?: AbortSignal; onToken?: (text: string) => void } = {}): Promise<TurnReply> =>
-      chat.runTurn({ userId: placed.userId, sessionId: placed.sessionId, message: turn.message, endpoint: "responses", usage, modelOptions, ...extra });
+      chat.runTurn({ userId: placed.userId, sessionId: placed.sessionId, message: turn.message, endpoint: "responses", usage, modelOptions, timing, ...extra });
 
     if (!turn.stream) {
       const result = await run();
@@ -81,6 +83,7 @@ export function registerResponsesRoutes(v1: FastifyInstance, options: ResponsesR
       await remember(request, turn, tenant, placed, body);
       if (result.trace_url) request.log.info({ trace_url: result.trace_url }, "trace");
       reply.header("x-session-id", placed.sessionId);
+      reply.header("server-timing", timing.serverTiming);
       return body;
     }
 
@@ -130,7 +133,7 @@ export function registerResponsesRoutes(v1: FastifyInstance, options: ResponsesR
       send("error", { code, message, param, error: body.error });
       send("response.failed", { response: response.failed(streamed, { code: "server_error", message }, usage) });
     } finally {
-      stream.end();
+      stream.end(timing.serverTiming);
     }
   });
 

@@ -35,6 +35,7 @@ function errorMessage(err: unknown): string {
  * version as well.
  */
 export function startSdkTurn(deps: SdkTurnDeps, turn: TurnStart): TurnTrace {
+  const t0 = performance.now();
   try {
     const metadata = turn.tenant === undefined ? undefined : { tenant: turn.tenant };
     const opened = propagateAttributes(
@@ -45,7 +46,9 @@ export function startSdkTurn(deps: SdkTurnDeps, turn: TurnStart): TurnTrace {
       },
     );
     deps.metrics.created("span");
-    return new SdkTurnTrace(deps, turn, opened.root, opened.ctx);
+    const sdkTurn = new SdkTurnTrace(deps, turn, opened.root, opened.ctx);
+    sdkTurn.requestPathMs += performance.now() - t0;
+    return sdkTurn;
   } catch (err) {
     deps.faults.report("sdk_start_turn", err);
     return NOOP_TURN;
@@ -54,6 +57,8 @@ export function startSdkTurn(deps: SdkTurnDeps, turn: TurnStart): TurnTrace {
 
 class SdkTurnTrace implements TurnTrace {
   readonly traceId: string;
+  /** Time in these wrappers only: the SDK's CallbackHandler runs inside LangChain, unmeasured here. */
+  requestPathMs = 0;
   #ended = false;
   #routing: { intent: string | null; agent: string | null } | null = null;
 
@@ -67,6 +72,7 @@ class SdkTurnTrace implements TurnTrace {
   }
 
   startNode(name: string, input: Record<string, unknown>, metadata?: Record<string, unknown>): NodeTrace {
+    const t0 = performance.now();
     try {
       // Spans off: no node observation; the model call's generation parents on the root.
       if (!this.deps.enableSpans) return new SdkNodeTrace(this.deps, this.turn, null, this.rootContext);
@@ -78,6 +84,8 @@ class SdkTurnTrace implements TurnTrace {
     } catch (err) {
       this.deps.faults.report("sdk_start_node", err);
       return new SdkNodeTrace(this.deps, this.turn, null, this.rootContext);
+    } finally {
+      this.requestPathMs += performance.now() - t0;
     }
   }
 
@@ -86,6 +94,7 @@ class SdkTurnTrace implements TurnTrace {
   }
 
   end(result: TurnResult): void {
+    const t0 = performance.now();
     try {
       if (this.#ended) return;
       this.#ended = true;
@@ -112,6 +121,8 @@ class SdkTurnTrace implements TurnTrace {
       } catch (err) {
         this.deps.faults.report("sdk_end_turn", err);
       }
+      this.requestPathMs += performance.now() - t0;
+      this.deps.metrics.requestPath.observe(this.requestPathMs / 1000);
     }
   }
 }
