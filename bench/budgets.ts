@@ -1,13 +1,23 @@
-// Budget checks: bench/budgets.json against a result file's summary.
+// Budget checks: bench/budgets.json against a result file's summary (the load suite), and the
+// file's validation (its tracing-cost section is checked by tracing-cost/budgets.ts).
 import { readFileSync } from "node:fs";
+import { cellLoads, loadOf } from "./cell-load.js";
 import { OVERHEAD_METRICS, SUMMARY_METRICS, type BenchResultFile, type OverheadMetric, type SummaryMetric, type SummaryRow } from "./result-schema.js";
 import { PROFILE_NAMES, SCENARIO_NAMES, type ProfileName, type ScenarioName } from "./scenarios.js";
+import { validateTracingCostBudgets, type TracingCostBudget } from "./tracing-cost/budgets.js";
 
 export interface Budget {
   id: string;
   source?: string;
   profiles: ProfileName[];
   scenarios: ScenarioName[];
+  /** Only these connection counts; absent: every measured one. */
+  connections?: number[];
+  /**
+   * "loaded": only the cells that load the service (see cell-load.ts and
+   * BudgetFile.loadedServiceBusyPct); absent or "all": every cell.
+   */
+  cells?: "all" | "loaded";
   /** "overhead.<OverheadMetric>" or "metric.<SummaryMetric>". */
   metric: string;
   /** median (default) over repetitions, or max: the worst repetition. */
@@ -18,7 +28,11 @@ export interface Budget {
 
 export interface BudgetFile {
   description?: string;
+  /** A cell loads the service when `off` keeps it at least this busy (% of its cores, median over repetitions). */
+  loadedServiceBusyPct?: number;
   budgets: Budget[];
+  /** The tracing-cost benchmark's budgets (bench/tracing-cost/budgets.ts). */
+  tracingCost?: TracingCostBudget[];
 }
 
 export interface BudgetCheck {
@@ -31,6 +45,15 @@ export interface BudgetCheck {
   note: string | null;
 }
 
+/** A cell a budget matches but does not judge, and why (shown in the report, never a pass). */
+export interface BudgetExemption {
+  budget: Budget;
+  profile: ProfileName;
+  connections: number;
+  scenario: ScenarioName;
+  reason: string;
+}
+
 function parseMetric(metric: string): { kind: "overhead"; name: OverheadMetric } | { kind: "metric"; name: SummaryMetric } {
   const [kind, name] = metric.split(".");
   if (kind === "overhead" && (OVERHEAD_METRICS as readonly string[]).includes(name ?? "")) return { kind, name: name as OverheadMetric };
@@ -41,19 +64,27 @@ function parseMetric(metric: string): { kind: "overhead"; name: OverheadMetric }
 /** Validates the budget file's content; throws naming the first problem. */
 export function validateBudgets(value: unknown): BudgetFile {
   if (typeof value !== "object" || value === null || !Array.isArray((value as BudgetFile).budgets)) throw new Error("budgets: expected { budgets: [...] }");
+  const file = value as BudgetFile;
   const ids = new Set<string>();
-  for (const b of (value as BudgetFile).budgets) {
+  for (const b of file.budgets) {
     const where = `budget ${JSON.stringify(b?.id)}`;
     if (typeof b.id !== "string" || b.id === "") throw new Error(`${where}: id must be a non-empty string`);
     if (ids.has(b.id)) throw new Error(`${where}: duplicate id`);
     ids.add(b.id);
     if (!Array.isArray(b.profiles) || b.profiles.some((p) => !(PROFILE_NAMES as readonly string[]).includes(p))) throw new Error(`${where}: profiles must list ${PROFILE_NAMES.join(", ")}`);
     if (!Array.isArray(b.scenarios) || b.scenarios.some((s) => !(SCENARIO_NAMES as readonly string[]).includes(s))) throw new Error(`${where}: scenarios must list ${SCENARIO_NAMES.join(", ")}`);
+    if (b.connections !== undefined && (!Array.isArray(b.connections) || b.connections.length === 0 || b.connections.some((c) => !Number.isInteger(c) || c <= 0))) throw new Error(`${where}: connections must list positive integers`);
+    if (b.cells !== undefined && b.cells !== "all" && b.cells !== "loaded") throw new Error(`${where}: cells must be all or loaded`);
+    if (b.cells === "loaded" && typeof file.loadedServiceBusyPct !== "number") throw new Error(`${where}: cells "loaded" needs loadedServiceBusyPct in the file`);
     if (typeof b.max !== "number" || !Number.isFinite(b.max)) throw new Error(`${where}: max must be a number`);
     if (b.aggregate !== undefined && b.aggregate !== "median" && b.aggregate !== "max") throw new Error(`${where}: aggregate must be median or max`);
     parseMetric(b.metric);
   }
-  return value as BudgetFile;
+  if (file.loadedServiceBusyPct !== undefined && !(typeof file.loadedServiceBusyPct === "number" && file.loadedServiceBusyPct > 0 && file.loadedServiceBusyPct <= 100)) {
+    throw new Error("budgets: loadedServiceBusyPct must be a percentage in (0, 100]");
+  }
+  if (file.tracingCost !== undefined) validateTracingCostBudgets(file.tracingCost, ids);
+  return file;
 }
 
 export function loadBudgets(path: string): BudgetFile {
@@ -67,21 +98,53 @@ function valueOf(row: SummaryRow, budget: Budget): number | null {
   return budget.aggregate === "max" ? spread.max : spread.median;
 }
 
-/** One check per budget and matching summary row. Rows not measured are simply absent. */
-export function checkBudgets(result: Pick<BenchResultFile, "summary">, budgets: BudgetFile): BudgetCheck[] {
+export interface BudgetEvaluation {
+  checks: BudgetCheck[];
+  exemptions: BudgetExemption[];
+}
+
+/**
+ * One check per budget and matching summary row. Rows not measured are simply absent. A budget
+ * on loaded cells skips the cells that do not load the service (listed as exemptions), and
+ * fails on a profile none of whose cells loads it: a result that cannot judge a budget does not
+ * pass it.
+ */
+export function evaluateBudgets(result: Pick<BenchResultFile, "summary">, budgets: BudgetFile): BudgetEvaluation {
   const checks: BudgetCheck[] = [];
+  const exemptions: BudgetExemption[] = [];
+  const loads = cellLoads(result.summary, budgets.loadedServiceBusyPct ?? 100);
+  const threshold = budgets.loadedServiceBusyPct;
   for (const budget of budgets.budgets) {
     for (const row of result.summary) {
       if (!budget.profiles.includes(row.profile) || !budget.scenarios.includes(row.scenario)) continue;
+      if (budget.connections && !budget.connections.includes(row.connections)) continue;
       const value = valueOf(row, budget);
       let note: string | null = null;
-      if (row.failedRuns > 0) note = `${row.failedRuns} of ${row.runs} runs failed`;
-      else if (value === null) note = "not measured";
+      if (budget.cells === "loaded") {
+        const load = loadOf(loads, row.profile, row.connections);
+        if (!load || load.loaded === null) {
+          note = "the service's busy % in off is not recorded in this result: cannot tell whether the cell loads the service";
+        } else if (!load.loaded) {
+          const busy = `off keeps the service ${load.busyPct!.toFixed(0)} % busy, under ${threshold} %`;
+          if (loads.some((l) => l.profile === row.profile && l.loaded === true)) {
+            exemptions.push({ budget, profile: row.profile, connections: row.connections, scenario: row.scenario, reason: `mostly idle: ${busy}` });
+            continue;
+          }
+          note = `no ${row.profile} cell loads the service (${busy} here): nothing measured that this budget can judge`;
+        }
+      }
+      if (note === null && row.failedRuns > 0) note = `${row.failedRuns} of ${row.runs} runs failed`;
+      else if (note === null && value === null) note = "not measured";
       const pass = note === null && value !== null && value <= budget.max;
       checks.push({ budget, profile: row.profile, connections: row.connections, scenario: row.scenario, value, pass, note });
     }
   }
-  return checks;
+  return { checks, exemptions };
+}
+
+/** The checks alone (see evaluateBudgets). */
+export function checkBudgets(result: Pick<BenchResultFile, "summary">, budgets: BudgetFile): BudgetCheck[] {
+  return evaluateBudgets(result, budgets).checks;
 }
 
 function fmt(value: number | null, unit = ""): string {

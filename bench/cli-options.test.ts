@@ -41,4 +41,5 @@ test("bad input is refused with the flag named", () => {
   assert.throws(() => parseCliOptions(["--repeat", "1.5"]), /--repeat/);
   assert.throws(() => parseCliOptions(["--duration"]), /--duration/);
   assert.throws(() => parseCliOptions(["--frobnicate"]), /unknown option/);
+  assert.throws(() => parseCliOptions(["--quick", "--reference"]), /--reference needs the default suite/);
 });

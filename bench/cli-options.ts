@@ -15,7 +15,7 @@ export interface CliOptions {
   duration: number | null;
   /** Warm-up seconds per run (overrides the profiles'). */
   warmup: number | null;
-  /** Longest wait after the load for the export queue to drain (seconds). */
+  /** Longest wait after the load for the tracing pipeline to deliver what it holds (seconds). */
   graceMaxSeconds: number;
   timeoutSeconds: number;
   sessionStore: "memory" | "sqlite";
@@ -44,13 +44,17 @@ writes bench/results/<timestamp>.json, then docs/performance.md (not with --quic
   --duration SEC          measured seconds per run (default: instant 3, realistic 6)
   --warmup SEC            unmeasured warm-up seconds per run, connection starts spread over it (default: instant 1, realistic 2)
   --repeat N              repetitions, interleaved (default 3; --quick 1)
-  --grace SEC             longest wait for the export queue to drain after the load (default 6 = flush interval + 1 s)
+  --grace SEC             longest wait after the load for the tracing pipeline to deliver what it holds
+                          (default 6: the official SDK's 5 s batch interval + 1 s; --quick 1.5, which cuts
+                          sdk-defaults' received % short, marked as such)
   --timeout SEC           a request slower than this fails (default 30)
   --sessions memory|sqlite  session store of the service (default memory; sqlite goes to a temp folder)
-  --reference             also write bench/results/reference.json
+  --reference             also write bench/results/reference.json (refused on a working tree with uncommitted
+                          changes: a reference names the commit it measured)
   --docs / --no-docs      (do not) regenerate docs/performance.md from this run
   --out FILE              result file (default bench/results/<timestamp>.json)
-  --check [FILE]          check bench/budgets.json; with FILE, check that result without running
+  --check [FILE]          check bench/budgets.json (exit code 1 on a failing budget); with FILE, check that
+                          result without running (a load-suite result or a tracing-cost result)
   --help
 `;
 
@@ -174,5 +178,6 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
     }
   }
   if (o.quick && !repeatGiven) o.repeat = 1;
+  if (o.reference && o.quick) throw new Error("--reference needs the default suite: drop --quick");
   return o;
 }

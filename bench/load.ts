@@ -27,6 +27,13 @@ export interface LoadOptions {
   maxGroups?: number;
   /** Called when the measured window opens (take baselines here). */
   onWindowStart?: () => void;
+  /**
+   * Called once when the measured window closes (or when the load ends, if that is earlier and
+   * the window had opened). Autocannon keeps its connections busy until its next sample tick, a
+   * little past the window: figures taken "after the load" would include that work, figures
+   * taken here do not.
+   */
+  onWindowEnd?: () => void;
   /** Called about once a second with the responses counted so far in the window. */
   onTick?: (answeredInWindow: number, phase: "warm-up" | "measure") => void;
 }
@@ -126,7 +133,9 @@ export function runLoad(options: LoadOptions): { done: Promise<LoadResult>; stop
           connections,
           duration: seconds,
           timeout: options.timeoutSeconds,
-          sampleInt: 1000,
+          // Autocannon stops at the first sample tick after its duration: a short tick keeps
+          // the load from running on up to a second past the window.
+          sampleInt: 100,
           setupClient(client: AutocannonClient) {
             const source = new ConversationSource(nextIndex++, options.runTag, options.sessionPlan);
             client.setRequests([{ method: "POST", path: PATH, headers: { "content-type": "application/json" }, setupRequest: (request) => ({ ...request, body: source.next() }) }]);
@@ -165,13 +174,25 @@ export function runLoad(options: LoadOptions): { done: Promise<LoadResult>; stop
       }),
   );
 
-  const windowTimer = setTimeout(() => options.onWindowStart?.(), Math.max(0, windowStart - performance.now()));
+  let windowOpened = false;
+  let windowClosed = false;
+  const closeWindow = () => {
+    if (!windowOpened || windowClosed) return;
+    windowClosed = true;
+    options.onWindowEnd?.();
+  };
+  const windowTimer = setTimeout(() => {
+    windowOpened = true;
+    options.onWindowStart?.();
+  }, Math.max(0, windowStart - performance.now()));
   timers.push(windowTimer);
+  timers.push(setTimeout(closeWindow, Math.max(0, windowEnd - performance.now())));
   const ticker = setInterval(() => options.onTick?.(answered, performance.now() < windowStart ? "warm-up" : "measure"), 1000);
   ticker.unref();
 
   const done = Promise.all(groupsDone).then((): LoadResult => {
     clearInterval(ticker);
+    closeWindow();
     const seconds = (Math.min(performance.now(), windowEnd) - windowStart) / 1000;
     return {
       seconds,

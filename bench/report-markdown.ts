@@ -1,6 +1,8 @@
 // docs/performance.md and its charts, generated from one result file (pure: data in, text out).
-import { checkBudgets, type BudgetCheck, type BudgetFile } from "./budgets.js";
-import type { BenchResultFile, OverheadMetric, SpreadJson, SummaryMetric, SummaryRow } from "./result-schema.js";
+import { evaluateBudgets, type Budget, type BudgetCheck, type BudgetExemption, type BudgetFile } from "./budgets.js";
+import { cellLoads, loadOf, type CellLoad } from "./cell-load.js";
+import type { BenchResultFile, CpuPlacement, OverheadMetric, RunResult, SpreadJson, SummaryMetric, SummaryRow } from "./result-schema.js";
+import { describeCommit } from "./source-state.js";
 import { PROFILE_NAMES, PROFILES, SCENARIO_NAMES, SCENARIOS, type ProfileName } from "./scenarios.js";
 import { groupedBarChart, lineChart } from "./svg-charts.js";
 
@@ -25,8 +27,35 @@ const OVERHEAD_LABELS: Record<OverheadMetric, string> = {
   throughputLossPct: "throughput loss",
   cpuPerRequestPct: "CPU per request",
   rssPeakPct: "peak RSS",
-  rssPeakOverOffMiB: "peak RSS over off (MiB)",
+  rssPeakOverOffMiB: "peak RSS over `off`",
+  rssPeakOverOffMB: "peak RSS over `off`",
 };
+
+const SUMMARY_LABELS: Partial<Record<SummaryMetric, string>> = {
+  failedRequests: "failed requests",
+  completenessPct: "spans received",
+  serviceBusyPct: "service busy",
+};
+
+/** One budget in words: what, how much, where. */
+export function describeBudget(b: Budget): string {
+  const [kind, name] = b.metric.split(".") as [string, string];
+  const what = kind === "overhead" ? `${OVERHEAD_LABELS[name as OverheadMetric] ?? name}${b.unit === "%" ? " over `off`" : ""}` : (SUMMARY_LABELS[name as SummaryMetric] ?? name);
+  const limit = b.unit === "%" ? `≤ ${b.max > 0 ? "+" : ""}${b.max} %` : `≤ ${b.max}${b.unit ? ` ${b.unit}` : ""}`;
+  const where = [
+    b.scenarios.map((x) => `\`${x}\``).join(", "),
+    `${b.profiles.join(" and ")}${b.connections ? ` @ ${b.connections.join(", ")} connections` : ""}`,
+    ...(b.cells === "loaded" ? ["only the cells that load the service"] : []),
+  ].join("; ");
+  return `\`${b.id}\`: ${what} ${limit}, ${b.aggregate === "max" ? "worst repetition" : "median of repetitions"} (${where})${b.source ? `. Source: ${b.source}` : ""}`;
+}
+
+/** Where the processes ran, in a clause; null when the result does not say (files before issue #11). */
+function placementClause(placement: CpuPlacement | undefined, cores: number): string | null {
+  if (!placement) return null;
+  if (placement.service === null) return `the service, the load generator and the receiver shared the machine's ${cores} cores`;
+  return `the service ran alone on CPU ${placement.service} while the load generator and the receiver shared CPU ${placement.others}`;
+}
 
 function num(v: number | null | undefined, digits = 1): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return "n/a";
@@ -117,12 +146,22 @@ export function likelyCause(result: BenchResultFile, worst: Worst): string {
   if (cpu !== null) parts.push(`CPU per request ${signed(cpu)} % against off`);
   if (failuresText) parts.push(`export failures: ${failuresText}`);
   if (droppedText) parts.push(`spans dropped: ${droppedText}`);
-  if (result.machine.cores <= 2) parts.push(`the load generator and the receiver share the machine's ${result.machine.cores} cores with the service`);
+  const placement = placementClause(result.placement, result.machine.cores);
+  if (placement) parts.push(placement);
   return parts.join("; ");
 }
 
-function resultsTable(rows: SummaryRow[]): string {
-  const head = ["scenario", "req/s", "p50 ms", "p95 ms", "p99 ms", "failed", "CPU ms/req", "peak RSS MiB", "final RSS MiB", "EL p99 ms", "spans created", "received %", "after stop %"];
+/** "received %" of a row, marked when a run's grace ended at its limit with spans still held (the figure may be cut short). */
+function receivedCell(row: SummaryRow, runs: readonly RunResult[]): string {
+  const value = num(row.metrics.completenessPct.median, 1);
+  const cut = runs.filter((r) => r.ok && r.profile === row.profile && r.connections === row.connections && r.scenario === row.scenario && r.tracing?.graceEnd === "limit" && (r.tracing.heldAfterGrace ?? 1) > 0);
+  if (cut.length === 0) return value;
+  const held = cut.map((r) => r.tracing!.heldAfterGrace).filter((h): h is number => typeof h === "number");
+  return `${value} (${cut.length} run(s) reached the ${num(Math.max(...cut.map((r) => r.tracing!.graceSeconds)), 1)} s grace limit with the pipeline still holding ${held.length ? `up to ${Math.max(...held)}` : "an unknown number of"} spans)`;
+}
+
+function resultsTable(rows: SummaryRow[], runs: readonly RunResult[]): string {
+  const head = ["scenario", "req/s", "p50 ms", "p95 ms", "p99 ms", "failed", "CPU ms/req", "busy %", "peak RSS MiB", "final RSS MiB", "EL p99 ms", "spans created", "received %", "after stop %"];
   const m = (r: SummaryRow, k: SummaryMetric) => r.metrics[k];
   return table(
     head,
@@ -134,13 +173,23 @@ function resultsTable(rows: SummaryRow[]): string {
       withSpread(m(r, "latencyP99Ms"), 1),
       num(m(r, "failedRequests").max, 0),
       withSpread(m(r, "cpuMsPerRequest"), 3),
+      num(m(r, "serviceBusyPct")?.median, 0),
       withSpread(m(r, "rssPeakMiB"), 0),
       num(m(r, "rssFinalMiB").median, 0),
       num(m(r, "eventLoopP99Ms").median, 1),
       r.scenario === "off" ? "–" : num(m(r, "spansCreated").median, 0),
-      r.scenario === "off" ? "–" : num(m(r, "completenessPct").median, 1),
+      r.scenario === "off" ? "–" : receivedCell(r, runs),
       r.scenario === "off" ? "–" : num(m(r, "completenessAfterStopPct").median, 1),
     ]),
+  );
+}
+
+/** Which cells load the service, and so which the "loaded cells" budgets judge. */
+function cellLoadTable(loads: readonly CellLoad[], threshold: number): string {
+  return table(
+    ["cell", "service busy in `off` (median)", "reads as"],
+    loads.map((l) => [`${l.profile}@${l.connections}`, l.busyPct === null ? "not recorded" : `${l.busyPct.toFixed(0)} %`, l.loaded === null ? "unknown (re-run)" : l.loaded ? "loaded" : `mostly idle (< ${threshold} %)`]),
+    false,
   );
 }
 
@@ -153,14 +202,18 @@ function overheadTable(rows: SummaryRow[]): string {
   );
 }
 
-function budgetTable(checks: BudgetCheck[]): string {
+function budgetTable(checks: BudgetCheck[], exemptions: BudgetExemption[]): string {
+  const unitOf = (b: Budget) => (b.unit === "%" ? " %" : b.unit ? ` ${b.unit}` : "");
   return table(
     ["budget", "cell", "measured", "limit", "result"],
-    checks.map((c) => {
-      const unit = c.budget.unit === "%" ? " %" : c.budget.unit ? ` ${c.budget.unit}` : "";
-      const value = c.budget.unit === "%" ? signed(c.value) : num(c.value, 1);
-      return [c.budget.id, `${c.profile}@${c.connections} ${c.scenario}`, `${value}${unit}${c.budget.aggregate === "max" ? " (worst rep.)" : ""}`, `≤ ${c.budget.max}${unit}`, c.pass ? "PASS" : `**FAIL**${c.note ? ` (${c.note})` : ""}`];
-    }),
+    [
+      ...checks.map((c) => {
+        const unit = unitOf(c.budget);
+        const value = c.budget.unit === "%" ? signed(c.value) : num(c.value, 1);
+        return [c.budget.id, `${c.profile}@${c.connections} ${c.scenario}`, `${value}${unit}${c.budget.aggregate === "max" ? " (worst rep.)" : ""}`, `≤ ${c.budget.max}${unit}`, c.pass ? "PASS" : `**FAIL**${c.note ? ` (${c.note})` : ""}`];
+      }),
+      ...exemptions.map((e) => [e.budget.id, `${e.profile}@${e.connections} ${e.scenario}`, "–", `≤ ${e.budget.max}${unitOf(e.budget)}`, `not judged: ${e.reason}`]),
+    ],
     false,
   );
 }
@@ -169,8 +222,10 @@ export function generateReport(result: BenchResultFile, options: ReportOptions):
   const charts: Record<string, string> = {};
   const md: string[] = [];
   const m = result.machine;
-  const checks = options.budgets ? checkBudgets(result, options.budgets) : [];
+  const { checks, exemptions } = options.budgets ? evaluateBudgets(result, options.budgets) : { checks: [], exemptions: [] };
   const failed = checks.filter((c) => !c.pass);
+  const threshold = options.budgets?.loadedServiceBusyPct ?? null;
+  const loads = threshold === null ? [] : cellLoads(result.summary, threshold);
 
   md.push("# Performance");
   md.push("");
@@ -183,8 +238,23 @@ export function generateReport(result: BenchResultFile, options: ReportOptions):
   }
   md.push("## Promise and verdict");
   md.push("");
-  md.push("The seed promised that tracing costs the request path **less than 5 % latency, no noticeable throughput loss, and less than 10 % more CPU and memory**. `bench/budgets.json` turns that into checks: for the `realistic` model profile, latency p50/p95/p99 overhead < 5 %, throughput loss ≤ 3 %, CPU per request < +10 %, peak RSS < +10 %; for the `instant` profile (worst case: the model costs nothing), throughput loss ≤ 3 % and p99 overhead ≤ 5 %; with Langfuse slow, hung, down or flaky: no failed request, p99 within 5 % of `off`, and peak RSS within the queue bound (64 MiB) over `off`. `naive` and `sdk-defaults` are comparisons, reported but not budgeted.");
+  md.push("The seed promised that tracing costs the request path **less than 5 % latency, no noticeable throughput loss, and less than 10 % more CPU and memory**. `bench/budgets.json` turns that into checks, each against `off` of the same cell and repetition; `naive` and `sdk-defaults` are comparisons, reported but not budgeted:");
   md.push("");
+  for (const b of options.budgets?.budgets ?? []) md.push(`- ${describeBudget(b)}.`);
+  md.push("");
+  if (threshold !== null && loads.length > 0) {
+    const loaded = loads.filter((l) => l.loaded === true).map((l) => `${l.profile}@${l.connections}`);
+    const idle = loads.filter((l) => l.loaded === false).map((l) => `${l.profile}@${l.connections}`);
+    md.push(
+      `**Which cells load the service.** A cell loads the service when \`off\` keeps it at least ${threshold} % busy (CPU time over the measured window, of the core(s) it may use). In a mostly idle cell latency is the model's, and per-second costs that do not grow with requests (timers, the exporter's flushes, the harness's /metrics scrapes) are spread over few requests: CPU and memory per request there say more about the idle time than about tracing, so the budgets marked "only the cells that load the service" judge the loaded cells. ` +
+        (loads.every((l) => l.loaded === null)
+          ? "This result does not record the service's busy % (it was written before issue #11): re-run to tell which cells load the service."
+          : `In this result: ${loaded.length ? `loaded ${loaded.join(", ")}` : "no cell loads the service"}${idle.length ? `; mostly idle ${idle.join(", ")}` : ""}${loads.some((l) => l.loaded === null) ? "; not recorded for the others" : ""}.`),
+    );
+    md.push("");
+    md.push(cellLoadTable(loads, threshold));
+    md.push("");
+  }
   if (checks.length > 0) {
     md.push(failed.length === 0 ? `**Measured: all ${checks.length} budget checks pass.**` : `**Measured: ${failed.length} of ${checks.length} budget checks fail** (${[...new Set(failed.map((c) => c.budget.id))].join(", ")}); see [Budgets](#budgets).`);
     md.push("");
@@ -195,7 +265,9 @@ export function generateReport(result: BenchResultFile, options: ReportOptions):
       const o = r.overheads!;
       const completeness = r.metrics.completenessPct.median;
       const anomaly = completeness !== null && completeness > 100.5 ? " (more unique spans received than the service counted as created: its created counter misses some observations)" : "";
-      md.push(`- \`optimized\`, ${profile} @ ${r.connections} connections: latency p50 ${signed(o.latencyP50Pct.median)} %, p95 ${signed(o.latencyP95Pct.median)} %, p99 ${signed(o.latencyP99Pct.median)} %, throughput loss ${signed(o.throughputLossPct.median)} %, CPU per request ${signed(o.cpuPerRequestPct.median)} %, peak RSS ${signed(o.rssPeakPct.median)} %; ${num(completeness)} % of spans delivered${anomaly}.`);
+      const load = loadOf(loads, profile, r.connections);
+      const idle = load?.loaded === false ? ` (mostly idle: \`off\` ${num(load.busyPct, 0)} % busy)` : "";
+      md.push(`- \`optimized\`, ${profile} @ ${r.connections} connections${idle}: latency p50 ${signed(o.latencyP50Pct.median)} %, p95 ${signed(o.latencyP95Pct.median)} %, p99 ${signed(o.latencyP99Pct.median)} %, throughput loss ${signed(o.throughputLossPct.median)} %, CPU per request ${signed(o.cpuPerRequestPct.median)} %, peak RSS ${signed(o.rssPeakPct.median)} %; ${num(completeness)} % of spans delivered${anomaly}.`);
     }
   }
   md.push("");
@@ -222,7 +294,8 @@ export function generateReport(result: BenchResultFile, options: ReportOptions):
         ["memory", `${(m.totalMemoryBytes / 2 ** 30).toFixed(1)} GiB`],
         ["OS", m.os],
         ["Node.js", m.nodeVersion],
-        ["commit", `${m.gitCommit ?? "unknown"}${m.gitDirty ? " (with uncommitted changes)" : ""}`],
+        ["commit", `${describeCommit(m.gitCommit, m.gitDirty)}${m.sourceReadAtStart ? ", read when the run started" : ", read when the run ended (a result written before issue #11: the build measured was taken at the start)"}`],
+        ["CPU placement", result.placement?.description ?? "not recorded"],
         ["options", `${result.options.quick ? "--quick, " : ""}${result.options.repeat} repetition(s), profiles ${result.options.profiles.join(", ")}, sessions ${result.options.sessionStore}, grace ≤ ${result.options.graceMaxSeconds} s, timeout ${result.options.timeoutSeconds} s`],
         ["runs", `${result.runs.length} (${result.runs.filter((r) => !r.ok).length} failed), ${Math.round(result.totalSeconds / 60)} min`],
       ],
@@ -251,7 +324,12 @@ export function generateReport(result: BenchResultFile, options: ReportOptions):
       const cell = rows.filter((r) => r.connections === c);
       md.push(`### ${profile} @ ${c} connections`);
       md.push("");
-      md.push(resultsTable(cell));
+      const load = loadOf(loads, profile, c);
+      if (load?.loaded === false) {
+        md.push(`\`off\` keeps the service ${num(load.busyPct, 0)} % busy here: mostly idle, so the CPU and memory figures below say little about tracing's overhead (the budgets on them judge the cells that load the service).`);
+        md.push("");
+      }
+      md.push(resultsTable(cell, result.runs));
       md.push("");
       const name = `latency-${profile}-c${c}.svg`;
       charts[name] = groupedBarChart({
@@ -291,14 +369,14 @@ export function generateReport(result: BenchResultFile, options: ReportOptions):
   md.push("## Budgets");
   md.push("");
   if (checks.length === 0) md.push("No budget applies to this result.");
-  else md.push(budgetTable(checks));
+  else md.push(budgetTable(checks, exemptions));
   md.push("");
   md.push("## Reproduce");
   md.push("");
   md.push("```sh");
   md.push("npm run bench                          # default suite (~15 min on 2 cores), writes bench/results/<timestamp>.json and this page");
   md.push("npm run bench -- --quick               # smoke run (~2 min), does not touch this page or the reference");
-  md.push("npm run bench -- --reference           # default suite, also overwrites bench/results/reference.json");
+  md.push("npm run bench -- --reference           # default suite, also overwrites bench/results/reference.json (refused on uncommitted changes)");
   md.push("npm run bench -- --check [file]        # budgets: PASS/FAIL per check, exit code 1 on a failure");
   md.push("node dist/bench/report.js [file]       # regenerate this page from a result file");
   md.push("```");

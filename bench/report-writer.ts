@@ -6,11 +6,16 @@ import { BUDGETS_FILE, ROOT } from "./paths.js";
 import { generateReport } from "./report-markdown.js";
 import { OUTAGE_REFERENCE_FILE, renderOutageMarkdown, type OutageResult } from "./outage/outage-report.js";
 import { assertResultFile, type BenchResultFile } from "./result-schema.js";
+import { summarize } from "./summary.js";
 
+/**
+ * A result file, its summary recomputed from its runs: the summary is derived data, and an
+ * older file gets the figures added since (those its runs never recorded stay null).
+ */
 export function readResultFile(path: string): BenchResultFile {
   const value: unknown = JSON.parse(readFileSync(path, "utf8"));
   assertResultFile(value, path);
-  return value;
+  return { ...value, summary: summarize(value.runs) };
 }
 
 /** Writes the page and its charts (stale charts in the folder are removed). Returns the files written. */

@@ -1,10 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { generateReport, worstOverhead } from "./report-markdown.js";
+import { generateReport, likelyCause, worstOverhead } from "./report-markdown.js";
 import { assertResultFile } from "./result-schema.js";
 import { summarize } from "./summary.js";
 import { escapeXml, groupedBarChart, lineChart, niceTicks } from "./svg-charts.js";
 import { fixtureResult } from "./test-fixture.js";
+import { methodNotes } from "./suite.js";
+import type { BudgetFile } from "./budgets.js";
 
 const budgets = { budgets: [{ id: "instant.p99", profiles: ["instant" as const], scenarios: ["optimized" as const], metric: "overhead.latencyP99Pct", max: 5, unit: "%" }] };
 
@@ -54,4 +56,50 @@ test("charts are well-formed SVG with escaped text", () => {
   assert.equal(escapeXml(`"'`), "&quot;'");
   assert.deepEqual(niceTicks(9), [0, 2, 4, 6, 8, 10]);
   assert.deepEqual(niceTicks(0), [0, 1]);
+});
+
+const loadedBudgets: BudgetFile = {
+  loadedServiceBusyPct: 70,
+  budgets: [{ id: "realistic.cpu", profiles: ["realistic"], scenarios: ["optimized"], cells: "loaded", metric: "overhead.cpuPerRequestPct", max: 3, unit: "%", source: "issue 11" }],
+};
+
+test("the page says which cells load the service and which budget cells are not judged", () => {
+  const { markdown } = generateReport(fixtureResult(), { sourceLabel: "x.json", chartsDir: "performance", budgets: loadedBudgets });
+  assert.match(markdown, /- `realistic\.cpu`: CPU per request over `off` ≤ \+3 %, median of repetitions \(`optimized`; realistic; only the cells that load the service\)\. Source: issue 11\./);
+  assert.match(markdown, /In this result: loaded instant@16, realistic@256; mostly idle realistic@64\./);
+  assert.match(markdown, /\| realistic@64 \| 35 % \| mostly idle \(< 70 %\) \|/);
+  assert.match(markdown, /- `optimized`, realistic @ 64 connections \(mostly idle: `off` 35 % busy\): /);
+  assert.match(markdown, /\| realistic\.cpu \| realistic@256 optimized \| \+6\.7 % \| ≤ 3 % \| \*\*FAIL\*\* \|/);
+  assert.match(markdown, /\| realistic\.cpu \| realistic@64 optimized \| – \| ≤ 3 % \| not judged: mostly idle: off keeps the service 35 % busy, under 70 % \|/);
+});
+
+test("a received % cut short by the grace limit is marked, with what the pipeline still held", () => {
+  const { markdown } = generateReport(fixtureResult(), { sourceLabel: "x.json", chartsDir: "performance", budgets: null });
+  assert.match(markdown, /\| naive \| [^\n]* \| 50\.0 \(1 run\(s\) reached the 6\.0 s grace limit with the pipeline still holding up to 50 spans\) \| 50\.0 \|/);
+  // Runs whose grace drained are not marked.
+  assert.match(markdown, /\| optimized \| [^\n]* \| 100\.0 \| 100\.0 \|/);
+});
+
+test("the generated cause agrees with the CPU placement the notes state", () => {
+  const pinned = fixtureResult();
+  const worst = worstOverhead(pinned.summary)!;
+  assert.match(likelyCause(pinned, worst), /the service ran alone on CPU 0 while the load generator and the receiver shared CPU 1$/);
+  assert.doesNotMatch(likelyCause(pinned, worst), /share the machine/);
+  assert.match(methodNotes(pinned.placement!)[0]!, /the service pinned to CPU 0, the receiver and the load generator to CPU 1/);
+  assert.doesNotMatch(methodNotes(pinned.placement!).join(" "), /share all its cores/);
+
+  const shared = { ...fixtureResult(), placement: { service: null, others: null, serviceCores: 2, description: "no CPU pinning: service, receiver and load generator share all 2 cores" } };
+  assert.match(likelyCause(shared, worstOverhead(shared.summary)!), /the service, the load generator and the receiver shared the machine's 2 cores$/);
+  assert.match(methodNotes(shared.placement)[0]!, /share all its cores/);
+  // A result that does not record its placement gets no claim about it.
+  const unknown = { ...fixtureResult(), placement: undefined };
+  assert.doesNotMatch(likelyCause(unknown, worstOverhead(unknown.summary)!), /ran alone|shared|cores/);
+});
+
+test("the page names the commit read when the run started, and an older result's as read at its end", () => {
+  const { markdown } = generateReport(fixtureResult(), { sourceLabel: "x.json", chartsDir: "performance", budgets: null });
+  assert.match(markdown, /\| commit \| abc123, read when the run started \|/);
+  const old = fixtureResult();
+  old.machine = { ...old.machine, gitDirty: true, sourceReadAtStart: undefined };
+  assert.match(generateReport(old, { sourceLabel: "x.json", chartsDir: "performance", budgets: null }).markdown, /\| commit \| abc123 \(with uncommitted changes\), read when the run ended/);
 });

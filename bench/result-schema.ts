@@ -12,6 +12,22 @@ export interface MachineInfo {
   nodeVersion: string;
   gitCommit: string | null;
   gitDirty: boolean | null;
+  /**
+   * True when commit and clean state were read as the run started, i.e. of the build that was
+   * measured. Absent in files written before issue #11, which read them when the run ended.
+   */
+  sourceReadAtStart?: boolean;
+}
+
+/** Which cores the processes of a run could use (see cpu-affinity.ts). */
+export interface CpuPlacement {
+  /** taskset CPU list of the service; null: not pinned. */
+  service: string | null;
+  /** taskset CPU list of the receiver and the load generator; null: not pinned. */
+  others: string | null;
+  /** Cores the service could run on (its busy % is a share of these). */
+  serviceCores: number;
+  description: string;
 }
 
 export interface LatencyMs {
@@ -49,8 +65,15 @@ export interface TracingFigures {
   receivedUniqueAfterStop: number | null;
   completenessAfterStopPct: number | null;
   receiverRequestsByStatus: Record<string, number>;
-  /** Seconds waited after the load for the export queue to drain. */
+  /** Seconds waited after the load for the pipeline to deliver what it held. */
   graceSeconds: number;
+  /**
+   * How the grace ended: "drained" (the pipeline held nothing and the receiver's count stood
+   * still) or "limit" (--grace ran out first: received % is cut short). Absent in older files.
+   */
+  graceEnd?: "drained" | "limit" | "aborted";
+  /** Spans the pipeline still held when the counters were read (created − exported − dropped, or its queue gauge). */
+  heldAfterGrace?: number | null;
 }
 
 export interface RunResult {
@@ -74,6 +97,11 @@ export interface RunResult {
     cpuMsPerRequest: number | null;
     /** Share of one core, in percent, during the measured load. */
     cpuPct: number | null;
+    /**
+     * Share of the cores the service could use, in percent, during the measured window: how
+     * loaded the service was. Absent in files written before issue #11.
+     */
+    busyPct?: number | null;
     rssStartBytes: number | null;
     rssPeakBytes: number | null;
     /** After the load and the grace period, just before stopping. */
@@ -123,6 +151,7 @@ export const SUMMARY_METRICS = [
   "rssPeakMiB",
   "rssFinalMiB",
   "eventLoopP99Ms",
+  "serviceBusyPct",
   "spansCreated",
   "spansExported",
   "spansDropped",
@@ -131,7 +160,7 @@ export const SUMMARY_METRICS = [
 ] as const;
 export type SummaryMetric = (typeof SUMMARY_METRICS)[number];
 
-export const OVERHEAD_METRICS = ["latencyP50Pct", "latencyP95Pct", "latencyP99Pct", "throughputLossPct", "cpuPerRequestPct", "rssPeakPct", "rssPeakOverOffMiB"] as const;
+export const OVERHEAD_METRICS = ["latencyP50Pct", "latencyP95Pct", "latencyP99Pct", "throughputLossPct", "cpuPerRequestPct", "rssPeakPct", "rssPeakOverOffMiB", "rssPeakOverOffMB"] as const;
 export type OverheadMetric = (typeof OVERHEAD_METRICS)[number];
 
 export interface BenchOptionsJson {
@@ -154,6 +183,8 @@ export interface BenchResultFile {
   totalSeconds: number;
   machine: MachineInfo;
   options: BenchOptionsJson;
+  /** Which cores the processes could use; absent in files written before issue #11. */
+  placement?: CpuPlacement;
   /** Notes that explain how to read the numbers (shared cores, resolutions). */
   notes: string[];
   runs: RunResult[];

@@ -1,9 +1,10 @@
 // One scenario run: a fresh receiver (unless off/down) and a fresh service process, a warm-up,
 // the measured load with the service sampled from outside and from /metrics, a grace period for
-// the export queue to drain, the counters read, and everything stopped again.
+// the pipeline to deliver what it holds, the counters read, and everything stopped again.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { runLoad, type LoadResult } from "./load.js";
+import { heldSpans, waitForDelivery, type GraceOutcome } from "./grace.js";
 import { freePort } from "./ports.js";
 import { readCpuSeconds, RssSampler } from "./process-sampler.js";
 import type { MetricsSnapshot } from "./prometheus.js";
@@ -13,6 +14,7 @@ import { PROFILES, SCENARIOS, type PlannedRun } from "./scenarios.js";
 import { ServiceProcess } from "./service-process.js";
 import { median } from "./stats.js";
 import { sleep } from "./http.js";
+import type { CpuPlan } from "./cpu-affinity.js";
 
 export interface RunContext {
   root: string;
@@ -20,9 +22,9 @@ export interface RunContext {
   workDir: string;
   sessionStore: "memory" | "sqlite";
   /** Cores of the service and of the receiver (taskset lists; null: no pinning). */
-  cpus: { service: string | null; others: string | null };
+  cpus: Pick<CpuPlan, "service" | "others" | "serviceCores">;
   timeoutSeconds: number;
-  /** Longest wait after the load for the export queue to drain. */
+  /** Longest wait after the load for the pipeline to deliver what it holds. */
   graceMaxSeconds: number;
   /** Progress callback: a short status text. */
   onStatus: (text: string) => void;
@@ -94,7 +96,7 @@ function cpuOf(m: MetricsSnapshot | null, pid: number): number | null {
   return finite(m?.sum(M.cpu)) ?? readCpuSeconds(pid);
 }
 
-function tracingFigures(m: MetricsSnapshot, poller: MetricsPoller, stats: ReceiverStatsView | null, afterStop: ReceiverStatsView | null, graceSeconds: number): TracingFigures {
+function tracingFigures(m: MetricsSnapshot, poller: MetricsPoller, stats: ReceiverStatsView | null, afterStop: ReceiverStatsView | null, grace: GraceOutcome): TracingFigures {
   const created = m.sum(M.created);
   const unique = stats?.spans.unique ?? null;
   const uniqueAfter = afterStop?.spans.unique ?? null;
@@ -117,40 +119,10 @@ function tracingFigures(m: MetricsSnapshot, poller: MetricsPoller, stats: Receiv
     receivedUniqueAfterStop: uniqueAfter,
     completenessAfterStopPct: pct(uniqueAfter, created),
     receiverRequestsByStatus: (afterStop ?? stats)?.requests.byStatus ?? {},
-    graceSeconds,
+    graceSeconds: grace.seconds,
+    graceEnd: grace.end,
+    heldAfterGrace: heldSpans(m),
   };
-}
-
-/**
- * Waits until the export queue is empty and the receiver's count stopped moving, at most
- * `maxSeconds`. Returns the seconds waited.
- */
-async function grace(service: ServiceProcess, receiver: ReceiverProcess | null, poller: MetricsPoller, maxSeconds: number, aborted: () => boolean): Promise<number> {
-  const started = performance.now();
-  let lastUnique = -1;
-  let stableRounds = 0;
-  while ((performance.now() - started) / 1000 < maxSeconds && !aborted()) {
-    await sleep(250);
-    let drained = false;
-    try {
-      const m = await service.metrics();
-      poller.observe(m, false);
-      const queue = m.sum(M.queueSpans);
-      const created = m.sum(M.created) ?? 0;
-      const settled = (m.sum(M.exported) ?? 0) + (m.sum(M.dropped) ?? 0);
-      drained = queue !== null ? queue === 0 : settled >= created;
-    } catch {}
-    let unique = lastUnique;
-    if (receiver) {
-      try {
-        unique = (await receiver.stats()).spans.unique;
-      } catch {}
-    }
-    stableRounds = unique === lastUnique ? stableRounds + 1 : 0;
-    lastUnique = unique;
-    if (drained && stableRounds >= 1) break;
-  }
-  return (performance.now() - started) / 1000;
 }
 
 export async function runScenario(plan: PlannedRun, ctx: RunContext): Promise<RunResult> {
@@ -227,7 +199,20 @@ export async function runScenario(plan: PlannedRun, ctx: RunContext): Promise<Ru
     const startupMs = service.startupMs;
     const runTag = `r${plan.repetition}${plan.profile[0]}${plan.connections}${plan.scenario}`;
     status(`load: warm-up ${plan.warmup}s`);
-    let baseline: Promise<{ before: MetricsSnapshot; cpu0: number | null; receiverCpu0: number | null; harnessCpu0: NodeJS.CpuUsage; rssStart: number | null }> | null = null;
+    // Counters at the edges of the measured window. CPU is read from /proc at the exact moments
+    // the window opens and closes (the requests counted are those answered inside it); a
+    // /metrics scrape would wait behind the load's requests, and autocannon keeps loading the
+    // service a little past the window. The scrape at the start still opens a fresh event-loop
+    // delay window, and stands in for /proc where there is none.
+    interface WindowStart {
+      procCpu: number | null;
+      receiverCpu: number | null;
+      harnessCpu: NodeJS.CpuUsage;
+      rssStart: number | null;
+      scrape: Promise<MetricsSnapshot>;
+    }
+    let opened: WindowStart | null = null;
+    let closed: { procCpu: number | null; receiverCpu: number | null; harnessCpu: NodeJS.CpuUsage } | null = null;
     const running = service;
     const load = runLoad({
       baseUrl: service.baseUrl,
@@ -236,18 +221,19 @@ export async function runScenario(plan: PlannedRun, ctx: RunContext): Promise<Ru
       duration: plan.duration,
       timeoutSeconds: ctx.timeoutSeconds,
       runTag,
-      // Baselines at the start of the measured window; this scrape also opens a fresh event-loop delay window.
       onWindowStart: () => {
         phase = "load: measured window";
-        const receiverCpu0 = receiver ? readCpuSeconds(receiver.pid) : null;
-        const harnessCpu0 = process.cpuUsage();
         sampler = new RssSampler(running.pid).start();
-        const rssStart = sampler.sample();
-        baseline = running.metrics().then((before) => {
+        const scrape = running.metrics().then((before) => {
           poller = new MetricsPoller(running);
-          return { before, cpu0: cpuOf(before, running.pid), receiverCpu0, harnessCpu0, rssStart };
+          return before;
         });
-        baseline.catch(() => {});
+        scrape.catch(() => {});
+        opened = { procCpu: readCpuSeconds(running.pid), receiverCpu: receiver ? readCpuSeconds(receiver.pid) : null, harnessCpu: process.cpuUsage(), rssStart: sampler.sample(), scrape };
+      },
+      onWindowEnd: () => {
+        const start = opened as WindowStart | null;
+        closed = { procCpu: readCpuSeconds(running.pid), receiverCpu: receiver ? readCpuSeconds(receiver.pid) : null, harnessCpu: process.cpuUsage(start?.harnessCpu) };
       },
       onTick: (n, loadPhase) => ctx.onStatus(loadPhase === "warm-up" ? "load: warm-up" : `load: ${n} answered`),
     });
@@ -259,8 +245,10 @@ export async function runScenario(plan: PlannedRun, ctx: RunContext): Promise<Ru
       clearInterval(stopLoad);
     }
     if (ctx.aborted()) throw new Error("interrupted");
-    if (baseline === null) throw new Error("the measured window never started");
-    const { cpu0, receiverCpu0, harnessCpu0, rssStart } = await (baseline as NonNullable<typeof baseline>);
+    const start = opened as WindowStart | null;
+    const end = closed as { procCpu: number | null; receiverCpu: number | null; harnessCpu: NodeJS.CpuUsage } | null;
+    if (start === null || end === null) throw new Error("the measured window never started");
+    const before = await start.scrape;
     if (!poller || !sampler) throw new Error("sampling did not start");
     const activePoller: MetricsPoller = poller;
     const activeSampler: RssSampler = sampler;
@@ -269,14 +257,20 @@ export async function runScenario(plan: PlannedRun, ctx: RunContext): Promise<Ru
     const after = await service.metrics();
     activePoller.observe(after, true);
     await activePoller.stop();
-    const cpu1 = cpuOf(after, service.pid);
-    const receiverCpu1 = receiver ? readCpuSeconds(receiver.pid) : null;
-    const harnessCpu = process.cpuUsage(harnessCpu0);
+    const [cpu0, cpu1] = start.procCpu !== null && end.procCpu !== null ? [start.procCpu, end.procCpu] : [cpuOf(before, running.pid), cpuOf(after, running.pid)];
 
-    let graceSeconds = 0;
+    let grace: GraceOutcome = { seconds: 0, end: "drained" };
     if (scenario.traced) {
-      status("grace: export queue draining");
-      graceSeconds = await grace(service, receiver, activePoller, ctx.graceMaxSeconds, ctx.aborted);
+      status("grace: waiting for the pipeline to deliver what it holds");
+      const probe = {
+        held: async () => {
+          const m = await running.metrics();
+          activePoller.observe(m, false);
+          return heldSpans(m);
+        },
+        receiverUnique: async () => (receiver ? (await receiver.stats()).spans.unique : null),
+      };
+      grace = await waitForDelivery(probe, { maxSeconds: ctx.graceMaxSeconds, aborted: ctx.aborted });
     }
     status("reading counters");
     const final = await service.metrics();
@@ -307,7 +301,8 @@ export async function runScenario(plan: PlannedRun, ctx: RunContext): Promise<Ru
       cpuSeconds,
       cpuMsPerRequest: cpuSeconds !== null && loadResult.answered > 0 ? (cpuSeconds * 1000) / loadResult.answered : null,
       cpuPct: cpuSeconds !== null ? (cpuSeconds / loadResult.seconds) * 100 : null,
-      rssStartBytes: rssStart,
+      busyPct: cpuSeconds !== null ? (cpuSeconds / loadResult.seconds / ctx.cpus.serviceCores) * 100 : null,
+      rssStartBytes: start.rssStart,
       rssPeakBytes: rss.peakBytes,
       rssFinalBytes: rss.lastBytes,
       eventLoopP99Ms: finite(median(activePoller.elP99)),
@@ -317,10 +312,10 @@ export async function runScenario(plan: PlannedRun, ctx: RunContext): Promise<Ru
       exit: stopped.exit,
       killed: stopped.killed,
     };
-    result.tracing = scenario.traced ? tracingFigures(final, activePoller, stats, afterStop, graceSeconds) : null;
+    result.tracing = scenario.traced ? tracingFigures(final, activePoller, stats, afterStop, grace) : null;
     result.contention = {
-      receiverCpuSeconds: receiverCpu0 !== null && receiverCpu1 !== null ? receiverCpu1 - receiverCpu0 : null,
-      loadGeneratorCpuSeconds: (harnessCpu.user + harnessCpu.system) / 1e6,
+      receiverCpuSeconds: start.receiverCpu !== null && end.receiverCpu !== null ? end.receiverCpu - start.receiverCpu : null,
+      loadGeneratorCpuSeconds: (end.harnessCpu.user + end.harnessCpu.system) / 1e6,
     };
     result.ok = true;
   } catch (err) {

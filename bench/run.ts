@@ -2,12 +2,14 @@
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import { checkBudgets, formatChecks, loadBudgets } from "./budgets.js";
+import { checkResultFile } from "./check-file.js";
 import { onInterrupt } from "./child-processes.js";
 import { parseCliOptions, USAGE, type CliOptions } from "./cli-options.js";
 import { BUDGETS_FILE, DOCS_FILE, REFERENCE_FILE, ROOT, timestampedResultFile } from "./paths.js";
-import { readResultFile, writeReport } from "./report-writer.js";
+import { writeReport } from "./report-writer.js";
 import type { BenchResultFile } from "./result-schema.js";
 import { ServiceProcess } from "./service-process.js";
+import { readSourceState, referenceRefusal } from "./source-state.js";
 import { runSuite } from "./suite.js";
 
 const rel = (p: string) => relative(ROOT, p) || p;
@@ -26,7 +28,18 @@ async function main(options: CliOptions): Promise<number> {
   if (options.check && options.checkFile) {
     const file = resolve(options.checkFile);
     process.stdout.write(`budgets (${rel(BUDGETS_FILE)}) against ${rel(file)}\n`);
-    return check(readResultFile(file)) ? 0 : 1;
+    const checked = checkResultFile(file, loadBudgets(BUDGETS_FILE));
+    process.stdout.write(`${checked.text}\n`);
+    return checked.pass ? 0 : 1;
+  }
+  // What is measured is the build of this moment: its commit and clean state are read now.
+  const source = readSourceState(ROOT);
+  if (options.reference) {
+    const refusal = referenceRefusal(source);
+    if (refusal) {
+      process.stderr.write(`bench: ${refusal}\n`);
+      return 2;
+    }
   }
   if (!existsSync(ServiceProcess.scriptPath(ROOT))) {
     process.stderr.write(`bench: ${rel(ServiceProcess.scriptPath(ROOT))} is missing: run npm run build\n`);
@@ -39,7 +52,7 @@ async function main(options: CliOptions): Promise<number> {
     process.stderr.write(`\nbench: ${signal}: stopped every process, finishing up (press Ctrl-C again to quit at once)\n`);
   });
 
-  const result = await runSuite(options, ROOT, () => aborted);
+  const result = await runSuite(options, ROOT, source, () => aborted);
   if (aborted) {
     process.stderr.write("bench: interrupted, no result written\n");
     return 130;

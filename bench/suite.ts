@@ -1,5 +1,5 @@
 // The whole suite: plan the runs, run them one after the other, and assemble the result file.
-import { pinSelf, planCpus } from "./cpu-affinity.js";
+import { pinSelf, planCpus, type CpuPlan } from "./cpu-affinity.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,9 +7,10 @@ import type { CliOptions } from "./cli-options.js";
 import { snapshotBuild } from "./build-snapshot.js";
 import { machineInfo } from "./machine-info.js";
 import { Progress } from "./progress.js";
-import { RESULT_SCHEMA, type BenchResultFile, type RunResult } from "./result-schema.js";
+import { RESULT_SCHEMA, type BenchResultFile, type CpuPlacement, type RunResult } from "./result-schema.js";
 import { runScenario } from "./run-scenario.js";
 import { planRuns, SCENARIOS, type PlanOptions, type PlannedRun } from "./scenarios.js";
+import type { SourceState } from "./source-state.js";
 import { summarize } from "./summary.js";
 
 /** --quick: every scenario once, at one connection count per profile, a few seconds each. */
@@ -20,6 +21,10 @@ export const QUICK_PLAN: Pick<PlanOptions, "profileOverrides"> = {
   },
 };
 
+/**
+ * --quick waits at most this long for delivery: shorter than the official SDK's 5 s batch
+ * interval, so its received % in a quick run is cut short (and marked so).
+ */
 export const QUICK_GRACE_SECONDS = 1.5;
 
 export function planFor(options: CliOptions): PlannedRun[] {
@@ -34,31 +39,55 @@ export function planFor(options: CliOptions): PlannedRun[] {
   });
 }
 
+/** The official SDK exports on a 5 s timer (its documented default flushInterval). */
+const SDK_FLUSH_INTERVAL_SECONDS = 5;
+
+/** Expected grace of a scenario: our pipeline drains in about a second, the SDK on its timer, a degraded Langfuse never. */
+function expectedGraceSeconds(scenario: (typeof SCENARIOS)[keyof typeof SCENARIOS], graceMaxSeconds: number): number {
+  if (!scenario.traced) return 0;
+  if (scenario.degraded) return graceMaxSeconds;
+  return Math.min(graceMaxSeconds, scenario.name === "sdk-defaults" ? SDK_FLUSH_INTERVAL_SECONDS + 0.5 : 1);
+}
+
 /** Rough wall time of a plan, for the start-up message (start/stop and grace included). */
 export function estimateSeconds(plan: readonly PlannedRun[], graceMaxSeconds: number): number {
   return plan.reduce((t, r) => {
     const scenario = SCENARIOS[r.scenario];
-    const startStop = 2 + (scenario.traced ? 0.5 + graceMaxSeconds * 0.6 : 0);
+    const startStop = 2 + (scenario.traced ? 0.5 : 0);
     // A slow or hung receiver holds the shutdown flush for LANGFUSE_SHUTDOWN_TIMEOUT (5 s).
     const shutdownFlush = r.scenario === "slow" || r.scenario === "hung" ? 5 : 0;
-    return t + r.duration + r.warmup + startStop + shutdownFlush;
+    return t + r.duration + r.warmup + startStop + expectedGraceSeconds(scenario, graceMaxSeconds) + shutdownFlush;
   }, 0);
 }
 
-export const NOTES = [
-  "Service, receiver and load generator (autocannon, in the harness process) run on the same machine and share its cores; each run records the receiver's and the load generator's CPU time (contention).",
-  "Latency is measured by the load generator per response (HDR histogram, 2xx only); failed = non-2xx + connection errors + timeouts.",
-  "CPU per request = the service's process_cpu_seconds_total over the measured load / 2xx responses. RSS is sampled from /proc every 250 ms (peak over load and grace; final after the grace).",
-  "Event-loop delay p99 comes from prom-client (10 ms resolution) in ~1 s windows during the load: the median window and the worst window.",
-  "Completeness = unique spans the receiver stored / observations the service created, after a grace period for the export queue to drain; 'after stop' includes the shutdown flush.",
-  "Overheads are taken against `off` of the same profile, connection count and repetition; figures are the median over repetitions with the min-max spread.",
-];
+/** How to read the numbers; the first note depends on where the processes ran. */
+export function methodNotes(placement: CpuPlacement): string[] {
+  const where =
+    placement.service === null
+      ? "Service, receiver and load generator (autocannon, in the harness process) run on the same machine and share all its cores (no CPU pinning). The receiver stands in for Langfuse, which in production runs elsewhere. Each run records the receiver's and the load generator's CPU time (contention)."
+      : `Service, receiver and load generator (autocannon, in the harness process) run on the same machine: the service pinned to CPU ${placement.service}, the receiver and the load generator to CPU ${placement.others}, in every scenario alike (taskset). The receiver stands in for Langfuse, which in production runs elsewhere. Each run records the receiver's and the load generator's CPU time.`;
+  return [
+    where,
+    "Latency is measured by the load generator per response (HDR histogram, 2xx only); failed = non-2xx + connection errors + timeouts.",
+    `CPU per request = the service's CPU time (all its threads, from /proc, 10 ms resolution) between the opening and the closing of the measured window / 2xx responses answered inside it. Busy % = that CPU time / window / the ${placement.serviceCores} core(s) the service may use. RSS is sampled from /proc every 250 ms (peak over load and grace; final after the grace).`,
+    "Event-loop delay p99 comes from prom-client (10 ms resolution) in ~1 s windows during the load: the median window and the worst window.",
+    "Completeness = unique spans the receiver stored / observations the service created, after a grace period that ends when the pipeline holds nothing more (created − exported − dropped, and our exporter's queue including its journal, reach 0) and the receiver's count stands still, or at the grace limit; a received % cut by the limit is marked. 'after stop' includes the shutdown flush.",
+    "Overheads are taken against `off` of the same profile, connection count and repetition; figures are the median over repetitions with the min-max spread.",
+  ];
+}
 
-export async function runSuite(options: CliOptions, root: string, isAborted: () => boolean): Promise<BenchResultFile> {
+function placementOf(plan: CpuPlan): CpuPlacement {
+  return { service: plan.service, others: plan.others, serviceCores: plan.serviceCores, description: plan.description };
+}
+
+/** `source`: the commit and clean state read when the run was asked for (see source-state.ts). */
+export async function runSuite(options: CliOptions, root: string, source: SourceState, isAborted: () => boolean): Promise<BenchResultFile> {
   const plan = planFor(options);
   const graceMaxSeconds = options.quick ? Math.min(options.graceMaxSeconds, QUICK_GRACE_SECONDS) : options.graceMaxSeconds;
   const progress = new Progress(plan.length);
   const createdAt = new Date();
+  // The machine and the source are recorded now, with the build that is about to be measured.
+  const machine = { ...machineInfo(root, source), sourceReadAtStart: true };
   const build = snapshotBuild(root);
   const workRoot = mkdtempSync(join(tmpdir(), "switchboard-bench-"));
   const cpuPlan = planCpus(options.pin);
@@ -96,7 +125,7 @@ export async function runSuite(options: CliOptions, root: string, isAborted: () 
     createdAt: createdAt.toISOString(),
     finishedAt: finishedAt.toISOString(),
     totalSeconds: (finishedAt.getTime() - createdAt.getTime()) / 1000,
-    machine: machineInfo(root),
+    machine,
     options: {
       quick: options.quick,
       profiles: options.profiles,
@@ -109,7 +138,8 @@ export async function runSuite(options: CliOptions, root: string, isAborted: () 
       sessionStore: options.sessionStore,
       timeoutSeconds: options.timeoutSeconds,
     },
-    notes: [...NOTES, `CPU placement: ${cpuPlan.description}. The receiver stands in for Langfuse, which in production runs elsewhere.`],
+    placement: placementOf(cpuPlan),
+    notes: methodNotes(placementOf(cpuPlan)),
     runs,
     summary: summarize(runs),
   };
@@ -125,6 +155,10 @@ function describeRun(run: RunResult): string {
     `cpu ${f(run.service?.cpuMsPerRequest, 2)} ms/req`,
     `rss ${f((run.service?.rssPeakBytes ?? Number.NaN) / 1048576, 0)} MiB`,
   ];
-  if (run.tracing) parts.push(`spans ${run.tracing.created ?? "n/a"} created, ${f(run.tracing.completenessPct)}% received`);
+  if (run.tracing) {
+    const t = run.tracing;
+    const cut = t.graceEnd === "limit" && (t.heldAfterGrace ?? 1) > 0 ? ` (grace limit ${f(t.graceSeconds)} s reached, ${t.heldAfterGrace ?? "unknown"} still held)` : ` after ${f(t.graceSeconds)} s`;
+    parts.push(`spans ${t.created ?? "n/a"} created, ${f(t.completenessPct)}% received${cut}`);
+  }
   return parts.join(", ");
 }

@@ -14,6 +14,7 @@ import { PROFILE_NAMES, SCENARIO_NAMES } from "./scenarios.js";
 import { lossPct, overheadPct, spread } from "./stats.js";
 
 const MiB = 1024 * 1024;
+const MB = 1_000_000;
 const n = (v: number | null | undefined): number => (v === null || v === undefined ? Number.NaN : v);
 
 /** One figure of one run (NaN when not measured). */
@@ -41,6 +42,8 @@ export function runMetric(run: RunResult, metric: SummaryMetric): number {
       return n(run.service?.rssFinalBytes) / MiB;
     case "eventLoopP99Ms":
       return n(run.service?.eventLoopP99Ms);
+    case "serviceBusyPct":
+      return n(run.service?.busyPct);
     case "spansCreated":
       return n(run.tracing?.created);
     case "spansExported":
@@ -54,7 +57,7 @@ export function runMetric(run: RunResult, metric: SummaryMetric): number {
   }
 }
 
-/** One overhead of a run against its baseline run, in percent (MiB for rssPeakOverOffMiB). */
+/** One overhead of a run against its baseline run, in percent (MiB / MB for the rssPeakOverOff* differences). */
 export function runOverhead(run: RunResult, off: RunResult, metric: OverheadMetric): number {
   switch (metric) {
     case "latencyP50Pct":
@@ -71,6 +74,8 @@ export function runOverhead(run: RunResult, off: RunResult, metric: OverheadMetr
       return overheadPct(runMetric(run, "rssPeakMiB"), runMetric(off, "rssPeakMiB"));
     case "rssPeakOverOffMiB":
       return runMetric(run, "rssPeakMiB") - runMetric(off, "rssPeakMiB");
+    case "rssPeakOverOffMB":
+      return (n(run.service?.rssPeakBytes) - n(off.service?.rssPeakBytes)) / MB;
   }
 }
 

@@ -5,6 +5,8 @@ import { runInNewContext } from "node:vm";
 import type { Payload } from "./payload.js";
 import type { ReceiverClient, ReceiverTarget } from "./receiver-client.js";
 import { runRequest, yieldToLoop } from "./request.js";
+import { median } from "./stats.js";
+import { mainThreadClock, processCpuMicros } from "./thread-cpu.js";
 import { buildVariant, VARIANTS, type VariantName } from "./variants.js";
 
 /** Observations per request: root, 2 node spans, 2 generations. */
@@ -14,18 +16,26 @@ export const OBSERVATIONS_PER_REQUEST = 5;
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
 
+/** The main thread's CPU clock; null where it cannot be read (then main-thread CPU is not measured). */
+export const MAIN_THREAD_CLOCK = mainThreadClock();
+const mainCpu = (): number => MAIN_THREAD_CLOCK?.read() ?? Number.NaN;
+/** Microseconds per request, or null when the main-thread clock is missing. */
+const perRequest = (micros: number, requests: number): number | null => (Number.isFinite(micros) ? micros / requests : null);
+
 export interface SequentialMeasurement {
   requests: number;
   /** Mean time inside one request (await runRequest): the latency tracing adds to the request itself. */
   inRequestUs: number;
-  /** Main-thread busy time (event-loop utilization "active") over the loop, per request: request path + export work interleaved with it. */
-  mainUs: number;
-  /** Same, plus the final drain (shutdown/flush): all main-thread time the requests caused. */
-  mainInclDrainUs: number;
-  /** Process CPU (all threads: main, GC helpers, libuv) over the loop, per request. */
-  cpuUs: number;
-  /** Same, plus the drain. */
-  cpuInclDrainUs: number;
+  /** Main thread's CPU time over the loop, per request: request path + export work interleaved with it on the main thread. Null without a main-thread clock. */
+  mainThreadCpuUs: number | null;
+  /** Same, plus the final drain (shutdown/flush): all main-thread CPU the requests caused, export included. */
+  mainThreadCpuInclDrainUs: number | null;
+  /** CPU time of every thread of the process (main, workers, GC helpers, libuv) over the loop, per request. */
+  processCpuUs: number;
+  /** Same, plus the drain: all CPU the requests caused in this process, wherever it ran. */
+  processCpuInclDrainUs: number;
+  /** Event-loop utilization "active" time over loop + drain, per request: main-thread wall time not spent waiting (includes time another process held the core). */
+  eventLoopActiveInclDrainUs: number;
   /** Wall time of the drain (mostly waiting for the receiver). */
   drainMs: number;
   spansExpected: number;
@@ -43,9 +53,10 @@ export interface ConcurrentMeasurement {
   eventLoopP99Ms: number;
   eventLoopP50Ms: number;
   eventLoopMaxMs: number;
-  /** Main-thread busy time per request, drain included. */
-  mainInclDrainUs: number;
-  cpuInclDrainUs: number;
+  /** Main thread's CPU per request, drain included (null without a main-thread clock). */
+  mainThreadCpuInclDrainUs: number | null;
+  /** Every thread's CPU per request, drain included. */
+  processCpuInclDrainUs: number;
   spansExpected: number;
   spansUnique: number;
   tracingErrors: number;
@@ -87,7 +98,8 @@ export async function measureSequential(name: VariantName, payload: Payload, req
   const tracing = built.tracing;
   let inRequest = 0;
   const elu0 = performance.eventLoopUtilization();
-  const cpu0 = process.cpuUsage();
+  const main0 = mainCpu();
+  const cpu0 = processCpuMicros();
   for (let i = 0; i < requests; i++) {
     const started = performance.now();
     await runRequest(tracing, payload, i, null);
@@ -96,23 +108,25 @@ export async function measureSequential(name: VariantName, payload: Payload, req
     // exporter's timers and sockets) its turn between requests.
     await yieldToLoop();
   }
-  const eluLoop = performance.eventLoopUtilization(elu0);
-  const cpuLoop = process.cpuUsage(cpu0);
+  const mainLoop = mainCpu() - main0;
+  const cpuLoop = processCpuMicros() - cpu0;
   const drainStart = performance.now();
   await built.shutdown();
   const drainMs = performance.now() - drainStart;
   const eluAll = performance.eventLoopUtilization(elu0);
-  const cpuAll = process.cpuUsage(cpu0);
+  const mainAll = mainCpu() - main0;
+  const cpuAll = processCpuMicros() - cpu0;
   const health = await built.health();
   built.cleanup();
   const stats = await settle(receiver, exportsSpans(name));
   return {
     requests,
     inRequestUs: (inRequest * 1000) / requests,
-    mainUs: (eluLoop.active * 1000) / requests,
-    mainInclDrainUs: (eluAll.active * 1000) / requests,
-    cpuUs: (cpuLoop.user + cpuLoop.system) / requests,
-    cpuInclDrainUs: (cpuAll.user + cpuAll.system) / requests,
+    mainThreadCpuUs: perRequest(mainLoop, requests),
+    mainThreadCpuInclDrainUs: perRequest(mainAll, requests),
+    processCpuUs: cpuLoop / requests,
+    processCpuInclDrainUs: cpuAll / requests,
+    eventLoopActiveInclDrainUs: (eluAll.active * 1000) / requests,
     drainMs,
     spansExpected: exportsSpans(name) ? requests * OBSERVATIONS_PER_REQUEST : 0,
     spansUnique: stats.uniqueSpans,
@@ -135,14 +149,14 @@ export async function measureConcurrent(name: VariantName, payload: Payload, req
       await runRequest(tracing, payload, i, yieldToLoop);
     }
   };
-  const elu0 = performance.eventLoopUtilization();
-  const cpu0 = process.cpuUsage();
+  const main0 = mainCpu();
+  const cpu0 = processCpuMicros();
   histogram.enable();
   await Promise.all(Array.from({ length: concurrency }, worker));
   histogram.disable();
   await built.shutdown();
-  const elu = performance.eventLoopUtilization(elu0);
-  const cpu = process.cpuUsage(cpu0);
+  const main = mainCpu() - main0;
+  const cpu = processCpuMicros() - cpu0;
   const health = await built.health();
   built.cleanup();
   const stats = await settle(receiver, exportsSpans(name));
@@ -152,8 +166,8 @@ export async function measureConcurrent(name: VariantName, payload: Payload, req
     eventLoopP99Ms: histogram.percentile(99) / 1e6,
     eventLoopP50Ms: histogram.percentile(50) / 1e6,
     eventLoopMaxMs: histogram.max / 1e6,
-    mainInclDrainUs: (elu.active * 1000) / requests,
-    cpuInclDrainUs: (cpu.user + cpu.system) / requests,
+    mainThreadCpuInclDrainUs: perRequest(main, requests),
+    processCpuInclDrainUs: cpu / requests,
     spansExpected: exportsSpans(name) ? requests * OBSERVATIONS_PER_REQUEST : 0,
     spansUnique: stats.uniqueSpans,
     tracingErrors: health.errors,
@@ -165,16 +179,27 @@ export async function measureConcurrent(name: VariantName, payload: Payload, req
 const RESOLVED = Promise.resolve();
 const noWork = () => RESOLVED;
 
+/** What the Tracing calls of one request cost alone: per repetition, and their median. */
+export interface CallsOnlyMeasurement {
+  /** Main-thread CPU per request of each repetition: with tracing minus the same loop without. */
+  repsUs: number[];
+  /** The median of the repetitions: this round's figure. */
+  medianUs: number;
+}
+
 /**
- * The Tracing calls of one request and nothing else (no LangChain, no messages), per request,
- * best of 5 x `iterations`, minus the same loop with no tracing. What disabled and sampled-out
- * add, measured finely enough to compare with 1 us (the end-to-end difference is too noisy).
+ * The Tracing calls of one request and nothing else (no LangChain, no messages, no payload), per
+ * request, minus the same loop with no tracing, `reps` times; the round's figure is the median.
+ * What disabled and sampled-out add, measured finely enough to compare with 1 us (the
+ * end-to-end difference is too noisy). Main-thread CPU (process CPU where there is no
+ * main-thread clock: nothing here runs on another thread).
  */
-export async function measureCallsOnly(name: VariantName, receiver: ReceiverClient, iterations: number): Promise<number> {
+export async function measureCallsOnly(name: VariantName, receiver: ReceiverClient, iterations: number, reps = 5): Promise<CallsOnlyMeasurement> {
   const built = await buildVariant(name, await receiver.fresh());
   const tracing = built.tracing;
+  const clock = MAIN_THREAD_CLOCK ? () => MAIN_THREAD_CLOCK.read() : processCpuMicros;
   const once = (withTracing: boolean): number => {
-    const started = process.cpuUsage();
+    const started = clock();
     let sink = 0;
     for (let i = 0; i < iterations; i++) {
       const turn = { userId: "user-1", sessionId: "session-1", message: "hello", endpoint: "chat" };
@@ -196,13 +221,13 @@ export async function measureCallsOnly(name: VariantName, receiver: ReceiverClie
         sink += turn.userId.length + routeInput.messages_count + agentInput.messages_count + agentMeta.intent_type.length;
       }
     }
-    const cpu = process.cpuUsage(started);
+    const used = clock() - started;
     if (sink < 0) console.log(sink);
-    return (cpu.user + cpu.system) / iterations;
+    return used / iterations;
   };
-  let best = Infinity;
-  for (let rep = 0; rep < 5; rep++) best = Math.min(best, once(true) - once(false));
+  const repsUs: number[] = [];
+  for (let rep = 0; rep < reps; rep++) repsUs.push(once(true) - once(false));
   await built.shutdown();
   built.cleanup();
-  return best;
+  return { repsUs, medianUs: median(repsUs) };
 }

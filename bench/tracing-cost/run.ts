@@ -1,17 +1,22 @@
 // The tracing-cost benchmark: main-thread time per traced request and event-loop delay, for
 // every tracing setup side by side in one process, against a real receiver in a child process.
 //
-//   node dist/bench/tracing-cost/run.js [--quick] [--reference] [--rounds N] [--variants a,b]
+//   node dist/bench/tracing-cost/run.js [--quick] [--reference] [--check] [--rounds N] [--variants a,b]
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { measureCallsOnly, measureConcurrent, measureSequential, type ConcurrentMeasurement, type SequentialMeasurement } from "./measure.js";
+import { loadBudgets } from "../budgets.js";
+import { machineInfo as sharedMachineInfo } from "../machine-info.js";
+import { BUDGETS_FILE } from "../paths.js";
+import { readSourceState, referenceRefusal } from "../source-state.js";
+import { evaluateTargets, formatTargets } from "./budgets.js";
+import { MAIN_THREAD_CLOCK, measureCallsOnly, measureConcurrent, measureSequential, type CallsOnlyMeasurement, type ConcurrentMeasurement, type SequentialMeasurement } from "./measure.js";
 import { makePayload, type Payload } from "./payload.js";
 import { ReceiverClient } from "./receiver-client.js";
-import { machineInfo as sharedMachineInfo } from "../machine-info.js";
-import { evaluateTargets, overheadAgainst, renderDoc, renderStdout, summarizeCell, RESULT_SCHEMA, type CellResult, type MachineInfo, type PayloadSpec, type RoundResult, type TracingCostResult } from "./report.js";
+import { renderDoc, renderStdout } from "./report.js";
+import { overheadAgainst, summarizeCallsOnly, summarizeCell, RESULT_SCHEMA, type CallsOnlyResult, type CellResult, type MachineInfo, type PayloadSpec, type RoundResult, type TracingCostResult } from "./result.js";
 import { rotated } from "./stats.js";
 import { tracingWarnings, VARIANTS, type VariantName } from "./variants.js";
 
@@ -24,6 +29,7 @@ const { values: args } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
     reference: { type: "boolean", default: false },
+    check: { type: "boolean", default: false },
     rounds: { type: "string" },
     variants: { type: "string" },
   },
@@ -32,6 +38,16 @@ if (args.reference && (args.quick || args.rounds || args.variants)) {
   console.error("--reference needs a full default run: drop --quick/--rounds/--variants");
   process.exit(2);
 }
+// The modules measured are the ones loaded now: their commit and clean state are read now too.
+const source = readSourceState(ROOT);
+if (args.reference) {
+  const refusal = referenceRefusal(source);
+  if (refusal) {
+    console.error(refusal);
+    process.exit(2);
+  }
+}
+const budgets = loadBudgets(BUDGETS_FILE).tracingCost ?? [];
 
 const mode: TracingCostResult["mode"] = args.quick ? "quick" : args.rounds || args.variants ? "custom" : "default";
 const rounds = Math.max(1, Math.min(50, Number(args.rounds ?? (args.quick ? 2 : 5))));
@@ -59,7 +75,7 @@ const variantNames: VariantName[] = args.variants
   : allNames;
 
 function machineInfo(loadAverageStart: number): MachineInfo {
-  return { ...sharedMachineInfo(ROOT), loadAverageStart, loadAverageEnd: loadavg()[0] ?? Number.NaN };
+  return { ...sharedMachineInfo(ROOT, source), sourceReadAtStart: true, loadAverageStart, loadAverageEnd: loadavg()[0] ?? Number.NaN };
 }
 
 const fmt = (n: number) => (n < 10 ? n.toFixed(2) : n < 1000 ? n.toFixed(1) : n.toFixed(0));
@@ -79,15 +95,15 @@ async function main(): Promise<void> {
   const seq = new Map<string, SequentialMeasurement[]>();
   const conc = new Map<string, ConcurrentMeasurement[]>();
   const key = (v: string, p: string) => `${v}|${p}`;
-  const callsOnly = new Map<string, number[]>();
+  const callsOnly = new Map<string, CallsOnlyResult["rounds"]>();
   try {
     // Round 0 warms the JIT and the sockets for every variant and is discarded.
     for (let round = 0; round <= rounds; round++) {
       const warmup = round === 0;
       for (const name of variantNames.filter((n) => n === "disabled" || n === "sampled-out")) {
-        const us = await measureCallsOnly(name, receiver, args.quick ? 20_000 : 100_000);
-        progress(`${warmup ? "warm-up" : `round ${round}/${rounds}`} calls only ${name}: ${us.toFixed(3)} us per request`);
-        if (!warmup) (callsOnly.get(name) ?? callsOnly.set(name, []).get(name)!).push(us);
+        const calls: CallsOnlyMeasurement = await measureCallsOnly(name, receiver, args.quick ? 20_000 : 100_000);
+        progress(`${warmup ? "warm-up" : `round ${round}/${rounds}`} calls only ${name}: ${calls.medianUs.toFixed(3)} us per request (median of ${calls.repsUs.map((v) => v.toFixed(3)).join(", ")})`);
+        if (!warmup) (callsOnly.get(name) ?? callsOnly.set(name, []).get(name)!).push({ round, ...calls });
       }
       for (const spec of payloadSpecs) {
         const payload = payloads.get(spec.name)!;
@@ -99,7 +115,7 @@ async function main(): Promise<void> {
           const delivered = s.spansExpected || c.spansExpected ? ` spans ${s.spansUnique + c.spansUnique}/${s.spansExpected + c.spansExpected}` : "";
           progress(
             `${warmup ? "warm-up" : `round ${round}/${rounds}`} ${spec.name.padEnd(5)} ${name.padEnd(24)} ` +
-              `in-request ${fmt(s.inRequestUs)} us, CPU ${fmt(s.cpuUs)} us, incl. export ${fmt(s.cpuInclDrainUs)} us, main-thread busy ${fmt(s.mainInclDrainUs)} us, ` +
+              `in-request ${fmt(s.inRequestUs)} us, main-thread CPU incl. export ${s.mainThreadCpuInclDrainUs === null ? "n/a" : fmt(s.mainThreadCpuInclDrainUs)} us, process CPU incl. export ${fmt(s.processCpuInclDrainUs)} us, ` +
               `el p99 ${c.eventLoopP99Ms.toFixed(2)} ms${delivered}`,
           );
           if (warmup) continue;
@@ -118,10 +134,11 @@ async function main(): Promise<void> {
     for (const name of variantNames) {
       const s = seq.get(key(name, spec.name)) ?? [];
       const c = conc.get(key(name, spec.name)) ?? [];
-      const roundResults: RoundResult[] = s.map((m, i) => ({ round: i + 1, sequential: m, concurrent: c[i]!, overhead: overheadAgainst(m, baseline[i]), ...(callsOnly.has(name) ? { callsOnlyUs: callsOnly.get(name)![i] } : {}) }));
+      const roundResults: RoundResult[] = s.map((m, i) => ({ round: i + 1, sequential: m, concurrent: c[i]!, overhead: overheadAgainst(m, baseline[i]) }));
       cells.push({ variant: name, payload: spec.name, rounds: roundResults, summary: summarizeCell(roundResults) });
     }
   }
+  const callsOnlyResults = [...callsOnly.entries()].map(([name, r]) => summarizeCallsOnly(name, r));
   const exporting = VARIANTS.filter((v) => v.exports).map((v) => v.name as string);
   const result: TracingCostResult = {
     schema: RESULT_SCHEMA,
@@ -142,19 +159,21 @@ async function main(): Promise<void> {
         "handleChatModelStart(serialized ChatOpenAI, [[system, human]], …, invocation_params, runName), then handleLLMEnd({generations: [[{text, message: AIMessage with usage_metadata}]]}) on the run manager. " +
         "No model runs, so `none` is LangChain's callback plumbing with no handlers (configure is called in every variant).",
       receiver: "the project's receiver (src/collector/receiver.ts, startReceiver({port: 0}), in-memory SQLite) in a child process over 127.0.0.1; a new receiver on a new port with its own random key pair for every measurement (the previous one closed), so late or retried sends of one pipeline, or of other processes on the machine, are never counted for another; its CPU is not on the measured process.",
+      mainThreadClock: MAIN_THREAD_CLOCK?.kind ?? null,
       metrics: {
         "in request": "mean wall time inside one `await runRequest()` in the sequential loop: the latency tracing adds to the request itself.",
-        "CPU (loop)": "process.cpuUsage() delta over the sequential loop / requests. The loop yields (setImmediate) after every request, so export work interleaved with the requests is included. All threads of this process count (main, GC helpers, libuv); the receiver runs in another process. Node 20 has no per-thread CPU clock; this is an upper bound of main-thread CPU and, unlike wall time, does not grow when other processes take the core.",
-        "CPU incl. export drain": "the same plus the final shutdown()/flush: all CPU the requests caused, export included.",
-        "added vs none": "CPU incl. export drain minus the `none` variant's in the same round (paired), median over rounds. The targets use this.",
-        "main-thread busy incl. drain": "event-loop utilization `active` time over loop + drain / requests: main-thread wall time not spent waiting for I/O (includes time the core was taken by other processes).",
+        "main-thread CPU incl. export": "CPU time of the main thread alone (the event loop's thread; a per-thread clock, see above) over the sequential loop and the final shutdown()/flush, / requests. The loop yields (setImmediate) after every request, so export work interleaved with the requests is included, and so is the drain's. What the event loop pays; not inflated when another process takes the core.",
+        "process CPU (all threads) incl. export": "process.cpuUsage() over the same span / requests: every thread of this process (main, worker threads, GC helpers, libuv's pool); the receiver runs in another process. Work moved off the main thread still counts here.",
+        "added vs none": "the same figure minus the `none` variant's in the same round (paired), median over rounds. The 2 KB main-thread target uses this.",
+        "event-loop utilization": "kept in the JSON (eventLoopActiveInclDrainUs), not in the tables: its `active` time is main-thread wall time, which grows when another process holds the core.",
         "spans delivered": "receiver's unique span count vs 5 x traced requests, over all sequential and concurrent measurements of the cell.",
-        exportingVariants: exporting.join(","),
       },
+      exportingVariants: exporting,
     },
     variants: VARIANTS.filter((v) => variantNames.includes(v.name)).map((v) => ({ name: v.name, description: v.description })),
     cells,
-    targets: evaluateTargets(cells, exporting),
+    callsOnly: callsOnlyResults,
+    targets: evaluateTargets(budgets, cells, callsOnlyResults, exporting),
     warnings: [...new Set(tracingWarnings)].slice(0, 50),
   };
 
@@ -172,11 +191,15 @@ async function main(): Promise<void> {
     writeFileSync(DOC_PATH, renderDoc(result, relative(ROOT, REFERENCE_PATH)));
     progress(`wrote ${relative(ROOT, REFERENCE_PATH)} and ${relative(ROOT, DOC_PATH)}`);
   }
+  if (args.check) {
+    process.stdout.write(`\nbudgets (bench/budgets.json, tracingCost):\n${formatTargets(result.targets)}\n`);
+    if (result.targets.some((t) => !t.pass)) process.exitCode = 1;
+  }
 }
 
 main().then(
   // Sockets the SDK's exporter keeps alive would hold the process open for seconds: exit now.
-  () => process.exit(0),
+  () => process.exit(process.exitCode ?? 0),
   (err: unknown) => {
     console.error(err);
     process.exit(1);

@@ -1,0 +1,61 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describeCommit, readSourceState, referenceRefusal } from "./source-state.js";
+
+function gitRepo(): { dir: string; git: (...args: string[]) => string } {
+  const dir = mkdtempSync(join(tmpdir(), "bench-source-state-"));
+  const git = (...args: string[]) => execFileSync("git", ["-c", "user.name=bench", "-c", "user.email=bench@example.invalid", "-c", "commit.gpgsign=false", ...args], { cwd: dir, encoding: "utf8" });
+  git("init", "-q");
+  writeFileSync(join(dir, ".gitignore"), "dist/\n");
+  writeFileSync(join(dir, "main.ts"), "export const x = 1;\n");
+  git("add", ".");
+  git("commit", "-q", "-m", "first");
+  return { dir, git };
+}
+
+test("a clean checkout: the commit is HEAD and --reference may run", (t) => {
+  const { dir, git } = gitRepo();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // Ignored output (a build) does not make the tree dirty.
+  mkdirSync(join(dir, "dist"));
+  writeFileSync(join(dir, "dist", "main.js"), "built");
+  const state = readSourceState(dir);
+  assert.equal(state.commit, git("rev-parse", "HEAD").trim());
+  assert.equal(state.dirty, false);
+  assert.equal(referenceRefusal(state), null);
+  assert.equal(describeCommit(state.commit, state.dirty, 12), state.commit!.slice(0, 12));
+});
+
+test("a modified tracked file refuses --reference and names the file", (t) => {
+  const { dir } = gitRepo();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, "main.ts"), "export const x = 2;\n");
+  const state = readSourceState(dir);
+  assert.equal(state.dirty, true);
+  const refusal = referenceRefusal(state);
+  assert.match(refusal ?? "", /--reference refused: the working tree has uncommitted changes/);
+  assert.match(refusal ?? "", /M main\.ts/);
+  assert.match(describeCommit(state.commit, state.dirty), /\(with uncommitted changes\)$/);
+});
+
+test("an untracked source file refuses --reference too (it would be built and measured)", (t) => {
+  const { dir } = gitRepo();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, "new-module.ts"), "export {};\n");
+  const state = readSourceState(dir);
+  assert.equal(state.dirty, true);
+  assert.match(referenceRefusal(state) ?? "", /\?\? new-module\.ts/);
+});
+
+test("outside a git checkout nothing is claimed and --reference is refused", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "bench-source-state-nogit-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const state = readSourceState(dir);
+  assert.deepEqual([state.commit, state.dirty], [null, null]);
+  assert.match(referenceRefusal(state) ?? "", /needs a git checkout/);
+  assert.equal(describeCommit(null, null), "unknown");
+});
