@@ -1,6 +1,6 @@
 // Every chat response says what tracing cost its request path: a Server-Timing `tracing` entry
-// (a header, or a trailer on streams, whose headers go out before the turn ends), the same in a
-// streamed turn's done event, and a histogram of it on /metrics.
+// (a header, or a trailer on streams, whose headers go out before the turn ends), and a
+// histogram of it on /metrics.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
@@ -50,14 +50,12 @@ describe("Server-Timing: tracing's share of each response", () => {
     assert.ok(!("tracing_ms" in JSON.parse(res.text)), "the answer's body is unchanged");
   });
 
-  test("a streamed turn: the trailer and the done event carry it", async () => {
+  test("a streamed turn: announced as a trailer, sent after the done event", async () => {
     const res = await post(`${svc.url}/api/v1/chat/stream`, { message: MESSAGE, user_id: "timed-stream" });
     assert.equal(res.status, 200);
     assert.equal(res.headers["trailer"], "Server-Timing");
-    const trailer = durationOf(res.trailers["server-timing"]);
-    const done = JSON.parse(/event: done\ndata: (.*)\n/.exec(res.text)![1]!) as { tracing_ms: number };
-    assert.ok(trailer > 0);
-    assert.equal(done.tracing_ms, trailer);
+    assert.match(res.text, /event: done/);
+    assert.ok(durationOf(res.trailers["server-timing"]) > 0);
   });
 
   test("the OpenAI-compatible endpoints: header when plain, trailer when streamed", async () => {

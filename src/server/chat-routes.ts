@@ -39,7 +39,7 @@ export function registerChatRoutes(app: FastifyInstance, options: ChatRoutesOpti
     const open = () => {
       if (res.headersSent) return;
       res.writeHead(200, {
-        // The turn's Server-Timing is only known at the end: sent as a trailer (and in the done event).
+        // The turn's Server-Timing is only known at the end: sent as a trailer.
         trailer: "Server-Timing",
         "content-type": "text/event-stream; charset=utf-8",
         "cache-control": "no-cache",
@@ -67,7 +67,7 @@ export function registerChatRoutes(app: FastifyInstance, options: ChatRoutesOpti
         onToken: (text) => send("token", { text }),
       });
       traceUrl = result.trace_url;
-      send("done", { ...result, tracing_ms: Number(timing.tracingMs.toFixed(3)) });
+      send("done", result);
       if (res.headersSent && !res.destroyed) res.addTrailers({ "Server-Timing": timing.serverTiming });
     } catch (err) {
       if (err instanceof ClientGoneError) {

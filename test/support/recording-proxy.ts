@@ -5,7 +5,10 @@ export interface Recorded {
   method: string;
   url: string;
   headers: IncomingHttpHeaders;
+  /** The body as text (UTF-8): OTLP/protobuf keeps its strings as UTF-8 bytes, so they are searchable too. */
   body: string;
+  /** The body's bytes, as sent. */
+  raw: Buffer;
 }
 
 export interface RecordingProxy {
@@ -29,7 +32,8 @@ export async function startRecordingProxy(options: { target?: string; reply?: (r
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      const rec: Recorded = { method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString("utf8") };
+      const raw = Buffer.concat(chunks);
+      const rec: Recorded = { method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: raw.toString("utf8"), raw };
       requests.push(rec);
       if (options.reply) {
         const { status, body } = options.reply(rec);
@@ -38,7 +42,7 @@ export async function startRecordingProxy(options: { target?: string; reply?: (r
       }
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string" && k !== "host" && k !== "content-length" && k !== "connection") headers[k] = v;
-      fetch(`${options.target}${rec.url}`, { method: rec.method, headers, body: rec.method === "GET" ? undefined : rec.body, signal: AbortSignal.timeout(10_000) }).then(
+      fetch(`${options.target}${rec.url}`, { method: rec.method, headers, body: rec.method === "GET" ? undefined : rec.raw, signal: AbortSignal.timeout(10_000) }).then(
         async (up) => res.writeHead(up.status, { "content-type": up.headers.get("content-type") ?? "application/json" }).end(await up.text()),
         () => res.writeHead(502).end(),
       );

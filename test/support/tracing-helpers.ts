@@ -127,22 +127,22 @@ export async function metricsText(svc: RunningService): Promise<string> {
 }
 
 /**
- * The value of one series in Prometheus text, 0 when absent. `labels` must match exactly the
- * labels given (other labels of the series are allowed).
+ * The value of one series in Prometheus text: the sum of the samples whose labels include
+ * `labels` (other labels allowed), 0 when the family has no such sample yet (a labelled counter
+ * never incremented prints none). Throws when the metric family itself is missing, so a check
+ * on a renamed or unregistered metric fails instead of reading 0.
  */
 export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
+  const family = name.replace(/_(count|sum|bucket)$/, "");
+  if (!text.includes(`# TYPE ${name} `) && !text.includes(`# TYPE ${family} `)) throw new Error(`no metric ${name} on /metrics`);
   let sum = 0;
-  let found = false;
   for (const line of text.split("\n")) {
     if (!line.startsWith(name)) continue;
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})? (\S+)$/.exec(line);
     if (!m || m[1] !== name) continue;
     const have: Record<string, string> = {};
     for (const pair of (m[3] ?? "").matchAll(/(\w+)="([^"]*)"/g)) have[pair[1]!] = pair[2]!;
-    if (Object.entries(labels).every(([k, v]) => have[k] === v)) {
-      sum += Number(m[4]);
-      found = true;
-    }
+    if (Object.entries(labels).every(([k, v]) => have[k] === v)) sum += Number(m[4]);
   }
-  return found ? sum : 0;
+  return sum;
 }
