@@ -45,6 +45,8 @@ export type BackendState = "up" | "down" | "auth_failed";
 interface LiveBatch {
   entry: JournalEntry;
   payload: Encoded;
+  /** The journal the batch is written in (a failed durable one keeps its batches for the next start). */
+  journal: BatchJournal;
   attempts: number;
   sending: boolean;
   /** Not before this time (a live retry's backoff). */
@@ -67,6 +69,14 @@ export class BatchDelivery {
   readonly #o: BatchDeliveryOptions;
   readonly #clock: Scheduler;
   #journal: BatchJournal;
+  /**
+   * A durable journal that failed a write (disk full, I/O error): no new batches go there, and
+   * what it holds waits for the next start; batches of it already in flight are settled against
+   * it, removals that fail are retried.
+   */
+  #retired: BatchJournal | null = null;
+  readonly #pendingRemovals = new Set<number>();
+  #removalTimer: unknown;
   readonly #live = new Map<number, LiveBatch>();
   #liveBytes = 0;
   /** Every attempt in flight (live and replay), for shutdown to wait on. */
@@ -97,9 +107,9 @@ export class BatchDelivery {
     }
   }
 
-  /** Spans in the journal, not yet delivered or dropped. */
+  /** Spans in the journal (and a failed one), not yet delivered or dropped. */
   get heldSpans(): number {
-    return this.#journal.spans;
+    return this.#journal.spans + (this.#retired?.spans ?? 0);
   }
 
   /** Payload bytes held in memory: live batches (memory-only: the whole journal). */
@@ -152,10 +162,14 @@ export class BatchDelivery {
     // Cut attempts settle at once; their outcomes still update the journal before it closes.
     await Promise.allSettled([...this.#inFlight]);
     if (!this.#journal.durable && this.#journal.spans > 0) this.#drop(this.#journal.spans, "shutdown");
-    try {
-      this.#journal.close();
-    } catch (err) {
-      this.#o.faults.report("journal_close", err);
+    if (this.#removalTimer !== undefined) this.#clock.clearTimeout(this.#removalTimer);
+    this.#retryRemovals();
+    for (const journal of [this.#journal, this.#retired]) {
+      try {
+        journal?.close();
+      } catch (err) {
+        this.#o.faults.report("journal_close", err);
+      }
     }
   }
 
@@ -199,28 +213,78 @@ export class BatchDelivery {
     }
   }
 
-  /** Writes batches to the journal. A durable journal that fails is replaced by memory, once. */
+  /** Writes batches to the journal. A durable journal that fails is retired for memory, once. */
   #append(batches: readonly SealedBatch[]): JournalEntry[] {
+    const journal = this.#journal;
     try {
-      return this.#journal.append(batches);
+      return journal.append(batches);
     } catch (err) {
-      if (!this.#journal.durable) throw err;
-      this.#o.logger.warn({ where: this.#o.journalDescription, error: (err as Error).message }, "trace journal write failed (disk full or I/O error); tracing continues memory-only until restart, what the journal holds is replayed then");
-      this.#o.metrics.spoolAvailable.set(0);
-      this.#o.metrics.errors.inc({ kind: "journal_write" });
-      const failed = this.#journal;
-      this.#journal = new MemoryJournal();
-      try {
-        failed.close();
-      } catch {}
-      // What was live keeps its payload; it moves to the memory journal under new ids.
-      const carried = [...this.#live.values()].filter((b) => !b.sending);
-      for (const batch of carried) this.#removeLive(batch);
-      if (carried.length) {
-        const moved = this.#journal.append(carried.map((b) => ({ payload: b.payload, count: b.entry.count })));
-        moved.forEach((entry, i) => this.#addLive(entry, carried[i]!.payload));
-      }
+      if (!journal.durable) throw err;
+      this.#retire(err);
       return this.#journal.append(batches);
+    }
+  }
+
+  /**
+   * One write to a journal. A durable journal that fails is retired (below); a removal from a
+   * retired one that fails is tried again later, so an acknowledged batch is not sent again at
+   * the next start. False when the write did not happen.
+   */
+  #write(journal: BatchJournal, write: () => void, removalOf?: number): boolean {
+    try {
+      write();
+      return true;
+    } catch (err) {
+      if (journal === this.#journal && journal.durable) this.#retire(err);
+      else this.#o.faults.report("journal_write", err);
+      if (removalOf !== undefined && journal.durable) this.#scheduleRemoval(removalOf);
+      return false;
+    }
+  }
+
+  /**
+   * The durable journal failed a write (disk full, I/O error): new batches go to memory from
+   * now on, with one warning. What it holds stays there for the next start (not copied to
+   * memory: a copy delivered now would be sent again from the file then); its batches in flight
+   * are settled against it.
+   */
+  #retire(err: unknown): void {
+    const failed = this.#journal;
+    this.#o.logger.warn({ where: this.#o.journalDescription, error: (err as Error).message }, "trace journal write failed (disk full or I/O error); new traces are kept in memory until restart, and what the journal holds is delivered after it");
+    this.#o.metrics.spoolAvailable.set(0);
+    this.#o.metrics.errors.inc({ kind: "journal_write" });
+    let maxId = 0;
+    for (const batch of this.#live.values()) maxId = Math.max(maxId, batch.entry.id);
+    try {
+      const last = failed.scan(0, Number.MAX_SAFE_INTEGER).at(-1);
+      if (last) maxId = Math.max(maxId, last.id);
+    } catch {}
+    // Ids above the failed journal's, so batches of the two never meet under one id.
+    this.#journal = new MemoryJournal(maxId + 1);
+    this.#retired = failed;
+    for (const batch of [...this.#live.values()]) if (batch.journal === failed && !batch.sending) this.#removeLive(batch);
+  }
+
+  #scheduleRemoval(id: number): void {
+    this.#pendingRemovals.add(id);
+    if (this.#removalTimer !== undefined || this.#closed) return;
+    this.#removalTimer = this.#clock.setTimeout(() => {
+      this.#removalTimer = undefined;
+      this.#retryRemovals();
+      if (this.#pendingRemovals.size > 0) this.#scheduleRemoval([...this.#pendingRemovals][0]!);
+    }, REMOVAL_RETRY_MS);
+  }
+
+  #retryRemovals(): void {
+    const journal = this.#retired;
+    if (!journal) return;
+    for (const id of [...this.#pendingRemovals]) {
+      try {
+        journal.remove(id);
+        this.#pendingRemovals.delete(id);
+      } catch {
+        return;
+      }
     }
   }
 
@@ -238,7 +302,7 @@ export class BatchDelivery {
         const live = this.#live.get(entry.id);
         if (live?.sending || entry.id === this.#replayingId) continue;
         if (live) this.#removeLive(live);
-        journal.remove(entry.id);
+        if (!this.#write(journal, () => journal.remove(entry.id))) return;
         this.#o.metrics.spoolBatchesEvicted.inc();
         this.#drop(entry.count, journal.durable ? "spool_evicted" : "queue_full");
       }
@@ -248,7 +312,7 @@ export class BatchDelivery {
   // ---- the live lane ----
 
   #addLive(entry: JournalEntry, payload: Encoded): void {
-    this.#live.set(entry.id, { entry, payload, attempts: 0, sending: false, notBefore: 0 });
+    this.#live.set(entry.id, { entry, payload, journal: this.#journal, attempts: 0, sending: false, notBefore: 0 });
     this.#liveBytes += entry.bytes;
   }
 
@@ -287,7 +351,7 @@ export class BatchDelivery {
 
   #track(attempt: Promise<void>): void {
     this.#inFlight.add(attempt);
-    void attempt.finally(() => this.#inFlight.delete(attempt));
+    attempt.catch((err: unknown) => this.#o.faults.report("export_attempt", err)).finally(() => this.#inFlight.delete(attempt));
   }
 
   async #sendLive(batch: LiveBatch): Promise<void> {
@@ -296,13 +360,18 @@ export class BatchDelivery {
     this.#liveSending += 1;
     let outcome: SendOutcome;
     try {
-      outcome = await this.#attempt(batch.entry, batch.payload);
+      outcome = await this.#attempt(batch.entry, batch.payload, batch.journal);
     } finally {
       batch.sending = false;
       this.#liveSending -= 1;
     }
     try {
-      this.#settle(batch.entry, outcome);
+      this.#settle(batch.entry, outcome, batch.journal);
+      // A batch of a retired journal that was not delivered waits there for the next start.
+      if (batch.journal !== this.#journal) {
+        this.#removeLive(batch);
+        return;
+      }
       if (!this.#live.has(batch.entry.id)) return;
       // Still live: a retry. Within the live retries it waits its backoff; past them, the backlog.
       if (this.#state === "up" && batch.attempts <= this.#o.maxRetries) {
@@ -321,11 +390,11 @@ export class BatchDelivery {
 
   // ---- one attempt, and what its outcome means ----
 
-  async #attempt(entry: JournalEntry, payload: Encoded): Promise<SendOutcome> {
+  async #attempt(entry: JournalEntry, payload: Encoded, journal: BatchJournal): Promise<SendOutcome> {
     const { metrics } = this.#o;
     if (entry.maybeStored) metrics.spansResent.inc(entry.count);
     // Written before the send: a crash while it is in flight leaves a batch Langfuse may have.
-    if (this.#journal.durable) this.#journal.setMaybeStored(entry.id, true);
+    if (journal.durable) this.#write(journal, () => journal.setMaybeStored(entry.id, true));
     metrics.exportAttempts.inc();
     const started = performance.now();
     let outcome: SendOutcome;
@@ -340,17 +409,16 @@ export class BatchDelivery {
     return outcome;
   }
 
-  /** Applies one outcome to its journal entry (and live batch): the policy's fate, counted. */
-  #settle(entry: JournalEntry, outcome: SendOutcome): void {
+  /** Applies one outcome to its entry in `journal` (and its live batch): the policy's fate, counted. */
+  #settle(entry: JournalEntry, outcome: SendOutcome, journal: BatchJournal): void {
     const { metrics, faults } = this.#o;
-    const journal = this.#journal;
     if (outcome.kind !== "stored") {
       metrics.exportFailures.inc({ reason: failureReason(outcome) });
       if (outcome.kind !== "auth_failed") faults.report(`export_${failureReason(outcome)}`, new Error(outcome.message), { status: "status" in outcome ? outcome.status : undefined });
     }
     switch (fateOf(outcome)) {
       case "delivered": {
-        this.#forget(entry);
+        this.#forget(entry, journal);
         metrics.spansExported.inc(entry.count);
         this.#backendUp();
         return;
@@ -358,22 +426,23 @@ export class BatchDelivery {
       case "retry": {
         // maybeStored only ever goes from false to true: once an attempt may have stored it, every later send is a re-send.
         if (outcome.kind === "unknown") entry.maybeStored = true;
-        else if (!entry.maybeStored && journal.durable) journal.setMaybeStored(entry.id, false);
+        else if (!entry.maybeStored && journal.durable) this.#write(journal, () => journal.setMaybeStored(entry.id, false));
         if (outcome.kind === "unknown" && !journal.durable) journal.setMaybeStored(entry.id, true);
         if (isBackendFailure(outcome) && ++this.#failures >= DOWN_AFTER_FAILURES && this.#state === "up") this.#backendDown();
         return;
       }
       case "hold": {
-        if (!entry.maybeStored && journal.durable) journal.setMaybeStored(entry.id, false);
+        if (!entry.maybeStored && journal.durable) this.#write(journal, () => journal.setMaybeStored(entry.id, false));
         this.#authFailed(outcome);
         return;
       }
       case "split": {
-        this.#split(entry);
+        // A retired journal takes no new entries: its batch is split at the next start.
+        if (journal === this.#journal) this.#split(entry);
         return;
       }
       case "drop": {
-        this.#forget(entry);
+        this.#forget(entry, journal);
         metrics.spansRejected.inc({ status: String("status" in outcome ? outcome.status : 0) }, entry.count);
         this.#drop(entry.count, "rejected");
         return;
@@ -381,11 +450,11 @@ export class BatchDelivery {
     }
   }
 
-  /** Removes a finished entry from the journal and the live lane. */
-  #forget(entry: JournalEntry): void {
+  /** Removes a finished entry from its journal and the live lane. */
+  #forget(entry: JournalEntry, journal: BatchJournal): void {
     const live = this.#live.get(entry.id);
-    if (live) this.#removeLive(live);
-    this.#journal.remove(entry.id);
+    if (live && live.journal === journal) this.#removeLive(live);
+    this.#write(journal, () => journal.remove(entry.id), entry.id);
   }
 
   /** 413: two halves replace the batch; a single span Langfuse will not take is dropped. */
@@ -395,7 +464,7 @@ export class BatchDelivery {
     const format = this.#formatOf(read);
     const spans: Encoded[] = format.split(read as never);
     if (spans.length < 2) {
-      this.#forget(entry);
+      this.#forget(entry, this.#journal);
       this.#drop(entry.count, "too_large");
       return;
     }
@@ -403,12 +472,14 @@ export class BatchDelivery {
     const halves = [spans.slice(0, half), spans.slice(half)].map((s) => ({ payload: format.join(s as never) as Encoded, count: s.length }));
     const wasLive = this.#live.get(entry.id);
     if (wasLive) this.#removeLive(wasLive);
-    const entries = this.#journal.replace(entry.id, halves);
+    const journal = this.#journal;
+    let entries: JournalEntry[] = [];
+    if (!this.#write(journal, () => (entries = journal.replace(entry.id, halves)))) return;
     // The halves carry the whole batch's history: if it may have been stored, so may they.
     entries.forEach((e, i) => {
       if (entry.maybeStored) {
         e.maybeStored = true;
-        this.#journal.setMaybeStored(e.id, true);
+        this.#write(journal, () => journal.setMaybeStored(e.id, true));
       }
       if (wasLive && this.#state === "up") this.#addLive(e, halves[i]!.payload);
     });
@@ -492,9 +563,10 @@ export class BatchDelivery {
   }
 
   #readPayload(entry: JournalEntry): Encoded | null {
-    const read = this.#journal.read(entry.id);
+    const journal = this.#journal;
+    const read = journal.read(entry.id);
     if (read.ok) return read.payload;
-    this.#journal.remove(entry.id);
+    this.#write(journal, () => journal.remove(entry.id));
     if (read.reason === "corrupt") {
       this.#o.metrics.spoolEntriesCorrupt.inc();
       this.#o.faults.report("journal_corrupt_entry", new Error(`journal entry ${entry.id} failed its checksum`));
@@ -516,11 +588,12 @@ export class BatchDelivery {
         nextDelay = 0;
         return;
       }
+      const journal = this.#journal;
       this.#replayingId = entry.id;
-      const outcome = await this.#attempt(entry, payload);
+      const outcome = await this.#attempt(entry, payload, journal);
       this.#replayingId = 0;
       // Settled even after shutdown began: the journal is still open and must learn the outcome.
-      this.#settle(entry, outcome);
+      this.#settle(entry, outcome, journal);
       switch (outcome.kind) {
         case "stored":
           this.#o.metrics.spoolBatchesReplayed.inc();
@@ -553,6 +626,8 @@ export class BatchDelivery {
 
 /** After an unexpected error in the replay itself: try again, but not in a tight loop. */
 const PROBE_FALLBACK_MS = 5_000;
+/** Removals from a retired journal that failed are tried again this often. */
+const REMOVAL_RETRY_MS = 5_000;
 
 /** The `reason` label of export_failures_total for one outcome. */
 export function failureReason(outcome: SendOutcome): string {

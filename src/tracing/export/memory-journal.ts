@@ -8,9 +8,14 @@ import type { BatchJournal, JournalEntry, JournalRead } from "./batch-journal.js
 export class MemoryJournal implements BatchJournal {
   readonly durable = false;
   readonly #rows = new Map<number, { entry: JournalEntry; payload: Encoded }>();
-  #nextId = 1;
+  #nextId: number;
   #bytes = 0;
   #spans = 0;
+
+  /** `firstId`: where ids start (above another journal's, when this one takes over from it). */
+  constructor(firstId = 1) {
+    this.#nextId = firstId;
+  }
 
   get spans(): number {
     return this.#spans;
