@@ -67,7 +67,8 @@ async function killDuringLoad(s: Scenario) {
       await receiver.stop();
       receiver = undefined;
     }
-    await sleep(s.loadMs - (s.outageAfterMs ?? 0));
+    // At a random phase of the seal timer, so that runs together cover the whole interval.
+    await sleep(s.loadMs - (s.outageAfterMs ?? 0) + Math.random() * FLUSH_INTERVAL_MS);
     const last = await scrapeMetrics(first.url);
     const killAt = Date.now();
     await first.stop("SIGKILL");
