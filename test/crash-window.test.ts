@@ -46,11 +46,12 @@ async function killDuringLoad(s: Scenario) {
   const dir = mkdtempSync(join(tmpdir(), "crash-window-"));
   const port = await freePort();
   const receiverDb = join(dir, "receiver.db");
-  let receiver: SpawnedReceiver | undefined = await spawnReceiver(port, receiverDb);
   const env = serviceEnv(port, join(dir, "spool"));
+  let receiver: SpawnedReceiver | undefined;
   let first: SpawnedService | undefined;
   let second: SpawnedService | undefined;
   try {
+    receiver = await spawnReceiver(port, receiverDb);
     if (s.faults) await receiver.setFaults(s.faults);
     first = await spawnService(env);
     // Spans per turn, as the service counts them (one routed turn).

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { chatTurns } from "./support/chat-load.js";
 import { rowsByTrace } from "./support/receiver-rows.js";
 import { scrapeMetrics } from "./support/service-metrics.js";
-import { freePort, spawnReceiver } from "./support/spawn-receiver.js";
+import { freePort, spawnReceiver, type SpawnedReceiver } from "./support/spawn-receiver.js";
 import { spawnService, type SpawnedService } from "./support/spawn-service.js";
 import { sleep, waitFor } from "./support/tracing-helpers.js";
 
@@ -91,9 +91,11 @@ for (const foreign of FOREIGN_SERVERS) {
 test("a Switchboard receiver already on the local receiver port (npm run receiver) is used, and outlives the service", { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "receiver-port-"));
   const port = await freePort();
-  const receiver = await spawnReceiver(port, join(dir, "standalone.db"));
+  let receiver: SpawnedReceiver | undefined;
   let svc: SpawnedService | undefined;
   try {
+    receiver = await spawnReceiver(port, join(dir, "standalone.db"));
+    const standalone = receiver;
     svc = await spawnService(keylessEnv(dir, port));
     assert.match(svc.output().stdout, /a Switchboard receiver already listens on the local receiver port; exporting to it/);
     assert.doesNotMatch(svc.output().stdout, /LANGFUSE_LOCAL_RECEIVER_PORT/, "no error about the port");
@@ -109,7 +111,7 @@ test("a Switchboard receiver already on the local receiver port (npm run receive
     const rows = await waitFor(
       "the turns' traces in the standalone receiver",
       async () => {
-        const byTrace = await rowsByTrace(receiver.url);
+        const byTrace = await rowsByTrace(standalone.url);
         return turns.every((t) => byTrace.get(t.traceId!)?.ids.size === created / 10) ? byTrace : undefined;
       },
       15_000,
@@ -123,7 +125,7 @@ test("a Switchboard receiver already on the local receiver port (npm run receive
     assert.equal((await receiver.stats()).store.traces, 10);
   } finally {
     await svc?.stop("SIGKILL");
-    await receiver.stop();
+    await receiver?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -50,9 +50,10 @@ const REPLAY_RATE = 300; // spans per second
 test("Langfuse down under steady load, then back: the backlog replays oldest first at LANGFUSE_REPLAY_RATE; every turn arrives whole, once", { timeout: 150_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "spool-outage-"));
   const port = await freePort();
-  let receiver: SpawnedReceiver | undefined = await spawnReceiver(port, join(dir, "receiver.db"));
+  let receiver: SpawnedReceiver | undefined;
   let svc: SpawnedService | undefined;
   try {
+    receiver = await spawnReceiver(port, join(dir, "receiver.db"));
     svc = await spawnService(tracingEnv(port, join(dir, "spool"), { LANGFUSE_REPLAY_RATE: String(REPLAY_RATE) }));
     const load = startChatLoad(svc.url, { clients: 2, pauseMs: 40 });
     await sleep(1500);
@@ -109,9 +110,11 @@ test("a spool file that is not a database is moved aside, counted, and the servi
   mkdirSync(spoolDir, { recursive: true });
   writeFileSync(join(spoolDir, "spool.db"), Buffer.from("this is not a sqlite database, it is garbage ".repeat(200)));
   const port = await freePort();
-  const receiver = await spawnReceiver(port, join(dir, "receiver.db"));
+  let receiver: SpawnedReceiver | undefined;
   let svc: SpawnedService | undefined;
   try {
+    receiver = await spawnReceiver(port, join(dir, "receiver.db"));
+    const running = receiver;
     svc = await spawnService(tracingEnv(port, spoolDir));
     const turns = await chatTurns(svc.url, 3);
     assert.deepEqual(turns.map((t) => t.status), [200, 200, 200]);
@@ -123,11 +126,11 @@ test("a spool file that is not a database is moved aside, counted, and the servi
     assert.equal(m.sum("switchboard_tracing_spool_available"), 1, "a fresh journal is in use");
     assert.equal(m.sum("switchboard_tracing_spool_entries_corrupt_total"), 1);
     await drained(svc, 15_000);
-    const rows = await rowsByTrace(receiver.url);
+    const rows = await rowsByTrace(running.url);
     assert.ok(turns.every((t) => rows.has(t.traceId!)));
   } finally {
     await svc?.stop("SIGKILL");
-    await receiver.stop();
+    await receiver?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { startChatLoad, type AnsweredTurn } from "./support/chat-load.js";
 import { rowsByTrace } from "./support/receiver-rows.js";
 import { scrapeMetrics } from "./support/service-metrics.js";
-import { freePort, spawnReceiver } from "./support/spawn-receiver.js";
+import { freePort, spawnReceiver, type SpawnedReceiver } from "./support/spawn-receiver.js";
 import { spawnService, type SpawnedService } from "./support/spawn-service.js";
 import { waitFor } from "./support/tracing-helpers.js";
 
@@ -19,20 +19,22 @@ const WRONG_SECRET = "sk-lf-this-is-not-the-key";
 test("wrong LANGFUSE_SECRET_KEY: requests answered, one error naming the variables, spans held; the right key on the same spool delivers each once", { timeout: 120_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "wrong-keys-"));
   const port = await freePort();
-  const receiver = await spawnReceiver(port, join(dir, "receiver.db"));
+  const receiverUrl = `http://127.0.0.1:${port}`;
   const env = (secretKey: string) => ({
     SESSION_STORE: "memory",
     SIM_TTFT_MS: "0",
     SIM_TOKEN_MS: "0",
-    LANGFUSE_BASE_URL: receiver.url,
+    LANGFUSE_BASE_URL: receiverUrl,
     LANGFUSE_PUBLIC_KEY: "pk-lf-local",
     LANGFUSE_SECRET_KEY: secretKey,
     LANGFUSE_SPOOL_DIR: join(dir, "spool"),
     LANGFUSE_SHUTDOWN_TIMEOUT: "2",
   });
+  let receiver: SpawnedReceiver | undefined;
   let wrong: SpawnedService | undefined;
   let right: SpawnedService | undefined;
   try {
+    receiver = await spawnReceiver(port, join(dir, "receiver.db"));
     wrong = await spawnService(env(WRONG_SECRET));
     const svc = wrong;
     // Two bursts with a pause between them: the second goes through a pipeline that already
@@ -96,7 +98,7 @@ test("wrong LANGFUSE_SECRET_KEY: requests answered, one error naming the variabl
   } finally {
     await wrong?.stop("SIGKILL");
     await right?.stop("SIGKILL");
-    await receiver.stop();
+    await receiver?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 });
