@@ -1,14 +1,24 @@
+// The journal (spool) through an outage and across restarts, with the real service and the real
+// receiver as separate processes: what waited during an outage is replayed oldest first at
+// LANGFUSE_REPLAY_RATE while live traces keep flowing, every turn arrives whole and once; a
+// damaged journal (a whole file, or one entry) is set aside and counted, never sent.
+// Crashes: crash-window.test.ts. Wrong keys: wrong-keys.test.ts. Bounds and disk faults:
+// spool-limits.test.ts, spool-disk-faults.test.ts. Restarts during outages and unknown outcomes:
+// delivery-once.test.ts.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, spawnReceiver } from "./support/spawn-receiver.js";
+import Database from "better-sqlite3";
+import { chatTurns, startChatLoad } from "./support/chat-load.js";
+import { rowsByTrace } from "./support/receiver-rows.js";
+import { scrapeMetrics } from "./support/service-metrics.js";
+import { freePort, spawnReceiver, type SpawnedReceiver } from "./support/spawn-receiver.js";
 import { spawnService, type SpawnedService } from "./support/spawn-service.js";
+import { sleep, waitFor } from "./support/tracing-helpers.js";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function tracingEnv(receiverPort: number, spoolDir: string): Record<string, string> {
+function tracingEnv(receiverPort: number, spoolDir: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
     SESSION_STORE: "memory",
     SIM_TTFT_MS: "0",
@@ -16,197 +26,158 @@ function tracingEnv(receiverPort: number, spoolDir: string): Record<string, stri
     LANGFUSE_BASE_URL: `http://127.0.0.1:${receiverPort}`,
     LANGFUSE_PUBLIC_KEY: "pk-lf-local",
     LANGFUSE_SECRET_KEY: "sk-lf-local",
-    LANGFUSE_FLUSH_INTERVAL: "0.5",
-    LANGFUSE_TIMEOUT: "0.5",
-    LANGFUSE_RETRY_DELAY: "0.2",
     LANGFUSE_SPOOL_DIR: spoolDir,
     LANGFUSE_SHUTDOWN_TIMEOUT: "2",
+    ...extra,
   };
 }
 
-/** Steady load: one chat turn every `everyMs`, until stopped. Every answer must be 200. */
-function steadyLoad(svc: SpawnedService, everyMs: number) {
-  let running = true;
-  let sent = 0;
-  const failures: string[] = [];
-  const loop = (async () => {
-    while (running) {
-      try {
-        const res = await fetch(`${svc.url}/api/v1/chat`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ message: `Where is my order ${sent}?`, user_id: "spool-user" }),
-          signal: AbortSignal.timeout(10_000),
-        });
-        if (res.status !== 200) failures.push(`status ${res.status}`);
-        await res.arrayBuffer();
-      } catch (err) {
-        failures.push(String(err));
-      }
-      sent++;
-      await sleep(everyMs);
-    }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await loop;
-      return { sent, failures };
+/** Waits until the service holds nothing undelivered (journal and memory). */
+function drained(svc: SpawnedService, timeoutMs: number): Promise<unknown> {
+  return waitFor(
+    "the journal to drain",
+    async () => {
+      const m = await scrapeMetrics(svc.url);
+      return m.sum("switchboard_tracing_spool_batches") === 0 && m.sum("switchboard_tracing_queue_spans") === 0 ? true : undefined;
     },
-  };
+    timeoutMs,
+    200,
+  );
 }
 
-async function metric(svc: SpawnedService, name: string): Promise<number> {
-  const text = await fetch(`${svc.url}/metrics`).then((r) => r.text());
-  let total = 0;
-  for (const line of text.split("\n")) if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) total += Number(line.split(" ").pop());
-  return total;
-}
+const REPLAY_RATE = 300; // spans per second
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await sleep(200);
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
-
-test("receiver down for 20 s under steady load: after the drain it holds every span created, once", { timeout: 120_000 }, async () => {
+test("Langfuse down under steady load, then back: the backlog replays oldest first at LANGFUSE_REPLAY_RATE; every turn arrives whole, once", { timeout: 150_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "spool-outage-"));
   const port = await freePort();
-  let receiver = await spawnReceiver(port, join(dir, "receiver.db"));
-  const svc = await spawnService(tracingEnv(port, join(dir, "spool")));
+  let receiver: SpawnedReceiver | undefined;
+  let svc: SpawnedService | undefined;
   try {
-    const load = steadyLoad(svc, 50);
-    await sleep(2000);
-    await receiver.stop();
-    await sleep(20_000);
     receiver = await spawnReceiver(port, join(dir, "receiver.db"));
-    await sleep(2000);
-    const { sent, failures } = await load.stop();
-    assert.deepEqual(failures, [], "every request answered 200 through the outage");
-    assert.ok(sent > 100, `steady load sent ${sent} turns`);
-    const created = await metric(svc, "switchboard_tracing_observations_created_total");
-    // Drained means the spool is empty too: a batch that timed out on the client after the receiver
-    // stored it is sent again (at least once), and must not linger.
-    await waitFor("the spool to drain into the receiver", async () => (await receiver.stats()).store.observations >= created && (await metric(svc, "switchboard_tracing_spool_batches")) === 0, 60_000);
-    const stats = await receiver.stats();
-    assert.equal(stats.store.observations, created, "exactly the spans created: no loss, no visible duplicates");
-    assert.equal(await metric(svc, "switchboard_tracing_spans_dropped_total"), 0);
-    assert.equal(await metric(svc, "switchboard_tracing_spool_batches"), 0, "the spool drained");
-    assert.ok((await metric(svc, "switchboard_tracing_spool_batches_replayed_total")) > 0, "the outage went through the journal's backlog");
-  } finally {
-    await svc.stop("SIGKILL");
+    svc = await spawnService(tracingEnv(port, join(dir, "spool"), { LANGFUSE_REPLAY_RATE: String(REPLAY_RATE) }));
+    const load = startChatLoad(svc.url, { clients: 2, pauseMs: 40 });
+    await sleep(1500);
     await receiver.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
-
-test("receiver down, service stopped with SIGTERM, receiver back, service restarted: everything delivered", { timeout: 90_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), "spool-restart-"));
-  const port = await freePort();
-  let receiver = await spawnReceiver(port, join(dir, "receiver.db"));
-  const env = tracingEnv(port, join(dir, "spool"));
-  const first = await spawnService(env);
-  let second: SpawnedService | undefined;
-  try {
-    await receiver.stop();
-    const load = steadyLoad(first, 30);
+    receiver = undefined;
+    const downAt = Date.now();
+    await sleep(8000);
+    receiver = await spawnReceiver(port, join(dir, "receiver.db"));
+    const upAt = Date.now();
     await sleep(3000);
-    const { failures } = await load.stop();
-    assert.deepEqual(failures, []);
-    const created = await metric(first, "switchboard_tracing_observations_created_total");
-    assert.equal(await first.stop("SIGTERM"), 0);
-    receiver = await spawnReceiver(port, join(dir, "receiver.db"));
-    second = await spawnService(env);
-    await waitFor("the spool from the first run to be replayed", async () => (await receiver.stats()).store.observations >= created, 60_000);
-    assert.equal((await receiver.stats()).store.observations, created);
-    assert.match(second.output().stdout, /replaying/);
+    await load.stop();
+    const turns = load.answered;
+    assert.deepEqual(load.unanswered, []);
+    assert.deepEqual(turns.filter((t) => t.status !== 200), [], "every request answered 200 through the outage");
+    assert.ok(turns.length > 100, `steady load answered ${turns.length} turns`);
+
+    await drained(svc, 90_000);
+    const m = await scrapeMetrics(svc.url);
+    const created = m.sum("switchboard_tracing_observations_created_total")!;
+    const perTurn = created / turns.length;
+    const stats = await receiver.stats();
+    const rows = await rowsByTrace(receiver.url);
+    assert.deepEqual(turns.filter((t) => rows.get(t.traceId!)?.ids.size !== perTurn).map((t) => t.traceId), [], "every turn's trace whole");
+    assert.equal(stats.store.observations, created, "exactly the spans created");
+    assert.equal(stats.store.duplicateRows, 0, "each once");
+    assert.equal(m.sum("switchboard_tracing_spans_dropped_total"), 0);
+    assert.ok(m.sum("switchboard_tracing_spool_batches_replayed_total")! > 0, "the outage went through the journal's backlog");
+
+    // The backlog: turns that ended while Langfuse was down (a second after it went, so the
+    // exporter knew). Each root row's createdAt is when the receiver stored it.
+    const stored = (traceId: string) => Date.parse(rows.get(traceId)!.rows.find((r) => r.parentObservationId === null)!.createdAt!);
+    const backlog = turns.filter((t) => t.sentAt > downAt + 1000 && t.answeredAt < upAt).sort((a, b) => a.answeredAt - b.answeredAt);
+    const backlogSpans = backlog.length * perTurn;
+    const first = Math.min(...backlog.map((t) => stored(t.traceId!)));
+    const last = Math.max(...backlog.map((t) => stored(t.traceId!)));
+    console.log(`outage: ${turns.length} turns, backlog ${backlog.length} turns (${backlogSpans} spans) replayed in ${last - first} ms at ${REPLAY_RATE} spans/s, ${m.sum("switchboard_tracing_spool_batches_replayed_total")} batches`);
+    // Paced: one batch, then a wait of its spans / rate. Half the ideal time leaves room for the
+    // last batch and for batches that left the backlog early; an unpaced replay takes ~0.
+    assert.ok(last - first >= (0.5 * backlogSpans * 1000) / REPLAY_RATE, `the backlog of ${backlogSpans} spans replayed in ${last - first} ms`);
+    // Oldest first: a turn answered before another was sent went in the same or an earlier batch.
+    const outOfOrder: string[] = [];
+    for (const a of backlog) for (const b of backlog) if (a.answeredAt < b.sentAt && stored(a.traceId!) > stored(b.traceId!)) outOfOrder.push(`${a.traceId} after ${b.traceId}`);
+    assert.deepEqual(outOfOrder, [], "replayed oldest first");
   } finally {
-    await second?.stop("SIGKILL");
-    await first.stop("SIGKILL");
-    await receiver.stop();
+    await svc?.stop("SIGKILL");
+    await receiver?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
-test("kill -9 during an outage loses at most the documented window", { timeout: 90_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), "spool-kill-"));
-  const port = await freePort();
-  let receiver = await spawnReceiver(port, join(dir, "receiver.db"));
-  const env = tracingEnv(port, join(dir, "spool"));
-  const first = await spawnService(env);
-  let second: SpawnedService | undefined;
-  try {
-    await receiver.stop();
-    const load = steadyLoad(first, 20);
-    await sleep(6000);
-    const { sent } = await load.stop();
-    const created = await metric(first, "switchboard_tracing_observations_created_total");
-    await first.stop("SIGKILL");
-    receiver = await spawnReceiver(port, join(dir, "receiver.db"));
-    second = await spawnService(env);
-    await waitFor("the replay to finish", async () => (await metric(second!, "switchboard_tracing_spool_batches")) === 0 && (await receiver.stats()).store.observations > 0, 60_000);
-    await sleep(1000);
-    const delivered = (await receiver.stats()).store.observations;
-    const lost = created - delivered;
-    const perTurn = created / sent;
-    // Documented window: what had not reached the spool, at most LANGFUSE_FLUSH_INTERVAL plus one
-    // attempt's LANGFUSE_TIMEOUT of traffic (0.5 s + 0.5 s here), plus one event-loop turn.
-    const turnsPerSecond = sent / 6;
-    const windowSpans = Math.ceil((0.5 + 0.5 + 0.5) * turnsPerSecond * perTurn);
-    console.log(`kill -9: created ${created}, delivered ${delivered}, lost ${lost} (window bound ${windowSpans})`);
-    assert.ok(lost >= 0);
-    assert.ok(lost <= windowSpans, `lost ${lost} spans, more than the ${windowSpans} the window allows`);
-  } finally {
-    await second?.stop("SIGKILL");
-    await receiver.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
-
-test("a corrupted spool file is moved aside and the service keeps tracing", { timeout: 60_000 }, async () => {
+test("a spool file that is not a database is moved aside, counted, and the service keeps tracing", { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "spool-corrupt-"));
   const spoolDir = join(dir, "spool");
-  const { mkdirSync } = await import("node:fs");
   mkdirSync(spoolDir, { recursive: true });
   writeFileSync(join(spoolDir, "spool.db"), Buffer.from("this is not a sqlite database, it is garbage ".repeat(200)));
   const port = await freePort();
-  const receiver = await spawnReceiver(port, join(dir, "receiver.db"));
-  const svc = await spawnService(tracingEnv(port, spoolDir));
+  let receiver: SpawnedReceiver | undefined;
+  let svc: SpawnedService | undefined;
   try {
-    const res = await fetch(`${svc.url}/api/v1/chat`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message: "hi", user_id: "u" }) });
-    assert.equal(res.status, 200);
-    assert.match(svc.output().stdout, /moved aside/);
-    assert.equal(await metric(svc, "switchboard_tracing_spool_available"), 1);
-    assert.equal(await metric(svc, "switchboard_tracing_spool_entries_corrupt_total"), 1);
-    await waitFor("the trace to arrive", async () => (await receiver.stats()).store.observations >= 5, 10_000);
+    receiver = await spawnReceiver(port, join(dir, "receiver.db"));
+    const running = receiver;
+    svc = await spawnService(tracingEnv(port, spoolDir));
+    const turns = await chatTurns(svc.url, 3);
+    assert.deepEqual(turns.map((t) => t.status), [200, 200, 200]);
+    const warnings = svc.output().stdout.split("\n").filter((l) => l.includes("moved aside"));
+    assert.equal(warnings.length, 1, "one warning");
+    const aside = readdirSync(spoolDir).filter((f) => f.startsWith("spool.db.corrupt-"));
+    assert.equal(aside.length, 1, "the unreadable file is kept aside, not deleted");
+    const m = await scrapeMetrics(svc.url);
+    assert.equal(m.sum("switchboard_tracing_spool_available"), 1, "a fresh journal is in use");
+    assert.equal(m.sum("switchboard_tracing_spool_entries_corrupt_total"), 1);
+    await drained(svc, 15_000);
+    const rows = await rowsByTrace(running.url);
+    assert.ok(turns.every((t) => rows.has(t.traceId!)));
   } finally {
-    await svc.stop("SIGKILL");
-    await receiver.stop();
+    await svc?.stop("SIGKILL");
+    await receiver?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
-test("an unwritable spool folder degrades to memory-only; every request is still answered", { timeout: 60_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), "spool-unwritable-"));
-  // A regular file where the folder should be: no user, root included, can create a folder there.
-  const blocked = join(dir, "not-a-folder");
-  writeFileSync(blocked, "x");
-  chmodSync(blocked, 0o444);
-  const port = await freePort();
-  const svc = await spawnService(tracingEnv(port, join(blocked, "spool")));
+test("one damaged journal entry is skipped and counted; the rest of the journal is replayed", { timeout: 90_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "spool-entry-"));
+  const spoolDir = join(dir, "spool");
+  const port = await freePort(); // Langfuse down for the first run
+  let first: SpawnedService | undefined;
+  let second: SpawnedService | undefined;
+  let receiver: SpawnedReceiver | undefined;
   try {
-    for (let i = 0; i < 20; i++) {
-      const res = await fetch(`${svc.url}/api/v1/chat`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message: "hello", user_id: "u" }) });
-      assert.equal(res.status, 200);
+    first = await spawnService(tracingEnv(port, spoolDir));
+    const url = first.url;
+    // Turns in three bursts, so the journal holds several batches.
+    const turns = [];
+    for (let burst = 0; burst < 3; burst++) {
+      turns.push(...(await chatTurns(url, 4)));
+      await sleep(700);
     }
-    assert.equal(await metric(svc, "switchboard_tracing_spool_available"), 0);
-    const lines = svc.output().stdout.split("\n").filter((l) => l.includes("trace spool folder unusable"));
-    assert.equal(lines.length, 1, "one clear log line");
+    assert.equal(turns.length, 12);
+    const created = (await scrapeMetrics(url)).sum("switchboard_tracing_observations_created_total")!;
+    assert.equal(await first.stop("SIGTERM"), 0);
+
+    // Damage one entry's payload on disk (as a bad sector would), leaving its checksum as it was.
+    const db = new Database(join(spoolDir, "spool.db"));
+    const entries = db.prepare("SELECT id, count FROM batches ORDER BY id").all() as { id: number; count: number }[];
+    assert.ok(entries.length >= 3, `${entries.length} batches in the journal`);
+    const damaged = entries[1]!;
+    db.prepare("UPDATE batches SET spans = ? || substr(spans, 2) WHERE id = ?").run("#", damaged.id);
+    db.close();
+
+    receiver = await spawnReceiver(port, join(dir, "receiver.db"));
+    second = await spawnService(tracingEnv(port, spoolDir));
+    await drained(second, 30_000);
+    const m = await scrapeMetrics(second.url);
+    assert.equal(m.sum("switchboard_tracing_spool_entries_corrupt_total"), 1);
+    assert.equal(m.sum("switchboard_tracing_spans_dropped_total", { reason: "spool_corrupt" }), damaged.count, "the damaged batch's spans, counted as dropped");
+    const stats = await receiver.stats();
+    assert.equal(stats.store.observations, created - damaged.count, "every other span arrived");
+    assert.equal(stats.store.duplicateRows, 0);
+    assert.equal(stats.requests.byStatus["400"] ?? 0, 0, "nothing damaged was sent");
+    assert.ok(existsSync(join(spoolDir, "spool.db")));
   } finally {
-    await svc.stop("SIGKILL");
+    await first?.stop("SIGKILL");
+    await second?.stop("SIGKILL");
+    await receiver?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 });

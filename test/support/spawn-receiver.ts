@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import type { ReceiverFaults } from "../../src/collector/faults.js";
 import type { ReceiverInfo, ReceiverStats } from "../../src/collector/receiver.js";
 
 export interface SpawnedReceiver {
@@ -9,6 +10,8 @@ export interface SpawnedReceiver {
   stats(): Promise<ReceiverStats>;
   /** GET /_receiver/info: what the service checks before exporting to this port. */
   info(): Promise<ReceiverInfo>;
+  /** PUT /_receiver/faults: merges `faults` into the faults in force. */
+  setFaults(faults: Partial<ReceiverFaults>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -39,11 +42,18 @@ export async function spawnReceiver(port: number, dbPath: string, extraEnv: Reco
     url,
     stats: () => fetch(`${url}/_receiver/stats`, { signal: AbortSignal.timeout(10_000) }).then((r) => r.json() as Promise<ReceiverStats>),
     info: () => fetch(`${url}/_receiver/info`, { signal: AbortSignal.timeout(10_000) }).then((r) => r.json() as Promise<ReceiverInfo>),
+    async setFaults(faults) {
+      const res = await fetch(`${url}/_receiver/faults`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(faults), signal: AbortSignal.timeout(10_000) });
+      if (res.status !== 200) throw new Error(`PUT /_receiver/faults: HTTP ${res.status} ${await res.text()}`);
+    },
     async stop() {
-      if (child.exitCode !== null) return;
+      // Already gone (a process killed by a signal has no exit code, only a signal code).
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = once(child, "exit");
       child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
       await exited;
+      clearTimeout(timer);
     },
   };
 }

@@ -12,6 +12,8 @@ export interface SpawnedService {
 }
 
 const ENTRY = "dist/src/main.js";
+/** Longest a stop() waits for the process to exit before it is killed. */
+const STOP_TIMEOUT_MS = 30_000;
 
 /** Runs the compiled service as its own process, as users run it, and waits until it listens. */
 export async function spawnService(env: Record<string, string>, timeoutMs = 20_000): Promise<SpawnedService> {
@@ -46,10 +48,14 @@ export async function spawnService(env: Record<string, string>, timeoutMs = 20_0
     url,
     output: () => ({ stdout, stderr }),
     async stop(signal = "SIGTERM") {
-      if (child.exitCode !== null) return child.exitCode;
+      // Already gone (a process killed by a signal has no exit code, only a signal code).
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       const exited = once(child, "exit");
       child.kill(signal);
+      // Bounded: a shutdown that hangs is killed (and the caller sees a null exit code).
+      const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
       const [code] = (await exited) as [number | null];
+      clearTimeout(timer);
       return code;
     },
   };
