@@ -358,12 +358,17 @@ export class BatchDelivery {
     batch.sending = true;
     batch.attempts += 1;
     this.#liveSending += 1;
-    let outcome: SendOutcome;
+    let outcome: SendOutcome | null;
     try {
       outcome = await this.#attempt(batch.entry, batch.payload, batch.journal);
     } finally {
       batch.sending = false;
       this.#liveSending -= 1;
+    }
+    if (outcome === null) {
+      this.#removeLive(batch);
+      this.#pump();
+      return;
     }
     try {
       this.#settle(batch.entry, outcome, batch.journal);
@@ -390,11 +395,14 @@ export class BatchDelivery {
 
   // ---- one attempt, and what its outcome means ----
 
-  async #attempt(entry: JournalEntry, payload: Encoded, journal: BatchJournal): Promise<SendOutcome> {
+  /** One send of a batch; null when it was not made (its journal failed to record the send first). */
+  async #attempt(entry: JournalEntry, payload: Encoded, journal: BatchJournal): Promise<SendOutcome | null> {
     const { metrics } = this.#o;
-    if (entry.maybeStored) metrics.spansResent.inc(entry.count);
     // Written before the send: a crash while it is in flight leaves a batch Langfuse may have.
-    if (journal.durable) this.#write(journal, () => journal.setMaybeStored(entry.id, true));
+    // If the mark cannot be written, the batch is not sent: it waits on disk for the next start
+    // (sent then, it would be a re-send nobody could count).
+    if (journal.durable && !this.#write(journal, () => journal.setMaybeStored(entry.id, true))) return null;
+    if (entry.maybeStored) metrics.spansResent.inc(entry.count);
     metrics.exportAttempts.inc();
     const started = performance.now();
     let outcome: SendOutcome;
@@ -592,6 +600,7 @@ export class BatchDelivery {
       this.#replayingId = entry.id;
       const outcome = await this.#attempt(entry, payload, journal);
       this.#replayingId = 0;
+      if (outcome === null) return;
       // Settled even after shutdown began: the journal is still open and must learn the outcome.
       this.#settle(entry, outcome, journal);
       switch (outcome.kind) {
