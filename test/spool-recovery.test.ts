@@ -160,7 +160,7 @@ test("one damaged journal entry is skipped and counted; the rest of the journal 
     const entries = db.prepare("SELECT id, count FROM batches ORDER BY id").all() as { id: number; count: number }[];
     assert.ok(entries.length >= 3, `${entries.length} batches in the journal`);
     const damaged = entries[1]!;
-    db.prepare("UPDATE batches SET spans = ? || substr(spans, 2) WHERE id = ?").run("#", damaged.id);
+    db.prepare("UPDATE payloads SET data = ? || substr(data, 2) WHERE id = ?").run("#", damaged.id);
     db.close();
 
     receiver = await spawnReceiver(port, join(dir, "receiver.db"));
