@@ -5,6 +5,7 @@ import { createAnswerNode } from "./answer-node.js";
 import { agentNodeName, CLARIFY_NODE, ROUTE_NODE } from "./node-names.js";
 import { createRouteNode } from "./route-node.js";
 import { modelParameters } from "../llm/model-parameters.js";
+import { PrefetchingSaver } from "../sessions/prefetching-saver.js";
 import { RouterState, type RouteDecision, type RouterStateType } from "./state.js";
 
 export interface RouterGraphOptions {
@@ -42,7 +43,10 @@ export function buildRouterGraph(options: RouterGraphOptions) {
   const g = graph as unknown as StateGraph<typeof RouterState.spec, RouterStateType, any, string>;
   g.addEdge(START, ROUTE_NODE);
   for (const t of targets) g.addEdge(t, END);
-  return g.compile({ checkpointer: options.checkpointer });
+  const checkpointer = options.checkpointer instanceof PrefetchingSaver ? options.checkpointer : new PrefetchingSaver(options.checkpointer);
+  // `sessions`: the checkpointer, through which a turn reads its session once (the ownership
+  // check) and hands that read to the run, which then starts from it instead of reading again.
+  return Object.assign(g.compile({ checkpointer }), { sessions: checkpointer });
 }
 
 export type RouterGraph = ReturnType<typeof buildRouterGraph>;
