@@ -17,6 +17,8 @@
 //     --block N               turns per block when alternating with --baseline (default 100)
 //     --stream                stream the reply (onToken), as /api/v1/chat/stream does
 //     --baseline DIR          another build's dist/ folder to compare with (same node_modules)
+//     --only baseline|current with --baseline, run only that one (for instruction counts under
+//                             valgrind, where each build is its own run)
 //     --json                  one JSON line per variant instead of the table
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -39,6 +41,7 @@ const { values: args } = parseArgs({
     block: { type: "string", default: "100" },
     stream: { type: "boolean", default: false },
     baseline: { type: "string" },
+    only: { type: "string" },
     json: { type: "boolean", default: false },
   },
 });
@@ -121,8 +124,9 @@ async function measureBlock(v: Variant, n: number): Promise<void> {
   v.blockMeans.push(sum / n);
 }
 
-const variants = [await loadVariant(args.baseline ? "current" : "turn", null)];
-if (args.baseline) variants.unshift(await loadVariant("baseline", args.baseline));
+const variants: Variant[] = [];
+if (args.baseline && args.only !== "current") variants.push(await loadVariant("baseline", args.baseline));
+if (!args.baseline || args.only !== "baseline") variants.push(await loadVariant(args.baseline ? "current" : "turn", null));
 for (const v of variants) for (let i = 0; i < warmup; i++) await v.turn();
 for (let done = 0; done < turns; done += block) {
   const n = Math.min(block, turns - done);
