@@ -9,6 +9,7 @@ import type { ModelOptions } from "../llm/model-options.js";
 import type { Tracing } from "../tracing/turn-trace.js";
 import { KeyedMutex } from "../sessions/keyed-mutex.js";
 import { SessionBusyError } from "../sessions/session-busy-error.js";
+import type { PrefetchedCheckpoint } from "../sessions/prefetching-saver.js";
 import { currentKeyId } from "../auth/request-principal.js";
 import { keyOwnerPrefix, sessionOwner } from "./session-owner.js";
 import { isReservedSessionId } from "./reserved-session-id.js";
@@ -78,6 +79,11 @@ interface TurnScope {
 }
 
 type SessionValues = Partial<{ owner: string | null; turns: TurnRecord[]; current_intent: string | null; current_agent: string | null }>;
+
+/** What a read of one session thread found (values undefined: nothing stored). */
+interface SessionRead {
+  values: SessionValues | undefined;
+}
 
 /** Runs chat turns through the router graph: one session at a time, bounded in time, traced. */
 export class ChatService {
@@ -153,7 +159,7 @@ export class ChatService {
 
   async #runLocked(request: TurnRequest, sessionId: string, scope: TurnScope): Promise<TurnReply> {
     const { graph, tracing } = this.options;
-    const { threadId, values } = await this.#sessionState(scope.keyId, sessionId);
+    const { threadId, values, prefetched } = await this.#sessionState(scope.keyId, sessionId, (id) => this.#prefetch(id));
     const owner = values?.owner ?? null;
     if (owner !== null && owner !== scope.owner) throw sessionNotFound();
     if (request.clientSignal?.aborted) throw new ClientGoneError("client disconnected before the turn started");
@@ -165,7 +171,7 @@ export class ChatService {
     try {
       const state = await graph.invoke(
         { input: request.message, owner: scope.owner },
-        { configurable: { thread_id: threadId, turn }, signal, durability: "exit" },
+        { configurable: { thread_id: threadId, turn, ...prefetched.configurable() }, signal, durability: "exit" },
       );
       const last = state.turns[state.turns.length - 1];
       if (!last) throw new Error("graph finished without recording the turn");
@@ -194,18 +200,28 @@ export class ChatService {
    * bare session id with this key in its owner; it is found and continued there, so upgrading
    * loses no session. Another key's session under that id is never found this way.
    */
-  async #sessionState(keyId: string | null, sessionId: string): Promise<{ threadId: string; values: SessionValues | undefined }> {
+  async #sessionState<R extends SessionRead>(keyId: string | null, sessionId: string, read: (threadId: string) => Promise<R>): Promise<R & { threadId: string }> {
     const threadId = sessionThreadId(keyId, sessionId);
-    const values = await this.#values(threadId);
-    if (values?.owner || keyId === null) return { threadId, values };
-    const legacy = await this.#values(sessionId);
-    if (legacy?.owner?.startsWith(keyOwnerPrefix(keyId))) return { threadId: sessionId, values: legacy };
-    return { threadId, values };
+    const current = await read(threadId);
+    if (current.values?.owner || keyId === null) return { ...current, threadId };
+    const legacy = await read(sessionId);
+    if (legacy.values?.owner?.startsWith(keyOwnerPrefix(keyId))) return { ...legacy, threadId: sessionId };
+    return { ...current, threadId };
   }
 
-  async #values(threadId: string): Promise<SessionValues | undefined> {
+  /** The session's state as the graph shows it (reads for the sessions API). */
+  async #snapshot(threadId: string): Promise<SessionRead> {
     const snapshot = await this.options.graph.getState({ configurable: { thread_id: threadId } });
-    return snapshot.values as SessionValues | undefined;
+    return { values: snapshot.values as SessionValues | undefined };
+  }
+
+  /**
+   * The session's stored checkpoint, read for a turn about to run on it: its values decide
+   * ownership, and the run starts from the same read instead of loading the checkpoint again.
+   */
+  async #prefetch(threadId: string): Promise<SessionRead & { prefetched: PrefetchedCheckpoint }> {
+    const prefetched = await this.options.graph.sessions.prefetch(threadId);
+    return { values: prefetched.values as SessionValues | undefined, prefetched };
   }
 
   #classify(err: unknown, clientSignal: AbortSignal | undefined, timeout: AbortSignal): unknown {
@@ -220,7 +236,7 @@ export class ChatService {
     // An id no turn could have created (empty, odd characters, reserved) is simply not found.
     if (!isValidSessionId(sessionId) || isReservedSessionId(sessionId)) throw sessionNotFound();
     const keyId = currentKeyId();
-    const { values } = await this.#sessionState(keyId, sessionId);
+    const { values } = await this.#sessionState(keyId, sessionId, (id) => this.#snapshot(id));
     if (!values || values.owner !== sessionOwner(userId, keyId) || !values.turns?.length) throw sessionNotFound();
     return {
       session_id: sessionId,

@@ -1,11 +1,12 @@
-import { END, START, StateGraph, type BaseCheckpointSaver } from "@langchain/langgraph";
+import { Command, END, START, StateGraph, type BaseCheckpointSaver, type LangGraphRunnableConfig } from "@langchain/langgraph";
 import type { AgentCatalog } from "../agents/catalog.js";
 import type { ModelProvider } from "../llm/model-provider.js";
 import { createAnswerNode } from "./answer-node.js";
 import { agentNodeName, CLARIFY_NODE, ROUTE_NODE } from "./node-names.js";
 import { createRouteNode } from "./route-node.js";
 import { modelParameters } from "../llm/model-parameters.js";
-import { RouterState, type RouterStateType } from "./state.js";
+import { PrefetchingSaver } from "../sessions/prefetching-saver.js";
+import { RouterState, type RouteDecision, type RouterStateType } from "./state.js";
 
 export interface RouterGraphOptions {
   catalog: AgentCatalog;
@@ -23,22 +24,29 @@ export function buildRouterGraph(options: RouterGraphOptions) {
   const { catalog, provider, historyTurns } = options;
   // Read once: both calls use the provider's chat model settings (the classifier is built from the same options).
   const parameters = modelParameters(provider.chatModel);
-  const graph = new StateGraph(RouterState).addNode(
-    ROUTE_NODE,
-    createRouteNode({ provider, catalog, clarifyThreshold: options.clarifyThreshold, historyTurns, modelParameters: parameters }),
-  );
-  const targets: string[] = [CLARIFY_NODE];
+  const targets: string[] = [CLARIFY_NODE, ...catalog.agents.map((agent) => agentNodeName(agent.key))];
+  const decide = createRouteNode({ provider, catalog, clarifyThreshold: options.clarifyThreshold, historyTurns, modelParameters: parameters });
+  // The route node names the next node itself (a Command) instead of a conditional edge reading
+  // the state back: the same update and the same next node, without the edge's own runnables and
+  // its fresh copy of the state on every turn.
+  const route_node = async (state: RouterStateType, config: LangGraphRunnableConfig) => {
+    const update = await decide(state, config);
+    const route = update.route as RouteDecision | null | undefined;
+    return new Command({ update, goto: route?.next ?? CLARIFY_NODE });
+  };
+  const graph = new StateGraph(RouterState).addNode(ROUTE_NODE, route_node, { ends: targets });
   graph.addNode(CLARIFY_NODE, createAnswerNode({ provider, name: CLARIFY_NODE, systemPrompt: catalog.clarifyPrompt, agent: null, historyTurns, modelParameters: parameters }));
   for (const agent of catalog.agents) {
     const name = agentNodeName(agent.key);
-    targets.push(name);
     graph.addNode(name, createAnswerNode({ provider, name, systemPrompt: agent.systemPrompt, agent, historyTurns, modelParameters: parameters }));
   }
   const g = graph as unknown as StateGraph<typeof RouterState.spec, RouterStateType, any, string>;
   g.addEdge(START, ROUTE_NODE);
-  g.addConditionalEdges(ROUTE_NODE, (state: RouterStateType) => state.route?.next ?? CLARIFY_NODE, targets);
   for (const t of targets) g.addEdge(t, END);
-  return g.compile({ checkpointer: options.checkpointer });
+  const checkpointer = options.checkpointer instanceof PrefetchingSaver ? options.checkpointer : new PrefetchingSaver(options.checkpointer);
+  // `sessions`: the checkpointer, through which a turn reads its session once (the ownership
+  // check) and hands that read to the run, which then starts from it instead of reading again.
+  return Object.assign(g.compile({ checkpointer }), { sessions: checkpointer });
 }
 
 export type RouterGraph = ReturnType<typeof buildRouterGraph>;

@@ -69,9 +69,13 @@ function keywordTest(keyword: string): (normalized: string) => boolean {
   const k = normalize(keyword);
   // CJK is written without spaces: a keyword counts wherever it appears.
   if (containsCjk(k)) return (text) => text.includes(k);
-  const body = k.split(/\s+/).map(escapeRegExp).join("\\s+");
+  const words = k.split(/\s+/);
+  const body = words.map(escapeRegExp).join("\\s+");
   const pattern = new RegExp(`(?<![\\p{L}\\p{N}])${body}(?:s|es|d|ed|ing)?(?![\\p{L}\\p{N}])`, "u");
-  return (text) => pattern.test(text);
+  // A match contains the keyword's longest word: looking for it first skips the (unicode) regex
+  // for most keywords of most messages.
+  const needle = words.reduce((a, b) => (b.length > a.length ? b : a), "");
+  return (text) => text.includes(needle) && pattern.test(text);
 }
 
 function buildMatchers(catalog: AgentCatalog): IntentMatcher[] {
@@ -126,11 +130,12 @@ export function scoreIntents(catalog: AgentCatalog, message: string): IntentScor
 
 /** Classifies one message on its own; null when nothing in it matches any intent. */
 export function classifyMessage(catalog: AgentCatalog, message: string, currentIntent: string | null): Classification | null {
-  const [best, second] = scoreIntents(catalog, message);
+  const scores = scoreIntents(catalog, message);
+  const [best, second] = scores;
   if (!best || best.score === 0) return null;
   const runnerUp = second?.score ?? 0;
   if (runnerUp === best.score) {
-    const tied = scoreIntents(catalog, message).filter((s) => s.score === best.score);
+    const tied = scores.filter((s) => s.score === best.score);
     if (currentIntent && tied.some((s) => s.intent === currentIntent)) return { intent: currentIntent, confidence: SIMULATED_CONFIDENCE.TIE_WITH_CURRENT };
     return { intent: best.intent, confidence: SIMULATED_CONFIDENCE.TIE };
   }

@@ -9,7 +9,7 @@ import { classifyConversation } from "./keyword-classifier.js";
 import { abortErrorFor } from "./model-errors.js";
 import type { FinishReason, ModelCallOptions } from "./model-options.js";
 import { identifySpeaker, writeReply } from "./simulated-replies.js";
-import { estimateTokens, splitIntoTokens } from "./token-estimate.js";
+import { estimateTokens, splitIntoTokens, TokenCounts } from "./token-estimate.js";
 
 export const DEFAULT_SIM_MODEL_NAME = "switchboard-sim";
 export const DEFAULT_SIM_REPLY_TOKENS = 60;
@@ -78,6 +78,8 @@ export class SimulatedChatModel extends BaseChatModel<SimulatedCallOptions> {
   readonly tokenMs: number;
   readonly replyTokens: number;
   readonly modelName: string;
+  /** Input token counts of the texts seen (system prompts and history come back every turn). */
+  readonly #inputTokens = new TokenCounts();
 
   static override lc_name(): string {
     return "SimulatedChatModel";
@@ -132,17 +134,17 @@ export class SimulatedChatModel extends BaseChatModel<SimulatedCallOptions> {
     return writeReply({ speaker, catalog: this.catalog, message: latest, replyTokens: this.replyTokens });
   }
 
-  private usageFor(messages: BaseMessage[], answer: string): UsageMetadata {
-    const input = messages.reduce((sum, m) => sum + estimateTokens(textOf(m)), 0);
-    const output = estimateTokens(answer);
-    return { input_tokens: input, output_tokens: output, total_tokens: input + output };
+  private usageFor(messages: BaseMessage[], outputTokens: number): UsageMetadata {
+    let input = 0;
+    for (const m of messages) input += this.#inputTokens.of(textOf(m));
+    return { input_tokens: input, output_tokens: outputTokens, total_tokens: input + outputTokens };
   }
 
   async _generate(messages: BaseMessage[], options: this["ParsedCallOptions"]): Promise<ChatResult> {
     const { text: answer, finishReason } = limitAnswer(this.answerFor(messages), options);
-    const pieces = splitIntoTokens(answer).length;
-    await abortableDelay(this.ttftMs + this.tokenMs * Math.max(0, pieces - 1), options.signal);
-    const usage = this.usageFor(messages, answer);
+    const outputTokens = estimateTokens(answer);
+    await abortableDelay(this.ttftMs + this.tokenMs * Math.max(0, outputTokens - 1), options.signal);
+    const usage = this.usageFor(messages, outputTokens);
     const message = new AIMessage({
       content: answer,
       usage_metadata: usage,
@@ -173,7 +175,7 @@ export class SimulatedChatModel extends BaseChatModel<SimulatedCallOptions> {
       text: "",
       message: new AIMessageChunk({
         content: "",
-        usage_metadata: this.usageFor(messages, answer),
+        usage_metadata: this.usageFor(messages, pieces.length),
         response_metadata: { model_name: this.modelName, finish_reason: finishReason },
       }),
       generationInfo: { finish_reason: finishReason },

@@ -1,5 +1,5 @@
 import type { AgentCatalog, AgentDefinition } from "../agents/catalog.js";
-import { containsCjk, estimateTokens } from "./token-estimate.js";
+import { containsCjk, splitIntoTokens } from "./token-estimate.js";
 
 /**
  * Deterministic reply templates of the simulated chat model: the same conversation always gets
@@ -49,7 +49,13 @@ const CHINESE_FILLERS = [
 /** Appends fillers (cycling) until the text reaches about `targetTokens`. */
 function padTo(parts: string[], fillers: readonly string[], targetTokens: number, separator: string): string {
   let text = parts.join(separator);
-  for (let i = 0; estimateTokens(text) < targetTokens; i++) text += separator + fillers[i % fillers.length];
+  const pieces = splitIntoTokens(text);
+  for (let i = 0; pieces.length < targetTokens; i++) {
+    const added = separator + fillers[i % fillers.length];
+    // Appending can only change the last piece (a run of letters may go on), so only that is split again.
+    pieces.push(...splitIntoTokens((pieces.pop() ?? "") + added));
+    text += added;
+  }
   return text;
 }
 

@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { containsCjk, estimateTokens, splitIntoTokens } from "./token-estimate.js";
+import fc from "fast-check";
+import { containsCjk, estimateTokens, splitIntoTokens, TokenCounts } from "./token-estimate.js";
 
 describe("token estimate", () => {
   it("counts words and each CJK character, and splits text losslessly", () => {
@@ -15,5 +16,31 @@ describe("token estimate", () => {
     assert.equal(containsCjk("where is it"), false);
     assert.equal(containsCjk("订单 123"), true);
     assert.equal(containsCjk("カタカナ"), true);
+  });
+});
+
+describe("splitting text that grows at its end", () => {
+  // The simulated replies pad their text filler by filler and re-split only the last piece.
+  const text = fc.stringMatching(/^[ a-z.,\n我的订单？]*$/);
+  it("appending can only change the last piece", () => {
+    fc.assert(
+      fc.property(text, text, (before, added) => {
+        const pieces = splitIntoTokens(before);
+        const last = pieces.pop() ?? "";
+        assert.deepEqual([...pieces, ...splitIntoTokens(last + added)], splitIntoTokens(before + added));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe("TokenCounts", () => {
+  it("counts as estimateTokens does, remembered or not, and holds at most its bound", () => {
+    const counts = new TokenCounts(100);
+    const texts = ["Where is my order?", "我的订单", "", "x ".repeat(40), "Where is my order?", "y ".repeat(80), "我的订单", "z".repeat(500)];
+    for (const t of [...texts, ...texts]) {
+      assert.equal(counts.of(t), estimateTokens(t), t);
+      assert.ok(counts.heldChars <= 100, String(counts.heldChars));
+    }
   });
 });

@@ -26,3 +26,35 @@ export function estimateTokens(text: string): number {
 export function containsCjk(text: string): boolean {
   return HAS_CJK.test(text);
 }
+
+/**
+ * estimateTokens that remembers the texts it has counted: a model is sent the same system
+ * prompt and the same history turn after turn. Bounded by the characters it holds (past that it
+ * starts over), so a stream of distinct long messages cannot grow it.
+ */
+export class TokenCounts {
+  readonly #counts = new Map<string, number>();
+  #chars = 0;
+
+  constructor(private readonly maxChars = 1_000_000) {}
+
+  /** Characters of the texts remembered now. */
+  get heldChars(): number {
+    return this.#chars;
+  }
+
+  of(text: string): number {
+    let count = this.#counts.get(text);
+    if (count === undefined) {
+      count = estimateTokens(text);
+      if (text.length > this.maxChars) return count;
+      if (this.#chars + text.length > this.maxChars) {
+        this.#counts.clear();
+        this.#chars = 0;
+      }
+      this.#counts.set(text, count);
+      this.#chars += text.length;
+    }
+    return count;
+  }
+}

@@ -1,0 +1,162 @@
+// The CPU an untraced chat turn costs inside the process, without HTTP: the real service
+// (createService) with LANGFUSE_ENABLED=false and the simulated model at zero latency, turns run
+// one after the other through ChatService.runTurn, process.cpuUsage() read around each turn.
+// What is left is the turn's own work: session lookup, the LangGraph run, the model calls, the
+// checkpoint write. Run it under `node --cpu-prof` to see where that time goes.
+//
+// With --baseline, a second build (another checkout's dist/, e.g. main's) runs in the same
+// process and the two alternate in blocks of turns, so both see the same machine load: on a
+// shared machine that is the only before/after comparison worth reading.
+//
+//   npm run build --silent && node dist/bench/profile/untraced-turns.js [options]
+//     --store memory|sqlite   session store (default memory; sqlite uses a temporary file)
+//     --mode new|continue     a new session every turn, or sessions of --session-turns turns (history grows)
+//     --session-turns N       turns per session in continue mode (default: the load benchmark's)
+//     --turns N               measured turns per variant (default 2000)
+//     --warmup N              unmeasured turns per variant first (default 500)
+//     --block N               turns per block when alternating with --baseline (default 100)
+//     --stream                stream the reply (onToken), as /api/v1/chat/stream does
+//     --baseline DIR          another build's dist/ folder to compare with (same node_modules)
+//     --only baseline|current with --baseline, run only that one (for instruction counts under
+//                             valgrind, where each build is its own run)
+//     --json                  one JSON line per variant instead of the table
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import pino from "pino";
+import { Registry } from "prom-client";
+import type * as ConfigModule from "../../src/config.js";
+import type * as ServiceModule from "../../src/service.js";
+import { DEFAULT_SESSION_PLAN, MESSAGES } from "../messages.js";
+
+const { values: args } = parseArgs({
+  options: {
+    store: { type: "string", default: "memory" },
+    mode: { type: "string", default: "new" },
+    "session-turns": { type: "string", default: String(DEFAULT_SESSION_PLAN.turnsPerSession) },
+    turns: { type: "string", default: "2000" },
+    warmup: { type: "string", default: "500" },
+    block: { type: "string", default: "100" },
+    stream: { type: "boolean", default: false },
+    baseline: { type: "string" },
+    only: { type: "string" },
+    json: { type: "boolean", default: false },
+  },
+});
+
+const store = args.store === "sqlite" ? "sqlite" : "memory";
+const mode = args.mode === "continue" ? "continue" : "new";
+const sessionTurns = Number(args["session-turns"]);
+const turns = Number(args.turns);
+const warmup = Number(args.warmup);
+const block = Math.max(1, Number(args.block));
+
+interface Variant {
+  name: string;
+  turn(): Promise<void>;
+  close(): Promise<void>;
+  /** Per-turn CPU (user + system), us. */
+  cpuUs: number[];
+  /** Mean per-turn CPU of each block, us. */
+  blockMeans: number[];
+  wallMs: number;
+}
+
+/** Loads config.js and service.js of one build and starts its service on its own temporary session store. */
+async function loadVariant(name: string, distDir: string | null): Promise<Variant> {
+  const from = (path: string) => (distDir ? pathToFileURL(join(resolve(distDir), path)).href : new URL(`../../${path}`, import.meta.url).href);
+  const { loadConfig } = (await import(from("src/config.js"))) as typeof ConfigModule;
+  const { createService } = (await import(from("src/service.js"))) as typeof ServiceModule;
+  const dir = mkdtempSync(join(tmpdir(), "switchboard-profile-"));
+  const config = loadConfig({
+    LANGFUSE_ENABLED: "false",
+    LANGFUSE_SPOOL: "false",
+    SESSION_STORE: store,
+    SESSION_DB_PATH: join(dir, "sessions.db"),
+    SIM_TTFT_MS: "0",
+    SIM_TOKEN_MS: "0",
+    LOG_LEVEL: "silent",
+  });
+  const service = createService(config, { logger: pino({ level: "silent" }), registry: new Registry() });
+  await service.store.init();
+  let next = 0;
+  let session = "";
+  let left = 0;
+  return {
+    name,
+    cpuUs: [],
+    blockMeans: [],
+    wallMs: 0,
+    async turn() {
+      const message = MESSAGES[next++ % MESSAGES.length] ?? "";
+      let sessionId: string | undefined;
+      if (mode === "continue") {
+        if (left === 0) {
+          session = `profile-${next}`;
+          left = sessionTurns;
+        }
+        left--;
+        sessionId = session;
+      }
+      await service.chat.runTurn({ userId: "profiler", sessionId, message, endpoint: args.stream ? "stream" : "chat", onToken: args.stream ? () => {} : undefined });
+    },
+    async close() {
+      await service.chat.drain();
+      await service.store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function measureBlock(v: Variant, n: number): Promise<void> {
+  const start = performance.now();
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const before = process.cpuUsage();
+    await v.turn();
+    const used = process.cpuUsage(before);
+    v.cpuUs.push(used.user + used.system);
+    sum += used.user + used.system;
+  }
+  v.wallMs += performance.now() - start;
+  v.blockMeans.push(sum / n);
+}
+
+const variants: Variant[] = [];
+if (args.baseline && args.only !== "current") variants.push(await loadVariant("baseline", args.baseline));
+if (!args.baseline || args.only !== "baseline") variants.push(await loadVariant(args.baseline ? "current" : "turn", null));
+for (const v of variants) for (let i = 0; i < warmup; i++) await v.turn();
+for (let done = 0; done < turns; done += block) {
+  const n = Math.min(block, turns - done);
+  // Alternate which variant goes first, so neither always follows the other's garbage.
+  const order = (done / block) % 2 === 0 ? variants : [...variants].reverse();
+  for (const v of order) await measureBlock(v, n);
+}
+for (const v of variants) await v.close();
+
+function quantile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+}
+const round = (x: number) => Math.round(x);
+for (const v of variants) {
+  const result = {
+    variant: v.name,
+    store,
+    mode: mode === "continue" ? `continue(${sessionTurns})` : "new",
+    stream: args.stream,
+    turns: v.cpuUs.length,
+    cpuUsMedian: round(quantile(v.cpuUs, 0.5)),
+    cpuUsP10: round(quantile(v.cpuUs, 0.1)),
+    cpuUsP90: round(quantile(v.cpuUs, 0.9)),
+    cpuUsMean: round(v.cpuUs.reduce((a, b) => a + b, 0) / v.cpuUs.length),
+    blockMeanMin: round(Math.min(...v.blockMeans)),
+    blockMeanMedian: round(quantile(v.blockMeans, 0.5)),
+    blockMeanMax: round(Math.max(...v.blockMeans)),
+    turnsPerSecond: round((v.cpuUs.length / v.wallMs) * 1000),
+  };
+  if (args.json) console.log(JSON.stringify(result));
+  else console.log(Object.entries(result).map(([k, val]) => `${k}=${String(val)}`).join(" "));
+}

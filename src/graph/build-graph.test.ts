@@ -1,0 +1,72 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { MemorySaver } from "@langchain/langgraph";
+import { Registry } from "prom-client";
+import { loadCatalog } from "../agents/catalog.js";
+import { ChatMetrics } from "../chat/chat-metrics.js";
+import { ChatService } from "../chat/chat-service.js";
+import { createModelProvider } from "../llm/create-model-provider.js";
+import { ModelUnavailableError } from "../llm/model-errors.js";
+import type { ModelProvider } from "../llm/model-provider.js";
+import { NOOP_TRACING } from "../tracing/turn-trace.js";
+import { buildRouterGraph } from "./build-graph.js";
+
+/** The simulated provider, with counted calls and an answering model that can be made to fail. */
+function flakyProvider() {
+  const catalog = loadCatalog("agents/shop-support.json");
+  const base = createModelProvider(
+    { provider: "simulated", simTtftMs: 0, simTokenMs: 0, simReplyTokens: 20, model: "switchboard-sim", timeoutMs: 1000, maxRetries: 0, structuredOutput: "json_schema" },
+    catalog,
+  );
+  const calls = { classifier: 0, answer: 0, failAnswers: false };
+  const chatModel = Object.create(base.chatModel) as ModelProvider["chatModel"];
+  chatModel.invoke = async (...args: Parameters<typeof chatModel.invoke>) => {
+    calls.answer++;
+    if (calls.failAnswers) throw new ModelUnavailableError("model endpoint down");
+    return base.chatModel.invoke(...args);
+  };
+  const classifier = Object.create(base.classifier) as ModelProvider["classifier"];
+  classifier.classify = async (...args: Parameters<typeof classifier.classify>) => {
+    calls.classifier++;
+    return base.classifier.classify(...args);
+  };
+  return { catalog, provider: { ...base, chatModel, classifier }, calls };
+}
+
+test("each turn runs route_node, then exactly the node it chose; a failed turn leaves the session as it was and is not resumed by the next", async () => {
+  const { catalog, provider, calls } = flakyProvider();
+  const store = new MemorySaver();
+  const graph = buildRouterGraph({ catalog, provider, checkpointer: store, clarifyThreshold: 0.6, historyTurns: 10 });
+  const chat = new ChatService({ graph, tracing: NOOP_TRACING, metrics: new ChatMetrics(new Registry()), turnTimeoutMs: 10_000 });
+  const turn = (message: string, sessionId?: string) => chat.runTurn({ userId: "alice", sessionId, message, endpoint: "chat" });
+
+  const first = await turn("Where is my order 10293?");
+  assert.deepEqual([first.agent, first.clarification, calls.classifier, calls.answer], ["orders", false, 1, 1]);
+  const stored = await store.getTuple({ configurable: { thread_id: first.session_id } });
+
+  // The billing agent's model call fails: nothing of the turn reaches the session.
+  calls.failAnswers = true;
+  await assert.rejects(turn("I was charged twice, please refund one payment.", first.session_id), { code: "model_unavailable" });
+  assert.deepEqual([calls.classifier, calls.answer], [2, 2]);
+  const afterFailure = await chat.getSession(first.session_id, "alice");
+  assert.deepEqual(afterFailure.turns, stored?.checkpoint.channel_values["turns"]);
+  assert.equal(afterFailure.current_agent, "orders");
+
+  // The next turn classifies and answers its own message once; the failed billing answer is not run again.
+  calls.failAnswers = false;
+  const next = await turn("hmm", first.session_id);
+  assert.deepEqual([calls.classifier, calls.answer], [3, 3]);
+  assert.deepEqual([next.agent, next.clarification], ["orders", false]);
+  const session = await chat.getSession(first.session_id, "alice");
+  assert.deepEqual(
+    session.turns.map((t) => [t.user, t.agent]),
+    [
+      ["Where is my order 10293?", "orders"],
+      ["hmm", "orders"],
+    ],
+  );
+
+  // An unclear message in a new session: route_node sends it to clarify_node.
+  const unclear = await turn("hmm");
+  assert.deepEqual([unclear.agent, unclear.clarification, calls.classifier, calls.answer], [null, true, 4, 4]);
+});
