@@ -54,8 +54,11 @@ export class OtlpJsonFormat implements SpanFormat<string> {
   }
 
   encodeSpan(span: SpanRecord<string>): string {
-    let attrs = this.encodeAttributes(span.attributes);
-    if (span.shared) for (const fragment of span.shared) if (fragment) attrs = attrs ? `${fragment},${attrs}` : fragment;
+    // Shared fragments first, in order, then the span's own attributes (as the protobuf format writes them).
+    let attrs = "";
+    if (span.shared) for (const fragment of span.shared) if (fragment) attrs = attrs ? `${attrs},${fragment}` : fragment;
+    const own = this.encodeAttributes(span.attributes);
+    if (own) attrs = attrs ? `${attrs},${own}` : own;
     const parent = span.parentSpanId ? `,"parentSpanId":"${span.parentSpanId}"` : "";
     const status = span.errorMessage === undefined ? `{"code":0}` : `{"code":2,"message":${q(span.errorMessage)}}`;
     return (
