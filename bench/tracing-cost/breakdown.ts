@@ -14,7 +14,8 @@ import { newSpanId, newTraceId } from "../../src/tracing/ids.js";
 import { OtlpJsonFormat } from "../../src/tracing/encoding/otlp-json-format.js";
 import { OtlpProtobufFormat } from "../../src/tracing/encoding/otlp-protobuf-format.js";
 import { toUnixNanoString } from "../../src/tracing/otlp-time.js";
-import { SwitchboardPipeline } from "../../src/tracing/switchboard-pipeline.js";
+import { EncodingExporter } from "../../src/tracing/export/encoding-exporter.js";
+import { spanEncoderFor } from "../../src/tracing/span-encoder.js";
 import { SwitchboardTracing } from "../../src/tracing/switchboard-tracing.js";
 import { TracingMetrics } from "../../src/tracing/tracing-metrics.js";
 import { NOOP_GENERATION, NOOP_TURN, type Tracing } from "../../src/tracing/turn-trace.js";
@@ -74,8 +75,16 @@ function ourTracing(sendOverHttp: false): { tracing: Tracing } {
     logger: silent,
   });
   void sendOverHttp;
-  const pipeline = new SwitchboardPipeline({ exporter, serializer: new FieldSerializer({ maxChars: 20_000, captureIo: true }), metrics, faults, legacyTraceIo: false, maxSpanBytes: 990_000, format: FORMATS.protobuf });
-  return { tracing: new SwitchboardTracing({ pipeline, exporter, enableSpans: true, sampleRate: 1, shutdownTimeoutMs: 5000 }) };
+  const encoder = spanEncoderFor({ maxFieldChars: 20_000, captureIo: true, mask: "none", maskPatterns: undefined, legacyTraceIo: false, maxSpanBytes: 990_000 }, FORMATS.protobuf);
+  return { tracing: new SwitchboardTracing({ exporter: new EncodingExporter(encoder, exporter, metrics, faults), metrics, faults, maxFieldChars: 20_000, enableSpans: true, sampleRate: 1, shutdownTimeoutMs: 5000 }) };
+}
+
+/** Only the request path's part: facts recorded and handed over, then discarded. */
+function factsOnlyTracing(): Tracing {
+  const metrics = new TracingMetrics(new Registry());
+  const faults = new FaultReporter(metrics, silent);
+  const exporter = { push() {}, forceFlush: async () => {}, shutdown: async () => {} };
+  return new SwitchboardTracing({ exporter, metrics, faults, maxFieldChars: 20_000, enableSpans: true, sampleRate: 1, shutdownTimeoutMs: 5000 });
 }
 
 async function perRequestCpu(tracing: Tracing | null, shutdown: () => Promise<void>): Promise<number> {
@@ -106,7 +115,11 @@ try {
   const stages: [string, () => Promise<number>][] = [
     ["none (no tracing code)", () => perRequestCpu(null, async () => {})],
     ["LangChain callbacks with a do-nothing handler", () => perRequestCpu(noopHandlerTracing, async () => {})],
-    ["switchboard, encode + batch, sender a no-op (no HTTP)", async () => {
+    ["switchboard, facts recorded, then discarded (the request path)", async () => {
+      const tracing = factsOnlyTracing();
+      return perRequestCpu(tracing, () => tracing.shutdown());
+    }],
+    ["switchboard, encode + batch in this thread, sender a no-op (no HTTP)", async () => {
       const { tracing } = ourTracing(false);
       return perRequestCpu(tracing, () => tracing.shutdown());
     }],

@@ -7,7 +7,7 @@ import type { ReceiverClient, ReceiverTarget } from "./receiver-client.js";
 import { runRequest, yieldToLoop } from "./request.js";
 import { median } from "./stats.js";
 import { mainThreadClock, processCpuMicros } from "./thread-cpu.js";
-import { buildVariant, VARIANTS, type VariantName } from "./variants.js";
+import { buildVariant, VARIANTS, type BuiltVariant, type VariantName } from "./variants.js";
 
 /** Observations per request: root, 2 node spans, 2 generations. */
 export const OBSERVATIONS_PER_REQUEST = 5;
@@ -92,10 +92,28 @@ async function prepare(receiver: ReceiverClient): Promise<ReceiverTarget> {
   return target;
 }
 
+/**
+ * Unmeasured requests on each freshly built pipeline first: a service's export worker has long
+ * compiled its code, a worker started for one measurement has not. Their export can still run
+ * into the measured window (counted against the variant), and their spans count toward
+ * completeness.
+ */
+const WARMUP_SHARE = 0.1;
+
+async function warmUp(tracing: BuiltVariant["tracing"], payload: Payload, requests: number): Promise<number> {
+  const n = Math.ceil(requests * WARMUP_SHARE);
+  for (let i = 0; i < n; i++) {
+    await runRequest(tracing, payload, requests + i, null);
+    await yieldToLoop();
+  }
+  return n;
+}
+
 export async function measureSequential(name: VariantName, payload: Payload, requests: number, receiver: ReceiverClient): Promise<SequentialMeasurement> {
   const target = await prepare(receiver);
   const built = await buildVariant(name, target);
   const tracing = built.tracing;
+  const warm = await warmUp(tracing, payload, requests);
   let inRequest = 0;
   const elu0 = performance.eventLoopUtilization();
   const main0 = mainCpu();
@@ -128,7 +146,7 @@ export async function measureSequential(name: VariantName, payload: Payload, req
     processCpuInclDrainUs: cpuAll / requests,
     eventLoopActiveInclDrainUs: (eluAll.active * 1000) / requests,
     drainMs,
-    spansExpected: exportsSpans(name) ? requests * OBSERVATIONS_PER_REQUEST : 0,
+    spansExpected: exportsSpans(name) ? (requests + warm) * OBSERVATIONS_PER_REQUEST : 0,
     spansUnique: stats.uniqueSpans,
     tracingErrors: health.errors,
     spansDropped: health.dropped,
@@ -140,6 +158,7 @@ export async function measureConcurrent(name: VariantName, payload: Payload, req
   const target = await prepare(receiver);
   const built = await buildVariant(name, target);
   const tracing = built.tracing;
+  const warm = await warmUp(tracing, payload, requests);
   const histogram = monitorEventLoopDelay({ resolution: 1 });
   let next = 0;
   const worker = async () => {
@@ -168,7 +187,7 @@ export async function measureConcurrent(name: VariantName, payload: Payload, req
     eventLoopMaxMs: histogram.max / 1e6,
     mainThreadCpuInclDrainUs: perRequest(main, requests),
     processCpuInclDrainUs: cpu / requests,
-    spansExpected: exportsSpans(name) ? requests * OBSERVATIONS_PER_REQUEST : 0,
+    spansExpected: exportsSpans(name) ? (requests + warm) * OBSERVATIONS_PER_REQUEST : 0,
     spansUnique: stats.uniqueSpans,
     tracingErrors: health.errors,
     spansDropped: health.dropped,

@@ -194,7 +194,7 @@ export function renderDoc(result: TracingCostResult, referencePath: string): str
     `- **One request:** ${m.request}`,
     `- **Model calls:** ${m.modelCall}`,
     `- **Receiver:** ${m.receiver}`,
-    ...m.payloads.map((p) => `- **${p.name}:** ${p.inputChars} chars of input (trace input and each generation's human message), ${p.outputChars} chars of output (each generation's reply and the trace output); ${p.sequentialRequests} sequential and ${p.concurrentRequests} concurrent requests per round.`),
+    ...m.payloads.map((p) => `- **${p.name}:** ${p.inputChars} chars of input (trace input and each generation's human message), ${p.outputChars} chars of output (each generation's reply and the trace output); ${p.sequentialRequests} sequential and ${p.concurrentRequests} concurrent requests per round, each after a tenth as many unmeasured warm-up requests on the freshly built pipeline (an export worker started for one measurement has not compiled its code yet; a service's has). The warm-up's spans count toward completeness, and what is left of their export runs in the measured window.`),
     ...Object.entries(m.metrics).map(([k, v]) => `- **${k}:** ${v}`),
     "",
     "Per-round raw numbers are in the reference JSON. Re-run with `npm run bench:tracing-cost` (about 3 minutes on 2 cores;",

@@ -96,6 +96,9 @@ export async function buildVariant(name: VariantName, receiver: ReceiverTarget, 
     // A spool of its own per measurement: a shared ./data/spool would replay one variant's
     // leftovers into the next variant's receiver.
     LANGFUSE_SPOOL_DIR: mkdtempSync(join(tmpdir(), "tracing-cost-spool-")),
+    // Every variant's shutdown drains all it holds: the benchmark counts the whole export's cost
+    // and checks completeness, and a 100 KB backlog can take longer than the 5 s default.
+    LANGFUSE_SHUTDOWN_TIMEOUT: "120",
   };
   if (name === "disabled") env["LANGFUSE_ENABLED"] = "false";
   if (name === "sampled-out") env["LANGFUSE_SAMPLE_RATE"] = "0";

@@ -3,15 +3,13 @@ import type { ServiceConfig } from "../config.js";
 import { startReceiver, type Receiver } from "../collector/receiver.js";
 import { viewerTraceUrl } from "../viewer/viewer-links.js";
 import { APP_VERSION } from "../app-version.js";
-import { formatsFor, openDelivery, type ExportSettings } from "./export/export-settings.js";
-import { ENVELOPE_ALLOWANCE_BYTES, SpanExporter } from "./export/span-exporter.js";
+import { openExportPipeline, type ExportSettings } from "./export/export-settings.js";
+import { ENVELOPE_ALLOWANCE_BYTES } from "./export/span-exporter.js";
 import type { TraceExporter } from "./export/trace-exporter.js";
 import { WorkerExporter } from "./export/worker-exporter.js";
 import { FaultReporter, type TracingLogger } from "./fault-reporter.js";
-import { FieldSerializer } from "./field-serializer.js";
 import { createMasker } from "./masking/create-masker.js";
 import { createSdkTracing } from "./sdk/create-sdk-tracing.js";
-import { SwitchboardPipeline } from "./switchboard-pipeline.js";
 import { SwitchboardTracing } from "./switchboard-tracing.js";
 import { TracingMetrics } from "./tracing-metrics.js";
 import { NOOP_TRACING, type Tracing } from "./turn-trace.js";
@@ -84,8 +82,6 @@ export async function createTracing(config: ServiceConfig, registry: Registry, l
     }
 
     const resource = { serviceName: "switchboard", serviceVersion: APP_VERSION };
-    const formats = formatsFor(resource);
-    const format = formats[config.LANGFUSE_EXPORT_FORMAT];
     const settings: ExportSettings = {
       url: `${baseUrl}/api/public/otel/v1/traces`,
       headers: {
@@ -111,32 +107,32 @@ export async function createTracing(config: ServiceConfig, registry: Registry, l
       maxBatchSpans: config.LANGFUSE_FLUSH_AT,
       maxBatchBytes: config.LANGFUSE_MAX_BATCH_BYTES,
       flushIntervalMs: config.LANGFUSE_FLUSH_INTERVAL * 1000,
+      encoding: {
+        maxFieldChars: config.LANGFUSE_MAX_FIELD_CHARS,
+        captureIo: config.LANGFUSE_CAPTURE_IO,
+        mask: config.LANGFUSE_MASK,
+        maskPatterns: config.LANGFUSE_MASK_PATTERNS,
+        // The envelope takes a little of each batch.
+        maxSpanBytes: config.LANGFUSE_MAX_BATCH_BYTES - ENVELOPE_ALLOWANCE_BYTES,
+        environment: config.LANGFUSE_ENVIRONMENT,
+        release: config.LANGFUSE_RELEASE,
+        version: APP_VERSION,
+        legacyTraceIo: config.LANGFUSE_LEGACY_TRACE_IO,
+      },
     };
     let exporter: TraceExporter;
     if (config.LANGFUSE_EXPORT_THREAD === "worker") {
-      const worker = new WorkerExporter({ settings, format, metrics, faults, logger });
+      const worker = new WorkerExporter({ settings, metrics, faults, logger });
       // The worker opens the journal (and says so when it replays or recovers one) before the
       // service reports itself ready; it never waits on Langfuse.
       await worker.ready(WORKER_START_TIMEOUT_MS);
       exporter = worker;
-    } else
-      exporter = new SpanExporter({ format, maxBatchSpans: settings.maxBatchSpans, maxBatchBytes: settings.maxBatchBytes, flushIntervalMs: settings.flushIntervalMs, maxMemoryBytes: settings.maxMemoryBytes, metrics, faults }, openDelivery(settings, metrics, faults, logger));
-    const pipeline = new SwitchboardPipeline({
+    } else exporter = openExportPipeline(settings, metrics, faults, logger);
+    const tracing = new SwitchboardTracing({
       exporter,
-      format,
-      serializer: new FieldSerializer({ maxChars: config.LANGFUSE_MAX_FIELD_CHARS, captureIo: config.LANGFUSE_CAPTURE_IO, mask }),
       metrics,
       faults,
-      environment: config.LANGFUSE_ENVIRONMENT,
-      release: config.LANGFUSE_RELEASE,
-      version: APP_VERSION,
-      legacyTraceIo: config.LANGFUSE_LEGACY_TRACE_IO,
-      // The envelope takes a little of each batch.
-      maxSpanBytes: config.LANGFUSE_MAX_BATCH_BYTES - ENVELOPE_ALLOWANCE_BYTES,
-    });
-    const tracing = new SwitchboardTracing({
-      pipeline,
-      exporter,
+      maxFieldChars: config.LANGFUSE_MAX_FIELD_CHARS,
       enableSpans: config.LANGFUSE_ENABLE_SPANS,
       sampleRate: config.LANGFUSE_SAMPLE_RATE,
       shutdownTimeoutMs: config.LANGFUSE_SHUTDOWN_TIMEOUT * 1000,

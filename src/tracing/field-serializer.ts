@@ -29,11 +29,19 @@ export class FieldSerializer {
     return this.#cap(text);
   }
 
-  /** An input or output already serialized (JSON text or a plain string): subject to LANGFUSE_CAPTURE_IO, capped, masked. */
-  ioText(text: string | undefined): string | undefined {
+  /**
+   * An input or output already serialized (JSON text or a plain string): subject to
+   * LANGFUSE_CAPTURE_IO, capped, masked. `chars` is its length before clipForField, when clipped.
+   */
+  ioText(text: string | undefined, chars = text?.length ?? 0): string | undefined {
     if (text === undefined) return undefined;
-    if (!this.options.captureIo) return `{"captured":false,"chars":${text.length}}`;
-    return this.#cap(text);
+    if (!this.options.captureIo) return `{"captured":false,"chars":${chars}}`;
+    return this.#cap(text, chars);
+  }
+
+  /** A small field already as text (node input, metadata value, status message): capped and masked, always captured. */
+  valueText(text: string | undefined): string | undefined {
+    return text === undefined ? undefined : this.#cap(text);
   }
 
   /** Metadata values and other small fields: always captured, still capped. */
@@ -42,28 +50,29 @@ export class FieldSerializer {
     return this.#cap(toText(value));
   }
 
-  /**
-   * Cuts one long string inside a structured value before the value is serialized, so a 100 KB
-   * chat message costs a 20 KB stringify, not a 100 KB one that is then thrown away.
-   */
-  capText(text: string): string {
-    const max = this.options.maxChars;
-    if (text.length <= max) return text;
-    return `${text.slice(0, max)}${TRUNCATION_MARKER}${text.length} chars]`;
-  }
-
   /** Keeps the first `keep` characters of an already serialized value, with the truncation marker. */
   cut(text: string, keep: number): string {
     return `${text.slice(0, keep)}${TRUNCATION_MARKER}${text.length} chars]`;
   }
 
-  #cap(text: string): string {
+  #cap(text: string, chars = text.length): string {
     const max = this.options.maxChars;
     const mask = this.options.mask;
     if (text.length <= max) return mask ? mask(text) : text;
     const head = mask ? mask(text.slice(0, max + MASK_LOOKAHEAD)) : text;
-    return `${head.slice(0, max)}${TRUNCATION_MARKER}${text.length} chars]`;
+    return `${head.slice(0, max)}${TRUNCATION_MARKER}${chars} chars]`;
   }
+}
+
+/**
+ * The part of a text the field cap can keep, taken where the text is recorded: what lies past
+ * the cap and the masking lookahead is never read again, so a 1 MB message costs a slice (and
+ * the export worker gets a copy of 20 KB, not 1 MB). The cut itself, with its marker, is made
+ * after masking, by the serializer.
+ */
+export function clipForField(text: string, maxChars: number): string {
+  const keep = maxChars + MASK_LOOKAHEAD;
+  return text.length <= keep ? text : text.slice(0, keep);
 }
 
 /** A value as text: strings as they are, anything else as JSON (never throws). */

@@ -8,8 +8,8 @@ import { AIMessage, HumanMessage, SystemMessage } from "@langchain/core/messages
 import { FORMATS, RecordingLogger, ScriptedTransport, testMetrics } from "../../test/support/export-fakes.js";
 import { MemoryJournal } from "./export/memory-journal.js";
 import { SpanExporter } from "./export/span-exporter.js";
-import { FieldSerializer } from "./field-serializer.js";
-import { SwitchboardPipeline } from "./switchboard-pipeline.js";
+import { EncodingExporter } from "./export/encoding-exporter.js";
+import { spanEncoderFor } from "./span-encoder.js";
 import { SwitchboardTracing } from "./switchboard-tracing.js";
 import { usageDetails } from "./trace-contract.js";
 import type { TurnStart } from "./turn-trace.js";
@@ -29,7 +29,7 @@ function attrs(span: Span): Record<string, unknown> {
   return out;
 }
 
-function setup(options: { legacyTraceIo?: boolean; maxSpanBytes?: number; maxChars?: number } = {}) {
+function setup(options: { legacyTraceIo?: boolean; maxSpanBytes?: number; maxChars?: number; mask?: string } = {}) {
   const transport = new ScriptedTransport();
   transport.autoAnswer = () => ({ kind: "stored", status: 200 });
   const { metrics, faults, count } = testMetrics();
@@ -51,19 +51,13 @@ function setup(options: { legacyTraceIo?: boolean; maxSpanBytes?: number; maxCha
     faults,
     logger: new RecordingLogger(),
   });
-  const pipeline = new SwitchboardPipeline({
-    exporter,
-    format: FORMATS.json,
-    serializer: new FieldSerializer({ maxChars: options.maxChars ?? 20_000, captureIo: true }),
-    metrics,
-    faults,
-    environment: "staging",
-    release: "r42",
-    version: "9.9.9",
-    legacyTraceIo: options.legacyTraceIo ?? false,
-    maxSpanBytes: options.maxSpanBytes ?? 1_000_000,
-  });
-  const tracing = new SwitchboardTracing({ pipeline, exporter, enableSpans: true, sampleRate: 1, shutdownTimeoutMs: 2000 });
+  const maxChars = options.maxChars ?? 20_000;
+  const encoder = spanEncoderFor(
+    { maxFieldChars: maxChars, captureIo: true, mask: options.mask ?? "none", maskPatterns: undefined, environment: "staging", release: "r42", version: "9.9.9", legacyTraceIo: options.legacyTraceIo ?? false, maxSpanBytes: options.maxSpanBytes ?? 1_000_000 },
+    FORMATS.json,
+    () => metrics.spansCut.inc(),
+  );
+  const tracing = new SwitchboardTracing({ exporter: new EncodingExporter(encoder, exporter, metrics, faults), metrics, faults, maxFieldChars: maxChars, enableSpans: true, sampleRate: 1, shutdownTimeoutMs: 2000 });
   const spans = async (): Promise<Span[]> => {
     await tracing.shutdown();
     return transport.sent.flatMap((r) => (JSON.parse(r.body as string) as { resourceSpans: { scopeSpans: { spans: Span[] }[] }[] }).resourceSpans[0]!.scopeSpans[0]!.spans);
@@ -195,6 +189,27 @@ describe("the trace contract on the wire", () => {
     assert.match(input, /truncated by switchboard: 30000 chars/);
     assert.ok(Buffer.byteLength(JSON.stringify(root)) <= 20_000, `${Buffer.byteLength(JSON.stringify(root))} bytes`);
     assert.equal(await count("spans_cut_total"), 1);
+  });
+});
+
+describe("long texts", () => {
+  test("cut at the field cap with their whole length in the marker; a value across the cut is masked whole", async () => {
+    const { tracing, spans } = setup({ maxChars: 1000, mask: "email" });
+    // The address starts 10 characters before the cap and ends after it.
+    const message = `${"a".repeat(990)} bob.smith@example.com ${"z".repeat(50_000)}`;
+    const trace = tracing.startTurn({ ...TURN, message });
+    const node = trace.startNode("agent_orders", { agent_key: "orders" });
+    const gen = node.startGeneration("agent_reply", { model: "m", input: [new HumanMessage(message)] });
+    gen.end(new AIMessage({ content: "ok" }));
+    node.end();
+    trace.end({ output: "ok" });
+    const all = await spans();
+    const root = attrs(all.find((s) => s.name === "chat")!)["langfuse.observation.input"] as string;
+    assert.ok(root.endsWith(`…[truncated by switchboard: ${message.length} chars]`), root.slice(-60));
+    assert.ok(!root.includes("bob") && !root.includes("example.com"), "no part of the address is left");
+    const input = attrs(all.find((s) => s.name === "agent_reply")!)["langfuse.observation.input"] as string;
+    assert.ok(!input.includes("bob") && !input.includes("example.com"));
+    assert.match(input, /truncated by switchboard/);
   });
 });
 

@@ -1,22 +1,21 @@
 import type { TraceExporter } from "./export/trace-exporter.js";
+import type { FaultReporter } from "./fault-reporter.js";
+import { clipForField, toText } from "./field-serializer.js";
 import { newSpanId, newTraceId } from "./ids.js";
-import type { Encoded } from "./encoding/span-format.js";
-import { QuotedStrings } from "./quoted-strings.js";
 import { nowMs } from "./otlp-time.js";
-import type { SwitchboardPipeline } from "./switchboard-pipeline.js";
+import type { GenerationFacts, MessageFacts, ReplyFacts, RoutingFacts, Text, TurnFacts } from "./span-facts.js";
 import {
   CLIENT_DISCONNECTED,
-  generationAttributes,
-  nodeAttributes,
+  modelParametersJson,
   outcomeOf,
-  rootAttributes,
-  routingAttributes,
-  traceContextAttributes,
-  TRACE_NAME,
-  type Attributes,
+  replyModel,
+  roleOf,
+  usageDetails,
+  type ChatMessageLike,
   type ModelReplyLike,
   type Outcome,
 } from "./trace-contract.js";
+import type { TracingMetrics } from "./tracing-metrics.js";
 import {
   NOOP_GENERATION,
   NOOP_TURN,
@@ -30,8 +29,12 @@ import {
 } from "./turn-trace.js";
 
 export interface SwitchboardTracingOptions {
-  pipeline: SwitchboardPipeline;
+  /** Takes each finished observation: to the export worker, or encoded in this thread. */
   exporter: TraceExporter;
+  metrics: TracingMetrics;
+  faults: FaultReporter;
+  /** LANGFUSE_MAX_FIELD_CHARS: texts are clipped to what the cap can keep where they are recorded. */
+  maxFieldChars: number;
   /** false: no node spans; generations hang directly under the trace's root. */
   enableSpans: boolean;
   /** Share of turns traced, decided once per turn. */
@@ -42,23 +45,27 @@ export interface SwitchboardTracingOptions {
   onShutdown?: () => Promise<void>;
 }
 
-/** Our pipeline's Tracing: explicit parents, one encode per observation, nothing else on the request path. */
+/**
+ * Our pipeline's Tracing: explicit parents, and on the request path only the recording of facts
+ * (ids, times, texts clipped to the field cap). Quoting, masking, capping and encoding happen in
+ * the export worker (SpanEncoder).
+ */
 export class SwitchboardTracing implements Tracing {
   constructor(private readonly options: SwitchboardTracingOptions) {}
 
   startTurn(turn: TurnStart): TurnTrace {
-    const { pipeline, sampleRate } = this.options;
+    const { metrics, sampleRate } = this.options;
     if (sampleRate < 1 && !(Math.random() < sampleRate)) {
-      pipeline.metrics.sampledOut.inc();
+      metrics.sampledOut.inc();
       return NOOP_TURN;
     }
     const t0 = performance.now();
     try {
-      const trace = new SwitchboardTurn(pipeline, turn, this.options.enableSpans);
+      const trace = new SwitchboardTurn(this.options, turn);
       trace.spend(t0);
       return trace;
     } catch (err) {
-      pipeline.faults.report("start_turn", err);
+      this.options.faults.report("start_turn", err);
       return NOOP_TURN;
     }
   }
@@ -68,7 +75,7 @@ export class SwitchboardTracing implements Tracing {
       await this.options.exporter.shutdown(this.options.shutdownTimeoutMs);
       await this.options.onShutdown?.();
     } catch (err) {
-      this.options.pipeline.faults.report("shutdown", err);
+      this.options.faults.report("shutdown", err);
     }
   }
 }
@@ -77,37 +84,22 @@ export class SwitchboardTracing implements Tracing {
 class SwitchboardTurn implements TurnTrace {
   readonly traceId: string;
   readonly rootId: string;
+  readonly facts: TurnFacts;
   readonly #startMs: number;
-  /** The trace context, encoded once for all the turn's spans. */
-  readonly #context: Encoded;
-  /** The routing metadata, encoded once when the router decides. */
-  #routing: Encoded | undefined;
-  #routed = false;
+  /** The router's decision, once made: carried by the observations that end after it. */
+  routing: RoutingFacts | undefined;
   #ended = false;
-  /** Strings quoted for this turn's inputs and outputs (the user message goes into two calls). */
-  readonly quotes = new QuotedStrings();
   #spentMs = 0;
 
   constructor(
-    readonly pipeline: SwitchboardPipeline,
+    readonly o: SwitchboardTracingOptions,
     private readonly turn: TurnStart,
-    private readonly enableSpans: boolean,
   ) {
     this.traceId = newTraceId();
     this.rootId = newSpanId();
     this.#startMs = nowMs();
-    this.#context = pipeline.format.encodeAttributes(
-      traceContextAttributes({
-        userId: turn.userId,
-        sessionId: turn.sessionId,
-        tags: [`endpoint:${turn.endpoint}`],
-        metadata: { tenant: turn.tenant },
-        environment: pipeline.environment,
-        release: pipeline.release,
-        version: pipeline.version,
-      }),
-    );
-    pipeline.metrics.created("trace");
+    this.facts = { traceId: this.traceId, userId: turn.userId, sessionId: turn.sessionId, endpoint: turn.endpoint, tenant: turn.tenant };
+    o.metrics.created("trace");
   }
 
   /** Main-thread time this turn's tracing calls took (the Server-Timing `tracing` entry). */
@@ -120,22 +112,40 @@ class SwitchboardTurn implements TurnTrace {
     this.#spentMs += performance.now() - t0;
   }
 
-  /** The encoded fragments a span ending now carries. */
-  get shared(): readonly Encoded[] {
-    return this.#routing === undefined ? [this.#context] : [this.#context, this.#routing];
-  }
-
   get clientGone(): boolean {
     return this.turn.clientSignal?.aborted === true;
   }
 
+  /** The turn's distinct long texts, each made once and shared by the observations that carry it. */
+  readonly #texts = new Map<string, Text>();
+
+  /** A short text as facts keep it: only what the field cap can use. */
+  clip(text: string): string {
+    return clipForField(text, this.o.maxFieldChars);
+  }
+
+  /** A text the turn's observations may share (message contents, replies). */
+  text(value: string): Text {
+    let text = this.#texts.get(value);
+    if (!text) {
+      text = { value: this.clip(value), chars: value.length };
+      this.#texts.set(value, text);
+    }
+    return text;
+  }
+
+  outcome(error: unknown): Outcome {
+    const outcome = outcomeOf(error, this.clientGone);
+    return outcome.message === undefined ? outcome : { level: outcome.level, message: this.clip(outcome.message) };
+  }
+
   startNode(name: string, input: Record<string, unknown>, metadata?: Record<string, unknown>): NodeTrace {
-    if (!this.enableSpans) return new ParentOnlyNode(this, this.rootId);
+    if (!this.o.enableSpans) return new ParentOnlyNode(this, this.rootId);
     const t0 = performance.now();
     try {
       return new SwitchboardNode(this, name, input, metadata);
     } catch (err) {
-      this.pipeline.faults.report("start_node", err);
+      this.o.faults.report("start_node", err);
       return new ParentOnlyNode(this, this.rootId);
     } finally {
       this.spend(t0);
@@ -143,15 +153,7 @@ class SwitchboardTurn implements TurnTrace {
   }
 
   setRouting(intent: string | null, agent: string | null): void {
-    const t0 = performance.now();
-    try {
-      this.#routing = this.pipeline.format.encodeAttributes(routingAttributes(intent, agent));
-      this.#routed = true;
-    } catch (err) {
-      this.pipeline.faults.report("routing", err);
-    } finally {
-      this.spend(t0);
-    }
+    this.routing = { intent, agent };
   }
 
   end(result: TurnResult): void {
@@ -159,29 +161,27 @@ class SwitchboardTurn implements TurnTrace {
     this.#ended = true;
     const t0 = performance.now();
     try {
-      if (!this.#routed && (result.intent || result.agent)) this.setRouting(result.intent ?? null, result.agent ?? null);
-      const outcome: Outcome = result.disconnected ? CLIENT_DISCONNECTED : outcomeOf(result.error, this.clientGone);
-      this.emit(this.rootId, undefined, TRACE_NAME, this.#startMs, rootAttributes(this.pipeline.serializer, { input: this.turn.message, output: result.output }, outcome, this.pipeline.legacyTraceIo), outcome);
+      if (!this.routing && (result.intent || result.agent)) this.routing = { intent: result.intent ?? null, agent: result.agent ?? null };
+      const input = this.turn.message;
+      const output = result.output;
+      this.o.exporter.push({
+        kind: "root",
+        turn: this.facts,
+        spanId: this.rootId,
+        name: "",
+        startMs: this.#startMs,
+        endMs: nowMs(),
+        routing: this.routing,
+        outcome: result.disconnected ? CLIENT_DISCONNECTED : this.outcome(result.error),
+        input: this.text(input),
+        output: output === undefined ? undefined : this.text(output),
+      });
     } catch (err) {
-      this.pipeline.faults.report("end_turn", err);
+      this.o.faults.report("end_turn", err);
     } finally {
       this.spend(t0);
-      this.pipeline.metrics.requestPath.observe(this.#spentMs / 1000);
+      this.o.metrics.requestPath.observe(this.#spentMs / 1000);
     }
-  }
-
-  emit(spanId: string, parentSpanId: string | undefined, name: string, startMs: number, attributes: Attributes, outcome: Outcome): void {
-    this.pipeline.emitSpan({
-      traceId: this.traceId,
-      spanId,
-      parentSpanId,
-      name,
-      startMs,
-      endMs: nowMs(),
-      shared: this.shared,
-      attributes,
-      errorMessage: outcome.level === "ERROR" ? outcome.message : undefined,
-    });
   }
 }
 
@@ -198,7 +198,7 @@ class SwitchboardNode implements NodeTrace {
     private readonly input: Record<string, unknown>,
     private readonly metadata: Record<string, unknown> | undefined,
   ) {
-    turn.pipeline.metrics.created("span");
+    turn.o.metrics.created("span");
   }
 
   run<T>(fn: () => Promise<T>): Promise<T> {
@@ -212,14 +212,34 @@ class SwitchboardNode implements NodeTrace {
   end(error?: unknown): void {
     if (this.#ended) return;
     this.#ended = true;
+    const turn = this.turn;
     const t0 = performance.now();
     try {
-      const outcome = outcomeOf(error, this.turn.clientGone);
-      this.turn.emit(this.#spanId, this.turn.rootId, this.name, this.#startMs, nodeAttributes(this.turn.pipeline.serializer, this.input, this.metadata, outcome), outcome);
+      let metadata: Record<string, string> | undefined;
+      if (this.metadata) {
+        metadata = {};
+        for (const key in this.metadata) {
+          const value = this.metadata[key];
+          if (value !== undefined && value !== null) metadata[key] = turn.clip(toText(value));
+        }
+      }
+      turn.o.exporter.push({
+        kind: "node",
+        turn: turn.facts,
+        spanId: this.#spanId,
+        parentId: turn.rootId,
+        name: this.name,
+        startMs: this.#startMs,
+        endMs: nowMs(),
+        routing: turn.routing,
+        outcome: turn.outcome(error),
+        input: turn.clip(toText(this.input)),
+        metadata,
+      });
     } catch (err) {
-      this.turn.pipeline.faults.report("end_node", err);
+      turn.o.faults.report("end_node", err);
     } finally {
-      this.turn.spend(t0);
+      turn.spend(t0);
     }
   }
 }
@@ -249,7 +269,7 @@ function startGeneration(turn: SwitchboardTurn, parentId: string, name: string, 
   try {
     return new SwitchboardGeneration(turn, parentId, name, call);
   } catch (err) {
-    turn.pipeline.faults.report("start_generation", err);
+    turn.o.faults.report("start_generation", err);
     return NOOP_GENERATION;
   } finally {
     turn.spend(t0);
@@ -269,7 +289,7 @@ class SwitchboardGeneration implements GenerationTrace {
     private readonly name: string,
     private readonly call: GenerationStart,
   ) {
-    turn.pipeline.metrics.created("generation");
+    turn.o.metrics.created("generation");
   }
 
   firstToken(): void {
@@ -287,16 +307,48 @@ class SwitchboardGeneration implements GenerationTrace {
   #finish(reply: ModelReplyLike | undefined, error: unknown): void {
     if (this.#ended) return;
     this.#ended = true;
+    const turn = this.turn;
     const t0 = performance.now();
     try {
-      const outcome = outcomeOf(error, this.turn.clientGone);
-      const { model, parameters, input } = this.call;
-      const attributes = generationAttributes(this.turn.pipeline.serializer, { model, parameters, input, reply, completionStartMs: this.#completionStartMs }, outcome, this.turn.quotes);
-      this.turn.emit(this.#spanId, this.parentId, this.name, this.#startMs, attributes, outcome);
+      const facts: GenerationFacts = {
+        kind: "generation",
+        turn: turn.facts,
+        spanId: this.#spanId,
+        parentId: this.parentId,
+        name: this.name,
+        startMs: this.#startMs,
+        endMs: nowMs(),
+        routing: turn.routing,
+        outcome: turn.outcome(error),
+        model: this.call.model,
+        parametersJson: modelParametersJson(this.call.parameters),
+        messages: this.call.input.map((m) => messageFacts(turn, m)),
+        reply: reply ? replyFacts(turn, reply) : undefined,
+        completionStartMs: this.#completionStartMs,
+      };
+      turn.o.exporter.push(facts);
     } catch (err) {
-      this.turn.pipeline.faults.report("end_generation", err);
+      turn.o.faults.report("end_generation", err);
     } finally {
-      this.turn.spend(t0);
+      turn.spend(t0);
     }
   }
+}
+
+function messageFacts(turn: SwitchboardTurn, m: ChatMessageLike): MessageFacts {
+  const content = m.content;
+  return typeof content === "string" ? { role: roleOf(m), content: turn.text(content) } : { role: roleOf(m), content: turn.text(toText(content ?? null)), contentIsJson: true };
+}
+
+function replyFacts(turn: SwitchboardTurn, reply: ModelReplyLike): ReplyFacts {
+  const content = reply.content;
+  const toolCalls = reply.tool_calls;
+  const isText = typeof content === "string";
+  return {
+    content: turn.text(isText ? content : toText(content ?? null)),
+    contentIsJson: !isText,
+    toolCallsJson: toolCalls && toolCalls.length > 0 ? turn.clip(toText(toolCalls)) : undefined,
+    usageJson: reply.usage_metadata ? JSON.stringify(usageDetails(reply.usage_metadata)) : undefined,
+    model: replyModel(reply),
+  };
 }

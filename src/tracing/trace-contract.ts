@@ -9,8 +9,9 @@
 // Langfuse v4 stores every observation as a row and filters rows, not traces, so the trace-wide
 // attributes go on every span. They never go into an observation's input or metadata.
 import { LangfuseOtelSpanAttributes as LF } from "@langfuse/core";
-import { toText, type FieldSerializer } from "./field-serializer.js";
+import type { FieldSerializer } from "./field-serializer.js";
 import type { QuotedStrings } from "./quoted-strings.js";
+import type { GenerationFacts, MessageFacts, NodeFacts, ReplyFacts, RootFacts } from "./span-facts.js";
 import type { AttributeValue } from "./encoding/span-format.js";
 
 export type Attributes = Record<string, AttributeValue | undefined>;
@@ -76,7 +77,7 @@ export function outcomeOf(error: unknown, clientGone: boolean): Outcome {
 function outcomeAttributes(attributes: Attributes, outcome: Outcome, s: FieldSerializer): Attributes {
   if (outcome.level) {
     attributes[LF.OBSERVATION_LEVEL] = outcome.level;
-    attributes[LF.OBSERVATION_STATUS_MESSAGE] = s.value(outcome.message);
+    attributes[LF.OBSERVATION_STATUS_MESSAGE] = s.valueText(outcome.message);
   }
   return attributes;
 }
@@ -86,14 +87,9 @@ function outcomeAttributes(attributes: Attributes, outcome: Outcome, s: FieldSer
  * input/output). `legacyTraceIo` also writes them as `langfuse.trace.input/output`, which only a
  * self-hosted Langfuse v3 reads.
  */
-export function rootAttributes(
-  s: FieldSerializer,
-  io: { input: string; output: string | undefined },
-  outcome: Outcome,
-  legacyTraceIo: boolean,
-): Attributes {
-  const input = s.io(io.input);
-  const output = s.io(io.output);
+export function rootAttributes(s: FieldSerializer, root: RootFacts, legacyTraceIo: boolean): Attributes {
+  const input = s.ioText(root.input.value, root.input.chars);
+  const output = root.output && s.ioText(root.output.value, root.output.chars);
   const attributes: Attributes = {
     [LF.OBSERVATION_TYPE]: "span",
     [LF.OBSERVATION_INPUT]: input,
@@ -103,17 +99,18 @@ export function rootAttributes(
     attributes[LF.TRACE_INPUT] = input;
     attributes[LF.TRACE_OUTPUT] = output;
   }
-  return outcomeAttributes(attributes, outcome, s);
+  return outcomeAttributes(attributes, root.outcome, s);
 }
 
-/** A graph node's span: its input and metadata are small plain objects. */
-export function nodeAttributes(s: FieldSerializer, input: Record<string, unknown>, metadata: Record<string, unknown> | undefined, outcome: Outcome): Attributes {
+/** A graph node's span: its input and metadata values, already as (JSON) text. */
+export function nodeAttributes(s: FieldSerializer, node: NodeFacts): Attributes {
   const attributes: Attributes = {
     [LF.OBSERVATION_TYPE]: "span",
-    [LF.OBSERVATION_INPUT]: s.value(input),
+    [LF.OBSERVATION_INPUT]: s.valueText(node.input),
   };
-  if (metadata) for (const key in metadata) attributes[`${LF.OBSERVATION_METADATA}.${key}`] = s.value(metadata[key]);
-  return outcomeAttributes(attributes, outcome, s);
+  const metadata = node.metadata;
+  if (metadata) for (const key in metadata) attributes[`${LF.OBSERVATION_METADATA}.${key}`] = s.valueText(metadata[key]);
+  return outcomeAttributes(attributes, node.outcome, s);
 }
 
 /** A chat message as it goes into a generation's input: role and content, LangChain's or OpenAI's. */
@@ -142,58 +139,47 @@ export interface ModelReplyLike {
   readonly response_metadata?: Record<string, unknown>;
 }
 
-export interface GenerationFacts {
-  /** The model the call was made with (the reply's own model name wins when it reports one). */
-  model: string | undefined;
-  /** Model parameters: temperature, max_tokens, top_p, ... (only the ones set). */
-  parameters: Record<string, unknown> | undefined;
-  input: readonly ChatMessageLike[];
-  /** Undefined when the call failed. */
-  reply: ModelReplyLike | undefined;
-  completionStartMs: number | undefined;
-}
-
 /** A model call: the generation's model, parameters, usage details, input and output. */
-export function generationAttributes(s: FieldSerializer, gen: GenerationFacts, outcome: Outcome, quotes: QuotedStrings): Attributes {
+export function generationAttributes(s: FieldSerializer, gen: GenerationFacts, quotes: QuotedStrings): Attributes {
   const reply = gen.reply;
-  const replyModel = reply?.response_metadata?.["model_name"] ?? reply?.response_metadata?.["model"];
-  const usage = reply?.usage_metadata ? usageDetails(reply.usage_metadata) : undefined;
   const attributes: Attributes = {
     [LF.OBSERVATION_TYPE]: "generation",
-    [LF.OBSERVATION_MODEL]: typeof replyModel === "string" && replyModel ? replyModel : gen.model,
-    [LF.OBSERVATION_MODEL_PARAMETERS]: gen.parameters && hasKeys(gen.parameters) ? JSON.stringify(gen.parameters) : undefined,
-    [LF.OBSERVATION_USAGE_DETAILS]: usage ? JSON.stringify(usage) : undefined,
+    [LF.OBSERVATION_MODEL]: reply?.model || gen.model,
+    [LF.OBSERVATION_MODEL_PARAMETERS]: gen.parametersJson,
+    [LF.OBSERVATION_USAGE_DETAILS]: reply?.usageJson,
     [LF.OBSERVATION_COMPLETION_START_TIME]: gen.completionStartMs === undefined ? undefined : `"${new Date(gen.completionStartMs).toISOString()}"`,
-    [LF.OBSERVATION_INPUT]: s.ioText(chatMessagesJson(gen.input, s, quotes)),
+    [LF.OBSERVATION_INPUT]: s.ioText(chatMessagesJson(gen.messages, quotes)),
     [LF.OBSERVATION_OUTPUT]: reply ? s.ioText(assistantMessageJson(reply, quotes)) : undefined,
   };
-  return outcomeAttributes(attributes, outcome, s);
+  return outcomeAttributes(attributes, gen.outcome, s);
 }
 
 const ROLES: Record<string, string> = { human: "user", ai: "assistant", system: "system", tool: "tool", function: "function", generic: "user" };
 
+/** A message's role as Langfuse shows it: OpenAI's role, or LangChain's message type mapped to one. */
+export function roleOf(message: ChatMessageLike): string {
+  return message.role ?? ROLES[message.type ?? ""] ?? message.type ?? "user";
+}
+
 /**
  * The messages as the chat-message list Langfuse renders (`[{"role","content"}]`), written as
- * JSON text directly: long contents are cut before they are quoted, and each content string is
- * quoted once per turn however many calls it goes into.
+ * JSON text directly: each content string is quoted once per turn however many calls it goes
+ * into.
  */
-export function chatMessagesJson(messages: readonly ChatMessageLike[], s: FieldSerializer, quotes: QuotedStrings): string {
+export function chatMessagesJson(messages: readonly MessageFacts[], quotes: QuotedStrings): string {
   let out = "[";
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i]!;
-    const role = m.role ?? ROLES[m.type ?? ""] ?? m.type ?? "user";
-    const content = m.content;
-    const text = typeof content === "string" ? quotes.quote(s.capText(content)) : toText(content ?? null);
-    out += `${i ? "," : ""}{"role":${JSON.stringify(role)},"content":${text}}`;
+    const text = m.contentIsJson ? m.content.value : quotes.quote(m.content.value);
+    out += `${i ? "," : ""}{"role":${JSON.stringify(m.role)},"content":${text}}`;
   }
   return `${out}]`;
 }
 
 /** The reply as the assistant message the official LangChain handler sends, as JSON text. */
-export function assistantMessageJson(reply: ModelReplyLike, quotes: QuotedStrings): string {
-  const content = typeof reply.content === "string" ? quotes.quote(reply.content) : toText(reply.content ?? null);
-  const toolCalls = reply.tool_calls;
-  return toolCalls && toolCalls.length > 0 ? `{"role":"assistant","content":${content},"tool_calls":${toText(toolCalls)}}` : `{"role":"assistant","content":${content}}`;
+export function assistantMessageJson(reply: ReplyFacts, quotes: QuotedStrings): string {
+  const content = reply.contentIsJson ? reply.content.value : quotes.quote(reply.content.value);
+  return reply.toolCallsJson ? `{"role":"assistant","content":${content},"tool_calls":${reply.toolCallsJson}}` : `{"role":"assistant","content":${content}}`;
 }
 
 /**
@@ -223,9 +209,16 @@ export function usageDetails(usage: UsageMetadataLike): Record<string, number> {
   return Object.assign(out, details);
 }
 
-function hasKeys(o: object): boolean {
-  for (const _ in o) return true;
-  return false;
+/** Model parameters as the generation's JSON text, or undefined when none is set. */
+export function modelParametersJson(parameters: Record<string, unknown> | undefined): string | undefined {
+  if (parameters) for (const _ in parameters) return JSON.stringify(parameters);
+  return undefined;
+}
+
+/** The model that answered, as the reply names it (OpenAI: model_name, others: model). */
+export function replyModel(reply: ModelReplyLike): string | undefined {
+  const model = reply.response_metadata?.["model_name"] ?? reply.response_metadata?.["model"];
+  return typeof model === "string" && model ? model : undefined;
 }
 
 export function errorText(error: unknown): string {

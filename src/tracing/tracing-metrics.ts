@@ -7,6 +7,7 @@ export type DropReason =
   | "too_large" // one span was still too large for Langfuse (413) after cutting
   | "shutdown" // memory-only: still undelivered when the shutdown timeout ran out
   | "encode_failed" // the span could not be serialized
+  | "worker_exit" // the export worker died before sealing them into its journal (it is started again)
   | "spool_evicted" // the journal reached LANGFUSE_SPOOL_MAX_BYTES and dropped its oldest batches
   | "spool_corrupt" // a journal entry failed its checksum
   | "spool_failed" // a batch could be written nowhere (journal and memory both failed)

@@ -15,9 +15,10 @@ export interface HistogramLike {
   observe(labels: Labels, value: number): void;
 }
 
-/** What BatchDelivery (and its FaultReporter) write. */
+/** What the export side (SpanEncoder, SpanBatcher, BatchDelivery and their FaultReporter) writes. */
 export interface DeliveryMetrics {
   readonly spansExported: CounterLike;
+  readonly spansCut: CounterLike;
   readonly spansDropped: CounterLike;
   readonly spansResent: CounterLike;
   readonly spansRejected: CounterLike;
@@ -33,7 +34,7 @@ export interface DeliveryMetrics {
   readonly spoolAvailable: GaugeLike;
 }
 
-export const COUNTERS = ["spansExported", "spansDropped", "spansResent", "spansRejected", "exportAttempts", "exportFailures", "authFailures", "errors", "spoolBatchesReplayed", "spoolBatchesEvicted", "spoolEntriesCorrupt"] as const;
+export const COUNTERS = ["spansExported", "spansCut", "spansDropped", "spansResent", "spansRejected", "exportAttempts", "exportFailures", "authFailures", "errors", "spoolBatchesReplayed", "spoolBatchesEvicted", "spoolEntriesCorrupt"] as const;
 export const GAUGES = ["backendState", "spoolAvailable"] as const;
 
 /** Metric changes since the last drain; plain data, posted between threads. */
@@ -54,6 +55,7 @@ export class RecordingDeliveryMetrics implements DeliveryMetrics {
   #dirty = false;
 
   readonly spansExported = this.#counter("spansExported");
+  readonly spansCut = this.#counter("spansCut");
   readonly spansDropped = this.#counter("spansDropped");
   readonly spansResent = this.#counter("spansResent");
   readonly spansRejected = this.#counter("spansRejected");

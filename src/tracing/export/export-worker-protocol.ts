@@ -1,25 +1,28 @@
 // Messages between the main thread's WorkerExporter and the export worker.
-import type { Encoded } from "../encoding/span-format.js";
+import type { SpanFacts } from "../span-facts.js";
 import type { BackendState } from "./batch-delivery.js";
 import type { MetricDeltas } from "./delivery-metrics.js";
 
 export type ToWorker =
-  /** Sealed batches; byte payloads arrive transferred, not copied. */
-  | { type: "batches"; seq: number; batches: { payload: Encoded; count: number }[]; send: boolean }
+  /** Finished observations, as recorded on the request path; the worker encodes, batches and sends them. */
+  | { type: "spans"; seq: number; spans: SpanFacts[] }
   | { type: "flush"; id: number; timeoutMs: number }
   | { type: "shutdown"; id: number; timeoutMs: number }
   /** Asks for the current state and metric deltas now (a /metrics scrape). */
   | { type: "sync"; id: number };
 
-/** What the main thread shows of the worker's delivery (gauges, accounting). */
+/** What the main thread shows of the worker's export (gauges, accounting). */
 export interface DeliveryState {
+  /** Spans the worker holds: unsealed, or in its journal. */
   heldSpans: number;
+  /** Of those, not yet sealed into a batch (gone if the worker dies). */
+  unsealedSpans: number;
   memoryBytes: number;
   journalBytes: number;
   journalEntries: number;
   durable: boolean;
   backendState: BackendState;
-  /** The last batches message taken into this state. */
+  /** The last spans message taken into this state. */
   seq: number;
 }
 

@@ -1,15 +1,23 @@
-// The export worker: journal, retries and HTTP of the tracing pipeline, on a thread of its own,
-// so none of it (SQLite writes of megabyte batches, request bodies, checksums) runs on the
-// service's event loop. It receives sealed batches from WorkerExporter and reports state and
-// metric deltas back; see export-worker-protocol.ts.
+// The export worker: encoding, masking, batching, journal, retries and HTTP of the tracing
+// pipeline, on a thread of its own, so none of it (quoting and masking 100 KB messages, SQLite
+// writes of megabyte batches, request bodies) runs on the service's event loop. It receives
+// finished observations from WorkerExporter and reports state and metric deltas back; see
+// export-worker-protocol.ts.
+import { readlinkSync } from "node:fs";
+import { setPriority } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
-import type { Encoded } from "../encoding/span-format.js";
 import { FaultReporter, type TracingLogger } from "../fault-reporter.js";
-import type { BatchDelivery } from "./batch-delivery.js";
 import { RecordingDeliveryMetrics } from "./delivery-metrics.js";
 import type { DeliveryState, FromWorker, ToWorker } from "./export-worker-protocol.js";
-import { openDelivery, type ExportSettings } from "./export-settings.js";
+import { openExportPipeline, type ExportSettings } from "./export-settings.js";
 
+/**
+ * The worker's scheduling priority (nice): below the service's threads, so on a busy machine the
+ * export takes the CPU the requests leave (with 10, about a tenth of a core the main thread also
+ * wants) instead of preempting the event loop for a time slice. Falling behind fills the bounded
+ * queue, which drops, counted; it never slows a request.
+ */
+const WORKER_NICE = 10;
 /** State changes are reported at most this often (the main thread's gauges and counters follow). */
 const REPORT_EVERY_MS = 100;
 
@@ -22,15 +30,17 @@ const logger: TracingLogger = {
   warn: (obj, msg) => post({ type: "log", level: "warn", obj, msg }),
   error: (obj, msg) => post({ type: "log", level: "error", obj, msg }),
 };
+lowerPriority();
 const metrics = new RecordingDeliveryMetrics();
 const faults = new FaultReporter(metrics, logger);
-const delivery: BatchDelivery = openDelivery(workerData as ExportSettings, metrics, faults, logger);
+const exporter = openExportPipeline(workerData as ExportSettings, metrics, faults, logger);
+const spans = exporter.spans;
 
 let seq = 0;
 
 function state(): DeliveryState {
-  const journal = delivery.journal;
-  return { heldSpans: delivery.heldSpans, memoryBytes: delivery.memoryBytes, journalBytes: journal.bytes, journalEntries: journal.entries, durable: journal.durable, backendState: delivery.backendState, seq };
+  const journal = spans.journal;
+  return { heldSpans: spans.heldSpans, unsealedSpans: spans.unsealedSpans, memoryBytes: spans.memoryBytes, journalBytes: journal.bytes, journalEntries: journal.entries, durable: journal.durable, backendState: spans.backendState, seq };
 }
 
 // Changes are coalesced: one report per REPORT_EVERY_MS at most, none while nothing changes.
@@ -44,29 +54,21 @@ const report = setInterval(() => {
 }, REPORT_EVERY_MS);
 report.unref();
 
-/** Byte payloads arrive as plain Uint8Arrays over the transferred memory: make them Buffers again (no copy). */
-function asPayload(payload: Encoded): Encoded {
-  return typeof payload === "string" || Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-}
-
 port.on("message", (message: ToWorker) => {
   try {
     switch (message.type) {
-      case "batches":
+      case "spans":
         seq = message.seq;
-        delivery.accept(
-          message.batches.map((b) => ({ payload: asPayload(b.payload), count: b.count })),
-          message.send,
-        );
+        for (const span of message.spans) exporter.push(span);
         return;
       case "sync":
         post({ type: "state", id: message.id, state: state(), deltas: metrics.drain() });
         return;
       case "flush":
-        void delivery.forceFlush(message.timeoutMs).finally(() => post({ type: "done", id: message.id, state: state(), deltas: metrics.drain() }));
+        void exporter.forceFlush(message.timeoutMs).finally(() => post({ type: "done", id: message.id, state: state(), deltas: metrics.drain() }));
         return;
       case "shutdown":
-        void delivery.shutdown(message.timeoutMs).finally(() => {
+        void exporter.shutdown(message.timeoutMs).finally(() => {
           clearInterval(report);
           post({ type: "done", id: message.id, state: state(), deltas: metrics.drain() });
         });
@@ -78,3 +80,13 @@ port.on("message", (message: ToWorker) => {
 });
 
 post({ type: "ready", state: state() });
+
+/** Linux gives each thread its own nice value: this thread's id is the last part of /proc/thread-self. */
+function lowerPriority(): void {
+  try {
+    const tid = Number(readlinkSync("/proc/thread-self").split("/").pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, WORKER_NICE);
+  } catch {
+    // Not Linux (no /proc/thread-self): the worker runs at the process's priority.
+  }
+}

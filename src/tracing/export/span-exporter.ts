@@ -1,12 +1,12 @@
 import type { Encoded, SpanFormat } from "../encoding/span-format.js";
 import type { FaultReporter, TracingLogger } from "../fault-reporter.js";
-import type { TracingMetrics } from "../tracing-metrics.js";
+import type { ExporterStateView } from "../tracing-metrics.js";
+import type { DeliveryMetrics } from "./delivery-metrics.js";
 import type { BatchJournal } from "./batch-journal.js";
 import { BatchDelivery, type BackendState } from "./batch-delivery.js";
 import { REAL_SCHEDULER, type Scheduler } from "./scheduler.js";
 import type { ExportTransport } from "./send-outcome.js";
 import { SpanBatcher } from "./span-batcher.js";
-import type { TraceExporter } from "./trace-exporter.js";
 
 export type { BackendState } from "./batch-delivery.js";
 export { failureReason } from "./batch-delivery.js";
@@ -39,7 +39,8 @@ export interface SpanExporterOptions {
   maxJournalBytes: number;
   /** Backlog replay pace, spans per second, so a Langfuse that just came back is not hammered. */
   replayRatePerSec: number;
-  metrics: TracingMetrics;
+  /** The service's metrics, or (in the export worker) a recorder of the same calls. */
+  metrics: DeliveryMetrics & { observeExporter?(exporter: ExporterStateView): void };
   faults: FaultReporter;
   logger: TracingLogger;
   /** Where the journal lives, for log lines. */
@@ -54,12 +55,12 @@ export type ExporterBatchingOptions = Pick<SpanExporterOptions, "format" | "maxB
 export const ENVELOPE_ALLOWANCE_BYTES = 1024;
 
 /**
- * The export side of tracing in one thread: the batcher seals pushed spans into batches and
- * the delivery journals and sends them. `push` is the only call on the request path. The
- * service runs the delivery on a worker thread instead (WorkerExporter); this composition is
- * what the tests drive and what LANGFUSE_EXPORT_THREAD=main runs.
+ * Encoded spans to Langfuse: the batcher seals pushed spans into batches and the delivery
+ * journals and sends them. `push` never waits. It runs behind the span encoder
+ * (EncodingExporter) in the export worker, or in the service's thread with
+ * LANGFUSE_EXPORT_THREAD=main; the delivery tests drive it directly.
  */
-export class SpanExporter implements TraceExporter {
+export class SpanExporter {
   readonly #batcher: SpanBatcher<Encoded>;
   readonly #delivery: BatchDelivery;
 
@@ -84,12 +85,17 @@ export class SpanExporter implements TraceExporter {
       onDrop: (spans, reason) => options.metrics.spansDropped.inc({ reason }, spans),
       onError: (where, err) => options.faults.report(where, err),
     });
-    options.metrics.observeExporter(this);
+    options.metrics.observeExporter?.(this);
   }
 
   /** Hands one encoded span to the pipeline. Never throws, never does I/O. */
   push(span: Encoded): void {
     this.#batcher.push(span);
+  }
+
+  /** Spans not yet sealed into a batch: what a crash of this thread loses even with a durable journal. */
+  get unsealedSpans(): number {
+    return this.#batcher.pendingSpans;
   }
 
   /** Spans not yet delivered or dropped: unsealed, or in the journal. */

@@ -1,19 +1,15 @@
 import { Worker } from "node:worker_threads";
-import type { Encoded, SpanFormat } from "../encoding/span-format.js";
 import type { FaultReporter, TracingLogger } from "../fault-reporter.js";
+import { factsSize, type SpanFacts, type Text } from "../span-facts.js";
 import type { TracingMetrics } from "../tracing-metrics.js";
 import type { BackendState } from "./batch-delivery.js";
 import { applyDeltas, type MetricDeltas } from "./delivery-metrics.js";
 import type { DeliveryState, FromWorker, ToWorker } from "./export-worker-protocol.js";
 import type { ExportSettings } from "./export-settings.js";
-import { REAL_SCHEDULER } from "./scheduler.js";
-import { SpanBatcher, type SealedBatch } from "./span-batcher.js";
-import { ENVELOPE_ALLOWANCE_BYTES } from "./span-exporter.js";
 import type { TraceExporter } from "./trace-exporter.js";
 
 export interface WorkerExporterOptions {
   settings: ExportSettings;
-  format: SpanFormat<string> | SpanFormat<Uint8Array>;
   metrics: TracingMetrics;
   faults: FaultReporter;
   logger: TracingLogger;
@@ -24,84 +20,93 @@ const MAX_RESTARTS = 5;
 const RESTART_DELAY_MS = 1000;
 /** How long a /metrics scrape waits for the worker's latest counts before using what it has. */
 const SYNC_TIMEOUT_MS = 200;
+/**
+ * How long pushed observations wait before they go to the worker, together. Each message wakes
+ * the worker thread and has a fixed cost on both sides; gathering a few milliseconds' worth
+ * makes that cost per message, not per observation. It adds as much to the crash window.
+ */
+const POST_EVERY_MS = 10;
+/** ...or as soon as this much text (UTF-16 code units) waits. */
+const POST_AT_BYTES = 256 * 1024;
 /** Extra time for the worker to answer after its own shutdown deadline. */
 const SHUTDOWN_MARGIN_MS = 2000;
 
 /**
- * The main thread's end of the export: batching stays here (it is what `push` feeds), and sealed
- * batches go to the export worker, which journals and sends them. Byte payloads (OTLP/protobuf)
- * are transferred, not copied. The worker's metrics arrive as deltas and are applied to the
- * service's registry; a /metrics scrape first asks for the latest.
+ * The main thread's end of the export: `push` keeps the finished observation, and once per
+ * event-loop turn what was pushed goes to the export worker in one message. Encoding, masking,
+ * batching, the journal and HTTP all run there (openExportPipeline). Observations not yet taken
+ * by the worker are bounded by LANGFUSE_MAX_QUEUE_BYTES; past it new ones are dropped, counted.
+ * The worker's metrics arrive as deltas and are applied to the service's registry; a /metrics
+ * scrape first asks for the latest.
  */
 export class WorkerExporter implements TraceExporter {
   readonly #o: WorkerExporterOptions;
-  readonly #batcher: SpanBatcher<Encoded>;
   #worker: Worker | null = null;
   #ready = false;
-  /** Batches sealed while the worker is starting (or restarting). */
-  #queued: { batches: SealedBatch[]; send: boolean }[] = [];
-  #queuedSpans = 0;
-  #queuedBytes = 0;
-  #state: DeliveryState;
-  /** Spans and bytes posted and not yet counted in a state from the worker, by message sequence. */
+  /** Pushed and not yet posted (also while the worker starts or restarts). */
+  #pending: SpanFacts[] = [];
+  #pendingSizes: number[] = [];
+  #pendingBytes = 0;
+  /** Texts already counted in #pendingBytes (a turn's observations share them). */
+  readonly #counted = new WeakSet<Text>();
+  #postTimer: NodeJS.Timeout | undefined;
+  #postSoon = false;
+  /** Posted and not yet counted in a state from the worker, by message sequence. */
   readonly #inTransit = new Map<number, { spans: number; bytes: number }>();
+  #transitSpans = 0;
+  #transitBytes = 0;
+  #state: DeliveryState;
   /** Resolves when the current worker is ready for messages (requests wait for it). */
   #readyWait: Promise<void> = Promise.resolve();
   #onReady: () => void = () => {};
   #seq = 0;
   #nextId = 1;
-  readonly #replies = new Map<number, (message: Extract<FromWorker, { type: "done" | "state" }>) => void>();
+  readonly #replies = new Map<number, () => void>();
   #restarts = 0;
   #closing = false;
   #sync: Promise<void> | null = null;
 
   constructor(options: WorkerExporterOptions) {
     this.#o = options;
-    const { settings } = options;
-    this.#state = { heldSpans: 0, memoryBytes: 0, journalBytes: 0, journalEntries: 0, durable: settings.spoolDir !== null, backendState: "up", seq: 0 };
-    this.#batcher = new SpanBatcher<Encoded>({
-      format: options.format as SpanFormat<Encoded>,
-      maxBatchSpans: settings.maxBatchSpans,
-      maxPayloadBytes: settings.maxBatchBytes - ENVELOPE_ALLOWANCE_BYTES,
-      flushIntervalMs: settings.flushIntervalMs,
-      maxMemoryBytes: settings.maxMemoryBytes,
-      heldElsewhere: () => (this.#state.durable ? 0 : this.#state.memoryBytes + this.#transit().bytes + this.#queuedBytes),
-      scheduler: REAL_SCHEDULER,
-      sink: (batches, send) => this.#post(batches, send),
-      onDrop: (spans, reason) => options.metrics.spansDropped.inc({ reason }, spans),
-      onError: (where, err) => options.faults.report(where, err),
-    });
+    this.#state = { heldSpans: 0, unsealedSpans: 0, memoryBytes: 0, journalBytes: 0, journalEntries: 0, durable: options.settings.spoolDir !== null, backendState: "up", seq: 0 };
     options.metrics.observeExporter(this);
     this.#start();
   }
 
-  push(span: Encoded): void {
-    this.#batcher.push(span);
+  push(span: SpanFacts): void {
+    if (this.#closing) {
+      this.#o.metrics.spansDropped.inc({ reason: "shutdown" });
+      return;
+    }
+    const bytes = factsSize(span, this.#counted);
+    // With what the worker last said it holds in memory (unsealed spans, batches being sent):
+    // the bound is on the export's memory as a whole.
+    if (this.#pendingBytes + this.#transitBytes + this.#state.memoryBytes + bytes > this.#o.settings.maxMemoryBytes) {
+      this.#o.metrics.spansDropped.inc({ reason: "queue_full" });
+      return;
+    }
+    this.#pending.push(span);
+    this.#pendingSizes.push(bytes);
+    this.#pendingBytes += bytes;
+    if (!this.#ready) return;
+    // Large texts go at the next turn of the loop: one message stays small enough to copy
+    // without a noticeable pause.
+    if (this.#pendingBytes >= POST_AT_BYTES) {
+      if (!this.#postSoon) {
+        this.#postSoon = true;
+        setImmediate(this.#postPending);
+      }
+    } else this.#postTimer ??= setTimeout(this.#postPending, POST_EVERY_MS).unref();
   }
 
   // ---- what /metrics shows (ExporterStateView) ----
 
   get heldSpans(): number {
-    return this.#batcher.pendingSpans + this.#queuedSpans + this.#transit().spans + this.#state.heldSpans;
+    return this.#pending.length + this.#transitSpans + this.#state.heldSpans;
   }
 
   get memoryBytes(): number {
-    return this.#batcher.pendingBytes + this.#queuedBytes + this.#transit().bytes + this.#state.memoryBytes;
-  }
-
-  /** Resolves once the worker has opened the journal and takes batches (or after `timeoutMs`). */
-  async ready(timeoutMs: number): Promise<void> {
-    await Promise.race([this.#readyWait, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
-  }
-
-  #transit(): { spans: number; bytes: number } {
-    let spans = 0;
-    let bytes = 0;
-    for (const t of this.#inTransit.values()) {
-      spans += t.spans;
-      bytes += t.bytes;
-    }
-    return { spans, bytes };
+    return this.#pendingBytes + this.#transitBytes + this.#state.memoryBytes;
   }
 
   get journal(): { bytes: number; entries: number; durable: boolean } {
@@ -112,6 +117,11 @@ export class WorkerExporter implements TraceExporter {
     return this.#state.backendState;
   }
 
+  /** Resolves once the worker has opened the journal and takes spans (or after `timeoutMs`). */
+  async ready(timeoutMs: number): Promise<void> {
+    await Promise.race([this.#readyWait, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+  }
+
   /** The worker's latest counts, for a scrape: one round trip however many metrics ask. */
   sync(): Promise<void> {
     if (!this.#worker || !this.#ready) return Promise.resolve();
@@ -120,14 +130,13 @@ export class WorkerExporter implements TraceExporter {
   }
 
   async forceFlush(timeoutMs: number): Promise<void> {
-    this.#batcher.seal(timeoutMs > 0);
+    this.#post(true);
     await this.#request({ type: "flush", id: 0, timeoutMs }, timeoutMs + SHUTDOWN_MARGIN_MS);
   }
 
   async shutdown(timeoutMs: number): Promise<void> {
     if (this.#closing) return;
-    this.#batcher.seal(timeoutMs > 0);
-    this.#batcher.close();
+    this.#post(true);
     this.#closing = true;
     try {
       await this.#request({ type: "shutdown", id: 0, timeoutMs }, timeoutMs + SHUTDOWN_MARGIN_MS);
@@ -136,14 +145,58 @@ export class WorkerExporter implements TraceExporter {
       this.#worker = null;
       await worker?.terminate();
       // Whatever never reached a worker (it was down to the end) is lost: counted.
-      if (this.#queuedSpans > 0) this.#o.metrics.spansDropped.inc({ reason: "shutdown" }, this.#queuedSpans);
-      this.#queued = [];
-      this.#queuedSpans = 0;
-      this.#queuedBytes = 0;
+      if (this.#pending.length > 0) this.#o.metrics.spansDropped.inc({ reason: "shutdown" }, this.#pending.length);
+      this.#pending = [];
+      this.#pendingSizes = [];
+      this.#pendingBytes = 0;
     }
   }
 
   // ---- the worker ----
+
+  readonly #postPending = (): void => this.#post(false);
+
+  /**
+   * Posts what is pending, oldest first, in messages of about POST_AT_BYTES: one message is one
+   * copy on this thread, so a burst of large turns is copied over several turns of the loop
+   * rather than in one pause. `all`: everything now (flush, shutdown).
+   */
+  #post(all: boolean): void {
+    this.#postSoon = false;
+    clearTimeout(this.#postTimer);
+    this.#postTimer = undefined;
+    const worker = this.#worker;
+    while (worker && this.#ready && this.#pending.length > 0) {
+      let count = 0;
+      let bytes = 0;
+      while (count < this.#pending.length && (count === 0 || bytes + this.#pendingSizes[count]! <= POST_AT_BYTES)) bytes += this.#pendingSizes[count++]!;
+      const spans = count === this.#pending.length ? this.#pending : this.#pending.slice(0, count);
+      if (count === this.#pending.length) {
+        this.#pending = [];
+        this.#pendingSizes = [];
+      } else {
+        this.#pending = this.#pending.slice(count);
+        this.#pendingSizes = this.#pendingSizes.slice(count);
+      }
+      this.#pendingBytes -= bytes;
+      const seq = ++this.#seq;
+      try {
+        worker.postMessage({ type: "spans", seq, spans } satisfies ToWorker);
+        this.#inTransit.set(seq, { spans: spans.length, bytes });
+        this.#transitSpans += spans.length;
+        this.#transitBytes += bytes;
+      } catch (err) {
+        // Facts are strings and numbers only; a value that still cannot be cloned loses this message, not the service.
+        this.#o.faults.report("export_worker_post", err);
+        this.#o.metrics.spansDropped.inc({ reason: "encode_failed" }, spans.length);
+      }
+      if (!all && this.#pending.length > 0) {
+        this.#postSoon = true;
+        setImmediate(this.#postPending);
+        return;
+      }
+    }
+  }
 
   #start(): void {
     const worker = new Worker(new URL("./export-worker.js", import.meta.url), { workerData: this.#o.settings });
@@ -159,28 +212,36 @@ export class WorkerExporter implements TraceExporter {
       this.#ready = false;
       for (const [id, resolve] of this.#replies) {
         this.#replies.delete(id);
-        resolve({ type: "done", id, state: this.#state, deltas: EMPTY_DELTAS });
+        resolve();
       }
       if (this.#closing) return;
       this.#o.faults.report("export_worker", new Error(`tracing export worker exited (code ${code}); starting it again`));
-      // Batches it held in memory and had not journaled are gone; journaled ones are replayed.
-      this.#inTransit.clear();
+      // What it had not sealed into its journal is gone (memory-only: everything it held);
+      // journaled batches are replayed by the next worker.
+      const lost = this.#transitSpans + (this.#state.durable ? this.#state.unsealedSpans : this.#state.heldSpans);
+      if (lost > 0) this.#o.metrics.spansDropped.inc({ reason: "worker_exit" }, lost);
+      this.#forgetTransit();
+      this.#state = { ...this.#state, heldSpans: 0, unsealedSpans: 0, memoryBytes: 0 };
       if (++this.#restarts <= MAX_RESTARTS) setTimeout(() => this.#closing || this.#start(), RESTART_DELAY_MS).unref();
       else this.#o.logger.error({ restarts: MAX_RESTARTS }, "tracing export worker keeps failing; traces are no longer exported until a restart");
     });
+  }
+
+  #forgetTransit(): void {
+    this.#inTransit.clear();
+    this.#transitSpans = 0;
+    this.#transitBytes = 0;
   }
 
   #onMessage(message: FromWorker): void {
     switch (message.type) {
       case "ready":
         this.#ready = true;
-        // A fresh worker counts from zero; what a dead one had in transit is in its journal or gone.
+        // A fresh worker counts from zero.
         this.#seq = 0;
-        this.#inTransit.clear();
+        this.#forgetTransit();
         this.#state = message.state;
-        for (const { batches, send } of this.#queued.splice(0)) this.#send(batches, send);
-        this.#queuedSpans = 0;
-        this.#queuedBytes = 0;
+        this.#postPending();
         this.#onReady();
         return;
       case "log":
@@ -193,7 +254,7 @@ export class WorkerExporter implements TraceExporter {
         if (message.id !== undefined) {
           const resolve = this.#replies.get(message.id);
           this.#replies.delete(message.id);
-          resolve?.(message);
+          resolve?.();
         }
         return;
     }
@@ -201,43 +262,23 @@ export class WorkerExporter implements TraceExporter {
 
   #apply(state: DeliveryState, deltas: MetricDeltas): void {
     this.#state = state;
-    // Batches the worker had taken when it computed this state are counted in it now.
-    for (const seq of this.#inTransit.keys()) if (seq <= state.seq) this.#inTransit.delete(seq);
+    // Spans the worker had taken when it computed this state are counted in it now.
+    for (const [seq, t] of this.#inTransit) {
+      if (seq > state.seq) break;
+      this.#inTransit.delete(seq);
+      this.#transitSpans -= t.spans;
+      this.#transitBytes -= t.bytes;
+    }
     applyDeltas(this.#o.metrics, deltas);
   }
 
-  #post(batches: SealedBatch[], send: boolean): void {
-    if (this.#worker && this.#ready) this.#send(batches, send);
-    else {
-      this.#queued.push({ batches, send });
-      for (const b of batches) {
-        this.#queuedSpans += b.count;
-        this.#queuedBytes += typeof b.payload === "string" ? b.payload.length : b.payload.byteLength;
-      }
-    }
-  }
-
-  #send(batches: SealedBatch[], send: boolean): void {
-    const transfer: ArrayBuffer[] = [];
-    let spans = 0;
-    let bytes = 0;
-    for (const b of batches) {
-      spans += b.count;
-      bytes += typeof b.payload === "string" ? b.payload.length : b.payload.byteLength;
-      // A payload owning its whole buffer (the protobuf join makes one) moves without a copy.
-      if (typeof b.payload !== "string" && b.payload.byteOffset === 0 && b.payload.byteLength === b.payload.buffer.byteLength && b.payload.buffer instanceof ArrayBuffer) transfer.push(b.payload.buffer);
-    }
-    const seq = ++this.#seq;
-    this.#inTransit.set(seq, { spans, bytes });
-    this.#worker!.postMessage({ type: "batches", seq, batches, send } satisfies ToWorker, transfer);
-  }
-
-  /** Sends a request (once the worker is ready: after the batches sealed before it) and waits for its answer, or `timeoutMs`. */
+  /** Sends a request (once the worker is ready: after the spans pushed before it) and waits for its answer, or `timeoutMs`. */
   async #request(message: ToWorker & { id: number }, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     await Promise.race([this.#readyWait, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
     const worker = this.#worker;
     if (!worker || !this.#ready) return;
+    this.#post(true);
     const id = this.#nextId++;
     return new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
@@ -253,5 +294,3 @@ export class WorkerExporter implements TraceExporter {
     });
   }
 }
-
-const EMPTY_DELTAS: MetricDeltas = { counters: [], gauges: [], durations: [] };
