@@ -26,8 +26,8 @@ const SYNC_TIMEOUT_MS = 200;
  * makes that cost per message, not per observation. It adds as much to the crash window.
  */
 const POST_EVERY_MS = 10;
-/** ...or as soon as this much text (UTF-16 code units) waits. */
-const POST_AT_BYTES = 256 * 1024;
+/** ...or as soon as this much text (UTF-16 code units) waits: about two 100 KB turns, whose copy is well under a millisecond. */
+const POST_AT_BYTES = 65536;
 /** Extra time for the worker to answer after its own shutdown deadline. */
 const SHUTDOWN_MARGIN_MS = 2000;
 
@@ -79,9 +79,10 @@ export class WorkerExporter implements TraceExporter {
       return;
     }
     const bytes = factsSize(span, this.#counted);
-    // With what the worker last said it holds in memory (unsealed spans, batches being sent):
-    // the bound is on the export's memory as a whole.
-    if (this.#pendingBytes + this.#transitBytes + this.#state.memoryBytes + bytes > this.#o.settings.maxMemoryBytes) {
+    // Memory-only, what the worker last said it holds counts too; with a journal its sealed
+    // batches can wait on disk, and its unsealed spans are bounded by the worker itself.
+    const worker = this.#state.durable ? 0 : this.#state.memoryBytes;
+    if (this.#pendingBytes + this.#transitBytes + worker + bytes > this.#o.settings.maxMemoryBytes) {
       this.#o.metrics.spansDropped.inc({ reason: "queue_full" });
       return;
     }
