@@ -127,7 +127,7 @@ export async function createTracing(config: ServiceConfig, registry: Registry, l
       // service reports itself ready; it never waits on Langfuse.
       await worker.ready(WORKER_START_TIMEOUT_MS);
       exporter = worker;
-    } else exporter = openExportPipeline(settings, metrics, faults, logger);
+    } else exporter = openExportPipeline(settings, metrics, faults, logger, "main");
     const tracing = new SwitchboardTracing({
       exporter,
       metrics,

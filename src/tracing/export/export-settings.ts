@@ -95,6 +95,7 @@ export function openExportPipeline(
   metrics: DeliveryMetrics & { observeExporter?(exporter: ExporterStateView): void },
   faults: FaultReporter,
   logger: TracingLogger,
+  where: "worker" | "main",
 ): EncodingExporter {
   const format = formatsFor(settings.resource)[settings.format];
   const spans = new SpanExporter(
@@ -103,6 +104,7 @@ export function openExportPipeline(
       maxBatchSpans: settings.maxBatchSpans,
       maxBatchBytes: settings.maxBatchBytes,
       flushIntervalMs: settings.flushIntervalMs,
+      sealFullAtOnce: where === "worker",
       maxMemoryBytes: settings.maxMemoryBytes,
       metrics,
       faults,

@@ -33,7 +33,7 @@ const logger: TracingLogger = {
 lowerPriority();
 const metrics = new RecordingDeliveryMetrics();
 const faults = new FaultReporter(metrics, logger);
-const exporter = openExportPipeline(workerData as ExportSettings, metrics, faults, logger);
+const exporter = openExportPipeline(workerData as ExportSettings, metrics, faults, logger, "worker");
 const spans = exporter.spans;
 
 let seq = 0;
@@ -44,14 +44,19 @@ function state(): DeliveryState {
 }
 
 // Changes are coalesced: one report per REPORT_EVERY_MS at most, none while nothing changes.
+// Reports also go between the messages of a long burst (the port delivers queued messages one
+// after another without letting timers run), so the main thread learns what was taken.
 let lastReported = "";
-const report = setInterval(() => {
+let lastReportAt = 0;
+function reportChanges(): void {
+  lastReportAt = performance.now();
   const current = state();
   const key = JSON.stringify(current);
   if (!metrics.dirty && key === lastReported) return;
   lastReported = key;
   post({ type: "state", state: current, deltas: metrics.drain() });
-}, REPORT_EVERY_MS);
+}
+const report = setInterval(reportChanges, REPORT_EVERY_MS);
 report.unref();
 
 port.on("message", (message: ToWorker) => {
@@ -60,6 +65,7 @@ port.on("message", (message: ToWorker) => {
       case "spans":
         seq = message.seq;
         for (const span of message.spans) exporter.push(span);
+        if (performance.now() - lastReportAt >= REPORT_EVERY_MS) reportChanges();
         return;
       case "sync":
         post({ type: "state", id: message.id, state: state(), deltas: metrics.drain() });

@@ -31,6 +31,8 @@ export interface SpanExporterOptions {
   concurrency: number;
   /** Live retries of a batch before it waits in the backlog. */
   maxRetries: number;
+  /** Seal a full batch at once, in `push` (the export worker: no request waits on it); default: on the next turn of the loop. */
+  sealFullAtOnce?: boolean;
   /** Delay before the first live retry (ms); doubles per retry, with jitter. */
   retryDelayMs: number;
   /** Bound on span payloads held in memory (unsealed spans and batches being sent). */
@@ -49,7 +51,7 @@ export interface SpanExporterOptions {
 }
 
 /** What the batching side needs; the rest of SpanExporterOptions configures the delivery. */
-export type ExporterBatchingOptions = Pick<SpanExporterOptions, "format" | "maxBatchSpans" | "maxBatchBytes" | "flushIntervalMs" | "maxMemoryBytes" | "metrics" | "faults" | "scheduler">;
+export type ExporterBatchingOptions = Pick<SpanExporterOptions, "format" | "maxBatchSpans" | "maxBatchBytes" | "flushIntervalMs" | "sealFullAtOnce" | "maxMemoryBytes" | "metrics" | "faults" | "scheduler">;
 
 /** The envelope's share of a request body, kept free when cutting batches. */
 export const ENVELOPE_ALLOWANCE_BYTES = 1024;
@@ -76,6 +78,7 @@ export class SpanExporter {
       maxBatchSpans: options.maxBatchSpans,
       maxPayloadBytes: options.maxBatchBytes - ENVELOPE_ALLOWANCE_BYTES,
       flushIntervalMs: options.flushIntervalMs,
+      sealFullAtOnce: options.sealFullAtOnce,
       maxMemoryBytes: options.maxMemoryBytes,
       // With a durable journal only unsealed spans count (sealed batches can wait on disk);
       // memory-only, everything held is in memory.
