@@ -125,7 +125,11 @@ export class BatchDelivery {
     return this.#state;
   }
 
-  /** Sends what the live lane holds, waiting up to `timeoutMs`. */
+  /**
+   * Sends what the live lane holds, then, while Langfuse keeps answering, the backlog too (one
+   * attempt at a time, not paced: at shutdown the journal may not outlive the process, e.g. a
+   * container's scratch folder), waiting up to `timeoutMs`.
+   */
   async forceFlush(timeoutMs: number): Promise<void> {
     const deadline = this.#clock.now() + timeoutMs;
     if (timeoutMs <= 0) return;
@@ -137,6 +141,22 @@ export class BatchDelivery {
         if (this.#inFlight.size === 0) break;
       }
       await Promise.race([...this.#inFlight, realSleep(Math.min(50, Math.max(0, deadline - this.#clock.now())))]);
+    }
+    while (this.#state === "up" && !this.#closed && this.#journal.entries > this.#live.size && this.#clock.now() < deadline) {
+      if (this.#replaying) {
+        await Promise.race([...this.#inFlight, realSleep(Math.min(50, Math.max(0, deadline - this.#clock.now())))]);
+        continue;
+      }
+      // The paced replay's next step, now.
+      if (this.#replayTimer !== undefined) {
+        this.#clock.clearTimeout(this.#replayTimer);
+        this.#replayTimer = undefined;
+      }
+      const before = this.#journal.entries;
+      const step = this.#replayStep();
+      this.#track(step);
+      await step.catch(() => {});
+      if (this.#journal.entries >= before) break;
     }
   }
 

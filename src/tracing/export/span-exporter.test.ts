@@ -319,6 +319,30 @@ describe("shutdown and restart", () => {
     }
   });
 
+  test("shutdown with time sends the backlog too while Langfuse answers: a journal in a container's scratch folder may not see a next start", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "exporter-drain-"));
+    try {
+      // Memory for about two batches: the rest of a burst waits in the journal's backlog.
+      const first = harness({ journal: SqliteJournal.open(dir).journal, maxMemoryBytes: 30 * 1024 });
+      for (let i = 1; i <= 100; i += 10) {
+        first.push(i, i + 9, 1000);
+        await first.step();
+      }
+      assert.ok(first.journal.entries >= 8, `${first.journal.entries} batches journaled`);
+      first.transport.autoAnswer = () => STORED;
+      for (const r of [...first.transport.parked]) r.answer(STORED);
+      await first.exporter.shutdown(60_000);
+      assert.equal(await first.count("spans_exported_total"), 100, "all of it before the process ends");
+      const second = harness({ journal: SqliteJournal.open(dir).journal });
+      second.transport.autoAnswer = () => STORED;
+      await second.step(5000);
+      assert.equal(second.transport.sent.length, 0, "nothing left for a next start");
+      await second.exporter.shutdown(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("a batch that succeeds before the shutdown deadline is never replayed", async () => {
     const dir = mkdtempSync(join(tmpdir(), "exporter-late-"));
     try {
