@@ -2,6 +2,19 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 import globals from "globals";
 
+// The layout's dependency rules (docs/architecture.md, "Layout"), as import restrictions.
+const restrict = (...patterns) => ({ "no-restricted-imports": ["error", { patterns }] });
+/** src/tracing is a closed package: from outside, only its public face, index.ts. */
+const TRACING_FACE = {
+  regex: "(^|/)tracing/(?!index\\.js$)",
+  message: "Import the tracing package through src/tracing/index.js, its public face.",
+};
+/** Leaving src/tracing (depth: how many folders below it the file sits). */
+const leavesTracing = (depth) => ({
+  regex: `^(\\.\\./){${depth + 1}}`,
+  message: "src/tracing imports nothing else of the project (only npm packages), so it can be used on its own.",
+});
+
 export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", "data/**", "bench/results/**", "src/viewer/public/**"] },
   js.configs.recommended,
@@ -9,6 +22,19 @@ export default tseslint.config(
   { languageOptions: { globals: { ...globals.node } } },
   // The trace viewer's browser app.
   { files: ["src/viewer/ui/**/*.{ts,tsx}"], languageOptions: { globals: { ...globals.browser } } },
+  {
+    files: ["src/**/*.ts", "bench/**/*.ts", "test/**/*.ts", "scripts/**/*.ts", "docs/examples/**/*.ts"],
+    ignores: [
+      "src/tracing/**",
+      // Profiles the package's internal stages one by one.
+      "bench/tracing-cost/breakdown.ts",
+      // Fakes for the package's own tests beside its code.
+      "test/support/export-fakes.ts",
+    ],
+    rules: restrict(TRACING_FACE),
+  },
+  { files: ["src/tracing/*.ts"], ignores: ["**/*.test.ts"], rules: restrict(leavesTracing(0)) },
+  { files: ["src/tracing/*/*.ts"], ignores: ["**/*.test.ts"], rules: restrict(leavesTracing(1)) },
   {
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],

@@ -10,7 +10,7 @@ import { buildApp } from "./server/build-app.js";
 import { createResponseStore } from "./server/openai/create-response-store.js";
 import { createSessionStore, type SessionStore } from "./sessions/create-checkpointer.js";
 import { ApiKeySet } from "./auth/api-key-set.js";
-import { NOOP_TRACING, type Tracing } from "./tracing/turn-trace.js";
+import { NOOP_TRACING, type Tracing } from "./tracing/index.js";
 
 export interface Service {
   app: FastifyInstance;

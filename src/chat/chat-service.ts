@@ -6,7 +6,7 @@ import type { TurnUsage } from "../graph/turn-usage.js";
 import type { TurnTiming } from "./turn-timing.js";
 import { ModelUnavailableError } from "../llm/model-errors.js";
 import type { ModelOptions } from "../llm/model-options.js";
-import type { Tracing } from "../tracing/turn-trace.js";
+import type { Tracing } from "../tracing/index.js";
 import { KeyedMutex } from "../sessions/keyed-mutex.js";
 import { SessionBusyError } from "../sessions/session-busy-error.js";
 import type { PrefetchedCheckpoint } from "../sessions/prefetching-saver.js";

@@ -1,5 +1,5 @@
 import type { ModelOptions } from "../llm/model-options.js";
-import type { TurnTrace } from "../tracing/turn-trace.js";
+import type { TurnTrace } from "../tracing/index.js";
 import type { TurnUsage } from "./turn-usage.js";
 
 /**

@@ -1,7 +1,6 @@
 import { z } from "zod";
-import type { OptionSpec } from "../../config-schema.js";
-import { MASKER_NAMES, parseMaskNames } from "./create-masker.js";
-import { compileMaskPatterns, PATTERN_DELIMITER } from "./custom-pattern-masker.js";
+import type { OptionSpec } from "./config-schema.js";
+import { compileMaskPatterns, MASK_PATTERN_DELIMITER, MASKER_NAMES, parseMaskNames } from "./tracing/index.js";
 
 type Kind<T> = Pick<OptionSpec<T>, "schema" | "allowed">;
 
@@ -29,6 +28,6 @@ export function maskPatternsKind(): Kind<string> {
         ctx.addIssue({ code: "custom", message: (err as Error).message });
       }
     }),
-    allowed: `JavaScript regexes separated by \`${PATTERN_DELIMITER}\``,
+    allowed: `JavaScript regexes separated by \`${MASK_PATTERN_DELIMITER}\``,
   };
 }
