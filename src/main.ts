@@ -6,7 +6,7 @@ import { Registry } from "prom-client";
 import { createService } from "./service.js";
 import { setUpTracing } from "./tracing-setup.js";
 import { gracefulShutdown } from "./shutdown.js";
-import { traceListPath } from "./viewer/viewer-links.js";
+import { traceListPath } from "./receiver/viewer/viewer-links.js";
 
 const logger = pino({
   level: "info",

@@ -3,10 +3,10 @@
 import type { Registry } from "prom-client";
 import { APP_VERSION } from "./app-version.js";
 import type { ServiceConfig } from "./config.js";
-import { startReceiver, type Receiver } from "./collector/receiver.js";
-import { DEV_KEY_PAIR } from "./collector/basic-auth.js";
+import { startReceiver, type Receiver } from "./receiver/receiver.js";
+import { DEV_KEY_PAIR } from "./receiver/basic-auth.js";
 import { createTracing, NOOP_TRACING, type Tracing, type TracingLogger, type TracingOptions } from "./tracing/index.js";
-import { viewerTraceUrl } from "./viewer/viewer-links.js";
+import { viewerTraceUrl } from "./receiver/viewer/viewer-links.js";
 
 export interface TracingSetup {
   tracing: Tracing;

@@ -16,7 +16,7 @@ import { scrapeMetrics } from "./support/service-metrics.js";
 import { freePort, spawnReceiver, type SpawnedReceiver } from "./support/spawn-receiver.js";
 import { spawnService, type SpawnedService } from "./support/spawn-service.js";
 import { sleep, waitFor } from "./support/tracing-helpers.js";
-import type { ReceiverFaults } from "../src/collector/faults.js";
+import type { ReceiverFaults } from "../src/receiver/faults.js";
 
 /** LANGFUSE_FLUSH_INTERVAL's documented default (the service runs with its default). */
 const FLUSH_INTERVAL_MS = 500;

@@ -3,8 +3,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Registry } from "prom-client";
-import { basicAuthHeader, DEV_KEY_PAIR } from "../collector/basic-auth.js";
-import { startReceiver } from "../collector/receiver.js";
+import { basicAuthHeader, DEV_KEY_PAIR } from "../receiver/basic-auth.js";
+import { startReceiver } from "../receiver/receiver.js";
 import { createTracing } from "./create-tracing.js";
 
 const AUTH = basicAuthHeader(DEV_KEY_PAIR);

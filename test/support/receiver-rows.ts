@@ -1,6 +1,6 @@
 // Every row a receiver holds, grouped by trace, read through Langfuse v4's read API (what a user
 // would read from Langfuse): a span stored twice is two rows here.
-import { DEV_KEY_PAIR } from "../../src/collector/basic-auth.js";
+import { DEV_KEY_PAIR } from "../../src/receiver/basic-auth.js";
 import { listObservations, type ObservationV2 } from "./observations-api.js";
 
 export interface TraceRows {

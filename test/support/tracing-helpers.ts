@@ -1,7 +1,7 @@
 // Shared by the tracing end-to-end tests: a receiver to export to, the env that points the
 // service at it, bounded polls over the receiver's public API, and /metrics parsing.
-import { startReceiver, type Receiver } from "../../src/collector/receiver.js";
-import { basicAuthHeader, DEV_KEY_PAIR } from "../../src/collector/basic-auth.js";
+import { startReceiver, type Receiver } from "../../src/receiver/receiver.js";
+import { basicAuthHeader, DEV_KEY_PAIR } from "../../src/receiver/basic-auth.js";
 import type { RunningService } from "./start-service.js";
 
 export const AUTH = basicAuthHeader(DEV_KEY_PAIR);
