@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { RouterGraph } from "../graph/build-graph.js";
 import type { TurnRecord } from "../graph/state.js";
 import type { TurnContext } from "../graph/turn-context.js";
-import type { TurnUsage } from "../graph/turn-usage.js";
+import type { TurnUsage } from "./turn-usage.js";
 import type { TurnTiming } from "./turn-timing.js";
 import { ModelUnavailableError } from "../llm/model-errors.js";
 import type { ModelOptions } from "../llm/model-options.js";
