@@ -5,9 +5,9 @@ import { join } from "node:path";
 import { startNodeProcess, type ManagedProcess } from "./child-processes.js";
 import { childEnv } from "./child-env.js";
 import { httpJson, httpText, waitUntil, withRetry } from "./http.js";
+import { DEV_KEY_PAIR } from "../src/receiver/basic-auth.js";
 
-export const RECEIVER_PUBLIC_KEY = "pk-lf-local";
-export const RECEIVER_SECRET_KEY = "sk-lf-local";
+export const { publicKey: RECEIVER_PUBLIC_KEY, secretKey: RECEIVER_SECRET_KEY } = DEV_KEY_PAIR;
 
 /** The part of GET /_receiver/stats the benchmark reads (see src/receiver/receiver-stats.ts). */
 export interface ReceiverStatsView {

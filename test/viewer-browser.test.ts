@@ -11,6 +11,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { postJson, startService, type RunningService } from "./support/start-service.js";
+import { basicAuthHeader, DEV_KEY_PAIR } from "../src/receiver/basic-auth.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 // Flags for a closed network and a root sandbox (see .library machines/node.md); playwright
@@ -26,7 +27,7 @@ interface Turn {
   session_id: string;
 }
 
-const AUTH = `Basic ${Buffer.from("pk-lf-local:sk-lf-local").toString("base64")}`;
+const AUTH = basicAuthHeader(DEV_KEY_PAIR);
 const hex = (bytes: number) => randomBytes(bytes).toString("hex");
 /** A day and a bit ago: the synthetic traces sort last and show another date. */
 const PAST_MS = Date.now() - 26 * 3_600_000;

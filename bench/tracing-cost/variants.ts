@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { context } from "@opentelemetry/api";
 import { Registry } from "prom-client";
 import { loadConfig } from "../../src/config.js";
-import { createSdkWrappersOnlyTracing, type Tracing, type TracingLogger } from "../../src/tracing/index.js";
+import { createSdkWrappersOnlyTracing, TRACING_METRICS, type Tracing, type TracingLogger } from "../../src/tracing/index.js";
 import { setUpTracing } from "../../src/tracing-setup.js";
 import type { ReceiverTarget } from "./receiver-client.js";
 
@@ -59,9 +59,9 @@ export async function buildVariant(name: VariantName, receiver: ReceiverTarget, 
   const registry = new Registry();
   const logger = new CollectingLogger();
   const health = async () => ({
-    errors: await counterTotal(registry, "switchboard_tracing_errors_total"),
-    dropped: await counterTotal(registry, "switchboard_tracing_spans_dropped_total"),
-    exportFailures: await counterTotal(registry, "switchboard_tracing_export_failures_total"),
+    errors: await counterTotal(registry, TRACING_METRICS.errors),
+    dropped: await counterTotal(registry, TRACING_METRICS.spansDropped),
+    exportFailures: await counterTotal(registry, TRACING_METRICS.exportFailures),
   });
   const done = () => tracingWarnings.push(...logger.lines.map((l) => `[${name}] ${l}`));
 

@@ -2,6 +2,7 @@
 // (an ESLint rule holds to it). The package imports nothing else of the project.
 export { createTracing } from "./create-tracing.js";
 export { TRACING_DEFAULTS, type TracingOptions } from "./tracing-options.js";
+export { TRACING_METRICS } from "./metric-names.js";
 export type { TracingLogger } from "./fault-reporter.js";
 export {
   NOOP_GENERATION,
