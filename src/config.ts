@@ -1,6 +1,5 @@
 import { ConfigError, kinds, option, parseOptions, type ParsedOptions } from "./config-schema.js";
-import { apiKeyListKind } from "./auth/api-key-kinds.js";
-import { maskNamesKind, maskPatternsKind } from "./config-option-kinds.js";
+import { apiKeyListKind, maskNamesKind, maskPatternsKind } from "./config-option-kinds.js";
 import { TRACING_DEFAULTS } from "./tracing/index.js";
 
 const S = "Service";
