@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
 import { basicAuthHeader, DEV_KEY_PAIR } from "./basic-auth.js";
 import { startReceiver } from "./receiver.js";
-import { getJson, hexId, otlpJsonBody, postIngest, TEST_TIMEOUT_MS } from "./receiver-test-helpers.js";
+import { getJson, hexId, otlpJsonBody, postIngest, TEST_TIMEOUT_MS } from "../../test/support/receiver-http.js";
 
 const opts = { timeout: TEST_TIMEOUT_MS };
 

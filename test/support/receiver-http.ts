@@ -1,8 +1,7 @@
 // Shared by the receiver's tests: talking to a receiver over real HTTP the way clients do.
-import { basicAuthHeader, DEV_KEY_PAIR as DEV_PAIR, type ApiKeyPair } from "./basic-auth.js";
-import type { Receiver } from "./receiver.js";
+import { basicAuthHeader, DEV_KEY_PAIR } from "../../src/receiver/basic-auth.js";
+import type { Receiver } from "../../src/receiver/receiver.js";
 
-export const DEV_KEY_PAIR: ApiKeyPair = DEV_PAIR;
 export const DEV_AUTH = basicAuthHeader(DEV_KEY_PAIR);
 
 /** Per-test deadline for node:test, so a hung socket fails the test instead of the run. */
