@@ -16,6 +16,7 @@ export {
   type TurnStart,
   type TurnTrace,
 } from "./turn-trace.js";
+export type { ChatMessageLike, ModelReplyLike, UsageMetadataLike } from "./trace-contract.js";
 // For the tracing-cost benchmark only: the official SDK's wrappers with nothing exported.
 export { createSdkWrappersOnlyTracing } from "./comparison/sdk-wrappers-tracing.js";
 // Masking options, for checking them where configuration is parsed.
