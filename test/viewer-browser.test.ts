@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { postJson, startService, type RunningService } from "./support/start-service.js";
 import { basicAuthHeader, DEV_KEY_PAIR } from "../src/receiver/basic-auth.js";
+import { otlpJsonBody } from "./support/receiver-http.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 // Flags for a closed network and a root sandbox (see .library machines/node.md); playwright
@@ -67,29 +68,7 @@ describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
 
   /** Spans straight to the receiver's ingestion endpoint, for turns a test cannot make happen on cue. */
   const ingest = async (spans: SyntheticSpan[]) => {
-    const body = {
-      resourceSpans: [
-        {
-          resource: { attributes: [] },
-          scopeSpans: [
-            {
-              scope: { name: "langfuse-sdk", version: "5" },
-              spans: spans.map((s) => ({
-                traceId: s.traceId,
-                spanId: s.spanId,
-                parentSpanId: s.parentSpanId,
-                name: s.name,
-                kind: 1,
-                startTimeUnixNano: `${s.startMs}000000`,
-                endTimeUnixNano: `${s.endMs}000000`,
-                attributes: Object.entries(s.attributes).map(([key, value]) => ({ key, value: { stringValue: value } })),
-                status: { code: 0 },
-              })),
-            },
-          ],
-        },
-      ],
-    };
+    const body = otlpJsonBody(spans, { name: "langfuse-sdk", version: "5" });
     const res = await postJson(`${receiverUrl}/api/public/otel/v1/traces`, body, { authorization: AUTH, "x-langfuse-ingestion-version": "4" });
     assert.equal(res.status, 200, JSON.stringify(res.body));
   };

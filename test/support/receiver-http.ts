@@ -63,6 +63,8 @@ export function otlpJsonBody(
     startMs?: number;
     endMs?: number;
   }>,
+  /** The instrumentation scope: the receiver treats `langfuse-sdk` as the official SDK's spans. */
+  scope = { name: "test-scope", version: "1" },
 ): string {
   const now = Date.now();
   return JSON.stringify({
@@ -71,7 +73,7 @@ export function otlpJsonBody(
         resource: { attributes: [{ key: "service.name", value: { stringValue: "test" } }] },
         scopeSpans: [
           {
-            scope: { name: "test-scope", version: "1" },
+            scope,
             spans: spans.map((s) => ({
               traceId: s.traceId,
               spanId: s.spanId,
