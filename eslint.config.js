@@ -2,6 +2,18 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 import globals from "globals";
 
+// The layout's dependency rules (docs/architecture.md, "Layout"), as import restrictions.
+const restrict = (...patterns) => ({ "no-restricted-imports": ["error", { patterns }] });
+/** src/tracing is a closed package: from outside, only its public face, index.ts. */
+const TRACING_FACE = {
+  regex: "(^|/)tracing/(?!index\\.js$)",
+  message: "Import the tracing package through src/tracing/index.js, its public face.",
+};
+/** An import that leaves a package's folder (depth: how many folders below it the file sits). */
+const leaving = (depth, message) => ({ regex: `^(\\.\\./){${depth + 1}}`, message });
+const TRACING_ALONE = "src/tracing imports nothing else of the project (only npm packages), so it can be used on its own.";
+const RECEIVER_ALONE = "src/receiver (with the viewer's server side) imports nothing of the service: it runs on its own (npm run receiver).";
+
 export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", "data/**", "bench/results/**", "src/viewer/public/**"] },
   js.configs.recommended,
@@ -9,6 +21,26 @@ export default tseslint.config(
   { languageOptions: { globals: { ...globals.node } } },
   // The trace viewer's browser app.
   { files: ["src/viewer/ui/**/*.{ts,tsx}"], languageOptions: { globals: { ...globals.browser } } },
+  {
+    files: ["src/**/*.ts", "bench/**/*.ts", "test/**/*.ts", "scripts/**/*.ts", "docs/examples/**/*.ts"],
+    ignores: [
+      "src/tracing/**",
+      // Profiles the package's internal stages one by one.
+      "bench/tracing-cost/breakdown.ts",
+      // Fakes for the package's own tests beside its code.
+      "test/support/export-fakes.ts",
+    ],
+    rules: restrict(TRACING_FACE),
+  },
+  { files: ["src/tracing/*.ts"], ignores: ["**/*.test.ts"], rules: restrict(leaving(0, TRACING_ALONE)) },
+  { files: ["src/tracing/*/*.ts"], ignores: ["**/*.test.ts"], rules: restrict(leaving(1, TRACING_ALONE)) },
+  { files: ["src/receiver/*.ts"], ignores: ["**/*.test.ts"], rules: restrict(leaving(0, RECEIVER_ALONE)) },
+  { files: ["src/receiver/*/*.ts"], ignores: ["**/*.test.ts"], rules: restrict(leaving(1, RECEIVER_ALONE)) },
+  // The browser app reaches the server only over HTTP; it shares the receiver's URL paths.
+  {
+    files: ["src/viewer/ui/**/*.{ts,tsx}"],
+    rules: restrict({ regex: "^\\.\\./\\.\\./(?!receiver/viewer/viewer-links\\.js$)", message: "The viewer's browser app imports only src/receiver/viewer/viewer-links.js of the project." }),
+  },
   {
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],

@@ -6,7 +6,7 @@ import { cpSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 
 export interface BuildSnapshot {
-  /** Folder to use as the "root" of dist/src/main.js and dist/src/collector/main.js. */
+  /** Folder to use as the "root" of dist/src/main.js and dist/src/receiver/main.js. */
   root: string;
   remove(): void;
 }

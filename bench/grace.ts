@@ -2,12 +2,13 @@
 // deliver what it still holds before it reads "received %". It ends when the pipeline holds
 // nothing and the receiver's count stopped moving, or at the limit (--grace).
 import type { MetricsSnapshot } from "./prometheus.js";
+import { TRACING_METRICS } from "../src/tracing/index.js";
 
 export const PIPELINE_METRICS = {
-  created: "switchboard_tracing_observations_created_total",
-  exported: "switchboard_tracing_spans_exported_total",
-  dropped: "switchboard_tracing_spans_dropped_total",
-  queueSpans: "switchboard_tracing_queue_spans",
+  created: TRACING_METRICS.observationsCreated,
+  exported: TRACING_METRICS.spansExported,
+  dropped: TRACING_METRICS.spansDropped,
+  queueSpans: TRACING_METRICS.queueSpans,
 } as const;
 
 /**

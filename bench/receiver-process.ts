@@ -1,15 +1,15 @@
-// The local Langfuse-compatible receiver (`node dist/src/collector/main.js`) as a real process,
+// The local Langfuse-compatible receiver (`node dist/src/receiver/main.js`) as a real process,
 // with its faults set from the environment, and its counters read over HTTP.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { startNodeProcess, type ManagedProcess } from "./child-processes.js";
 import { childEnv } from "./child-env.js";
 import { httpJson, httpText, waitUntil, withRetry } from "./http.js";
+import { DEV_KEY_PAIR } from "../src/receiver/basic-auth.js";
 
-export const RECEIVER_PUBLIC_KEY = "pk-lf-local";
-export const RECEIVER_SECRET_KEY = "sk-lf-local";
+export const { publicKey: RECEIVER_PUBLIC_KEY, secretKey: RECEIVER_SECRET_KEY } = DEV_KEY_PAIR;
 
-/** The part of GET /_receiver/stats the benchmark reads (see src/collector/receiver-stats.ts). */
+/** The part of GET /_receiver/stats the benchmark reads (see src/receiver/receiver-stats.ts). */
 export interface ReceiverStatsView {
   requests: { total: number; byStatus: Record<string, number>; hung: number };
   spans: { received: number; unique: number; duplicates: number };
@@ -35,7 +35,7 @@ export class ReceiverProcess {
   ) {}
 
   static scriptPath(root: string): string {
-    return join(root, "dist", "src", "collector", "main.js");
+    return join(root, "dist", "src", "receiver", "main.js");
   }
 
   static async start(options: ReceiverStartOptions): Promise<ReceiverProcess> {

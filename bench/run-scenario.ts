@@ -15,6 +15,7 @@ import { ServiceProcess } from "./service-process.js";
 import { median } from "./stats.js";
 import { sleep } from "./http.js";
 import type { CpuPlan } from "./cpu-affinity.js";
+import { TRACING_METRICS } from "../src/tracing/index.js";
 
 export interface RunContext {
   root: string;
@@ -36,14 +37,14 @@ const M = {
   cpu: "process_cpu_seconds_total",
   elP99: "nodejs_eventloop_lag_p99_seconds",
   elMax: "nodejs_eventloop_lag_max_seconds",
-  created: "switchboard_tracing_observations_created_total",
-  exported: "switchboard_tracing_spans_exported_total",
-  dropped: "switchboard_tracing_spans_dropped_total",
-  attempts: "switchboard_tracing_export_attempts_total",
-  failures: "switchboard_tracing_export_failures_total",
-  queueSpans: "switchboard_tracing_queue_spans",
-  queueBytes: "switchboard_tracing_queue_bytes",
-  errors: "switchboard_tracing_errors_total",
+  created: TRACING_METRICS.observationsCreated,
+  exported: TRACING_METRICS.spansExported,
+  dropped: TRACING_METRICS.spansDropped,
+  attempts: TRACING_METRICS.exportAttempts,
+  failures: TRACING_METRICS.exportFailures,
+  queueSpans: TRACING_METRICS.queueSpans,
+  queueBytes: TRACING_METRICS.queueBytes,
+  errors: TRACING_METRICS.errors,
 } as const;
 
 const finite = (v: number | null | undefined): number | null => (v === null || v === undefined || !Number.isFinite(v) ? null : v);

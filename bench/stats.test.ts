@@ -22,6 +22,8 @@ test("median of odd and even counts, ignoring non-finite values", () => {
 
 test("spread gives median, min, max and the count", () => {
   assert.deepEqual(spread([10, 30, 20]), { median: 20, min: 10, max: 30, n: 3 });
+  assert.deepEqual(spread([3, null, 1, 2]), { median: 2, min: 1, max: 3, n: 3 }, "missing samples are left out");
+  assert.equal(spread([null]).n, 0);
   const empty = spread([Number.NaN]);
   assert.equal(empty.n, 0);
   assert.ok(Number.isNaN(empty.median));

@@ -33,8 +33,9 @@ export interface Spread {
   n: number;
 }
 
-export function spread(samples: readonly number[]): Spread {
-  const values = samples.filter((v) => Number.isFinite(v));
+/** Missing samples (null) are ignored like non-finite ones; `n` is 0 when none is left. */
+export function spread(samples: readonly (number | null)[]): Spread {
+  const values = samples.filter((v): v is number => v !== null && Number.isFinite(v));
   if (values.length === 0) return { median: Number.NaN, min: Number.NaN, max: Number.NaN, n: 0 };
   return { median: median(values), min: Math.min(...values), max: Math.max(...values), n: values.length };
 }

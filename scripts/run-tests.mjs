@@ -1,6 +1,6 @@
 // Runs every compiled *.test.js under dist/ with node:test. Node 20's --test takes no globs,
 // so the file list is found here. Pass paths or substrings to run a subset:
-//   node scripts/run-tests.mjs collector
+//   node scripts/run-tests.mjs receiver
 // Before the tests it installs what they need from the machine when it is missing
 // (scripts/provision-test-deps.mjs). A skipped or todo test fails the run, naming it and why.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";

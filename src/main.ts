@@ -4,9 +4,9 @@ import { ConfigError } from "./config-schema.js";
 import { CatalogError } from "./agents/catalog.js";
 import { Registry } from "prom-client";
 import { createService } from "./service.js";
-import { createTracing } from "./tracing/create-tracing.js";
+import { setUpTracing } from "./tracing-setup.js";
 import { gracefulShutdown } from "./shutdown.js";
-import { traceListPath } from "./viewer/viewer-links.js";
+import { traceListPath } from "./receiver/viewer/viewer-links.js";
 
 const logger = pino({
   level: "info",
@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env);
   logger.level = config.LOG_LEVEL;
   const registry = new Registry();
-  const traces = await createTracing(config, registry, logger);
+  const traces = await setUpTracing(config, registry, logger);
   const service = createService(config, { logger, registry, tracing: traces.tracing, traceUrl: traces.traceUrl });
   // Creates the session tables (PostgreSQL) before the first request can need them.
   await service.store.init();

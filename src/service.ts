@@ -8,9 +8,10 @@ import { buildRouterGraph } from "./graph/build-graph.js";
 import { createModelProvider } from "./llm/create-model-provider.js";
 import { buildApp } from "./server/build-app.js";
 import { createResponseStore } from "./server/openai/create-response-store.js";
-import { createSessionStore, type SessionStore } from "./sessions/create-checkpointer.js";
+import { createSessionStore } from "./sessions/create-session-store.js";
+import type { SessionStore } from "./sessions/session-store.js";
 import { ApiKeySet } from "./auth/api-key-set.js";
-import { NOOP_TRACING, type Tracing } from "./tracing/turn-trace.js";
+import { NOOP_TRACING, type Tracing } from "./tracing/index.js";
 
 export interface Service {
   app: FastifyInstance;

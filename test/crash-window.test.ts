@@ -16,7 +16,8 @@ import { scrapeMetrics } from "./support/service-metrics.js";
 import { freePort, spawnReceiver, type SpawnedReceiver } from "./support/spawn-receiver.js";
 import { spawnService, type SpawnedService } from "./support/spawn-service.js";
 import { sleep, waitFor } from "./support/tracing-helpers.js";
-import type { ReceiverFaults } from "../src/collector/faults.js";
+import type { ReceiverFaults } from "../src/receiver/faults.js";
+import { DEV_KEY_PAIR } from "../src/receiver/basic-auth.js";
 
 /** LANGFUSE_FLUSH_INTERVAL's documented default (the service runs with its default). */
 const FLUSH_INTERVAL_MS = 500;
@@ -27,8 +28,8 @@ function serviceEnv(receiverPort: number, spoolDir: string): Record<string, stri
     SIM_TTFT_MS: "0",
     SIM_TOKEN_MS: "0",
     LANGFUSE_BASE_URL: `http://127.0.0.1:${receiverPort}`,
-    LANGFUSE_PUBLIC_KEY: "pk-lf-local",
-    LANGFUSE_SECRET_KEY: "sk-lf-local",
+    LANGFUSE_PUBLIC_KEY: DEV_KEY_PAIR.publicKey,
+    LANGFUSE_SECRET_KEY: DEV_KEY_PAIR.secretKey,
     LANGFUSE_SPOOL_DIR: spoolDir,
     LANGFUSE_SHUTDOWN_TIMEOUT: "2",
   };

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, spawnReceiver, type SpawnedReceiver } from "./support/spawn-receiver.js";
 import { spawnService, type SpawnedService } from "./support/spawn-service.js";
+import { DEV_KEY_PAIR } from "../src/receiver/basic-auth.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -18,8 +19,8 @@ function env(receiverPort: number, spoolDir: string, extra: Record<string, strin
     SIM_TTFT_MS: "0",
     SIM_TOKEN_MS: "0",
     LANGFUSE_BASE_URL: `http://127.0.0.1:${receiverPort}`,
-    LANGFUSE_PUBLIC_KEY: "pk-lf-local",
-    LANGFUSE_SECRET_KEY: "sk-lf-local",
+    LANGFUSE_PUBLIC_KEY: DEV_KEY_PAIR.publicKey,
+    LANGFUSE_SECRET_KEY: DEV_KEY_PAIR.secretKey,
     LANGFUSE_SPOOL_DIR: spoolDir,
     LANGFUSE_RETRY_DELAY: "0.1",
     LANGFUSE_SHUTDOWN_TIMEOUT: "2",

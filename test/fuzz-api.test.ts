@@ -4,6 +4,7 @@ import { brotliCompressSync, constants as zlibConstants, deflateSync, gzipSync }
 import fc from "fast-check";
 import { parseSse, postJson, startService, type RunningService } from "./support/start-service.js";
 import { postHead, rawExchange, statusOf } from "./support/raw-http.js";
+import { SESSION_ID_PATTERN as SESSION_ID } from "../src/chat/session-id.js";
 
 // Property-based tests against the running API over real HTTP: whatever arrives, the answer is a
 // clean 4xx or a 200 whose body has the documented shape (never a 500), the process survives,
@@ -29,7 +30,6 @@ function assertWellFormedJson(value: unknown, where: string): void {
   }
 }
 const REPLY_KEYS = ["agent", "clarification", "intent", "reply", "session_id", "trace_id", "trace_url"];
-const SESSION_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 const prototypeBefore = Object.getOwnPropertyNames(Object.prototype).sort();
 let slowClients = 0;
 after(() => console.log(`# fast-check cases run against the API: ${casesRun} requests, plus ${slowClients} slow-client connections`));

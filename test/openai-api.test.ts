@@ -2,6 +2,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { postJson, startService, type RunningService } from "./support/start-service.js";
+import { basicAuthHeader, DEV_KEY_PAIR } from "../src/receiver/basic-auth.js";
 
 /** The service with tracing to its own embedded receiver (no keys), as a developer runs it. */
 const LOCAL_TRACING = {
@@ -12,7 +13,7 @@ const LOCAL_TRACING = {
   MAX_MESSAGE_CHARS: "200",
 };
 
-const AUTH = `Basic ${Buffer.from("pk-lf-local:sk-lf-local").toString("base64")}`;
+const AUTH = basicAuthHeader(DEV_KEY_PAIR);
 
 /** Polls the receiver until the trace arrived with every observation of a routed turn. */
 async function waitForTrace(receiverUrl: string, traceId: string): Promise<any> {

@@ -14,7 +14,7 @@ import { buildRouterGraph } from "../src/graph/build-graph.js";
 import { createModelProvider } from "../src/llm/create-model-provider.js";
 import { buildApp } from "../src/server/build-app.js";
 import { MemoryResponseStore, type StoredResponse } from "../src/server/openai/response-store.js";
-import { NOOP_TRACING } from "../src/tracing/turn-trace.js";
+import { NOOP_TRACING } from "../src/tracing/index.js";
 import { parseSse, postJson } from "./support/start-service.js";
 
 /** A memory store whose saves and reads can be made to fail. */

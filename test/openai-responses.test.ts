@@ -10,9 +10,10 @@ import OpenAI from "openai";
 import { estimateTokens } from "../src/llm/token-estimate.js";
 import { parseSse, postJson, startService, type RunningService } from "./support/start-service.js";
 import { startPostgres } from "./support/postgres-server.js";
+import { basicAuthHeader, DEV_KEY_PAIR } from "../src/receiver/basic-auth.js";
 
 const MODEL = "switchboard-router";
-const AUTH = `Basic ${Buffer.from("pk-lf-local:sk-lf-local").toString("base64")}`;
+const AUTH = basicAuthHeader(DEV_KEY_PAIR);
 
 async function waitForTrace(receiverUrl: string, traceId: string): Promise<any> {
   const deadline = Date.now() + 5000;

@@ -15,6 +15,7 @@ import { freePort, spawnReceiver, type SpawnedReceiver } from "./support/spawn-r
 import { spawnService, type SpawnedService } from "./support/spawn-service.js";
 import { fillFilesystem, mountTmpfs, type MountedTmpfs } from "./support/tmpfs.js";
 import { sleep, waitFor } from "./support/tracing-helpers.js";
+import { DEV_KEY_PAIR } from "../src/receiver/basic-auth.js";
 
 function serviceEnv(receiver: SpawnedReceiver, spoolDir: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -22,8 +23,8 @@ function serviceEnv(receiver: SpawnedReceiver, spoolDir: string, extra: Record<s
     SIM_TTFT_MS: "0",
     SIM_TOKEN_MS: "0",
     LANGFUSE_BASE_URL: receiver.url,
-    LANGFUSE_PUBLIC_KEY: "pk-lf-local",
-    LANGFUSE_SECRET_KEY: "sk-lf-local",
+    LANGFUSE_PUBLIC_KEY: DEV_KEY_PAIR.publicKey,
+    LANGFUSE_SECRET_KEY: DEV_KEY_PAIR.secretKey,
     LANGFUSE_SPOOL_DIR: spoolDir,
     LANGFUSE_SHUTDOWN_TIMEOUT: "2",
     ...extra,

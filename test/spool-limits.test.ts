@@ -13,6 +13,7 @@ import { scrapeMetrics } from "./support/service-metrics.js";
 import { freePort, spawnReceiver, type SpawnedReceiver } from "./support/spawn-receiver.js";
 import { spawnService, type SpawnedService } from "./support/spawn-service.js";
 import { sleep, waitFor } from "./support/tracing-helpers.js";
+import { DEV_KEY_PAIR } from "../src/receiver/basic-auth.js";
 
 const MiB = 1024 * 1024;
 /** The smallest bound the option accepts. */
@@ -42,8 +43,8 @@ test("Langfuse down past LANGFUSE_SPOOL_MAX_BYTES: the spool stays bounded, the 
       SIM_TTFT_MS: "0",
       SIM_TOKEN_MS: "0",
       LANGFUSE_BASE_URL: `http://127.0.0.1:${port}`,
-      LANGFUSE_PUBLIC_KEY: "pk-lf-local",
-      LANGFUSE_SECRET_KEY: "sk-lf-local",
+      LANGFUSE_PUBLIC_KEY: DEV_KEY_PAIR.publicKey,
+      LANGFUSE_SECRET_KEY: DEV_KEY_PAIR.secretKey,
       LANGFUSE_SPOOL_DIR: spoolDir,
       LANGFUSE_SPOOL_MAX_BYTES: String(SPOOL_MAX_BYTES),
       // Batches of at most 64 KB, so the bound holds many of them and eviction is batch by batch.

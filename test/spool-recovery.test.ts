@@ -17,6 +17,7 @@ import { scrapeMetrics } from "./support/service-metrics.js";
 import { freePort, spawnReceiver, type SpawnedReceiver } from "./support/spawn-receiver.js";
 import { spawnService, type SpawnedService } from "./support/spawn-service.js";
 import { sleep, waitFor } from "./support/tracing-helpers.js";
+import { DEV_KEY_PAIR } from "../src/receiver/basic-auth.js";
 
 function tracingEnv(receiverPort: number, spoolDir: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -24,8 +25,8 @@ function tracingEnv(receiverPort: number, spoolDir: string, extra: Record<string
     SIM_TTFT_MS: "0",
     SIM_TOKEN_MS: "0",
     LANGFUSE_BASE_URL: `http://127.0.0.1:${receiverPort}`,
-    LANGFUSE_PUBLIC_KEY: "pk-lf-local",
-    LANGFUSE_SECRET_KEY: "sk-lf-local",
+    LANGFUSE_PUBLIC_KEY: DEV_KEY_PAIR.publicKey,
+    LANGFUSE_SECRET_KEY: DEV_KEY_PAIR.secretKey,
     LANGFUSE_SPOOL_DIR: spoolDir,
     LANGFUSE_SHUTDOWN_TIMEOUT: "2",
     ...extra,

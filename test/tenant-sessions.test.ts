@@ -10,7 +10,7 @@ import { loadConfig } from "../src/config.js";
 import { buildRouterGraph } from "../src/graph/build-graph.js";
 import { createModelProvider } from "../src/llm/create-model-provider.js";
 import { createService, type Service } from "../src/service.js";
-import { NOOP_TURN, type TurnStart, type Tracing } from "../src/tracing/turn-trace.js";
+import { NOOP_TURN, type TurnStart, type Tracing } from "../src/tracing/index.js";
 import { postJson, startService, TEST_ENV, type RunningService } from "./support/start-service.js";
 import { startPostgres, type PostgresServer } from "./support/postgres-server.js";
 

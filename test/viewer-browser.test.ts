@@ -11,6 +11,8 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { postJson, startService, type RunningService } from "./support/start-service.js";
+import { basicAuthHeader, DEV_KEY_PAIR } from "../src/receiver/basic-auth.js";
+import { otlpJsonBody } from "./support/receiver-http.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 // Flags for a closed network and a root sandbox (see .library machines/node.md); playwright
@@ -26,7 +28,7 @@ interface Turn {
   session_id: string;
 }
 
-const AUTH = `Basic ${Buffer.from("pk-lf-local:sk-lf-local").toString("base64")}`;
+const AUTH = basicAuthHeader(DEV_KEY_PAIR);
 const hex = (bytes: number) => randomBytes(bytes).toString("hex");
 /** A day and a bit ago: the synthetic traces sort last and show another date. */
 const PAST_MS = Date.now() - 26 * 3_600_000;
@@ -66,29 +68,7 @@ describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
 
   /** Spans straight to the receiver's ingestion endpoint, for turns a test cannot make happen on cue. */
   const ingest = async (spans: SyntheticSpan[]) => {
-    const body = {
-      resourceSpans: [
-        {
-          resource: { attributes: [] },
-          scopeSpans: [
-            {
-              scope: { name: "langfuse-sdk", version: "5" },
-              spans: spans.map((s) => ({
-                traceId: s.traceId,
-                spanId: s.spanId,
-                parentSpanId: s.parentSpanId,
-                name: s.name,
-                kind: 1,
-                startTimeUnixNano: `${s.startMs}000000`,
-                endTimeUnixNano: `${s.endMs}000000`,
-                attributes: Object.entries(s.attributes).map(([key, value]) => ({ key, value: { stringValue: value } })),
-                status: { code: 0 },
-              })),
-            },
-          ],
-        },
-      ],
-    };
+    const body = otlpJsonBody(spans, { name: "langfuse-sdk", version: "5" });
     const res = await postJson(`${receiverUrl}/api/public/otel/v1/traces`, body, { authorization: AUTH, "x-langfuse-ingestion-version": "4" });
     assert.equal(res.status, 200, JSON.stringify(res.body));
   };

@@ -13,6 +13,7 @@ import { scrapeMetrics } from "./support/service-metrics.js";
 import { freePort, spawnReceiver, type SpawnedReceiver } from "./support/spawn-receiver.js";
 import { spawnService, type SpawnedService } from "./support/spawn-service.js";
 import { waitFor } from "./support/tracing-helpers.js";
+import { DEV_KEY_PAIR } from "../src/receiver/basic-auth.js";
 
 const WRONG_SECRET = "sk-lf-this-is-not-the-key";
 
@@ -25,7 +26,7 @@ test("wrong LANGFUSE_SECRET_KEY: requests answered, one error naming the variabl
     SIM_TTFT_MS: "0",
     SIM_TOKEN_MS: "0",
     LANGFUSE_BASE_URL: receiverUrl,
-    LANGFUSE_PUBLIC_KEY: "pk-lf-local",
+    LANGFUSE_PUBLIC_KEY: DEV_KEY_PAIR.publicKey,
     LANGFUSE_SECRET_KEY: secretKey,
     LANGFUSE_SPOOL_DIR: join(dir, "spool"),
     LANGFUSE_SHUTDOWN_TIMEOUT: "2",
@@ -79,7 +80,7 @@ test("wrong LANGFUSE_SECRET_KEY: requests answered, one error naming the variabl
     assert.equal(await svc.stop("SIGTERM"), 0, "a clean shutdown with spans held");
 
     // Fixed: the right key, the same spool.
-    right = await spawnService(env("sk-lf-local"));
+    right = await spawnService(env(DEV_KEY_PAIR.secretKey));
     await waitFor("the journal to replay into the receiver", async () => {
       const after = await scrapeMetrics(right!.url);
       return after.sum("switchboard_tracing_spool_batches") === 0 && after.sum("switchboard_tracing_queue_spans") === 0 ? true : undefined;

@@ -2,7 +2,7 @@
 import { join } from "node:path";
 import { RESULTS_DIR } from "../paths.js";
 import type { MachineInfo } from "../result-schema.js";
-import { spread } from "./phase-stats.js";
+import { spread, type Spread } from "../stats.js";
 
 export const OUTAGE_REFERENCE_FILE = join(RESULTS_DIR, "outage-reference.json");
 
@@ -68,8 +68,8 @@ export interface OutageResult {
   runs: OutageRun[];
 }
 
-const fmt = (s: { median: number; min: number; max: number } | null, digits = 0, unit = "") =>
-  s === null ? "n/a" : `${s.median.toFixed(digits)}${unit} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`;
+const fmt = (s: Spread, digits = 0, unit = "") =>
+  s.n === 0 ? "n/a" : `${s.median.toFixed(digits)}${unit} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`;
 
 /** Overhead of `outage` over `off` per repetition, in %, then median (min–max). */
 function overhead(result: OutageResult, pick: (r: OutageRun) => number | null) {

@@ -17,10 +17,14 @@ import { ROOT, RESULTS_DIR } from "../paths.js";
 import { ReceiverProcess, RECEIVER_PUBLIC_KEY, RECEIVER_SECRET_KEY } from "../receiver-process.js";
 import { ServiceProcess } from "../service-process.js";
 import { documentedWindowMs, measureCrashWindow } from "./crash-window.js";
-import { median, percentile } from "./phase-stats.js";
+import { median, percentile } from "../stats.js";
+
+/** A percentile, or null when there were no samples (the result file's "not measured"). */
+const percentileOrNull = (values: readonly number[], p: number) => (values.length === 0 ? null : percentile(values, p));
 import { receiverRowsByTrace } from "./receiver-rows.js";
 import { steadyLoad, type Completion } from "./steady-load.js";
 import { OUTAGE_REFERENCE_FILE, renderOutageMarkdown, type CrashResult, type OutageResult, type OutageRun } from "./outage-report.js";
+import { TRACING_METRICS } from "../../src/tracing/index.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -99,9 +103,9 @@ async function oneRun(mode: "off" | "outage", rep: number, workRoot: string): Pr
       const deadline = Date.now() + 120_000;
       for (;;) {
         const snap = await service.metrics();
-        created = (snap.sum("switchboard_tracing_observations_created_total") ?? 0);
-        const spooled = (snap.sum("switchboard_tracing_spool_batches") ?? 0);
-        const queued = (snap.sum("switchboard_tracing_queue_spans") ?? 0);
+        created = (snap.sum(TRACING_METRICS.observationsCreated) ?? 0);
+        const spooled = (snap.sum(TRACING_METRICS.spoolBatches) ?? 0);
+        const queued = (snap.sum(TRACING_METRICS.queueSpans) ?? 0);
         // The store, not the counters: the counters restart with the receiver after the outage.
         received = (await receiver!.stats()).store?.observations ?? 0;
         if ((spooled === 0 && queued === 0 && received >= created) || Date.now() > deadline) {
@@ -122,18 +126,18 @@ async function oneRun(mode: "off" | "outage", rep: number, workRoot: string): Pr
       repetition: rep,
       requests: completions.length,
       failed: completions.filter((c) => !c.ok).length,
-      p99BeforeMs: percentile(before, 99),
-      p99OutageMs: percentile(during, 99),
-      p99AfterMs: percentile(after, 99),
-      p50OutageMs: percentile(during, 50),
+      p99BeforeMs: percentileOrNull(before, 99),
+      p99OutageMs: percentileOrNull(during, 99),
+      p99AfterMs: percentileOrNull(after, 99),
+      p50OutageMs: percentileOrNull(during, 50),
       eventLoopP99OutageMs: lag["outage"] ?? null,
       eventLoopP99AfterMs: lag["after"] ?? null,
       spansCreated: created,
       spansReceivedUnique: received,
       deliveryPct: mode === "outage" && created > 0 ? (received / created) * 100 : null,
       spooledBatches: (snap.sum("switchboard_tracing_spool_batches_spooled_total") ?? 0),
-      replayedBatches: (snap.sum("switchboard_tracing_spool_batches_replayed_total") ?? 0),
-      droppedSpans: (snap.sum("switchboard_tracing_spans_dropped_total") ?? 0),
+      replayedBatches: (snap.sum(TRACING_METRICS.spoolBatchesReplayed) ?? 0),
+      droppedSpans: (snap.sum(TRACING_METRICS.spansDropped) ?? 0),
       drainSecondsAfterLoad: drainedAt === null ? null : (drainedAt - loadEnd) / 1000,
       finalRssMiB: (snap.sum("process_resident_memory_bytes") ?? 0) / 1048576,
     };
@@ -191,7 +195,7 @@ async function crashRun(rep: number, workRoot: string): Promise<OutageRun> {
     service = null;
     await load.stop();
     const eventLoopMaxMs = Math.round((last.sum("nodejs_eventloop_lag_max_seconds") ?? 0) * 1000);
-    const created = last.sum("switchboard_tracing_observations_created_total") ?? 0;
+    const created = last.sum(TRACING_METRICS.observationsCreated) ?? 0;
     const answered = completions.filter((c) => c.ok && c.traceId !== null);
 
     receiver = await startReceiver();
@@ -201,7 +205,7 @@ async function crashRun(rep: number, workRoot: string): Promise<OutageRun> {
     const deadline = Date.now() + 120_000;
     while (Date.now() < deadline) {
       const snap = await service.metrics();
-      if ((snap.sum("switchboard_tracing_spool_batches") ?? 0) === 0 && (snap.sum("switchboard_tracing_queue_spans") ?? 0) === 0) {
+      if ((snap.sum(TRACING_METRICS.spoolBatches) ?? 0) === 0 && (snap.sum(TRACING_METRICS.queueSpans) ?? 0) === 0) {
         replaySeconds = (Date.now() - restartedAt) / 1000;
         break;
       }
@@ -235,7 +239,7 @@ async function crashRun(rep: number, workRoot: string): Promise<OutageRun> {
       spansLostBeyondWindow: window.lostTurns.filter((t) => t.ageMs > windowMs).reduce((n, t) => n + t.missing, 0),
       strayRows: window.strayRows,
       duplicateRows: window.duplicateRows,
-      replayedBatches: after.sum("switchboard_tracing_spool_batches_replayed_total") ?? 0,
+      replayedBatches: after.sum(TRACING_METRICS.spoolBatchesReplayed) ?? 0,
       replaySeconds,
     };
     const phase = (from: number, to: number) => completions.filter((c) => c.ok && c.at >= from && c.at < to).map((c) => c.ms);
@@ -245,10 +249,10 @@ async function crashRun(rep: number, workRoot: string): Promise<OutageRun> {
       requests: completions.length,
       // Requests cut by the kill are expected; they are not the service failing.
       failed: completions.filter((c) => !c.ok && c.at < killAt).length,
-      p99BeforeMs: percentile(phase(t0 + 2000, outageStart), 99),
-      p99OutageMs: percentile(phase(outageStart, killAt), 99),
+      p99BeforeMs: percentileOrNull(phase(t0 + 2000, outageStart), 99),
+      p99OutageMs: percentileOrNull(phase(outageStart, killAt), 99),
       p99AfterMs: null,
-      p50OutageMs: percentile(phase(outageStart, killAt), 50),
+      p50OutageMs: percentileOrNull(phase(outageStart, killAt), 50),
       eventLoopP99OutageMs: (last.sum("nodejs_eventloop_lag_p99_seconds") ?? 0) * 1000,
       eventLoopP99AfterMs: null,
       spansCreated: created,
@@ -256,7 +260,7 @@ async function crashRun(rep: number, workRoot: string): Promise<OutageRun> {
       deliveryPct: null,
       spooledBatches: 0,
       replayedBatches: crash.replayedBatches,
-      droppedSpans: after.sum("switchboard_tracing_spans_dropped_total") ?? 0,
+      droppedSpans: after.sum(TRACING_METRICS.spansDropped) ?? 0,
       drainSecondsAfterLoad: replaySeconds,
       finalRssMiB: (after.sum("process_resident_memory_bytes") ?? 0) / 1048576,
       crash,

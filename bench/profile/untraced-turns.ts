@@ -30,6 +30,7 @@ import { Registry } from "prom-client";
 import type * as ConfigModule from "../../src/config.js";
 import type * as ServiceModule from "../../src/service.js";
 import { DEFAULT_SESSION_PLAN, MESSAGES } from "../messages.js";
+import { percentile } from "../stats.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -136,10 +137,7 @@ for (let done = 0; done < turns; done += block) {
 }
 for (const v of variants) await v.close();
 
-function quantile(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
-}
+const quantile = (values: number[], q: number) => percentile(values, q * 100);
 const round = (x: number) => Math.round(x);
 for (const v of variants) {
   const result = {

@@ -1,7 +1,7 @@
 // The benchmark's receiver, in its own process so its CPU (JSON parsing, SQLite) never lands
 // on the measured main thread. Talks to the parent over the IPC channel; exits with it.
 import { randomBytes } from "node:crypto";
-import { startReceiver } from "../../src/collector/receiver.js";
+import { startReceiver } from "../../src/receiver/receiver.js";
 
 export type ReceiverRequest = { id: number; op: "stats" | "fresh" };
 export type ReceiverReply = { id: number; url: string; publicKey: string; secretKey: string; uniqueSpans: number; receivedSpans: number; requests: number };

@@ -7,7 +7,7 @@ import { CallbackManager, type Callbacks } from "@langchain/core/callbacks/manag
 import { AIMessage, HumanMessage, SystemMessage } from "@langchain/core/messages";
 import type { Serialized } from "@langchain/core/load/serializable";
 import type { ChatGeneration } from "@langchain/core/outputs";
-import type { NodeTrace, Tracing } from "../../src/tracing/turn-trace.js";
+import type { NodeTrace, Tracing } from "../../src/tracing/index.js";
 import type { Payload } from "./payload.js";
 
 const MODEL = "gpt-4o-mini";

@@ -158,7 +158,7 @@ async function main(): Promise<void> {
         "LangChain's real CallbackManager, driven as BaseChatModel._generateUncached drives it: CallbackManager.configure(node.callbacks, …, ls_* metadata), " +
         "handleChatModelStart(serialized ChatOpenAI, [[system, human]], …, invocation_params, runName), then handleLLMEnd({generations: [[{text, message: AIMessage with usage_metadata}]]}) on the run manager. " +
         "No model runs, so `none` is LangChain's callback plumbing with no handlers (configure is called in every variant).",
-      receiver: "the project's receiver (src/collector/receiver.ts, startReceiver({port: 0}), in-memory SQLite) in a child process over 127.0.0.1; a new receiver on a new port with its own random key pair for every measurement (the previous one closed), so late or retried sends of one pipeline, or of other processes on the machine, are never counted for another; its CPU is not on the measured process.",
+      receiver: "the project's receiver (src/receiver/receiver.ts, startReceiver({port: 0}), in-memory SQLite) in a child process over 127.0.0.1; a new receiver on a new port with its own random key pair for every measurement (the previous one closed), so late or retried sends of one pipeline, or of other processes on the machine, are never counted for another; its CPU is not on the measured process.",
       mainThreadClock: MAIN_THREAD_CLOCK?.kind ?? null,
       metrics: {
         "in request": "mean wall time inside one `await runRequest()` in the sequential loop: the latency tracing adds to the request itself.",

@@ -1,22 +1,19 @@
-// Pure summary helpers for the tracing-cost benchmark (no timing, no I/O).
+// Summary helpers of the tracing-cost benchmark (no timing, no I/O); the statistics are bench/stats.ts.
+import { spread as spreadWithCount } from "../stats.js";
 
+export { median } from "../stats.js";
+
+/** Median, min and max of per-round values, as the result file records them. */
 export interface Spread {
   median: number;
   min: number;
   max: number;
 }
 
-export function median(values: readonly number[]): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
 /** Median, min and max of per-round values (NaN for none). */
 export function spread(values: readonly number[]): Spread {
-  if (values.length === 0) return { median: Number.NaN, min: Number.NaN, max: Number.NaN };
-  return { median: median(values), min: Math.min(...values), max: Math.max(...values) };
+  const { median, min, max } = spreadWithCount(values);
+  return { median, min, max };
 }
 
 /** Rounds a number for display and JSON: 3 significant decimals below 10, 1 decimal below 1000, integers above. */

@@ -4,17 +4,11 @@ import { join } from "node:path";
 // The tracing setups compared. Each measurement builds a fresh one and tears it down, so no
 // queue, provider or context manager leaks from one variant into the next.
 import { context } from "@opentelemetry/api";
-import { awaitAllCallbacks } from "@langchain/core/callbacks/promises";
-import { setLangfuseTracerProvider } from "@langfuse/tracing";
 import { Registry } from "prom-client";
 import { loadConfig } from "../../src/config.js";
-import { createTracing } from "../../src/tracing/create-tracing.js";
+import { createSdkWrappersOnlyTracing, TRACING_METRICS, type Tracing, type TracingLogger } from "../../src/tracing/index.js";
+import { setUpTracing } from "../../src/tracing-setup.js";
 import type { ReceiverTarget } from "./receiver-client.js";
-import { FaultReporter, type TracingLogger } from "../../src/tracing/fault-reporter.js";
-import { ensureContextManager } from "../../src/tracing/sdk/context-manager.js";
-import { startSdkTurn } from "../../src/tracing/sdk/sdk-turn-trace.js";
-import { TracingMetrics } from "../../src/tracing/tracing-metrics.js";
-import type { Tracing } from "../../src/tracing/turn-trace.js";
 
 export const VARIANTS = [
   { name: "none", exports: false, description: "no tracing code at all: the request's baseline work only" },
@@ -65,22 +59,19 @@ export async function buildVariant(name: VariantName, receiver: ReceiverTarget, 
   const registry = new Registry();
   const logger = new CollectingLogger();
   const health = async () => ({
-    errors: await counterTotal(registry, "switchboard_tracing_errors_total"),
-    dropped: await counterTotal(registry, "switchboard_tracing_spans_dropped_total"),
-    exportFailures: await counterTotal(registry, "switchboard_tracing_export_failures_total"),
+    errors: await counterTotal(registry, TRACING_METRICS.errors),
+    dropped: await counterTotal(registry, TRACING_METRICS.spansDropped),
+    exportFailures: await counterTotal(registry, TRACING_METRICS.exportFailures),
   });
   const done = () => tracingWarnings.push(...logger.lines.map((l) => `[${name}] ${l}`));
 
   if (name === "none") return { tracing: null, shutdown: async () => {}, cleanup: done, health };
 
   if (name === "sdk-wrappers-no-provider") {
-    setLangfuseTracerProvider(null);
-    if (!ensureContextManager()) throw new Error("no OpenTelemetry context manager");
-    const metrics = new TracingMetrics(registry);
-    const deps = { variant: "sdk" as const, enableSpans: true, metrics, faults: new FaultReporter(metrics, logger) };
+    const tracing = createSdkWrappersOnlyTracing(registry, logger);
     return {
-      tracing: { startTurn: (turn) => startSdkTurn(deps, turn), shutdown: () => awaitAllCallbacks() },
-      shutdown: () => awaitAllCallbacks(),
+      tracing,
+      shutdown: () => tracing.shutdown(),
       cleanup: () => {
         context.disable();
         done();
@@ -104,8 +95,8 @@ export async function buildVariant(name: VariantName, receiver: ReceiverTarget, 
   if (name === "sampled-out") env["LANGFUSE_SAMPLE_RATE"] = "0";
   if (name === "switchboard-uncapped") env["LANGFUSE_MAX_FIELD_CHARS"] = "10000000";
   if (name === "sdk-defaults") env["LANGFUSE_PIPELINE"] = "sdk";
-  const setup = await createTracing(loadConfig({ ...env, ...extraEnv }), registry, logger);
-  if (setup.receiver) throw new Error("createTracing started an embedded receiver; the benchmark's receiver was not used");
+  const setup = await setUpTracing(loadConfig({ ...env, ...extraEnv }), registry, logger);
+  if (setup.receiver) throw new Error("setUpTracing started an embedded receiver; the benchmark's receiver was not used");
   const tracing = setup.tracing;
   return {
     tracing,

@@ -8,7 +8,7 @@ import { ChatService } from "../chat/chat-service.js";
 import { createModelProvider } from "../llm/create-model-provider.js";
 import { ModelUnavailableError } from "../llm/model-errors.js";
 import type { ModelProvider } from "../llm/model-provider.js";
-import { NOOP_TRACING } from "../tracing/turn-trace.js";
+import { NOOP_TRACING } from "../tracing/index.js";
 import { buildRouterGraph } from "./build-graph.js";
 
 /** The simulated provider, with counted calls and an answering model that can be made to fail. */

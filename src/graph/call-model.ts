@@ -1,7 +1,7 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { mergeUsageMetadata, type BaseMessage, type UsageMetadata } from "@langchain/core/messages";
 import type { ModelCallOptions } from "../llm/model-options.js";
-import type { NodeTrace } from "../tracing/turn-trace.js";
+import type { NodeTrace } from "../tracing/index.js";
 import type { TurnContext } from "./turn-context.js";
 
 /** What a model call is for and what it runs with, as traces name it. */

@@ -1,6 +1,6 @@
+import type { UsageMetadata } from "@langchain/core/messages";
 import type { ModelOptions } from "../llm/model-options.js";
-import type { TurnTrace } from "../tracing/turn-trace.js";
-import type { TurnUsage } from "./turn-usage.js";
+import type { TurnTrace } from "../tracing/index.js";
 
 /**
  * Per-turn values the nodes need but that are not session state: passed to the graph as
@@ -16,8 +16,8 @@ export interface TurnContext {
   /** Receives reply tokens as they are produced; set for streamed turns only. */
   onToken?: (text: string) => void;
   trace: TurnTrace;
-  /** Collects the token usage of the turn's model calls, when the caller wants it. */
-  usage?: TurnUsage;
+  /** Collects the token usage of the turn's model calls, when the caller wants it (the chat layer's TurnUsage). */
+  usage?: UsageRecorder;
   /** The client's parameters for the answering model call (max tokens, temperature, ...); absent: the model's defaults. */
   modelOptions?: ModelOptions;
 }
@@ -26,4 +26,9 @@ export function turnContextOf(config: { configurable?: Record<string, unknown> }
   const turn = config?.configurable?.["turn"] as TurnContext | undefined;
   if (!turn) throw new Error("graph invoked without configurable.turn");
   return turn;
+}
+
+/** Takes what each model call reports; the graph only adds to it. */
+export interface UsageRecorder {
+  add(usage: UsageMetadata | undefined): void;
 }

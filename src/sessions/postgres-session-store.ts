@@ -1,6 +1,6 @@
 import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import pg from "pg";
-import type { SessionStore } from "./create-checkpointer.js";
+import type { SessionStore } from "./session-store.js";
 import { withAdvisoryLock } from "./pg-advisory-lock.js";
 
 export interface PostgresStoreOptions {

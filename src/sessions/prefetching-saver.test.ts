@@ -8,7 +8,7 @@ import { ChatMetrics } from "../chat/chat-metrics.js";
 import { ChatService } from "../chat/chat-service.js";
 import { buildRouterGraph } from "../graph/build-graph.js";
 import { createModelProvider } from "../llm/create-model-provider.js";
-import { NOOP_TRACING } from "../tracing/turn-trace.js";
+import { NOOP_TRACING } from "../tracing/index.js";
 import { PrefetchingSaver } from "./prefetching-saver.js";
 
 /** A memory store that counts reads of a thread's latest checkpoint (what a turn pays to deserialize). */

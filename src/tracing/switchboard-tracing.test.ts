@@ -3,25 +3,19 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Registry } from "prom-client";
-import { startReceiver } from "../collector/receiver.js";
-import { loadConfig } from "../config.js";
-import { createTracing, LOCAL_PUBLIC_KEY, LOCAL_SECRET_KEY } from "./create-tracing.js";
+import { basicAuthHeader, DEV_KEY_PAIR } from "../receiver/basic-auth.js";
+import { startReceiver } from "../receiver/receiver.js";
+import { createTracing } from "./create-tracing.js";
 
-const AUTH = `Basic ${Buffer.from(`${LOCAL_PUBLIC_KEY}:${LOCAL_SECRET_KEY}`).toString("base64")}`;
+const AUTH = basicAuthHeader(DEV_KEY_PAIR);
 
 test("BigInt, circular and unprintable values in node input/metadata and results: no throw, the rest delivered", async () => {
   const receiver = await startReceiver({ port: 0 });
   try {
     const warnings: object[] = [];
     const logger = { warn: (o: object) => void warnings.push(o), info() {}, error() {} };
-    const config = loadConfig({
-      LANGFUSE_ENABLED: "true",
-      LANGFUSE_BASE_URL: receiver.url,
-      LANGFUSE_PUBLIC_KEY: LOCAL_PUBLIC_KEY,
-      LANGFUSE_SECRET_KEY: LOCAL_SECRET_KEY,
-      LANGFUSE_FLUSH_INTERVAL: "0.05",
-    });
-    const { tracing } = await createTracing(config, new Registry(), logger);
+    const options = { ...DEV_KEY_PAIR, baseUrl: receiver.url, serviceName: "switchboard", version: "0.0.0", flushIntervalMs: 50, spoolDir: null };
+    const tracing = await createTracing(options, new Registry(), logger);
     const circular: Record<string, unknown> = { name: "loop" };
     circular["self"] = circular;
     const unprintable = Object.create(null) as object; // String(unprintable) throws

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { TRACING_METRICS } from "./metric-names.js";
 
 /** Why trace data was dropped instead of delivered. */
 export type DropReason =
@@ -75,7 +76,7 @@ export class TracingMetrics {
     };
     const created = this.#created;
     this.observationsCreated = new Counter({
-      name: "switchboard_tracing_observations_created_total",
+      name: TRACING_METRICS.observationsCreated,
       help: "Observations created (trace roots, spans, generations)",
       labelNames: ["type"],
       registers,
@@ -85,23 +86,23 @@ export class TracingMetrics {
         for (const type in created) if (created[type]! > 0) this.inc({ type }, created[type]);
       },
     });
-    this.spansExported = new Counter({ name: "switchboard_tracing_spans_exported_total", help: "Spans the backend accepted", registers, collect: sync });
-    this.spansDropped = new Counter({ name: "switchboard_tracing_spans_dropped_total", help: "Spans dropped instead of delivered, by reason", labelNames: ["reason"], registers, collect: sync });
-    this.exportAttempts = new Counter({ name: "switchboard_tracing_export_attempts_total", help: "Export HTTP attempts (first tries and retries)", registers, collect: sync });
+    this.spansExported = new Counter({ name: TRACING_METRICS.spansExported, help: "Spans the backend accepted", registers, collect: sync });
+    this.spansDropped = new Counter({ name: TRACING_METRICS.spansDropped, help: "Spans dropped instead of delivered, by reason", labelNames: ["reason"], registers, collect: sync });
+    this.exportAttempts = new Counter({ name: TRACING_METRICS.exportAttempts, help: "Export HTTP attempts (first tries and retries)", registers, collect: sync });
     this.exportFailures = new Counter({
-      name: "switchboard_tracing_export_failures_total",
+      name: TRACING_METRICS.exportFailures,
       help: "Failed export attempts by reason: network/timeout/http_429/http_5xx (not stored, retried), unknown_* (sent, no usable answer: re-sent and counted in spans_resent_total), auth, http_413, http_4xx",
       labelNames: ["reason"],
       registers,
       collect: sync,
     });
-    this.spansResent = new Counter({ name: "switchboard_tracing_spans_resent_total", help: "Spans sent again after an attempt whose outcome was unknown (Langfuse may store them twice)", registers, collect: sync });
-    this.spansCut = new Counter({ name: "switchboard_tracing_spans_cut_total", help: "Spans larger than LANGFUSE_MAX_BATCH_BYTES whose longest fields were cut to fit (with the truncation marker)", registers });
-    this.spansRejected = new Counter({ name: "switchboard_tracing_spans_rejected_total", help: "Spans Langfuse rejected with a 4xx no retry can fix, by HTTP status", labelNames: ["status"], registers, collect: sync });
-    this.backendState = new Gauge({ name: "switchboard_tracing_backend_state", help: "What the exporter believes of Langfuse: 0 up, 1 down (probing), 2 credentials refused (401/403; traces held)", registers, collect: sync });
-    this.authFailures = new Counter({ name: "switchboard_tracing_auth_failures_total", help: "Export attempts answered 401/403: check LANGFUSE_PUBLIC_KEY, LANGFUSE_SECRET_KEY, LANGFUSE_BASE_URL", registers, collect: sync });
+    this.spansResent = new Counter({ name: TRACING_METRICS.spansResent, help: "Spans sent again after an attempt whose outcome was unknown (Langfuse may store them twice)", registers, collect: sync });
+    this.spansCut = new Counter({ name: TRACING_METRICS.spansCut, help: "Spans larger than LANGFUSE_MAX_BATCH_BYTES whose longest fields were cut to fit (with the truncation marker)", registers });
+    this.spansRejected = new Counter({ name: TRACING_METRICS.spansRejected, help: "Spans Langfuse rejected with a 4xx no retry can fix, by HTTP status", labelNames: ["status"], registers, collect: sync });
+    this.backendState = new Gauge({ name: TRACING_METRICS.backendState, help: "What the exporter believes of Langfuse: 0 up, 1 down (probing), 2 credentials refused (401/403; traces held)", registers, collect: sync });
+    this.authFailures = new Counter({ name: TRACING_METRICS.authFailures, help: "Export attempts answered 401/403: check LANGFUSE_PUBLIC_KEY, LANGFUSE_SECRET_KEY, LANGFUSE_BASE_URL", registers, collect: sync });
     this.exportDuration = new Histogram({
-      name: "switchboard_tracing_export_duration_seconds",
+      name: TRACING_METRICS.exportDuration,
       help: "Duration of one export attempt",
       labelNames: ["outcome"],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
@@ -109,21 +110,21 @@ export class TracingMetrics {
       collect: sync,
     });
     this.requestPath = new Histogram({
-      name: "switchboard_tracing_request_path_seconds",
+      name: TRACING_METRICS.requestPath,
       help: "Main-thread time a chat turn's tracing calls took, per traced turn (each response's Server-Timing `tracing` entry)",
       buckets: [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01],
       registers,
     });
     const view = () => this.#exporter;
-    this.queueSpans = new Gauge({ name: "switchboard_tracing_queue_spans", help: "Spans not yet delivered: unsealed, in the journal, in flight", registers, async collect() { await sync(); const e = view(); if (e) this.set(e.heldSpans); } });
-    this.queueBytes = new Gauge({ name: "switchboard_tracing_queue_bytes", help: "Span payload bytes held in memory (bounded by LANGFUSE_MAX_QUEUE_BYTES)", registers, async collect() { await sync(); const e = view(); if (e) this.set(e.memoryBytes); } });
-    this.errors = new Counter({ name: "switchboard_tracing_errors_total", help: "Errors caught inside tracing (never surfaced to requests), by kind", labelNames: ["kind"], registers, collect: sync });
-    this.spoolBytes = new Gauge({ name: "switchboard_tracing_spool_bytes", help: "Bytes of undelivered trace data in the disk journal (the spool)", registers, async collect() { await sync(); const e = view(); if (e) this.set(e.journal.durable ? e.journal.bytes : 0); } });
-    this.spoolBatches = new Gauge({ name: "switchboard_tracing_spool_batches", help: "Batches waiting in the disk journal (the spool)", registers, async collect() { await sync(); const e = view(); if (e) this.set(e.journal.durable ? e.journal.entries : 0); } });
-    this.spoolBatchesReplayed = new Counter({ name: "switchboard_tracing_spool_batches_replayed_total", help: "Backlog batches (waiting in the journal while Langfuse was down, or left by an earlier run) delivered", registers, collect: sync });
-    this.spoolBatchesEvicted = new Counter({ name: "switchboard_tracing_spool_batches_evicted_total", help: "Oldest journal batches dropped to stay under LANGFUSE_SPOOL_MAX_BYTES (LANGFUSE_MAX_QUEUE_BYTES when memory-only)", registers, collect: sync });
-    this.spoolEntriesCorrupt = new Counter({ name: "switchboard_tracing_spool_entries_corrupt_total", help: "Spooled entries skipped because their checksum failed", registers, collect: sync });
-    this.spoolAvailable = new Gauge({ name: "switchboard_tracing_spool_available", help: "1 while the disk spool is usable; 0 when tracing runs memory-only", registers, collect: sync });
-    this.sampledOut = new Counter({ name: "switchboard_tracing_turns_sampled_out_total", help: "Turns not traced because of LANGFUSE_SAMPLE_RATE", registers });
+    this.queueSpans = new Gauge({ name: TRACING_METRICS.queueSpans, help: "Spans not yet delivered: unsealed, in the journal, in flight", registers, async collect() { await sync(); const e = view(); if (e) this.set(e.heldSpans); } });
+    this.queueBytes = new Gauge({ name: TRACING_METRICS.queueBytes, help: "Span payload bytes held in memory (bounded by LANGFUSE_MAX_QUEUE_BYTES)", registers, async collect() { await sync(); const e = view(); if (e) this.set(e.memoryBytes); } });
+    this.errors = new Counter({ name: TRACING_METRICS.errors, help: "Errors caught inside tracing (never surfaced to requests), by kind", labelNames: ["kind"], registers, collect: sync });
+    this.spoolBytes = new Gauge({ name: TRACING_METRICS.spoolBytes, help: "Bytes of undelivered trace data in the disk journal (the spool)", registers, async collect() { await sync(); const e = view(); if (e) this.set(e.journal.durable ? e.journal.bytes : 0); } });
+    this.spoolBatches = new Gauge({ name: TRACING_METRICS.spoolBatches, help: "Batches waiting in the disk journal (the spool)", registers, async collect() { await sync(); const e = view(); if (e) this.set(e.journal.durable ? e.journal.entries : 0); } });
+    this.spoolBatchesReplayed = new Counter({ name: TRACING_METRICS.spoolBatchesReplayed, help: "Backlog batches (waiting in the journal while Langfuse was down, or left by an earlier run) delivered", registers, collect: sync });
+    this.spoolBatchesEvicted = new Counter({ name: TRACING_METRICS.spoolBatchesEvicted, help: "Oldest journal batches dropped to stay under LANGFUSE_SPOOL_MAX_BYTES (LANGFUSE_MAX_QUEUE_BYTES when memory-only)", registers, collect: sync });
+    this.spoolEntriesCorrupt = new Counter({ name: TRACING_METRICS.spoolEntriesCorrupt, help: "Spooled entries skipped because their checksum failed", registers, collect: sync });
+    this.spoolAvailable = new Gauge({ name: TRACING_METRICS.spoolAvailable, help: "1 while the disk spool is usable; 0 when tracing runs memory-only", registers, collect: sync });
+    this.sampledOut = new Counter({ name: TRACING_METRICS.turnsSampledOut, help: "Turns not traced because of LANGFUSE_SAMPLE_RATE", registers });
   }
 }

@@ -8,7 +8,7 @@ import type { Scheduler } from "../../src/tracing/export/scheduler.js";
 import type { ExportTransport, SendOutcome } from "../../src/tracing/export/send-outcome.js";
 import { OtlpJsonFormat } from "../../src/tracing/encoding/otlp-json-format.js";
 import { OtlpProtobufFormat } from "../../src/tracing/encoding/otlp-protobuf-format.js";
-import { decodeOtlpProtobuf } from "../../src/collector/otlp-protobuf-decoder.js";
+import { decodeOtlpProtobuf } from "../../src/receiver/otlp-protobuf-decoder.js";
 
 /** One request the scripted transport received, waiting for the test to answer it. */
 export interface ScriptedRequest {

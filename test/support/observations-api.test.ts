@@ -2,8 +2,9 @@
 // all field groups by default, filters passed through, a bound on pages, errors surfaced.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startReceiver } from "../../src/collector/receiver.js";
-import { DEV_AUTH, DEV_KEY_PAIR, hexId, otlpJsonBody, postIngest } from "../../src/collector/receiver-test-helpers.js";
+import { startReceiver } from "../../src/receiver/receiver.js";
+import { DEV_KEY_PAIR } from "../../src/receiver/basic-auth.js";
+import { DEV_AUTH, hexId, otlpJsonBody, postIngest } from "./receiver-http.js";
 import { getObservationsPage, listObservations, ObservationsApiError } from "./observations-api.js";
 
 test("listObservations follows cursor pages and returns every row, typed with all field groups", { timeout: 15_000 }, async () => {

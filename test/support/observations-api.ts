@@ -1,14 +1,14 @@
 // A small typed client of Langfuse v4's read API, `GET /api/public/v2/observations`, for tests:
-// the receiver answers it (src/collector/observations-v2-route.ts) exactly as Langfuse does, so
+// the receiver answers it (src/receiver/observations-v2-route.ts) exactly as Langfuse does, so
 // what a test reads here is what a user would read from Langfuse. It follows cursor pages up to
 // a bound and fails loudly past it, so a test never asserts on a silently cut list.
 //
 //   const rows = await listObservations(receiver.url, AUTH, { traceId });
 //   const root = rows.find((o) => o.isRootObservation);
 //   assert.equal(root?.userId, "alice");
-import type { ObservationLevelV2, ObservationFieldGroup, ObservationV2, ObservationV2AllGroups, ObservationsV2Response } from "../../src/collector/observations-v2-view.js";
-import { OBSERVATION_FIELD_GROUPS } from "../../src/collector/observations-v2-view.js";
-import type { ObservationType } from "../../src/collector/langfuse-attributes.js";
+import type { ObservationLevelV2, ObservationFieldGroup, ObservationV2, ObservationV2AllGroups, ObservationsV2Response } from "../../src/receiver/observations-v2-view.js";
+import { OBSERVATION_FIELD_GROUPS } from "../../src/receiver/observations-v2-view.js";
+import type { ObservationType } from "../../src/receiver/langfuse-attributes.js";
 
 export type { ObservationFieldGroup, ObservationLevelV2, ObservationV2, ObservationV2AllGroups, ObservationsV2Response, ObservationType };
 

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import type { ReceiverFaults } from "../../src/collector/faults.js";
-import type { ReceiverInfo, ReceiverStats } from "../../src/collector/receiver.js";
+import type { ReceiverFaults } from "../../src/receiver/faults.js";
+import type { ReceiverInfo, ReceiverStats } from "../../src/receiver/receiver.js";
 
 export interface SpawnedReceiver {
   child: ChildProcess;
@@ -17,7 +17,7 @@ export interface SpawnedReceiver {
 
 /** Runs the compiled standalone receiver (`npm run receiver`) on a fixed port, as its own process. */
 export async function spawnReceiver(port: number, dbPath: string, extraEnv: Record<string, string> = {}): Promise<SpawnedReceiver> {
-  const child = spawn(process.execPath, ["dist/src/collector/main.js"], {
+  const child = spawn(process.execPath, ["dist/src/receiver/main.js"], {
     env: { PATH: process.env["PATH"] ?? "", RECEIVER_PORT: String(port), RECEIVER_DB_PATH: dbPath, RECEIVER_LOG_LEVEL: "warn", ...extraEnv },
     stdio: ["ignore", "ignore", "pipe"],
   });

@@ -2,7 +2,7 @@ import pino from "pino";
 import { Registry } from "prom-client";
 import { loadConfig, type ServiceConfig } from "../../src/config.js";
 import { createService, type Service } from "../../src/service.js";
-import { createTracing, type TracingSetup } from "../../src/tracing/create-tracing.js";
+import { setUpTracing, type TracingSetup } from "../../src/tracing-setup.js";
 
 /** Test defaults: offline, instant model, in-memory sessions, quiet, untraced unless asked. */
 export const TEST_ENV: Record<string, string> = {
@@ -36,7 +36,7 @@ export async function startService(env: Record<string, string> = {}): Promise<Ru
     { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
   );
   const registry = new Registry();
-  const traces = await createTracing(config, registry, logger);
+  const traces = await setUpTracing(config, registry, logger);
   const service = createService(config, { logger, registry, tracing: traces.tracing, traceUrl: traces.traceUrl });
   await service.store.init();
   await service.app.listen({ port: 0, host: "127.0.0.1" });

@@ -1,10 +1,10 @@
 // Shared by the tracing end-to-end tests: a receiver to export to, the env that points the
 // service at it, bounded polls over the receiver's public API, and /metrics parsing.
-import { startReceiver, type Receiver } from "../../src/collector/receiver.js";
-import { LOCAL_PUBLIC_KEY, LOCAL_SECRET_KEY } from "../../src/tracing/create-tracing.js";
+import { startReceiver, type Receiver } from "../../src/receiver/receiver.js";
+import { basicAuthHeader, DEV_KEY_PAIR } from "../../src/receiver/basic-auth.js";
 import type { RunningService } from "./start-service.js";
 
-export const AUTH = `Basic ${Buffer.from(`${LOCAL_PUBLIC_KEY}:${LOCAL_SECRET_KEY}`).toString("base64")}`;
+export const AUTH = basicAuthHeader(DEV_KEY_PAIR);
 
 /** Any single HTTP call of a test: a hang fails the test instead of hanging the run. */
 export const CALL_TIMEOUT_MS = 10_000;
@@ -18,8 +18,8 @@ export function tracedEnv(receiver: Receiver | { url: string }, extra: Record<st
   return {
     LANGFUSE_ENABLED: "true",
     LANGFUSE_BASE_URL: receiver.url,
-    LANGFUSE_PUBLIC_KEY: LOCAL_PUBLIC_KEY,
-    LANGFUSE_SECRET_KEY: LOCAL_SECRET_KEY,
+    LANGFUSE_PUBLIC_KEY: DEV_KEY_PAIR.publicKey,
+    LANGFUSE_SECRET_KEY: DEV_KEY_PAIR.secretKey,
     LANGFUSE_FLUSH_INTERVAL: "0.05",
     ...extra,
   };

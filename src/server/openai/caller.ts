@@ -1,6 +1,7 @@
 // Who is talking and in which session, for the OpenAI-compatible endpoints.
 import { createHash } from "node:crypto";
 import { ApiError } from "../../chat/chat-errors.js";
+import { isValidSessionId, SESSION_ID_RULE } from "../../chat/session-id.js";
 
 /** Owner of turns whose request names no user (no `user` field, no X-User-Id header). */
 export const ANONYMOUS_USER = "anonymous";
@@ -11,9 +12,8 @@ export const ANONYMOUS_USER = "anonymous";
  */
 export const MAX_USER_CHARS = 64;
 
-const HEADER_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
-/** Users that can appear in a session id as they are. */
-const PLAIN_USER = /^[A-Za-z0-9._:@-]{1,64}$/;
+/** Users that can appear in a session id as they are: session-id characters, at most 64 of them. */
+const isPlainUser = (user: string) => user.length <= MAX_USER_CHARS && isValidSessionId(user);
 
 /**
  * The running session of one end user: `openai:<user>` when the user is made of session-id
@@ -22,14 +22,14 @@ const PLAIN_USER = /^[A-Za-z0-9._:@-]{1,64}$/;
  * prefixes differ, so no plain user can name the session of a hashed one.
  */
 export function sessionOfUser(user: string): string {
-  return PLAIN_USER.test(user) ? `openai:${user}` : `openai-sha256:${createHash("sha256").update(user, "utf8").digest("hex")}`;
+  return isPlainUser(user) ? `openai:${user}` : `openai-sha256:${createHash("sha256").update(user, "utf8").digest("hex")}`;
 }
 
 function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
   const value = headers[name];
   const first = Array.isArray(value) ? value[0] : value;
   if (first === undefined || first === "") return undefined;
-  if (!HEADER_ID.test(first)) throw new ApiError(400, "invalid_request", `header ${name} must be 1-128 characters of A-Z a-z 0-9 . _ : @ -`, name);
+  if (!isValidSessionId(first)) throw new ApiError(400, "invalid_request", `header ${name} must be ${SESSION_ID_RULE}`, name);
   return first;
 }
 

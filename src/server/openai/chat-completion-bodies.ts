@@ -1,7 +1,7 @@
 // The response bodies of POST /v1/chat/completions: chat.completion and its streamed
 // chat.completion.chunk events, in the shapes OpenAI's API documents.
 import type { TurnReply } from "../../chat/chat-service.js";
-import type { TurnUsage } from "../../graph/turn-usage.js";
+import type { TurnUsage } from "../../chat/turn-usage.js";
 import type { FinishReason } from "../../llm/model-options.js";
 import { ROUTER_MODEL_ID } from "./router-model.js";
 

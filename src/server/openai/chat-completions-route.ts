@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { TurnTiming } from "../../chat/turn-timing.js";
 import type { FastifyInstance } from "fastify";
 import { ClientGoneError, type ChatService } from "../../chat/chat-service.js";
-import { TurnUsage } from "../../graph/turn-usage.js";
+import { TurnUsage } from "../../chat/turn-usage.js";
 import { RecordedModelOptions } from "../../llm/model-options.js";
 import { ANONYMOUS_USER } from "./caller.js";
 import { chatCompletion, ChunkWriter } from "./chat-completion-bodies.js";

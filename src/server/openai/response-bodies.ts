@@ -3,7 +3,7 @@
 // parser read: one assistant message item with one output_text part.
 import { randomBytes } from "node:crypto";
 import type { TurnReply } from "../../chat/chat-service.js";
-import type { TurnUsage } from "../../graph/turn-usage.js";
+import type { TurnUsage } from "../../chat/turn-usage.js";
 import type { FinishReason } from "../../llm/model-options.js";
 import { switchboardFields } from "./chat-completion-bodies.js";
 import type { ResponseSettings } from "./responses-request.js";

@@ -8,7 +8,7 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from "fastify
 import type { Registry } from "prom-client";
 import { ApiError } from "../../chat/chat-errors.js";
 import { ClientGoneError, type ChatService, type TurnReply } from "../../chat/chat-service.js";
-import { TurnUsage } from "../../graph/turn-usage.js";
+import { TurnUsage } from "../../chat/turn-usage.js";
 import { RecordedModelOptions } from "../../llm/model-options.js";
 import { ANONYMOUS_USER } from "./caller.js";
 import { internalErrorBody, toOpenAiError } from "./errors.js";

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { LANGFUSE_SDK_VERSION, LANGFUSE_TRACER_NAME } from "@langfuse/core";
-import { decodeOtlpJson } from "../../collector/otlp-json-decoder.js";
+import { decodeOtlpJson } from "../../receiver/otlp-json-decoder.js";
 import { toIsoString, toUnixNanoString } from "../otlp-time.js";
 import { OtlpJsonFormat } from "./otlp-json-format.js";
 import type { SpanRecord } from "./span-format.js";

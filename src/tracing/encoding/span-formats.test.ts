@@ -4,9 +4,9 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { decodeOtlpJson } from "../../collector/otlp-json-decoder.js";
-import { decodeOtlpProtobuf } from "../../collector/otlp-protobuf-decoder.js";
-import { exportTraceServiceRequestType } from "../../collector/otlp-trace-proto.js";
+import { decodeOtlpJson } from "../../receiver/otlp-json-decoder.js";
+import { decodeOtlpProtobuf } from "../../receiver/otlp-protobuf-decoder.js";
+import { exportTraceServiceRequestType } from "../../receiver/otlp-trace-proto.js";
 import { OtlpJsonFormat } from "./otlp-json-format.js";
 import { OtlpProtobufFormat } from "./otlp-protobuf-format.js";
 import type { AttributeValue, SpanRecord } from "./span-format.js";

@@ -5,7 +5,7 @@ import { Link, useLocation } from "./router.js";
 import { SessionPage } from "./session-page.js";
 import { TraceListPage } from "./trace-list-page.js";
 import { TracePage } from "./trace-page.js";
-import { traceListPath, VIEWER_BASE_PATH } from "../viewer-links.js";
+import { traceListPath, VIEWER_BASE_PATH } from "../../receiver/viewer/viewer-links.js";
 
 function Page() {
   const { path, query } = useLocation();

@@ -6,7 +6,7 @@ import { JsonView } from "./json-view.js";
 import { Link } from "./router.js";
 import { ClarificationBadge, DuplicatesBadge, OutcomeBadge, outcomeClass } from "./turn-status.js";
 import { useFetch } from "./use-fetch.js";
-import { tracePagePath, traceListPath } from "../viewer-links.js";
+import { tracePagePath, traceListPath } from "../../receiver/viewer/viewer-links.js";
 
 export function SessionPage(props: { sessionId: string }) {
   const { data, error } = useFetch(() => fetchSession(props.sessionId), props.sessionId, 3000);

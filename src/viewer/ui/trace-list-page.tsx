@@ -6,7 +6,7 @@ import { formatAgo, formatClock, formatDate, formatDuration, formatTokens, short
 import { Link, navigate } from "./router.js";
 import { ClarificationBadge, DuplicatesBadge, OutcomeBadge, outcomeClass } from "./turn-status.js";
 import { useFetch } from "./use-fetch.js";
-import { sessionPagePath, tracePagePath, traceListPath } from "../viewer-links.js";
+import { sessionPagePath, tracePagePath, traceListPath } from "../../receiver/viewer/viewer-links.js";
 
 const PAGE_SIZE = 50;
 const REFRESH_MS = 3000;

@@ -9,7 +9,7 @@ import { buildTree, type ObservationTree } from "./observation-tree.js";
 import { Link } from "./router.js";
 import { ClarificationBadge, DuplicatesBadge, OutcomeBadge } from "./turn-status.js";
 import { useFetch } from "./use-fetch.js";
-import { sessionPagePath, traceListPath } from "../viewer-links.js";
+import { sessionPagePath, traceListPath } from "../../receiver/viewer/viewer-links.js";
 
 /** Spans still arriving (children are exported before their root): refresh until it settles. */
 const REFRESH_MS = 3000;

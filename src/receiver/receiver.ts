@@ -17,8 +17,8 @@ import { handlePublicApi } from "./public-api-routes.js";
 import { silentLogger, type ReceiverContext, type ReceiverLogger } from "./receiver-context.js";
 import { StatsCounter, type ReceiverStats } from "./receiver-stats.js";
 import { SpanStore } from "./span-store.js";
-import { handleViewerApi } from "../viewer/viewer-api.js";
-import { handleViewerAssets } from "../viewer/viewer-assets.js";
+import { handleViewerApi } from "./viewer/viewer-api.js";
+import { handleViewerAssets } from "./viewer/viewer-assets.js";
 
 export type { ApiKeyPair } from "./basic-auth.js";
 export type { AfterStore, ReceiverFaultControl, ReceiverFaults } from "./faults.js";

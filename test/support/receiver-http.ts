@@ -1,8 +1,7 @@
 // Shared by the receiver's tests: talking to a receiver over real HTTP the way clients do.
-import { basicAuthHeader, DEV_KEYS, type ApiKeyPair } from "./basic-auth.js";
-import type { Receiver } from "./receiver.js";
+import { basicAuthHeader, DEV_KEY_PAIR } from "../../src/receiver/basic-auth.js";
+import type { Receiver } from "../../src/receiver/receiver.js";
 
-export const DEV_KEY_PAIR: ApiKeyPair = DEV_KEYS[0]!;
 export const DEV_AUTH = basicAuthHeader(DEV_KEY_PAIR);
 
 /** Per-test deadline for node:test, so a hung socket fails the test instead of the run. */
@@ -64,6 +63,8 @@ export function otlpJsonBody(
     startMs?: number;
     endMs?: number;
   }>,
+  /** The instrumentation scope: the receiver treats `langfuse-sdk` as the official SDK's spans. */
+  scope = { name: "test-scope", version: "1" },
 ): string {
   const now = Date.now();
   return JSON.stringify({
@@ -72,7 +73,7 @@ export function otlpJsonBody(
         resource: { attributes: [{ key: "service.name", value: { stringValue: "test" } }] },
         scopeSpans: [
           {
-            scope: { name: "test-scope", version: "1" },
+            scope,
             spans: spans.map((s) => ({
               traceId: s.traceId,
               spanId: s.spanId,

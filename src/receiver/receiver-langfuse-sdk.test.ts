@@ -13,7 +13,8 @@ import {
   startObservation,
 } from "@langfuse/tracing";
 import { startReceiver } from "./receiver.js";
-import { DEV_KEY_PAIR, getJson, TEST_TIMEOUT_MS } from "./receiver-test-helpers.js";
+import { getJson, TEST_TIMEOUT_MS } from "../../test/support/receiver-http.js";
+import { DEV_KEY_PAIR } from "./basic-auth.js";
 
 test("Langfuse SDK spans arrive as one trace with the right tree", { timeout: TEST_TIMEOUT_MS }, async () => {
   const receiver = await startReceiver({ port: 0 });

@@ -44,7 +44,7 @@ function hexId(id: unknown): string | undefined {
 
 /**
  * A tiny Langfuse-shaped OTLP receiver for tests: accepts POST /api/public/otel/v1/traces with a
- * JSON body and records the decoded spans. (The full receiver lives in src/collector; these tests
+ * JSON body and records the decoded spans. (The full receiver lives in src/receiver; these tests
  * deliberately do not depend on it.) `respondWith` lets a test make it fail.
  */
 export async function startTestReceiver(respondWith: () => number = () => 200): Promise<TestReceiver> {

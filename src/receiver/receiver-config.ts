@@ -1,7 +1,7 @@
 // The standalone receiver's environment variables: one schema, defaults, and errors that name
 // the variable and what it accepts. Only main.ts hands process.env in.
 import { z } from "zod";
-import type { ApiKeyPair } from "./basic-auth.js";
+import { DEV_KEY_PAIR, type ApiKeyPair } from "./basic-auth.js";
 import type { ReceiverFaults } from "./faults.js";
 import type { ReceiverOptions } from "./receiver.js";
 
@@ -32,12 +32,12 @@ export const receiverEnvSchema = z.object({
   RECEIVER_PUBLIC_KEY: z
     .string()
     .min(1)
-    .default("pk-lf-local")
+    .default(DEV_KEY_PAIR.publicKey)
     .describe("Langfuse public key clients must send (Basic auth user). Point LANGFUSE_PUBLIC_KEY at it."),
   RECEIVER_SECRET_KEY: z
     .string()
     .min(1)
-    .default("sk-lf-local")
+    .default(DEV_KEY_PAIR.secretKey)
     .describe("Langfuse secret key clients must send (Basic auth password). Point LANGFUSE_SECRET_KEY at it."),
   RECEIVER_DELAY_MS: integer(0, 600_000, "an integer from 0 to 600000 (milliseconds)")
     .default(0)

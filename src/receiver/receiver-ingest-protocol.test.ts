@@ -4,9 +4,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
-import { basicAuthHeader } from "./basic-auth.js";
+import { basicAuthHeader, DEV_KEY_PAIR } from "./basic-auth.js";
 import { startReceiver } from "./receiver.js";
-import { getJson, hexId, otlpJsonBody, postIngest, TEST_TIMEOUT_MS } from "./receiver-test-helpers.js";
+import { getJson, hexId, otlpJsonBody, postIngest, TEST_TIMEOUT_MS } from "../../test/support/receiver-http.js";
 
 const opts = { timeout: TEST_TIMEOUT_MS };
 
@@ -17,7 +17,7 @@ test("missing or wrong credentials get 401 on ingestion and on the public API", 
     const missing = await postIngest(receiver, body, { auth: null });
     assert.equal(missing.status, 401);
     assert.match(JSON.parse(missing.text).message, /Basic/);
-    const wrong = await postIngest(receiver, body, { auth: basicAuthHeader({ publicKey: "pk-lf-local", secretKey: "nope" }) });
+    const wrong = await postIngest(receiver, body, { auth: basicAuthHeader({ publicKey: DEV_KEY_PAIR.publicKey, secretKey: "nope" }) });
     assert.equal(wrong.status, 401);
     const garbage = await postIngest(receiver, body, { auth: "Bearer abc" });
     assert.equal(garbage.status, 401);

@@ -5,8 +5,13 @@ export interface ApiKeyPair {
   secretKey: string;
 }
 
-/** The keys a receiver accepts when none are configured; never valid against real Langfuse. */
-export const DEV_KEYS: readonly ApiKeyPair[] = Object.freeze([{ publicKey: "pk-lf-local", secretKey: "sk-lf-local" }]);
+/**
+ * The dev key pair: what a receiver accepts when no keys are configured, and what the service
+ * exports with to its local receiver. Not a secret; never valid against real Langfuse.
+ */
+export const DEV_KEY_PAIR: Readonly<ApiKeyPair> = Object.freeze({ publicKey: "pk-lf-local", secretKey: "sk-lf-local" });
+
+const DEV_KEYS: readonly ApiKeyPair[] = Object.freeze([DEV_KEY_PAIR]);
 
 export function basicAuthHeader(keys: ApiKeyPair): string {
   return `Basic ${Buffer.from(`${keys.publicKey}:${keys.secretKey}`).toString("base64")}`;

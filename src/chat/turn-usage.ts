@@ -1,7 +1,7 @@
 import type { UsageMetadata } from "@langchain/core/messages";
 
 /**
- * Token usage of every model call of one turn (classifier and answer), summed. The graph adds
+^ * Token usage of every model call of one turn (classifier and answer), summed. The graph adds
  * what each call reports; endpoints that promise usage to their clients (the OpenAI-compatible
  * one) read the sum. Calls whose model reports nothing add nothing.
  */

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { startReceiver } from "./receiver.js";
-import { getJson, hexId, otlpJsonBody, postIngest, TEST_TIMEOUT_MS } from "./receiver-test-helpers.js";
+import { getJson, hexId, otlpJsonBody, postIngest, TEST_TIMEOUT_MS } from "../../test/support/receiver-http.js";
 
 const opts = { timeout: TEST_TIMEOUT_MS };
 

@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { startReceiver, type Receiver } from "./receiver.js";
-import { getJson, hexId, otlpJsonBody, postIngest, TEST_TIMEOUT_MS } from "./receiver-test-helpers.js";
+import { getJson, hexId, otlpJsonBody, postIngest, TEST_TIMEOUT_MS } from "../../test/support/receiver-http.js";
 
 const opts = { timeout: TEST_TIMEOUT_MS };
 

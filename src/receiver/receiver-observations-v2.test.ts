@@ -3,7 +3,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { startReceiver, type Receiver } from "./receiver.js";
-import { getJson, hexId, otlpJsonBody, postIngest, TEST_TIMEOUT_MS } from "./receiver-test-helpers.js";
+import { getJson, hexId, otlpJsonBody, postIngest, TEST_TIMEOUT_MS } from "../../test/support/receiver-http.js";
 
 const T0 = Date.parse("2025-03-01T10:00:00.000Z");
 const iso = (ms: number) => new Date(ms).toISOString();

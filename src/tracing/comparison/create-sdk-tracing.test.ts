@@ -6,8 +6,8 @@ import { FaultReporter, type TracingLogger } from "../fault-reporter.js";
 import { TracingMetrics } from "../tracing-metrics.js";
 import type { Tracing, TurnTrace } from "../turn-trace.js";
 import { createSdkTracing, type SdkTracingOptions } from "./create-sdk-tracing.js";
-import { startTestReceiver, type ReceivedSpan, type TestReceiver } from "./otlp-test-receiver.js";
-import { UsageChatModel } from "./usage-chat-model.test-support.js";
+import { startTestReceiver, type ReceivedSpan, type TestReceiver } from "../../../test/support/otlp-span-receiver.js";
+import { UsageChatModel } from "../../../test/support/usage-chat-model.js";
 
 const TEST_TIMEOUT = { timeout: 15_000 };
 

@@ -3,8 +3,8 @@
 import { readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
-import { HttpError, sendBytes } from "../collector/http-responses.js";
-import { findPackageRoot } from "../collector/package-info.js";
+import { HttpError, sendBytes } from "../http-responses.js";
+import { findPackageRoot } from "../package-info.js";
 import { VIEWER_BASE_PATH } from "./viewer-links.js";
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -14,7 +14,7 @@ const CONTENT_TYPES: Record<string, string> = {
   ".svg": "image/svg+xml",
 };
 
-/** dist/viewer of this checkout (src/viewer under tsx, dist/src/viewer when compiled). */
+/** dist/viewer of this checkout (src/receiver/viewer under tsx, dist/src/receiver/viewer when compiled). */
 const viewerDir = join(findPackageRoot(import.meta.url), "dist", "viewer");
 
 const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Switchboard traces</title>

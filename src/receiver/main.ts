@@ -1,4 +1,4 @@
-// Standalone local Langfuse receiver: `npm run receiver` (node dist/src/collector/main.js).
+// Standalone local Langfuse receiver: `npm run receiver` (node dist/src/receiver/main.js).
 // Reads RECEIVER_* variables, listens, logs where, and stops cleanly on SIGINT/SIGTERM.
 import { pino } from "pino";
 import { parseReceiverEnv, receiverOptionsFromEnv, ReceiverConfigError } from "./receiver-config.js";

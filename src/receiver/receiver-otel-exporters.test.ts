@@ -7,7 +7,7 @@ import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from "@ope
 import { OTLPTraceExporter as OTLPJsonExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { OTLPTraceExporter as OTLPProtoExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { startReceiver, type Receiver } from "./receiver.js";
-import { DEV_AUTH, getJson, TEST_TIMEOUT_MS } from "./receiver-test-helpers.js";
+import { DEV_AUTH, getJson, TEST_TIMEOUT_MS } from "../../test/support/receiver-http.js";
 
 type Compression = NonNullable<NonNullable<ConstructorParameters<typeof OTLPJsonExporter>[0]>["compression"]>;
 

@@ -5,12 +5,12 @@
 // Unauthenticated like the rest of /_receiver: the receiver is a local development tool
 // listening on 127.0.0.1. Langfuse-shaped endpoints stay untouched.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { HttpError, sendJson } from "../collector/http-responses.js";
-import { isoTimestamp, meta, optional, pageOf } from "../collector/public-api-routes.js";
-import { parsePayload, toObservationView, type LangfuseObservation } from "../collector/public-api-views.js";
-import type { ReceiverContext } from "../collector/receiver-context.js";
-import type { ObservationRow, RowFacts } from "../collector/span-store.js";
-import { rollupTraces, type TraceRollup } from "../collector/trace-rollup.js";
+import { HttpError, sendJson } from "../http-responses.js";
+import { isoTimestamp, meta, optional, pageOf } from "../public-api-routes.js";
+import { parsePayload, toObservationView, type LangfuseObservation } from "../public-api-views.js";
+import type { ReceiverContext } from "../receiver-context.js";
+import type { ObservationRow, RowFacts } from "../span-store.js";
+import { rollupTraces, type TraceRollup } from "../trace-rollup.js";
 
 export const VIEWER_API_PATH = "/_receiver/viewer";
 

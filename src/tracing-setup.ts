@@ -1,0 +1,142 @@
+// The service's tracing, from its configuration: where traces go (Langfuse with keys, else the
+// local receiver, started here), the links to them, and the tracing package's options.
+import type { Registry } from "prom-client";
+import { APP_VERSION } from "./app-version.js";
+import type { ServiceConfig } from "./config.js";
+import { startReceiver, type Receiver } from "./receiver/receiver.js";
+import { DEV_KEY_PAIR } from "./receiver/basic-auth.js";
+import { createTracing, NOOP_TRACING, type Tracing, type TracingLogger, type TracingOptions } from "./tracing/index.js";
+import { viewerTraceUrl } from "./receiver/viewer/viewer-links.js";
+
+export interface TracingSetup {
+  tracing: Tracing;
+  /** Where traces can be looked at, for the start-up log line; null when tracing is off. */
+  destination: string | null;
+  /** The embedded local receiver, when this process runs one. */
+  receiver: Receiver | null;
+  /**
+   * Link to one trace's page: the local receiver's trace viewer when traces go there, the
+   * Langfuse UI when keys and LANGFUSE_PROJECT_ID are set, else null (no link to give).
+   */
+  traceUrl: ((traceId: string) => string) | null;
+}
+
+const OFF: TracingSetup = { tracing: NOOP_TRACING, destination: null, receiver: null, traceUrl: null };
+
+/**
+ * Builds the tracing the configuration asks for. Never throws and never waits on Langfuse: a
+ * setup failure is logged and the service runs untraced.
+ */
+export async function setUpTracing(config: ServiceConfig, registry: Registry, logger: TracingLogger): Promise<TracingSetup> {
+  if (!config.LANGFUSE_ENABLED) return OFF;
+  let baseUrl = config.LANGFUSE_BASE_URL;
+  let publicKey = config.LANGFUSE_PUBLIC_KEY;
+  let secretKey = config.LANGFUSE_SECRET_KEY;
+  let receiver: Receiver | null = null;
+  if (!publicKey || !secretKey) {
+    // No Langfuse account configured: traces go to the local receiver, started here unless one
+    // already listens on its port (e.g. `npm run receiver` in another terminal).
+    ({ publicKey, secretKey } = DEV_KEY_PAIR);
+    const local = await startLocalReceiver(config, logger);
+    if (local === "unusable") return OFF;
+    receiver = local === "external" ? null : local;
+    baseUrl = receiver?.url ?? `http://127.0.0.1:${config.LANGFUSE_LOCAL_RECEIVER_PORT}`;
+  }
+  const started = receiver;
+  const tracing = await createTracing(
+    { ...tracingOptions(config), publicKey, secretKey, baseUrl, onShutdown: started ? () => started.close() : undefined },
+    registry,
+    logger,
+  );
+  if (tracing === NOOP_TRACING) {
+    await receiver?.close();
+    return OFF;
+  }
+  const destination = receiver || !config.LANGFUSE_PUBLIC_KEY ? `${baseUrl}/api/public/traces` : baseUrl;
+  return { tracing, destination, receiver, traceUrl: traceLinks(config, baseUrl) };
+}
+
+/** The tracing package's options from the LANGFUSE_* variables (the keys and URL are set by the caller). */
+export function tracingOptions(config: ServiceConfig): Omit<TracingOptions, "publicKey" | "secretKey"> {
+  return {
+    serviceName: "switchboard",
+    version: APP_VERSION,
+    environment: config.LANGFUSE_ENVIRONMENT,
+    release: config.LANGFUSE_RELEASE,
+    sampleRate: config.LANGFUSE_SAMPLE_RATE,
+    enableSpans: config.LANGFUSE_ENABLE_SPANS,
+    maxFieldChars: config.LANGFUSE_MAX_FIELD_CHARS,
+    captureIo: config.LANGFUSE_CAPTURE_IO,
+    mask: config.LANGFUSE_MASK,
+    maskPatterns: config.LANGFUSE_MASK_PATTERNS,
+    legacyTraceIo: config.LANGFUSE_LEGACY_TRACE_IO,
+    exportThread: config.LANGFUSE_EXPORT_THREAD,
+    format: config.LANGFUSE_EXPORT_FORMAT,
+    flushAt: config.LANGFUSE_FLUSH_AT,
+    maxBatchBytes: config.LANGFUSE_MAX_BATCH_BYTES,
+    flushIntervalMs: config.LANGFUSE_FLUSH_INTERVAL * 1000,
+    timeoutMs: config.LANGFUSE_TIMEOUT * 1000,
+    maxRetries: config.LANGFUSE_MAX_RETRIES,
+    retryDelayMs: config.LANGFUSE_RETRY_DELAY * 1000,
+    concurrency: config.LANGFUSE_EXPORT_CONCURRENCY,
+    maxQueueBytes: config.LANGFUSE_MAX_QUEUE_BYTES,
+    spoolDir: config.LANGFUSE_SPOOL ? config.LANGFUSE_SPOOL_DIR : null,
+    maxSpoolBytes: config.LANGFUSE_SPOOL_MAX_BYTES,
+    replayRatePerSec: config.LANGFUSE_REPLAY_RATE,
+    shutdownTimeoutMs: config.LANGFUSE_SHUTDOWN_TIMEOUT * 1000,
+    pipeline: config.LANGFUSE_PIPELINE,
+  };
+}
+/** `baseUrl` is where traces are exported: the local receiver's URL when there are no keys. */
+function traceLinks(config: ServiceConfig, baseUrl: string): ((traceId: string) => string) | null {
+  if (!config.LANGFUSE_PUBLIC_KEY) return (traceId) => viewerTraceUrl(baseUrl, traceId);
+  const project = config.LANGFUSE_PROJECT_ID;
+  if (!project) return null;
+  return (traceId) => `${baseUrl}/project/${encodeURIComponent(project)}/traces/${encodeURIComponent(traceId)}`;
+}
+
+/**
+ * Starts the embedded receiver, or finds one already running on its port (`npm run receiver` in
+ * another terminal: "external"). A port held by anything else (Loki also defaults to 3100) is
+ * "unusable": tracing is switched off with one error naming the variable that moves the port,
+ * rather than exporting into a server that is not a receiver.
+ */
+async function startLocalReceiver(config: ServiceConfig, logger: TracingLogger): Promise<Receiver | "external" | "unusable"> {
+  const port = config.LANGFUSE_LOCAL_RECEIVER_PORT;
+  try {
+    return await startReceiver({
+      port,
+      dbPath: config.LANGFUSE_LOCAL_RECEIVER_DB,
+      keys: [DEV_KEY_PAIR],
+    });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== "EADDRINUSE") {
+      logger.error({ error: (err as Error).message }, "could not start the local trace receiver; tracing is off for this run");
+      return "unusable";
+    }
+    const who = await identifyReceiver(port);
+    if (who === "switchboard") {
+      logger.info({ port }, "a Switchboard receiver already listens on the local receiver port; exporting to it");
+      return "external";
+    }
+    logger.error(
+      { port, found: who },
+      `port ${port} is taken by another server, not Switchboard's trace receiver; tracing is off for this run. Set LANGFUSE_LOCAL_RECEIVER_PORT to a free port, or set LANGFUSE_PUBLIC_KEY / LANGFUSE_SECRET_KEY / LANGFUSE_BASE_URL to export to Langfuse.`,
+    );
+    return "unusable";
+  }
+}
+
+/** Asks what listens on `port`: our receiver answers GET /_receiver/info with its name. */
+async function identifyReceiver(port: number): Promise<string> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/_receiver/info`, { signal: AbortSignal.timeout(2000) });
+    const body = (await res.json().catch(() => null)) as { receiver?: unknown } | null;
+    if (res.ok && body?.receiver === "switchboard") return "switchboard";
+    return `HTTP ${res.status} from GET /_receiver/info`;
+  } catch (err) {
+    return `no HTTP answer (${(err as Error).message})`;
+  }
+}
+

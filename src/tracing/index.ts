@@ -1,0 +1,24 @@
+// The tracing package's public face: everything outside src/tracing imports from here only
+// (an ESLint rule holds to it). The package imports nothing else of the project.
+export { createTracing } from "./create-tracing.js";
+export { TRACING_DEFAULTS, type TracingOptions } from "./tracing-options.js";
+export { TRACING_METRICS } from "./metric-names.js";
+export type { TracingLogger } from "./fault-reporter.js";
+export {
+  NOOP_GENERATION,
+  NOOP_TRACING,
+  NOOP_TURN,
+  type GenerationStart,
+  type GenerationTrace,
+  type NodeTrace,
+  type Tracing,
+  type TurnResult,
+  type TurnStart,
+  type TurnTrace,
+} from "./turn-trace.js";
+export type { ChatMessageLike, ModelReplyLike, UsageMetadataLike } from "./trace-contract.js";
+// For the tracing-cost benchmark only: the official SDK's wrappers with nothing exported.
+export { createSdkWrappersOnlyTracing } from "./comparison/sdk-wrappers-tracing.js";
+// Masking options, for checking them where configuration is parsed.
+export { MASKER_NAMES, parseMaskNames } from "./masking/create-masker.js";
+export { compileMaskPatterns, PATTERN_DELIMITER as MASK_PATTERN_DELIMITER } from "./masking/custom-pattern-masker.js";

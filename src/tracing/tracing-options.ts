@@ -1,0 +1,96 @@
+/**
+ * What `createTracing` is given: where traces go and how the export behaves, as plain typed
+ * values (times in milliseconds). Every field but the keys and the service's name and version
+ * has a default (`TRACING_DEFAULTS`); Switchboard's service sets each from its LANGFUSE_* variables.
+ */
+export interface TracingOptions {
+  /** Langfuse project public key (pk-lf-...); also sent as `x-langfuse-public-key`. */
+  publicKey: string;
+  /** Langfuse project secret key (sk-lf-...); only used in the Basic auth header. */
+  secretKey: string;
+  /** Langfuse base URL (cloud region or self-hosted); spans go to `${baseUrl}/api/public/otel/v1/traces`. */
+  baseUrl?: string;
+  /** The OTLP resource's `service.name`. */
+  serviceName: string;
+  /** The application's version: the resource's `service.version` and `langfuse.version` on every observation. */
+  version: string;
+  /** Langfuse environment tag of every observation (e.g. production); none when absent. */
+  environment?: string;
+  /** Release tag of every observation; none when absent. */
+  release?: string;
+  /** Share of turns traced, 0..1, decided once per turn; a sampled-out turn creates nothing. */
+  sampleRate?: number;
+  /** false keeps traces and generations but drops the graph-node spans. */
+  enableSpans?: boolean;
+  /** Input, output and metadata values longer than this many characters are cut, with a marker. */
+  maxFieldChars?: number;
+  /** false sends the sizes of inputs and outputs instead of their content. */
+  captureIo?: boolean;
+  /** Built-in maskers applied before anything leaves the process: `none`, `all`, or a comma list of `MASKER_NAMES`. */
+  mask?: string;
+  /** Extra regexes to mask (flags gu), separated by `MASK_PATTERN_DELIMITER`; matches become `[masked]`. */
+  maskPatterns?: string;
+  /** Also write each turn's input and output as trace-level fields (read only by a self-hosted Langfuse v3). */
+  legacyTraceIo?: boolean;
+  /** Where the export runs: a thread of its own at a lower priority (`worker`), or this thread (`main`). */
+  exportThread?: "worker" | "main";
+  /** OTLP wire format: `protobuf`, or `json` to read exports on the wire. */
+  format?: "protobuf" | "json";
+  /** Most spans per export batch; a batch this full is sealed and sent at once. */
+  flushAt?: number;
+  /** Most bytes per export request body; one span larger than this is cut, longest fields first. */
+  maxBatchBytes?: number;
+  /** How long a span may wait before its batch is sealed into the journal and sent (ms). */
+  flushIntervalMs?: number;
+  /** How long one export attempt waits for Langfuse's answer (ms). */
+  timeoutMs?: number;
+  /** Quick retries of a batch in memory after a failure that did not store it; then it waits in the journal. */
+  maxRetries?: number;
+  /** Delay before the first quick retry (ms); doubles per retry, with jitter; Retry-After takes precedence. */
+  retryDelayMs?: number;
+  /** Export requests in flight at once. */
+  concurrency?: number;
+  /** Memory bound for trace data held in memory (characters); past it new observations are dropped, counted. */
+  maxQueueBytes?: number;
+  /** Folder of the on-disk journal (spool.db) that keeps every batch until Langfuse has it; null: memory only. */
+  spoolDir?: string | null;
+  /** Bound on the journal (bytes); past it the oldest batches are dropped, counted. */
+  maxSpoolBytes?: number;
+  /** Spans per second replayed from the journal's backlog after an outage or a restart. */
+  replayRatePerSec?: number;
+  /** How long shutdown may spend sending what is held (ms); the rest stays in the journal. */
+  shutdownTimeoutMs?: number;
+  /**
+   * Which pipeline: ours (`switchboard`), or for benchmark comparisons only the official
+   * Langfuse SDK with its defaults (`sdk`) or the seed's unoptimised setup (`naive`).
+   */
+  pipeline?: "switchboard" | "sdk" | "naive";
+  /** Runs once the exporter is flushed at shutdown (e.g. to close a receiver the traces went to). */
+  onShutdown?: () => Promise<void>;
+}
+
+/** The value of every optional field of `TracingOptions` that is not given. */
+export const TRACING_DEFAULTS = {
+  baseUrl: "https://cloud.langfuse.com",
+  sampleRate: 1,
+  enableSpans: true,
+  maxFieldChars: 20_000,
+  captureIo: true,
+  mask: "none",
+  legacyTraceIo: false,
+  exportThread: "worker",
+  format: "protobuf",
+  flushAt: 1000,
+  maxBatchBytes: 1_000_000,
+  flushIntervalMs: 500,
+  timeoutMs: 10_000,
+  maxRetries: 3,
+  retryDelayMs: 1000,
+  concurrency: 2,
+  maxQueueBytes: 64 * 1024 * 1024,
+  spoolDir: null,
+  maxSpoolBytes: 256 * 1024 * 1024,
+  replayRatePerSec: 1000,
+  shutdownTimeoutMs: 5000,
+  pipeline: "switchboard",
+} as const satisfies Partial<Record<keyof TracingOptions, unknown>>;
