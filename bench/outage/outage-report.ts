@@ -50,7 +50,6 @@ export interface OutageRun {
   spansCreated: number;
   spansReceivedUnique: number;
   deliveryPct: number | null;
-  spooledBatches: number;
   replayedBatches: number;
   droppedSpans: number;
   drainSecondsAfterLoad: number | null;
