@@ -11,8 +11,10 @@ const TRACING_FACE = {
 };
 /** An import that leaves a package's folder (depth: how many folders below it the file sits). */
 const leaving = (depth, message) => ({ regex: `^(\\.\\./){${depth + 1}}`, message });
-const TRACING_ALONE = "src/tracing imports nothing else of the project (only npm packages), so it can be used on its own.";
-const RECEIVER_ALONE = "src/receiver (with the viewer's server side) imports nothing of the service: it runs on its own (npm run receiver).";
+const TRACING_ALONE =
+  "src/tracing imports nothing else of the project (only npm packages), so it can be used on its own.";
+const RECEIVER_ALONE =
+  "src/receiver (with the viewer's server side) imports nothing of the service: it runs on its own (npm run receiver).";
 
 export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", "data/**", "bench/results/**", "src/viewer/public/**"] },
@@ -39,7 +41,10 @@ export default tseslint.config(
   // The browser app reaches the server only over HTTP; it shares the receiver's URL paths.
   {
     files: ["src/viewer/ui/**/*.{ts,tsx}"],
-    rules: restrict({ regex: "^\\.\\./\\.\\./(?!receiver/viewer/viewer-links\\.js$)", message: "The viewer's browser app imports only src/receiver/viewer/viewer-links.js of the project." }),
+    rules: restrict({
+      regex: "^\\.\\./\\.\\./(?!receiver/viewer/viewer-links\\.js$)",
+      message: "The viewer's browser app imports only src/receiver/viewer/viewer-links.js of the project.",
+    }),
   },
   {
     rules: {

@@ -58,13 +58,19 @@ declare module "autocannon" {
 
   export interface AutocannonInstance extends EventEmitter {
     stop(): void;
-    on(event: "response", listener: (client: AutocannonClient, statusCode: number, resBytes: number, responseTime: number) => void): this;
+    on(
+      event: "response",
+      listener: (client: AutocannonClient, statusCode: number, resBytes: number, responseTime: number) => void,
+    ): this;
     on(event: "reqError", listener: (err: Error) => void): this;
     on(event: "tick", listener: (counts: { counter: number; bytes: number }) => void): this;
     on(event: "done", listener: (result: AutocannonResult) => void): this;
     on(event: string, listener: (...args: any[]) => void): this;
   }
 
-  function autocannon(options: AutocannonOptions, callback: (err: Error | null, result: AutocannonResult) => void): AutocannonInstance;
+  function autocannon(
+    options: AutocannonOptions,
+    callback: (err: Error | null, result: AutocannonResult) => void,
+  ): AutocannonInstance;
   export default autocannon;
 }

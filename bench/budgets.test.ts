@@ -1,7 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { checkBudgets, evaluateBudgets, formatChecks, validateBudgets, type Budget, type BudgetFile } from "./budgets.js";
+import {
+  checkBudgets,
+  evaluateBudgets,
+  formatChecks,
+  validateBudgets,
+  type Budget,
+  type BudgetFile,
+} from "./budgets.js";
 import type { BenchResultFile } from "./result-schema.js";
 import { summarize } from "./summary.js";
 import { fixtureResult } from "./test-fixture.js";
@@ -9,11 +16,47 @@ import { fixtureResult } from "./test-fixture.js";
 const budgets: BudgetFile = {
   loadedServiceBusyPct: 70,
   budgets: [
-    { id: "instant.p99", profiles: ["instant"], scenarios: ["optimized"], metric: "overhead.latencyP99Pct", max: 5, unit: "%" },
-    { id: "instant.tp", profiles: ["instant"], scenarios: ["optimized"], metric: "overhead.throughputLossPct", max: 1, unit: "%" },
-    { id: "degraded.failed", profiles: ["instant", "realistic"], scenarios: ["hung"], metric: "metric.failedRequests", aggregate: "max", max: 0 },
-    { id: "degraded.rss", profiles: ["instant"], scenarios: ["hung"], metric: "overhead.rssPeakOverOffMiB", aggregate: "max", max: 64, unit: "MiB" },
-    { id: "realistic.cpu", profiles: ["realistic"], scenarios: ["optimized"], metric: "overhead.cpuPerRequestPct", max: 10, unit: "%" },
+    {
+      id: "instant.p99",
+      profiles: ["instant"],
+      scenarios: ["optimized"],
+      metric: "overhead.latencyP99Pct",
+      max: 5,
+      unit: "%",
+    },
+    {
+      id: "instant.tp",
+      profiles: ["instant"],
+      scenarios: ["optimized"],
+      metric: "overhead.throughputLossPct",
+      max: 1,
+      unit: "%",
+    },
+    {
+      id: "degraded.failed",
+      profiles: ["instant", "realistic"],
+      scenarios: ["hung"],
+      metric: "metric.failedRequests",
+      aggregate: "max",
+      max: 0,
+    },
+    {
+      id: "degraded.rss",
+      profiles: ["instant"],
+      scenarios: ["hung"],
+      metric: "overhead.rssPeakOverOffMiB",
+      aggregate: "max",
+      max: 64,
+      unit: "MiB",
+    },
+    {
+      id: "realistic.cpu",
+      profiles: ["realistic"],
+      scenarios: ["optimized"],
+      metric: "overhead.cpuPerRequestPct",
+      max: 10,
+      unit: "%",
+    },
   ],
 };
 
@@ -27,8 +70,26 @@ function withRuns(change: (result: BenchResultFile) => void): BenchResultFile {
 const loadedOnly = (patch: Partial<Budget> = {}): BudgetFile => ({
   loadedServiceBusyPct: 70,
   budgets: [
-    { id: "realistic.cpu-loaded", profiles: ["realistic"], scenarios: ["optimized"], cells: "loaded", metric: "overhead.cpuPerRequestPct", max: 3, unit: "%", ...patch },
-    { id: "realistic.rss-loaded", profiles: ["realistic"], scenarios: ["optimized"], cells: "loaded", metric: "overhead.rssPeakOverOffMB", max: 20, unit: "MB", ...patch },
+    {
+      id: "realistic.cpu-loaded",
+      profiles: ["realistic"],
+      scenarios: ["optimized"],
+      cells: "loaded",
+      metric: "overhead.cpuPerRequestPct",
+      max: 3,
+      unit: "%",
+      ...patch,
+    },
+    {
+      id: "realistic.rss-loaded",
+      profiles: ["realistic"],
+      scenarios: ["optimized"],
+      cells: "loaded",
+      metric: "overhead.rssPeakOverOffMB",
+      max: 20,
+      unit: "MB",
+      ...patch,
+    },
   ],
 });
 
@@ -73,12 +134,18 @@ test("a failed run fails its budgets even when the median looks fine", () => {
 test("budgets on loaded cells judge the cells that load the service and list the idle ones as not judged", () => {
   const { checks, exemptions } = evaluateBudgets(fixtureResult(), loadedOnly());
   // realistic@64's off is 35 % busy: mostly idle. realistic@256's is 90 %: loaded.
-  assert.deepEqual(checks.map((c) => `${c.budget.id} ${c.profile}@${c.connections}`), ["realistic.cpu-loaded realistic@256", "realistic.rss-loaded realistic@256"]);
+  assert.deepEqual(
+    checks.map((c) => `${c.budget.id} ${c.profile}@${c.connections}`),
+    ["realistic.cpu-loaded realistic@256", "realistic.rss-loaded realistic@256"],
+  );
   // CPU 16 vs 15 ms per request: +6.7 % > 3 % -> fail. RSS 185 vs 180 MiB: 5.24 MB <= 20 MB -> pass.
   assert.equal(checks[0]!.pass, false);
   assert.ok(Math.abs(checks[1]!.value! - 5.24288) < 1e-9);
   assert.equal(checks[1]!.pass, true);
-  assert.deepEqual(exemptions.map((e) => `${e.budget.id} ${e.profile}@${e.connections}`), ["realistic.cpu-loaded realistic@64", "realistic.rss-loaded realistic@64"]);
+  assert.deepEqual(
+    exemptions.map((e) => `${e.budget.id} ${e.profile}@${e.connections}`),
+    ["realistic.cpu-loaded realistic@64", "realistic.rss-loaded realistic@64"],
+  );
   assert.match(exemptions[0]!.reason, /mostly idle: off keeps the service 35 % busy, under 70 %/);
   assert.match(formatChecks(checks), /^FAIL {2}realistic\.cpu-loaded .* realistic@256 optimized/m);
 });
@@ -101,18 +168,38 @@ test("a budget on loaded cells fails when no cell of its profile loads the servi
 });
 
 test("a budget can name its connection counts", () => {
-  const file: BudgetFile = { budgets: [{ id: "realistic.p99-at-256", profiles: ["realistic"], scenarios: ["optimized"], connections: [256], metric: "overhead.latencyP99Pct", max: 5, unit: "%" }] };
+  const file: BudgetFile = {
+    budgets: [
+      {
+        id: "realistic.p99-at-256",
+        profiles: ["realistic"],
+        scenarios: ["optimized"],
+        connections: [256],
+        metric: "overhead.latencyP99Pct",
+        max: 5,
+        unit: "%",
+      },
+    ],
+  };
   const checks = checkBudgets(fixtureResult(), file);
-  assert.deepEqual(checks.map((c) => c.connections), [256]);
+  assert.deepEqual(
+    checks.map((c) => c.connections),
+    [256],
+  );
 });
 
 test("the committed bench/budgets.json is valid, budgets no comparison scenario, and holds issue 11's budgets", () => {
   const file = validateBudgets(JSON.parse(readFileSync(new URL("../../bench/budgets.json", import.meta.url), "utf8")));
   assert.ok(file.budgets.length >= 10);
-  for (const b of file.budgets) assert.ok(!b.scenarios.some((s) => s === "naive" || s === "sdk-defaults" || s === "off"), b.id);
-  const find = (metric: string, profile: string) => file.budgets.filter((b) => b.metric === metric && b.profiles.includes(profile as never));
+  for (const b of file.budgets)
+    assert.ok(!b.scenarios.some((s) => s === "naive" || s === "sdk-defaults" || s === "off"), b.id);
+  const find = (metric: string, profile: string) =>
+    file.budgets.filter((b) => b.metric === metric && b.profiles.includes(profile as never));
   // instant@16: throughput loss <= 3 %, p99 <= +5 % (the budgets cover every instant cell, 16 included).
-  for (const [metric, max] of [["overhead.throughputLossPct", 3], ["overhead.latencyP99Pct", 5]] as const) {
+  for (const [metric, max] of [
+    ["overhead.throughputLossPct", 3],
+    ["overhead.latencyP99Pct", 5],
+  ] as const) {
     const b = find(metric, "instant").find((x) => x.scenarios.includes("optimized"));
     assert.equal(b?.max, max, metric);
     assert.ok(b.connections === undefined || b.connections.includes(16));
@@ -125,14 +212,68 @@ test("the committed bench/budgets.json is valid, budgets no comparison scenario,
   assert.equal(typeof file.loadedServiceBusyPct, "number");
   // The degraded scenarios: no failed request, in the worst repetition.
   const degraded = file.budgets.find((b) => b.metric === "metric.failedRequests" && b.scenarios.includes("hung"));
-  assert.deepEqual([degraded?.max, degraded?.aggregate, [...(degraded?.scenarios ?? [])].sort()], [0, "max", ["down", "flaky", "hung", "slow"]]);
+  assert.deepEqual(
+    [degraded?.max, degraded?.aggregate, [...(degraded?.scenarios ?? [])].sort()],
+    [0, "max", ["down", "flaky", "hung", "slow"]],
+  );
 });
 
 test("invalid budget files are refused", () => {
   assert.throws(() => validateBudgets({}), /budgets/);
-  assert.throws(() => validateBudgets({ budgets: [{ id: "x", profiles: ["instant"], scenarios: ["optimized"], metric: "overhead.nope", max: 1 }] }), /metric/);
-  assert.throws(() => validateBudgets({ budgets: [{ id: "x", profiles: ["fast"], scenarios: ["optimized"], metric: "metric.failedRequests", max: 1 }] }), /profiles/);
-  assert.throws(() => validateBudgets({ budgets: [{ id: "x", profiles: ["instant"], scenarios: ["optimized"], cells: "loaded", metric: "metric.failedRequests", max: 1 }] }), /loadedServiceBusyPct/);
-  assert.throws(() => validateBudgets({ budgets: [{ id: "x", profiles: ["instant"], scenarios: ["optimized"], connections: [0], metric: "metric.failedRequests", max: 1 }] }), /connections/);
-  assert.throws(() => validateBudgets({ budgets: [], tracingCost: [{ id: "y", description: "d", variant: "switchboard", payload: "2KB", metric: "nope", max: 1, unit: "us" }] }), /metric must be one of/);
+  assert.throws(
+    () =>
+      validateBudgets({
+        budgets: [{ id: "x", profiles: ["instant"], scenarios: ["optimized"], metric: "overhead.nope", max: 1 }],
+      }),
+    /metric/,
+  );
+  assert.throws(
+    () =>
+      validateBudgets({
+        budgets: [{ id: "x", profiles: ["fast"], scenarios: ["optimized"], metric: "metric.failedRequests", max: 1 }],
+      }),
+    /profiles/,
+  );
+  assert.throws(
+    () =>
+      validateBudgets({
+        budgets: [
+          {
+            id: "x",
+            profiles: ["instant"],
+            scenarios: ["optimized"],
+            cells: "loaded",
+            metric: "metric.failedRequests",
+            max: 1,
+          },
+        ],
+      }),
+    /loadedServiceBusyPct/,
+  );
+  assert.throws(
+    () =>
+      validateBudgets({
+        budgets: [
+          {
+            id: "x",
+            profiles: ["instant"],
+            scenarios: ["optimized"],
+            connections: [0],
+            metric: "metric.failedRequests",
+            max: 1,
+          },
+        ],
+      }),
+    /connections/,
+  );
+  assert.throws(
+    () =>
+      validateBudgets({
+        budgets: [],
+        tracingCost: [
+          { id: "y", description: "d", variant: "switchboard", payload: "2KB", metric: "nope", max: 1, unit: "us" },
+        ],
+      }),
+    /metric must be one of/,
+  );
 });

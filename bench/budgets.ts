@@ -2,7 +2,14 @@
 // file's validation (its tracing-cost section is checked by tracing-cost/budgets.ts).
 import { readFileSync } from "node:fs";
 import { cellLoads, loadOf } from "./cell-load.js";
-import { OVERHEAD_METRICS, SUMMARY_METRICS, type BenchResultFile, type OverheadMetric, type SummaryMetric, type SummaryRow } from "./result-schema.js";
+import {
+  OVERHEAD_METRICS,
+  SUMMARY_METRICS,
+  type BenchResultFile,
+  type OverheadMetric,
+  type SummaryMetric,
+  type SummaryRow,
+} from "./result-schema.js";
 import { PROFILE_NAMES, SCENARIO_NAMES, type ProfileName, type ScenarioName } from "./scenarios.js";
 import { validateTracingCostBudgets, type TracingCostBudget } from "./tracing-cost/budgets.js";
 
@@ -54,16 +61,23 @@ export interface BudgetExemption {
   reason: string;
 }
 
-function parseMetric(metric: string): { kind: "overhead"; name: OverheadMetric } | { kind: "metric"; name: SummaryMetric } {
+function parseMetric(
+  metric: string,
+): { kind: "overhead"; name: OverheadMetric } | { kind: "metric"; name: SummaryMetric } {
   const [kind, name] = metric.split(".");
-  if (kind === "overhead" && (OVERHEAD_METRICS as readonly string[]).includes(name ?? "")) return { kind, name: name as OverheadMetric };
-  if (kind === "metric" && (SUMMARY_METRICS as readonly string[]).includes(name ?? "")) return { kind, name: name as SummaryMetric };
-  throw new Error(`budget metric "${metric}" is not overhead.<${OVERHEAD_METRICS.join("|")}> or metric.<${SUMMARY_METRICS.join("|")}>`);
+  if (kind === "overhead" && (OVERHEAD_METRICS as readonly string[]).includes(name ?? ""))
+    return { kind, name: name as OverheadMetric };
+  if (kind === "metric" && (SUMMARY_METRICS as readonly string[]).includes(name ?? ""))
+    return { kind, name: name as SummaryMetric };
+  throw new Error(
+    `budget metric "${metric}" is not overhead.<${OVERHEAD_METRICS.join("|")}> or metric.<${SUMMARY_METRICS.join("|")}>`,
+  );
 }
 
 /** Validates the budget file's content; throws naming the first problem. */
 export function validateBudgets(value: unknown): BudgetFile {
-  if (typeof value !== "object" || value === null || !Array.isArray((value as BudgetFile).budgets)) throw new Error("budgets: expected { budgets: [...] }");
+  if (typeof value !== "object" || value === null || !Array.isArray((value as BudgetFile).budgets))
+    throw new Error("budgets: expected { budgets: [...] }");
   const file = value as BudgetFile;
   const ids = new Set<string>();
   for (const b of file.budgets) {
@@ -71,16 +85,34 @@ export function validateBudgets(value: unknown): BudgetFile {
     if (typeof b.id !== "string" || b.id === "") throw new Error(`${where}: id must be a non-empty string`);
     if (ids.has(b.id)) throw new Error(`${where}: duplicate id`);
     ids.add(b.id);
-    if (!Array.isArray(b.profiles) || b.profiles.some((p) => !(PROFILE_NAMES as readonly string[]).includes(p))) throw new Error(`${where}: profiles must list ${PROFILE_NAMES.join(", ")}`);
-    if (!Array.isArray(b.scenarios) || b.scenarios.some((s) => !(SCENARIO_NAMES as readonly string[]).includes(s))) throw new Error(`${where}: scenarios must list ${SCENARIO_NAMES.join(", ")}`);
-    if (b.connections !== undefined && (!Array.isArray(b.connections) || b.connections.length === 0 || b.connections.some((c) => !Number.isInteger(c) || c <= 0))) throw new Error(`${where}: connections must list positive integers`);
-    if (b.cells !== undefined && b.cells !== "all" && b.cells !== "loaded") throw new Error(`${where}: cells must be all or loaded`);
-    if (b.cells === "loaded" && typeof file.loadedServiceBusyPct !== "number") throw new Error(`${where}: cells "loaded" needs loadedServiceBusyPct in the file`);
+    if (!Array.isArray(b.profiles) || b.profiles.some((p) => !(PROFILE_NAMES as readonly string[]).includes(p)))
+      throw new Error(`${where}: profiles must list ${PROFILE_NAMES.join(", ")}`);
+    if (!Array.isArray(b.scenarios) || b.scenarios.some((s) => !(SCENARIO_NAMES as readonly string[]).includes(s)))
+      throw new Error(`${where}: scenarios must list ${SCENARIO_NAMES.join(", ")}`);
+    if (
+      b.connections !== undefined &&
+      (!Array.isArray(b.connections) ||
+        b.connections.length === 0 ||
+        b.connections.some((c) => !Number.isInteger(c) || c <= 0))
+    )
+      throw new Error(`${where}: connections must list positive integers`);
+    if (b.cells !== undefined && b.cells !== "all" && b.cells !== "loaded")
+      throw new Error(`${where}: cells must be all or loaded`);
+    if (b.cells === "loaded" && typeof file.loadedServiceBusyPct !== "number")
+      throw new Error(`${where}: cells "loaded" needs loadedServiceBusyPct in the file`);
     if (typeof b.max !== "number" || !Number.isFinite(b.max)) throw new Error(`${where}: max must be a number`);
-    if (b.aggregate !== undefined && b.aggregate !== "median" && b.aggregate !== "max") throw new Error(`${where}: aggregate must be median or max`);
+    if (b.aggregate !== undefined && b.aggregate !== "median" && b.aggregate !== "max")
+      throw new Error(`${where}: aggregate must be median or max`);
     parseMetric(b.metric);
   }
-  if (file.loadedServiceBusyPct !== undefined && !(typeof file.loadedServiceBusyPct === "number" && file.loadedServiceBusyPct > 0 && file.loadedServiceBusyPct <= 100)) {
+  if (
+    file.loadedServiceBusyPct !== undefined &&
+    !(
+      typeof file.loadedServiceBusyPct === "number" &&
+      file.loadedServiceBusyPct > 0 &&
+      file.loadedServiceBusyPct <= 100
+    )
+  ) {
     throw new Error("budgets: loadedServiceBusyPct must be a percentage in (0, 100]");
   }
   if (file.tracingCost !== undefined) validateTracingCostBudgets(file.tracingCost, ids);
@@ -123,11 +155,18 @@ export function evaluateBudgets(result: Pick<BenchResultFile, "summary">, budget
       if (budget.cells === "loaded") {
         const load = loadOf(loads, row.profile, row.connections);
         if (!load || load.loaded === null) {
-          note = "the service's busy % in off is not recorded in this result: cannot tell whether the cell loads the service";
+          note =
+            "the service's busy % in off is not recorded in this result: cannot tell whether the cell loads the service";
         } else if (!load.loaded) {
           const busy = `off keeps the service ${load.busyPct!.toFixed(0)} % busy, under ${threshold} %`;
           if (loads.some((l) => l.profile === row.profile && l.loaded === true)) {
-            exemptions.push({ budget, profile: row.profile, connections: row.connections, scenario: row.scenario, reason: `mostly idle: ${busy}` });
+            exemptions.push({
+              budget,
+              profile: row.profile,
+              connections: row.connections,
+              scenario: row.scenario,
+              reason: `mostly idle: ${busy}`,
+            });
             continue;
           }
           note = `no ${row.profile} cell loads the service (${busy} here): nothing measured that this budget can judge`;
@@ -136,7 +175,15 @@ export function evaluateBudgets(result: Pick<BenchResultFile, "summary">, budget
       if (note === null && row.failedRuns > 0) note = `${row.failedRuns} of ${row.runs} runs failed`;
       else if (note === null && value === null) note = "not measured";
       const pass = note === null && value !== null && value <= budget.max;
-      checks.push({ budget, profile: row.profile, connections: row.connections, scenario: row.scenario, value, pass, note });
+      checks.push({
+        budget,
+        profile: row.profile,
+        connections: row.connections,
+        scenario: row.scenario,
+        value,
+        pass,
+        note,
+      });
     }
   }
   return { checks, exemptions };
@@ -161,6 +208,12 @@ export function formatChecks(checks: readonly BudgetCheck[]): string {
     return `${c.pass ? "PASS" : "FAIL"}  ${c.budget.id.padEnd(28)} ${cell.padEnd(28)} ${aggregate} ${fmt(c.value, c.budget.unit)} (limit ${fmt(c.budget.max, c.budget.unit)})${c.note ? `  [${c.note}]` : ""}`;
   });
   const failed = checks.filter((c) => !c.pass).length;
-  lines.push(checks.length === 0 ? "no budget applies to this result (nothing measured that is budgeted)" : failed === 0 ? `all ${checks.length} budget checks passed` : `${failed} of ${checks.length} budget checks FAILED`);
+  lines.push(
+    checks.length === 0
+      ? "no budget applies to this result (nothing measured that is budgeted)"
+      : failed === 0
+        ? `all ${checks.length} budget checks passed`
+        : `${failed} of ${checks.length} budget checks FAILED`,
+  );
   return lines.join("\n");
 }

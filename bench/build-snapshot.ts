@@ -13,10 +13,14 @@ export interface BuildSnapshot {
 
 export function snapshotBuild(repoRoot: string): BuildSnapshot {
   const source = join(repoRoot, "dist", "src");
-  if (!existsSync(join(source, "main.js"))) throw new Error(`${join(source, "main.js")} does not exist: run npm run build`);
+  if (!existsSync(join(source, "main.js")))
+    throw new Error(`${join(source, "main.js")} does not exist: run npm run build`);
   const root = join(repoRoot, "bench", ".build", `${Date.now()}-${process.pid}`);
   mkdirSync(join(root, "dist"), { recursive: true });
-  cpSync(source, join(root, "dist", "src"), { recursive: true, filter: (src) => !src.endsWith(".map") && !src.endsWith(".test.js") });
+  cpSync(source, join(root, "dist", "src"), {
+    recursive: true,
+    filter: (src) => !src.endsWith(".map") && !src.endsWith(".test.js"),
+  });
   let removed = false;
   const remove = () => {
     if (removed) return;

@@ -21,7 +21,12 @@ export function cellLoads(summary: readonly SummaryRow[], minBusyPct: number): C
     .filter((row) => row.scenario === "off")
     .map((row) => {
       const busyPct = row.metrics.serviceBusyPct?.median ?? null;
-      return { profile: row.profile, connections: row.connections, busyPct, loaded: busyPct === null ? null : busyPct >= minBusyPct };
+      return {
+        profile: row.profile,
+        connections: row.connections,
+        busyPct,
+        loaded: busyPct === null ? null : busyPct >= minBusyPct,
+      };
     });
 }
 

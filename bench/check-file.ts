@@ -16,10 +16,18 @@ export function checkResultFile(path: string, budgets: BudgetFile): FileCheck {
   const schema = (JSON.parse(readFileSync(path, "utf8")) as { schema?: unknown }).schema;
   if (typeof schema === "string" && schema.startsWith("switchboard.tracing-cost/")) {
     if (schema !== TRACING_COST_SCHEMA) {
-      return { text: `FAIL  ${path} is a ${schema} result, written before main-thread CPU was measured (${TRACING_COST_SCHEMA}): re-run npm run bench:tracing-cost to check it`, pass: false };
+      return {
+        text: `FAIL  ${path} is a ${schema} result, written before main-thread CPU was measured (${TRACING_COST_SCHEMA}): re-run npm run bench:tracing-cost to check it`,
+        pass: false,
+      };
     }
     const result = JSON.parse(readFileSync(path, "utf8")) as TracingCostResult;
-    const targets = evaluateTargets(budgets.tracingCost ?? [], result.cells, result.callsOnly, result.method.exportingVariants);
+    const targets = evaluateTargets(
+      budgets.tracingCost ?? [],
+      result.cells,
+      result.callsOnly,
+      result.method.exportingVariants,
+    );
     return { text: formatTargets(targets), pass: targets.every((t) => t.pass) };
   }
   const checks = checkBudgets(readResultFile(path), budgets);

@@ -49,7 +49,12 @@ export interface ManagedProcess {
 }
 
 /** Starts `node <script>` (on the cores of `cpuList`, when given) with the given environment, stdout and stderr into `logFile`. */
-export function startNodeProcess(script: string, env: Record<string, string>, logFile: string, cpuList: string | null = null): ManagedProcess {
+export function startNodeProcess(
+  script: string,
+  env: Record<string, string>,
+  logFile: string,
+  cpuList: string | null = null,
+): ManagedProcess {
   installHooks();
   const fd = openSync(logFile, "a");
   let child: ChildProcess;

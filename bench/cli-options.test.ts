@@ -18,7 +18,19 @@ test("--quick means one repetition unless --repeat says otherwise", () => {
 });
 
 test("lists, numbers and inline values", () => {
-  const o = parseCliOptions(["--scenario", "off,optimized", "--profile=instant", "--connections", "1,16", "--duration", "2.5", "--warmup", "0", "--sessions", "sqlite"]);
+  const o = parseCliOptions([
+    "--scenario",
+    "off,optimized",
+    "--profile=instant",
+    "--connections",
+    "1,16",
+    "--duration",
+    "2.5",
+    "--warmup",
+    "0",
+    "--sessions",
+    "sqlite",
+  ]);
   assert.deepEqual(o.scenarios, ["off", "optimized"]);
   assert.deepEqual(o.profiles, ["instant"]);
   assert.deepEqual(o.connections, [1, 16]);

@@ -59,9 +59,13 @@ writes bench/results/<timestamp>.json, then docs/performance.md (not with --quic
 `;
 
 function list<T extends string>(value: string, allowed: readonly T[], flag: string): T[] {
-  const items = value.split(",").map((s) => s.trim()).filter(Boolean);
+  const items = value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const item of items) {
-    if (!(allowed as readonly string[]).includes(item)) throw new Error(`${flag}: unknown value "${item}" (one of ${allowed.join(", ")})`);
+    if (!(allowed as readonly string[]).includes(item))
+      throw new Error(`${flag}: unknown value "${item}" (one of ${allowed.join(", ")})`);
   }
   if (items.length === 0) throw new Error(`${flag}: needs a value`);
   return [...new Set(items)] as T[];
@@ -69,7 +73,13 @@ function list<T extends string>(value: string, allowed: readonly T[], flag: stri
 
 function positive(value: string | undefined, flag: string, integer: boolean): number {
   const n = Number(value);
-  if (value === undefined || value.startsWith("--") || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+  if (
+    value === undefined ||
+    value.startsWith("--") ||
+    !Number.isFinite(n) ||
+    n <= 0 ||
+    (integer && !Number.isInteger(n))
+  ) {
     throw new Error(`${flag}: expects a positive ${integer ? "integer" : "number"}, got ${JSON.stringify(value)}`);
   }
   return n;
@@ -122,7 +132,10 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
         o.scenarios = list(value() ?? "", SCENARIO_NAMES, flag);
         break;
       case "--connections":
-        o.connections = (value() ?? "").split(",").filter(Boolean).map((c) => positive(c, flag, true));
+        o.connections = (value() ?? "")
+          .split(",")
+          .filter(Boolean)
+          .map((c) => positive(c, flag, true));
         if (o.connections.length === 0) throw new Error(`${flag}: needs a value`);
         break;
       case "--duration":

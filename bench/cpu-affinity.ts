@@ -29,11 +29,22 @@ function hasTaskset(): boolean {
 
 /** Half the cores (at least one) for the service, the rest for the others; no pinning below 2 cores or without taskset. */
 export function planCpus(enabled: boolean, cores = cpus().length): CpuPlan {
-  if (!enabled || cores < 2 || !hasTaskset()) return { service: null, others: null, serviceCores: cores, description: `no CPU pinning: service, receiver and load generator share all ${cores} cores` };
+  if (!enabled || cores < 2 || !hasTaskset())
+    return {
+      service: null,
+      others: null,
+      serviceCores: cores,
+      description: `no CPU pinning: service, receiver and load generator share all ${cores} cores`,
+    };
   const serviceCores = Math.max(1, Math.floor(cores / 2));
   const service = serviceCores === 1 ? "0" : `0-${serviceCores - 1}`;
   const others = serviceCores === cores - 1 ? String(cores - 1) : `${serviceCores}-${cores - 1}`;
-  return { service, others, serviceCores, description: `service pinned to CPU ${service}; receiver and load generator to CPU ${others} (taskset)` };
+  return {
+    service,
+    others,
+    serviceCores,
+    description: `service pinned to CPU ${service}; receiver and load generator to CPU ${others} (taskset)`,
+  };
 }
 
 /** Moves this process (the harness and its in-process load generator) onto `list`. */

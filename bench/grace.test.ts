@@ -66,7 +66,10 @@ test("drained needs the receiver's count to stop moving too", async () => {
   // The pipeline counts a batch exported on the 2xx; the receiver's count is read one poll later still rising.
   const counts = [10, 20, 30, 30];
   let i = 0;
-  const probe: DeliveryProbe = { held: async () => 0, receiverUnique: async () => counts[Math.min(i++, counts.length - 1)]! };
+  const probe: DeliveryProbe = {
+    held: async () => 0,
+    receiverUnique: async () => counts[Math.min(i++, counts.length - 1)]!,
+  };
   const outcome = await waitForDelivery(probe, { maxSeconds: 6, aborted: () => false, clock });
   assert.equal(outcome.end, "drained");
   assert.equal(outcome.seconds, 1);
@@ -76,11 +79,17 @@ test("a pipeline that cannot be read, or never drains, is waited for the whole l
   for (const held of [null, 12]) {
     const clock = fakeClock();
     const probe: DeliveryProbe = { held: async () => held, receiverUnique: async () => null };
-    assert.deepEqual(await waitForDelivery(probe, { maxSeconds: 6, aborted: () => false, clock }), { seconds: 6, end: "limit" });
+    assert.deepEqual(await waitForDelivery(probe, { maxSeconds: 6, aborted: () => false, clock }), {
+      seconds: 6,
+      end: "limit",
+    });
   }
   // A failing scrape is "still holding", not "drained".
   const clock = fakeClock();
-  const failing: DeliveryProbe = { held: () => Promise.reject(new Error("GET /metrics: no answer")), receiverUnique: async () => 5 };
+  const failing: DeliveryProbe = {
+    held: () => Promise.reject(new Error("GET /metrics: no answer")),
+    receiverUnique: async () => 5,
+  };
   assert.equal((await waitForDelivery(failing, { maxSeconds: 2, aborted: () => false, clock })).end, "limit");
 });
 

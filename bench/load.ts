@@ -98,7 +98,13 @@ export function summarizeHistogram(histogram: hdr.Histogram, unitsPerMs: number)
 /** Runs one bounded load; `stop()` ends it early. */
 export function runLoad(options: LoadOptions): { done: Promise<LoadResult>; stop: () => void } {
   // Microseconds, 3 significant digits: 0.1 % resolution from 1 us to an hour.
-  const histogram = hdr.build({ bitBucketSize: 64, autoResize: true, lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+  const histogram = hdr.build({
+    bitBucketSize: 64,
+    autoResize: true,
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 3_600_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
   const statusCodes: Record<string, number> = {};
   let answered = 0;
   let non2xx = 0;
@@ -138,7 +144,14 @@ export function runLoad(options: LoadOptions): { done: Promise<LoadResult>; stop
           sampleInt: 100,
           setupClient(client: AutocannonClient) {
             const source = new ConversationSource(nextIndex++, options.runTag, options.sessionPlan);
-            client.setRequests([{ method: "POST", path: PATH, headers: { "content-type": "application/json" }, setupRequest: (request) => ({ ...request, body: source.next() }) }]);
+            client.setRequests([
+              {
+                method: "POST",
+                path: PATH,
+                headers: { "content-type": "application/json" },
+                setupRequest: (request) => ({ ...request, body: source.next() }),
+              },
+            ]);
           },
         },
         (err) => (err ? reject(err) : resolve()),
@@ -181,13 +194,19 @@ export function runLoad(options: LoadOptions): { done: Promise<LoadResult>; stop
     windowClosed = true;
     options.onWindowEnd?.();
   };
-  const windowTimer = setTimeout(() => {
-    windowOpened = true;
-    options.onWindowStart?.();
-  }, Math.max(0, windowStart - performance.now()));
+  const windowTimer = setTimeout(
+    () => {
+      windowOpened = true;
+      options.onWindowStart?.();
+    },
+    Math.max(0, windowStart - performance.now()),
+  );
   timers.push(windowTimer);
   timers.push(setTimeout(closeWindow, Math.max(0, windowEnd - performance.now())));
-  const ticker = setInterval(() => options.onTick?.(answered, performance.now() < windowStart ? "warm-up" : "measure"), 1000);
+  const ticker = setInterval(
+    () => options.onTick?.(answered, performance.now() < windowStart ? "warm-up" : "measure"),
+    1000,
+  );
   ticker.unref();
 
   const done = Promise.all(groupsDone).then((): LoadResult => {
@@ -207,10 +226,12 @@ export function runLoad(options: LoadOptions): { done: Promise<LoadResult>; stop
       warmupResponses,
     };
   });
-  done.catch(() => {}).finally(() => {
-    clearInterval(ticker);
-    for (const t of timers) clearTimeout(t);
-  });
+  done
+    .catch(() => {})
+    .finally(() => {
+      clearInterval(ticker);
+      for (const t of timers) clearTimeout(t);
+    });
   return {
     done,
     stop: () => {

@@ -89,6 +89,10 @@ export class ConversationSource {
     const turn = this.#turn++;
     const session = Math.floor(turn / this.plan.turnsPerSession);
     const message = MESSAGES[(this.#offset + turn) % MESSAGES.length]!;
-    return JSON.stringify({ message, user_id: this.#user, session_id: `bench-${this.runTag}-c${this.index}-s${session}` });
+    return JSON.stringify({
+      message,
+      user_id: this.#user,
+      session_id: `bench-${this.runTag}-c${this.index}-s${session}`,
+    });
   }
 }

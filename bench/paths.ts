@@ -14,11 +14,19 @@ export const CHARTS_DIR = join(ROOT, "docs", "performance");
 /** The newest timestamped result file, or null. */
 export function latestResultFile(): string | null {
   if (!existsSync(RESULTS_DIR)) return null;
-  const files = readdirSync(RESULTS_DIR).filter((f) => f.endsWith(".json") && f !== "reference.json").sort();
+  const files = readdirSync(RESULTS_DIR)
+    .filter((f) => f.endsWith(".json") && f !== "reference.json")
+    .sort();
   return files.length > 0 ? join(RESULTS_DIR, files[files.length - 1]!) : null;
 }
 
 /** A file name for a new result: bench/results/2025-01-31T12-00-00Z.json */
 export function timestampedResultFile(date = new Date()): string {
-  return join(RESULTS_DIR, `${date.toISOString().replace(/\.\d+Z$/, "Z").replace(/:/g, "-")}.json`);
+  return join(
+    RESULTS_DIR,
+    `${date
+      .toISOString()
+      .replace(/\.\d+Z$/, "Z")
+      .replace(/:/g, "-")}.json`,
+  );
 }

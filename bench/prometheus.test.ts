@@ -34,7 +34,11 @@ test("sums series, filters by label, splits by label", () => {
   const m = MetricsSnapshot.parse(TEXT);
   assert.equal(m.sum("switchboard_tracing_observations_created_total"), 50);
   assert.equal(m.sum("switchboard_tracing_observations_created_total", { type: "span" }), 20);
-  assert.deepEqual(m.byLabel("switchboard_tracing_observations_created_total", "type"), { trace: 10, span: 20, generation: 20 });
+  assert.deepEqual(m.byLabel("switchboard_tracing_observations_created_total", "type"), {
+    trace: 10,
+    span: 20,
+    generation: 20,
+  });
 });
 
 test("a declared metric without samples is 0, an unknown one is null", () => {

@@ -1,7 +1,15 @@
 // docs/performance.md and its charts, generated from one result file (pure: data in, text out).
 import { evaluateBudgets, type Budget, type BudgetCheck, type BudgetExemption, type BudgetFile } from "./budgets.js";
 import { cellLoads, loadOf, type CellLoad } from "./cell-load.js";
-import type { BenchResultFile, CpuPlacement, OverheadMetric, RunResult, SpreadJson, SummaryMetric, SummaryRow } from "./result-schema.js";
+import type {
+  BenchResultFile,
+  CpuPlacement,
+  OverheadMetric,
+  RunResult,
+  SpreadJson,
+  SummaryMetric,
+  SummaryRow,
+} from "./result-schema.js";
 import { describeCommit } from "./source-state.js";
 import { PROFILE_NAMES, PROFILES, SCENARIO_NAMES, SCENARIOS, type ProfileName } from "./scenarios.js";
 import { groupedBarChart, lineChart } from "./svg-charts.js";
@@ -40,7 +48,10 @@ const SUMMARY_LABELS: Partial<Record<SummaryMetric, string>> = {
 /** One budget in words: what, how much, where. */
 export function describeBudget(b: Budget): string {
   const [kind, name] = b.metric.split(".") as [string, string];
-  const what = kind === "overhead" ? `${OVERHEAD_LABELS[name as OverheadMetric] ?? name}${b.unit === "%" ? " over `off`" : ""}` : (SUMMARY_LABELS[name as SummaryMetric] ?? name);
+  const what =
+    kind === "overhead"
+      ? `${OVERHEAD_LABELS[name as OverheadMetric] ?? name}${b.unit === "%" ? " over `off`" : ""}`
+      : (SUMMARY_LABELS[name as SummaryMetric] ?? name);
   const limit = b.unit === "%" ? `≤ ${b.max > 0 ? "+" : ""}${b.max} %` : `≤ ${b.max}${b.unit ? ` ${b.unit}` : ""}`;
   const where = [
     b.scenarios.map((x) => `\`${x}\``).join(", "),
@@ -53,7 +64,8 @@ export function describeBudget(b: Budget): string {
 /** Where the processes ran, in a clause; null when the result does not say (files before issue #11). */
 function placementClause(placement: CpuPlacement | undefined, cores: number): string | null {
   if (!placement) return null;
-  if (placement.service === null) return `the service, the load generator and the receiver shared the machine's ${cores} cores`;
+  if (placement.service === null)
+    return `the service, the load generator and the receiver shared the machine's ${cores} cores`;
   return `the service ran alone on CPU ${placement.service} while the load generator and the receiver shared CPU ${placement.others}`;
 }
 
@@ -69,7 +81,11 @@ function signed(v: number | null | undefined, digits = 1): string {
 }
 
 /** "median (min–max)", or just the value for a single repetition. */
-function withSpread(s: SpreadJson | undefined, digits = 1, format: (v: number | null, d: number) => string = num): string {
+function withSpread(
+  s: SpreadJson | undefined,
+  digits = 1,
+  format: (v: number | null, d: number) => string = num,
+): string {
   if (!s || s.median === null) return "n/a";
   const [median, min, max] = [format(s.median, digits), format(s.min, digits), format(s.max, digits)];
   if (s.n <= 1 || min === max) return median;
@@ -104,7 +120,14 @@ export function worstOverhead(rows: readonly SummaryRow[]): Worst | null {
   let worst: Worst | null = null;
   for (const row of rows) {
     if (!row.overheads) continue;
-    for (const metric of ["latencyP50Pct", "latencyP95Pct", "latencyP99Pct", "throughputLossPct", "cpuPerRequestPct", "rssPeakPct"] as const) {
+    for (const metric of [
+      "latencyP50Pct",
+      "latencyP95Pct",
+      "latencyP99Pct",
+      "throughputLossPct",
+      "cpuPerRequestPct",
+      "rssPeakPct",
+    ] as const) {
       const v = row.overheads[metric].median;
       if (v !== null && (worst === null || v > worst.value)) worst = { row, metric, value: v };
     }
@@ -115,7 +138,9 @@ export function worstOverhead(rows: readonly SummaryRow[]): Worst | null {
 /** A cause read from the run's own figures (heuristic, marked as such in the page). */
 export function likelyCause(result: BenchResultFile, worst: Worst): string {
   const { row } = worst;
-  const runs = result.runs.filter((r) => r.ok && r.profile === row.profile && r.connections === row.connections && r.scenario === row.scenario);
+  const runs = result.runs.filter(
+    (r) => r.ok && r.profile === row.profile && r.connections === row.connections && r.scenario === row.scenario,
+  );
   const sum = (pick: (r: (typeof runs)[number]) => Record<string, number> | undefined) => {
     const out: Record<string, number> = {};
     for (const r of runs) for (const [k, v] of Object.entries(pick(r) ?? {})) out[k] = (out[k] ?? 0) + v;
@@ -123,25 +148,39 @@ export function likelyCause(result: BenchResultFile, worst: Worst): string {
   };
   const dropped = sum((r) => r.tracing?.droppedByReason);
   const failures = sum((r) => r.tracing?.exportFailuresByReason);
-  const droppedText = Object.entries(dropped).filter(([, v]) => v > 0).map(([k, v]) => `${v} ${k}`).join(", ");
-  const failuresText = Object.entries(failures).filter(([, v]) => v > 0).map(([k, v]) => `${v} ${k}`).join(", ");
+  const droppedText = Object.entries(dropped)
+    .filter(([, v]) => v > 0)
+    .map(([k, v]) => `${v} ${k}`)
+    .join(", ");
+  const failuresText = Object.entries(failures)
+    .filter(([, v]) => v > 0)
+    .map(([k, v]) => `${v} ${k}`)
+    .join(", ");
   const cpu = row.overheads?.cpuPerRequestPct.median ?? null;
   const parts: string[] = [];
   switch (row.scenario) {
     case "naive":
-      parts.push("the naive pipeline exports every span in its own HTTP request as it ends (no batching) and repeats user and session in every span, so export work and serialization compete with requests for the event loop and the CPU");
+      parts.push(
+        "the naive pipeline exports every span in its own HTTP request as it ends (no batching) and repeats user and session in every span, so export work and serialization compete with requests for the event loop and the CPU",
+      );
       break;
     case "sdk-defaults":
-      parts.push("the official SDK serializes inputs and outputs on the request path and creates framework spans for every LangChain run, so each request carries more observations and more CPU work");
+      parts.push(
+        "the official SDK serializes inputs and outputs on the request path and creates framework spans for every LangChain run, so each request carries more observations and more CPU work",
+      );
       break;
     case "slow":
     case "hung":
     case "down":
     case "flaky":
-      parts.push(`with the receiver ${DEGRADED_PHRASE[row.scenario] ?? SCENARIOS[row.scenario].description}, export attempts fail, are retried or time out while spans wait in the bounded queue`);
+      parts.push(
+        `with the receiver ${DEGRADED_PHRASE[row.scenario] ?? SCENARIOS[row.scenario].description}, export attempts fail, are retried or time out while spans wait in the bounded queue`,
+      );
       break;
     default:
-      parts.push("creating, serializing and exporting the observations of every turn costs CPU in the service process, and with the instant model nothing else hides that cost");
+      parts.push(
+        "creating, serializing and exporting the observations of every turn costs CPU in the service process, and with the instant model nothing else hides that cost",
+      );
   }
   if (cpu !== null) parts.push(`CPU per request ${signed(cpu)} % against off`);
   if (failuresText) parts.push(`export failures: ${failuresText}`);
@@ -154,14 +193,37 @@ export function likelyCause(result: BenchResultFile, worst: Worst): string {
 /** "received %" of a row, marked when a run's grace ended at its limit with spans still held (the figure may be cut short). */
 function receivedCell(row: SummaryRow, runs: readonly RunResult[]): string {
   const value = num(row.metrics.completenessPct.median, 1);
-  const cut = runs.filter((r) => r.ok && r.profile === row.profile && r.connections === row.connections && r.scenario === row.scenario && r.tracing?.graceEnd === "limit" && (r.tracing.heldAfterGrace ?? 1) > 0);
+  const cut = runs.filter(
+    (r) =>
+      r.ok &&
+      r.profile === row.profile &&
+      r.connections === row.connections &&
+      r.scenario === row.scenario &&
+      r.tracing?.graceEnd === "limit" &&
+      (r.tracing.heldAfterGrace ?? 1) > 0,
+  );
   if (cut.length === 0) return value;
   const held = cut.map((r) => r.tracing!.heldAfterGrace).filter((h): h is number => typeof h === "number");
   return `${value} (${cut.length} run(s) reached the ${num(Math.max(...cut.map((r) => r.tracing!.graceSeconds)), 1)} s grace limit with the pipeline still holding ${held.length ? `up to ${Math.max(...held)}` : "an unknown number of"} spans)`;
 }
 
 function resultsTable(rows: SummaryRow[], runs: readonly RunResult[]): string {
-  const head = ["scenario", "req/s", "p50 ms", "p95 ms", "p99 ms", "failed", "CPU ms/req", "busy %", "peak RSS MiB", "final RSS MiB", "EL p99 ms", "spans created", "received %", "after stop %"];
+  const head = [
+    "scenario",
+    "req/s",
+    "p50 ms",
+    "p95 ms",
+    "p99 ms",
+    "failed",
+    "CPU ms/req",
+    "busy %",
+    "peak RSS MiB",
+    "final RSS MiB",
+    "EL p99 ms",
+    "spans created",
+    "received %",
+    "after stop %",
+  ];
   const m = (r: SummaryRow, k: SummaryMetric) => r.metrics[k];
   return table(
     head,
@@ -188,17 +250,30 @@ function resultsTable(rows: SummaryRow[], runs: readonly RunResult[]): string {
 function cellLoadTable(loads: readonly CellLoad[], threshold: number): string {
   return table(
     ["cell", "service busy in `off` (median)", "reads as"],
-    loads.map((l) => [`${l.profile}@${l.connections}`, l.busyPct === null ? "not recorded" : `${l.busyPct.toFixed(0)} %`, l.loaded === null ? "unknown (re-run)" : l.loaded ? "loaded" : `mostly idle (< ${threshold} %)`]),
+    loads.map((l) => [
+      `${l.profile}@${l.connections}`,
+      l.busyPct === null ? "not recorded" : `${l.busyPct.toFixed(0)} %`,
+      l.loaded === null ? "unknown (re-run)" : l.loaded ? "loaded" : `mostly idle (< ${threshold} %)`,
+    ]),
     false,
   );
 }
 
 function overheadTable(rows: SummaryRow[]): string {
   const head = ["connections", "scenario", "p50 %", "p95 %", "p99 %", "throughput loss %", "CPU/req %", "peak RSS %"];
-  const keys: OverheadMetric[] = ["latencyP50Pct", "latencyP95Pct", "latencyP99Pct", "throughputLossPct", "cpuPerRequestPct", "rssPeakPct"];
+  const keys: OverheadMetric[] = [
+    "latencyP50Pct",
+    "latencyP95Pct",
+    "latencyP99Pct",
+    "throughputLossPct",
+    "cpuPerRequestPct",
+    "rssPeakPct",
+  ];
   return table(
     head,
-    rows.filter((r) => r.overheads).map((r) => [String(r.connections), r.scenario, ...keys.map((k) => withSpread(r.overheads![k], 1, signed))]),
+    rows
+      .filter((r) => r.overheads)
+      .map((r) => [String(r.connections), r.scenario, ...keys.map((k) => withSpread(r.overheads![k], 1, signed))]),
   );
 }
 
@@ -210,9 +285,21 @@ function budgetTable(checks: BudgetCheck[], exemptions: BudgetExemption[]): stri
       ...checks.map((c) => {
         const unit = unitOf(c.budget);
         const value = c.budget.unit === "%" ? signed(c.value) : num(c.value, 1);
-        return [c.budget.id, `${c.profile}@${c.connections} ${c.scenario}`, `${value}${unit}${c.budget.aggregate === "max" ? " (worst rep.)" : ""}`, `≤ ${c.budget.max}${unit}`, c.pass ? "PASS" : `**FAIL**${c.note ? ` (${c.note})` : ""}`];
+        return [
+          c.budget.id,
+          `${c.profile}@${c.connections} ${c.scenario}`,
+          `${value}${unit}${c.budget.aggregate === "max" ? " (worst rep.)" : ""}`,
+          `≤ ${c.budget.max}${unit}`,
+          c.pass ? "PASS" : `**FAIL**${c.note ? ` (${c.note})` : ""}`,
+        ];
       }),
-      ...exemptions.map((e) => [e.budget.id, `${e.profile}@${e.connections} ${e.scenario}`, "–", `≤ ${e.budget.max}${unitOf(e.budget)}`, `not judged: ${e.reason}`]),
+      ...exemptions.map((e) => [
+        e.budget.id,
+        `${e.profile}@${e.connections} ${e.scenario}`,
+        "–",
+        `≤ ${e.budget.max}${unitOf(e.budget)}`,
+        `not judged: ${e.reason}`,
+      ]),
     ],
     false,
   );
@@ -222,23 +309,37 @@ export function generateReport(result: BenchResultFile, options: ReportOptions):
   const charts: Record<string, string> = {};
   const md: string[] = [];
   const m = result.machine;
-  const { checks, exemptions } = options.budgets ? evaluateBudgets(result, options.budgets) : { checks: [], exemptions: [] };
+  const { checks, exemptions } = options.budgets
+    ? evaluateBudgets(result, options.budgets)
+    : { checks: [], exemptions: [] };
   const failed = checks.filter((c) => !c.pass);
   const threshold = options.budgets?.loadedServiceBusyPct ?? null;
   const loads = threshold === null ? [] : cellLoads(result.summary, threshold);
 
   md.push("# Performance");
   md.push("");
-  md.push(`> Generated by \`node dist/bench/report.js ${options.sourceLabel}\` from \`${options.sourceLabel}\` (measured ${result.createdAt}). Do not edit by hand: run \`npm run bench\` (or \`npm run bench -- --reference\`) and commit the result.`);
+  md.push(
+    `> Generated by \`node dist/bench/report.js ${options.sourceLabel}\` from \`${options.sourceLabel}\` (measured ${result.createdAt}). Do not edit by hand: run \`npm run bench\` (or \`npm run bench -- --reference\`) and commit the result.`,
+  );
   md.push("");
   if (result.options.quick || result.options.repeat < 3 || result.runs.some((r) => !r.ok)) {
-    const why = [result.options.quick ? "a `--quick` smoke run" : null, result.options.repeat < 3 ? `${result.options.repeat} repetition(s)` : null, result.runs.some((r) => !r.ok) ? `${result.runs.filter((r) => !r.ok).length} failed run(s)` : null].filter(Boolean).join(", ");
-    md.push(`> **Indicative only:** this result comes from ${why}; the default suite (\`npm run bench\`, 3 repetitions) is the reference.`);
+    const why = [
+      result.options.quick ? "a `--quick` smoke run" : null,
+      result.options.repeat < 3 ? `${result.options.repeat} repetition(s)` : null,
+      result.runs.some((r) => !r.ok) ? `${result.runs.filter((r) => !r.ok).length} failed run(s)` : null,
+    ]
+      .filter(Boolean)
+      .join(", ");
+    md.push(
+      `> **Indicative only:** this result comes from ${why}; the default suite (\`npm run bench\`, 3 repetitions) is the reference.`,
+    );
     md.push("");
   }
   md.push("## Promise and verdict");
   md.push("");
-  md.push("The seed promised that tracing costs the request path **less than 5 % latency, no noticeable throughput loss, and less than 10 % more CPU and memory**. `bench/budgets.json` turns that into checks, each against `off` of the same cell and repetition; `naive` and `sdk-defaults` are comparisons, reported but not budgeted:");
+  md.push(
+    "The seed promised that tracing costs the request path **less than 5 % latency, no noticeable throughput loss, and less than 10 % more CPU and memory**. `bench/budgets.json` turns that into checks, each against `off` of the same cell and repetition; `naive` and `sdk-defaults` are comparisons, reported but not budgeted:",
+  );
   md.push("");
   for (const b of options.budgets?.budgets ?? []) md.push(`- ${describeBudget(b)}.`);
   md.push("");
@@ -256,7 +357,11 @@ export function generateReport(result: BenchResultFile, options: ReportOptions):
     md.push("");
   }
   if (checks.length > 0) {
-    md.push(failed.length === 0 ? `**Measured: all ${checks.length} budget checks pass.**` : `**Measured: ${failed.length} of ${checks.length} budget checks fail** (${[...new Set(failed.map((c) => c.budget.id))].join(", ")}); see [Budgets](#budgets).`);
+    md.push(
+      failed.length === 0
+        ? `**Measured: all ${checks.length} budget checks pass.**`
+        : `**Measured: ${failed.length} of ${checks.length} budget checks fail** (${[...new Set(failed.map((c) => c.budget.id))].join(", ")}); see [Budgets](#budgets).`,
+    );
     md.push("");
   }
   for (const profile of PROFILE_NAMES) {
@@ -264,22 +369,30 @@ export function generateReport(result: BenchResultFile, options: ReportOptions):
     for (const r of ours) {
       const o = r.overheads!;
       const completeness = r.metrics.completenessPct.median;
-      const anomaly = completeness !== null && completeness > 100.5 ? " (more unique spans received than the service counted as created: its created counter misses some observations)" : "";
+      const anomaly =
+        completeness !== null && completeness > 100.5
+          ? " (more unique spans received than the service counted as created: its created counter misses some observations)"
+          : "";
       const load = loadOf(loads, profile, r.connections);
       const idle = load?.loaded === false ? ` (mostly idle: \`off\` ${num(load.busyPct, 0)} % busy)` : "";
-      md.push(`- \`optimized\`, ${profile} @ ${r.connections} connections${idle}: latency p50 ${signed(o.latencyP50Pct.median)} %, p95 ${signed(o.latencyP95Pct.median)} %, p99 ${signed(o.latencyP99Pct.median)} %, throughput loss ${signed(o.throughputLossPct.median)} %, CPU per request ${signed(o.cpuPerRequestPct.median)} %, peak RSS ${signed(o.rssPeakPct.median)} %; ${num(completeness)} % of spans delivered${anomaly}.`);
+      md.push(
+        `- \`optimized\`, ${profile} @ ${r.connections} connections${idle}: latency p50 ${signed(o.latencyP50Pct.median)} %, p95 ${signed(o.latencyP95Pct.median)} %, p99 ${signed(o.latencyP99Pct.median)} %, throughput loss ${signed(o.throughputLossPct.median)} %, CPU per request ${signed(o.cpuPerRequestPct.median)} %, peak RSS ${signed(o.rssPeakPct.median)} %; ${num(completeness)} % of spans delivered${anomaly}.`,
+      );
     }
   }
   md.push("");
   const worstAll = worstOverhead(result.summary);
   const worstOurs = worstOverhead(result.summary.filter((r) => SCENARIOS[r.scenario].budgeted));
-  const describeWorst = (w: Worst) => `**${w.row.scenario}** (${w.row.profile} @ ${w.row.connections} connections): ${OVERHEAD_LABELS[w.metric]} ${signed(w.value)} % against \`off\``;
+  const describeWorst = (w: Worst) =>
+    `**${w.row.scenario}** (${w.row.profile} @ ${w.row.connections} connections): ${OVERHEAD_LABELS[w.metric]} ${signed(w.value)} % against \`off\``;
   if (worstAll) {
     md.push(`Worst scenario overall: ${describeWorst(worstAll)}.`);
     if (worstOurs) md.push(`Worst scenario of our pipeline (budgeted): ${describeWorst(worstOurs)}.`);
     md.push("");
     const w = worstOurs ?? worstAll;
-    md.push(`<!-- cause: generated from the result's figures by bench/report-markdown.ts (likelyCause); replace with an analysis when the data says more -->`);
+    md.push(
+      `<!-- cause: generated from the result's figures by bench/report-markdown.ts (likelyCause); replace with an analysis when the data says more -->`,
+    );
     md.push(`*Cause (generated from the data):* ${likelyCause(result, w)}.`);
     md.push("");
   }
@@ -294,22 +407,49 @@ export function generateReport(result: BenchResultFile, options: ReportOptions):
         ["memory", `${(m.totalMemoryBytes / 2 ** 30).toFixed(1)} GiB`],
         ["OS", m.os],
         ["Node.js", m.nodeVersion],
-        ["commit", `${describeCommit(m.gitCommit, m.gitDirty)}${m.sourceReadAtStart ? ", read when the run started" : ", read when the run ended (a result written before issue #11: the build measured was taken at the start)"}`],
+        [
+          "commit",
+          `${describeCommit(m.gitCommit, m.gitDirty)}${m.sourceReadAtStart ? ", read when the run started" : ", read when the run ended (a result written before issue #11: the build measured was taken at the start)"}`,
+        ],
         ["CPU placement", result.placement?.description ?? "not recorded"],
-        ["options", `${result.options.quick ? "--quick, " : ""}${result.options.repeat} repetition(s), profiles ${result.options.profiles.join(", ")}, sessions ${result.options.sessionStore}, grace ≤ ${result.options.graceMaxSeconds} s, timeout ${result.options.timeoutSeconds} s`],
-        ["runs", `${result.runs.length} (${result.runs.filter((r) => !r.ok).length} failed), ${Math.round(result.totalSeconds / 60)} min`],
+        [
+          "options",
+          `${result.options.quick ? "--quick, " : ""}${result.options.repeat} repetition(s), profiles ${result.options.profiles.join(", ")}, sessions ${result.options.sessionStore}, grace ≤ ${result.options.graceMaxSeconds} s, timeout ${result.options.timeoutSeconds} s`,
+        ],
+        [
+          "runs",
+          `${result.runs.length} (${result.runs.filter((r) => !r.ok).length} failed), ${Math.round(result.totalSeconds / 60)} min`,
+        ],
       ],
       false,
     ),
   );
   md.push("");
-  md.push("Every run starts a fresh service process (`node dist/src/main.js`, simulated model, `LOG_LEVEL=warn`), a fresh local receiver for the traced scenarios, warms up, then loads `POST /api/v1/chat` with autocannon from the harness process. Repetitions are interleaved (repetition 1 runs every scenario, then repetition 2 ...), so machine drift hits every scenario alike.");
+  md.push(
+    "Every run starts a fresh service process (`node dist/src/main.js`, simulated model, `LOG_LEVEL=warn`), a fresh local receiver for the traced scenarios, warms up, then loads `POST /api/v1/chat` with autocannon from the harness process. Repetitions are interleaved (repetition 1 runs every scenario, then repetition 2 ...), so machine drift hits every scenario alike.",
+  );
   md.push("");
   for (const note of result.notes) md.push(`- ${note}`);
   md.push("");
-  md.push(table(["scenario", "what it is"], SCENARIO_NAMES.map((s) => [`\`${s}\``, SCENARIOS[s].description]), false));
+  md.push(
+    table(
+      ["scenario", "what it is"],
+      SCENARIO_NAMES.map((s) => [`\`${s}\``, SCENARIOS[s].description]),
+      false,
+    ),
+  );
   md.push("");
-  md.push(table(["profile", "model", "connections (default suite)"], PROFILE_NAMES.map((p) => [`\`${p}\``, PROFILES[p].description, `${PROFILES[p].connections.join(", ")} (spans-off and the degraded scenarios at ${PROFILES[p].focusConnections})`]), false));
+  md.push(
+    table(
+      ["profile", "model", "connections (default suite)"],
+      PROFILE_NAMES.map((p) => [
+        `\`${p}\``,
+        PROFILES[p].description,
+        `${PROFILES[p].connections.join(", ")} (spans-off and the degraded scenarios at ${PROFILES[p].focusConnections})`,
+      ]),
+      false,
+    ),
+  );
   md.push("");
 
   for (const profile of PROFILE_NAMES) {
@@ -326,7 +466,9 @@ export function generateReport(result: BenchResultFile, options: ReportOptions):
       md.push("");
       const load = loadOf(loads, profile, c);
       if (load?.loaded === false) {
-        md.push(`\`off\` keeps the service ${num(load.busyPct, 0)} % busy here: mostly idle, so the CPU and memory figures below say little about tracing's overhead (the budgets on them judge the cells that load the service).`);
+        md.push(
+          `\`off\` keeps the service ${num(load.busyPct, 0)} % busy here: mostly idle, so the CPU and memory figures below say little about tracing's overhead (the budgets on them judge the cells that load the service).`,
+        );
         md.push("");
       }
       md.push(resultsTable(cell, result.runs));
@@ -352,14 +494,21 @@ export function generateReport(result: BenchResultFile, options: ReportOptions):
     md.push(overheadTable(rows));
     md.push("");
     if (counts.length > 1) {
-      const scenarios = SCENARIO_NAMES.filter((s) => counts.every((c) => rows.some((r) => r.connections === c && r.scenario === s)));
+      const scenarios = SCENARIO_NAMES.filter((s) =>
+        counts.every((c) => rows.some((r) => r.connections === c && r.scenario === s)),
+      );
       const name = `throughput-${profile}.svg`;
       charts[name] = lineChart({
         title: `Throughput per connection count, ${profile}`,
         x: counts,
         xLabel: "connections",
         yLabel: "requests/s",
-        series: scenarios.map((s) => ({ name: s, values: counts.map((c) => rows.find((r) => r.connections === c && r.scenario === s)?.metrics.throughputRps.median ?? null) })),
+        series: scenarios.map((s) => ({
+          name: s,
+          values: counts.map(
+            (c) => rows.find((r) => r.connections === c && r.scenario === s)?.metrics.throughputRps.median ?? null,
+          ),
+        })),
       });
       md.push(`![Throughput per connection count, ${profile}](${options.chartsDir}/${name})`);
       md.push("");
@@ -374,9 +523,13 @@ export function generateReport(result: BenchResultFile, options: ReportOptions):
   md.push("## Reproduce");
   md.push("");
   md.push("```sh");
-  md.push("npm run bench                          # default suite (~15 min on 2 cores), writes bench/results/<timestamp>.json and this page");
+  md.push(
+    "npm run bench                          # default suite (~15 min on 2 cores), writes bench/results/<timestamp>.json and this page",
+  );
   md.push("npm run bench -- --quick               # smoke run (~2 min), does not touch this page or the reference");
-  md.push("npm run bench -- --reference           # default suite, also overwrites bench/results/reference.json (refused on uncommitted changes)");
+  md.push(
+    "npm run bench -- --reference           # default suite, also overwrites bench/results/reference.json (refused on uncommitted changes)",
+  );
   md.push("npm run bench -- --check [file]        # budgets: PASS/FAIL per check, exit code 1 on a failure");
   md.push("node dist/bench/report.js [file]       # regenerate this page from a result file");
   md.push("```");

@@ -28,10 +28,13 @@ export function writeReport(resultPath: string, docsFile: string): string[] {
     budgets: existsSync(BUDGETS_FILE) ? loadBudgets(BUDGETS_FILE) : null,
   });
   mkdirSync(chartsDir, { recursive: true });
-  for (const old of readdirSync(chartsDir)) if (old.endsWith(".svg") && !(old in report.charts)) rmSync(join(chartsDir, old));
+  for (const old of readdirSync(chartsDir))
+    if (old.endsWith(".svg") && !(old in report.charts)) rmSync(join(chartsDir, old));
   const written = [docsFile];
   // The outage-and-recovery benchmark has its own reference run; its section joins the page.
-  const outage = existsSync(OUTAGE_REFERENCE_FILE) ? renderOutageMarkdown(JSON.parse(readFileSync(OUTAGE_REFERENCE_FILE, "utf8")) as OutageResult) : "";
+  const outage = existsSync(OUTAGE_REFERENCE_FILE)
+    ? renderOutageMarkdown(JSON.parse(readFileSync(OUTAGE_REFERENCE_FILE, "utf8")) as OutageResult)
+    : "";
   writeFileSync(docsFile, outage ? `${report.markdown.trimEnd()}\n\n${outage}` : report.markdown);
   for (const [name, svg] of Object.entries(report.charts)) {
     writeFileSync(join(chartsDir, name), svg);

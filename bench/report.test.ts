@@ -8,7 +8,18 @@ import { fixtureResult } from "./test-fixture.js";
 import { methodNotes } from "./suite.js";
 import type { BudgetFile } from "./budgets.js";
 
-const budgets = { budgets: [{ id: "instant.p99", profiles: ["instant" as const], scenarios: ["optimized" as const], metric: "overhead.latencyP99Pct", max: 5, unit: "%" }] };
+const budgets = {
+  budgets: [
+    {
+      id: "instant.p99",
+      profiles: ["instant" as const],
+      scenarios: ["optimized" as const],
+      metric: "overhead.latencyP99Pct",
+      max: 5,
+      unit: "%",
+    },
+  ],
+};
 
 test("summary: medians over repetitions and overheads against off of the same repetition", () => {
   const rows = summarize(fixtureResult().runs);
@@ -23,7 +34,11 @@ test("summary: medians over repetitions and overheads against off of the same re
 test("the page states the promise, the machine, tables, overheads, budgets and embeds the charts", () => {
   const result = fixtureResult();
   assertResultFile(JSON.parse(JSON.stringify(result)));
-  const { markdown, charts } = generateReport(result, { sourceLabel: "bench/results/x.json", chartsDir: "performance", budgets });
+  const { markdown, charts } = generateReport(result, {
+    sourceLabel: "bench/results/x.json",
+    chartsDir: "performance",
+    budgets,
+  });
   assert.match(markdown, /^# Performance/);
   assert.match(markdown, /less than 5 % latency/);
   assert.match(markdown, /Test CPU, 2 cores/);
@@ -36,7 +51,12 @@ test("the page states the promise, the machine, tables, overheads, budgets and e
   assert.match(markdown, /Worst scenario overall: \*\*naive\*\* \(instant @ 16 connections\): latency p99 \+200\.0 %/);
   assert.match(markdown, /<!-- cause: generated .*-->\n\*Cause \(generated from the data\):\* /);
   for (const name of Object.keys(charts)) assert.ok(markdown.includes(`](performance/${name})`), name);
-  assert.deepEqual(Object.keys(charts).sort(), ["latency-instant-c16.svg", "latency-realistic-c256.svg", "latency-realistic-c64.svg", "throughput-realistic.svg"]);
+  assert.deepEqual(Object.keys(charts).sort(), [
+    "latency-instant-c16.svg",
+    "latency-realistic-c256.svg",
+    "latency-realistic-c64.svg",
+    "throughput-realistic.svg",
+  ]);
 });
 
 test("worst overhead picks the largest median among the rows", () => {
@@ -46,12 +66,26 @@ test("worst overhead picks the largest median among the rows", () => {
 });
 
 test("charts are well-formed SVG with escaped text", () => {
-  const bar = groupedBarChart({ title: "a <b> & c", groups: ["x", "y"], series: [{ name: "p50", values: [1, null] }, { name: "p99", values: [3, 4] }], yLabel: "ms" });
+  const bar = groupedBarChart({
+    title: "a <b> & c",
+    groups: ["x", "y"],
+    series: [
+      { name: "p50", values: [1, null] },
+      { name: "p99", values: [3, 4] },
+    ],
+    yLabel: "ms",
+  });
   assert.match(bar, /^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
   assert.match(bar, /<\/svg>\n$/);
   assert.ok(bar.includes("a &lt;b&gt; &amp; c"));
   assert.equal((bar.match(/<rect x="[^"]*" y="[^"]*" width=/g) ?? []).length, 3 + 2); // 3 bars + 2 legend swatches
-  const line = lineChart({ title: "t", x: [1, 16, 64], series: [{ name: "off", values: [10, 20, null] }], xLabel: "connections", yLabel: "req/s" });
+  const line = lineChart({
+    title: "t",
+    x: [1, 16, 64],
+    series: [{ name: "off", values: [10, 20, null] }],
+    xLabel: "connections",
+    yLabel: "req/s",
+  });
   assert.equal((line.match(/<circle /g) ?? []).length, 2);
   assert.equal(escapeXml(`"'`), "&quot;'");
   assert.deepEqual(niceTicks(9), [0, 2, 4, 6, 8, 10]);
@@ -60,22 +94,50 @@ test("charts are well-formed SVG with escaped text", () => {
 
 const loadedBudgets: BudgetFile = {
   loadedServiceBusyPct: 70,
-  budgets: [{ id: "realistic.cpu", profiles: ["realistic"], scenarios: ["optimized"], cells: "loaded", metric: "overhead.cpuPerRequestPct", max: 3, unit: "%", source: "issue 11" }],
+  budgets: [
+    {
+      id: "realistic.cpu",
+      profiles: ["realistic"],
+      scenarios: ["optimized"],
+      cells: "loaded",
+      metric: "overhead.cpuPerRequestPct",
+      max: 3,
+      unit: "%",
+      source: "issue 11",
+    },
+  ],
 };
 
 test("the page says which cells load the service and which budget cells are not judged", () => {
-  const { markdown } = generateReport(fixtureResult(), { sourceLabel: "x.json", chartsDir: "performance", budgets: loadedBudgets });
-  assert.match(markdown, /- `realistic\.cpu`: CPU per request over `off` ≤ \+3 %, median of repetitions \(`optimized`; realistic; only the cells that load the service\)\. Source: issue 11\./);
+  const { markdown } = generateReport(fixtureResult(), {
+    sourceLabel: "x.json",
+    chartsDir: "performance",
+    budgets: loadedBudgets,
+  });
+  assert.match(
+    markdown,
+    /- `realistic\.cpu`: CPU per request over `off` ≤ \+3 %, median of repetitions \(`optimized`; realistic; only the cells that load the service\)\. Source: issue 11\./,
+  );
   assert.match(markdown, /In this result: loaded instant@16, realistic@256; mostly idle realistic@64\./);
   assert.match(markdown, /\| realistic@64 \| 35 % \| mostly idle \(< 70 %\) \|/);
   assert.match(markdown, /- `optimized`, realistic @ 64 connections \(mostly idle: `off` 35 % busy\): /);
   assert.match(markdown, /\| realistic\.cpu \| realistic@256 optimized \| \+6\.7 % \| ≤ 3 % \| \*\*FAIL\*\* \|/);
-  assert.match(markdown, /\| realistic\.cpu \| realistic@64 optimized \| – \| ≤ 3 % \| not judged: mostly idle: off keeps the service 35 % busy, under 70 % \|/);
+  assert.match(
+    markdown,
+    /\| realistic\.cpu \| realistic@64 optimized \| – \| ≤ 3 % \| not judged: mostly idle: off keeps the service 35 % busy, under 70 % \|/,
+  );
 });
 
 test("a received % cut short by the grace limit is marked, with what the pipeline still held", () => {
-  const { markdown } = generateReport(fixtureResult(), { sourceLabel: "x.json", chartsDir: "performance", budgets: null });
-  assert.match(markdown, /\| naive \| [^\n]* \| 50\.0 \(1 run\(s\) reached the 6\.0 s grace limit with the pipeline still holding up to 50 spans\) \| 50\.0 \|/);
+  const { markdown } = generateReport(fixtureResult(), {
+    sourceLabel: "x.json",
+    chartsDir: "performance",
+    budgets: null,
+  });
+  assert.match(
+    markdown,
+    /\| naive \| [^\n]* \| 50\.0 \(1 run\(s\) reached the 6\.0 s grace limit with the pipeline still holding up to 50 spans\) \| 50\.0 \|/,
+  );
   // Runs whose grace drained are not marked.
   assert.match(markdown, /\| optimized \| [^\n]* \| 100\.0 \| 100\.0 \|/);
 });
@@ -83,13 +145,30 @@ test("a received % cut short by the grace limit is marked, with what the pipelin
 test("the generated cause agrees with the CPU placement the notes state", () => {
   const pinned = fixtureResult();
   const worst = worstOverhead(pinned.summary)!;
-  assert.match(likelyCause(pinned, worst), /the service ran alone on CPU 0 while the load generator and the receiver shared CPU 1$/);
+  assert.match(
+    likelyCause(pinned, worst),
+    /the service ran alone on CPU 0 while the load generator and the receiver shared CPU 1$/,
+  );
   assert.doesNotMatch(likelyCause(pinned, worst), /share the machine/);
-  assert.match(methodNotes(pinned.placement!)[0]!, /the service pinned to CPU 0, the receiver and the load generator to CPU 1/);
+  assert.match(
+    methodNotes(pinned.placement!)[0]!,
+    /the service pinned to CPU 0, the receiver and the load generator to CPU 1/,
+  );
   assert.doesNotMatch(methodNotes(pinned.placement!).join(" "), /share all its cores/);
 
-  const shared = { ...fixtureResult(), placement: { service: null, others: null, serviceCores: 2, description: "no CPU pinning: service, receiver and load generator share all 2 cores" } };
-  assert.match(likelyCause(shared, worstOverhead(shared.summary)!), /the service, the load generator and the receiver shared the machine's 2 cores$/);
+  const shared = {
+    ...fixtureResult(),
+    placement: {
+      service: null,
+      others: null,
+      serviceCores: 2,
+      description: "no CPU pinning: service, receiver and load generator share all 2 cores",
+    },
+  };
+  assert.match(
+    likelyCause(shared, worstOverhead(shared.summary)!),
+    /the service, the load generator and the receiver shared the machine's 2 cores$/,
+  );
   assert.match(methodNotes(shared.placement)[0]!, /share all its cores/);
   // A result that does not record its placement gets no claim about it.
   const unknown = { ...fixtureResult(), placement: undefined };
@@ -97,9 +176,16 @@ test("the generated cause agrees with the CPU placement the notes state", () => 
 });
 
 test("the page names the commit read when the run started, and an older result's as read at its end", () => {
-  const { markdown } = generateReport(fixtureResult(), { sourceLabel: "x.json", chartsDir: "performance", budgets: null });
+  const { markdown } = generateReport(fixtureResult(), {
+    sourceLabel: "x.json",
+    chartsDir: "performance",
+    budgets: null,
+  });
   assert.match(markdown, /\| commit \| abc123, read when the run started \|/);
   const old = fixtureResult();
   old.machine = { ...old.machine, gitDirty: true, sourceReadAtStart: undefined };
-  assert.match(generateReport(old, { sourceLabel: "x.json", chartsDir: "performance", budgets: null }).markdown, /\| commit \| abc123 \(with uncommitted changes\), read when the run ended/);
+  assert.match(
+    generateReport(old, { sourceLabel: "x.json", chartsDir: "performance", budgets: null }).markdown,
+    /\| commit \| abc123 \(with uncommitted changes\), read when the run ended/,
+  );
 });

@@ -87,7 +87,14 @@ export interface RunResult {
   ok: boolean;
   error: string | null;
   seconds: number | null;
-  requests: { answered: number; failed: number; non2xx: number; errors: number; timeouts: number; statusCodes: Record<string, number> } | null;
+  requests: {
+    answered: number;
+    failed: number;
+    non2xx: number;
+    errors: number;
+    timeouts: number;
+    statusCodes: Record<string, number>;
+  } | null;
   throughputRps: number | null;
   latencyMs: LatencyMs | null;
   service: {
@@ -160,7 +167,16 @@ export const SUMMARY_METRICS = [
 ] as const;
 export type SummaryMetric = (typeof SUMMARY_METRICS)[number];
 
-export const OVERHEAD_METRICS = ["latencyP50Pct", "latencyP95Pct", "latencyP99Pct", "throughputLossPct", "cpuPerRequestPct", "rssPeakPct", "rssPeakOverOffMiB", "rssPeakOverOffMB"] as const;
+export const OVERHEAD_METRICS = [
+  "latencyP50Pct",
+  "latencyP95Pct",
+  "latencyP99Pct",
+  "throughputLossPct",
+  "cpuPerRequestPct",
+  "rssPeakPct",
+  "rssPeakOverOffMiB",
+  "rssPeakOverOffMB",
+] as const;
 export type OverheadMetric = (typeof OVERHEAD_METRICS)[number];
 
 export interface BenchOptionsJson {
@@ -204,6 +220,12 @@ export function assertResultFile(value: unknown, source = "result"): asserts val
   if (!Array.isArray(v.runs)) fail("no runs");
   if (!Array.isArray(v.summary)) fail("no summary");
   for (const run of v.runs!) {
-    if (typeof run.scenario !== "string" || typeof run.profile !== "string" || typeof run.connections !== "number" || typeof run.ok !== "boolean") fail("a run lacks scenario/profile/connections/ok");
+    if (
+      typeof run.scenario !== "string" ||
+      typeof run.profile !== "string" ||
+      typeof run.connections !== "number" ||
+      typeof run.ok !== "boolean"
+    )
+      fail("a run lacks scenario/profile/connections/ok");
   }
 }

@@ -8,7 +8,12 @@ import { heldSpans, waitForDelivery, type GraceOutcome } from "./grace.js";
 import { freePort } from "./ports.js";
 import { readCpuSeconds, RssSampler } from "./process-sampler.js";
 import type { MetricsSnapshot } from "./prometheus.js";
-import { RECEIVER_PUBLIC_KEY, RECEIVER_SECRET_KEY, ReceiverProcess, type ReceiverStatsView } from "./receiver-process.js";
+import {
+  RECEIVER_PUBLIC_KEY,
+  RECEIVER_SECRET_KEY,
+  ReceiverProcess,
+  type ReceiverStatsView,
+} from "./receiver-process.js";
 import type { RunResult, TracingFigures } from "./result-schema.js";
 import { PROFILES, SCENARIOS, type PlannedRun } from "./scenarios.js";
 import { ServiceProcess } from "./service-process.js";
@@ -47,8 +52,10 @@ const M = {
   errors: TRACING_METRICS.errors,
 } as const;
 
-const finite = (v: number | null | undefined): number | null => (v === null || v === undefined || !Number.isFinite(v) ? null : v);
-const pct = (part: number | null, whole: number | null): number | null => (part === null || whole === null || whole <= 0 ? null : (part / whole) * 100);
+const finite = (v: number | null | undefined): number | null =>
+  v === null || v === undefined || !Number.isFinite(v) ? null : v;
+const pct = (part: number | null, whole: number | null): number | null =>
+  part === null || whole === null || whole <= 0 ? null : (part / whole) * 100;
 const maxOf = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.max(a, b));
 
 /** Scrapes /metrics about once a second during the load: event-loop delay windows, queue peaks. */
@@ -97,7 +104,13 @@ function cpuOf(m: MetricsSnapshot | null, pid: number): number | null {
   return finite(m?.sum(M.cpu)) ?? readCpuSeconds(pid);
 }
 
-function tracingFigures(m: MetricsSnapshot, poller: MetricsPoller, stats: ReceiverStatsView | null, afterStop: ReceiverStatsView | null, grace: GraceOutcome): TracingFigures {
+function tracingFigures(
+  m: MetricsSnapshot,
+  poller: MetricsPoller,
+  stats: ReceiverStatsView | null,
+  afterStop: ReceiverStatsView | null,
+  grace: GraceOutcome,
+): TracingFigures {
   const created = m.sum(M.created);
   const unique = stats?.spans.unique ?? null;
   const uniqueAfter = afterStop?.spans.unique ?? null;
@@ -166,14 +179,25 @@ export async function runScenario(plan: PlannedRun, ctx: RunContext): Promise<Ru
     const receiverPort = await freePort();
     const servicePort = await freePort();
     const tracingEnv: Record<string, string> = scenario.traced
-      ? { LANGFUSE_BASE_URL: `http://127.0.0.1:${receiverPort}`, LANGFUSE_PUBLIC_KEY: RECEIVER_PUBLIC_KEY, LANGFUSE_SECRET_KEY: RECEIVER_SECRET_KEY }
+      ? {
+          LANGFUSE_BASE_URL: `http://127.0.0.1:${receiverPort}`,
+          LANGFUSE_PUBLIC_KEY: RECEIVER_PUBLIC_KEY,
+          LANGFUSE_SECRET_KEY: RECEIVER_SECRET_KEY,
+        }
       : {};
     // Both start at once (the service exports nothing before the load begins); a failure of
     // either stops the other.
     status(scenario.receiver.kind === "running" ? "starting receiver and service" : "starting service");
     const receiverStart =
       scenario.receiver.kind === "running"
-        ? ReceiverProcess.start({ root: ctx.root, port: receiverPort, env: scenario.receiver.env, dbPath: ":memory:", logFile: join(ctx.workDir, "receiver.log"), cpus: ctx.cpus.others })
+        ? ReceiverProcess.start({
+            root: ctx.root,
+            port: receiverPort,
+            env: scenario.receiver.env,
+            dbPath: ":memory:",
+            logFile: join(ctx.workDir, "receiver.log"),
+            cpus: ctx.cpus.others,
+          })
         : Promise.resolve(null);
     const serviceStart = ServiceProcess.start({
       root: ctx.root,
@@ -230,11 +254,21 @@ export async function runScenario(plan: PlannedRun, ctx: RunContext): Promise<Ru
           return before;
         });
         scrape.catch(() => {});
-        opened = { procCpu: readCpuSeconds(running.pid), receiverCpu: receiver ? readCpuSeconds(receiver.pid) : null, harnessCpu: process.cpuUsage(), rssStart: sampler.sample(), scrape };
+        opened = {
+          procCpu: readCpuSeconds(running.pid),
+          receiverCpu: receiver ? readCpuSeconds(receiver.pid) : null,
+          harnessCpu: process.cpuUsage(),
+          rssStart: sampler.sample(),
+          scrape,
+        };
       },
       onWindowEnd: () => {
         const start = opened as WindowStart | null;
-        closed = { procCpu: readCpuSeconds(running.pid), receiverCpu: receiver ? readCpuSeconds(receiver.pid) : null, harnessCpu: process.cpuUsage(start?.harnessCpu) };
+        closed = {
+          procCpu: readCpuSeconds(running.pid),
+          receiverCpu: receiver ? readCpuSeconds(receiver.pid) : null,
+          harnessCpu: process.cpuUsage(start?.harnessCpu),
+        };
       },
       onTick: (n, loadPhase) => ctx.onStatus(loadPhase === "warm-up" ? "load: warm-up" : `load: ${n} answered`),
     });
@@ -258,7 +292,10 @@ export async function runScenario(plan: PlannedRun, ctx: RunContext): Promise<Ru
     const after = await service.metrics();
     activePoller.observe(after, true);
     await activePoller.stop();
-    const [cpu0, cpu1] = start.procCpu !== null && end.procCpu !== null ? [start.procCpu, end.procCpu] : [cpuOf(before, running.pid), cpuOf(after, running.pid)];
+    const [cpu0, cpu1] =
+      start.procCpu !== null && end.procCpu !== null
+        ? [start.procCpu, end.procCpu]
+        : [cpuOf(before, running.pid), cpuOf(after, running.pid)];
 
     let grace: GraceOutcome = { seconds: 0, end: "drained" };
     if (scenario.traced) {
@@ -296,11 +333,21 @@ export async function runScenario(plan: PlannedRun, ctx: RunContext): Promise<Ru
     };
     result.throughputRps = finite(loadResult.throughputRps);
     const l = loadResult.latencyMs;
-    result.latencyMs = { avg: finite(l.avg), min: finite(l.min), max: finite(l.max), p50: finite(l.p50), p90: finite(l.p90), p95: finite(l.p95), p99: finite(l.p99), p999: finite(l.p999) };
+    result.latencyMs = {
+      avg: finite(l.avg),
+      min: finite(l.min),
+      max: finite(l.max),
+      p50: finite(l.p50),
+      p90: finite(l.p90),
+      p95: finite(l.p95),
+      p99: finite(l.p99),
+      p999: finite(l.p999),
+    };
     result.service = {
       startupMs,
       cpuSeconds,
-      cpuMsPerRequest: cpuSeconds !== null && loadResult.answered > 0 ? (cpuSeconds * 1000) / loadResult.answered : null,
+      cpuMsPerRequest:
+        cpuSeconds !== null && loadResult.answered > 0 ? (cpuSeconds * 1000) / loadResult.answered : null,
       cpuPct: cpuSeconds !== null ? (cpuSeconds / loadResult.seconds) * 100 : null,
       busyPct: cpuSeconds !== null ? (cpuSeconds / loadResult.seconds / ctx.cpus.serviceCores) * 100 : null,
       rssStartBytes: start.rssStart,
@@ -315,7 +362,8 @@ export async function runScenario(plan: PlannedRun, ctx: RunContext): Promise<Ru
     };
     result.tracing = scenario.traced ? tracingFigures(final, activePoller, stats, afterStop, grace) : null;
     result.contention = {
-      receiverCpuSeconds: start.receiverCpu !== null && end.receiverCpu !== null ? end.receiverCpu - start.receiverCpu : null,
+      receiverCpuSeconds:
+        start.receiverCpu !== null && end.receiverCpu !== null ? end.receiverCpu - start.receiverCpu : null,
       loadGeneratorCpuSeconds: (end.harnessCpu.user + end.harnessCpu.system) / 1e6,
     };
     result.ok = true;
@@ -325,7 +373,8 @@ export async function runScenario(plan: PlannedRun, ctx: RunContext): Promise<Ru
       const cpuNow = readCpuSeconds(service.pid);
       const seconds = (performance.now() - phaseAt) / 1000;
       if (service.process.hasExited()) diagnosis = " (the service process had exited)";
-      else if (cpuNow !== null && phaseCpu !== null && seconds > 0) diagnosis = ` (service used ${Math.round(((cpuNow - phaseCpu) / seconds) * 100)} % of a core during the last ${seconds.toFixed(1)} s of this phase)`;
+      else if (cpuNow !== null && phaseCpu !== null && seconds > 0)
+        diagnosis = ` (service used ${Math.round(((cpuNow - phaseCpu) / seconds) * 100)} % of a core during the last ${seconds.toFixed(1)} s of this phase)`;
     }
     result.error = `${phase}: ${err instanceof Error ? err.message : String(err)}${diagnosis}`;
   } finally {

@@ -49,7 +49,9 @@ async function main(options: CliOptions): Promise<number> {
   let aborted = false;
   onInterrupt((signal) => {
     aborted = true;
-    process.stderr.write(`\nbench: ${signal}: stopped every process, finishing up (press Ctrl-C again to quit at once)\n`);
+    process.stderr.write(
+      `\nbench: ${signal}: stopped every process, finishing up (press Ctrl-C again to quit at once)\n`,
+    );
   });
 
   const result = await runSuite(options, ROOT, source, () => aborted);
@@ -73,7 +75,10 @@ async function main(options: CliOptions): Promise<number> {
   }
 
   const failedRuns = result.runs.filter((r) => !r.ok);
-  for (const r of failedRuns) process.stderr.write(`bench: run failed: rep ${r.repetition} ${r.profile}@${r.connections} ${r.scenario}: ${r.error}\n`);
+  for (const r of failedRuns)
+    process.stderr.write(
+      `bench: run failed: rep ${r.repetition} ${r.profile}@${r.connections} ${r.scenario}: ${r.error}\n`,
+    );
   let code = failedRuns.length > 0 ? 1 : 0;
   if (options.check && !check(result)) code = 1;
   return code;

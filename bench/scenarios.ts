@@ -1,7 +1,17 @@
 // What the suite runs: the tracing scenarios, the model profiles, and the plan that interleaves
 // them across repetitions.
 
-export const SCENARIO_NAMES = ["off", "naive", "sdk-defaults", "optimized", "spans-off", "slow", "hung", "down", "flaky"] as const;
+export const SCENARIO_NAMES = [
+  "off",
+  "naive",
+  "sdk-defaults",
+  "optimized",
+  "spans-off",
+  "slow",
+  "hung",
+  "down",
+  "flaky",
+] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 export const PROFILE_NAMES = ["instant", "realistic"] as const;
@@ -30,15 +40,96 @@ const TRACED_BASE = { LANGFUSE_ENABLED: "true", LANGFUSE_PIPELINE: "switchboard"
 const fine: ReceiverMode = { kind: "running", env: {} };
 
 export const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
-  off: { name: "off", description: "LANGFUSE_ENABLED=false: the baseline", serviceEnv: { LANGFUSE_ENABLED: "false" }, receiver: { kind: "none" }, traced: false, degraded: false, budgeted: false, focusOnly: false },
-  naive: { name: "naive", description: "LANGFUSE_PIPELINE=naive: the seed's 'before'", serviceEnv: { ...TRACED_BASE, LANGFUSE_PIPELINE: "naive" }, receiver: fine, traced: true, degraded: false, budgeted: false, focusOnly: false },
-  "sdk-defaults": { name: "sdk-defaults", description: "LANGFUSE_PIPELINE=sdk: the official SDK, documented defaults", serviceEnv: { ...TRACED_BASE, LANGFUSE_PIPELINE: "sdk" }, receiver: fine, traced: true, degraded: false, budgeted: false, focusOnly: false },
-  optimized: { name: "optimized", description: "LANGFUSE_PIPELINE=switchboard: our defaults", serviceEnv: { ...TRACED_BASE }, receiver: fine, traced: true, degraded: false, budgeted: true, focusOnly: false },
-  "spans-off": { name: "spans-off", description: "our defaults with LANGFUSE_ENABLE_SPANS=false", serviceEnv: { ...TRACED_BASE, LANGFUSE_ENABLE_SPANS: "false" }, receiver: fine, traced: true, degraded: false, budgeted: true, focusOnly: true },
-  slow: { name: "slow", description: "receiver answers after 1 s", serviceEnv: { ...TRACED_BASE }, receiver: { kind: "running", env: { RECEIVER_DELAY_MS: "1000" } }, traced: true, degraded: true, budgeted: true, focusOnly: true },
-  hung: { name: "hung", description: "receiver never answers", serviceEnv: { ...TRACED_BASE }, receiver: { kind: "running", env: { RECEIVER_HANG: "true" } }, traced: true, degraded: true, budgeted: true, focusOnly: true },
-  down: { name: "down", description: "no receiver: connection refused", serviceEnv: { ...TRACED_BASE }, receiver: { kind: "down" }, traced: true, degraded: true, budgeted: true, focusOnly: true },
-  flaky: { name: "flaky", description: "half the exports get 503", serviceEnv: { ...TRACED_BASE }, receiver: { kind: "running", env: { RECEIVER_FAIL_STATUS: "503", RECEIVER_FAIL_RATIO: "0.5" } }, traced: true, degraded: true, budgeted: true, focusOnly: true },
+  off: {
+    name: "off",
+    description: "LANGFUSE_ENABLED=false: the baseline",
+    serviceEnv: { LANGFUSE_ENABLED: "false" },
+    receiver: { kind: "none" },
+    traced: false,
+    degraded: false,
+    budgeted: false,
+    focusOnly: false,
+  },
+  naive: {
+    name: "naive",
+    description: "LANGFUSE_PIPELINE=naive: the seed's 'before'",
+    serviceEnv: { ...TRACED_BASE, LANGFUSE_PIPELINE: "naive" },
+    receiver: fine,
+    traced: true,
+    degraded: false,
+    budgeted: false,
+    focusOnly: false,
+  },
+  "sdk-defaults": {
+    name: "sdk-defaults",
+    description: "LANGFUSE_PIPELINE=sdk: the official SDK, documented defaults",
+    serviceEnv: { ...TRACED_BASE, LANGFUSE_PIPELINE: "sdk" },
+    receiver: fine,
+    traced: true,
+    degraded: false,
+    budgeted: false,
+    focusOnly: false,
+  },
+  optimized: {
+    name: "optimized",
+    description: "LANGFUSE_PIPELINE=switchboard: our defaults",
+    serviceEnv: { ...TRACED_BASE },
+    receiver: fine,
+    traced: true,
+    degraded: false,
+    budgeted: true,
+    focusOnly: false,
+  },
+  "spans-off": {
+    name: "spans-off",
+    description: "our defaults with LANGFUSE_ENABLE_SPANS=false",
+    serviceEnv: { ...TRACED_BASE, LANGFUSE_ENABLE_SPANS: "false" },
+    receiver: fine,
+    traced: true,
+    degraded: false,
+    budgeted: true,
+    focusOnly: true,
+  },
+  slow: {
+    name: "slow",
+    description: "receiver answers after 1 s",
+    serviceEnv: { ...TRACED_BASE },
+    receiver: { kind: "running", env: { RECEIVER_DELAY_MS: "1000" } },
+    traced: true,
+    degraded: true,
+    budgeted: true,
+    focusOnly: true,
+  },
+  hung: {
+    name: "hung",
+    description: "receiver never answers",
+    serviceEnv: { ...TRACED_BASE },
+    receiver: { kind: "running", env: { RECEIVER_HANG: "true" } },
+    traced: true,
+    degraded: true,
+    budgeted: true,
+    focusOnly: true,
+  },
+  down: {
+    name: "down",
+    description: "no receiver: connection refused",
+    serviceEnv: { ...TRACED_BASE },
+    receiver: { kind: "down" },
+    traced: true,
+    degraded: true,
+    budgeted: true,
+    focusOnly: true,
+  },
+  flaky: {
+    name: "flaky",
+    description: "half the exports get 503",
+    serviceEnv: { ...TRACED_BASE },
+    receiver: { kind: "running", env: { RECEIVER_FAIL_STATUS: "503", RECEIVER_FAIL_RATIO: "0.5" } },
+    traced: true,
+    degraded: true,
+    budgeted: true,
+    focusOnly: true,
+  },
 };
 
 export interface Profile {
@@ -101,7 +192,9 @@ export interface PlanOptions {
   /** Warm-up seconds per run, for every profile. */
   warmup?: number;
   /** Per-profile overrides of connection counts and sizes (used by --quick). */
-  profileOverrides?: Partial<Record<ProfileName, Partial<Pick<Profile, "connections" | "focusConnections" | "duration" | "warmup">>>>;
+  profileOverrides?: Partial<
+    Record<ProfileName, Partial<Pick<Profile, "connections" | "focusConnections" | "duration" | "warmup">>>
+  >;
 }
 
 /**
@@ -118,7 +211,9 @@ export function planRuns(options: PlanOptions): PlannedRun[] {
       const profile = { ...PROFILES[profileName], ...options.profileOverrides?.[profileName] };
       const connections = options.connections ? [...options.connections] : profile.connections;
       for (const c of connections) {
-        const cell = scenarios.filter((s) => !SCENARIOS[s].focusOnly || options.connections !== undefined || c === profile.focusConnections);
+        const cell = scenarios.filter(
+          (s) => !SCENARIOS[s].focusOnly || options.connections !== undefined || c === profile.focusConnections,
+        );
         // A cell with nothing to compare needs no baseline either (unless only `off` was asked for).
         if (cell.length === 1 && scenarios.length > 1) continue;
         for (const scenario of cell) {

@@ -34,15 +34,24 @@ export class ServiceProcess {
   static async start(options: ServiceStartOptions): Promise<ServiceProcess> {
     const script = ServiceProcess.scriptPath(options.root);
     if (!existsSync(script)) throw new Error(`${script} does not exist: build first (npm run build)`);
-    const env = childEnv({ HOST: "127.0.0.1", PORT: String(options.port), LOG_LEVEL: "warn", LLM_PROVIDER: "simulated", ...options.env });
+    const env = childEnv({
+      HOST: "127.0.0.1",
+      PORT: String(options.port),
+      LOG_LEVEL: "warn",
+      LLM_PROVIDER: "simulated",
+      ...options.env,
+    });
     const proc = startNodeProcess(script, env, options.logFile, options.cpus ?? null);
     const baseUrl = `http://127.0.0.1:${options.port}`;
     try {
-      const startupMs = await waitUntil(async () => (await httpText(`${baseUrl}/healthz`, { timeoutMs: 1000 })).status === 200, {
-        timeoutMs: options.readyTimeoutMs ?? 30_000,
-        what: "service start",
-        abort: () => (proc.hasExited() ? `exited during start-up:\n${proc.logTail()}` : null),
-      });
+      const startupMs = await waitUntil(
+        async () => (await httpText(`${baseUrl}/healthz`, { timeoutMs: 1000 })).status === 200,
+        {
+          timeoutMs: options.readyTimeoutMs ?? 30_000,
+          what: "service start",
+          abort: () => (proc.hasExited() ? `exited during start-up:\n${proc.logTail()}` : null),
+        },
+      );
       return new ServiceProcess(proc, baseUrl, startupMs);
     } catch (err) {
       await proc.stop(2000);

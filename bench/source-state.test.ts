@@ -8,7 +8,12 @@ import { describeCommit, readSourceState, referenceRefusal } from "./source-stat
 
 function gitRepo(): { dir: string; git: (...args: string[]) => string } {
   const dir = mkdtempSync(join(tmpdir(), "bench-source-state-"));
-  const git = (...args: string[]) => execFileSync("git", ["-c", "user.name=bench", "-c", "user.email=bench@example.invalid", "-c", "commit.gpgsign=false", ...args], { cwd: dir, encoding: "utf8" });
+  const git = (...args: string[]) =>
+    execFileSync(
+      "git",
+      ["-c", "user.name=bench", "-c", "user.email=bench@example.invalid", "-c", "commit.gpgsign=false", ...args],
+      { cwd: dir, encoding: "utf8" },
+    );
   git("init", "-q");
   writeFileSync(join(dir, ".gitignore"), "dist/\n");
   writeFileSync(join(dir, "main.ts"), "export const x = 1;\n");

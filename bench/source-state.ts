@@ -29,7 +29,11 @@ export function readSourceState(root: string): SourceState {
   const head = git(root, ["rev-parse", "HEAD"]);
   const status = git(root, ["status", "--porcelain", "--untracked-files=all"]);
   const changes = status === null ? [] : status.split("\n").filter((line) => line.trim() !== "");
-  return { commit: head === null ? null : head.trim(), dirty: status === null ? null : changes.length > 0, changes: changes.slice(0, 20) };
+  return {
+    commit: head === null ? null : head.trim(),
+    dirty: status === null ? null : changes.length > 0,
+    changes: changes.slice(0, 20),
+  };
 }
 
 /**
@@ -37,7 +41,8 @@ export function readSourceState(root: string): SourceState {
  * one commit; it must measure exactly that commit.
  */
 export function referenceRefusal(state: SourceState): string | null {
-  if (state.commit === null || state.dirty === null) return "--reference needs a git checkout (the result names the commit it measured), and git could not read this one";
+  if (state.commit === null || state.dirty === null)
+    return "--reference needs a git checkout (the result names the commit it measured), and git could not read this one";
   if (!state.dirty) return null;
   const list = state.changes.map((line) => `  ${line}`).join("\n");
   return `--reference refused: the working tree has uncommitted changes, so the result could not name the commit it measures. Commit or stash them (untracked files included) and run again:\n${list}`;

@@ -81,9 +81,16 @@ function placementOf(plan: CpuPlan): CpuPlacement {
 }
 
 /** `source`: the commit and clean state read when the run was asked for (see source-state.ts). */
-export async function runSuite(options: CliOptions, root: string, source: SourceState, isAborted: () => boolean): Promise<BenchResultFile> {
+export async function runSuite(
+  options: CliOptions,
+  root: string,
+  source: SourceState,
+  isAborted: () => boolean,
+): Promise<BenchResultFile> {
   const plan = planFor(options);
-  const graceMaxSeconds = options.quick ? Math.min(options.graceMaxSeconds, QUICK_GRACE_SECONDS) : options.graceMaxSeconds;
+  const graceMaxSeconds = options.quick
+    ? Math.min(options.graceMaxSeconds, QUICK_GRACE_SECONDS)
+    : options.graceMaxSeconds;
   const progress = new Progress(plan.length);
   const createdAt = new Date();
   // The machine and the source are recorded now, with the build that is about to be measured.
@@ -93,13 +100,18 @@ export async function runSuite(options: CliOptions, root: string, source: Source
   const cpuPlan = planCpus(options.pin);
   pinSelf(cpuPlan.others);
   progress.log(`bench: ${cpuPlan.description}`);
-  progress.log(`bench: ${plan.length} runs, about ${Math.ceil(estimateSeconds(plan, graceMaxSeconds) / 60)} min; scratch ${workRoot}`);
+  progress.log(
+    `bench: ${plan.length} runs, about ${Math.ceil(estimateSeconds(plan, graceMaxSeconds) / 60)} min; scratch ${workRoot}`,
+  );
   const runs: RunResult[] = [];
   try {
     for (const [i, planned] of plan.entries()) {
       if (isAborted()) break;
       progress.begin(i + 1, `rep ${planned.repetition} ${planned.profile}@${planned.connections} ${planned.scenario}`);
-      const workDir = join(workRoot, `${String(i + 1).padStart(3, "0")}-${planned.profile}-${planned.connections}-${planned.scenario}`);
+      const workDir = join(
+        workRoot,
+        `${String(i + 1).padStart(3, "0")}-${planned.profile}-${planned.connections}-${planned.scenario}`,
+      );
       const run = await runScenario(planned, {
         root: build.root,
         workDir,
@@ -157,7 +169,10 @@ function describeRun(run: RunResult): string {
   ];
   if (run.tracing) {
     const t = run.tracing;
-    const cut = t.graceEnd === "limit" && (t.heldAfterGrace ?? 1) > 0 ? ` (grace limit ${f(t.graceSeconds)} s reached, ${t.heldAfterGrace ?? "unknown"} still held)` : ` after ${f(t.graceSeconds)} s`;
+    const cut =
+      t.graceEnd === "limit" && (t.heldAfterGrace ?? 1) > 0
+        ? ` (grace limit ${f(t.graceSeconds)} s reached, ${t.heldAfterGrace ?? "unknown"} still held)`
+        : ` after ${f(t.graceSeconds)} s`;
     parts.push(`spans ${t.created ?? "n/a"} created, ${f(t.completenessPct)}% received${cut}`);
   }
   return parts.join(", ");

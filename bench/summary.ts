@@ -88,22 +88,39 @@ export function toSpreadJson(values: readonly number[]): SpreadJson {
 export function summarize(runs: readonly RunResult[]): SummaryRow[] {
   const rows: SummaryRow[] = [];
   for (const profile of PROFILE_NAMES) {
-    const connectionCounts = [...new Set(runs.filter((r) => r.profile === profile).map((r) => r.connections))].sort((a, b) => a - b);
+    const connectionCounts = [...new Set(runs.filter((r) => r.profile === profile).map((r) => r.connections))].sort(
+      (a, b) => a - b,
+    );
     for (const connections of connectionCounts) {
       const cell = runs.filter((r) => r.profile === profile && r.connections === connections);
       for (const scenario of SCENARIO_NAMES) {
         const mine = cell.filter((r) => r.scenario === scenario);
         if (mine.length === 0) continue;
         const good = mine.filter((r) => r.ok);
-        const metrics = Object.fromEntries(SUMMARY_METRICS.map((m) => [m, toSpreadJson(good.map((r) => runMetric(r, m)))])) as Record<SummaryMetric, SpreadJson>;
+        const metrics = Object.fromEntries(
+          SUMMARY_METRICS.map((m) => [m, toSpreadJson(good.map((r) => runMetric(r, m)))]),
+        ) as Record<SummaryMetric, SpreadJson>;
         let overheads: SummaryRow["overheads"] = null;
         if (scenario !== "off") {
           const pairs = good
-            .map((r) => ({ run: r, off: cell.find((o) => o.scenario === "off" && o.ok && o.repetition === r.repetition) }))
+            .map((r) => ({
+              run: r,
+              off: cell.find((o) => o.scenario === "off" && o.ok && o.repetition === r.repetition),
+            }))
             .filter((p): p is { run: RunResult; off: RunResult } => p.off !== undefined);
-          overheads = Object.fromEntries(OVERHEAD_METRICS.map((m) => [m, toSpreadJson(pairs.map((p) => runOverhead(p.run, p.off, m)))])) as Record<OverheadMetric, SpreadJson>;
+          overheads = Object.fromEntries(
+            OVERHEAD_METRICS.map((m) => [m, toSpreadJson(pairs.map((p) => runOverhead(p.run, p.off, m)))]),
+          ) as Record<OverheadMetric, SpreadJson>;
         }
-        rows.push({ profile, connections, scenario, runs: mine.length, failedRuns: mine.length - good.length, metrics, overheads });
+        rows.push({
+          profile,
+          connections,
+          scenario,
+          runs: mine.length,
+          failedRuns: mine.length - good.length,
+          metrics,
+          overheads,
+        });
       }
     }
   }

@@ -5,7 +5,18 @@ export interface Series {
   values: readonly (number | null)[];
 }
 
-const PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
+const PALETTE = [
+  "#4e79a7",
+  "#f28e2b",
+  "#e15759",
+  "#76b7b2",
+  "#59a14f",
+  "#edc948",
+  "#b07aa1",
+  "#ff9da7",
+  "#9c755f",
+  "#bab0ac",
+];
 const FONT = 'font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif"';
 
 export function escapeXml(text: string): string {
@@ -68,13 +79,19 @@ function yAxis(f: Frame, ticks: number[], yLabel: string): { out: string[]; y: (
   const y = (v: number) => f.top + plotH - (Math.max(0, v) / top) * plotH;
   const out: string[] = [];
   for (const t of ticks) {
-    out.push(`<line x1="${f.left}" x2="${f.width - f.right}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" stroke="#e5e5e5"/>`);
+    out.push(
+      `<line x1="${f.left}" x2="${f.width - f.right}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" stroke="#e5e5e5"/>`,
+    );
     out.push(`<text x="${f.left - 6}" y="${(y(t) + 4).toFixed(1)}" text-anchor="end" fill="#555">${fmtTick(t)}</text>`);
   }
   const midY = f.top + plotH / 2;
-  out.push(`<text x="14" y="${midY}" text-anchor="middle" transform="rotate(-90 14 ${midY})" fill="#333">${escapeXml(yLabel)}</text>`);
+  out.push(
+    `<text x="14" y="${midY}" text-anchor="middle" transform="rotate(-90 14 ${midY})" fill="#333">${escapeXml(yLabel)}</text>`,
+  );
   out.push(`<line x1="${f.left}" x2="${f.left}" y1="${f.top}" y2="${f.top + plotH}" stroke="#999"/>`);
-  out.push(`<line x1="${f.left}" x2="${f.width - f.right}" y1="${f.top + plotH}" y2="${f.top + plotH}" stroke="#999"/>`);
+  out.push(
+    `<line x1="${f.left}" x2="${f.width - f.right}" y1="${f.top + plotH}" y2="${f.top + plotH}" stroke="#999"/>`,
+  );
   return { out, y };
 }
 
@@ -83,13 +100,27 @@ function legendRows(width: number, names: number): number {
 }
 
 /** Bars grouped by category (e.g. scenarios), one bar per series (e.g. p50/p95/p99). */
-export function groupedBarChart(options: { title: string; groups: readonly string[]; series: readonly Series[]; yLabel: string; width?: number; height?: number }): string {
+export function groupedBarChart(options: {
+  title: string;
+  groups: readonly string[];
+  series: readonly Series[];
+  yLabel: string;
+  width?: number;
+  height?: number;
+}): string {
   const width = options.width ?? 760;
   const f = frame(width, options.height ?? 360, legendRows(width, options.series.length));
   const all = options.series.flatMap((s) => s.values).filter((v): v is number => v !== null && Number.isFinite(v));
   const ticks = niceTicks(Math.max(0, ...all));
   const axis = yAxis(f, ticks, options.yLabel);
-  const out = [...header(f, options.title), ...legend(f, options.series.map((s) => s.name)), ...axis.out];
+  const out = [
+    ...header(f, options.title),
+    ...legend(
+      f,
+      options.series.map((s) => s.name),
+    ),
+    ...axis.out,
+  ];
   const plotW = f.width - f.left - f.right;
   const groupW = plotW / Math.max(1, options.groups.length);
   const barW = Math.max(2, (groupW * 0.8) / Math.max(1, options.series.length));
@@ -100,41 +131,72 @@ export function groupedBarChart(options: { title: string; groups: readonly strin
       const v = s.values[g];
       if (v === null || v === undefined || !Number.isFinite(v)) return;
       const y = axis.y(v);
-      out.push(`<rect x="${(x0 + i * barW).toFixed(1)}" y="${y.toFixed(1)}" width="${(barW - 1).toFixed(1)}" height="${Math.max(0, baseY - y).toFixed(1)}" fill="${PALETTE[i % PALETTE.length]}"><title>${escapeXml(`${group} ${s.name}: ${fmtTick(v)}`)}</title></rect>`);
+      out.push(
+        `<rect x="${(x0 + i * barW).toFixed(1)}" y="${y.toFixed(1)}" width="${(barW - 1).toFixed(1)}" height="${Math.max(0, baseY - y).toFixed(1)}" fill="${PALETTE[i % PALETTE.length]}"><title>${escapeXml(`${group} ${s.name}: ${fmtTick(v)}`)}</title></rect>`,
+      );
     });
     const cx = f.left + g * groupW + groupW / 2;
-    out.push(`<text x="${cx.toFixed(1)}" y="${baseY + 16}" text-anchor="middle" fill="#333">${escapeXml(group)}</text>`);
+    out.push(
+      `<text x="${cx.toFixed(1)}" y="${baseY + 16}" text-anchor="middle" fill="#333">${escapeXml(group)}</text>`,
+    );
   });
   out.push("</svg>");
   return out.join("\n") + "\n";
 }
 
 /** Lines over a categorical x axis (e.g. connection counts), one line per series. */
-export function lineChart(options: { title: string; x: readonly (number | string)[]; series: readonly Series[]; xLabel: string; yLabel: string; width?: number; height?: number }): string {
+export function lineChart(options: {
+  title: string;
+  x: readonly (number | string)[];
+  series: readonly Series[];
+  xLabel: string;
+  yLabel: string;
+  width?: number;
+  height?: number;
+}): string {
   const width = options.width ?? 760;
   const f = frame(width, options.height ?? 360, legendRows(width, options.series.length));
   const all = options.series.flatMap((s) => s.values).filter((v): v is number => v !== null && Number.isFinite(v));
   const ticks = niceTicks(Math.max(0, ...all));
   const axis = yAxis(f, ticks, options.yLabel);
-  const out = [...header(f, options.title), ...legend(f, options.series.map((s) => s.name)), ...axis.out];
+  const out = [
+    ...header(f, options.title),
+    ...legend(
+      f,
+      options.series.map((s) => s.name),
+    ),
+    ...axis.out,
+  ];
   const plotW = f.width - f.left - f.right;
   const step = plotW / Math.max(1, options.x.length);
   const xAt = (i: number) => f.left + step * (i + 0.5);
   const baseY = f.height - f.bottom;
-  options.x.forEach((x, i) => out.push(`<text x="${xAt(i).toFixed(1)}" y="${baseY + 16}" text-anchor="middle" fill="#333">${escapeXml(String(x))}</text>`));
-  out.push(`<text x="${f.left + plotW / 2}" y="${baseY + 36}" text-anchor="middle" fill="#333">${escapeXml(options.xLabel)}</text>`);
+  options.x.forEach((x, i) =>
+    out.push(
+      `<text x="${xAt(i).toFixed(1)}" y="${baseY + 16}" text-anchor="middle" fill="#333">${escapeXml(String(x))}</text>`,
+    ),
+  );
+  out.push(
+    `<text x="${f.left + plotW / 2}" y="${baseY + 36}" text-anchor="middle" fill="#333">${escapeXml(options.xLabel)}</text>`,
+  );
   options.series.forEach((s, i) => {
     const color = PALETTE[i % PALETTE.length];
-    const points = s.values.map((v, j) => (v === null || !Number.isFinite(v) ? null : `${xAt(j).toFixed(1)},${axis.y(v).toFixed(1)}`));
+    const points = s.values.map((v, j) =>
+      v === null || !Number.isFinite(v) ? null : `${xAt(j).toFixed(1)},${axis.y(v).toFixed(1)}`,
+    );
     const segments: string[][] = [[]];
     for (const p of points) {
       if (p === null) segments.push([]);
       else segments[segments.length - 1]!.push(p);
     }
-    for (const seg of segments) if (seg.length > 1) out.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${seg.join(" ")}"/>`);
+    for (const seg of segments)
+      if (seg.length > 1)
+        out.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${seg.join(" ")}"/>`);
     s.values.forEach((v, j) => {
       if (v === null || !Number.isFinite(v)) return;
-      out.push(`<circle cx="${xAt(j).toFixed(1)}" cy="${axis.y(v).toFixed(1)}" r="3.5" fill="${color}"><title>${escapeXml(`${s.name} @ ${options.x[j]}: ${fmtTick(v)}`)}</title></circle>`);
+      out.push(
+        `<circle cx="${xAt(j).toFixed(1)}" cy="${axis.y(v).toFixed(1)}" r="3.5" fill="${color}"><title>${escapeXml(`${s.name} @ ${options.x[j]}: ${fmtTick(v)}`)}</title></circle>`,
+      );
     });
   });
   out.push("</svg>");

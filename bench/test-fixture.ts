@@ -3,7 +3,25 @@ import { RESULT_SCHEMA, type BenchResultFile, type RunResult } from "./result-sc
 import type { ProfileName, ScenarioName } from "./scenarios.js";
 import { summarize } from "./summary.js";
 
-function run(profile: ProfileName, connections: number, scenario: ScenarioName, repetition: number, f: { rps: number; p50: number; p95: number; p99: number; cpu: number; rssMiB: number; busy?: number; failed?: number; created?: number; received?: number; graceCut?: boolean }): RunResult {
+function run(
+  profile: ProfileName,
+  connections: number,
+  scenario: ScenarioName,
+  repetition: number,
+  f: {
+    rps: number;
+    p50: number;
+    p95: number;
+    p99: number;
+    cpu: number;
+    rssMiB: number;
+    busy?: number;
+    failed?: number;
+    created?: number;
+    received?: number;
+    graceCut?: boolean;
+  },
+): RunResult {
   const traced = scenario !== "off";
   return {
     repetition,
@@ -15,9 +33,25 @@ function run(profile: ProfileName, connections: number, scenario: ScenarioName, 
     ok: true,
     error: null,
     seconds: 3,
-    requests: { answered: Math.round(f.rps * 3), failed: f.failed ?? 0, non2xx: f.failed ?? 0, errors: 0, timeouts: 0, statusCodes: { "200": Math.round(f.rps * 3) } },
+    requests: {
+      answered: Math.round(f.rps * 3),
+      failed: f.failed ?? 0,
+      non2xx: f.failed ?? 0,
+      errors: 0,
+      timeouts: 0,
+      statusCodes: { "200": Math.round(f.rps * 3) },
+    },
     throughputRps: f.rps,
-    latencyMs: { avg: f.p50, min: f.p50 / 2, max: f.p99 * 1.5, p50: f.p50, p90: f.p95, p95: f.p95, p99: f.p99, p999: f.p99 },
+    latencyMs: {
+      avg: f.p50,
+      min: f.p50 / 2,
+      max: f.p99 * 1.5,
+      p50: f.p50,
+      p90: f.p95,
+      p95: f.p95,
+      p99: f.p99,
+      p999: f.p99,
+    },
     service: {
       startupMs: 900,
       cpuSeconds: (f.cpu * f.rps * 3) / 1000,
@@ -72,23 +106,93 @@ export function fixtureResult(): BenchResultFile {
   for (const rep of [1, 2]) {
     const k = rep === 1 ? 1 : 1.02;
     runs.push(run("instant", 16, "off", rep, { rps: 100 * k, p50: 10, p95: 20, p99: 30, cpu: 5, rssMiB: 200 }));
-    runs.push(run("instant", 16, "naive", rep, { rps: 60 * k, p50: 15, p95: 40, p99: 90, cpu: 9, rssMiB: 230, created: 100, received: 50, graceCut: rep === 2 }));
-    runs.push(run("instant", 16, "optimized", rep, { rps: 98 * k, p50: 10.2, p95: 20.5, p99: 31, cpu: 5.2, rssMiB: 205 }));
-    runs.push(run("instant", 16, "hung", rep, { rps: 97 * k, p50: 10.3, p95: 21, p99: 33, cpu: 5.5, rssMiB: 250, received: 0, failed: rep === 2 ? 1 : 0 }));
+    runs.push(
+      run("instant", 16, "naive", rep, {
+        rps: 60 * k,
+        p50: 15,
+        p95: 40,
+        p99: 90,
+        cpu: 9,
+        rssMiB: 230,
+        created: 100,
+        received: 50,
+        graceCut: rep === 2,
+      }),
+    );
+    runs.push(
+      run("instant", 16, "optimized", rep, { rps: 98 * k, p50: 10.2, p95: 20.5, p99: 31, cpu: 5.2, rssMiB: 205 }),
+    );
+    runs.push(
+      run("instant", 16, "hung", rep, {
+        rps: 97 * k,
+        p50: 10.3,
+        p95: 21,
+        p99: 33,
+        cpu: 5.5,
+        rssMiB: 250,
+        received: 0,
+        failed: rep === 2 ? 1 : 0,
+      }),
+    );
   }
   for (const c of [64, 256]) {
     const busy = c === 64 ? 35 : 90;
-    runs.push(run("realistic", c, "off", 1, { rps: 30 * (c / 64), p50: 2000, p95: 2050, p99: 2100, cpu: 15, rssMiB: 180, busy }));
-    runs.push(run("realistic", c, "optimized", 1, { rps: 30 * (c / 64), p50: 2010, p95: 2060, p99: 2120, cpu: 16, rssMiB: 185, busy: busy + 3 }));
+    runs.push(
+      run("realistic", c, "off", 1, {
+        rps: 30 * (c / 64),
+        p50: 2000,
+        p95: 2050,
+        p99: 2100,
+        cpu: 15,
+        rssMiB: 180,
+        busy,
+      }),
+    );
+    runs.push(
+      run("realistic", c, "optimized", 1, {
+        rps: 30 * (c / 64),
+        p50: 2010,
+        p95: 2060,
+        p99: 2120,
+        cpu: 16,
+        rssMiB: 185,
+        busy: busy + 3,
+      }),
+    );
   }
   return {
     schema: RESULT_SCHEMA,
     createdAt: "2025-01-01T00:00:00.000Z",
     finishedAt: "2025-01-01T00:02:00.000Z",
     totalSeconds: 120,
-    machine: { cpuModel: "Test CPU", cores: 2, totalMemoryBytes: 8 * 2 ** 30, os: "linux test", nodeVersion: "v20.0.0", gitCommit: "abc123", gitDirty: false, sourceReadAtStart: true },
-    options: { quick: true, profiles: ["instant", "realistic"], scenarios: ["off", "naive", "optimized", "hung"], repeat: 2, connections: null, duration: null, warmup: null, graceMaxSeconds: 2, sessionStore: "memory", timeoutSeconds: 30 },
-    placement: { service: "0", others: "1", serviceCores: 1, description: "service pinned to CPU 0; receiver and load generator to CPU 1 (taskset)" },
+    machine: {
+      cpuModel: "Test CPU",
+      cores: 2,
+      totalMemoryBytes: 8 * 2 ** 30,
+      os: "linux test",
+      nodeVersion: "v20.0.0",
+      gitCommit: "abc123",
+      gitDirty: false,
+      sourceReadAtStart: true,
+    },
+    options: {
+      quick: true,
+      profiles: ["instant", "realistic"],
+      scenarios: ["off", "naive", "optimized", "hung"],
+      repeat: 2,
+      connections: null,
+      duration: null,
+      warmup: null,
+      graceMaxSeconds: 2,
+      sessionStore: "memory",
+      timeoutSeconds: 30,
+    },
+    placement: {
+      service: "0",
+      others: "1",
+      serviceCores: 1,
+      description: "service pinned to CPU 0; receiver and load generator to CPU 1 (taskset)",
+    },
     notes: ["a note"],
     runs,
     summary: summarize(runs),

@@ -24,7 +24,10 @@ const NEEDS = [
     what: "PostgreSQL server, for the shared-session tests",
     present: () =>
       existsSync(POSTGRES_ROOT) &&
-      readdirSync(POSTGRES_ROOT).some((v) => existsSync(join(POSTGRES_ROOT, v, "bin", "postgres")) && existsSync(join(POSTGRES_ROOT, v, "bin", "initdb"))),
+      readdirSync(POSTGRES_ROOT).some(
+        (v) =>
+          existsSync(join(POSTGRES_ROOT, v, "bin", "postgres")) && existsSync(join(POSTGRES_ROOT, v, "bin", "initdb")),
+      ),
     packages: ["postgresql"],
   },
 ];
@@ -45,7 +48,8 @@ export function provisionTestDependencies() {
   }
   let prefix = [];
   if (process.getuid?.() !== 0) {
-    if (onPath("sudo") && spawnSync("sudo", ["-n", "true"], { stdio: "ignore" }).status === 0) prefix = ["sudo", "-n", "env", "DEBIAN_FRONTEND=noninteractive"];
+    if (onPath("sudo") && spawnSync("sudo", ["-n", "true"], { stdio: "ignore" }).status === 0)
+      prefix = ["sudo", "-n", "env", "DEBIAN_FRONTEND=noninteractive"];
     else {
       console.error(`test setup: installing packages needs root; run as root: ${manual}`);
       return false;

@@ -51,7 +51,10 @@ try {
   );
   status = res.status ?? 1;
   try {
-    unrun = readFileSync(unrunFile, "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line));
+    unrun = readFileSync(unrunFile, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line));
   } catch (err) {
     if (err.code !== "ENOENT") throw err;
   }
@@ -61,7 +64,8 @@ try {
 
 if (unrun.length > 0) {
   console.error(`\n${unrun.length} test(s) did not run, which fails the run:`);
-  for (const t of unrun) console.error(`  ${t.kind}: ${t.file ?? "?"} > ${t.name}${typeof t.reason === "string" ? `: ${t.reason}` : ""}`);
+  for (const t of unrun)
+    console.error(`  ${t.kind}: ${t.file ?? "?"} > ${t.name}${typeof t.reason === "string" ? `: ${t.reason}` : ""}`);
   process.exit(status || 1);
 }
 process.exit(status);

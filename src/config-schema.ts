@@ -35,19 +35,34 @@ type Kind<T> = Pick<OptionSpec<T>, "schema" | "allowed">;
 export const kinds = {
   int(min: number, max: number): Kind<number> {
     return {
-      schema: z.string().trim().regex(/^-?\d+$/, "must be a whole number").transform(Number).pipe(z.number().int().min(min).max(max)),
+      schema: z
+        .string()
+        .trim()
+        .regex(/^-?\d+$/, "must be a whole number")
+        .transform(Number)
+        .pipe(z.number().int().min(min).max(max)),
       allowed: `integer ${min}..${max}`,
     };
   },
   number(min: number, max: number): Kind<number> {
     return {
-      schema: z.string().trim().regex(/^-?(\d+\.?\d*|\.\d+)$/, "must be a number").transform(Number).pipe(z.number().min(min).max(max)),
+      schema: z
+        .string()
+        .trim()
+        .regex(/^-?(\d+\.?\d*|\.\d+)$/, "must be a number")
+        .transform(Number)
+        .pipe(z.number().min(min).max(max)),
       allowed: `number ${min}..${max}`,
     };
   },
   bool(): Kind<boolean> {
     return {
-      schema: z.string().trim().toLowerCase().pipe(z.enum(["true", "false", "1", "0", "yes", "no"])).transform((v) => v === "true" || v === "1" || v === "yes"),
+      schema: z
+        .string()
+        .trim()
+        .toLowerCase()
+        .pipe(z.enum(["true", "false", "1", "0", "yes", "no"]))
+        .transform((v) => v === "true" || v === "1" || v === "yes"),
       allowed: "true | false (also 1/0, yes/no)",
     };
   },
@@ -59,14 +74,18 @@ export const kinds = {
   },
   url(): Kind<string> {
     return {
-      schema: z.string().trim().refine((v) => {
-        try {
-          const u = new URL(v);
-          return u.protocol === "http:" || u.protocol === "https:";
-        } catch {
-          return false;
-        }
-      }, "must be an http(s) URL").transform((v) => v.replace(/\/+$/, "")),
+      schema: z
+        .string()
+        .trim()
+        .refine((v) => {
+          try {
+            const u = new URL(v);
+            return u.protocol === "http:" || u.protocol === "https:";
+          } catch {
+            return false;
+          }
+        }, "must be an http(s) URL")
+        .transform((v) => v.replace(/\/+$/, "")),
       allowed: "http(s) URL",
     };
   },
@@ -80,7 +99,10 @@ export function option<T>(kind: Kind<T>, spec: Omit<OptionSpec<NoInfer<T>>, "sch
  * Parses `env` against `spec`. Unset and empty variables take the default. Every problem is
  * reported at once, each naming the variable, the value (unless secret) and what is allowed.
  */
-export function parseOptions<S extends OptionsSpec>(spec: S, env: Record<string, string | undefined>): ParsedOptions<S> {
+export function parseOptions<S extends OptionsSpec>(
+  spec: S,
+  env: Record<string, string | undefined>,
+): ParsedOptions<S> {
   const out: Record<string, unknown> = {};
   const problems: string[] = [];
   for (const [name, opt] of Object.entries(spec)) {
@@ -93,7 +115,9 @@ export function parseOptions<S extends OptionsSpec>(spec: S, env: Record<string,
     if (result.success) out[name] = result.data;
     else {
       const shown = opt.secret ? "(hidden)" : JSON.stringify(raw);
-      problems.push(`${name}=${shown} is invalid: ${result.error.issues[0]?.message ?? "bad value"}; allowed: ${opt.allowed}`);
+      problems.push(
+        `${name}=${shown} is invalid: ${result.error.issues[0]?.message ?? "bad value"}; allowed: ${opt.allowed}`,
+      );
     }
   }
   if (problems.length) throw new ConfigError(`invalid configuration:\n  ${problems.join("\n  ")}`);

@@ -22,7 +22,14 @@ test("defaults apply when nothing is set", () => {
 });
 
 test("values are parsed, and empty strings count as unset", () => {
-  const config = loadConfig({ PORT: "8080", LANGFUSE_ENABLED: "false", LANGFUSE_SAMPLE_RATE: "0.25", LANGFUSE_FLUSH_INTERVAL: "0", LANGFUSE_MAX_RETRIES: "0", SIM_TTFT_MS: "" });
+  const config = loadConfig({
+    PORT: "8080",
+    LANGFUSE_ENABLED: "false",
+    LANGFUSE_SAMPLE_RATE: "0.25",
+    LANGFUSE_FLUSH_INTERVAL: "0",
+    LANGFUSE_MAX_RETRIES: "0",
+    SIM_TTFT_MS: "",
+  });
   assert.equal(config.PORT, 8080);
   assert.equal(config.LANGFUSE_ENABLED, false);
   assert.equal(config.LANGFUSE_SAMPLE_RATE, 0.25);
@@ -34,7 +41,15 @@ test("values are parsed, and empty strings count as unset", () => {
 
 test("bad values stop start-up naming every variable and what is allowed", () => {
   assert.throws(
-    () => loadConfig({ PORT: "eighty", LANGFUSE_FLUSH_AT: "0", LANGFUSE_TIMEOUT: "NaN", SESSION_STORE: "redis", LANGFUSE_ENABLED: "maybe", LANGFUSE_BASE_URL: "ftp://x" }),
+    () =>
+      loadConfig({
+        PORT: "eighty",
+        LANGFUSE_FLUSH_AT: "0",
+        LANGFUSE_TIMEOUT: "NaN",
+        SESSION_STORE: "redis",
+        LANGFUSE_ENABLED: "maybe",
+        LANGFUSE_BASE_URL: "ftp://x",
+      }),
     (err: unknown) => {
       assert.ok(err instanceof ConfigError);
       const m = err.message;
@@ -50,12 +65,15 @@ test("bad values stop start-up naming every variable and what is allowed", () =>
 });
 
 test("secrets are never echoed in errors", () => {
-  assert.throws(() => loadConfig({ LLM_API_KEY: "k".repeat(5000) }), (err: unknown) => {
-    assert.ok(err instanceof ConfigError);
-    assert.match(err.message, /LLM_API_KEY=\(hidden\)/);
-    assert.ok(!err.message.includes("kkkk"));
-    return true;
-  });
+  assert.throws(
+    () => loadConfig({ LLM_API_KEY: "k".repeat(5000) }),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.match(err.message, /LLM_API_KEY=\(hidden\)/);
+      assert.ok(!err.message.includes("kkkk"));
+      return true;
+    },
+  );
 });
 
 test("Langfuse keys come in pairs", () => {

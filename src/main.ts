@@ -28,7 +28,13 @@ async function main(): Promise<void> {
   await service.store.init();
   await service.app.listen({ port: config.PORT, host: config.HOST });
   logger.info(
-    { provider: config.LLM_PROVIDER, sessions: config.SESSION_STORE, tracing: config.LANGFUSE_ENABLED ? config.LANGFUSE_PIPELINE : "off", traces: traces.destination, viewer: viewerUrl(config, traces.destination) },
+    {
+      provider: config.LLM_PROVIDER,
+      sessions: config.SESSION_STORE,
+      tracing: config.LANGFUSE_ENABLED ? config.LANGFUSE_PIPELINE : "off",
+      traces: traces.destination,
+      viewer: viewerUrl(config, traces.destination),
+    },
     `switchboard ready on http://${config.HOST}:${(service.app.server.address() as { port: number }).port}`,
   );
   const onSignal = (signal: string) => {

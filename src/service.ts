@@ -67,7 +67,14 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
     clarifyThreshold: config.CLARIFY_THRESHOLD,
     historyTurns: config.HISTORY_TURNS,
   });
-  const chat = new ChatService({ graph, tracing, metrics: new ChatMetrics(registry), turnTimeoutMs: config.TURN_TIMEOUT_MS, sessionLock: store.withSessionLock, traceUrl: deps.traceUrl ?? undefined });
+  const chat = new ChatService({
+    graph,
+    tracing,
+    metrics: new ChatMetrics(registry),
+    turnTimeoutMs: config.TURN_TIMEOUT_MS,
+    sessionLock: store.withSessionLock,
+    traceUrl: deps.traceUrl ?? undefined,
+  });
   const app = buildApp({
     chat,
     logger: deps.logger,
@@ -75,9 +82,17 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
     maxBodyBytes: config.MAX_BODY_BYTES,
     maxMessageChars: config.MAX_MESSAGE_CHARS,
     isReady: () => store.isReady(),
-    timeouts: { requestMs: config.REQUEST_TIMEOUT_MS, headersMs: config.HEADERS_TIMEOUT_MS, keepAliveMs: config.KEEP_ALIVE_TIMEOUT_MS },
+    timeouts: {
+      requestMs: config.REQUEST_TIMEOUT_MS,
+      headersMs: config.HEADERS_TIMEOUT_MS,
+      keepAliveMs: config.KEEP_ALIVE_TIMEOUT_MS,
+    },
     // Responses of the Responses API live where the sessions they continue live.
-    responses: createResponseStore({ kind: config.SESSION_STORE, path: config.SESSION_DB_PATH, databaseUrl: config.DATABASE_URL }),
+    responses: createResponseStore({
+      kind: config.SESSION_STORE,
+      path: config.SESSION_DB_PATH,
+      databaseUrl: config.DATABASE_URL,
+    }),
     security: {
       apiKeys: ApiKeySet.parse(config.API_KEYS),
       metricsKeys: ApiKeySet.parse(config.METRICS_API_KEY),

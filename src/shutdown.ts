@@ -16,7 +16,8 @@ export async function gracefulShutdown(service: Service, options: ShutdownOption
   const drained = service.chat.drain().then(() => true);
   const timedOut = new Promise<false>((resolve) => setTimeout(() => resolve(false), options.timeoutMs).unref());
   const finished = await Promise.race([drained, timedOut]);
-  if (!finished) options.logger.warn({ inFlight: service.chat.inFlight }, "shutdown timeout reached with turns still running");
+  if (!finished)
+    options.logger.warn({ inFlight: service.chat.inFlight }, "shutdown timeout reached with turns still running");
   await Promise.race([closing, timedOut]);
   await service.tracing.shutdown();
   await service.store.close();

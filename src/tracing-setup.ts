@@ -27,7 +27,11 @@ const OFF: TracingSetup = { tracing: NOOP_TRACING, destination: null, receiver: 
  * Builds the tracing the configuration asks for. Never throws and never waits on Langfuse: a
  * setup failure is logged and the service runs untraced.
  */
-export async function setUpTracing(config: ServiceConfig, registry: Registry, logger: TracingLogger): Promise<TracingSetup> {
+export async function setUpTracing(
+  config: ServiceConfig,
+  registry: Registry,
+  logger: TracingLogger,
+): Promise<TracingSetup> {
   if (!config.LANGFUSE_ENABLED) return OFF;
   let baseUrl = config.LANGFUSE_BASE_URL;
   let publicKey = config.LANGFUSE_PUBLIC_KEY;
@@ -44,7 +48,13 @@ export async function setUpTracing(config: ServiceConfig, registry: Registry, lo
   }
   const started = receiver;
   const tracing = await createTracing(
-    { ...tracingOptions(config), publicKey, secretKey, baseUrl, onShutdown: started ? () => started.close() : undefined },
+    {
+      ...tracingOptions(config),
+      publicKey,
+      secretKey,
+      baseUrl,
+      onShutdown: started ? () => started.close() : undefined,
+    },
     registry,
     logger,
   );
@@ -101,7 +111,10 @@ function traceLinks(config: ServiceConfig, baseUrl: string): ((traceId: string) 
  * "unusable": tracing is switched off with one error naming the variable that moves the port,
  * rather than exporting into a server that is not a receiver.
  */
-async function startLocalReceiver(config: ServiceConfig, logger: TracingLogger): Promise<Receiver | "external" | "unusable"> {
+async function startLocalReceiver(
+  config: ServiceConfig,
+  logger: TracingLogger,
+): Promise<Receiver | "external" | "unusable"> {
   const port = config.LANGFUSE_LOCAL_RECEIVER_PORT;
   try {
     return await startReceiver({
@@ -112,7 +125,10 @@ async function startLocalReceiver(config: ServiceConfig, logger: TracingLogger):
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== "EADDRINUSE") {
-      logger.error({ error: (err as Error).message }, "could not start the local trace receiver; tracing is off for this run");
+      logger.error(
+        { error: (err as Error).message },
+        "could not start the local trace receiver; tracing is off for this run",
+      );
       return "unusable";
     }
     const who = await identifyReceiver(port);
@@ -139,4 +155,3 @@ async function identifyReceiver(port: number): Promise<string> {
     return `no HTTP answer (${(err as Error).message})`;
   }
 }
-

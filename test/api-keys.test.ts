@@ -61,8 +61,15 @@ describe("API keys", () => {
     assert.equal(body.error.code, "unauthorized");
     const ok = await fetch(`${svc.url}/v1/models`, { headers: bearer(KEY_A) });
     assert.equal(ok.status, 200);
-    assert.deepEqual(((await ok.json()) as any).data.map((m: { id: string }) => m.id), ["switchboard-router"]);
-    const completion = await postJson(`${svc.url}/v1/chat/completions`, { model: "switchboard-router", messages: [{ role: "user", content: "Where is my order?" }] }, bearer(KEY_B));
+    assert.deepEqual(
+      ((await ok.json()) as any).data.map((m: { id: string }) => m.id),
+      ["switchboard-router"],
+    );
+    const completion = await postJson(
+      `${svc.url}/v1/chat/completions`,
+      { model: "switchboard-router", messages: [{ role: "user", content: "Where is my order?" }] },
+      bearer(KEY_B),
+    );
     assert.equal(completion.status, 200);
     assert.equal(completion.body.object, "chat.completion");
   });

@@ -17,7 +17,15 @@ describe("chat API contract", () => {
   test("a routed turn answers with reply, a new session, intent and agent", async () => {
     const res = await chat({ message: "  Where is my order #1234? It has not arrived.  ", user_id: "alice" });
     assert.equal(res.status, 200);
-    assert.deepEqual(Object.keys(res.body).sort(), ["agent", "clarification", "intent", "reply", "session_id", "trace_id", "trace_url"]);
+    assert.deepEqual(Object.keys(res.body).sort(), [
+      "agent",
+      "clarification",
+      "intent",
+      "reply",
+      "session_id",
+      "trace_id",
+      "trace_url",
+    ]);
     assert.equal(res.body.intent, "order_status");
     assert.equal(res.body.agent, "orders");
     assert.equal(res.body.clarification, false);
@@ -50,10 +58,16 @@ describe("chat API contract", () => {
     assert.equal(first.body.clarification, true);
     assert.equal(first.body.agent, null);
     assert.match(first.body.reply, /\?/);
-    const second = await chat({ message: "It is about a refund for my payment", user_id: "bob", session_id: first.body.session_id });
+    const second = await chat({
+      message: "It is about a refund for my payment",
+      user_id: "bob",
+      session_id: first.body.session_id,
+    });
     assert.equal(second.body.clarification, false);
     assert.equal(second.body.agent, "billing");
-    const session = await fetch(`${svc.url}/api/v1/sessions/${first.body.session_id}?user_id=bob`).then((r) => r.json() as Promise<any>);
+    const session = await fetch(`${svc.url}/api/v1/sessions/${first.body.session_id}?user_id=bob`).then(
+      (r) => r.json() as Promise<any>,
+    );
     assert.equal(session.turns.length, 2);
     assert.equal(session.turns[0].clarification, true);
     assert.equal(session.turns[1].agent, "billing");
@@ -65,9 +79,15 @@ describe("chat API contract", () => {
     const sid = a.body.session_id;
     const follow = await chat({ message: "ok, what should I do next?", user_id: "carol", session_id: sid });
     assert.equal(follow.body.agent, "orders", "a follow-up without new intent stays with the active agent");
-    const sw = await chat({ message: "Also, I was charged twice on my credit card", user_id: "carol", session_id: sid });
+    const sw = await chat({
+      message: "Also, I was charged twice on my credit card",
+      user_id: "carol",
+      session_id: sid,
+    });
     assert.equal(sw.body.agent, "billing");
-    const session = await fetch(`${svc.url}/api/v1/sessions/${sid}?user_id=carol`).then((r) => r.json() as Promise<any>);
+    const session = await fetch(`${svc.url}/api/v1/sessions/${sid}?user_id=carol`).then(
+      (r) => r.json() as Promise<any>,
+    );
     assert.deepEqual(
       session.turns.map((t: { agent: string }) => t.agent),
       ["orders", "orders", "billing"],
@@ -138,11 +158,20 @@ describe("chat API contract", () => {
     const messages = Array.from({ length: 8 }, (_, i) => `message number ${i} about my order`);
     const results = await Promise.all(messages.map((message) => chat({ message, user_id: "frank", session_id: sid })));
     assert.ok(results.every((r) => r.status === 200));
-    const session = await fetch(`${svc.url}/api/v1/sessions/${sid}?user_id=frank`).then((r) => r.json() as Promise<any>);
+    const session = await fetch(`${svc.url}/api/v1/sessions/${sid}?user_id=frank`).then(
+      (r) => r.json() as Promise<any>,
+    );
     assert.equal(session.turns.length, 9);
-    assert.deepEqual(session.turns.slice(1).map((t: { user: string }) => t.user).sort(), [...messages].sort());
+    assert.deepEqual(
+      session.turns
+        .slice(1)
+        .map((t: { user: string }) => t.user)
+        .sort(),
+      [...messages].sort(),
+    );
     // Each stored reply answers its own message: no reply was attached to another turn.
-    for (const turn of session.turns.slice(1)) assert.ok(turn.reply.includes(turn.user.replace(/[?.!]+$/, "")), turn.reply);
+    for (const turn of session.turns.slice(1))
+      assert.ok(turn.reply.includes(turn.user.replace(/[?.!]+$/, "")), turn.reply);
   });
 
   test("health, readiness and Prometheus metrics", async () => {
@@ -150,7 +179,10 @@ describe("chat API contract", () => {
     assert.equal((await fetch(`${svc.url}/readyz`)).status, 200);
     const metrics = await fetch(`${svc.url}/metrics`).then((r) => r.text());
     assert.match(metrics, /http_requests_total\{route="\/api\/v1\/chat",method="POST",status="200"\} \d+/);
-    assert.match(metrics, /http_request_duration_seconds_bucket\{le="0.005",route="\/api\/v1\/chat",method="POST",status="200"\}/);
+    assert.match(
+      metrics,
+      /http_request_duration_seconds_bucket\{le="0.005",route="\/api\/v1\/chat",method="POST",status="200"\}/,
+    );
     assert.match(metrics, /http_requests_total\{route="\/api\/v1\/chat",method="POST",status="400"\} \d+/);
     assert.match(metrics, /nodejs_eventloop_lag_p99_seconds/);
     assert.match(metrics, /process_cpu_user_seconds_total/);
@@ -192,7 +224,15 @@ describe("streaming", () => {
     assert.equal(done.event, "done");
     assert.equal(done.data.agent, "tech");
     assert.equal(tokens.map((t) => t.data.text).join(""), done.data.reply);
-    assert.deepEqual(Object.keys(done.data).sort(), ["agent", "clarification", "intent", "reply", "session_id", "trace_id", "trace_url"]);
+    assert.deepEqual(Object.keys(done.data).sort(), [
+      "agent",
+      "clarification",
+      "intent",
+      "reply",
+      "session_id",
+      "trace_id",
+      "trace_url",
+    ]);
   });
 
   test("validation errors are plain HTTP errors before the stream starts", async () => {
@@ -233,7 +273,9 @@ describe("streaming", () => {
       }
       assert.match(metrics, /switchboard_chat_turns_total\{outcome="client_gone",answered_by="none"\} 1/);
       assert.equal(slow.service.chat.inFlight, 0);
-      const session = await fetch(`${slow.url}/api/v1/sessions/${sid}?user_id=leaver`).then((r) => r.json() as Promise<any>);
+      const session = await fetch(`${slow.url}/api/v1/sessions/${sid}?user_id=leaver`).then(
+        (r) => r.json() as Promise<any>,
+      );
       assert.equal(session.turns.length, 1, "the cancelled turn was not stored");
       assert.equal(session.current_agent, "orders");
     } finally {

@@ -10,7 +10,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chatTurns, startChatLoad } from "./support/chat-load.js";
-import { describeCrashWindow, documentedWindowMs, measureCrashWindow, SCHEDULING_MARGIN_MS } from "../bench/outage/crash-window.js";
+import {
+  describeCrashWindow,
+  documentedWindowMs,
+  measureCrashWindow,
+  SCHEDULING_MARGIN_MS,
+} from "../bench/outage/crash-window.js";
 import { rowsByTrace } from "./support/receiver-rows.js";
 import { scrapeMetrics } from "./support/service-metrics.js";
 import { freePort, spawnReceiver, type SpawnedReceiver } from "./support/spawn-receiver.js";
@@ -76,7 +81,11 @@ async function killDuringLoad(s: Scenario) {
     await first.stop("SIGKILL");
     await load.stop();
     answered.push(...load.answered);
-    assert.deepEqual(answered.filter((t) => t.status !== 200), [], "every answer before the kill was a 200");
+    assert.deepEqual(
+      answered.filter((t) => t.status !== 200),
+      [],
+      "every answer before the kill was a 200",
+    );
     const lagMs = Math.round((last.sum("nodejs_eventloop_lag_max_seconds") ?? 0) * 1000);
     const windowMs = documentedWindowMs(FLUSH_INTERVAL_MS, lagMs);
 
@@ -89,7 +98,9 @@ async function killDuringLoad(s: Scenario) {
       "the next run to replay the journal",
       async () => {
         const m = await scrapeMetrics(next.url);
-        return m.sum("switchboard_tracing_spool_batches") === 0 && m.sum("switchboard_tracing_queue_spans") === 0 ? true : undefined;
+        return m.sum("switchboard_tracing_spool_batches") === 0 && m.sum("switchboard_tracing_queue_spans") === 0
+          ? true
+          : undefined;
       },
       60_000,
       200,
@@ -97,7 +108,9 @@ async function killDuringLoad(s: Scenario) {
     const after = await scrapeMetrics(second.url);
     const stats = await receiver.stats();
     const window = measureCrashWindow(answered, killAt, await rowsByTrace(receiver.url), spansPerTurn);
-    const resent = (last.sum("switchboard_tracing_spans_resent_total") ?? 0) + (after.sum("switchboard_tracing_spans_resent_total") ?? 0);
+    const resent =
+      (last.sum("switchboard_tracing_spans_resent_total") ?? 0) +
+      (after.sum("switchboard_tracing_spans_resent_total") ?? 0);
     console.log(
       describeCrashWindow(s.label, window, {
         "event-loop delay max before the kill, ms": lagMs,
@@ -107,14 +120,27 @@ async function killDuringLoad(s: Scenario) {
         "receiver duplicate rows": stats.store.duplicateRows,
       }),
     );
-    for (const t of window.lostTurns.slice(0, 5)) console.log(`  lost: ${t.missing}/${spansPerTurn} spans of a turn answered ${t.ageMs} ms before the kill (turn took ${t.turnMs} ms)`);
+    for (const t of window.lostTurns.slice(0, 5))
+      console.log(
+        `  lost: ${t.missing}/${spansPerTurn} spans of a turn answered ${t.ageMs} ms before the kill (turn took ${t.turnMs} ms)`,
+      );
 
     // The load was live at the kill, so there was something to lose: the test measures a window.
-    assert.ok(window.turnsInLastSecond >= 10, `only ${window.turnsInLastSecond} turns answered in the second before the kill`);
+    assert.ok(
+      window.turnsInLastSecond >= 10,
+      `only ${window.turnsInLastSecond} turns answered in the second before the kill`,
+    );
     const late = window.lostTurns.filter((t) => t.ageMs > windowMs);
-    assert.deepEqual(late, [], `spans lost from turns answered more than ${windowMs} ms (LANGFUSE_FLUSH_INTERVAL ${FLUSH_INTERVAL_MS} ms + event-loop delay ${lagMs} ms + ${SCHEDULING_MARGIN_MS} ms) before the kill`);
+    assert.deepEqual(
+      late,
+      [],
+      `spans lost from turns answered more than ${windowMs} ms (LANGFUSE_FLUSH_INTERVAL ${FLUSH_INTERVAL_MS} ms + event-loop delay ${lagMs} ms + ${SCHEDULING_MARGIN_MS} ms) before the kill`,
+    );
     // Whatever Langfuse holds twice was sent again knowingly (a batch in flight at the kill) and counted.
-    assert.ok(stats.store.duplicateRows <= resent, `${stats.store.duplicateRows} duplicate rows, only ${resent} re-sent spans counted`);
+    assert.ok(
+      stats.store.duplicateRows <= resent,
+      `${stats.store.duplicateRows} duplicate rows, only ${resent} re-sent spans counted`,
+    );
     assert.equal(after.sum("switchboard_tracing_spans_dropped_total"), 0, "the next run dropped nothing");
     return { ...window, resentCounted: resent };
   } finally {
@@ -125,17 +151,29 @@ async function killDuringLoad(s: Scenario) {
   }
 }
 
-test("kill -9 at steady load with Langfuse up: only spans that ended within the flush interval are lost", { timeout: 120_000 }, async () => {
-  await killDuringLoad({ label: "kill -9, Langfuse up", loadMs: 3000 });
-});
+test(
+  "kill -9 at steady load with Langfuse up: only spans that ended within the flush interval are lost",
+  { timeout: 120_000 },
+  async () => {
+    await killDuringLoad({ label: "kill -9, Langfuse up", loadMs: 3000 });
+  },
+);
 
-test("kill -9 at steady load during an outage: the journal keeps everything sealed; only the last interval is lost", { timeout: 120_000 }, async () => {
-  await killDuringLoad({ label: "kill -9, Langfuse down", outageAfterMs: 1000, loadMs: 4000 });
-});
+test(
+  "kill -9 at steady load during an outage: the journal keeps everything sealed; only the last interval is lost",
+  { timeout: 120_000 },
+  async () => {
+    await killDuringLoad({ label: "kill -9, Langfuse down", outageAfterMs: 1000, loadMs: 4000 });
+  },
+);
 
-test("kill -9 at steady load with a slow Langfuse (2 s answers): batches in flight are sent again and counted; the window holds", { timeout: 120_000 }, async () => {
-  // The receiver stores a batch before it waits, so a batch in flight at the kill is stored and
-  // unacknowledged: the next run must send it again (its outcome is unknown) and count it.
-  const w = await killDuringLoad({ label: "kill -9, Langfuse slow", faults: { delayMs: 2000 }, loadMs: 3000 });
-  assert.ok(w.resentCounted > 0, "batches were in flight at the kill and were sent again");
-});
+test(
+  "kill -9 at steady load with a slow Langfuse (2 s answers): batches in flight are sent again and counted; the window holds",
+  { timeout: 120_000 },
+  async () => {
+    // The receiver stores a batch before it waits, so a batch in flight at the kill is stored and
+    // unacknowledged: the next run must send it again (its outcome is unknown) and count it.
+    const w = await killDuringLoad({ label: "kill -9, Langfuse slow", faults: { delayMs: 2000 }, loadMs: 3000 });
+    assert.ok(w.resentCounted > 0, "batches were in flight at the kill and were sent again");
+  },
+);

@@ -40,7 +40,10 @@ describe("OpenAI-compatible API with the official openai client", () => {
 
   test("GET /v1/models lists the router", async () => {
     const models = await client.models.list();
-    assert.deepEqual(models.data.map((m) => m.id), ["switchboard-router"]);
+    assert.deepEqual(
+      models.data.map((m) => m.id),
+      ["switchboard-router"],
+    );
     const one = await client.models.retrieve("switchboard-router");
     assert.equal(one.owned_by, "switchboard");
     await assert.rejects(client.models.retrieve("gpt-4o"), (err: unknown) => err instanceof OpenAI.NotFoundError);
@@ -75,12 +78,23 @@ describe("OpenAI-compatible API with the official openai client", () => {
     const generations = trace.observations.filter((o: any) => o.type === "GENERATION");
     const traced = generations.reduce((n: number, g: any) => n + g.usage.total, 0);
     assert.equal(traced, usage.total_tokens, "the usage answered is the sum of the traced generations");
-    assert.ok(svc.logs.some((l) => l["msg"] === "trace" && l["trace_url"] === sb.trace_url), "the trace link is logged");
+    assert.ok(
+      svc.logs.some((l) => l["msg"] === "trace" && l["trace_url"] === sb.trace_url),
+      "the trace link is logged",
+    );
   });
 
   test("the user field continues one session; X-Session-Id wins over it", async () => {
-    await client.chat.completions.create({ model: "switchboard-router", messages: [{ role: "user", content: "My order has not arrived" }], user: "oai-bob" });
-    const follow = await client.chat.completions.create({ model: "switchboard-router", messages: [{ role: "user", content: "ok, what should I do next?" }], user: "oai-bob" });
+    await client.chat.completions.create({
+      model: "switchboard-router",
+      messages: [{ role: "user", content: "My order has not arrived" }],
+      user: "oai-bob",
+    });
+    const follow = await client.chat.completions.create({
+      model: "switchboard-router",
+      messages: [{ role: "user", content: "ok, what should I do next?" }],
+      user: "oai-bob",
+    });
     assert.equal((follow as any).switchboard.agent, "orders", "the follow-up stays with the session's agent");
 
     const own = await client.chat.completions.create(
@@ -88,18 +102,29 @@ describe("OpenAI-compatible API with the official openai client", () => {
       { headers: { "X-Session-Id": "bob-billing-1" } },
     );
     assert.equal((own as any).switchboard.session_id, "bob-billing-1");
-    const session = await fetch(`${svc.url}/api/v1/sessions/bob-billing-1?user_id=oai-bob`).then((r) => r.json() as Promise<any>);
+    const session = await fetch(`${svc.url}/api/v1/sessions/bob-billing-1?user_id=oai-bob`).then(
+      (r) => r.json() as Promise<any>,
+    );
     assert.equal(session.turns.length, 1);
   });
 
   test("X-User-Id names the user; without user or headers each request is a new anonymous session", async () => {
-    const a = await client.chat.completions.create({ model: "switchboard-router", messages: [{ role: "user", content: "hello" }] }, { headers: { "X-User-Id": "hdr-user" } });
+    const a = await client.chat.completions.create(
+      { model: "switchboard-router", messages: [{ role: "user", content: "hello" }] },
+      { headers: { "X-User-Id": "hdr-user" } },
+    );
     const sid = (a as any).switchboard.session_id;
     assert.match(sid, /^[0-9a-f-]{36}$/);
     assert.equal((await fetch(`${svc.url}/api/v1/sessions/${sid}?user_id=hdr-user`)).status, 200);
-    const b = await client.chat.completions.create({ model: "switchboard-router", messages: [{ role: "user", content: "hello" }] });
+    const b = await client.chat.completions.create({
+      model: "switchboard-router",
+      messages: [{ role: "user", content: "hello" }],
+    });
     assert.notEqual((b as any).switchboard.session_id, sid);
-    assert.equal((await fetch(`${svc.url}/api/v1/sessions/${(b as any).switchboard.session_id}?user_id=anonymous`)).status, 200);
+    assert.equal(
+      (await fetch(`${svc.url}/api/v1/sessions/${(b as any).switchboard.session_id}?user_id=anonymous`)).status,
+      200,
+    );
   });
 
   test("a streamed completion: role chunk, content chunks, stop, usage chunk, [DONE]", async () => {
@@ -120,10 +145,19 @@ describe("OpenAI-compatible API with the official openai client", () => {
     assert.equal((stop as any).switchboard.agent, "tech");
     const last = chunks[chunks.length - 1]!;
     assert.deepEqual(last.choices, []);
-    assert.ok(last.usage && last.usage.completion_tokens > 0 && last.usage.total_tokens === last.usage.prompt_tokens + last.usage.completion_tokens);
-    assert.ok(chunks.slice(0, -1).every((c) => c.usage === null), "usage is null on every other chunk");
+    assert.ok(
+      last.usage &&
+        last.usage.completion_tokens > 0 &&
+        last.usage.total_tokens === last.usage.prompt_tokens + last.usage.completion_tokens,
+    );
+    assert.ok(
+      chunks.slice(0, -1).every((c) => c.usage === null),
+      "usage is null on every other chunk",
+    );
     assert.ok(new Set(chunks.map((c) => c.id)).size === 1);
-    const session = await fetch(`${svc.url}/api/v1/sessions/openai:oai-carol?user_id=oai-carol`).then((r) => r.json() as Promise<any>);
+    const session = await fetch(`${svc.url}/api/v1/sessions/openai:oai-carol?user_id=oai-carol`).then(
+      (r) => r.json() as Promise<any>,
+    );
     assert.equal(session.turns.at(-1).reply, text, "the streamed text is the stored reply");
   });
 
@@ -131,7 +165,11 @@ describe("OpenAI-compatible API with the official openai client", () => {
     const res = await fetch(`${svc.url}/v1/chat/completions`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ model: "switchboard-router", stream: true, messages: [{ role: "user", content: "thank you!" }] }),
+      body: JSON.stringify({
+        model: "switchboard-router",
+        stream: true,
+        messages: [{ role: "user", content: "thank you!" }],
+      }),
     });
     assert.equal(res.status, 200);
     assert.match(res.headers.get("content-type") ?? "", /text\/event-stream/);
@@ -148,11 +186,18 @@ describe("OpenAI-compatible API with the official openai client", () => {
     );
     await assert.rejects(
       client.chat.completions.create({ model: "switchboard-router", messages: [{ role: "assistant", content: "hi" }] }),
-      (err: any) => err instanceof OpenAI.BadRequestError && err.param === "messages[0].role" && /must have role 'user'/.test(err.message),
+      (err: any) =>
+        err instanceof OpenAI.BadRequestError &&
+        err.param === "messages[0].role" &&
+        /must have role 'user'/.test(err.message),
     );
     await assert.rejects(
-      client.chat.completions.create({ model: "switchboard-router", messages: [{ role: "user", content: "x".repeat(201) }] }),
-      (err: any) => err instanceof OpenAI.BadRequestError && /at most 200/.test(err.message) && err.param === "messages[0].content",
+      client.chat.completions.create({
+        model: "switchboard-router",
+        messages: [{ role: "user", content: "x".repeat(201) }],
+      }),
+      (err: any) =>
+        err instanceof OpenAI.BadRequestError && /at most 200/.test(err.message) && err.param === "messages[0].content",
     );
     // A session owned by someone else is not found, before any stream starts.
     await assert.rejects(
@@ -169,7 +214,11 @@ describe("OpenAI-compatible API with the official openai client", () => {
     const missing = await fetch(`${svc.url}/v1/embeddings`, { method: "POST" });
     assert.equal(missing.status, 404);
     assert.equal(((await missing.json()) as any).error.type, "invalid_request_error");
-    const badHeader = await postJson(`${svc.url}/v1/chat/completions`, { messages: [{ role: "user", content: "hi" }] }, { "x-session-id": "bad id!" });
+    const badHeader = await postJson(
+      `${svc.url}/v1/chat/completions`,
+      { messages: [{ role: "user", content: "hi" }] },
+      { "x-session-id": "bad id!" },
+    );
     assert.equal(badHeader.status, 400);
     assert.equal(badHeader.body.error.param, "x-session-id");
   });
@@ -177,7 +226,15 @@ describe("OpenAI-compatible API with the official openai client", () => {
   test("array content parts are read as text", async () => {
     const completion = await client.chat.completions.create({
       model: "switchboard-router",
-      messages: [{ role: "user", content: [{ type: "text", text: "I need a refund," }, { type: "text", text: "I was charged twice" }] }],
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "I need a refund," },
+            { type: "text", text: "I was charged twice" },
+          ],
+        },
+      ],
     });
     assert.equal((completion as any).switchboard.agent, "billing");
   });

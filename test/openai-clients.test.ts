@@ -31,7 +31,12 @@ describe("the Vercel AI SDK", () => {
   after(() => svc.close());
 
   test("default model (Responses API): generateText answers, with usage and the response id", async () => {
-    const result = await generateText({ model: openai(MODEL), prompt: "Where is my order 1234?", providerOptions: { openai: { user: "ai-alice" } }, maxRetries: 0 });
+    const result = await generateText({
+      model: openai(MODEL),
+      prompt: "Where is my order 1234?",
+      providerOptions: { openai: { user: "ai-alice" } },
+      maxRetries: 0,
+    });
     assert.match(result.text, /^Orders desk here/);
     assert.equal(result.finishReason, "stop");
     assert.ok(result.usage.inputTokens! > 0 && result.usage.outputTokens! > 0);
@@ -43,7 +48,12 @@ describe("the Vercel AI SDK", () => {
 
   test("default model: streamText streams the answer; previousResponseId continues the conversation", async () => {
     const first = await generateText({ model: openai(MODEL), prompt: "My order has not arrived", maxRetries: 0 });
-    const result = streamText({ model: openai(MODEL), prompt: "ok, what should I do next?", providerOptions: { openai: { previousResponseId: first.response.id } }, maxRetries: 0 });
+    const result = streamText({
+      model: openai(MODEL),
+      prompt: "ok, what should I do next?",
+      providerOptions: { openai: { previousResponseId: first.response.id } },
+      maxRetries: 0,
+    });
     const deltas: string[] = [];
     for await (const delta of result.textStream) deltas.push(delta);
     assert.ok(deltas.length > 3, "the answer arrives in pieces");
@@ -56,7 +66,12 @@ describe("the Vercel AI SDK", () => {
   });
 
   test("default model: maxOutputTokens caps the answer and finishes with 'length'", async () => {
-    const result = await generateText({ model: openai(MODEL), prompt: "Where is my order?", maxOutputTokens: 16, maxRetries: 0 });
+    const result = await generateText({
+      model: openai(MODEL),
+      prompt: "Where is my order?",
+      maxOutputTokens: 16,
+      maxRetries: 0,
+    });
     assert.equal(result.finishReason, "length");
     assert.equal(estimateTokens(result.text), 16);
   });
@@ -66,7 +81,12 @@ describe("the Vercel AI SDK", () => {
     assert.match(plain.text, /^Billing desk here/);
     assert.equal(plain.finishReason, "stop");
     assert.ok(plain.usage.totalTokens! > 0);
-    const streamed = streamText({ model: openai.chat(MODEL), prompt: "I was charged twice", maxOutputTokens: 5, maxRetries: 0 });
+    const streamed = streamText({
+      model: openai.chat(MODEL),
+      prompt: "I was charged twice",
+      maxOutputTokens: 5,
+      maxRetries: 0,
+    });
     let text = "";
     for await (const delta of streamed.textStream) text += delta;
     assert.equal(estimateTokens(text), 5);
@@ -76,8 +96,14 @@ describe("the Vercel AI SDK", () => {
   test("structured output (a JSON schema) is refused with a 400 that says so, on both models", async () => {
     for (const model of [openai(MODEL), openai.chat(MODEL)]) {
       await assert.rejects(
-        generateText({ model, prompt: "Where is my order?", output: Output.object({ schema: z.object({ status: z.string() }) }), maxRetries: 0 }),
-        (err: unknown) => APICallError.isInstance(err) && err.statusCode === 400 && /cannot guarantee JSON output/.test(err.message),
+        generateText({
+          model,
+          prompt: "Where is my order?",
+          output: Output.object({ schema: z.object({ status: z.string() }) }),
+          maxRetries: 0,
+        }),
+        (err: unknown) =>
+          APICallError.isInstance(err) && err.statusCode === 400 && /cannot guarantee JSON output/.test(err.message),
       );
     }
   });
@@ -96,13 +122,20 @@ describe("LangChain's ChatOpenAI", () => {
     const model = new ChatOpenAI({ ...connection, user: "lc-bob" });
     const reply = await model.invoke("Where is my order 1234?");
     assert.match(reply.text, /^Orders desk here/);
-    assert.ok(reply.usage_metadata && reply.usage_metadata.total_tokens === reply.usage_metadata.input_tokens + reply.usage_metadata.output_tokens && reply.usage_metadata.output_tokens > 0);
+    assert.ok(
+      reply.usage_metadata &&
+        reply.usage_metadata.total_tokens === reply.usage_metadata.input_tokens + reply.usage_metadata.output_tokens &&
+        reply.usage_metadata.output_tokens > 0,
+    );
     const chunks: string[] = [];
     for await (const chunk of await model.stream("ok, what should I do next?")) chunks.push(chunk.text);
     assert.ok(chunks.filter(Boolean).length > 3);
     assert.match(chunks.join(""), /^Orders desk here/, "the user's conversation continues");
     const turns = await sessionTurns(svc, "openai:lc-bob", "lc-bob");
-    assert.deepEqual(turns.map((t: any) => t.user), ["Where is my order 1234?", "ok, what should I do next?"]);
+    assert.deepEqual(
+      turns.map((t: any) => t.user),
+      ["Where is my order 1234?", "ok, what should I do next?"],
+    );
   });
 
   test("useResponsesApi: invoke and stream", async () => {
@@ -129,7 +162,10 @@ describe("LangChain's ChatOpenAI", () => {
 
   test("withStructuredOutput is refused with a clear error, not a SyntaxError", async () => {
     for (const model of [new ChatOpenAI(connection), new ChatOpenAI({ ...connection, useResponsesApi: true })]) {
-      await assert.rejects(model.withStructuredOutput(z.object({ status: z.string() })).invoke("Where is my order?"), (err: any) => err?.status === 400 && /cannot guarantee JSON output/.test(String(err.message)));
+      await assert.rejects(
+        model.withStructuredOutput(z.object({ status: z.string() })).invoke("Where is my order?"),
+        (err: any) => err?.status === 400 && /cannot guarantee JSON output/.test(String(err.message)),
+      );
     }
   });
 });
@@ -144,16 +180,46 @@ describe("docs/openai-clients.md examples, run as shown", () => {
   after(() => svc.close());
 
   const examples: [string, RegExp[]][] = [
-    ["openai-chat-completions.mjs", [/^Orders desk here/, /^answered by orders$/m, /^Orders desk here\. About "Can you change the delivery address"/m, /^\[\d+ tokens\]$/m]],
-    ["openai-responses.mjs", [/^Billing desk here/, /^Billing desk here\. About "Can you refund one of them"/m, /^\[\d+ tokens\]$/m, /^completed$/m]],
-    ["ai-sdk.mjs", [/^Technical help here/, /^Technical help here\. About "It happens on Android 14"/m, /^\[\d+ tokens\]$/m, /^Orders desk here/m]],
-    ["langchain.mjs", [/^Orders desk here/, /^Orders desk here\. About "Can you change the delivery address"/m, /^Billing desk here/m]],
+    [
+      "openai-chat-completions.mjs",
+      [
+        /^Orders desk here/,
+        /^answered by orders$/m,
+        /^Orders desk here\. About "Can you change the delivery address"/m,
+        /^\[\d+ tokens\]$/m,
+      ],
+    ],
+    [
+      "openai-responses.mjs",
+      [
+        /^Billing desk here/,
+        /^Billing desk here\. About "Can you refund one of them"/m,
+        /^\[\d+ tokens\]$/m,
+        /^completed$/m,
+      ],
+    ],
+    [
+      "ai-sdk.mjs",
+      [
+        /^Technical help here/,
+        /^Technical help here\. About "It happens on Android 14"/m,
+        /^\[\d+ tokens\]$/m,
+        /^Orders desk here/m,
+      ],
+    ],
+    [
+      "langchain.mjs",
+      [/^Orders desk here/, /^Orders desk here\. About "Can you change the delivery address"/m, /^Billing desk here/m],
+    ],
   ];
   for (const [file, expected] of examples) {
     test(`${file}: the page shows it verbatim, and it runs against the service`, async () => {
       const source = readFileSync(`docs/examples/${file}`, "utf8");
       assert.ok(page.includes(source.trim()), `docs/openai-clients.md must contain docs/examples/${file} verbatim`);
-      const { stdout } = await run(process.execPath, [`docs/examples/${file}`], { env: { ...process.env, SWITCHBOARD_URL: `${svc.url}/v1` }, timeout: 30_000 });
+      const { stdout } = await run(process.execPath, [`docs/examples/${file}`], {
+        env: { ...process.env, SWITCHBOARD_URL: `${svc.url}/v1` },
+        timeout: 30_000,
+      });
       for (const pattern of expected) assert.match(stdout, pattern, stdout);
     });
   }

@@ -25,7 +25,22 @@ describe("fuzzed OpenAI parameters", () => {
   const weird = fc.oneof(
     fc.string({ maxLength: 30 }),
     fc.string({ unit: "binary", maxLength: 30 }),
-    fc.constantFrom("__proto__", "constructor", "", " ", "\u0000", "\ud800", "😀", "auto", "none", "required", "text", "json_schema", "user", "assistant"),
+    fc.constantFrom(
+      "__proto__",
+      "constructor",
+      "",
+      " ",
+      "\u0000",
+      "\ud800",
+      "😀",
+      "auto",
+      "none",
+      "required",
+      "text",
+      "json_schema",
+      "user",
+      "assistant",
+    ),
   );
   const value = fc.oneof(
     weird,
@@ -38,20 +53,72 @@ describe("fuzzed OpenAI parameters", () => {
     fc.record({ type: fc.oneof(weird, fc.constantFrom("text", "json_object", "json_schema", "function")) }),
   );
   const PARAMS = [
-    "model", "stream", "temperature", "top_p", "user", "max_tokens", "max_completion_tokens", "max_output_tokens", "stop", "n", "seed",
-    "presence_penalty", "frequency_penalty", "logprobs", "top_logprobs", "logit_bias", "response_format", "text", "tools", "tool_choice",
-    "functions", "function_call", "metadata", "store", "stream_options", "previous_response_id", "instructions", "include", "background",
-    "conversation", "prompt", "modalities", "audio", "__proto__", "constructor",
+    "model",
+    "stream",
+    "temperature",
+    "top_p",
+    "user",
+    "max_tokens",
+    "max_completion_tokens",
+    "max_output_tokens",
+    "stop",
+    "n",
+    "seed",
+    "presence_penalty",
+    "frequency_penalty",
+    "logprobs",
+    "top_logprobs",
+    "logit_bias",
+    "response_format",
+    "text",
+    "tools",
+    "tool_choice",
+    "functions",
+    "function_call",
+    "metadata",
+    "store",
+    "stream_options",
+    "previous_response_id",
+    "instructions",
+    "include",
+    "background",
+    "conversation",
+    "prompt",
+    "modalities",
+    "audio",
+    "__proto__",
+    "constructor",
   ];
   const params = fc.dictionary(fc.constantFrom(...PARAMS), value, { maxKeys: 4 });
   const role = fc.oneof(fc.constantFrom("user", "assistant", "system", "developer", "tool"), weird);
-  const content = fc.oneof(weird, fc.constant("Where is my order?"), fc.array(fc.record({ type: fc.constantFrom("text", "input_text", "image_url"), text: weird }), { maxLength: 3 }), value);
+  const content = fc.oneof(
+    weird,
+    fc.constant("Where is my order?"),
+    fc.array(fc.record({ type: fc.constantFrom("text", "input_text", "image_url"), text: weird }), { maxLength: 3 }),
+    value,
+  );
   const messages = fc.oneof(fc.array(fc.record({ role, content }, { requiredKeys: [] }), { maxLength: 4 }), value);
-  const input = fc.oneof(weird, fc.constant("I was charged twice"), fc.array(fc.record({ type: fc.constantFrom("message", "item_reference", "function_call_output"), role, content }, { requiredKeys: [] }), { maxLength: 4 }), value);
+  const input = fc.oneof(
+    weird,
+    fc.constant("I was charged twice"),
+    fc.array(
+      fc.record(
+        { type: fc.constantFrom("message", "item_reference", "function_call_output"), role, content },
+        { requiredKeys: [] },
+      ),
+      { maxLength: 4 },
+    ),
+    value,
+  );
 
   async function send(path: string, body: Record<string, unknown>): Promise<void> {
     cases++;
-    const res = await fetch(`${svc.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), signal: AbortSignal.timeout(15_000) });
+    const res = await fetch(`${svc.url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(15_000),
+    });
     const text = await res.text();
     const context = `${path} ${JSON.stringify(body).slice(0, 300)} -> ${res.status} ${text.slice(0, 300)}`;
     assert.ok(res.status === 200 || (res.status >= 400 && res.status < 500), context);
@@ -60,7 +127,8 @@ describe("fuzzed OpenAI parameters", () => {
       assert.deepEqual(Object.keys(error).sort(), ["code", "message", "param", "type"], context);
       assert.equal(error["type"], "invalid_request_error", context);
       assert.equal(typeof error["message"], "string", context);
-      if (res.status === 400 && error["code"] !== "invalid_json" && error["code"] !== "invalid_body") assert.equal(typeof error["param"], "string", `a 400 names the parameter: ${context}`);
+      if (res.status === 400 && error["code"] !== "invalid_json" && error["code"] !== "invalid_body")
+        assert.equal(typeof error["param"], "string", `a 400 names the parameter: ${context}`);
     } else if ((res.headers.get("content-type") ?? "").includes("event-stream")) {
       assert.ok(!/internal_error|server_error/.test(text), context);
     }
@@ -68,14 +136,25 @@ describe("fuzzed OpenAI parameters", () => {
 
   async function check<T extends unknown[]>(prop: fc.IAsyncPropertyWithHooks<T>): Promise<void> {
     const out = await fc.check(prop, { numRuns: RUNS, seed: Number(process.env["FUZZ_SEED"] ?? 20260107) });
-    if (out.failed) throw new Error(`${(fc.defaultReportMessage(out) ?? "").slice(0, 1500)}\n${String(out.errorInstance).slice(0, 1000)}`);
+    if (out.failed)
+      throw new Error(
+        `${(fc.defaultReportMessage(out) ?? "").slice(0, 1500)}\n${String(out.errorInstance).slice(0, 1000)}`,
+      );
   }
 
   test("POST /v1/chat/completions", { timeout: 120_000 }, async () => {
-    await check(fc.asyncProperty(messages, params, async (m, p) => send("/v1/chat/completions", { model: "switchboard-router", messages: m, ...p })));
+    await check(
+      fc.asyncProperty(messages, params, async (m, p) =>
+        send("/v1/chat/completions", { model: "switchboard-router", messages: m, ...p }),
+      ),
+    );
   });
 
   test("POST /v1/responses", { timeout: 120_000 }, async () => {
-    await check(fc.asyncProperty(input, params, async (i, p) => send("/v1/responses", { model: "switchboard-router", input: i, ...p })));
+    await check(
+      fc.asyncProperty(input, params, async (i, p) =>
+        send("/v1/responses", { model: "switchboard-router", input: i, ...p }),
+      ),
+    );
   });
 });

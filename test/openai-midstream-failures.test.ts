@@ -19,7 +19,13 @@ describe("the model endpoint failing mid-answer reaches each client as an error"
   let user = 0;
   before(async () => {
     fake = await startFakeOpenAIServer({ catalog, replyTokens: 40 });
-    svc = await startService({ LLM_PROVIDER: "openai", LLM_BASE_URL: fake.baseUrl, LLM_API_KEY: "sk-test", LLM_MODEL: "gpt-fake", LLM_MAX_RETRIES: "0" });
+    svc = await startService({
+      LLM_PROVIDER: "openai",
+      LLM_BASE_URL: fake.baseUrl,
+      LLM_API_KEY: "sk-test",
+      LLM_MODEL: "gpt-fake",
+      LLM_MAX_RETRIES: "0",
+    });
   });
   after(async () => {
     await svc.close();
@@ -40,12 +46,24 @@ describe("the model endpoint failing mid-answer reaches each client as an error"
 
   test("raw chat completions stream: tokens, then a data event carrying the error, and no [DONE]", async () => {
     const name = failNextAnswer();
-    const res = await fetch(`${svc.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: MODEL, stream: true, user: name, messages: [{ role: "user", content: "Where is my order?" }] }) });
+    const res = await fetch(`${svc.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        model: MODEL,
+        stream: true,
+        user: name,
+        messages: [{ role: "user", content: "Where is my order?" }],
+      }),
+    });
     assert.equal(res.status, 200);
     const text = await res.text();
     assert.ok(!text.includes("[DONE]"));
     const events = parseSse(text);
-    assert.ok(events.some((e) => e.data.choices?.[0]?.delta?.content), "tokens were streamed before the failure");
+    assert.ok(
+      events.some((e) => e.data.choices?.[0]?.delta?.content),
+      "tokens were streamed before the failure",
+    );
     const last = events.at(-1)!.data;
     assert.equal(last.error.code, "model_unavailable");
     assert.equal(last.error.type, "server_error");
@@ -54,7 +72,11 @@ describe("the model endpoint failing mid-answer reaches each client as an error"
 
   test("raw responses stream: deltas, then error and response.failed with what was streamed", async () => {
     const name = failNextAnswer();
-    const res = await fetch(`${svc.url}/v1/responses`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: MODEL, stream: true, user: name, input: "Where is my order?" }) });
+    const res = await fetch(`${svc.url}/v1/responses`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: MODEL, stream: true, user: name, input: "Where is my order?" }),
+    });
     const events = parseSse(await res.text()).map((e) => e.data);
     const types = events.map((e) => e.type);
     assert.ok(types.includes("response.output_text.delta"));
@@ -64,9 +86,15 @@ describe("the model endpoint failing mid-answer reaches each client as an error"
     assert.equal(error.error.code, "model_unavailable", "the error object the official client raises on");
     assert.equal(failed.response.status, "failed");
     assert.equal(failed.response.error.code, "server_error");
-    const streamed = events.filter((e) => e.type === "response.output_text.delta").map((e) => e.delta).join("");
+    const streamed = events
+      .filter((e) => e.type === "response.output_text.delta")
+      .map((e) => e.delta)
+      .join("");
     assert.equal(failed.response.output[0].content[0].text, streamed);
-    assert.deepEqual(events.map((e) => e.sequence_number), events.map((_, i) => i));
+    assert.deepEqual(
+      events.map((e) => e.sequence_number),
+      events.map((_, i) => i),
+    );
     await assertNoTurn(name);
   });
 
@@ -74,7 +102,12 @@ describe("the model endpoint failing mid-answer reaches each client as an error"
     const client = new OpenAI({ baseURL: `${svc.url}/v1`, apiKey: "unused", maxRetries: 0 });
     let name = failNextAnswer();
     let received = "";
-    const chat = await client.chat.completions.create({ model: MODEL, stream: true, user: name, messages: [{ role: "user", content: "Where is my order?" }] });
+    const chat = await client.chat.completions.create({
+      model: MODEL,
+      stream: true,
+      user: name,
+      messages: [{ role: "user", content: "Where is my order?" }],
+    });
     await assert.rejects(
       (async () => {
         for await (const chunk of chat) received += chunk.choices[0]?.delta.content ?? "";
@@ -85,7 +118,12 @@ describe("the model endpoint failing mid-answer reaches each client as an error"
 
     name = failNextAnswer();
     received = "";
-    const response = await client.responses.create({ model: MODEL, stream: true, user: name, input: "Where is my order?" });
+    const response = await client.responses.create({
+      model: MODEL,
+      stream: true,
+      user: name,
+      input: "Where is my order?",
+    });
     await assert.rejects(
       (async () => {
         for await (const event of response) if (event.type === "response.output_text.delta") received += event.delta;
@@ -101,11 +139,21 @@ describe("the model endpoint failing mid-answer reaches each client as an error"
     for (const model of [openai(MODEL), openai.chat(MODEL)]) {
       const name = failNextAnswer();
       const errors: unknown[] = [];
-      const result = streamText({ model, prompt: "Where is my order?", providerOptions: { openai: { user: name } }, maxRetries: 0, onError: ({ error }) => void errors.push(error) });
+      const result = streamText({
+        model,
+        prompt: "Where is my order?",
+        providerOptions: { openai: { user: name } },
+        maxRetries: 0,
+        onError: ({ error }) => void errors.push(error),
+      });
       const parts: string[] = [];
       for await (const part of result.fullStream) parts.push(part.type);
       assert.ok(parts.includes("text-delta"), `${model.modelId}: text arrived before the failure`);
-      assert.equal(parts.filter((p) => p === "error").length, 1, `${model.modelId}: one error part (${parts.join(",")})`);
+      assert.equal(
+        parts.filter((p) => p === "error").length,
+        1,
+        `${model.modelId}: one error part (${parts.join(",")})`,
+      );
       assert.ok(parts.indexOf("error") > parts.indexOf("text-delta"));
       assert.equal(errors.length, 1);
       assert.match(String((errors[0] as Error).message ?? JSON.stringify(errors[0])), /unavailable/);
@@ -116,7 +164,14 @@ describe("the model endpoint failing mid-answer reaches each client as an error"
   test("LangChain: stream on chat completions and on the Responses API throws", async () => {
     for (const useResponsesApi of [false, true]) {
       const name = failNextAnswer();
-      const model = new ChatOpenAI({ model: MODEL, apiKey: "unused", maxRetries: 0, useResponsesApi, user: name, configuration: { baseURL: `${svc.url}/v1` } });
+      const model = new ChatOpenAI({
+        model: MODEL,
+        apiKey: "unused",
+        maxRetries: 0,
+        useResponsesApi,
+        user: name,
+        configuration: { baseURL: `${svc.url}/v1` },
+      });
       let received = "";
       await assert.rejects(
         (async () => {
@@ -133,6 +188,9 @@ describe("the model endpoint failing mid-answer reaches each client as an error"
   test("a plain request whose model call fails is a 503 in OpenAI's shape", async () => {
     fake.enqueue({}, { status: 500 });
     const client = new OpenAI({ baseURL: `${svc.url}/v1`, apiKey: "unused", maxRetries: 0 });
-    await assert.rejects(client.responses.create({ model: MODEL, input: "Where is my order?" }), (err: any) => err instanceof OpenAI.InternalServerError && err.status === 503 && err.code === "model_unavailable");
+    await assert.rejects(
+      client.responses.create({ model: MODEL, input: "Where is my order?" }),
+      (err: any) => err instanceof OpenAI.InternalServerError && err.status === 503 && err.code === "model_unavailable",
+    );
   });
 });

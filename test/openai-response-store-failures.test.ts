@@ -39,11 +39,45 @@ describe("a failing response store", () => {
   let url: string;
   before(async () => {
     const catalog = loadCatalog("agents/shop-support.json");
-    const provider = createModelProvider({ provider: "simulated", simTtftMs: 0, simTokenMs: 0, simReplyTokens: 20, model: "switchboard-sim", timeoutMs: 1000, maxRetries: 0, structuredOutput: "json_schema" }, catalog);
-    const graph = buildRouterGraph({ catalog, provider, checkpointer: new MemorySaver(), clarifyThreshold: 0.6, historyTurns: 10 });
-    const chat = new ChatService({ graph, tracing: NOOP_TRACING, metrics: new ChatMetrics(registry), turnTimeoutMs: 10_000 });
-    const logger = pino({ level: "info" }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
-    app = buildApp({ chat, logger, registry, maxBodyBytes: 65_536, maxMessageChars: 2000, isReady: () => true, responses: store });
+    const provider = createModelProvider(
+      {
+        provider: "simulated",
+        simTtftMs: 0,
+        simTokenMs: 0,
+        simReplyTokens: 20,
+        model: "switchboard-sim",
+        timeoutMs: 1000,
+        maxRetries: 0,
+        structuredOutput: "json_schema",
+      },
+      catalog,
+    );
+    const graph = buildRouterGraph({
+      catalog,
+      provider,
+      checkpointer: new MemorySaver(),
+      clarifyThreshold: 0.6,
+      historyTurns: 10,
+    });
+    const chat = new ChatService({
+      graph,
+      tracing: NOOP_TRACING,
+      metrics: new ChatMetrics(registry),
+      turnTimeoutMs: 10_000,
+    });
+    const logger = pino(
+      { level: "info" },
+      { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
+    );
+    app = buildApp({
+      chat,
+      logger,
+      registry,
+      maxBodyBytes: 65_536,
+      maxMessageChars: 2000,
+      isReady: () => true,
+      responses: store,
+    });
     await app.listen({ port: 0, host: "127.0.0.1" });
     url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
   });
@@ -51,7 +85,9 @@ describe("a failing response store", () => {
 
   const failures = async (operation: string) => {
     const text = await (await fetch(`${url}/metrics`)).text();
-    const line = text.split("\n").find((l) => l.startsWith(`switchboard_openai_response_store_errors_total{operation="${operation}"}`));
+    const line = text
+      .split("\n")
+      .find((l) => l.startsWith(`switchboard_openai_response_store_errors_total{operation="${operation}"}`));
     return line ? Number(line.split(" ").at(-1)) : 0;
   };
   const logged = (operation: string) => logs.filter((l) => l["operation"] === operation && l["level"] === 50).length;
@@ -61,7 +97,11 @@ describe("a failing response store", () => {
     const plain = await postJson(`${url}/v1/responses`, { model: "switchboard-router", input: "Where is my order?" });
     assert.equal(plain.status, 200);
     assert.equal(plain.body.status, "completed");
-    const res = await fetch(`${url}/v1/responses`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "switchboard-router", input: "Where is my order?", stream: true }) });
+    const res = await fetch(`${url}/v1/responses`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "switchboard-router", input: "Where is my order?", stream: true }),
+    });
     const events = parseSse(await res.text());
     assert.equal(events.at(-1)?.data.type, "response.completed");
     assert.equal(await failures("save"), 2);
@@ -75,13 +115,33 @@ describe("a failing response store", () => {
     store.failReads = true;
     const got = await fetch(`${url}/v1/responses/${kept.body.id}`);
     assert.equal(got.status, 503);
-    assert.deepEqual(await got.json(), { error: { message: "Stored responses cannot be read right now; please retry.", type: "server_error", param: null, code: "response_store_unavailable" } });
-    const next = await postJson(`${url}/v1/responses`, { model: "switchboard-router", input: "and when?", previous_response_id: kept.body.id });
+    assert.deepEqual(await got.json(), {
+      error: {
+        message: "Stored responses cannot be read right now; please retry.",
+        type: "server_error",
+        param: null,
+        code: "response_store_unavailable",
+      },
+    });
+    const next = await postJson(`${url}/v1/responses`, {
+      model: "switchboard-router",
+      input: "and when?",
+      previous_response_id: kept.body.id,
+    });
     assert.equal(next.status, 503);
     assert.equal(await failures("get"), 2);
     assert.equal(logged("get"), 1);
     store.failReads = false;
     assert.equal((await fetch(`${url}/v1/responses/${kept.body.id}`)).status, 200);
-    assert.equal((await postJson(`${url}/v1/responses`, { model: "switchboard-router", input: "and when?", previous_response_id: kept.body.id })).status, 200);
+    assert.equal(
+      (
+        await postJson(`${url}/v1/responses`, {
+          model: "switchboard-router",
+          input: "and when?",
+          previous_response_id: kept.body.id,
+        })
+      ).status,
+      200,
+    );
   });
 });

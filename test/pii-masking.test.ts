@@ -30,7 +30,9 @@ for (const pipeline of ["switchboard", "sdk"] as const) {
     });
 
     test("masked values never reach the receiver; the masks' labels do", async () => {
-      const svc = await startService(tracedEnv(proxy, { LANGFUSE_PIPELINE: pipeline, LANGFUSE_MASK: "all", LANGFUSE_MASK_PATTERNS: "ORD-\\d{6}" }));
+      const svc = await startService(
+        tracedEnv(proxy, { LANGFUSE_PIPELINE: pipeline, LANGFUSE_MASK: "all", LANGFUSE_MASK_PATTERNS: "ORD-\\d{6}" }),
+      );
       let traceId: string;
       try {
         const first = await postJson(`${svc.url}/api/v1/chat`, { message: MESSAGE, user_id: "pii-user" });
@@ -40,7 +42,11 @@ for (const pipeline of ["switchboard", "sdk"] as const) {
         const streamed = await fetch(`${svc.url}/api/v1/chat/stream`, {
           method: "POST",
           headers: { "content-type": "application/json" },
-          body: JSON.stringify({ message: `And my backup mail is ${PII.email}`, user_id: "pii-user", session_id: first.body.session_id }),
+          body: JSON.stringify({
+            message: `And my backup mail is ${PII.email}`,
+            user_id: "pii-user",
+            session_id: first.body.session_id,
+          }),
         });
         assert.equal((await readSse(streamed)).at(-1)!.event, "done");
       } finally {
@@ -48,8 +54,10 @@ for (const pipeline of ["switchboard", "sdk"] as const) {
       }
       const sent = proxy.bodies();
       assert.ok(sent.length > 0, "something was exported");
-      for (const value of Object.values(PII)) for (const n of needles(value)) assert.ok(!sent.includes(n), `${n} left the process`);
-      for (const label of ["[email]", "[phone]", "[cn_id]", "[bank_card]", "[masked]"]) assert.ok(sent.includes(label), `${label} missing`);
+      for (const value of Object.values(PII))
+        for (const n of needles(value)) assert.ok(!sent.includes(n), `${n} left the process`);
+      for (const label of ["[email]", "[phone]", "[cn_id]", "[bank_card]", "[masked]"])
+        assert.ok(sent.includes(label), `${label} missing`);
       if (pipeline === "switchboard") {
         const trace = await waitFor("the masked trace", () => getTrace(receiver, traceId));
         assert.match(JSON.stringify(trace.input), /\[email\]/);
@@ -64,7 +72,10 @@ describe("LANGFUSE_MASK=none (the default)", () => {
     const proxy = await startRecordingProxy({ target: receiver.url });
     const svc = await startService(tracedEnv(proxy));
     try {
-      assert.equal((await postJson(`${svc.url}/api/v1/chat`, { message: `mail ${PII.email}`, user_id: "u" })).status, 200);
+      assert.equal(
+        (await postJson(`${svc.url}/api/v1/chat`, { message: `mail ${PII.email}`, user_id: "u" })).status,
+        200,
+      );
     } finally {
       await svc.close();
       await proxy.close();
@@ -76,7 +87,13 @@ describe("LANGFUSE_MASK=none (the default)", () => {
 
 describe("mask configuration errors", () => {
   test("unknown masker names and bad patterns stop start-up with a clear message", async () => {
-    await assert.rejects(startService({ LANGFUSE_MASK: "email,ssn" }), /LANGFUSE_MASK="email,ssn" is invalid: unknown masker "ssn"/);
-    await assert.rejects(startService({ LANGFUSE_MASK_PATTERNS: "ok;;(bad" }), /LANGFUSE_MASK_PATTERNS=.* pattern 2 is not a valid regular expression/);
+    await assert.rejects(
+      startService({ LANGFUSE_MASK: "email,ssn" }),
+      /LANGFUSE_MASK="email,ssn" is invalid: unknown masker "ssn"/,
+    );
+    await assert.rejects(
+      startService({ LANGFUSE_MASK_PATTERNS: "ok;;(bad" }),
+      /LANGFUSE_MASK_PATTERNS=.* pattern 2 is not a valid regular expression/,
+    );
   });
 });

@@ -34,10 +34,17 @@ describe("SESSION_STORE=postgres", () => {
     }
     const second = await startService(env);
     try {
-      const b = await postJson(`${second.url}/api/v1/chat`, { message: "I also want a refund", user_id: "pg-alice", session_id: sid });
+      const b = await postJson(`${second.url}/api/v1/chat`, {
+        message: "I also want a refund",
+        user_id: "pg-alice",
+        session_id: sid,
+      });
       assert.equal(b.status, 200);
       const session = (await (await fetch(`${second.url}/api/v1/sessions/${sid}?user_id=pg-alice`)).json()) as any;
-      assert.deepEqual(session.turns.map((t: any) => t.user), ["Where is my order?", "I also want a refund"]);
+      assert.deepEqual(
+        session.turns.map((t: any) => t.user),
+        ["Where is my order?", "I also want a refund"],
+      );
       assert.equal((await fetch(`${second.url}/api/v1/sessions/${sid}?user_id=pg-mallory`)).status, 404);
     } finally {
       await second.close();
@@ -80,7 +87,13 @@ test("two instances starting at once against an empty database both start (the s
     const started = await Promise.allSettled([startService(env), startService(env), startService(env)]);
     try {
       for (const s of started) assert.equal(s.status, "fulfilled", s.status === "rejected" ? String(s.reason) : "");
-      for (const s of started) if (s.status === "fulfilled") assert.equal((await postJson(`${s.value.url}/api/v1/chat`, { message: "Where is my order?", user_id: "pg-race" })).status, 200);
+      for (const s of started)
+        if (s.status === "fulfilled")
+          assert.equal(
+            (await postJson(`${s.value.url}/api/v1/chat`, { message: "Where is my order?", user_id: "pg-race" }))
+              .status,
+            200,
+          );
     } finally {
       for (const s of started) if (s.status === "fulfilled") await s.value.close();
     }
@@ -94,7 +107,15 @@ describe("two instances sharing one PostgreSQL", () => {
   let two: SpawnedService;
   before(async () => {
     // A model slow enough that concurrent turns on one session really overlap in time.
-    const env = { SESSION_STORE: "postgres", DATABASE_URL, SIM_TTFT_MS: "40", SIM_TOKEN_MS: "2", SIM_REPLY_TOKENS: "20", LANGFUSE_ENABLED: "false", LANGFUSE_SPOOL: "false" };
+    const env = {
+      SESSION_STORE: "postgres",
+      DATABASE_URL,
+      SIM_TTFT_MS: "40",
+      SIM_TOKEN_MS: "2",
+      SIM_REPLY_TOKENS: "20",
+      LANGFUSE_ENABLED: "false",
+      LANGFUSE_SPOOL: "false",
+    };
     const started = await Promise.allSettled([spawnService(env), spawnService(env)]);
     const failed = started.find((s) => s.status === "rejected");
     if (failed) {
@@ -102,14 +123,18 @@ describe("two instances sharing one PostgreSQL", () => {
       await Promise.all(started.map((s) => (s.status === "fulfilled" ? s.value.stop() : undefined)));
       throw failed.reason;
     }
-    [one, two] = started.map((s) => (s as PromiseFulfilledResult<SpawnedService>).value) as [SpawnedService, SpawnedService];
+    [one, two] = started.map((s) => (s as PromiseFulfilledResult<SpawnedService>).value) as [
+      SpawnedService,
+      SpawnedService,
+    ];
   });
   after(async () => {
     await Promise.all([one?.stop(), two?.stop()]);
   });
 
   const chat = (svc: SpawnedService, body: Record<string, unknown>) => postJson(`${svc.url}/api/v1/chat`, body);
-  const read = async (svc: SpawnedService, sid: string, user: string) => (await (await fetch(`${svc.url}/api/v1/sessions/${sid}?user_id=${user}`)).json()) as any;
+  const read = async (svc: SpawnedService, sid: string, user: string) =>
+    (await (await fetch(`${svc.url}/api/v1/sessions/${sid}?user_id=${user}`)).json()) as any;
 
   test("a session started on one instance continues on the other", async () => {
     assert.notEqual(one.url, two.url);
@@ -127,11 +152,17 @@ describe("two instances sharing one PostgreSQL", () => {
     const sid = start.body.session_id as string;
     const N = 12;
     const messages = Array.from({ length: N }, (_, i) => `message ${i} about my order`);
-    const results = await Promise.all(messages.map((message, i) => chat(i % 2 ? two : one, { message, user_id: "cy", session_id: sid })));
+    const results = await Promise.all(
+      messages.map((message, i) => chat(i % 2 ? two : one, { message, user_id: "cy", session_id: sid })),
+    );
     // Each caller got the answer to its own message (the simulated model quotes the message it answers).
     results.forEach((r, i) => {
       assert.equal(r.status, 200, JSON.stringify(r.body));
-      assert.match(r.body.reply, new RegExp(`"message ${i} about my order"`), `reply to message ${i} answers another message`);
+      assert.match(
+        r.body.reply,
+        new RegExp(`"message ${i} about my order"`),
+        `reply to message ${i} answers another message`,
+      );
     });
     const replyTo = new Map(messages.map((m, i) => [m, results[i]!.body.reply as string]));
     replyTo.set("Hello there", start.body.reply);
@@ -141,7 +172,8 @@ describe("two instances sharing one PostgreSQL", () => {
     assert.equal(session.turns.length, N + 1, "a turn was lost (last writer won)");
     const users = session.turns.map((t: any) => t.user);
     assert.deepEqual([...users.slice(1)].sort(), [...messages].sort(), "every message is there exactly once");
-    for (const t of session.turns) assert.equal(t.reply, replyTo.get(t.user), `the stored reply to "${t.user}" is not the one its caller got`);
+    for (const t of session.turns)
+      assert.equal(t.reply, replyTo.get(t.user), `the stored reply to "${t.user}" is not the one its caller got`);
     const times = session.turns.map((t: any) => Date.parse(t.at));
     for (let i = 1; i < times.length; i++) assert.ok(times[i] >= times[i - 1], "turn records out of order");
 

@@ -15,7 +15,11 @@ describe("per-key rate limit", () => {
   after(() => svc.close());
 
   test("past the limit: 429 with Retry-After; other keys and /healthz are unaffected", async () => {
-    for (let i = 0; i < 3; i++) assert.equal((await postJson(`${svc.url}/api/v1/chat`, { message: "hi", user_id: "u" }, auth(KEY_A))).status, 200);
+    for (let i = 0; i < 3; i++)
+      assert.equal(
+        (await postJson(`${svc.url}/api/v1/chat`, { message: "hi", user_id: "u" }, auth(KEY_A))).status,
+        200,
+      );
     const limited = await postJson(`${svc.url}/api/v1/chat`, { message: "hi", user_id: "u" }, auth(KEY_A));
     assert.equal(limited.status, 429);
     assert.equal(limited.body.error.code, "rate_limited");
@@ -34,7 +38,12 @@ describe("per-key rate limit", () => {
       assert.equal(res.status, 401, `attempt ${i + 1}`);
     }
     // ...and a key that has not been used yet still has its whole budget.
-    for (let i = 0; i < 3; i++) assert.equal((await postJson(`${svc.url}/api/v1/chat`, { message: "hi", user_id: "u" }, auth(KEY_C))).status, 200, `request ${i + 1} of KEY_C`);
+    for (let i = 0; i < 3; i++)
+      assert.equal(
+        (await postJson(`${svc.url}/api/v1/chat`, { message: "hi", user_id: "u" }, auth(KEY_C))).status,
+        200,
+        `request ${i + 1} of KEY_C`,
+      );
     assert.equal((await postJson(`${svc.url}/api/v1/chat`, { message: "hi", user_id: "u" }, auth(KEY_C))).status, 429);
   });
 });
@@ -57,12 +66,22 @@ describe("concurrent streams per key", () => {
   let svc: RunningService;
   before(async () => {
     // A slow simulated model keeps the first stream open while the second is tried.
-    svc = await startService({ API_KEYS: `${KEY_A},${KEY_B}`, MAX_STREAMS_PER_KEY: "1", SIM_TTFT_MS: "300", SIM_TOKEN_MS: "5", SIM_REPLY_TOKENS: "20" });
+    svc = await startService({
+      API_KEYS: `${KEY_A},${KEY_B}`,
+      MAX_STREAMS_PER_KEY: "1",
+      SIM_TTFT_MS: "300",
+      SIM_TOKEN_MS: "5",
+      SIM_REPLY_TOKENS: "20",
+    });
   });
   after(() => svc.close());
 
   const stream = (key: string) =>
-    fetch(`${svc.url}/api/v1/chat/stream`, { method: "POST", headers: { "content-type": "application/json", ...auth(key) }, body: JSON.stringify({ message: "Where is my order?", user_id: "s" }) });
+    fetch(`${svc.url}/api/v1/chat/stream`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...auth(key) },
+      body: JSON.stringify({ message: "Where is my order?", user_id: "s" }),
+    });
 
   test("a second stream on the same key gets 429 while the first is open; the slot frees when it ends", async () => {
     const first = await stream(KEY_A);
@@ -82,7 +101,12 @@ describe("concurrent streams per key", () => {
 
   test("a client that disconnects mid-stream frees its slot", async () => {
     const ac = new AbortController();
-    const res = await fetch(`${svc.url}/api/v1/chat/stream`, { method: "POST", signal: ac.signal, headers: { "content-type": "application/json", ...auth(KEY_A) }, body: JSON.stringify({ message: "hello", user_id: "s" }) });
+    const res = await fetch(`${svc.url}/api/v1/chat/stream`, {
+      method: "POST",
+      signal: ac.signal,
+      headers: { "content-type": "application/json", ...auth(KEY_A) },
+      body: JSON.stringify({ message: "hello", user_id: "s" }),
+    });
     assert.equal(res.status, 200);
     ac.abort();
     await new Promise((r) => setTimeout(r, 100));

@@ -7,7 +7,8 @@ import { postJson, startService, type RunningService } from "./support/start-ser
 
 const OAI = { model: "switchboard-router" };
 /** True when `text` is valid Unicode (String.prototype.isWellFormed, without needing the ES2024 typings). */
-const wellFormed = (text: string) => !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text);
+const wellFormed = (text: string) =>
+  !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text);
 
 describe("request validation and body handling", () => {
   let svc: RunningService;
@@ -17,8 +18,10 @@ describe("request validation and body handling", () => {
   after(() => svc.close());
 
   const chat = (body: unknown, headers?: Record<string, string>) => postJson(`${svc.url}/api/v1/chat`, body, headers);
-  const completion = (body: unknown, headers?: Record<string, string>) => postJson(`${svc.url}/v1/chat/completions`, body, headers);
-  const readSession = (sid: string, user: string) => fetch(`${svc.url}/api/v1/sessions/${encodeURIComponent(sid)}?user_id=${encodeURIComponent(user)}`);
+  const completion = (body: unknown, headers?: Record<string, string>) =>
+    postJson(`${svc.url}/v1/chat/completions`, body, headers);
+  const readSession = (sid: string, user: string) =>
+    fetch(`${svc.url}/api/v1/sessions/${encodeURIComponent(sid)}?user_id=${encodeURIComponent(user)}`);
 
   test("finding 3: a value that is present is never called missing; the message says what is wrong", async () => {
     const cases: [unknown, string, RegExp][] = [
@@ -56,10 +59,22 @@ describe("request validation and body handling", () => {
   test("finding 4: prototype keys get a 400 naming the key, on both APIs", async () => {
     const cases: [string, string, RegExp][] = [
       ['{"__proto__":{"polluted":1},"message":"hi","user_id":"u"}', "/api/v1/chat", /"__proto__" is not allowed/],
-      ['{"message":"hi","user_id":"u","extra":{"deep":[{"__proto__":1}]}}', "/api/v1/chat", /"__proto__" is not allowed \(at extra\.deep\[0\]\.__proto__\)/],
+      [
+        '{"message":"hi","user_id":"u","extra":{"deep":[{"__proto__":1}]}}',
+        "/api/v1/chat",
+        /"__proto__" is not allowed \(at extra\.deep\[0\]\.__proto__\)/,
+      ],
       ['{"message":"hi","user_id":"u","\\u005f_proto__":1}', "/api/v1/chat", /"__proto__" is not allowed/],
-      ['{"constructor":{"prototype":{"polluted":1}},"message":"hi","user_id":"u"}', "/api/v1/chat", /"constructor" is not allowed/],
-      ['{"model":"switchboard-router","messages":[{"role":"user","content":"hi","__proto__":{"x":1}}]}', "/v1/chat/completions", /"__proto__" is not allowed \(at messages\[0\]\.__proto__\)/],
+      [
+        '{"constructor":{"prototype":{"polluted":1}},"message":"hi","user_id":"u"}',
+        "/api/v1/chat",
+        /"constructor" is not allowed/,
+      ],
+      [
+        '{"model":"switchboard-router","messages":[{"role":"user","content":"hi","__proto__":{"x":1}}]}',
+        "/v1/chat/completions",
+        /"__proto__" is not allowed \(at messages\[0\]\.__proto__\)/,
+      ],
     ];
     for (const [raw, path, message] of cases) {
       const res = await postJson(`${svc.url}${path}`, raw);
@@ -83,7 +98,11 @@ describe("request validation and body handling", () => {
       ["identity", (b) => b],
     ];
     for (const [encoding, encode] of encoders) {
-      const res = await fetch(`${svc.url}/api/v1/chat`, { method: "POST", headers: { "content-type": "application/json", "content-encoding": encoding }, body: encode(Buffer.from(body)) });
+      const res = await fetch(`${svc.url}/api/v1/chat`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "content-encoding": encoding },
+        body: encode(Buffer.from(body)),
+      });
       assert.equal(res.status, 200, `${encoding}: ${await res.clone().text()}`);
       assert.equal(((await res.json()) as any).agent, "orders");
     }
@@ -95,7 +114,11 @@ describe("request validation and body handling", () => {
     assert.equal(oai.status, 200);
 
     for (const encoding of ["zstd", "compress", "gzip, br", "x-custom"]) {
-      const res = await fetch(`${svc.url}/api/v1/chat`, { method: "POST", headers: { "content-type": "application/json", "content-encoding": encoding }, body: gzipSync(body) });
+      const res = await fetch(`${svc.url}/api/v1/chat`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "content-encoding": encoding },
+        body: gzipSync(body),
+      });
       assert.equal(res.status, 415, encoding);
       const error = ((await res.json()) as any).error;
       assert.equal(error.code, "unsupported_content_encoding");
@@ -109,14 +132,29 @@ describe("request validation and body handling", () => {
     assert.ok(bomb.length < 100 * 1024);
     const small = gzipSync(Buffer.from(JSON.stringify({ message: "x".repeat(5000), user_id: "u" })));
     assert.ok(small.length < 4096, "under the limit while compressed");
-    for (const [name, payload] of [["bomb", gzipSync(Buffer.alloc(3 * 1024 * 1024, 0x20))], ["5 KB of JSON", small]] as const) {
-      const res = await fetch(`${svc.url}/api/v1/chat`, { method: "POST", headers: { "content-type": "application/json", "content-encoding": "gzip" }, body: payload });
+    for (const [name, payload] of [
+      ["bomb", gzipSync(Buffer.alloc(3 * 1024 * 1024, 0x20))],
+      ["5 KB of JSON", small],
+    ] as const) {
+      const res = await fetch(`${svc.url}/api/v1/chat`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "content-encoding": "gzip" },
+        body: payload,
+      });
       assert.equal(res.status, 413, name);
       assert.equal(((await res.json()) as any).error.code, "body_too_large");
     }
-    const tooBigCompressed = await fetch(`${svc.url}/api/v1/chat`, { method: "POST", headers: { "content-type": "application/json", "content-encoding": "gzip" }, body: bomb });
+    const tooBigCompressed = await fetch(`${svc.url}/api/v1/chat`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-encoding": "gzip" },
+      body: bomb,
+    });
     assert.equal(tooBigCompressed.status, 413);
-    const broken = await fetch(`${svc.url}/api/v1/chat`, { method: "POST", headers: { "content-type": "application/json", "content-encoding": "gzip" }, body: Buffer.from("not gzip at all") });
+    const broken = await fetch(`${svc.url}/api/v1/chat`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-encoding": "gzip" },
+      body: Buffer.from("not gzip at all"),
+    });
     assert.equal(broken.status, 400);
     const error = ((await broken.json()) as any).error;
     assert.equal(error.code, "invalid_body");
@@ -125,7 +163,15 @@ describe("request validation and body handling", () => {
   });
 
   test("finding 5: user_id takes printable Unicode, stored and read back as given", async () => {
-    for (const user of ["张三", "Zhang San", "O'Brien Zoë 😀", "a", "🙂".repeat(128), "user@example.com", "дмитрий/2"]) {
+    for (const user of [
+      "张三",
+      "Zhang San",
+      "O'Brien Zoë 😀",
+      "a",
+      "🙂".repeat(128),
+      "user@example.com",
+      "дмитрий/2",
+    ]) {
       const res = await chat({ message: "Where is my order?", user_id: user });
       assert.equal(res.status, 200, `${user}: ${JSON.stringify(res.body)}`);
       const session = await readSession(res.body.session_id, user);
@@ -149,7 +195,8 @@ describe("request validation and body handling", () => {
       assert.equal(res.body.error.field, "user_id");
       assert.match(res.body.error.message, message, JSON.stringify(user));
       // (A lone surrogate cannot even be percent-encoded in a URL.)
-      if (wellFormed(user)) assert.equal((await readSession("anything", user)).status, 400, `read as ${JSON.stringify(user)}`);
+      if (wellFormed(user))
+        assert.equal((await readSession("anything", user)).status, 400, `read as ${JSON.stringify(user)}`);
     }
   });
 
@@ -163,7 +210,10 @@ describe("request validation and body handling", () => {
     assert.match(res.body.error.message, /^message must be valid Unicode: unpaired surrogate U\+D800 at character 7$/);
     const low = await chat({ message: "x\udc00", user_id: "surrogate", session_id: sid });
     assert.equal(low.status, 400);
-    const oai = await completion({ ...OAI, messages: [{ role: "user", content: [{ type: "text", text: "a \udfff b" }] }] });
+    const oai = await completion({
+      ...OAI,
+      messages: [{ role: "user", content: [{ type: "text", text: "a \udfff b" }] }],
+    });
     assert.equal(oai.status, 400);
     assert.equal(oai.body.error.param, "messages");
     assert.match(oai.body.error.message, /messages\[0\]\.content\[0\]\.text must be valid Unicode/);
@@ -177,15 +227,28 @@ describe("request validation and body handling", () => {
   });
 
   test("finding 6: a body that is not UTF-8 is a 400, not stored with replacement characters", async () => {
-    const bytes = Buffer.concat([Buffer.from('{"message":"caf'), Buffer.from([0xe9]), Buffer.from('","user_id":"latin"}')]);
-    const res = await fetch(`${svc.url}/api/v1/chat`, { method: "POST", headers: { "content-type": "application/json" }, body: bytes });
+    const bytes = Buffer.concat([
+      Buffer.from('{"message":"caf'),
+      Buffer.from([0xe9]),
+      Buffer.from('","user_id":"latin"}'),
+    ]);
+    const res = await fetch(`${svc.url}/api/v1/chat`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: bytes,
+    });
     assert.equal(res.status, 400);
     assert.match(((await res.json()) as any).error.message, /UTF-8/);
   });
 
   test("finding 7: the stream endpoint answers 404 and 400 as plain JSON before any event", async () => {
     const owned = await chat({ message: "Where is my order?", user_id: "streamer" });
-    const stream = (body: unknown) => fetch(`${svc.url}/api/v1/chat/stream`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const stream = (body: unknown) =>
+      fetch(`${svc.url}/api/v1/chat/stream`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
     const cases: [unknown, number, string][] = [
       [{ message: "hi", user_id: "intruder", session_id: owned.body.session_id }, 404, "session_not_found"],
       [{ message: "hi", user_id: "streamer", session_id: "__proto__" }, 400, "invalid_request"],
@@ -245,7 +308,11 @@ describe("finding 8: every request and turn is counted, aborted ones included", 
     const sid = first.body.session_id;
     const goneBefore = await metric(/switchboard_chat_turns_total\{outcome="client_gone",answered_by="none"\} (\d+)/);
     // One turn holds the session; five streamed turns queue behind it and their clients leave.
-    const holder = postJson(`${svc.url}/api/v1/chat`, { message: "Where is my order?", user_id: "queue", session_id: sid });
+    const holder = postJson(`${svc.url}/api/v1/chat`, {
+      message: "Where is my order?",
+      user_id: "queue",
+      session_id: sid,
+    });
     await new Promise((r) => setTimeout(r, 30));
     const waiting = Array.from({ length: 5 }, () => {
       const controller = new AbortController();
@@ -262,7 +329,9 @@ describe("finding 8: every request and turn is counted, aborted ones included", 
     assert.equal((await holder).status, 200);
     await eventually(/switchboard_chat_turns_total\{outcome="client_gone",answered_by="none"\} (\d+)/, goneBefore + 5);
     await eventually(/http_requests_total\{route="\/api\/v1\/chat\/stream",method="POST",status="499"\} (\d+)/, 1 + 5);
-    const session = await fetch(`${svc.url}/api/v1/sessions/${sid}?user_id=queue`).then((r) => r.json() as Promise<any>);
+    const session = await fetch(`${svc.url}/api/v1/sessions/${sid}?user_id=queue`).then(
+      (r) => r.json() as Promise<any>,
+    );
     assert.equal(session.turns.length, 2, "abandoned turns stored nothing");
   });
 });

@@ -66,11 +66,30 @@ const env = (baseUrl: string) => ({
 /** Requests that carry every kind of credential, good and bad, in every place a client puts one. */
 async function exercise(url: string): Promise<void> {
   const h = (key: string) => ({ authorization: `Bearer ${key}` });
-  assert.equal((await postJson(`${url}/api/v1/chat`, { message: "Where is my order?", user_id: "u1" }, h(API_KEY))).status, 200);
+  assert.equal(
+    (await postJson(`${url}/api/v1/chat`, { message: "Where is my order?", user_id: "u1" }, h(API_KEY))).status,
+    200,
+  );
   assert.equal((await postJson(`${url}/api/v1/chat`, { message: "hi", user_id: "u1" }, h(WRONG_KEY))).status, 401);
-  assert.equal((await postJson(`${url}/api/v1/chat`, { message: "hi", user_id: "u1" }, { authorization: WRONG_KEY })).status, 401);
-  assert.equal((await postJson(`${url}/api/v1/chat`, { message: "and my order?", user_id: "u1" }, { ...h(API_KEY), "x-api-key": WRONG_KEY, cookie: `session=${WRONG_KEY}` })).status, 200);
-  const stream = await fetch(`${url}/api/v1/chat/stream`, { method: "POST", headers: { "content-type": "application/json", ...h(API_KEY) }, body: JSON.stringify({ message: "refund please", user_id: "u1" }) });
+  assert.equal(
+    (await postJson(`${url}/api/v1/chat`, { message: "hi", user_id: "u1" }, { authorization: WRONG_KEY })).status,
+    401,
+  );
+  assert.equal(
+    (
+      await postJson(
+        `${url}/api/v1/chat`,
+        { message: "and my order?", user_id: "u1" },
+        { ...h(API_KEY), "x-api-key": WRONG_KEY, cookie: `session=${WRONG_KEY}` },
+      )
+    ).status,
+    200,
+  );
+  const stream = await fetch(`${url}/api/v1/chat/stream`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...h(API_KEY) },
+    body: JSON.stringify({ message: "refund please", user_id: "u1" }),
+  });
   assert.equal((await readSse(stream)).at(-1)?.event, "done");
   assert.equal((await fetch(`${url}/metrics`, { headers: h(METRICS_KEY) })).status, 200);
   assert.equal((await fetch(`${url}/metrics`, { headers: h(WRONG_KEY) })).status, 401);
@@ -79,9 +98,15 @@ async function exercise(url: string): Promise<void> {
   assert.equal((await postJson(`${url}/api/v1/chat`, "{broken", h(API_KEY))).status, 400);
   // The model endpoint refusing and failing: the error path of the real provider.
   model.enqueue({ status: 401 });
-  assert.equal((await postJson(`${url}/api/v1/chat`, { message: "refund please", user_id: "u1" }, h(API_KEY))).status, 503);
+  assert.equal(
+    (await postJson(`${url}/api/v1/chat`, { message: "refund please", user_id: "u1" }, h(API_KEY))).status,
+    503,
+  );
   model.enqueue({ status: 500 });
-  assert.equal((await postJson(`${url}/api/v1/chat`, { message: "refund please", user_id: "u1" }, h(API_KEY))).status, 503);
+  assert.equal(
+    (await postJson(`${url}/api/v1/chat`, { message: "refund please", user_id: "u1" }, h(API_KEY))).status,
+    503,
+  );
 }
 
 describe("secrets never appear in logs or traces", () => {
@@ -107,8 +132,15 @@ describe("secrets never appear in logs or traces", () => {
   });
 
   test("a failing export (a backend that echoes the Authorization header back) logs no secret", async () => {
-    const echo = await startRecordingProxy({ reply: (req) => ({ status: 401, body: JSON.stringify({ error: `bad credentials: ${req.headers.authorization}` }) }) });
-    const down = await startRecordingProxy({ reply: (req) => ({ status: 503, body: `overloaded ${req.headers.authorization}` }) });
+    const echo = await startRecordingProxy({
+      reply: (req) => ({
+        status: 401,
+        body: JSON.stringify({ error: `bad credentials: ${req.headers.authorization}` }),
+      }),
+    });
+    const down = await startRecordingProxy({
+      reply: (req) => ({ status: 503, body: `overloaded ${req.headers.authorization}` }),
+    });
     for (const backend of [echo, down]) {
       const svc = await startService({ ...env(backend.url), LANGFUSE_MAX_RETRIES: "1", LANGFUSE_RETRY_DELAY: "0.01" });
       const since = model.requests.length;
@@ -148,10 +180,18 @@ describe("secrets never appear in logs or traces", () => {
       { METRICS_API_KEY: `sha256:${METRICS_KEY}` },
       { LANGFUSE_SECRET_KEY: LF_SECRET }, // without its public key
       { LANGFUSE_SECRET_KEY: LF_SECRET.repeat(20), LANGFUSE_PUBLIC_KEY: LF_PUBLIC }, // too long
-      { SESSION_STORE: "postgres", DATABASE_URL: `postgres://sb:${DB_PASSWORD}@127.0.0.1:1/db`, LANGFUSE_TIMEOUT: "soon" },
+      {
+        SESSION_STORE: "postgres",
+        DATABASE_URL: `postgres://sb:${DB_PASSWORD}@127.0.0.1:1/db`,
+        LANGFUSE_TIMEOUT: "soon",
+      },
     ];
     for (const extra of cases) {
-      const { code, stderr } = await runServiceExpectingFailure({ SESSION_STORE: "memory", LANGFUSE_ENABLED: "false", ...extra });
+      const { code, stderr } = await runServiceExpectingFailure({
+        SESSION_STORE: "memory",
+        LANGFUSE_ENABLED: "false",
+        ...extra,
+      });
       assert.equal(code, 1, JSON.stringify(Object.keys(extra)));
       assert.match(stderr, /switchboard: invalid configuration/);
       assertNoSecret(`stderr for ${Object.keys(extra).join(",")}`, stderr);
@@ -161,7 +201,13 @@ describe("secrets never appear in logs or traces", () => {
   test("a database that cannot be reached at start fails without printing its URL", async () => {
     // pino writes the fatal line to stdout, so both streams are read here.
     const child = spawn(process.execPath, ["dist/src/main.js"], {
-      env: { PATH: process.env["PATH"] ?? "", PORT: "0", SESSION_STORE: "postgres", DATABASE_URL: `postgres://sb:${DB_PASSWORD}@127.0.0.1:1/db`, LANGFUSE_ENABLED: "false" },
+      env: {
+        PATH: process.env["PATH"] ?? "",
+        PORT: "0",
+        SESSION_STORE: "postgres",
+        DATABASE_URL: `postgres://sb:${DB_PASSWORD}@127.0.0.1:1/db`,
+        LANGFUSE_ENABLED: "false",
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";

@@ -11,14 +11,23 @@ const MESSAGE = "Where is my order #1234?";
 const TIMING = /^tracing;dur=(\d+\.\d{3});desc="tracing on the request path"$/;
 
 /** A POST over node:http, which (unlike fetch) exposes trailers. */
-function post(url: string, body: unknown): Promise<{ status: number; headers: http.IncomingHttpHeaders; trailers: NodeJS.Dict<string>; text: string }> {
+function post(
+  url: string,
+  body: unknown,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; trailers: NodeJS.Dict<string>; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: "POST", headers: { "content-type": "application/json" }, timeout: 10_000 }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (d: string) => (text += d));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, trailers: res.trailers, text }));
-    });
+    const req = http.request(
+      url,
+      { method: "POST", headers: { "content-type": "application/json" }, timeout: 10_000 },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (d: string) => (text += d));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, trailers: res.trailers, text }),
+        );
+      },
+    );
     req.on("error", reject);
     req.on("timeout", () => req.destroy(new Error("timed out")));
     req.end(JSON.stringify(body));
@@ -59,19 +68,38 @@ describe("Server-Timing: tracing's share of each response", () => {
   });
 
   test("the OpenAI-compatible endpoints: header when plain, trailer when streamed", async () => {
-    const plain = await post(`${svc.url}/v1/chat/completions`, { model: "switchboard-router", user: "oai-timed", messages: [{ role: "user", content: MESSAGE }] });
+    const plain = await post(`${svc.url}/v1/chat/completions`, {
+      model: "switchboard-router",
+      user: "oai-timed",
+      messages: [{ role: "user", content: MESSAGE }],
+    });
     assert.ok(durationOf(plain.headers["server-timing"]) > 0);
-    const streamed = await post(`${svc.url}/v1/chat/completions`, { model: "switchboard-router", user: "oai-timed-2", stream: true, messages: [{ role: "user", content: MESSAGE }] });
+    const streamed = await post(`${svc.url}/v1/chat/completions`, {
+      model: "switchboard-router",
+      user: "oai-timed-2",
+      stream: true,
+      messages: [{ role: "user", content: MESSAGE }],
+    });
     assert.ok(durationOf(streamed.trailers["server-timing"]) > 0);
-    const responses = await post(`${svc.url}/v1/responses`, { model: "switchboard-router", user: "oai-timed-3", input: MESSAGE });
+    const responses = await post(`${svc.url}/v1/responses`, {
+      model: "switchboard-router",
+      user: "oai-timed-3",
+      input: MESSAGE,
+    });
     assert.ok(durationOf(responses.headers["server-timing"]) > 0);
-    const responsesStream = await post(`${svc.url}/v1/responses`, { model: "switchboard-router", user: "oai-timed-4", input: MESSAGE, stream: true });
+    const responsesStream = await post(`${svc.url}/v1/responses`, {
+      model: "switchboard-router",
+      user: "oai-timed-4",
+      input: MESSAGE,
+      stream: true,
+    });
     assert.ok(durationOf(responsesStream.trailers["server-timing"]) > 0);
   });
 
   test("/metrics: a histogram with one observation per traced turn", async () => {
     const before = metricValue(await metricsText(svc), "switchboard_tracing_request_path_seconds_count");
-    for (let i = 0; i < 3; i++) assert.equal((await post(`${svc.url}/api/v1/chat`, { message: MESSAGE, user_id: `hist-${i}` })).status, 200);
+    for (let i = 0; i < 3; i++)
+      assert.equal((await post(`${svc.url}/api/v1/chat`, { message: MESSAGE, user_id: `hist-${i}` })).status, 200);
     assert.equal(metricValue(await metricsText(svc), "switchboard_tracing_request_path_seconds_count"), before + 3);
   });
 });

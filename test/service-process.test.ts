@@ -19,10 +19,16 @@ test("sessions survive a restart of the service (SQLite store)", async () => {
 
     const second = await spawnService(env);
     try {
-      const session = await fetch(`${second.url}/api/v1/sessions/${turn.body.session_id}?user_id=persist`).then((r) => r.json() as Promise<any>);
+      const session = await fetch(`${second.url}/api/v1/sessions/${turn.body.session_id}?user_id=persist`).then(
+        (r) => r.json() as Promise<any>,
+      );
       assert.equal(session.turns.length, 1);
       assert.equal(session.current_agent, "billing");
-      const next = await postJson(`${second.url}/api/v1/chat`, { message: "ok, what now?", user_id: "persist", session_id: turn.body.session_id });
+      const next = await postJson(`${second.url}/api/v1/chat`, {
+        message: "ok, what now?",
+        user_id: "persist",
+        session_id: turn.body.session_id,
+      });
       assert.equal(next.body.agent, "billing", "the restarted service continues with the stored context");
     } finally {
       assert.equal(await second.stop("SIGINT"), 0);

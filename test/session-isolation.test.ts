@@ -14,7 +14,10 @@ describe("a session belongs to its user and its API key", () => {
   after(() => svc.close());
 
   const chat = (key: string, body: Record<string, unknown>) => postJson(`${svc.url}/api/v1/chat`, body, auth(key));
-  const read = (key: string, sid: string, user: string) => fetch(`${svc.url}/api/v1/sessions/${encodeURIComponent(sid)}?user_id=${encodeURIComponent(user)}`, { headers: auth(key) });
+  const read = (key: string, sid: string, user: string) =>
+    fetch(`${svc.url}/api/v1/sessions/${encodeURIComponent(sid)}?user_id=${encodeURIComponent(user)}`, {
+      headers: auth(key),
+    });
   const completion = (key: string, body: Record<string, unknown>, headers: Record<string, string> = {}) =>
     postJson(`${svc.url}/v1/chat/completions`, { model: "switchboard-router", ...body }, { ...auth(key), ...headers });
   const turnsOf = async (key: string, sid: string, user: string) => {
@@ -84,7 +87,10 @@ describe("a session belongs to its user and its API key", () => {
     assert.equal(owner.body.switchboard.agent, "orders");
     const again = await completion(KEY_A, { user: "dave-oai", messages: messages("and when will it arrive?") });
     assert.equal(again.status, 200);
-    assert.deepEqual(await turnsOf(KEY_A, "openai:dave-oai", "dave-oai"), ["Where is my order?", "and when will it arrive?"]);
+    assert.deepEqual(await turnsOf(KEY_A, "openai:dave-oai", "dave-oai"), [
+      "Where is my order?",
+      "and when will it arrive?",
+    ]);
     assert.deepEqual(await turnsOf(KEY_B, "openai:dave-oai", "dave-oai"), ["I was charged twice"]);
   });
 

@@ -11,14 +11,22 @@ import { jsonOf, postHead, rawExchange, statusOf } from "./support/raw-http.js";
 
 const WAIT_MS = 8000;
 
-const exchange = (url: string, head: string, body?: string[], intervalMs?: number) => rawExchange(url, head, { body, intervalMs, waitMs: WAIT_MS });
+const exchange = (url: string, head: string, body?: string[], intervalMs?: number) =>
+  rawExchange(url, head, { body, intervalMs, waitMs: WAIT_MS });
 const head = postHead;
 
 describe("request, header and keep-alive timeouts", () => {
   let svc: RunningService;
   before(async () => {
     // Short, but not so short that a machine busy with other tests misses a request's first bytes.
-    svc = await startService({ REQUEST_TIMEOUT_MS: "1500", HEADERS_TIMEOUT_MS: "1000", KEEP_ALIVE_TIMEOUT_MS: "300", SIM_TTFT_MS: "300", SIM_TOKEN_MS: "40", SIM_REPLY_TOKENS: "60" });
+    svc = await startService({
+      REQUEST_TIMEOUT_MS: "1500",
+      HEADERS_TIMEOUT_MS: "1000",
+      KEEP_ALIVE_TIMEOUT_MS: "300",
+      SIM_TTFT_MS: "300",
+      SIM_TOKEN_MS: "40",
+      SIM_REPLY_TOKENS: "60",
+    });
   });
   after(() => svc.close());
 
@@ -38,7 +46,8 @@ describe("request, header and keep-alive timeouts", () => {
   });
 
   test("headers that never finish: closed with 408, counted as an unmatched request", async () => {
-    const unmatched = () => metricValue(svc.url, /http_requests_total\{route="unmatched",method="unknown",status="408"\} (\d+)/);
+    const unmatched = () =>
+      metricValue(svc.url, /http_requests_total\{route="unmatched",method="unknown",status="408"\} (\d+)/);
     const before_ = await unmatched();
     const ex = await exchange(svc.url, "POST /api/v1/chat HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Ty");
     assert.ok(ex.closed, "the connection was still open");
@@ -68,7 +77,11 @@ describe("request, header and keep-alive timeouts", () => {
 
   test("a streamed answer longer than the request timeout is not cut: the timeout is for receiving the request", async () => {
     const started = Date.now();
-    const res = await fetch(`${svc.url}/api/v1/chat/stream`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message: "Where is my order?", user_id: "patient" }) });
+    const res = await fetch(`${svc.url}/api/v1/chat/stream`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ message: "Where is my order?", user_id: "patient" }),
+    });
     const events = await readSse(res);
     assert.ok(Date.now() - started > 1500, "the answer took longer than REQUEST_TIMEOUT_MS (else this proves nothing)");
     assert.equal(events.at(-1)?.event, "done");
@@ -89,13 +102,18 @@ async function metricValue(url: string, pattern: RegExp): Promise<number> {
   return Number(pattern.exec(text)?.[1] ?? 0);
 }
 
-const metric408 = (url: string) => metricValue(url, /http_requests_total\{route="\/api\/v1\/chat",method="POST",status="408"\} (\d+)/);
+const metric408 = (url: string) =>
+  metricValue(url, /http_requests_total\{route="\/api\/v1\/chat",method="POST",status="408"\} (\d+)/);
 
 describe("an unauthenticated request is answered 401 and closed without reading its body", () => {
   let svc: RunningService;
   before(async () => {
     // A long request timeout: the connection must close because of the 401, not the timeout.
-    svc = await startService({ API_KEYS: "slow-body-key-0123456789abc", REQUEST_TIMEOUT_MS: "60000", HEADERS_TIMEOUT_MS: "30000" });
+    svc = await startService({
+      API_KEYS: "slow-body-key-0123456789abc",
+      REQUEST_TIMEOUT_MS: "60000",
+      HEADERS_TIMEOUT_MS: "30000",
+    });
   });
   after(() => svc.close());
 
@@ -109,21 +127,37 @@ describe("an unauthenticated request is answered 401 and closed without reading 
 
   test("wrong key, body trickling", async () => {
     const body = "x".repeat(200).split("");
-    const ex = await exchange(svc.url, head("/v1/chat/completions", 200, "Authorization: Bearer wrong-key-wrong-key-000\r\n"), body, 20);
+    const ex = await exchange(
+      svc.url,
+      head("/v1/chat/completions", 200, "Authorization: Bearer wrong-key-wrong-key-000\r\n"),
+      body,
+      20,
+    );
     assert.ok(ex.closed, "the connection was still open");
     assert.equal(statusOf(ex.response), 401, ex.response);
   });
 
   test("a request refused before its body is read never costs the next request on a kept-alive connection", async () => {
     // The refusal closes the connection; a client opens a new one and is served normally.
-    const first = await fetch(`${svc.url}/api/v1/chat`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message: "hi", user_id: "u" }) });
+    const first = await fetch(`${svc.url}/api/v1/chat`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ message: "hi", user_id: "u" }),
+    });
     assert.equal(first.status, 401);
     assert.equal(first.headers.get("connection"), "close");
-    const second = await fetch(`${svc.url}/api/v1/chat`, { method: "POST", headers: { "content-type": "application/json", authorization: "Bearer slow-body-key-0123456789abc" }, body: JSON.stringify({ message: "hi", user_id: "u" }) });
+    const second = await fetch(`${svc.url}/api/v1/chat`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer slow-body-key-0123456789abc" },
+      body: JSON.stringify({ message: "hi", user_id: "u" }),
+    });
     assert.equal(second.status, 200);
   });
 });
 
 test("HEADERS_TIMEOUT_MS above REQUEST_TIMEOUT_MS is a configuration error naming both", () => {
-  assert.throws(() => loadConfig({ REQUEST_TIMEOUT_MS: "1000", HEADERS_TIMEOUT_MS: "5000" }), (err: unknown) => err instanceof ConfigError && /HEADERS_TIMEOUT_MS.*REQUEST_TIMEOUT_MS/.test(err.message));
+  assert.throws(
+    () => loadConfig({ REQUEST_TIMEOUT_MS: "1000", HEADERS_TIMEOUT_MS: "5000" }),
+    (err: unknown) => err instanceof ConfigError && /HEADERS_TIMEOUT_MS.*REQUEST_TIMEOUT_MS/.test(err.message),
+  );
 });

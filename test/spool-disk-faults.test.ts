@@ -17,7 +17,11 @@ import { fillFilesystem, mountTmpfs, type MountedTmpfs } from "./support/tmpfs.j
 import { sleep, waitFor } from "./support/tracing-helpers.js";
 import { DEV_KEY_PAIR } from "../src/receiver/basic-auth.js";
 
-function serviceEnv(receiver: SpawnedReceiver, spoolDir: string, extra: Record<string, string> = {}): Record<string, string> {
+function serviceEnv(
+  receiver: SpawnedReceiver,
+  spoolDir: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     SESSION_STORE: "memory",
     SIM_TTFT_MS: "0",
@@ -40,7 +44,12 @@ function logLines(svc: SpawnedService, pattern: RegExp): Array<{ level: number; 
 }
 
 /** Waits until every turn's trace is whole in the receiver; returns the rows. */
-async function allDelivered(receiver: SpawnedReceiver, turns: readonly AnsweredTurn[], perTurn: number, timeoutMs = 20_000) {
+async function allDelivered(
+  receiver: SpawnedReceiver,
+  turns: readonly AnsweredTurn[],
+  perTurn: number,
+  timeoutMs = 20_000,
+) {
   return waitFor(
     `the traces of ${turns.length} turns to arrive`,
     async () => {
@@ -52,250 +61,330 @@ async function allDelivered(receiver: SpawnedReceiver, turns: readonly AnsweredT
   );
 }
 
-const UNUSABLE_FOLDERS: Array<{ name: string; prepare: (dir: string) => { spoolDir: string; mount?: MountedTmpfs } }> = [
-  {
-    // A read-only filesystem refuses root too (file modes do not).
-    name: "a read-only folder",
-    prepare(dir) {
-      const spoolDir = join(dir, "spool");
-      mkdirSync(spoolDir);
-      return { spoolDir, mount: mountTmpfs(spoolDir, { sizeBytes: 1024 * 1024, readOnly: true }) };
+const UNUSABLE_FOLDERS: Array<{ name: string; prepare: (dir: string) => { spoolDir: string; mount?: MountedTmpfs } }> =
+  [
+    {
+      // A read-only filesystem refuses root too (file modes do not).
+      name: "a read-only folder",
+      prepare(dir) {
+        const spoolDir = join(dir, "spool");
+        mkdirSync(spoolDir);
+        return { spoolDir, mount: mountTmpfs(spoolDir, { sizeBytes: 1024 * 1024, readOnly: true }) };
+      },
     },
-  },
-  {
-    // A regular file where the folder should be: nobody can create the folder.
-    name: "a path under a regular file",
-    prepare(dir) {
-      const blocked = join(dir, "not-a-folder");
-      writeFileSync(blocked, "x");
-      return { spoolDir: join(blocked, "spool") };
+    {
+      // A regular file where the folder should be: nobody can create the folder.
+      name: "a path under a regular file",
+      prepare(dir) {
+        const blocked = join(dir, "not-a-folder");
+        writeFileSync(blocked, "x");
+        return { spoolDir: join(blocked, "spool") };
+      },
     },
-  },
-];
+  ];
 
 for (const folder of UNUSABLE_FOLDERS) {
-  test(`a spool in ${folder.name}: memory-only with one warning, spool_available 0, traces still delivered`, { timeout: 60_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), "spool-unusable-"));
+  test(
+    `a spool in ${folder.name}: memory-only with one warning, spool_available 0, traces still delivered`,
+    { timeout: 60_000 },
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "spool-unusable-"));
+      let mount: MountedTmpfs | undefined;
+      let receiver: SpawnedReceiver | undefined;
+      let svc: SpawnedService | undefined;
+      try {
+        const prepared = folder.prepare(dir);
+        mount = prepared.mount;
+        receiver = await spawnReceiver(await freePort(), join(dir, "receiver.db"));
+        svc = await spawnService(serviceEnv(receiver, prepared.spoolDir));
+        const turns = await chatTurns(svc.url, 20);
+        assert.equal(turns.length, 20);
+        assert.deepEqual(
+          turns.filter((t) => t.status !== 200),
+          [],
+        );
+        const m = await scrapeMetrics(svc.url);
+        assert.equal(m.sum("switchboard_tracing_spool_available"), 0);
+        const warnings = logLines(svc, /trace spool folder unusable/);
+        assert.equal(warnings.length, 1, "one warning");
+        assert.equal(warnings[0]!.level, 40, "a warning, not an error");
+        assert.equal(warnings[0]!["dir"], prepared.spoolDir, "it names the folder");
+        const perTurn = m.sum("switchboard_tracing_observations_created_total")! / turns.length;
+        await allDelivered(receiver, turns, perTurn);
+        assert.equal((await receiver.stats()).store.duplicateRows, 0);
+        assert.equal(await svc.stop("SIGTERM"), 0);
+      } finally {
+        await svc?.stop("SIGKILL");
+        await receiver?.stop();
+        mount?.unmount();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+}
+
+test(
+  "the disk fills up under the journal at run time: one warning, no crash, requests answered, traces delivered from memory, each once",
+  { timeout: 120_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), "spool-full-"));
+    const spoolDir = join(dir, "spool");
+    mkdirSync(spoolDir);
     let mount: MountedTmpfs | undefined;
     let receiver: SpawnedReceiver | undefined;
     let svc: SpawnedService | undefined;
+    let next: SpawnedService | undefined;
     try {
-      const prepared = folder.prepare(dir);
-      mount = prepared.mount;
+      mount = mountTmpfs(spoolDir, { sizeBytes: 4 * 1024 * 1024 });
       receiver = await spawnReceiver(await freePort(), join(dir, "receiver.db"));
-      svc = await spawnService(serviceEnv(receiver, prepared.spoolDir));
-      const turns = await chatTurns(svc.url, 20);
-      assert.equal(turns.length, 20);
-      assert.deepEqual(turns.filter((t) => t.status !== 200), []);
+      // Small batches: many journal writes.
+      const env = serviceEnv(receiver, spoolDir, { LANGFUSE_MAX_BATCH_BYTES: "65536" });
+      svc = await spawnService(env);
+      const warm = await chatTurns(svc.url, 5);
+      const perTurn = (await scrapeMetrics(svc.url)).sum("switchboard_tracing_observations_created_total")! / 5;
+      await allDelivered(receiver, warm, perTurn);
+      assert.equal((await scrapeMetrics(svc.url)).sum("switchboard_tracing_spool_available"), 1);
+
+      // Full while idle (everything so far delivered): the next journal write is the next seal's.
+      const filled = fillFilesystem(join(spoolDir, "filler"));
+      const filler = "Where is my order? ".repeat(390);
+      const load = startChatLoad(svc.url, { clients: 3, pauseMs: 0, maxTurns: 150, message: (n) => `${n} ${filler}` });
+      await load.finished;
+      const turns = [...warm, ...load.answered];
+      assert.equal(load.answered.length, 150);
+      assert.deepEqual(
+        turns.filter((t) => t.status !== 200),
+        [],
+        "every request answered 200",
+      );
+      assert.equal(svc.child.exitCode, null, "the service is still running");
+      assert.equal(svc.child.signalCode, null, "the service is still running");
+
       const m = await scrapeMetrics(svc.url);
-      assert.equal(m.sum("switchboard_tracing_spool_available"), 0);
-      const warnings = logLines(svc, /trace spool folder unusable/);
+      const warnings = logLines(svc, /trace journal write failed/);
       assert.equal(warnings.length, 1, "one warning");
-      assert.equal(warnings[0]!.level, 40, "a warning, not an error");
-      assert.equal(warnings[0]!["dir"], prepared.spoolDir, "it names the folder");
-      const perTurn = m.sum("switchboard_tracing_observations_created_total")! / turns.length;
-      await allDelivered(receiver, turns, perTurn);
-      assert.equal((await receiver.stats()).store.duplicateRows, 0);
+      assert.equal(warnings[0]!.level, 40);
+      assert.equal(m.sum("switchboard_tracing_spool_available"), 0);
+      assert.equal(m.sum("switchboard_tracing_errors_total", { kind: "journal_write" }), 1);
+
+      const rows = await allDelivered(receiver, turns, perTurn, 30_000);
+      const stats = await receiver.stats();
+      console.log(
+        `disk full (${filled} bytes of filler): ${turns.length} turns, ${stats.store.observations} rows, ${stats.store.duplicateRows} duplicate rows; errors ${JSON.stringify(m.byLabel("switchboard_tracing_errors_total", "kind"))}`,
+      );
+      assert.equal(rows.size, turns.length);
+      assert.equal(stats.store.duplicateRows, 0, "each span once");
+      assert.equal((await scrapeMetrics(svc.url)).sum("switchboard_tracing_spans_dropped_total"), 0, "nothing dropped");
+
+      // Space again, and a restart on the same folder: what the journal held when it failed is
+      // replayed; nothing already delivered may arrive a second time.
       assert.equal(await svc.stop("SIGTERM"), 0);
+      rmSync(join(spoolDir, "filler"));
+      next = await spawnService(env);
+      const restarted = next;
+      await waitFor(
+        "the next run to replay the journal",
+        async () => {
+          const after = await scrapeMetrics(restarted.url);
+          return after.sum("switchboard_tracing_spool_batches") === 0 &&
+            after.sum("switchboard_tracing_queue_spans") === 0
+            ? after
+            : undefined;
+        },
+        30_000,
+        250,
+      );
+      const after = await scrapeMetrics(next.url);
+      const final = await receiver.stats();
+      console.log(
+        `disk full, restart: replayed ${after.sum("switchboard_tracing_spool_batches_replayed_total")} batches, re-sent ${after.sum("switchboard_tracing_spans_resent_total")} spans; receiver ${final.store.observations} rows, ${final.store.duplicateRows} duplicates`,
+      );
+      assert.equal(final.store.duplicateRows, 0, "the restart sent nothing Langfuse already had");
+      assert.equal(final.store.observations, turns.length * perTurn);
     } finally {
       await svc?.stop("SIGKILL");
+      await next?.stop("SIGKILL");
       await receiver?.stop();
       mount?.unmount();
       rmSync(dir, { recursive: true, force: true });
     }
-  });
-}
-
-test("the disk fills up under the journal at run time: one warning, no crash, requests answered, traces delivered from memory, each once", { timeout: 120_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), "spool-full-"));
-  const spoolDir = join(dir, "spool");
-  mkdirSync(spoolDir);
-  let mount: MountedTmpfs | undefined;
-  let receiver: SpawnedReceiver | undefined;
-  let svc: SpawnedService | undefined;
-  let next: SpawnedService | undefined;
-  try {
-    mount = mountTmpfs(spoolDir, { sizeBytes: 4 * 1024 * 1024 });
-    receiver = await spawnReceiver(await freePort(), join(dir, "receiver.db"));
-    // Small batches: many journal writes.
-    const env = serviceEnv(receiver, spoolDir, { LANGFUSE_MAX_BATCH_BYTES: "65536" });
-    svc = await spawnService(env);
-    const warm = await chatTurns(svc.url, 5);
-    const perTurn = (await scrapeMetrics(svc.url)).sum("switchboard_tracing_observations_created_total")! / 5;
-    await allDelivered(receiver, warm, perTurn);
-    assert.equal((await scrapeMetrics(svc.url)).sum("switchboard_tracing_spool_available"), 1);
-
-    // Full while idle (everything so far delivered): the next journal write is the next seal's.
-    const filled = fillFilesystem(join(spoolDir, "filler"));
-    const filler = "Where is my order? ".repeat(390);
-    const load = startChatLoad(svc.url, { clients: 3, pauseMs: 0, maxTurns: 150, message: (n) => `${n} ${filler}` });
-    await load.finished;
-    const turns = [...warm, ...load.answered];
-    assert.equal(load.answered.length, 150);
-    assert.deepEqual(turns.filter((t) => t.status !== 200), [], "every request answered 200");
-    assert.equal(svc.child.exitCode, null, "the service is still running");
-    assert.equal(svc.child.signalCode, null, "the service is still running");
-
-    const m = await scrapeMetrics(svc.url);
-    const warnings = logLines(svc, /trace journal write failed/);
-    assert.equal(warnings.length, 1, "one warning");
-    assert.equal(warnings[0]!.level, 40);
-    assert.equal(m.sum("switchboard_tracing_spool_available"), 0);
-    assert.equal(m.sum("switchboard_tracing_errors_total", { kind: "journal_write" }), 1);
-
-    const rows = await allDelivered(receiver, turns, perTurn, 30_000);
-    const stats = await receiver.stats();
-    console.log(`disk full (${filled} bytes of filler): ${turns.length} turns, ${stats.store.observations} rows, ${stats.store.duplicateRows} duplicate rows; errors ${JSON.stringify(m.byLabel("switchboard_tracing_errors_total", "kind"))}`);
-    assert.equal(rows.size, turns.length);
-    assert.equal(stats.store.duplicateRows, 0, "each span once");
-    assert.equal((await scrapeMetrics(svc.url)).sum("switchboard_tracing_spans_dropped_total"), 0, "nothing dropped");
-
-    // Space again, and a restart on the same folder: what the journal held when it failed is
-    // replayed; nothing already delivered may arrive a second time.
-    assert.equal(await svc.stop("SIGTERM"), 0);
-    rmSync(join(spoolDir, "filler"));
-    next = await spawnService(env);
-    const restarted = next;
-    await waitFor("the next run to replay the journal", async () => {
-      const after = await scrapeMetrics(restarted.url);
-      return after.sum("switchboard_tracing_spool_batches") === 0 && after.sum("switchboard_tracing_queue_spans") === 0 ? after : undefined;
-    }, 30_000, 250);
-    const after = await scrapeMetrics(next.url);
-    const final = await receiver.stats();
-    console.log(`disk full, restart: replayed ${after.sum("switchboard_tracing_spool_batches_replayed_total")} batches, re-sent ${after.sum("switchboard_tracing_spans_resent_total")} spans; receiver ${final.store.observations} rows, ${final.store.duplicateRows} duplicates`);
-    assert.equal(final.store.duplicateRows, 0, "the restart sent nothing Langfuse already had");
-    assert.equal(final.store.observations, turns.length * perTurn);
-  } finally {
-    await svc?.stop("SIGKILL");
-    await next?.stop("SIGKILL");
-    await receiver?.stop();
-    mount?.unmount();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
-
+  },
+);
 
 /** Polls until the service has exited or `check` says it is done; the service may crash meanwhile. */
 async function untilSettled(svc: SpawnedService, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  await waitFor("the pipeline to settle", async () => (svc.child.exitCode !== null || svc.child.signalCode !== null || (await check().catch(() => false)) ? true : undefined), timeoutMs, 250);
+  await waitFor(
+    "the pipeline to settle",
+    async () =>
+      svc.child.exitCode !== null || svc.child.signalCode !== null || (await check().catch(() => false))
+        ? true
+        : undefined,
+    timeoutMs,
+    250,
+  );
 }
 
 function crashReport(svc: SpawnedService): string {
   return `the service exited (code ${svc.child.exitCode}, signal ${svc.child.signalCode}):\n${svc.output().stderr.slice(-1500)}`;
 }
 
-test("the disk fills up while batches are in flight to a slow Langfuse: no crash, none lost; what the full disk kept is delivered after a restart, any re-send counted", { timeout: 150_000 }, async () => {
-  // The journal's first failed write retires it: new batches are kept in memory and delivered
-  // now; what the journal holds stays there for the next start (not copied to memory, which
-  // would send it twice); batches in flight settle against it. A batch acknowledged while the
-  // disk is full cannot be removed from the file: the next start sends it again, as a counted
-  // re-send (it was marked maybe-stored before it was sent).
-  const dir = mkdtempSync(join(tmpdir(), "spool-full-inflight-"));
-  const spoolDir = join(dir, "spool");
-  mkdirSync(spoolDir);
-  let mount: MountedTmpfs | undefined;
-  let receiver: SpawnedReceiver | undefined;
-  let svc: SpawnedService | undefined;
-  let next: SpawnedService | undefined;
-  try {
-    mount = mountTmpfs(spoolDir, { sizeBytes: 16 * 1024 * 1024 });
-    receiver = await spawnReceiver(await freePort(), join(dir, "receiver.db"));
-    await receiver.setFaults({ delayMs: 1000 });
-    const env = serviceEnv(receiver, spoolDir, { LANGFUSE_MAX_BATCH_BYTES: "65536" });
-    svc = await spawnService(env);
-    const url = svc.url;
-    const filler = "Where is my order? ".repeat(390);
-    const load = startChatLoad(url, { clients: 3, pauseMs: 0, maxTurns: 150, message: (n) => `${n} ${filler}` });
-    await waitFor("batches in flight", async () => ((await scrapeMetrics(url)).sum("switchboard_tracing_export_attempts_total")! >= 2 ? true : undefined), 20_000, 50);
-    fillFilesystem(join(spoolDir, "filler"));
-    await load.finished;
-    const turns = [...load.answered];
-    assert.equal(turns.length, 150, crashReport(svc));
-    assert.deepEqual(turns.filter((t) => t.status !== 200), [], "every request answered 200");
-    await receiver.setFaults({ delayMs: 0 });
-    // Settled: nothing in memory any more; what is left is held in the file.
-    await untilSettled(svc, async () => (await scrapeMetrics(url)).sum("switchboard_tracing_queue_bytes") === 0, 60_000);
-    assert.equal(svc.child.exitCode ?? svc.child.signalCode, null, crashReport(svc));
-    assert.equal(logLines(svc, /trace journal write failed/).length, 1, "one warning");
-    const first = await scrapeMetrics(url);
-    const created = first.sum("switchboard_tracing_observations_created_total")!;
-    assert.equal(first.sum("switchboard_tracing_spans_dropped_total"), 0, "nothing dropped");
-    assert.equal((await receiver.stats()).store.duplicateRows, 0, "no duplicates while the disk is full");
+test(
+  "the disk fills up while batches are in flight to a slow Langfuse: no crash, none lost; what the full disk kept is delivered after a restart, any re-send counted",
+  { timeout: 150_000 },
+  async () => {
+    // The journal's first failed write retires it: new batches are kept in memory and delivered
+    // now; what the journal holds stays there for the next start (not copied to memory, which
+    // would send it twice); batches in flight settle against it. A batch acknowledged while the
+    // disk is full cannot be removed from the file: the next start sends it again, as a counted
+    // re-send (it was marked maybe-stored before it was sent).
+    const dir = mkdtempSync(join(tmpdir(), "spool-full-inflight-"));
+    const spoolDir = join(dir, "spool");
+    mkdirSync(spoolDir);
+    let mount: MountedTmpfs | undefined;
+    let receiver: SpawnedReceiver | undefined;
+    let svc: SpawnedService | undefined;
+    let next: SpawnedService | undefined;
+    try {
+      mount = mountTmpfs(spoolDir, { sizeBytes: 16 * 1024 * 1024 });
+      receiver = await spawnReceiver(await freePort(), join(dir, "receiver.db"));
+      await receiver.setFaults({ delayMs: 1000 });
+      const env = serviceEnv(receiver, spoolDir, { LANGFUSE_MAX_BATCH_BYTES: "65536" });
+      svc = await spawnService(env);
+      const url = svc.url;
+      const filler = "Where is my order? ".repeat(390);
+      const load = startChatLoad(url, { clients: 3, pauseMs: 0, maxTurns: 150, message: (n) => `${n} ${filler}` });
+      await waitFor(
+        "batches in flight",
+        async () =>
+          (await scrapeMetrics(url)).sum("switchboard_tracing_export_attempts_total")! >= 2 ? true : undefined,
+        20_000,
+        50,
+      );
+      fillFilesystem(join(spoolDir, "filler"));
+      await load.finished;
+      const turns = [...load.answered];
+      assert.equal(turns.length, 150, crashReport(svc));
+      assert.deepEqual(
+        turns.filter((t) => t.status !== 200),
+        [],
+        "every request answered 200",
+      );
+      await receiver.setFaults({ delayMs: 0 });
+      // Settled: nothing in memory any more; what is left is held in the file.
+      await untilSettled(
+        svc,
+        async () => (await scrapeMetrics(url)).sum("switchboard_tracing_queue_bytes") === 0,
+        60_000,
+      );
+      assert.equal(svc.child.exitCode ?? svc.child.signalCode, null, crashReport(svc));
+      assert.equal(logLines(svc, /trace journal write failed/).length, 1, "one warning");
+      const first = await scrapeMetrics(url);
+      const created = first.sum("switchboard_tracing_observations_created_total")!;
+      assert.equal(first.sum("switchboard_tracing_spans_dropped_total"), 0, "nothing dropped");
+      assert.equal((await receiver.stats()).store.duplicateRows, 0, "no duplicates while the disk is full");
 
-    assert.equal(await svc.stop("SIGTERM"), 0);
-    rmSync(join(spoolDir, "filler"));
-    next = await spawnService(env);
-    const restarted = next;
-    await waitFor("the next run to replay the journal", async () => {
-      const after = await scrapeMetrics(restarted.url);
-      return after.sum("switchboard_tracing_spool_batches") === 0 && after.sum("switchboard_tracing_queue_spans") === 0 ? true : undefined;
-    }, 60_000, 250);
-    const perTurn = created / turns.length;
-    await allDelivered(receiver, turns, perTurn);
-    const final = await receiver.stats();
-    const resent = first.sum("switchboard_tracing_spans_resent_total")! + (await scrapeMetrics(next.url)).sum("switchboard_tracing_spans_resent_total")!;
-    console.log(`disk full with batches in flight: ${created} spans created, ${final.store.observationIds} distinct stored, ${final.store.duplicateRows} duplicate rows, ${resent} counted re-sends`);
-    assert.equal(final.store.observationIds, created, "every span stored");
-    assert.ok(final.store.duplicateRows <= resent, `${final.store.duplicateRows} duplicate rows, only ${resent} counted re-sends`);
-  } finally {
-    await svc?.stop("SIGKILL");
-    await next?.stop("SIGKILL");
-    await receiver?.stop();
-    mount?.unmount();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+      assert.equal(await svc.stop("SIGTERM"), 0);
+      rmSync(join(spoolDir, "filler"));
+      next = await spawnService(env);
+      const restarted = next;
+      await waitFor(
+        "the next run to replay the journal",
+        async () => {
+          const after = await scrapeMetrics(restarted.url);
+          return after.sum("switchboard_tracing_spool_batches") === 0 &&
+            after.sum("switchboard_tracing_queue_spans") === 0
+            ? true
+            : undefined;
+        },
+        60_000,
+        250,
+      );
+      const perTurn = created / turns.length;
+      await allDelivered(receiver, turns, perTurn);
+      const final = await receiver.stats();
+      const resent =
+        first.sum("switchboard_tracing_spans_resent_total")! +
+        (await scrapeMetrics(next.url)).sum("switchboard_tracing_spans_resent_total")!;
+      console.log(
+        `disk full with batches in flight: ${created} spans created, ${final.store.observationIds} distinct stored, ${final.store.duplicateRows} duplicate rows, ${resent} counted re-sends`,
+      );
+      assert.equal(final.store.observationIds, created, "every span stored");
+      assert.ok(
+        final.store.duplicateRows <= resent,
+        `${final.store.duplicateRows} duplicate rows, only ${resent} counted re-sends`,
+      );
+    } finally {
+      await svc?.stop("SIGKILL");
+      await next?.stop("SIGKILL");
+      await receiver?.stop();
+      mount?.unmount();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
 
-test("the disk fills up while sealed batches wait for a slow Langfuse: no crash, one warning, new traces delivered now, the waiting ones after a restart, each once", { timeout: 150_000 }, async () => {
-  // Nothing new is sealed when the disk fills, so the first journal write to fail is the mark
-  // written before a send (or the removal of an acknowledged batch). The journal is retired
-  // then: its batches wait for the next start, unsent (never sent unmarked), and held.
-  const dir = mkdtempSync(join(tmpdir(), "spool-full-waiting-"));
-  const spoolDir = join(dir, "spool");
-  mkdirSync(spoolDir);
-  let mount: MountedTmpfs | undefined;
-  let receiver: SpawnedReceiver | undefined;
-  let svc: SpawnedService | undefined;
-  let next: SpawnedService | undefined;
-  try {
-    mount = mountTmpfs(spoolDir, { sizeBytes: 16 * 1024 * 1024 });
-    receiver = await spawnReceiver(await freePort(), join(dir, "receiver.db"));
-    await receiver.setFaults({ delayMs: 1000 });
-    const env = serviceEnv(receiver, spoolDir, { LANGFUSE_MAX_BATCH_BYTES: "65536" });
-    svc = await spawnService(env);
-    const url = svc.url;
-    const filler = "Where is my order? ".repeat(390);
-    const first = await chatTurns(url, 40, { message: (n) => `${n} ${filler}` });
-    await sleep(1000); // the last seal
-    const waiting = (await scrapeMetrics(url)).sum("switchboard_tracing_spool_batches")!;
-    assert.ok(waiting >= 4, `${waiting} batches waiting when the disk fills`);
-    fillFilesystem(join(spoolDir, "filler"));
-    await receiver.setFaults({ delayMs: 0 });
-    const second = await chatTurns(url, 20);
-    const turns = [...first, ...second];
-    assert.deepEqual(turns.filter((t) => t.status !== 200), []);
-    const perTurn = (await scrapeMetrics(url)).sum("switchboard_tracing_observations_created_total")! / turns.length;
-    // The turns after the disk filled are delivered from memory in this run.
-    await allDelivered(receiver, second, perTurn, 30_000);
-    assert.equal(svc.child.exitCode ?? svc.child.signalCode, null, crashReport(svc));
-    assert.equal(logLines(svc, /trace journal write failed/).length, 1, "one warning");
-    const m = await scrapeMetrics(url);
-    assert.equal(m.sum("switchboard_tracing_spool_available"), 0);
-    assert.equal(m.sum("switchboard_tracing_spans_dropped_total"), 0, "nothing dropped: the rest is held");
-    assert.ok(m.sum("switchboard_tracing_queue_spans")! > 0, "the batches on the full disk are held, and say so");
+test(
+  "the disk fills up while sealed batches wait for a slow Langfuse: no crash, one warning, new traces delivered now, the waiting ones after a restart, each once",
+  { timeout: 150_000 },
+  async () => {
+    // Nothing new is sealed when the disk fills, so the first journal write to fail is the mark
+    // written before a send (or the removal of an acknowledged batch). The journal is retired
+    // then: its batches wait for the next start, unsent (never sent unmarked), and held.
+    const dir = mkdtempSync(join(tmpdir(), "spool-full-waiting-"));
+    const spoolDir = join(dir, "spool");
+    mkdirSync(spoolDir);
+    let mount: MountedTmpfs | undefined;
+    let receiver: SpawnedReceiver | undefined;
+    let svc: SpawnedService | undefined;
+    let next: SpawnedService | undefined;
+    try {
+      mount = mountTmpfs(spoolDir, { sizeBytes: 16 * 1024 * 1024 });
+      receiver = await spawnReceiver(await freePort(), join(dir, "receiver.db"));
+      await receiver.setFaults({ delayMs: 1000 });
+      const env = serviceEnv(receiver, spoolDir, { LANGFUSE_MAX_BATCH_BYTES: "65536" });
+      svc = await spawnService(env);
+      const url = svc.url;
+      const filler = "Where is my order? ".repeat(390);
+      const first = await chatTurns(url, 40, { message: (n) => `${n} ${filler}` });
+      await sleep(1000); // the last seal
+      const waiting = (await scrapeMetrics(url)).sum("switchboard_tracing_spool_batches")!;
+      assert.ok(waiting >= 4, `${waiting} batches waiting when the disk fills`);
+      fillFilesystem(join(spoolDir, "filler"));
+      await receiver.setFaults({ delayMs: 0 });
+      const second = await chatTurns(url, 20);
+      const turns = [...first, ...second];
+      assert.deepEqual(
+        turns.filter((t) => t.status !== 200),
+        [],
+      );
+      const perTurn = (await scrapeMetrics(url)).sum("switchboard_tracing_observations_created_total")! / turns.length;
+      // The turns after the disk filled are delivered from memory in this run.
+      await allDelivered(receiver, second, perTurn, 30_000);
+      assert.equal(svc.child.exitCode ?? svc.child.signalCode, null, crashReport(svc));
+      assert.equal(logLines(svc, /trace journal write failed/).length, 1, "one warning");
+      const m = await scrapeMetrics(url);
+      assert.equal(m.sum("switchboard_tracing_spool_available"), 0);
+      assert.equal(m.sum("switchboard_tracing_spans_dropped_total"), 0, "nothing dropped: the rest is held");
+      assert.ok(m.sum("switchboard_tracing_queue_spans")! > 0, "the batches on the full disk are held, and say so");
 
-    assert.equal(await svc.stop("SIGTERM"), 0);
-    rmSync(join(spoolDir, "filler"));
-    next = await spawnService(env);
-    await allDelivered(receiver, turns, perTurn, 60_000);
-    const resent = m.sum("switchboard_tracing_spans_resent_total")! + (await scrapeMetrics(next.url)).sum("switchboard_tracing_spans_resent_total")!;
-    const stats = await receiver.stats();
-    assert.ok(stats.store.duplicateRows <= resent, `${stats.store.duplicateRows} duplicate rows, only ${resent} counted re-sends`);
-  } finally {
-    await svc?.stop("SIGKILL");
-    await next?.stop("SIGKILL");
-    await receiver?.stop();
-    mount?.unmount();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+      assert.equal(await svc.stop("SIGTERM"), 0);
+      rmSync(join(spoolDir, "filler"));
+      next = await spawnService(env);
+      await allDelivered(receiver, turns, perTurn, 60_000);
+      const resent =
+        m.sum("switchboard_tracing_spans_resent_total")! +
+        (await scrapeMetrics(next.url)).sum("switchboard_tracing_spans_resent_total")!;
+      const stats = await receiver.stats();
+      assert.ok(
+        stats.store.duplicateRows <= resent,
+        `${stats.store.duplicateRows} duplicate rows, only ${resent} counted re-sends`,
+      );
+    } finally {
+      await svc?.stop("SIGKILL");
+      await next?.stop("SIGKILL");
+      await receiver?.stop();
+      mount?.unmount();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);

@@ -27,12 +27,32 @@ const idOf = (key: string) => keyId(keyDigest(key));
  * checkpoint thread id is the session id itself, the owner the user (prefixed with the key's id
  * when keys were on). It runs the real graph on the service's own checkpointer.
  */
-async function writeLegacySession(svc: RunningService, sessionId: string, owner: string, message: string): Promise<void> {
+async function writeLegacySession(
+  svc: RunningService,
+  sessionId: string,
+  owner: string,
+  message: string,
+): Promise<void> {
   const provider = createModelProvider(
-    { provider: "simulated", simTtftMs: 0, simTokenMs: 0, simReplyTokens: 20, model: "switchboard-sim", timeoutMs: 1000, maxRetries: 0, structuredOutput: "json_schema" },
+    {
+      provider: "simulated",
+      simTtftMs: 0,
+      simTokenMs: 0,
+      simReplyTokens: 20,
+      model: "switchboard-sim",
+      timeoutMs: 1000,
+      maxRetries: 0,
+      structuredOutput: "json_schema",
+    },
     svc.service.catalog,
   );
-  const graph = buildRouterGraph({ catalog: svc.service.catalog, provider, checkpointer: svc.service.store.checkpointer, clarifyThreshold: 0.6, historyTurns: 10 });
+  const graph = buildRouterGraph({
+    catalog: svc.service.catalog,
+    provider,
+    checkpointer: svc.service.store.checkpointer,
+    clarifyThreshold: 0.6,
+    historyTurns: 10,
+  });
   const turn = { userId: owner, sessionId, message, signal: new AbortController().signal, trace: NOOP_TURN };
   await graph.invoke({ input: message, owner }, { configurable: { thread_id: sessionId, turn }, durability: "exit" });
 }
@@ -71,19 +91,32 @@ for (const [store, storeEnv] of stores) {
       rmSync(dir, { recursive: true, force: true });
     });
 
-    const chat = (svc: RunningService, body: Record<string, unknown>, key?: string) => postJson(`${svc.url}/api/v1/chat`, body, key ? auth(key) : {});
+    const chat = (svc: RunningService, body: Record<string, unknown>, key?: string) =>
+      postJson(`${svc.url}/api/v1/chat`, body, key ? auth(key) : {});
     const read = async (svc: RunningService, sid: string, user: string, key?: string) => {
-      const res = await fetch(`${svc.url}/api/v1/sessions/${encodeURIComponent(sid)}?user_id=${encodeURIComponent(user)}`, { headers: key ? auth(key) : {} });
+      const res = await fetch(
+        `${svc.url}/api/v1/sessions/${encodeURIComponent(sid)}?user_id=${encodeURIComponent(user)}`,
+        { headers: key ? auth(key) : {} },
+      );
       return { status: res.status, body: (await res.json()) as any };
     };
 
     test("one session id under two keys names two sessions", async () => {
       const sid = `both-keys-${run}`;
-      assert.equal((await chat(keyed, { message: "I was charged twice", user_id: "dave", session_id: sid }, KEY_B)).status, 200);
+      assert.equal(
+        (await chat(keyed, { message: "I was charged twice", user_id: "dave", session_id: sid }, KEY_B)).status,
+        200,
+      );
       const a = await chat(keyed, { message: "Where is my order?", user_id: "dave", session_id: sid }, KEY_A);
       assert.equal(a.status, 200, JSON.stringify(a.body));
-      assert.deepEqual((await read(keyed, sid, "dave", KEY_A)).body.turns.map((t: any) => t.user), ["Where is my order?"]);
-      assert.deepEqual((await read(keyed, sid, "dave", KEY_B)).body.turns.map((t: any) => t.user), ["I was charged twice"]);
+      assert.deepEqual(
+        (await read(keyed, sid, "dave", KEY_A)).body.turns.map((t: any) => t.user),
+        ["Where is my order?"],
+      );
+      assert.deepEqual(
+        (await read(keyed, sid, "dave", KEY_B)).body.turns.map((t: any) => t.user),
+        ["I was charged twice"],
+      );
     });
 
     test("a session made before the upgrade with keys off is still readable and continues", async () => {
@@ -91,7 +124,10 @@ for (const [store, storeEnv] of stores) {
       await writeLegacySession(open, sid, "carla", "Where is my order 77?");
       const before_ = await read(open, sid, "carla");
       assert.equal(before_.status, 200);
-      assert.deepEqual(before_.body.turns.map((t: any) => t.user), ["Where is my order 77?"]);
+      assert.deepEqual(
+        before_.body.turns.map((t: any) => t.user),
+        ["Where is my order 77?"],
+      );
       const next = await chat(open, { message: "and when will it arrive?", user_id: "carla", session_id: sid });
       assert.equal(next.status, 200);
       assert.equal(next.body.agent, "orders", "the stored context carries over");
@@ -102,7 +138,10 @@ for (const [store, storeEnv] of stores) {
     test("a session made before the upgrade with a key stays its key's, and blocks no other key", async () => {
       const sid = `legacy-keyed-${run}`;
       await writeLegacySession(keyed, sid, `key:${idOf(KEY_A)}/gina`, "I was charged twice");
-      assert.deepEqual((await read(keyed, sid, "gina", KEY_A)).body.turns.map((t: any) => t.user), ["I was charged twice"]);
+      assert.deepEqual(
+        (await read(keyed, sid, "gina", KEY_A)).body.turns.map((t: any) => t.user),
+        ["I was charged twice"],
+      );
       assert.equal((await read(keyed, sid, "gina", KEY_B)).status, 404);
       const cont = await chat(keyed, { message: "ok, and now?", user_id: "gina", session_id: sid }, KEY_A);
       assert.equal(cont.body.agent, "billing");
@@ -126,7 +165,10 @@ describe("the tenant is on every trace (finding 9)", () => {
   };
   const services: Service[] = [];
   const serve = async (env: Record<string, string>) => {
-    const service = createService(loadConfig({ ...TEST_ENV, ...env }), { logger: pino({ level: "silent" }), tracing: recording });
+    const service = createService(loadConfig({ ...TEST_ENV, ...env }), {
+      logger: pino({ level: "silent" }),
+      tracing: recording,
+    });
     services.push(service);
     await service.app.listen({ port: 0, host: "127.0.0.1" });
     return `http://127.0.0.1:${(service.app.server.address() as { port: number }).port}`;
@@ -141,9 +183,17 @@ describe("the tenant is on every trace (finding 9)", () => {
     const body = { message: "Where is my order?", user_id: "same-user" };
     assert.equal((await postJson(`${keyedUrl}/api/v1/chat`, body, auth(KEY_A))).status, 200);
     assert.equal((await postJson(`${keyedUrl}/api/v1/chat`, body, auth(KEY_B))).status, 200);
-    const stream = await fetch(`${keyedUrl}/api/v1/chat/stream`, { method: "POST", headers: { "content-type": "application/json", ...auth(KEY_B) }, body: JSON.stringify(body) });
+    const stream = await fetch(`${keyedUrl}/api/v1/chat/stream`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...auth(KEY_B) },
+      body: JSON.stringify(body),
+    });
     await stream.text();
-    const oai = await postJson(`${keyedUrl}/v1/chat/completions`, { model: "switchboard-router", user: "same-user", messages: [{ role: "user", content: "hi" }] }, auth(KEY_A));
+    const oai = await postJson(
+      `${keyedUrl}/v1/chat/completions`,
+      { model: "switchboard-router", user: "same-user", messages: [{ role: "user", content: "hi" }] },
+      auth(KEY_A),
+    );
     assert.equal(oai.status, 200);
     // A user id in any script is traced exactly as given.
     assert.equal((await postJson(`${openUrl}/api/v1/chat`, { ...body, user_id: "张三 😀" })).status, 200);
@@ -162,6 +212,9 @@ describe("the tenant is on every trace (finding 9)", () => {
     const all = JSON.stringify(started);
     assert.ok(!all.includes(KEY_A) && !all.includes(KEY_B), "no key in what tracing receives");
     // The client-facing session id stays the one the client chose or got.
-    assert.ok(started.every((t) => !t.sessionId.includes("/")), JSON.stringify(started.map((t) => t.sessionId)));
+    assert.ok(
+      started.every((t) => !t.sessionId.includes("/")),
+      JSON.stringify(started.map((t) => t.sessionId)),
+    );
   });
 });

@@ -45,7 +45,12 @@ interface RoutedExpectation {
 }
 
 /** deepEqual, or for the naive pipeline: the contract's keys are there (extra keys allowed). */
-function assertNodeFields(actual: Record<string, unknown> | null, expected: Record<string, unknown>, exact: boolean, what: string): void {
+function assertNodeFields(
+  actual: Record<string, unknown> | null,
+  expected: Record<string, unknown>,
+  exact: boolean,
+  what: string,
+): void {
   if (exact) {
     assert.deepEqual(actual, expected, what);
     return;
@@ -54,14 +59,20 @@ function assertNodeFields(actual: Record<string, unknown> | null, expected: Reco
   for (const [k, v] of Object.entries(expected)) assert.deepEqual(actual[k], v, `${what}.${k}`);
 }
 
-function assertRoutedTree(trace: Trace, expect: RoutedExpectation): { root: Observation; route: Observation; classifier: Observation; agent: Observation; reply: Observation } {
+function assertRoutedTree(
+  trace: Trace,
+  expect: RoutedExpectation,
+): { root: Observation; route: Observation; classifier: Observation; agent: Observation; reply: Observation } {
   assert.equal(trace.name, "chat");
   assert.equal(trace.userId, expect.userId);
   assert.equal(trace.sessionId, expect.sessionId);
   assert.deepEqual(trace.tags, [`endpoint:${expect.endpoint}`]);
   assert.equal(trace.input, expect.message);
   assert.equal(trace.output, expect.reply);
-  assert.deepEqual(trace.observations.map((o) => o.name).sort(), ["agent_reply", `agent_${expect.agentKey}`, "chat", "classifier", "route_node"].sort());
+  assert.deepEqual(
+    trace.observations.map((o) => o.name).sort(),
+    ["agent_reply", `agent_${expect.agentKey}`, "chat", "classifier", "route_node"].sort(),
+  );
   assert.equal(trace.observations.length, 5);
 
   const root = one(trace, "chat");
@@ -79,7 +90,12 @@ function assertRoutedTree(trace: Trace, expect: RoutedExpectation): { root: Obse
 
   const exact = expect.pipeline !== "naive";
   assert.equal(route.type, "SPAN");
-  assertNodeFields(route.input, { messages_count: 1, current_intent: null, current_agent: null }, exact, "route_node input");
+  assertNodeFields(
+    route.input,
+    { messages_count: 1, current_intent: null, current_agent: null },
+    exact,
+    "route_node input",
+  );
   assert.equal(agent.type, "SPAN");
   assertNodeFields(agent.input, { agent_key: expect.agentKey, messages_count: 1 }, exact, "agent input");
   assertNodeFields(agent.metadata, { intent_type: expect.intent }, exact, "agent metadata");
@@ -87,7 +103,10 @@ function assertRoutedTree(trace: Trace, expect: RoutedExpectation): { root: Obse
   for (const gen of [classifier, reply]) {
     assert.equal(gen.type, "GENERATION", gen.name);
     assert.ok(gen.model, `${gen.name} has a model`);
-    assert.ok(gen.usage.input > 0 && gen.usage.output > 0 && gen.usage.total > 0, `${gen.name} usage ${JSON.stringify(gen.usage)}`);
+    assert.ok(
+      gen.usage.input > 0 && gen.usage.output > 0 && gen.usage.total > 0,
+      `${gen.name} usage ${JSON.stringify(gen.usage)}`,
+    );
     assert.ok(gen.input !== null && gen.input !== undefined, `${gen.name} has input`);
     assert.ok(gen.output !== null && gen.output !== undefined, `${gen.name} has output`);
     assert.equal(gen.level, "DEFAULT");
@@ -189,7 +208,9 @@ describe("configuration switches", () => {
           const trace = await waitForTrace(sampled, id, 5);
           assert.equal(trace.observations.length, 5, `trace ${id} is whole`);
         }
-        await waitFor("every exported span stored", () => (sampled.stats().store.observations === ids.length * 5 ? true : undefined));
+        await waitFor("every exported span stored", () =>
+          sampled.stats().store.observations === ids.length * 5 ? true : undefined,
+        );
         assert.equal(sampled.stats().store.traces, ids.length, "no partial traces from unsampled turns");
         const metrics = await metricsText(svc);
         assert.equal(metricValue(metrics, "switchboard_tracing_turns_sampled_out_total"), untraced);
@@ -236,7 +257,10 @@ describe("configuration switches", () => {
         assert.equal(typeof gen.output.chars, "number");
       }
       const spans = await rawSpans(receiver, res.body.trace_id);
-      assert.ok(!JSON.stringify(spans.map((s) => s.attributes)).includes("my order #1234"), "the message text is not exported anywhere");
+      assert.ok(
+        !JSON.stringify(spans.map((s) => s.attributes)).includes("my order #1234"),
+        "the message text is not exported anywhere",
+      );
     });
   });
 });
@@ -267,8 +291,13 @@ describe("the official-SDK pipelines (comparison)", () => {
           pipeline,
         });
         const spans = await rawSpans(receiver, res.body.trace_id);
-        const repeating = spans.filter((s) => s.parent_observation_id !== null && (s.attributes["user.id"] !== undefined || s.attributes["session.id"] !== undefined));
-        if (pipeline === "naive") assert.ok(repeating.length > 0, "naive repeats user/session in child spans (the 'before' being compared)");
+        const repeating = spans.filter(
+          (s) =>
+            s.parent_observation_id !== null &&
+            (s.attributes["user.id"] !== undefined || s.attributes["session.id"] !== undefined),
+        );
+        if (pipeline === "naive")
+          assert.ok(repeating.length > 0, "naive repeats user/session in child spans (the 'before' being compared)");
       } finally {
         await receiver.close();
       }

@@ -47,11 +47,20 @@ async function turns(svc: RunningService, n: number, message = MESSAGE): Promise
 }
 
 /** Polls /metrics until `accept` holds for the text; returns it. */
-function waitForMetrics(svc: RunningService, what: string, accept: (text: string) => boolean, timeoutMs?: number): Promise<string> {
-  return waitFor(what, async () => {
-    const text = await metricsText(svc);
-    return accept(text) ? text : undefined;
-  }, timeoutMs);
+function waitForMetrics(
+  svc: RunningService,
+  what: string,
+  accept: (text: string) => boolean,
+  timeoutMs?: number,
+): Promise<string> {
+  return waitFor(
+    what,
+    async () => {
+      const text = await metricsText(svc);
+      return accept(text) ? text : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 const M = {
@@ -67,18 +76,34 @@ const M = {
 
 describe("tracing isolation and receiver faults", () => {
   test("refused backend: requests answer 200, nothing dropped (held and probed), failures counted, warned once (not per request)", async () => {
-    const svc = await startService(tracedEnv({ url: "http://127.0.0.1:1" }, { ...ONE_BATCH_PER_TURN, LANGFUSE_MAX_RETRIES: "0" }));
+    const svc = await startService(
+      tracedEnv({ url: "http://127.0.0.1:1" }, { ...ONE_BATCH_PER_TURN, LANGFUSE_MAX_RETRIES: "0" }),
+    );
     try {
       const res = await turns(svc, 12);
-      assert.ok(res.every((r) => typeof r.body.trace_id === "string"), "turns are still traced");
-      const metrics = await waitForMetrics(svc, "the backend counted down", (t) => metricValue(t, M.backendState) === 1 && metricValue(t, M.failures, { reason: "network" }) >= 2);
-      assert.equal(metricValue(metrics, M.dropped), 0, "refused means not stored: the spans are held for the backend to come back");
+      assert.ok(
+        res.every((r) => typeof r.body.trace_id === "string"),
+        "turns are still traced",
+      );
+      const metrics = await waitForMetrics(
+        svc,
+        "the backend counted down",
+        (t) => metricValue(t, M.backendState) === 1 && metricValue(t, M.failures, { reason: "network" }) >= 2,
+      );
+      assert.equal(
+        metricValue(metrics, M.dropped),
+        0,
+        "refused means not stored: the spans are held for the backend to come back",
+      );
       assert.equal(metricValue(metrics, M.queueSpans), 60);
       assert.equal(metricValue(metrics, M.exported), 0);
       // Batches reach the export together (the worker takes what ten milliseconds of turns ended):
       // the two live slots, the attempts started before the second failure came back, and then
       // one probe at a time, not an attempt for each of the twelve batches.
-      assert.ok(metricValue(metrics, M.attempts) <= 5, `down: one probe at a time, not an attempt per batch (${metricValue(metrics, M.attempts)} attempts)`);
+      assert.ok(
+        metricValue(metrics, M.attempts) <= 5,
+        `down: one probe at a time, not an attempt per batch (${metricValue(metrics, M.attempts)} attempts)`,
+      );
       const warnings = svc.logs.filter((l) => l["level"] === 40 && l["kind"] === "export_network");
       assert.equal(warnings.length, 1, `expected one warning, got ${warnings.length}`);
     } finally {
@@ -96,7 +121,12 @@ describe("tracing isolation and receiver faults", () => {
           const trace = await waitForTrace(receiver, r.body.trace_id, 5, 10_000);
           assert.equal(trace.observations.length, 5);
         }
-        const metrics = await waitForMetrics(svc, "15 spans exported", (t) => metricValue(t, M.exported) === 15, 10_000);
+        const metrics = await waitForMetrics(
+          svc,
+          "15 spans exported",
+          (t) => metricValue(t, M.exported) === 15,
+          10_000,
+        );
         assert.equal(metricValue(metrics, M.failures), 0, "no attempt timed out");
         assert.equal(metricValue(metrics, M.dropped), 0);
       },
@@ -105,11 +135,21 @@ describe("tracing isolation and receiver faults", () => {
 
   test("hung backend: requests answer 200; attempts end unknown, the batches are held and sent again, counted, once it answers", async () => {
     await withReceiverAndService(
-      (r) => tracedEnv(r, { ...ONE_BATCH_PER_TURN, LANGFUSE_TIMEOUT: "0.3", LANGFUSE_MAX_RETRIES: "1", LANGFUSE_RETRY_DELAY: "0.05" }),
+      (r) =>
+        tracedEnv(r, {
+          ...ONE_BATCH_PER_TURN,
+          LANGFUSE_TIMEOUT: "0.3",
+          LANGFUSE_MAX_RETRIES: "1",
+          LANGFUSE_RETRY_DELAY: "0.05",
+        }),
       async (receiver, svc) => {
         receiver.faults.set({ hang: true });
         await turns(svc, 2);
-        let metrics = await waitForMetrics(svc, "two unknown outcomes", (t) => metricValue(t, M.failures, { reason: "unknown_timeout" }) >= 2);
+        let metrics = await waitForMetrics(
+          svc,
+          "two unknown outcomes",
+          (t) => metricValue(t, M.failures, { reason: "unknown_timeout" }) >= 2,
+        );
         assert.equal(metricValue(metrics, M.dropped), 0);
         assert.equal(receiver.stats().store.observations, 0);
         receiver.faults.reset();
@@ -147,7 +187,12 @@ describe("tracing isolation and receiver faults", () => {
         await waitFor("the 429", () => (receiver.stats().requests.byStatus["429"] ? true : undefined), 5_000, 5);
         const rejectedAt = Date.now();
         receiver.faults.reset();
-        await waitFor("the retry's 200", () => (receiver.stats().requests.byStatus["200"] ? true : undefined), 5_000, 5);
+        await waitFor(
+          "the retry's 200",
+          () => (receiver.stats().requests.byStatus["200"] ? true : undefined),
+          5_000,
+          5,
+        );
         const acceptedAt = Date.now();
         assert.ok(acceptedAt - rejectedAt >= 900, `retried after ${acceptedAt - rejectedAt} ms, before Retry-After`);
         assert.equal(receiver.stats().requests.byStatus["429"], 1);
@@ -165,7 +210,13 @@ describe("tracing isolation and receiver faults", () => {
   test("memory bound (memory-only): with a hung backend, bytes held never exceed LANGFUSE_MAX_QUEUE_BYTES and the excess is dropped, counted", async () => {
     const bound = 65_536;
     await withReceiverAndService(
-      (r) => tracedEnv(r, { LANGFUSE_MAX_QUEUE_BYTES: String(bound), LANGFUSE_TIMEOUT: "30", LANGFUSE_MAX_RETRIES: "0", LANGFUSE_SHUTDOWN_TIMEOUT: "0.2" }),
+      (r) =>
+        tracedEnv(r, {
+          LANGFUSE_MAX_QUEUE_BYTES: String(bound),
+          LANGFUSE_TIMEOUT: "30",
+          LANGFUSE_MAX_RETRIES: "0",
+          LANGFUSE_SHUTDOWN_TIMEOUT: "0.2",
+        }),
       async (receiver, svc) => {
         receiver.faults.set({ hang: true });
         const message = `Where is my order? ${"my parcel has not arrived yet ".repeat(140)}`.slice(0, 4096);
@@ -199,14 +250,19 @@ describe("tracing isolation and receiver faults", () => {
   test("graceful shutdown (memory-only) with a hung backend returns within LANGFUSE_SHUTDOWN_TIMEOUT and counts what it drops, once", async () => {
     const receiver = await startReceiver({ port: 0 });
     try {
-      const svc = await startService(tracedEnv(receiver, { ...ONE_BATCH_PER_TURN, LANGFUSE_TIMEOUT: "30", LANGFUSE_SHUTDOWN_TIMEOUT: "0.5" }));
+      const svc = await startService(
+        tracedEnv(receiver, { ...ONE_BATCH_PER_TURN, LANGFUSE_TIMEOUT: "30", LANGFUSE_SHUTDOWN_TIMEOUT: "0.5" }),
+      );
       let closed = false;
       try {
         receiver.faults.set({ hang: true });
         await turns(svc, 3); // two batches hang in flight (concurrency 2), the third waits
         await waitFor("two hung exports", () => (receiver.stats().requests.hung >= 2 ? true : undefined));
         const started = Date.now();
-        const outcome = await Promise.race([svc.close().then(() => "closed"), new Promise((r) => setTimeout(r, 5_000, "still closing")).then((v) => v as string)]);
+        const outcome = await Promise.race([
+          svc.close().then(() => "closed"),
+          new Promise((r) => setTimeout(r, 5_000, "still closing")).then((v) => v as string),
+        ]);
         const took = Date.now() - started;
         closed = outcome === "closed";
         assert.equal(outcome, "closed", "shutdown did not return");
@@ -214,7 +270,11 @@ describe("tracing isolation and receiver faults", () => {
         // The attempts cut off by shutdown settle afterwards; they must not count their spans again.
         await new Promise((r) => setTimeout(r, 200));
         const metrics = await svc.service.registry.metrics();
-        assert.equal(metricValue(metrics, M.dropped, { reason: "shutdown" }), 15, "all three turns' spans counted as dropped at shutdown");
+        assert.equal(
+          metricValue(metrics, M.dropped, { reason: "shutdown" }),
+          15,
+          "all three turns' spans counted as dropped at shutdown",
+        );
         assert.equal(metricValue(metrics, M.dropped), 15, "each undelivered span is counted once");
         assert.equal(metricValue(metrics, M.exported), 0);
       } finally {

@@ -10,7 +10,15 @@ import { APP_VERSION } from "../src/app-version.js";
 import { listObservations, type ObservationV2AllGroups } from "./support/observations-api.js";
 import { startFakeOpenAIServer, type FakeOpenAIServer } from "./support/fake-openai-server.js";
 import { startService, type RunningService } from "./support/start-service.js";
-import { AUTH, CALL_TIMEOUT_MS, postChat, startReceiver, tracedEnv, waitFor, type Receiver } from "./support/tracing-helpers.js";
+import {
+  AUTH,
+  CALL_TIMEOUT_MS,
+  postChat,
+  startReceiver,
+  tracedEnv,
+  waitFor,
+  type Receiver,
+} from "./support/tracing-helpers.js";
 
 const ORDER = "Where is my order #1234? It has not arrived.";
 const CONTEXT_ENV = { LANGFUSE_ENVIRONMENT: "e2e", LANGFUSE_RELEASE: "r-77" };
@@ -18,10 +26,15 @@ const CONTEXT_ENV = { LANGFUSE_ENVIRONMENT: "e2e", LANGFUSE_RELEASE: "r-77" };
 type Row = ObservationV2AllGroups;
 
 /** The rows of one trace once `count` have arrived (each row once: duplicates would fail here). */
-async function rowsOf(receiver: Receiver, query: { traceId?: string; userId?: string; sessionId?: string }, count: number): Promise<Row[]> {
+async function rowsOf(
+  receiver: Receiver,
+  query: { traceId?: string; userId?: string; sessionId?: string },
+  count: number,
+): Promise<Row[]> {
   return waitFor(`${count} rows for ${JSON.stringify(query)}`, async () => {
     const rows = await listObservations(receiver.url, AUTH, query);
-    if (rows.length > count) throw new Error(`${rows.length} rows, expected ${count}: ${rows.map((r) => r.name).join(", ")}`);
+    if (rows.length > count)
+      throw new Error(`${rows.length} rows, expected ${count}: ${rows.map((r) => r.name).join(", ")}`);
     return rows.length === count ? rows : undefined;
   });
 }
@@ -33,7 +46,10 @@ function byName(rows: Row[], name: string): Row {
 }
 
 /** The trace context every row of a turn must carry (filterable per row in Langfuse v4). */
-function assertContextOnEveryRow(rows: Row[], expect: { userId: string; sessionId: string; endpoint: string; tenant?: string }): void {
+function assertContextOnEveryRow(
+  rows: Row[],
+  expect: { userId: string; sessionId: string; endpoint: string; tenant?: string },
+): void {
   for (const row of rows) {
     const where = `row ${row.name}`;
     assert.equal(row.userId, expect.userId, `${where}: userId`);
@@ -45,11 +61,16 @@ function assertContextOnEveryRow(rows: Row[], expect: { userId: string; sessionI
     assert.equal(row.version, APP_VERSION, `${where}: version`);
     assert.equal(row.metadata["tenant"], expect.tenant ?? "none", `${where}: tenant`);
     // The seed's dedup: the context never sits inside an observation's own input.
-    if (!row.isRootObservation && row.input) assert.ok(!row.input.includes(expect.sessionId), `${where}: the session id inside its input`);
+    if (!row.isRootObservation && row.input)
+      assert.ok(!row.input.includes(expect.sessionId), `${where}: the session id inside its input`);
   }
 }
 
-function assertTree(rows: Row[], answer: string, generation: string): { root: Row; route: Row; classifier: Row; node: Row; reply: Row } {
+function assertTree(
+  rows: Row[],
+  answer: string,
+  generation: string,
+): { root: Row; route: Row; classifier: Row; node: Row; reply: Row } {
   const root = byName(rows, "chat");
   const route = byName(rows, "route_node");
   const classifier = byName(rows, "classifier");
@@ -64,7 +85,10 @@ function assertTree(rows: Row[], answer: string, generation: string): { root: Ro
   for (const gen of [classifier, reply]) {
     assert.equal(gen.type, "GENERATION");
     assert.ok(gen.model, `${gen.name} has a model`);
-    assert.ok(gen.usageDetails["input"]! > 0 && gen.usageDetails["output"]! > 0 && gen.usageDetails["total"]! > 0, `${gen.name} usage ${JSON.stringify(gen.usageDetails)}`);
+    assert.ok(
+      gen.usageDetails["input"]! > 0 && gen.usageDetails["output"]! > 0 && gen.usageDetails["total"]! > 0,
+      `${gen.name} usage ${JSON.stringify(gen.usageDetails)}`,
+    );
     assert.equal(JSON.parse(gen.output!).role, "assistant", `${gen.name} output is the assistant message`);
   }
   return { root, route, classifier, node, reply };
@@ -108,7 +132,8 @@ describe("Langfuse v4 rows for every kind of turn (our pipeline)", () => {
     assert.deepEqual(JSON.parse(node.input!), { agent_key: "orders", messages_count: 1 });
     assert.equal(node.metadata["intent_type"], "order_status");
     assert.equal(JSON.parse(reply.output!).content, res.body.reply);
-    for (const row of [root, node, reply]) assert.equal(row.metadata["intent"], "order_status", `${row.name} carries the routing`);
+    for (const row of [root, node, reply])
+      assert.equal(row.metadata["intent"], "order_status", `${row.name} carries the routing`);
     assert.equal(root.metadata["agent"], "orders");
     // Rows are filterable by user and session, as a v4 user filters them.
     assert.equal((await listObservations(receiver.url, AUTH, { userId: "alice-v4", type: "GENERATION" })).length, 2);
@@ -127,13 +152,21 @@ describe("Langfuse v4 rows for every kind of turn (our pipeline)", () => {
 
   test("two turns of one session: two traces sharing the session id; the second route_node sees the session's state", async () => {
     const first = await postChat(svc, { message: "Where is my parcel?", user_id: "sam-v4" });
-    const second = await postChat(svc, { message: "ok, and when will it arrive?", user_id: "sam-v4", session_id: first.body.session_id });
+    const second = await postChat(svc, {
+      message: "ok, and when will it arrive?",
+      user_id: "sam-v4",
+      session_id: first.body.session_id,
+    });
     assert.equal(second.status, 200);
     assert.notEqual(first.body.trace_id, second.body.trace_id);
     const rows = await rowsOf(receiver, { sessionId: first.body.session_id }, 10);
     assert.deepEqual(new Set(rows.map((r) => r.traceId)), new Set([first.body.trace_id, second.body.trace_id]));
     const route = rows.find((r) => r.name === "route_node" && r.traceId === second.body.trace_id)!;
-    assert.deepEqual(JSON.parse(route.input!), { messages_count: 3, current_intent: "order_status", current_agent: "orders" });
+    assert.deepEqual(JSON.parse(route.input!), {
+      messages_count: 3,
+      current_intent: "order_status",
+      current_agent: "orders",
+    });
   });
 
   test("a Chinese message from a user with a Chinese name: stored and filterable as given", async () => {
@@ -158,7 +191,12 @@ describe("streamed turns (our pipeline)", () => {
 
   test("a streamed turn: tagged endpoint:stream, the reply generation has its completion start time", async () => {
     await withService(tracedEnv(receiver, { ...CONTEXT_ENV, SIM_TTFT_MS: "2", SIM_TOKEN_MS: "1" }), async (svc) => {
-      const res = await fetch(`${svc.url}/api/v1/chat/stream`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message: ORDER, user_id: "streamer-v4" }), signal: AbortSignal.timeout(CALL_TIMEOUT_MS) });
+      const res = await fetch(`${svc.url}/api/v1/chat/stream`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ message: ORDER, user_id: "streamer-v4" }),
+        signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
+      });
       const done = /event: done\ndata: (.*)\n/.exec(await res.text());
       assert.ok(done);
       const result = JSON.parse(done[1]!) as { trace_id: string; session_id: string; reply: string };
@@ -167,29 +205,40 @@ describe("streamed turns (our pipeline)", () => {
       const { root, classifier, reply } = assertTree(rows, "agent_orders", "agent_reply");
       assert.equal(root.output, result.reply);
       assert.ok(reply.completionStartTime, "time to first token recorded");
-      assert.ok(Date.parse(reply.completionStartTime) >= Date.parse(reply.startTime) && Date.parse(reply.completionStartTime) <= Date.parse(reply.endTime!));
+      assert.ok(
+        Date.parse(reply.completionStartTime) >= Date.parse(reply.startTime) &&
+          Date.parse(reply.completionStartTime) <= Date.parse(reply.endTime!),
+      );
       assert.equal(classifier.completionStartTime, null, "the classifier is not streamed");
     });
   });
 
   test("a client that disconnects mid-stream: the observations it cut short are WARNING 'client disconnected', none ERROR", async () => {
-    await withService(tracedEnv(receiver, { ...CONTEXT_ENV, SIM_TTFT_MS: "2", SIM_TOKEN_MS: "50", SIM_REPLY_TOKENS: "300" }), async (svc) => {
-      const gone = new AbortController();
-      const res = await fetch(`${svc.url}/api/v1/chat/stream`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message: ORDER, user_id: "leaver-v4" }), signal: gone.signal });
-      const reader = res.body!.getReader();
-      assert.match(new TextDecoder().decode((await reader.read()).value), /event: token/);
-      gone.abort();
-      const rows = await rowsOf(receiver, { userId: "leaver-v4" }, 5);
-      for (const row of rows) assert.notEqual(row.level, "ERROR", `${row.name} is not a failure`);
-      for (const name of ["chat", "agent_orders", "agent_reply"]) {
-        const row = byName(rows, name);
-        assert.equal(row.level, "WARNING", name);
-        assert.equal(row.statusMessage, "client disconnected", name);
-      }
-      assert.equal(byName(rows, "route_node").level, "DEFAULT", "the routing finished before the client left");
-      assert.equal(byName(rows, "chat").output, null, "no reply was completed");
-      assert.ok(byName(rows, "agent_reply").completionStartTime, "a token went out before the disconnect");
-    });
+    await withService(
+      tracedEnv(receiver, { ...CONTEXT_ENV, SIM_TTFT_MS: "2", SIM_TOKEN_MS: "50", SIM_REPLY_TOKENS: "300" }),
+      async (svc) => {
+        const gone = new AbortController();
+        const res = await fetch(`${svc.url}/api/v1/chat/stream`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ message: ORDER, user_id: "leaver-v4" }),
+          signal: gone.signal,
+        });
+        const reader = res.body!.getReader();
+        assert.match(new TextDecoder().decode((await reader.read()).value), /event: token/);
+        gone.abort();
+        const rows = await rowsOf(receiver, { userId: "leaver-v4" }, 5);
+        for (const row of rows) assert.notEqual(row.level, "ERROR", `${row.name} is not a failure`);
+        for (const name of ["chat", "agent_orders", "agent_reply"]) {
+          const row = byName(rows, name);
+          assert.equal(row.level, "WARNING", name);
+          assert.equal(row.statusMessage, "client disconnected", name);
+        }
+        assert.equal(byName(rows, "route_node").level, "DEFAULT", "the routing finished before the client left");
+        assert.equal(byName(rows, "chat").output, null, "no reply was completed");
+        assert.ok(byName(rows, "agent_reply").completionStartTime, "a token went out before the disconnect");
+      },
+    );
   });
 });
 
@@ -205,15 +254,31 @@ describe("the OpenAI-compatible provider (against a fake OpenAI server)", () => 
     await receiver?.close();
   });
 
-  const openai = () => tracedEnv(receiver, { ...CONTEXT_ENV, LLM_PROVIDER: "openai", LLM_BASE_URL: fake.baseUrl, LLM_API_KEY: "sk-test", LLM_MODEL: "gpt-4o-mini", LLM_MAX_RETRIES: "0" });
+  const openai = () =>
+    tracedEnv(receiver, {
+      ...CONTEXT_ENV,
+      LLM_PROVIDER: "openai",
+      LLM_BASE_URL: fake.baseUrl,
+      LLM_API_KEY: "sk-test",
+      LLM_MODEL: "gpt-4o-mini",
+      LLM_MAX_RETRIES: "0",
+    });
 
   test("an OpenAI-endpoint turn: tagged endpoint:openai, the classifier named classifier, the model on each generation", async () => {
     await withService(openai(), async (svc) => {
-      const res = await postChat(svc, { model: "switchboard-router", user: "oai-v4", messages: [{ role: "user", content: ORDER }] }, "/v1/chat/completions");
+      const res = await postChat(
+        svc,
+        { model: "switchboard-router", user: "oai-v4", messages: [{ role: "user", content: ORDER }] },
+        "/v1/chat/completions",
+      );
       assert.equal(res.status, 200);
       const traceId = res.body.switchboard.trace_id as string;
       const rows = await rowsOf(receiver, { traceId }, 5);
-      assertContextOnEveryRow(rows, { userId: "oai-v4", sessionId: res.body.switchboard.session_id, endpoint: "openai" });
+      assertContextOnEveryRow(rows, {
+        userId: "oai-v4",
+        sessionId: res.body.switchboard.session_id,
+        endpoint: "openai",
+      });
       const { classifier, reply } = assertTree(rows, "agent_orders", "agent_reply");
       assert.match(classifier.model!, /gpt-4o-mini/);
       assert.match(reply.model!, /gpt-4o-mini/);
@@ -221,16 +286,33 @@ describe("the OpenAI-compatible provider (against a fake OpenAI server)", () => 
   });
 
   test("usage details as Langfuse prices them (cached and reasoning tokens split out) and the request's parameters on the reply generation", async () => {
-    const fakeWithDetails = await startFakeOpenAIServer({ catalog: loadCatalog("agents/shop-support.json"), usageDetails: { cachedTokens: 40, reasoningTokens: 7 } });
+    const fakeWithDetails = await startFakeOpenAIServer({
+      catalog: loadCatalog("agents/shop-support.json"),
+      usageDetails: { cachedTokens: 40, reasoningTokens: 7 },
+    });
     try {
-      const env = tracedEnv(receiver, { ...CONTEXT_ENV, LLM_PROVIDER: "openai", LLM_BASE_URL: fakeWithDetails.baseUrl, LLM_API_KEY: "sk-test", LLM_MODEL: "gpt-4o-mini", LLM_MAX_RETRIES: "0" });
+      const env = tracedEnv(receiver, {
+        ...CONTEXT_ENV,
+        LLM_PROVIDER: "openai",
+        LLM_BASE_URL: fakeWithDetails.baseUrl,
+        LLM_API_KEY: "sk-test",
+        LLM_MODEL: "gpt-4o-mini",
+        LLM_MAX_RETRIES: "0",
+      });
       await withService(env, async (svc) => {
         for (const stream of [false, true]) {
           const user = `cache-v4-${stream}`;
           const res = await fetch(`${svc.url}/v1/chat/completions`, {
             method: "POST",
             headers: { "content-type": "application/json" },
-            body: JSON.stringify({ model: "switchboard-router", user, stream, temperature: 0.3, max_tokens: 200, messages: [{ role: "user", content: ORDER }] }),
+            body: JSON.stringify({
+              model: "switchboard-router",
+              user,
+              stream,
+              temperature: 0.3,
+              max_tokens: 200,
+              messages: [{ role: "user", content: ORDER }],
+            }),
             signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
           });
           assert.equal(res.status, 200);
@@ -241,7 +323,13 @@ describe("the OpenAI-compatible provider (against a fake OpenAI server)", () => 
             const u = gen.usageDetails;
             assert.equal(u["input_cache_read"], 40, `${name} (stream ${stream}): cached input ${JSON.stringify(u)}`);
             assert.equal(u["output_reasoning"], 7, `${name}: reasoning output`);
-            assert.ok(u["input"]! >= 0 && u["output"]! >= 0 && u["total"]! === u["input"]! + u["output"]! + 40 + 7 + (u["input_audio"] ?? 0) + (u["output_audio"] ?? 0), `${name}: the parts add up to the total ${JSON.stringify(u)}`);
+            assert.ok(
+              u["input"]! >= 0 &&
+                u["output"]! >= 0 &&
+                u["total"]! ===
+                  u["input"]! + u["output"]! + 40 + 7 + (u["input_audio"] ?? 0) + (u["output_audio"] ?? 0),
+              `${name}: the parts add up to the total ${JSON.stringify(u)}`,
+            );
           }
           assert.deepEqual(byName(rows, "agent_reply").modelParameters, { temperature: 0.3, max_tokens: 200 });
           if (stream) assert.ok(byName(rows, "agent_reply").completionStartTime, "streamed: completion start time");
@@ -258,7 +346,11 @@ describe("the OpenAI-compatible provider (against a fake OpenAI server)", () => 
       const res = await postChat(svc, { message: ORDER, user_id: "unlucky-v4" });
       assert.equal(res.status, 503);
       const rows = await rowsOf(receiver, { userId: "unlucky-v4" }, 3);
-      assertContextOnEveryRow(rows, { userId: "unlucky-v4", sessionId: byName(rows, "chat").sessionId!, endpoint: "chat" });
+      assertContextOnEveryRow(rows, {
+        userId: "unlucky-v4",
+        sessionId: byName(rows, "chat").sessionId!,
+        endpoint: "chat",
+      });
       for (const name of ["chat", "route_node", "classifier"]) {
         const row = byName(rows, name);
         assert.equal(row.level, "ERROR", name);

@@ -17,10 +17,20 @@ import { otlpJsonBody } from "./support/receiver-http.js";
 const CHROMIUM = "/usr/bin/chromium";
 // Flags for a closed network and a root sandbox (see .library machines/node.md); playwright
 // itself adds --headless and a fresh, empty profile directory.
-const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 // The test runner installs chromium when it is missing (scripts/provision-test-deps.mjs); should it
 // still be missing, the suite is skipped saying why, and scripts/run-tests.mjs fails on any skip.
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed: run \`node scripts/provision-test-deps.mjs\` (npm test does)`;
+const skip = existsSync(CHROMIUM)
+  ? false
+  : `${CHROMIUM} is not installed: run \`node scripts/provision-test-deps.mjs\` (npm test does)`;
 const SHOTS = process.env["VIEWER_SCREENSHOTS_DIR"];
 
 interface Turn {
@@ -54,14 +64,22 @@ describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
   const synthetic = { disconnected: hex(16), duplicated: hex(16) };
 
   const chat = async (key: string, message: string, userId: string, sessionId?: string) => {
-    const res = await postJson(`${svc.url}/api/v1/chat`, { message, user_id: userId, ...(sessionId ? { session_id: sessionId } : {}) });
+    const res = await postJson(`${svc.url}/api/v1/chat`, {
+      message,
+      user_id: userId,
+      ...(sessionId ? { session_id: sessionId } : {}),
+    });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     turns[key] = res.body as Turn;
     return res.body as Turn;
   };
 
   const openaiChat = async (key: string, message: string, user: string) => {
-    const res = await postJson(`${svc.url}/v1/chat/completions`, { model: "switchboard-router", user, messages: [{ role: "user", content: message }] });
+    const res = await postJson(`${svc.url}/v1/chat/completions`, {
+      model: "switchboard-router",
+      user,
+      messages: [{ role: "user", content: message }],
+    });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     turns[key] = { trace_id: res.body.switchboard.trace_id, session_id: res.body.switchboard.session_id };
   };
@@ -69,7 +87,10 @@ describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
   /** Spans straight to the receiver's ingestion endpoint, for turns a test cannot make happen on cue. */
   const ingest = async (spans: SyntheticSpan[]) => {
     const body = otlpJsonBody(spans, { name: "langfuse-sdk", version: "5" });
-    const res = await postJson(`${receiverUrl}/api/public/otel/v1/traces`, body, { authorization: AUTH, "x-langfuse-ingestion-version": "4" });
+    const res = await postJson(`${receiverUrl}/api/public/otel/v1/traces`, body, {
+      authorization: AUTH,
+      "x-langfuse-ingestion-version": "4",
+    });
     assert.equal(res.status, 200, JSON.stringify(res.body));
   };
 
@@ -77,8 +98,11 @@ describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
   const delivered = async (count: number) => {
     const deadline = Date.now() + 10_000;
     for (;;) {
-      const list = (await fetch(`${viewerApi}/traces?limit=100`).then((r) => r.json())) as { data: Array<{ outputPreview: string | null; observationCount: number }> };
-      if (list.data.length >= count && list.data.every((t) => t.outputPreview !== null && t.observationCount >= 2)) return;
+      const list = (await fetch(`${viewerApi}/traces?limit=100`).then((r) => r.json())) as {
+        data: Array<{ outputPreview: string | null; observationCount: number }>;
+      };
+      if (list.data.length >= count && list.data.every((t) => t.outputPreview !== null && t.observationCount >= 2))
+        return;
       if (Date.now() > deadline) throw new Error(`only ${list.data.length} of ${count} traces arrived`);
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -91,7 +115,8 @@ describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
   };
 
   /** Waits until the list shows exactly `n` rows (the list loads and refreshes asynchronously). */
-  const waitRows = (n: number) => page.waitForFunction(`document.querySelectorAll("table.traces tbody tr").length === ${n}`);
+  const waitRows = (n: number) =>
+    page.waitForFunction(`document.querySelectorAll("table.traces tbody tr").length === ${n}`);
 
   /** One element only: a screenshot that stays small and readable. */
   const shotOf = async (selector: string, name: string) => {
@@ -100,7 +125,8 @@ describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
     await page.locator(selector).screenshot({ path: join(SHOTS, `${name}.png`) });
   };
 
-  const rowIds = () => page.locator("table.traces tbody tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-trace-id")));
+  const rowIds = () =>
+    page.locator("table.traces tbody tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-trace-id")));
   const row = (traceId: string) => page.locator(`tr[data-trace-id="${traceId}"]`);
 
   // 7 chats through the service, and 2 synthetic turns of a day ago.
@@ -122,7 +148,12 @@ describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
     ui = `${receiverUrl}/ui/`;
     viewerApi = `${receiverUrl}/_receiver/viewer`;
     const first = await chat("order", "Where is my order 1234? It has not arrived.", "alice");
-    await chat("followup", "It was supposed to come on Monday, can you check the delivery address?", "alice", first.session_id);
+    await chat(
+      "followup",
+      "It was supposed to come on Monday, can you check the delivery address?",
+      "alice",
+      first.session_id,
+    );
     await chat("billing", "I was charged twice for my last purchase, I need a refund", "bob");
     await chat("clarify", "I have a question", "carol");
     await chat("tech", "The app crashes when I log in", "carol", turns["clarify"]!.session_id);
@@ -133,22 +164,81 @@ describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
     // A turn whose client went away: the root is a WARNING, an aborted model call inside is an ERROR.
     const d = synthetic.disconnected;
     const dRoot = hex(8);
-    const ctx = { "user.id": "dora", "session.id": "dora-session", "langfuse.trace.name": "chat", "langfuse.trace.tags": '["endpoint:stream"]' };
+    const ctx = {
+      "user.id": "dora",
+      "session.id": "dora-session",
+      "langfuse.trace.name": "chat",
+      "langfuse.trace.tags": '["endpoint:stream"]',
+    };
     await ingest([
-      { traceId: d, spanId: hex(8), parentSpanId: dRoot, name: "agent_reply", startMs: PAST_MS + 10, endMs: PAST_MS + 80, attributes: { ...ctx, "langfuse.observation.type": "generation", "langfuse.observation.level": "ERROR", "langfuse.observation.status_message": "aborted" } },
-      { traceId: d, spanId: dRoot, name: "chat", startMs: PAST_MS, endMs: PAST_MS + 90, attributes: { ...ctx, "langfuse.observation.input": '"tell me a long story"', "langfuse.observation.output": '"Once"', "langfuse.observation.level": "WARNING", "langfuse.observation.status_message": "client disconnected", "langfuse.trace.metadata.disconnected": "true" } },
+      {
+        traceId: d,
+        spanId: hex(8),
+        parentSpanId: dRoot,
+        name: "agent_reply",
+        startMs: PAST_MS + 10,
+        endMs: PAST_MS + 80,
+        attributes: {
+          ...ctx,
+          "langfuse.observation.type": "generation",
+          "langfuse.observation.level": "ERROR",
+          "langfuse.observation.status_message": "aborted",
+        },
+      },
+      {
+        traceId: d,
+        spanId: dRoot,
+        name: "chat",
+        startMs: PAST_MS,
+        endMs: PAST_MS + 90,
+        attributes: {
+          ...ctx,
+          "langfuse.observation.input": '"tell me a long story"',
+          "langfuse.observation.output": '"Once"',
+          "langfuse.observation.level": "WARNING",
+          "langfuse.observation.status_message": "client disconnected",
+          "langfuse.trace.metadata.disconnected": "true",
+        },
+      },
     ]);
     // A turn one of whose spans was sent twice (a retry after a lost answer), and a span that
     // carries no user or session of its own.
     const u = synthetic.duplicated;
     const uRoot = hex(8);
     const uCtx = { "user.id": "dupe", "session.id": "dupe-session", "langfuse.trace.name": "chat" };
-    const twice: SyntheticSpan = { traceId: u, spanId: hex(8), parentSpanId: uRoot, name: "agent_reply", startMs: PAST_MS + 1000 + 5, endMs: PAST_MS + 1000 + 50, attributes: { ...uCtx, "langfuse.observation.type": "generation", "langfuse.observation.usage_details": '{"input":10,"output":5}' } };
+    const twice: SyntheticSpan = {
+      traceId: u,
+      spanId: hex(8),
+      parentSpanId: uRoot,
+      name: "agent_reply",
+      startMs: PAST_MS + 1000 + 5,
+      endMs: PAST_MS + 1000 + 50,
+      attributes: {
+        ...uCtx,
+        "langfuse.observation.type": "generation",
+        "langfuse.observation.usage_details": '{"input":10,"output":5}',
+      },
+    };
     await ingest([twice]);
     await ingest([
       twice,
-      { traceId: u, spanId: hex(8), parentSpanId: uRoot, name: "orphan_step", startMs: PAST_MS + 1000 + 55, endMs: PAST_MS + 1000 + 60, attributes: {} },
-      { traceId: u, spanId: uRoot, name: "chat", startMs: PAST_MS + 1000, endMs: PAST_MS + 1000 + 70, attributes: { ...uCtx, "langfuse.observation.input": '"hello"', "langfuse.observation.output": '"hi!"' } },
+      {
+        traceId: u,
+        spanId: hex(8),
+        parentSpanId: uRoot,
+        name: "orphan_step",
+        startMs: PAST_MS + 1000 + 55,
+        endMs: PAST_MS + 1000 + 60,
+        attributes: {},
+      },
+      {
+        traceId: u,
+        spanId: uRoot,
+        name: "chat",
+        startMs: PAST_MS + 1000,
+        endMs: PAST_MS + 1000 + 70,
+        attributes: { ...uCtx, "langfuse.observation.input": '"hello"', "langfuse.observation.output": '"hi!"' },
+      },
     ]);
     await delivered(ALL);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
@@ -165,12 +255,19 @@ describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
     await page.goto(ui);
     await waitRows(ALL);
     const ids = await rowIds();
-    assert.deepEqual(ids, [...["oaiBruno", "oaiAlice", "tech", "clarify", "billing", "followup", "order"].map((k) => turns[k]!.trace_id), synthetic.duplicated, synthetic.disconnected]);
+    assert.deepEqual(ids, [
+      ...["oaiBruno", "oaiAlice", "tech", "clarify", "billing", "followup", "order"].map((k) => turns[k]!.trace_id),
+      synthetic.duplicated,
+      synthetic.disconnected,
+    ]);
     const cells = await row(turns["order"]!.trace_id).locator("td").allInnerTexts();
     const today = await page.evaluate(() => new Date().toLocaleDateString([], { month: "short", day: "numeric" }));
     assert.ok(cells[0]!.includes(today), `the time cell shows the date: ${cells[0]}`);
     assert.match(cells[0]!, /\d{2}:\d{2}:\d{2}/);
-    const past = await page.evaluate((ms) => new Date(ms).toLocaleDateString([], { month: "short", day: "numeric" }), PAST_MS);
+    const past = await page.evaluate(
+      (ms) => new Date(ms).toLocaleDateString([], { month: "short", day: "numeric" }),
+      PAST_MS,
+    );
     assert.ok((await row(synthetic.duplicated).locator("td").first().innerText()).includes(past));
     assert.match(cells[1]!, /chat/);
     assert.match(cells[1]!, /order_status → orders/);
@@ -200,7 +297,11 @@ describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
     assert.equal(uuid.title, turns["order"]!.session_id);
     assert.ok(uuid.text.length > 9, `more than 8 characters: ${uuid.text}`);
     assert.ok(uuid.text.endsWith(turns["order"]!.session_id.slice(-8)), uuid.text);
-    assert.equal(await row(synthetic.disconnected).locator("td:nth-child(4) a").innerText(), "dora-session", "short ids whole");
+    assert.equal(
+      await row(synthetic.disconnected).locator("td:nth-child(4) a").innerText(),
+      "dora-session",
+      "short ids whole",
+    );
   });
 
   test("clarifications get a badge; a disconnected turn is a warning, not a failure; duplicate rows are flagged", async () => {
@@ -212,7 +313,11 @@ describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
     const disconnected = row(synthetic.disconnected);
     assert.equal(await disconnected.getAttribute("class"), "row-warn");
     assert.equal(await disconnected.locator("td.status").innerText(), "disconnected");
-    assert.equal(await disconnected.locator(".badge-error").count(), 0, "no failure badge although a model call inside was aborted");
+    assert.equal(
+      await disconnected.locator(".badge-error").count(),
+      0,
+      "no failure badge although a model call inside was aborted",
+    );
 
     const duplicated = row(synthetic.duplicated);
     assert.equal(await duplicated.locator(".badge-dup").innerText(), "1 duplicate row");
@@ -220,7 +325,15 @@ describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
 
     await page.goto(`${ui}traces/${synthetic.duplicated}`);
     await page.locator(".wf-row").nth(3).waitFor();
-    const rows = await page.locator(".wf-row").evaluateAll((els) => els.map((el) => [el.getAttribute("data-observation-name"), el.getAttribute("data-copies"), el.querySelector(".badge-dup")?.textContent ?? null]));
+    const rows = await page
+      .locator(".wf-row")
+      .evaluateAll((els) =>
+        els.map((el) => [
+          el.getAttribute("data-observation-name"),
+          el.getAttribute("data-copies"),
+          el.querySelector(".badge-dup")?.textContent ?? null,
+        ]),
+      );
     assert.deepEqual(rows, [
       ["chat", "1", null],
       ["agent_reply", "2", "dup 1/2"],
@@ -237,7 +350,10 @@ describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
     assert.match(await copy.innerText(), /User\s*dupe[\s\S]*Session\s*dupe-session/);
     await page.click('.wf-row[data-observation-name="orphan_step"]');
     await page.locator(".detail h2", { hasText: /^orphan_step$/ }).waitFor();
-    assert.match(await page.locator(".row-context").innerText(), /User\s*missing on this row[\s\S]*Session\s*missing on this row/);
+    assert.match(
+      await page.locator(".row-context").innerText(),
+      /User\s*missing on this row[\s\S]*Session\s*missing on this row/,
+    );
     await shot("trace-duplicates");
 
     await page.goto(`${ui}traces/${synthetic.disconnected}`);
@@ -290,7 +406,11 @@ describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
     await page.waitForURL(/\/ui\/traces\//);
     await page.locator(".wf-row").nth(4).waitFor();
     const rows = await page.locator(".wf-row").evaluateAll((els) =>
-      els.map((el) => ({ name: el.getAttribute("data-observation-name"), depth: el.getAttribute("data-depth"), type: el.querySelector(".type")!.textContent })),
+      els.map((el) => ({
+        name: el.getAttribute("data-observation-name"),
+        depth: el.getAttribute("data-depth"),
+        type: el.querySelector(".type")!.textContent,
+      })),
     );
     assert.deepEqual(rows, [
       { name: "chat", depth: "0", type: "SPAN" },
@@ -363,10 +483,14 @@ describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
       phone.setDefaultTimeout(10_000);
       await phone.goto(ui);
       await phone.waitForFunction(`document.querySelectorAll("table.traces tbody tr").length === ${ALL}`);
-      const widths = (await phone.evaluate("({ scroll: document.documentElement.scrollWidth, viewport: window.innerWidth })")) as { scroll: number; viewport: number };
+      const widths = (await phone.evaluate(
+        "({ scroll: document.documentElement.scrollWidth, viewport: window.innerWidth })",
+      )) as { scroll: number; viewport: number };
       assert.ok(widths.scroll <= widths.viewport, `page is ${widths.scroll} px wide on a ${widths.viewport} px screen`);
       // Still there: name, user, session and status; the number columns make way.
-      const cells = await phone.locator(`tr[data-trace-id="${turns["oaiAlice"]!.trace_id}"] td`).evaluateAll((tds) => tds.filter((td) => td.getBoundingClientRect().width > 0).length);
+      const cells = await phone
+        .locator(`tr[data-trace-id="${turns["oaiAlice"]!.trace_id}"] td`)
+        .evaluateAll((tds) => tds.filter((td) => td.getBoundingClientRect().width > 0).length);
       assert.equal(cells, 5);
       if (SHOTS) {
         mkdirSync(SHOTS, { recursive: true });

@@ -1,25 +1,51 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { documentedWindowMs, measureCrashWindow, SCHEDULING_MARGIN_MS, type StoredTrace, type TurnRecord } from "./crash-window.js";
+import {
+  documentedWindowMs,
+  measureCrashWindow,
+  SCHEDULING_MARGIN_MS,
+  type StoredTrace,
+  type TurnRecord,
+} from "./crash-window.js";
 
 const KILL = 1_000_000;
 
 function turn(traceId: string, answeredMsBeforeKill: number, tookMs = 10): TurnRecord {
-  return { traceId, status: 200, sentAt: KILL - answeredMsBeforeKill - tookMs, answeredAt: KILL - answeredMsBeforeKill };
+  return {
+    traceId,
+    status: 200,
+    sentAt: KILL - answeredMsBeforeKill - tookMs,
+    answeredAt: KILL - answeredMsBeforeKill,
+  };
 }
 
 function stored(ids: string[], rootEndMsBeforeKill: number | null = null): StoredTrace {
   return {
     ids: new Set(ids),
-    rows: ids.map((id, i) => ({ parentObservationId: i === 0 ? null : "root", endTime: i === 0 && rootEndMsBeforeKill !== null ? new Date(KILL - rootEndMsBeforeKill).toISOString() : null })),
+    rows: ids.map((id, i) => ({
+      parentObservationId: i === 0 ? null : "root",
+      endTime: i === 0 && rootEndMsBeforeKill !== null ? new Date(KILL - rootEndMsBeforeKill).toISOString() : null,
+    })),
   };
 }
 
 test("turns missing spans are lost, aged from their answer; whole turns, duplicates and strays are told apart", () => {
-  const turns = [turn("old", 3000), turn("whole", 800), turn("partial", 400), turn("gone", 100), { ...turn("failed", 50), status: 503 }];
+  const turns = [
+    turn("old", 3000),
+    turn("whole", 800),
+    turn("partial", 400),
+    turn("gone", 100),
+    { ...turn("failed", 50), status: 503 },
+  ];
   const rows = new Map<string, StoredTrace>([
     ["old", stored(["a", "b", "c"], 3005)],
-    ["whole", { ids: new Set(["d", "e", "f"]), rows: [...stored(["d", "e", "f"], 802).rows, { parentObservationId: "root", endTime: null }] }],
+    [
+      "whole",
+      {
+        ids: new Set(["d", "e", "f"]),
+        rows: [...stored(["d", "e", "f"], 802).rows, { parentObservationId: "root", endTime: null }],
+      },
+    ],
     ["partial", stored(["g", "h"])],
     ["stray", stored(["x", "y"])],
   ]);

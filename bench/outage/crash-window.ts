@@ -70,7 +70,12 @@ export interface CrashWindow {
   answerDelayMs: { p50: number; max: number } | null;
 }
 
-export function measureCrashWindow(turns: readonly TurnRecord[], killAt: number, rows: ReadonlyMap<string, StoredTrace>, spansPerTurn: number): CrashWindow {
+export function measureCrashWindow(
+  turns: readonly TurnRecord[],
+  killAt: number,
+  rows: ReadonlyMap<string, StoredTrace>,
+  spansPerTurn: number,
+): CrashWindow {
   const traced = turns.filter((t) => t.status === 200 && t.traceId !== null);
   const known = new Set(traced.map((t) => t.traceId!));
   const lostTurns: LostTurn[] = [];
@@ -83,7 +88,12 @@ export function measureCrashWindow(turns: readonly TurnRecord[], killAt: number,
     duplicateRows += (got?.rows.length ?? 0) - ids;
     const ageMs = killAt - turn.answeredAt;
     if (ids < spansPerTurn) {
-      lostTurns.push({ traceId: turn.traceId!, missing: spansPerTurn - ids, ageMs, turnMs: turn.answeredAt - turn.sentAt });
+      lostTurns.push({
+        traceId: turn.traceId!,
+        missing: spansPerTurn - ids,
+        ageMs,
+        turnMs: turn.answeredAt - turn.sentAt,
+      });
       continue;
     }
     if (youngestCompleteAgeMs === null || ageMs < youngestCompleteAgeMs) youngestCompleteAgeMs = ageMs;
@@ -103,12 +113,18 @@ export function measureCrashWindow(turns: readonly TurnRecord[], killAt: number,
     youngestCompleteAgeMs,
     duplicateRows,
     strayRows,
-    answerDelayMs: delays.length ? { p50: delays[Math.floor(delays.length / 2)]!, max: delays[delays.length - 1]! } : null,
+    answerDelayMs: delays.length
+      ? { p50: delays[Math.floor(delays.length / 2)]!, max: delays[delays.length - 1]! }
+      : null,
   };
 }
 
 /** One line for the test log (the report quotes these). */
-export function describeCrashWindow(label: string, w: CrashWindow, extra: Record<string, number | string> = {}): string {
+export function describeCrashWindow(
+  label: string,
+  w: CrashWindow,
+  extra: Record<string, number | string> = {},
+): string {
   const ages = w.lostTurns.map((t) => t.ageMs);
   const parts = [
     `${label}: ${w.turns} turns answered (${w.turnsInLastSecond} in the last second), ${w.lostSpans} spans lost in ${w.lostTurns.length} turns`,

@@ -63,7 +63,15 @@ export interface OutageResult {
   createdAt: string;
   totalSeconds: number;
   machine: MachineInfo;
-  options: { repeat: number; outageSeconds: number; beforeSeconds: number; afterSeconds: number; connections: number; profile: Record<string, string>; quick: boolean };
+  options: {
+    repeat: number;
+    outageSeconds: number;
+    beforeSeconds: number;
+    afterSeconds: number;
+    connections: number;
+    profile: Record<string, string>;
+    quick: boolean;
+  };
   runs: OutageRun[];
 }
 
@@ -90,7 +98,13 @@ export function renderOutageMarkdown(result: OutageResult): string {
   return [
     `## Langfuse outage and recovery`,
     ``,
-    `Generated from \`bench/results/outage-reference.json\` (\`npm run bench:outage -- --reference\`). Steady load of ${o.connections} clients with the realistic model (${Object.entries(o.profile).map(([k, v]) => `${k}=${v}`).join(", ")}); ${o.beforeSeconds} s with Langfuse up, then the receiver is stopped for ${o.outageSeconds} s (connections refused), then started again on the same port and store, ${o.afterSeconds} s more load, then the spool drains. Tracing \`off\` runs the same timeline. ${o.repeat} repetition(s), median (min–max).`,
+    `Generated from \`bench/results/outage-reference.json\` (\`npm run bench:outage -- --reference\`). Steady load of ${o.connections} clients with the realistic model (${Object.entries(
+      o.profile,
+    )
+      .map(([k, v]) => `${k}=${v}`)
+      .join(
+        ", ",
+      )}); ${o.beforeSeconds} s with Langfuse up, then the receiver is stopped for ${o.outageSeconds} s (connections refused), then started again on the same port and store, ${o.afterSeconds} s more load, then the spool drains. Tracing \`off\` runs the same timeline. ${o.repeat} repetition(s), median (min–max).`,
     ``,
     `| | off | outage (our defaults, spool on) |`,
     `|---|---|---|`,
@@ -107,7 +121,15 @@ export function renderOutageMarkdown(result: OutageResult): string {
     line("spans dropped", (r) => (r.mode === "off" ? null : r.droppedSpans)),
     line("drain finished, s after the load stopped", (r) => r.drainSecondsAfterLoad, 1),
     ``,
-    `Against \`off\` in the same repetition: latency p99 during the outage ${fmt(overhead(result, (r) => r.p99OutageMs), 1, " %")}, after it (while the spool replays) ${fmt(overhead(result, (r) => r.p99AfterMs), 1, " %")}.`,
+    `Against \`off\` in the same repetition: latency p99 during the outage ${fmt(
+      overhead(result, (r) => r.p99OutageMs),
+      1,
+      " %",
+    )}, after it (while the spool replays) ${fmt(
+      overhead(result, (r) => r.p99AfterMs),
+      1,
+      " %",
+    )}.`,
     ``,
     ...renderCrash(rows("crash")),
   ].join("\n");
@@ -117,7 +139,8 @@ export function renderOutageMarkdown(result: OutageResult): string {
 function renderCrash(runs: OutageRun[]): string[] {
   const crashes = runs.map((r) => r.crash).filter((c): c is CrashResult => c !== undefined);
   if (crashes.length === 0) return [];
-  const line = (label: string, pick: (c: CrashResult) => number | null, digits = 0) => `| ${label} | ${fmt(spread(crashes.map(pick)), digits)} |`;
+  const line = (label: string, pick: (c: CrashResult) => number | null, digits = 0) =>
+    `| ${label} | ${fmt(spread(crashes.map(pick)), digits)} |`;
   const c0 = crashes[0]!;
   return [
     `### kill -9 during the outage`,

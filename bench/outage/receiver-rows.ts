@@ -11,14 +11,21 @@ interface Row {
   endTime: string | null;
 }
 
-export async function receiverRowsByTrace(baseUrl: string, maxPages = 1000): Promise<Map<string, StoredTrace & { rows: Row[]; ids: Set<string> }>> {
+export async function receiverRowsByTrace(
+  baseUrl: string,
+  maxPages = 1000,
+): Promise<Map<string, StoredTrace & { rows: Row[]; ids: Set<string> }>> {
   const auth = `Basic ${Buffer.from(`${RECEIVER_PUBLIC_KEY}:${RECEIVER_SECRET_KEY}`).toString("base64")}`;
   const byTrace = new Map<string, { rows: Row[]; ids: Set<string> }>();
   let cursor: string | undefined;
   for (let page = 0; page < maxPages; page++) {
     const query = new URLSearchParams({ fields: "core", limit: "1000", ...(cursor ? { cursor } : {}) });
-    const res = await fetch(`${baseUrl}/api/public/v2/observations?${query}`, { headers: { authorization: auth }, signal: AbortSignal.timeout(30_000) });
-    if (res.status !== 200) throw new Error(`GET /api/public/v2/observations: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
+    const res = await fetch(`${baseUrl}/api/public/v2/observations?${query}`, {
+      headers: { authorization: auth },
+      signal: AbortSignal.timeout(30_000),
+    });
+    if (res.status !== 200)
+      throw new Error(`GET /api/public/v2/observations: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
     const body = (await res.json()) as { data: Row[]; meta: { cursor?: string } };
     for (const row of body.data) {
       const key = row.traceId ?? "";

@@ -23,7 +23,13 @@ import { median, percentile } from "../stats.js";
 const percentileOrNull = (values: readonly number[], p: number) => (values.length === 0 ? null : percentile(values, p));
 import { receiverRowsByTrace } from "./receiver-rows.js";
 import { steadyLoad, type Completion } from "./steady-load.js";
-import { OUTAGE_REFERENCE_FILE, renderOutageMarkdown, type CrashResult, type OutageResult, type OutageRun } from "./outage-report.js";
+import {
+  OUTAGE_REFERENCE_FILE,
+  renderOutageMarkdown,
+  type CrashResult,
+  type OutageResult,
+  type OutageRun,
+} from "./outage-report.js";
 import { TRACING_METRICS } from "../../src/tracing/index.js";
 
 const { values: args } = parseArgs({
@@ -61,7 +67,15 @@ async function oneRun(mode: "off" | "outage", rep: number, workRoot: string): Pr
   const receiverPort = await freePort();
   const servicePort = await freePort();
   const receiverDb = join(work, "receiver.db");
-  const startReceiver = () => ReceiverProcess.start({ root: ROOT, port: receiverPort, env: {}, dbPath: receiverDb, logFile: join(work, "receiver.log"), cpus: cpuPlan.others });
+  const startReceiver = () =>
+    ReceiverProcess.start({
+      root: ROOT,
+      port: receiverPort,
+      env: {},
+      dbPath: receiverDb,
+      logFile: join(work, "receiver.log"),
+      cpus: cpuPlan.others,
+    });
   let receiver: ReceiverProcess | null = await startReceiver();
   const service = await ServiceProcess.start({
     root: ROOT,
@@ -103,9 +117,9 @@ async function oneRun(mode: "off" | "outage", rep: number, workRoot: string): Pr
       const deadline = Date.now() + 120_000;
       for (;;) {
         const snap = await service.metrics();
-        created = (snap.sum(TRACING_METRICS.observationsCreated) ?? 0);
-        const spooled = (snap.sum(TRACING_METRICS.spoolBatches) ?? 0);
-        const queued = (snap.sum(TRACING_METRICS.queueSpans) ?? 0);
+        created = snap.sum(TRACING_METRICS.observationsCreated) ?? 0;
+        const spooled = snap.sum(TRACING_METRICS.spoolBatches) ?? 0;
+        const queued = snap.sum(TRACING_METRICS.queueSpans) ?? 0;
         // The store, not the counters: the counters restart with the receiver after the outage.
         received = (await receiver!.stats()).store?.observations ?? 0;
         if ((spooled === 0 && queued === 0 && received >= created) || Date.now() > deadline) {
@@ -135,8 +149,8 @@ async function oneRun(mode: "off" | "outage", rep: number, workRoot: string): Pr
       spansCreated: created,
       spansReceivedUnique: received,
       deliveryPct: mode === "outage" && created > 0 ? (received / created) * 100 : null,
-      replayedBatches: (snap.sum(TRACING_METRICS.spoolBatchesReplayed) ?? 0),
-      droppedSpans: (snap.sum(TRACING_METRICS.spansDropped) ?? 0),
+      replayedBatches: snap.sum(TRACING_METRICS.spoolBatchesReplayed) ?? 0,
+      droppedSpans: snap.sum(TRACING_METRICS.spansDropped) ?? 0,
       drainSecondsAfterLoad: drainedAt === null ? null : (drainedAt - loadEnd) / 1000,
       finalRssMiB: (snap.sum("process_resident_memory_bytes") ?? 0) / 1048576,
     };
@@ -158,7 +172,15 @@ async function crashRun(rep: number, workRoot: string): Promise<OutageRun> {
   const receiverPort = await freePort();
   const servicePort = await freePort();
   const receiverDb = join(work, "receiver.db");
-  const startReceiver = () => ReceiverProcess.start({ root: ROOT, port: receiverPort, env: {}, dbPath: receiverDb, logFile: join(work, "receiver.log"), cpus: cpuPlan.others });
+  const startReceiver = () =>
+    ReceiverProcess.start({
+      root: ROOT,
+      port: receiverPort,
+      env: {},
+      dbPath: receiverDb,
+      logFile: join(work, "receiver.log"),
+      cpus: cpuPlan.others,
+    });
   const startService = () =>
     ServiceProcess.start({
       root: ROOT,
@@ -214,7 +236,9 @@ async function crashRun(rep: number, workRoot: string): Promise<OutageRun> {
     const rows = await receiverRowsByTrace(receiver.baseUrl);
     // Spans per turn: the mode of the whole traces of turns answered well before the kill.
     const counts = new Map<number, number>();
-    for (const c of answered) if (killAt - c.at > 5000) counts.set(rows.get(c.traceId!)?.ids.size ?? 0, (counts.get(rows.get(c.traceId!)?.ids.size ?? 0) ?? 0) + 1);
+    for (const c of answered)
+      if (killAt - c.at > 5000)
+        counts.set(rows.get(c.traceId!)?.ids.size ?? 0, (counts.get(rows.get(c.traceId!)?.ids.size ?? 0) ?? 0) + 1);
     const spansPerTurn = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 0;
     const window = measureCrashWindow(
       answered.map((c) => ({ traceId: c.traceId, status: c.status, sentAt: c.sentAt, answeredAt: c.at })),
@@ -241,7 +265,8 @@ async function crashRun(rep: number, workRoot: string): Promise<OutageRun> {
       replayedBatches: after.sum(TRACING_METRICS.spoolBatchesReplayed) ?? 0,
       replaySeconds,
     };
-    const phase = (from: number, to: number) => completions.filter((c) => c.ok && c.at >= from && c.at < to).map((c) => c.ms);
+    const phase = (from: number, to: number) =>
+      completions.filter((c) => c.ok && c.at >= from && c.at < to).map((c) => c.ms);
     return {
       mode: "crash",
       repetition: rep,
@@ -276,20 +301,29 @@ async function main(): Promise<void> {
   log(`outage bench: ${cpuPlan.description}`);
   const runs: OutageRun[] = [];
   const started = Date.now();
-  log(`outage bench: ${repeat} repetition(s) x (off, outage); ${beforeSeconds}s steady, ${outageSeconds}s Langfuse down, ${afterSeconds}s after; ${connections} connections, realistic model`);
+  log(
+    `outage bench: ${repeat} repetition(s) x (off, outage); ${beforeSeconds}s steady, ${outageSeconds}s Langfuse down, ${afterSeconds}s after; ${connections} connections, realistic model`,
+  );
   try {
     for (let rep = 1; rep <= repeat; rep++) {
       for (const mode of ["off", "outage"] as const) {
         log(`[rep ${rep}] ${mode} ...`);
         const run = await oneRun(mode, rep, workRoot);
         runs.push(run);
-        log(`[rep ${rep}] ${mode}: ${run.requests} requests, ${run.failed} failed, p99 before/outage/after ${run.p99BeforeMs?.toFixed(0)}/${run.p99OutageMs?.toFixed(0)}/${run.p99AfterMs?.toFixed(0)} ms` + (run.deliveryPct === null ? "" : `, delivered ${run.deliveryPct.toFixed(2)}% of ${run.spansCreated} spans, drained ${run.drainSecondsAfterLoad?.toFixed(1)} s after the load`));
+        log(
+          `[rep ${rep}] ${mode}: ${run.requests} requests, ${run.failed} failed, p99 before/outage/after ${run.p99BeforeMs?.toFixed(0)}/${run.p99OutageMs?.toFixed(0)}/${run.p99AfterMs?.toFixed(0)} ms` +
+            (run.deliveryPct === null
+              ? ""
+              : `, delivered ${run.deliveryPct.toFixed(2)}% of ${run.spansCreated} spans, drained ${run.drainSecondsAfterLoad?.toFixed(1)} s after the load`),
+        );
       }
       log(`[rep ${rep}] crash ...`);
       const crash = await crashRun(rep, workRoot);
       runs.push(crash);
       const c = crash.crash!;
-      log(`[rep ${rep}] crash: kill -9 ${c.killAfterOutageSeconds} s into the outage; ${c.turnsAnswered} turns answered, ${c.spansLost} spans lost in ${c.turnsLost} turns, oldest ${c.maxLostAgeMs ?? "-"} ms before the kill (window ${c.windowMs} ms, event-loop delay max ${c.eventLoopMaxMs} ms), ${c.spansLostBeyondWindow} lost beyond it; ${c.duplicateRows} duplicate rows; replay ${c.replaySeconds?.toFixed(1)} s`);
+      log(
+        `[rep ${rep}] crash: kill -9 ${c.killAfterOutageSeconds} s into the outage; ${c.turnsAnswered} turns answered, ${c.spansLost} spans lost in ${c.turnsLost} turns, oldest ${c.maxLostAgeMs ?? "-"} ms before the kill (window ${c.windowMs} ms, event-loop delay max ${c.eventLoopMaxMs} ms), ${c.spansLostBeyondWindow} lost beyond it; ${c.duplicateRows} duplicate rows; replay ${c.replaySeconds?.toFixed(1)} s`,
+      );
     }
   } finally {
     rmSync(workRoot, { recursive: true, force: true });

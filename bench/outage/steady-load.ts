@@ -16,18 +16,37 @@ export interface Completion {
   traceId: string | null;
 }
 
-export function steadyLoad(url: string, connections: number, tag: string, out: Completion[]): { stop: () => Promise<void> } {
+export function steadyLoad(
+  url: string,
+  connections: number,
+  tag: string,
+  out: Completion[],
+): { stop: () => Promise<void> } {
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
   let running = true;
   const target = new URL(url);
   const one = (body: string) =>
     new Promise<{ status: number; traceId: string | null }>((resolve) => {
-      const req = request(target, { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) }, timeout: 30_000 }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, traceId: res.statusCode === 200 ? traceIdOf(Buffer.concat(chunks).toString()) : null }));
-        res.on("error", () => resolve({ status: 0, traceId: null }));
-      });
+      const req = request(
+        target,
+        {
+          method: "POST",
+          agent,
+          headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+          timeout: 30_000,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              traceId: res.statusCode === 200 ? traceIdOf(Buffer.concat(chunks).toString()) : null,
+            }),
+          );
+          res.on("error", () => resolve({ status: 0, traceId: null }));
+        },
+      );
       req.on("timeout", () => req.destroy(new Error("timeout")));
       req.on("error", () => resolve({ status: 0, traceId: null }));
       req.end(body);
@@ -37,7 +56,11 @@ export function steadyLoad(url: string, connections: number, tag: string, out: C
     while (running) {
       // A new session every 8 turns keeps histories bounded, as in the main harness.
       const session = `${tag}-c${id}-s${Math.floor(turn / 8)}`;
-      const body = JSON.stringify({ message: MESSAGES[(id + turn) % MESSAGES.length], user_id: `bench-${id}`, session_id: session });
+      const body = JSON.stringify({
+        message: MESSAGES[(id + turn) % MESSAGES.length],
+        user_id: `bench-${id}`,
+        session_id: session,
+      });
       const sentAt = Date.now();
       const started = performance.now();
       const { status, traceId } = await one(body);

@@ -43,18 +43,27 @@ function owner(url: string): string {
   }
   if (url.startsWith("node:")) return "node:*";
   const dist = url.indexOf("/dist/");
-  return dist >= 0 ? url.slice(dist + 6).split("/").slice(0, 2).join("/") : url;
+  return dist >= 0
+    ? url
+        .slice(dist + 6)
+        .split("/")
+        .slice(0, 2)
+        .join("/")
+    : url;
 }
 function label(n: ProfileNode): string {
   const f = n.callFrame;
-  const at = f.url ? `${f.url.slice(f.url.lastIndexOf("node_modules/") >= 0 ? f.url.lastIndexOf("node_modules/") + 13 : Math.max(0, f.url.lastIndexOf("/dist/")))}:${f.lineNumber + 1}` : "";
+  const at = f.url
+    ? `${f.url.slice(f.url.lastIndexOf("node_modules/") >= 0 ? f.url.lastIndexOf("node_modules/") + 13 : Math.max(0, f.url.lastIndexOf("/dist/")))}:${f.lineNumber + 1}`
+    : "";
   return `${f.functionName || "(anonymous)"} ${at}`;
 }
 const pct = (us: number) => `${((100 * us) / total).toFixed(1).padStart(5)}%`;
 
 function printTop(title: string, m: Map<string, number>): void {
   console.log(`\n${title}`);
-  for (const [k, v] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(v)}  ${(v / 1000).toFixed(0).padStart(7)} ms  ${k}`);
+  for (const [k, v] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top))
+    console.log(`${pct(v)}  ${(v / 1000).toFixed(0).padStart(7)} ms  ${k}`);
 }
 
 const selfByFn = new Map<string, number>();

@@ -67,7 +67,8 @@ interface Variant {
 
 /** Loads config.js and service.js of one build and starts its service on its own temporary session store. */
 async function loadVariant(name: string, distDir: string | null): Promise<Variant> {
-  const from = (path: string) => (distDir ? pathToFileURL(join(resolve(distDir), path)).href : new URL(`../../${path}`, import.meta.url).href);
+  const from = (path: string) =>
+    distDir ? pathToFileURL(join(resolve(distDir), path)).href : new URL(`../../${path}`, import.meta.url).href;
   const { loadConfig } = (await import(from("src/config.js"))) as typeof ConfigModule;
   const { createService } = (await import(from("src/service.js"))) as typeof ServiceModule;
   const dir = mkdtempSync(join(tmpdir(), "switchboard-profile-"));
@@ -101,7 +102,13 @@ async function loadVariant(name: string, distDir: string | null): Promise<Varian
         left--;
         sessionId = session;
       }
-      await service.chat.runTurn({ userId: "profiler", sessionId, message, endpoint: args.stream ? "stream" : "chat", onToken: args.stream ? () => {} : undefined });
+      await service.chat.runTurn({
+        userId: "profiler",
+        sessionId,
+        message,
+        endpoint: args.stream ? "stream" : "chat",
+        onToken: args.stream ? () => {} : undefined,
+      });
     },
     async close() {
       await service.chat.drain();
@@ -127,7 +134,8 @@ async function measureBlock(v: Variant, n: number): Promise<void> {
 
 const variants: Variant[] = [];
 if (args.baseline && args.only !== "current") variants.push(await loadVariant("baseline", args.baseline));
-if (!args.baseline || args.only !== "baseline") variants.push(await loadVariant(args.baseline ? "current" : "turn", null));
+if (!args.baseline || args.only !== "baseline")
+  variants.push(await loadVariant(args.baseline ? "current" : "turn", null));
 for (const v of variants) for (let i = 0; i < warmup; i++) await v.turn();
 for (let done = 0; done < turns; done += block) {
   const n = Math.min(block, turns - done);
@@ -156,5 +164,10 @@ for (const v of variants) {
     turnsPerSecond: round((v.cpuUs.length / v.wallMs) * 1000),
   };
   if (args.json) console.log(JSON.stringify(result));
-  else console.log(Object.entries(result).map(([k, val]) => `${k}=${String(val)}`).join(" "));
+  else
+    console.log(
+      Object.entries(result)
+        .map(([k, val]) => `${k}=${String(val)}`)
+        .join(" "),
+    );
 }

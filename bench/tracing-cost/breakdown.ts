@@ -24,12 +24,17 @@ import { ReceiverClient } from "./receiver-client.js";
 import { runRequest, yieldToLoop } from "./request.js";
 import { buildVariant } from "./variants.js";
 
-const { values: args } = parseArgs({ options: { payload: { type: "string", default: "2KB" }, requests: { type: "string" } } });
+const { values: args } = parseArgs({
+  options: { payload: { type: "string", default: "2KB" }, requests: { type: "string" } },
+});
 const big = args.payload === "100KB";
 const payload = big ? makePayload("100KB", 102_400, 51_200) : makePayload("2KB", 2048, 1024);
 const N = Number(args.requests ?? (big ? 300 : 3000));
 const silent = { warn() {}, info() {}, error() {} };
-const FORMATS = { json: new OtlpJsonFormat({ serviceName: "switchboard", serviceVersion: "0.0.0" }), protobuf: new OtlpProtobufFormat({ serviceName: "switchboard", serviceVersion: "0.0.0" }) };
+const FORMATS = {
+  json: new OtlpJsonFormat({ serviceName: "switchboard", serviceVersion: "0.0.0" }),
+  protobuf: new OtlpProtobufFormat({ serviceName: "switchboard", serviceVersion: "0.0.0" }),
+};
 const encodeSpan = (span: Parameters<OtlpJsonFormat["encodeSpan"]>[0]) => FORMATS.json.encodeSpan(span);
 
 class NoopHandler extends BaseCallbackHandler {
@@ -45,7 +50,12 @@ const noopHandlerTracing: Tracing = {
   startTurn: () => ({
     traceId: "x",
     requestPathMs: 0,
-    startNode: () => ({ callbacks: [new NoopHandler()], run: (fn) => fn(), startGeneration: () => NOOP_GENERATION, end() {} }),
+    startNode: () => ({
+      callbacks: [new NoopHandler()],
+      run: (fn) => fn(),
+      startGeneration: () => NOOP_GENERATION,
+      end() {},
+    }),
     setRouting() {},
     end() {},
   }),
@@ -75,8 +85,28 @@ function ourTracing(sendOverHttp: false): { tracing: Tracing } {
     logger: silent,
   });
   void sendOverHttp;
-  const encoder = spanEncoderFor({ maxFieldChars: 20_000, captureIo: true, mask: "none", maskPatterns: undefined, legacyTraceIo: false, maxSpanBytes: 990_000 }, FORMATS.protobuf);
-  return { tracing: new SwitchboardTracing({ exporter: new EncodingExporter(encoder, exporter, metrics, faults), metrics, faults, maxFieldChars: 20_000, enableSpans: true, sampleRate: 1, shutdownTimeoutMs: 5000 }) };
+  const encoder = spanEncoderFor(
+    {
+      maxFieldChars: 20_000,
+      captureIo: true,
+      mask: "none",
+      maskPatterns: undefined,
+      legacyTraceIo: false,
+      maxSpanBytes: 990_000,
+    },
+    FORMATS.protobuf,
+  );
+  return {
+    tracing: new SwitchboardTracing({
+      exporter: new EncodingExporter(encoder, exporter, metrics, faults),
+      metrics,
+      faults,
+      maxFieldChars: 20_000,
+      enableSpans: true,
+      sampleRate: 1,
+      shutdownTimeoutMs: 5000,
+    }),
+  };
 }
 
 /** Only the request path's part: facts recorded and handed over, then discarded. */
@@ -84,7 +114,15 @@ function factsOnlyTracing(): Tracing {
   const metrics = new TracingMetrics(new Registry());
   const faults = new FaultReporter(metrics, silent);
   const exporter = { push() {}, forceFlush: async () => {}, shutdown: async () => {} };
-  return new SwitchboardTracing({ exporter, metrics, faults, maxFieldChars: 20_000, enableSpans: true, sampleRate: 1, shutdownTimeoutMs: 5000 });
+  return new SwitchboardTracing({
+    exporter,
+    metrics,
+    faults,
+    maxFieldChars: 20_000,
+    enableSpans: true,
+    sampleRate: 1,
+    shutdownTimeoutMs: 5000,
+  });
 }
 
 async function perRequestCpu(tracing: Tracing | null, shutdown: () => Promise<void>): Promise<number> {
@@ -115,26 +153,38 @@ try {
   const stages: [string, () => Promise<number>][] = [
     ["none (no tracing code)", () => perRequestCpu(null, async () => {})],
     ["LangChain callbacks with a do-nothing handler", () => perRequestCpu(noopHandlerTracing, async () => {})],
-    ["switchboard, facts recorded, then discarded (the request path)", async () => {
-      const tracing = factsOnlyTracing();
-      return perRequestCpu(tracing, () => tracing.shutdown());
-    }],
-    ["switchboard, encode + batch in this thread, sender a no-op (no HTTP)", async () => {
-      const { tracing } = ourTracing(false);
-      return perRequestCpu(tracing, () => tracing.shutdown());
-    }],
-    ["switchboard, full (HTTP to the receiver child)", async () => {
-      const built = await buildVariant("switchboard", await receiver.fresh());
-      const r = await perRequestCpu(built.tracing, () => built.shutdown());
-      built.cleanup();
-      return r;
-    }],
-    ["switchboard, full, what-if LANGFUSE_FLUSH_AT=200", async () => {
-      const built = await buildVariant("switchboard", await receiver.fresh(), { LANGFUSE_FLUSH_AT: "200" });
-      const r = await perRequestCpu(built.tracing, () => built.shutdown());
-      built.cleanup();
-      return r;
-    }],
+    [
+      "switchboard, facts recorded, then discarded (the request path)",
+      async () => {
+        const tracing = factsOnlyTracing();
+        return perRequestCpu(tracing, () => tracing.shutdown());
+      },
+    ],
+    [
+      "switchboard, encode + batch in this thread, sender a no-op (no HTTP)",
+      async () => {
+        const { tracing } = ourTracing(false);
+        return perRequestCpu(tracing, () => tracing.shutdown());
+      },
+    ],
+    [
+      "switchboard, full (HTTP to the receiver child)",
+      async () => {
+        const built = await buildVariant("switchboard", await receiver.fresh());
+        const r = await perRequestCpu(built.tracing, () => built.shutdown());
+        built.cleanup();
+        return r;
+      },
+    ],
+    [
+      "switchboard, full, what-if LANGFUSE_FLUSH_AT=200",
+      async () => {
+        const built = await buildVariant("switchboard", await receiver.fresh(), { LANGFUSE_FLUSH_AT: "200" });
+        const r = await perRequestCpu(built.tracing, () => built.shutdown());
+        built.cleanup();
+        return r;
+      },
+    ],
   ];
   const best = new Map<string, number>();
   for (let rep = 0; rep < 5; rep++) {
@@ -144,7 +194,12 @@ try {
 
   console.log("pieces, per call (us):");
   const s = new FieldSerializer({ maxChars: 20_000, captureIo: true });
-  const messages = [new SystemMessage("You are Switchboard's billing agent. Answer briefly and politely; ask one question when unsure."), new HumanMessage(payload.input)].map((m) => ({ role: m.type === "human" ? "user" : "system", content: m.content }));
+  const messages = [
+    new SystemMessage(
+      "You are Switchboard's billing agent. Answer briefly and politely; ask one question when unsure.",
+    ),
+    new HumanMessage(payload.input),
+  ].map((m) => ({ role: m.type === "human" ? "user" : "system", content: m.content }));
   const ioJson = s.io(messages)!;
   const q = JSON.stringify;
   const n = big ? 300 : 5000;
@@ -160,8 +215,31 @@ try {
     "langfuse.observation.output": payload.output,
     "langfuse.observation.usage_details": '{"input":537,"output":256,"total":793}',
   };
-  perCall("encodeSpan(generation span, fields already serialized)", n, () => encodeSpan({ traceId, spanId: "0123456789abcdef", parentSpanId: "fedcba9876543210", name: "agent_reply", startMs: 1.7e12 + 0.123, endMs: 1.7e12 + 5.456, attributes: attrs }));
-  perCall("encodeSpan(node span, small attributes)", 50_000, () => encodeSpan({ traceId, spanId: "0123456789abcdef", parentSpanId: "fedcba9876543210", name: "route_node", startMs: 1.7e12 + 0.123, endMs: 1.7e12 + 5.456, attributes: { "langfuse.observation.type": "span", "langfuse.observation.input": '{"messages_count":1,"current_intent":null,"current_agent":null}' } }));
+  perCall("encodeSpan(generation span, fields already serialized)", n, () =>
+    encodeSpan({
+      traceId,
+      spanId: "0123456789abcdef",
+      parentSpanId: "fedcba9876543210",
+      name: "agent_reply",
+      startMs: 1.7e12 + 0.123,
+      endMs: 1.7e12 + 5.456,
+      attributes: attrs,
+    }),
+  );
+  perCall("encodeSpan(node span, small attributes)", 50_000, () =>
+    encodeSpan({
+      traceId,
+      spanId: "0123456789abcdef",
+      parentSpanId: "fedcba9876543210",
+      name: "route_node",
+      startMs: 1.7e12 + 0.123,
+      endMs: 1.7e12 + 5.456,
+      attributes: {
+        "langfuse.observation.type": "span",
+        "langfuse.observation.input": '{"messages_count":1,"current_intent":null,"current_agent":null}',
+      },
+    }),
+  );
   perCall("newSpanId()", 100_000, () => newSpanId());
   perCall("toUnixNanoString(ms)", 100_000, (i) => toUnixNanoString(1.7e12 + i / 7));
   const metrics = new TracingMetrics(new Registry());

@@ -6,9 +6,11 @@ import type { CallsOnlyResult, CellResult, CellSummary, TargetResult } from "./r
 export const TRACING_COST_METRICS = {
   addedMainThreadCpuUs:
     "main-thread CPU per request, export drain included, minus the `none` variant's in the same round; median over rounds",
-  addedProcessCpuUs: "CPU of every thread of the process per request, export drain included, minus the `none` variant's in the same round; median over rounds",
+  addedProcessCpuUs:
+    "CPU of every thread of the process per request, export drain included, minus the `none` variant's in the same round; median over rounds",
   eventLoopP99Ms: "event-loop delay p99 while the concurrent requests run; median over rounds",
-  callsOnlyUs: "main-thread CPU of the Tracing calls of one request alone, minus an empty loop; median over rounds of each round's median of 5 repetitions",
+  callsOnlyUs:
+    "main-thread CPU of the Tracing calls of one request alone, minus an empty loop; median over rounds of each round's median of 5 repetitions",
 } as const;
 export type TracingCostMetric = keyof typeof TRACING_COST_METRICS;
 
@@ -33,20 +35,30 @@ export function validateTracingCostBudgets(value: unknown, ids: Set<string> = ne
     if (typeof b?.id !== "string" || b.id === "") throw new Error(`${where}: id must be a non-empty string`);
     if (ids.has(b.id)) throw new Error(`${where}: duplicate id`);
     ids.add(b.id);
-    if (typeof b.description !== "string" || b.description === "") throw new Error(`${where}: description must say what is budgeted`);
+    if (typeof b.description !== "string" || b.description === "")
+      throw new Error(`${where}: description must say what is budgeted`);
     if (typeof b.variant !== "string" || b.variant === "") throw new Error(`${where}: variant must be named`);
-    if (!(b.metric in TRACING_COST_METRICS)) throw new Error(`${where}: metric must be one of ${Object.keys(TRACING_COST_METRICS).join(", ")}`);
-    if (b.metric === "callsOnlyUs" ? b.payload !== undefined : typeof b.payload !== "string") throw new Error(`${where}: ${b.metric === "callsOnlyUs" ? "callsOnlyUs has no payload" : "payload must be named"}`);
+    if (!(b.metric in TRACING_COST_METRICS))
+      throw new Error(`${where}: metric must be one of ${Object.keys(TRACING_COST_METRICS).join(", ")}`);
+    if (b.metric === "callsOnlyUs" ? b.payload !== undefined : typeof b.payload !== "string")
+      throw new Error(
+        `${where}: ${b.metric === "callsOnlyUs" ? "callsOnlyUs has no payload" : "payload must be named"}`,
+      );
     if (typeof b.max !== "number" || !Number.isFinite(b.max)) throw new Error(`${where}: max must be a number`);
     if (typeof b.unit !== "string") throw new Error(`${where}: unit must be given`);
   }
   return value as TracingCostBudget[];
 }
 
-function cellValue(summary: CellSummary, metric: Exclude<TracingCostMetric, "callsOnlyUs">): { value: number; note?: string } {
+function cellValue(
+  summary: CellSummary,
+  metric: Exclude<TracingCostMetric, "callsOnlyUs">,
+): { value: number; note?: string } {
   switch (metric) {
     case "addedMainThreadCpuUs":
-      return summary.overheadMainThreadCpuInclDrainUs ? { value: summary.overheadMainThreadCpuInclDrainUs.median } : { value: Number.NaN, note: "not measured: no main-thread CPU clock on this machine" };
+      return summary.overheadMainThreadCpuInclDrainUs
+        ? { value: summary.overheadMainThreadCpuInclDrainUs.median }
+        : { value: Number.NaN, note: "not measured: no main-thread CPU clock on this machine" };
     case "addedProcessCpuUs":
       return { value: summary.overheadProcessCpuInclDrainUs.median };
     case "eventLoopP99Ms":
@@ -58,7 +70,12 @@ function cellValue(summary: CellSummary, metric: Exclude<TracingCostMetric, "cal
  * PASS/FAIL of every budget whose cell was measured (a run of some variants only has no row for
  * the others), plus completeness (every span delivered) of every exporting cell.
  */
-export function evaluateTargets(budgets: readonly TracingCostBudget[], cells: readonly CellResult[], callsOnly: readonly CallsOnlyResult[], exportingVariants: readonly string[]): TargetResult[] {
+export function evaluateTargets(
+  budgets: readonly TracingCostBudget[],
+  cells: readonly CellResult[],
+  callsOnly: readonly CallsOnlyResult[],
+  exportingVariants: readonly string[],
+): TargetResult[] {
   const out: TargetResult[] = [];
   for (const b of budgets) {
     let measured: number;
@@ -73,7 +90,18 @@ export function evaluateTargets(budgets: readonly TracingCostBudget[], cells: re
       ({ value: measured, note } = cellValue(cell.summary, b.metric));
     }
     if (note === undefined && !Number.isFinite(measured)) note = "not measured";
-    out.push({ id: b.id, description: b.description, variant: b.variant, payload: b.payload ?? null, metric: TRACING_COST_METRICS[b.metric], limit: b.max, unit: b.unit, measured, pass: note === undefined && measured <= b.max, ...(note ? { note } : {}) });
+    out.push({
+      id: b.id,
+      description: b.description,
+      variant: b.variant,
+      payload: b.payload ?? null,
+      metric: TRACING_COST_METRICS[b.metric],
+      limit: b.max,
+      unit: b.unit,
+      measured,
+      pass: note === undefined && measured <= b.max,
+      ...(note ? { note } : {}),
+    });
   }
   for (const cell of cells) {
     if (!exportingVariants.includes(cell.variant)) continue;
@@ -96,11 +124,24 @@ export function evaluateTargets(budgets: readonly TracingCostBudget[], cells: re
 /** The targets as text, one line each, and a verdict (the --check output). */
 export function formatTargets(targets: readonly TargetResult[]): string {
   const lines = targets.map((t) => {
-    const measured = t.unit === "ratio" ? (Number.isFinite(t.measured) ? t.measured.toFixed(4) : "n/a") : Number.isFinite(t.measured) ? `${t.measured.toFixed(2)} ${t.unit}` : "n/a";
+    const measured =
+      t.unit === "ratio"
+        ? Number.isFinite(t.measured)
+          ? t.measured.toFixed(4)
+          : "n/a"
+        : Number.isFinite(t.measured)
+          ? `${t.measured.toFixed(2)} ${t.unit}`
+          : "n/a";
     const limit = t.unit === "ratio" ? "= 1" : `<= ${t.limit} ${t.unit}`;
     return `${t.pass ? "PASS" : "FAIL"}  ${t.id.padEnd(44)} ${measured} (limit ${limit})${t.note ? `  [${t.note}]` : ""}`;
   });
   const failed = targets.filter((t) => !t.pass).length;
-  lines.push(targets.length === 0 ? "no tracing-cost budget applies to this result" : failed === 0 ? `all ${targets.length} tracing-cost checks passed` : `${failed} of ${targets.length} tracing-cost checks FAILED`);
+  lines.push(
+    targets.length === 0
+      ? "no tracing-cost budget applies to this result"
+      : failed === 0
+        ? `all ${targets.length} tracing-cost checks passed`
+        : `${failed} of ${targets.length} tracing-cost checks FAILED`,
+  );
   return lines.join("\n");
 }

@@ -6,7 +6,16 @@ import { evaluateTargets, formatTargets, validateTracingCostBudgets, type Tracin
 import type { ConcurrentMeasurement, SequentialMeasurement } from "./measure.js";
 import { makePayload, makeText } from "./payload.js";
 import { renderDoc } from "./report.js";
-import { overheadAgainst, summarizeCallsOnly, summarizeCell, RESULT_SCHEMA, type CallsOnlyResult, type CellResult, type RoundResult, type TracingCostResult } from "./result.js";
+import {
+  overheadAgainst,
+  summarizeCallsOnly,
+  summarizeCell,
+  RESULT_SCHEMA,
+  type CallsOnlyResult,
+  type CellResult,
+  type RoundResult,
+  type TracingCostResult,
+} from "./result.js";
 import { formatSpread, median, rotated, spread } from "./stats.js";
 
 test("median, spread and formatting", () => {
@@ -57,13 +66,29 @@ function seq(main: number | null, process = main ?? 10, spans: [number, number] 
   };
 }
 function conc(p99: number, spans: [number, number] = [0, 0]): ConcurrentMeasurement {
-  return { requests: 10, concurrency: 16, eventLoopP99Ms: p99, eventLoopP50Ms: 1, eventLoopMaxMs: p99, mainThreadCpuInclDrainUs: 1, processCpuInclDrainUs: 1, spansExpected: spans[0], spansUnique: spans[1], tracingErrors: 0, spansDropped: 0, exportFailures: 0 };
+  return {
+    requests: 10,
+    concurrency: 16,
+    eventLoopP99Ms: p99,
+    eventLoopP50Ms: 1,
+    eventLoopMaxMs: p99,
+    mainThreadCpuInclDrainUs: 1,
+    processCpuInclDrainUs: 1,
+    spansExpected: spans[0],
+    spansUnique: spans[1],
+    tracingErrors: 0,
+    spansDropped: 0,
+    exportFailures: 0,
+  };
 }
 function cell(variant: string, payload: string, rounds: RoundResult[]): CellResult {
   return { variant, payload, rounds, summary: summarizeCell(rounds) };
 }
 const NONE = [seq(10, 20), seq(20, 30), seq(12, 22)];
-function rounds(values: { main: number | null; process?: number; p99?: number }[], spans: [number, number] = [0, 0]): RoundResult[] {
+function rounds(
+  values: { main: number | null; process?: number; p99?: number }[],
+  spans: [number, number] = [0, 0],
+): RoundResult[] {
   return values.map((v, i) => {
     const s = seq(v.main, v.process, spans);
     return { round: i + 1, sequential: s, concurrent: conc(v.p99 ?? 2, spans), overhead: overheadAgainst(s, NONE[i]) };
@@ -76,15 +101,53 @@ const calls = (variant: string, perRound: number[][]): CallsOnlyResult =>
   );
 
 const BUDGETS: TracingCostBudget[] = [
-  { id: "tc.main-2KB", description: "switchboard main-thread CPU added, 2KB", variant: "switchboard", payload: "2KB", metric: "addedMainThreadCpuUs", max: 30, unit: "us" },
-  { id: "tc.el-100KB", description: "switchboard event-loop p99, 100KB", variant: "switchboard", payload: "100KB", metric: "eventLoopP99Ms", max: 3, unit: "ms" },
-  { id: "tc.disabled", description: "disabled calls alone", variant: "disabled", metric: "callsOnlyUs", max: 1, unit: "us" },
-  { id: "tc.sampled-out", description: "sampled-out calls alone", variant: "sampled-out", metric: "callsOnlyUs", max: 1, unit: "us" },
+  {
+    id: "tc.main-2KB",
+    description: "switchboard main-thread CPU added, 2KB",
+    variant: "switchboard",
+    payload: "2KB",
+    metric: "addedMainThreadCpuUs",
+    max: 30,
+    unit: "us",
+  },
+  {
+    id: "tc.el-100KB",
+    description: "switchboard event-loop p99, 100KB",
+    variant: "switchboard",
+    payload: "100KB",
+    metric: "eventLoopP99Ms",
+    max: 3,
+    unit: "ms",
+  },
+  {
+    id: "tc.disabled",
+    description: "disabled calls alone",
+    variant: "disabled",
+    metric: "callsOnlyUs",
+    max: 1,
+    unit: "us",
+  },
+  {
+    id: "tc.sampled-out",
+    description: "sampled-out calls alone",
+    variant: "sampled-out",
+    metric: "callsOnlyUs",
+    max: 1,
+    unit: "us",
+  },
 ];
 
 test("added CPU is paired per round against none, for the main thread and the whole process apart", () => {
   // Export work moved to a worker: the main thread adds little, the process still pays for it.
-  const c = cell("switchboard", "2KB", rounds([{ main: 25, process: 120 }, { main: 45, process: 150 }, { main: 30, process: 122 }]));
+  const c = cell(
+    "switchboard",
+    "2KB",
+    rounds([
+      { main: 25, process: 120 },
+      { main: 45, process: 150 },
+      { main: 30, process: 122 },
+    ]),
+  );
   assert.deepEqual(c.summary.overheadMainThreadCpuInclDrainUs, { median: 18, min: 15, max: 25 });
   assert.deepEqual(c.summary.overheadProcessCpuInclDrainUs, { median: 100, min: 100, max: 120 });
   // Without a main-thread clock the main-thread figures are missing, never 0.
@@ -97,10 +160,32 @@ test("targets: the median over rounds against bench/budgets.json's limits; calls
   const cells = [
     cell("none", "2KB", rounds([{ main: 10 }, { main: 20 }, { main: 12 }])),
     cell("switchboard", "2KB", rounds([{ main: 50 }, { main: 45 }, { main: 60 }], [50, 50])),
-    cell("switchboard", "100KB", rounds([{ main: 900, p99: 2.5 }, { main: 910, p99: 9 }, { main: 905, p99: 2.9 }], [50, 49])),
+    cell(
+      "switchboard",
+      "100KB",
+      rounds(
+        [
+          { main: 900, p99: 2.5 },
+          { main: 910, p99: 9 },
+          { main: 905, p99: 2.9 },
+        ],
+        [50, 49],
+      ),
+    ),
   ];
   // Each round's figure is the median of its repetitions; a single fast repetition (the old minimum) no longer decides.
-  const callsOnly = [calls("disabled", [[0.2, 0.01, 0.3], [0.25, 0.02, 0.4], [0.3, 0.5, 0.1]]), calls("sampled-out", [[1.4, 0.2, 1.6], [1.2, 1.5, 0.1], [1.3, 0.3, 1.1]])];
+  const callsOnly = [
+    calls("disabled", [
+      [0.2, 0.01, 0.3],
+      [0.25, 0.02, 0.4],
+      [0.3, 0.5, 0.1],
+    ]),
+    calls("sampled-out", [
+      [1.4, 0.2, 1.6],
+      [1.2, 1.5, 0.1],
+      [1.3, 0.3, 1.1],
+    ]),
+  ];
   const targets = evaluateTargets(BUDGETS, cells, callsOnly, ["switchboard"]);
   const byId = new Map(targets.map((t) => [t.id, t]));
   assert.equal(byId.get("tc.main-2KB")?.measured, 40);
@@ -139,9 +224,12 @@ test("budget validation: tracing-cost entries need a known metric, a payload exc
 });
 
 test("bench/budgets.json holds the tracing-cost budgets of issue 11", () => {
-  const file = validateBudgets(JSON.parse(readFileSync(new URL("../../../bench/budgets.json", import.meta.url), "utf8")));
+  const file = validateBudgets(
+    JSON.parse(readFileSync(new URL("../../../bench/budgets.json", import.meta.url), "utf8")),
+  );
   const tc = file.tracingCost ?? [];
-  const find = (metric: string, variant: string, payload?: string) => tc.find((b) => b.metric === metric && b.variant === variant && b.payload === payload);
+  const find = (metric: string, variant: string, payload?: string) =>
+    tc.find((b) => b.metric === metric && b.variant === variant && b.payload === payload);
   assert.equal(find("addedMainThreadCpuUs", "switchboard", "2KB")?.max, 30);
   assert.equal(find("eventLoopP99Ms", "switchboard", "100KB")?.max, 3);
   assert.equal(find("callsOnlyUs", "disabled")?.max, 1);
@@ -159,8 +247,29 @@ test("the page shows main-thread and whole-process CPU side by side, labelled, a
     generatedAt: "2025-01-01T00:00:00.000Z",
     mode: "default",
     durationSeconds: 90,
-    machine: { cpuModel: "Test CPU", cores: 2, totalMemoryBytes: 2 ** 33, os: "linux test", nodeVersion: "v20.0.0", gitCommit: "0123456789abcdef", gitDirty: false, sourceReadAtStart: true, loadAverageStart: 0.1, loadAverageEnd: 0.2 },
-    method: { rounds: 1, concurrency: 16, payloads: [{ name: "2KB", inputChars: 2048, outputChars: 1024, sequentialRequests: 10, concurrentRequests: 10 }], mainThreadClock: "schedstat", request: "r", modelCall: "m", receiver: "x", metrics: {}, exportingVariants: ["switchboard"] },
+    machine: {
+      cpuModel: "Test CPU",
+      cores: 2,
+      totalMemoryBytes: 2 ** 33,
+      os: "linux test",
+      nodeVersion: "v20.0.0",
+      gitCommit: "0123456789abcdef",
+      gitDirty: false,
+      sourceReadAtStart: true,
+      loadAverageStart: 0.1,
+      loadAverageEnd: 0.2,
+    },
+    method: {
+      rounds: 1,
+      concurrency: 16,
+      payloads: [{ name: "2KB", inputChars: 2048, outputChars: 1024, sequentialRequests: 10, concurrentRequests: 10 }],
+      mainThreadClock: "schedstat",
+      request: "r",
+      modelCall: "m",
+      receiver: "x",
+      metrics: {},
+      exportingVariants: ["switchboard"],
+    },
     variants: [],
     cells,
     callsOnly,
@@ -168,8 +277,14 @@ test("the page shows main-thread and whole-process CPU side by side, labelled, a
     warnings: [],
   };
   const doc = renderDoc(result, "bench/tracing-cost/reference.json");
-  assert.match(doc, /\| variant \| in request \(wall\) \| main-thread CPU incl\. export \| added vs none: main thread \| process CPU \(all threads\) incl\. export \| added vs none: process \|/);
-  assert.match(doc, /\| `switchboard` \| 1 \(1–1\) \| 25 \(25–25\) \| 15 \(15–15\) \| 120 \(120–120\) \| 100 \(100–100\) \| 10\/10 complete \|/);
+  assert.match(
+    doc,
+    /\| variant \| in request \(wall\) \| main-thread CPU incl\. export \| added vs none: main thread \| process CPU \(all threads\) incl\. export \| added vs none: process \|/,
+  );
+  assert.match(
+    doc,
+    /\| `switchboard` \| 1 \(1–1\) \| 25 \(25–25\) \| 15 \(15–15\) \| 120 \(120–120\) \| 100 \(100–100\) \| 10\/10 complete \|/,
+  );
   assert.match(doc, /schedstat, nanoseconds/);
   assert.match(doc, /git 0123456789ab \(read when the run started\)/);
   assert.equal((doc.match(/^\| `disabled` \|/gm) ?? []).length, 1);

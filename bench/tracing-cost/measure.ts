@@ -20,7 +20,8 @@ const gc = runInNewContext("gc") as () => void;
 export const MAIN_THREAD_CLOCK = mainThreadClock();
 const mainCpu = (): number => MAIN_THREAD_CLOCK?.read() ?? Number.NaN;
 /** Microseconds per request, or null when the main-thread clock is missing. */
-const perRequest = (micros: number, requests: number): number | null => (Number.isFinite(micros) ? micros / requests : null);
+const perRequest = (micros: number, requests: number): number | null =>
+  Number.isFinite(micros) ? micros / requests : null;
 
 export interface SequentialMeasurement {
   requests: number;
@@ -73,7 +74,12 @@ function exportsSpans(name: VariantName): boolean {
  * abandoned at its timeout and retried, or a batch still in flight after a shutdown, lands
  * late; counted here it stays with the measurement that sent it.
  */
-async function settle(receiver: ReceiverClient, exporting: boolean, quietMs = 300, maxMs = 15_000): Promise<{ uniqueSpans: number }> {
+async function settle(
+  receiver: ReceiverClient,
+  exporting: boolean,
+  quietMs = 300,
+  maxMs = 15_000,
+): Promise<{ uniqueSpans: number }> {
   if (!exporting) return receiver.stats();
   const deadline = performance.now() + maxMs;
   let last = await receiver.stats();
@@ -109,7 +115,12 @@ async function warmUp(tracing: BuiltVariant["tracing"], payload: Payload, reques
   return n;
 }
 
-export async function measureSequential(name: VariantName, payload: Payload, requests: number, receiver: ReceiverClient): Promise<SequentialMeasurement> {
+export async function measureSequential(
+  name: VariantName,
+  payload: Payload,
+  requests: number,
+  receiver: ReceiverClient,
+): Promise<SequentialMeasurement> {
   const target = await prepare(receiver);
   const built = await buildVariant(name, target);
   const tracing = built.tracing;
@@ -154,7 +165,13 @@ export async function measureSequential(name: VariantName, payload: Payload, req
   };
 }
 
-export async function measureConcurrent(name: VariantName, payload: Payload, requests: number, concurrency: number, receiver: ReceiverClient): Promise<ConcurrentMeasurement> {
+export async function measureConcurrent(
+  name: VariantName,
+  payload: Payload,
+  requests: number,
+  concurrency: number,
+  receiver: ReceiverClient,
+): Promise<ConcurrentMeasurement> {
   const target = await prepare(receiver);
   const built = await buildVariant(name, target);
   const tracing = built.tracing;
@@ -213,7 +230,12 @@ export interface CallsOnlyMeasurement {
  * end-to-end difference is too noisy). Main-thread CPU (process CPU where there is no
  * main-thread clock: nothing here runs on another thread).
  */
-export async function measureCallsOnly(name: VariantName, receiver: ReceiverClient, iterations: number, reps = 5): Promise<CallsOnlyMeasurement> {
+export async function measureCallsOnly(
+  name: VariantName,
+  receiver: ReceiverClient,
+  iterations: number,
+  reps = 5,
+): Promise<CallsOnlyMeasurement> {
   const built = await buildVariant(name, await receiver.fresh());
   const tracing = built.tracing;
   const clock = MAIN_THREAD_CLOCK ? () => MAIN_THREAD_CLOCK.read() : processCpuMicros;
@@ -237,7 +259,8 @@ export async function measureCallsOnly(name: VariantName, receiver: ReceiverClie
         agent.end();
         trace.end({ output: "reply", intent: "billing", agent: "billing" });
       } else {
-        sink += turn.userId.length + routeInput.messages_count + agentInput.messages_count + agentMeta.intent_type.length;
+        sink +=
+          turn.userId.length + routeInput.messages_count + agentInput.messages_count + agentMeta.intent_type.length;
       }
     }
     const used = clock() - started;

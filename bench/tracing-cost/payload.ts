@@ -2,10 +2,47 @@
 // escaping costs what it costs on real messages (a string of "x" would flatter every serializer).
 
 const WORDS = [
-  "invoice", "refund", "account", "the", "a", "billing", "please", "order", "shipping", "customer",
-  "payment", "card", "was", "charged", "twice", "for", "my", "subscription", "and", "I", "would", "like",
-  "to", "know", "why", "\"premium\"", "plan", "renewal", "date", "is", "wrong,", "thanks!", "support", "ticket",
-  "#4821", "café", "status:", "pending", "({id: 42})", "tab\tseparated", "back\\slash",
+  "invoice",
+  "refund",
+  "account",
+  "the",
+  "a",
+  "billing",
+  "please",
+  "order",
+  "shipping",
+  "customer",
+  "payment",
+  "card",
+  "was",
+  "charged",
+  "twice",
+  "for",
+  "my",
+  "subscription",
+  "and",
+  "I",
+  "would",
+  "like",
+  "to",
+  "know",
+  "why",
+  '"premium"',
+  "plan",
+  "renewal",
+  "date",
+  "is",
+  "wrong,",
+  "thanks!",
+  "support",
+  "ticket",
+  "#4821",
+  "café",
+  "status:",
+  "pending",
+  "({id: 42})",
+  "tab\tseparated",
+  "back\\slash",
 ];
 
 /** `chars` characters of text, the same for the same seed. */
@@ -41,5 +78,9 @@ export interface Payload {
 }
 
 export function makePayload(name: string, inputChars: number, outputChars: number): Payload {
-  return { name, input: makeText(inputChars, 0x5eed + inputChars), output: makeText(outputChars, 0xbeef + outputChars) };
+  return {
+    name,
+    input: makeText(inputChars, 0x5eed + inputChars),
+    output: makeText(outputChars, 0xbeef + outputChars),
+  };
 }

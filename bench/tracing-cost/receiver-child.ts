@@ -4,7 +4,15 @@ import { randomBytes } from "node:crypto";
 import { startReceiver } from "../../src/receiver/receiver.js";
 
 export type ReceiverRequest = { id: number; op: "stats" | "fresh" };
-export type ReceiverReply = { id: number; url: string; publicKey: string; secretKey: string; uniqueSpans: number; receivedSpans: number; requests: number };
+export type ReceiverReply = {
+  id: number;
+  url: string;
+  publicKey: string;
+  secretKey: string;
+  uniqueSpans: number;
+  receivedSpans: number;
+  requests: number;
+};
 export type ReceiverReady = { ready: true; url: string };
 
 const send = (message: ReceiverReply | ReceiverReady) => process.send?.(message);
@@ -16,7 +24,10 @@ if (!process.send) {
 // Every receiver takes its own random key pair: other processes on this machine that export
 // to a port they believe closed (fault tests do) get a 401 here instead of being counted.
 const start = async () => {
-  const keys = { publicKey: `pk-lf-bench-${randomBytes(6).toString("hex")}`, secretKey: `sk-lf-bench-${randomBytes(12).toString("hex")}` };
+  const keys = {
+    publicKey: `pk-lf-bench-${randomBytes(6).toString("hex")}`,
+    secretKey: `sk-lf-bench-${randomBytes(12).toString("hex")}`,
+  };
   return { keys, server: await startReceiver({ host: "127.0.0.1", port: 0, dbPath: ":memory:", keys: [keys] }) };
 };
 let receiver = await start();
@@ -31,7 +42,14 @@ process.on("message", (raw: ReceiverRequest) => {
       await old.server.close();
     }
     const stats = receiver.server.stats();
-    send({ id: raw.id, url: receiver.server.url, ...receiver.keys, uniqueSpans: stats.spans.unique, receivedSpans: stats.spans.received, requests: stats.requests.total });
+    send({
+      id: raw.id,
+      url: receiver.server.url,
+      ...receiver.keys,
+      uniqueSpans: stats.spans.unique,
+      receivedSpans: stats.spans.received,
+      requests: stats.requests.total,
+    });
   })();
 });
 process.on("disconnect", () => {

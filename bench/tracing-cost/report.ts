@@ -1,7 +1,14 @@
 // The tracing-cost result rendered: to stdout at the end of a run, and as docs/tracing-cost.md.
 // Pure: everything here works on a result object, so it is unit-tested without running anything.
 import { describeCommit } from "../source-state.js";
-import type { CallsOnlyResult, CellSummary, MachineInfo, MaybeSpread, TargetResult, TracingCostResult } from "./result.js";
+import type {
+  CallsOnlyResult,
+  CellSummary,
+  MachineInfo,
+  MaybeSpread,
+  TargetResult,
+  TracingCostResult,
+} from "./result.js";
 import { formatSpread } from "./stats.js";
 
 const us = (s: MaybeSpread, digits?: number) => (s ? formatSpread(s, digits) : "n/a");
@@ -9,7 +16,10 @@ const us = (s: MaybeSpread, digits?: number) => (s ? formatSpread(s, digits) : "
 function completeness(s: CellSummary, exporting: boolean): string {
   if (!exporting) return s.spansUnique === 0 ? "nothing exported (expected)" : `${s.spansUnique} unexpected`;
   const mark = s.spansUnique === s.spansExpected ? "complete" : "INCOMPLETE";
-  const notes = [s.spansDropped ? `${s.spansDropped} counted dropped` : "", s.exportFailures ? `${s.exportFailures} failed attempts` : ""].filter(Boolean);
+  const notes = [
+    s.spansDropped ? `${s.spansDropped} counted dropped` : "",
+    s.exportFailures ? `${s.exportFailures} failed attempts` : "",
+  ].filter(Boolean);
   return `${s.spansUnique}/${s.spansExpected} ${mark}${notes.length ? ` (${notes.join(", ")})` : ""}`;
 }
 
@@ -28,10 +38,18 @@ export function costTables(result: TracingCostResult): string {
     parts.push(
       `### ${p.name}: ${p.inputChars} chars in, ${p.outputChars} chars out; ${p.sequentialRequests} sequential requests per round`,
       "",
-      "Microseconds per request, median (min–max) over rounds. \"Main thread\" is the event loop's thread alone; \"process\" is every thread of the process (worker threads, GC helpers, libuv) — work moved off the main thread shows in the second, not the first.",
+      'Microseconds per request, median (min–max) over rounds. "Main thread" is the event loop\'s thread alone; "process" is every thread of the process (worker threads, GC helpers, libuv) — work moved off the main thread shows in the second, not the first.',
       "",
       mdTable(
-        ["variant", "in request (wall)", "main-thread CPU incl. export", "added vs none: main thread", "process CPU (all threads) incl. export", "added vs none: process", "spans delivered"],
+        [
+          "variant",
+          "in request (wall)",
+          "main-thread CPU incl. export",
+          "added vs none: main thread",
+          "process CPU (all threads) incl. export",
+          "added vs none: process",
+          "spans delivered",
+        ],
         cells.map((c) => [
           `\`${c.variant}\``,
           us(c.summary.inRequestUs),
@@ -52,7 +70,11 @@ export function costTables(result: TracingCostResult): string {
 export function callsOnlyTable(callsOnly: readonly CallsOnlyResult[]): string {
   return mdTable(
     ["variant", "main-thread CPU per request, us: median (min–max) over rounds", "rounds × repetitions"],
-    callsOnly.map((c) => [`\`${c.variant}\``, formatSpread(c.summary, 3), `${c.rounds.length} × ${c.rounds[0]?.repsUs.length ?? 0}`]),
+    callsOnly.map((c) => [
+      `\`${c.variant}\``,
+      formatSpread(c.summary, 3),
+      `${c.rounds.length} × ${c.rounds[0]?.repsUs.length ?? 0}`,
+    ]),
   );
 }
 
@@ -72,7 +94,15 @@ export function eventLoopTable(result: TracingCostResult): string {
     }
     return row;
   });
-  const header = ["variant", ...payloads.flatMap((p) => [`${p} p99 (ms)`, `${p} max (ms)`, `${p} main-thread CPU us/req`, `${p} process CPU us/req`])];
+  const header = [
+    "variant",
+    ...payloads.flatMap((p) => [
+      `${p} p99 (ms)`,
+      `${p} max (ms)`,
+      `${p} main-thread CPU us/req`,
+      `${p} process CPU us/req`,
+    ]),
+  ];
   return mdTable(header, rows);
 }
 
@@ -84,7 +114,12 @@ function fmtMeasured(t: TargetResult): string {
 export function targetsTable(result: TracingCostResult): string {
   return mdTable(
     ["target", "limit", "measured", "result"],
-    result.targets.map((t) => [t.description, t.unit === "ratio" ? "= 1" : `<= ${t.limit} ${t.unit}`, fmtMeasured(t), t.pass ? "PASS" : `**FAIL**${t.note ? ` (${t.note})` : ""}`]),
+    result.targets.map((t) => [
+      t.description,
+      t.unit === "ratio" ? "= 1" : `<= ${t.limit} ${t.unit}`,
+      fmtMeasured(t),
+      t.pass ? "PASS" : `**FAIL**${t.note ? ` (${t.note})` : ""}`,
+    ]),
   );
 }
 
@@ -194,14 +229,18 @@ export function renderDoc(result: TracingCostResult, referencePath: string): str
     `- **One request:** ${m.request}`,
     `- **Model calls:** ${m.modelCall}`,
     `- **Receiver:** ${m.receiver}`,
-    ...m.payloads.map((p) => `- **${p.name}:** ${p.inputChars} chars of input (trace input and each generation's human message), ${p.outputChars} chars of output (each generation's reply and the trace output); ${p.sequentialRequests} sequential and ${p.concurrentRequests} concurrent requests per round, each after a tenth as many unmeasured warm-up requests on the freshly built pipeline (an export worker started for one measurement has not compiled its code yet; a service's has). The warm-up's spans count toward completeness, and what is left of their export runs in the measured window.`),
+    ...m.payloads.map(
+      (p) =>
+        `- **${p.name}:** ${p.inputChars} chars of input (trace input and each generation's human message), ${p.outputChars} chars of output (each generation's reply and the trace output); ${p.sequentialRequests} sequential and ${p.concurrentRequests} concurrent requests per round, each after a tenth as many unmeasured warm-up requests on the freshly built pipeline (an export worker started for one measurement has not compiled its code yet; a service's has). The warm-up's spans count toward completeness, and what is left of their export runs in the measured window.`,
+    ),
     ...Object.entries(m.metrics).map(([k, v]) => `- **${k}:** ${v}`),
     "",
     "Per-round raw numbers are in the reference JSON. Re-run with `npm run bench:tracing-cost` (about 3 minutes on 2 cores;",
     "`-- --quick` for a ~20 s smoke run, `-- --check` to exit 1 on a failing target, `-- --reference` to regenerate this page",
     "and the reference JSON, refused on a working tree with uncommitted changes).",
     "",
-    ...(result.warnings.length ? ["## Warnings logged during the run", "", ...result.warnings.map((w) => `- ${w}`), ""] : []),
+    ...(result.warnings.length
+      ? ["## Warnings logged during the run", "", ...result.warnings.map((w) => `- ${w}`), ""]
+      : []),
   ].join("\n");
 }
-

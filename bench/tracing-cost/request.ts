@@ -12,12 +12,19 @@ import type { Payload } from "./payload.js";
 
 const MODEL = "gpt-4o-mini";
 /** What ChatOpenAI.toJSON() looks like, built once (the real call builds it per call in every variant alike). */
-const SERIALIZED_LLM = { lc: 1, type: "constructor", id: ["langchain", "chat_models", "openai", "ChatOpenAI"], kwargs: { model: MODEL } } as unknown as Serialized;
+const SERIALIZED_LLM = {
+  lc: 1,
+  type: "constructor",
+  id: ["langchain", "chat_models", "openai", "ChatOpenAI"],
+  kwargs: { model: MODEL },
+} as unknown as Serialized;
 /** getLsParamsWithDefaults(): the inheritable metadata BaseChatModel hands to configure(). */
 const LS_METADATA = { ls_provider: "openai", ls_model_name: MODEL, ls_model_type: "chat", ls_temperature: 0.2 };
 const PARAMETERS = { temperature: 0.2 };
 const EXTRA = { options: {}, invocation_params: { model: MODEL, temperature: 0.2, stream: false }, batch_size: 1 };
-const SYSTEM = new SystemMessage("You are Switchboard's billing agent. Answer briefly and politely; ask one question when unsure.");
+const SYSTEM = new SystemMessage(
+  "You are Switchboard's billing agent. Answer briefly and politely; ask one question when unsure.",
+);
 
 /** Called between the model call's start and end: nothing (sequential runs) or a yield to the event loop (concurrent runs). */
 export type ModelWait = (() => Promise<void>) | null;
@@ -31,21 +38,42 @@ async function modelCall(node: NodeTrace | null, payload: Payload, runName: stri
   const callbacks: Callbacks | undefined = node?.callbacks;
   const messages = [SYSTEM, new HumanMessage(payload.input)];
   const generation = node?.startGeneration(runName, { model: MODEL, parameters: PARAMETERS, input: messages });
-  const manager = CallbackManager.configure(callbacks, undefined, undefined, undefined, LS_METADATA, undefined, { verbose: false });
-  const runManagers = await manager?.handleChatModelStart(SERIALIZED_LLM, [messages], undefined, undefined, EXTRA, undefined, undefined, runName);
+  const manager = CallbackManager.configure(callbacks, undefined, undefined, undefined, LS_METADATA, undefined, {
+    verbose: false,
+  });
+  const runManagers = await manager?.handleChatModelStart(
+    SERIALIZED_LLM,
+    [messages],
+    undefined,
+    undefined,
+    EXTRA,
+    undefined,
+    undefined,
+    runName,
+  );
   if (wait) await wait();
   const inputTokens = Math.ceil((payload.input.length + 100) / 4);
   const outputTokens = Math.ceil(payload.output.length / 4);
   const message = new AIMessage({
     content: payload.output,
-    usage_metadata: { input_tokens: inputTokens, output_tokens: outputTokens, total_tokens: inputTokens + outputTokens },
+    usage_metadata: {
+      input_tokens: inputTokens,
+      output_tokens: outputTokens,
+      total_tokens: inputTokens + outputTokens,
+    },
     response_metadata: { model_name: MODEL },
   });
   generation?.end(message);
   const chatGeneration: ChatGeneration = { text: payload.output, message };
   await runManagers?.[0]?.handleLLMEnd({
     generations: [[chatGeneration]],
-    llmOutput: { tokenUsage: { promptTokens: inputTokens, completionTokens: outputTokens, totalTokens: inputTokens + outputTokens } },
+    llmOutput: {
+      tokenUsage: {
+        promptTokens: inputTokens,
+        completionTokens: outputTokens,
+        totalTokens: inputTokens + outputTokens,
+      },
+    },
   });
   return payload.output;
 }
@@ -56,14 +84,25 @@ function inNode(node: NodeTrace | null, payload: Payload, runName: string, wait:
 
 /** One traced request. `tracing` null = no tracing code at all (the `none` baseline). */
 export async function runRequest(tracing: Tracing | null, payload: Payload, i: number, wait: ModelWait): Promise<void> {
-  const trace = tracing ? tracing.startTurn({ userId: `user-${i % 97}`, sessionId: `session-${i}`, message: payload.input, endpoint: "chat" }) : null;
+  const trace = tracing
+    ? tracing.startTurn({
+        userId: `user-${i % 97}`,
+        sessionId: `session-${i}`,
+        message: payload.input,
+        endpoint: "chat",
+      })
+    : null;
 
-  const route = trace ? trace.startNode("route_node", { messages_count: 1, current_intent: null, current_agent: null }) : null;
+  const route = trace
+    ? trace.startNode("route_node", { messages_count: 1, current_intent: null, current_agent: null })
+    : null;
   await inNode(route, payload, "classifier", wait);
   trace?.setRouting("billing", "billing");
   route?.end();
 
-  const agent = trace ? trace.startNode("agent_billing", { agent_key: "billing", messages_count: 2 }, { intent_type: "billing" }) : null;
+  const agent = trace
+    ? trace.startNode("agent_billing", { agent_key: "billing", messages_count: 2 }, { intent_type: "billing" })
+    : null;
   const reply = await inNode(agent, payload, "agent_reply", wait);
   agent?.end();
 

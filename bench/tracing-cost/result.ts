@@ -122,7 +122,9 @@ export interface TracingCostResult {
 }
 
 function maybeSpread(values: readonly (number | null)[]): MaybeSpread {
-  return values.length > 0 && values.every((v): v is number => v !== null && Number.isFinite(v)) ? spread(values) : null;
+  return values.length > 0 && values.every((v): v is number => v !== null && Number.isFinite(v))
+    ? spread(values)
+    : null;
 }
 
 /** Summary of one variant x payload from its rounds: the median (min–max) over rounds of every figure. */
@@ -166,9 +168,15 @@ export function summarizeCell(rounds: readonly RoundResult[]): CellSummary {
 }
 
 /** Per-round overhead against the `none` round of the same payload (paired by round number). */
-export function overheadAgainst(sequential: SequentialMeasurement, baseline: SequentialMeasurement | undefined): RoundOverhead {
+export function overheadAgainst(
+  sequential: SequentialMeasurement,
+  baseline: SequentialMeasurement | undefined,
+): RoundOverhead {
   if (!baseline) return { inRequestUs: Number.NaN, mainThreadCpuInclDrainUs: null, processCpuInclDrainUs: Number.NaN };
-  const main = sequential.mainThreadCpuInclDrainUs !== null && baseline.mainThreadCpuInclDrainUs !== null ? sequential.mainThreadCpuInclDrainUs - baseline.mainThreadCpuInclDrainUs : null;
+  const main =
+    sequential.mainThreadCpuInclDrainUs !== null && baseline.mainThreadCpuInclDrainUs !== null
+      ? sequential.mainThreadCpuInclDrainUs - baseline.mainThreadCpuInclDrainUs
+      : null;
   return {
     inRequestUs: sequential.inRequestUs - baseline.inRequestUs,
     mainThreadCpuInclDrainUs: main,

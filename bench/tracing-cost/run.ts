@@ -12,11 +12,30 @@ import { machineInfo as sharedMachineInfo } from "../machine-info.js";
 import { BUDGETS_FILE } from "../paths.js";
 import { readSourceState, referenceRefusal } from "../source-state.js";
 import { evaluateTargets, formatTargets } from "./budgets.js";
-import { MAIN_THREAD_CLOCK, measureCallsOnly, measureConcurrent, measureSequential, type CallsOnlyMeasurement, type ConcurrentMeasurement, type SequentialMeasurement } from "./measure.js";
+import {
+  MAIN_THREAD_CLOCK,
+  measureCallsOnly,
+  measureConcurrent,
+  measureSequential,
+  type CallsOnlyMeasurement,
+  type ConcurrentMeasurement,
+  type SequentialMeasurement,
+} from "./measure.js";
 import { makePayload, type Payload } from "./payload.js";
 import { ReceiverClient } from "./receiver-client.js";
 import { renderDoc, renderStdout } from "./report.js";
-import { overheadAgainst, summarizeCallsOnly, summarizeCell, RESULT_SCHEMA, type CallsOnlyResult, type CellResult, type MachineInfo, type PayloadSpec, type RoundResult, type TracingCostResult } from "./result.js";
+import {
+  overheadAgainst,
+  summarizeCallsOnly,
+  summarizeCell,
+  RESULT_SCHEMA,
+  type CallsOnlyResult,
+  type CellResult,
+  type MachineInfo,
+  type PayloadSpec,
+  type RoundResult,
+  type TracingCostResult,
+} from "./result.js";
 import { rotated } from "./stats.js";
 import { tracingWarnings, VARIANTS, type VariantName } from "./variants.js";
 
@@ -75,7 +94,12 @@ const variantNames: VariantName[] = args.variants
   : allNames;
 
 function machineInfo(loadAverageStart: number): MachineInfo {
-  return { ...sharedMachineInfo(ROOT, source), sourceReadAtStart: true, loadAverageStart, loadAverageEnd: loadavg()[0] ?? Number.NaN };
+  return {
+    ...sharedMachineInfo(ROOT, source),
+    sourceReadAtStart: true,
+    loadAverageStart,
+    loadAverageEnd: loadavg()[0] ?? Number.NaN,
+  };
 }
 
 const fmt = (n: number) => (n < 10 ? n.toFixed(2) : n < 1000 ? n.toFixed(1) : n.toFixed(0));
@@ -87,11 +111,17 @@ async function main(): Promise<void> {
   const started = performance.now();
   const loadAtStart = loadavg()[0] ?? Number.NaN;
   if (loadAtStart > cpus().length / 2) {
-    progress(`warning: load average ${loadAtStart.toFixed(2)} on ${cpus().length} cores: other processes compete for the CPU; numbers will be inflated and noisy`);
+    progress(
+      `warning: load average ${loadAtStart.toFixed(2)} on ${cpus().length} cores: other processes compete for the CPU; numbers will be inflated and noisy`,
+    );
   }
-  const payloads = new Map<string, Payload>(payloadSpecs.map((p) => [p.name, makePayload(p.name, p.inputChars, p.outputChars)]));
+  const payloads = new Map<string, Payload>(
+    payloadSpecs.map((p) => [p.name, makePayload(p.name, p.inputChars, p.outputChars)]),
+  );
   const receiver = await ReceiverClient.start();
-  progress(`receiver child pid ${receiver.pid} at ${receiver.url}; variants: ${variantNames.join(", ")}; ${rounds} rounds (${mode})`);
+  progress(
+    `receiver child pid ${receiver.pid} at ${receiver.url}; variants: ${variantNames.join(", ")}; ${rounds} rounds (${mode})`,
+  );
   const seq = new Map<string, SequentialMeasurement[]>();
   const conc = new Map<string, ConcurrentMeasurement[]>();
   const key = (v: string, p: string) => `${v}|${p}`;
@@ -102,7 +132,9 @@ async function main(): Promise<void> {
       const warmup = round === 0;
       for (const name of variantNames.filter((n) => n === "disabled" || n === "sampled-out")) {
         const calls: CallsOnlyMeasurement = await measureCallsOnly(name, receiver, args.quick ? 20_000 : 100_000);
-        progress(`${warmup ? "warm-up" : `round ${round}/${rounds}`} calls only ${name}: ${calls.medianUs.toFixed(3)} us per request (median of ${calls.repsUs.map((v) => v.toFixed(3)).join(", ")})`);
+        progress(
+          `${warmup ? "warm-up" : `round ${round}/${rounds}`} calls only ${name}: ${calls.medianUs.toFixed(3)} us per request (median of ${calls.repsUs.map((v) => v.toFixed(3)).join(", ")})`,
+        );
         if (!warmup) (callsOnly.get(name) ?? callsOnly.set(name, []).get(name)!).push({ round, ...calls });
       }
       for (const spec of payloadSpecs) {
@@ -112,7 +144,10 @@ async function main(): Promise<void> {
         for (const name of rotated(variantNames, round)) {
           const s = await measureSequential(name, payload, nSeq, receiver);
           const c = await measureConcurrent(name, payload, nConc, CONCURRENCY, receiver);
-          const delivered = s.spansExpected || c.spansExpected ? ` spans ${s.spansUnique + c.spansUnique}/${s.spansExpected + c.spansExpected}` : "";
+          const delivered =
+            s.spansExpected || c.spansExpected
+              ? ` spans ${s.spansUnique + c.spansUnique}/${s.spansExpected + c.spansExpected}`
+              : "";
           progress(
             `${warmup ? "warm-up" : `round ${round}/${rounds}`} ${spec.name.padEnd(5)} ${name.padEnd(24)} ` +
               `in-request ${fmt(s.inRequestUs)} us, main-thread CPU incl. export ${s.mainThreadCpuInclDrainUs === null ? "n/a" : fmt(s.mainThreadCpuInclDrainUs)} us, process CPU incl. export ${fmt(s.processCpuInclDrainUs)} us, ` +
@@ -134,7 +169,12 @@ async function main(): Promise<void> {
     for (const name of variantNames) {
       const s = seq.get(key(name, spec.name)) ?? [];
       const c = conc.get(key(name, spec.name)) ?? [];
-      const roundResults: RoundResult[] = s.map((m, i) => ({ round: i + 1, sequential: m, concurrent: c[i]!, overhead: overheadAgainst(m, baseline[i]) }));
+      const roundResults: RoundResult[] = s.map((m, i) => ({
+        round: i + 1,
+        sequential: m,
+        concurrent: c[i]!,
+        overhead: overheadAgainst(m, baseline[i]),
+      }));
       cells.push({ variant: name, payload: spec.name, rounds: roundResults, summary: summarizeCell(roundResults) });
     }
   }
@@ -158,19 +198,29 @@ async function main(): Promise<void> {
         "LangChain's real CallbackManager, driven as BaseChatModel._generateUncached drives it: CallbackManager.configure(node.callbacks, …, ls_* metadata), " +
         "handleChatModelStart(serialized ChatOpenAI, [[system, human]], …, invocation_params, runName), then handleLLMEnd({generations: [[{text, message: AIMessage with usage_metadata}]]}) on the run manager. " +
         "No model runs, so `none` is LangChain's callback plumbing with no handlers (configure is called in every variant).",
-      receiver: "the project's receiver (src/receiver/receiver.ts, startReceiver({port: 0}), in-memory SQLite) in a child process over 127.0.0.1; a new receiver on a new port with its own random key pair for every measurement (the previous one closed), so late or retried sends of one pipeline, or of other processes on the machine, are never counted for another; its CPU is not on the measured process.",
+      receiver:
+        "the project's receiver (src/receiver/receiver.ts, startReceiver({port: 0}), in-memory SQLite) in a child process over 127.0.0.1; a new receiver on a new port with its own random key pair for every measurement (the previous one closed), so late or retried sends of one pipeline, or of other processes on the machine, are never counted for another; its CPU is not on the measured process.",
       mainThreadClock: MAIN_THREAD_CLOCK?.kind ?? null,
       metrics: {
-        "in request": "mean wall time inside one `await runRequest()` in the sequential loop: the latency tracing adds to the request itself.",
-        "main-thread CPU incl. export": "CPU time of the main thread alone (the event loop's thread; a per-thread clock, see above) over the sequential loop and the final shutdown()/flush, / requests. The loop yields (setImmediate) after every request, so export work interleaved with the requests is included, and so is the drain's. What the event loop pays; not inflated when another process takes the core.",
-        "process CPU (all threads) incl. export": "process.cpuUsage() over the same span / requests: every thread of this process (main, worker threads, GC helpers, libuv's pool); the receiver runs in another process. Work moved off the main thread still counts here.",
-        "added vs none": "the same figure minus the `none` variant's in the same round (paired), median over rounds. The 2 KB main-thread target uses this.",
-        "event-loop utilization": "kept in the JSON (eventLoopActiveInclDrainUs), not in the tables: its `active` time is main-thread wall time, which grows when another process holds the core.",
-        "spans delivered": "receiver's unique span count vs 5 x traced requests, over all sequential and concurrent measurements of the cell.",
+        "in request":
+          "mean wall time inside one `await runRequest()` in the sequential loop: the latency tracing adds to the request itself.",
+        "main-thread CPU incl. export":
+          "CPU time of the main thread alone (the event loop's thread; a per-thread clock, see above) over the sequential loop and the final shutdown()/flush, / requests. The loop yields (setImmediate) after every request, so export work interleaved with the requests is included, and so is the drain's. What the event loop pays; not inflated when another process takes the core.",
+        "process CPU (all threads) incl. export":
+          "process.cpuUsage() over the same span / requests: every thread of this process (main, worker threads, GC helpers, libuv's pool); the receiver runs in another process. Work moved off the main thread still counts here.",
+        "added vs none":
+          "the same figure minus the `none` variant's in the same round (paired), median over rounds. The 2 KB main-thread target uses this.",
+        "event-loop utilization":
+          "kept in the JSON (eventLoopActiveInclDrainUs), not in the tables: its `active` time is main-thread wall time, which grows when another process holds the core.",
+        "spans delivered":
+          "receiver's unique span count vs 5 x traced requests, over all sequential and concurrent measurements of the cell.",
       },
       exportingVariants: exporting,
     },
-    variants: VARIANTS.filter((v) => variantNames.includes(v.name)).map((v) => ({ name: v.name, description: v.description })),
+    variants: VARIANTS.filter((v) => variantNames.includes(v.name)).map((v) => ({
+      name: v.name,
+      description: v.description,
+    })),
     cells,
     callsOnly: callsOnlyResults,
     targets: evaluateTargets(budgets, cells, callsOnlyResults, exporting),

@@ -27,7 +27,8 @@ export function roundForDisplay(value: number): number {
 
 /** "12.3 (11.9-13.0)": a spread as a table cell. */
 export function formatSpread(s: Spread, digits?: number): string {
-  const f = (v: number) => (Number.isFinite(v) ? (digits === undefined ? String(roundForDisplay(v)) : v.toFixed(digits)) : "n/a");
+  const f = (v: number) =>
+    Number.isFinite(v) ? (digits === undefined ? String(roundForDisplay(v)) : v.toFixed(digits)) : "n/a";
   return `${f(s.median)} (${f(s.min)}–${f(s.max)})`;
 }
 

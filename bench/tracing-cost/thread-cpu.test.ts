@@ -53,5 +53,8 @@ test("work on a worker thread counts for the process, not for the main thread", 
   const main = clock.read() - main0;
   const proc = processCpuMicros() - proc0;
   assert.ok(proc >= 150_000, `process CPU ${proc} us includes the worker's 150 ms`);
-  assert.ok(main < proc / 2, `main thread ${main} us of the process's ${proc} us: the worker's work is not the main thread's`);
+  assert.ok(
+    main < proc / 2,
+    `main thread ${main} us of the process's ${proc} us: the worker's work is not the main thread's`,
+  );
 });

@@ -6,7 +6,12 @@ import { join } from "node:path";
 import { context } from "@opentelemetry/api";
 import { Registry } from "prom-client";
 import { loadConfig } from "../../src/config.js";
-import { createSdkWrappersOnlyTracing, TRACING_METRICS, type Tracing, type TracingLogger } from "../../src/tracing/index.js";
+import {
+  createSdkWrappersOnlyTracing,
+  TRACING_METRICS,
+  type Tracing,
+  type TracingLogger,
+} from "../../src/tracing/index.js";
 import { setUpTracing } from "../../src/tracing-setup.js";
 import type { ReceiverTarget } from "./receiver-client.js";
 
@@ -14,10 +19,26 @@ export const VARIANTS = [
   { name: "none", exports: false, description: "no tracing code at all: the request's baseline work only" },
   { name: "disabled", exports: false, description: "our Tracing with LANGFUSE_ENABLED=false (NOOP_TRACING)" },
   { name: "sampled-out", exports: false, description: "our pipeline with LANGFUSE_SAMPLE_RATE=0" },
-  { name: "switchboard", exports: true, description: "our pipeline, configuration defaults (fields capped at 20,000 chars)" },
-  { name: "switchboard-uncapped", exports: true, description: "our pipeline, LANGFUSE_MAX_FIELD_CHARS=10000000 (sends the full 100 KB like the SDK)" },
-  { name: "sdk-defaults", exports: true, description: "official Langfuse v5 SDK, documented defaults (LANGFUSE_PIPELINE=sdk)" },
-  { name: "sdk-wrappers-no-provider", exports: false, description: "Langfuse wrappers + CallbackHandler with no tracer provider registered" },
+  {
+    name: "switchboard",
+    exports: true,
+    description: "our pipeline, configuration defaults (fields capped at 20,000 chars)",
+  },
+  {
+    name: "switchboard-uncapped",
+    exports: true,
+    description: "our pipeline, LANGFUSE_MAX_FIELD_CHARS=10000000 (sends the full 100 KB like the SDK)",
+  },
+  {
+    name: "sdk-defaults",
+    exports: true,
+    description: "official Langfuse v5 SDK, documented defaults (LANGFUSE_PIPELINE=sdk)",
+  },
+  {
+    name: "sdk-wrappers-no-provider",
+    exports: false,
+    description: "Langfuse wrappers + CallbackHandler with no tracer provider registered",
+  },
 ] as const;
 
 export type VariantName = (typeof VARIANTS)[number]["name"];
@@ -55,7 +76,11 @@ async function counterTotal(registry: Registry, name: string): Promise<number> {
 }
 
 /** `extraEnv` overrides configuration on top of the variant's (for what-if runs in breakdown.js). */
-export async function buildVariant(name: VariantName, receiver: ReceiverTarget, extraEnv: Record<string, string> = {}): Promise<BuiltVariant> {
+export async function buildVariant(
+  name: VariantName,
+  receiver: ReceiverTarget,
+  extraEnv: Record<string, string> = {},
+): Promise<BuiltVariant> {
   const registry = new Registry();
   const logger = new CollectingLogger();
   const health = async () => ({
@@ -96,7 +121,8 @@ export async function buildVariant(name: VariantName, receiver: ReceiverTarget, 
   if (name === "switchboard-uncapped") env["LANGFUSE_MAX_FIELD_CHARS"] = "10000000";
   if (name === "sdk-defaults") env["LANGFUSE_PIPELINE"] = "sdk";
   const setup = await setUpTracing(loadConfig({ ...env, ...extraEnv }), registry, logger);
-  if (setup.receiver) throw new Error("setUpTracing started an embedded receiver; the benchmark's receiver was not used");
+  if (setup.receiver)
+    throw new Error("setUpTracing started an embedded receiver; the benchmark's receiver was not used");
   const tracing = setup.tracing;
   return {
     tracing,

@@ -2,7 +2,9 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 
 /** Keys become graph node names (`agent_<key>`), so they stay short identifiers. */
-const agentKey = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, "lowercase letters, digits and _, starting with a letter, at most 32");
+const agentKey = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{0,31}$/, "lowercase letters, digits and _, starting with a letter, at most 32");
 
 const agentSchema = z.strictObject({
   /** Node name suffix and the `agent` field of chat responses. */
@@ -50,8 +52,12 @@ export function parseCatalog(raw: unknown, source = "agent catalog"): AgentCatal
   const seenKeys = new Set<string>();
   const seenIntents = new Set<string>();
   catalog.agents.forEach((agent, i) => {
-    if (seenKeys.has(agent.key)) throw new CatalogError(`${source} is invalid: agents[${i}] (${agent.key}).key: duplicate key`);
-    if (seenIntents.has(agent.intent)) throw new CatalogError(`${source} is invalid: agents[${i}] (${agent.key}).intent: duplicate intent "${agent.intent}"`);
+    if (seenKeys.has(agent.key))
+      throw new CatalogError(`${source} is invalid: agents[${i}] (${agent.key}).key: duplicate key`);
+    if (seenIntents.has(agent.intent))
+      throw new CatalogError(
+        `${source} is invalid: agents[${i}] (${agent.key}).intent: duplicate intent "${agent.intent}"`,
+      );
     seenKeys.add(agent.key);
     seenIntents.add(agent.intent);
   });

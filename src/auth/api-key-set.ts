@@ -17,7 +17,10 @@ export function keyId(digest: Buffer): string {
 
 /** Splits API_KEYS; throws naming the entry's position (never its text) when one is malformed. */
 export function parseApiKeyList(raw: string): Buffer[] {
-  const entries = raw.split(",").map((s) => s.trim()).filter(Boolean);
+  const entries = raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   return entries.map((entry, i) => {
     if (entry.startsWith("sha256:")) {
       const m = HASHED.exec(entry);

@@ -13,4 +13,5 @@ export class ApiError extends Error {
 
 export const sessionNotFound = () => new ApiError(404, "session_not_found", "no such session for this user");
 
-export const sessionBusy = () => new ApiError(503, "session_busy", "the session is still busy with earlier turns; retry later");
+export const sessionBusy = () =>
+  new ApiError(503, "session_busy", "the session is still busy with earlier turns; retry later");

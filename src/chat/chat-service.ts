@@ -78,7 +78,12 @@ interface TurnScope {
   owner: string;
 }
 
-type SessionValues = Partial<{ owner: string | null; turns: TurnRecord[]; current_intent: string | null; current_agent: string | null }>;
+type SessionValues = Partial<{
+  owner: string | null;
+  turns: TurnRecord[];
+  current_intent: string | null;
+  current_agent: string | null;
+}>;
 
 /** What a read of one session thread found (values undefined: nothing stored). */
 interface SessionRead {
@@ -105,7 +110,14 @@ export class ChatService {
   runTurn(request: TurnRequest): Promise<TurnReply> {
     const sessionId = request.sessionId ?? randomUUID();
     if (isReservedSessionId(sessionId)) {
-      return Promise.reject(new ApiError(400, "invalid_request", "session_id must not be the name of a JavaScript object property", "session_id"));
+      return Promise.reject(
+        new ApiError(
+          400,
+          "invalid_request",
+          "session_id must not be the name of a JavaScript object property",
+          "session_id",
+        ),
+      );
     }
     // Taken now, in the caller's request context (the API key it carried).
     const keyId = currentKeyId();
@@ -113,7 +125,11 @@ export class ChatService {
     const started = performance.now();
     const work = this.#queue(request, sessionId, scope).then(
       (reply) => {
-        this.options.metrics.turnFinished("ok", reply.clarification ? "clarify" : (reply.agent ?? "none"), performance.now() - started);
+        this.options.metrics.turnFinished(
+          "ok",
+          reply.clarification ? "clarify" : (reply.agent ?? "none"),
+          performance.now() - started,
+        );
         return reply;
       },
       (err: unknown) => {
@@ -144,12 +160,16 @@ export class ChatService {
       // database lock; the database lock then orders this instance against the others.
       return await this.#locks.run(
         lockKey,
-        () => (crossInstance ? crossInstance(lockKey, () => this.#runLocked(request, sessionId, scope)) : this.#runLocked(request, sessionId, scope)),
+        () =>
+          crossInstance
+            ? crossInstance(lockKey, () => this.#runLocked(request, sessionId, scope))
+            : this.#runLocked(request, sessionId, scope),
         waitSignal,
       );
     } catch (err) {
       if (waitSignal.aborted && err === waitSignal.reason) {
-        if (request.clientSignal?.aborted) throw new ClientGoneError("client disconnected while waiting for its session");
+        if (request.clientSignal?.aborted)
+          throw new ClientGoneError("client disconnected while waiting for its session");
         throw sessionBusy();
       }
       if (err instanceof SessionBusyError) throw sessionBusy();
@@ -159,15 +179,33 @@ export class ChatService {
 
   async #runLocked(request: TurnRequest, sessionId: string, scope: TurnScope): Promise<TurnReply> {
     const { graph, tracing } = this.options;
-    const { threadId, values, prefetched } = await this.#sessionState(scope.keyId, sessionId, (id) => this.#prefetch(id));
+    const { threadId, values, prefetched } = await this.#sessionState(scope.keyId, sessionId, (id) =>
+      this.#prefetch(id),
+    );
     const owner = values?.owner ?? null;
     if (owner !== null && owner !== scope.owner) throw sessionNotFound();
     if (request.clientSignal?.aborted) throw new ClientGoneError("client disconnected before the turn started");
 
-    const trace = tracing.startTurn({ userId: request.userId, sessionId, message: request.message, endpoint: request.endpoint, tenant: tenantName(scope.keyId), clientSignal: request.clientSignal });
+    const trace = tracing.startTurn({
+      userId: request.userId,
+      sessionId,
+      message: request.message,
+      endpoint: request.endpoint,
+      tenant: tenantName(scope.keyId),
+      clientSignal: request.clientSignal,
+    });
     const timeout = AbortSignal.timeout(this.options.turnTimeoutMs);
     const signal = request.clientSignal ? AbortSignal.any([request.clientSignal, timeout]) : timeout;
-    const turn: TurnContext = { userId: request.userId, sessionId, message: request.message, signal, onToken: request.onToken, trace, usage: request.usage, modelOptions: request.modelOptions };
+    const turn: TurnContext = {
+      userId: request.userId,
+      sessionId,
+      message: request.message,
+      signal,
+      onToken: request.onToken,
+      trace,
+      usage: request.usage,
+      modelOptions: request.modelOptions,
+    };
     try {
       const state = await graph.invoke(
         { input: request.message, owner: scope.owner },
@@ -200,7 +238,11 @@ export class ChatService {
    * bare session id with this key in its owner; it is found and continued there, so upgrading
    * loses no session. Another key's session under that id is never found this way.
    */
-  async #sessionState<R extends SessionRead>(keyId: string | null, sessionId: string, read: (threadId: string) => Promise<R>): Promise<R & { threadId: string }> {
+  async #sessionState<R extends SessionRead>(
+    keyId: string | null,
+    sessionId: string,
+    read: (threadId: string) => Promise<R>,
+  ): Promise<R & { threadId: string }> {
     const threadId = sessionThreadId(keyId, sessionId);
     const current = await read(threadId);
     if (current.values?.owner || keyId === null) return { ...current, threadId };
@@ -228,7 +270,8 @@ export class ChatService {
     if (err instanceof ApiError) return err;
     if (clientSignal?.aborted) return new ClientGoneError("client disconnected");
     if (timeout.aborted) return new ApiError(503, "model_timeout", "the model did not answer in time; please retry");
-    if (err instanceof ModelUnavailableError) return new ApiError(503, "model_unavailable", "the model endpoint is unavailable; please retry");
+    if (err instanceof ModelUnavailableError)
+      return new ApiError(503, "model_unavailable", "the model endpoint is unavailable; please retry");
     return err;
   }
 

@@ -65,19 +65,28 @@ function authHeaders(options: ChatClientOptions): Record<string, string> {
 }
 
 /** The session as the service keeps it, or null when it has no turns for this user (404). */
-export async function readSession(options: ChatClientOptions, sessionId: string, userId: string): Promise<SessionSummary | null> {
+export async function readSession(
+  options: ChatClientOptions,
+  sessionId: string,
+  userId: string,
+): Promise<SessionSummary | null> {
   let res: Response;
   try {
-    res = await fetch(`${options.url.replace(/\/+$/, "")}/api/v1/sessions/${encodeURIComponent(sessionId)}?user_id=${encodeURIComponent(userId)}`, {
-      headers: authHeaders(options),
-      signal: AbortSignal.timeout(options.timeoutMs),
-    });
+    res = await fetch(
+      `${options.url.replace(/\/+$/, "")}/api/v1/sessions/${encodeURIComponent(sessionId)}?user_id=${encodeURIComponent(userId)}`,
+      {
+        headers: authHeaders(options),
+        signal: AbortSignal.timeout(options.timeoutMs),
+      },
+    );
   } catch (err) {
     throw new ChatClientError("unreachable", `cannot reach ${options.url}: ${(err as Error).message}`);
   }
-  const body = (await res.json().catch(() => null)) as (SessionSummary & { error?: { code?: string; message?: string } }) | null;
+  const body = (await res.json().catch(() => null)) as
+    (SessionSummary & { error?: { code?: string; message?: string } }) | null;
   if (res.status === 404 && body?.error?.code === "session_not_found") return null;
-  if (!res.ok || !body) throw new ChatClientError(body?.error?.code ?? `http_${res.status}`, body?.error?.message ?? `HTTP ${res.status}`);
+  if (!res.ok || !body)
+    throw new ChatClientError(body?.error?.code ?? `http_${res.status}`, body?.error?.message ?? `HTTP ${res.status}`);
   return body;
 }
 
@@ -86,13 +95,21 @@ export async function streamTurn(
   turn: { message: string; userId: string; sessionId?: string },
   onToken: (text: string) => void,
 ): Promise<TurnDone> {
-  const headers: Record<string, string> = { "content-type": "application/json", accept: "text/event-stream", ...authHeaders(options) };
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    accept: "text/event-stream",
+    ...authHeaders(options),
+  };
   let res: Response;
   try {
     res = await fetch(`${options.url.replace(/\/+$/, "")}/api/v1/chat/stream`, {
       method: "POST",
       headers,
-      body: JSON.stringify({ message: turn.message, user_id: turn.userId, ...(turn.sessionId ? { session_id: turn.sessionId } : {}) }),
+      body: JSON.stringify({
+        message: turn.message,
+        user_id: turn.userId,
+        ...(turn.sessionId ? { session_id: turn.sessionId } : {}),
+      }),
       signal: AbortSignal.timeout(options.timeoutMs),
     });
   } catch (err) {

@@ -46,7 +46,11 @@ async function main(): Promise<number> {
     process.stderr.write(`chat: --session must be ${SESSION_ID_RULE}\n${USAGE}\n`);
     return 2;
   }
-  const client = { url: args.url, apiKey: args["api-key"] ?? process.env["SWITCHBOARD_API_KEY"], timeoutMs: TURN_TIMEOUT_MS };
+  const client = {
+    url: args.url,
+    apiKey: args["api-key"] ?? process.env["SWITCHBOARD_API_KEY"],
+    timeoutMs: TURN_TIMEOUT_MS,
+  };
   const out = process.stdout;
   out.write(`Switchboard chat at ${client.url} as "${args.user}". /new starts a new session, /quit leaves.\n`);
 
@@ -66,7 +70,9 @@ async function main(): Promise<number> {
       out.write("commands: /new, /quit\n");
     } else if (line !== "") {
       try {
-        const done = await streamTurn(client, { message: line, userId: args.user, sessionId }, (text) => out.write(text));
+        const done = await streamTurn(client, { message: line, userId: args.user, sessionId }, (text) =>
+          out.write(text),
+        );
         sessionId = done.session_id;
         const who = done.clarification ? "clarifying question" : `${done.intent ?? "?"} -> ${done.agent ?? "?"}`;
         out.write(`\n  [${who}] session ${done.session_id}${done.trace_url ? `\n  trace: ${done.trace_url}` : ""}\n`);
@@ -83,7 +89,11 @@ async function main(): Promise<number> {
 }
 
 /** One line about the session being resumed: its last turn, or why it cannot be shown. */
-async function describeResumed(client: { url: string; apiKey?: string; timeoutMs: number }, sessionId: string, userId: string): Promise<string> {
+async function describeResumed(
+  client: { url: string; apiKey?: string; timeoutMs: number },
+  sessionId: string,
+  userId: string,
+): Promise<string> {
   try {
     const session = await readSession(client, sessionId, userId);
     if (!session) return `(session ${sessionId} has no turns for "${userId}" yet: it starts with your first message)`;

@@ -25,12 +25,24 @@ export interface AnswerNodeOptions {
 export function createAnswerNode(options: AnswerNodeOptions) {
   const system = new SystemMessage(options.systemPrompt);
   const { agent } = options;
-  const call: ModelCall = { name: agent ? "agent_reply" : "clarify_question", model: options.provider.modelName, parameters: options.modelParameters };
+  const call: ModelCall = {
+    name: agent ? "agent_reply" : "clarify_question",
+    model: options.provider.modelName,
+    parameters: options.modelParameters,
+  };
   const answer = async (state: RouterStateType, config: LangGraphRunnableConfig): Promise<RouterUpdate> => {
     const turn = turnContextOf(config);
     const node = agent
-      ? turn.trace.startNode(options.name, { agent_key: agent.key, messages_count: state.messages.length + 1 }, { intent_type: agent.intent })
-      : turn.trace.startNode(options.name, { messages_count: state.messages.length + 1 }, { confidence: state.route?.confidence ?? 0 });
+      ? turn.trace.startNode(
+          options.name,
+          { agent_key: agent.key, messages_count: state.messages.length + 1 },
+          { intent_type: agent.intent },
+        )
+      : turn.trace.startNode(
+          options.name,
+          { messages_count: state.messages.length + 1 },
+          { confidence: state.route?.confidence ?? 0 },
+        );
     let reply: string;
     try {
       const human = new HumanMessage(state.input);

@@ -15,7 +15,16 @@ import { buildRouterGraph } from "./build-graph.js";
 function flakyProvider() {
   const catalog = loadCatalog("agents/shop-support.json");
   const base = createModelProvider(
-    { provider: "simulated", simTtftMs: 0, simTokenMs: 0, simReplyTokens: 20, model: "switchboard-sim", timeoutMs: 1000, maxRetries: 0, structuredOutput: "json_schema" },
+    {
+      provider: "simulated",
+      simTtftMs: 0,
+      simTokenMs: 0,
+      simReplyTokens: 20,
+      model: "switchboard-sim",
+      timeoutMs: 1000,
+      maxRetries: 0,
+      structuredOutput: "json_schema",
+    },
     catalog,
   );
   const calls = { classifier: 0, answer: 0, failAnswers: false };
@@ -37,8 +46,14 @@ test("each turn runs route_node, then exactly the node it chose; a failed turn l
   const { catalog, provider, calls } = flakyProvider();
   const store = new MemorySaver();
   const graph = buildRouterGraph({ catalog, provider, checkpointer: store, clarifyThreshold: 0.6, historyTurns: 10 });
-  const chat = new ChatService({ graph, tracing: NOOP_TRACING, metrics: new ChatMetrics(new Registry()), turnTimeoutMs: 10_000 });
-  const turn = (message: string, sessionId?: string) => chat.runTurn({ userId: "alice", sessionId, message, endpoint: "chat" });
+  const chat = new ChatService({
+    graph,
+    tracing: NOOP_TRACING,
+    metrics: new ChatMetrics(new Registry()),
+    turnTimeoutMs: 10_000,
+  });
+  const turn = (message: string, sessionId?: string) =>
+    chat.runTurn({ userId: "alice", sessionId, message, endpoint: "chat" });
 
   const first = await turn("Where is my order 10293?");
   assert.deepEqual([first.agent, first.clarification, calls.classifier, calls.answer], ["orders", false, 1, 1]);
@@ -46,7 +61,9 @@ test("each turn runs route_node, then exactly the node it chose; a failed turn l
 
   // The billing agent's model call fails: nothing of the turn reaches the session.
   calls.failAnswers = true;
-  await assert.rejects(turn("I was charged twice, please refund one payment.", first.session_id), { code: "model_unavailable" });
+  await assert.rejects(turn("I was charged twice, please refund one payment.", first.session_id), {
+    code: "model_unavailable",
+  });
   assert.deepEqual([calls.classifier, calls.answer], [2, 2]);
   const afterFailure = await chat.getSession(first.session_id, "alice");
   assert.deepEqual(afterFailure.turns, stored?.checkpoint.channel_values["turns"]);

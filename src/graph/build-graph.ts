@@ -1,4 +1,11 @@
-import { Command, END, START, StateGraph, type BaseCheckpointSaver, type LangGraphRunnableConfig } from "@langchain/langgraph";
+import {
+  Command,
+  END,
+  START,
+  StateGraph,
+  type BaseCheckpointSaver,
+  type LangGraphRunnableConfig,
+} from "@langchain/langgraph";
 import type { AgentCatalog } from "../agents/catalog.js";
 import type { ModelProvider } from "../llm/model-provider.js";
 import { createAnswerNode } from "./answer-node.js";
@@ -25,7 +32,13 @@ export function buildRouterGraph(options: RouterGraphOptions) {
   // Read once: both calls use the provider's chat model settings (the classifier is built from the same options).
   const parameters = modelParameters(provider.chatModel);
   const targets: string[] = [CLARIFY_NODE, ...catalog.agents.map((agent) => agentNodeName(agent.key))];
-  const decide = createRouteNode({ provider, catalog, clarifyThreshold: options.clarifyThreshold, historyTurns, modelParameters: parameters });
+  const decide = createRouteNode({
+    provider,
+    catalog,
+    clarifyThreshold: options.clarifyThreshold,
+    historyTurns,
+    modelParameters: parameters,
+  });
   // The route node names the next node itself (a Command) instead of a conditional edge reading
   // the state back: the same update and the same next node, without the edge's own runnables and
   // its fresh copy of the state on every turn.
@@ -35,15 +48,38 @@ export function buildRouterGraph(options: RouterGraphOptions) {
     return new Command({ update, goto: route?.next ?? CLARIFY_NODE });
   };
   const graph = new StateGraph(RouterState).addNode(ROUTE_NODE, route_node, { ends: targets });
-  graph.addNode(CLARIFY_NODE, createAnswerNode({ provider, name: CLARIFY_NODE, systemPrompt: catalog.clarifyPrompt, agent: null, historyTurns, modelParameters: parameters }));
+  graph.addNode(
+    CLARIFY_NODE,
+    createAnswerNode({
+      provider,
+      name: CLARIFY_NODE,
+      systemPrompt: catalog.clarifyPrompt,
+      agent: null,
+      historyTurns,
+      modelParameters: parameters,
+    }),
+  );
   for (const agent of catalog.agents) {
     const name = agentNodeName(agent.key);
-    graph.addNode(name, createAnswerNode({ provider, name, systemPrompt: agent.systemPrompt, agent, historyTurns, modelParameters: parameters }));
+    graph.addNode(
+      name,
+      createAnswerNode({
+        provider,
+        name,
+        systemPrompt: agent.systemPrompt,
+        agent,
+        historyTurns,
+        modelParameters: parameters,
+      }),
+    );
   }
   const g = graph as unknown as StateGraph<typeof RouterState.spec, RouterStateType, any, string>;
   g.addEdge(START, ROUTE_NODE);
   for (const t of targets) g.addEdge(t, END);
-  const checkpointer = options.checkpointer instanceof PrefetchingSaver ? options.checkpointer : new PrefetchingSaver(options.checkpointer);
+  const checkpointer =
+    options.checkpointer instanceof PrefetchingSaver
+      ? options.checkpointer
+      : new PrefetchingSaver(options.checkpointer);
   // `sessions`: the checkpointer, through which a turn reads its session once (the ownership
   // check) and hands that read to the run, which then starts from it instead of reading again.
   return Object.assign(g.compile({ checkpointer }), { sessions: checkpointer });

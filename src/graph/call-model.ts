@@ -18,9 +18,19 @@ export interface ModelCall {
  * its usage and the first token are all at hand, instead of through LangChain's callback
  * machinery; `node.callbacks` is only set for pipelines that need it (the official SDK's).
  */
-export async function callChatModel(model: BaseChatModel, messages: BaseMessage[], turn: TurnContext, node: NodeTrace, call: ModelCall): Promise<string> {
+export async function callChatModel(
+  model: BaseChatModel,
+  messages: BaseMessage[],
+  turn: TurnContext,
+  node: NodeTrace,
+  call: ModelCall,
+): Promise<string> {
   const params = turn.modelOptions?.params;
-  const generation = node.startGeneration(call.name, { model: call.model, parameters: params ? { ...call.parameters, ...openAiNames(params) } : call.parameters, input: messages });
+  const generation = node.startGeneration(call.name, {
+    model: call.model,
+    parameters: params ? { ...call.parameters, ...openAiNames(params) } : call.parameters,
+    input: messages,
+  });
   const options = { signal: turn.signal, callbacks: node.callbacks, runName: call.name, ...params };
   try {
     if (!turn.onToken) {

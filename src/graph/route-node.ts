@@ -36,12 +36,27 @@ export function createRouteNode(options: RouteNodeOptions) {
     });
     try {
       const { classifier, modelName } = options.provider;
-      const input = { history: recentHistory(state.messages, options.historyTurns), message: state.input, currentIntent: state.current_intent };
+      const input = {
+        history: recentHistory(state.messages, options.historyTurns),
+        message: state.input,
+        currentIntent: state.current_intent,
+      };
       const messages = classifier.messagesFor(input);
-      const generation = node.startGeneration(CLASSIFIER_CALL, { model: modelName, parameters: options.modelParameters, input: messages });
+      const generation = node.startGeneration(CLASSIFIER_CALL, {
+        model: modelName,
+        parameters: options.modelParameters,
+        input: messages,
+      });
       let result;
       try {
-        result = await node.run(() => classifier.classify(messages, { signal: turn.signal, callbacks: node.callbacks, tags: ["nostream"], runName: CLASSIFIER_CALL }));
+        result = await node.run(() =>
+          classifier.classify(messages, {
+            signal: turn.signal,
+            callbacks: node.callbacks,
+            tags: ["nostream"],
+            runName: CLASSIFIER_CALL,
+          }),
+        );
       } catch (err) {
         generation.fail(err);
         throw err;

@@ -2,7 +2,12 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { AIMessage, HumanMessage } from "@langchain/core/messages";
 import { loadCatalog } from "../agents/catalog.js";
-import { buildClassifierMessages, classificationSchema, parseClassification, readCurrentIntent } from "./classifier-prompt.js";
+import {
+  buildClassifierMessages,
+  classificationSchema,
+  parseClassification,
+  readCurrentIntent,
+} from "./classifier-prompt.js";
 
 const catalog = loadCatalog("agents/shop-support.json");
 
@@ -37,21 +42,50 @@ describe("buildClassifierMessages", () => {
 
 describe("parseClassification", () => {
   it("accepts objects and JSON strings, fenced or wrapped in prose", () => {
-    assert.deepEqual(parseClassification({ intent: "billing", confidence: 0.8 }, catalog), { intent: "billing", confidence: 0.8 });
-    assert.deepEqual(parseClassification('{"intent":"tech_support","confidence":0.7}', catalog), { intent: "tech_support", confidence: 0.7 });
-    assert.deepEqual(parseClassification('```json\n{"intent": "small_talk", "confidence": 0.9}\n```', catalog), { intent: "small_talk", confidence: 0.9 });
-    assert.deepEqual(parseClassification('Here you go: {"intent": "order_status", "confidence": "0.66"} hope it helps', catalog), { intent: "order_status", confidence: 0.66 });
+    assert.deepEqual(parseClassification({ intent: "billing", confidence: 0.8 }, catalog), {
+      intent: "billing",
+      confidence: 0.8,
+    });
+    assert.deepEqual(parseClassification('{"intent":"tech_support","confidence":0.7}', catalog), {
+      intent: "tech_support",
+      confidence: 0.7,
+    });
+    assert.deepEqual(parseClassification('```json\n{"intent": "small_talk", "confidence": 0.9}\n```', catalog), {
+      intent: "small_talk",
+      confidence: 0.9,
+    });
+    assert.deepEqual(
+      parseClassification('Here you go: {"intent": "order_status", "confidence": "0.66"} hope it helps', catalog),
+      { intent: "order_status", confidence: 0.66 },
+    );
   });
 
   it("maps unknown, empty and null intents to null and clamps confidence", () => {
-    assert.deepEqual(parseClassification({ intent: "weather", confidence: 0.9 }, catalog), { intent: null, confidence: 0.9 });
+    assert.deepEqual(parseClassification({ intent: "weather", confidence: 0.9 }, catalog), {
+      intent: null,
+      confidence: 0.9,
+    });
     assert.deepEqual(parseClassification({ intent: null, confidence: -3 }, catalog), { intent: null, confidence: 0 });
-    assert.deepEqual(parseClassification({ intent: "BILLING", confidence: 7 }, catalog), { intent: "billing", confidence: 1 });
+    assert.deepEqual(parseClassification({ intent: "BILLING", confidence: 7 }, catalog), {
+      intent: "billing",
+      confidence: 1,
+    });
     assert.deepEqual(parseClassification({ confidence: 0.3 }, catalog), { intent: null, confidence: 0.3 });
   });
 
   it("returns null for garbage", () => {
-    for (const garbage of [undefined, null, 42, "", "not json", "{broken", "[1,2]", { intent: "billing" }, { intent: "billing", confidence: "high" }, { intent: "billing", confidence: Number.NaN }]) {
+    for (const garbage of [
+      undefined,
+      null,
+      42,
+      "",
+      "not json",
+      "{broken",
+      "[1,2]",
+      { intent: "billing" },
+      { intent: "billing", confidence: "high" },
+      { intent: "billing", confidence: Number.NaN },
+    ]) {
       assert.equal(parseClassification(garbage, catalog), null, `garbage ${JSON.stringify(garbage)}`);
     }
   });

@@ -30,7 +30,9 @@ function keywordExamples(keywords: readonly string[]): string {
 }
 
 function systemText(catalog: AgentCatalog, currentIntent: string | null): string {
-  const intents = catalog.agents.map((a) => `- ${a.intent}: ${a.description} Examples: ${keywordExamples(a.keywords)}.`);
+  const intents = catalog.agents.map(
+    (a) => `- ${a.intent}: ${a.description} Examples: ${keywordExamples(a.keywords)}.`,
+  );
   return [
     "You classify the intent of a customer's latest message for a support desk with several agents.",
     "Choose exactly one of these intents, or null when none fits:",
@@ -46,7 +48,11 @@ function systemText(catalog: AgentCatalog, currentIntent: string | null): string
 
 /** System instructions, then the recent history, then the latest message as a HumanMessage. */
 export function buildClassifierMessages(catalog: AgentCatalog, input: ClassifierInput): BaseMessage[] {
-  return [new SystemMessage(systemText(catalog, input.currentIntent)), ...input.history, new HumanMessage(input.message)];
+  return [
+    new SystemMessage(systemText(catalog, input.currentIntent)),
+    ...input.history,
+    new HumanMessage(input.message),
+  ];
 }
 
 /** Reads the `Current intent:` line back from a classifier system message; null when absent or "none". */
@@ -87,6 +93,8 @@ export function parseClassification(raw: unknown, catalog: AgentCatalog): Classi
   const confidence = Number(result.data.confidence);
   if (!Number.isFinite(confidence)) return null;
   const intentText = typeof result.data.intent === "string" ? result.data.intent.trim() : null;
-  const known = catalog.agents.find((a) => a.intent === intentText || a.intent.toLowerCase() === intentText?.toLowerCase());
+  const known = catalog.agents.find(
+    (a) => a.intent === intentText || a.intent.toLowerCase() === intentText?.toLowerCase(),
+  );
   return { intent: known ? known.intent : null, confidence: Math.min(1, Math.max(0, confidence)) };
 }

@@ -22,7 +22,9 @@ function rawPayload(raw: BaseMessage): unknown {
     const invalid = ai.invalid_tool_calls?.[0];
     if (invalid?.args) return invalid.args;
   }
-  return typeof raw.content === "string" ? raw.content : raw.content.map((part) => ("text" in part ? part.text : "")).join("");
+  return typeof raw.content === "string"
+    ? raw.content
+    : raw.content.map((part) => ("text" in part ? part.text : "")).join("");
 }
 
 /**
@@ -53,7 +55,8 @@ export class ClassifierRunnable extends Runnable<ClassifierInput, ClassifierResu
   async classify(messages: BaseMessage[], options?: Partial<RunnableConfig>): Promise<ClassifierResult> {
     const answer = await this.model.invoke(messages, options);
     const output: ClassifierModelOutput = isBaseMessage(answer) ? { raw: answer } : answer;
-    const parsed = parseClassification(output.parsed, this.catalog) ?? parseClassification(rawPayload(output.raw), this.catalog);
+    const parsed =
+      parseClassification(output.parsed, this.catalog) ?? parseClassification(rawPayload(output.raw), this.catalog);
     return { raw: output.raw, parsed };
   }
 }

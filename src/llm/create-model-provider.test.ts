@@ -39,26 +39,51 @@ class RunRecorder extends BaseCallbackHandler {
   override awaitHandlers = true;
   llmRuns = new Map<string, LlmRun>();
   chainRuns: string[] = [];
-  override handleChatModelStart(_llm: Serialized, _messages: BaseMessage[][], runId: string, parentRunId?: string, _extra?: Record<string, unknown>, tags?: string[], _metadata?: Record<string, unknown>, runName?: string) {
+  override handleChatModelStart(
+    _llm: Serialized,
+    _messages: BaseMessage[][],
+    runId: string,
+    parentRunId?: string,
+    _extra?: Record<string, unknown>,
+    tags?: string[],
+    _metadata?: Record<string, unknown>,
+    runName?: string,
+  ) {
     this.llmRuns.set(runId, { runName, tags: tags ?? [], parentRunId });
   }
   override handleLLMEnd(output: LLMResult, runId: string) {
     const run = this.llmRuns.get(runId);
     if (run) run.end = output;
   }
-  override handleChainStart(chain: Serialized, _inputs: unknown, _runId: string, _parentRunId?: string, _tags?: string[], _metadata?: unknown, _runType?: string, runName?: string) {
+  override handleChainStart(
+    chain: Serialized,
+    _inputs: unknown,
+    _runId: string,
+    _parentRunId?: string,
+    _tags?: string[],
+    _metadata?: unknown,
+    _runType?: string,
+    runName?: string,
+  ) {
     this.chainRuns.push(runName ?? chain.id.at(-1) ?? "?");
   }
 }
 
 function usageOf(run: LlmRun | undefined) {
-  const message = (run?.end?.generations[0]?.[0] as { message?: { usage_metadata?: { input_tokens: number; output_tokens: number; total_tokens: number } } } | undefined)?.message;
+  const message = (
+    run?.end?.generations[0]?.[0] as
+      | { message?: { usage_metadata?: { input_tokens: number; output_tokens: number; total_tokens: number } } }
+      | undefined
+  )?.message;
   return message?.usage_metadata;
 }
 
 async function checkRuns(provider: ModelProvider) {
   const recorder = new RunRecorder();
-  const result = await provider.classifier.invoke({ history: [], message: "I was charged twice", currentIntent: null }, { callbacks: [recorder] });
+  const result = await provider.classifier.invoke(
+    { history: [], message: "I was charged twice", currentIntent: null },
+    { callbacks: [recorder] },
+  );
   assert.deepEqual(result.parsed, { intent: "billing", confidence: 0.9 });
   const classifierRuns = [...recorder.llmRuns.values()];
   assert.equal(classifierRuns.length, 1, "one LLM run for the classifier");
@@ -66,12 +91,20 @@ async function checkRuns(provider: ModelProvider) {
   assert.ok(classifierRun?.tags.includes("nostream"), `tags ${classifierRun?.tags}`);
   assert.ok(usageOf(classifierRun)?.output_tokens, "classifier usage");
 
-  const reply = await provider.chatModel.invoke([new SystemMessage(orders!.systemPrompt), new HumanMessage("where is my order")], { callbacks: [recorder] });
+  const reply = await provider.chatModel.invoke(
+    [new SystemMessage(orders!.systemPrompt), new HumanMessage("where is my order")],
+    { callbacks: [recorder] },
+  );
   assert.ok(String(reply.content).length > 0);
   const chatRun = [...recorder.llmRuns.values()][1];
   assert.ok(chatRun && !chatRun.tags.includes("nostream"));
   const usage = usageOf(chatRun);
-  assert.ok(usage && usage.input_tokens > 0 && usage.output_tokens > 0 && usage.total_tokens === usage.input_tokens + usage.output_tokens);
+  assert.ok(
+    usage &&
+      usage.input_tokens > 0 &&
+      usage.output_tokens > 0 &&
+      usage.total_tokens === usage.input_tokens + usage.output_tokens,
+  );
   return { recorder, classifierRun };
 }
 
@@ -94,7 +127,10 @@ describe("createModelProvider", { timeout: 20_000 }, () => {
   });
 
   it("openai: ChatOpenAI models against an OpenAI-compatible endpoint, seen by callbacks the same way", async () => {
-    const provider = createModelProvider({ ...baseOptions, provider: "openai", baseUrl: server.baseUrl, apiKey: "sk-test", model: "gpt-fake" }, catalog);
+    const provider = createModelProvider(
+      { ...baseOptions, provider: "openai", baseUrl: server.baseUrl, apiKey: "sk-test", model: "gpt-fake" },
+      catalog,
+    );
     assert.ok(provider.chatModel instanceof ChatOpenAI);
     assert.equal(provider.modelName, "gpt-fake");
     await checkRuns(provider);

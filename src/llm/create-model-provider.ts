@@ -28,7 +28,13 @@ export interface ModelProviderOptions {
 }
 
 function createSimulatedProvider(options: ModelProviderOptions, catalog: AgentCatalog): ModelProvider {
-  const shared = { catalog, ttftMs: options.simTtftMs, tokenMs: options.simTokenMs, replyTokens: options.simReplyTokens, modelName: options.model };
+  const shared = {
+    catalog,
+    ttftMs: options.simTtftMs,
+    tokenMs: options.simTokenMs,
+    replyTokens: options.simReplyTokens,
+    modelName: options.model,
+  };
   const classifierModel = new SimulatedChatModel({ ...shared, role: "classifier" });
   // A binding, not a sequence: the LLM run is the only run the classifier adds to a trace.
   const classifierCall = classifierModel.withConfig({ runName: "classifier", tags: ["nostream"] });
@@ -40,5 +46,7 @@ function createSimulatedProvider(options: ModelProviderOptions, catalog: AgentCa
 }
 
 export function createModelProvider(options: ModelProviderOptions, catalog: AgentCatalog): ModelProvider {
-  return options.provider === "openai" ? createOpenAIProvider(options, catalog) : createSimulatedProvider(options, catalog);
+  return options.provider === "openai"
+    ? createOpenAIProvider(options, catalog)
+    : createSimulatedProvider(options, catalog);
 }

@@ -34,7 +34,9 @@ const WORD_WEIGHT = 1;
 
 /** Words too common to tell intents apart, in descriptions. */
 const STOPWORDS = new Set(
-  "about after also because been being bought does from have here into just like more need only other over some than that their them then there these they this those what when where which while with without would your questions problems conversation needs action methods".split(" "),
+  "about after also because been being bought does from have here into just like more need only other over some than that their them then there these they this those what when where which while with without would your questions problems conversation needs action methods".split(
+    " ",
+  ),
 );
 
 interface IntentMatcher {
@@ -93,7 +95,10 @@ function buildMatchers(catalog: AgentCatalog): IntentMatcher[] {
     const distinctive = [...(wordsOf[i] ?? [])].filter((w) => !wordsOf.some((other, j) => j !== i && other.has(w)));
     return {
       intent: agent.intent,
-      keywords: agent.keywords.map((k) => ({ test: keywordTest(k), weight: /\s/.test(k.trim()) ? PHRASE_WEIGHT : KEYWORD_WEIGHT })),
+      keywords: agent.keywords.map((k) => ({
+        test: keywordTest(k),
+        weight: /\s/.test(k.trim()) ? PHRASE_WEIGHT : KEYWORD_WEIGHT,
+      })),
       words: new Set(distinctive),
     };
   });
@@ -129,19 +134,29 @@ export function scoreIntents(catalog: AgentCatalog, message: string): IntentScor
 }
 
 /** Classifies one message on its own; null when nothing in it matches any intent. */
-export function classifyMessage(catalog: AgentCatalog, message: string, currentIntent: string | null): Classification | null {
+export function classifyMessage(
+  catalog: AgentCatalog,
+  message: string,
+  currentIntent: string | null,
+): Classification | null {
   const scores = scoreIntents(catalog, message);
   const [best, second] = scores;
   if (!best || best.score === 0) return null;
   const runnerUp = second?.score ?? 0;
   if (runnerUp === best.score) {
     const tied = scores.filter((s) => s.score === best.score);
-    if (currentIntent && tied.some((s) => s.intent === currentIntent)) return { intent: currentIntent, confidence: SIMULATED_CONFIDENCE.TIE_WITH_CURRENT };
+    if (currentIntent && tied.some((s) => s.intent === currentIntent))
+      return { intent: currentIntent, confidence: SIMULATED_CONFIDENCE.TIE_WITH_CURRENT };
     return { intent: best.intent, confidence: SIMULATED_CONFIDENCE.TIE };
   }
-  if (runnerUp === 0) return { intent: best.intent, confidence: best.score >= KEYWORD_WEIGHT ? SIMULATED_CONFIDENCE.CLEAR : SIMULATED_CONFIDENCE.WEAK };
+  if (runnerUp === 0)
+    return {
+      intent: best.intent,
+      confidence: best.score >= KEYWORD_WEIGHT ? SIMULATED_CONFIDENCE.CLEAR : SIMULATED_CONFIDENCE.WEAK,
+    };
   const lead = (best.score - runnerUp) / best.score;
-  const confidence = SIMULATED_CONFIDENCE.CONTESTED_FLOOR + (SIMULATED_CONFIDENCE.CLEAR - SIMULATED_CONFIDENCE.CONTESTED_FLOOR) * lead;
+  const confidence =
+    SIMULATED_CONFIDENCE.CONTESTED_FLOOR + (SIMULATED_CONFIDENCE.CLEAR - SIMULATED_CONFIDENCE.CONTESTED_FLOOR) * lead;
   return { intent: best.intent, confidence: Math.round(confidence * 100) / 100 };
 }
 

@@ -26,10 +26,25 @@ export function isAbortError(err: unknown): boolean {
   return err instanceof Error && err.name === "AbortError";
 }
 
-const NETWORK_ERROR_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "UND_ERR_SOCKET", "UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"]);
+const NETWORK_ERROR_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
+]);
 
 function errorCode(err: unknown): string | undefined {
-  for (let e: unknown = err, depth = 0; e && typeof e === "object" && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+  for (
+    let e: unknown = err, depth = 0;
+    e && typeof e === "object" && depth < 4;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === "string" && NETWORK_ERROR_CODES.has(code)) return code;
   }
@@ -47,7 +62,11 @@ function httpStatus(err: unknown): number | undefined {
  * - HTTP status, connection failure, timeout, or an abort nobody asked for -> ModelUnavailableError;
  * - anything else (a bug, a parse error) -> unchanged.
  */
-export function toProviderError(err: unknown, callerSignal: AbortSignal | undefined, describe = "model provider"): unknown {
+export function toProviderError(
+  err: unknown,
+  callerSignal: AbortSignal | undefined,
+  describe = "model provider",
+): unknown {
   if (err instanceof ModelUnavailableError) return err;
   if (callerSignal?.aborted) {
     const reason: unknown = callerSignal.reason;
@@ -56,7 +75,8 @@ export function toProviderError(err: unknown, callerSignal: AbortSignal | undefi
     return new ModelUnavailableError(`${describe} timed out`, { cause: err });
   }
   const status = httpStatus(err);
-  if (status !== undefined) return new ModelUnavailableError(`${describe} answered HTTP ${status}`, { cause: err, status });
+  if (status !== undefined)
+    return new ModelUnavailableError(`${describe} answered HTTP ${status}`, { cause: err, status });
   const name = err instanceof Error ? err.name : "";
   const constructorName = (err as { constructor?: { name?: string } } | null)?.constructor?.name ?? "";
   if (name === "TimeoutError" || name === "AbortError" || constructorName.startsWith("APIConnection")) {

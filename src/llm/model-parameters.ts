@@ -1,7 +1,16 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 
 /** The parameters Langfuse shows for a generation, in OpenAI's names (as the official LangChain handler picks them). */
-const REPORTED = ["temperature", "max_tokens", "max_completion_tokens", "top_p", "frequency_penalty", "presence_penalty", "stop", "seed"] as const;
+const REPORTED = [
+  "temperature",
+  "max_tokens",
+  "max_completion_tokens",
+  "top_p",
+  "frequency_penalty",
+  "presence_penalty",
+  "stop",
+  "seed",
+] as const;
 
 /**
  * A model's configured parameters, read once from its invocation parameters. A model that

@@ -3,7 +3,12 @@ import assert from "node:assert/strict";
 import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import { HumanMessage, SystemMessage, type AIMessageChunk } from "@langchain/core/messages";
 import { loadCatalog } from "../agents/catalog.js";
-import { MALFORMED_CLASSIFICATION, classificationAnswer, startFakeOpenAIServer, type FakeOpenAIServer } from "../../test/support/fake-openai-server.js";
+import {
+  MALFORMED_CLASSIFICATION,
+  classificationAnswer,
+  startFakeOpenAIServer,
+  type FakeOpenAIServer,
+} from "../../test/support/fake-openai-server.js";
 import { ModelUnavailableError } from "./model-errors.js";
 import { createOpenAIProvider, type OpenAIProviderOptions, type StructuredOutputMethod } from "./openai-provider.js";
 
@@ -27,7 +32,14 @@ describe("OpenAI provider against a fake OpenAI-compatible server", { timeout: 3
   let options: OpenAIProviderOptions;
   before(async () => {
     server = await startFakeOpenAIServer({ catalog });
-    options = { baseUrl: server.baseUrl, apiKey: "sk-test", model: "gpt-fake", timeoutMs: 2000, maxRetries: 0, structuredOutput: "json_schema" };
+    options = {
+      baseUrl: server.baseUrl,
+      apiKey: "sk-test",
+      model: "gpt-fake",
+      timeoutMs: 2000,
+      maxRetries: 0,
+      structuredOutput: "json_schema",
+    };
   });
   after(async () => {
     await server.close();
@@ -37,7 +49,9 @@ describe("OpenAI provider against a fake OpenAI-compatible server", { timeout: 3
     server.enqueue({ content: "Your order ships tomorrow." });
     const reply = await createOpenAIProvider(options, catalog).chatModel.invoke(turn);
     assert.equal(reply.content, "Your order ships tomorrow.");
-    assert.ok(reply.usage_metadata && reply.usage_metadata.output_tokens === 4 && reply.usage_metadata.input_tokens > 0);
+    assert.ok(
+      reply.usage_metadata && reply.usage_metadata.output_tokens === 4 && reply.usage_metadata.input_tokens > 0,
+    );
     assert.equal(reply.response_metadata.model_name, "gpt-fake");
     const request = server.chatRequests().at(-1);
     assert.equal(request?.stream, false);
@@ -48,7 +62,10 @@ describe("OpenAI provider against a fake OpenAI-compatible server", { timeout: 3
     server.enqueue({ content: "One two three four five six seven eight." });
     const counter = new TokenCounter();
     const chunks: AIMessageChunk[] = [];
-    for await (const chunk of await createOpenAIProvider(options, catalog).chatModel.stream(turn, { callbacks: [counter] })) chunks.push(chunk);
+    for await (const chunk of await createOpenAIProvider(options, catalog).chatModel.stream(turn, {
+      callbacks: [counter],
+    }))
+      chunks.push(chunk);
     const text = chunks.map((c) => String(c.content)).join("");
     assert.equal(text, "One two three four five six seven eight.");
     assert.ok(chunks.filter((c) => String(c.content).length > 0).length >= 8);
@@ -64,7 +81,11 @@ describe("OpenAI provider against a fake OpenAI-compatible server", { timeout: 3
     it(`classifies with structured output method ${method}`, async () => {
       const provider = createOpenAIProvider({ ...options, structuredOutput: method }, catalog);
       server.enqueue(classificationAnswer("billing", 0.83));
-      const result = await provider.classifier.invoke({ history: [], message: "I was charged twice", currentIntent: "order_status" });
+      const result = await provider.classifier.invoke({
+        history: [],
+        message: "I was charged twice",
+        currentIntent: "order_status",
+      });
       assert.deepEqual(result.parsed, { intent: "billing", confidence: 0.83 });
       const request = server.chatRequests().at(-1);
       assert.ok(request);
@@ -83,7 +104,11 @@ describe("OpenAI provider against a fake OpenAI-compatible server", { timeout: 3
       const provider = createOpenAIProvider({ ...options, structuredOutput: method }, catalog);
       const before = server.requests.length;
       server.enqueue({ content: MALFORMED_CLASSIFICATION });
-      const result = await provider.classifier.invoke({ history: [], message: "I was charged twice", currentIntent: null });
+      const result = await provider.classifier.invoke({
+        history: [],
+        message: "I was charged twice",
+        currentIntent: null,
+      });
       assert.equal(result.parsed, null);
       assert.equal(server.requests.length, before + 1, "malformed output is not retried as a transport error");
     });
@@ -99,9 +124,15 @@ describe("OpenAI provider against a fake OpenAI-compatible server", { timeout: 3
   it("turns an HTTP 500 into ModelUnavailableError (chat model and classifier)", async () => {
     const provider = createOpenAIProvider(options, catalog);
     server.enqueue({ status: 500 });
-    await assert.rejects(provider.chatModel.invoke(turn), (err: unknown) => err instanceof ModelUnavailableError && err.status === 500 && err.cause !== undefined);
+    await assert.rejects(
+      provider.chatModel.invoke(turn),
+      (err: unknown) => err instanceof ModelUnavailableError && err.status === 500 && err.cause !== undefined,
+    );
     server.enqueue({ status: 503 });
-    await assert.rejects(provider.classifier.invoke({ history: [], message: "hi", currentIntent: null }), (err: unknown) => err instanceof ModelUnavailableError && err.status === 503);
+    await assert.rejects(
+      provider.classifier.invoke({ history: [], message: "hi", currentIntent: null }),
+      (err: unknown) => err instanceof ModelUnavailableError && err.status === 503,
+    );
     server.enqueue({ status: 500 });
     await assert.rejects(async () => {
       for await (const _chunk of await provider.chatModel.stream(turn)) assert.fail("no chunk expected");
@@ -121,36 +152,75 @@ describe("OpenAI provider against a fake OpenAI-compatible server", { timeout: 3
     server.enqueue({ delayMs: 5000 });
     await assert.rejects(provider.chatModel.invoke(turn), ModelUnavailableError);
     server.enqueue({ delayMs: 5000 });
-    await assert.rejects(provider.classifier.invoke({ history: [], message: "hi", currentIntent: null }), ModelUnavailableError);
+    await assert.rejects(
+      provider.classifier.invoke({ history: [], message: "hi", currentIntent: null }),
+      ModelUnavailableError,
+    );
   });
 
   it("turns a deadline signal (AbortSignal.timeout) into ModelUnavailableError", async () => {
     server.enqueue({ delayMs: 5000 });
-    await assert.rejects(createOpenAIProvider(options, catalog).chatModel.invoke(turn, { signal: AbortSignal.timeout(100) }), ModelUnavailableError);
+    await assert.rejects(
+      createOpenAIProvider(options, catalog).chatModel.invoke(turn, { signal: AbortSignal.timeout(100) }),
+      ModelUnavailableError,
+    );
   });
 
   it("keeps a caller's abort an AbortError", async () => {
     const controller = new AbortController();
     server.enqueue({ delayMs: 5000 });
     setTimeout(() => controller.abort(), 50);
-    await assert.rejects(createOpenAIProvider(options, catalog).chatModel.invoke(turn, { signal: controller.signal }), (err: Error) => err.name === "AbortError" && !(err instanceof ModelUnavailableError));
+    await assert.rejects(
+      createOpenAIProvider(options, catalog).chatModel.invoke(turn, { signal: controller.signal }),
+      (err: Error) => err.name === "AbortError" && !(err instanceof ModelUnavailableError),
+    );
 
     const streaming = new AbortController();
     server.enqueue({ content: "a b c d e f g h i j k l m n o p", chunkDelayMs: 1000 });
-    await assert.rejects(async () => {
-      for await (const _chunk of await createOpenAIProvider(options, catalog).chatModel.stream(turn, { signal: streaming.signal })) streaming.abort();
-    }, (err: Error) => err.name === "AbortError");
+    await assert.rejects(
+      async () => {
+        for await (const _chunk of await createOpenAIProvider(options, catalog).chatModel.stream(turn, {
+          signal: streaming.signal,
+        }))
+          streaming.abort();
+      },
+      (err: Error) => err.name === "AbortError",
+    );
   });
 
   it("sends a caller's max tokens, temperature, top_p, stop, penalties and seed (call options), plain and streamed", async () => {
     const model = createOpenAIProvider(options, catalog).chatModel;
-    const params = { maxTokens: 33, temperature: 0.4, topP: 0.8, stop: ["END"], presencePenalty: 0.5, frequencyPenalty: -0.5, seed: 7 };
+    const params = {
+      maxTokens: 33,
+      temperature: 0.4,
+      topP: 0.8,
+      stop: ["END"],
+      presencePenalty: 0.5,
+      frequencyPenalty: -0.5,
+      seed: 7,
+    };
     server.enqueue({ content: "ok" });
     await model.invoke(turn, params as never);
     const plain = server.chatRequests().at(-1)!;
     assert.deepEqual(
-      { max_tokens: plain.max_tokens, temperature: plain.temperature, top_p: plain.top_p, stop: plain.stop, presence_penalty: plain.presence_penalty, frequency_penalty: plain.frequency_penalty, seed: plain.seed },
-      { max_tokens: 33, temperature: 0.4, top_p: 0.8, stop: ["END"], presence_penalty: 0.5, frequency_penalty: -0.5, seed: 7 },
+      {
+        max_tokens: plain.max_tokens,
+        temperature: plain.temperature,
+        top_p: plain.top_p,
+        stop: plain.stop,
+        presence_penalty: plain.presence_penalty,
+        frequency_penalty: plain.frequency_penalty,
+        seed: plain.seed,
+      },
+      {
+        max_tokens: 33,
+        temperature: 0.4,
+        top_p: 0.8,
+        stop: ["END"],
+        presence_penalty: 0.5,
+        frequency_penalty: -0.5,
+        seed: 7,
+      },
     );
     server.enqueue({ content: "ok" });
     for await (const _chunk of await model.stream(turn, { maxTokens: 12, temperature: 0 } as never));
@@ -161,12 +231,18 @@ describe("OpenAI provider against a fake OpenAI-compatible server", { timeout: 3
     server.enqueue({ content: "ok" });
     await model.invoke(turn);
     const none = server.chatRequests().at(-1)!;
-    assert.equal("max_tokens" in none || "temperature" in none || "top_p" in none, false, "nothing is sent that the caller did not ask for");
+    assert.equal(
+      "max_tokens" in none || "temperature" in none || "top_p" in none,
+      false,
+      "nothing is sent that the caller did not ask for",
+    );
   });
 
   it("sends max_completion_tokens instead of max_tokens to reasoning models, as ChatOpenAI does", async () => {
     server.enqueue({ content: "ok" });
-    await createOpenAIProvider({ ...options, model: "o3-mini" }, catalog).chatModel.invoke(turn, { maxTokens: 50 } as never);
+    await createOpenAIProvider({ ...options, model: "o3-mini" }, catalog).chatModel.invoke(turn, {
+      maxTokens: 50,
+    } as never);
     const request = server.chatRequests().at(-1)!;
     assert.equal(request.max_completion_tokens, 50);
     assert.equal("max_tokens" in request, false);

@@ -50,7 +50,11 @@ export function buildChatOpenAI(options: OpenAIProviderOptions, extra: Partial<C
 function structuredClassifier(options: OpenAIProviderOptions): ClassifierModel {
   const model = buildChatOpenAI(options, { tags: ["nostream"] });
   const structured = model
-    .withStructuredOutput(classificationSchema, { name: "classification", method: LANGCHAIN_METHOD[options.structuredOutput], includeRaw: true })
+    .withStructuredOutput(classificationSchema, {
+      name: "classification",
+      method: LANGCHAIN_METHOD[options.structuredOutput],
+      includeRaw: true,
+    })
     .withConfig({ runName: "classifier", tags: ["nostream"] });
   // Its output is { raw, parsed } (includeRaw); only the input type is wider than ClassifierModel's.
   return structured as ClassifierModel;

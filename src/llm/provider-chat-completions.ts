@@ -24,7 +24,10 @@ type NonStreamingParams = OpenAIClient.Chat.ChatCompletionCreateParamsNonStreami
  *   (retried) transport error instead of reaching our tolerant parser.
  */
 export class ProviderChatCompletions extends ChatOpenAICompletions {
-  override invocationParams(options?: this["ParsedCallOptions"], extra?: { streaming?: boolean }): ReturnType<ChatOpenAICompletions["invocationParams"]> {
+  override invocationParams(
+    options?: this["ParsedCallOptions"],
+    extra?: { streaming?: boolean },
+  ): ReturnType<ChatOpenAICompletions["invocationParams"]> {
     const params = super.invocationParams(options, extra);
     const asked = (options ?? {}) as ModelCallOptions;
     if (asked.maxTokens !== undefined) {
@@ -39,7 +42,11 @@ export class ProviderChatCompletions extends ChatOpenAICompletions {
     return params;
   }
 
-  override async _generate(messages: BaseMessage[], options: this["ParsedCallOptions"], runManager?: CallbackManagerForLLMRun): Promise<ChatResult> {
+  override async _generate(
+    messages: BaseMessage[],
+    options: this["ParsedCallOptions"],
+    runManager?: CallbackManagerForLLMRun,
+  ): Promise<ChatResult> {
     try {
       return await super._generate(messages, options, runManager);
     } catch (err) {
@@ -47,7 +54,11 @@ export class ProviderChatCompletions extends ChatOpenAICompletions {
     }
   }
 
-  override async *_streamResponseChunks(messages: BaseMessage[], options: this["ParsedCallOptions"], runManager?: CallbackManagerForLLMRun): AsyncGenerator<ChatGenerationChunk> {
+  override async *_streamResponseChunks(
+    messages: BaseMessage[],
+    options: this["ParsedCallOptions"],
+    runManager?: CallbackManagerForLLMRun,
+  ): AsyncGenerator<ChatGenerationChunk> {
     try {
       yield* super._streamResponseChunks(messages, options, runManager);
     } catch (err) {
@@ -55,7 +66,11 @@ export class ProviderChatCompletions extends ChatOpenAICompletions {
     }
   }
 
-  override async *_streamChatModelEvents(messages: BaseMessage[], options: this["ParsedCallOptions"], runManager?: CallbackManagerForLLMRun): AsyncGenerator<ChatModelStreamEvent> {
+  override async *_streamChatModelEvents(
+    messages: BaseMessage[],
+    options: this["ParsedCallOptions"],
+    runManager?: CallbackManagerForLLMRun,
+  ): AsyncGenerator<ChatModelStreamEvent> {
     try {
       yield* super._streamChatModelEvents(messages, options, runManager);
     } catch (err) {
@@ -63,8 +78,14 @@ export class ProviderChatCompletions extends ChatOpenAICompletions {
     }
   }
 
-  override completionWithRetry(request: StreamingParams, requestOptions?: OpenAIClient.RequestOptions): Promise<AsyncIterable<OpenAIClient.Chat.Completions.ChatCompletionChunk>>;
-  override completionWithRetry(request: NonStreamingParams, requestOptions?: OpenAIClient.RequestOptions): Promise<OpenAIClient.Chat.Completions.ChatCompletion>;
+  override completionWithRetry(
+    request: StreamingParams,
+    requestOptions?: OpenAIClient.RequestOptions,
+  ): Promise<AsyncIterable<OpenAIClient.Chat.Completions.ChatCompletionChunk>>;
+  override completionWithRetry(
+    request: NonStreamingParams,
+    requestOptions?: OpenAIClient.RequestOptions,
+  ): Promise<OpenAIClient.Chat.Completions.ChatCompletion>;
   override completionWithRetry(request: CreateParams, requestOptions?: OpenAIClient.RequestOptions): Promise<unknown> {
     if (request.stream || request.response_format?.type !== "json_schema") {
       return super.completionWithRetry(request as NonStreamingParams, requestOptions);

@@ -39,12 +39,16 @@ describe("SimulatedChatModel, chat role", { timeout: 10_000 }, () => {
     const text = String(reply.content);
     assert.ok(text.includes(orders.name), text);
     assert.ok(text.includes("Where is my parcel from Tuesday"), text);
-    const other = String((await chatModel().invoke(conversation(billing.systemPrompt, "Where is my parcel from Tuesday?"))).content);
+    const other = String(
+      (await chatModel().invoke(conversation(billing.systemPrompt, "Where is my parcel from Tuesday?"))).content,
+    );
     assert.ok(other.includes(billing.name) && !other.includes(orders.name), other);
   });
 
   it("recognises the agent when the graph appends context to its system prompt", async () => {
-    const reply = await chatModel().invoke(conversation(`${billing.systemPrompt}\n\nCustomer tier: gold.`, "invoice please"));
+    const reply = await chatModel().invoke(
+      conversation(`${billing.systemPrompt}\n\nCustomer tier: gold.`, "invoice please"),
+    );
     assert.ok(String(reply.content).includes(billing.name));
   });
 
@@ -65,11 +69,16 @@ describe("SimulatedChatModel, chat role", { timeout: 10_000 }, () => {
 
   it("sizes replies by replyTokens and reports usage and the model name", async () => {
     for (const replyTokens of [20, 60, 200]) {
-      const reply = await chatModel({ replyTokens, modelName: "sim-x" }).invoke(conversation(orders.systemPrompt, "Where is my order?"));
+      const reply = await chatModel({ replyTokens, modelName: "sim-x" }).invoke(
+        conversation(orders.systemPrompt, "Where is my order?"),
+      );
       const usage = reply.usage_metadata;
       assert.ok(usage);
       assert.equal(usage.output_tokens, estimateTokens(String(reply.content)));
-      assert.ok(usage.output_tokens >= replyTokens && usage.output_tokens < replyTokens + 25, `${replyTokens} -> ${usage.output_tokens}`);
+      assert.ok(
+        usage.output_tokens >= replyTokens && usage.output_tokens < replyTokens + 25,
+        `${replyTokens} -> ${usage.output_tokens}`,
+      );
       assert.ok(usage.input_tokens > 10);
       assert.equal(usage.total_tokens, usage.input_tokens + usage.output_tokens);
       assert.equal(reply.response_metadata.model_name, "sim-x");
@@ -86,14 +95,20 @@ describe("SimulatedChatModel, chat role", { timeout: 10_000 }, () => {
     const recorder = new TokenRecorder();
     const model = chatModel({ replyTokens: 40 });
     const chunks: AIMessageChunk[] = [];
-    for await (const chunk of await model.stream(conversation(orders.systemPrompt, "Where is my order?"), { callbacks: [recorder] })) chunks.push(chunk);
+    for await (const chunk of await model.stream(conversation(orders.systemPrompt, "Where is my order?"), {
+      callbacks: [recorder],
+    }))
+      chunks.push(chunk);
     const textChunks = chunks.filter((c) => String(c.content).length > 0);
     assert.ok(textChunks.length >= 40, `${textChunks.length} text chunks`);
     assert.equal(recorder.tokens.filter((t) => t.length > 0).length, textChunks.length);
     const last = chunks.at(-1);
     assert.equal(last?.content, "");
     assert.ok(last?.usage_metadata && last.usage_metadata.output_tokens === textChunks.length);
-    assert.ok(chunks.slice(0, -1).every((c) => c.usage_metadata === undefined), "usage only at the end");
+    assert.ok(
+      chunks.slice(0, -1).every((c) => c.usage_metadata === undefined),
+      "usage only at the end",
+    );
     const whole = textChunks.map((c) => String(c.content)).join("");
     assert.equal(whole, String((await model.invoke(conversation(orders.systemPrompt, "Where is my order?"))).content));
     assert.equal(recorder.ends.length, 1);
@@ -106,7 +121,9 @@ describe("SimulatedChatModel, chat role", { timeout: 10_000 }, () => {
     let received = 0;
     await assert.rejects(
       (async () => {
-        for await (const _chunk of await model.stream(conversation(orders.systemPrompt, "hi"), { signal: controller.signal })) {
+        for await (const _chunk of await model.stream(conversation(orders.systemPrompt, "hi"), {
+          signal: controller.signal,
+        })) {
           received++;
           controller.abort();
         }
@@ -125,13 +142,22 @@ describe("SimulatedChatModel, chat role", { timeout: 10_000 }, () => {
 
     const streaming = new AbortController();
     setTimeout(() => streaming.abort(), 5);
-    await assert.rejects(async () => {
-      for await (const _chunk of await model.stream(conversation(orders.systemPrompt, "hi"), { signal: streaming.signal })) assert.fail("no token expected");
-    }, (err: Error) => err.name === "AbortError");
+    await assert.rejects(
+      async () => {
+        for await (const _chunk of await model.stream(conversation(orders.systemPrompt, "hi"), {
+          signal: streaming.signal,
+        }))
+          assert.fail("no token expected");
+      },
+      (err: Error) => err.name === "AbortError",
+    );
   });
 
   it("rejects at once when the signal is already aborted", async () => {
-    await assert.rejects(chatModel().invoke(conversation(orders.systemPrompt, "hi"), { signal: AbortSignal.abort() }), (err: Error) => err.name === "AbortError");
+    await assert.rejects(
+      chatModel().invoke(conversation(orders.systemPrompt, "hi"), { signal: AbortSignal.abort() }),
+      (err: Error) => err.name === "AbortError",
+    );
   });
 });
 
@@ -158,9 +184,15 @@ describe("SimulatedChatModel, the caller's length limits", { timeout: 10_000 }, 
     const answer = "Orders desk here. About it: I can help.";
     assert.deepEqual(limitAnswer(answer, { stop: ["help", "desk"] }), { text: "Orders ", finishReason: "stop" });
     // "s desk here." starts first but completes after "here": generation halts at "here".
-    assert.deepEqual(limitAnswer(answer, { stop: ["s desk here.", "here"] }), { text: "Orders desk ", finishReason: "stop" });
+    assert.deepEqual(limitAnswer(answer, { stop: ["s desk here.", "here"] }), {
+      text: "Orders desk ",
+      finishReason: "stop",
+    });
     assert.deepEqual(limitAnswer(answer, { stop: ["absent"] }), { text: answer, finishReason: "stop" });
-    assert.deepEqual(limitAnswer(answer, { stop: ["help"], maxTokens: 2 }), { text: "Orders desk", finishReason: "length" });
+    assert.deepEqual(limitAnswer(answer, { stop: ["help"], maxTokens: 2 }), {
+      text: "Orders desk",
+      finishReason: "length",
+    });
   });
 
   it("stop reaches the model as a call option, streamed too", async () => {
@@ -173,7 +205,15 @@ describe("SimulatedChatModel, the caller's length limits", { timeout: 10_000 }, 
   });
 
   it("reports the call's parameters under OpenAI's names for tracing (invocation_params)", () => {
-    assert.deepEqual(chatModel({ modelName: "sim-x" }).invocationParams({ maxTokens: 5, temperature: 0.2, topP: 0.9, stop: ["x"] } as never), { model: "sim-x", max_tokens: 5, temperature: 0.2, top_p: 0.9, stop: ["x"] });
+    assert.deepEqual(
+      chatModel({ modelName: "sim-x" }).invocationParams({
+        maxTokens: 5,
+        temperature: 0.2,
+        topP: 0.9,
+        stop: ["x"],
+      } as never),
+      { model: "sim-x", max_tokens: 5, temperature: 0.2, top_p: 0.9, stop: ["x"] },
+    );
     assert.deepEqual(chatModel({ modelName: "sim-x" }).invocationParams({} as never), { model: "sim-x" });
   });
 });
@@ -209,7 +249,10 @@ describe("SimulatedChatModel with zero delays", { timeout: 10_000 }, () => {
 
 describe("SimulatedChatModel, classifier role", () => {
   it("answers classification JSON with usage", async () => {
-    const reply = await new SimulatedChatModel({ catalog, role: "classifier" }).invoke([new SystemMessage("Current intent: none"), new HumanMessage("my parcel never arrived")]);
+    const reply = await new SimulatedChatModel({ catalog, role: "classifier" }).invoke([
+      new SystemMessage("Current intent: none"),
+      new HumanMessage("my parcel never arrived"),
+    ]);
     assert.deepEqual(JSON.parse(String(reply.content)), { intent: "order_status", confidence: 0.9 });
     assert.ok(reply.usage_metadata && reply.usage_metadata.output_tokens > 0);
   });

@@ -1,4 +1,8 @@
-import { BaseChatModel, type BaseChatModelCallOptions, type BaseChatModelParams } from "@langchain/core/language_models/chat_models";
+import {
+  BaseChatModel,
+  type BaseChatModelCallOptions,
+  type BaseChatModelParams,
+} from "@langchain/core/language_models/chat_models";
 import type { CallbackManagerForLLMRun } from "@langchain/core/callbacks/manager";
 import { AIMessage, AIMessageChunk, type BaseMessage, type UsageMetadata } from "@langchain/core/messages";
 import { ChatGenerationChunk, type ChatResult } from "@langchain/core/outputs";
@@ -55,7 +59,8 @@ export function limitAnswer(answer: string, options: { stop?: string[]; maxToken
   }
   if (options.maxTokens !== undefined) {
     const pieces = splitIntoTokens(text);
-    if (pieces.length > options.maxTokens) return { text: pieces.slice(0, Math.max(0, options.maxTokens)).join(""), finishReason: "length" };
+    if (pieces.length > options.maxTokens)
+      return { text: pieces.slice(0, Math.max(0, options.maxTokens)).join(""), finishReason: "length" };
   }
   return { text, finishReason: "stop" };
 }
@@ -100,7 +105,14 @@ export class SimulatedChatModel extends BaseChatModel<SimulatedCallOptions> {
   }
 
   override getLsParams(options: this["ParsedCallOptions"]) {
-    return { ...super.getLsParams(options), ls_provider: "switchboard", ls_model_name: this.modelName, ls_max_tokens: options.maxTokens, ls_temperature: options.temperature, ls_stop: options.stop };
+    return {
+      ...super.getLsParams(options),
+      ls_provider: "switchboard",
+      ls_model_name: this.modelName,
+      ls_max_tokens: options.maxTokens,
+      ls_temperature: options.temperature,
+      ls_stop: options.stop,
+    };
   }
 
   /** The parameters of a call, under OpenAI's names, as tracing callbacks read them (invocation_params). */
@@ -121,7 +133,10 @@ export class SimulatedChatModel extends BaseChatModel<SimulatedCallOptions> {
     const latest = latestIndex === undefined ? "" : textOf(messages[latestIndex]);
     if (this.role === "classifier") {
       const previousIndex = humanIndexes.at(-2);
-      const lastAssistant = messages.slice(0, latestIndex).filter((m) => m.getType() === "ai").at(-1);
+      const lastAssistant = messages
+        .slice(0, latestIndex)
+        .filter((m) => m.getType() === "ai")
+        .at(-1);
       const classification = classifyConversation(this.catalog, {
         message: latest,
         currentIntent: readCurrentIntent(textOf(system)),
@@ -152,11 +167,21 @@ export class SimulatedChatModel extends BaseChatModel<SimulatedCallOptions> {
     });
     return {
       generations: [{ text: answer, message, generationInfo: { finish_reason: finishReason } }],
-      llmOutput: { tokenUsage: { promptTokens: usage.input_tokens, completionTokens: usage.output_tokens, totalTokens: usage.total_tokens } },
+      llmOutput: {
+        tokenUsage: {
+          promptTokens: usage.input_tokens,
+          completionTokens: usage.output_tokens,
+          totalTokens: usage.total_tokens,
+        },
+      },
     };
   }
 
-  override async *_streamResponseChunks(messages: BaseMessage[], options: this["ParsedCallOptions"], runManager?: CallbackManagerForLLMRun): AsyncGenerator<ChatGenerationChunk> {
+  override async *_streamResponseChunks(
+    messages: BaseMessage[],
+    options: this["ParsedCallOptions"],
+    runManager?: CallbackManagerForLLMRun,
+  ): AsyncGenerator<ChatGenerationChunk> {
     const signal = options.signal;
     const { text: answer, finishReason } = limitAnswer(this.answerFor(messages), options);
     const pieces = splitIntoTokens(answer);
@@ -167,7 +192,9 @@ export class SimulatedChatModel extends BaseChatModel<SimulatedCallOptions> {
       const piece = pieces[i] ?? "";
       const chunk = new ChatGenerationChunk({ text: piece, message: new AIMessageChunk({ content: piece }) });
       yield chunk;
-      await runManager?.handleLLMNewToken(piece, { prompt: 0, completion: 0 }, undefined, undefined, undefined, { chunk });
+      await runManager?.handleLLMNewToken(piece, { prompt: 0, completion: 0 }, undefined, undefined, undefined, {
+        chunk,
+      });
     }
     if (signal?.aborted) throw abortErrorFor(signal);
     // Providers send usage in a last, empty chunk (OpenAI's stream_options.include_usage); so does this model.

@@ -12,7 +12,9 @@ export type Speaker = { kind: "agent"; agent: AgentDefinition } | { kind: "clari
 /** Finds the agent (or the clarify desk) whose prompt the system message contains; the graph may append context to it. */
 export function identifySpeaker(catalog: AgentCatalog, systemText: string): Speaker {
   const text = systemText.trim();
-  const agent = catalog.agents.find((a) => a.systemPrompt.trim() === text) ?? catalog.agents.find((a) => text.includes(a.systemPrompt.trim()));
+  const agent =
+    catalog.agents.find((a) => a.systemPrompt.trim() === text) ??
+    catalog.agents.find((a) => text.includes(a.systemPrompt.trim()));
   if (agent) return { kind: "agent", agent };
   if (text.includes(catalog.clarifyPrompt.trim())) return { kind: "clarify" };
   return { kind: "unknown" };
@@ -23,7 +25,10 @@ const TOPIC_WORDS = 8;
 const TOPIC_CJK_CHARS = 16;
 
 function topicOf(message: string, chinese: boolean): string {
-  const flat = message.replace(/\s+/g, " ").trim().replace(/[.!?。！？]+$/u, "");
+  const flat = message
+    .replace(/\s+/g, " ")
+    .trim()
+    .replace(/[.!?。！？]+$/u, "");
   if (chinese) return flat.length > TOPIC_CJK_CHARS ? `${flat.slice(0, TOPIC_CJK_CHARS)}…` : flat;
   const words = flat.split(" ");
   return words.length > TOPIC_WORDS ? `${words.slice(0, TOPIC_WORDS).join(" ")}…` : flat;

@@ -5,7 +5,14 @@ import { containsCjk, estimateTokens, splitIntoTokens, TokenCounts } from "./tok
 
 describe("token estimate", () => {
   it("counts words and each CJK character, and splits text losslessly", () => {
-    for (const [text, tokens] of [["", 0], ["hello world", 2], ["Where is my order?", 4], ["我的订单", 4], ["您好，Orders desk。", 6], ["  spaced   out  ", 3]] as const) {
+    for (const [text, tokens] of [
+      ["", 0],
+      ["hello world", 2],
+      ["Where is my order?", 4],
+      ["我的订单", 4],
+      ["您好，Orders desk。", 6],
+      ["  spaced   out  ", 3],
+    ] as const) {
       assert.equal(estimateTokens(text), tokens, text);
       assert.equal(splitIntoTokens(text).join(""), text, text);
       assert.equal(splitIntoTokens(text).length, tokens, text);
@@ -37,7 +44,16 @@ describe("splitting text that grows at its end", () => {
 describe("TokenCounts", () => {
   it("counts as estimateTokens does, remembered or not, and holds at most its bound", () => {
     const counts = new TokenCounts(100);
-    const texts = ["Where is my order?", "我的订单", "", "x ".repeat(40), "Where is my order?", "y ".repeat(80), "我的订单", "z".repeat(500)];
+    const texts = [
+      "Where is my order?",
+      "我的订单",
+      "",
+      "x ".repeat(40),
+      "Where is my order?",
+      "y ".repeat(80),
+      "我的订单",
+      "z".repeat(500),
+    ];
     for (const t of [...texts, ...texts]) {
       assert.equal(counts.of(t), estimateTokens(t), t);
       assert.ok(counts.heldChars <= 100, String(counts.heldChars));

@@ -24,7 +24,11 @@ export interface ReceiverInfo {
   ingestionVersion: number;
 }
 
-export const RECEIVER_INFO: Readonly<ReceiverInfo> = Object.freeze({ receiver: "switchboard", version: PACKAGE_VERSION, ingestionVersion: MAX_INGESTION_VERSION });
+export const RECEIVER_INFO: Readonly<ReceiverInfo> = Object.freeze({
+  receiver: "switchboard",
+  version: PACKAGE_VERSION,
+  ingestionVersion: MAX_INGESTION_VERSION,
+});
 
 export interface ControlActions {
   stats(): unknown;

@@ -17,10 +17,7 @@ function bodyFormat(contentType: string | undefined): BodyFormat {
   const mediaType = (contentType ?? "").split(";", 1)[0]!.trim().toLowerCase();
   if (mediaType === "application/json") return "json";
   if (mediaType === "application/x-protobuf" || mediaType === "application/protobuf") return "protobuf";
-  throw new HttpError(
-    415,
-    `unsupported Content-Type "${mediaType}": send application/json or application/x-protobuf`,
-  );
+  throw new HttpError(415, `unsupported Content-Type "${mediaType}": send application/json or application/x-protobuf`);
 }
 
 function decodeBody(body: Buffer, format: BodyFormat): OtlpSpan[] {
@@ -70,7 +67,10 @@ export async function handleIngest(req: IncomingMessage, res: ServerResponse, ct
     if (ingestionVersion !== null) {
       const parsed = parseInt(ingestionVersion, 10);
       if (Number.isNaN(parsed) || parsed > MAX_INGESTION_VERSION) {
-        throw new HttpError(400, `Unsupported ${INGESTION_VERSION_HEADER}: "${ingestionVersion}". Maximum supported: "${MAX_INGESTION_VERSION}".`);
+        throw new HttpError(
+          400,
+          `Unsupported ${INGESTION_VERSION_HEADER}: "${ingestionVersion}". Maximum supported: "${MAX_INGESTION_VERSION}".`,
+        );
       }
     }
     const format = bodyFormat(req.headers["content-type"]);

@@ -41,7 +41,10 @@ test("level: explicit level wins, an OTel error status means ERROR", () => {
 
 test("completion start time accepts the SDK's double-stringified Date", () => {
   const iso = "2025-01-01T00:00:00.250Z";
-  assert.equal(mapSpan(span({ "langfuse.observation.completion_start_time": JSON.stringify(iso) })).completionStartTime, iso);
+  assert.equal(
+    mapSpan(span({ "langfuse.observation.completion_start_time": JSON.stringify(iso) })).completionStartTime,
+    iso,
+  );
   assert.equal(mapSpan(span({ "langfuse.observation.completion_start_time": iso })).completionStartTime, iso);
   assert.equal(mapSpan(span({ "langfuse.observation.completion_start_time": "nonsense" })).completionStartTime, null);
 });
@@ -119,7 +122,16 @@ test("roots: no parent, langfuse.internal.as_root or an app root; an app root ke
 
 test("environment and release come from the span, else the resource; environment defaults to 'default'", () => {
   const fromResource = mapSpan(
-    span({}, { origin: { resourceAttributes: { "deployment.environment": "staging", "langfuse.release": "v2" }, scopeName: "", scopeVersion: "" } }),
+    span(
+      {},
+      {
+        origin: {
+          resourceAttributes: { "deployment.environment": "staging", "langfuse.release": "v2" },
+          scopeName: "",
+          scopeVersion: "",
+        },
+      },
+    ),
   );
   assert.equal(fromResource.environment, "staging");
   assert.equal(fromResource.release, "v2");

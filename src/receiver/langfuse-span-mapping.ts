@@ -4,7 +4,13 @@
 // does: OtelIngestionProcessor.processToEvent and IngestionService.createEventRecord in
 // langfuse/langfuse. Types follow ObservationTypeMapperRegistry; vendor-specific fallbacks
 // (Vercel AI, Logfire, LiveKit, ...) are left out.
-import { LF, OBSERVATION_LEVELS, OBSERVATION_TYPES, type ObservationLevel, type ObservationType } from "./langfuse-attributes.js";
+import {
+  LF,
+  OBSERVATION_LEVELS,
+  OBSERVATION_TYPES,
+  type ObservationLevel,
+  type ObservationType,
+} from "./langfuse-attributes.js";
 import type { OtlpAttributes, OtlpSpan, OtlpSpanOrigin } from "./otlp-span.js";
 
 /** One observation row as stored: JSON-valued fields are JSON text, payloads kept as sent. */
@@ -89,7 +95,13 @@ const TYPE_BY_GEN_AI_OPERATION: Record<string, ObservationType> = {
   create_agent: "AGENT",
   execute_tool: "TOOL",
 };
-const MODEL_TYPE_KEYS = [LF.OBSERVATION_MODEL, "gen_ai.request.model", "gen_ai.response.model", "llm.model_name", "model"];
+const MODEL_TYPE_KEYS = [
+  LF.OBSERVATION_MODEL,
+  "gen_ai.request.model",
+  "gen_ai.response.model",
+  "llm.model_name",
+  "model",
+];
 const MODEL_NAME_KEYS = [
   LF.OBSERVATION_MODEL,
   "gen_ai.response.model",
@@ -415,7 +427,8 @@ export function mapSpan(span: OtlpSpan): ObservationRecord {
     version: asText(attributes[LF.VERSION]) ?? asText(resource["service.version"]),
     environment: extractEnvironment(attributes, resource) ?? "default",
     promptName: asText(attributes[LF.OBSERVATION_PROMPT_NAME]),
-    promptVersion: Number.isFinite(promptVersion) && attributes[LF.OBSERVATION_PROMPT_VERSION] != null ? promptVersion : null,
+    promptVersion:
+      Number.isFinite(promptVersion) && attributes[LF.OBSERVATION_PROMPT_VERSION] != null ? promptVersion : null,
 
     userId: firstText(attributes, USER_ID_KEYS),
     sessionId: firstText(attributes, SESSION_ID_KEYS),

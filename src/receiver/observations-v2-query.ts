@@ -32,7 +32,12 @@ function present(query: URLSearchParams, name: string): string | undefined {
 }
 
 function commaList(value: string | undefined): string[] {
-  return value === undefined ? [] : value.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  return value === undefined
+    ? []
+    : value
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s !== "");
 }
 
 function enumValue(query: URLSearchParams, name: string, allowed: readonly string[]): string | undefined {
@@ -46,7 +51,8 @@ function dateTime(query: URLSearchParams, name: string): string | undefined {
   const raw = present(query, name);
   if (raw === undefined) return undefined;
   const ms = Date.parse(raw);
-  if (!ISO_DATE_TIME.test(raw) || Number.isNaN(ms)) bad(name, `must be an ISO 8601 date-time with a time zone (e.g. 2025-01-31T12:00:00Z), got "${raw}"`);
+  if (!ISO_DATE_TIME.test(raw) || Number.isNaN(ms))
+    bad(name, `must be an ISO 8601 date-time with a time zone (e.g. 2025-01-31T12:00:00Z), got "${raw}"`);
   return new Date(ms).toISOString();
 }
 
@@ -60,7 +66,12 @@ interface EncodedCursor {
 }
 
 export function encodeCursor(cursor: RowCursor): string {
-  const encoded: EncodedCursor = { lastStartTimeTo: cursor.startTime, lastTraceId: cursor.traceId, lastId: cursor.id, lastRowId: cursor.rowId };
+  const encoded: EncodedCursor = {
+    lastStartTimeTo: cursor.startTime,
+    lastTraceId: cursor.traceId,
+    lastId: cursor.id,
+    lastRowId: cursor.rowId,
+  };
   return Buffer.from(JSON.stringify(encoded)).toString("base64");
 }
 
@@ -75,8 +86,14 @@ function decodeCursor(raw: string): RowCursor {
   if (Number.isNaN(start) || typeof parsed.lastTraceId !== "string" || typeof parsed.lastId !== "string") {
     bad("cursor", "is not a cursor this API returned (Invalid cursor format)");
   }
-  if (parsed.lastRowId !== undefined && !Number.isSafeInteger(parsed.lastRowId)) bad("cursor", "is not a cursor this API returned (Invalid cursor format)");
-  return { startTime: new Date(start).toISOString(), traceId: parsed.lastTraceId, id: parsed.lastId, rowId: parsed.lastRowId };
+  if (parsed.lastRowId !== undefined && !Number.isSafeInteger(parsed.lastRowId))
+    bad("cursor", "is not a cursor this API returned (Invalid cursor format)");
+  return {
+    startTime: new Date(start).toISOString(),
+    traceId: parsed.lastTraceId,
+    id: parsed.lastId,
+    rowId: parsed.lastRowId,
+  };
 }
 
 export function parseObservationsV2Query(query: URLSearchParams): ObservationsV2Query {
@@ -85,24 +102,36 @@ export function parseObservationsV2Query(query: URLSearchParams): ObservationsV2
   }
   const parseIoAsJson = present(query, "parseIoAsJson");
   if (parseIoAsJson !== undefined && parseIoAsJson !== "false") {
-    bad("parseIoAsJson", parseIoAsJson === "true" ? "=true is no longer supported: input/output are always raw strings" : `must be "false", got "${parseIoAsJson}"`);
+    bad(
+      "parseIoAsJson",
+      parseIoAsJson === "true"
+        ? "=true is no longer supported: input/output are always raw strings"
+        : `must be "false", got "${parseIoAsJson}"`,
+    );
   }
 
   const fields = present(query, "fields");
-  const named = fields === undefined || fields === "" ? DEFAULT_FIELD_GROUPS : commaList(fields).filter((g): g is ObservationFieldGroup => (OBSERVATION_FIELD_GROUPS as readonly string[]).includes(g));
+  const named =
+    fields === undefined || fields === ""
+      ? DEFAULT_FIELD_GROUPS
+      : commaList(fields).filter((g): g is ObservationFieldGroup =>
+          (OBSERVATION_FIELD_GROUPS as readonly string[]).includes(g),
+        );
   const groups = new Set<ObservationFieldGroup>(["core", ...named]);
 
   let limit = V2_DEFAULT_LIMIT;
   const rawLimit = present(query, "limit");
   if (rawLimit !== undefined && rawLimit !== "") {
     limit = Number(rawLimit);
-    if (!Number.isInteger(limit) || limit < 0 || limit > V2_MAX_LIMIT) bad("limit", `must be an integer from 0 to ${V2_MAX_LIMIT}, got "${rawLimit}"`);
+    if (!Number.isInteger(limit) || limit < 0 || limit > V2_MAX_LIMIT)
+      bad("limit", `must be an integer from 0 to ${V2_MAX_LIMIT}, got "${rawLimit}"`);
   }
   const rawCursor = present(query, "cursor");
   const cursor = rawCursor === undefined || rawCursor === "" ? undefined : decodeCursor(rawCursor);
 
   const isRoot = present(query, "isRootObservation");
-  if (isRoot !== undefined && isRoot !== "true" && isRoot !== "false") bad("isRootObservation", `must be "true" or "false", got "${isRoot}"`);
+  if (isRoot !== undefined && isRoot !== "true" && isRoot !== "false")
+    bad("isRootObservation", `must be "true" or "false", got "${isRoot}"`);
   const environments = query.getAll("environment").flatMap((e) => e.split(","));
 
   return {

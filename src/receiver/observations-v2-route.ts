@@ -11,7 +11,13 @@ import type { ReceiverContext } from "./receiver-context.js";
 export const OBSERVATIONS_V2_PATH = "/api/public/v2/observations";
 
 /** Handles GET /api/public/v2/observations. Returns false for other paths. */
-export function handleObservationsV2(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams, ctx: ReceiverContext): boolean {
+export function handleObservationsV2(
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  query: URLSearchParams,
+  ctx: ReceiverContext,
+): boolean {
   if (path !== OBSERVATIONS_V2_PATH) return false;
   if (req.method !== "GET") throw new HttpError(405, `${req.method} is not allowed on ${path}`, { allow: "GET" });
   requireApiAuth(req, ctx);
@@ -23,7 +29,17 @@ export function handleObservationsV2(req: IncomingMessage, res: ServerResponse, 
   const options = { groups: q.groups, fullMetadata: q.groups.has("io") || q.expandMetadata.length > 0 };
   const body: ObservationsV2Response = {
     data: page.map((row) => toObservationV2(row, options)),
-    meta: rows.length > q.limit && last ? { cursor: encodeCursor({ startTime: last.start_time, traceId: last.trace_id, id: last.id, rowId: last.row_id }) } : {},
+    meta:
+      rows.length > q.limit && last
+        ? {
+            cursor: encodeCursor({
+              startTime: last.start_time,
+              traceId: last.trace_id,
+              id: last.id,
+              rowId: last.row_id,
+            }),
+          }
+        : {},
   };
   sendJson(res, 200, body);
   return true;

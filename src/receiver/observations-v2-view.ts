@@ -8,7 +8,18 @@
 import type { ObservationRow } from "./span-store.js";
 
 /** Field groups Langfuse defines (OBSERVATION_FIELD_GROUPS_PUBLIC_API); `core` is always included. */
-export const OBSERVATION_FIELD_GROUPS = ["core", "basic", "time", "io", "metadata", "model", "usage", "prompt", "metrics", "trace_context"] as const;
+export const OBSERVATION_FIELD_GROUPS = [
+  "core",
+  "basic",
+  "time",
+  "io",
+  "metadata",
+  "model",
+  "usage",
+  "prompt",
+  "metrics",
+  "trace_context",
+] as const;
 export type ObservationFieldGroup = (typeof OBSERVATION_FIELD_GROUPS)[number];
 /** What Langfuse returns when `fields` is absent. */
 export const DEFAULT_FIELD_GROUPS: readonly ObservationFieldGroup[] = ["core", "basic"];
@@ -114,7 +125,16 @@ export interface ObservationV2TraceContext {
 
 /** A row as the v2 API returns it: core fields, and the groups' fields when requested. */
 export type ObservationV2 = ObservationV2Core &
-  Partial<ObservationV2Basic & ObservationV2Time & ObservationV2Io & ObservationV2Metadata & ObservationV2Model & ObservationV2Usage & ObservationV2Prompt & ObservationV2TraceContext>;
+  Partial<
+    ObservationV2Basic &
+      ObservationV2Time &
+      ObservationV2Io &
+      ObservationV2Metadata &
+      ObservationV2Model &
+      ObservationV2Usage &
+      ObservationV2Prompt &
+      ObservationV2TraceContext
+  >;
 
 /** A row with every field group, as `fields=core,basic,time,io,metadata,model,usage,prompt,metrics,trace_context` returns it. */
 export type ObservationV2AllGroups = ObservationV2Core &
@@ -151,7 +171,15 @@ const IO_ATTRIBUTE_KEYS = new Set([
   "gen_ai.tool.call.result",
   "_receiver.omitted",
 ]);
-const IO_ATTRIBUTE_PREFIXES = ["gen_ai.prompt", "gen_ai.completion", "llm.input_messages", "llm.output_messages", "langfuse.trace.metadata", "langfuse.observation.metadata", "ai.telemetry.metadata"];
+const IO_ATTRIBUTE_PREFIXES = [
+  "gen_ai.prompt",
+  "gen_ai.completion",
+  "llm.input_messages",
+  "llm.output_messages",
+  "langfuse.trace.metadata",
+  "langfuse.observation.metadata",
+  "ai.telemetry.metadata",
+];
 
 function parseObject(text: string | null): Record<string, unknown> | null {
   if (text === null) return null;
@@ -196,7 +224,8 @@ function secondsBetween(start: string, end: string | null): number | null {
 function flatten(value: Record<string, unknown>, prefix: string, names: string[], values: string[]): void {
   for (const [key, v] of Object.entries(value)) {
     const path = prefix ? `${prefix}.${key}` : key;
-    if (v !== null && v !== undefined && typeof v === "object" && !Array.isArray(v)) flatten(v as Record<string, unknown>, path, names, values);
+    if (v !== null && v !== undefined && typeof v === "object" && !Array.isArray(v))
+      flatten(v as Record<string, unknown>, path, names, values);
     else {
       names.push(path);
       values.push(v === null || v === undefined ? "" : typeof v === "string" ? v : JSON.stringify(v));
@@ -221,7 +250,11 @@ export function v2Metadata(row: ObservationRow, fullValues: boolean): Record<str
   const source: Record<string, unknown> = {};
   if (!row.scope_name.startsWith("langfuse-sdk")) source["attributes"] = filteredAttributes(row.attributes);
   source["resourceAttributes"] = JSON.parse(row.resource_attributes) as unknown;
-  source["scope"] = { name: row.scope_name, ...(row.scope_version ? { version: row.scope_version } : {}), attributes: {} };
+  source["scope"] = {
+    name: row.scope_name,
+    ...(row.scope_version ? { version: row.scope_version } : {}),
+    attributes: {},
+  };
   Object.assign(source, parseObject(row.metadata) ?? {}, parseObject(row.trace_metadata) ?? {});
   const names: string[] = [];
   const values: string[] = [];
@@ -275,10 +308,15 @@ export function toObservationV2(row: ObservationRow, options: V2ViewOptions): Ob
     } satisfies ObservationV2Basic);
   }
   if (groups.has("time")) {
-    Object.assign(out, { completionStartTime: row.completion_start_time, createdAt: row.received_at, updatedAt: row.received_at } satisfies ObservationV2Time);
+    Object.assign(out, {
+      completionStartTime: row.completion_start_time,
+      createdAt: row.received_at,
+      updatedAt: row.received_at,
+    } satisfies ObservationV2Time);
   }
   if (groups.has("io")) Object.assign(out, { input: row.input, output: row.output } satisfies ObservationV2Io);
-  if (groups.has("metadata")) Object.assign(out, { metadata: v2Metadata(row, options.fullMetadata) } satisfies ObservationV2Metadata);
+  if (groups.has("metadata"))
+    Object.assign(out, { metadata: v2Metadata(row, options.fullMetadata) } satisfies ObservationV2Metadata);
   if (groups.has("model")) {
     Object.assign(out, {
       model: row.model,
@@ -305,7 +343,11 @@ export function toObservationV2(row: ObservationRow, options: V2ViewOptions): Ob
     } satisfies ObservationV2Usage);
   }
   if (groups.has("prompt")) {
-    Object.assign(out, { promptId: null, promptName: row.prompt_name, promptVersion: row.prompt_version } satisfies ObservationV2Prompt);
+    Object.assign(out, {
+      promptId: null,
+      promptName: row.prompt_name,
+      promptVersion: row.prompt_version,
+    } satisfies ObservationV2Prompt);
   }
   if (groups.has("trace_context")) {
     Object.assign(out, {

@@ -92,15 +92,7 @@ const descriptor = {
         AnyValue: {
           oneofs: {
             value: {
-              oneof: [
-                "stringValue",
-                "boolValue",
-                "intValue",
-                "doubleValue",
-                "arrayValue",
-                "kvlistValue",
-                "bytesValue",
-              ],
+              oneof: ["stringValue", "boolValue", "intValue", "doubleValue", "arrayValue", "kvlistValue", "bytesValue"],
             },
           },
           fields: {

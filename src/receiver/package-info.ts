@@ -17,7 +17,9 @@ export function findPackageRoot(moduleUrl: string): string {
 
 function readVersion(): string {
   try {
-    const pkg = JSON.parse(readFileSync(join(findPackageRoot(import.meta.url), "package.json"), "utf8")) as { version?: unknown };
+    const pkg = JSON.parse(readFileSync(join(findPackageRoot(import.meta.url), "package.json"), "utf8")) as {
+      version?: unknown;
+    };
     return typeof pkg.version === "string" ? pkg.version : "unknown";
   } catch {
     return "unknown";

@@ -77,7 +77,10 @@ function listTraces(query: URLSearchParams, ctx: ReceiverContext): unknown {
     },
     page,
   );
-  const rollups = loadRollups(ctx.store, traces.map((t) => t.id));
+  const rollups = loadRollups(
+    ctx.store,
+    traces.map((t) => t.id),
+  );
   return { data: traces.map((t) => toTraceListItem(rollups.get(t.id)!)), meta: meta(page, totalItems) };
 }
 

@@ -46,7 +46,10 @@ test("invalid values fail with the variable, its value and what is allowed", () 
       return true;
     },
   );
-  assert.throws(() => parseReceiverEnv({ RECEIVER_FAIL_STATUS: "200" }), /RECEIVER_FAIL_STATUS="200": must be an HTTP error status/);
+  assert.throws(
+    () => parseReceiverEnv({ RECEIVER_FAIL_STATUS: "200" }),
+    /RECEIVER_FAIL_STATUS="200": must be an HTTP error status/,
+  );
 });
 
 test("every variable is described and defaulted (the docs generator reads both)", () => {

@@ -50,7 +50,9 @@ export const receiverEnvSchema = z.object({
     .min(0, { error: "must be a number from 0 to 1" })
     .max(1, { error: "must be a number from 0 to 1" })
     .default(0)
-    .describe("Fault: share of ingestion requests failed with RECEIVER_FAIL_STATUS, 0..1, spread evenly (0.5 = every second)."),
+    .describe(
+      "Fault: share of ingestion requests failed with RECEIVER_FAIL_STATUS, 0..1, spread evenly (0.5 = every second).",
+    ),
   RECEIVER_RETRY_AFTER_SECONDS: z
     .string()
     .regex(/^(none|\d{1,5})$/, { error: 'must be "none" or an integer number of seconds (e.g. 1)' })

@@ -64,31 +64,35 @@ test("delay holds each ingestion answer back, and the spans are still stored", o
   }
 });
 
-test("failure ratio fails evenly spread requests with the status and Retry-After, storing nothing from them", opts, async () => {
-  const receiver = await startReceiver({ port: 0 });
-  try {
-    receiver.faults.set({ failRatio: 0.5, failStatus: 503 });
-    const statuses: number[] = [];
-    for (let i = 0; i < 4; i++) statuses.push((await postIngest(receiver, oneSpanBody())).status);
-    assert.deepEqual(statuses, [200, 503, 200, 503]);
-    assert.equal(receiver.stats().store.observations, 2);
-    assert.deepEqual(receiver.stats().requests.byStatus, { "200": 2, "503": 2 });
+test(
+  "failure ratio fails evenly spread requests with the status and Retry-After, storing nothing from them",
+  opts,
+  async () => {
+    const receiver = await startReceiver({ port: 0 });
+    try {
+      receiver.faults.set({ failRatio: 0.5, failStatus: 503 });
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) statuses.push((await postIngest(receiver, oneSpanBody())).status);
+      assert.deepEqual(statuses, [200, 503, 200, 503]);
+      assert.equal(receiver.stats().store.observations, 2);
+      assert.deepEqual(receiver.stats().requests.byStatus, { "200": 2, "503": 2 });
 
-    const set = await putFaults(receiver, { failRatio: 1, failStatus: 429, retryAfterSeconds: 2 });
-    assert.equal(set.status, 200);
-    assert.equal(set.json.failStatus, 429);
-    const limited = await postIngest(receiver, oneSpanBody());
-    assert.equal(limited.status, 429);
-    assert.equal(limited.headers.get("retry-after"), "2");
-    assert.match(JSON.parse(limited.text).message, /injected failure/);
-    assert.equal(receiver.stats().store.observations, 2);
+      const set = await putFaults(receiver, { failRatio: 1, failStatus: 429, retryAfterSeconds: 2 });
+      assert.equal(set.status, 200);
+      assert.equal(set.json.failStatus, 429);
+      const limited = await postIngest(receiver, oneSpanBody());
+      assert.equal(limited.status, 429);
+      assert.equal(limited.headers.get("retry-after"), "2");
+      assert.match(JSON.parse(limited.text).message, /injected failure/);
+      assert.equal(receiver.stats().store.observations, 2);
 
-    receiver.faults.reset();
-    assert.equal((await postIngest(receiver, oneSpanBody())).status, 200);
-  } finally {
-    await receiver.close();
-  }
-});
+      receiver.faults.reset();
+      assert.equal((await postIngest(receiver, oneSpanBody())).status, 200);
+    } finally {
+      await receiver.close();
+    }
+  },
+);
 
 test("PUT /_receiver/faults validates and merges; GET returns the faults in force", opts, async () => {
   const receiver = await startReceiver({ port: 0 });
@@ -102,7 +106,14 @@ test("PUT /_receiver/faults validates and merges; GET returns the faults in forc
     await putFaults(receiver, { delayMs: 5 });
     await putFaults(receiver, { failStatus: 502 });
     const current = await getJson(receiver, "/_receiver/faults", null);
-    assert.deepEqual(current.body, { delayMs: 5, failStatus: 502, failRatio: 0, retryAfterSeconds: null, hang: false, afterStore: "answer" });
+    assert.deepEqual(current.body, {
+      delayMs: 5,
+      failStatus: 502,
+      failRatio: 0,
+      retryAfterSeconds: null,
+      hang: false,
+      afterStore: "answer",
+    });
     assert.deepEqual(receiver.faults.get(), current.body);
     assert.throws(() => receiver.faults.set({ failStatus: 200 }));
   } finally {
@@ -114,13 +125,20 @@ test("PUT /_receiver/faults validates and merges; GET returns the faults in forc
  * An ingestion request with no client-side timeout, so only the server can end it. Resolves
  * with what the client saw: an answer, or its connection cut.
  */
-function rawIngest(receiver: Receiver, body: string): { outcome: Promise<{ answered: number } | { cut: string }>; settled: () => boolean } {
+function rawIngest(
+  receiver: Receiver,
+  body: string,
+): { outcome: Promise<{ answered: number } | { cut: string }>; settled: () => boolean } {
   let done = false;
   const outcome = new Promise<{ answered: number } | { cut: string }>((resolve) => {
     const req = request(`${receiver.url}/api/public/otel/v1/traces`, {
       method: "POST",
       agent: false,
-      headers: { "content-type": "application/json", authorization: DEV_AUTH, "content-length": Buffer.byteLength(body) },
+      headers: {
+        "content-type": "application/json",
+        authorization: DEV_AUTH,
+        "content-length": Buffer.byteLength(body),
+      },
     });
     req.on("response", (res) => {
       res.resume();
@@ -155,48 +173,56 @@ test("hang never answers; close() cuts the held request instead of waiting for i
   assert.equal(receiver.stats().store.observations, 0);
 });
 
-test("afterStore hang: the spans are stored, the client never gets an answer, close() still ends it", opts, async () => {
-  const receiver = await startReceiver({ port: 0, faults: { afterStore: "hang" } });
-  const traceId = hexId(16);
-  const held = rawIngest(receiver, otlpJsonBody([{ traceId, spanId: hexId(8), name: "stored" }]));
-  try {
-    await waitFor(() => receiver.stats().requests.afterStore.hung === 1, 5_000);
-    // The unknown outcome: nothing answered, everything stored.
-    assert.equal(held.settled(), false);
-    assert.equal(receiver.stats().store.observations, 1);
-    assert.equal((await getJson(receiver, `/api/public/traces/${traceId}`)).status, 200);
-    assert.equal(receiver.stats().requests.byStatus["200"], undefined, "no answer was counted");
-  } finally {
-    await receiver.close();
-  }
-  assert.deepEqual(Object.keys(await held.outcome), ["cut"]);
-});
-
-test("afterStore reset: the spans are stored and the connection is destroyed; later requests are answered", opts, async () => {
-  const receiver = await startReceiver({ port: 0 });
-  try {
-    const set = await putFaults(receiver, { afterStore: "reset" });
-    assert.equal(set.status, 200);
-    assert.equal(set.json.afterStore, "reset");
+test(
+  "afterStore hang: the spans are stored, the client never gets an answer, close() still ends it",
+  opts,
+  async () => {
+    const receiver = await startReceiver({ port: 0, faults: { afterStore: "hang" } });
     const traceId = hexId(16);
-    const { outcome } = rawIngest(receiver, otlpJsonBody([{ traceId, spanId: hexId(8), name: "stored" }]));
-    const seen = await outcome;
-    assert.ok("cut" in seen, `the client got ${JSON.stringify(seen)}`);
-    assert.equal(receiver.stats().requests.afterStore.reset, 1);
-    assert.equal(receiver.stats().store.observations, 1, "stored before the reset");
-    await assert.rejects(postIngest(receiver, oneSpanBody()), "fetch sees the reset too");
+    const held = rawIngest(receiver, otlpJsonBody([{ traceId, spanId: hexId(8), name: "stored" }]));
+    try {
+      await waitFor(() => receiver.stats().requests.afterStore.hung === 1, 5_000);
+      // The unknown outcome: nothing answered, everything stored.
+      assert.equal(held.settled(), false);
+      assert.equal(receiver.stats().store.observations, 1);
+      assert.equal((await getJson(receiver, `/api/public/traces/${traceId}`)).status, 200);
+      assert.equal(receiver.stats().requests.byStatus["200"], undefined, "no answer was counted");
+    } finally {
+      await receiver.close();
+    }
+    assert.deepEqual(Object.keys(await held.outcome), ["cut"]);
+  },
+);
 
-    const bad = await putFaults(receiver, { afterStore: "explode" });
-    assert.equal(bad.status, 400);
-    assert.match(bad.json.message, /afterStore/);
+test(
+  "afterStore reset: the spans are stored and the connection is destroyed; later requests are answered",
+  opts,
+  async () => {
+    const receiver = await startReceiver({ port: 0 });
+    try {
+      const set = await putFaults(receiver, { afterStore: "reset" });
+      assert.equal(set.status, 200);
+      assert.equal(set.json.afterStore, "reset");
+      const traceId = hexId(16);
+      const { outcome } = rawIngest(receiver, otlpJsonBody([{ traceId, spanId: hexId(8), name: "stored" }]));
+      const seen = await outcome;
+      assert.ok("cut" in seen, `the client got ${JSON.stringify(seen)}`);
+      assert.equal(receiver.stats().requests.afterStore.reset, 1);
+      assert.equal(receiver.stats().store.observations, 1, "stored before the reset");
+      await assert.rejects(postIngest(receiver, oneSpanBody()), "fetch sees the reset too");
 
-    receiver.faults.set({ afterStore: "answer" });
-    assert.equal((await postIngest(receiver, oneSpanBody())).status, 200);
-    assert.equal(receiver.stats().store.observations, 3);
-  } finally {
-    await receiver.close();
-  }
-});
+      const bad = await putFaults(receiver, { afterStore: "explode" });
+      assert.equal(bad.status, 400);
+      assert.match(bad.json.message, /afterStore/);
+
+      receiver.faults.set({ afterStore: "answer" });
+      assert.equal((await postIngest(receiver, oneSpanBody())).status, 200);
+      assert.equal(receiver.stats().store.observations, 3);
+    } finally {
+      await receiver.close();
+    }
+  },
+);
 
 test("failures and the plain hang take precedence over afterStore: nothing is stored", opts, async () => {
   const receiver = await startReceiver({ port: 0, faults: { afterStore: "reset", failRatio: 1 } });

@@ -17,7 +17,9 @@ test("missing or wrong credentials get 401 on ingestion and on the public API", 
     const missing = await postIngest(receiver, body, { auth: null });
     assert.equal(missing.status, 401);
     assert.match(JSON.parse(missing.text).message, /Basic/);
-    const wrong = await postIngest(receiver, body, { auth: basicAuthHeader({ publicKey: DEV_KEY_PAIR.publicKey, secretKey: "nope" }) });
+    const wrong = await postIngest(receiver, body, {
+      auth: basicAuthHeader({ publicKey: DEV_KEY_PAIR.publicKey, secretKey: "nope" }),
+    });
     assert.equal(wrong.status, 401);
     const garbage = await postIngest(receiver, body, { auth: "Bearer abc" });
     assert.equal(garbage.status, 401);
@@ -82,7 +84,9 @@ test("unsupported content type gets 415, malformed bodies get 400 with a reason"
 test("bodies over the limit get 413, compressed or not", opts, async () => {
   const receiver = await startReceiver({ port: 0, bodyLimitBytes: 4096 });
   try {
-    const big = otlpJsonBody([{ traceId: hexId(16), spanId: hexId(8), name: "x", attributes: { pad: "a".repeat(8000) } }]);
+    const big = otlpJsonBody([
+      { traceId: hexId(16), spanId: hexId(8), name: "x", attributes: { pad: "a".repeat(8000) } },
+    ]);
     assert.equal((await postIngest(receiver, big)).status, 413);
     const zipped = gzipSync(big);
     assert.ok(zipped.byteLength < 4096);
@@ -121,7 +125,13 @@ test("a re-sent span is stored again as a second row (Langfuse v4), and reported
     const rootId = hexId(8);
     const childId = hexId(8);
     const body = otlpJsonBody([
-      { traceId, spanId: childId, parentSpanId: rootId, name: "child", attributes: { "user.id": "u1", "gen_ai.usage.input_tokens": 10 } },
+      {
+        traceId,
+        spanId: childId,
+        parentSpanId: rootId,
+        name: "child",
+        attributes: { "user.id": "u1", "gen_ai.usage.input_tokens": 10 },
+      },
       { traceId, spanId: rootId, name: "root", attributes: { "user.id": "u1" } },
     ]);
     assert.equal((await postIngest(receiver, body)).status, 200);
@@ -130,7 +140,13 @@ test("a re-sent span is stored again as a second row (Langfuse v4), and reported
     assert.equal(stats.spans.received, 4);
     assert.equal(stats.spans.unique, 2);
     assert.equal(stats.spans.duplicates, 2, "rows received whose id already existed");
-    assert.deepEqual(stats.store, { traces: 1, observations: 4, observationIds: 2, duplicateRows: 2, duplicatedIds: 2 });
+    assert.deepEqual(stats.store, {
+      traces: 1,
+      observations: 4,
+      observationIds: 2,
+      duplicateRows: 2,
+      duplicatedIds: 2,
+    });
     assert.equal(stats.requests.byStatus["200"], 2);
 
     // Both copies are rows everywhere Langfuse v4 lists rows, and counted twice in usage.
@@ -139,16 +155,28 @@ test("a re-sent span is stored again as a second row (Langfuse v4), and reported
     assert.equal(trace.body.userId, "u1");
     const v2 = await getJson(receiver, `/api/public/v2/observations?traceId=${traceId}&fields=usage`);
     assert.equal(v2.body.data.length, 4);
-    assert.equal(v2.body.data.filter((o: any) => o.id === childId).reduce((sum: number, o: any) => sum + o.usageDetails.input, 0), 20);
+    assert.equal(
+      v2.body.data.filter((o: any) => o.id === childId).reduce((sum: number, o: any) => sum + o.usageDetails.input, 0),
+      20,
+    );
     // The legacy trace list names each observation once.
     const list = await getJson(receiver, `/api/public/traces?userId=u1`);
     assert.deepEqual([...list.body.data[0].observations].sort(), [childId, rootId].sort());
 
     // A duplicate inside one request counts too.
     const once = hexId(8);
-    await postIngest(receiver, otlpJsonBody([0, 1, 2].map(() => ({ traceId, spanId: once, parentSpanId: rootId, name: "thrice" }))));
+    await postIngest(
+      receiver,
+      otlpJsonBody([0, 1, 2].map(() => ({ traceId, spanId: once, parentSpanId: rootId, name: "thrice" }))),
+    );
     assert.equal(receiver.stats().spans.duplicates, 4);
-    assert.deepEqual(receiver.stats().store, { traces: 1, observations: 7, observationIds: 3, duplicateRows: 4, duplicatedIds: 3 });
+    assert.deepEqual(receiver.stats().store, {
+      traces: 1,
+      observations: 7,
+      observationIds: 3,
+      duplicateRows: 4,
+      duplicatedIds: 3,
+    });
 
     const httpStats = await getJson(receiver, "/_receiver/stats", null);
     assert.deepEqual(httpStats.body, receiver.stats());
@@ -157,31 +185,51 @@ test("a re-sent span is stored again as a second row (Langfuse v4), and reported
   }
 });
 
-test("requests are counted by their x-langfuse-ingestion-version; versions Langfuse does not know get 400", opts, async () => {
-  const receiver = await startReceiver({ port: 0 });
-  try {
-    const body = () => otlpJsonBody([{ traceId: hexId(16), spanId: hexId(8), name: "x" }]);
-    assert.deepEqual(receiver.stats().requests.byIngestionVersion, { "4": 0, none: 0 });
-    for (let i = 0; i < 3; i++) assert.equal((await postIngest(receiver, body(), { headers: { "x-langfuse-ingestion-version": "4" } })).status, 200);
-    assert.equal((await postIngest(receiver, body())).status, 200);
-    // Lower versions are valid (Langfuse routes them through its dual-write path).
-    assert.equal((await postIngest(receiver, body(), { headers: { "x-langfuse-ingestion-version": "3" } })).status, 200);
-    // Langfuse also reads the underscored header name.
-    assert.equal((await postIngest(receiver, body(), { headers: { x_langfuse_ingestion_version: "4" } })).status, 200);
-    const five = await postIngest(receiver, body(), { headers: { "x-langfuse-ingestion-version": "5" } });
-    assert.equal(five.status, 400);
-    assert.equal(JSON.parse(five.text).message, 'Unsupported x-langfuse-ingestion-version: "5". Maximum supported: "4".');
-    assert.equal((await postIngest(receiver, body(), { headers: { "x-langfuse-ingestion-version": "v4" } })).status, 400);
+test(
+  "requests are counted by their x-langfuse-ingestion-version; versions Langfuse does not know get 400",
+  opts,
+  async () => {
+    const receiver = await startReceiver({ port: 0 });
+    try {
+      const body = () => otlpJsonBody([{ traceId: hexId(16), spanId: hexId(8), name: "x" }]);
+      assert.deepEqual(receiver.stats().requests.byIngestionVersion, { "4": 0, none: 0 });
+      for (let i = 0; i < 3; i++)
+        assert.equal(
+          (await postIngest(receiver, body(), { headers: { "x-langfuse-ingestion-version": "4" } })).status,
+          200,
+        );
+      assert.equal((await postIngest(receiver, body())).status, 200);
+      // Lower versions are valid (Langfuse routes them through its dual-write path).
+      assert.equal(
+        (await postIngest(receiver, body(), { headers: { "x-langfuse-ingestion-version": "3" } })).status,
+        200,
+      );
+      // Langfuse also reads the underscored header name.
+      assert.equal(
+        (await postIngest(receiver, body(), { headers: { x_langfuse_ingestion_version: "4" } })).status,
+        200,
+      );
+      const five = await postIngest(receiver, body(), { headers: { "x-langfuse-ingestion-version": "5" } });
+      assert.equal(five.status, 400);
+      assert.equal(
+        JSON.parse(five.text).message,
+        'Unsupported x-langfuse-ingestion-version: "5". Maximum supported: "4".',
+      );
+      assert.equal(
+        (await postIngest(receiver, body(), { headers: { "x-langfuse-ingestion-version": "v4" } })).status,
+        400,
+      );
 
-    const stats = receiver.stats();
-    assert.deepEqual(stats.requests.byIngestionVersion, { "4": 4, none: 1, "3": 1, "5": 1, v4: 1 });
-    assert.equal(stats.store.observations, 6, "refused versions store nothing");
-    const rows = await getJson(receiver, "/_receiver/stats", null);
-    assert.deepEqual(rows.body.requests.byIngestionVersion, stats.requests.byIngestionVersion);
-  } finally {
-    await receiver.close();
-  }
-});
+      const stats = receiver.stats();
+      assert.deepEqual(stats.requests.byIngestionVersion, { "4": 4, none: 1, "3": 1, "5": 1, v4: 1 });
+      assert.equal(stats.store.observations, 6, "refused versions store nothing");
+      const rows = await getJson(receiver, "/_receiver/stats", null);
+      assert.deepEqual(rows.body.requests.byIngestionVersion, stats.requests.byIngestionVersion);
+    } finally {
+      await receiver.close();
+    }
+  },
+);
 
 test("each row records the ingestion version of the request that delivered it", opts, async () => {
   const receiver = await startReceiver({ port: 0 });
@@ -189,7 +237,9 @@ test("each row records the ingestion version of the request that delivered it", 
     const traceId = hexId(16);
     const a = hexId(8);
     const b = hexId(8);
-    await postIngest(receiver, otlpJsonBody([{ traceId, spanId: a, name: "a" }]), { headers: { "x-langfuse-ingestion-version": "4" } });
+    await postIngest(receiver, otlpJsonBody([{ traceId, spanId: a, name: "a" }]), {
+      headers: { "x-langfuse-ingestion-version": "4" },
+    });
     await postIngest(receiver, otlpJsonBody([{ traceId, spanId: b, parentSpanId: a, name: "b" }]));
     const rows = await getJson(receiver, `/_receiver/spans?traceId=${traceId}`, null);
     const byName = Object.fromEntries(rows.body.data.map((r: any) => [r.name, r.ingestion_version]));
@@ -208,7 +258,13 @@ test("DELETE /_receiver/data wipes traces and counters", opts, async () => {
     const res = await fetch(`${receiver.url}/_receiver/data`, { method: "DELETE" });
     assert.equal(res.status, 200);
     assert.equal((await getJson(receiver, `/api/public/traces/${traceId}`)).status, 404);
-    assert.deepEqual(receiver.stats().store, { traces: 0, observations: 0, observationIds: 0, duplicateRows: 0, duplicatedIds: 0 });
+    assert.deepEqual(receiver.stats().store, {
+      traces: 0,
+      observations: 0,
+      observationIds: 0,
+      duplicateRows: 0,
+      duplicatedIds: 0,
+    });
     assert.equal(receiver.stats().requests.total, 0);
   } finally {
     await receiver.close();

@@ -55,13 +55,24 @@ test("Langfuse SDK spans arrive as one trace with the right tree", { timeout: TE
           await startActiveObservation(
             "agent_billing",
             async (agent) => {
-              agent.update({ input: { agent_key: "billing", messages_count: 1 }, metadata: { intent_type: "billing" } });
+              agent.update({
+                input: { agent_key: "billing", messages_count: 1 },
+                metadata: { intent_type: "billing" },
+              });
               const reply = startObservation(
                 "agent_call",
-                { model: "sim-agent", usageDetails: { input: 30, output: 12, total: 42 }, completionStartTime: completionStart },
+                {
+                  model: "sim-agent",
+                  usageDetails: { input: 30, output: 12, total: 42 },
+                  completionStartTime: completionStart,
+                },
                 { asType: "generation" },
               );
-              reply.update({ output: "Your invoice is in the billing portal.", level: "WARNING", statusMessage: "slow" });
+              reply.update({
+                output: "Your invoice is in the billing portal.",
+                level: "WARNING",
+                statusMessage: "slow",
+              });
               reply.end();
             },
             { asType: "agent" },

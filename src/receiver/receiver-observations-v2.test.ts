@@ -60,10 +60,20 @@ describe("v2 observations API", { timeout: TEST_TIMEOUT_MS }, () => {
         name: "route_node",
         startMs: T0 + 10,
         endMs: T0 + 130,
-        attributes: { "user.id": "alice", "session.id": "s-1", "langfuse.trace.name": "chat", "langfuse.trace.tags": '["endpoint:chat"]', "langfuse.release": "r-7", "langfuse.version": "v-2" },
+        attributes: {
+          "user.id": "alice",
+          "session.id": "s-1",
+          "langfuse.trace.name": "chat",
+          "langfuse.trace.tags": '["endpoint:chat"]',
+          "langfuse.release": "r-7",
+          "langfuse.version": "v-2",
+        },
       },
     ]);
-    assert.equal((await postIngest(receiver, children, { headers: { "x-langfuse-ingestion-version": "4" } })).status, 200);
+    assert.equal(
+      (await postIngest(receiver, children, { headers: { "x-langfuse-ingestion-version": "4" } })).status,
+      200,
+    );
     const rootBody = otlpJsonBody([
       {
         traceId,
@@ -71,11 +81,27 @@ describe("v2 observations API", { timeout: TEST_TIMEOUT_MS }, () => {
         name: "chat",
         startMs: T0,
         endMs: T0 + 150,
-        attributes: { "user.id": "alice", "session.id": "s-1", "langfuse.trace.metadata.tenant": "acme", "langfuse.observation.input": '"hello"', "langfuse.observation.output": '"bye"' },
+        attributes: {
+          "user.id": "alice",
+          "session.id": "s-1",
+          "langfuse.trace.metadata.tenant": "acme",
+          "langfuse.observation.input": '"hello"',
+          "langfuse.observation.output": '"bye"',
+        },
       },
-      { traceId: otherTrace, spanId: other, name: "other", startMs: T0 + 1000, endMs: T0 + 1001, attributes: { "user.id": "bob", "session.id": "s-2", "langfuse.observation.level": "ERROR" } },
+      {
+        traceId: otherTrace,
+        spanId: other,
+        name: "other",
+        startMs: T0 + 1000,
+        endMs: T0 + 1001,
+        attributes: { "user.id": "bob", "session.id": "s-2", "langfuse.observation.level": "ERROR" },
+      },
     ]);
-    assert.equal((await postIngest(receiver, rootBody, { headers: { "x-langfuse-ingestion-version": "4" } })).status, 200);
+    assert.equal(
+      (await postIngest(receiver, rootBody, { headers: { "x-langfuse-ingestion-version": "4" } })).status,
+      200,
+    );
   });
 
   after(async () => {
@@ -125,8 +151,15 @@ describe("v2 observations API", { timeout: TEST_TIMEOUT_MS }, () => {
   test("trace_context: each row's own trace name, tags and release; roots fall back to their name", async () => {
     const { body } = await v2(`traceId=${traceId}&fields=trace_context`);
     const byId = Object.fromEntries(body.data.map((o: any) => [o.id, o]));
-    assert.deepEqual([byId[route].traceName, byId[route].tags, byId[route].release], ["chat", ["endpoint:chat"], "r-7"]);
-    assert.deepEqual([byId[gen].traceName, byId[gen].tags, byId[gen].release], [null, [], null], "nothing copied from route_node");
+    assert.deepEqual(
+      [byId[route].traceName, byId[route].tags, byId[route].release],
+      ["chat", ["endpoint:chat"], "r-7"],
+    );
+    assert.deepEqual(
+      [byId[gen].traceName, byId[gen].tags, byId[gen].release],
+      [null, [], null],
+      "nothing copied from route_node",
+    );
     assert.equal(byId[root].traceName, "chat", "a root without langfuse.trace.name is named by itself");
     assert.equal(byId[root].name, undefined, "basic not requested");
   });
@@ -161,7 +194,11 @@ describe("v2 observations API", { timeout: TEST_TIMEOUT_MS }, () => {
     assert.equal(metadata["nested.a.b"], 1, "nested objects become dotted keys, numbers parsed back");
     assert.equal(metadata["scope.name"], "test-scope");
     assert.equal(metadata["resourceAttributes.service.name"], "test");
-    assert.equal(metadata["attributes.user.id"], "gen-user", "spans outside a langfuse-sdk scope keep their attributes");
+    assert.equal(
+      metadata["attributes.user.id"],
+      "gen-user",
+      "spans outside a langfuse-sdk scope keep their attributes",
+    );
     assert.equal(metadata["attributes.langfuse.observation.input"], undefined, "input is not repeated in metadata");
 
     const expanded = await v2(`traceId=${traceId}&type=GENERATION&fields=metadata&expandMetadata=long`);
@@ -184,12 +221,24 @@ describe("v2 observations API", { timeout: TEST_TIMEOUT_MS }, () => {
     assert.deepEqual(ids((await v2("environment=staging&environment=default")).body), [other, gen, route, root]);
     assert.deepEqual(ids((await v2("version=v-2")).body), [route]);
     assert.deepEqual(ids((await v2(`parentObservationId=${route}`)).body), [gen]);
-    assert.deepEqual(ids((await v2("parentObservationId=")).body), [other, root], "empty parent: only rows without one");
+    assert.deepEqual(
+      ids((await v2("parentObservationId=")).body),
+      [other, root],
+      "empty parent: only rows without one",
+    );
     assert.deepEqual(ids((await v2("isRootObservation=true")).body), [other, root]);
     assert.deepEqual(ids((await v2("isRootObservation=false")).body), [gen, route]);
-    assert.deepEqual(ids((await v2(`fromStartTime=${iso(T0 + 10)}&toStartTime=${iso(T0 + 1000)}`)).body), [gen, route], "from inclusive, to exclusive");
+    assert.deepEqual(
+      ids((await v2(`fromStartTime=${iso(T0 + 10)}&toStartTime=${iso(T0 + 1000)}`)).body),
+      [gen, route],
+      "from inclusive, to exclusive",
+    );
     assert.deepEqual(ids((await v2(`traceId=${traceId}&userId=bob`)).body), []);
-    assert.deepEqual(ids((await v2("fields=bogus,basic")).body), [other, gen, route, root], "unknown field groups are ignored, as in Langfuse");
+    assert.deepEqual(
+      ids((await v2("fields=bogus,basic")).body),
+      [other, gen, route, root],
+      "unknown field groups are ignored, as in Langfuse",
+    );
   });
 
   test("bad parameters get a 400 naming the parameter; no credentials get 401", async () => {
@@ -215,52 +264,77 @@ describe("v2 observations API", { timeout: TEST_TIMEOUT_MS }, () => {
   });
 });
 
-test("cursor pages cover every row exactly once, duplicates and equal start times included; limit default 50", { timeout: TEST_TIMEOUT_MS }, async () => {
-  const receiver = await startReceiver({ port: 0 });
-  try {
-    const traceId = hexId(16);
-    const spans = Array.from({ length: 7 }, (_, i) => ({ traceId, spanId: hexId(8), name: `s${i}`, startMs: T0 + (i < 4 ? 0 : i), endMs: T0 + 10 }));
-    const body = otlpJsonBody(spans);
-    await postIngest(receiver, body);
-    await postIngest(receiver, body); // every span twice: 14 rows, four of each start time T0
-    const seen: string[] = [];
-    let cursor: string | undefined;
-    let pages = 0;
-    do {
-      const res = await getJson(receiver, `/api/public/v2/observations?traceId=${traceId}&limit=3${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
-      assert.equal(res.status, 200);
-      assert.ok(res.body.data.length <= 3);
-      seen.push(...res.body.data.map((o: any) => o.id));
-      cursor = res.body.meta.cursor;
-      pages++;
-    } while (cursor !== undefined && pages < 10);
-    assert.equal(pages, 5, "14 rows in pages of 3");
-    assert.equal(seen.length, 14);
-    for (const s of spans) assert.equal(seen.filter((id) => id === s.spanId).length, 2, `${s.name} twice`);
+test(
+  "cursor pages cover every row exactly once, duplicates and equal start times included; limit default 50",
+  { timeout: TEST_TIMEOUT_MS },
+  async () => {
+    const receiver = await startReceiver({ port: 0 });
+    try {
+      const traceId = hexId(16);
+      const spans = Array.from({ length: 7 }, (_, i) => ({
+        traceId,
+        spanId: hexId(8),
+        name: `s${i}`,
+        startMs: T0 + (i < 4 ? 0 : i),
+        endMs: T0 + 10,
+      }));
+      const body = otlpJsonBody(spans);
+      await postIngest(receiver, body);
+      await postIngest(receiver, body); // every span twice: 14 rows, four of each start time T0
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const res = await getJson(
+          receiver,
+          `/api/public/v2/observations?traceId=${traceId}&limit=3${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+        );
+        assert.equal(res.status, 200);
+        assert.ok(res.body.data.length <= 3);
+        seen.push(...res.body.data.map((o: any) => o.id));
+        cursor = res.body.meta.cursor;
+        pages++;
+      } while (cursor !== undefined && pages < 10);
+      assert.equal(pages, 5, "14 rows in pages of 3");
+      assert.equal(seen.length, 14);
+      for (const s of spans) assert.equal(seen.filter((id) => id === s.spanId).length, 2, `${s.name} twice`);
 
-    // A page that ends exactly at the last row has a cursor; the next page is empty and has none.
-    const exact = await getJson(receiver, `/api/public/v2/observations?traceId=${traceId}&limit=7`);
-    const next = await getJson(receiver, `/api/public/v2/observations?traceId=${traceId}&limit=7&cursor=${encodeURIComponent(exact.body.meta.cursor)}`);
-    assert.equal(next.body.data.length, 7);
-    assert.deepEqual(next.body.meta, {});
+      // A page that ends exactly at the last row has a cursor; the next page is empty and has none.
+      const exact = await getJson(receiver, `/api/public/v2/observations?traceId=${traceId}&limit=7`);
+      const next = await getJson(
+        receiver,
+        `/api/public/v2/observations?traceId=${traceId}&limit=7&cursor=${encodeURIComponent(exact.body.meta.cursor)}`,
+      );
+      assert.equal(next.body.data.length, 7);
+      assert.deepEqual(next.body.meta, {});
 
-    // A cursor Langfuse would build (no receiver tie-breaker) is understood too.
-    const decoded = JSON.parse(Buffer.from(exact.body.meta.cursor, "base64").toString("utf8"));
-    assert.deepEqual(Object.keys(decoded).sort(), ["lastId", "lastRowId", "lastStartTimeTo", "lastTraceId"]);
-    const { lastRowId: _dropped, ...langfuseCursor } = decoded;
-    const plain = await getJson(receiver, `/api/public/v2/observations?traceId=${traceId}&limit=50&cursor=${encodeURIComponent(Buffer.from(JSON.stringify(langfuseCursor)).toString("base64"))}`);
-    assert.equal(plain.status, 200);
-    assert.equal(plain.body.data.length, 6, "without the tie-breaker, every row of the cursor's id counts as past it");
+      // A cursor Langfuse would build (no receiver tie-breaker) is understood too.
+      const decoded = JSON.parse(Buffer.from(exact.body.meta.cursor, "base64").toString("utf8"));
+      assert.deepEqual(Object.keys(decoded).sort(), ["lastId", "lastRowId", "lastStartTimeTo", "lastTraceId"]);
+      const { lastRowId: _dropped, ...langfuseCursor } = decoded;
+      const plain = await getJson(
+        receiver,
+        `/api/public/v2/observations?traceId=${traceId}&limit=50&cursor=${encodeURIComponent(Buffer.from(JSON.stringify(langfuseCursor)).toString("base64"))}`,
+      );
+      assert.equal(plain.status, 200);
+      assert.equal(
+        plain.body.data.length,
+        6,
+        "without the tie-breaker, every row of the cursor's id counts as past it",
+      );
 
-    const empty = await getJson(receiver, `/api/public/v2/observations?limit=0`);
-    assert.deepEqual(empty.body, { data: [], meta: {} });
+      const empty = await getJson(receiver, `/api/public/v2/observations?limit=0`);
+      assert.deepEqual(empty.body, { data: [], meta: {} });
 
-    const many = otlpJsonBody(Array.from({ length: 46 }, (_, i) => ({ traceId: hexId(16), spanId: hexId(8), name: `m${i}` })));
-    await postIngest(receiver, many);
-    const first = await getJson(receiver, "/api/public/v2/observations");
-    assert.equal(first.body.data.length, 50, "Langfuse's default limit");
-    assert.equal(typeof first.body.meta.cursor, "string");
-  } finally {
-    await receiver.close();
-  }
-});
+      const many = otlpJsonBody(
+        Array.from({ length: 46 }, (_, i) => ({ traceId: hexId(16), spanId: hexId(8), name: `m${i}` })),
+      );
+      await postIngest(receiver, many);
+      const first = await getJson(receiver, "/api/public/v2/observations");
+      assert.equal(first.body.data.length, 50, "Langfuse's default limit");
+      assert.equal(typeof first.body.meta.cursor, "string");
+    } finally {
+      await receiver.close();
+    }
+  },
+);

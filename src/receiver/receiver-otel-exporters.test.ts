@@ -68,69 +68,76 @@ function emitTrace(tracer: Tracer): { traceId: string; rootId: string; generatio
 
 for (const format of ["json", "protobuf"] as const) {
   for (const gzip of [false, true]) {
-    test(`OTLP ${format} exporter, gzip ${gzip ? "on" : "off"}: spans stored and served as a Langfuse trace`, { timeout: TEST_TIMEOUT_MS }, async () => {
-      const receiver = await startReceiver({ port: 0 });
-      const provider = new BasicTracerProvider({
-        spanProcessors: [new BatchSpanProcessor(makeExporter(receiver, format, gzip))],
-      });
-      try {
-        const ids = emitTrace(provider.getTracer("exporter-test"));
-        await provider.forceFlush();
+    test(
+      `OTLP ${format} exporter, gzip ${gzip ? "on" : "off"}: spans stored and served as a Langfuse trace`,
+      { timeout: TEST_TIMEOUT_MS },
+      async () => {
+        const receiver = await startReceiver({ port: 0 });
+        const provider = new BasicTracerProvider({
+          spanProcessors: [new BatchSpanProcessor(makeExporter(receiver, format, gzip))],
+        });
+        try {
+          const ids = emitTrace(provider.getTracer("exporter-test"));
+          await provider.forceFlush();
 
-        const stats = receiver.stats();
-        assert.equal(stats.requests.byStatus["200"], 1, JSON.stringify(stats));
-        assert.equal(stats.spans.received, 3);
-        assert.equal(stats.spans.duplicates, 0);
-        assert.ok(stats.bytes.received > 0);
-        if (gzip) assert.notEqual(stats.bytes.decoded, stats.bytes.received, "body was gzip-compressed");
-        else assert.equal(stats.bytes.decoded, stats.bytes.received);
+          const stats = receiver.stats();
+          assert.equal(stats.requests.byStatus["200"], 1, JSON.stringify(stats));
+          assert.equal(stats.spans.received, 3);
+          assert.equal(stats.spans.duplicates, 0);
+          assert.ok(stats.bytes.received > 0);
+          if (gzip) assert.notEqual(stats.bytes.decoded, stats.bytes.received, "body was gzip-compressed");
+          else assert.equal(stats.bytes.decoded, stats.bytes.received);
 
-        const { status, body: t } = await getJson(receiver, `/api/public/traces/${ids.traceId}`);
-        assert.equal(status, 200);
-        assert.equal(t.id, ids.traceId);
-        assert.equal(t.name, "chat");
-        assert.equal(t.userId, "user-1");
-        assert.equal(t.sessionId, "session-1");
-        assert.deepEqual(t.tags, ["alpha", "beta"]);
-        assert.deepEqual(t.input, { message: "hi" });
-        assert.equal(t.output, "hello there");
-        assert.deepEqual(t.metadata, { tenant: "acme" });
-        assert.match(t.timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+          const { status, body: t } = await getJson(receiver, `/api/public/traces/${ids.traceId}`);
+          assert.equal(status, 200);
+          assert.equal(t.id, ids.traceId);
+          assert.equal(t.name, "chat");
+          assert.equal(t.userId, "user-1");
+          assert.equal(t.sessionId, "session-1");
+          assert.deepEqual(t.tags, ["alpha", "beta"]);
+          assert.deepEqual(t.input, { message: "hi" });
+          assert.equal(t.output, "hello there");
+          assert.deepEqual(t.metadata, { tenant: "acme" });
+          assert.match(t.timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
 
-        const byId = new Map<string, any>(t.observations.map((o: any) => [o.id, o]));
-        assert.equal(byId.size, 3);
-        const root = byId.get(ids.rootId);
-        const generation = byId.get(ids.generationId);
-        const tool = byId.get(ids.toolId);
-        assert.equal(root.parentObservationId, null);
-        assert.equal(root.type, "SPAN");
-        assert.equal(generation.parentObservationId, ids.rootId);
-        assert.equal(generation.type, "GENERATION");
-        assert.equal(generation.model, "sim-model");
-        assert.deepEqual(generation.usageDetails, { input: 12, output: 3, total: 15 });
-        assert.deepEqual(generation.usage, { input: 12, output: 3, total: 15, unit: "TOKENS" });
-        assert.deepEqual(generation.input, [{ role: "user", content: "hi" }]);
-        assert.deepEqual(generation.output, { intent: "billing" });
-        assert.deepEqual(generation.metadata, { intent_type: "billing" });
-        assert.equal(tool.parentObservationId, ids.generationId);
-        assert.equal(tool.level, "ERROR");
-        assert.equal(tool.statusMessage, "lookup failed");
-        assert.ok(Date.parse(generation.endTime) >= Date.parse(generation.startTime));
+          const byId = new Map<string, any>(t.observations.map((o: any) => [o.id, o]));
+          assert.equal(byId.size, 3);
+          const root = byId.get(ids.rootId);
+          const generation = byId.get(ids.generationId);
+          const tool = byId.get(ids.toolId);
+          assert.equal(root.parentObservationId, null);
+          assert.equal(root.type, "SPAN");
+          assert.equal(generation.parentObservationId, ids.rootId);
+          assert.equal(generation.type, "GENERATION");
+          assert.equal(generation.model, "sim-model");
+          assert.deepEqual(generation.usageDetails, { input: 12, output: 3, total: 15 });
+          assert.deepEqual(generation.usage, { input: 12, output: 3, total: 15, unit: "TOKENS" });
+          assert.deepEqual(generation.input, [{ role: "user", content: "hi" }]);
+          assert.deepEqual(generation.output, { intent: "billing" });
+          assert.deepEqual(generation.metadata, { intent_type: "billing" });
+          assert.equal(tool.parentObservationId, ids.generationId);
+          assert.equal(tool.level, "ERROR");
+          assert.equal(tool.statusMessage, "lookup failed");
+          assert.ok(Date.parse(generation.endTime) >= Date.parse(generation.startTime));
 
-        const raw = await getJson(receiver, `/_receiver/spans?traceId=${ids.traceId}`, null);
-        const rawGeneration = raw.body.data.find((r: any) => r.id === ids.generationId);
-        assert.equal(rawGeneration.attributes["an.int"], 42);
-        assert.equal(rawGeneration.attributes["a.double"], 0.25);
-        assert.equal(rawGeneration.attributes["a.bool"], true);
-        assert.deepEqual(rawGeneration.attributes["an.array"], ["x", "y"]);
-        assert.equal(rawGeneration.attributes["langfuse.observation.input"], JSON.stringify([{ role: "user", content: "hi" }]));
-        assert.equal(rawGeneration.attributes["_receiver.omitted"], undefined);
-        assert.equal(rawGeneration.scope_name, "exporter-test");
-        assert.equal(typeof rawGeneration.resource_attributes["service.name"], "string");
-      } finally {
-        await provider.shutdown().catch(() => {});
-        await receiver.close();
-      }
-    });
+          const raw = await getJson(receiver, `/_receiver/spans?traceId=${ids.traceId}`, null);
+          const rawGeneration = raw.body.data.find((r: any) => r.id === ids.generationId);
+          assert.equal(rawGeneration.attributes["an.int"], 42);
+          assert.equal(rawGeneration.attributes["a.double"], 0.25);
+          assert.equal(rawGeneration.attributes["a.bool"], true);
+          assert.deepEqual(rawGeneration.attributes["an.array"], ["x", "y"]);
+          assert.equal(
+            rawGeneration.attributes["langfuse.observation.input"],
+            JSON.stringify([{ role: "user", content: "hi" }]),
+          );
+          assert.equal(rawGeneration.attributes["_receiver.omitted"], undefined);
+          assert.equal(rawGeneration.scope_name, "exporter-test");
+          assert.equal(typeof rawGeneration.resource_attributes["service.name"], "string");
+        } finally {
+          await provider.shutdown().catch(() => {});
+          await receiver.close();
+        }
+      },
+    );
   }
 }

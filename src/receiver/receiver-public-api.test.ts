@@ -7,13 +7,12 @@ import { getJson, hexId, otlpJsonBody, postIngest, TEST_TIMEOUT_MS } from "../..
 
 const opts = { timeout: TEST_TIMEOUT_MS };
 
-async function ingestTrace(
-  receiver: Receiver,
-  attrs: Record<string, string>,
-  startMs: number,
-): Promise<string> {
+async function ingestTrace(receiver: Receiver, attrs: Record<string, string>, startMs: number): Promise<string> {
   const traceId = hexId(16);
-  const res = await postIngest(receiver, otlpJsonBody([{ traceId, spanId: hexId(8), name: "turn", attributes: attrs, startMs, endMs: startMs + 10 }]));
+  const res = await postIngest(
+    receiver,
+    otlpJsonBody([{ traceId, spanId: hexId(8), name: "turn", attributes: attrs, startMs, endMs: startMs + 10 }]),
+  );
   assert.equal(res.status, 200);
   return traceId;
 }
@@ -22,31 +21,61 @@ test("trace list filters by userId, sessionId, name and tags, newest first, with
   const receiver = await startReceiver({ port: 0 });
   try {
     const t0 = Date.parse("2025-01-01T00:00:00Z");
-    const a1 = await ingestTrace(receiver, { "user.id": "alice", "session.id": "s1", "langfuse.trace.name": "chat", "langfuse.trace.tags": '["x"]' }, t0);
-    const a2 = await ingestTrace(receiver, { "user.id": "alice", "session.id": "s2", "langfuse.trace.name": "chat" }, t0 + 1000);
-    const b1 = await ingestTrace(receiver, { "user.id": "bob", "session.id": "s1", "langfuse.trace.name": "other" }, t0 + 2000);
+    const a1 = await ingestTrace(
+      receiver,
+      { "user.id": "alice", "session.id": "s1", "langfuse.trace.name": "chat", "langfuse.trace.tags": '["x"]' },
+      t0,
+    );
+    const a2 = await ingestTrace(
+      receiver,
+      { "user.id": "alice", "session.id": "s2", "langfuse.trace.name": "chat" },
+      t0 + 1000,
+    );
+    const b1 = await ingestTrace(
+      receiver,
+      { "user.id": "bob", "session.id": "s1", "langfuse.trace.name": "other" },
+      t0 + 2000,
+    );
 
     const alice = await getJson(receiver, "/api/public/traces?userId=alice");
-    assert.deepEqual(alice.body.data.map((t: any) => t.id), [a2, a1]);
+    assert.deepEqual(
+      alice.body.data.map((t: any) => t.id),
+      [a2, a1],
+    );
     assert.deepEqual(alice.body.meta, { page: 1, limit: 50, totalItems: 2, totalPages: 1 });
 
     const s1 = await getJson(receiver, "/api/public/traces?sessionId=s1");
-    assert.deepEqual(s1.body.data.map((t: any) => t.id), [b1, a1]);
+    assert.deepEqual(
+      s1.body.data.map((t: any) => t.id),
+      [b1, a1],
+    );
 
     const both = await getJson(receiver, "/api/public/traces?userId=alice&sessionId=s1");
-    assert.deepEqual(both.body.data.map((t: any) => t.id), [a1]);
+    assert.deepEqual(
+      both.body.data.map((t: any) => t.id),
+      [a1],
+    );
 
     const named = await getJson(receiver, "/api/public/traces?name=other");
-    assert.deepEqual(named.body.data.map((t: any) => t.id), [b1]);
+    assert.deepEqual(
+      named.body.data.map((t: any) => t.id),
+      [b1],
+    );
 
     const tagged = await getJson(receiver, "/api/public/traces?tags=x");
-    assert.deepEqual(tagged.body.data.map((t: any) => t.id), [a1]);
+    assert.deepEqual(
+      tagged.body.data.map((t: any) => t.id),
+      [a1],
+    );
 
     const nobody = await getJson(receiver, "/api/public/traces?userId=carol");
     assert.deepEqual(nobody.body, { data: [], meta: { page: 1, limit: 50, totalItems: 0, totalPages: 0 } });
 
     const page2 = await getJson(receiver, "/api/public/traces?limit=2&page=2");
-    assert.deepEqual(page2.body.data.map((t: any) => t.id), [a1]);
+    assert.deepEqual(
+      page2.body.data.map((t: any) => t.id),
+      [a1],
+    );
     assert.deepEqual(page2.body.meta, { page: 2, limit: 2, totalItems: 3, totalPages: 2 });
     assert.equal(page2.body.data[0].observations.length, 1);
 
@@ -133,7 +162,10 @@ test("a trace rolls up from rows in separate requests, children before the root"
     assert.equal(t.output, "bye");
     assert.deepEqual(t.metadata, { region: "eu" });
     assert.equal(t.latency, 0.1);
-    assert.deepEqual(t.observations.map((o: any) => o.id), [rootId, childId]);
+    assert.deepEqual(
+      t.observations.map((o: any) => o.id),
+      [rootId, childId],
+    );
     const child = t.observations[1];
     assert.equal(child.type, "GENERATION", "a gen_ai model attribute makes a generation");
     assert.equal(child.model, "gpt-x");
@@ -142,7 +174,11 @@ test("a trace rolls up from rows in separate requests, children before the root"
     const observation = await getJson(receiver, `/api/public/observations/${childId}`);
     assert.equal(observation.body.parentObservationId, rootId);
     const list = await getJson(receiver, `/api/public/observations?traceId=${traceId}`);
-    assert.deepEqual(list.body.data.map((o: any) => o.id), [childId, rootId], "newest first");
+    assert.deepEqual(
+      list.body.data.map((o: any) => o.id),
+      [childId, rootId],
+      "newest first",
+    );
     assert.equal(list.body.meta.totalItems, 2);
   } finally {
     await receiver.close();

@@ -59,7 +59,8 @@ export class StatsCounter {
   countIngestionVersion(version: string | null): void {
     let key = version ?? "none";
     // Header values are client input: bounded in length and in distinct keys.
-    if (key.length > 16 || (!this.byIngestionVersion.has(key) && this.byIngestionVersion.size >= MAX_VERSION_KEYS)) key = "other";
+    if (key.length > 16 || (!this.byIngestionVersion.has(key) && this.byIngestionVersion.size >= MAX_VERSION_KEYS))
+      key = "other";
     this.byIngestionVersion.set(key, (this.byIngestionVersion.get(key) ?? 0) + 1);
   }
 

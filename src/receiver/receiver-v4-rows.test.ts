@@ -11,77 +11,133 @@ import { getJson, hexId, otlpJsonBody, postIngest, TEST_TIMEOUT_MS } from "../..
 
 const opts = { timeout: TEST_TIMEOUT_MS };
 
-test("GET /_receiver/info names the receiver, its package version and ingestion version, without auth", opts, async () => {
-  const receiver = await startReceiver({ port: 0 });
-  try {
-    const pkg = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
-    const info = await getJson(receiver, "/_receiver/info", null);
-    assert.equal(info.status, 200);
-    assert.deepEqual(info.body, { receiver: "switchboard", version: pkg.version, ingestionVersion: 4 });
-    const res = await fetch(`${receiver.url}/_receiver/info`, { method: "POST" });
-    assert.equal(res.status, 405);
-  } finally {
-    await receiver.close();
-  }
-});
+test(
+  "GET /_receiver/info names the receiver, its package version and ingestion version, without auth",
+  opts,
+  async () => {
+    const receiver = await startReceiver({ port: 0 });
+    try {
+      const pkg = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
+      const info = await getJson(receiver, "/_receiver/info", null);
+      assert.equal(info.status, 200);
+      assert.deepEqual(info.body, { receiver: "switchboard", version: pkg.version, ingestionVersion: 4 });
+      const res = await fetch(`${receiver.url}/_receiver/info`, { method: "POST" });
+      assert.equal(res.status, 405);
+    } finally {
+      await receiver.close();
+    }
+  },
+);
 
-test("a legacy trace rolls up from its rows: latest values, name and I/O from the root, legacy trace I/O first", opts, async () => {
-  const receiver = await startReceiver({ port: 0 });
-  try {
-    const t0 = Date.parse("2025-04-01T08:00:00Z");
-    const traceId = hexId(16);
-    const root = hexId(8);
-    const child = hexId(8);
-    // The v4 exporter's shape: trace-wide attributes on every span, turn I/O on the root observation.
-    const everySpan = { "user.id": "carol", "session.id": "openai:carol", "langfuse.trace.name": "chat", "langfuse.trace.tags": '["endpoint:openai"]', "langfuse.trace.metadata.tenant": "t1", "langfuse.release": "1.2.3" };
-    await postIngest(receiver, otlpJsonBody([{ traceId, spanId: child, parentSpanId: root, name: "route_node", startMs: t0 + 5, endMs: t0 + 40, attributes: everySpan }]));
-    await postIngest(
-      receiver,
-      otlpJsonBody([
-        {
-          traceId,
-          spanId: root,
-          name: "chat",
-          startMs: t0,
-          endMs: t0 + 50,
-          attributes: { ...everySpan, "langfuse.observation.input": '"where is my order?"', "langfuse.observation.output": '"on its way"', "langfuse.trace.metadata.intent": "order_status" },
-        },
-      ]),
-    );
-    const { body: t } = await getJson(receiver, `/api/public/traces/${traceId}`);
-    assert.equal(t.name, "chat");
-    assert.equal(t.userId, "carol");
-    assert.equal(t.sessionId, "openai:carol");
-    assert.deepEqual(t.tags, ["endpoint:openai"]);
-    assert.equal(t.release, "1.2.3");
-    assert.deepEqual(t.metadata, { tenant: "t1", intent: "order_status" });
-    assert.equal(t.input, "where is my order?", "v4: the turn's input is the root observation's");
-    assert.equal(t.output, "on its way");
-    assert.equal(t.timestamp, new Date(t0).toISOString());
-    assert.equal(t.latency, 0.05);
+test(
+  "a legacy trace rolls up from its rows: latest values, name and I/O from the root, legacy trace I/O first",
+  opts,
+  async () => {
+    const receiver = await startReceiver({ port: 0 });
+    try {
+      const t0 = Date.parse("2025-04-01T08:00:00Z");
+      const traceId = hexId(16);
+      const root = hexId(8);
+      const child = hexId(8);
+      // The v4 exporter's shape: trace-wide attributes on every span, turn I/O on the root observation.
+      const everySpan = {
+        "user.id": "carol",
+        "session.id": "openai:carol",
+        "langfuse.trace.name": "chat",
+        "langfuse.trace.tags": '["endpoint:openai"]',
+        "langfuse.trace.metadata.tenant": "t1",
+        "langfuse.release": "1.2.3",
+      };
+      await postIngest(
+        receiver,
+        otlpJsonBody([
+          {
+            traceId,
+            spanId: child,
+            parentSpanId: root,
+            name: "route_node",
+            startMs: t0 + 5,
+            endMs: t0 + 40,
+            attributes: everySpan,
+          },
+        ]),
+      );
+      await postIngest(
+        receiver,
+        otlpJsonBody([
+          {
+            traceId,
+            spanId: root,
+            name: "chat",
+            startMs: t0,
+            endMs: t0 + 50,
+            attributes: {
+              ...everySpan,
+              "langfuse.observation.input": '"where is my order?"',
+              "langfuse.observation.output": '"on its way"',
+              "langfuse.trace.metadata.intent": "order_status",
+            },
+          },
+        ]),
+      );
+      const { body: t } = await getJson(receiver, `/api/public/traces/${traceId}`);
+      assert.equal(t.name, "chat");
+      assert.equal(t.userId, "carol");
+      assert.equal(t.sessionId, "openai:carol");
+      assert.deepEqual(t.tags, ["endpoint:openai"]);
+      assert.equal(t.release, "1.2.3");
+      assert.deepEqual(t.metadata, { tenant: "t1", intent: "order_status" });
+      assert.equal(t.input, "where is my order?", "v4: the turn's input is the root observation's");
+      assert.equal(t.output, "on its way");
+      assert.equal(t.timestamp, new Date(t0).toISOString());
+      assert.equal(t.latency, 0.05);
 
-    // A v3-style exporter's legacy trace I/O wins where a span sent it.
-    const legacy = hexId(16);
-    await postIngest(receiver, otlpJsonBody([{ traceId: legacy, spanId: hexId(8), name: "request", attributes: { "langfuse.trace.input": '"q"', "langfuse.observation.input": '{"raw":true}' } }]));
-    const { body: l } = await getJson(receiver, `/api/public/traces/${legacy}`);
-    assert.equal(l.input, "q");
-    assert.equal(l.name, "request", "no langfuse.trace.name: the root's name");
+      // A v3-style exporter's legacy trace I/O wins where a span sent it.
+      const legacy = hexId(16);
+      await postIngest(
+        receiver,
+        otlpJsonBody([
+          {
+            traceId: legacy,
+            spanId: hexId(8),
+            name: "request",
+            attributes: { "langfuse.trace.input": '"q"', "langfuse.observation.input": '{"raw":true}' },
+          },
+        ]),
+      );
+      const { body: l } = await getJson(receiver, `/api/public/traces/${legacy}`);
+      assert.equal(l.input, "q");
+      assert.equal(l.name, "request", "no langfuse.trace.name: the root's name");
 
-    // A later row's values win; a row without a value leaves the earlier one.
-    const later = hexId(16);
-    const lr = hexId(8);
-    await postIngest(receiver, otlpJsonBody([{ traceId: later, spanId: lr, name: "r", attributes: { "user.id": "u1", "langfuse.trace.tags": '["a"]' } }]));
-    await postIngest(receiver, otlpJsonBody([{ traceId: later, spanId: hexId(8), parentSpanId: lr, name: "c", attributes: { "user.id": "u2" } }]));
-    const { body: lt } = await getJson(receiver, `/api/public/traces/${later}`);
-    assert.equal(lt.userId, "u2");
-    assert.deepEqual(lt.tags, ["a"]);
-    // The legacy list filters on rows: a trace matches when one of its rows carries the value.
-    const byUser = await getJson(receiver, "/api/public/traces?userId=u1");
-    assert.deepEqual(byUser.body.data.map((x: any) => x.id), [later]);
-  } finally {
-    await receiver.close();
-  }
-});
+      // A later row's values win; a row without a value leaves the earlier one.
+      const later = hexId(16);
+      const lr = hexId(8);
+      await postIngest(
+        receiver,
+        otlpJsonBody([
+          { traceId: later, spanId: lr, name: "r", attributes: { "user.id": "u1", "langfuse.trace.tags": '["a"]' } },
+        ]),
+      );
+      await postIngest(
+        receiver,
+        otlpJsonBody([
+          { traceId: later, spanId: hexId(8), parentSpanId: lr, name: "c", attributes: { "user.id": "u2" } },
+        ]),
+      );
+      const { body: lt } = await getJson(receiver, `/api/public/traces/${later}`);
+      assert.equal(lt.userId, "u2");
+      assert.deepEqual(lt.tags, ["a"]);
+      // The legacy list filters on rows: a trace matches when one of its rows carries the value.
+      const byUser = await getJson(receiver, "/api/public/traces?userId=u1");
+      assert.deepEqual(
+        byUser.body.data.map((x: any) => x.id),
+        [later],
+      );
+    } finally {
+      await receiver.close();
+    }
+  },
+);
 
 test("a database file from the upsert-era receiver is migrated to rows, nothing lost", opts, async () => {
   const dir = mkdtempSync(join(tmpdir(), "receiver-migrate-"));
@@ -107,17 +163,35 @@ test("a database file from the upsert-era receiver is migrated to rows, nothing 
 
     const receiver = await startReceiver({ port: 0, dbPath });
     try {
-      assert.deepEqual(receiver.stats().store, { traces: 1, observations: 2, observationIds: 2, duplicateRows: 0, duplicatedIds: 0 });
+      assert.deepEqual(receiver.stats().store, {
+        traces: 1,
+        observations: 2,
+        observationIds: 2,
+        duplicateRows: 0,
+        duplicatedIds: 0,
+      });
       const { body: t } = await getJson(receiver, "/api/public/traces/t1");
-      assert.deepEqual([t.name, t.userId, t.sessionId, t.tags, t.input, t.output, t.metadata], ["chat", "dave", "s9", ["x"], "hi", "bye", { k: "v" }]);
+      assert.deepEqual(
+        [t.name, t.userId, t.sessionId, t.tags, t.input, t.output, t.metadata],
+        ["chat", "dave", "s9", ["x"], "hi", "bye", { k: "v" }],
+      );
       const v2 = await getJson(receiver, "/api/public/v2/observations?traceId=t1&fields=basic");
-      assert.deepEqual(v2.body.data.map((o: any) => [o.id, o.userId, o.sessionId]), [["c1", "dave", "s9"], ["r1", "dave", "s9"]]);
+      assert.deepEqual(
+        v2.body.data.map((o: any) => [o.id, o.userId, o.sessionId]),
+        [
+          ["c1", "dave", "s9"],
+          ["r1", "dave", "s9"],
+        ],
+      );
     } finally {
       await receiver.close();
     }
     const reopened = new Database(dbPath, { readonly: true });
     try {
-      const tables = reopened.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
+      const tables = reopened
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .pluck()
+        .all();
       assert.deepEqual(tables, ["observation_rows", "trace_index", "trace_names"]);
       assert.equal(reopened.pragma("user_version", { simple: true }), 2);
     } finally {

@@ -124,7 +124,11 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
   };
 
   const snapshot = (): ReceiverStats =>
-    stats.snapshot(store.isOpen ? store.counts() : { traces: 0, observations: 0, observationIds: 0, duplicateRows: 0, duplicatedIds: 0 });
+    stats.snapshot(
+      store.isOpen
+        ? store.counts()
+        : { traces: 0, observations: 0, observationIds: 0, duplicateRows: 0, duplicatedIds: 0 },
+    );
   const reset = (): void => {
     store.wipe();
     stats.reset();
@@ -134,7 +138,8 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
     const { path, query } = splitUrl(req.url ?? "/");
     try {
       if (path === INGEST_PATH) {
-        if (req.method !== "POST") throw new HttpError(405, `${req.method} is not allowed on ${path}`, { allow: "POST" });
+        if (req.method !== "POST")
+          throw new HttpError(405, `${req.method} is not allowed on ${path}`, { allow: "POST" });
         await handleIngest(req, res, ctx);
         return;
       }

@@ -7,7 +7,7 @@ import type Database from "better-sqlite3";
 const ROWS_TABLE = "observation_rows";
 
 function columnsOf(db: Database.Database, table: string): Set<string> {
-  return new Set((db.prepare(`SELECT name FROM pragma_table_info(?)`).pluck().all(table) as string[]));
+  return new Set(db.prepare(`SELECT name FROM pragma_table_info(?)`).pluck().all(table) as string[]);
 }
 
 /** Moves version-1 tables into `observation_rows`, when there are any. Returns the rows moved. */

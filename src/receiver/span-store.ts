@@ -162,10 +162,23 @@ export interface ObservationRow {
 }
 
 /** A row without its payloads: what trace roll-ups read for every row of a trace. */
-export type RowFacts = Omit<ObservationRow, "input" | "output" | "metadata" | "model_parameters" | "attributes" | "resource_attributes" | "trace_input" | "trace_output">;
+export type RowFacts = Omit<
+  ObservationRow,
+  | "input"
+  | "output"
+  | "metadata"
+  | "model_parameters"
+  | "attributes"
+  | "resource_attributes"
+  | "trace_input"
+  | "trace_output"
+>;
 
 /** The payload columns of a trace's root rows and of rows carrying legacy trace I/O. */
-export type RowPayload = Pick<ObservationRow, "row_id" | "trace_id" | "is_root" | "input" | "output" | "metadata" | "trace_input" | "trace_output">;
+export type RowPayload = Pick<
+  ObservationRow,
+  "row_id" | "trace_id" | "is_root" | "input" | "output" | "metadata" | "trace_input" | "trace_output"
+>;
 
 const FACT_COLUMNS =
   "row_id, id, trace_id, parent_observation_id, type, name, start_time, end_time, completion_start_time, model, usage_details, cost_details, level, status_message, version, environment, prompt_name, prompt_version, user_id, session_id, trace_name, tags, release, trace_metadata, public, is_app_root, is_root, scope_name, scope_version, span_name, span_kind, ingestion_version, received_at";
@@ -269,7 +282,12 @@ function rowClauses(filter: RowFilter): Clause[] {
     clauses.push([`environment IN (${filter.environments.map(() => "?").join(", ")})`, filter.environments]);
   }
   if (filter.isRootObservation !== undefined) {
-    clauses.push([filter.isRootObservation ? "(parent_observation_id IS NULL OR is_app_root = 1)" : "(parent_observation_id IS NOT NULL AND is_app_root = 0)", []]);
+    clauses.push([
+      filter.isRootObservation
+        ? "(parent_observation_id IS NULL OR is_app_root = 1)"
+        : "(parent_observation_id IS NOT NULL AND is_app_root = 0)",
+      [],
+    ]);
   }
   if (filter.fromStartTime !== undefined) clauses.push(["start_time >= ?", [filter.fromStartTime]]);
   if (filter.toStartTime !== undefined) clauses.push(["start_time < ?", [filter.toStartTime]]);
@@ -313,11 +331,17 @@ export class SpanStore {
        VALUES (${columns.map(() => "?").join(", ")}, ?, ?)`,
     );
     // 0, 1, or 2 for "more than one": all the counters need to know.
-    this.copiesOfId = this.db.prepare(`SELECT COUNT(*) FROM (SELECT 1 FROM ${ROWS_TABLE} WHERE id = ? LIMIT 2)`).pluck();
+    this.copiesOfId = this.db
+      .prepare(`SELECT COUNT(*) FROM (SELECT 1 FROM ${ROWS_TABLE} WHERE id = ? LIMIT 2)`)
+      .pluck();
     this.insertTrace = this.db.prepare("INSERT OR IGNORE INTO trace_index (trace_id, first_start) VALUES (?, ?)");
-    this.lowerTraceStart = this.db.prepare("UPDATE trace_index SET first_start = ? WHERE trace_id = ? AND first_start > ?");
+    this.lowerTraceStart = this.db.prepare(
+      "UPDATE trace_index SET first_start = ? WHERE trace_id = ? AND first_start > ?",
+    );
     this.insertTraceName = this.db.prepare("INSERT OR IGNORE INTO trace_names (name) VALUES (?)");
-    this.selectRowsOfTrace = this.db.prepare(`SELECT * FROM ${ROWS_TABLE} WHERE trace_id = ? ORDER BY start_time, row_id`);
+    this.selectRowsOfTrace = this.db.prepare(
+      `SELECT * FROM ${ROWS_TABLE} WHERE trace_id = ? ORDER BY start_time, row_id`,
+    );
     this.selectLatestRowOfId = this.db.prepare(`SELECT * FROM ${ROWS_TABLE} WHERE id = ? ORDER BY row_id DESC LIMIT 1`);
     this.selectFactsOfTraces = this.db.prepare(
       `SELECT ${FACT_COLUMNS} FROM ${ROWS_TABLE}
@@ -330,7 +354,9 @@ export class SpanStore {
        ORDER BY row_id`,
     );
     this.selectTraceNames = this.db.prepare("SELECT name FROM trace_names ORDER BY name LIMIT 200").pluck();
-    this.ingestTransaction = this.db.transaction((spans: OtlpSpan[], ingestionVersion: string | null) => this.writeSpans(spans, ingestionVersion));
+    this.ingestTransaction = this.db.transaction((spans: OtlpSpan[], ingestionVersion: string | null) =>
+      this.writeSpans(spans, ingestionVersion),
+    );
   }
 
   /**
@@ -384,7 +410,9 @@ export class SpanStore {
 
   /** The counters, from the tables (once, when the store opens). */
   private countFromTables(): StoreCounts {
-    const { observations, observationIds } = this.db.prepare(`SELECT COUNT(*) AS observations, COUNT(DISTINCT id) AS observationIds FROM ${ROWS_TABLE}`).get() as {
+    const { observations, observationIds } = this.db
+      .prepare(`SELECT COUNT(*) AS observations, COUNT(DISTINCT id) AS observationIds FROM ${ROWS_TABLE}`)
+      .get() as {
       observations: number;
       observationIds: number;
     };
@@ -393,7 +421,10 @@ export class SpanStore {
       observations,
       observationIds,
       duplicateRows: observations - observationIds,
-      duplicatedIds: this.db.prepare(`SELECT COUNT(*) FROM (SELECT 1 FROM ${ROWS_TABLE} GROUP BY id HAVING COUNT(*) > 1)`).pluck().get() as number,
+      duplicatedIds: this.db
+        .prepare(`SELECT COUNT(*) FROM (SELECT 1 FROM ${ROWS_TABLE} GROUP BY id HAVING COUNT(*) > 1)`)
+        .pluck()
+        .get() as number,
     };
   }
 
@@ -443,33 +474,46 @@ export class SpanStore {
       clauses.push(
         cursor.rowId === undefined
           ? ["(start_time, trace_id, id) < (?, ?, ?)", [cursor.startTime, cursor.traceId, cursor.id]]
-          : ["(start_time, trace_id, id, row_id) < (?, ?, ?, ?)", [cursor.startTime, cursor.traceId, cursor.id, cursor.rowId]],
+          : [
+              "(start_time, trace_id, id, row_id) < (?, ?, ?, ?)",
+              [cursor.startTime, cursor.traceId, cursor.id, cursor.rowId],
+            ],
       );
     }
     const where = buildWhere(clauses);
-    return this
-      .query(`SELECT * FROM ${ROWS_TABLE} ${where.sql} ORDER BY start_time DESC, trace_id DESC, id DESC, row_id DESC LIMIT ?`)
-      .all(...where.params, limit) as ObservationRow[];
+    return this.query(
+      `SELECT * FROM ${ROWS_TABLE} ${where.sql} ORDER BY start_time DESC, trace_id DESC, id DESC, row_id DESC LIMIT ?`,
+    ).all(...where.params, limit) as ObservationRow[];
   }
 
   /** Rows newest first, page by page: the legacy observations list. */
   listRowsPaged(filter: RowFilter, page: Page): { rows: ObservationRow[]; totalItems: number } {
     const where = buildWhere(rowClauses(filter));
-    const totalItems = this.query(`SELECT COUNT(*) FROM ${ROWS_TABLE} ${where.sql}`).pluck().get(...where.params) as number;
-    const rows = this
-      .query(`SELECT * FROM ${ROWS_TABLE} ${where.sql} ORDER BY start_time DESC, row_id DESC LIMIT ? OFFSET ?`)
-      .all(...where.params, page.limit, (page.page - 1) * page.limit) as ObservationRow[];
+    const totalItems = this.query(`SELECT COUNT(*) FROM ${ROWS_TABLE} ${where.sql}`)
+      .pluck()
+      .get(...where.params) as number;
+    const rows = this.query(
+      `SELECT * FROM ${ROWS_TABLE} ${where.sql} ORDER BY start_time DESC, row_id DESC LIMIT ? OFFSET ?`,
+    ).all(...where.params, page.limit, (page.page - 1) * page.limit) as ObservationRow[];
     return { rows, totalItems };
   }
 
   /** Trace ids newest first (by their earliest row start), with the number of matching traces. */
-  listTraceIds(filter: TraceFilter, page: Page): { traces: Array<{ id: string; timestamp: string }>; totalItems: number } {
-    const inTraces = (where: string, values: unknown[]): Clause => [`trace_id IN (SELECT trace_id FROM ${ROWS_TABLE} WHERE ${where})`, values];
+  listTraceIds(
+    filter: TraceFilter,
+    page: Page,
+  ): { traces: Array<{ id: string; timestamp: string }>; totalItems: number } {
+    const inTraces = (where: string, values: unknown[]): Clause => [
+      `trace_id IN (SELECT trace_id FROM ${ROWS_TABLE} WHERE ${where})`,
+      values,
+    ];
     const clauses: Clause[] = [];
     if (filter.userId !== undefined) clauses.push(inTraces("user_id = ?", [filter.userId]));
     if (filter.sessionId !== undefined) clauses.push(inTraces("session_id = ?", [filter.sessionId]));
     if (filter.name !== undefined) {
-      clauses.push(inTraces("trace_name = ? OR (trace_name IS NULL AND is_root = 1 AND name = ?)", [filter.name, filter.name]));
+      clauses.push(
+        inTraces("trace_name = ? OR (trace_name IS NULL AND is_root = 1 AND name = ?)", [filter.name, filter.name]),
+      );
     }
     for (const tag of filter.tags ?? []) {
       clauses.push(inTraces("EXISTS (SELECT 1 FROM json_each(tags) WHERE value = ?)", [tag]));
@@ -477,10 +521,12 @@ export class SpanStore {
     if (filter.fromTimestamp !== undefined) clauses.push(["first_start >= ?", [filter.fromTimestamp]]);
     if (filter.toTimestamp !== undefined) clauses.push(["first_start < ?", [filter.toTimestamp]]);
     const where = buildWhere(clauses);
-    const totalItems = this.query(`SELECT COUNT(*) FROM trace_index ${where.sql}`).pluck().get(...where.params) as number;
-    const traces = this
-      .query(`SELECT trace_id AS id, first_start AS timestamp FROM trace_index ${where.sql} ORDER BY first_start DESC, trace_id DESC LIMIT ? OFFSET ?`)
-      .all(...where.params, page.limit, (page.page - 1) * page.limit) as Array<{ id: string; timestamp: string }>;
+    const totalItems = this.query(`SELECT COUNT(*) FROM trace_index ${where.sql}`)
+      .pluck()
+      .get(...where.params) as number;
+    const traces = this.query(
+      `SELECT trace_id AS id, first_start AS timestamp FROM trace_index ${where.sql} ORDER BY first_start DESC, trace_id DESC LIMIT ? OFFSET ?`,
+    ).all(...where.params, page.limit, (page.page - 1) * page.limit) as Array<{ id: string; timestamp: string }>;
     return { traces, totalItems };
   }
 

@@ -98,8 +98,10 @@ class Accumulator {
       this.seen.add(row.id);
       this.ids.push(row.id);
     }
-    if (row.trace_name && (!this.traceName || row.row_id > this.traceName.rowId)) this.traceName = { value: row.trace_name, rowId: row.row_id };
-    if (row.is_root === 1 && row.name && (!this.rootName || row.row_id > this.rootName.rowId)) this.rootName = { value: row.name, rowId: row.row_id };
+    if (row.trace_name && (!this.traceName || row.row_id > this.traceName.rowId))
+      this.traceName = { value: row.trace_name, rowId: row.row_id };
+    if (row.is_root === 1 && row.name && (!this.rootName || row.row_id > this.rootName.rowId))
+      this.rootName = { value: row.name, rowId: row.row_id };
     this.keepLatest("userId", row.user_id, row.row_id);
     this.keepLatest("sessionId", row.session_id, row.row_id);
     this.keepLatest("release", row.release, row.row_id);

@@ -1,5 +1,12 @@
 import { randomUUID } from "node:crypto";
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from "fastify";
 import type { Registry } from "prom-client";
 import type { ChatService } from "../chat/chat-service.js";
 import { errorBody, sendError } from "./error-response.js";
@@ -55,7 +62,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
     http: {
       requestTimeout: timeouts.requestMs,
       headersTimeout: timeouts.headersMs,
-      connectionsCheckingInterval: Math.max(50, Math.min(5000, Math.floor(Math.min(timeouts.requestMs, timeouts.headersMs) / 4))),
+      connectionsCheckingInterval: Math.max(
+        50,
+        Math.min(5000, Math.floor(Math.min(timeouts.requestMs, timeouts.headersMs) / 4)),
+      ),
     },
     keepAliveTimeout: timeouts.keepAliveMs,
     // Fastify's own two lines per request are replaced by one line of ours (onResponse below).
@@ -70,14 +80,23 @@ export function buildApp(options: AppOptions): FastifyInstance {
     clientErrorHandler: createClientErrorHandler((socket, status) => metrics.connectionRefused(socket, status)),
     // So do URLs the router rejects before any hook runs (bad percent-encoding, overlong params).
     frameworkErrors: (err, _request, reply) => {
-      void (reply as FastifyReply).status(400).send(errorBody("invalid_url", err.code === "FST_ERR_MAX_PARAM_LENGTH" ? "a path segment is too long" : "the URL is not valid"));
+      void (reply as FastifyReply)
+        .status(400)
+        .send(
+          errorBody(
+            "invalid_url",
+            err.code === "FST_ERR_MAX_PARAM_LENGTH" ? "a path segment is too long" : "the URL is not valid",
+          ),
+        );
     },
   });
 
   // Only JSON bodies are accepted; Fastify answers 415 for any other content type.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("application/json", { parseAs: "buffer", bodyLimit: options.maxBodyBytes }, async (request: FastifyRequest, body: Buffer) =>
-    parseJsonBody(body, request.headers, options.maxBodyBytes),
+  app.addContentTypeParser(
+    "application/json",
+    { parseAs: "buffer", bodyLimit: options.maxBodyBytes },
+    async (request: FastifyRequest, body: Buffer) => parseJsonBody(body, request.headers, options.maxBodyBytes),
   );
 
   metrics.register(app);
@@ -95,15 +114,33 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
   // One log line per request, with its id and timing; never the body.
   app.addHook("onResponse", async (request, reply) => {
-    request.log.info({ method: request.method, route: request.routeOptions.url ?? request.url.split("?")[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, "request");
+    request.log.info(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? request.url.split("?")[0],
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      "request",
+    );
   });
 
   app.setErrorHandler((err, request, reply) => sendError(request, reply, err as FastifyError));
-  app.setNotFoundHandler((request, reply) => reply.status(404).send(errorBody("not_found", `no route for ${request.method} ${request.url.split("?")[0]}`)));
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send(errorBody("not_found", `no route for ${request.method} ${request.url.split("?")[0]}`)),
+  );
 
-  registerSecurity(app, options.security ?? { apiKeys: null, metricsKeys: null, rateLimitPerMinute: 0, maxStreamsPerKey: 0 });
+  registerSecurity(
+    app,
+    options.security ?? { apiKeys: null, metricsKeys: null, rateLimitPerMinute: 0, maxStreamsPerKey: 0 },
+  );
   registerChatRoutes(app, { chat: options.chat, maxMessageChars: options.maxMessageChars });
-  registerOpenAiRoutes(app, { chat: options.chat, maxMessageChars: options.maxMessageChars, responses: options.responses, registry: options.registry });
+  registerOpenAiRoutes(app, {
+    chat: options.chat,
+    maxMessageChars: options.maxMessageChars,
+    responses: options.responses,
+    registry: options.registry,
+  });
 
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_request, reply) => {

@@ -17,7 +17,9 @@ const checkedBy = (problemOf: (value: string) => string | null) => (value: strin
 };
 
 export const userIdSchema = z.string().superRefine(checkedBy(userIdProblem));
-const sessionIdSchema = z.string().superRefine(checkedBy((id) => (isValidSessionId(id) ? null : `must be ${SESSION_ID_RULE}`)));
+const sessionIdSchema = z
+  .string()
+  .superRefine(checkedBy((id) => (isValidSessionId(id) ? null : `must be ${SESSION_ID_RULE}`)));
 
 /**
  * Validates a chat body; errors name the first offending field and what is wrong with it.
@@ -31,7 +33,15 @@ export function parseChatRequest(body: unknown, maxMessageChars: number): ChatRe
     message: z
       .string()
       .transform((s) => s.trim())
-      .superRefine(checkedBy((m) => (m === "" ? "must not be empty" : m.length > maxMessageChars ? `is too long: ${m.length} characters, at most ${maxMessageChars}` : null))),
+      .superRefine(
+        checkedBy((m) =>
+          m === ""
+            ? "must not be empty"
+            : m.length > maxMessageChars
+              ? `is too long: ${m.length} characters, at most ${maxMessageChars}`
+              : null,
+        ),
+      ),
     user_id: userIdSchema,
     // null is "no session yet", as JSON clients write an absent optional value.
     session_id: sessionIdSchema.nullish().transform((v) => v ?? undefined),

@@ -18,7 +18,13 @@ export function registerChatRoutes(app: FastifyInstance, options: ChatRoutesOpti
     const body = parseChatRequest(request.body, maxMessageChars);
     const timing = new TurnTiming();
     // A plain request whose client leaves mid-turn still finishes: the session gets the answer.
-    const result = await chat.runTurn({ userId: body.user_id, sessionId: body.session_id, message: body.message, endpoint: "chat", timing });
+    const result = await chat.runTurn({
+      userId: body.user_id,
+      sessionId: body.session_id,
+      message: body.message,
+      endpoint: "chat",
+      timing,
+    });
     reply.header("server-timing", timing.serverTiming);
     // A developer on the local receiver gets the link to the turn's trace in the log.
     if (result.trace_url) request.log.info({ trace_url: result.trace_url }, "trace");
@@ -76,27 +82,47 @@ export function registerChatRoutes(app: FastifyInstance, options: ChatRoutesOpti
         const api = toApiError(err as Error);
         status = api?.code ?? "internal_error";
         if (!api) request.log.error({ err }, "unhandled error in streamed turn");
-        const error = api ? { code: api.code, message: api.message, ...(api.field ? { field: api.field } : {}) } : { code: "internal_error", message: `an internal error occurred (request ${request.id})` };
+        const error = api
+          ? { code: api.code, message: api.message, ...(api.field ? { field: api.field } : {}) }
+          : { code: "internal_error", message: `an internal error occurred (request ${request.id})` };
         if (res.headersSent) {
           send("error", error);
         } else if (!res.destroyed) {
           const text = JSON.stringify({ error: api ? error : { ...error, request_id: request.id } });
-          res.writeHead(api?.status ?? 500, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text), "x-request-id": request.id });
+          res.writeHead(api?.status ?? 500, {
+            "content-type": "application/json; charset=utf-8",
+            "content-length": Buffer.byteLength(text),
+            "x-request-id": request.id,
+          });
           res.write(text);
         }
       }
     } finally {
       res.end();
-      request.log.info({ method: "POST", route: "/api/v1/chat/stream", outcome: status, ms: Math.round((performance.now() - started) * 10) / 10, ...(traceUrl ? { trace_url: traceUrl } : {}) }, "stream finished");
+      request.log.info(
+        {
+          method: "POST",
+          route: "/api/v1/chat/stream",
+          outcome: status,
+          ms: Math.round((performance.now() - started) * 10) / 10,
+          ...(traceUrl ? { trace_url: traceUrl } : {}),
+        },
+        "stream finished",
+      );
     }
   });
 
-  app.get<{ Params: { session_id: string }; Querystring: { user_id?: unknown } }>("/api/v1/sessions/:session_id", async (request) => {
-    const userId = request.query.user_id;
-    if (userId === undefined) throw new ApiError(400, "invalid_request", "user_id query parameter is required", "user_id");
-    if (typeof userId !== "string") throw new ApiError(400, "invalid_request", "user_id query parameter must be given once", "user_id");
-    const problem = userIdProblem(userId);
-    if (problem) throw new ApiError(400, "invalid_request", `user_id ${problem}`, "user_id");
-    return chat.getSession(request.params.session_id, userId);
-  });
+  app.get<{ Params: { session_id: string }; Querystring: { user_id?: unknown } }>(
+    "/api/v1/sessions/:session_id",
+    async (request) => {
+      const userId = request.query.user_id;
+      if (userId === undefined)
+        throw new ApiError(400, "invalid_request", "user_id query parameter is required", "user_id");
+      if (typeof userId !== "string")
+        throw new ApiError(400, "invalid_request", "user_id query parameter must be given once", "user_id");
+      const problem = userIdProblem(userId);
+      if (problem) throw new ApiError(400, "invalid_request", `user_id ${problem}`, "user_id");
+      return chat.getSession(request.params.session_id, userId);
+    },
+  );
 }

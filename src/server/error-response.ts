@@ -28,7 +28,8 @@ export function toApiError(err: FastifyError | Error): ApiError | null {
       return new ApiError(400, "invalid_body", "the content length does not match the body");
   }
   const status = (err as FastifyError).statusCode;
-  if (typeof status === "number" && status >= 400 && status < 500) return new ApiError(status, "bad_request", err.message);
+  if (typeof status === "number" && status >= 400 && status < 500)
+    return new ApiError(status, "bad_request", err.message);
   return null;
 }
 
@@ -36,5 +37,14 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, err: Fas
   const api = toApiError(err);
   if (api) return reply.status(api.status).send(errorBody(api.code, api.message, api.field));
   request.log.error({ err }, "unhandled error");
-  return reply.status(500).send(errorBody("internal_error", "an internal error occurred; quote the request id when reporting it", undefined, request.id));
+  return reply
+    .status(500)
+    .send(
+      errorBody(
+        "internal_error",
+        "an internal error occurred; quote the request id when reporting it",
+        undefined,
+        request.id,
+      ),
+    );
 }

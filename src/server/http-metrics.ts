@@ -49,7 +49,11 @@ export class HttpMetrics {
   /** Counts every request of `app`; register before any hook that can refuse a request. */
   register(app: FastifyInstance): void {
     app.addHook("onRequest", (request, reply, done) => {
-      const record: InFlight = { route: request.routeOptions.url ?? "unmatched", method: request.method, started: performance.now() };
+      const record: InFlight = {
+        route: request.routeOptions.url ?? "unmatched",
+        method: request.method,
+        started: performance.now(),
+      };
       const socket = request.raw.socket;
       this.#inFlight.set(socket, record);
       // 'close' comes for every response (after 'finish' when it completed), hijacked streams included.

@@ -43,12 +43,18 @@ export function inspectJsonBody(body: unknown, rawText: string): void {
       continue;
     }
     if (typeof value !== "object" || value === null) continue;
-    const entries: [string | number, unknown][] = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);
+    const entries: [string | number, unknown][] = Array.isArray(value)
+      ? value.map((v, i) => [i, v])
+      : Object.entries(value);
     // Pushed in reverse, so the walk (and the first problem reported) follows document order.
     for (let i = entries.length - 1; i >= 0; i--) {
       const [key, child] = entries[i]!;
       if (typeof key === "string") {
-        if (keys && (key === "__proto__" || (key === "constructor" && typeof child === "object" && child !== null && Object.hasOwn(child, "prototype")))) {
+        if (
+          keys &&
+          (key === "__proto__" ||
+            (key === "constructor" && typeof child === "object" && child !== null && Object.hasOwn(child, "prototype")))
+        ) {
           throw forbiddenKey(key, pathOf(index, key));
         }
         const problem = text ? invalidUnicodeProblem(key) : null;
@@ -65,7 +71,12 @@ function fieldOf(path: (string | number)[]): string {
 }
 
 function forbiddenKey(key: string, path: (string | number)[]): ApiError {
-  return new ApiError(400, "forbidden_key", `the key ${JSON.stringify(key)} is not allowed (at ${pathText(path)})`, fieldOf(path));
+  return new ApiError(
+    400,
+    "forbidden_key",
+    `the key ${JSON.stringify(key)} is not allowed (at ${pathText(path)})`,
+    fieldOf(path),
+  );
 }
 
 function invalidText(path: (string | number)[], problem: string): ApiError {

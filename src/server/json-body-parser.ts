@@ -10,7 +10,11 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  * - bytes that are not UTF-8 are refused rather than turned into U+FFFD and stored;
  * - prototype keys and invalid Unicode are refused with a 400 naming where they are.
  */
-export async function parseJsonBody(raw: Buffer, headers: Record<string, string | string[] | undefined>, maxBodyBytes: number): Promise<unknown> {
+export async function parseJsonBody(
+  raw: Buffer,
+  headers: Record<string, string | string[] | undefined>,
+  maxBodyBytes: number,
+): Promise<unknown> {
   const bytes = await decodeBody(raw, contentEncodingOf(headers), maxBodyBytes);
   if (bytes.length === 0) throw new ApiError(400, "invalid_json", "the body is empty; send a JSON object", "body");
   let text: string;
@@ -26,7 +30,12 @@ export async function parseJsonBody(raw: Buffer, headers: Record<string, string 
   } catch (err) {
     // V8's message quotes part of the body; only its position is repeated.
     const at = /position (\d+)/.exec((err as Error).message)?.[1];
-    throw new ApiError(400, "invalid_json", `the body is not valid JSON${at ? ` (at character ${Number(at) + 1})` : ""}`, "body");
+    throw new ApiError(
+      400,
+      "invalid_json",
+      `the body is not valid JSON${at ? ` (at character ${Number(at) + 1})` : ""}`,
+      "body",
+    );
   }
   inspectJsonBody(value, text);
   return value;

@@ -61,7 +61,13 @@ export function registerSecurity(app: FastifyInstance, options: SecurityOptions)
     if (streams && isStreamRequest(request)) {
       const release = streams.tryAcquire(clientKey(request));
       if (!release) {
-        done(new ApiError(429, "too_many_streams", `at most ${options.maxStreamsPerKey} streams may be open at once; close one first`));
+        done(
+          new ApiError(
+            429,
+            "too_many_streams",
+            `at most ${options.maxStreamsPerKey} streams may be open at once; close one first`,
+          ),
+        );
         return;
       }
       // 'close' fires for hijacked (SSE) responses too, however the stream ends.
@@ -81,7 +87,12 @@ function isStreamRequest(request: FastifyRequest): boolean {
   const route = request.routeOptions.url;
   if (route === "/api/v1/chat/stream") return true;
   const body = request.body as { stream?: unknown } | null | undefined;
-  return (route === "/v1/chat/completions" || route === "/v1/responses") && typeof body === "object" && body !== null && body.stream === true;
+  return (
+    (route === "/v1/chat/completions" || route === "/v1/responses") &&
+    typeof body === "object" &&
+    body !== null &&
+    body.stream === true
+  );
 }
 
 /** Returns the key's id; throws 401 without saying anything about the presented value. */
@@ -91,7 +102,8 @@ function authenticate(request: FastifyRequest, reply: FastifyReply, keys: ApiKey
     return new ApiError(401, "unauthorized", message);
   };
   const header = request.headers.authorization;
-  if (typeof header !== "string" || header.length === 0) throw fail(`${what} needs an API key: send the header Authorization: Bearer <key>`);
+  if (typeof header !== "string" || header.length === 0)
+    throw fail(`${what} needs an API key: send the header Authorization: Bearer <key>`);
   const m = BEARER.exec(header);
   if (!m || m[1]!.length > 1024) throw fail("the Authorization header must be Bearer <key>");
   const id = keys.verify(m[1]!);

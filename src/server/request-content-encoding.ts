@@ -19,7 +19,10 @@ const DECODERS: Record<string, { name: string; decode: Decoder }> = {
   // RFC 9110 "deflate" is zlib-wrapped; some clients send the raw stream: both are read.
   deflate: {
     name: "deflate",
-    decode: (data, options) => inflateAsync(data, options).catch((err: unknown) => (isTooLarge(err) ? Promise.reject(err) : inflateRawAsync(data, options))),
+    decode: (data, options) =>
+      inflateAsync(data, options).catch((err: unknown) =>
+        isTooLarge(err) ? Promise.reject(err) : inflateRawAsync(data, options),
+      ),
   },
   br: { name: "br", decode: brotliAsync },
 };
@@ -40,7 +43,12 @@ export function contentEncodingOf(headers: Record<string, string | string[] | un
 /** Throws 415 for an encoding Switchboard cannot read (checked before the body is read). */
 export function assertSupportedEncoding(encoding: string | undefined): void {
   if (encoding !== undefined && !Object.hasOwn(DECODERS, encoding)) {
-    throw new ApiError(415, "unsupported_content_encoding", `Content-Encoding ${JSON.stringify(encoding)} is not supported; send ${SUPPORTED_ENCODINGS}, or an uncompressed body`, "Content-Encoding");
+    throw new ApiError(
+      415,
+      "unsupported_content_encoding",
+      `Content-Encoding ${JSON.stringify(encoding)} is not supported; send ${SUPPORTED_ENCODINGS}, or an uncompressed body`,
+      "Content-Encoding",
+    );
   }
 }
 

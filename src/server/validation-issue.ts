@@ -53,8 +53,13 @@ function problem(issue: Issue, body: unknown, path: readonly PathKey[]): { path:
       // A branch whose type matched but failed deeper explains the problem best.
       const deeper = issue.errors.find((branch) => branch.length > 0 && branch.every((i) => i.path.length > 0));
       if (deeper) return problem(deeper[0]!, body, [...path, ...deeper[0]!.path]);
-      const expected = issue.errors.flatMap((branch) => branch.filter((i) => i.code === "invalid_type" && i.path.length === 0).map((i) => expectedKind((i as { expected: string }).expected)));
-      if (expected.length) return { path, text: `must be ${[...new Set(expected)].join(" or ")}, not ${kindOf(value)}` };
+      const expected = issue.errors.flatMap((branch) =>
+        branch
+          .filter((i) => i.code === "invalid_type" && i.path.length === 0)
+          .map((i) => expectedKind((i as { expected: string }).expected)),
+      );
+      if (expected.length)
+        return { path, text: `must be ${[...new Set(expected)].join(" or ")}, not ${kindOf(value)}` };
       return { path, text: "is not valid" };
     }
     case "invalid_value":
@@ -64,10 +69,17 @@ function problem(issue: Issue, body: unknown, path: readonly PathKey[]): { path:
     case "too_small":
     case "too_big":
       if (!ZOD_DEFAULT.test(issue.message)) return { path, text: issue.message };
-      if (issue.origin === "array") return { path, text: `must have ${issue.code === "too_small" ? "at least" : "at most"} ${String(issue.code === "too_small" ? issue.minimum : issue.maximum)} items` };
+      if (issue.origin === "array")
+        return {
+          path,
+          text: `must have ${issue.code === "too_small" ? "at least" : "at most"} ${String(issue.code === "too_small" ? issue.minimum : issue.maximum)} items`,
+        };
       if (issue.origin === "string") {
         if (issue.code === "too_small") return { path, text: "must not be empty" };
-        return { path, text: `is too long: ${typeof value === "string" ? value.length : "?"} characters, at most ${String(issue.maximum)}` };
+        return {
+          path,
+          text: `is too long: ${typeof value === "string" ? value.length : "?"} characters, at most ${String(issue.maximum)}`,
+        };
       }
       return { path, text: issue.message };
     default:

@@ -14,7 +14,11 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
   }
   if (options.kind === "postgres") {
     if (!options.databaseUrl) throw new Error("SESSION_STORE=postgres needs DATABASE_URL");
-    return createPostgresSessionStore({ databaseUrl: options.databaseUrl, lockConnections: options.lockConnections ?? 32, lockTimeoutMs: options.lockTimeoutMs ?? 120_000 });
+    return createPostgresSessionStore({
+      databaseUrl: options.databaseUrl,
+      lockConnections: options.lockConnections ?? 32,
+      lockTimeoutMs: options.lockTimeoutMs ?? 120_000,
+    });
   }
   if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
   const saver = SqliteSaver.fromConnString(options.path);

@@ -25,7 +25,10 @@ test("work on one key runs one at a time, in arrival order; other keys run concu
 
 test("a failing job releases the key", async () => {
   const mutex = new KeyedMutex();
-  await assert.rejects(mutex.run("k", async () => Promise.reject(new Error("boom"))), /boom/);
+  await assert.rejects(
+    mutex.run("k", async () => Promise.reject(new Error("boom"))),
+    /boom/,
+  );
   assert.equal(await mutex.run("k", async () => 42), 42);
   assert.equal(mutex.size, 0);
 });
@@ -50,7 +53,10 @@ test("a job that gives up waiting never runs, rejects with the abort reason, and
 
 test("an already aborted signal rejects at once; an idle key runs at once despite a signal", async () => {
   const mutex = new KeyedMutex();
-  await assert.rejects(mutex.run("k", async () => 1, AbortSignal.abort(new Error("gone"))), /gone/);
+  await assert.rejects(
+    mutex.run("k", async () => 1, AbortSignal.abort(new Error("gone"))),
+    /gone/,
+  );
   assert.equal(mutex.size, 0);
   assert.equal(await mutex.run("k", async () => 2, new AbortController().signal), 2);
   assert.equal(mutex.size, 0);

@@ -17,7 +17,8 @@ export async function withAdvisoryLock<T>(pool: pg.Pool, key: string, fn: () => 
       await client.query("SELECT pg_advisory_lock(hashtext($1))", [key]);
     } catch (err) {
       // 55P03 lock_not_available: the connection's lock_timeout passed while other turns held it.
-      if ((err as { code?: string }).code === "55P03") throw new SessionBusyError("timed out waiting for the session's lock", { cause: err });
+      if ((err as { code?: string }).code === "55P03")
+        throw new SessionBusyError("timed out waiting for the session's lock", { cause: err });
       throw err;
     }
     try {

@@ -23,17 +23,35 @@ class CountingSaver extends MemorySaver {
 function chatService(store: MemorySaver): ChatService {
   const catalog = loadCatalog("agents/shop-support.json");
   const provider = createModelProvider(
-    { provider: "simulated", simTtftMs: 0, simTokenMs: 0, simReplyTokens: 20, model: "switchboard-sim", timeoutMs: 1000, maxRetries: 0, structuredOutput: "json_schema" },
+    {
+      provider: "simulated",
+      simTtftMs: 0,
+      simTokenMs: 0,
+      simReplyTokens: 20,
+      model: "switchboard-sim",
+      timeoutMs: 1000,
+      maxRetries: 0,
+      structuredOutput: "json_schema",
+    },
     catalog,
   );
   const graph = buildRouterGraph({ catalog, provider, checkpointer: store, clarifyThreshold: 0.6, historyTurns: 10 });
-  return new ChatService({ graph, tracing: NOOP_TRACING, metrics: new ChatMetrics(new Registry()), turnTimeoutMs: 10_000 });
+  return new ChatService({
+    graph,
+    tracing: NOOP_TRACING,
+    metrics: new ChatMetrics(new Registry()),
+    turnTimeoutMs: 10_000,
+  });
 }
 
 test("a turn reads its session from the store once: the graph run starts from the read the ownership check made", async () => {
   const store = new CountingSaver();
   const chat = chatService(store);
-  const messages = ["Where is my order 10293?", "It was supposed to arrive yesterday.", "I was charged twice for it, please refund one payment."];
+  const messages = [
+    "Where is my order 10293?",
+    "It was supposed to arrive yesterday.",
+    "I was charged twice for it, please refund one payment.",
+  ];
   const readsPerTurn: number[] = [];
   let sessionId: string | undefined;
   for (const message of messages) {
@@ -57,7 +75,10 @@ test("a turn reads its session from the store once: the graph run starts from th
   const tuple = await store.getTuple({ configurable: { thread_id: sessionId } });
   assert.equal((tuple?.checkpoint.channel_values["messages"] as unknown[]).length, 6);
   // Someone else's turn on it is refused before anything runs, and stores nothing.
-  await assert.rejects(chat.runTurn({ userId: "mallory", sessionId, message: "Where is my order?", endpoint: "chat" }), { code: "session_not_found" });
+  await assert.rejects(
+    chat.runTurn({ userId: "mallory", sessionId, message: "Where is my order?", endpoint: "chat" }),
+    { code: "session_not_found" },
+  );
   const after = await store.getTuple({ configurable: { thread_id: sessionId } });
   assert.equal(after?.checkpoint.id, tuple?.checkpoint.id);
 });
@@ -65,12 +86,18 @@ test("a turn reads its session from the store once: the graph run starts from th
 test("a prefetched checkpoint is handed over once, and only to a read of its own thread's latest checkpoint", async () => {
   const store = new CountingSaver();
   const chat = chatService(store);
-  const { session_id: thread } = await chat.runTurn({ userId: "alice", message: "Where is my order?", endpoint: "chat" });
+  const { session_id: thread } = await chat.runTurn({
+    userId: "alice",
+    message: "Where is my order?",
+    endpoint: "chat",
+  });
   const saver = new PrefetchingSaver(store);
   const prefetched = await saver.prefetch(thread);
   assert.equal(prefetched.values?.["owner"], "alice");
   const stored = prefetched.tuple!;
-  const withPrefetch = (configurable: Record<string, unknown>) => ({ configurable: { ...configurable, ...prefetched.configurable() } });
+  const withPrefetch = (configurable: Record<string, unknown>) => ({
+    configurable: { ...configurable, ...prefetched.configurable() },
+  });
 
   const reads = store.latestReads;
   // Another thread, another namespace, or a named checkpoint: read from the store.
@@ -94,6 +121,9 @@ test("a new session's prefetch finds nothing, and the run does not read the stor
   const saver = new PrefetchingSaver(store);
   const prefetched = await saver.prefetch("brand-new");
   assert.equal(prefetched.values, undefined);
-  assert.equal(await saver.getTuple({ configurable: { thread_id: "brand-new", ...prefetched.configurable() } }), undefined);
+  assert.equal(
+    await saver.getTuple({ configurable: { thread_id: "brand-new", ...prefetched.configurable() } }),
+    undefined,
+  );
   assert.equal(store.latestReads, 1);
 });

@@ -39,7 +39,14 @@ export class PrefetchedCheckpoint {
   /** The tuple, the first time a read of this thread's latest checkpoint asks for it. */
   take(config: RunnableConfig): { tuple: CheckpointTuple | undefined } | null {
     const c = config.configurable;
-    if (this.#taken || !c || c["thread_id"] !== this.threadId || c["checkpoint_id"] || (c["checkpoint_ns"] ?? "") !== "") return null;
+    if (
+      this.#taken ||
+      !c ||
+      c["thread_id"] !== this.threadId ||
+      c["checkpoint_id"] ||
+      (c["checkpoint_ns"] ?? "") !== ""
+    )
+      return null;
     this.#taken = true;
     return { tuple: this.tuple };
   }
@@ -73,7 +80,12 @@ export class PrefetchingSaver extends BaseCheckpointSaver {
     return this.store.list(config, options);
   }
 
-  override put(config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata, newVersions: ChannelVersions): Promise<RunnableConfig> {
+  override put(
+    config: RunnableConfig,
+    checkpoint: Checkpoint,
+    metadata: CheckpointMetadata,
+    newVersions: ChannelVersions,
+  ): Promise<RunnableConfig> {
     return this.store.put(config, checkpoint, metadata, newVersions);
   }
 
@@ -85,7 +97,9 @@ export class PrefetchingSaver extends BaseCheckpointSaver {
     return this.store.deleteThread(threadId);
   }
 
-  override getDeltaChannelHistory(options: Parameters<BaseCheckpointSaver["getDeltaChannelHistory"]>[0]): ReturnType<BaseCheckpointSaver["getDeltaChannelHistory"]> {
+  override getDeltaChannelHistory(
+    options: Parameters<BaseCheckpointSaver["getDeltaChannelHistory"]>[0],
+  ): ReturnType<BaseCheckpointSaver["getDeltaChannelHistory"]> {
     return this.store.getDeltaChannelHistory(options);
   }
 

@@ -28,7 +28,11 @@ function withDefaults(options: TracingOptions): ResolvedOptions {
  * throws and never waits on Langfuse: a setup failure is logged and counted, and the Tracing
  * returned traces nothing.
  */
-export async function createTracing(options: TracingOptions, registry: Registry, logger: TracingLogger): Promise<Tracing> {
+export async function createTracing(
+  options: TracingOptions,
+  registry: Registry,
+  logger: TracingLogger,
+): Promise<Tracing> {
   const metrics = new TracingMetrics(registry);
   const faults = new FaultReporter(metrics, logger);
   try {

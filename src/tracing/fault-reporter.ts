@@ -25,7 +25,10 @@ export class FaultReporter {
       if (this.#logged.has(kind)) return;
       this.#logged.add(kind);
       const message = err instanceof Error ? err.message : String(err);
-      this.logger.warn({ kind, error: message, ...context }, "tracing error (isolated from requests; further errors of this kind are only counted)");
+      this.logger.warn(
+        { kind, error: message, ...context },
+        "tracing error (isolated from requests; further errors of this kind are only counted)",
+      );
     } catch {
       // Reporting must never become a failure of its own.
     }

@@ -5,7 +5,7 @@ import { FieldSerializer } from "./field-serializer.js";
 const full = new FieldSerializer({ maxChars: 1000, captureIo: true });
 
 test("strings pass as they are; numbers and booleans as text; objects as JSON", () => {
-  assert.equal(full.io("hello \"world\"\n"), "hello \"world\"\n");
+  assert.equal(full.io('hello "world"\n'), 'hello "world"\n');
   assert.equal(full.value(42), "42");
   assert.equal(full.value(0.5), "0.5");
   assert.equal(full.value(false), "false");
@@ -51,7 +51,11 @@ test("captureIo=false: inputs and outputs become their size; metadata values sta
   const s = new FieldSerializer({ maxChars: 100, captureIo: false });
   assert.equal(s.io("secret message"), '{"captured":false,"chars":14}');
   assert.deepEqual(JSON.parse(s.io({ a: "b" })!), { captured: false, chars: '{"a":"b"}'.length });
-  assert.deepEqual(JSON.parse(s.io("z".repeat(5000))!), { captured: false, chars: 5000 }, "the size is the original size");
+  assert.deepEqual(
+    JSON.parse(s.io("z".repeat(5000))!),
+    { captured: false, chars: 5000 },
+    "the size is the original size",
+  );
   assert.equal(s.value("billing"), "billing");
   assert.equal(s.io(undefined), undefined);
 });

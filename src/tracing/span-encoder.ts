@@ -3,7 +3,15 @@ import { FieldSerializer } from "./field-serializer.js";
 import { createMasker } from "./masking/create-masker.js";
 import { QuotedStrings } from "./quoted-strings.js";
 import type { SpanFacts, TurnFacts } from "./span-facts.js";
-import { generationAttributes, nodeAttributes, rootAttributes, routingAttributes, traceContextAttributes, TRACE_NAME, type Attributes } from "./trace-contract.js";
+import {
+  generationAttributes,
+  nodeAttributes,
+  rootAttributes,
+  routingAttributes,
+  traceContextAttributes,
+  TRACE_NAME,
+  type Attributes,
+} from "./trace-contract.js";
 
 export interface SpanEncoderOptions {
   /** The wire format spans are encoded in, once. */
@@ -41,10 +49,18 @@ export interface EncodingSettings {
 }
 
 /** The encoder the settings describe, writing `format`. */
-export function spanEncoderFor(settings: EncodingSettings, format: SpanFormat<string> | SpanFormat<Uint8Array>, onCut?: () => void): SpanEncoder {
+export function spanEncoderFor(
+  settings: EncodingSettings,
+  format: SpanFormat<string> | SpanFormat<Uint8Array>,
+  onCut?: () => void,
+): SpanEncoder {
   return new SpanEncoder({
     format,
-    serializer: new FieldSerializer({ maxChars: settings.maxFieldChars, captureIo: settings.captureIo, mask: createMasker(settings.mask, settings.maskPatterns) }),
+    serializer: new FieldSerializer({
+      maxChars: settings.maxFieldChars,
+      captureIo: settings.captureIo,
+      mask: createMasker(settings.mask, settings.maskPatterns),
+    }),
     maxSpanBytes: settings.maxSpanBytes,
     environment: settings.environment,
     release: settings.release,
@@ -88,7 +104,9 @@ export class SpanEncoder {
     const routingKey = facts.routing ? `${facts.routing.intent ?? ""}\u0000${facts.routing.agent ?? ""}` : "";
     if (routingKey !== turn.routingKey) {
       turn.routingKey = routingKey;
-      turn.routing = facts.routing ? this.#format.encodeAttributes(routingAttributes(facts.routing.intent, facts.routing.agent)) : undefined;
+      turn.routing = facts.routing
+        ? this.#format.encodeAttributes(routingAttributes(facts.routing.intent, facts.routing.agent))
+        : undefined;
     }
     let attributes: Attributes;
     let parentSpanId: string | undefined;
@@ -120,7 +138,9 @@ export class SpanEncoder {
     };
     const encoded = this.#format.encodeSpan(record);
     // sizeOf is exact for bytes, and for text at most a third of the UTF-8 size: only spans that might not fit are measured.
-    return this.#format.sizeOf(encoded) * (typeof encoded === "string" ? 3 : 1) > this.#o.maxSpanBytes ? this.#fit(record, encoded) : encoded;
+    return this.#format.sizeOf(encoded) * (typeof encoded === "string" ? 3 : 1) > this.#o.maxSpanBytes
+      ? this.#fit(record, encoded)
+      : encoded;
   }
 
   #turnOf(turn: TurnFacts): TurnCache {
@@ -168,7 +188,10 @@ export class SpanEncoder {
       }
       if (longestKey === undefined) break;
       // Each character cut removes at least one encoded byte; the margin covers the marker.
-      span.attributes[longestKey] = this.#o.serializer.cut(span.attributes[longestKey] as string, Math.max(0, longest - excess - 256));
+      span.attributes[longestKey] = this.#o.serializer.cut(
+        span.attributes[longestKey] as string,
+        Math.max(0, longest - excess - 256),
+      );
       encoded = this.#format.encodeSpan(span);
       this.#o.onCut?.();
     }

@@ -111,7 +111,9 @@ export function factsSize(f: SpanFacts, counted: WeakSet<Text>): number {
       return n;
     case "generation":
       for (const m of f.messages) n += textSize(m.content, counted) + 16;
-      if (f.reply) n += textSize(f.reply.content, counted) + (f.reply.toolCallsJson?.length ?? 0) + (f.reply.usageJson?.length ?? 0);
+      if (f.reply)
+        n +=
+          textSize(f.reply.content, counted) + (f.reply.toolCallsJson?.length ?? 0) + (f.reply.usageJson?.length ?? 0);
       return n + (f.parametersJson?.length ?? 0);
   }
 }

@@ -14,7 +14,10 @@ import { SwitchboardTracing } from "./switchboard-tracing.js";
 import { usageDetails } from "./trace-contract.js";
 import type { TurnStart } from "./turn-trace.js";
 
-type Attr = { key: string; value: { stringValue?: string; intValue?: string; arrayValue?: { values: { stringValue: string }[] } } };
+type Attr = {
+  key: string;
+  value: { stringValue?: string; intValue?: string; arrayValue?: { values: { stringValue: string }[] } };
+};
 interface Span {
   spanId: string;
   parentSpanId?: string;
@@ -25,7 +28,10 @@ interface Span {
 
 function attrs(span: Span): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const a of span.attributes) out[a.key] = a.value.arrayValue ? a.value.arrayValue.values.map((v) => v.stringValue) : (a.value.stringValue ?? a.value.intValue);
+  for (const a of span.attributes)
+    out[a.key] = a.value.arrayValue
+      ? a.value.arrayValue.values.map((v) => v.stringValue)
+      : (a.value.stringValue ?? a.value.intValue);
   return out;
 }
 
@@ -53,36 +59,88 @@ function setup(options: { legacyTraceIo?: boolean; maxSpanBytes?: number; maxCha
   });
   const maxChars = options.maxChars ?? 20_000;
   const encoder = spanEncoderFor(
-    { maxFieldChars: maxChars, captureIo: true, mask: options.mask ?? "none", maskPatterns: undefined, environment: "staging", release: "r42", version: "9.9.9", legacyTraceIo: options.legacyTraceIo ?? false, maxSpanBytes: options.maxSpanBytes ?? 1_000_000 },
+    {
+      maxFieldChars: maxChars,
+      captureIo: true,
+      mask: options.mask ?? "none",
+      maskPatterns: undefined,
+      environment: "staging",
+      release: "r42",
+      version: "9.9.9",
+      legacyTraceIo: options.legacyTraceIo ?? false,
+      maxSpanBytes: options.maxSpanBytes ?? 1_000_000,
+    },
     FORMATS.json,
     () => metrics.spansCut.inc(),
   );
-  const tracing = new SwitchboardTracing({ exporter: new EncodingExporter(encoder, exporter, metrics, faults), metrics, faults, maxFieldChars: maxChars, enableSpans: true, sampleRate: 1, shutdownTimeoutMs: 2000 });
+  const tracing = new SwitchboardTracing({
+    exporter: new EncodingExporter(encoder, exporter, metrics, faults),
+    metrics,
+    faults,
+    maxFieldChars: maxChars,
+    enableSpans: true,
+    sampleRate: 1,
+    shutdownTimeoutMs: 2000,
+  });
   const spans = async (): Promise<Span[]> => {
     await tracing.shutdown();
-    return transport.sent.flatMap((r) => (JSON.parse(r.body as string) as { resourceSpans: { scopeSpans: { spans: Span[] }[] }[] }).resourceSpans[0]!.scopeSpans[0]!.spans);
+    return transport.sent.flatMap(
+      (r) =>
+        (JSON.parse(r.body as string) as { resourceSpans: { scopeSpans: { spans: Span[] }[] }[] }).resourceSpans[0]!
+          .scopeSpans[0]!.spans,
+    );
   };
   return { tracing, spans, count };
 }
 
-const TURN: TurnStart = { userId: "张三 (ops)", sessionId: "s-1", message: "Where is my order?", endpoint: "chat", tenant: "key-a" };
+const TURN: TurnStart = {
+  userId: "张三 (ops)",
+  sessionId: "s-1",
+  message: "Where is my order?",
+  endpoint: "chat",
+  tenant: "key-a",
+};
 
 /** The graph's shape: route_node + classifier, agent node + reply, root. */
 function routedTurn(tracing: SwitchboardTracing, turn: TurnStart = TURN) {
   const trace = tracing.startTurn(turn);
   const route = trace.startNode("route_node", { messages_count: 1, current_intent: null, current_agent: null });
   const input = [new SystemMessage("classify"), new HumanMessage(turn.message)];
-  const classifier = route.startGeneration("classifier", { model: "gpt-4o-mini", parameters: { temperature: 0 }, input });
+  const classifier = route.startGeneration("classifier", {
+    model: "gpt-4o-mini",
+    parameters: { temperature: 0 },
+    input,
+  });
   trace.setRouting("order_status", "orders");
-  classifier.end(new AIMessage({ content: '{"intent":"order_status"}', usage_metadata: { input_tokens: 100, output_tokens: 10, total_tokens: 110 }, response_metadata: { model_name: "gpt-4o-mini-2024-07-18" } }));
+  classifier.end(
+    new AIMessage({
+      content: '{"intent":"order_status"}',
+      usage_metadata: { input_tokens: 100, output_tokens: 10, total_tokens: 110 },
+      response_metadata: { model_name: "gpt-4o-mini-2024-07-18" },
+    }),
+  );
   route.end();
-  const agent = trace.startNode("agent_orders", { agent_key: "orders", messages_count: 1 }, { intent_type: "order_status" });
-  const reply = agent.startGeneration("agent_reply", { model: "gpt-4o-mini", parameters: { temperature: 0.2, max_tokens: 300 }, input: [new SystemMessage("orders desk"), new HumanMessage(turn.message)] });
+  const agent = trace.startNode(
+    "agent_orders",
+    { agent_key: "orders", messages_count: 1 },
+    { intent_type: "order_status" },
+  );
+  const reply = agent.startGeneration("agent_reply", {
+    model: "gpt-4o-mini",
+    parameters: { temperature: 0.2, max_tokens: 300 },
+    input: [new SystemMessage("orders desk"), new HumanMessage(turn.message)],
+  });
   reply.firstToken();
   reply.end(
     new AIMessage({
       content: "On its way.",
-      usage_metadata: { input_tokens: 1000, output_tokens: 50, total_tokens: 1050, input_token_details: { cache_read: 800 }, output_token_details: { reasoning: 20 } },
+      usage_metadata: {
+        input_tokens: 1000,
+        output_tokens: 50,
+        total_tokens: 1050,
+        input_token_details: { cache_read: 800 },
+        output_token_details: { reasoning: 20 },
+      },
     }),
   );
   agent.end();
@@ -95,7 +153,13 @@ describe("the trace contract on the wire", () => {
     const { tracing, spans } = setup();
     const trace = routedTurn(tracing);
     const all = await spans();
-    assert.deepEqual(all.map((s) => s.name).sort(), ["agent_orders", "agent_reply", "chat", "classifier", "route_node"]);
+    assert.deepEqual(all.map((s) => s.name).sort(), [
+      "agent_orders",
+      "agent_reply",
+      "chat",
+      "classifier",
+      "route_node",
+    ]);
     for (const span of all) {
       const a = attrs(span);
       assert.equal(a["user.id"], TURN.userId, `${span.name} user`);
@@ -107,8 +171,14 @@ describe("the trace contract on the wire", () => {
       assert.equal(a["langfuse.release"], "r42");
       assert.equal(a["langfuse.version"], "9.9.9");
       assert.equal(a["langfuse.trace.metadata.intent"], "order_status", `${span.name} ends after routing`);
-      const own = JSON.stringify([a["langfuse.observation.input"], Object.entries(a).filter(([k]) => k.startsWith("langfuse.observation.metadata"))]);
-      assert.ok(!own.includes("s-1") && !own.includes("key-a"), `${span.name}: trace context repeated in input/metadata: ${own}`);
+      const own = JSON.stringify([
+        a["langfuse.observation.input"],
+        Object.entries(a).filter(([k]) => k.startsWith("langfuse.observation.metadata")),
+      ]);
+      assert.ok(
+        !own.includes("s-1") && !own.includes("key-a"),
+        `${span.name}: trace context repeated in input/metadata: ${own}`,
+      );
     }
     const root = all.find((s) => s.name === "chat")!;
     assert.equal(root.parentSpanId, undefined);
@@ -135,16 +205,31 @@ describe("the trace contract on the wire", () => {
     assert.equal(classifier["langfuse.observation.type"], "generation");
     assert.equal(classifier["langfuse.observation.model.name"], "gpt-4o-mini-2024-07-18", "the model that answered");
     assert.deepEqual(JSON.parse(classifier["langfuse.observation.model.parameters"] as string), { temperature: 0 });
-    assert.deepEqual(JSON.parse(classifier["langfuse.observation.output"] as string), { role: "assistant", content: '{"intent":"order_status"}' });
+    assert.deepEqual(JSON.parse(classifier["langfuse.observation.output"] as string), {
+      role: "assistant",
+      content: '{"intent":"order_status"}',
+    });
     assert.deepEqual(JSON.parse(classifier["langfuse.observation.input"] as string), [
       { role: "system", content: "classify" },
       { role: "user", content: TURN.message },
     ]);
     const reply = attrs(all.find((s) => s.name === "agent_reply")!);
-    assert.deepEqual(JSON.parse(reply["langfuse.observation.usage_details"] as string), { input: 200, output: 30, total: 1050, input_cache_read: 800, output_reasoning: 20 });
-    assert.deepEqual(JSON.parse(reply["langfuse.observation.model.parameters"] as string), { temperature: 0.2, max_tokens: 300 });
+    assert.deepEqual(JSON.parse(reply["langfuse.observation.usage_details"] as string), {
+      input: 200,
+      output: 30,
+      total: 1050,
+      input_cache_read: 800,
+      output_reasoning: 20,
+    });
+    assert.deepEqual(JSON.parse(reply["langfuse.observation.model.parameters"] as string), {
+      temperature: 0.2,
+      max_tokens: 300,
+    });
     assert.ok(Date.parse(JSON.parse(reply["langfuse.observation.completion_start_time"] as string)) > 0);
-    assert.equal(all.find((s) => s.name === "agent_reply")!.parentSpanId, all.find((s) => s.name === "agent_orders")!.spanId);
+    assert.equal(
+      all.find((s) => s.name === "agent_reply")!.parentSpanId,
+      all.find((s) => s.name === "agent_orders")!.spanId,
+    );
   });
 
   test("a client that goes away: the observations it cut short are WARNING 'client disconnected', never ERROR", async () => {
@@ -216,12 +301,30 @@ describe("long texts", () => {
 describe("usage details, as the official LangChain handler maps them", () => {
   test("cached input, audio and reasoning are their own keys, taken out of input and output", () => {
     assert.deepEqual(
-      usageDetails({ input_tokens: 100, output_tokens: 40, total_tokens: 140, input_token_details: { cache_read: 60, audio: 10 }, output_token_details: { reasoning: 25, audio: 5 } }),
-      { input: 30, output: 10, total: 140, input_cache_read: 60, input_audio: 10, output_reasoning: 25, output_audio: 5 },
+      usageDetails({
+        input_tokens: 100,
+        output_tokens: 40,
+        total_tokens: 140,
+        input_token_details: { cache_read: 60, audio: 10 },
+        output_token_details: { reasoning: 25, audio: 5 },
+      }),
+      {
+        input: 30,
+        output: 10,
+        total: 140,
+        input_cache_read: 60,
+        input_audio: 10,
+        output_reasoning: 25,
+        output_audio: 5,
+      },
     );
   });
   test("plain usage stays plain; missing parts stay missing", () => {
-    assert.deepEqual(usageDetails({ input_tokens: 3, output_tokens: 4, total_tokens: 7 }), { input: 3, output: 4, total: 7 });
+    assert.deepEqual(usageDetails({ input_tokens: 3, output_tokens: 4, total_tokens: 7 }), {
+      input: 3,
+      output: 4,
+      total: 7,
+    });
     assert.deepEqual(usageDetails({ output_tokens: 4 }), { output: 4 });
   });
 });

@@ -14,7 +14,14 @@ test("BigInt, circular and unprintable values in node input/metadata and results
   try {
     const warnings: object[] = [];
     const logger = { warn: (o: object) => void warnings.push(o), info() {}, error() {} };
-    const options = { ...DEV_KEY_PAIR, baseUrl: receiver.url, serviceName: "switchboard", version: "0.0.0", flushIntervalMs: 50, spoolDir: null };
+    const options = {
+      ...DEV_KEY_PAIR,
+      baseUrl: receiver.url,
+      serviceName: "switchboard",
+      version: "0.0.0",
+      flushIntervalMs: 50,
+      spoolDir: null,
+    };
     const tracing = await createTracing(options, new Registry(), logger);
     const circular: Record<string, unknown> = { name: "loop" };
     circular["self"] = circular;
@@ -35,9 +42,16 @@ test("BigInt, circular and unprintable values in node input/metadata and results
     });
     await tracing.shutdown();
 
-    const res = await fetch(`${receiver.url}/api/public/traces/${turn.traceId}`, { headers: { authorization: AUTH }, signal: AbortSignal.timeout(5000) });
+    const res = await fetch(`${receiver.url}/api/public/traces/${turn.traceId}`, {
+      headers: { authorization: AUTH },
+      signal: AbortSignal.timeout(5000),
+    });
     assert.equal(res.status, 200);
-    const trace = (await res.json()) as { output: unknown; userId: string; observations: Array<{ name: string; input: any; metadata: any; level: string; statusMessage: string | null }> };
+    const trace = (await res.json()) as {
+      output: unknown;
+      userId: string;
+      observations: Array<{ name: string; input: any; metadata: any; level: string; statusMessage: string | null }>;
+    };
     assert.equal(trace.userId, "u-direct");
     assert.equal(trace.output, "bye", "the first end wins");
     const weird = trace.observations.find((o) => o.name === "weird_node");

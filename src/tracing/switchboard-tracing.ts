@@ -98,7 +98,13 @@ class SwitchboardTurn implements TurnTrace {
     this.traceId = newTraceId();
     this.rootId = newSpanId();
     this.#startMs = nowMs();
-    this.facts = { traceId: this.traceId, userId: turn.userId, sessionId: turn.sessionId, endpoint: turn.endpoint, tenant: turn.tenant };
+    this.facts = {
+      traceId: this.traceId,
+      userId: turn.userId,
+      sessionId: turn.sessionId,
+      endpoint: turn.endpoint,
+      tenant: turn.tenant,
+    };
     o.metrics.created("trace");
   }
 
@@ -161,7 +167,8 @@ class SwitchboardTurn implements TurnTrace {
     this.#ended = true;
     const t0 = performance.now();
     try {
-      if (!this.routing && (result.intent || result.agent)) this.routing = { intent: result.intent ?? null, agent: result.agent ?? null };
+      if (!this.routing && (result.intent || result.agent))
+        this.routing = { intent: result.intent ?? null, agent: result.agent ?? null };
       const input = this.turn.message;
       const output = result.output;
       this.o.exporter.push({
@@ -264,7 +271,12 @@ class ParentOnlyNode implements NodeTrace {
   end(): void {}
 }
 
-function startGeneration(turn: SwitchboardTurn, parentId: string, name: string, call: GenerationStart): GenerationTrace {
+function startGeneration(
+  turn: SwitchboardTurn,
+  parentId: string,
+  name: string,
+  call: GenerationStart,
+): GenerationTrace {
   const t0 = performance.now();
   try {
     return new SwitchboardGeneration(turn, parentId, name, call);
@@ -337,7 +349,9 @@ class SwitchboardGeneration implements GenerationTrace {
 
 function messageFacts(turn: SwitchboardTurn, m: ChatMessageLike): MessageFacts {
   const content = m.content;
-  return typeof content === "string" ? { role: roleOf(m), content: turn.text(content) } : { role: roleOf(m), content: turn.text(toText(content ?? null)), contentIsJson: true };
+  return typeof content === "string"
+    ? { role: roleOf(m), content: turn.text(content) }
+    : { role: roleOf(m), content: turn.text(toText(content ?? null)), contentIsJson: true };
 }
 
 function replyFacts(turn: SwitchboardTurn, reply: ModelReplyLike): ReplyFacts {

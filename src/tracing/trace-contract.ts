@@ -109,7 +109,8 @@ export function nodeAttributes(s: FieldSerializer, node: NodeFacts): Attributes 
     [LF.OBSERVATION_INPUT]: s.valueText(node.input),
   };
   const metadata = node.metadata;
-  if (metadata) for (const key in metadata) attributes[`${LF.OBSERVATION_METADATA}.${key}`] = s.valueText(metadata[key]);
+  if (metadata)
+    for (const key in metadata) attributes[`${LF.OBSERVATION_METADATA}.${key}`] = s.valueText(metadata[key]);
   return outcomeAttributes(attributes, node.outcome, s);
 }
 
@@ -147,14 +148,22 @@ export function generationAttributes(s: FieldSerializer, gen: GenerationFacts, q
     [LF.OBSERVATION_MODEL]: reply?.model || gen.model,
     [LF.OBSERVATION_MODEL_PARAMETERS]: gen.parametersJson,
     [LF.OBSERVATION_USAGE_DETAILS]: reply?.usageJson,
-    [LF.OBSERVATION_COMPLETION_START_TIME]: gen.completionStartMs === undefined ? undefined : `"${new Date(gen.completionStartMs).toISOString()}"`,
+    [LF.OBSERVATION_COMPLETION_START_TIME]:
+      gen.completionStartMs === undefined ? undefined : `"${new Date(gen.completionStartMs).toISOString()}"`,
     [LF.OBSERVATION_INPUT]: s.ioText(chatMessagesJson(gen.messages, quotes)),
     [LF.OBSERVATION_OUTPUT]: reply ? s.ioText(assistantMessageJson(reply, quotes)) : undefined,
   };
   return outcomeAttributes(attributes, gen.outcome, s);
 }
 
-const ROLES: Record<string, string> = { human: "user", ai: "assistant", system: "system", tool: "tool", function: "function", generic: "user" };
+const ROLES: Record<string, string> = {
+  human: "user",
+  ai: "assistant",
+  system: "system",
+  tool: "tool",
+  function: "function",
+  generic: "user",
+};
 
 /** A message's role as Langfuse shows it: OpenAI's role, or LangChain's message type mapped to one. */
 export function roleOf(message: ChatMessageLike): string {
@@ -179,7 +188,9 @@ export function chatMessagesJson(messages: readonly MessageFacts[], quotes: Quot
 /** The reply as the assistant message the official LangChain handler sends, as JSON text. */
 export function assistantMessageJson(reply: ReplyFacts, quotes: QuotedStrings): string {
   const content = reply.contentIsJson ? reply.content.value : quotes.quote(reply.content.value);
-  return reply.toolCallsJson ? `{"role":"assistant","content":${content},"tool_calls":${reply.toolCallsJson}}` : `{"role":"assistant","content":${content}}`;
+  return reply.toolCallsJson
+    ? `{"role":"assistant","content":${content},"tool_calls":${reply.toolCallsJson}}`
+    : `{"role":"assistant","content":${content}}`;
 }
 
 /**

@@ -86,9 +86,25 @@ export class TracingMetrics {
         for (const type in created) if (created[type]! > 0) this.inc({ type }, created[type]);
       },
     });
-    this.spansExported = new Counter({ name: TRACING_METRICS.spansExported, help: "Spans the backend accepted", registers, collect: sync });
-    this.spansDropped = new Counter({ name: TRACING_METRICS.spansDropped, help: "Spans dropped instead of delivered, by reason", labelNames: ["reason"], registers, collect: sync });
-    this.exportAttempts = new Counter({ name: TRACING_METRICS.exportAttempts, help: "Export HTTP attempts (first tries and retries)", registers, collect: sync });
+    this.spansExported = new Counter({
+      name: TRACING_METRICS.spansExported,
+      help: "Spans the backend accepted",
+      registers,
+      collect: sync,
+    });
+    this.spansDropped = new Counter({
+      name: TRACING_METRICS.spansDropped,
+      help: "Spans dropped instead of delivered, by reason",
+      labelNames: ["reason"],
+      registers,
+      collect: sync,
+    });
+    this.exportAttempts = new Counter({
+      name: TRACING_METRICS.exportAttempts,
+      help: "Export HTTP attempts (first tries and retries)",
+      registers,
+      collect: sync,
+    });
     this.exportFailures = new Counter({
       name: TRACING_METRICS.exportFailures,
       help: "Failed export attempts by reason: network/timeout/http_429/http_5xx (not stored, retried), unknown_* (sent, no usable answer: re-sent and counted in spans_resent_total), auth, http_413, http_4xx",
@@ -96,11 +112,36 @@ export class TracingMetrics {
       registers,
       collect: sync,
     });
-    this.spansResent = new Counter({ name: TRACING_METRICS.spansResent, help: "Spans sent again after an attempt whose outcome was unknown (Langfuse may store them twice)", registers, collect: sync });
-    this.spansCut = new Counter({ name: TRACING_METRICS.spansCut, help: "Spans larger than LANGFUSE_MAX_BATCH_BYTES whose longest fields were cut to fit (with the truncation marker)", registers });
-    this.spansRejected = new Counter({ name: TRACING_METRICS.spansRejected, help: "Spans Langfuse rejected with a 4xx no retry can fix, by HTTP status", labelNames: ["status"], registers, collect: sync });
-    this.backendState = new Gauge({ name: TRACING_METRICS.backendState, help: "What the exporter believes of Langfuse: 0 up, 1 down (probing), 2 credentials refused (401/403; traces held)", registers, collect: sync });
-    this.authFailures = new Counter({ name: TRACING_METRICS.authFailures, help: "Export attempts answered 401/403: check LANGFUSE_PUBLIC_KEY, LANGFUSE_SECRET_KEY, LANGFUSE_BASE_URL", registers, collect: sync });
+    this.spansResent = new Counter({
+      name: TRACING_METRICS.spansResent,
+      help: "Spans sent again after an attempt whose outcome was unknown (Langfuse may store them twice)",
+      registers,
+      collect: sync,
+    });
+    this.spansCut = new Counter({
+      name: TRACING_METRICS.spansCut,
+      help: "Spans larger than LANGFUSE_MAX_BATCH_BYTES whose longest fields were cut to fit (with the truncation marker)",
+      registers,
+    });
+    this.spansRejected = new Counter({
+      name: TRACING_METRICS.spansRejected,
+      help: "Spans Langfuse rejected with a 4xx no retry can fix, by HTTP status",
+      labelNames: ["status"],
+      registers,
+      collect: sync,
+    });
+    this.backendState = new Gauge({
+      name: TRACING_METRICS.backendState,
+      help: "What the exporter believes of Langfuse: 0 up, 1 down (probing), 2 credentials refused (401/403; traces held)",
+      registers,
+      collect: sync,
+    });
+    this.authFailures = new Counter({
+      name: TRACING_METRICS.authFailures,
+      help: "Export attempts answered 401/403: check LANGFUSE_PUBLIC_KEY, LANGFUSE_SECRET_KEY, LANGFUSE_BASE_URL",
+      registers,
+      collect: sync,
+    });
     this.exportDuration = new Histogram({
       name: TRACING_METRICS.exportDuration,
       help: "Duration of one export attempt",
@@ -116,15 +157,81 @@ export class TracingMetrics {
       registers,
     });
     const view = () => this.#exporter;
-    this.queueSpans = new Gauge({ name: TRACING_METRICS.queueSpans, help: "Spans not yet delivered: unsealed, in the journal, in flight", registers, async collect() { await sync(); const e = view(); if (e) this.set(e.heldSpans); } });
-    this.queueBytes = new Gauge({ name: TRACING_METRICS.queueBytes, help: "Span payload bytes held in memory (bounded by LANGFUSE_MAX_QUEUE_BYTES)", registers, async collect() { await sync(); const e = view(); if (e) this.set(e.memoryBytes); } });
-    this.errors = new Counter({ name: TRACING_METRICS.errors, help: "Errors caught inside tracing (never surfaced to requests), by kind", labelNames: ["kind"], registers, collect: sync });
-    this.spoolBytes = new Gauge({ name: TRACING_METRICS.spoolBytes, help: "Bytes of undelivered trace data in the disk journal (the spool)", registers, async collect() { await sync(); const e = view(); if (e) this.set(e.journal.durable ? e.journal.bytes : 0); } });
-    this.spoolBatches = new Gauge({ name: TRACING_METRICS.spoolBatches, help: "Batches waiting in the disk journal (the spool)", registers, async collect() { await sync(); const e = view(); if (e) this.set(e.journal.durable ? e.journal.entries : 0); } });
-    this.spoolBatchesReplayed = new Counter({ name: TRACING_METRICS.spoolBatchesReplayed, help: "Backlog batches (waiting in the journal while Langfuse was down, or left by an earlier run) delivered", registers, collect: sync });
-    this.spoolBatchesEvicted = new Counter({ name: TRACING_METRICS.spoolBatchesEvicted, help: "Oldest journal batches dropped to stay under LANGFUSE_SPOOL_MAX_BYTES (LANGFUSE_MAX_QUEUE_BYTES when memory-only)", registers, collect: sync });
-    this.spoolEntriesCorrupt = new Counter({ name: TRACING_METRICS.spoolEntriesCorrupt, help: "Spooled entries skipped because their checksum failed", registers, collect: sync });
-    this.spoolAvailable = new Gauge({ name: TRACING_METRICS.spoolAvailable, help: "1 while the disk spool is usable; 0 when tracing runs memory-only", registers, collect: sync });
-    this.sampledOut = new Counter({ name: TRACING_METRICS.turnsSampledOut, help: "Turns not traced because of LANGFUSE_SAMPLE_RATE", registers });
+    this.queueSpans = new Gauge({
+      name: TRACING_METRICS.queueSpans,
+      help: "Spans not yet delivered: unsealed, in the journal, in flight",
+      registers,
+      async collect() {
+        await sync();
+        const e = view();
+        if (e) this.set(e.heldSpans);
+      },
+    });
+    this.queueBytes = new Gauge({
+      name: TRACING_METRICS.queueBytes,
+      help: "Span payload bytes held in memory (bounded by LANGFUSE_MAX_QUEUE_BYTES)",
+      registers,
+      async collect() {
+        await sync();
+        const e = view();
+        if (e) this.set(e.memoryBytes);
+      },
+    });
+    this.errors = new Counter({
+      name: TRACING_METRICS.errors,
+      help: "Errors caught inside tracing (never surfaced to requests), by kind",
+      labelNames: ["kind"],
+      registers,
+      collect: sync,
+    });
+    this.spoolBytes = new Gauge({
+      name: TRACING_METRICS.spoolBytes,
+      help: "Bytes of undelivered trace data in the disk journal (the spool)",
+      registers,
+      async collect() {
+        await sync();
+        const e = view();
+        if (e) this.set(e.journal.durable ? e.journal.bytes : 0);
+      },
+    });
+    this.spoolBatches = new Gauge({
+      name: TRACING_METRICS.spoolBatches,
+      help: "Batches waiting in the disk journal (the spool)",
+      registers,
+      async collect() {
+        await sync();
+        const e = view();
+        if (e) this.set(e.journal.durable ? e.journal.entries : 0);
+      },
+    });
+    this.spoolBatchesReplayed = new Counter({
+      name: TRACING_METRICS.spoolBatchesReplayed,
+      help: "Backlog batches (waiting in the journal while Langfuse was down, or left by an earlier run) delivered",
+      registers,
+      collect: sync,
+    });
+    this.spoolBatchesEvicted = new Counter({
+      name: TRACING_METRICS.spoolBatchesEvicted,
+      help: "Oldest journal batches dropped to stay under LANGFUSE_SPOOL_MAX_BYTES (LANGFUSE_MAX_QUEUE_BYTES when memory-only)",
+      registers,
+      collect: sync,
+    });
+    this.spoolEntriesCorrupt = new Counter({
+      name: TRACING_METRICS.spoolEntriesCorrupt,
+      help: "Spooled entries skipped because their checksum failed",
+      registers,
+      collect: sync,
+    });
+    this.spoolAvailable = new Gauge({
+      name: TRACING_METRICS.spoolAvailable,
+      help: "1 while the disk spool is usable; 0 when tracing runs memory-only",
+      registers,
+      collect: sync,
+    });
+    this.sampledOut = new Counter({
+      name: TRACING_METRICS.turnsSampledOut,
+      help: "Turns not traced because of LANGFUSE_SAMPLE_RATE",
+      registers,
+    });
   }
 }

@@ -98,7 +98,12 @@ export interface Tracing {
 
 export const NOOP_GENERATION: GenerationTrace = { firstToken() {}, end() {}, fail() {} };
 
-const NOOP_NODE: NodeTrace = { callbacks: undefined, run: (fn) => fn(), startGeneration: () => NOOP_GENERATION, end() {} };
+const NOOP_NODE: NodeTrace = {
+  callbacks: undefined,
+  run: (fn) => fn(),
+  startGeneration: () => NOOP_GENERATION,
+  end() {},
+};
 
 /** The untraced turn: shared, allocation-free. */
 export const NOOP_TURN: TurnTrace = {

@@ -67,7 +67,13 @@ export function startChatLoad(baseUrl: string, options: ChatLoadOptions): ChatLo
           signal: AbortSignal.timeout(options.requestTimeoutMs ?? 15_000),
         });
         const body = (await res.json().catch(() => ({}))) as { trace_id?: string | null; trace_url?: string | null };
-        answered.push({ traceId: body.trace_id ?? null, traceUrl: body.trace_url ?? null, status: res.status, sentAt, answeredAt: Date.now() });
+        answered.push({
+          traceId: body.trace_id ?? null,
+          traceUrl: body.trace_url ?? null,
+          status: res.status,
+          sentAt,
+          answeredAt: Date.now(),
+        });
       } catch (err) {
         unanswered.push({ sentAt, error: String(err) });
         // A dead service answers nothing: do not spin.
@@ -89,7 +95,11 @@ export function startChatLoad(baseUrl: string, options: ChatLoadOptions): ChatLo
 }
 
 /** Sends `n` turns one after another and returns what came back. */
-export async function chatTurns(baseUrl: string, n: number, options: Omit<ChatLoadOptions, "clients" | "pauseMs" | "maxTurns"> = {}): Promise<AnsweredTurn[]> {
+export async function chatTurns(
+  baseUrl: string,
+  n: number,
+  options: Omit<ChatLoadOptions, "clients" | "pauseMs" | "maxTurns"> = {},
+): Promise<AnsweredTurn[]> {
   const load = startChatLoad(baseUrl, { ...options, clients: 1, pauseMs: 0, maxTurns: n });
   await load.finished;
   return [...load.answered];

@@ -152,7 +152,9 @@ export function testMetrics(logger: TracingLogger = new RecordingLogger()) {
     const metric = registry.getSingleMetric(`switchboard_tracing_${name}`);
     if (!metric) throw new Error(`no metric ${name}`);
     const { values } = await metric.get();
-    return values.filter((v) => !labels || Object.entries(labels).every(([k, l]) => v.labels[k] === l)).reduce((sum, v) => sum + v.value, 0);
+    return values
+      .filter((v) => !labels || Object.entries(labels).every(([k, l]) => v.labels[k] === l))
+      .reduce((sum, v) => sum + v.value, 0);
   };
   return { registry, metrics, faults, count };
 }

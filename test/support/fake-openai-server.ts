@@ -64,7 +64,10 @@ export interface ChatCompletionRequest {
   messages: { role: string; content: unknown; tool_calls?: unknown }[];
   stream?: boolean;
   stream_options?: { include_usage?: boolean };
-  response_format?: { type: "text" | "json_object" | "json_schema"; json_schema?: { name: string; schema?: unknown; strict?: boolean } };
+  response_format?: {
+    type: "text" | "json_object" | "json_schema";
+    json_schema?: { name: string; schema?: unknown; strict?: boolean };
+  };
   tools?: ChatCompletionTool[];
   tool_choice?: "none" | "auto" | "required" | { type: "function"; function: { name: string } };
   [key: string]: unknown;
@@ -111,7 +114,8 @@ export function classificationAnswer(intent: string | null, confidence: number):
 
 function textOfContent(content: unknown): string {
   if (typeof content === "string") return content;
-  if (Array.isArray(content)) return content.map((p) => (p && typeof p === "object" && "text" in p ? String(p.text) : "")).join("");
+  if (Array.isArray(content))
+    return content.map((p) => (p && typeof p === "object" && "text" in p ? String(p.text) : "")).join("");
   return "";
 }
 
@@ -127,7 +131,9 @@ function toLangChainMessages(messages: ChatCompletionRequest["messages"]): BaseM
 function isClassifierRequest(body: ChatCompletionRequest): boolean {
   if (body.response_format && body.response_format.type !== "text") return true;
   if (body.tools?.length) return true;
-  return body.messages.some((m) => (m.role === "system" || m.role === "developer") && textOfContent(m.content).includes(CURRENT_INTENT_PREFIX));
+  return body.messages.some(
+    (m) => (m.role === "system" || m.role === "developer") && textOfContent(m.content).includes(CURRENT_INTENT_PREFIX),
+  );
 }
 
 /** The tool the model must call, when the request forces one. */
@@ -140,7 +146,12 @@ function forcedTool(body: ChatCompletionRequest): string | undefined {
 }
 
 function usageOf(promptTokens: number, completionTokens: number, details: FakeUsageDetails | undefined) {
-  if (!details) return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+  if (!details)
+    return {
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      total_tokens: promptTokens + completionTokens,
+    };
   const cached = details.cachedTokens ?? 0;
   const audio = details.audioTokens ?? 0;
   const reasoning = details.reasoningTokens ?? 0;
@@ -151,13 +162,23 @@ function usageOf(promptTokens: number, completionTokens: number, details: FakeUs
     completion_tokens: completion,
     total_tokens: prompt + completion,
     prompt_tokens_details: { cached_tokens: cached, audio_tokens: audio },
-    completion_tokens_details: { reasoning_tokens: reasoning, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+    completion_tokens_details: {
+      reasoning_tokens: reasoning,
+      audio_tokens: 0,
+      accepted_prediction_tokens: 0,
+      rejected_prediction_tokens: 0,
+    },
   };
 }
 
 /** The request's stop sequences and token limit, as limitAnswer reads them. */
 function limitsOf(body: ChatCompletionRequest): { stop?: string[]; maxTokens?: number } {
-  const stop = typeof body.stop === "string" ? [body.stop] : Array.isArray(body.stop) ? body.stop.filter((s): s is string => typeof s === "string") : undefined;
+  const stop =
+    typeof body.stop === "string"
+      ? [body.stop]
+      : Array.isArray(body.stop)
+        ? body.stop.filter((s): s is string => typeof s === "string")
+        : undefined;
   const max = body.max_completion_tokens ?? body.max_tokens;
   return { stop, maxTokens: typeof max === "number" ? max : undefined };
 }
@@ -199,7 +220,11 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions = {
   const simulators = options.catalog
     ? {
         classifier: new SimulatedChatModel({ catalog: options.catalog, role: "classifier" }),
-        chat: new SimulatedChatModel({ catalog: options.catalog, role: "chat", replyTokens: options.replyTokens ?? 30 }),
+        chat: new SimulatedChatModel({
+          catalog: options.catalog,
+          role: "chat",
+          replyTokens: options.replyTokens ?? 30,
+        }),
       }
     : undefined;
 
@@ -213,11 +238,20 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions = {
     const scripted = queue.shift() ?? {};
     if (!(await sleep(scripted.delayMs ?? 0, res))) return;
     if (scripted.status !== undefined && scripted.status >= 400) {
-      sendJson(res, scripted.status, { error: { message: `fake server answered ${scripted.status}`, type: scripted.status >= 500 ? "server_error" : "invalid_request_error", code: null, param: null } });
+      sendJson(res, scripted.status, {
+        error: {
+          message: `fake server answered ${scripted.status}`,
+          type: scripted.status >= 500 ? "server_error" : "invalid_request_error",
+          code: null,
+          param: null,
+        },
+      });
       return;
     }
     const toolName = forcedTool(body);
-    const limited = toolName ? { text: scripted.content ?? defaultContent(body), finishReason: "stop" } : limitAnswer(scripted.content ?? defaultContent(body), limitsOf(body));
+    const limited = toolName
+      ? { text: scripted.content ?? defaultContent(body), finishReason: "stop" }
+      : limitAnswer(scripted.content ?? defaultContent(body), limitsOf(body));
     const text = limited.text;
     const id = `chatcmpl-fake-${++sequence}`;
     const created = Math.floor(Date.now() / 1000);
@@ -229,17 +263,42 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions = {
 
     if (!body.stream) {
       const message = toolName
-        ? { role: "assistant", content: null, refusal: null, tool_calls: [{ id: toolCallId, type: "function", function: { name: toolName, arguments: text } }] }
+        ? {
+            role: "assistant",
+            content: null,
+            refusal: null,
+            tool_calls: [{ id: toolCallId, type: "function", function: { name: toolName, arguments: text } }],
+          }
         : { role: "assistant", content: text, refusal: null };
-      sendJson(res, 200, { id, object: "chat.completion", created, model, choices: [{ index: 0, message, finish_reason: finishReason, logprobs: null }], usage });
+      sendJson(res, 200, {
+        id,
+        object: "chat.completion",
+        created,
+        model,
+        choices: [{ index: 0, message, finish_reason: finishReason, logprobs: null }],
+        usage,
+      });
       return;
     }
 
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
-    const send = (choices: unknown[], extra: Record<string, unknown> = {}) => res.write(`data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model, choices, ...extra })}\n\n`);
+    const send = (choices: unknown[], extra: Record<string, unknown> = {}) =>
+      res.write(
+        `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model, choices, ...extra })}\n\n`,
+      );
     const pieces = splitIntoTokens(text);
     if (toolName) {
-      send([{ index: 0, delta: { role: "assistant", content: null, tool_calls: [{ index: 0, id: toolCallId, type: "function", function: { name: toolName, arguments: "" } }] }, finish_reason: null }]);
+      send([
+        {
+          index: 0,
+          delta: {
+            role: "assistant",
+            content: null,
+            tool_calls: [{ index: 0, id: toolCallId, type: "function", function: { name: toolName, arguments: "" } }],
+          },
+          finish_reason: null,
+        },
+      ]);
     } else {
       send([{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }]);
     }
@@ -272,16 +331,21 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions = {
       const path = (req.url ?? "").split("?")[0] ?? "";
       requests.push({ method: req.method ?? "", path, headers: req.headers, body });
       if (req.method !== "POST" || path !== "/v1/chat/completions") {
-        sendJson(res, 404, { error: { message: `no route ${req.method} ${path}`, type: "invalid_request_error", code: null, param: null } });
+        sendJson(res, 404, {
+          error: { message: `no route ${req.method} ${path}`, type: "invalid_request_error", code: null, param: null },
+        });
         return;
       }
       if (!body || !Array.isArray(body.messages)) {
-        sendJson(res, 400, { error: { message: "body must be JSON with messages", type: "invalid_request_error", code: null, param: null } });
+        sendJson(res, 400, {
+          error: { message: "body must be JSON with messages", type: "invalid_request_error", code: null, param: null },
+        });
         return;
       }
       await answer(body, res);
     })().catch((err: unknown) => {
-      if (!res.headersSent) sendJson(res, 500, { error: { message: String(err), type: "server_error", code: null, param: null } });
+      if (!res.headersSent)
+        sendJson(res, 500, { error: { message: String(err), type: "server_error", code: null, param: null } });
       else res.destroy();
     });
   });
@@ -299,10 +363,12 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions = {
     port,
     requests,
     enqueue: (...answers) => void queue.push(...answers),
-    chatRequests: () => requests.filter((r) => r.path === "/v1/chat/completions" && r.body).map((r) => r.body as ChatCompletionRequest),
-    close: () => (closing ??= new Promise<void>((resolve, reject) => {
-      server.close((err) => (err ? reject(err) : resolve()));
-      server.closeAllConnections();
-    })),
+    chatRequests: () =>
+      requests.filter((r) => r.path === "/v1/chat/completions" && r.body).map((r) => r.body as ChatCompletionRequest),
+    close: () =>
+      (closing ??= new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      })),
   };
 }

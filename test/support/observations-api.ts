@@ -6,11 +6,24 @@
 //   const rows = await listObservations(receiver.url, AUTH, { traceId });
 //   const root = rows.find((o) => o.isRootObservation);
 //   assert.equal(root?.userId, "alice");
-import type { ObservationLevelV2, ObservationFieldGroup, ObservationV2, ObservationV2AllGroups, ObservationsV2Response } from "../../src/receiver/observations-v2-view.js";
+import type {
+  ObservationLevelV2,
+  ObservationFieldGroup,
+  ObservationV2,
+  ObservationV2AllGroups,
+  ObservationsV2Response,
+} from "../../src/receiver/observations-v2-view.js";
 import { OBSERVATION_FIELD_GROUPS } from "../../src/receiver/observations-v2-view.js";
 import type { ObservationType } from "../../src/receiver/langfuse-attributes.js";
 
-export type { ObservationFieldGroup, ObservationLevelV2, ObservationV2, ObservationV2AllGroups, ObservationsV2Response, ObservationType };
+export type {
+  ObservationFieldGroup,
+  ObservationLevelV2,
+  ObservationV2,
+  ObservationV2AllGroups,
+  ObservationsV2Response,
+  ObservationType,
+};
 
 /** `Authorization` for the public API: a ready header value ("Basic ...") or a key pair. */
 export type ApiAuth = string | { publicKey: string; secretKey: string };
@@ -60,10 +73,14 @@ const DEFAULT_MAX_PAGES = 50;
 const DEFAULT_TIMEOUT_MS = 10_000;
 
 function authHeader(auth: ApiAuth): string {
-  return typeof auth === "string" ? auth : `Basic ${Buffer.from(`${auth.publicKey}:${auth.secretKey}`).toString("base64")}`;
+  return typeof auth === "string"
+    ? auth
+    : `Basic ${Buffer.from(`${auth.publicKey}:${auth.secretKey}`).toString("base64")}`;
 }
 
-function searchParams(query: ObservationsQuery & { fields?: readonly ObservationFieldGroup[]; cursor?: string }): URLSearchParams {
+function searchParams(
+  query: ObservationsQuery & { fields?: readonly ObservationFieldGroup[]; cursor?: string },
+): URLSearchParams {
   const params = new URLSearchParams();
   const set = (name: string, value: string | undefined) => {
     if (value !== undefined) params.set(name, value);
@@ -77,7 +94,8 @@ function searchParams(query: ObservationsQuery & { fields?: readonly Observation
   set("level", query.level);
   set("parentObservationId", query.parentObservationId);
   set("isRootObservation", query.isRootObservation === undefined ? undefined : String(query.isRootObservation));
-  for (const environment of query.environment === undefined ? [] : [query.environment].flat()) params.append("environment", environment);
+  for (const environment of query.environment === undefined ? [] : [query.environment].flat())
+    params.append("environment", environment);
   set("version", query.version);
   set("fromStartTime", time(query.fromStartTime));
   set("toStartTime", time(query.toStartTime));
@@ -98,7 +116,10 @@ export async function getObservationsPage(
   query: ObservationsQuery & { fields?: readonly ObservationFieldGroup[]; cursor?: string } = {},
 ): Promise<ObservationsV2Response> {
   const url = `${receiverUrl.replace(/\/+$/, "")}/api/public/v2/observations?${searchParams(query)}`;
-  const res = await fetch(url, { headers: { authorization: authHeader(auth) }, signal: AbortSignal.timeout(query.timeoutMs ?? DEFAULT_TIMEOUT_MS) });
+  const res = await fetch(url, {
+    headers: { authorization: authHeader(auth) },
+    signal: AbortSignal.timeout(query.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+  });
   const text = await res.text();
   if (res.status !== 200) throw new ObservationsApiError(res.status, text);
   return JSON.parse(text) as ObservationsV2Response;
@@ -112,8 +133,16 @@ export async function getObservationsPage(
  * Throws ObservationsApiError on a non-200 answer, and an Error when more than `maxPages`
  * pages would be needed.
  */
-export function listObservations(receiverUrl: string, auth: ApiAuth, query?: ObservationsQuery): Promise<ObservationV2AllGroups[]>;
-export function listObservations(receiverUrl: string, auth: ApiAuth, query: ObservationsQuery & { fields: readonly ObservationFieldGroup[] }): Promise<ObservationV2[]>;
+export function listObservations(
+  receiverUrl: string,
+  auth: ApiAuth,
+  query?: ObservationsQuery,
+): Promise<ObservationV2AllGroups[]>;
+export function listObservations(
+  receiverUrl: string,
+  auth: ApiAuth,
+  query: ObservationsQuery & { fields: readonly ObservationFieldGroup[] },
+): Promise<ObservationV2[]>;
 export async function listObservations(
   receiverUrl: string,
   auth: ApiAuth,
@@ -127,7 +156,9 @@ export async function listObservations(
     rows.push(...data);
     if (meta.cursor === undefined) return rows;
     if (page >= maxPages) {
-      throw new Error(`listObservations: more than ${maxPages} pages of ${query.pageSize ?? DEFAULT_PAGE_SIZE} rows; narrow the query or raise maxPages`);
+      throw new Error(
+        `listObservations: more than ${maxPages} pages of ${query.pageSize ?? DEFAULT_PAGE_SIZE} rows; narrow the query or raise maxPages`,
+      );
     }
     cursor = meta.cursor;
   }

@@ -67,7 +67,13 @@ export async function startTestReceiver(respondWith: () => number = () => 200): 
             for (const s of ss.spans ?? []) {
               const attributes: Record<string, unknown> = {};
               for (const a of s.attributes ?? []) attributes[a.key] = decodeValue(a.value ?? {});
-              spans.push({ traceId: hexId(s.traceId)!, spanId: hexId(s.spanId)!, parentSpanId: hexId(s.parentSpanId), name: s.name, attributes });
+              spans.push({
+                traceId: hexId(s.traceId)!,
+                spanId: hexId(s.spanId)!,
+                parentSpanId: hexId(s.parentSpanId),
+                name: s.name,
+                attributes,
+              });
             }
           }
         }

@@ -1,7 +1,16 @@
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -33,11 +42,16 @@ const STOP_TIMEOUT_MS = 10_000;
 function serverBinDir(): string {
   const majors = existsSync(DEBIAN_ROOT)
     ? readdirSync(DEBIAN_ROOT)
-        .filter((v) => existsSync(join(DEBIAN_ROOT, v, "bin", "postgres")) && existsSync(join(DEBIAN_ROOT, v, "bin", "initdb")))
+        .filter(
+          (v) =>
+            existsSync(join(DEBIAN_ROOT, v, "bin", "postgres")) && existsSync(join(DEBIAN_ROOT, v, "bin", "initdb")),
+        )
         .sort((a, b) => Number(b) - Number(a))
     : [];
   if (!majors[0]) {
-    throw new Error(`PostgreSQL server binaries not found under ${DEBIAN_ROOT}: run \`node scripts/provision-test-deps.mjs\` (npm test does) or \`apt-get install -y postgresql\``);
+    throw new Error(
+      `PostgreSQL server binaries not found under ${DEBIAN_ROOT}: run \`node scripts/provision-test-deps.mjs\` (npm test does) or \`apt-get install -y postgresql\``,
+    );
   }
   return join(DEBIAN_ROOT, majors[0], "bin");
 }
@@ -49,7 +63,9 @@ function serverAccount(): { uid: number; gid: number } | undefined {
     const id = (flag: string) => Number(execFileSync("id", [flag, "postgres"], { encoding: "utf8" }).trim());
     return { uid: id("-u"), gid: id("-g") };
   } catch {
-    throw new Error("running as root, and there is no `postgres` account to run PostgreSQL as (Debian's postgresql package creates it)");
+    throw new Error(
+      "running as root, and there is no `postgres` account to run PostgreSQL as (Debian's postgresql package creates it)",
+    );
   }
 }
 
@@ -97,12 +113,18 @@ function isAlive(pid: number): boolean {
 
 function run(file: string, args: string[], account: { uid: number; gid: number } | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { ...account, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, LC_ALL: "C" } });
+    const child = spawn(file, args, {
+      ...account,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, LC_ALL: "C" },
+    });
     let output = "";
     child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
     child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
     child.once("error", reject);
-    child.once("close", (code) => (code === 0 ? resolve() : reject(new Error(`${file} exited with ${code}:\n${output}`))));
+    child.once("close", (code) =>
+      code === 0 ? resolve() : reject(new Error(`${file} exited with ${code}:\n${output}`)),
+    );
   });
 }
 
@@ -135,16 +157,51 @@ export async function startPostgres(): Promise<PostgresServer> {
 
   try {
     // --no-sync: nothing here needs to survive a power cut.
-    await run(join(bin, "initdb"), ["-D", data, "-U", "switchboard", `--pwfile=${pwfile}`, "--auth=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync"], account);
+    await run(
+      join(bin, "initdb"),
+      [
+        "-D",
+        data,
+        "-U",
+        "switchboard",
+        `--pwfile=${pwfile}`,
+        "--auth=scram-sha-256",
+        "-E",
+        "UTF8",
+        "--locale=C",
+        "--no-sync",
+      ],
+      account,
+    );
 
     let url = "";
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
-      const server = [join(bin, "postgres"), "-D", data, "-p", String(port), "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"];
+      const server = [
+        join(bin, "postgres"),
+        "-D",
+        data,
+        "-p",
+        String(port),
+        "-c",
+        "listen_addresses=127.0.0.1",
+        "-c",
+        "unix_socket_directories=",
+        "-c",
+        "fsync=off",
+        "-c",
+        "synchronous_commit=off",
+        "-c",
+        "full_page_writes=off",
+      ];
       // setpriv sets the parent-death signal after the account switch (which would clear it) and execs postgres in place.
       const [file, ...args] = SETPRIV ? [SETPRIV, "--pdeathsig", "SIGQUIT", "--", ...server] : server;
       log = "";
-      child = spawn(file!, args, { ...account, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, LC_ALL: "C" } });
+      child = spawn(file!, args, {
+        ...account,
+        stdio: ["ignore", "ignore", "pipe"],
+        env: { ...process.env, LC_ALL: "C" },
+      });
       child.stderr!.on("data", (d: Buffer) => (log = (log + d.toString()).slice(-16_384)));
       // Never keeps the test process alive by itself: a forgotten stop() ends with the process.
       child.unref();

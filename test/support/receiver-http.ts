@@ -33,7 +33,10 @@ export async function postIngest(
   body: string | Uint8Array,
   options: PostOptions = {},
 ): Promise<{ status: number; headers: Headers; text: string }> {
-  const headers: Record<string, string> = { "content-type": options.contentType ?? "application/json", ...options.headers };
+  const headers: Record<string, string> = {
+    "content-type": options.contentType ?? "application/json",
+    ...options.headers,
+  };
   if (options.auth !== null) headers.authorization = options.auth ?? DEV_AUTH;
   if (options.contentEncoding) headers["content-encoding"] = options.contentEncoding;
   const res = await fetch(`${receiver.url}/api/public/otel/v1/traces`, {

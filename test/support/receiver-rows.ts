@@ -11,8 +11,17 @@ export interface TraceRows {
 }
 
 /** Reads all rows (core, basic and time fields), bounded to `maxRows`. */
-export async function rowsByTrace(receiverUrl: string, auth: { publicKey: string; secretKey: string } = DEV_KEY_PAIR, maxRows = 200_000): Promise<Map<string, TraceRows>> {
-  const rows = await listObservations(receiverUrl, auth, { fields: ["basic", "time"], pageSize: 1000, maxPages: Math.ceil(maxRows / 1000), timeoutMs: 30_000 });
+export async function rowsByTrace(
+  receiverUrl: string,
+  auth: { publicKey: string; secretKey: string } = DEV_KEY_PAIR,
+  maxRows = 200_000,
+): Promise<Map<string, TraceRows>> {
+  const rows = await listObservations(receiverUrl, auth, {
+    fields: ["basic", "time"],
+    pageSize: 1000,
+    maxPages: Math.ceil(maxRows / 1000),
+    timeoutMs: 30_000,
+  });
   const byTrace = new Map<string, TraceRows>();
   for (const row of rows) {
     const traceId = row.traceId ?? "";

@@ -26,14 +26,23 @@ export interface RecordingProxy {
  * answers itself (e.g. a failing backend that echoes the request's Authorization header back,
  * to prove the service does not log what a backend answers).
  */
-export async function startRecordingProxy(options: { target?: string; reply?: (req: Recorded) => { status: number; body: string } }): Promise<RecordingProxy> {
+export async function startRecordingProxy(options: {
+  target?: string;
+  reply?: (req: Recorded) => { status: number; body: string };
+}): Promise<RecordingProxy> {
   const requests: Recorded[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const raw = Buffer.concat(chunks);
-      const rec: Recorded = { method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: raw.toString("utf8"), raw };
+      const rec: Recorded = {
+        method: req.method ?? "",
+        url: req.url ?? "",
+        headers: req.headers,
+        body: raw.toString("utf8"),
+        raw,
+      };
       requests.push(rec);
       if (options.reply) {
         const { status, body } = options.reply(rec);
@@ -41,9 +50,18 @@ export async function startRecordingProxy(options: { target?: string; reply?: (r
         return;
       }
       const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string" && k !== "host" && k !== "content-length" && k !== "connection") headers[k] = v;
-      fetch(`${options.target}${rec.url}`, { method: rec.method, headers, body: rec.method === "GET" ? undefined : rec.raw, signal: AbortSignal.timeout(10_000) }).then(
-        async (up) => res.writeHead(up.status, { "content-type": up.headers.get("content-type") ?? "application/json" }).end(await up.text()),
+      for (const [k, v] of Object.entries(req.headers))
+        if (typeof v === "string" && k !== "host" && k !== "content-length" && k !== "connection") headers[k] = v;
+      fetch(`${options.target}${rec.url}`, {
+        method: rec.method,
+        headers,
+        body: rec.method === "GET" ? undefined : rec.raw,
+        signal: AbortSignal.timeout(10_000),
+      }).then(
+        async (up) =>
+          res
+            .writeHead(up.status, { "content-type": up.headers.get("content-type") ?? "application/json" })
+            .end(await up.text()),
         () => res.writeHead(502).end(),
       );
     });

@@ -16,9 +16,19 @@ export interface SpawnedReceiver {
 }
 
 /** Runs the compiled standalone receiver (`npm run receiver`) on a fixed port, as its own process. */
-export async function spawnReceiver(port: number, dbPath: string, extraEnv: Record<string, string> = {}): Promise<SpawnedReceiver> {
+export async function spawnReceiver(
+  port: number,
+  dbPath: string,
+  extraEnv: Record<string, string> = {},
+): Promise<SpawnedReceiver> {
   const child = spawn(process.execPath, ["dist/src/receiver/main.js"], {
-    env: { PATH: process.env["PATH"] ?? "", RECEIVER_PORT: String(port), RECEIVER_DB_PATH: dbPath, RECEIVER_LOG_LEVEL: "warn", ...extraEnv },
+    env: {
+      PATH: process.env["PATH"] ?? "",
+      RECEIVER_PORT: String(port),
+      RECEIVER_DB_PATH: dbPath,
+      RECEIVER_LOG_LEVEL: "warn",
+      ...extraEnv,
+    },
     stdio: ["ignore", "ignore", "pipe"],
   });
   let stderr = "";
@@ -40,10 +50,21 @@ export async function spawnReceiver(port: number, dbPath: string, extraEnv: Reco
   return {
     child,
     url,
-    stats: () => fetch(`${url}/_receiver/stats`, { signal: AbortSignal.timeout(10_000) }).then((r) => r.json() as Promise<ReceiverStats>),
-    info: () => fetch(`${url}/_receiver/info`, { signal: AbortSignal.timeout(10_000) }).then((r) => r.json() as Promise<ReceiverInfo>),
+    stats: () =>
+      fetch(`${url}/_receiver/stats`, { signal: AbortSignal.timeout(10_000) }).then(
+        (r) => r.json() as Promise<ReceiverStats>,
+      ),
+    info: () =>
+      fetch(`${url}/_receiver/info`, { signal: AbortSignal.timeout(10_000) }).then(
+        (r) => r.json() as Promise<ReceiverInfo>,
+      ),
     async setFaults(faults) {
-      const res = await fetch(`${url}/_receiver/faults`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(faults), signal: AbortSignal.timeout(10_000) });
+      const res = await fetch(`${url}/_receiver/faults`, {
+        method: "PUT",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(faults),
+        signal: AbortSignal.timeout(10_000),
+      });
       if (res.status !== 200) throw new Error(`PUT /_receiver/faults: HTTP ${res.status} ${await res.text()}`);
     },
     async stop() {

@@ -11,7 +11,9 @@ function privileged(command: string, args: string[]): void {
     else execFileSync("sudo", ["-n", command, ...args], { stdio: "pipe" });
   } catch (err) {
     const stderr = (err as { stderr?: Buffer }).stderr?.toString() ?? "";
-    throw new Error(`${command} ${args.join(" ")} failed (needs root or password-less sudo): ${stderr || (err as Error).message}`);
+    throw new Error(
+      `${command} ${args.join(" ")} failed (needs root or password-less sudo): ${stderr || (err as Error).message}`,
+    );
   }
 }
 

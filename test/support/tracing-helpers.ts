@@ -14,7 +14,10 @@ export const DELIVERY_DEADLINE_MS = 5_000;
 export { startReceiver, type Receiver };
 
 /** Env that traces every turn to `receiver` with a short flush interval. */
-export function tracedEnv(receiver: Receiver | { url: string }, extra: Record<string, string> = {}): Record<string, string> {
+export function tracedEnv(
+  receiver: Receiver | { url: string },
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     LANGFUSE_ENABLED: "true",
     LANGFUSE_BASE_URL: receiver.url,
@@ -28,7 +31,12 @@ export function tracedEnv(receiver: Receiver | { url: string }, extra: Record<st
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = DELIVERY_DEADLINE_MS, everyMs = 20): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = DELIVERY_DEADLINE_MS,
+  everyMs = 20,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -38,7 +46,10 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ""}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ""}`,
+      );
     await sleep(everyMs);
   }
 }
@@ -75,7 +86,10 @@ export interface Trace {
 
 /** GET /api/public/traces/:id; undefined on 404. */
 export async function getTrace(receiver: Receiver, id: string): Promise<Trace | undefined> {
-  const res = await fetch(`${receiver.url}/api/public/traces/${id}`, { headers: { authorization: AUTH }, signal: AbortSignal.timeout(CALL_TIMEOUT_MS) });
+  const res = await fetch(`${receiver.url}/api/public/traces/${id}`, {
+    headers: { authorization: AUTH },
+    signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
+  });
   if (res.status === 404) {
     await res.body?.cancel();
     return undefined;
@@ -85,16 +99,32 @@ export async function getTrace(receiver: Receiver, id: string): Promise<Trace | 
 }
 
 /** Waits until the trace has at least `observations` observations and returns it. */
-export function waitForTrace(receiver: Receiver, id: string, observations: number, timeoutMs = DELIVERY_DEADLINE_MS): Promise<Trace> {
-  return waitFor(`trace ${id} with ${observations} observations`, async () => {
-    const trace = await getTrace(receiver, id);
-    return trace && trace.observations.length >= observations ? trace : undefined;
-  }, timeoutMs);
+export function waitForTrace(
+  receiver: Receiver,
+  id: string,
+  observations: number,
+  timeoutMs = DELIVERY_DEADLINE_MS,
+): Promise<Trace> {
+  return waitFor(
+    `trace ${id} with ${observations} observations`,
+    async () => {
+      const trace = await getTrace(receiver, id);
+      return trace && trace.observations.length >= observations ? trace : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 /** The spans of a trace as the receiver stored them, with their raw OTLP attributes. */
-export async function rawSpans(receiver: Receiver, traceId: string): Promise<Array<{ id: string; name: string; parent_observation_id: string | null; attributes: Record<string, unknown> }>> {
-  const res = await fetch(`${receiver.url}/_receiver/spans?traceId=${traceId}`, { signal: AbortSignal.timeout(CALL_TIMEOUT_MS) });
+export async function rawSpans(
+  receiver: Receiver,
+  traceId: string,
+): Promise<
+  Array<{ id: string; name: string; parent_observation_id: string | null; attributes: Record<string, unknown> }>
+> {
+  const res = await fetch(`${receiver.url}/_receiver/spans?traceId=${traceId}`, {
+    signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
+  });
   if (res.status !== 200) throw new Error(`GET raw spans: HTTP ${res.status}`);
   return ((await res.json()) as { data: any[] }).data;
 }
@@ -102,11 +132,18 @@ export async function rawSpans(receiver: Receiver, traceId: string): Promise<Arr
 /** The observation called `name`; fails when there is not exactly one. */
 export function one(trace: Trace, name: string): Observation {
   const found = trace.observations.filter((o) => o.name === name);
-  if (found.length !== 1) throw new Error(`expected exactly one observation "${name}", found ${found.length} in [${trace.observations.map((o) => o.name).join(", ")}]`);
+  if (found.length !== 1)
+    throw new Error(
+      `expected exactly one observation "${name}", found ${found.length} in [${trace.observations.map((o) => o.name).join(", ")}]`,
+    );
   return found[0]!;
 }
 
-export async function postChat(svc: RunningService, body: unknown, path = "/api/v1/chat"): Promise<{ status: number; body: any }> {
+export async function postChat(
+  svc: RunningService,
+  body: unknown,
+  path = "/api/v1/chat",
+): Promise<{ status: number; body: any }> {
   const res = await fetch(`${svc.url}${path}`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -134,7 +171,8 @@ export async function metricsText(svc: RunningService): Promise<string> {
  */
 export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
   const family = name.replace(/_(count|sum|bucket)$/, "");
-  if (!text.includes(`# TYPE ${name} `) && !text.includes(`# TYPE ${family} `)) throw new Error(`no metric ${name} on /metrics`);
+  if (!text.includes(`# TYPE ${name} `) && !text.includes(`# TYPE ${family} `))
+    throw new Error(`no metric ${name} on /metrics`);
   let sum = 0;
   for (const line of text.split("\n")) {
     if (!line.startsWith(name)) continue;

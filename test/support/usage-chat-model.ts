@@ -20,7 +20,11 @@ export class UsageChatModel extends BaseChatModel {
     return "usage-test";
   }
 
-  async _generate(_messages: BaseMessage[], _options: this["ParsedCallOptions"], _runManager?: CallbackManagerForLLMRun): Promise<ChatResult> {
+  async _generate(
+    _messages: BaseMessage[],
+    _options: this["ParsedCallOptions"],
+    _runManager?: CallbackManagerForLLMRun,
+  ): Promise<ChatResult> {
     if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
     const message = new AIMessage({
       content: this.reply,

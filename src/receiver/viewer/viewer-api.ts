@@ -79,7 +79,9 @@ function preview(value: unknown): string | null {
 
 function summarize(trace: TraceRollup, facts: RowFacts[]): TraceSummary {
   const disconnected =
-    trace.metadata["disconnected"] === "true" || trace.metadata["disconnected"] === true || facts.some((r) => r.is_root === 1 && r.level === "WARNING" && r.status_message === DISCONNECTED_STATUS);
+    trace.metadata["disconnected"] === "true" ||
+    trace.metadata["disconnected"] === true ||
+    facts.some((r) => r.is_root === 1 && r.level === "WARNING" && r.status_message === DISCONNECTED_STATUS);
   return {
     id: trace.id,
     timestamp: trace.timestamp,
@@ -157,7 +159,10 @@ function listTraces(query: URLSearchParams, ctx: ReceiverContext) {
     page,
   );
   return {
-    data: summariesOf(ctx, traces.map((t) => t.id)).map((s) => s.summary),
+    data: summariesOf(
+      ctx,
+      traces.map((t) => t.id),
+    ).map((s) => s.summary),
     meta: meta(page, totalItems),
     names: ctx.store.traceNames(),
   };
@@ -198,7 +203,13 @@ function traceDetails(traceId: string, ctx: ReceiverContext) {
 }
 
 /** Handles GET /_receiver/viewer/{traces,traces/:id,sessions/:id}. Returns false for other paths. */
-export function handleViewerApi(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams, ctx: ReceiverContext): boolean {
+export function handleViewerApi(
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  query: URLSearchParams,
+  ctx: ReceiverContext,
+): boolean {
   if (!path.startsWith(`${VIEWER_API_PATH}/`)) return false;
   const [, resource, id, extra] = /^\/_receiver\/viewer\/(traces|sessions)(?:\/([^/]+))?(\/.*)?$/.exec(path) ?? [];
   if (resource === undefined || extra !== undefined || (resource === "sessions" && id === undefined)) return false;

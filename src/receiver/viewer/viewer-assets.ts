@@ -35,7 +35,8 @@ async function sendFile(res: ServerResponse, file: string, contentType: string):
 /** Handles GET / (redirects to the viewer), /ui and /ui/* pages and /ui/assets/*. False for other paths. */
 export async function handleViewerAssets(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
   if (path !== "/" && path !== VIEWER_BASE_PATH && !path.startsWith(`${VIEWER_BASE_PATH}/`)) return false;
-  if (req.method !== "GET" && req.method !== "HEAD") throw new HttpError(405, `${req.method} is not allowed on ${path}`, { allow: "GET" });
+  if (req.method !== "GET" && req.method !== "HEAD")
+    throw new HttpError(405, `${req.method} is not allowed on ${path}`, { allow: "GET" });
   if (path === "/" || path === VIEWER_BASE_PATH) {
     res.writeHead(302, { location: `${VIEWER_BASE_PATH}/` });
     res.end();

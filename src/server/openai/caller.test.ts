@@ -17,10 +17,17 @@ describe("callerOf / sessionOfUser", () => {
   });
 
   it("headers win over the user field; an empty user is no user; bad headers are a 400 naming them", () => {
-    assert.deepEqual(callerOf({ "x-user-id": "hdr", "x-session-id": "s-1" }, "field user"), { userId: "hdr", headerSession: "s-1", userSession: sessionOfUser("field user") });
+    assert.deepEqual(callerOf({ "x-user-id": "hdr", "x-session-id": "s-1" }, "field user"), {
+      userId: "hdr",
+      headerSession: "s-1",
+      userSession: sessionOfUser("field user"),
+    });
     assert.deepEqual(callerOf({}, "bob"), { userId: "bob", headerSession: undefined, userSession: "openai:bob" });
     assert.deepEqual(callerOf({}, ""), { userId: null, headerSession: undefined, userSession: undefined });
     assert.deepEqual(callerOf({}, null), { userId: null, headerSession: undefined, userSession: undefined });
-    assert.throws(() => callerOf({ "x-session-id": "bad id" }, undefined), (err: any) => err.status === 400 && err.field === "x-session-id");
+    assert.throws(
+      () => callerOf({ "x-session-id": "bad id" }, undefined),
+      (err: any) => err.status === 400 && err.field === "x-session-id",
+    );
   });
 });

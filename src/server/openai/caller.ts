@@ -22,14 +22,17 @@ const isPlainUser = (user: string) => user.length <= MAX_USER_CHARS && isValidSe
  * prefixes differ, so no plain user can name the session of a hashed one.
  */
 export function sessionOfUser(user: string): string {
-  return isPlainUser(user) ? `openai:${user}` : `openai-sha256:${createHash("sha256").update(user, "utf8").digest("hex")}`;
+  return isPlainUser(user)
+    ? `openai:${user}`
+    : `openai-sha256:${createHash("sha256").update(user, "utf8").digest("hex")}`;
 }
 
 function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
   const value = headers[name];
   const first = Array.isArray(value) ? value[0] : value;
   if (first === undefined || first === "") return undefined;
-  if (!isValidSessionId(first)) throw new ApiError(400, "invalid_request", `header ${name} must be ${SESSION_ID_RULE}`, name);
+  if (!isValidSessionId(first))
+    throw new ApiError(400, "invalid_request", `header ${name} must be ${SESSION_ID_RULE}`, name);
   return first;
 }
 
@@ -47,7 +50,10 @@ export interface Caller {
  * sets them on purpose, while `user` is a free-form field many clients fill with anything. An
  * empty `user` counts as none.
  */
-export function callerOf(headers: Record<string, string | string[] | undefined>, user: string | null | undefined): Caller {
+export function callerOf(
+  headers: Record<string, string | string[] | undefined>,
+  user: string | null | undefined,
+): Caller {
   const named = user ? user : undefined;
   return {
     userId: header(headers, "x-user-id") ?? named ?? null,

@@ -30,14 +30,27 @@ export function switchboardFields(reply: TurnReply) {
   };
 }
 
-export function chatCompletion(id: string, created: number, reply: TurnReply, usage: TurnUsage, finishReason: FinishReason) {
+export function chatCompletion(
+  id: string,
+  created: number,
+  reply: TurnReply,
+  usage: TurnUsage,
+  finishReason: FinishReason,
+) {
   return {
     id,
     object: "chat.completion" as const,
     created,
     model: ROUTER_MODEL_ID,
     system_fingerprint: null,
-    choices: [{ index: 0, message: { role: "assistant" as const, content: reply.reply, refusal: null }, logprobs: null, finish_reason: finishReason }],
+    choices: [
+      {
+        index: 0,
+        message: { role: "assistant" as const, content: reply.reply, refusal: null },
+        logprobs: null,
+        finish_reason: finishReason,
+      },
+    ],
     usage: usageOf(usage),
     switchboard: switchboardFields(reply),
   };
@@ -70,7 +83,9 @@ export class ChunkWriter {
   }
 
   finish(reply: TurnReply, finishReason: FinishReason) {
-    return this.chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: finishReason }], { switchboard: switchboardFields(reply) });
+    return this.chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: finishReason }], {
+      switchboard: switchboardFields(reply),
+    });
   }
 
   usage(usage: TurnUsage) {

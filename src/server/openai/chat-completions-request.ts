@@ -7,7 +7,14 @@ import type { ModelCallOptions } from "../../llm/model-options.js";
 import { callerOf, type Caller } from "./caller.js";
 import { integer, parseParams } from "./param-errors.js";
 import { checkModel } from "./router-model.js";
-import { penaltyParam, refuseJsonFormat, refuseLogprobs, refuseTools, sharedParams, unsupported } from "./shared-params.js";
+import {
+  penaltyParam,
+  refuseJsonFormat,
+  refuseLogprobs,
+  refuseTools,
+  sharedParams,
+  unsupported,
+} from "./shared-params.js";
 
 const ROLES = ["system", "developer", "user", "assistant", "tool", "function"] as const;
 
@@ -56,17 +63,49 @@ export interface ChatCompletionsTurn {
 
 /** What the router cannot do is refused by name, so a client never mistakes a default for its request. */
 function refuseUnsupported(body: Body): void {
-  if ((body.n ?? 1) > 1) throw unsupported("n", `Switchboard answers with one choice per request: 'n' must be 1, not ${body.n}.`, "unsupported_value");
+  if ((body.n ?? 1) > 1)
+    throw unsupported(
+      "n",
+      `Switchboard answers with one choice per request: 'n' must be 1, not ${body.n}.`,
+      "unsupported_value",
+    );
   refuseTools(body.tools, body.tool_choice);
-  if (body.functions && body.functions.length > 0) throw unsupported("functions", "Switchboard does not call functions: its agents answer in text. Send the request without 'functions'.");
-  if (body.function_call && typeof body.function_call === "object") throw unsupported("function_call", "Switchboard does not call functions, so 'function_call' can only be 'none' or 'auto'.", "unsupported_value");
+  if (body.functions && body.functions.length > 0)
+    throw unsupported(
+      "functions",
+      "Switchboard does not call functions: its agents answer in text. Send the request without 'functions'.",
+    );
+  if (body.function_call && typeof body.function_call === "object")
+    throw unsupported(
+      "function_call",
+      "Switchboard does not call functions, so 'function_call' can only be 'none' or 'auto'.",
+      "unsupported_value",
+    );
   refuseJsonFormat("response_format", body.response_format?.type);
   refuseLogprobs("logprobs", body.logprobs === true);
   refuseLogprobs("top_logprobs", (body.top_logprobs ?? 0) > 0);
-  if (body.logit_bias && Object.keys(body.logit_bias).length > 0) throw unsupported("logit_bias", "Switchboard does not take 'logit_bias': token ids belong to one model, and the router's models are not the client's to know.");
-  if (body.modalities?.includes("audio") || body.audio) throw unsupported(body.audio ? "audio" : "modalities", "Switchboard answers in text only; audio output is not supported.");
-  if (body.web_search_options) throw unsupported("web_search_options", "Switchboard does not search the web: its agents answer from their own knowledge.");
-  if (body.stream_options && body.stream !== true) throw new ApiError(400, "invalid_value", "The 'stream_options' parameter is only allowed when 'stream' is enabled.", "stream_options");
+  if (body.logit_bias && Object.keys(body.logit_bias).length > 0)
+    throw unsupported(
+      "logit_bias",
+      "Switchboard does not take 'logit_bias': token ids belong to one model, and the router's models are not the client's to know.",
+    );
+  if (body.modalities?.includes("audio") || body.audio)
+    throw unsupported(
+      body.audio ? "audio" : "modalities",
+      "Switchboard answers in text only; audio output is not supported.",
+    );
+  if (body.web_search_options)
+    throw unsupported(
+      "web_search_options",
+      "Switchboard does not search the web: its agents answer from their own knowledge.",
+    );
+  if (body.stream_options && body.stream !== true)
+    throw new ApiError(
+      400,
+      "invalid_value",
+      "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+      "stream_options",
+    );
 }
 
 function textOf(content: z.infer<typeof message>["content"]): string {
@@ -88,9 +127,20 @@ function latestUserMessage(messages: Body["messages"], maxMessageChars: number):
     );
   }
   const text = textOf(last.content).trim();
-  if (text === "") throw new ApiError(400, "invalid_value", "The last user message has no text to answer.", `messages[${index}].content`);
+  if (text === "")
+    throw new ApiError(
+      400,
+      "invalid_value",
+      "The last user message has no text to answer.",
+      `messages[${index}].content`,
+    );
   if (text.length > maxMessageChars) {
-    throw new ApiError(400, "string_above_max_length", `The last user message must be at most ${maxMessageChars} characters, not ${text.length}.`, `messages[${index}].content`);
+    throw new ApiError(
+      400,
+      "string_above_max_length",
+      `The last user message must be at most ${maxMessageChars} characters, not ${text.length}.`,
+      `messages[${index}].content`,
+    );
   }
   return text;
 }
@@ -102,7 +152,8 @@ function modelParamsOf(body: Body): ModelCallOptions {
   if (limits.length) params.maxTokens = Math.min(...limits);
   if (typeof body.temperature === "number") params.temperature = body.temperature;
   if (typeof body.top_p === "number") params.topP = body.top_p;
-  if (body.stop !== null && body.stop !== undefined) params.stop = typeof body.stop === "string" ? [body.stop] : body.stop;
+  if (body.stop !== null && body.stop !== undefined)
+    params.stop = typeof body.stop === "string" ? [body.stop] : body.stop;
   if (typeof body.presence_penalty === "number") params.presencePenalty = body.presence_penalty;
   if (typeof body.frequency_penalty === "number") params.frequencyPenalty = body.frequency_penalty;
   if (typeof body.seed === "number") params.seed = body.seed;

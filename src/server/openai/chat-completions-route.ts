@@ -18,7 +18,10 @@ export interface ChatCompletionsRouteOptions {
   maxMessageChars: number;
 }
 
-export function registerChatCompletionsRoute(v1: FastifyInstance, { chat, maxMessageChars }: ChatCompletionsRouteOptions): void {
+export function registerChatCompletionsRoute(
+  v1: FastifyInstance,
+  { chat, maxMessageChars }: ChatCompletionsRouteOptions,
+): void {
   v1.post("/chat/completions", async (request, reply) => {
     const turn = parseChatCompletionsRequest(request.body, request.headers, maxMessageChars);
     // The session: the X-Session-Id header, else the user's running session, else a new one.
@@ -32,7 +35,15 @@ export function registerChatCompletionsRoute(v1: FastifyInstance, { chat, maxMes
     const created = unixSeconds();
 
     if (!turn.stream) {
-      const result = await chat.runTurn({ userId, sessionId, message: turn.message, endpoint: "openai", usage, modelOptions, timing });
+      const result = await chat.runTurn({
+        userId,
+        sessionId,
+        message: turn.message,
+        endpoint: "openai",
+        usage,
+        modelOptions,
+        timing,
+      });
       if (result.trace_url) request.log.info({ trace_url: result.trace_url }, "trace");
       reply.header("x-session-id", sessionId);
       reply.header("server-timing", timing.serverTiming);

@@ -15,7 +15,12 @@ export interface OpenAiErrorBody {
   };
 }
 
-export function openAiErrorBody(status: number, code: string | null, message: string, param: string | null = null): OpenAiErrorBody {
+export function openAiErrorBody(
+  status: number,
+  code: string | null,
+  message: string,
+  param: string | null = null,
+): OpenAiErrorBody {
   return { error: { message, type: status >= 500 ? "server_error" : "invalid_request_error", param, code } };
 }
 
@@ -27,5 +32,9 @@ export function toOpenAiError(err: FastifyError | Error): { status: number; body
 }
 
 export function internalErrorBody(requestId: string): OpenAiErrorBody {
-  return openAiErrorBody(500, "internal_error", `an internal error occurred; quote the request id ${requestId} when reporting it`);
+  return openAiErrorBody(
+    500,
+    "internal_error",
+    `an internal error occurred; quote the request id ${requestId} when reporting it`,
+  );
 }

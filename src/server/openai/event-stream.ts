@@ -61,13 +61,18 @@ export class EventStream {
   failBeforeOpen(status: number, body: OpenAiErrorBody): void {
     if (this.#res.headersSent || this.#res.destroyed) return;
     const text = JSON.stringify(body);
-    this.#res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": String(Buffer.byteLength(text)), "x-request-id": this.#headers["x-request-id"] ?? "" });
+    this.#res.writeHead(status, {
+      "content-type": "application/json; charset=utf-8",
+      "content-length": String(Buffer.byteLength(text)),
+      "x-request-id": this.#headers["x-request-id"] ?? "",
+    });
     this.#res.write(text);
   }
 
   /** Ends the stream; `serverTiming`, when given and the stream is open, goes out as the trailer. */
   end(serverTiming?: string): void {
-    if (serverTiming && this.#res.headersSent && !this.#res.destroyed) this.#res.addTrailers({ "Server-Timing": serverTiming });
+    if (serverTiming && this.#res.headersSent && !this.#res.destroyed)
+      this.#res.addTrailers({ "Server-Timing": serverTiming });
     this.#res.end();
   }
 }

@@ -24,7 +24,10 @@ export class GuardedResponseStore {
     this.#errors.inc({ operation });
     if (!this.#logged.has(operation)) {
       this.#logged.add(operation);
-      log.error({ err, operation }, "response store failed (logged once per operation; see switchboard_openai_response_store_errors_total)");
+      log.error(
+        { err, operation },
+        "response store failed (logged once per operation; see switchboard_openai_response_store_errors_total)",
+      );
     }
   }
 

@@ -73,15 +73,36 @@ function bound(issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig, value: 
   const dir = small ? "below" : "above";
   if (issue.origin === "string" && typeof value === "string") {
     const code = small ? "string_below_min_length" : "string_above_max_length";
-    return new ApiError(400, code, `Invalid '${param}': string too ${small ? "short" : "long"}. Expected a string with ${small ? "minimum" : "maximum"} length ${limit}, but got a string with length ${value.length} instead.`, param);
+    return new ApiError(
+      400,
+      code,
+      `Invalid '${param}': string too ${small ? "short" : "long"}. Expected a string with ${small ? "minimum" : "maximum"} length ${limit}, but got a string with length ${value.length} instead.`,
+      param,
+    );
   }
   if (issue.origin === "array" && Array.isArray(value)) {
-    if (small && value.length === 0) return new ApiError(400, "empty_array", `Invalid '${param}': empty array. Expected an array with minimum length ${limit}, but got an empty array instead.`, param);
+    if (small && value.length === 0)
+      return new ApiError(
+        400,
+        "empty_array",
+        `Invalid '${param}': empty array. Expected an array with minimum length ${limit}, but got an empty array instead.`,
+        param,
+      );
     const code = small ? "array_below_min_length" : "array_above_max_length";
-    return new ApiError(400, code, `Invalid '${param}': array too ${small ? "short" : "long"}. Expected an array with ${small ? "minimum" : "maximum"} length ${limit}, but got an array with length ${value.length} instead.`, param);
+    return new ApiError(
+      400,
+      code,
+      `Invalid '${param}': array too ${small ? "short" : "long"}. Expected an array with ${small ? "minimum" : "maximum"} length ${limit}, but got an array with length ${value.length} instead.`,
+      param,
+    );
   }
   const kind = issue.message === INTEGER_ISSUE ? "integer" : "decimal";
-  return new ApiError(400, `${kind}_${dir}_${small ? "min" : "max"}_value`, `Invalid '${param}': ${kind} ${dir} ${small ? "minimum" : "maximum"} value. Expected a value ${op} ${String(limit)}, but got ${shown(value)} instead.`, param);
+  return new ApiError(
+    400,
+    `${kind}_${dir}_${small ? "min" : "max"}_value`,
+    `Invalid '${param}': ${kind} ${dir} ${small ? "minimum" : "maximum"} value. Expected a value ${op} ${String(limit)}, but got ${shown(value)} instead.`,
+    param,
+  );
 }
 
 /**
@@ -93,7 +114,11 @@ function branchFor(issue: z.core.$ZodIssueInvalidUnion): z.core.$ZodIssue[] | un
 }
 
 function expectedOfUnion(issue: z.core.$ZodIssueInvalidUnion): string {
-  const names = issue.errors.flatMap((branch) => branch.filter((i) => i.code === "invalid_type" && i.path.length === 0).map((i) => EXPECTED[(i as z.core.$ZodIssueInvalidType).expected] ?? (i as z.core.$ZodIssueInvalidType).expected));
+  const names = issue.errors.flatMap((branch) =>
+    branch
+      .filter((i) => i.code === "invalid_type" && i.path.length === 0)
+      .map((i) => EXPECTED[(i as z.core.$ZodIssueInvalidType).expected] ?? (i as z.core.$ZodIssueInvalidType).expected),
+  );
   const unique = [...new Set(names)];
   return unique.length ? unique.join(" or ") : "another value";
 }
@@ -105,18 +130,35 @@ export function paramError(issue: z.core.$ZodIssue, body: unknown, prefix: Path 
   const value = valueAt(body, path);
   switch (issue.code) {
     case "invalid_type":
-      if (value === undefined) return new ApiError(400, "missing_required_parameter", `Missing required parameter: '${param}'.`, param);
-      return new ApiError(400, "invalid_type", `Invalid type for '${param}': expected ${issue.message === INTEGER_ISSUE ? "an integer" : (EXPECTED[issue.expected] ?? issue.expected)}, but got ${typeName(value)} instead.`, param);
+      if (value === undefined)
+        return new ApiError(400, "missing_required_parameter", `Missing required parameter: '${param}'.`, param);
+      return new ApiError(
+        400,
+        "invalid_type",
+        `Invalid type for '${param}': expected ${issue.message === INTEGER_ISSUE ? "an integer" : (EXPECTED[issue.expected] ?? issue.expected)}, but got ${typeName(value)} instead.`,
+        param,
+      );
     case "too_small":
     case "too_big":
       return bound(issue, value, param);
     case "invalid_value":
-      return new ApiError(400, "invalid_value", `Invalid value: '${shown(value)}'. Supported values are: ${listOf(issue.values)}.`, param);
+      return new ApiError(
+        400,
+        "invalid_value",
+        `Invalid value: '${shown(value)}'. Supported values are: ${listOf(issue.values)}.`,
+        param,
+      );
     case "invalid_union": {
       const branch = branchFor(issue);
       if (branch?.[0]) return paramError(branch[0], body, path);
-      if (value === undefined) return new ApiError(400, "missing_required_parameter", `Missing required parameter: '${param}'.`, param);
-      return new ApiError(400, "invalid_type", `Invalid type for '${param}': expected ${expectedOfUnion(issue)}, but got ${typeName(value)} instead.`, param);
+      if (value === undefined)
+        return new ApiError(400, "missing_required_parameter", `Missing required parameter: '${param}'.`, param);
+      return new ApiError(
+        400,
+        "invalid_type",
+        `Invalid type for '${param}': expected ${expectedOfUnion(issue)}, but got ${typeName(value)} instead.`,
+        param,
+      );
     }
     default:
       return new ApiError(400, "invalid_value", `Invalid '${param}': ${issue.message}`, param);

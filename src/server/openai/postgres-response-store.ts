@@ -53,14 +53,20 @@ export class PostgresResponseStore implements ResponseStore {
 
   async get(id: string, tenant: string): Promise<StoredResponse | null> {
     await this.#init();
-    const result = await this.#pool.query<ResponseRow>("SELECT id, tenant, session_id, previous_response_id, record FROM switchboard_openai_responses WHERE id = $1 AND tenant = $2", [id, tenant]);
+    const result = await this.#pool.query<ResponseRow>(
+      "SELECT id, tenant, session_id, previous_response_id, record FROM switchboard_openai_responses WHERE id = $1 AND tenant = $2",
+      [id, tenant],
+    );
     const row = result.rows[0];
     return row ? fromRow(row) : null;
   }
 
   async continuationOf(id: string): Promise<string | null> {
     await this.#init();
-    const result = await this.#pool.query<{ id: string }>("SELECT id FROM switchboard_openai_responses WHERE previous_response_id = $1 LIMIT 1", [id]);
+    const result = await this.#pool.query<{ id: string }>(
+      "SELECT id FROM switchboard_openai_responses WHERE previous_response_id = $1 LIMIT 1",
+      [id],
+    );
     return result.rows[0]?.id ?? null;
   }
 

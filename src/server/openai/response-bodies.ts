@@ -49,14 +49,25 @@ export class ResponseBuilder {
   ) {}
 
   message(text: string, status: "in_progress" | "completed" | "incomplete") {
-    return { id: this.itemId, type: "message" as const, status, role: "assistant" as const, content: status === "in_progress" && text === "" ? [] : [outputText(text)] };
+    return {
+      id: this.itemId,
+      type: "message" as const,
+      status,
+      role: "assistant" as const,
+      content: status === "in_progress" && text === "" ? [] : [outputText(text)],
+    };
   }
 
   part(text: string) {
     return outputText(text);
   }
 
-  private body(status: Status, output: unknown[], usage: ResponseUsage | null, extra: { error?: unknown; incomplete?: FinishReason; completedAt?: number } = {}) {
+  private body(
+    status: Status,
+    output: unknown[],
+    usage: ResponseUsage | null,
+    extra: { error?: unknown; incomplete?: FinishReason; completedAt?: number } = {},
+  ) {
     const s = this.settings;
     return {
       id: this.id,
@@ -66,7 +77,9 @@ export class ResponseBuilder {
       background: false,
       completed_at: extra.completedAt ?? null,
       error: extra.error ?? null,
-      incomplete_details: extra.incomplete ? { reason: extra.incomplete === "length" ? "max_output_tokens" : "content_filter" } : null,
+      incomplete_details: extra.incomplete
+        ? { reason: extra.incomplete === "length" ? "max_output_tokens" : "content_filter" }
+        : null,
       instructions: s.instructions,
       max_output_tokens: s.max_output_tokens,
       model: ROUTER_MODEL_ID,
@@ -98,7 +111,10 @@ export class ResponseBuilder {
     const incomplete = finishReason === "stop" ? undefined : finishReason;
     const status = incomplete ? "incomplete" : "completed";
     return {
-      ...this.body(status, [this.message(reply.reply, status)], usageOf(usage), { incomplete, completedAt: Math.floor(Date.now() / 1000) }),
+      ...this.body(status, [this.message(reply.reply, status)], usageOf(usage), {
+        incomplete,
+        completedAt: Math.floor(Date.now() / 1000),
+      }),
       switchboard: switchboardFields(reply),
     };
   }

@@ -14,7 +14,15 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const unique = () => `resp_${Math.random().toString(16).slice(2)}${Date.now().toString(16)}`;
 
 function response(fields: Partial<StoredResponse> = {}): StoredResponse {
-  return { id: unique(), tenant: "key-a", sessionId: "openai:alice", userId: "alice", previousResponseId: null, body: { object: "response", output_text: "hi" }, ...fields };
+  return {
+    id: unique(),
+    tenant: "key-a",
+    sessionId: "openai:alice",
+    userId: "alice",
+    previousResponseId: null,
+    body: { object: "response", output_text: "hi" },
+    ...fields,
+  };
 }
 
 // A throwaway PostgreSQL of this file's own (test/support/postgres-server.ts provisions it).

@@ -71,5 +71,12 @@ export function toRow(response: StoredResponse): ResponseRow {
 
 export function fromRow(row: ResponseRow): StoredResponse {
   const record = JSON.parse(Buffer.from(row.record).toString("utf8")) as { user_id: string; body: unknown };
-  return { id: row.id, tenant: row.tenant, sessionId: row.session_id, previousResponseId: row.previous_response_id, userId: record.user_id, body: record.body };
+  return {
+    id: row.id,
+    tenant: row.tenant,
+    sessionId: row.session_id,
+    previousResponseId: row.previous_response_id,
+    userId: record.user_id,
+    body: record.body,
+  };
 }

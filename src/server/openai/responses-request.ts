@@ -74,17 +74,30 @@ function refuseUnsupported(body: Body): void {
   refuseJsonFormat("text.format", body.text?.format?.type);
   refuseLogprobs("top_logprobs", (body.top_logprobs ?? 0) > 0);
   if (body.include?.includes("message.output_text.logprobs")) refuseLogprobs("include", true);
-  if (body.background === true) throw unsupported("background", "Switchboard answers every response in the foreground: 'background' must be false.", "unsupported_value");
+  if (body.background === true)
+    throw unsupported(
+      "background",
+      "Switchboard answers every response in the foreground: 'background' must be false.",
+      "unsupported_value",
+    );
   if (body.conversation !== null && body.conversation !== undefined) {
-    throw unsupported("conversation", "Switchboard does not offer the Conversations API: continue a conversation with 'previous_response_id', or name it with the X-Session-Id header.");
+    throw unsupported(
+      "conversation",
+      "Switchboard does not offer the Conversations API: continue a conversation with 'previous_response_id', or name it with the X-Session-Id header.",
+    );
   }
-  if (body.prompt) throw unsupported("prompt", "Switchboard has no stored prompt templates: its agents have their own prompts.");
+  if (body.prompt)
+    throw unsupported("prompt", "Switchboard has no stored prompt templates: its agents have their own prompts.");
 }
 
 function textOf(content: z.infer<typeof inputItem>["content"]): string {
   if (typeof content === "string") return content;
   if (!content) return "";
-  return content.map((part) => ((part.type === "input_text" || part.type === "text") && typeof part.text === "string" ? part.text : "")).join("\n");
+  return content
+    .map((part) =>
+      (part.type === "input_text" || part.type === "text") && typeof part.text === "string" ? part.text : "",
+    )
+    .join("\n");
 }
 
 /** The turn's input: the whole input when it is a string, else the last item, which must be a user message. */
@@ -111,7 +124,13 @@ function latestUserInput(input: Body["input"], maxMessageChars: number): string 
     param = `${param}.content`;
   }
   if (text === "") throw new ApiError(400, "invalid_value", "The user's input has no text to answer.", param);
-  if (text.length > maxMessageChars) throw new ApiError(400, "string_above_max_length", `The user's input must be at most ${maxMessageChars} characters, not ${text.length}.`, param);
+  if (text.length > maxMessageChars)
+    throw new ApiError(
+      400,
+      "string_above_max_length",
+      `The user's input must be at most ${maxMessageChars} characters, not ${text.length}.`,
+      param,
+    );
   return text;
 }
 
@@ -123,7 +142,11 @@ function modelParamsOf(body: Body): ModelCallOptions {
   return params;
 }
 
-export function parseResponsesRequest(rawBody: unknown, headers: Record<string, string | string[] | undefined>, maxMessageChars: number): ResponsesTurn {
+export function parseResponsesRequest(
+  rawBody: unknown,
+  headers: Record<string, string | string[] | undefined>,
+  maxMessageChars: number,
+): ResponsesTurn {
   const body = parseParams(bodySchema, rawBody);
   checkModel(body.model);
   refuseUnsupported(body);

@@ -37,14 +37,27 @@ export function registerResponsesRoutes(v1: FastifyInstance, options: ResponsesR
   v1.addHook("onClose", async () => options.responses.close());
 
   /** Which session and user a turn runs as; a continued response brings its own. */
-  async function placeTurn(turn: ResponsesTurn, tenant: string, log: FastifyBaseLogger): Promise<{ sessionId: string; userId: string }> {
+  async function placeTurn(
+    turn: ResponsesTurn,
+    tenant: string,
+    log: FastifyBaseLogger,
+  ): Promise<{ sessionId: string; userId: string }> {
     const { caller } = turn;
     const previousId = turn.previousResponseId;
-    if (!previousId) return { sessionId: caller.headerSession ?? caller.userSession ?? randomUUID(), userId: caller.userId ?? ANONYMOUS_USER };
+    if (!previousId)
+      return {
+        sessionId: caller.headerSession ?? caller.userSession ?? randomUUID(),
+        userId: caller.userId ?? ANONYMOUS_USER,
+      };
     const previous = await store.read("get", (s) => s.get(previousId, tenant), log);
     if (!previous) throw responseNotFound(previousId, "previous_response_id");
     if (caller.headerSession && caller.headerSession !== previous.sessionId) {
-      throw new ApiError(400, "invalid_value", `Response '${previousId}' belongs to another session than the X-Session-Id header names; send one or the other.`, "previous_response_id");
+      throw new ApiError(
+        400,
+        "invalid_value",
+        `Response '${previousId}' belongs to another session than the X-Session-Id header names; send one or the other.`,
+        "previous_response_id",
+      );
     }
     // Switchboard's sessions are linear: continuing an older response would answer after turns
     // the client did not mean to keep (a retried request would count twice).
@@ -61,9 +74,25 @@ export function registerResponsesRoutes(v1: FastifyInstance, options: ResponsesR
     return { sessionId: previous.sessionId, userId: caller.userId ?? previous.userId };
   }
 
-  function remember(request: FastifyRequest, turn: ResponsesTurn, tenant: string, placed: { sessionId: string; userId: string }, body: { id: string }): Promise<void> {
+  function remember(
+    request: FastifyRequest,
+    turn: ResponsesTurn,
+    tenant: string,
+    placed: { sessionId: string; userId: string },
+    body: { id: string },
+  ): Promise<void> {
     if (!turn.store) return Promise.resolve();
-    return store.save({ id: body.id, tenant, sessionId: placed.sessionId, userId: placed.userId, previousResponseId: turn.previousResponseId, body }, request.log);
+    return store.save(
+      {
+        id: body.id,
+        tenant,
+        sessionId: placed.sessionId,
+        userId: placed.userId,
+        previousResponseId: turn.previousResponseId,
+        body,
+      },
+      request.log,
+    );
   }
 
   v1.post("/responses", async (request, reply) => {
@@ -75,7 +104,16 @@ export function registerResponsesRoutes(v1: FastifyInstance, options: ResponsesR
     const timing = new TurnTiming();
     const response = new ResponseBuilder(newResponseId(), unixSeconds(), turn.settings);
     const run = (extra: { clientSignal?: AbortSignal; onToken?: (text: string) => void } = {}): Promise<TurnReply> =>
-      chat.runTurn({ userId: placed.userId, sessionId: placed.sessionId, message: turn.message, endpoint: "responses", usage, modelOptions, timing, ...extra });
+      chat.runTurn({
+        userId: placed.userId,
+        sessionId: placed.sessionId,
+        message: turn.message,
+        endpoint: "responses",
+        usage,
+        modelOptions,
+        timing,
+        ...extra,
+      });
 
     if (!turn.stream) {
       const result = await run();

@@ -12,7 +12,12 @@ export function routerModelEntry() {
 /** A request may leave the model out (chat UIs do); one it names must be the router. */
 export function checkModel(model: string | undefined): void {
   if (model !== undefined && model !== ROUTER_MODEL_ID) {
-    throw new ApiError(404, "model_not_found", `The model '${model}' does not exist. Switchboard offers one model: '${ROUTER_MODEL_ID}'.`, "model");
+    throw new ApiError(
+      404,
+      "model_not_found",
+      `The model '${model}' does not exist. Switchboard offers one model: '${ROUTER_MODEL_ID}'.`,
+      "model",
+    );
   }
 }
 

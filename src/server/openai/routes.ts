@@ -33,17 +33,28 @@ export function registerOpenAiRoutes(app: FastifyInstance, options: OpenAiRoutes
         return reply.status(500).send(internalErrorBody(request.id));
       });
       v1.setNotFoundHandler((request, reply) =>
-        reply.status(404).send(openAiErrorBody(404, "not_found", `no route for ${request.method} ${request.url.split("?")[0]}`)),
+        reply
+          .status(404)
+          .send(openAiErrorBody(404, "not_found", `no route for ${request.method} ${request.url.split("?")[0]}`)),
       );
 
       v1.get("/models", async () => ({ object: "list", data: [routerModelEntry()] }));
       v1.get<{ Params: { model: string } }>("/models/:model", async (request, reply) => {
         if (request.params.model === ROUTER_MODEL_ID) return routerModelEntry();
-        return reply.status(404).send(openAiErrorBody(404, "model_not_found", `The model '${request.params.model}' does not exist.`, "model"));
+        return reply
+          .status(404)
+          .send(
+            openAiErrorBody(404, "model_not_found", `The model '${request.params.model}' does not exist.`, "model"),
+          );
       });
 
       registerChatCompletionsRoute(v1, { chat, maxMessageChars });
-      registerResponsesRoutes(v1, { chat, maxMessageChars, responses: options.responses ?? new MemoryResponseStore(), registry: options.registry });
+      registerResponsesRoutes(v1, {
+        chat,
+        maxMessageChars,
+        responses: options.responses ?? new MemoryResponseStore(),
+        registry: options.registry,
+      });
     },
     { prefix: "/v1" },
   );

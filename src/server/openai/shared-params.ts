@@ -42,20 +42,36 @@ export function unsupported(param: string, message: string, code = "unsupported_
  */
 export function refuseTools(tools: unknown[] | null | undefined, toolChoice: unknown): void {
   if (tools && tools.length > 0) {
-    throw unsupported("tools", "Switchboard does not call tools: its agents answer in text. Send the request without 'tools'.");
+    throw unsupported(
+      "tools",
+      "Switchboard does not call tools: its agents answer in text. Send the request without 'tools'.",
+    );
   }
   if (toolChoice !== undefined && toolChoice !== null && toolChoice !== "none" && toolChoice !== "auto") {
-    throw unsupported("tool_choice", `Switchboard does not call tools, so 'tool_choice' can only be 'none' or 'auto', not ${JSON.stringify(toolChoice)}.`, "unsupported_value");
+    throw unsupported(
+      "tool_choice",
+      `Switchboard does not call tools, so 'tool_choice' can only be 'none' or 'auto', not ${JSON.stringify(toolChoice)}.`,
+      "unsupported_value",
+    );
   }
 }
 
 export function refuseLogprobs(param: string, asked: boolean): void {
-  if (asked) throw unsupported(param, `Switchboard does not return log probabilities ('${param}'): the router's answer is not one model's sampling.`, "unsupported_value");
+  if (asked)
+    throw unsupported(
+      param,
+      `Switchboard does not return log probabilities ('${param}'): the router's answer is not one model's sampling.`,
+      "unsupported_value",
+    );
 }
 
 /** A JSON output format cannot be promised: the agents answer in prose. */
 export function refuseJsonFormat(param: string, type: string | undefined): void {
   if (type !== undefined && type !== "text") {
-    throw unsupported(param, `Switchboard answers in prose and cannot guarantee JSON output: '${param}' must be 'text', not '${type}'. Structured output (json_schema, json_object) is not supported.`, "unsupported_value");
+    throw unsupported(
+      param,
+      `Switchboard answers in prose and cannot guarantee JSON output: '${param}' must be 'text', not '${type}'. Structured output (json_schema, json_object) is not supported.`,
+      "unsupported_value",
+    );
   }
 }

@@ -32,8 +32,12 @@ export class SqliteResponseStore implements ResponseStore {
     this.#insert = this.#db.prepare(
       "INSERT INTO switchboard_openai_responses (id, tenant, session_id, previous_response_id, created_at, record) VALUES (@id, @tenant, @session_id, @previous_response_id, @created_at, @record)",
     );
-    this.#get = this.#db.prepare("SELECT id, tenant, session_id, previous_response_id, record FROM switchboard_openai_responses WHERE id = ? AND tenant = ?");
-    this.#continuation = this.#db.prepare("SELECT id FROM switchboard_openai_responses WHERE previous_response_id = ? LIMIT 1");
+    this.#get = this.#db.prepare(
+      "SELECT id, tenant, session_id, previous_response_id, record FROM switchboard_openai_responses WHERE id = ? AND tenant = ?",
+    );
+    this.#continuation = this.#db.prepare(
+      "SELECT id FROM switchboard_openai_responses WHERE previous_response_id = ? LIMIT 1",
+    );
   }
 
   async save(response: StoredResponse): Promise<void> {

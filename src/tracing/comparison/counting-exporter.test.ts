@@ -18,9 +18,14 @@ class FixedResultExporter implements SpanExporter {
   }
 }
 
-async function value(c: { get(): Promise<{ values: { value: number; labels: Record<string, unknown> }[] }> }, labels: Record<string, string> = {}): Promise<number> {
+async function value(
+  c: { get(): Promise<{ values: { value: number; labels: Record<string, unknown> }[] }> },
+  labels: Record<string, string> = {},
+): Promise<number> {
   const { values } = await c.get();
-  return values.filter((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val)).reduce((s, v) => s + v.value, 0);
+  return values
+    .filter((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val))
+    .reduce((s, v) => s + v.value, 0);
 }
 
 const spans = [{}, {}, {}] as unknown as ReadableSpan[];
@@ -39,7 +44,10 @@ test("success: result passed through unchanged, spans exported and one attempt c
 
 test("the exporter's in-flight limit is a queue_full drop, not an HTTP attempt", async () => {
   const metrics = new TracingMetrics(new Registry());
-  const exporter = new CountingSpanExporter(new FixedResultExporter({ code: ExportResultCode.FAILED, error: new Error("Concurrent export limit reached") }), metrics);
+  const exporter = new CountingSpanExporter(
+    new FixedResultExporter({ code: ExportResultCode.FAILED, error: new Error("Concurrent export limit reached") }),
+    metrics,
+  );
   exporter.export(spans, () => {});
   assert.equal(await value(metrics.spansDropped, { reason: "queue_full" }), 3);
   assert.equal(await value(metrics.exportAttempts), 0);
@@ -50,8 +58,17 @@ test("failure classification", () => {
   const httpError = (code: number) => Object.assign(new Error("x"), { code });
   assert.deepEqual(classifyExportFailure(httpError(401)), { failure: "http_4xx", dropped: "rejected" });
   assert.deepEqual(classifyExportFailure(httpError(500)), { failure: "http_5xx", dropped: "rejected" });
-  assert.deepEqual(classifyExportFailure(new Error("Request timed out")), { failure: "timeout", dropped: "retries_exhausted" });
-  assert.deepEqual(classifyExportFailure(new Error("Export failed with retryable status")), { failure: "http_5xx", dropped: "retries_exhausted" });
-  assert.deepEqual(classifyExportFailure(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" })), { failure: "network", dropped: "retries_exhausted" });
+  assert.deepEqual(classifyExportFailure(new Error("Request timed out")), {
+    failure: "timeout",
+    dropped: "retries_exhausted",
+  });
+  assert.deepEqual(classifyExportFailure(new Error("Export failed with retryable status")), {
+    failure: "http_5xx",
+    dropped: "retries_exhausted",
+  });
+  assert.deepEqual(classifyExportFailure(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" })), {
+    failure: "network",
+    dropped: "retries_exhausted",
+  });
   assert.deepEqual(classifyExportFailure(undefined), { failure: "network", dropped: "retries_exhausted" });
 });

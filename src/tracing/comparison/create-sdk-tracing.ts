@@ -43,13 +43,20 @@ function processorParams(options: SdkTracingOptions): LangfuseSpanProcessorParam
     exporter,
     mediaUploadEnabled: true, // the SDK default, explicit so LANGFUSE_MEDIA_UPLOAD_ENABLED cannot flip it
     // The SDK hands the already-serialized attribute strings to mask; anything else passes as is.
-    mask: options.mask ? ({ data }: { data: unknown }) => (typeof data === "string" ? options.mask!(data) : data) : undefined,
+    mask: options.mask
+      ? ({ data }: { data: unknown }) => (typeof data === "string" ? options.mask!(data) : data)
+      : undefined,
   };
   if (options.variant === "naive") {
     // The seed's "before": no batching (a SimpleSpanProcessor, one HTTP export per ended span).
     return { ...common, exportMode: "immediate" };
   }
-  return { ...common, exportMode: "batched", flushAt: SDK_DEFAULT_FLUSH_AT, flushInterval: SDK_DEFAULT_FLUSH_INTERVAL_S };
+  return {
+    ...common,
+    exportMode: "batched",
+    flushAt: SDK_DEFAULT_FLUSH_AT,
+    flushInterval: SDK_DEFAULT_FLUSH_INTERVAL_S,
+  };
 }
 
 function buildSdkTracing(options: SdkTracingOptions): Tracing {
@@ -58,7 +65,10 @@ function buildSdkTracing(options: SdkTracingOptions): Tracing {
   new URL(`${options.baseUrl}/api/public/otel/v1/traces`);
   if (!ensureContextManager()) {
     // Spans are still exported, but flat: each observation its own trace, without user/session.
-    faults.report("sdk_context_manager", new Error("no working OpenTelemetry context manager; Langfuse observations will not nest"));
+    faults.report(
+      "sdk_context_manager",
+      new Error("no working OpenTelemetry context manager; Langfuse observations will not nest"),
+    );
   }
 
   const processor = new LangfuseSpanProcessor(processorParams(options));
@@ -67,7 +77,13 @@ function buildSdkTracing(options: SdkTracingOptions): Tracing {
   setLangfuseTracerProvider(provider);
   logger.info({ variant: options.variant, baseUrl: options.baseUrl }, "langfuse sdk tracing enabled");
 
-  const deps: SdkTurnDeps = { variant: options.variant, enableSpans: options.enableSpans, version: options.version, metrics, faults };
+  const deps: SdkTurnDeps = {
+    variant: options.variant,
+    enableSpans: options.enableSpans,
+    version: options.version,
+    metrics,
+    faults,
+  };
   let shutdownPromise: Promise<void> | null = null;
 
   return {
@@ -107,7 +123,10 @@ async function shutdownWithin(provider: NodeTracerProvider, options: SdkTracingO
     const outcome = await Promise.race([work.then(() => "done" as const), timedOut]);
     if (outcome === "timeout") {
       work.catch((err: unknown) => options.faults.report("sdk_shutdown", err));
-      options.faults.report("sdk_shutdown_timeout", new Error(`shutdown did not finish within ${options.shutdownTimeoutMs} ms`));
+      options.faults.report(
+        "sdk_shutdown_timeout",
+        new Error(`shutdown did not finish within ${options.shutdownTimeoutMs} ms`),
+      );
     } else {
       options.logger.info({ variant: options.variant }, "langfuse sdk tracing flushed and stopped");
     }

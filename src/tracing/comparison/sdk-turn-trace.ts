@@ -1,9 +1,22 @@
-import { LangfuseOtelSpanAttributes, propagateAttributes, startObservation, type LangfuseSpan } from "@langfuse/tracing";
+import {
+  LangfuseOtelSpanAttributes,
+  propagateAttributes,
+  startObservation,
+  type LangfuseSpan,
+} from "@langfuse/tracing";
 import type { Callbacks } from "@langchain/core/callbacks/manager";
 import { context, trace, type Context } from "@opentelemetry/api";
 import type { FaultReporter } from "../fault-reporter.js";
 import type { TracingMetrics } from "../tracing-metrics.js";
-import { NOOP_GENERATION, NOOP_TURN, type GenerationTrace, type NodeTrace, type TurnResult, type TurnStart, type TurnTrace } from "../turn-trace.js";
+import {
+  NOOP_GENERATION,
+  NOOP_TURN,
+  type GenerationTrace,
+  type NodeTrace,
+  type TurnResult,
+  type TurnStart,
+  type TurnTrace,
+} from "../turn-trace.js";
 import { naiveNodeAttributes } from "./naive-attributes.js";
 import { PinnedCallbackHandler } from "./pinned-callback-handler.js";
 import type { SdkVariant } from "./sdk-tracing-options.js";
@@ -39,7 +52,14 @@ export function startSdkTurn(deps: SdkTurnDeps, turn: TurnStart): TurnTrace {
   try {
     const metadata = turn.tenant === undefined ? undefined : { tenant: turn.tenant };
     const opened = propagateAttributes(
-      { userId: turn.userId, sessionId: turn.sessionId, tags: [`endpoint:${turn.endpoint}`], traceName: "chat", metadata, version: deps.version },
+      {
+        userId: turn.userId,
+        sessionId: turn.sessionId,
+        tags: [`endpoint:${turn.endpoint}`],
+        traceName: "chat",
+        metadata,
+        version: deps.version,
+      },
       () => {
         const root = startObservation("chat", { input: turn.message });
         return { root, ctx: trace.setSpan(context.active(), root.otelSpan) };
@@ -76,7 +96,8 @@ class SdkTurnTrace implements TurnTrace {
     try {
       // Spans off: no node observation; the model call's generation parents on the root.
       if (!this.deps.enableSpans) return new SdkNodeTrace(this.deps, this.turn, null, this.rootContext);
-      const attributes = this.deps.variant === "naive" ? naiveNodeAttributes(name, input, metadata, this.turn) : { input, metadata };
+      const attributes =
+        this.deps.variant === "naive" ? naiveNodeAttributes(name, input, metadata, this.turn) : { input, metadata };
       // Created inside the root context: parent = root, and the propagated trace attributes apply.
       const span = context.with(this.rootContext, () => startObservation(name, attributes));
       this.deps.metrics.created("span");
@@ -182,7 +203,8 @@ class SdkNodeTrace implements NodeTrace {
     if (this.span === null || this.#ended) return;
     this.#ended = true;
     try {
-      if (error !== undefined && this.turn.clientSignal?.aborted) this.span.update({ level: "WARNING", statusMessage: "client disconnected" });
+      if (error !== undefined && this.turn.clientSignal?.aborted)
+        this.span.update({ level: "WARNING", statusMessage: "client disconnected" });
       else if (error !== undefined) this.span.update({ level: "ERROR", statusMessage: errorMessage(error) });
     } catch (err) {
       this.deps.faults.report("sdk_end_node", err);

@@ -61,7 +61,12 @@ test("a root span has no parentSpanId; a failed one has status ERROR with its me
 test("a batch in the envelope decodes with the receiver's OTLP/JSON decoder, under Langfuse's scope", () => {
   const spans = [
     encodeSpan({ ...base, parentSpanId: undefined, name: "chat", attributes: { "user.id": "u1" } }),
-    encodeSpan({ ...base, spanId: "1111111111111111", parentSpanId: base.spanId, attributes: { "langfuse.observation.type": "span" } }),
+    encodeSpan({
+      ...base,
+      spanId: "1111111111111111",
+      parentSpanId: base.spanId,
+      attributes: { "langfuse.observation.type": "span" },
+    }),
   ];
   const body = JSON.parse(format.body(format.join(spans)));
   assert.equal(body.resourceSpans[0].scopeSpans[0].scope.name, LANGFUSE_TRACER_NAME);

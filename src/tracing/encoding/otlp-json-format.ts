@@ -56,7 +56,8 @@ export class OtlpJsonFormat implements SpanFormat<string> {
   encodeSpan(span: SpanRecord<string>): string {
     // Shared fragments first, in order, then the span's own attributes (as the protobuf format writes them).
     let attrs = "";
-    if (span.shared) for (const fragment of span.shared) if (fragment) attrs = attrs ? `${attrs},${fragment}` : fragment;
+    if (span.shared)
+      for (const fragment of span.shared) if (fragment) attrs = attrs ? `${attrs},${fragment}` : fragment;
     const own = this.encodeAttributes(span.attributes);
     if (own) attrs = attrs ? `${attrs},${own}` : own;
     const parent = span.parentSpanId ? `,"parentSpanId":"${span.parentSpanId}"` : "";

@@ -28,7 +28,8 @@ function varintSize(n: number): number {
   return size;
 }
 
-const utf8Write = (Buffer.prototype as unknown as { utf8Write?: (s: string, offset: number, length: number) => number }).utf8Write;
+const utf8Write = (Buffer.prototype as unknown as { utf8Write?: (s: string, offset: number, length: number) => number })
+  .utf8Write;
 
 /** A growing byte buffer, reused for every span: one span's bytes are copied out once. */
 class Writer {
@@ -243,7 +244,14 @@ export class OtlpProtobufFormat implements SpanFormat<Uint8Array> {
     // Langfuse's own instrumentation scope: Langfuse reads our spans exactly as it reads its SDK's.
     const name = Buffer.from(LANGFUSE_TRACER_NAME);
     const version = Buffer.from(LANGFUSE_SDK_VERSION);
-    const scopeBody = Buffer.concat([Buffer.from([tag(1, LEN)]), varintBuffer(name.length), name, Buffer.from([tag(2, LEN)]), varintBuffer(version.length), version]);
+    const scopeBody = Buffer.concat([
+      Buffer.from([tag(1, LEN)]),
+      varintBuffer(name.length),
+      name,
+      Buffer.from([tag(2, LEN)]),
+      varintBuffer(version.length),
+      version,
+    ]);
     this.#scope = Buffer.concat([Buffer.from([tag(1, LEN)]), varintBuffer(scopeBody.length), scopeBody]);
   }
 

@@ -67,8 +67,18 @@ describe("OTLP protobuf and JSON carry the same spans", () => {
   });
 
   test("random spans (fast-check): identical after decoding; a payload splits back into its spans", () => {
-    const value = fc.oneof(fc.string({ unit: "binary" }), fc.boolean(), fc.nat(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.array(fc.string({ unit: "grapheme" }), { maxLength: 4 }));
-    const attrs = fc.dictionary(fc.string({ minLength: 1, maxLength: 30 }).filter((k) => !k.includes("\u0000")), value, { maxKeys: 8 });
+    const value = fc.oneof(
+      fc.string({ unit: "binary" }),
+      fc.boolean(),
+      fc.nat(),
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.array(fc.string({ unit: "grapheme" }), { maxLength: 4 }),
+    );
+    const attrs = fc.dictionary(
+      fc.string({ minLength: 1, maxLength: 30 }).filter((k) => !k.includes("\u0000")),
+      value,
+      { maxKeys: 8 },
+    );
     const hex = (n: number) => fc.uint8Array({ minLength: n, maxLength: n }).map((b) => Buffer.from(b).toString("hex"));
     const span = fc.record({
       traceId: hex(16),
@@ -90,7 +100,10 @@ describe("OTLP protobuf and JSON carry the same spans", () => {
           fromJson.map((s) => ({ ...s, origin: undefined })),
         );
         const payload = proto.join(parts);
-        assert.deepEqual(proto.split(payload).map((b) => Buffer.from(b).toString("hex")), parts.map((b) => Buffer.from(b).toString("hex")));
+        assert.deepEqual(
+          proto.split(payload).map((b) => Buffer.from(b).toString("hex")),
+          parts.map((b) => Buffer.from(b).toString("hex")),
+        );
       }),
       { numRuns: 300 },
     );
@@ -99,9 +112,14 @@ describe("OTLP protobuf and JSON carry the same spans", () => {
   test("timestamps keep nanoseconds exactly (fixed64, as the JSON's decimal string)", () => {
     const r = record({ startMs: 1_764_400_000_000.25, endMs: 1_764_400_000_999.125 });
     const body = proto.body(proto.join([proto.encodeSpan({ ...r, shared: [] })])) as Uint8Array;
-    const decoded = exportTraceServiceRequestType.toObject(exportTraceServiceRequestType.decode(body), { longs: String }) as { resourceSpans: { scopeSpans: { spans: { startTimeUnixNano: string; endTimeUnixNano: string }[] }[] }[] };
+    const decoded = exportTraceServiceRequestType.toObject(exportTraceServiceRequestType.decode(body), {
+      longs: String,
+    }) as { resourceSpans: { scopeSpans: { spans: { startTimeUnixNano: string; endTimeUnixNano: string }[] }[] }[] };
     const span = decoded.resourceSpans[0]!.scopeSpans[0]!.spans[0]!;
-    const fromJson = JSON.parse(json.encodeSpan({ ...r, shared: [] })) as { startTimeUnixNano: string; endTimeUnixNano: string };
+    const fromJson = JSON.parse(json.encodeSpan({ ...r, shared: [] })) as {
+      startTimeUnixNano: string;
+      endTimeUnixNano: string;
+    };
     assert.equal(span.startTimeUnixNano, "1764400000000250000");
     assert.equal(span.startTimeUnixNano, fromJson.startTimeUnixNano);
     assert.equal(span.endTimeUnixNano, fromJson.endTimeUnixNano);

@@ -3,7 +3,15 @@ import type { FaultReporter, TracingLogger } from "../fault-reporter.js";
 import type { DropReason } from "../tracing-metrics.js";
 import type { DeliveryMetrics } from "./delivery-metrics.js";
 import type { BatchJournal, JournalEntry } from "./batch-journal.js";
-import { AUTH_PROBE_MS, DOWN_AFTER_FAILURES, fateOf, isBackendFailure, nextProbeMs, PROBE_MIN_MS, retryDelayMs } from "./delivery-policy.js";
+import {
+  AUTH_PROBE_MS,
+  DOWN_AFTER_FAILURES,
+  fateOf,
+  isBackendFailure,
+  nextProbeMs,
+  PROBE_MIN_MS,
+  retryDelayMs,
+} from "./delivery-policy.js";
 import { MemoryJournal } from "./memory-journal.js";
 import { REAL_SCHEDULER, type Scheduler } from "./scheduler.js";
 import type { ExportTransport, SendOutcome } from "./send-outcome.js";
@@ -102,7 +110,10 @@ export class BatchDelivery {
     this.#journal = options.journal;
     // What an earlier run left in the journal is the first backlog.
     if (this.#journal.entries > 0) {
-      options.logger.info({ batches: this.#journal.entries, spans: this.#journal.spans, where: options.journalDescription }, "trace journal holds undelivered batches from an earlier run; replaying");
+      options.logger.info(
+        { batches: this.#journal.entries, spans: this.#journal.spans, where: options.journalDescription },
+        "trace journal holds undelivered batches from an earlier run; replaying",
+      );
       this.#ensureReplay();
     }
   }
@@ -142,7 +153,12 @@ export class BatchDelivery {
       }
       await Promise.race([...this.#inFlight, realSleep(Math.min(50, Math.max(0, deadline - this.#clock.now())))]);
     }
-    while (this.#state === "up" && !this.#closed && this.#journal.entries > this.#live.size && this.#clock.now() < deadline) {
+    while (
+      this.#state === "up" &&
+      !this.#closed &&
+      this.#journal.entries > this.#live.size &&
+      this.#clock.now() < deadline
+    ) {
       if (this.#replaying) {
         await Promise.race([...this.#inFlight, realSleep(Math.min(50, Math.max(0, deadline - this.#clock.now())))]);
         continue;
@@ -222,7 +238,8 @@ export class BatchDelivery {
         const entry = entries[i]!;
         // The live lane takes fresh batches while the backend is up and memory allows; the rest
         // waits in the journal and is replayed as backlog.
-        if (this.#state === "up" && this.#liveBytes + entry.bytes <= this.#o.maxMemoryBytes) this.#addLive(entry, batches[i]!.payload);
+        if (this.#state === "up" && this.#liveBytes + entry.bytes <= this.#o.maxMemoryBytes)
+          this.#addLive(entry, batches[i]!.payload);
       }
       this.#enforceJournalBound();
       if (!send) return;
@@ -270,7 +287,10 @@ export class BatchDelivery {
    */
   #retire(err: unknown): void {
     const failed = this.#journal;
-    this.#o.logger.warn({ where: this.#o.journalDescription, error: (err as Error).message }, "trace journal write failed (disk full or I/O error); new traces are kept in memory until restart, and what the journal holds is delivered after it");
+    this.#o.logger.warn(
+      { where: this.#o.journalDescription, error: (err as Error).message },
+      "trace journal write failed (disk full or I/O error); new traces are kept in memory until restart, and what the journal holds is delivered after it",
+    );
     this.#o.metrics.spoolAvailable.set(0);
     this.#o.metrics.errors.inc({ kind: "journal_write" });
     let maxId = 0;
@@ -282,7 +302,8 @@ export class BatchDelivery {
     // Ids above the failed journal's, so batches of the two never meet under one id.
     this.#journal = new MemoryJournal(maxId + 1);
     this.#retired = failed;
-    for (const batch of [...this.#live.values()]) if (batch.journal === failed && !batch.sending) this.#removeLive(batch);
+    for (const batch of [...this.#live.values()])
+      if (batch.journal === failed && !batch.sending) this.#removeLive(batch);
   }
 
   #scheduleRemoval(id: number): void {
@@ -371,7 +392,9 @@ export class BatchDelivery {
 
   #track(attempt: Promise<void>): void {
     this.#inFlight.add(attempt);
-    attempt.catch((err: unknown) => this.#o.faults.report("export_attempt", err)).finally(() => this.#inFlight.delete(attempt));
+    attempt
+      .catch((err: unknown) => this.#o.faults.report("export_attempt", err))
+      .finally(() => this.#inFlight.delete(attempt));
   }
 
   async #sendLive(batch: LiveBatch): Promise<void> {
@@ -433,7 +456,10 @@ export class BatchDelivery {
       // Transports are not supposed to throw; if one does, nothing can be known about the batch.
       outcome = { kind: "unknown", reason: "network", message: err instanceof Error ? err.message : String(err) };
     }
-    metrics.exportDuration.observe({ outcome: outcome.kind === "stored" ? "ok" : "failed" }, (performance.now() - started) / 1000);
+    metrics.exportDuration.observe(
+      { outcome: outcome.kind === "stored" ? "ok" : "failed" },
+      (performance.now() - started) / 1000,
+    );
     return outcome;
   }
 
@@ -442,7 +468,10 @@ export class BatchDelivery {
     const { metrics, faults } = this.#o;
     if (outcome.kind !== "stored") {
       metrics.exportFailures.inc({ reason: failureReason(outcome) });
-      if (outcome.kind !== "auth_failed") faults.report(`export_${failureReason(outcome)}`, new Error(outcome.message), { status: "status" in outcome ? outcome.status : undefined });
+      if (outcome.kind !== "auth_failed")
+        faults.report(`export_${failureReason(outcome)}`, new Error(outcome.message), {
+          status: "status" in outcome ? outcome.status : undefined,
+        });
     }
     switch (fateOf(outcome)) {
       case "delivered": {
@@ -454,9 +483,11 @@ export class BatchDelivery {
       case "retry": {
         // maybeStored only ever goes from false to true: once an attempt may have stored it, every later send is a re-send.
         if (outcome.kind === "unknown") entry.maybeStored = true;
-        else if (!entry.maybeStored && journal.durable) this.#write(journal, () => journal.setMaybeStored(entry.id, false));
+        else if (!entry.maybeStored && journal.durable)
+          this.#write(journal, () => journal.setMaybeStored(entry.id, false));
         if (outcome.kind === "unknown" && !journal.durable) journal.setMaybeStored(entry.id, true);
-        if (isBackendFailure(outcome) && ++this.#failures >= DOWN_AFTER_FAILURES && this.#state === "up") this.#backendDown();
+        if (isBackendFailure(outcome) && ++this.#failures >= DOWN_AFTER_FAILURES && this.#state === "up")
+          this.#backendDown();
         return;
       }
       case "hold": {
@@ -497,7 +528,10 @@ export class BatchDelivery {
       return;
     }
     const half = spans.length >> 1;
-    const halves = [spans.slice(0, half), spans.slice(half)].map((s) => ({ payload: format.join(s as never) as Encoded, count: s.length }));
+    const halves = [spans.slice(0, half), spans.slice(half)].map((s) => ({
+      payload: format.join(s as never) as Encoded,
+      count: s.length,
+    }));
     const wasLive = this.#live.get(entry.id);
     if (wasLive) this.#removeLive(wasLive);
     const journal = this.#journal;
@@ -540,7 +574,12 @@ export class BatchDelivery {
     if (this.#state !== "auth_failed") {
       const status = "status" in outcome ? outcome.status : undefined;
       this.#o.logger.error(
-        { status, held: this.#journal.durable ? "in the trace journal (delivered after a restart with the right keys)" : "in memory (bounded; lost at exit)" },
+        {
+          status,
+          held: this.#journal.durable
+            ? "in the trace journal (delivered after a restart with the right keys)"
+            : "in memory (bounded; lost at exit)",
+        },
         `Langfuse refused the credentials (HTTP ${status}): check LANGFUSE_PUBLIC_KEY, LANGFUSE_SECRET_KEY and LANGFUSE_BASE_URL (keys from the same project and region). Traces are held, not dropped.`,
       );
     }

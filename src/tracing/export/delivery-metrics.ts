@@ -34,7 +34,20 @@ export interface DeliveryMetrics {
   readonly spoolAvailable: GaugeLike;
 }
 
-export const COUNTERS = ["spansExported", "spansCut", "spansDropped", "spansResent", "spansRejected", "exportAttempts", "exportFailures", "authFailures", "errors", "spoolBatchesReplayed", "spoolBatchesEvicted", "spoolEntriesCorrupt"] as const;
+export const COUNTERS = [
+  "spansExported",
+  "spansCut",
+  "spansDropped",
+  "spansResent",
+  "spansRejected",
+  "exportAttempts",
+  "exportFailures",
+  "authFailures",
+  "errors",
+  "spoolBatchesReplayed",
+  "spoolBatchesEvicted",
+  "spoolEntriesCorrupt",
+] as const;
 export const GAUGES = ["backendState", "spoolAvailable"] as const;
 
 /** Metric changes since the last drain; plain data, posted between threads. */
@@ -126,5 +139,6 @@ export function applyDeltas(metrics: DeliveryMetrics, deltas: MetricDeltas): voi
     else counter.inc(n);
   }
   for (const [name, value] of deltas.gauges) table[name]?.set(value);
-  for (const [labels, seconds] of deltas.durations) metrics.exportDuration.observe(JSON.parse(labels) as Labels, seconds);
+  for (const [labels, seconds] of deltas.durations)
+    metrics.exportDuration.observe(JSON.parse(labels) as Labels, seconds);
 }

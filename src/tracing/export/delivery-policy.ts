@@ -59,7 +59,12 @@ export function isBackendFailure(outcome: SendOutcome): boolean {
 export const RESEND_AFTER_UNKNOWN = true;
 
 /** Wait before live retry number `attempt` (1 = first retry): doubling from `baseMs`, ±50 % jitter; Retry-After wins. */
-export function retryDelayMs(attempt: number, baseMs: number, retryAfterMs: number | undefined, random: () => number = Math.random): number {
+export function retryDelayMs(
+  attempt: number,
+  baseMs: number,
+  retryAfterMs: number | undefined,
+  random: () => number = Math.random,
+): number {
   const backoff = baseMs * 2 ** Math.max(0, attempt - 1) * (0.5 + random());
   return Math.min(retryAfterMs ?? backoff, MAX_RETRY_WAIT_MS);
 }

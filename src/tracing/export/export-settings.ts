@@ -49,7 +49,11 @@ export function formatsFor(resource: ResourceInfo) {
  * The durable journal in the spool folder, or memory when the spool is off or the folder
  * cannot be used (read-only, not creatable): tracing then works the same, minus crash safety.
  */
-export function openJournal(settings: ExportSettings, logger: TracingLogger, metrics: DeliveryMetrics): { journal: BatchJournal; description: string } {
+export function openJournal(
+  settings: ExportSettings,
+  logger: TracingLogger,
+  metrics: DeliveryMetrics,
+): { journal: BatchJournal; description: string } {
   if (settings.spoolDir === null) return { journal: new MemoryJournal(), description: "memory (LANGFUSE_SPOOL=false)" };
   try {
     const { journal, recoveredFrom } = SqliteJournal.open(settings.spoolDir);
@@ -59,17 +63,30 @@ export function openJournal(settings: ExportSettings, logger: TracingLogger, met
     }
     return { journal, description: settings.spoolDir };
   } catch (err) {
-    logger.warn({ dir: settings.spoolDir, error: (err as Error).message }, "trace spool folder unusable; tracing continues memory-only (a crash loses what is not yet delivered)");
+    logger.warn(
+      { dir: settings.spoolDir, error: (err as Error).message },
+      "trace spool folder unusable; tracing continues memory-only (a crash loses what is not yet delivered)",
+    );
     return { journal: new MemoryJournal(), description: "memory (spool folder unusable)" };
   }
 }
 
 /** The delivery side as the settings describe it: journal opened, transport ready. */
-export function openDelivery(settings: ExportSettings, metrics: DeliveryMetrics, faults: FaultReporter, logger: TracingLogger): BatchDelivery {
+export function openDelivery(
+  settings: ExportSettings,
+  metrics: DeliveryMetrics,
+  faults: FaultReporter,
+  logger: TracingLogger,
+): BatchDelivery {
   const { journal, description } = openJournal(settings, logger, metrics);
   metrics.spoolAvailable.set(journal.durable ? 1 : 0);
   return new BatchDelivery({
-    transport: new OtlpHttpTransport({ url: settings.url, headers: settings.headers, timeoutMs: settings.timeoutMs, maxSockets: settings.maxSockets }),
+    transport: new OtlpHttpTransport({
+      url: settings.url,
+      headers: settings.headers,
+      timeoutMs: settings.timeoutMs,
+      maxSockets: settings.maxSockets,
+    }),
     journal,
     journalDescription: description,
     formats: formatsFor(settings.resource),

@@ -40,7 +40,16 @@ let seq = 0;
 
 function state(): DeliveryState {
   const journal = spans.journal;
-  return { heldSpans: spans.heldSpans, unsealedSpans: spans.unsealedSpans, memoryBytes: spans.memoryBytes, journalBytes: journal.bytes, journalEntries: journal.entries, durable: journal.durable, backendState: spans.backendState, seq };
+  return {
+    heldSpans: spans.heldSpans,
+    unsealedSpans: spans.unsealedSpans,
+    memoryBytes: spans.memoryBytes,
+    journalBytes: journal.bytes,
+    journalEntries: journal.entries,
+    durable: journal.durable,
+    backendState: spans.backendState,
+    seq,
+  };
 }
 
 // Changes are coalesced: one report per REPORT_EVERY_MS at most, none while nothing changes.
@@ -71,7 +80,9 @@ port.on("message", (message: ToWorker) => {
         post({ type: "state", id: message.id, state: state(), deltas: metrics.drain() });
         return;
       case "flush":
-        void exporter.forceFlush(message.timeoutMs).finally(() => post({ type: "done", id: message.id, state: state(), deltas: metrics.drain() }));
+        void exporter
+          .forceFlush(message.timeoutMs)
+          .finally(() => post({ type: "done", id: message.id, state: state(), deltas: metrics.drain() }));
         return;
       case "shutdown":
         void exporter.shutdown(message.timeoutMs).finally(() => {

@@ -31,7 +31,12 @@ export class MemoryJournal implements BatchJournal {
 
   append(batches: readonly { payload: Encoded; count: number }[]): JournalEntry[] {
     return batches.map(({ payload, count }) => {
-      const entry: JournalEntry = { id: this.#nextId++, count, bytes: typeof payload === "string" ? Buffer.byteLength(payload) : payload.byteLength, maybeStored: false };
+      const entry: JournalEntry = {
+        id: this.#nextId++,
+        count,
+        bytes: typeof payload === "string" ? Buffer.byteLength(payload) : payload.byteLength,
+        maybeStored: false,
+      };
       this.#rows.set(entry.id, { entry, payload });
       this.#bytes += entry.bytes;
       this.#spans += count;

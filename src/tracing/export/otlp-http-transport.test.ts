@@ -12,7 +12,10 @@ async function listen(server: Server | ReturnType<typeof createTcpServer>): Prom
 }
 
 /** An HTTP server that reads each whole request body and then does what `handle` says. */
-async function withServer(handle: (req: IncomingMessage, res: ServerResponse, body: Buffer) => void, fn: (url: string, seen: { bodies: number; headers: IncomingMessage["headers"][] }) => Promise<void>): Promise<void> {
+async function withServer(
+  handle: (req: IncomingMessage, res: ServerResponse, body: Buffer) => void,
+  fn: (url: string, seen: { bodies: number; headers: IncomingMessage["headers"][] }) => Promise<void>,
+): Promise<void> {
   const seen = { bodies: 0, headers: [] as IncomingMessage["headers"][] };
   const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
@@ -37,7 +40,13 @@ async function withServer(handle: (req: IncomingMessage, res: ServerResponse, bo
   }
 }
 
-const transport = (url: string, timeoutMs = 2000) => new OtlpHttpTransport({ url, headers: { authorization: "Basic x", "x-langfuse-ingestion-version": "4" }, timeoutMs, maxSockets: 2 });
+const transport = (url: string, timeoutMs = 2000) =>
+  new OtlpHttpTransport({
+    url,
+    headers: { authorization: "Basic x", "x-langfuse-ingestion-version": "4" },
+    timeoutMs,
+    maxSockets: 2,
+  });
 
 describe("OtlpHttpTransport outcomes", () => {
   test("2xx is stored, and the request carries the headers and the body as JSON", async () => {
@@ -68,7 +77,16 @@ describe("OtlpHttpTransport outcomes", () => {
           const o = await t.send("{}", "application/json");
           kinds.push(o.kind === "not_stored" ? `${o.kind}:${o.retryAfterMs ?? "-"}` : o.kind);
         }
-        assert.deepEqual(kinds, ["auth_failed", "auth_failed", "too_large", "rejected", "not_stored:3000", "not_stored:3000", "unknown", "not_stored:-"]);
+        assert.deepEqual(kinds, [
+          "auth_failed",
+          "auth_failed",
+          "too_large",
+          "rejected",
+          "not_stored:3000",
+          "not_stored:3000",
+          "unknown",
+          "not_stored:-",
+        ]);
         t.close();
       },
     );

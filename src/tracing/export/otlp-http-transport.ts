@@ -27,7 +27,9 @@ export class OtlpHttpTransport implements ExportTransport {
   constructor(private readonly options: OtlpHttpTransportOptions) {
     this.#url = new URL(options.url);
     const secure = this.#url.protocol === "https:";
-    this.#agent = secure ? new https.Agent({ keepAlive: true, maxSockets: options.maxSockets }) : new http.Agent({ keepAlive: true, maxSockets: options.maxSockets });
+    this.#agent = secure
+      ? new https.Agent({ keepAlive: true, maxSockets: options.maxSockets })
+      : new http.Agent({ keepAlive: true, maxSockets: options.maxSockets });
     this.#request = secure ? https.request : http.request;
     this.#headers = options.headers;
   }
@@ -61,14 +63,22 @@ export class OtlpHttpTransport implements ExportTransport {
       req.on("finish", () => (written = true));
       const timer = setTimeout(() => {
         const message = `no answer within ${this.options.timeoutMs} ms`;
-        finish(written ? { kind: "unknown", reason: "timeout", message } : { kind: "not_stored", reason: "timeout", message });
+        finish(
+          written
+            ? { kind: "unknown", reason: "timeout", message }
+            : { kind: "not_stored", reason: "timeout", message },
+        );
         req.destroy();
       }, this.options.timeoutMs);
       timer.unref();
       req.on("error", (err: NodeJS.ErrnoException) => {
         // A kept-alive socket the server had already closed: it never read this request.
         const staleSocket = req.reusedSocket && !answered && (err.code === "ECONNRESET" || err.code === "EPIPE");
-        finish(written && !staleSocket ? { kind: "unknown", reason: "network", message: err.message } : { kind: "not_stored", reason: "network", message: err.message });
+        finish(
+          written && !staleSocket
+            ? { kind: "unknown", reason: "network", message: err.message }
+            : { kind: "not_stored", reason: "network", message: err.message },
+        );
       });
       req.on("response", (res) => {
         answered = true;

@@ -10,7 +10,13 @@ export type SendOutcome =
    * Cannot have been stored: no connection, refused, reset or timed out before the whole body
    * was written, or an answer saying so (429, 502, 503, 504). Safe to send again.
    */
-  | { kind: "not_stored"; reason: "network" | "timeout" | "http_429" | "http_5xx"; status?: number; retryAfterMs?: number; message: string }
+  | {
+      kind: "not_stored";
+      reason: "network" | "timeout" | "http_429" | "http_5xx";
+      status?: number;
+      retryAfterMs?: number;
+      message: string;
+    }
   /**
    * The whole body was written and then no usable answer came: timed out waiting, connection
    * cut, or an answer that does not say (500). Langfuse may or may not have stored it.
@@ -36,8 +42,10 @@ export function outcomeOfStatus(status: number, retryAfterMs: number | undefined
   if (status >= 200 && status < 300) return { kind: "stored", status };
   if (status === 401 || status === 403) return { kind: "auth_failed", status, message: `HTTP ${status}` };
   if (status === 413) return { kind: "too_large", status, message: "HTTP 413 Payload Too Large" };
-  if (status === 429) return { kind: "not_stored", reason: "http_429", status, retryAfterMs, message: "HTTP 429 Too Many Requests" };
-  if (status === 502 || status === 503 || status === 504) return { kind: "not_stored", reason: "http_5xx", status, retryAfterMs, message: `HTTP ${status}` };
+  if (status === 429)
+    return { kind: "not_stored", reason: "http_429", status, retryAfterMs, message: "HTTP 429 Too Many Requests" };
+  if (status === 502 || status === 503 || status === 504)
+    return { kind: "not_stored", reason: "http_5xx", status, retryAfterMs, message: `HTTP ${status}` };
   // 408 Request Timeout: the server gave up reading the request, so it did not store it.
   if (status === 408) return { kind: "not_stored", reason: "timeout", status, message: "HTTP 408" };
   // 500 and the other 5xx do not say whether the batch was stored before the failure.

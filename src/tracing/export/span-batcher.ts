@@ -70,8 +70,8 @@ export class SpanBatcher<E extends Encoded> {
     if (this.#pending.length >= this.o.maxBatchSpans || this.#pendingBytes >= this.o.maxPayloadBytes) {
       if (this.o.sealFullAtOnce) this.seal();
       else this.#scheduleSeal();
-    }
-    else if (this.#sealTimer === undefined) this.#sealTimer = this.o.scheduler.setTimeout(() => this.seal(), this.o.flushIntervalMs);
+    } else if (this.#sealTimer === undefined)
+      this.#sealTimer = this.o.scheduler.setTimeout(() => this.seal(), this.o.flushIntervalMs);
   }
 
   /** Seals everything pending now. */

@@ -14,7 +14,16 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
-import { FORMATS, fakeSpan, RecordingLogger, ScriptedTransport, settle, spanIdsOf, testMetrics, VirtualScheduler } from "../../../test/support/export-fakes.js";
+import {
+  FORMATS,
+  fakeSpan,
+  RecordingLogger,
+  ScriptedTransport,
+  settle,
+  spanIdsOf,
+  testMetrics,
+  VirtualScheduler,
+} from "../../../test/support/export-fakes.js";
 import type { SendOutcome } from "./send-outcome.js";
 import { SpanExporter } from "./span-exporter.js";
 import { SqliteJournal } from "./sqlite-journal.js";
@@ -23,7 +32,15 @@ const RUNS = Number(process.env["FAST_CHECK_RUNS"] ?? 3000);
 const SEED = process.env["FAST_CHECK_SEED"] === undefined ? undefined : Number(process.env["FAST_CHECK_SEED"]);
 const FLUSH_INTERVAL_MS = 500;
 
-type AnswerKind = "stored" | "not_stored_503" | "not_stored_network" | "unknown_stored" | "unknown_lost" | "auth_401" | "rejected_400" | "too_large_413";
+type AnswerKind =
+  | "stored"
+  | "not_stored_503"
+  | "not_stored_network"
+  | "unknown_stored"
+  | "unknown_lost"
+  | "auth_401"
+  | "rejected_400"
+  | "too_large_413";
 
 /** What Langfuse and the test know, across incarnations of the service. */
 interface Model {
@@ -68,7 +85,8 @@ class Real {
     // what Langfuse may already hold are what the exporter must count.
     this.transport.send = (body: string) => {
       for (const id of spanIdsOf(body)) {
-        if (this.model.acked.has(id)) this.model.failures.push(`span ${id} was sent again after Langfuse acknowledged it`);
+        if (this.model.acked.has(id))
+          this.model.failures.push(`span ${id} was sent again after Langfuse acknowledged it`);
         if (this.model.maybeStored.has(id)) this.model.expectedResent += 1;
       }
       return realSend(body);
@@ -81,12 +99,15 @@ class Real {
     };
     this.journal = SqliteJournal.open(this.dir).journal;
     const { metrics, faults, count } = testMetrics(new RecordingLogger());
-    this.#counters = async () => ({ dropped: await count("spans_dropped_total"), resent: await count("spans_resent_total") });
+    this.#counters = async () => ({
+      dropped: await count("spans_dropped_total"),
+      resent: await count("spans_resent_total"),
+    });
     this.exporter = new SpanExporter({
       transport: this.transport,
       journal: this.journal,
       format: FORMATS.json,
-    formats: FORMATS,
+      formats: FORMATS,
       maxBatchSpans: 4,
       maxBatchBytes: 64 * 1024,
       flushIntervalMs: FLUSH_INTERVAL_MS,
@@ -173,10 +194,13 @@ class Answer implements fc.AsyncCommand<Model, Real> {
   async run(m: Model, r: Real): Promise<void> {
     if (!r.running || r.transport.parked.length === 0) return;
     const request = r.transport.parked[this.pick % r.transport.parked.length]!;
-    if (this.kind === "stored" || this.kind === "unknown_stored") for (const id of request.spanIds) m.stored.set(id, (m.stored.get(id) ?? 0) + 1);
+    if (this.kind === "stored" || this.kind === "unknown_stored")
+      for (const id of request.spanIds) m.stored.set(id, (m.stored.get(id) ?? 0) + 1);
     if (this.kind === "stored") for (const id of request.spanIds) m.acked.add(id);
-    if (this.kind === "unknown_stored" || this.kind === "unknown_lost") for (const id of request.spanIds) m.maybeStored.add(id);
-    if (this.kind === "rejected_400" || (this.kind === "too_large_413" && request.spanIds.length === 1)) for (const id of request.spanIds) m.dropped.add(id);
+    if (this.kind === "unknown_stored" || this.kind === "unknown_lost")
+      for (const id of request.spanIds) m.maybeStored.add(id);
+    if (this.kind === "rejected_400" || (this.kind === "too_large_413" && request.spanIds.length === 1))
+      for (const id of request.spanIds) m.dropped.add(id);
     request.answer(outcomeFor(this.kind));
     await settle();
     r.scheduler.runDeferred();
@@ -230,7 +254,23 @@ class Crash implements fc.AsyncCommand<Model, Real> {
 
 const commands = [
   fc.integer({ min: 1, max: 9 }).map((n) => new Push(n)),
-  fc.tuple(fc.nat(), fc.constantFrom<AnswerKind>("stored", "stored", "stored", "not_stored_503", "not_stored_network", "unknown_stored", "unknown_lost", "auth_401", "rejected_400", "too_large_413")).map(([pick, kind]) => new Answer(pick, kind)),
+  fc
+    .tuple(
+      fc.nat(),
+      fc.constantFrom<AnswerKind>(
+        "stored",
+        "stored",
+        "stored",
+        "not_stored_503",
+        "not_stored_network",
+        "unknown_stored",
+        "unknown_lost",
+        "auth_401",
+        "rejected_400",
+        "too_large_413",
+      ),
+    )
+    .map(([pick, kind]) => new Answer(pick, kind)),
   fc.constantFrom(50, 300, 600, 1500, 5000, 40_000).map((ms) => new Advance(ms)),
   fc.constant(new GracefulShutdown()),
   fc.constant(new Crash()),
@@ -268,7 +308,17 @@ test(`exporter + journal against a model: ${RUNS} random histories`, { timeout: 
   await fc.assert(
     fc.asyncProperty(fc.commands(commands, { maxCommands: 40 }), async (cmds) => {
       histories++;
-      const model: Model = { nextSpan: 1, pushedAt: new Map(), stored: new Map(), acked: new Set(), maybeStored: new Set(), dropped: new Set(), lost: new Map(), expectedResent: 0, failures: [] };
+      const model: Model = {
+        nextSpan: 1,
+        pushedAt: new Map(),
+        stored: new Map(),
+        acked: new Set(),
+        maybeStored: new Set(),
+        dropped: new Set(),
+        lost: new Map(),
+        expectedResent: 0,
+        failures: [],
+      };
       const real = new Real(model);
       try {
         await fc.asyncModelRun(() => ({ model, real }), cmds);
@@ -279,13 +329,23 @@ test(`exporter + journal against a model: ${RUNS} random histories`, { timeout: 
           const crashAt = model.lost.get(id);
           if (stored > 0 || model.dropped.has(id)) continue;
           assert.ok(crashAt !== undefined, `span ${id} was neither stored, nor dropped, nor lost in a crash`);
-          assert.ok(crashAt - pushedAt < FLUSH_INTERVAL_MS, `span ${id}, pushed ${crashAt - pushedAt} ms before a crash, was lost (window ${FLUSH_INTERVAL_MS} ms)`);
+          assert.ok(
+            crashAt - pushedAt < FLUSH_INTERVAL_MS,
+            `span ${id}, pushed ${crashAt - pushedAt} ms before a crash, was lost (window ${FLUSH_INTERVAL_MS} ms)`,
+          );
         }
-        assert.equal(real.droppedCounted, [...model.dropped].filter((id) => !model.lost.has(id)).length, "dropped spans are exactly those Langfuse refused for good, each counted once");
+        assert.equal(
+          real.droppedCounted,
+          [...model.dropped].filter((id) => !model.lost.has(id)).length,
+          "dropped spans are exactly those Langfuse refused for good, each counted once",
+        );
         assert.equal(real.resentCounted, model.expectedResent, "every re-send of a span Langfuse may hold is counted");
         let extraCopies = 0;
         for (const n of model.stored.values()) extraCopies += Math.max(0, n - 1);
-        assert.ok(extraCopies <= real.resentCounted, `Langfuse holds ${extraCopies} extra copies, more than the ${real.resentCounted} counted re-sends`);
+        assert.ok(
+          extraCopies <= real.resentCounted,
+          `Langfuse holds ${extraCopies} extra copies, more than the ${real.resentCounted} counted re-sends`,
+        );
         assert.equal(real.journalSpanIds().size, 0, "the journal is empty once everything is delivered");
       } finally {
         rmSync(real.dir, { recursive: true, force: true });

@@ -6,7 +6,15 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FORMATS, fakeSpan, RecordingLogger, ScriptedTransport, settle, testMetrics, VirtualScheduler } from "../../../test/support/export-fakes.js";
+import {
+  FORMATS,
+  fakeSpan,
+  RecordingLogger,
+  ScriptedTransport,
+  settle,
+  testMetrics,
+  VirtualScheduler,
+} from "../../../test/support/export-fakes.js";
 import type { BatchJournal } from "./batch-journal.js";
 import { AUTH_PROBE_MS, PROBE_MIN_MS } from "./delivery-policy.js";
 import { MemoryJournal } from "./memory-journal.js";
@@ -64,7 +72,10 @@ describe("batching", () => {
     h.push(1, 10);
     await h.step();
     assert.equal(h.transport.sent.length, 1, "the full batch went without waiting");
-    assert.deepEqual(h.transport.sent[0]!.spanIds, Array.from({ length: 10 }, (_, i) => id(i + 1)));
+    assert.deepEqual(
+      h.transport.sent[0]!.spanIds,
+      Array.from({ length: 10 }, (_, i) => id(i + 1)),
+    );
     h.push(11, 13);
     await h.step(499);
     assert.equal(h.transport.sent.length, 1, "a partial batch waits for the interval");
@@ -76,10 +87,14 @@ describe("batching", () => {
   test("no request body passes maxBatchBytes, in bytes, also for non-ASCII text", async () => {
     const h = harness({ maxBatchBytes: 20_000, maxBatchSpans: 1000 });
     h.transport.autoAnswer = () => STORED;
-    for (let i = 1; i <= 60; i++) h.exporter.push(fakeSpan(i).replace('"p","value":{"stringValue":""', `"p","value":{"stringValue":"${"汉".repeat(400)}"`));
+    for (let i = 1; i <= 60; i++)
+      h.exporter.push(
+        fakeSpan(i).replace('"p","value":{"stringValue":""', `"p","value":{"stringValue":"${"汉".repeat(400)}"`),
+      );
     await h.step(500);
     assert.ok(h.transport.sent.length > 3, `${h.transport.sent.length} requests`);
-    for (const r of h.transport.sent) assert.ok(Buffer.byteLength(r.body) <= 20_000, `a body of ${Buffer.byteLength(r.body)} bytes`);
+    for (const r of h.transport.sent)
+      assert.ok(Buffer.byteLength(r.body) <= 20_000, `a body of ${Buffer.byteLength(r.body)} bytes`);
     assert.equal(h.transport.sent.flatMap((r) => r.spanIds).length, 60, "every span sent once");
     assert.equal(await h.count("spans_exported_total"), 60);
   });
@@ -88,8 +103,13 @@ describe("batching", () => {
     const h = harness();
     h.push(1, 3);
     await h.step(500);
-    const body = JSON.parse(h.transport.sent[0]!.body as string) as { resourceSpans: { scopeSpans: { spans: { spanId: string }[] }[] }[] };
-    assert.deepEqual(body.resourceSpans[0]!.scopeSpans[0]!.spans.map((s) => s.spanId), [id(1), id(2), id(3)]);
+    const body = JSON.parse(h.transport.sent[0]!.body as string) as {
+      resourceSpans: { scopeSpans: { spans: { spanId: string }[] }[] }[];
+    };
+    assert.deepEqual(
+      body.resourceSpans[0]!.scopeSpans[0]!.spans.map((s) => s.spanId),
+      [id(1), id(2), id(3)],
+    );
   });
 });
 
@@ -148,7 +168,13 @@ describe("what each answer does", () => {
     await h.step(500);
     await h.answerAll({ kind: "too_large", status: 413, message: "413" });
     await h.step();
-    assert.deepEqual(h.transport.parked.map((r) => r.spanIds), [[id(1), id(2)], [id(3), id(4)]]);
+    assert.deepEqual(
+      h.transport.parked.map((r) => r.spanIds),
+      [
+        [id(1), id(2)],
+        [id(3), id(4)],
+      ],
+    );
     await h.answerAll({ kind: "too_large", status: 413, message: "413" });
     await h.step();
     assert.equal(h.transport.parked.length, 2);
@@ -311,7 +337,11 @@ describe("shutdown and restart", () => {
       second.transport.autoAnswer = () => STORED;
       for (let i = 0; i < 10; i++) await second.step(100);
       const sent = second.transport.sent.flatMap((r) => r.spanIds);
-      assert.deepEqual(sent.sort(), Array.from({ length: 13 }, (_, i) => id(i + 1)).sort(), "each span once after the restart");
+      assert.deepEqual(
+        sent.sort(),
+        Array.from({ length: 13 }, (_, i) => id(i + 1)).sort(),
+        "each span once after the restart",
+      );
       assert.equal(await second.count("spans_resent_total"), 10, "the 10 cut in flight");
       await second.exporter.shutdown(0);
     } finally {

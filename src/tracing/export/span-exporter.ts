@@ -51,7 +51,18 @@ export interface SpanExporterOptions {
 }
 
 /** What the batching side needs; the rest of SpanExporterOptions configures the delivery. */
-export type ExporterBatchingOptions = Pick<SpanExporterOptions, "format" | "maxBatchSpans" | "maxBatchBytes" | "flushIntervalMs" | "sealFullAtOnce" | "maxMemoryBytes" | "metrics" | "faults" | "scheduler">;
+export type ExporterBatchingOptions = Pick<
+  SpanExporterOptions,
+  | "format"
+  | "maxBatchSpans"
+  | "maxBatchBytes"
+  | "flushIntervalMs"
+  | "sealFullAtOnce"
+  | "maxMemoryBytes"
+  | "metrics"
+  | "faults"
+  | "scheduler"
+>;
 
 /** The envelope's share of a request body, kept free when cutting batches. */
 export const ENVELOPE_ALLOWANCE_BYTES = 1024;

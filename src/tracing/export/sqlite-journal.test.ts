@@ -36,7 +36,10 @@ test("text and byte payloads read back as they were after a reopen; totals are r
     assert.deepEqual(again.read(a!.id), { ok: true, payload: '{"spanId":"1"}' });
     const read = again.read(b!.id);
     assert.ok(read.ok && Buffer.isBuffer(read.payload) && read.payload.equals(bytes));
-    assert.deepEqual(again.scan(0, 10).map((e) => e.maybeStored), [false, true]);
+    assert.deepEqual(
+      again.scan(0, 10).map((e) => e.maybeStored),
+      [false, true],
+    );
     again.remove(a!.id);
     assert.deepEqual(again.read(a!.id), { ok: false, reason: "missing" });
     assert.equal(again.spans, 2);
@@ -62,9 +65,13 @@ test("a spool written by the previous version (payloads in batches.spans, no may
   withDir((dir) => {
     const old = new Database(join(dir, "spool.db"));
     old.pragma("journal_mode = WAL");
-    old.exec(`CREATE TABLE batches (id INTEGER PRIMARY KEY AUTOINCREMENT, created_ms INTEGER NOT NULL, count INTEGER NOT NULL, bytes INTEGER NOT NULL, crc INTEGER NOT NULL, spans TEXT NOT NULL)`);
+    old.exec(
+      `CREATE TABLE batches (id INTEGER PRIMARY KEY AUTOINCREMENT, created_ms INTEGER NOT NULL, count INTEGER NOT NULL, bytes INTEGER NOT NULL, crc INTEGER NOT NULL, spans TEXT NOT NULL)`,
+    );
     const spans = '{"traceId":"a","spanId":"b"},{"traceId":"a","spanId":"c"}';
-    old.prepare("INSERT INTO batches (created_ms, count, bytes, crc, spans) VALUES (?, ?, ?, ?, ?)").run(Date.now(), 2, Buffer.byteLength(spans), crc32(spans), spans);
+    old
+      .prepare("INSERT INTO batches (created_ms, count, bytes, crc, spans) VALUES (?, ?, ?, ?, ?)")
+      .run(Date.now(), 2, Buffer.byteLength(spans), crc32(spans), spans);
     old.close();
     const journal = SqliteJournal.open(dir).journal;
     assert.equal(journal.entries, 1);

@@ -38,7 +38,10 @@ export class SqliteJournal implements BatchJournal {
   readonly #setMaybeStored: Database.Statement;
   readonly #scan: Database.Statement;
   readonly #appendAll: (batches: readonly { payload: Encoded; count: number }[]) => JournalEntry[];
-  readonly #replace: (id: number, batches: readonly { payload: Encoded; count: number }[]) => { removed: { bytes: number; count: number } | undefined; entries: JournalEntry[] };
+  readonly #replace: (
+    id: number,
+    batches: readonly { payload: Encoded; count: number }[],
+  ) => { removed: { bytes: number; count: number } | undefined; entries: JournalEntry[] };
   #bytes = 0;
   #entries = 0;
   #spans = 0;
@@ -64,15 +67,24 @@ export class SqliteJournal implements BatchJournal {
     // row, not its megabyte of spans.
     this.#insert = db.prepare("INSERT INTO batches (created_ms, count, bytes, crc) VALUES (?, ?, ?, ?)");
     this.#insertPayload = db.prepare("INSERT INTO payloads (id, data) VALUES (?, ?)");
-    this.#read = db.prepare("SELECT b.crc AS crc, p.data AS data FROM batches b JOIN payloads p ON p.id = b.id WHERE b.id = ?");
+    this.#read = db.prepare(
+      "SELECT b.crc AS crc, p.data AS data FROM batches b JOIN payloads p ON p.id = b.id WHERE b.id = ?",
+    );
     this.#delete = db.prepare("DELETE FROM batches WHERE id = ? RETURNING bytes, count");
     this.#deletePayload = db.prepare("DELETE FROM payloads WHERE id = ?");
     this.#setMaybeStored = db.prepare("UPDATE batches SET maybe_stored = ? WHERE id = ?");
     this.#scan = db.prepare("SELECT id, count, bytes, maybe_stored FROM batches WHERE id > ? ORDER BY id LIMIT ?");
-    this.#appendAll = db.transaction((batches: readonly { payload: Encoded; count: number }[]) => this.#appendEach(batches));
+    this.#appendAll = db.transaction((batches: readonly { payload: Encoded; count: number }[]) =>
+      this.#appendEach(batches),
+    );
     this.#removeOne = db.transaction((id: number) => this.#removeRow(id));
-    this.#replace = db.transaction((id: number, batches: readonly { payload: Encoded; count: number }[]) => ({ removed: this.#removeRow(id), entries: this.#appendEach(batches) }));
-    const totals = db.prepare("SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b, COALESCE(SUM(count), 0) AS s FROM batches").get() as { n: number; b: number; s: number };
+    this.#replace = db.transaction((id: number, batches: readonly { payload: Encoded; count: number }[]) => ({
+      removed: this.#removeRow(id),
+      entries: this.#appendEach(batches),
+    }));
+    const totals = db
+      .prepare("SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b, COALESCE(SUM(count), 0) AS s FROM batches")
+      .get() as { n: number; b: number; s: number };
     this.#entries = totals.n;
     this.#bytes = totals.b;
     this.#spans = totals.s;
@@ -133,7 +145,8 @@ export class SqliteJournal implements BatchJournal {
     const now = Date.now();
     return batches.map(({ payload, count }) => {
       // Text (OTLP/JSON) is stored as TEXT, bytes (OTLP/protobuf) as a BLOB: each reads back as it was.
-      const stored = typeof payload === "string" ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+      const stored =
+        typeof payload === "string" ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
       const bytes = typeof stored === "string" ? Buffer.byteLength(stored) : stored.length;
       const id = Number(this.#insert.run(now, count, bytes, crc32(stored)).lastInsertRowid);
       this.#insertPayload.run(id, stored);
@@ -144,7 +157,8 @@ export class SqliteJournal implements BatchJournal {
   read(id: number): JournalRead {
     const row = this.#read.get(id) as { crc: number; data: unknown } | undefined;
     if (!row) return { ok: false, reason: "missing" };
-    if (!(typeof row.data === "string" || Buffer.isBuffer(row.data)) || crc32(row.data) !== row.crc) return { ok: false, reason: "corrupt" };
+    if (!(typeof row.data === "string" || Buffer.isBuffer(row.data)) || crc32(row.data) !== row.crc)
+      return { ok: false, reason: "corrupt" };
     return { ok: true, payload: row.data };
   }
 
@@ -170,7 +184,12 @@ export class SqliteJournal implements BatchJournal {
   }
 
   scan(afterId: number, limit: number): JournalEntry[] {
-    return (this.#scan.all(afterId, limit) as Row[]).map((r) => ({ id: r.id, count: r.count, bytes: r.bytes, maybeStored: r.maybe_stored === 1 }));
+    return (this.#scan.all(afterId, limit) as Row[]).map((r) => ({
+      id: r.id,
+      count: r.count,
+      bytes: r.bytes,
+      maybeStored: r.maybe_stored === 1,
+    }));
   }
 
   close(): void {
@@ -189,17 +208,27 @@ function migrate(db: Database.Database): void {
     if (columns.includes("spans")) {
       db.exec(`INSERT INTO payloads (id, data) SELECT id, spans FROM batches`);
       const maybe = columns.includes("maybe_stored") ? "maybe_stored" : "0";
-      db.exec(`CREATE TABLE batches_v2 (id INTEGER PRIMARY KEY AUTOINCREMENT, created_ms INTEGER NOT NULL, count INTEGER NOT NULL, bytes INTEGER NOT NULL, crc INTEGER NOT NULL, maybe_stored INTEGER NOT NULL DEFAULT 0)`);
-      db.exec(`INSERT INTO batches_v2 (id, created_ms, count, bytes, crc, maybe_stored) SELECT id, created_ms, count, bytes, crc, ${maybe} FROM batches`);
+      db.exec(
+        `CREATE TABLE batches_v2 (id INTEGER PRIMARY KEY AUTOINCREMENT, created_ms INTEGER NOT NULL, count INTEGER NOT NULL, bytes INTEGER NOT NULL, crc INTEGER NOT NULL, maybe_stored INTEGER NOT NULL DEFAULT 0)`,
+      );
+      db.exec(
+        `INSERT INTO batches_v2 (id, created_ms, count, bytes, crc, maybe_stored) SELECT id, created_ms, count, bytes, crc, ${maybe} FROM batches`,
+      );
       db.exec(`DROP TABLE batches`);
       db.exec(`ALTER TABLE batches_v2 RENAME TO batches`);
     } else {
-      db.exec(`CREATE TABLE IF NOT EXISTS batches (id INTEGER PRIMARY KEY AUTOINCREMENT, created_ms INTEGER NOT NULL, count INTEGER NOT NULL, bytes INTEGER NOT NULL, crc INTEGER NOT NULL, maybe_stored INTEGER NOT NULL DEFAULT 0)`);
+      db.exec(
+        `CREATE TABLE IF NOT EXISTS batches (id INTEGER PRIMARY KEY AUTOINCREMENT, created_ms INTEGER NOT NULL, count INTEGER NOT NULL, bytes INTEGER NOT NULL, crc INTEGER NOT NULL, maybe_stored INTEGER NOT NULL DEFAULT 0)`,
+      );
     }
   })();
 }
 
 function isCorruption(err: unknown): boolean {
   const code = (err as { code?: string }).code ?? "";
-  return code === "SQLITE_NOTADB" || code === "SQLITE_CORRUPT" || /not a database|malformed/i.test(String((err as Error).message));
+  return (
+    code === "SQLITE_NOTADB" ||
+    code === "SQLITE_CORRUPT" ||
+    /not a database|malformed/i.test(String((err as Error).message))
+  );
 }

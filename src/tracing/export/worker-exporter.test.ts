@@ -27,21 +27,50 @@ function settings(url: string, overrides: Partial<ExportSettings> = {}): ExportS
     maxBatchSpans: 100,
     maxBatchBytes: 1_000_000,
     flushIntervalMs: 50,
-    encoding: { maxFieldChars: 20_000, captureIo: true, mask: "email", maskPatterns: undefined, maxSpanBytes: 990_000, environment: "test", legacyTraceIo: false },
+    encoding: {
+      maxFieldChars: 20_000,
+      captureIo: true,
+      mask: "email",
+      maskPatterns: undefined,
+      maxSpanBytes: 990_000,
+      environment: "test",
+      legacyTraceIo: false,
+    },
     ...overrides,
   };
 }
 
-const TURN: TurnFacts = { traceId: "0af7651916cd43dd8448eb211c80319c", userId: "u-1", sessionId: "s-1", endpoint: "chat", tenant: "none" };
+const TURN: TurnFacts = {
+  traceId: "0af7651916cd43dd8448eb211c80319c",
+  userId: "u-1",
+  sessionId: "s-1",
+  endpoint: "chat",
+  tenant: "none",
+};
 
 function root(i: number, input: string): SpanFacts {
-  return { kind: "root", turn: TURN, spanId: (0x1000 + i).toString(16).padStart(16, "0"), name: "", startMs: 1.7e12, endMs: 1.7e12 + 5, outcome: { level: undefined, message: undefined }, input: { value: input, chars: input.length }, output: { value: "ok", chars: 2 } };
+  return {
+    kind: "root",
+    turn: TURN,
+    spanId: (0x1000 + i).toString(16).padStart(16, "0"),
+    name: "",
+    startMs: 1.7e12,
+    endMs: 1.7e12 + 5,
+    outcome: { level: undefined, message: undefined },
+    input: { value: input, chars: input.length },
+    output: { value: "ok", chars: 2 },
+  };
 }
 
 test("the worker encodes, masks and sends what the main thread recorded; its counts reach the main registry", async () => {
   const server = await startRecordingProxy({ reply: () => ({ status: 200, body: "{}" }) });
   const { metrics, faults, count } = testMetrics();
-  const exporter = new WorkerExporter({ settings: settings(server.url), metrics, faults, logger: new RecordingLogger() });
+  const exporter = new WorkerExporter({
+    settings: settings(server.url),
+    metrics,
+    faults,
+    logger: new RecordingLogger(),
+  });
   try {
     await exporter.ready(10_000);
     for (let i = 0; i < 5; i++) exporter.push(root(i, `mail me at bob${i}@example.com`));
@@ -64,7 +93,12 @@ test("observations waiting for the worker are bounded by LANGFUSE_MAX_QUEUE_BYTE
   const server = await startRecordingProxy({ reply: () => ({ status: 200, body: "{}" }) });
   const { metrics, faults, count } = testMetrics();
   // Pushed before the worker is ready: everything waits on the main thread, under the bound.
-  const exporter = new WorkerExporter({ settings: settings(server.url, { maxMemoryBytes: 50_000 }), metrics, faults, logger: new RecordingLogger() });
+  const exporter = new WorkerExporter({
+    settings: settings(server.url, { maxMemoryBytes: 50_000 }),
+    metrics,
+    faults,
+    logger: new RecordingLogger(),
+  });
   try {
     const big = "x".repeat(9_000);
     for (let i = 0; i < 10; i++) exporter.push(root(i, big));

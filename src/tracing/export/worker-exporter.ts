@@ -68,7 +68,16 @@ export class WorkerExporter implements TraceExporter {
 
   constructor(options: WorkerExporterOptions) {
     this.#o = options;
-    this.#state = { heldSpans: 0, unsealedSpans: 0, memoryBytes: 0, journalBytes: 0, journalEntries: 0, durable: options.settings.spoolDir !== null, backendState: "up", seq: 0 };
+    this.#state = {
+      heldSpans: 0,
+      unsealedSpans: 0,
+      memoryBytes: 0,
+      journalBytes: 0,
+      journalEntries: 0,
+      durable: options.settings.spoolDir !== null,
+      backendState: "up",
+      seq: 0,
+    };
     options.metrics.observeExporter(this);
     this.#start();
   }
@@ -126,7 +135,9 @@ export class WorkerExporter implements TraceExporter {
   /** The worker's latest counts, for a scrape: one round trip however many metrics ask. */
   sync(): Promise<void> {
     if (!this.#worker || !this.#ready) return Promise.resolve();
-    this.#sync ??= this.#request({ type: "sync", id: 0 }, SYNC_TIMEOUT_MS).finally(() => setImmediate(() => (this.#sync = null)));
+    this.#sync ??= this.#request({ type: "sync", id: 0 }, SYNC_TIMEOUT_MS).finally(() =>
+      setImmediate(() => (this.#sync = null)),
+    );
     return this.#sync;
   }
 
@@ -170,7 +181,8 @@ export class WorkerExporter implements TraceExporter {
     while (worker && this.#ready && this.#pending.length > 0) {
       let count = 0;
       let bytes = 0;
-      while (count < this.#pending.length && (count === 0 || bytes + this.#pendingSizes[count]! <= POST_AT_BYTES)) bytes += this.#pendingSizes[count++]!;
+      while (count < this.#pending.length && (count === 0 || bytes + this.#pendingSizes[count]! <= POST_AT_BYTES))
+        bytes += this.#pendingSizes[count++]!;
       const spans = count === this.#pending.length ? this.#pending : this.#pending.slice(0, count);
       if (count === this.#pending.length) {
         this.#pending = [];
@@ -216,7 +228,10 @@ export class WorkerExporter implements TraceExporter {
         resolve();
       }
       if (this.#closing) return;
-      this.#o.faults.report("export_worker", new Error(`tracing export worker exited (code ${code}); starting it again`));
+      this.#o.faults.report(
+        "export_worker",
+        new Error(`tracing export worker exited (code ${code}); starting it again`),
+      );
       // What it had not sealed into its journal is gone (memory-only: everything it held);
       // journaled batches are replayed by the next worker.
       const lost = this.#transitSpans + (this.#state.durable ? this.#state.unsealedSpans : this.#state.heldSpans);
@@ -224,7 +239,11 @@ export class WorkerExporter implements TraceExporter {
       this.#forgetTransit();
       this.#state = { ...this.#state, heldSpans: 0, unsealedSpans: 0, memoryBytes: 0 };
       if (++this.#restarts <= MAX_RESTARTS) setTimeout(() => this.#closing || this.#start(), RESTART_DELAY_MS).unref();
-      else this.#o.logger.error({ restarts: MAX_RESTARTS }, "tracing export worker keeps failing; traces are no longer exported until a restart");
+      else
+        this.#o.logger.error(
+          { restarts: MAX_RESTARTS },
+          "tracing export worker keeps failing; traces are no longer exported until a restart",
+        );
     });
   }
 
@@ -282,10 +301,13 @@ export class WorkerExporter implements TraceExporter {
     this.#post(true);
     const id = this.#nextId++;
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.#replies.delete(id);
-        resolve();
-      }, Math.max(0, deadline - Date.now()));
+      const timer = setTimeout(
+        () => {
+          this.#replies.delete(id);
+          resolve();
+        },
+        Math.max(0, deadline - Date.now()),
+      );
       timer.unref();
       this.#replies.set(id, () => {
         clearTimeout(timer);

@@ -23,7 +23,10 @@ const ORDER: MaskerName[] = ["email", "cn_id", "phone", "bank_card"];
  * unknown entry, so a typo fails at start-up instead of silently leaking.
  */
 export function parseMaskNames(raw: string): MaskerName[] {
-  const entries = raw.split(",").map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const entries = raw
+    .split(",")
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
   if (entries.length === 0 || (entries.length === 1 && entries[0] === "none")) return [];
   if (entries.includes("all")) return [...MASKER_NAMES];
   for (const e of entries) {

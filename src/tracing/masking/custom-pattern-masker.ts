@@ -5,7 +5,10 @@ export const PATTERN_DELIMITER = ";;";
 
 /** Splits and compiles LANGFUSE_MASK_PATTERNS; throws with the offending pattern's position. */
 export function compileMaskPatterns(raw: string): RegExp[] {
-  const parts = raw.split(PATTERN_DELIMITER).map((p) => p.trim()).filter((p) => p.length > 0);
+  const parts = raw
+    .split(PATTERN_DELIMITER)
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0);
   return parts.map((source, i) => {
     let re: RegExp;
     try {

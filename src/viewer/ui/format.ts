@@ -12,7 +12,10 @@ export function formatDuration(seconds: number): string {
 export function formatDate(iso: string): string {
   const d = new Date(iso);
   const sameYear = d.getFullYear() === new Date().getFullYear();
-  return d.toLocaleDateString([], sameYear ? { month: "short", day: "numeric" } : { year: "numeric", month: "short", day: "numeric" });
+  return d.toLocaleDateString(
+    [],
+    sameYear ? { month: "short", day: "numeric" } : { year: "numeric", month: "short", day: "numeric" },
+  );
 }
 
 export function formatClock(iso: string): string {

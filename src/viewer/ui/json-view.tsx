@@ -94,7 +94,13 @@ function isChatMessages(value: unknown): value is ChatMessage[] {
   return (
     Array.isArray(value) &&
     value.length > 0 &&
-    value.every((m) => m && typeof m === "object" && typeof (m as ChatMessage).role === "string" && typeof (m as ChatMessage).content === "string")
+    value.every(
+      (m) =>
+        m &&
+        typeof m === "object" &&
+        typeof (m as ChatMessage).role === "string" &&
+        typeof (m as ChatMessage).content === "string",
+    )
   );
 }
 
@@ -119,7 +125,8 @@ export function JsonView(props: { value: unknown; empty?: string }) {
   if (typeof value === "string") {
     const cut = truncation(value);
     // Structured values are cut as JSON text, so they arrive as unparseable strings.
-    const note = cut && /^[[{]/.test(cut.kept) ? <div class="json-note">JSON cut before its end: shown as text</div> : null;
+    const note =
+      cut && /^[[{]/.test(cut.kept) ? <div class="json-note">JSON cut before its end: shown as text</div> : null;
     return (
       <div>
         {note}

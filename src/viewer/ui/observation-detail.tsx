@@ -28,7 +28,16 @@ function Payload(props: { title: string; value: unknown }) {
 /** A row's own user or session, flagged when missing or not the trace's. */
 function OwnValue(props: { value: string | null; traceValue: string | null }) {
   if (props.value === null) {
-    return props.traceValue === null ? <span class="muted">–</span> : <span class="badge badge-warn" title="Langfuse v4 filters rows by their own user and session: this row is not found under the trace's.">missing on this row</span>;
+    return props.traceValue === null ? (
+      <span class="muted">–</span>
+    ) : (
+      <span
+        class="badge badge-warn"
+        title="Langfuse v4 filters rows by their own user and session: this row is not found under the trace's."
+      >
+        missing on this row
+      </span>
+    );
   }
   return (
     <span class="mono">
@@ -42,7 +51,11 @@ function OwnValue(props: { value: string | null; traceValue: string | null }) {
   );
 }
 
-export function ObservationDetail(props: { observation: Observation; traceUserId: string | null; traceSessionId: string | null }) {
+export function ObservationDetail(props: {
+  observation: Observation;
+  traceUserId: string | null;
+  traceSessionId: string | null;
+}) {
   const o = props.observation;
   const hasUsage = o.usage.total > 0 || o.usage.input > 0 || o.usage.output > 0;
   return (
@@ -50,7 +63,9 @@ export function ObservationDetail(props: { observation: Observation; traceUserId
       <div class="detail-head">
         <span class={`type type-${o.type.toLowerCase()}`}>{o.type}</span>
         <h2>{o.name}</h2>
-        {o.level !== "DEFAULT" && <span class={`badge ${o.level === "ERROR" ? "badge-error" : "badge-warn"}`}>{o.level}</span>}
+        {o.level !== "DEFAULT" && (
+          <span class={`badge ${o.level === "ERROR" ? "badge-error" : "badge-warn"}`}>{o.level}</span>
+        )}
       </div>
       {o.statusMessage && <div class={o.level === "ERROR" ? "error-box" : "note-box"}>{o.statusMessage}</div>}
       <div class="facts">
@@ -95,7 +110,10 @@ export function ObservationDetail(props: { observation: Observation; traceUserId
         <Fact label="Stored">
           {formatTime(o.receivedAt)}
           {o.copies > 1 && (
-            <span class="badge badge-dup" title="The span was sent more than once; Langfuse v4 keeps each copy as a row and counts it again.">
+            <span
+              class="badge badge-dup"
+              title="The span was sent more than once; Langfuse v4 keeps each copy as a row and counts it again."
+            >
               copy {o.copyIndex} of {o.copies}
             </span>
           )}

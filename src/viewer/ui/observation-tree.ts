@@ -33,10 +33,17 @@ export function buildTree(observations: Observation[]): ObservationTree {
   const rows: TreeRow[] = [];
   const expanded = new Set<string>();
   const visit = (parent: string | null, depth: number) => {
-    const list = (children.get(parent) ?? []).slice().sort((a, b) => a.startTime.localeCompare(b.startTime) || a.id.localeCompare(b.id) || a.rowId - b.rowId);
+    const list = (children.get(parent) ?? [])
+      .slice()
+      .sort((a, b) => a.startTime.localeCompare(b.startTime) || a.id.localeCompare(b.id) || a.rowId - b.rowId);
     for (const o of list) {
       const offsetMs = Date.parse(o.startTime) - start;
-      rows.push({ observation: o, depth, offsetMs, durationMs: Math.max(0, Date.parse(o.endTime) - Date.parse(o.startTime)) });
+      rows.push({
+        observation: o,
+        depth,
+        offsetMs,
+        durationMs: Math.max(0, Date.parse(o.endTime) - Date.parse(o.startTime)),
+      });
       if (expanded.has(o.id)) continue;
       expanded.add(o.id);
       visit(o.id, depth + 1);

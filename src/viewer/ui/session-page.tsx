@@ -11,7 +11,13 @@ import { tracePagePath, traceListPath } from "../../receiver/viewer/viewer-links
 export function SessionPage(props: { sessionId: string }) {
   const { data, error } = useFetch(() => fetchSession(props.sessionId), props.sessionId, 3000);
   if (error && !data) {
-    return <main class="error-box">{error instanceof NotFound ? `No traces of session ${props.sessionId} yet.` : `Could not load the session: ${error.message}`}</main>;
+    return (
+      <main class="error-box">
+        {error instanceof NotFound
+          ? `No traces of session ${props.sessionId} yet.`
+          : `Could not load the session: ${error.message}`}
+      </main>
+    );
   }
   if (!data) return <main class="muted">loading…</main>;
   return (
@@ -39,7 +45,8 @@ export function SessionPage(props: { sessionId: string }) {
                 {agent && <span class="chip">{intent ? `${intent} → ${agent}` : agent}</span>}
                 <ClarificationBadge summary={turn} />
                 <span class="muted">
-                  {formatDuration(turn.latency)} · {formatTokens(turn.usage.total)} tokens · {turn.observationCount} observations
+                  {formatDuration(turn.latency)} · {formatTokens(turn.usage.total)} tokens · {turn.observationCount}{" "}
+                  observations
                 </span>
                 <OutcomeBadge summary={turn} quietOk />
                 <DuplicatesBadge summary={turn} />

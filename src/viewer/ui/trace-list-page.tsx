@@ -13,7 +13,13 @@ const REFRESH_MS = 3000;
 const FILTER_KEYS: Array<keyof TraceFilters> = ["userId", "sessionId", "name", "from", "to"];
 
 function filtersOf(query: URLSearchParams): TraceFilters {
-  return { userId: query.get("userId") ?? "", sessionId: query.get("sessionId") ?? "", name: query.get("name") ?? "", from: query.get("from") ?? "", to: query.get("to") ?? "" };
+  return {
+    userId: query.get("userId") ?? "",
+    sessionId: query.get("sessionId") ?? "",
+    name: query.get("name") ?? "",
+    from: query.get("from") ?? "",
+    to: query.get("to") ?? "",
+  };
 }
 
 function listHref(filters: TraceFilters, page = 1): string {
@@ -27,7 +33,12 @@ function listHref(filters: TraceFilters, page = 1): string {
 function FilterBar(props: { filters: TraceFilters; names: string[] }) {
   // Keyed by the applied filters: navigating (back, a user link) starts a fresh form from them.
   const [draft, setDraft] = useState(props.filters);
-  const field = (key: keyof TraceFilters, label: string, type: "text" | "datetime-local" = "text", placeholder = "") => (
+  const field = (
+    key: keyof TraceFilters,
+    label: string,
+    type: "text" | "datetime-local" = "text",
+    placeholder = "",
+  ) => (
     <label class="filter">
       <span>{label}</span>
       <input
@@ -62,7 +73,10 @@ function FilterBar(props: { filters: TraceFilters; names: string[] }) {
         <button type="submit" class="primary">
           Apply
         </button>
-        <button type="button" onClick={() => navigate(listHref({ userId: "", sessionId: "", name: "", from: "", to: "" }))}>
+        <button
+          type="button"
+          onClick={() => navigate(listHref({ userId: "", sessionId: "", name: "", from: "", to: "" }))}
+        >
           Clear
         </button>
       </div>
@@ -88,7 +102,13 @@ function Row(props: { trace: TraceSummary; filters: TraceFilters }) {
         <DuplicatesBadge summary={t} />
         {t.inputPreview && <div class="preview">{t.inputPreview}</div>}
       </td>
-      <td class="wrap user" data-label="user">{t.userId ? <Link href={listHref({ ...props.filters, userId: t.userId })}>{t.userId}</Link> : <span class="muted">–</span>}</td>
+      <td class="wrap user" data-label="user">
+        {t.userId ? (
+          <Link href={listHref({ ...props.filters, userId: t.userId })}>{t.userId}</Link>
+        ) : (
+          <span class="muted">–</span>
+        )}
+      </td>
       <td class="mono wrap session" data-label="session">
         {t.sessionId ? (
           <Link href={sessionPagePath(t.sessionId)} title={t.sessionId}>
@@ -115,7 +135,11 @@ export function TraceListPage(props: { query: URLSearchParams }) {
   const page = Math.max(1, Number(props.query.get("page") ?? "1") || 1);
   const [live, setLive] = useState(true);
   const key = `${listHref(filters, page)}`;
-  const { data, error, updatedAt } = useFetch(() => fetchTraces(filters, page, PAGE_SIZE), key, live ? REFRESH_MS : undefined);
+  const { data, error, updatedAt } = useFetch(
+    () => fetchTraces(filters, page, PAGE_SIZE),
+    key,
+    live ? REFRESH_MS : undefined,
+  );
   const active = FILTER_KEYS.filter((k) => filters[k]).length;
   return (
     <main>
@@ -123,9 +147,12 @@ export function TraceListPage(props: { query: URLSearchParams }) {
         <h1>Traces</h1>
         <div class="refresh">
           <label>
-            <input type="checkbox" checked={live} onChange={(e) => setLive((e.target as HTMLInputElement).checked)} /> live
+            <input type="checkbox" checked={live} onChange={(e) => setLive((e.target as HTMLInputElement).checked)} />{" "}
+            live
           </label>
-          <span class="muted">{updatedAt ? `updated ${updatedAt.toLocaleTimeString([], { hour12: false })}` : "loading…"}</span>
+          <span class="muted">
+            {updatedAt ? `updated ${updatedAt.toLocaleTimeString([], { hour12: false })}` : "loading…"}
+          </span>
         </div>
       </div>
       <FilterBar key={listHref(filters)} filters={filters} names={data?.names ?? []} />
@@ -137,7 +164,11 @@ export function TraceListPage(props: { query: URLSearchParams }) {
             {active > 0 ? " matching the filters" : ""}, newest first
           </div>
           {data.data.length === 0 ? (
-            <div class="empty">{active > 0 ? "No trace matches these filters." : "No traces yet. Send a chat message and it shows up here."}</div>
+            <div class="empty">
+              {active > 0
+                ? "No trace matches these filters."
+                : "No traces yet. Send a chat message and it shows up here."}
+            </div>
           ) : (
             <table class="traces">
               <thead>

@@ -61,7 +61,10 @@ function Waterfall(props: { tree: ObservationTree; selected: number | null; onSe
               <span class={`type type-${o.type.toLowerCase()}`}>{o.type === "GENERATION" ? "GEN" : o.type}</span>
               <span class="obs-name">{o.name}</span>
               {o.copies > 1 && (
-                <span class="badge badge-dup" title={`This span was stored ${o.copies} times (sent more than once): copy ${o.copyIndex} of ${o.copies}.`}>
+                <span
+                  class="badge badge-dup"
+                  title={`This span was stored ${o.copies} times (sent more than once): copy ${o.copyIndex} of ${o.copies}.`}
+                >
                   dup {o.copyIndex}/{o.copies}
                 </span>
               )}
@@ -69,7 +72,10 @@ function Waterfall(props: { tree: ObservationTree; selected: number | null; onSe
               {o.model && <span class="muted small">{o.model}</span>}
             </div>
             <div class="wf-track">
-              <div class={`wf-bar bar-${o.type.toLowerCase()}${o.level === "ERROR" ? " bar-error" : ""}`} style={{ left: `${Math.min(left, 99.6)}%`, width: `${width}%` }} />
+              <div
+                class={`wf-bar bar-${o.type.toLowerCase()}${o.level === "ERROR" ? " bar-error" : ""}`}
+                style={{ left: `${Math.min(left, 99.6)}%`, width: `${width}%` }}
+              />
               <span class="wf-label" style={labelPosition(left, width)}>
                 {formatDuration(durationMs / 1000)}
                 {o.usage.total > 0 ? ` · ${formatTokens(o.usage.total)} tok` : ""}
@@ -103,11 +109,19 @@ function TraceHeader(props: { trace: TraceDetails }) {
         </div>
         <div class="fact">
           <div class="fact-label">User</div>
-          <div class="fact-value">{t.userId ? <Link href={`${traceListPath()}?userId=${encodeURIComponent(t.userId)}`}>{t.userId}</Link> : "–"}</div>
+          <div class="fact-value">
+            {t.userId ? (
+              <Link href={`${traceListPath()}?userId=${encodeURIComponent(t.userId)}`}>{t.userId}</Link>
+            ) : (
+              "–"
+            )}
+          </div>
         </div>
         <div class="fact">
           <div class="fact-label">Session</div>
-          <div class="fact-value mono">{t.sessionId ? <Link href={sessionPagePath(t.sessionId)}>{t.sessionId}</Link> : "–"}</div>
+          <div class="fact-value mono">
+            {t.sessionId ? <Link href={sessionPagePath(t.sessionId)}>{t.sessionId}</Link> : "–"}
+          </div>
         </div>
         <div class="fact">
           <div class="fact-label">Duration</div>
@@ -159,17 +173,23 @@ function TraceHeader(props: { trace: TraceDetails }) {
 
 function NotArrived(props: { traceId: string; waitedMs: number }) {
   if (props.waitedMs < LOST_AFTER_MS) {
-    return <main class="error-box not-arrived">Trace {props.traceId} has not arrived (yet). This page retries every few seconds.</main>;
+    return (
+      <main class="error-box not-arrived">
+        Trace {props.traceId} has not arrived (yet). This page retries every few seconds.
+      </main>
+    );
   }
   return (
     <main class="error-box not-arrived lost">
       <p>
-        Trace {props.traceId} has still not arrived after {Math.floor(props.waitedMs / 60_000)} minutes: it may have been lost. This page keeps retrying.
+        Trace {props.traceId} has still not arrived after {Math.floor(props.waitedMs / 60_000)} minutes: it may have
+        been lost. This page keeps retrying.
       </p>
       <p>Where to look:</p>
       <ul>
         <li>
-          the service's <code>/metrics</code>: <code>switchboard_tracing_spans_dropped_total</code> (by <code>reason</code>) counts spans the pipeline gave up on, and{" "}
+          the service's <code>/metrics</code>: <code>switchboard_tracing_spans_dropped_total</code> (by{" "}
+          <code>reason</code>) counts spans the pipeline gave up on, and{" "}
           <code>switchboard_tracing_export_failures_total</code> failed exports;
         </li>
         <li>the service log: every kind of tracing error is logged once, with its reason;</li>
@@ -184,13 +204,17 @@ export function TracePage(props: { traceId: string }) {
   const [selected, setSelected] = useState<number | null>(null);
   const openedAt = useRef(Date.now());
   if (error && !data) {
-    if (error instanceof NotFound) return <NotArrived traceId={props.traceId} waitedMs={Date.now() - openedAt.current} />;
+    if (error instanceof NotFound)
+      return <NotArrived traceId={props.traceId} waitedMs={Date.now() - openedAt.current} />;
     return <main class="error-box">Could not load the trace: {error.message}</main>;
   }
   if (!data) return <main class="muted">loading…</main>;
   const tree = buildTree(data.observations);
   // Until the user picks one, show the first generation: usually what one came to see.
-  const shown = data.observations.find((o) => o.rowId === selected) ?? data.observations.find((o) => o.type === "GENERATION") ?? data.observations[0];
+  const shown =
+    data.observations.find((o) => o.rowId === selected) ??
+    data.observations.find((o) => o.type === "GENERATION") ??
+    data.observations[0];
   return (
     <main>
       <TraceHeader trace={data} />

@@ -28,7 +28,10 @@ export function OutcomeBadge(props: { summary: TraceSummary; quietOk?: boolean }
       return <span class="badge badge-error outcome">{plural(s.errorCount, "error")}</span>;
     case "disconnected":
       return (
-        <span class="badge badge-warn outcome" title="The client went away before the reply was complete (level WARNING, not a failure).">
+        <span
+          class="badge badge-warn outcome"
+          title="The client went away before the reply was complete (level WARNING, not a failure)."
+        >
           disconnected
         </span>
       );
@@ -50,7 +53,10 @@ export function ClarificationBadge(props: { summary: TraceSummary }) {
 export function DuplicatesBadge(props: { summary: TraceSummary }) {
   const n = props.summary.duplicateRows;
   return n > 0 ? (
-    <span class="badge badge-dup" title="Spans of this trace were sent more than once. Langfuse v4 keeps every copy as its own row and counts it again (usage, cost).">
+    <span
+      class="badge badge-dup"
+      title="Spans of this trace were sent more than once. Langfuse v4 keeps every copy as its own row and counts it again (usage, cost)."
+    >
       {plural(n, "duplicate row")}
     </span>
   ) : null;
