@@ -11,11 +11,11 @@ import { loadCatalog } from "../src/agents/catalog.js";
 import { ChatMetrics } from "../src/chat/chat-metrics.js";
 import { ChatService } from "../src/chat/chat-service.js";
 import { buildRouterGraph } from "../src/graph/build-graph.js";
-import { createModelProvider } from "../src/llm/create-model-provider.js";
 import { buildApp } from "../src/server/build-app.js";
 import { MemoryResponseStore, type StoredResponse } from "../src/server/openai/response-store.js";
 import { NOOP_TRACING } from "../src/tracing/index.js";
 import { parseSse, postJson } from "./support/start-service.js";
+import { instantModelProvider } from "./support/instant-model.js";
 
 /** A memory store whose saves and reads can be made to fail. */
 class FlakyStore extends MemoryResponseStore {
@@ -39,19 +39,7 @@ describe("a failing response store", () => {
   let url: string;
   before(async () => {
     const catalog = loadCatalog("agents/shop-support.json");
-    const provider = createModelProvider(
-      {
-        provider: "simulated",
-        simTtftMs: 0,
-        simTokenMs: 0,
-        simReplyTokens: 20,
-        model: "switchboard-sim",
-        timeoutMs: 1000,
-        maxRetries: 0,
-        structuredOutput: "json_schema",
-      },
-      catalog,
-    );
+    const provider = instantModelProvider(catalog);
     const graph = buildRouterGraph({
       catalog,
       provider,

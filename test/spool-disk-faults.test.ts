@@ -228,31 +228,82 @@ function crashReport(svc: SpawnedService): string {
   return `the service exited (code ${svc.child.exitCode}, signal ${svc.child.signalCode}):\n${svc.output().stderr.slice(-1500)}`;
 }
 
+// Both disk-full cases: a 16 MiB tmpfs under the spool, a Langfuse that answers after 1 s, batches
+// of at most 64 KiB. `fillDisk` takes the rest of the tmpfs; `restartWithRoom` stops the service
+// gracefully, frees the disk and starts the next run on the same journal.
+interface FullDiskCase {
+  receiver: SpawnedReceiver;
+  svc: SpawnedService;
+  fillDisk: () => void;
+  restartWithRoom: () => Promise<SpawnedService>;
+}
+
+const LONG_MESSAGE = "Where is my order? ".repeat(390);
+
+async function onSmallDiskWithSlowLangfuse(name: string, body: (c: FullDiskCase) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), `${name}-`));
+  const spoolDir = join(dir, "spool");
+  const filler = join(spoolDir, "filler");
+  mkdirSync(spoolDir);
+  let mount: MountedTmpfs | undefined;
+  let receiver: SpawnedReceiver | undefined;
+  let svc: SpawnedService | undefined;
+  let next: SpawnedService | undefined;
+  try {
+    mount = mountTmpfs(spoolDir, { sizeBytes: 16 * 1024 * 1024 });
+    receiver = await spawnReceiver(await freePort(), join(dir, "receiver.db"));
+    await receiver.setFaults({ delayMs: 1000 });
+    const env = serviceEnv(receiver, spoolDir, { LANGFUSE_MAX_BATCH_BYTES: "65536" });
+    const first = (svc = await spawnService(env));
+    await body({
+      receiver,
+      svc: first,
+      fillDisk: () => fillFilesystem(filler),
+      restartWithRoom: async () => {
+        assert.equal(await first.stop("SIGTERM"), 0);
+        rmSync(filler);
+        next = await spawnService(env);
+        return next;
+      },
+    });
+  } finally {
+    await svc?.stop("SIGKILL");
+    await next?.stop("SIGKILL");
+    await receiver?.stop();
+    mount?.unmount();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Duplicate rows are allowed only as counted re-sends (both runs' counters). */
+async function assertDuplicatesCounted(
+  receiver: SpawnedReceiver,
+  firstRunResent: number,
+  next: SpawnedService,
+): Promise<{ resent: number; duplicateRows: number; stored: number }> {
+  const resent = firstRunResent + (await scrapeMetrics(next.url)).sum("switchboard_tracing_spans_resent_total")!;
+  const { store } = await receiver.stats();
+  assert.ok(store.duplicateRows <= resent, `${store.duplicateRows} duplicate rows, only ${resent} counted re-sends`);
+  return { resent, duplicateRows: store.duplicateRows, stored: store.observationIds };
+}
+
 test(
   "the disk fills up while batches are in flight to a slow Langfuse: no crash, none lost; what the full disk kept is delivered after a restart, any re-send counted",
   { timeout: 150_000 },
-  async () => {
+  () =>
     // The journal's first failed write retires it: new batches are kept in memory and delivered
     // now; what the journal holds stays there for the next start (not copied to memory, which
     // would send it twice); batches in flight settle against it. A batch acknowledged while the
     // disk is full cannot be removed from the file: the next start sends it again, as a counted
     // re-send (it was marked maybe-stored before it was sent).
-    const dir = mkdtempSync(join(tmpdir(), "spool-full-inflight-"));
-    const spoolDir = join(dir, "spool");
-    mkdirSync(spoolDir);
-    let mount: MountedTmpfs | undefined;
-    let receiver: SpawnedReceiver | undefined;
-    let svc: SpawnedService | undefined;
-    let next: SpawnedService | undefined;
-    try {
-      mount = mountTmpfs(spoolDir, { sizeBytes: 16 * 1024 * 1024 });
-      receiver = await spawnReceiver(await freePort(), join(dir, "receiver.db"));
-      await receiver.setFaults({ delayMs: 1000 });
-      const env = serviceEnv(receiver, spoolDir, { LANGFUSE_MAX_BATCH_BYTES: "65536" });
-      svc = await spawnService(env);
+    onSmallDiskWithSlowLangfuse("spool-full-inflight", async ({ receiver, svc, fillDisk, restartWithRoom }) => {
       const url = svc.url;
-      const filler = "Where is my order? ".repeat(390);
-      const load = startChatLoad(url, { clients: 3, pauseMs: 0, maxTurns: 150, message: (n) => `${n} ${filler}` });
+      const load = startChatLoad(url, {
+        clients: 3,
+        pauseMs: 0,
+        maxTurns: 150,
+        message: (n) => `${n} ${LONG_MESSAGE}`,
+      });
       await waitFor(
         "batches in flight",
         async () =>
@@ -260,7 +311,7 @@ test(
         20_000,
         50,
       );
-      fillFilesystem(join(spoolDir, "filler"));
+      fillDisk();
       await load.finished;
       const turns = [...load.answered];
       assert.equal(turns.length, 150, crashReport(svc));
@@ -283,14 +334,11 @@ test(
       assert.equal(first.sum("switchboard_tracing_spans_dropped_total"), 0, "nothing dropped");
       assert.equal((await receiver.stats()).store.duplicateRows, 0, "no duplicates while the disk is full");
 
-      assert.equal(await svc.stop("SIGTERM"), 0);
-      rmSync(join(spoolDir, "filler"));
-      next = await spawnService(env);
-      const restarted = next;
+      const next = await restartWithRoom();
       await waitFor(
         "the next run to replay the journal",
         async () => {
-          const after = await scrapeMetrics(restarted.url);
+          const after = await scrapeMetrics(next.url);
           return after.sum("switchboard_tracing_spool_batches") === 0 &&
             after.sum("switchboard_tracing_queue_spans") === 0
             ? true
@@ -299,57 +347,29 @@ test(
         60_000,
         250,
       );
-      const perTurn = created / turns.length;
-      await allDelivered(receiver, turns, perTurn);
-      const final = await receiver.stats();
-      const resent =
-        first.sum("switchboard_tracing_spans_resent_total")! +
-        (await scrapeMetrics(next.url)).sum("switchboard_tracing_spans_resent_total")!;
+      await allDelivered(receiver, turns, created / turns.length);
+      const final = await assertDuplicatesCounted(receiver, first.sum("switchboard_tracing_spans_resent_total")!, next);
       console.log(
-        `disk full with batches in flight: ${created} spans created, ${final.store.observationIds} distinct stored, ${final.store.duplicateRows} duplicate rows, ${resent} counted re-sends`,
+        `disk full with batches in flight: ${created} spans created, ${final.stored} distinct stored, ${final.duplicateRows} duplicate rows, ${final.resent} counted re-sends`,
       );
-      assert.equal(final.store.observationIds, created, "every span stored");
-      assert.ok(
-        final.store.duplicateRows <= resent,
-        `${final.store.duplicateRows} duplicate rows, only ${resent} counted re-sends`,
-      );
-    } finally {
-      await svc?.stop("SIGKILL");
-      await next?.stop("SIGKILL");
-      await receiver?.stop();
-      mount?.unmount();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  },
+      assert.equal(final.stored, created, "every span stored");
+    }),
 );
 
 test(
   "the disk fills up while sealed batches wait for a slow Langfuse: no crash, one warning, new traces delivered now, the waiting ones after a restart, each once",
   { timeout: 150_000 },
-  async () => {
+  () =>
     // Nothing new is sealed when the disk fills, so the first journal write to fail is the mark
     // written before a send (or the removal of an acknowledged batch). The journal is retired
     // then: its batches wait for the next start, unsent (never sent unmarked), and held.
-    const dir = mkdtempSync(join(tmpdir(), "spool-full-waiting-"));
-    const spoolDir = join(dir, "spool");
-    mkdirSync(spoolDir);
-    let mount: MountedTmpfs | undefined;
-    let receiver: SpawnedReceiver | undefined;
-    let svc: SpawnedService | undefined;
-    let next: SpawnedService | undefined;
-    try {
-      mount = mountTmpfs(spoolDir, { sizeBytes: 16 * 1024 * 1024 });
-      receiver = await spawnReceiver(await freePort(), join(dir, "receiver.db"));
-      await receiver.setFaults({ delayMs: 1000 });
-      const env = serviceEnv(receiver, spoolDir, { LANGFUSE_MAX_BATCH_BYTES: "65536" });
-      svc = await spawnService(env);
+    onSmallDiskWithSlowLangfuse("spool-full-waiting", async ({ receiver, svc, fillDisk, restartWithRoom }) => {
       const url = svc.url;
-      const filler = "Where is my order? ".repeat(390);
-      const first = await chatTurns(url, 40, { message: (n) => `${n} ${filler}` });
+      const first = await chatTurns(url, 40, { message: (n) => `${n} ${LONG_MESSAGE}` });
       await sleep(1000); // the last seal
       const waiting = (await scrapeMetrics(url)).sum("switchboard_tracing_spool_batches")!;
       assert.ok(waiting >= 4, `${waiting} batches waiting when the disk fills`);
-      fillFilesystem(join(spoolDir, "filler"));
+      fillDisk();
       await receiver.setFaults({ delayMs: 0 });
       const second = await chatTurns(url, 20);
       const turns = [...first, ...second];
@@ -367,24 +387,8 @@ test(
       assert.equal(m.sum("switchboard_tracing_spans_dropped_total"), 0, "nothing dropped: the rest is held");
       assert.ok(m.sum("switchboard_tracing_queue_spans")! > 0, "the batches on the full disk are held, and say so");
 
-      assert.equal(await svc.stop("SIGTERM"), 0);
-      rmSync(join(spoolDir, "filler"));
-      next = await spawnService(env);
+      const next = await restartWithRoom();
       await allDelivered(receiver, turns, perTurn, 60_000);
-      const resent =
-        m.sum("switchboard_tracing_spans_resent_total")! +
-        (await scrapeMetrics(next.url)).sum("switchboard_tracing_spans_resent_total")!;
-      const stats = await receiver.stats();
-      assert.ok(
-        stats.store.duplicateRows <= resent,
-        `${stats.store.duplicateRows} duplicate rows, only ${resent} counted re-sends`,
-      );
-    } finally {
-      await svc?.stop("SIGKILL");
-      await next?.stop("SIGKILL");
-      await receiver?.stop();
-      mount?.unmount();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  },
+      await assertDuplicatesCounted(receiver, m.sum("switchboard_tracing_spans_resent_total")!, next);
+    }),
 );

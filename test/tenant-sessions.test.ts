@@ -8,11 +8,11 @@ import pino from "pino";
 import { keyDigest, keyId } from "../src/auth/api-key-set.js";
 import { loadConfig } from "../src/config.js";
 import { buildRouterGraph } from "../src/graph/build-graph.js";
-import { createModelProvider } from "../src/llm/create-model-provider.js";
 import { createService, type Service } from "../src/service.js";
 import { NOOP_TURN, type TurnStart, type Tracing } from "../src/tracing/index.js";
 import { postJson, startService, TEST_ENV, type RunningService } from "./support/start-service.js";
 import { startPostgres, type PostgresServer } from "./support/postgres-server.js";
+import { instantModelProvider } from "./support/instant-model.js";
 
 // Sessions are namespaced by tenant (the API key) in every session store, and sessions written
 // before the namespacing existed stay where their users expect them.
@@ -33,19 +33,7 @@ async function writeLegacySession(
   owner: string,
   message: string,
 ): Promise<void> {
-  const provider = createModelProvider(
-    {
-      provider: "simulated",
-      simTtftMs: 0,
-      simTokenMs: 0,
-      simReplyTokens: 20,
-      model: "switchboard-sim",
-      timeoutMs: 1000,
-      maxRetries: 0,
-      structuredOutput: "json_schema",
-    },
-    svc.service.catalog,
-  );
+  const provider = instantModelProvider(svc.service.catalog);
   const graph = buildRouterGraph({
     catalog: svc.service.catalog,
     provider,

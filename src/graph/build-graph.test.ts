@@ -5,28 +5,16 @@ import { Registry } from "prom-client";
 import { loadCatalog } from "../agents/catalog.js";
 import { ChatMetrics } from "../chat/chat-metrics.js";
 import { ChatService } from "../chat/chat-service.js";
-import { createModelProvider } from "../llm/create-model-provider.js";
 import { ModelUnavailableError } from "../llm/model-errors.js";
 import type { ModelProvider } from "../llm/model-provider.js";
 import { NOOP_TRACING } from "../tracing/index.js";
 import { buildRouterGraph } from "./build-graph.js";
+import { instantModelProvider } from "../../test/support/instant-model.js";
 
 /** The simulated provider, with counted calls and an answering model that can be made to fail. */
 function flakyProvider() {
   const catalog = loadCatalog("agents/shop-support.json");
-  const base = createModelProvider(
-    {
-      provider: "simulated",
-      simTtftMs: 0,
-      simTokenMs: 0,
-      simReplyTokens: 20,
-      model: "switchboard-sim",
-      timeoutMs: 1000,
-      maxRetries: 0,
-      structuredOutput: "json_schema",
-    },
-    catalog,
-  );
+  const base = instantModelProvider(catalog);
   const calls = { classifier: 0, answer: 0, failAnswers: false };
   const chatModel = Object.create(base.chatModel) as ModelProvider["chatModel"];
   chatModel.invoke = async (...args: Parameters<typeof chatModel.invoke>) => {

@@ -7,9 +7,9 @@ import { loadCatalog } from "../agents/catalog.js";
 import { ChatMetrics } from "../chat/chat-metrics.js";
 import { ChatService } from "../chat/chat-service.js";
 import { buildRouterGraph } from "../graph/build-graph.js";
-import { createModelProvider } from "../llm/create-model-provider.js";
 import { NOOP_TRACING } from "../tracing/index.js";
 import { PrefetchingSaver } from "./prefetching-saver.js";
+import { instantModelProvider } from "../../test/support/instant-model.js";
 
 /** A memory store that counts reads of a thread's latest checkpoint (what a turn pays to deserialize). */
 class CountingSaver extends MemorySaver {
@@ -22,19 +22,7 @@ class CountingSaver extends MemorySaver {
 
 function chatService(store: MemorySaver): ChatService {
   const catalog = loadCatalog("agents/shop-support.json");
-  const provider = createModelProvider(
-    {
-      provider: "simulated",
-      simTtftMs: 0,
-      simTokenMs: 0,
-      simReplyTokens: 20,
-      model: "switchboard-sim",
-      timeoutMs: 1000,
-      maxRetries: 0,
-      structuredOutput: "json_schema",
-    },
-    catalog,
-  );
+  const provider = instantModelProvider(catalog);
   const graph = buildRouterGraph({ catalog, provider, checkpointer: store, clarifyThreshold: 0.6, historyTurns: 10 });
   return new ChatService({
     graph,
