@@ -41,8 +41,8 @@ writes bench/results/<timestamp>.json, then docs/performance.md (not with --quic
   --scenario S[,S]        ${SCENARIO_NAMES.join(" | ")} (default all; off always runs as the baseline)
   --connections N[,N]     connection counts for every profile, all scenarios at each (default: instant 1,16,64
                           and realistic 64,256, with spans-off and the degraded scenarios at instant 16, realistic 64)
-  --duration SEC          measured seconds per run (default: instant 3, realistic 6)
-  --warmup SEC            unmeasured warm-up seconds per run, connection starts spread over it (default: instant 1, realistic 2)
+  --duration SEC          measured seconds per run (default: 6 for both profiles)
+  --warmup SEC            unmeasured warm-up seconds per run, connection starts spread over it (default: 2 for both profiles)
   --repeat N              repetitions, interleaved (default 3; --quick 1)
   --grace SEC             longest wait after the load for the tracing pipeline to deliver what it holds
                           (default 6: the official SDK's 5 s batch interval + 1 s; --quick 1.5, which cuts

@@ -524,7 +524,7 @@ export function generateReport(result: BenchResultFile, options: ReportOptions):
   md.push("");
   md.push("```sh");
   md.push(
-    "npm run bench                          # default suite (~15 min on 2 cores), writes bench/results/<timestamp>.json and this page",
+    "npm run bench                          # default suite (~20 min on 2 cores), writes bench/results/<timestamp>.json and this page",
   );
   md.push("npm run bench -- --quick               # smoke run (~2 min), does not touch this page or the reference");
   md.push(
