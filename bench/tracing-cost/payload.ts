@@ -68,19 +68,63 @@ export function makeText(chars: number, seed: number): string {
   return parts.join("").slice(0, chars);
 }
 
+/** What the model sees before the user's message: a system prompt and earlier turns. */
+export interface ContextSpec {
+  /** Characters of the system prompt, of which `cjkChars` are Chinese (a two-byte string, as the service's classifier prompt is). */
+  systemChars: number;
+  cjkChars: number;
+  /** Earlier messages (user and assistant alternating) and the characters of each. */
+  historyMessages: number;
+  historyChars: number;
+}
+
+export interface ChatMessageText {
+  role: "system" | "user" | "assistant";
+  content: string;
+}
+
 export interface Payload {
-  /** "2KB" or "100KB". */
+  /** "2KB", "100KB" or "turn". */
   name: string;
   /** The user's message: trace input and the generations' human message. */
   input: string;
   /** The model's reply: generation output and trace output. */
   output: string;
+  /** The messages before the user's, in each generation's input: the system prompt, then the history. */
+  context: ChatMessageText[];
+  /** Characters of `context`, for the usage the model call reports. */
+  contextChars: number;
 }
 
-export function makePayload(name: string, inputChars: number, outputChars: number): Payload {
+/** The short system prompt of the 2KB and 100KB payloads, whose size is all in the user's message. */
+const SHORT_SYSTEM = "You are Switchboard's billing agent. Answer briefly and politely; ask one question when unsure.";
+
+const CJK_WORDS = ["订单", "发货", "退款", "账单", "登录", "错误", "你好", "谢谢", "物流", "快递", "付款", "崩溃"];
+
+function makeCjkText(chars: number): string {
+  let text = "";
+  for (let i = 0; text.length < chars; i++) text += CJK_WORDS[i % CJK_WORDS.length] + (i % 4 === 3 ? "。" : "，");
+  return text.slice(0, chars);
+}
+
+export function makePayload(name: string, inputChars: number, outputChars: number, context?: ContextSpec): Payload {
+  const messages: ChatMessageText[] = context
+    ? [
+        {
+          role: "system",
+          content: makeText(context.systemChars - context.cjkChars, 0x5157) + makeCjkText(context.cjkChars),
+        },
+        ...Array.from({ length: context.historyMessages }, (_, i) => ({
+          role: i % 2 === 0 ? ("user" as const) : ("assistant" as const),
+          content: makeText(context.historyChars, 0x4157 + i),
+        })),
+      ]
+    : [{ role: "system", content: SHORT_SYSTEM }];
   return {
     name,
     input: makeText(inputChars, 0x5eed + inputChars),
     output: makeText(outputChars, 0xbeef + outputChars),
+    context: messages,
+    contextChars: messages.reduce((n, m) => n + m.content.length, 0),
   };
 }

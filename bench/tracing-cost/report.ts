@@ -231,7 +231,7 @@ export function renderDoc(result: TracingCostResult, referencePath: string): str
     `- **Receiver:** ${m.receiver}`,
     ...m.payloads.map(
       (p) =>
-        `- **${p.name}:** ${p.inputChars} chars of input (trace input and each generation's human message), ${p.outputChars} chars of output (each generation's reply and the trace output); ${p.sequentialRequests} sequential and ${p.concurrentRequests} concurrent requests per round, each after a tenth as many unmeasured warm-up requests on the freshly built pipeline (an export worker started for one measurement has not compiled its code yet; a service's has). The warm-up's spans count toward completeness, and what is left of their export runs in the measured window.`,
+        `- **${p.name}:** ${p.inputChars} chars of input (trace input and each generation's human message), ${p.outputChars} chars of output (each generation's reply and the trace output)${p.context ? `, and in front of the input in both generations a ${p.context.systemChars}-char system prompt (${p.context.cjkChars} of them Chinese, so a two-byte string, as the service's classifier prompt is) and ${p.context.historyMessages} earlier messages of ${p.context.historyChars} chars` : ""}; ${p.sequentialRequests} sequential and ${p.concurrentRequests} concurrent requests per round, each after a tenth as many unmeasured warm-up requests on the freshly built pipeline (an export worker started for one measurement has not compiled its code yet; a service's has). The warm-up's spans count toward completeness, and what is left of their export runs in the measured window.`,
     ),
     ...Object.entries(m.metrics).map(([k, v]) => `- **${k}:** ${v}`),
     "",

@@ -4,7 +4,7 @@
 // handleChatModelStart -> handleLLMEnd on the run manager), with no model behind them, so the
 // baseline (`none`) contains no model work to drown the tracing cost in.
 import { CallbackManager, type Callbacks } from "@langchain/core/callbacks/manager";
-import { AIMessage, HumanMessage, SystemMessage } from "@langchain/core/messages";
+import { AIMessage, HumanMessage, SystemMessage, type BaseMessage } from "@langchain/core/messages";
 import type { Serialized } from "@langchain/core/load/serializable";
 import type { ChatGeneration } from "@langchain/core/outputs";
 import type { NodeTrace, Tracing } from "../../src/tracing/index.js";
@@ -22,9 +22,22 @@ const SERIALIZED_LLM = {
 const LS_METADATA = { ls_provider: "openai", ls_model_name: MODEL, ls_model_type: "chat", ls_temperature: 0.2 };
 const PARAMETERS = { temperature: 0.2 };
 const EXTRA = { options: {}, invocation_params: { model: MODEL, temperature: 0.2, stream: false }, batch_size: 1 };
-const SYSTEM = new SystemMessage(
-  "You are Switchboard's billing agent. Answer briefly and politely; ask one question when unsure.",
-);
+/** Each payload's messages before the user's, built once (the same LangChain objects every call, in every variant). */
+const CONTEXTS = new WeakMap<Payload, BaseMessage[]>();
+function contextOf(payload: Payload): BaseMessage[] {
+  let messages = CONTEXTS.get(payload);
+  if (!messages) {
+    messages = payload.context.map((m) =>
+      m.role === "system"
+        ? new SystemMessage(m.content)
+        : m.role === "user"
+          ? new HumanMessage(m.content)
+          : new AIMessage(m.content),
+    );
+    CONTEXTS.set(payload, messages);
+  }
+  return messages;
+}
 
 /** Called between the model call's start and end: nothing (sequential runs) or a yield to the event loop (concurrent runs). */
 export type ModelWait = (() => Promise<void>) | null;
@@ -36,7 +49,7 @@ export type ModelWait = (() => Promise<void>) | null;
  */
 async function modelCall(node: NodeTrace | null, payload: Payload, runName: string, wait: ModelWait): Promise<string> {
   const callbacks: Callbacks | undefined = node?.callbacks;
-  const messages = [SYSTEM, new HumanMessage(payload.input)];
+  const messages = [...contextOf(payload), new HumanMessage(payload.input)];
   const generation = node?.startGeneration(runName, { model: MODEL, parameters: PARAMETERS, input: messages });
   const manager = CallbackManager.configure(callbacks, undefined, undefined, undefined, LS_METADATA, undefined, {
     verbose: false,
@@ -52,7 +65,7 @@ async function modelCall(node: NodeTrace | null, payload: Payload, runName: stri
     runName,
   );
   if (wait) await wait();
-  const inputTokens = Math.ceil((payload.input.length + 100) / 4);
+  const inputTokens = Math.ceil((payload.input.length + payload.contextChars) / 4);
   const outputTokens = Math.ceil(payload.output.length / 4);
   const message = new AIMessage({
     content: payload.output,

@@ -1,4 +1,5 @@
 // The tracing-cost result file's shape, and the per-cell summary of its rounds (pure).
+import type { ContextSpec } from "./payload.js";
 import type { MachineInfo as BaseMachineInfo } from "../result-schema.js";
 import type { CallsOnlyMeasurement, ConcurrentMeasurement, SequentialMeasurement } from "./measure.js";
 import { spread, type Spread } from "./stats.js";
@@ -22,6 +23,8 @@ export interface PayloadSpec {
   name: string;
   inputChars: number;
   outputChars: number;
+  /** A system prompt and history in front of the user's message (the "turn" payload); absent: a short system prompt only. */
+  context?: ContextSpec;
   sequentialRequests: number;
   concurrentRequests: number;
 }

@@ -78,6 +78,16 @@ const payloadSpecs: PayloadSpec[] = args.quick
   : [
       { name: "2KB", inputChars: 2048, outputChars: 1024, sequentialRequests: 2000, concurrentRequests: 1000 },
       { name: "100KB", inputChars: 102_400, outputChars: 51_200, sequentialRequests: 300, concurrentRequests: 150 },
+      // Shaped like the service's own turns: a short message, the classifier's long system prompt
+      // (two-byte, as its Chinese examples make it) and 8 earlier messages in both model calls.
+      {
+        name: "turn",
+        inputChars: 80,
+        outputChars: 320,
+        context: { systemChars: 1500, cjkChars: 100, historyMessages: 8, historyChars: 200 },
+        sequentialRequests: 2000,
+        concurrentRequests: 1000,
+      },
     ];
 const allNames = VARIANTS.map((v) => v.name);
 const variantNames: VariantName[] = args.variants
@@ -116,7 +126,7 @@ async function main(): Promise<void> {
     );
   }
   const payloads = new Map<string, Payload>(
-    payloadSpecs.map((p) => [p.name, makePayload(p.name, p.inputChars, p.outputChars)]),
+    payloadSpecs.map((p) => [p.name, makePayload(p.name, p.inputChars, p.outputChars, p.context)]),
   );
   const receiver = await ReceiverClient.start();
   progress(
