@@ -17,10 +17,10 @@ import {
   SCHEDULING_MARGIN_MS,
 } from "../bench/outage/crash-window.js";
 import { rowsByTrace } from "./support/receiver-rows.js";
-import { scrapeMetrics } from "./support/service-metrics.js";
+import { scrapeMetrics, untilDrained } from "./support/service-metrics.js";
 import { freePort, spawnReceiver, type SpawnedReceiver } from "./support/spawn-receiver.js";
 import { spawnService, type SpawnedService } from "./support/spawn-service.js";
-import { sleep, waitFor } from "./support/tracing-helpers.js";
+import { sleep } from "./support/tracing-helpers.js";
 import type { ReceiverFaults } from "../src/receiver/faults.js";
 import { DEV_KEY_PAIR } from "../src/receiver/basic-auth.js";
 
@@ -94,17 +94,7 @@ async function killDuringLoad(s: Scenario) {
     if (s.faults) await receiver.setFaults({ delayMs: 0 });
     second = await spawnService(env);
     const next = second;
-    await waitFor(
-      "the next run to replay the journal",
-      async () => {
-        const m = await scrapeMetrics(next.url);
-        return m.sum("switchboard_tracing_spool_batches") === 0 && m.sum("switchboard_tracing_queue_spans") === 0
-          ? true
-          : undefined;
-      },
-      60_000,
-      200,
-    );
+    await untilDrained(next.url, 60_000, "the next run to replay the journal");
     const after = await scrapeMetrics(second.url);
     const stats = await receiver.stats();
     const window = measureCrashWindow(answered, killAt, await rowsByTrace(receiver.url), spansPerTurn);

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chatTurns, startChatLoad, type AnsweredTurn } from "./support/chat-load.js";
 import { rowsByTrace } from "./support/receiver-rows.js";
-import { scrapeMetrics } from "./support/service-metrics.js";
+import { scrapeMetrics, untilDrained } from "./support/service-metrics.js";
 import { freePort, spawnReceiver, type SpawnedReceiver } from "./support/spawn-receiver.js";
 import { spawnService, type SpawnedService } from "./support/spawn-service.js";
 import { fillFilesystem, mountTmpfs, type MountedTmpfs } from "./support/tmpfs.js";
@@ -181,19 +181,7 @@ test(
       assert.equal(await svc.stop("SIGTERM"), 0);
       rmSync(join(spoolDir, "filler"));
       next = await spawnService(env);
-      const restarted = next;
-      await waitFor(
-        "the next run to replay the journal",
-        async () => {
-          const after = await scrapeMetrics(restarted.url);
-          return after.sum("switchboard_tracing_spool_batches") === 0 &&
-            after.sum("switchboard_tracing_queue_spans") === 0
-            ? after
-            : undefined;
-        },
-        30_000,
-        250,
-      );
+      await untilDrained(next.url, 30_000, "the next run to replay the journal");
       const after = await scrapeMetrics(next.url);
       const final = await receiver.stats();
       console.log(
@@ -335,18 +323,7 @@ test(
       assert.equal((await receiver.stats()).store.duplicateRows, 0, "no duplicates while the disk is full");
 
       const next = await restartWithRoom();
-      await waitFor(
-        "the next run to replay the journal",
-        async () => {
-          const after = await scrapeMetrics(next.url);
-          return after.sum("switchboard_tracing_spool_batches") === 0 &&
-            after.sum("switchboard_tracing_queue_spans") === 0
-            ? true
-            : undefined;
-        },
-        60_000,
-        250,
-      );
+      await untilDrained(next.url, 60_000, "the next run to replay the journal");
       await allDelivered(receiver, turns, created / turns.length);
       const final = await assertDuplicatesCounted(receiver, first.sum("switchboard_tracing_spans_resent_total")!, next);
       console.log(

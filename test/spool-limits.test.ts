@@ -9,10 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startChatLoad } from "./support/chat-load.js";
 import { rowsByTrace } from "./support/receiver-rows.js";
-import { scrapeMetrics } from "./support/service-metrics.js";
+import { scrapeMetrics, untilDrained } from "./support/service-metrics.js";
 import { freePort, spawnReceiver, type SpawnedReceiver } from "./support/spawn-receiver.js";
 import { spawnService, type SpawnedService } from "./support/spawn-service.js";
-import { sleep, waitFor } from "./support/tracing-helpers.js";
+import { sleep } from "./support/tracing-helpers.js";
 import { DEV_KEY_PAIR } from "../src/receiver/basic-auth.js";
 
 const MiB = 1024 * 1024;
@@ -115,18 +115,7 @@ test(
 
       // Langfuse is back: what the journal kept arrives; nothing more is dropped.
       receiver = await spawnReceiver(port, join(dir, "receiver.db"));
-      await waitFor(
-        "the journal to drain into the receiver",
-        async () => {
-          const after = await scrapeMetrics(url);
-          return after.sum("switchboard_tracing_spool_batches") === 0 &&
-            after.sum("switchboard_tracing_queue_spans") === 0
-            ? true
-            : undefined;
-        },
-        90_000,
-        250,
-      );
+      await untilDrained(url, 90_000, "the journal to drain into the receiver");
       const stats = await receiver.stats();
       assert.equal(
         (await scrapeMetrics(url)).sum("switchboard_tracing_spans_dropped_total"),

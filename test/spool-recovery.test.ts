@@ -13,10 +13,10 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { chatTurns, startChatLoad } from "./support/chat-load.js";
 import { rowsByTrace } from "./support/receiver-rows.js";
-import { scrapeMetrics } from "./support/service-metrics.js";
+import { scrapeMetrics, untilDrained } from "./support/service-metrics.js";
 import { freePort, spawnReceiver, type SpawnedReceiver } from "./support/spawn-receiver.js";
 import { spawnService, type SpawnedService } from "./support/spawn-service.js";
-import { sleep, waitFor } from "./support/tracing-helpers.js";
+import { sleep } from "./support/tracing-helpers.js";
 import { DEV_KEY_PAIR } from "../src/receiver/basic-auth.js";
 
 function tracingEnv(
@@ -35,21 +35,6 @@ function tracingEnv(
     LANGFUSE_SHUTDOWN_TIMEOUT: "2",
     ...extra,
   };
-}
-
-/** Waits until the service holds nothing undelivered (journal and memory). */
-function drained(svc: SpawnedService, timeoutMs: number): Promise<unknown> {
-  return waitFor(
-    "the journal to drain",
-    async () => {
-      const m = await scrapeMetrics(svc.url);
-      return m.sum("switchboard_tracing_spool_batches") === 0 && m.sum("switchboard_tracing_queue_spans") === 0
-        ? true
-        : undefined;
-    },
-    timeoutMs,
-    200,
-  );
 }
 
 const REPLAY_RATE = 300; // spans per second
@@ -84,7 +69,7 @@ test(
       );
       assert.ok(turns.length > 100, `steady load answered ${turns.length} turns`);
 
-      await drained(svc, 90_000);
+      await untilDrained(svc.url, 90_000);
       const m = await scrapeMetrics(svc.url);
       const created = m.sum("switchboard_tracing_observations_created_total")!;
       const perTurn = created / turns.length;
@@ -167,7 +152,7 @@ test(
       const m = await scrapeMetrics(svc.url);
       assert.equal(m.sum("switchboard_tracing_spool_available"), 1, "a fresh journal is in use");
       assert.equal(m.sum("switchboard_tracing_spool_entries_corrupt_total"), 1);
-      await drained(svc, 15_000);
+      await untilDrained(svc.url, 15_000);
       const rows = await rowsByTrace(running.url);
       assert.ok(turns.every((t) => rows.has(t.traceId!)));
     } finally {
@@ -211,7 +196,7 @@ test(
 
       receiver = await spawnReceiver(port, join(dir, "receiver.db"));
       second = await spawnService(tracingEnv(port, spoolDir));
-      await drained(second, 30_000);
+      await untilDrained(second.url, 30_000);
       const m = await scrapeMetrics(second.url);
       assert.equal(m.sum("switchboard_tracing_spool_entries_corrupt_total"), 1);
       assert.equal(

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startChatLoad, type AnsweredTurn } from "./support/chat-load.js";
 import { rowsByTrace } from "./support/receiver-rows.js";
-import { scrapeMetrics } from "./support/service-metrics.js";
+import { scrapeMetrics, untilDrained } from "./support/service-metrics.js";
 import { freePort, spawnReceiver, type SpawnedReceiver } from "./support/spawn-receiver.js";
 import { spawnService, type SpawnedService } from "./support/spawn-service.js";
 import { waitFor } from "./support/tracing-helpers.js";
@@ -103,18 +103,7 @@ test(
 
       // Fixed: the right key, the same spool.
       right = await spawnService(env(DEV_KEY_PAIR.secretKey));
-      await waitFor(
-        "the journal to replay into the receiver",
-        async () => {
-          const after = await scrapeMetrics(right!.url);
-          return after.sum("switchboard_tracing_spool_batches") === 0 &&
-            after.sum("switchboard_tracing_queue_spans") === 0
-            ? true
-            : undefined;
-        },
-        60_000,
-        200,
-      );
+      await untilDrained(right!.url, 60_000, "the journal to replay into the receiver");
       const delivered = await receiver.stats();
       assert.equal(delivered.store.observations, created, "every span created under the wrong key is delivered");
       assert.equal(delivered.store.duplicateRows, 0, "each once");

@@ -61,37 +61,49 @@ async function gauge(service: ServiceProcess, name: string): Promise<number> {
   return snap.sum(name) ?? 0;
 }
 
-async function oneRun(mode: "off" | "outage", rep: number, workRoot: string): Promise<OutageRun> {
-  const work = join(workRoot, `${rep}-${mode}`);
+/**
+ * One run's folder, ports and processes: the receiver (restartable on the same port and store,
+ * as Langfuse coming back) and the service pointed at it with its own journal.
+ */
+async function runPlaces(workRoot: string, name: string, tracing: boolean) {
+  const work = join(workRoot, name);
   mkdirSync(work, { recursive: true });
   const receiverPort = await freePort();
   const servicePort = await freePort();
   const receiverDb = join(work, "receiver.db");
-  const startReceiver = () =>
-    ReceiverProcess.start({
-      root: ROOT,
-      port: receiverPort,
-      env: {},
-      dbPath: receiverDb,
-      logFile: join(work, "receiver.log"),
-      cpus: cpuPlan.others,
-    });
+  return {
+    startReceiver: () =>
+      ReceiverProcess.start({
+        root: ROOT,
+        port: receiverPort,
+        env: {},
+        dbPath: receiverDb,
+        logFile: join(work, "receiver.log"),
+        cpus: cpuPlan.others,
+      }),
+    startService: () =>
+      ServiceProcess.start({
+        root: ROOT,
+        port: servicePort,
+        logFile: join(work, "service.log"),
+        cpus: cpuPlan.service,
+        env: {
+          ...PROFILE,
+          SESSION_STORE: "memory",
+          LANGFUSE_ENABLED: tracing ? "true" : "false",
+          LANGFUSE_BASE_URL: `http://127.0.0.1:${receiverPort}`,
+          LANGFUSE_PUBLIC_KEY: RECEIVER_PUBLIC_KEY,
+          LANGFUSE_SECRET_KEY: RECEIVER_SECRET_KEY,
+          LANGFUSE_SPOOL_DIR: join(work, "spool"),
+        },
+      }),
+  };
+}
+
+async function oneRun(mode: "off" | "outage", rep: number, workRoot: string): Promise<OutageRun> {
+  const { startReceiver, startService } = await runPlaces(workRoot, `${rep}-${mode}`, mode !== "off");
   let receiver: ReceiverProcess | null = await startReceiver();
-  const service = await ServiceProcess.start({
-    root: ROOT,
-    port: servicePort,
-    logFile: join(work, "service.log"),
-    cpus: cpuPlan.service,
-    env: {
-      ...PROFILE,
-      SESSION_STORE: "memory",
-      LANGFUSE_ENABLED: mode === "off" ? "false" : "true",
-      LANGFUSE_BASE_URL: `http://127.0.0.1:${receiverPort}`,
-      LANGFUSE_PUBLIC_KEY: RECEIVER_PUBLIC_KEY,
-      LANGFUSE_SECRET_KEY: RECEIVER_SECRET_KEY,
-      LANGFUSE_SPOOL_DIR: join(work, "spool"),
-    },
-  });
+  const service = await startService();
   const completions: Completion[] = [];
   const load = steadyLoad(`${service.baseUrl}/api/v1/chat`, connections, `${mode}${rep}`, completions);
   const t0 = Date.now();
@@ -167,35 +179,7 @@ async function oneRun(mode: "off" | "outage", rep: number, workRoot: string): Pr
  * it; then each turn answered before the kill is looked up by its trace id.
  */
 async function crashRun(rep: number, workRoot: string): Promise<OutageRun> {
-  const work = join(workRoot, `${rep}-crash`);
-  mkdirSync(work, { recursive: true });
-  const receiverPort = await freePort();
-  const servicePort = await freePort();
-  const receiverDb = join(work, "receiver.db");
-  const startReceiver = () =>
-    ReceiverProcess.start({
-      root: ROOT,
-      port: receiverPort,
-      env: {},
-      dbPath: receiverDb,
-      logFile: join(work, "receiver.log"),
-      cpus: cpuPlan.others,
-    });
-  const startService = () =>
-    ServiceProcess.start({
-      root: ROOT,
-      port: servicePort,
-      logFile: join(work, "service.log"),
-      cpus: cpuPlan.service,
-      env: {
-        ...PROFILE,
-        SESSION_STORE: "memory",
-        LANGFUSE_BASE_URL: `http://127.0.0.1:${receiverPort}`,
-        LANGFUSE_PUBLIC_KEY: RECEIVER_PUBLIC_KEY,
-        LANGFUSE_SECRET_KEY: RECEIVER_SECRET_KEY,
-        LANGFUSE_SPOOL_DIR: join(work, "spool"),
-      },
-    });
+  const { startReceiver, startService } = await runPlaces(workRoot, `${rep}-crash`, true);
   let receiver: ReceiverProcess | null = await startReceiver();
   let service: ServiceProcess | null = await startService();
   const completions: Completion[] = [];
