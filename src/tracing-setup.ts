@@ -3,7 +3,7 @@
 import type { Registry } from "prom-client";
 import { APP_VERSION } from "./app-version.js";
 import type { ServiceConfig } from "./config.js";
-import { startReceiver, type Receiver } from "./receiver/receiver.js";
+import type { Receiver } from "./receiver/receiver.js";
 import { DEV_KEY_PAIR } from "./receiver/basic-auth.js";
 import { createTracing, NOOP_TRACING, type Tracing, type TracingLogger, type TracingOptions } from "./tracing/index.js";
 import { viewerTraceUrl } from "./receiver/viewer/viewer-links.js";
@@ -116,6 +116,8 @@ async function startLocalReceiver(
   logger: TracingLogger,
 ): Promise<Receiver | "external" | "unusable"> {
   const port = config.LANGFUSE_LOCAL_RECEIVER_PORT;
+  // Loaded only here: a service exporting to Langfuse never loads the receiver, its store or the viewer.
+  const { startReceiver } = await import("./receiver/receiver.js");
   try {
     return await startReceiver({
       port,
