@@ -15,7 +15,6 @@ test("defaults apply when nothing is set", () => {
   assert.equal(config.LANGFUSE_FLUSH_INTERVAL, 0.5);
   assert.equal(config.LANGFUSE_MAX_BATCH_BYTES, 1_000_000);
   assert.equal(config.LANGFUSE_LEGACY_TRACE_IO, false);
-  assert.equal(config.LANGFUSE_EXPORT_FORMAT, "protobuf");
   assert.equal(config.LANGFUSE_TIMEOUT, 10);
   assert.equal(config.LANGFUSE_ENABLED, true);
   assert.equal(config.LANGFUSE_PUBLIC_KEY, undefined);

@@ -197,16 +197,6 @@ export const serviceOptions = {
     default: TRACING_DEFAULTS.maxBatchBytes,
     doc: "Most bytes per export request body, well under what hosted Langfuse accepts. A batch is sealed before it would pass this; a 413 answer splits it; one span larger than this is cut (longest fields first, with the truncation marker) rather than rejected.",
   }),
-  LANGFUSE_EXPORT_FORMAT: option(kinds.oneOf(["protobuf", "json"]), {
-    section: LF,
-    default: TRACING_DEFAULTS.format,
-    doc: "OTLP wire format of exports: `protobuf` (application/x-protobuf; each span encoded once, inputs and outputs copied as bytes) or `json` (application/json; readable, but every JSON-valued attribute is escaped a second time). Langfuse accepts both; batches journaled in the other format are still sent as what they are.",
-  }),
-  LANGFUSE_EXPORT_THREAD: option(kinds.oneOf(["worker", "main"]), {
-    section: LF,
-    default: TRACING_DEFAULTS.exportThread,
-    doc: "Where the export runs: encoding (quoting, masking, capping, OTLP), batching, the journal, retries and HTTP. `worker`: a thread of its own at a lower scheduling priority; the request path only records each observation's facts and hands them over. `main`: all of it in the service's own thread (fewer CPU cycles in total, more of them on the event loop; measured in the tracing-cost benchmark).",
-  }),
   LANGFUSE_FLUSH_INTERVAL: option(kinds.number(0, 3600), {
     section: LF,
     default: TRACING_DEFAULTS.flushIntervalMs / 1000,
@@ -250,7 +240,7 @@ export const serviceOptions = {
   LANGFUSE_MAX_FIELD_CHARS: option(kinds.int(64, 10_000_000), {
     section: LF,
     default: TRACING_DEFAULTS.maxFieldChars,
-    doc: "Input, output and metadata values longer than this are cut, with a marker saying how long they were.",
+    doc: "Input, output and metadata values whose text is longer than this many characters are cut to fit it, each cut text ending with a marker that states its true length. A JSON value keeps its structure: a generation's message array stays a message array (Langfuse still shows it as a chat) and its longest contents are cut instead; only a cap smaller than the structure itself needs turns it into plain text.",
   }),
   LANGFUSE_CAPTURE_IO: option(kinds.bool(), {
     section: LF,

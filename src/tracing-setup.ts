@@ -80,8 +80,6 @@ export function tracingOptions(config: ServiceConfig): Omit<TracingOptions, "pub
     mask: config.LANGFUSE_MASK,
     maskPatterns: config.LANGFUSE_MASK_PATTERNS,
     legacyTraceIo: config.LANGFUSE_LEGACY_TRACE_IO,
-    exportThread: config.LANGFUSE_EXPORT_THREAD,
-    format: config.LANGFUSE_EXPORT_FORMAT,
     flushAt: config.LANGFUSE_FLUSH_AT,
     maxBatchBytes: config.LANGFUSE_MAX_BATCH_BYTES,
     flushIntervalMs: config.LANGFUSE_FLUSH_INTERVAL * 1000,

@@ -9,13 +9,11 @@ import { Registry } from "prom-client";
 import { SpanExporter } from "../../src/tracing/export/span-exporter.js";
 import { MemoryJournal } from "../../src/tracing/export/memory-journal.js";
 import { FaultReporter } from "../../src/tracing/fault-reporter.js";
-import { FieldSerializer } from "../../src/tracing/field-serializer.js";
 import { newSpanId, newTraceId } from "../../src/tracing/ids.js";
 import { OtlpJsonFormat } from "../../src/tracing/encoding/otlp-json-format.js";
 import { OtlpProtobufFormat } from "../../src/tracing/encoding/otlp-protobuf-format.js";
-import { toUnixNanoString } from "../../src/tracing/otlp-time.js";
-import { EncodingExporter } from "../../src/tracing/export/encoding-exporter.js";
-import { spanEncoderFor } from "../../src/tracing/span-encoder.js";
+import { ObservationEncoder } from "../../src/tracing/observation-encoder.js";
+import { OK } from "../../src/tracing/trace-contract.js";
 import { SwitchboardTracing } from "../../src/tracing/switchboard-tracing.js";
 import { TracingMetrics } from "../../src/tracing/tracing-metrics.js";
 import { NOOP_GENERATION, NOOP_TURN, type Tracing } from "../../src/tracing/turn-trace.js";
@@ -35,7 +33,7 @@ const FORMATS = {
   json: new OtlpJsonFormat({ serviceName: "switchboard", serviceVersion: "0.0.0" }),
   protobuf: new OtlpProtobufFormat({ serviceName: "switchboard", serviceVersion: "0.0.0" }),
 };
-const encodeSpan = (span: Parameters<OtlpJsonFormat["encodeSpan"]>[0]) => FORMATS.json.encodeSpan(span);
+const encoderOptions = { maxFieldChars: 20_000, captureIo: true, legacyTraceIo: false, maxSpanBytes: 990_000 };
 
 class NoopHandler extends BaseCallbackHandler {
   name = "noop";
@@ -63,7 +61,7 @@ const noopHandlerTracing: Tracing = {
 };
 void NOOP_TURN;
 
-function ourTracing(sendOverHttp: false): { tracing: Tracing } {
+function ourTracing(): { tracing: Tracing } {
   const metrics = new TracingMetrics(new Registry());
   const faults = new FaultReporter(metrics, silent);
   const exporter = new SpanExporter({
@@ -84,24 +82,12 @@ function ourTracing(sendOverHttp: false): { tracing: Tracing } {
     faults,
     logger: silent,
   });
-  void sendOverHttp;
-  const encoder = spanEncoderFor(
-    {
-      maxFieldChars: 20_000,
-      captureIo: true,
-      mask: "none",
-      maskPatterns: undefined,
-      legacyTraceIo: false,
-      maxSpanBytes: 990_000,
-    },
-    FORMATS.protobuf,
-  );
   return {
     tracing: new SwitchboardTracing({
-      exporter: new EncodingExporter(encoder, exporter, metrics, faults),
+      exporter,
+      encoder: new ObservationEncoder(encoderOptions),
       metrics,
       faults,
-      maxFieldChars: 20_000,
       enableSpans: true,
       sampleRate: 1,
       shutdownTimeoutMs: 5000,
@@ -109,16 +95,16 @@ function ourTracing(sendOverHttp: false): { tracing: Tracing } {
   };
 }
 
-/** Only the request path's part: facts recorded and handed over, then discarded. */
-function factsOnlyTracing(): Tracing {
+/** Only the request path's part: observations encoded, then discarded. */
+function encodeOnlyTracing(): Tracing {
   const metrics = new TracingMetrics(new Registry());
   const faults = new FaultReporter(metrics, silent);
   const exporter = { push() {}, forceFlush: async () => {}, shutdown: async () => {} };
   return new SwitchboardTracing({
     exporter,
+    encoder: new ObservationEncoder(encoderOptions),
     metrics,
     faults,
-    maxFieldChars: 20_000,
     enableSpans: true,
     sampleRate: 1,
     shutdownTimeoutMs: 5000,
@@ -154,16 +140,16 @@ try {
     ["none (no tracing code)", () => perRequestCpu(null, async () => {})],
     ["LangChain callbacks with a do-nothing handler", () => perRequestCpu(noopHandlerTracing, async () => {})],
     [
-      "switchboard, facts recorded, then discarded (the request path)",
+      "switchboard, spans encoded, then discarded (the request path)",
       async () => {
-        const tracing = factsOnlyTracing();
+        const tracing = encodeOnlyTracing();
         return perRequestCpu(tracing, () => tracing.shutdown());
       },
     ],
     [
-      "switchboard, encode + batch in this thread, sender a no-op (no HTTP)",
+      "switchboard, encode + batch, sender a no-op (no journal, no HTTP)",
       async () => {
-        const { tracing } = ourTracing(false);
+        const { tracing } = ourTracing();
         return perRequestCpu(tracing, () => tracing.shutdown());
       },
     ],
@@ -193,55 +179,57 @@ try {
   for (const [label] of stages) console.log(`  ${label.padEnd(64)} ${best.get(label)!.toFixed(1).padStart(9)} us`);
 
   console.log("pieces, per call (us):");
-  const s = new FieldSerializer({ maxChars: 20_000, captureIo: true });
+  const encoder = new ObservationEncoder(encoderOptions);
   const messages = [
     new SystemMessage(
       "You are Switchboard's billing agent. Answer briefly and politely; ask one question when unsure.",
     ),
     new HumanMessage(payload.input),
-  ].map((m) => ({ role: m.type === "human" ? "user" : "system", content: m.content }));
-  const ioJson = s.io(messages)!;
-  const q = JSON.stringify;
+  ];
   const n = big ? 300 : 5000;
-  perCall("FieldSerializer.io(generation input messages)  [JSON #1]", n, () => s.io(messages));
-  perCall("JSON.stringify(that JSON string)  [encodeValue, JSON #2]", n, () => q(ioJson));
-  perCall("JSON.stringify(input message string)  [trace input]", n, () => q(payload.input));
-  perCall("JSON.stringify(output string)  [generation/trace output]", n, () => q(payload.output));
   const traceId = newTraceId();
-  const attrs = {
-    "langfuse.observation.type": "generation",
-    "langfuse.observation.model.name": "gpt-4o-mini",
-    "langfuse.observation.input": ioJson,
-    "langfuse.observation.output": payload.output,
-    "langfuse.observation.usage_details": '{"input":537,"output":256,"total":793}',
+  const shared = encoder.context({ traceId, userId: "user-1", sessionId: "session-1", endpoint: "chat" });
+  const routing = encoder.routing("billing", "billing");
+  const common = {
+    traceId,
+    spanId: "0123456789abcdef",
+    parentSpanId: "fedcba9876543210",
+    startMs: 1.7e12 + 0.123,
+    endMs: 1.7e12 + 5.456,
+    shared,
+    routing,
+    outcome: OK,
   };
-  perCall("encodeSpan(generation span, fields already serialized)", n, () =>
-    encodeSpan({
-      traceId,
-      spanId: "0123456789abcdef",
-      parentSpanId: "fedcba9876543210",
+  perCall("encoder.context(turn)", 50_000, () =>
+    encoder.context({ traceId, userId: "u", sessionId: "s", endpoint: "chat" }),
+  );
+  perCall("encoder.generation(input messages, reply, usage)", n, () =>
+    encoder.generation({
+      ...common,
       name: "agent_reply",
-      startMs: 1.7e12 + 0.123,
-      endMs: 1.7e12 + 5.456,
-      attributes: attrs,
+      model: "gpt-4o-mini",
+      parametersJson: '{"temperature":0.2}',
+      messages,
+      reply: { content: payload.output, toolCallsJson: undefined },
+      usageJson: '{"input":537,"output":256,"total":793}',
+      completionStartMs: undefined,
+      prompt: undefined,
     }),
   );
-  perCall("encodeSpan(node span, small attributes)", 50_000, () =>
-    encodeSpan({
-      traceId,
-      spanId: "0123456789abcdef",
-      parentSpanId: "fedcba9876543210",
+  perCall("encoder.node(small input)", 50_000, () =>
+    encoder.node({
+      ...common,
       name: "route_node",
-      startMs: 1.7e12 + 0.123,
-      endMs: 1.7e12 + 5.456,
-      attributes: {
-        "langfuse.observation.type": "span",
-        "langfuse.observation.input": '{"messages_count":1,"current_intent":null,"current_agent":null}',
-      },
+      type: "chain",
+      input: { messages_count: 1, current_intent: null, current_agent: null },
+      metadata: undefined,
+      langgraphStep: 1,
     }),
+  );
+  perCall("encoder.root(input, output)", n, () =>
+    encoder.root({ ...common, parentSpanId: undefined, input: payload.input, output: payload.output }),
   );
   perCall("newSpanId()", 100_000, () => newSpanId());
-  perCall("toUnixNanoString(ms)", 100_000, (i) => toUnixNanoString(1.7e12 + i / 7));
   const metrics = new TracingMetrics(new Registry());
   perCall("prom-client counter inc({type})", 100_000, () => metrics.observationsCreated.inc({ type: "span" }));
   perCall("prom-client gauge set (x2 per push)", 100_000, (i) => metrics.queueBytes.set(i));

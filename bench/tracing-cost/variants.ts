@@ -93,7 +93,7 @@ export async function buildVariant(
   if (name === "none") return { tracing: null, shutdown: async () => {}, cleanup: done, health };
 
   if (name === "sdk-wrappers-no-provider") {
-    const tracing = createSdkWrappersOnlyTracing(registry, logger);
+    const tracing = await createSdkWrappersOnlyTracing(registry, logger);
     return {
       tracing,
       shutdown: () => tracing.shutdown(),

@@ -4,7 +4,7 @@ import type { ModelProvider } from "../llm/model-provider.js";
 import { callChatModel, type ModelCall } from "./call-model.js";
 import { recentHistory } from "./history.js";
 import type { RouterStateType, RouterUpdate } from "./state.js";
-import { turnContextOf } from "./turn-context.js";
+import { langgraphStepOf, turnContextOf } from "./turn-context.js";
 
 export interface AnswerNodeOptions {
   provider: ModelProvider;
@@ -32,16 +32,20 @@ export function createAnswerNode(options: AnswerNodeOptions) {
   };
   const answer = async (state: RouterStateType, config: LangGraphRunnableConfig): Promise<RouterUpdate> => {
     const turn = turnContextOf(config);
+    const langgraphStep = langgraphStepOf(config);
+    // Agents are Langfuse `agent` observations; the clarifier a `chain` back to the user.
     const node = agent
       ? turn.trace.startNode(
           options.name,
           { agent_key: agent.key, messages_count: state.messages.length + 1 },
           { intent_type: agent.intent },
+          { type: "agent", langgraphStep },
         )
       : turn.trace.startNode(
           options.name,
           { messages_count: state.messages.length + 1 },
           { confidence: state.route?.confidence ?? 0 },
+          { type: "chain", langgraphStep },
         );
     let reply: string;
     try {

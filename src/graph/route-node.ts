@@ -5,7 +5,7 @@ import type { AgentCatalog } from "../agents/catalog.js";
 import { recentHistory } from "./history.js";
 import { agentNodeName, CLARIFY_NODE } from "./node-names.js";
 import type { RouterStateType, RouterUpdate } from "./state.js";
-import { turnContextOf } from "./turn-context.js";
+import { langgraphStepOf, turnContextOf } from "./turn-context.js";
 
 /** The classifier's model call, as traces name it whatever the provider. */
 const CLASSIFIER_CALL = "classifier";
@@ -29,11 +29,17 @@ export function createRouteNode(options: RouteNodeOptions) {
   const agentByIntent = new Map(options.catalog.agents.map((a) => [a.intent, a]));
   return async function route_node(state: RouterStateType, config: LangGraphRunnableConfig): Promise<RouterUpdate> {
     const turn = turnContextOf(config);
-    const node = turn.trace.startNode("route_node", {
-      messages_count: state.messages.length + 1,
-      current_intent: state.current_intent,
-      current_agent: state.current_agent,
-    });
+    // A chain: the step between the user's message and whoever answers it (Langfuse's agent graph).
+    const node = turn.trace.startNode(
+      "route_node",
+      {
+        messages_count: state.messages.length + 1,
+        current_intent: state.current_intent,
+        current_agent: state.current_agent,
+      },
+      undefined,
+      { type: "chain", langgraphStep: langgraphStepOf(config) },
+    );
     try {
       const { classifier, modelName } = options.provider;
       const input = {

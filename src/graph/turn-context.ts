@@ -32,3 +32,9 @@ export function turnContextOf(config: { configurable?: Record<string, unknown> }
 export interface UsageRecorder {
   add(usage: UsageMetadata | undefined): void;
 }
+
+/** The superstep LangGraph runs a node in (`langgraph_step` in the node's run config), as its callbacks report it. */
+export function langgraphStepOf(config: { metadata?: Record<string, unknown> } | undefined): number | undefined {
+  const step = config?.metadata?.["langgraph_step"];
+  return typeof step === "number" ? step : undefined;
+}

@@ -1,18 +1,13 @@
 import type { Registry } from "prom-client";
-import { openExportPipeline, type ExportSettings } from "./export/export-settings.js";
+import { openSpanExporter, type ExportSettings } from "./export/export-settings.js";
 import { ENVELOPE_ALLOWANCE_BYTES } from "./export/span-exporter.js";
-import type { TraceExporter } from "./export/trace-exporter.js";
-import { WorkerExporter } from "./export/worker-exporter.js";
 import { FaultReporter, type TracingLogger } from "./fault-reporter.js";
 import { createMasker } from "./masking/create-masker.js";
-import { createSdkTracing } from "./comparison/create-sdk-tracing.js";
+import { ObservationEncoder } from "./observation-encoder.js";
 import { SwitchboardTracing } from "./switchboard-tracing.js";
 import { TracingMetrics } from "./tracing-metrics.js";
 import { TRACING_DEFAULTS, type TracingOptions } from "./tracing-options.js";
 import { NOOP_TRACING, type Tracing } from "./turn-trace.js";
-
-/** How long start-up waits for the export worker to open the journal. */
-const WORKER_START_TIMEOUT_MS = 10_000;
 
 type ResolvedOptions = TracingOptions & Required<Pick<TracingOptions, keyof typeof TRACING_DEFAULTS>>;
 
@@ -39,6 +34,9 @@ export async function createTracing(
     const o = withDefaults(options);
     const { publicKey, secretKey, baseUrl } = o;
     if (o.pipeline !== "switchboard") {
+      // Loaded only for the comparisons: the OpenTelemetry SDK and Langfuse's SDK cost start-up
+      // time and memory a service that does not use them should not pay.
+      const { createSdkTracing } = await import("./comparison/create-sdk-tracing.js");
       const tracing = createSdkTracing({
         variant: o.pipeline,
         publicKey,
@@ -64,7 +62,9 @@ export async function createTracing(
       headers: {
         authorization: `Basic ${Buffer.from(`${publicKey}:${secretKey}`).toString("base64")}`,
         "x-langfuse-public-key": publicKey,
+        // Who sends, as Langfuse attributes ingestion to an SDK (ingestionSdkName / Version).
         "x-langfuse-sdk-name": "switchboard",
+        "x-langfuse-sdk-version": o.version,
         // Langfuse v4's direct write path; without it non-SDK traffic takes the dual-write path,
         // which can delay traces by minutes.
         "x-langfuse-ingestion-version": "4",
@@ -80,36 +80,28 @@ export async function createTracing(
       retryDelayMs: o.retryDelayMs,
       replayRatePerSec: o.replayRatePerSec,
       resource,
-      format: o.format,
       maxBatchSpans: o.flushAt,
       maxBatchBytes: o.maxBatchBytes,
       flushIntervalMs: o.flushIntervalMs,
-      encoding: {
-        maxFieldChars: o.maxFieldChars,
-        captureIo: o.captureIo,
-        mask: o.mask,
-        maskPatterns: o.maskPatterns,
-        // The envelope takes a little of each batch.
-        maxSpanBytes: o.maxBatchBytes - ENVELOPE_ALLOWANCE_BYTES,
-        environment: o.environment,
-        release: o.release,
-        version: o.version,
-        legacyTraceIo: o.legacyTraceIo,
-      },
     };
-    let exporter: TraceExporter;
-    if (o.exportThread === "worker") {
-      const worker = new WorkerExporter({ settings, metrics, faults, logger });
-      // The worker opens the journal (and says so when it replays or recovers one) before the
-      // service reports itself ready; it never waits on Langfuse.
-      await worker.ready(WORKER_START_TIMEOUT_MS);
-      exporter = worker;
-    } else exporter = openExportPipeline(settings, metrics, faults, logger, "main");
+    const exporter = openSpanExporter(settings, metrics, faults, logger);
+    const encoder = new ObservationEncoder({
+      maxFieldChars: o.maxFieldChars,
+      captureIo: o.captureIo,
+      mask: createMasker(o.mask, o.maskPatterns),
+      // The envelope takes a little of each batch.
+      maxSpanBytes: o.maxBatchBytes - ENVELOPE_ALLOWANCE_BYTES,
+      environment: o.environment,
+      release: o.release,
+      version: o.version,
+      legacyTraceIo: o.legacyTraceIo,
+      onCut: () => metrics.spansCut.inc(),
+    });
     return new SwitchboardTracing({
       exporter,
+      encoder,
       metrics,
       faults,
-      maxFieldChars: o.maxFieldChars,
       enableSpans: o.enableSpans,
       sampleRate: o.sampleRate,
       shutdownTimeoutMs: o.shutdownTimeoutMs,

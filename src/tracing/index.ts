@@ -10,6 +10,7 @@ export {
   NOOP_TURN,
   type GenerationStart,
   type GenerationTrace,
+  type NodeOptions,
   type NodeTrace,
   type Tracing,
   type TurnResult,
@@ -18,7 +19,7 @@ export {
 } from "./turn-trace.js";
 export type { ChatMessageLike, ModelReplyLike, UsageMetadataLike } from "./trace-contract.js";
 // For the tracing-cost benchmark only: the official SDK's wrappers with nothing exported.
-export { createSdkWrappersOnlyTracing } from "./comparison/sdk-wrappers-tracing.js";
+export { createSdkWrappersOnlyTracing } from "./comparison/load-sdk-wrappers-tracing.js";
 // Masking options, for checking them where configuration is parsed.
 export { MASKER_NAMES, parseMaskNames } from "./masking/create-masker.js";
 export { compileMaskPatterns, PATTERN_DELIMITER as MASK_PATTERN_DELIMITER } from "./masking/custom-pattern-masker.js";

@@ -1,38 +1,26 @@
-// The trace contract as our pipeline writes it, read back from the OTLP bodies it sends: trace
-// context on every observation (and never inside input or metadata), the turn's input and output
-// on the root, generations with model, parameters, usage details and the assistant message,
-// disconnects as WARNING, oversized spans cut to fit.
+// The trace contract as our pipeline writes it, read back from the OTLP/protobuf bodies it sends
+// (decoded by the receiver's decoder, as Langfuse decodes them): trace context on every
+// observation (and never inside input or metadata), the turn's input and output on the root,
+// generations with model, parameters, usage details and the assistant message, agentic types and
+// LangGraph's node metadata, disconnects as WARNING, long fields cut keeping their structure.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { AIMessage, HumanMessage, SystemMessage } from "@langchain/core/messages";
 import { FORMATS, RecordingLogger, ScriptedTransport, testMetrics } from "../../test/support/export-fakes.js";
+import { decodeOtlpProtobuf } from "../receiver/otlp-protobuf-decoder.js";
+import type { OtlpSpan } from "../receiver/otlp-span.js";
 import { MemoryJournal } from "./export/memory-journal.js";
 import { SpanExporter } from "./export/span-exporter.js";
-import { EncodingExporter } from "./export/encoding-exporter.js";
-import { spanEncoderFor } from "./span-encoder.js";
+import { createMasker } from "./masking/create-masker.js";
+import { ObservationEncoder } from "./observation-encoder.js";
 import { SwitchboardTracing } from "./switchboard-tracing.js";
 import { usageDetails } from "./trace-contract.js";
 import type { TurnStart } from "./turn-trace.js";
 
-type Attr = {
-  key: string;
-  value: { stringValue?: string; intValue?: string; arrayValue?: { values: { stringValue: string }[] } };
-};
-interface Span {
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  attributes: Attr[];
-  status: { code: number; message?: string };
-}
+type Span = OtlpSpan;
 
 function attrs(span: Span): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const a of span.attributes)
-    out[a.key] = a.value.arrayValue
-      ? a.value.arrayValue.values.map((v) => v.stringValue)
-      : (a.value.stringValue ?? a.value.intValue);
-  return out;
+  return span.attributes;
 }
 
 function setup(options: { legacyTraceIo?: boolean; maxSpanBytes?: number; maxChars?: number; mask?: string } = {}) {
@@ -42,7 +30,7 @@ function setup(options: { legacyTraceIo?: boolean; maxSpanBytes?: number; maxCha
   const exporter = new SpanExporter({
     transport,
     journal: new MemoryJournal(),
-    format: FORMATS.json,
+    format: FORMATS.protobuf,
     formats: FORMATS,
     maxBatchSpans: 1000,
     maxBatchBytes: 10_000_000,
@@ -57,40 +45,32 @@ function setup(options: { legacyTraceIo?: boolean; maxSpanBytes?: number; maxCha
     faults,
     logger: new RecordingLogger(),
   });
-  const maxChars = options.maxChars ?? 20_000;
-  const encoder = spanEncoderFor(
-    {
-      maxFieldChars: maxChars,
-      captureIo: true,
-      mask: options.mask ?? "none",
-      maskPatterns: undefined,
-      environment: "staging",
-      release: "r42",
-      version: "9.9.9",
-      legacyTraceIo: options.legacyTraceIo ?? false,
-      maxSpanBytes: options.maxSpanBytes ?? 1_000_000,
-    },
-    FORMATS.json,
-    () => metrics.spansCut.inc(),
-  );
+  const encoder = new ObservationEncoder({
+    maxFieldChars: options.maxChars ?? 20_000,
+    captureIo: true,
+    mask: createMasker(options.mask ?? "none", undefined),
+    environment: "staging",
+    release: "r42",
+    version: "9.9.9",
+    legacyTraceIo: options.legacyTraceIo ?? false,
+    maxSpanBytes: options.maxSpanBytes ?? 1_000_000,
+    onCut: () => metrics.spansCut.inc(),
+  });
   const tracing = new SwitchboardTracing({
-    exporter: new EncodingExporter(encoder, exporter, metrics, faults),
+    exporter,
+    encoder,
     metrics,
     faults,
-    maxFieldChars: maxChars,
     enableSpans: true,
     sampleRate: 1,
     shutdownTimeoutMs: 2000,
   });
-  const spans = async (): Promise<Span[]> => {
+  const bodies = async (): Promise<Uint8Array[]> => {
     await tracing.shutdown();
-    return transport.sent.flatMap(
-      (r) =>
-        (JSON.parse(r.body as string) as { resourceSpans: { scopeSpans: { spans: Span[] }[] }[] }).resourceSpans[0]!
-          .scopeSpans[0]!.spans,
-    );
+    return transport.sent.map((r) => r.body as Uint8Array);
   };
-  return { tracing, spans, count };
+  const spans = async (): Promise<Span[]> => (await bodies()).flatMap((b) => decodeOtlpProtobuf(b));
+  return { tracing, spans, bodies, count };
 }
 
 const TURN: TurnStart = {
@@ -181,7 +161,7 @@ describe("the trace contract on the wire", () => {
       );
     }
     const root = all.find((s) => s.name === "chat")!;
-    assert.equal(root.parentSpanId, undefined);
+    assert.equal(root.parentSpanId, null);
     assert.equal(attrs(root)["langfuse.observation.input"], TURN.message);
     assert.equal(attrs(root)["langfuse.observation.output"], "On its way.");
     assert.equal(attrs(root)["langfuse.trace.input"], undefined, "no legacy trace IO by default");
@@ -246,7 +226,7 @@ describe("the trace contract on the wire", () => {
     for (const span of await spans()) {
       assert.equal(attrs(span)["langfuse.observation.level"], "WARNING", span.name);
       assert.equal(attrs(span)["langfuse.observation.status_message"], "client disconnected");
-      assert.equal(span.status.code, 0, `${span.name}: not an OTLP error`);
+      assert.equal(span.statusCode, 0, `${span.name}: not an OTLP error`);
     }
   });
 
@@ -260,19 +240,20 @@ describe("the trace contract on the wire", () => {
     trace.end({ error: err });
     for (const span of await spans()) {
       assert.equal(attrs(span)["langfuse.observation.level"], "ERROR", span.name);
-      assert.equal(span.status.code, 2);
+      assert.equal(span.statusCode, 2);
       assert.match(String(attrs(span)["langfuse.observation.status_message"]), /upstream 500/);
     }
   });
 
   test("a span larger than a batch may be is cut to fit, with the marker, not rejected", async () => {
-    const { tracing, spans, count } = setup({ maxSpanBytes: 20_000, maxChars: 10_000_000 });
+    const { tracing, bodies, count } = setup({ maxSpanBytes: 20_000, maxChars: 10_000_000 });
     const trace = tracing.startTurn({ ...TURN, message: "长".repeat(30_000) });
     trace.end({ output: "ok" });
-    const [root] = await spans();
+    const [body] = await bodies();
+    const [root] = decodeOtlpProtobuf(body!);
     const input = attrs(root!)["langfuse.observation.input"] as string;
     assert.match(input, /truncated by switchboard: 30000 chars/);
-    assert.ok(Buffer.byteLength(JSON.stringify(root)) <= 20_000, `${Buffer.byteLength(JSON.stringify(root))} bytes`);
+    assert.ok(body!.length <= 20_000 + 1024, `${body!.length} bytes`);
     assert.equal(await count("spans_cut_total"), 1);
   });
 });
@@ -326,5 +307,170 @@ describe("usage details, as the official LangChain handler maps them", () => {
       total: 7,
     });
     assert.deepEqual(usageDetails({ output_tokens: 4 }), { output: 4 });
+  });
+});
+
+describe("what Langfuse draws, bills and attributes", () => {
+  test("node observations say what they are, with LangGraph's node and step; the root is the app's root", async () => {
+    const { tracing, spans } = setup();
+    const trace = tracing.startTurn(TURN);
+    const route = trace.startNode("route_node", { messages_count: 1 }, undefined, { type: "chain", langgraphStep: 1 });
+    route.end();
+    const agent = trace.startNode(
+      "agent_orders",
+      { agent_key: "orders" },
+      { intent_type: "order_status" },
+      {
+        type: "agent",
+        langgraphStep: 2,
+      },
+    );
+    agent.end();
+    trace.end({ output: "ok" });
+    const all = await spans();
+    const byName = (name: string) => attrs(all.find((s) => s.name === name)!);
+    assert.equal(byName("route_node")["langfuse.observation.type"], "chain");
+    assert.equal(byName("route_node")["langfuse.observation.metadata.langgraph_node"], "route_node");
+    assert.equal(byName("route_node")["langfuse.observation.metadata.langgraph_step"], "1");
+    assert.equal(byName("agent_orders")["langfuse.observation.type"], "agent");
+    assert.equal(byName("agent_orders")["langfuse.observation.metadata.langgraph_step"], "2");
+    assert.equal(byName("agent_orders")["langfuse.observation.metadata.intent_type"], "order_status");
+    assert.equal(byName("chat")["langfuse.internal.is_app_root"], true);
+    assert.equal(byName("route_node")["langfuse.internal.is_app_root"], undefined);
+  });
+
+  test("a model call that failed or was cut off carries explicit zero usage, so Langfuse never tokenizes and bills it", async () => {
+    const { tracing, spans } = setup();
+    const trace = tracing.startTurn(TURN);
+    const node = trace.startNode("route_node", {});
+    node
+      .startGeneration("classifier", { model: "gpt-4o-mini", input: [new HumanMessage("hello")] })
+      .fail(new Error("503"));
+    const streamed = node.startGeneration("agent_reply", { model: "gpt-4o-mini", input: [new HumanMessage("hi")] });
+    streamed.firstToken();
+    streamed.fail(Object.assign(new Error("aborted"), { name: "AbortError" }));
+    node.end();
+    trace.end({ output: "ok" });
+    for (const name of ["classifier", "agent_reply"]) {
+      const gen = attrs((await spans()).find((s) => s.name === name)!);
+      assert.deepEqual(JSON.parse(gen["langfuse.observation.usage_details"] as string), {
+        input: 0,
+        output: 0,
+        total: 0,
+      });
+    }
+  });
+
+  test("a reply without reported usage leaves usage to Langfuse (a real call it may price)", async () => {
+    const { tracing, spans } = setup();
+    const trace = tracing.startTurn(TURN);
+    const node = trace.startNode("route_node", {});
+    node.startGeneration("classifier", { model: "m", input: [] }).end(new AIMessage({ content: "x" }));
+    node.end();
+    trace.end({ output: "ok" });
+    const gen = attrs((await spans()).find((s) => s.name === "classifier")!);
+    assert.equal(gen["langfuse.observation.usage_details"], undefined);
+  });
+
+  test("a generation links the Langfuse prompt it used", async () => {
+    const { tracing, spans } = setup();
+    const trace = tracing.startTurn(TURN);
+    const node = trace.startNode("route_node", {});
+    const gen = node.startGeneration("classifier", {
+      model: "m",
+      input: [],
+      prompt: { name: "classifier", version: 7 },
+    });
+    gen.end(new AIMessage({ content: "x" }));
+    node.end();
+    trace.end({ output: "ok" });
+    const a = attrs((await spans()).find((s) => s.name === "classifier")!);
+    assert.equal(a["langfuse.observation.prompt.name"], "classifier");
+    assert.equal(a["langfuse.observation.prompt.version"], "7");
+  });
+
+  test("we say who we are: our scope (keeping Langfuse's conventions), our version, our telemetry SDK", async () => {
+    const { tracing, spans } = setup();
+    tracing.startTurn(TURN).end({ output: "ok" });
+    const [root] = await spans();
+    assert.equal(root!.origin.scopeName, "langfuse-sdk/switchboard");
+    assert.ok(root!.origin.scopeName.startsWith("langfuse-sdk"), "Langfuse reads it as Langfuse-convention spans");
+    assert.equal(
+      root!.origin.scopeVersion,
+      "0.0.0",
+      "the application's version (test resource), not the official SDK's",
+    );
+    assert.equal(root!.origin.resourceAttributes["telemetry.sdk.name"], "switchboard");
+    assert.equal(root!.origin.resourceAttributes["telemetry.sdk.version"], "0.0.0");
+  });
+
+  test("a 100 KB message leaves every generation input a parseable message array with true-length markers", async () => {
+    const { tracing, spans } = setup();
+    const message = `${"长".repeat(1441)}${"word ".repeat(20_000)}`;
+    const trace = tracing.startTurn({ ...TURN, message });
+    const node = trace.startNode("agent_orders", {});
+    const gen = node.startGeneration("agent_reply", {
+      model: "m",
+      input: [new SystemMessage("orders desk"), new HumanMessage("earlier"), new HumanMessage(message)],
+    });
+    gen.end(new AIMessage({ content: message }));
+    node.end();
+    trace.end({ output: message });
+    const all = await spans();
+    const a = attrs(all.find((s) => s.name === "agent_reply")!);
+    const input = JSON.parse(a["langfuse.observation.input"] as string) as { role: string; content: string }[];
+    assert.equal((a["langfuse.observation.input"] as string).length <= 20_000, true);
+    assert.deepEqual(
+      input.map((m) => m.role),
+      ["system", "user", "user"],
+    );
+    assert.equal(input[0]!.content, "orders desk");
+    assert.match(input[2]!.content, new RegExp(`truncated by switchboard: ${message.length} chars\\]$`));
+    const output = JSON.parse(a["langfuse.observation.output"] as string) as { role: string; content: string };
+    assert.equal(output.role, "assistant");
+    assert.match(output.content, new RegExp(`truncated by switchboard: ${message.length} chars\\]$`));
+    const root = attrs(all.find((s) => s.name === "chat")!)["langfuse.observation.input"] as string;
+    assert.ok(root.length <= 20_000 && root.endsWith(`truncated by switchboard: ${message.length} chars]`));
+  });
+
+  test("LANGFUSE_CAPTURE_IO=false sends sizes, never contents", async () => {
+    const encoder = new ObservationEncoder({
+      maxFieldChars: 1000,
+      captureIo: false,
+      legacyTraceIo: false,
+      maxSpanBytes: 1e6,
+    });
+    const shared = encoder.context({ traceId: "a".repeat(32), userId: "u", sessionId: "s", endpoint: "chat" });
+    const common = {
+      traceId: "a".repeat(32),
+      spanId: "b".repeat(16),
+      startMs: 1,
+      endMs: 2,
+      shared,
+      routing: undefined,
+    };
+    const root = encoder.root({
+      ...common,
+      parentSpanId: undefined,
+      outcome: { level: undefined, message: undefined },
+      input: "secret",
+      output: "also secret",
+    });
+    const gen = encoder.generation({
+      ...common,
+      parentSpanId: "c".repeat(16),
+      outcome: { level: undefined, message: undefined },
+      name: "g",
+      model: "m",
+      parametersJson: undefined,
+      messages: [new HumanMessage("secret")],
+      reply: { content: "also secret", toolCallsJson: undefined },
+      usageJson: undefined,
+      completionStartMs: undefined,
+      prompt: undefined,
+    });
+    const text = Buffer.concat([root, gen]).toString("latin1");
+    assert.ok(!text.includes("secret"));
+    assert.ok(text.includes('{"captured":false,"chars":6}'));
   });
 });

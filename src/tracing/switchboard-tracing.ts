@@ -1,17 +1,15 @@
 import type { TraceExporter } from "./export/trace-exporter.js";
 import type { FaultReporter } from "./fault-reporter.js";
-import { clipForField, toText } from "./field-serializer.js";
 import { newSpanId, newTraceId } from "./ids.js";
+import type { ObservationEncoder } from "./observation-encoder.js";
 import { nowMs } from "./otlp-time.js";
-import type { GenerationFacts, MessageFacts, ReplyFacts, RoutingFacts, Text, TurnFacts } from "./span-facts.js";
+import { toText } from "./to-text.js";
 import {
   CLIENT_DISCONNECTED,
   modelParametersJson,
   outcomeOf,
   replyModel,
-  roleOf,
   usageDetails,
-  type ChatMessageLike,
   type ModelReplyLike,
   type Outcome,
 } from "./trace-contract.js";
@@ -21,6 +19,7 @@ import {
   NOOP_TURN,
   type GenerationStart,
   type GenerationTrace,
+  type NodeOptions,
   type NodeTrace,
   type Tracing,
   type TurnResult,
@@ -29,12 +28,12 @@ import {
 } from "./turn-trace.js";
 
 export interface SwitchboardTracingOptions {
-  /** Takes each finished observation: to the export worker, or encoded in this thread. */
+  /** Takes each finished observation's encoded span: batches, journals and delivers it. */
   exporter: TraceExporter;
+  /** Turns an observation into its OTLP span, on the request path. */
+  encoder: ObservationEncoder;
   metrics: TracingMetrics;
   faults: FaultReporter;
-  /** LANGFUSE_MAX_FIELD_CHARS: texts are clipped to what the cap can keep where they are recorded. */
-  maxFieldChars: number;
   /** false: no node spans; generations hang directly under the trace's root. */
   enableSpans: boolean;
   /** Share of turns traced, decided once per turn. */
@@ -46,9 +45,9 @@ export interface SwitchboardTracingOptions {
 }
 
 /**
- * Our pipeline's Tracing: explicit parents, and on the request path only the recording of facts
- * (ids, times, texts clipped to the field cap). Quoting, masking, capping and encoding happen in
- * the export worker (SpanEncoder).
+ * Our pipeline's Tracing: explicit parents, and each observation encoded into its OTLP span
+ * once, when it ends (ObservationEncoder), then handed to the exporter as bytes. Nothing else
+ * runs on the request path: batching, the journal and HTTP happen on timers and sockets.
  */
 export class SwitchboardTracing implements Tracing {
   constructor(private readonly options: SwitchboardTracingOptions) {}
@@ -84,28 +83,30 @@ export class SwitchboardTracing implements Tracing {
 class SwitchboardTurn implements TurnTrace {
   readonly traceId: string;
   readonly rootId: string;
-  readonly facts: TurnFacts;
+  /** The turn's trace context, encoded once. */
+  readonly context: Uint8Array;
+  /** The router's decision, encoded once it is made: carried by the observations that end after it. */
+  routing: Uint8Array | undefined;
+  #routed = false;
   readonly #startMs: number;
-  /** The router's decision, once made: carried by the observations that end after it. */
-  routing: RoutingFacts | undefined;
   #ended = false;
   #spentMs = 0;
 
   constructor(
-    readonly o: SwitchboardTracingOptions,
+    readonly options: SwitchboardTracingOptions,
     private readonly turn: TurnStart,
   ) {
     this.traceId = newTraceId();
     this.rootId = newSpanId();
     this.#startMs = nowMs();
-    this.facts = {
+    this.context = options.encoder.context({
       traceId: this.traceId,
       userId: turn.userId,
       sessionId: turn.sessionId,
       endpoint: turn.endpoint,
       tenant: turn.tenant,
-    };
-    o.metrics.created("trace");
+    });
+    options.metrics.created("trace");
   }
 
   /** Main-thread time this turn's tracing calls took (the Server-Timing `tracing` entry). */
@@ -118,40 +119,35 @@ class SwitchboardTurn implements TurnTrace {
     this.#spentMs += performance.now() - t0;
   }
 
-  get clientGone(): boolean {
-    return this.turn.clientSignal?.aborted === true;
-  }
-
-  /** The turn's distinct long texts, each made once and shared by the observations that carry it. */
-  readonly #texts = new Map<string, Text>();
-
-  /** A short text as facts keep it: only what the field cap can use. */
-  clip(text: string): string {
-    return clipForField(text, this.o.maxFieldChars);
-  }
-
-  /** A text the turn's observations may share (message contents, replies). */
-  text(value: string): Text {
-    let text = this.#texts.get(value);
-    if (!text) {
-      text = { value: this.clip(value), chars: value.length };
-      this.#texts.set(value, text);
-    }
-    return text;
-  }
-
   outcome(error: unknown): Outcome {
-    const outcome = outcomeOf(error, this.clientGone);
-    return outcome.message === undefined ? outcome : { level: outcome.level, message: this.clip(outcome.message) };
+    return outcomeOf(error, this.turn.clientSignal?.aborted === true);
   }
 
-  startNode(name: string, input: Record<string, unknown>, metadata?: Record<string, unknown>): NodeTrace {
-    if (!this.o.enableSpans) return new ParentOnlyNode(this, this.rootId);
+  /** Hands one encoded observation to the exporter; a failure to encode drops it, counted. */
+  emit(kind: string, encode: () => Uint8Array): void {
+    let span: Uint8Array;
+    try {
+      span = encode();
+    } catch (err) {
+      this.options.faults.report(`encode_${kind}`, err);
+      this.options.metrics.spansDropped.inc({ reason: "encode_failed" });
+      return;
+    }
+    this.options.exporter.push(span);
+  }
+
+  startNode(
+    name: string,
+    input: Record<string, unknown>,
+    metadata?: Record<string, unknown>,
+    options?: NodeOptions,
+  ): NodeTrace {
+    if (!this.options.enableSpans) return new ParentOnlyNode(this, this.rootId);
     const t0 = performance.now();
     try {
-      return new SwitchboardNode(this, name, input, metadata);
+      return new SwitchboardNode(this, name, input, metadata, options);
     } catch (err) {
-      this.o.faults.report("start_node", err);
+      this.options.faults.report("start_node", err);
       return new ParentOnlyNode(this, this.rootId);
     } finally {
       this.spend(t0);
@@ -159,7 +155,15 @@ class SwitchboardTurn implements TurnTrace {
   }
 
   setRouting(intent: string | null, agent: string | null): void {
-    this.routing = { intent, agent };
+    const t0 = performance.now();
+    try {
+      this.routing = this.options.encoder.routing(intent, agent);
+      this.#routed = true;
+    } catch (err) {
+      this.options.faults.report("set_routing", err);
+    } finally {
+      this.spend(t0);
+    }
   }
 
   end(result: TurnResult): void {
@@ -167,27 +171,28 @@ class SwitchboardTurn implements TurnTrace {
     this.#ended = true;
     const t0 = performance.now();
     try {
-      if (!this.routing && (result.intent || result.agent))
-        this.routing = { intent: result.intent ?? null, agent: result.agent ?? null };
-      const input = this.turn.message;
-      const output = result.output;
-      this.o.exporter.push({
-        kind: "root",
-        turn: this.facts,
-        spanId: this.rootId,
-        name: "",
-        startMs: this.#startMs,
-        endMs: nowMs(),
-        routing: this.routing,
-        outcome: result.disconnected ? CLIENT_DISCONNECTED : this.outcome(result.error),
-        input: this.text(input),
-        output: output === undefined ? undefined : this.text(output),
-      });
+      if (!this.#routed && (result.intent || result.agent))
+        this.setRouting(result.intent ?? null, result.agent ?? null);
+      const outcome = result.disconnected ? CLIENT_DISCONNECTED : this.outcome(result.error);
+      this.emit("root", () =>
+        this.options.encoder.root({
+          traceId: this.traceId,
+          spanId: this.rootId,
+          parentSpanId: undefined,
+          startMs: this.#startMs,
+          endMs: nowMs(),
+          shared: this.context,
+          routing: this.routing,
+          outcome,
+          input: this.turn.message,
+          output: result.output,
+        }),
+      );
     } catch (err) {
-      this.o.faults.report("end_turn", err);
+      this.options.faults.report("end_turn", err);
     } finally {
       this.spend(t0);
-      this.o.metrics.requestPath.observe(this.#spentMs / 1000);
+      this.options.metrics.requestPath.observe(this.#spentMs / 1000);
     }
   }
 }
@@ -204,8 +209,9 @@ class SwitchboardNode implements NodeTrace {
     private readonly name: string,
     private readonly input: Record<string, unknown>,
     private readonly metadata: Record<string, unknown> | undefined,
+    private readonly options: NodeOptions | undefined,
   ) {
-    turn.o.metrics.created("span");
+    turn.options.metrics.created("span");
   }
 
   run<T>(fn: () => Promise<T>): Promise<T> {
@@ -222,29 +228,25 @@ class SwitchboardNode implements NodeTrace {
     const turn = this.turn;
     const t0 = performance.now();
     try {
-      let metadata: Record<string, string> | undefined;
-      if (this.metadata) {
-        metadata = {};
-        for (const key in this.metadata) {
-          const value = this.metadata[key];
-          if (value !== undefined && value !== null) metadata[key] = turn.clip(toText(value));
-        }
-      }
-      turn.o.exporter.push({
-        kind: "node",
-        turn: turn.facts,
-        spanId: this.#spanId,
-        parentId: turn.rootId,
-        name: this.name,
-        startMs: this.#startMs,
-        endMs: nowMs(),
-        routing: turn.routing,
-        outcome: turn.outcome(error),
-        input: turn.clip(toText(this.input)),
-        metadata,
-      });
+      turn.emit("node", () =>
+        turn.options.encoder.node({
+          traceId: turn.traceId,
+          spanId: this.#spanId,
+          parentSpanId: turn.rootId,
+          startMs: this.#startMs,
+          endMs: nowMs(),
+          shared: turn.context,
+          routing: turn.routing,
+          outcome: turn.outcome(error),
+          name: this.name,
+          type: this.options?.type ?? "span",
+          input: this.input,
+          metadata: this.metadata,
+          langgraphStep: this.options?.langgraphStep,
+        }),
+      );
     } catch (err) {
-      turn.o.faults.report("end_node", err);
+      turn.options.faults.report("end_node", err);
     } finally {
       turn.spend(t0);
     }
@@ -281,7 +283,7 @@ function startGeneration(
   try {
     return new SwitchboardGeneration(turn, parentId, name, call);
   } catch (err) {
-    turn.o.faults.report("start_generation", err);
+    turn.options.faults.report("start_generation", err);
     return NOOP_GENERATION;
   } finally {
     turn.spend(t0);
@@ -301,7 +303,7 @@ class SwitchboardGeneration implements GenerationTrace {
     private readonly name: string,
     private readonly call: GenerationStart,
   ) {
-    turn.o.metrics.created("generation");
+    turn.options.metrics.created("generation");
   }
 
   firstToken(): void {
@@ -322,47 +324,35 @@ class SwitchboardGeneration implements GenerationTrace {
     const turn = this.turn;
     const t0 = performance.now();
     try {
-      const facts: GenerationFacts = {
-        kind: "generation",
-        turn: turn.facts,
-        spanId: this.#spanId,
-        parentId: this.parentId,
-        name: this.name,
-        startMs: this.#startMs,
-        endMs: nowMs(),
-        routing: turn.routing,
-        outcome: turn.outcome(error),
-        model: this.call.model,
-        parametersJson: modelParametersJson(this.call.parameters),
-        messages: this.call.input.map((m) => messageFacts(turn, m)),
-        reply: reply ? replyFacts(turn, reply) : undefined,
-        completionStartMs: this.#completionStartMs,
-      };
-      turn.o.exporter.push(facts);
+      const call = this.call;
+      const toolCalls = reply?.tool_calls;
+      turn.emit("generation", () =>
+        turn.options.encoder.generation({
+          traceId: turn.traceId,
+          spanId: this.#spanId,
+          parentSpanId: this.parentId,
+          startMs: this.#startMs,
+          endMs: nowMs(),
+          shared: turn.context,
+          routing: turn.routing,
+          outcome: turn.outcome(error),
+          name: this.name,
+          model: (reply && replyModel(reply)) || call.model,
+          parametersJson: modelParametersJson(call.parameters),
+          messages: call.input,
+          reply: reply && {
+            content: reply.content,
+            toolCallsJson: toolCalls && toolCalls.length > 0 ? toText(toolCalls) : undefined,
+          },
+          usageJson: reply?.usage_metadata ? JSON.stringify(usageDetails(reply.usage_metadata)) : undefined,
+          completionStartMs: this.#completionStartMs,
+          prompt: call.prompt,
+        }),
+      );
     } catch (err) {
-      turn.o.faults.report("end_generation", err);
+      turn.options.faults.report("end_generation", err);
     } finally {
       turn.spend(t0);
     }
   }
-}
-
-function messageFacts(turn: SwitchboardTurn, m: ChatMessageLike): MessageFacts {
-  const content = m.content;
-  return typeof content === "string"
-    ? { role: roleOf(m), content: turn.text(content) }
-    : { role: roleOf(m), content: turn.text(toText(content ?? null)), contentIsJson: true };
-}
-
-function replyFacts(turn: SwitchboardTurn, reply: ModelReplyLike): ReplyFacts {
-  const content = reply.content;
-  const toolCalls = reply.tool_calls;
-  const isText = typeof content === "string";
-  return {
-    content: turn.text(isText ? content : toText(content ?? null)),
-    contentIsJson: !isText,
-    toolCallsJson: toolCalls && toolCalls.length > 0 ? turn.clip(toText(toolCalls)) : undefined,
-    usageJson: reply.usage_metadata ? JSON.stringify(usageDetails(reply.usage_metadata)) : undefined,
-    model: replyModel(reply),
-  };
 }

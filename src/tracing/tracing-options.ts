@@ -32,10 +32,6 @@ export interface TracingOptions {
   maskPatterns?: string;
   /** Also write each turn's input and output as trace-level fields (read only by a self-hosted Langfuse v3). */
   legacyTraceIo?: boolean;
-  /** Where the export runs: a thread of its own at a lower priority (`worker`), or this thread (`main`). */
-  exportThread?: "worker" | "main";
-  /** OTLP wire format: `protobuf`, or `json` to read exports on the wire. */
-  format?: "protobuf" | "json";
   /** Most spans per export batch; a batch this full is sealed and sent at once. */
   flushAt?: number;
   /** Most bytes per export request body; one span larger than this is cut, longest fields first. */
@@ -78,8 +74,6 @@ export const TRACING_DEFAULTS = {
   captureIo: true,
   mask: "none",
   legacyTraceIo: false,
-  exportThread: "worker",
-  format: "protobuf",
   flushAt: 1000,
   maxBatchBytes: 1_000_000,
   flushIntervalMs: 500,

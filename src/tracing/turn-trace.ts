@@ -11,11 +11,32 @@ export interface TurnTrace {
   /** Main-thread time this turn's tracing calls have taken so far, ms (the Server-Timing `tracing` entry). */
   readonly requestPathMs: number;
   /** Opens the span of one graph node. Input and metadata are small plain objects. */
-  startNode(name: string, input: Record<string, unknown>, metadata?: Record<string, unknown>): NodeTrace;
+  startNode(
+    name: string,
+    input: Record<string, unknown>,
+    metadata?: Record<string, unknown>,
+    options?: NodeOptions,
+  ): NodeTrace;
   /** The router's decision: trace metadata (intent, agent) on every observation that ends from now on. */
   setRouting(intent: string | null, agent: string | null): void;
   /** Records the turn's input and reply on the root observation and closes it. */
   end(result: TurnResult): void;
+}
+
+/** What a graph node is, for Langfuse's agent graph. */
+export interface NodeOptions {
+  /**
+   * Langfuse's observation type for the node: `agent` for a node that answers as an agent,
+   * `chain` for a step between others (the router), `tool`, `retriever`, `guardrail`; default
+   * `span`. Any type but span makes Langfuse draw the trace's agent graph.
+   */
+  type?: "span" | "agent" | "chain" | "tool" | "retriever" | "guardrail";
+  /**
+   * The LangGraph superstep the node runs in (`langgraph_step` of the node's run config, as
+   * LangGraph numbers it): recorded with the node's name as `langgraph_node` / `langgraph_step`
+   * metadata, as LangChain's callbacks record them.
+   */
+  langgraphStep?: number;
 }
 
 export interface TurnResult {
@@ -57,6 +78,11 @@ export interface GenerationStart {
   parameters?: Record<string, unknown>;
   /** The messages sent. Not copied: the caller must not change them until the generation ends. */
   input: readonly ChatMessageLike[];
+  /**
+   * The Langfuse prompt the call's instructions came from (Langfuse prompt management), linked on
+   * the generation; absent when the prompt came from the local catalog.
+   */
+  prompt?: { name: string; version: number };
 }
 
 /** One model call. Exactly one of end / fail is called; later calls are ignored. */

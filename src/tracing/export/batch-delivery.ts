@@ -71,7 +71,7 @@ const SCAN_AHEAD = 16;
  * Langfuse rejects is dropped and counted. While Langfuse is down or the keys are wrong,
  * batches wait in the journal and a single probe finds out when to resume; the backlog then
  * replays oldest first at a bounded pace while new batches flow in the live lane. Runs in the
- * export worker thread, or in the caller's thread (tests, LANGFUSE_EXPORT_THREAD=main).
+ * service's thread, on timers and sockets: nothing here runs on a request's stack.
  */
 export class BatchDelivery {
   readonly #o: BatchDeliveryOptions;

@@ -5,18 +5,13 @@ import type { FaultReporter, TracingLogger } from "../fault-reporter.js";
 import type { BatchJournal } from "./batch-journal.js";
 import { BatchDelivery } from "./batch-delivery.js";
 import type { DeliveryMetrics } from "./delivery-metrics.js";
-import { spanEncoderFor, type EncodingSettings } from "../span-encoder.js";
 import type { ExporterStateView } from "../tracing-metrics.js";
 import { MemoryJournal } from "./memory-journal.js";
 import { OtlpHttpTransport } from "./otlp-http-transport.js";
 import { SqliteJournal } from "./sqlite-journal.js";
-import { EncodingExporter } from "./encoding-exporter.js";
 import { SpanExporter } from "./span-exporter.js";
 
-/**
- * Everything the export side needs, as plain data: built once from the configuration, and
- * handed to the export worker as its workerData.
- */
+/** Everything the export side needs, built once from the tracing options. */
 export interface ExportSettings {
   /** The OTLP traces endpoint. */
   url: string;
@@ -33,12 +28,9 @@ export interface ExportSettings {
   retryDelayMs: number;
   replayRatePerSec: number;
   resource: ResourceInfo;
-  format: "protobuf" | "json";
   maxBatchSpans: number;
   maxBatchBytes: number;
   flushIntervalMs: number;
-  /** How observations become attributes: caps, masking, capture, what every span carries. */
-  encoding: EncodingSettings;
 }
 
 export function formatsFor(resource: ResourceInfo) {
@@ -102,32 +94,23 @@ export function openDelivery(
   });
 }
 
-/**
- * The whole export side the settings describe, in the calling thread: encoder, batcher and
- * delivery. The export worker runs this; so does the service's thread with
- * LANGFUSE_EXPORT_THREAD=main.
- */
-export function openExportPipeline(
+/** The whole export side the settings describe: batching, journal and delivery, in this thread. */
+export function openSpanExporter(
   settings: ExportSettings,
   metrics: DeliveryMetrics & { observeExporter?(exporter: ExporterStateView): void },
   faults: FaultReporter,
   logger: TracingLogger,
-  where: "worker" | "main",
-): EncodingExporter {
-  const format = formatsFor(settings.resource)[settings.format];
-  const spans = new SpanExporter(
+): SpanExporter {
+  return new SpanExporter(
     {
-      format,
+      format: formatsFor(settings.resource).protobuf,
       maxBatchSpans: settings.maxBatchSpans,
       maxBatchBytes: settings.maxBatchBytes,
       flushIntervalMs: settings.flushIntervalMs,
-      sealFullAtOnce: where === "worker",
       maxMemoryBytes: settings.maxMemoryBytes,
       metrics,
       faults,
     },
     openDelivery(settings, metrics, faults, logger),
   );
-  const encoder = spanEncoderFor(settings.encoding, format, () => metrics.spansCut.inc());
-  return new EncodingExporter(encoder, spans, metrics, faults);
 }

@@ -19,12 +19,6 @@ export interface SpanBatcherOptions<E extends Encoded> {
   /** Bound on unsealed span bytes, plus whatever `heldElsewhere` says is held in memory too. */
   maxMemoryBytes: number;
   heldElsewhere?: () => number;
-  /**
-   * Seal a full batch inside `push` instead of on the next turn of the loop: for a caller that
-   * is not a request (the export worker, which takes many spans in one go and would otherwise
-   * hold them all unsealed until it is done).
-   */
-  sealFullAtOnce?: boolean;
   scheduler: Scheduler;
   /** Receives sealed batches, oldest first. `send` false: journal them, start no send (shutdown without time left). */
   sink: (batches: SealedBatch<E>[], send: boolean) => void;
@@ -68,8 +62,7 @@ export class SpanBatcher<E extends Encoded> {
     this.#pending.push(span);
     this.#pendingBytes += bytes;
     if (this.#pending.length >= this.o.maxBatchSpans || this.#pendingBytes >= this.o.maxPayloadBytes) {
-      if (this.o.sealFullAtOnce) this.seal();
-      else this.#scheduleSeal();
+      this.#scheduleSeal();
     } else if (this.#sealTimer === undefined)
       this.#sealTimer = this.o.scheduler.setTimeout(() => this.seal(), this.o.flushIntervalMs);
   }

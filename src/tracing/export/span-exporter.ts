@@ -31,8 +31,6 @@ export interface SpanExporterOptions {
   concurrency: number;
   /** Live retries of a batch before it waits in the backlog. */
   maxRetries: number;
-  /** Seal a full batch at once, in `push` (the export worker: no request waits on it); default: on the next turn of the loop. */
-  sealFullAtOnce?: boolean;
   /** Delay before the first live retry (ms); doubles per retry, with jitter. */
   retryDelayMs: number;
   /** Bound on span payloads held in memory (unsealed spans and batches being sent). */
@@ -57,7 +55,6 @@ export type ExporterBatchingOptions = Pick<
   | "maxBatchSpans"
   | "maxBatchBytes"
   | "flushIntervalMs"
-  | "sealFullAtOnce"
   | "maxMemoryBytes"
   | "metrics"
   | "faults"
@@ -69,9 +66,8 @@ export const ENVELOPE_ALLOWANCE_BYTES = 1024;
 
 /**
  * Encoded spans to Langfuse: the batcher seals pushed spans into batches and the delivery
- * journals and sends them. `push` never waits. It runs behind the span encoder
- * (EncodingExporter) in the export worker, or in the service's thread with
- * LANGFUSE_EXPORT_THREAD=main; the delivery tests drive it directly.
+ * journals and sends them. `push` never waits: sealing, the journal and HTTP run on timers and
+ * sockets, never on the stack of the request that pushed. The delivery tests drive it directly.
  */
 export class SpanExporter {
   readonly #batcher: SpanBatcher<Encoded>;
@@ -89,7 +85,6 @@ export class SpanExporter {
       maxBatchSpans: options.maxBatchSpans,
       maxPayloadBytes: options.maxBatchBytes - ENVELOPE_ALLOWANCE_BYTES,
       flushIntervalMs: options.flushIntervalMs,
-      sealFullAtOnce: options.sealFullAtOnce,
       maxMemoryBytes: options.maxMemoryBytes,
       // With a durable journal only unsealed spans count (sealed batches can wait on disk);
       // memory-only, everything held is in memory.

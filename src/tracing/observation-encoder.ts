@@ -1,0 +1,376 @@
+import { JsonStrings, type JsonString } from "./encoding/json-strings.js";
+import { encodeAttributes, OtlpSpanWriter, type AttributeKey } from "./encoding/otlp-span-writer.js";
+import { cutText, MASK_LOOKAHEAD, truncatedJson } from "./field-truncation.js";
+import { toJsonValue, toText } from "./to-text.js";
+import {
+  KEYS,
+  observationMetadataKey,
+  roleOf,
+  traceMetadataKey,
+  TRACE_NAME,
+  ZERO_USAGE_JSON,
+  type ChatMessageLike,
+  type ObservationType,
+  type Outcome,
+} from "./trace-contract.js";
+
+export interface ObservationEncoderOptions {
+  /** LANGFUSE_MAX_FIELD_CHARS: a longer input, output or metadata value is cut, keeping its structure. */
+  maxFieldChars: number;
+  /** LANGFUSE_CAPTURE_IO=false: inputs and outputs are replaced by their size. */
+  captureIo: boolean;
+  /** LANGFUSE_MASK / LANGFUSE_MASK_PATTERNS: applied to every captured text before it is encoded. */
+  mask?: (s: string) => string;
+  /** Largest span, in bytes (a batch's byte cap less its envelope): a larger one is encoded again with a smaller field cap. */
+  maxSpanBytes: number;
+  /** Langfuse environment written on every observation, when set. */
+  environment?: string;
+  /** Release written on every observation, when set. */
+  release?: string;
+  /** The application's version, written on every observation (`langfuse.version`). */
+  version?: string;
+  /** Also write the turn's input/output as `langfuse.trace.input/output` (self-hosted Langfuse v3). */
+  legacyTraceIo: boolean;
+  /** Called once per span that had to be encoded again to fit `maxSpanBytes`. */
+  onCut?: () => void;
+}
+
+/** What every observation of a turn carries: known when the turn starts. */
+export interface TurnIdentity {
+  traceId: string;
+  userId: string;
+  sessionId: string;
+  /** The trace tag `endpoint:<x>`. */
+  endpoint: string;
+  tenant?: string;
+}
+
+/** The fields every observation has. */
+interface Observation {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string | undefined;
+  startMs: number;
+  endMs: number;
+  /** The turn's trace context (`context`), and its routing once decided (`routing`). */
+  shared: Uint8Array;
+  routing: Uint8Array | undefined;
+  outcome: Outcome;
+}
+
+export interface RootObservation extends Observation {
+  /** The user's message. */
+  input: string;
+  /** The reply; absent when the turn failed. */
+  output: string | undefined;
+}
+
+export interface NodeObservation extends Observation {
+  name: string;
+  type: ObservationType;
+  input: Record<string, unknown>;
+  metadata: Record<string, unknown> | undefined;
+  /** LangGraph's node name and step (superstep), when the node runs in a LangGraph graph. */
+  langgraphStep: number | undefined;
+}
+
+export interface GenerationObservation extends Observation {
+  name: string;
+  model: string | undefined;
+  parametersJson: string | undefined;
+  messages: readonly ChatMessageLike[];
+  /** The reply's content; undefined when the call failed. */
+  reply: { content: unknown; toolCallsJson: string | undefined } | undefined;
+  /** Usage details as JSON; undefined: the reply reported none. */
+  usageJson: string | undefined;
+  completionStartMs: number | undefined;
+  prompt: { name: string; version: number } | undefined;
+}
+
+/** A span shrinks at most this many times to fit maxSpanBytes. */
+const FIT_ROUNDS = 3;
+/** Remembered encodings of long texts (system prompts, a session's recent messages). */
+const MIN_CACHED_CHARS = 96;
+const MAX_CACHED_BYTES = 4 * 1024 * 1024;
+
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const CLOSE_BRACE = 0x7d;
+const COMMA = 0x2c;
+
+/**
+ * From an observation to its OTLP span, in one pass: Langfuse's attributes as the trace
+ * contract names them, every value capped (keeping its structure) and masked, written straight
+ * into protobuf. Runs on the request path when an observation ends; it allocates the span's bytes
+ * and little else.
+ */
+export class ObservationEncoder {
+  readonly #o: ObservationEncoderOptions;
+  readonly #span = new OtlpSpanWriter();
+  readonly #texts: JsonStrings;
+  readonly #types = new Map<ObservationType, Uint8Array>();
+  readonly #rolePrefixes = new Map<string, Uint8Array>();
+  readonly #appRoot: Uint8Array;
+
+  constructor(options: ObservationEncoderOptions) {
+    this.#o = options;
+    this.#texts = new JsonStrings({
+      minCachedChars: MIN_CACHED_CHARS,
+      maxCachedBytes: MAX_CACHED_BYTES,
+      mask: options.mask,
+    });
+    this.#appRoot = encodeAttributes(this.#span, (w) => w.bool(KEYS.isAppRoot, true));
+  }
+
+  /** The trace context every observation of the turn carries, encoded once per turn. */
+  context(turn: TurnIdentity): Uint8Array {
+    const o = this.#o;
+    return encodeAttributes(this.#span, (w) => {
+      w.string(KEYS.traceName, TRACE_NAME);
+      w.string(KEYS.userId, turn.userId);
+      w.string(KEYS.sessionId, turn.sessionId);
+      w.strings(KEYS.tags, [`endpoint:${turn.endpoint}`]);
+      if (o.environment !== undefined) w.string(KEYS.environment, o.environment);
+      if (o.release !== undefined) w.string(KEYS.release, o.release);
+      if (o.version !== undefined) w.string(KEYS.version, o.version);
+      if (turn.tenant !== undefined) w.string(traceMetadataKey("tenant"), turn.tenant);
+    });
+  }
+
+  /** The router's decision as trace metadata, carried by the observations that end once it is known. */
+  routing(intent: string | null, agent: string | null): Uint8Array {
+    return encodeAttributes(this.#span, (w) => {
+      if (intent !== null) w.string(KEYS.intent, intent);
+      if (agent !== null) w.string(KEYS.agent, agent);
+    });
+  }
+
+  root(root: RootObservation): Uint8Array {
+    return this.#fit((cap) => {
+      const w = this.#begin(root, TRACE_NAME, "span");
+      w.fragment(this.#appRoot);
+      this.#text(KEYS.input, root.input, cap);
+      if (root.output !== undefined) this.#text(KEYS.output, root.output, cap);
+      if (this.#o.legacyTraceIo) {
+        this.#text(KEYS.traceInput, root.input, cap);
+        if (root.output !== undefined) this.#text(KEYS.traceOutput, root.output, cap);
+      }
+      return this.#end(root.outcome, cap);
+    });
+  }
+
+  node(node: NodeObservation): Uint8Array {
+    return this.#fit((cap) => {
+      const w = this.#begin(node, node.name, node.type);
+      this.#json(KEYS.input, node.input, cap);
+      if (node.langgraphStep !== undefined) {
+        w.string(KEYS.langgraphNode, node.name);
+        w.string(KEYS.langgraphStep, String(node.langgraphStep));
+      }
+      const metadata = node.metadata;
+      if (metadata)
+        for (const key in metadata) {
+          const value = metadata[key];
+          if (value !== undefined && value !== null) this.#json(observationMetadataKey(key), value, cap);
+        }
+      return this.#end(node.outcome, cap);
+    });
+  }
+
+  generation(gen: GenerationObservation): Uint8Array {
+    return this.#fit((cap) => {
+      const w = this.#begin(gen, gen.name, "generation");
+      if (gen.model) w.string(KEYS.model, gen.model);
+      if (gen.parametersJson) w.string(KEYS.modelParameters, gen.parametersJson);
+      // No reply, no usage: zeros, or Langfuse would tokenize the input and bill a call that produced nothing.
+      const usage = gen.reply ? gen.usageJson : ZERO_USAGE_JSON;
+      if (usage) w.string(KEYS.usageDetails, usage);
+      if (gen.completionStartMs !== undefined)
+        w.string(KEYS.completionStartTime, `"${new Date(gen.completionStartMs).toISOString()}"`);
+      if (gen.prompt) {
+        w.string(KEYS.promptName, gen.prompt.name);
+        w.string(KEYS.promptVersion, String(gen.prompt.version));
+      }
+      this.#messages(KEYS.input, gen.messages, undefined, cap);
+      if (gen.reply) this.#messages(KEYS.output, [gen.reply], gen.reply.toolCallsJson, cap);
+      return this.#end(gen.outcome, cap);
+    });
+  }
+
+  // ---- one span ----
+
+  #begin(obs: Observation, name: string, type: ObservationType): OtlpSpanWriter {
+    const w = this.#span;
+    w.begin(obs.traceId, obs.spanId, obs.parentSpanId, name, obs.startMs, obs.endMs, 512);
+    w.fragment(obs.shared);
+    if (obs.routing) w.fragment(obs.routing);
+    w.fragment(this.#type(type));
+    return w;
+  }
+
+  #end(outcome: Outcome, cap: number): Uint8Array {
+    const w = this.#span;
+    if (outcome.level) {
+      w.string(KEYS.level, outcome.level);
+      const message = outcome.message === undefined ? undefined : this.#capped(outcome.message, cap);
+      if (message !== undefined) w.string(KEYS.statusMessage, message);
+      if (outcome.level === "ERROR") w.errorStatus(message ?? "");
+    }
+    return w.end();
+  }
+
+  /** Encodes with the field cap, and again with a smaller one while the span is larger than a batch may be. */
+  #fit(encode: (cap: number) => Uint8Array): Uint8Array {
+    let cap = this.#o.maxFieldChars;
+    let bytes = this.#attempt(encode, cap);
+    for (let round = 0; round < FIT_ROUNDS && bytes.length > this.#o.maxSpanBytes; round++) {
+      // A field's characters are at most its bytes: scale the smaller of the two by how far over the span is.
+      cap = Math.max(64, Math.floor((Math.min(cap, bytes.length) * this.#o.maxSpanBytes * 0.8) / bytes.length));
+      bytes = this.#attempt(encode, cap);
+      if (round === 0) this.#o.onCut?.();
+    }
+    return bytes;
+  }
+
+  #attempt(encode: (cap: number) => Uint8Array, cap: number): Uint8Array {
+    try {
+      return encode(cap);
+    } catch (err) {
+      this.#span.discard();
+      throw err;
+    }
+  }
+
+  #type(type: ObservationType): Uint8Array {
+    let encoded = this.#types.get(type);
+    if (!encoded) {
+      encoded = encodeAttributes(this.#span, (w) => w.string(KEYS.type, type));
+      this.#types.set(type, encoded);
+    }
+    return encoded;
+  }
+
+  // ---- values ----
+
+  /** A masked, capped short value (status message, metadata text). */
+  #capped(text: string, cap: number): string {
+    const mask = this.#o.mask;
+    if (text.length > cap) return cutText(mask ? mask(text.slice(0, cap + MASK_LOOKAHEAD)) : text, cap, text.length);
+    return mask ? mask(text) : text;
+  }
+
+  /** A plain-text input or output (the root's): its head and a marker past the cap. */
+  #text(key: AttributeKey, text: string, cap: number): void {
+    const w = this.#span;
+    if (!this.#o.captureIo) return w.string(key, `{"captured":false,"chars":${text.length}}`);
+    if (text.length > cap) return w.string(key, this.#capped(text, cap));
+    const literal = this.#texts.of(text);
+    if (literal.plain) w.stringBytes(key, literal.bytes.subarray(1, literal.bytes.length - 1));
+    else w.string(key, this.#o.mask ? this.#o.mask(text) : text);
+  }
+
+  /** A node's input or a metadata value: text as it is, anything else as JSON, cut keeping its structure. */
+  #json(key: AttributeKey, value: unknown, cap: number): void {
+    const text = toText(value);
+    if (text.length <= cap) return this.#span.string(key, this.#o.mask ? this.#o.mask(text) : text);
+    const cut =
+      typeof value === "string" ? this.#capped(text, cap) : truncatedJson(toJsonValue(value), cap, this.#o.mask);
+    this.#span.string(key, cut);
+  }
+
+  /**
+   * Chat messages as the message array Langfuse renders as a chat (`[{"role","content"}]`), or
+   * the reply as the assistant message (`{"role":"assistant","content",...}`) when `toolCallsJson`
+   * is given or `messages` is the reply. Past the cap, the longest contents are cut so the array
+   * stays an array.
+   */
+  #messages(
+    key: AttributeKey,
+    messages: readonly (ChatMessageLike | { content: unknown; toolCallsJson: string | undefined })[],
+    toolCallsJson: string | undefined,
+    cap: number,
+  ): void {
+    const single = key === KEYS.output;
+    const contents: (JsonString | string)[] = [];
+    let total = single ? 0 : 2 + Math.max(0, messages.length - 1);
+    let overflow = false;
+    for (const m of messages) {
+      const role = single ? "assistant" : roleOf(m as ChatMessageLike);
+      const content = m.content;
+      let piece: JsonString | string;
+      if (typeof content === "string") {
+        if (content.length > cap) {
+          overflow = true;
+          break;
+        }
+        piece = this.#texts.of(content);
+        total += piece.chars;
+      } else {
+        piece = toText(content ?? null);
+        if (this.#o.mask) piece = this.#o.mask(piece);
+        total += piece.length;
+      }
+      total += this.#rolePrefix(role).length + 1;
+      contents.push(piece);
+    }
+    if (toolCallsJson !== undefined) total += 14 + toolCallsJson.length;
+    const w = this.#span;
+    if (!this.#o.captureIo) return w.string(key, `{"captured":false,"chars":${total}}`);
+    if (overflow || total > cap) return w.string(key, this.#truncatedMessages(messages, toolCallsJson, single, cap));
+    w.openString(key, total);
+    const pw = w.w;
+    if (!single) {
+      pw.ensure(1);
+      pw.byte(OPEN_BRACKET);
+    }
+    for (let i = 0; i < contents.length; i++) {
+      if (i > 0) {
+        pw.ensure(1);
+        pw.byte(COMMA);
+      }
+      pw.bytes(this.#rolePrefix(single ? "assistant" : roleOf(messages[i] as ChatMessageLike)));
+      const piece = contents[i]!;
+      if (typeof piece === "string") pw.utf8(piece);
+      else pw.bytes(piece.bytes);
+      if (toolCallsJson !== undefined) {
+        pw.utf8(`,"tool_calls":`);
+        pw.utf8(toolCallsJson);
+      }
+      pw.ensure(1);
+      pw.byte(CLOSE_BRACE);
+    }
+    if (!single) {
+      pw.ensure(1);
+      pw.byte(CLOSE_BRACKET);
+    }
+    w.closeString();
+  }
+
+  /** The slow path, past the cap: the messages as plain data, cut by truncatedJson. */
+  #truncatedMessages(
+    messages: readonly { content: unknown }[],
+    toolCallsJson: string | undefined,
+    single: boolean,
+    cap: number,
+  ): string {
+    const plain = messages.map((m) => {
+      const message: Record<string, unknown> = {
+        role: single ? "assistant" : roleOf(m as ChatMessageLike),
+        content: typeof m.content === "string" ? m.content : toJsonValue(m.content ?? null),
+      };
+      if (toolCallsJson !== undefined) message["tool_calls"] = toJsonValue(toolCallsJson);
+      return message;
+    });
+    return truncatedJson(single ? plain[0] : plain, cap, this.#o.mask);
+  }
+
+  /** `{"role":"<role>","content":` in UTF-8, once per role. */
+  #rolePrefix(role: string): Uint8Array {
+    let prefix = this.#rolePrefixes.get(role);
+    if (!prefix) {
+      prefix = Buffer.from(`{"role":${JSON.stringify(role)},"content":`);
+      if (this.#rolePrefixes.size < 64) this.#rolePrefixes.set(role, prefix);
+    }
+    return prefix;
+  }
+}
