@@ -225,7 +225,7 @@ export const serviceOptions = {
   LANGFUSE_MAX_QUEUE_BYTES: option(kinds.int(65_536, 8 * 1024 * 1024 * 1024), {
     section: LF,
     default: TRACING_DEFAULTS.maxQueueBytes,
-    doc: 'Memory bound for trace data held in memory (observations waiting for the export worker, unsealed spans, batches being sent; counted in characters). Past it new observations are dropped and counted (`reason="queue_full"`). With the spool, sealed batches wait on disk; memory-only, the oldest batches past it are dropped and counted.',
+    doc: 'Memory bound for trace data held in memory, in bytes: spans not yet sealed into a batch, and batches being sent or waiting for a quick retry. With the spool, every batch is also on disk and batches past the bound wait there, so the bound only decides how much is sent from memory while Langfuse is slow or down; memory-only, it bounds everything held, and the oldest batches past it are dropped and counted (`reason="queue_full"`). Spans that would pass it before their batch is sealed are dropped and counted too.',
   }),
   LANGFUSE_ENABLE_SPANS: option(kinds.bool(), {
     section: LF,

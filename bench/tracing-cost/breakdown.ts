@@ -13,6 +13,7 @@ import { newSpanId, newTraceId } from "../../src/tracing/ids.js";
 import { OtlpJsonFormat } from "../../src/tracing/encoding/otlp-json-format.js";
 import { OtlpProtobufFormat } from "../../src/tracing/encoding/otlp-protobuf-format.js";
 import { ObservationEncoder } from "../../src/tracing/observation-encoder.js";
+import { ProtobufWriter } from "../../src/tracing/encoding/protobuf-writer.js";
 import { OK } from "../../src/tracing/trace-contract.js";
 import { SwitchboardTracing } from "../../src/tracing/switchboard-tracing.js";
 import { TracingMetrics } from "../../src/tracing/tracing-metrics.js";
@@ -67,7 +68,6 @@ function ourTracing(): { tracing: Tracing } {
   const exporter = new SpanExporter({
     transport: { send: async () => ({ kind: "stored" as const, status: 200 }), close() {} },
     journal: new MemoryJournal(),
-    format: FORMATS.protobuf,
     formats: FORMATS,
     maxBatchSpans: 1000,
     maxBatchBytes: 1_000_000,
@@ -99,7 +99,15 @@ function ourTracing(): { tracing: Tracing } {
 function encodeOnlyTracing(): Tracing {
   const metrics = new TracingMetrics(new Registry());
   const faults = new FaultReporter(metrics, silent);
-  const exporter = { push() {}, forceFlush: async () => {}, shutdown: async () => {} };
+  // One buffer every span is written into and then forgotten.
+  const scratch = new ProtobufWriter(1024 * 1024);
+  const exporter = {
+    beginSpan: () => ((scratch.pos = 0), scratch),
+    commitSpan() {},
+    abortSpan() {},
+    forceFlush: async () => {},
+    shutdown: async () => {},
+  };
   return new SwitchboardTracing({
     exporter,
     encoder: new ObservationEncoder(encoderOptions),
@@ -200,34 +208,42 @@ try {
     routing,
     outcome: OK,
   };
+  const scratch = new ProtobufWriter(1024 * 1024);
+  const into = () => ((scratch.pos = 0), scratch);
   perCall("encoder.context(turn)", 50_000, () =>
     encoder.context({ traceId, userId: "u", sessionId: "s", endpoint: "chat" }),
   );
   perCall("encoder.generation(input messages, reply, usage)", n, () =>
-    encoder.generation({
-      ...common,
-      name: "agent_reply",
-      model: "gpt-4o-mini",
-      parametersJson: '{"temperature":0.2}',
-      messages,
-      reply: { content: payload.output, toolCallsJson: undefined },
-      usageJson: '{"input":537,"output":256,"total":793}',
-      completionStartMs: undefined,
-      prompt: undefined,
-    }),
+    encoder.generation(
+      {
+        ...common,
+        name: "agent_reply",
+        model: "gpt-4o-mini",
+        parametersJson: '{"temperature":0.2}',
+        messages,
+        reply: { content: payload.output, toolCallsJson: undefined },
+        usageJson: '{"input":537,"output":256,"total":793}',
+        completionStartMs: undefined,
+        prompt: undefined,
+      },
+      into(),
+    ),
   );
   perCall("encoder.node(small input)", 50_000, () =>
-    encoder.node({
-      ...common,
-      name: "route_node",
-      type: "chain",
-      input: { messages_count: 1, current_intent: null, current_agent: null },
-      metadata: undefined,
-      langgraphStep: 1,
-    }),
+    encoder.node(
+      {
+        ...common,
+        name: "route_node",
+        type: "chain",
+        input: { messages_count: 1, current_intent: null, current_agent: null },
+        metadata: undefined,
+        langgraphStep: 1,
+      },
+      into(),
+    ),
   );
   perCall("encoder.root(input, output)", n, () =>
-    encoder.root({ ...common, parentSpanId: undefined, input: payload.input, output: payload.output }),
+    encoder.root({ ...common, parentSpanId: undefined, input: payload.input, output: payload.output }, into()),
   );
   perCall("newSpanId()", 100_000, () => newSpanId());
   const metrics = new TracingMetrics(new Registry());

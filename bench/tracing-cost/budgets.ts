@@ -1,6 +1,7 @@
 // The tracing-cost benchmark's budgets (the `tracingCost` section of bench/budgets.json) and
 // their evaluation into PASS/FAIL targets, with the completeness checks of exporting variants.
-import type { CallsOnlyResult, CellResult, CellSummary, TargetResult } from "./result.js";
+import type { CallsOnlyResult, CellResult, TargetResult } from "./result.js";
+import { median } from "../stats.js";
 
 /** What a budget can judge, each a median over rounds. */
 export const TRACING_COST_METRICS = {
@@ -9,6 +10,8 @@ export const TRACING_COST_METRICS = {
   addedProcessCpuUs:
     "CPU of every thread of the process per request, export drain included, minus the `none` variant's in the same round; median over rounds",
   eventLoopP99Ms: "event-loop delay p99 while the concurrent requests run; median over rounds",
+  addedProcessCpuVsFloor:
+    "CPU of every thread per request added vs `none`, divided by the `floor` variant's in the same round; median over rounds",
   callsOnlyUs:
     "main-thread CPU of the Tracing calls of one request alone, minus an empty loop; median over rounds of each round's median of 5 repetitions",
 } as const;
@@ -51,10 +54,21 @@ export function validateTracingCostBudgets(value: unknown, ids: Set<string> = ne
 }
 
 function cellValue(
-  summary: CellSummary,
+  cell: CellResult,
+  cells: readonly CellResult[],
   metric: Exclude<TracingCostMetric, "callsOnlyUs">,
 ): { value: number; note?: string } {
+  const summary = cell.summary;
   switch (metric) {
+    case "addedProcessCpuVsFloor": {
+      const floor = cells.find((c) => c.variant === "floor" && c.payload === cell.payload);
+      if (!floor) return { value: Number.NaN, note: "not measured: the floor variant did not run" };
+      const ratios = cell.rounds.flatMap((r, i) => {
+        const f = floor.rounds[i]?.overhead.processCpuInclDrainUs;
+        return f && f > 0 ? [r.overhead.processCpuInclDrainUs / f] : [];
+      });
+      return ratios.length ? { value: median(ratios) } : { value: Number.NaN, note: "no round with a floor" };
+    }
     case "addedMainThreadCpuUs":
       return summary.overheadMainThreadCpuInclDrainUs
         ? { value: summary.overheadMainThreadCpuInclDrainUs.median }
@@ -87,7 +101,7 @@ export function evaluateTargets(
     } else {
       const cell = cells.find((c) => c.variant === b.variant && c.payload === b.payload);
       if (!cell) continue;
-      ({ value: measured, note } = cellValue(cell.summary, b.metric));
+      ({ value: measured, note } = cellValue(cell, cells, b.metric));
     }
     if (note === undefined && !Number.isFinite(measured)) note = "not measured";
     out.push({

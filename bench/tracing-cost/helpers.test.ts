@@ -69,6 +69,7 @@ function conc(p99: number, spans: [number, number] = [0, 0]): ConcurrentMeasurem
   return {
     requests: 10,
     concurrency: 16,
+    eventLoopSamples: 2000,
     eventLoopP99Ms: p99,
     eventLoopP50Ms: 1,
     eventLoopMaxMs: p99,
@@ -202,6 +203,43 @@ test("targets: the median over rounds against bench/budgets.json's limits; calls
   assert.equal(byId.get("switchboard-100KB-complete")?.pass, false);
   assert.match(formatTargets(targets), /^FAIL {2}tc\.main-2KB .* 40\.00 us \(limit <= 30 us\)$/m);
   assert.match(formatTargets(targets), /3 of 6 tracing-cost checks FAILED$/);
+});
+
+test("against the floor: each round's added CPU over the floor's in the same round, median over rounds", () => {
+  const budget: TracingCostBudget = {
+    id: "tc.floor-turn",
+    description: "switchboard CPU vs the floor, turn",
+    variant: "switchboard",
+    payload: "turn",
+    metric: "addedProcessCpuVsFloor",
+    max: 1.5,
+    unit: "x",
+  };
+  // Added over none (20, 30, 22): floor 80, 70, 78; ours 120, 70, 97.5: ratios 1.5, 1, 1.25.
+  const floor = cell(
+    "floor",
+    "turn",
+    rounds([
+      { main: 1, process: 100 },
+      { main: 1, process: 100 },
+      { main: 1, process: 100 },
+    ]),
+  );
+  const ours = cell(
+    "switchboard",
+    "turn",
+    rounds([
+      { main: 1, process: 140 },
+      { main: 1, process: 100 },
+      { main: 1, process: 119.5 },
+    ]),
+  );
+  const [t] = evaluateTargets([budget], [floor, ours], [], []);
+  assert.equal(t?.measured, 1.25);
+  assert.equal(t?.pass, true);
+  const [missing] = evaluateTargets([budget], [ours], [], []);
+  assert.equal(missing?.pass, false);
+  assert.match(missing?.note ?? "", /floor variant did not run/);
 });
 
 test("a target that could not be measured fails and says why", () => {

@@ -45,6 +45,16 @@ const WORDS = [
   "back\\slash",
 ];
 
+/** More distinct texts than a pipeline's memory of encodings holds (ours: 4 MB), at most 64 MB in all. */
+function distinctTexts(text: string): string[] {
+  const count = Math.max(16, Math.min(2048, Math.floor((64 * 1024 * 1024) / (text.length * 2 + 64))));
+  // Flat strings, as JSON.parse hands a service its request's texts (a concatenation is flattened on first read).
+  return Array.from(
+    { length: count },
+    (_, i) => JSON.parse(JSON.stringify(`#${i} ${text}`.slice(0, text.length))) as string,
+  );
+}
+
 /** `chars` characters of text, the same for the same seed. */
 export function makeText(chars: number, seed: number): string {
   let state = seed >>> 0 || 1;
@@ -90,6 +100,13 @@ export interface Payload {
   input: string;
   /** The model's reply: generation output and trace output. */
   output: string;
+  /**
+   * Requests carry these, in turn: each a different text of the same size, as every user's
+   * message and every reply is. The same text every time would let a pipeline that remembers
+   * encodings (ours does, for system prompts and a session's history) skip work no service can.
+   */
+  inputs: readonly string[];
+  outputs: readonly string[];
   /** The messages before the user's, in each generation's input: the system prompt, then the history. */
   context: ChatMessageText[];
   /** Characters of `context`, for the usage the model call reports. */
@@ -120,10 +137,14 @@ export function makePayload(name: string, inputChars: number, outputChars: numbe
         })),
       ]
     : [{ role: "system", content: SHORT_SYSTEM }];
+  const input = makeText(inputChars, 0x5eed + inputChars);
+  const output = makeText(outputChars, 0xbeef + outputChars);
   return {
     name,
-    input: makeText(inputChars, 0x5eed + inputChars),
-    output: makeText(outputChars, 0xbeef + outputChars),
+    input,
+    output,
+    inputs: distinctTexts(input),
+    outputs: distinctTexts(output),
     context: messages,
     contextChars: messages.reduce((n, m) => n + m.content.length, 0),
   };

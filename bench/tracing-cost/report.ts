@@ -88,6 +88,7 @@ export function eventLoopTable(result: TracingCostResult): string {
       row.push(
         c ? formatSpread(c.summary.eventLoopP99Ms, 2) : "—",
         c ? formatSpread(c.summary.eventLoopMaxMs, 1) : "—",
+        c ? String(Math.round(c.summary.eventLoopSamples?.median ?? 0)) : "—",
         c ? us(c.summary.concurrentMainThreadCpuInclDrainUs) : "—",
         c ? us(c.summary.concurrentProcessCpuInclDrainUs) : "—",
       );
@@ -99,6 +100,7 @@ export function eventLoopTable(result: TracingCostResult): string {
     ...payloads.flatMap((p) => [
       `${p} p99 (ms)`,
       `${p} max (ms)`,
+      `${p} samples`,
       `${p} main-thread CPU us/req`,
       `${p} process CPU us/req`,
     ]),

@@ -47,9 +47,17 @@ export type ModelWait = (() => Promise<void>) | null;
  * pipeline) and seen through LangChain's callback machinery (the SDK's CallbackHandler; for our
  * pipeline `callbacks` is undefined and that machinery does nothing).
  */
-async function modelCall(node: NodeTrace | null, payload: Payload, runName: string, wait: ModelWait): Promise<string> {
+async function modelCall(
+  node: NodeTrace | null,
+  payload: Payload,
+  i: number,
+  runName: string,
+  wait: ModelWait,
+): Promise<string> {
   const callbacks: Callbacks | undefined = node?.callbacks;
-  const messages = [...contextOf(payload), new HumanMessage(payload.input)];
+  const input = payload.inputs[i % payload.inputs.length]!;
+  const output = payload.outputs[i % payload.outputs.length]!;
+  const messages = [...contextOf(payload), new HumanMessage(input)];
   const generation = node?.startGeneration(runName, { model: MODEL, parameters: PARAMETERS, input: messages });
   const manager = CallbackManager.configure(callbacks, undefined, undefined, undefined, LS_METADATA, undefined, {
     verbose: false,
@@ -65,10 +73,10 @@ async function modelCall(node: NodeTrace | null, payload: Payload, runName: stri
     runName,
   );
   if (wait) await wait();
-  const inputTokens = Math.ceil((payload.input.length + payload.contextChars) / 4);
-  const outputTokens = Math.ceil(payload.output.length / 4);
+  const inputTokens = Math.ceil((input.length + payload.contextChars) / 4);
+  const outputTokens = Math.ceil(output.length / 4);
   const message = new AIMessage({
-    content: payload.output,
+    content: output,
     usage_metadata: {
       input_tokens: inputTokens,
       output_tokens: outputTokens,
@@ -77,7 +85,7 @@ async function modelCall(node: NodeTrace | null, payload: Payload, runName: stri
     response_metadata: { model_name: MODEL },
   });
   generation?.end(message);
-  const chatGeneration: ChatGeneration = { text: payload.output, message };
+  const chatGeneration: ChatGeneration = { text: output, message };
   await runManagers?.[0]?.handleLLMEnd({
     generations: [[chatGeneration]],
     llmOutput: {
@@ -88,11 +96,17 @@ async function modelCall(node: NodeTrace | null, payload: Payload, runName: stri
       },
     },
   });
-  return payload.output;
+  return output;
 }
 
-function inNode(node: NodeTrace | null, payload: Payload, runName: string, wait: ModelWait): Promise<string> {
-  return node ? node.run(() => modelCall(node, payload, runName, wait)) : modelCall(null, payload, runName, wait);
+function inNode(
+  node: NodeTrace | null,
+  payload: Payload,
+  i: number,
+  runName: string,
+  wait: ModelWait,
+): Promise<string> {
+  return node ? node.run(() => modelCall(node, payload, i, runName, wait)) : modelCall(null, payload, i, runName, wait);
 }
 
 /** One traced request. `tracing` null = no tracing code at all (the `none` baseline). */
@@ -101,7 +115,7 @@ export async function runRequest(tracing: Tracing | null, payload: Payload, i: n
     ? tracing.startTurn({
         userId: `user-${i % 97}`,
         sessionId: `session-${i}`,
-        message: payload.input,
+        message: payload.inputs[i % payload.inputs.length]!,
         endpoint: "chat",
       })
     : null;
@@ -109,14 +123,14 @@ export async function runRequest(tracing: Tracing | null, payload: Payload, i: n
   const route = trace
     ? trace.startNode("route_node", { messages_count: 1, current_intent: null, current_agent: null })
     : null;
-  await inNode(route, payload, "classifier", wait);
+  await inNode(route, payload, i, "classifier", wait);
   trace?.setRouting("billing", "billing");
   route?.end();
 
   const agent = trace
     ? trace.startNode("agent_billing", { agent_key: "billing", messages_count: 2 }, { intent_type: "billing" })
     : null;
-  const reply = await inNode(agent, payload, "agent_reply", wait);
+  const reply = await inNode(agent, payload, i, "agent_reply", wait);
   agent?.end();
 
   trace?.end({ output: reply, intent: "billing", agent: "billing" });

@@ -6,11 +6,13 @@ import { spread, type Spread } from "./stats.js";
 import type { MainThreadClockKind } from "./thread-cpu.js";
 
 /**
+ * 3: event-loop sample counts per concurrent measurement (a phase of at least 2 s), distinct
+ * texts per request, and the floor and plain OpenTelemetry variants.
  * 2: main-thread CPU (a per-thread clock) beside the whole process's CPU, the calls-only figure
  * per variant (median of its repetitions), targets from bench/budgets.json. Version 1 files
  * have neither main-thread CPU nor the calls-only repetitions: re-run to check them.
  */
-export const RESULT_SCHEMA = "switchboard.tracing-cost/2";
+export const RESULT_SCHEMA = "switchboard.tracing-cost/3";
 
 /** The load suite's machine description, plus how busy the machine was. */
 export interface MachineInfo extends BaseMachineInfo {
@@ -58,6 +60,8 @@ export interface CellSummary {
   overheadProcessCpuInclDrainUs: Spread;
   eventLoopP99Ms: Spread;
   eventLoopMaxMs: Spread;
+  /** Event-loop delay samples per round (the percentiles' sample size). */
+  eventLoopSamples: Spread;
   concurrentMainThreadCpuInclDrainUs: MaybeSpread;
   concurrentProcessCpuInclDrainUs: Spread;
   /** Over every measurement of the cell (sequential and concurrent, all rounds). */
@@ -160,6 +164,7 @@ export function summarizeCell(rounds: readonly RoundResult[]): CellSummary {
     overheadProcessCpuInclDrainUs: pick((r) => r.overhead.processCpuInclDrainUs),
     eventLoopP99Ms: pick((r) => r.concurrent.eventLoopP99Ms),
     eventLoopMaxMs: pick((r) => r.concurrent.eventLoopMaxMs),
+    eventLoopSamples: pick((r) => r.concurrent.eventLoopSamples ?? 0),
     concurrentMainThreadCpuInclDrainUs: maybe((r) => r.concurrent.mainThreadCpuInclDrainUs),
     concurrentProcessCpuInclDrainUs: pick((r) => r.concurrent.processCpuInclDrainUs),
     spansExpected,

@@ -189,7 +189,7 @@ async function main(): Promise<void> {
     }
   }
   const callsOnlyResults = [...callsOnly.entries()].map(([name, r]) => summarizeCallsOnly(name, r));
-  const exporting = VARIANTS.filter((v) => v.exports).map((v) => v.name as string);
+  const exporting = VARIANTS.filter((v) => v.exports && v.judged).map((v) => v.name as string);
   const result: TracingCostResult = {
     schema: RESULT_SCHEMA,
     generatedAt: new Date().toISOString(),

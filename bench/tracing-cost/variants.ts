@@ -13,30 +13,63 @@ import {
   type TracingLogger,
 } from "../../src/tracing/index.js";
 import { setUpTracing } from "../../src/tracing-setup.js";
+import { FloorTracing } from "./floor-tracing.js";
+import { OtelBatchTracing } from "./otel-batch-tracing.js";
 import type { ReceiverTarget } from "./receiver-client.js";
 
+// `judged`: every span it traces must reach the receiver (a PASS/FAIL check). The comparisons
+// (the official SDK, plain OpenTelemetry) drop spans by design when their queues fill: reported,
+// not judged.
 export const VARIANTS = [
-  { name: "none", exports: false, description: "no tracing code at all: the request's baseline work only" },
-  { name: "disabled", exports: false, description: "our Tracing with LANGFUSE_ENABLED=false (NOOP_TRACING)" },
-  { name: "sampled-out", exports: false, description: "our pipeline with LANGFUSE_SAMPLE_RATE=0" },
+  {
+    name: "none",
+    exports: false,
+    judged: false,
+    description: "no tracing code at all: the request's baseline work only",
+  },
+  {
+    name: "disabled",
+    exports: false,
+    judged: false,
+    description: "our Tracing with LANGFUSE_ENABLED=false (NOOP_TRACING)",
+  },
+  { name: "sampled-out", exports: false, judged: false, description: "our pipeline with LANGFUSE_SAMPLE_RATE=0" },
   {
     name: "switchboard",
     exports: true,
+    judged: true,
     description: "our pipeline, configuration defaults (fields capped at 20,000 chars)",
   },
   {
     name: "switchboard-uncapped",
     exports: true,
+    judged: true,
     description: "our pipeline, LANGFUSE_MAX_FIELD_CHARS=10000000 (sends the full 100 KB like the SDK)",
+  },
+  {
+    name: "floor",
+    exports: true,
+    judged: true,
+    description:
+      "the physical floor: the same spans written by a minimal hand-written protobuf encoder, one SQLite WAL insert and delete and one HTTP POST per 100 turns (floor-tracing.ts)",
+  },
+  {
+    name: "otel-batch",
+    exports: true,
+    judged: false,
+    description:
+      "plain OpenTelemetry: BatchSpanProcessor (its defaults) and the OTLP/protobuf exporter, the same attributes (otel-batch-tracing.ts)",
   },
   {
     name: "sdk-defaults",
     exports: true,
+    judged: false,
     description: "official Langfuse v5 SDK, documented defaults (LANGFUSE_PIPELINE=sdk)",
   },
   {
     name: "sdk-wrappers-no-provider",
     exports: false,
+    judged: false,
     description: "Langfuse wrappers + CallbackHandler with no tracer provider registered",
   },
 ] as const;
@@ -91,6 +124,11 @@ export async function buildVariant(
   const done = () => tracingWarnings.push(...logger.lines.map((l) => `[${name}] ${l}`));
 
   if (name === "none") return { tracing: null, shutdown: async () => {}, cleanup: done, health };
+
+  if (name === "floor" || name === "otel-batch") {
+    const tracing = name === "floor" ? new FloorTracing(receiver) : new OtelBatchTracing(receiver);
+    return { tracing, shutdown: () => tracing.shutdown(), cleanup: done, health };
+  }
 
   if (name === "sdk-wrappers-no-provider") {
     const tracing = await createSdkWrappersOnlyTracing(registry, logger);

@@ -1,5 +1,6 @@
 import { JsonStrings, type JsonString } from "./encoding/json-strings.js";
 import { encodeAttributes, OtlpSpanWriter, type AttributeKey } from "./encoding/otlp-span-writer.js";
+import type { ProtobufWriter } from "./encoding/protobuf-writer.js";
 import { cutText, MASK_LOOKAHEAD, truncatedJson } from "./field-truncation.js";
 import { toJsonValue, toText } from "./to-text.js";
 import {
@@ -108,7 +109,8 @@ export class ObservationEncoder {
   readonly #o: ObservationEncoderOptions;
   readonly #span = new OtlpSpanWriter();
   readonly #texts: JsonStrings;
-  readonly #types = new Map<ObservationType, Uint8Array>();
+  /** Each observation type's attribute, encoded once. */
+  readonly #types: Record<ObservationType, Uint8Array>;
   readonly #rolePrefixes = new Map<string, Uint8Array>();
   readonly #appRoot: Uint8Array;
 
@@ -120,6 +122,16 @@ export class ObservationEncoder {
       mask: options.mask,
     });
     this.#appRoot = encodeAttributes(this.#span, (w) => w.bool(KEYS.isAppRoot, true));
+    const type = (t: ObservationType) => encodeAttributes(this.#span, (w) => w.string(KEYS.type, t));
+    this.#types = {
+      span: type("span"),
+      generation: type("generation"),
+      agent: type("agent"),
+      chain: type("chain"),
+      tool: type("tool"),
+      retriever: type("retriever"),
+      guardrail: type("guardrail"),
+    };
   }
 
   /** The trace context every observation of the turn carries, encoded once per turn. */
@@ -145,9 +157,10 @@ export class ObservationEncoder {
     });
   }
 
-  root(root: RootObservation): Uint8Array {
-    return this.#fit((cap) => {
-      const w = this.#begin(root, TRACE_NAME, "span");
+  /** Writes the root observation's span into `target` (at its position). */
+  root(root: RootObservation, target: ProtobufWriter): void {
+    this.#fit(target, (cap) => {
+      const w = this.#begin(target, root, TRACE_NAME, "span");
       w.fragment(this.#appRoot);
       this.#text(KEYS.input, root.input, cap);
       if (root.output !== undefined) this.#text(KEYS.output, root.output, cap);
@@ -159,9 +172,10 @@ export class ObservationEncoder {
     });
   }
 
-  node(node: NodeObservation): Uint8Array {
-    return this.#fit((cap) => {
-      const w = this.#begin(node, node.name, node.type);
+  /** Writes a node observation's span into `target` (at its position). */
+  node(node: NodeObservation, target: ProtobufWriter): void {
+    this.#fit(target, (cap) => {
+      const w = this.#begin(target, node, node.name, node.type);
       this.#json(KEYS.input, node.input, cap);
       if (node.langgraphStep !== undefined) {
         w.string(KEYS.langgraphNode, node.name);
@@ -177,9 +191,10 @@ export class ObservationEncoder {
     });
   }
 
-  generation(gen: GenerationObservation): Uint8Array {
-    return this.#fit((cap) => {
-      const w = this.#begin(gen, gen.name, "generation");
+  /** Writes a generation's span into `target` (at its position). */
+  generation(gen: GenerationObservation, target: ProtobufWriter): void {
+    this.#fit(target, (cap) => {
+      const w = this.#begin(target, gen, gen.name, "generation");
       if (gen.model) w.string(KEYS.model, gen.model);
       if (gen.parametersJson) w.string(KEYS.modelParameters, gen.parametersJson);
       // No reply, no usage: zeros, or Langfuse would tokenize the input and bill a call that produced nothing.
@@ -199,16 +214,16 @@ export class ObservationEncoder {
 
   // ---- one span ----
 
-  #begin(obs: Observation, name: string, type: ObservationType): OtlpSpanWriter {
+  #begin(target: ProtobufWriter, obs: Observation, name: string, type: ObservationType): OtlpSpanWriter {
     const w = this.#span;
-    w.begin(obs.traceId, obs.spanId, obs.parentSpanId, name, obs.startMs, obs.endMs, 512);
+    w.begin(target, obs.traceId, obs.spanId, obs.parentSpanId, name, obs.startMs, obs.endMs, 512);
     w.fragment(obs.shared);
     if (obs.routing) w.fragment(obs.routing);
-    w.fragment(this.#type(type));
+    w.fragment(this.#types[type]);
     return w;
   }
 
-  #end(outcome: Outcome, cap: number): Uint8Array {
+  #end(outcome: Outcome, cap: number): void {
     const w = this.#span;
     if (outcome.level) {
       w.string(KEYS.level, outcome.level);
@@ -216,38 +231,30 @@ export class ObservationEncoder {
       if (message !== undefined) w.string(KEYS.statusMessage, message);
       if (outcome.level === "ERROR") w.errorStatus(message ?? "");
     }
-    return w.end();
+    w.end();
   }
 
-  /** Encodes with the field cap, and again with a smaller one while the span is larger than a batch may be. */
-  #fit(encode: (cap: number) => Uint8Array): Uint8Array {
+  /**
+   * Writes the span with the field cap, and again with a smaller one while it is larger than a
+   * batch may be. On an error nothing of it is left in `target`.
+   */
+  #fit(target: ProtobufWriter, encode: (cap: number) => void): void {
+    const start = target.pos;
     let cap = this.#o.maxFieldChars;
-    let bytes = this.#attempt(encode, cap);
-    for (let round = 0; round < FIT_ROUNDS && bytes.length > this.#o.maxSpanBytes; round++) {
-      // A field's characters are at most its bytes: scale the smaller of the two by how far over the span is.
-      cap = Math.max(64, Math.floor((Math.min(cap, bytes.length) * this.#o.maxSpanBytes * 0.8) / bytes.length));
-      bytes = this.#attempt(encode, cap);
-      if (round === 0) this.#o.onCut?.();
-    }
-    return bytes;
-  }
-
-  #attempt(encode: (cap: number) => Uint8Array, cap: number): Uint8Array {
     try {
-      return encode(cap);
+      encode(cap);
+      for (let round = 0; round < FIT_ROUNDS && target.pos - start > this.#o.maxSpanBytes; round++) {
+        const bytes = target.pos - start;
+        // A field's characters are at most its bytes: scale the smaller of the two by how far over the span is.
+        cap = Math.max(64, Math.floor((Math.min(cap, bytes) * this.#o.maxSpanBytes * 0.8) / bytes));
+        target.pos = start;
+        encode(cap);
+        if (round === 0) this.#o.onCut?.();
+      }
     } catch (err) {
-      this.#span.discard();
+      target.pos = start;
       throw err;
     }
-  }
-
-  #type(type: ObservationType): Uint8Array {
-    let encoded = this.#types.get(type);
-    if (!encoded) {
-      encoded = encodeAttributes(this.#span, (w) => w.string(KEYS.type, type));
-      this.#types.set(type, encoded);
-    }
-    return encoded;
   }
 
   // ---- values ----

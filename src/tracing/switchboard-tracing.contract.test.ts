@@ -12,6 +12,7 @@ import type { OtlpSpan } from "../receiver/otlp-span.js";
 import { MemoryJournal } from "./export/memory-journal.js";
 import { SpanExporter } from "./export/span-exporter.js";
 import { createMasker } from "./masking/create-masker.js";
+import { ProtobufWriter } from "./encoding/protobuf-writer.js";
 import { ObservationEncoder } from "./observation-encoder.js";
 import { SwitchboardTracing } from "./switchboard-tracing.js";
 import { usageDetails } from "./trace-contract.js";
@@ -30,7 +31,6 @@ function setup(options: { legacyTraceIo?: boolean; maxSpanBytes?: number; maxCha
   const exporter = new SpanExporter({
     transport,
     journal: new MemoryJournal(),
-    format: FORMATS.protobuf,
     formats: FORMATS,
     maxBatchSpans: 1000,
     maxBatchBytes: 10_000_000,
@@ -449,27 +449,34 @@ describe("what Langfuse draws, bills and attributes", () => {
       shared,
       routing: undefined,
     };
-    const root = encoder.root({
-      ...common,
-      parentSpanId: undefined,
-      outcome: { level: undefined, message: undefined },
-      input: "secret",
-      output: "also secret",
-    });
-    const gen = encoder.generation({
-      ...common,
-      parentSpanId: "c".repeat(16),
-      outcome: { level: undefined, message: undefined },
-      name: "g",
-      model: "m",
-      parametersJson: undefined,
-      messages: [new HumanMessage("secret")],
-      reply: { content: "also secret", toolCallsJson: undefined },
-      usageJson: undefined,
-      completionStartMs: undefined,
-      prompt: undefined,
-    });
-    const text = Buffer.concat([root, gen]).toString("latin1");
+    const target = new ProtobufWriter();
+    encoder.root(
+      {
+        ...common,
+        parentSpanId: undefined,
+        outcome: { level: undefined, message: undefined },
+        input: "secret",
+        output: "also secret",
+      },
+      target,
+    );
+    encoder.generation(
+      {
+        ...common,
+        parentSpanId: "c".repeat(16),
+        outcome: { level: undefined, message: undefined },
+        name: "g",
+        model: "m",
+        parametersJson: undefined,
+        messages: [new HumanMessage("secret")],
+        reply: { content: "also secret", toolCallsJson: undefined },
+        usageJson: undefined,
+        completionStartMs: undefined,
+        prompt: undefined,
+      },
+      target,
+    );
+    const text = target.buf.subarray(0, target.pos).toString("latin1");
     assert.ok(!text.includes("secret"));
     assert.ok(text.includes('{"captured":false,"chars":6}'));
   });

@@ -1,3 +1,4 @@
+import type { ProtobufWriter } from "./encoding/protobuf-writer.js";
 import type { TraceExporter } from "./export/trace-exporter.js";
 import type { FaultReporter } from "./fault-reporter.js";
 import { newSpanId, newTraceId } from "./ids.js";
@@ -123,17 +124,20 @@ class SwitchboardTurn implements TurnTrace {
     return outcomeOf(error, this.turn.clientSignal?.aborted === true);
   }
 
-  /** Hands one encoded observation to the exporter; a failure to encode drops it, counted. */
-  emit(kind: string, encode: () => Uint8Array): void {
-    let span: Uint8Array;
+  /** Writes one observation's span into the exporter's open batch; a failure to encode drops it, counted. */
+  emit(kind: string, write: (target: ProtobufWriter) => void): void {
+    const exporter = this.options.exporter;
+    const target = exporter.beginSpan();
+    if (!target) return;
     try {
-      span = encode();
+      write(target);
     } catch (err) {
+      exporter.abortSpan();
       this.options.faults.report(`encode_${kind}`, err);
       this.options.metrics.spansDropped.inc({ reason: "encode_failed" });
       return;
     }
-    this.options.exporter.push(span);
+    exporter.commitSpan();
   }
 
   startNode(
@@ -174,19 +178,22 @@ class SwitchboardTurn implements TurnTrace {
       if (!this.#routed && (result.intent || result.agent))
         this.setRouting(result.intent ?? null, result.agent ?? null);
       const outcome = result.disconnected ? CLIENT_DISCONNECTED : this.outcome(result.error);
-      this.emit("root", () =>
-        this.options.encoder.root({
-          traceId: this.traceId,
-          spanId: this.rootId,
-          parentSpanId: undefined,
-          startMs: this.#startMs,
-          endMs: nowMs(),
-          shared: this.context,
-          routing: this.routing,
-          outcome,
-          input: this.turn.message,
-          output: result.output,
-        }),
+      this.emit("root", (target) =>
+        this.options.encoder.root(
+          {
+            traceId: this.traceId,
+            spanId: this.rootId,
+            parentSpanId: undefined,
+            startMs: this.#startMs,
+            endMs: nowMs(),
+            shared: this.context,
+            routing: this.routing,
+            outcome,
+            input: this.turn.message,
+            output: result.output,
+          },
+          target,
+        ),
       );
     } catch (err) {
       this.options.faults.report("end_turn", err);
@@ -228,22 +235,25 @@ class SwitchboardNode implements NodeTrace {
     const turn = this.turn;
     const t0 = performance.now();
     try {
-      turn.emit("node", () =>
-        turn.options.encoder.node({
-          traceId: turn.traceId,
-          spanId: this.#spanId,
-          parentSpanId: turn.rootId,
-          startMs: this.#startMs,
-          endMs: nowMs(),
-          shared: turn.context,
-          routing: turn.routing,
-          outcome: turn.outcome(error),
-          name: this.name,
-          type: this.options?.type ?? "span",
-          input: this.input,
-          metadata: this.metadata,
-          langgraphStep: this.options?.langgraphStep,
-        }),
+      turn.emit("node", (target) =>
+        turn.options.encoder.node(
+          {
+            traceId: turn.traceId,
+            spanId: this.#spanId,
+            parentSpanId: turn.rootId,
+            startMs: this.#startMs,
+            endMs: nowMs(),
+            shared: turn.context,
+            routing: turn.routing,
+            outcome: turn.outcome(error),
+            name: this.name,
+            type: this.options?.type ?? "span",
+            input: this.input,
+            metadata: this.metadata,
+            langgraphStep: this.options?.langgraphStep,
+          },
+          target,
+        ),
       );
     } catch (err) {
       turn.options.faults.report("end_node", err);
@@ -326,28 +336,31 @@ class SwitchboardGeneration implements GenerationTrace {
     try {
       const call = this.call;
       const toolCalls = reply?.tool_calls;
-      turn.emit("generation", () =>
-        turn.options.encoder.generation({
-          traceId: turn.traceId,
-          spanId: this.#spanId,
-          parentSpanId: this.parentId,
-          startMs: this.#startMs,
-          endMs: nowMs(),
-          shared: turn.context,
-          routing: turn.routing,
-          outcome: turn.outcome(error),
-          name: this.name,
-          model: (reply && replyModel(reply)) || call.model,
-          parametersJson: modelParametersJson(call.parameters),
-          messages: call.input,
-          reply: reply && {
-            content: reply.content,
-            toolCallsJson: toolCalls && toolCalls.length > 0 ? toText(toolCalls) : undefined,
+      turn.emit("generation", (target) =>
+        turn.options.encoder.generation(
+          {
+            traceId: turn.traceId,
+            spanId: this.#spanId,
+            parentSpanId: this.parentId,
+            startMs: this.#startMs,
+            endMs: nowMs(),
+            shared: turn.context,
+            routing: turn.routing,
+            outcome: turn.outcome(error),
+            name: this.name,
+            model: (reply && replyModel(reply)) || call.model,
+            parametersJson: modelParametersJson(call.parameters),
+            messages: call.input,
+            reply: reply && {
+              content: reply.content,
+              toolCallsJson: toolCalls && toolCalls.length > 0 ? toText(toolCalls) : undefined,
+            },
+            usageJson: reply?.usage_metadata ? JSON.stringify(usageDetails(reply.usage_metadata)) : undefined,
+            completionStartMs: this.#completionStartMs,
+            prompt: call.prompt,
           },
-          usageJson: reply?.usage_metadata ? JSON.stringify(usageDetails(reply.usage_metadata)) : undefined,
-          completionStartMs: this.#completionStartMs,
-          prompt: call.prompt,
-        }),
+          target,
+        ),
       );
     } catch (err) {
       turn.options.faults.report("end_generation", err);

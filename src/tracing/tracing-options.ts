@@ -46,7 +46,7 @@ export interface TracingOptions {
   retryDelayMs?: number;
   /** Export requests in flight at once. */
   concurrency?: number;
-  /** Memory bound for trace data held in memory (characters); past it new observations are dropped, counted. */
+  /** Memory bound for trace data held in memory (bytes); with a journal the rest waits on disk, without one it is dropped, counted. */
   maxQueueBytes?: number;
   /** Folder of the on-disk journal (spool.db) that keeps every batch until Langfuse has it; null: memory only. */
   spoolDir?: string | null;
@@ -81,7 +81,9 @@ export const TRACING_DEFAULTS = {
   maxRetries: 3,
   retryDelayMs: 1000,
   concurrency: 2,
-  maxQueueBytes: 64 * 1024 * 1024,
+  // A few batches: a slow or hung Langfuse then costs the service a few megabytes of memory, not
+  // tens (the journal holds the rest).
+  maxQueueBytes: 8 * 1024 * 1024,
   spoolDir: null,
   maxSpoolBytes: 256 * 1024 * 1024,
   replayRatePerSec: 1000,

@@ -6,12 +6,16 @@ import { FaultReporter, type TracingLogger } from "../../src/tracing/fault-repor
 import { TracingMetrics } from "../../src/tracing/tracing-metrics.js";
 import type { Scheduler } from "../../src/tracing/export/scheduler.js";
 import type { ExportTransport, SendOutcome } from "../../src/tracing/export/send-outcome.js";
+import type { RequestBody } from "../../src/tracing/encoding/span-format.js";
 import { OtlpJsonFormat } from "../../src/tracing/encoding/otlp-json-format.js";
 import { OtlpProtobufFormat } from "../../src/tracing/encoding/otlp-protobuf-format.js";
+import { attributeKey, OtlpSpanWriter } from "../../src/tracing/encoding/otlp-span-writer.js";
+import { ProtobufWriter } from "../../src/tracing/encoding/protobuf-writer.js";
 import { decodeOtlpProtobuf } from "../../src/receiver/otlp-protobuf-decoder.js";
 
 /** One request the scripted transport received, waiting for the test to answer it. */
 export interface ScriptedRequest {
+  /** The whole body, its pieces joined. */
   body: string | Uint8Array;
   /** The span ids in the body, in order. */
   spanIds: string[];
@@ -29,7 +33,8 @@ export class ScriptedTransport implements ExportTransport {
   autoAnswer: ((body: string | Uint8Array) => SendOutcome) | null = null;
   closed = false;
 
-  send(body: string | Uint8Array): Promise<SendOutcome> {
+  send(pieces: RequestBody): Promise<SendOutcome> {
+    const body = joinBody(pieces);
     return new Promise((resolve) => {
       const request: ScriptedRequest = {
         body,
@@ -52,22 +57,37 @@ export class ScriptedTransport implements ExportTransport {
   }
 }
 
+/** A request body in one piece: text when it was text, bytes otherwise. */
+export function joinBody(body: RequestBody): string | Uint8Array {
+  if (!Array.isArray(body)) return body as string | Uint8Array;
+  const pieces = body as readonly (string | Uint8Array)[];
+  if (pieces.every((p) => typeof p === "string")) return pieces.join("");
+  return Buffer.concat(pieces.map((p) => (typeof p === "string" ? Buffer.from(p) : p)));
+}
+
 const SPAN_ID = /"spanId":"([0-9a-f]+)"/g;
 
-/** The span ids of a request body, OTLP/JSON or OTLP/protobuf. */
-export function spanIdsOf(body: string | Uint8Array): string[] {
+/** The span ids of a request body, OTLP/JSON or OTLP/protobuf, in one piece or in pieces. */
+export function spanIdsOf(pieces: RequestBody): string[] {
+  const body = joinBody(pieces);
   if (typeof body !== "string") return decodeOtlpProtobuf(body).map((s) => s.spanId);
   return [...body.matchAll(SPAN_ID)].map((m) => m[1]!);
 }
 
-/** A minimal encoded span with a recognisable id (and optional padding to size it). */
-export function fakeSpan(id: number, pad = 0): string {
-  const spanId = id.toString(16).padStart(16, "0");
-  return `{"traceId":"${"a".repeat(32)}","spanId":"${spanId}","name":"s","kind":1,"startTimeUnixNano":"1","endTimeUnixNano":"2","attributes":[{"key":"p","value":{"stringValue":"${"x".repeat(pad)}"}}],"status":{"code":0}}`;
+const fakeWriter = new OtlpSpanWriter();
+const PAD_KEY = attributeKey("p");
+
+/** A minimal encoded span (OTLP/protobuf) with a recognisable id, padded with `pad` copies of `padChar` to size it. */
+export function fakeSpan(id: number, pad = 0, padChar = "x"): Uint8Array {
+  const w = new ProtobufWriter(256 + pad * 3);
+  fakeWriter.begin(w, "a".repeat(32), id.toString(16).padStart(16, "0"), undefined, "s", 1, 2);
+  fakeWriter.string(PAD_KEY, padChar.repeat(pad));
+  fakeWriter.end();
+  return w.takeFrom(0);
 }
 
 const RESOURCE = { serviceName: "switchboard-test", serviceVersion: "0.0.0" };
-/** The wire formats, for exporters under test (fake spans are OTLP/JSON text). */
+/** The wire formats, for exporters under test (fake spans are OTLP/protobuf; a journal may hold JSON from older versions). */
 export const FORMATS = { json: new OtlpJsonFormat(RESOURCE), protobuf: new OtlpProtobufFormat(RESOURCE) };
 
 /** Virtual time: timers fire only from `advance`; deferred work runs on `runDeferred`. */

@@ -41,7 +41,7 @@ export class OtlpJsonFormat implements SpanFormat<string> {
     return payload.split(SPAN_SEPARATOR);
   }
 
-  body(payload: string): string {
-    return this.#prefix + payload + this.#suffix;
+  body(payload: string): readonly string[] {
+    return [this.#prefix, payload, this.#suffix];
   }
 }

@@ -94,18 +94,18 @@ export class OtlpProtobufFormat implements SpanFormat<Uint8Array> {
     return spans;
   }
 
-  body(payload: Uint8Array): Uint8Array {
+  /** The envelope's head, then the payload as it is (sent without a copy). */
+  body(payload: Uint8Array): readonly Uint8Array[] {
     const scopeSpans = this.#scope.length + payload.length;
     const scopeSpansField = 1 + varintSize(scopeSpans) + scopeSpans;
     const resourceSpans = this.#resource.length + scopeSpansField;
-    const w = new ProtobufWriter(1 + varintSize(resourceSpans) + resourceSpans);
+    const w = new ProtobufWriter(this.#resource.length + this.#scope.length + 16);
     w.byte(tag(1, WIRE_LEN));
     w.varint(resourceSpans);
     w.bytes(this.#resource);
     w.byte(tag(2, WIRE_LEN));
     w.varint(scopeSpans);
     w.bytes(this.#scope);
-    w.bytes(payload);
-    return w.buf.subarray(0, w.pos);
+    return [w.buf.subarray(0, w.pos), payload];
   }
 }

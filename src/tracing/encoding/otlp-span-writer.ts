@@ -34,19 +34,22 @@ export function attributeKey(name: string): AttributeKey {
 }
 
 /**
- * Writes spans into one reused buffer and hands each out as bytes of its own. One span at a
- * time: `begin`, attributes, optionally `errorStatus`, then `end`.
+ * Writes one span at a time into the buffer `begin` is given (a batch's): `begin`, attributes,
+ * optionally `errorStatus`, then `end`. Between spans it writes attribute fragments
+ * (`encodeAttributes`) into a scratch buffer of its own.
  */
 export class OtlpSpanWriter {
-  readonly w = new ProtobufWriter();
+  readonly scratch = new ProtobufWriter(8 * 1024);
+  w = this.scratch;
   #span = 0;
   // The open string attribute's three nested lengths (KeyValue, AnyValue, string).
   #kv = 0;
   #any = 0;
   #str = 0;
 
-  /** Starts a span. `expectedBytes`: a lower bound of its size (a closer guess moves fewer bytes). */
+  /** Starts a span at `target`'s position. `expectedBytes`: a lower bound of its size (a closer guess moves fewer bytes). */
   begin(
+    target: ProtobufWriter,
     traceId: string,
     spanId: string,
     parentSpanId: string | undefined,
@@ -55,8 +58,7 @@ export class OtlpSpanWriter {
     endMs: number,
     expectedBytes = 128,
   ): void {
-    const w = this.w;
-    w.pos = 0;
+    const w = (this.w = target);
     this.#span = w.open(2, expectedBytes);
     w.ensure(3 + 16 + 2 + 8 + 2 + 8);
     w.byte(tag(1, WIRE_LEN));
@@ -164,15 +166,10 @@ export class OtlpSpanWriter {
     w.close(status);
   }
 
-  /** Ends the span: its bytes, a complete `ScopeSpans.spans` entry. */
-  end(): Buffer {
+  /** Ends the span: a complete `ScopeSpans.spans` entry in the target buffer. */
+  end(): void {
     this.w.close(this.#span);
-    return this.w.takeFrom(0);
-  }
-
-  /** Abandons the span being written. */
-  discard(): void {
-    this.w.pos = 0;
+    this.w = this.scratch;
   }
 }
 
@@ -181,8 +178,8 @@ export class OtlpSpanWriter {
  * `Span.attributes` entries. `write` uses the span writer's attribute methods.
  */
 export function encodeAttributes(writer: OtlpSpanWriter, write: (w: OtlpSpanWriter) => void): Buffer {
-  const w = writer.w;
-  const from = w.pos;
+  const w = (writer.w = writer.scratch);
+  w.pos = 0;
   write(writer);
-  return w.takeFrom(from);
+  return w.takeFrom(0);
 }

@@ -1,6 +1,9 @@
 /** Encoded bytes of a format: text for OTLP/JSON, bytes for OTLP/protobuf. */
 export type Encoded = string | Uint8Array;
 
+/** A request body: one piece, or pieces sent in order. */
+export type RequestBody = string | Uint8Array | readonly (string | Uint8Array)[];
+
 /** Who sends: the OTLP resource of every request, and the instrumentation scope its spans are under. */
 export interface ResourceInfo {
   serviceName: string;
@@ -26,6 +29,6 @@ export interface SpanFormat<E extends Encoded = Encoded> {
   join(spans: readonly E[]): E;
   /** The spans of a payload again (to split a batch Langfuse found too large). */
   split(payload: E): E[];
-  /** The request body for one payload. */
-  body(payload: E): string | Uint8Array;
+  /** The request body for one payload, in pieces written one after the other (the payload itself is not copied). */
+  body(payload: E): RequestBody;
 }

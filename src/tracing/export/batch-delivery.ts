@@ -53,6 +53,8 @@ export type BackendState = "up" | "down" | "auth_failed";
 interface LiveBatch {
   entry: JournalEntry;
   payload: Encoded;
+  /** Gives the payload's buffer back for reuse, once the batch leaves the live lane. */
+  release?: () => void;
   /** The journal the batch is written in (a failed durable one keeps its batches for the next start). */
   journal: BatchJournal;
   attempts: number;
@@ -221,6 +223,7 @@ export class BatchDelivery {
       let spans = 0;
       for (const b of batches) spans += b.count;
       this.#drop(spans, "shutdown");
+      for (const b of batches) b.release();
       return;
     }
     let entries: JournalEntry[];
@@ -231,15 +234,23 @@ export class BatchDelivery {
       let spans = 0;
       for (const b of batches) spans += b.count;
       this.#drop(spans, "spool_failed");
+      for (const b of batches) b.release();
       return;
     }
     try {
       for (let i = 0; i < entries.length; i++) {
         const entry = entries[i]!;
+        const batch = batches[i]!;
         // The live lane takes fresh batches while the backend is up and memory allows; the rest
-        // waits in the journal and is replayed as backlog.
-        if (this.#state === "up" && this.#liveBytes + entry.bytes <= this.#o.maxMemoryBytes)
-          this.#addLive(entry, batches[i]!.payload);
+        // waits in the journal (which holds its own copy) and is replayed as backlog.
+        if (!(this.#state === "up" && this.#liveBytes + entry.bytes <= this.#o.maxMemoryBytes)) batch.release();
+        else if (this.#journal.durable) this.#addLive(entry, batch.payload, batch.release);
+        else {
+          // The memory journal keeps a copy: the live lane sends that one, not a second.
+          batch.release();
+          const kept = this.#journal.read(entry.id);
+          if (kept.ok) this.#addLive(entry, kept.payload);
+        }
       }
       this.#enforceJournalBound();
       if (!send) return;
@@ -352,13 +363,23 @@ export class BatchDelivery {
 
   // ---- the live lane ----
 
-  #addLive(entry: JournalEntry, payload: Encoded): void {
-    this.#live.set(entry.id, { entry, payload, journal: this.#journal, attempts: 0, sending: false, notBefore: 0 });
+  #addLive(entry: JournalEntry, payload: Encoded, release?: () => void): void {
+    this.#live.set(entry.id, {
+      entry,
+      payload,
+      release,
+      journal: this.#journal,
+      attempts: 0,
+      sending: false,
+      notBefore: 0,
+    });
     this.#liveBytes += entry.bytes;
   }
 
   #removeLive(batch: LiveBatch): void {
-    if (this.#live.delete(batch.entry.id)) this.#liveBytes -= batch.entry.bytes;
+    if (!this.#live.delete(batch.entry.id)) return;
+    this.#liveBytes -= batch.entry.bytes;
+    batch.release?.();
   }
 
   /** Moves every live batch not in flight to the backlog (the journal keeps it; memory is freed). */

@@ -103,7 +103,6 @@ export function openSpanExporter(
 ): SpanExporter {
   return new SpanExporter(
     {
-      format: formatsFor(settings.resource).protobuf,
       maxBatchSpans: settings.maxBatchSpans,
       maxBatchBytes: settings.maxBatchBytes,
       flushIntervalMs: settings.flushIntervalMs,

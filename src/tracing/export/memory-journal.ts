@@ -37,7 +37,8 @@ export class MemoryJournal implements BatchJournal {
         bytes: typeof payload === "string" ? Buffer.byteLength(payload) : payload.byteLength,
         maybeStored: false,
       };
-      this.#rows.set(entry.id, { entry, payload });
+      // A copy: the payload's buffer is reused once the delivery is done with it.
+      this.#rows.set(entry.id, { entry, payload: typeof payload === "string" ? payload : Buffer.from(payload) });
       this.#bytes += entry.bytes;
       this.#spans += count;
       return { ...entry };

@@ -1,5 +1,6 @@
 import http from "node:http";
 import https from "node:https";
+import type { RequestBody } from "../encoding/span-format.js";
 import { outcomeOfStatus, type ExportTransport, type SendOutcome } from "./send-outcome.js";
 
 export interface OtlpHttpTransportOptions {
@@ -34,7 +35,7 @@ export class OtlpHttpTransport implements ExportTransport {
     this.#headers = options.headers;
   }
 
-  send(body: string | Uint8Array, contentType: string): Promise<SendOutcome> {
+  send(body: RequestBody, contentType: string): Promise<SendOutcome> {
     return new Promise<SendOutcome>((resolve) => {
       let settled = false;
       let written = false;
@@ -47,13 +48,18 @@ export class OtlpHttpTransport implements ExportTransport {
       };
       let req: http.ClientRequest;
       try {
-        const payload = typeof body === "string" ? Buffer.from(body, "utf8") : body;
+        const pieces = (Array.isArray(body) ? body : [body]) as readonly (string | Uint8Array)[];
+        let length = 0;
+        for (const piece of pieces) length += typeof piece === "string" ? Buffer.byteLength(piece) : piece.byteLength;
         req = this.#request(this.#url, {
           method: "POST",
           agent: this.#agent,
-          headers: { ...this.#headers, "content-type": contentType, "content-length": String(payload.byteLength) },
+          headers: { ...this.#headers, "content-type": contentType, "content-length": String(length) },
         });
-        req.end(payload);
+        // Written in order, corked into one writev: the payload is never copied into a body buffer.
+        req.cork();
+        for (const piece of pieces) req.write(piece);
+        req.end();
       } catch (err) {
         // e.g. an invalid header value: nothing went out.
         resolve({ kind: "not_stored", reason: "network", message: (err as Error).message });

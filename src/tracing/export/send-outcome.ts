@@ -1,3 +1,4 @@
+import type { RequestBody } from "../encoding/span-format.js";
 /**
  * What one export attempt tells us about the batch it carried. The distinction that matters is
  * whether Langfuse can have stored it: Langfuse v4 keeps every record it receives, so a batch
@@ -32,7 +33,7 @@ export type SendOutcome =
 /** Anything that can deliver one OTLP request body. Tests and the model-based test swap it. */
 export interface ExportTransport {
   /** Never throws: every outcome is a SendOutcome. */
-  send(body: string | Uint8Array, contentType: string): Promise<SendOutcome>;
+  send(body: RequestBody, contentType: string): Promise<SendOutcome>;
   /** Cuts open connections (attempts in flight end as unknown or not_stored). */
   close(): void;
 }

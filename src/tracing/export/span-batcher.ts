@@ -1,15 +1,20 @@
-import type { Encoded, SpanFormat } from "../encoding/span-format.js";
+import type { ProtobufWriter } from "../encoding/protobuf-writer.js";
 import type { DropReason } from "../tracing-metrics.js";
+import { BatchBufferPool } from "./batch-buffer-pool.js";
 import type { Scheduler } from "./scheduler.js";
 
-/** A batch ready for the journal: its spans joined, and how many there are. */
-export interface SealedBatch<E extends Encoded = Encoded> {
-  payload: E;
+/** A batch ready for the journal: its spans' bytes, and how many there are. */
+export interface SealedBatch {
+  payload: Uint8Array;
   count: number;
+  /**
+   * Called once the payload is no longer needed (journaled and sent, or journaled and left to
+   * the backlog): its buffer is reused. Nothing may read the payload after it.
+   */
+  release(): void;
 }
 
-export interface SpanBatcherOptions<E extends Encoded> {
-  format: SpanFormat<E>;
+export interface SpanBatcherOptions {
   /** Most spans per batch. */
   maxBatchSpans: number;
   /** Most bytes of a batch's payload (the request body less its envelope). */
@@ -21,115 +26,174 @@ export interface SpanBatcherOptions<E extends Encoded> {
   heldElsewhere?: () => number;
   scheduler: Scheduler;
   /** Receives sealed batches, oldest first. `send` false: journal them, start no send (shutdown without time left). */
-  sink: (batches: SealedBatch<E>[], send: boolean) => void;
+  sink: (batches: SealedBatch[], send: boolean) => void;
   onDrop: (spans: number, reason: DropReason) => void;
   onError: (where: string, err: unknown) => void;
 }
 
+/** A batch's buffer is allocated this much larger than its cap: the span that fills it fits without a copy. */
+const SLACK_BYTES = 64 * 1024;
+/** Past this a batch's buffer grows as it fills instead of being allocated at its cap. */
+const MAX_INITIAL_BYTES = 2 * 1024 * 1024;
+/** Buffers kept for reuse: the open batch, the ones being sent, one waiting. */
+const POOLED_BUFFERS = 4;
+
 /**
- * The request path's end of the export: `push` appends an encoded span and at most schedules
- * work. Spans are sealed into batches when a batch is full (by count or bytes) or when the
- * oldest has waited flushIntervalMs, always off the caller's stack.
+ * The request path's end of the export. Spans are written straight into the open batch's
+ * buffer (`begin`, then `commit` or `abort`): no buffer per span and no join when the batch is
+ * sealed, which happens when it is full (by count or bytes) or when its oldest span has waited
+ * flushIntervalMs, always off the caller's stack. A sealed batch's payload is a view of the
+ * buffer it was written in; a new batch gets a buffer of its own.
  */
-export class SpanBatcher<E extends Encoded> {
-  #pending: E[] = [];
-  #pendingBytes = 0;
+export class SpanBatcher {
+  readonly #o: SpanBatcherOptions;
+  readonly #pool: BatchBufferPool;
+  #w: ProtobufWriter | null = null;
+  #count = 0;
+  /** Batches already full, handed to the sink on the next turn of the loop. */
+  #full: SealedBatch[] = [];
+  #fullBytes = 0;
+  /** Where the span being written starts, or -1. */
+  #spanStart = -1;
   #sealScheduled = false;
   #sealTimer: unknown;
   #closed = false;
 
-  constructor(private readonly o: SpanBatcherOptions<E>) {}
+  constructor(options: SpanBatcherOptions) {
+    this.#o = options;
+    this.#pool = new BatchBufferPool(
+      Math.min(options.maxPayloadBytes, MAX_INITIAL_BYTES) + SLACK_BYTES,
+      POOLED_BUFFERS,
+    );
+  }
 
   get pendingSpans(): number {
-    return this.#pending.length;
+    let spans = this.#count;
+    for (const batch of this.#full) spans += batch.count;
+    return spans;
   }
 
   get pendingBytes(): number {
-    return this.#pendingBytes;
+    return (this.#w?.pos ?? 0) + this.#fullBytes;
   }
 
-  /** Hands one encoded span over. Never throws, never does I/O. */
-  push(span: E): void {
+  /**
+   * Where the next span is written, or null when it must be dropped (counted): after shutdown,
+   * or with memory at its bound. Never throws, never does I/O.
+   */
+  begin(): ProtobufWriter | null {
     if (this.#closed) {
-      this.o.onDrop(1, "shutdown");
-      return;
+      this.#o.onDrop(1, "shutdown");
+      return null;
     }
-    const bytes = this.o.format.sizeOf(span);
-    if (this.#pendingBytes + bytes + (this.o.heldElsewhere?.() ?? 0) > this.o.maxMemoryBytes) {
-      this.o.onDrop(1, "queue_full");
-      return;
+    if (this.pendingBytes + (this.#o.heldElsewhere?.() ?? 0) >= this.#o.maxMemoryBytes) {
+      this.#o.onDrop(1, "queue_full");
+      return null;
     }
-    this.#pending.push(span);
-    this.#pendingBytes += bytes;
-    if (this.#pending.length >= this.o.maxBatchSpans || this.#pendingBytes >= this.o.maxPayloadBytes) {
+    const w = (this.#w ??= this.#pool.take());
+    // A span begun and never committed or aborted is not kept.
+    if (this.#spanStart >= 0) w.pos = this.#spanStart;
+    this.#spanStart = w.pos;
+    return w;
+  }
+
+  /** The span written since `begin` is complete. */
+  commit(): void {
+    const w = this.#w;
+    if (!w || this.#spanStart < 0) return;
+    const start = this.#spanStart;
+    this.#spanStart = -1;
+    if (w.pos > this.#o.maxPayloadBytes && this.#count > 0) {
+      // The span does not fit: the batch is full without it, and it starts the next one.
+      const next = this.#pool.take();
+      next.bytes(w.buf.subarray(start, w.pos));
+      w.pos = start;
+      this.#closeBatch();
+      this.#w = next;
+    }
+    this.#count++;
+    if (this.#count >= this.#o.maxBatchSpans || this.#w!.pos >= this.#o.maxPayloadBytes) {
+      this.#closeBatch();
       this.#scheduleSeal();
     } else if (this.#sealTimer === undefined)
-      this.#sealTimer = this.o.scheduler.setTimeout(() => this.seal(), this.o.flushIntervalMs);
+      this.#sealTimer = this.#o.scheduler.setTimeout(() => this.seal(), this.#o.flushIntervalMs);
+  }
+
+  /** The open batch is full: it waits, closed, for the sink; the next span opens a new one. */
+  #closeBatch(): void {
+    const batch = this.#sealed(this.#w!, this.#w!.pos, this.#count);
+    this.#full.push(batch);
+    this.#fullBytes += batch.payload.length;
+    this.#w = null;
+    this.#count = 0;
+  }
+
+  /** The span written since `begin` is abandoned. */
+  abort(): void {
+    if (this.#w && this.#spanStart >= 0) this.#w.pos = this.#spanStart;
+    this.#spanStart = -1;
+  }
+
+  /** One span already encoded (a complete ScopeSpans.spans entry), copied in. */
+  push(span: Uint8Array): void {
+    const w = this.begin();
+    if (!w) return;
+    w.bytes(span);
+    this.commit();
   }
 
   /** Seals everything pending now. */
   seal(send = true): void {
     this.#sealScheduled = false;
     if (this.#sealTimer !== undefined) {
-      this.o.scheduler.clearTimeout(this.#sealTimer);
+      this.#o.scheduler.clearTimeout(this.#sealTimer);
       this.#sealTimer = undefined;
     }
-    if (this.#pending.length === 0) return;
-    const spans = this.#pending;
-    this.#pending = [];
-    this.#pendingBytes = 0;
-    let batches: SealedBatch<E>[];
-    try {
-      batches = this.#cut(spans);
-    } catch (err) {
-      this.o.onError("export_seal", err);
-      this.o.onDrop(spans.length, "encode_failed");
-      return;
+    const batches = this.#full;
+    this.#full = [];
+    this.#fullBytes = 0;
+    // Spans are written within one call on the request path, never across a seal: a span
+    // still open here was abandoned without an abort, and is not kept.
+    if (this.#w && this.#spanStart >= 0) this.#w.pos = this.#spanStart;
+    this.#spanStart = -1;
+    const w = this.#w;
+    if (w && this.#count > 0) {
+      batches.push(this.#sealed(w, w.pos, this.#count));
+      this.#count = 0;
+      this.#w = null;
     }
-    this.o.sink(batches, send);
+    if (batches.length === 0) return;
+    try {
+      this.#o.sink(batches, send);
+    } catch (err) {
+      this.#o.onError("export_seal", err);
+    }
   }
 
-  /** Stops taking spans (later pushes are counted as dropped at shutdown). */
+  /** Stops taking spans (later ones are counted as dropped at shutdown). */
   close(): void {
     this.#closed = true;
-    if (this.#sealTimer !== undefined) this.o.scheduler.clearTimeout(this.#sealTimer);
+    if (this.#sealTimer !== undefined) this.#o.scheduler.clearTimeout(this.#sealTimer);
     this.#sealTimer = undefined;
+  }
+
+  /** The first `end` bytes of `w` as a sealed batch, whose release gives `w` back to the pool. */
+  #sealed(w: ProtobufWriter, end: number, count: number): SealedBatch {
+    let released = false;
+    return {
+      payload: w.buf.subarray(0, end),
+      count,
+      release: () => {
+        if (released) return;
+        released = true;
+        this.#pool.give(w);
+      },
+    };
   }
 
   #scheduleSeal(): void {
     if (this.#sealScheduled) return;
     this.#sealScheduled = true;
-    this.o.scheduler.defer(() => this.seal());
-  }
-
-  /** Cuts spans into batches under both caps (by size first, then exactly by bytes). */
-  #cut(spans: E[]): SealedBatch<E>[] {
-    const { format, maxBatchSpans, maxPayloadBytes } = this.o;
-    const out: SealedBatch<E>[] = [];
-    let start = 0;
-    let size = 0;
-    for (let i = 0; i < spans.length; i++) {
-      const n = format.sizeOf(spans[i]!) + 2;
-      if (i > start && (i - start >= maxBatchSpans || size + n > maxPayloadBytes)) {
-        this.#pushExact(out, spans.slice(start, i));
-        start = i;
-        size = 0;
-      }
-      size += n;
-    }
-    if (start < spans.length) this.#pushExact(out, spans.slice(start));
-    return out;
-  }
-
-  /** Text can take more bytes than characters: halve until the payload fits in bytes. */
-  #pushExact(out: SealedBatch<E>[], spans: E[]): void {
-    const payload = this.o.format.join(spans);
-    if (spans.length > 1 && this.o.format.byteLength(payload) > this.o.maxPayloadBytes) {
-      const half = spans.length >> 1;
-      this.#pushExact(out, spans.slice(0, half));
-      this.#pushExact(out, spans.slice(half));
-      return;
-    }
-    out.push({ payload, count: spans.length });
+    this.#o.scheduler.defer(() => this.seal());
   }
 }

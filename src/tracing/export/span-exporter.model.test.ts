@@ -17,6 +17,7 @@ import fc from "fast-check";
 import {
   FORMATS,
   fakeSpan,
+  joinBody,
   RecordingLogger,
   ScriptedTransport,
   settle,
@@ -24,6 +25,7 @@ import {
   testMetrics,
   VirtualScheduler,
 } from "../../../test/support/export-fakes.js";
+import type { RequestBody } from "../encoding/span-format.js";
 import type { SendOutcome } from "./send-outcome.js";
 import { SpanExporter } from "./span-exporter.js";
 import { SqliteJournal } from "./sqlite-journal.js";
@@ -83,7 +85,7 @@ class Real {
     const realSend = this.transport.send.bind(this.transport);
     // Every request is checked as it leaves: nothing acknowledged goes out again, and re-sends of
     // what Langfuse may already hold are what the exporter must count.
-    this.transport.send = (body: string) => {
+    this.transport.send = (body: RequestBody) => {
       for (const id of spanIdsOf(body)) {
         if (this.model.acked.has(id))
           this.model.failures.push(`span ${id} was sent again after Langfuse acknowledged it`);
@@ -106,7 +108,6 @@ class Real {
     this.exporter = new SpanExporter({
       transport: this.transport,
       journal: this.journal,
-      format: FORMATS.json,
       formats: FORMATS,
       maxBatchSpans: 4,
       maxBatchBytes: 64 * 1024,
@@ -140,7 +141,8 @@ class Real {
     try {
       for (const entry of journal.scan(0, 1_000_000)) {
         const read = journal.read(entry.id);
-        if (read.ok) for (const id of spanIdsOf(FORMATS.json.body(read.payload as string))) ids.add(id);
+        if (read.ok)
+          for (const id of spanIdsOf(joinBody(FORMATS.protobuf.body(read.payload as Uint8Array)))) ids.add(id);
       }
     } finally {
       journal.close();

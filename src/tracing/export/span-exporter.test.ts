@@ -15,6 +15,7 @@ import {
   testMetrics,
   VirtualScheduler,
 } from "../../../test/support/export-fakes.js";
+import { decodeOtlpProtobuf } from "../../receiver/otlp-protobuf-decoder.js";
 import type { BatchJournal } from "./batch-journal.js";
 import { AUTH_PROBE_MS, PROBE_MIN_MS } from "./delivery-policy.js";
 import { MemoryJournal } from "./memory-journal.js";
@@ -30,7 +31,6 @@ function harness(overrides: Partial<SpanExporterOptions> = {}) {
   const exporter = new SpanExporter({
     transport,
     journal,
-    format: FORMATS.json,
     formats: FORMATS,
     maxBatchSpans: 10,
     maxBatchBytes: 64 * 1024,
@@ -87,29 +87,24 @@ describe("batching", () => {
   test("no request body passes maxBatchBytes, in bytes, also for non-ASCII text", async () => {
     const h = harness({ maxBatchBytes: 20_000, maxBatchSpans: 1000 });
     h.transport.autoAnswer = () => STORED;
-    for (let i = 1; i <= 60; i++)
-      h.exporter.push(
-        fakeSpan(i).replace('"p","value":{"stringValue":""', `"p","value":{"stringValue":"${"汉".repeat(400)}"`),
-      );
+    for (let i = 1; i <= 60; i++) h.exporter.push(fakeSpan(i, 400, "汉"));
     await h.step(500);
     assert.ok(h.transport.sent.length > 3, `${h.transport.sent.length} requests`);
-    for (const r of h.transport.sent)
-      assert.ok(Buffer.byteLength(r.body) <= 20_000, `a body of ${Buffer.byteLength(r.body)} bytes`);
+    for (const r of h.transport.sent) assert.ok(r.body.length <= 20_000, `a body of ${r.body.length} bytes`);
     assert.equal(h.transport.sent.flatMap((r) => r.spanIds).length, 60, "every span sent once");
     assert.equal(await h.count("spans_exported_total"), 60);
   });
 
-  test("the body is the envelope around the spans: valid JSON", async () => {
+  test("the body is the envelope around the spans: one valid OTLP/protobuf request", async () => {
     const h = harness();
     h.push(1, 3);
     await h.step(500);
-    const body = JSON.parse(h.transport.sent[0]!.body as string) as {
-      resourceSpans: { scopeSpans: { spans: { spanId: string }[] }[] }[];
-    };
+    const spans = decodeOtlpProtobuf(h.transport.sent[0]!.body as Uint8Array);
     assert.deepEqual(
-      body.resourceSpans[0]!.scopeSpans[0]!.spans.map((s) => s.spanId),
+      spans.map((s) => s.spanId),
       [id(1), id(2), id(3)],
     );
+    assert.equal(spans[0]!.origin.scopeName, "langfuse-sdk/switchboard");
   });
 });
 

@@ -1,4 +1,5 @@
-import type { Encoded, SpanFormat } from "../encoding/span-format.js";
+import type { ProtobufWriter } from "../encoding/protobuf-writer.js";
+import type { SpanFormat } from "../encoding/span-format.js";
 import type { FaultReporter, TracingLogger } from "../fault-reporter.js";
 import type { ExporterStateView } from "../tracing-metrics.js";
 import type { DeliveryMetrics } from "./delivery-metrics.js";
@@ -15,8 +16,6 @@ export interface SpanExporterOptions {
   transport: ExportTransport;
   /** Where sealed batches wait until Langfuse has them: SqliteJournal, or MemoryJournal without a folder. */
   journal: BatchJournal;
-  /** The format spans are pushed in; the other one is only used for batches a journal holds in it. */
-  format: SpanFormat<string> | SpanFormat<Uint8Array>;
   formats: { json: SpanFormat<string>; protobuf: SpanFormat<Uint8Array> };
   /** Most spans per batch. */
   maxBatchSpans: number;
@@ -51,14 +50,7 @@ export interface SpanExporterOptions {
 /** What the batching side needs; the rest of SpanExporterOptions configures the delivery. */
 export type ExporterBatchingOptions = Pick<
   SpanExporterOptions,
-  | "format"
-  | "maxBatchSpans"
-  | "maxBatchBytes"
-  | "flushIntervalMs"
-  | "maxMemoryBytes"
-  | "metrics"
-  | "faults"
-  | "scheduler"
+  "maxBatchSpans" | "maxBatchBytes" | "flushIntervalMs" | "maxMemoryBytes" | "metrics" | "faults" | "scheduler"
 >;
 
 /** The envelope's share of a request body, kept free when cutting batches. */
@@ -70,7 +62,7 @@ export const ENVELOPE_ALLOWANCE_BYTES = 1024;
  * sockets, never on the stack of the request that pushed. The delivery tests drive it directly.
  */
 export class SpanExporter {
-  readonly #batcher: SpanBatcher<Encoded>;
+  readonly #batcher: SpanBatcher;
   readonly #delivery: BatchDelivery;
 
   /** Batching and delivery in this thread, as `options` describe them. */
@@ -80,8 +72,7 @@ export class SpanExporter {
   constructor(options: SpanExporterOptions | ExporterBatchingOptions, delivery?: BatchDelivery) {
     const scheduler = options.scheduler ?? REAL_SCHEDULER;
     const target = (this.#delivery = delivery ?? new BatchDelivery({ ...(options as SpanExporterOptions), scheduler }));
-    this.#batcher = new SpanBatcher<Encoded>({
-      format: options.format as SpanFormat<Encoded>,
+    this.#batcher = new SpanBatcher({
       maxBatchSpans: options.maxBatchSpans,
       maxPayloadBytes: options.maxBatchBytes - ENVELOPE_ALLOWANCE_BYTES,
       flushIntervalMs: options.flushIntervalMs,
@@ -97,8 +88,23 @@ export class SpanExporter {
     options.metrics.observeExporter?.(this);
   }
 
-  /** Hands one encoded span to the pipeline. Never throws, never does I/O. */
-  push(span: Encoded): void {
+  /** Where the next span is written (a complete ScopeSpans.spans entry), or null when it is dropped (counted). */
+  beginSpan(): ProtobufWriter | null {
+    return this.#batcher.begin();
+  }
+
+  /** The span written since `beginSpan` is complete. Never throws, never does I/O. */
+  commitSpan(): void {
+    this.#batcher.commit();
+  }
+
+  /** The span written since `beginSpan` is abandoned. */
+  abortSpan(): void {
+    this.#batcher.abort();
+  }
+
+  /** Hands one span already encoded to the pipeline (copied). Never throws, never does I/O. */
+  push(span: Uint8Array): void {
     this.#batcher.push(span);
   }
 
