@@ -235,7 +235,12 @@ export const serviceOptions = {
   LANGFUSE_SAMPLE_RATE: option(kinds.number(0, 1), {
     section: LF,
     default: TRACING_DEFAULTS.sampleRate,
-    doc: "Share of chat turns traced, decided once per trace. A sampled-out turn creates nothing.",
+    doc: "Share of ordinary chat turns traced, decided by trace id when the turn ends. Turns that failed, whose client went away, that asked a clarifying question or that took longer than LANGFUSE_SAMPLE_KEEP_SLOWER_THAN are always traced (counted in `switchboard_tracing_turns_kept_by_rule_total{rule}`). A turn sampled out is never encoded and has no trace id in its answer.",
+  }),
+  LANGFUSE_SAMPLE_KEEP_SLOWER_THAN: option(kinds.number(0, 3600), {
+    section: LF,
+    default: TRACING_DEFAULTS.keepSlowerThanMs / 1000,
+    doc: "Seconds: with LANGFUSE_SAMPLE_RATE below 1, a turn that takes longer than this is always traced.",
   }),
   LANGFUSE_MAX_FIELD_CHARS: option(kinds.int(64, 10_000_000), {
     section: LF,

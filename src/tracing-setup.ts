@@ -74,6 +74,7 @@ export function tracingOptions(config: ServiceConfig): Omit<TracingOptions, "pub
     environment: config.LANGFUSE_ENVIRONMENT,
     release: config.LANGFUSE_RELEASE,
     sampleRate: config.LANGFUSE_SAMPLE_RATE,
+    keepSlowerThanMs: config.LANGFUSE_SAMPLE_KEEP_SLOWER_THAN * 1000,
     enableSpans: config.LANGFUSE_ENABLE_SPANS,
     maxFieldChars: config.LANGFUSE_MAX_FIELD_CHARS,
     captureIo: config.LANGFUSE_CAPTURE_IO,

@@ -90,6 +90,7 @@ function ourTracing(): { tracing: Tracing } {
       faults,
       enableSpans: true,
       sampleRate: 1,
+      keepSlowerThanMs: 10_000,
       shutdownTimeoutMs: 5000,
     }),
   };
@@ -115,6 +116,7 @@ function encodeOnlyTracing(): Tracing {
     faults,
     enableSpans: true,
     sampleRate: 1,
+    keepSlowerThanMs: 10_000,
     shutdownTimeoutMs: 5000,
   });
 }

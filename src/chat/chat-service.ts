@@ -213,7 +213,7 @@ export class ChatService {
       );
       const last = state.turns[state.turns.length - 1];
       if (!last) throw new Error("graph finished without recording the turn");
-      trace.end({ output: last.reply, intent: last.intent, agent: last.agent });
+      trace.end({ output: last.reply, intent: last.intent, agent: last.agent, clarification: last.clarification });
       if (request.timing) request.timing.tracingMs = trace.requestPathMs;
       return {
         reply: last.reply,

@@ -104,6 +104,7 @@ export async function createTracing(
       faults,
       enableSpans: o.enableSpans,
       sampleRate: o.sampleRate,
+      keepSlowerThanMs: o.keepSlowerThanMs,
       shutdownTimeoutMs: o.shutdownTimeoutMs,
       onShutdown: o.onShutdown,
     });

@@ -25,4 +25,5 @@ export const TRACING_METRICS = {
   spoolEntriesCorrupt: "switchboard_tracing_spool_entries_corrupt_total",
   spoolAvailable: "switchboard_tracing_spool_available",
   turnsSampledOut: "switchboard_tracing_turns_sampled_out_total",
+  turnsKeptByRule: "switchboard_tracing_turns_kept_by_rule_total",
 } as const;

@@ -5,6 +5,9 @@ const origin = performance.timeOrigin;
 /** Milliseconds since the epoch, with sub-millisecond precision. */
 export const nowMs = (): number => origin + performance.now();
 
+/** A performance.now() reading as milliseconds since the epoch (one clock read serves both). */
+export const epochMs = (performanceNow: number): number => origin + performanceNow;
+
 /**
  * Epoch nanoseconds as the decimal string OTLP JSON wants. Nanoseconds since 1970 exceed 2^53,
  * so the string is assembled from whole milliseconds and the nanosecond remainder.

@@ -24,7 +24,16 @@ function attrs(span: Span): Record<string, unknown> {
   return span.attributes;
 }
 
-function setup(options: { legacyTraceIo?: boolean; maxSpanBytes?: number; maxChars?: number; mask?: string } = {}) {
+function setup(
+  options: {
+    legacyTraceIo?: boolean;
+    maxSpanBytes?: number;
+    maxChars?: number;
+    mask?: string;
+    sampleRate?: number;
+    keepSlowerThanMs?: number;
+  } = {},
+) {
   const transport = new ScriptedTransport();
   transport.autoAnswer = () => ({ kind: "stored", status: 200 });
   const { metrics, faults, count } = testMetrics();
@@ -62,7 +71,8 @@ function setup(options: { legacyTraceIo?: boolean; maxSpanBytes?: number; maxCha
     metrics,
     faults,
     enableSpans: true,
-    sampleRate: 1,
+    sampleRate: options.sampleRate ?? 1,
+    keepSlowerThanMs: options.keepSlowerThanMs ?? 10_000,
     shutdownTimeoutMs: 2000,
   });
   const bodies = async (): Promise<Uint8Array[]> => {
@@ -479,5 +489,44 @@ describe("what Langfuse draws, bills and attributes", () => {
     const text = target.buf.subarray(0, target.pos).toString("latin1");
     assert.ok(!text.includes("secret"));
     assert.ok(text.includes('{"captured":false,"chars":6}'));
+  });
+});
+
+describe("sampling decided when the turn ends", () => {
+  const sampledSetup = () => setup({ sampleRate: 0, keepSlowerThanMs: 50 });
+
+  test("at rate 0 an ordinary turn is not encoded, has no trace id and leaves nothing; a failed one is kept whole", async () => {
+    const { tracing, spans, count } = sampledSetup();
+    const ordinary = routedTurn(tracing);
+    assert.equal(ordinary.traceId, null, "no trace id for a trace that will not exist");
+    const failed = tracing.startTurn({ ...TURN, userId: "unlucky" });
+    const node = failed.startNode("route_node", {});
+    const err = new Error("upstream 500");
+    node.startGeneration("classifier", { model: "m", input: [] }).fail(err);
+    node.end(err);
+    failed.end({ error: err });
+    assert.match(failed.traceId ?? "", /^[0-9a-f]{32}$/);
+    const all = await spans();
+    assert.deepEqual(all.map((s) => s.name).sort(), ["chat", "classifier", "route_node"]);
+    assert.ok(all.every((s) => s.traceId === failed.traceId));
+    const classifier = all.find((s) => s.name === "classifier")!;
+    assert.equal(classifier.parentSpanId, all.find((s) => s.name === "route_node")!.spanId, "parents kept");
+    assert.equal(await count("turns_sampled_out_total"), 1);
+    assert.equal(await count("turns_kept_by_rule_total"), 1);
+  });
+
+  test("clarifying, cut-short and slow turns are kept too, each counted by its rule", async () => {
+    const { tracing, spans, count } = sampledSetup();
+    tracing.startTurn(TURN).end({ output: "Which order?", clarification: true });
+    const gone = new AbortController();
+    const cut = tracing.startTurn({ ...TURN, clientSignal: gone.signal });
+    gone.abort();
+    cut.end({ error: new Error("aborted"), disconnected: true });
+    const slow = tracing.startTurn(TURN);
+    await new Promise((r) => setTimeout(r, 80));
+    slow.end({ output: "late" });
+    assert.equal((await spans()).length, 3);
+    assert.equal(await count("turns_kept_by_rule_total"), 3);
+    assert.equal(await count("turns_sampled_out_total"), 0);
   });
 });

@@ -3,7 +3,8 @@ import type { TraceExporter } from "./export/trace-exporter.js";
 import type { FaultReporter } from "./fault-reporter.js";
 import { newSpanId, newTraceId } from "./ids.js";
 import type { ObservationEncoder } from "./observation-encoder.js";
-import { nowMs } from "./otlp-time.js";
+import { epochMs, nowMs } from "./otlp-time.js";
+import { keepRule, sampledIn } from "./sampling.js";
 import { toText } from "./to-text.js";
 import {
   CLIENT_DISCONNECTED,
@@ -17,7 +18,6 @@ import {
 import type { TracingMetrics } from "./tracing-metrics.js";
 import {
   NOOP_GENERATION,
-  NOOP_TURN,
   type GenerationStart,
   type GenerationTrace,
   type NodeOptions,
@@ -37,37 +37,75 @@ export interface SwitchboardTracingOptions {
   faults: FaultReporter;
   /** false: no node spans; generations hang directly under the trace's root. */
   enableSpans: boolean;
-  /** Share of turns traced, decided once per turn. */
+  /** Share of ordinary turns traced, by trace id; failed, disconnected, clarifying and slow turns are always kept. */
   sampleRate: number;
+  /** A turn that takes longer than this (ms) is kept whatever the sample rate. */
+  keepSlowerThanMs: number;
   /** How long shutdown may spend flushing (ms). */
   shutdownTimeoutMs: number;
   /** Runs after the exporter is flushed at shutdown (e.g. closing an embedded receiver). */
   onShutdown?: () => Promise<void>;
 }
 
+/** A span id made when first asked for: a turn sampled out never makes its spans' ids. */
+class SpanRef {
+  #id: string | undefined;
+  get id(): string {
+    return (this.#id ??= newSpanId());
+  }
+}
+
+type Routing = { readonly intent: string | null; readonly agent: string | null };
+
+/**
+ * An observation as it ended: references to what the caller handed over, and the turn's routing
+ * at that moment. Turned into attributes only when it is encoded.
+ */
+type Ended =
+  | {
+      kind: "node";
+      span: SpanRef;
+      parent: SpanRef;
+      startMs: number;
+      endMs: number;
+      outcome: Outcome;
+      routing: Routing | undefined;
+      name: string;
+      input: Record<string, unknown>;
+      metadata: Record<string, unknown> | undefined;
+      options: NodeOptions | undefined;
+    }
+  | {
+      kind: "generation";
+      span: SpanRef;
+      parent: SpanRef;
+      startMs: number;
+      endMs: number;
+      outcome: Outcome;
+      routing: Routing | undefined;
+      name: string;
+      call: GenerationStart;
+      reply: ModelReplyLike | undefined;
+      completionStartMs: number | undefined;
+    };
+
 /**
  * Our pipeline's Tracing: explicit parents, and each observation encoded into its OTLP span
- * once, when it ends (ObservationEncoder), then handed to the exporter as bytes. Nothing else
+ * once, when it ends (ObservationEncoder), straight into the exporter's open batch. Nothing else
  * runs on the request path: batching, the journal and HTTP happen on timers and sockets.
+ *
+ * With a sample rate below 1 the decision is taken when the turn ends, once all of it is known
+ * (sampling.ts): until then its observations are kept as they ended (references, not copies)
+ * and encoded only if the turn is kept, so a turn sampled out costs a few small objects.
  */
 export class SwitchboardTracing implements Tracing {
   constructor(private readonly options: SwitchboardTracingOptions) {}
 
   startTurn(turn: TurnStart): TurnTrace {
-    const { metrics, sampleRate } = this.options;
-    if (sampleRate < 1 && !(Math.random() < sampleRate)) {
-      metrics.sampledOut.inc();
-      return NOOP_TURN;
-    }
     const t0 = performance.now();
-    try {
-      const trace = new SwitchboardTurn(this.options, turn);
-      trace.spend(t0);
-      return trace;
-    } catch (err) {
-      this.options.faults.report("start_turn", err);
-      return NOOP_TURN;
-    }
+    const trace = new SwitchboardTurn(this.options, turn, t0);
+    trace.spend(t0);
+    return trace;
   }
 
   async shutdown(): Promise<void> {
@@ -82,32 +120,40 @@ export class SwitchboardTracing implements Tracing {
 
 /** A turn: the root observation, and what every observation of the turn shares. */
 class SwitchboardTurn implements TurnTrace {
-  readonly traceId: string;
-  readonly rootId: string;
-  /** The turn's trace context, encoded once. */
-  readonly context: Uint8Array;
-  /** The router's decision, encoded once it is made: carried by the observations that end after it. */
-  routing: Uint8Array | undefined;
-  #routed = false;
+  /** Made when first needed: a turn sampled out at rate 0 never makes one. */
+  #traceId: string | undefined;
+  readonly root = new SpanRef();
   readonly #startMs: number;
+  /** The router's decision, once made: carried by the observations that end after it. */
+  routing: Routing | undefined;
+  /** The turn's trace context and routing, each encoded once, when first needed. */
+  #context: Uint8Array | undefined;
+  #routingEncoded: { routing: Routing; bytes: Uint8Array } | undefined;
   #ended = false;
+  #sampledOut = false;
   #spentMs = 0;
+  /** True while observations are held for the sampling decision at the turn's end (rate below 1). */
+  #holding: boolean;
+  #held: Ended[] | undefined;
+  /** Set when an observation failed or was cut short: such a turn is always kept. */
+  #flagged: "error" | "warning" | undefined;
 
   constructor(
     readonly options: SwitchboardTracingOptions,
     private readonly turn: TurnStart,
+    startedAt: number,
   ) {
-    this.traceId = newTraceId();
-    this.rootId = newSpanId();
-    this.#startMs = nowMs();
-    this.context = options.encoder.context({
-      traceId: this.traceId,
-      userId: turn.userId,
-      sessionId: turn.sessionId,
-      endpoint: turn.endpoint,
-      tenant: turn.tenant,
-    });
-    options.metrics.created("trace");
+    this.#startMs = epochMs(startedAt);
+    this.#holding = options.sampleRate < 1;
+  }
+
+  /** The trace id; null once the turn was sampled out (its trace will not exist). */
+  get traceId(): string | null {
+    return this.#sampledOut ? null : this.#id();
+  }
+
+  #id(): string {
+    return (this.#traceId ??= newTraceId());
   }
 
   /** Main-thread time this turn's tracing calls took (the Server-Timing `tracing` entry). */
@@ -115,29 +161,26 @@ class SwitchboardTurn implements TurnTrace {
     return this.#spentMs;
   }
 
-  /** Adds the time since `t0` (performance.now()) to the turn's tracing time. */
+  /**
+   * Adds the time since `t0` (performance.now()) to the turn's tracing time. While observations
+   * are only held (a sampled turn, before its end) the calls cost less than reading the clock
+   * again: only the end, where a kept turn is encoded, is timed.
+   */
   spend(t0: number): void {
-    this.#spentMs += performance.now() - t0;
+    if (!this.#holding) this.#spentMs += performance.now() - t0;
   }
 
   outcome(error: unknown): Outcome {
-    return outcomeOf(error, this.turn.clientSignal?.aborted === true);
+    const outcome = outcomeOf(error, this.turn.clientSignal?.aborted === true);
+    if (outcome.level === "ERROR") this.#flagged = "error";
+    else if (outcome.level === "WARNING") this.#flagged ??= "warning";
+    return outcome;
   }
 
-  /** Writes one observation's span into the exporter's open batch; a failure to encode drops it, counted. */
-  emit(kind: string, write: (target: ProtobufWriter) => void): void {
-    const exporter = this.options.exporter;
-    const target = exporter.beginSpan();
-    if (!target) return;
-    try {
-      write(target);
-    } catch (err) {
-      exporter.abortSpan();
-      this.options.faults.report(`encode_${kind}`, err);
-      this.options.metrics.spansDropped.inc({ reason: "encode_failed" });
-      return;
-    }
-    exporter.commitSpan();
+  /** One finished observation: encoded now, or held for the turn's end when the turn is sampled. */
+  emit(ended: Ended): void {
+    if (this.#holding) (this.#held ??= []).push(ended);
+    else this.#write(ended);
   }
 
   startNode(
@@ -146,28 +189,21 @@ class SwitchboardTurn implements TurnTrace {
     metadata?: Record<string, unknown>,
     options?: NodeOptions,
   ): NodeTrace {
-    if (!this.options.enableSpans) return new ParentOnlyNode(this, this.rootId);
+    if (!this.options.enableSpans) return new ParentOnlyNode(this, this.root);
     const t0 = performance.now();
     try {
-      return new SwitchboardNode(this, name, input, metadata, options);
+      return new SwitchboardNode(this, t0, name, input, metadata, options);
     } catch (err) {
       this.options.faults.report("start_node", err);
-      return new ParentOnlyNode(this, this.rootId);
+      return new ParentOnlyNode(this, this.root);
     } finally {
       this.spend(t0);
     }
   }
 
   setRouting(intent: string | null, agent: string | null): void {
-    const t0 = performance.now();
-    try {
-      this.routing = this.options.encoder.routing(intent, agent);
-      this.#routed = true;
-    } catch (err) {
-      this.options.faults.report("set_routing", err);
-    } finally {
-      this.spend(t0);
-    }
+    if (this.routing?.intent === intent && this.routing.agent === agent) return;
+    this.routing = { intent, agent };
   }
 
   end(result: TurnResult): void {
@@ -175,19 +211,39 @@ class SwitchboardTurn implements TurnTrace {
     this.#ended = true;
     const t0 = performance.now();
     try {
-      if (!this.#routed && (result.intent || result.agent))
+      if (!this.routing && (result.intent || result.agent))
         this.setRouting(result.intent ?? null, result.agent ?? null);
       const outcome = result.disconnected ? CLIENT_DISCONNECTED : this.outcome(result.error);
-      this.emit("root", (target) =>
-        this.options.encoder.root(
+      if (result.disconnected) this.#flagged ??= "warning";
+      const endMs = epochMs(t0);
+      if (this.#holding) {
+        const held = this.#held ?? [];
+        this.#holding = false;
+        this.#held = undefined;
+        const rule = keepRule({
+          flagged: this.#flagged,
+          clarification: result.clarification === true,
+          durationMs: endMs - this.#startMs,
+          keepSlowerThanMs: this.options.keepSlowerThanMs,
+        });
+        const rate = this.options.sampleRate;
+        if (!rule && (rate <= 0 || !sampledIn(this.#id(), rate))) {
+          this.#sampledOut = true;
+          this.options.metrics.sampledOut.inc();
+          return;
+        }
+        if (rule) this.options.metrics.keptByRule.inc({ rule });
+        for (const ended of held) this.#write(ended);
+      }
+      this.#encode("root", (encoder, target) =>
+        encoder.root(
           {
-            traceId: this.traceId,
-            spanId: this.rootId,
+            traceId: this.#id(),
+            spanId: this.root.id,
             parentSpanId: undefined,
             startMs: this.#startMs,
-            endMs: nowMs(),
-            shared: this.context,
-            routing: this.routing,
+            endMs,
+            ...this.#shared(this.routing),
             outcome,
             input: this.turn.message,
             output: result.output,
@@ -198,27 +254,116 @@ class SwitchboardTurn implements TurnTrace {
     } catch (err) {
       this.options.faults.report("end_turn", err);
     } finally {
-      this.spend(t0);
-      this.options.metrics.requestPath.observe(this.#spentMs / 1000);
+      if (!this.#sampledOut) {
+        this.spend(t0);
+        this.options.metrics.requestPath.observe(this.#spentMs / 1000);
+      }
     }
+  }
+
+  /** The trace context and a routing as every span carries them, each encoded once. */
+  #shared(routing: Routing | undefined): { shared: Uint8Array; routing: Uint8Array | undefined } {
+    const encoder = this.options.encoder;
+    this.#context ??= encoder.context({
+      traceId: this.#id(),
+      userId: this.turn.userId,
+      sessionId: this.turn.sessionId,
+      endpoint: this.turn.endpoint,
+      tenant: this.turn.tenant,
+    });
+    if (!routing) return { shared: this.#context, routing: undefined };
+    if (this.#routingEncoded?.routing !== routing)
+      this.#routingEncoded = { routing, bytes: encoder.routing(routing.intent, routing.agent) };
+    return { shared: this.#context, routing: this.#routingEncoded.bytes };
+  }
+
+  #write(ended: Ended): void {
+    const common = {
+      traceId: this.#id(),
+      spanId: ended.span.id,
+      parentSpanId: ended.parent.id,
+      startMs: ended.startMs,
+      endMs: ended.endMs,
+      outcome: ended.outcome,
+      name: ended.name,
+    };
+    if (ended.kind === "node") {
+      const { options, input, metadata, routing } = ended;
+      this.#encode("node", (encoder, target) =>
+        encoder.node(
+          {
+            ...common,
+            ...this.#shared(routing),
+            type: options?.type ?? "span",
+            input,
+            metadata,
+            langgraphStep: options?.langgraphStep,
+          },
+          target,
+        ),
+      );
+      return;
+    }
+    const { call, reply, routing } = ended;
+    this.#encode("generation", (encoder, target) => {
+      const toolCalls = reply?.tool_calls;
+      encoder.generation(
+        {
+          ...common,
+          ...this.#shared(routing),
+          model: (reply && replyModel(reply)) || call.model,
+          parametersJson: modelParametersJson(call.parameters),
+          messages: call.input,
+          reply: reply && {
+            content: reply.content,
+            toolCallsJson: toolCalls && toolCalls.length > 0 ? toText(toolCalls) : undefined,
+          },
+          usageJson: reply?.usage_metadata ? JSON.stringify(usageDetails(reply.usage_metadata)) : undefined,
+          completionStartMs: ended.completionStartMs,
+          prompt: call.prompt,
+        },
+        target,
+      );
+    });
+  }
+
+  /** Writes one span into the exporter's open batch; a failure to encode drops it, counted. */
+  #encode(
+    kind: "root" | "node" | "generation",
+    write: (encoder: ObservationEncoder, target: ProtobufWriter) => void,
+  ): void {
+    const exporter = this.options.exporter;
+    const target = exporter.beginSpan();
+    if (!target) return;
+    try {
+      write(this.options.encoder, target);
+      this.options.metrics.created(kind === "root" ? "trace" : kind === "node" ? "span" : "generation");
+    } catch (err) {
+      exporter.abortSpan();
+      this.options.faults.report(`encode_${kind}`, err);
+      this.options.metrics.spansDropped.inc({ reason: "encode_failed" });
+      return;
+    }
+    exporter.commitSpan();
   }
 }
 
 /** A node span: its model calls become generations under it. */
 class SwitchboardNode implements NodeTrace {
   readonly callbacks = undefined;
-  readonly #spanId = newSpanId();
-  readonly #startMs = nowMs();
+  readonly span = new SpanRef();
+  readonly #startMs: number;
   #ended = false;
 
   constructor(
     private readonly turn: SwitchboardTurn,
+    startedAt: number,
     private readonly name: string,
     private readonly input: Record<string, unknown>,
     private readonly metadata: Record<string, unknown> | undefined,
     private readonly options: NodeOptions | undefined,
   ) {
-    turn.options.metrics.created("span");
+    this.#startMs = epochMs(startedAt);
   }
 
   run<T>(fn: () => Promise<T>): Promise<T> {
@@ -226,7 +371,7 @@ class SwitchboardNode implements NodeTrace {
   }
 
   startGeneration(name: string, call: GenerationStart): GenerationTrace {
-    return startGeneration(this.turn, this.#spanId, name, call);
+    return startGeneration(this.turn, this.span, name, call);
   }
 
   end(error?: unknown): void {
@@ -235,26 +380,19 @@ class SwitchboardNode implements NodeTrace {
     const turn = this.turn;
     const t0 = performance.now();
     try {
-      turn.emit("node", (target) =>
-        turn.options.encoder.node(
-          {
-            traceId: turn.traceId,
-            spanId: this.#spanId,
-            parentSpanId: turn.rootId,
-            startMs: this.#startMs,
-            endMs: nowMs(),
-            shared: turn.context,
-            routing: turn.routing,
-            outcome: turn.outcome(error),
-            name: this.name,
-            type: this.options?.type ?? "span",
-            input: this.input,
-            metadata: this.metadata,
-            langgraphStep: this.options?.langgraphStep,
-          },
-          target,
-        ),
-      );
+      turn.emit({
+        kind: "node",
+        span: this.span,
+        parent: turn.root,
+        startMs: this.#startMs,
+        endMs: epochMs(t0),
+        outcome: turn.outcome(error),
+        routing: turn.routing,
+        name: this.name,
+        input: this.input,
+        metadata: this.metadata,
+        options: this.options,
+      });
     } catch (err) {
       turn.options.faults.report("end_node", err);
     } finally {
@@ -269,7 +407,7 @@ class ParentOnlyNode implements NodeTrace {
 
   constructor(
     private readonly turn: SwitchboardTurn,
-    private readonly parentId: string,
+    private readonly parent: SpanRef,
   ) {}
 
   run<T>(fn: () => Promise<T>): Promise<T> {
@@ -277,21 +415,16 @@ class ParentOnlyNode implements NodeTrace {
   }
 
   startGeneration(name: string, call: GenerationStart): GenerationTrace {
-    return startGeneration(this.turn, this.parentId, name, call);
+    return startGeneration(this.turn, this.parent, name, call);
   }
 
   end(): void {}
 }
 
-function startGeneration(
-  turn: SwitchboardTurn,
-  parentId: string,
-  name: string,
-  call: GenerationStart,
-): GenerationTrace {
+function startGeneration(turn: SwitchboardTurn, parent: SpanRef, name: string, call: GenerationStart): GenerationTrace {
   const t0 = performance.now();
   try {
-    return new SwitchboardGeneration(turn, parentId, name, call);
+    return new SwitchboardGeneration(turn, t0, parent, name, call);
   } catch (err) {
     turn.options.faults.report("start_generation", err);
     return NOOP_GENERATION;
@@ -302,18 +435,18 @@ function startGeneration(
 
 /** One model call, recorded where the node makes it: no LangChain callback machinery involved. */
 class SwitchboardGeneration implements GenerationTrace {
-  readonly #spanId = newSpanId();
-  readonly #startMs = nowMs();
+  readonly #startMs: number;
   #completionStartMs: number | undefined;
   #ended = false;
 
   constructor(
     private readonly turn: SwitchboardTurn,
-    private readonly parentId: string,
+    startedAt: number,
+    private readonly parent: SpanRef,
     private readonly name: string,
     private readonly call: GenerationStart,
   ) {
-    turn.options.metrics.created("generation");
+    this.#startMs = epochMs(startedAt);
   }
 
   firstToken(): void {
@@ -334,34 +467,19 @@ class SwitchboardGeneration implements GenerationTrace {
     const turn = this.turn;
     const t0 = performance.now();
     try {
-      const call = this.call;
-      const toolCalls = reply?.tool_calls;
-      turn.emit("generation", (target) =>
-        turn.options.encoder.generation(
-          {
-            traceId: turn.traceId,
-            spanId: this.#spanId,
-            parentSpanId: this.parentId,
-            startMs: this.#startMs,
-            endMs: nowMs(),
-            shared: turn.context,
-            routing: turn.routing,
-            outcome: turn.outcome(error),
-            name: this.name,
-            model: (reply && replyModel(reply)) || call.model,
-            parametersJson: modelParametersJson(call.parameters),
-            messages: call.input,
-            reply: reply && {
-              content: reply.content,
-              toolCallsJson: toolCalls && toolCalls.length > 0 ? toText(toolCalls) : undefined,
-            },
-            usageJson: reply?.usage_metadata ? JSON.stringify(usageDetails(reply.usage_metadata)) : undefined,
-            completionStartMs: this.#completionStartMs,
-            prompt: call.prompt,
-          },
-          target,
-        ),
-      );
+      turn.emit({
+        kind: "generation",
+        span: new SpanRef(),
+        parent: this.parent,
+        startMs: this.#startMs,
+        endMs: epochMs(t0),
+        outcome: turn.outcome(error),
+        routing: turn.routing,
+        name: this.name,
+        call: this.call,
+        reply,
+        completionStartMs: this.#completionStartMs,
+      });
     } catch (err) {
       turn.options.faults.report("end_generation", err);
     } finally {

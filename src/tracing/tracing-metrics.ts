@@ -47,6 +47,7 @@ export class TracingMetrics {
   readonly queueBytes: Gauge<string>;
   readonly errors: Counter<"kind">;
   readonly sampledOut: Counter<string>;
+  readonly keptByRule: Counter<"rule">;
   readonly spoolBytes: Gauge<string>;
   readonly spoolBatches: Gauge<string>;
   readonly spoolBatchesReplayed: Counter<string>;
@@ -230,7 +231,13 @@ export class TracingMetrics {
     });
     this.sampledOut = new Counter({
       name: TRACING_METRICS.turnsSampledOut,
-      help: "Turns not traced because of LANGFUSE_SAMPLE_RATE",
+      help: "Ordinary turns not traced because of LANGFUSE_SAMPLE_RATE",
+      registers,
+    });
+    this.keptByRule = new Counter({
+      name: TRACING_METRICS.turnsKeptByRule,
+      help: "Turns traced whatever LANGFUSE_SAMPLE_RATE, by the rule that kept them: error, warning (client gone), clarification, slow",
+      labelNames: ["rule"],
       registers,
     });
   }

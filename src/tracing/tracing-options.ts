@@ -18,8 +18,14 @@ export interface TracingOptions {
   environment?: string;
   /** Release tag of every observation; none when absent. */
   release?: string;
-  /** Share of turns traced, 0..1, decided once per turn; a sampled-out turn creates nothing. */
+  /**
+   * Share of ordinary turns traced, 0..1, decided by trace id when a turn ends. Turns that failed,
+   * lost their client, asked a clarifying question or took longer than `keepSlowerThanMs` are
+   * always traced.
+   */
   sampleRate?: number;
+  /** With a sample rate below 1: a turn that takes longer than this (ms) is always traced. */
+  keepSlowerThanMs?: number;
   /** false keeps traces and generations but drops the graph-node spans. */
   enableSpans?: boolean;
   /** Input, output and metadata values longer than this many characters are cut, with a marker. */
@@ -69,6 +75,7 @@ export interface TracingOptions {
 export const TRACING_DEFAULTS = {
   baseUrl: "https://cloud.langfuse.com",
   sampleRate: 1,
+  keepSlowerThanMs: 10_000,
   enableSpans: true,
   maxFieldChars: 20_000,
   captureIo: true,

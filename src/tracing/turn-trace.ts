@@ -6,7 +6,10 @@ import type { ChatMessageLike, ModelReplyLike } from "./trace-contract.js";
  * calls these methods; every implementation must be cheap, never throw and never wait on I/O.
  */
 export interface TurnTrace {
-  /** The Langfuse trace id, or null when this turn is not traced (disabled or sampled out). */
+  /**
+   * The Langfuse trace id, or null when this turn is not traced (disabled, or sampled out: with a
+   * sample rate below 1 that is decided when the turn ends, so read it after `end`).
+   */
   readonly traceId: string | null;
   /** Main-thread time this turn's tracing calls have taken so far, ms (the Server-Timing `tracing` entry). */
   readonly requestPathMs: number;
@@ -49,6 +52,8 @@ export interface TurnResult {
   /** Routing outcome, when setRouting was not called (recorded as trace metadata). */
   intent?: string | null;
   agent?: string | null;
+  /** The turn answered with a clarifying question (such turns are kept whatever the sample rate). */
+  clarification?: boolean;
 }
 
 export interface NodeTrace {
@@ -76,7 +81,7 @@ export interface GenerationStart {
   model: string | undefined;
   /** Model parameters in OpenAI's names (temperature, max_tokens, top_p, stop, ...). */
   parameters?: Record<string, unknown>;
-  /** The messages sent. Not copied: the caller must not change them until the generation ends. */
+  /** The messages sent. Not copied: the caller must not change them until the turn ends. */
   input: readonly ChatMessageLike[];
   /**
    * The Langfuse prompt the call's instructions came from (Langfuse prompt management), linked on
