@@ -34,6 +34,7 @@ const OVERHEAD_LABELS: Record<OverheadMetric, string> = {
   latencyP99Pct: "latency p99",
   throughputLossPct: "throughput loss",
   cpuPerRequestPct: "CPU per request",
+  cpuPerRequestAddedUs: "tracing's CPU per request (us, all threads)",
   rssPeakPct: "peak RSS",
   rssPeakOverOffMiB: "peak RSS over `off`",
   rssPeakOverOffMB: "peak RSS over `off`",
@@ -260,13 +261,24 @@ function cellLoadTable(loads: readonly CellLoad[], threshold: number): string {
 }
 
 function overheadTable(rows: SummaryRow[]): string {
-  const head = ["connections", "scenario", "p50 %", "p95 %", "p99 %", "throughput loss %", "CPU/req %", "peak RSS %"];
+  const head = [
+    "connections",
+    "scenario",
+    "p50 %",
+    "p95 %",
+    "p99 %",
+    "throughput loss %",
+    "CPU/req %",
+    "CPU/req added, us",
+    "peak RSS %",
+  ];
   const keys: OverheadMetric[] = [
     "latencyP50Pct",
     "latencyP95Pct",
     "latencyP99Pct",
     "throughputLossPct",
     "cpuPerRequestPct",
+    "cpuPerRequestAddedUs",
     "rssPeakPct",
   ];
   return table(

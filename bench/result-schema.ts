@@ -173,6 +173,7 @@ export const OVERHEAD_METRICS = [
   "latencyP99Pct",
   "throughputLossPct",
   "cpuPerRequestPct",
+  "cpuPerRequestAddedUs",
   "rssPeakPct",
   "rssPeakOverOffMiB",
   "rssPeakOverOffMB",

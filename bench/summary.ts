@@ -70,6 +70,8 @@ export function runOverhead(run: RunResult, off: RunResult, metric: OverheadMetr
       return lossPct(runMetric(run, "throughputRps"), runMetric(off, "throughputRps"));
     case "cpuPerRequestPct":
       return overheadPct(runMetric(run, "cpuMsPerRequest"), runMetric(off, "cpuMsPerRequest"));
+    case "cpuPerRequestAddedUs":
+      return (runMetric(run, "cpuMsPerRequest") - runMetric(off, "cpuMsPerRequest")) * 1000;
     case "rssPeakPct":
       return overheadPct(runMetric(run, "rssPeakMiB"), runMetric(off, "rssPeakMiB"));
     case "rssPeakOverOffMiB":

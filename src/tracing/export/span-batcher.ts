@@ -103,6 +103,12 @@ export class SpanBatcher {
     if (!w || this.#spanStart < 0) return;
     const start = this.#spanStart;
     this.#spanStart = -1;
+    // The bound holds to the byte: a span that took memory past it is not kept.
+    if (this.pendingBytes + (this.#o.heldElsewhere?.() ?? 0) > this.#o.maxMemoryBytes) {
+      w.pos = start;
+      this.#o.onDrop(1, "queue_full");
+      return;
+    }
     if (w.pos > this.#o.maxPayloadBytes && this.#count > 0) {
       // The span does not fit: the batch is full without it, and it starts the next one.
       const next = this.#pool.take();
