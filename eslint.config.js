@@ -29,6 +29,8 @@ export default tseslint.config(
       "src/tracing/**",
       // Profiles the package's internal stages one by one.
       "bench/tracing-cost/breakdown.ts",
+      // Encodes a turn with the package's encoder to measure what Langfuse stores per row.
+      "bench/tracing-cost/scope-metadata-bytes.ts",
       // Fakes for the package's own tests beside its code.
       "test/support/export-fakes.ts",
     ],

@@ -5,7 +5,7 @@
 // removed) as strings (`isLangfuseSDKSpans`, `extractInputAndOutput`). This mirrors that rule on
 // the spans our pipeline writes for one routed turn, decoded as Langfuse decodes them.
 //
-//   npm run build --silent && node dist/bench/profile/scope-metadata-bytes.js
+//   npm run build --silent && node dist/bench/tracing-cost/scope-metadata-bytes.js
 import { AIMessage, HumanMessage, SystemMessage } from "@langchain/core/messages";
 import { decodeOtlpProtobuf } from "../../src/receiver/otlp-protobuf-decoder.js";
 import { OtlpProtobufFormat } from "../../src/tracing/encoding/otlp-protobuf-format.js";
