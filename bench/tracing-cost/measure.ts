@@ -101,10 +101,9 @@ async function prepare(receiver: ReceiverClient): Promise<ReceiverTarget> {
 }
 
 /**
- * Unmeasured requests on each freshly built pipeline first: a service's export worker has long
- * compiled its code, a worker started for one measurement has not. Their export can still run
- * into the measured window (counted against the variant), and their spans count toward
- * completeness.
+ * Unmeasured requests on each freshly built pipeline first: a service's pipeline has long
+ * compiled its code, one built for a measurement has not. Their export can still run into the
+ * measured window (counted against the variant), and their spans count toward completeness.
  */
 const WARMUP_SHARE = 0.1;
 

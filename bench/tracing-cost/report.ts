@@ -173,8 +173,10 @@ export function renderDoc(result: TracingCostResult, referencePath: string): str
     "",
     "What tracing a chat turn costs the service, for every tracing setup side by side in one run (rounds interleaved and",
     "the variant order rotated per round, so machine drift hits all variants alike), counted two ways: the **main thread's**",
-    "CPU (what the event loop, and so every request, pays) and the **whole process's** CPU (every thread: work moved to a",
-    "worker thread leaves the first and still shows in the second).",
+    "CPU (what the event loop, and so every request, pays) and the **whole process's** CPU (every thread: GC and compiler",
+    "helpers, libuv's pool, and worker threads where a pipeline uses them). Beside ours: the **physical floor** (`floor`: the",
+    "same spans written by a minimal hand-written encoder, one SQLite insert and one POST per 100 turns), **plain",
+    "OpenTelemetry** (`otel-batch`) and the **official Langfuse SDK** with its defaults (`sdk-defaults`).",
     "",
     `**Measured on:** ${machineLine(result.machine)}.  `,
     `**Run:** ${result.mode} mode, ${m.rounds} rounds (after one discarded warm-up round), ${result.durationSeconds.toFixed(0)} s, ${result.generatedAt}.  `,
@@ -233,7 +235,7 @@ export function renderDoc(result: TracingCostResult, referencePath: string): str
     `- **Receiver:** ${m.receiver}`,
     ...m.payloads.map(
       (p) =>
-        `- **${p.name}:** ${p.inputChars} chars of input (trace input and each generation's human message), ${p.outputChars} chars of output (each generation's reply and the trace output)${p.context ? `, and in front of the input in both generations a ${p.context.systemChars}-char system prompt (${p.context.cjkChars} of them Chinese, so a two-byte string, as the service's classifier prompt is) and ${p.context.historyMessages} earlier messages of ${p.context.historyChars} chars` : ""}; ${p.sequentialRequests} sequential and ${p.concurrentRequests} concurrent requests per round, each after a tenth as many unmeasured warm-up requests on the freshly built pipeline (an export worker started for one measurement has not compiled its code yet; a service's has). The warm-up's spans count toward completeness, and what is left of their export runs in the measured window.`,
+        `- **${p.name}:** ${p.inputChars} chars of input (trace input and each generation's human message), ${p.outputChars} chars of output (each generation's reply and the trace output)${p.context ? `, and in front of the input in both generations a ${p.context.systemChars}-char system prompt (${p.context.cjkChars} of them Chinese, so a two-byte string, as the service's classifier prompt is) and ${p.context.historyMessages} earlier messages of ${p.context.historyChars} chars` : ""}; ${p.sequentialRequests} sequential and ${p.concurrentRequests} concurrent requests per round, each after a tenth as many unmeasured warm-up requests on the freshly built pipeline (a service's pipeline has long compiled its code; one built for a measurement has not). The warm-up's spans count toward completeness, and what is left of their export runs in the measured window. Each request carries a different user message and reply of the same size (a pipeline that remembers encodings must not see the same text every time); the system prompt and history are the same for every request, as a session's are from turn to turn. The concurrent phase runs at least 2 s, so its event-loop percentiles come from thousands of 1 ms samples (counted in the table).`,
     ),
     ...Object.entries(m.metrics).map(([k, v]) => `- **${k}:** ${v}`),
     "",
