@@ -3,6 +3,7 @@
 import type { ServerResponse } from "node:http";
 import type { BasicAuthChecker } from "./basic-auth.js";
 import type { FaultController } from "./faults.js";
+import type { ReceiverAccess } from "./receiver-access.js";
 import type { StatsCounter } from "./receiver-stats.js";
 import type { SpanStore } from "./span-store.js";
 
@@ -24,6 +25,10 @@ export const silentLogger: ReceiverLogger = {
 export interface ReceiverContext {
   readonly store: SpanStore;
   readonly auth: BasicAuthChecker;
+  /** Host check, viewer sessions, the login link. */
+  readonly access: ReceiverAccess;
+  /** PUT /_receiver/faults and DELETE /_receiver/data answer only when true (tests, benchmarks). */
+  readonly controlRoutes: boolean;
   readonly faults: FaultController;
   readonly stats: StatsCounter;
   readonly logger: ReceiverLogger;

@@ -8,11 +8,13 @@
 import Database from "better-sqlite3";
 import { mapSpan, type ObservationRecord } from "./langfuse-span-mapping.js";
 import type { OtlpSpan } from "./otlp-span.js";
-import { migrateUpsertSchema } from "./span-store-migration.js";
+import { addPricingColumns, migrateUpsertSchema, PRICING_COLUMNS } from "./span-store-migration.js";
+import { flatMetadata } from "./langfuse-metadata.js";
+import { matchesExact, matchesText } from "./observations-v2-filter.js";
 
 export const ROWS_TABLE = "observation_rows";
 /** PRAGMA user_version of the current schema; span-store-migration.ts upgrades older files. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS ${ROWS_TABLE} (
@@ -29,6 +31,7 @@ CREATE TABLE IF NOT EXISTS ${ROWS_TABLE} (
   model_parameters TEXT,
   usage_details TEXT,
   cost_details TEXT,
+  ${PRICING_COLUMNS.map(([name, type]) => `${name} ${type},`).join("\n  ")}
   input TEXT,
   output TEXT,
   metadata TEXT,
@@ -85,6 +88,11 @@ const RECORD_COLUMNS: Array<[column: string, value: (r: ObservationRecord) => un
   ["model_parameters", (r) => r.modelParameters],
   ["usage_details", (r) => r.usageDetails],
   ["cost_details", (r) => r.costDetails],
+  ["provided_usage_details", (r) => r.providedUsageDetails],
+  ["provided_cost_details", (r) => r.providedCostDetails],
+  ["model_id", (r) => r.modelId],
+  ["usage_pricing_tier_id", (r) => r.usagePricingTierId],
+  ["usage_pricing_tier_name", (r) => r.usagePricingTierName],
   ["input", (r) => r.input],
   ["output", (r) => r.output],
   ["metadata", (r) => r.metadata],
@@ -127,8 +135,16 @@ export interface ObservationRow {
   completion_start_time: string | null;
   model: string | null;
   model_parameters: string | null;
+  /** The usage Langfuse stores (provided with a total, or tokenized), JSON text. */
   usage_details: string | null;
+  /** The cost Langfuse stores (provided, or computed from the price table), JSON text. */
   cost_details: string | null;
+  provided_usage_details: string | null;
+  provided_cost_details: string | null;
+  /** The matched model of the price table, null when none matched. */
+  model_id: string | null;
+  usage_pricing_tier_id: string | null;
+  usage_pricing_tier_name: string | null;
   input: string | null;
   output: string | null;
   metadata: string | null;
@@ -172,6 +188,8 @@ export type RowFacts = Omit<
   | "resource_attributes"
   | "trace_input"
   | "trace_output"
+  | "provided_usage_details"
+  | "provided_cost_details"
 >;
 
 /** The payload columns of a trace's root rows and of rows carrying legacy trace I/O. */
@@ -181,7 +199,7 @@ export type RowPayload = Pick<
 >;
 
 const FACT_COLUMNS =
-  "row_id, id, trace_id, parent_observation_id, type, name, start_time, end_time, completion_start_time, model, usage_details, cost_details, level, status_message, version, environment, prompt_name, prompt_version, user_id, session_id, trace_name, tags, release, trace_metadata, public, is_app_root, is_root, scope_name, scope_version, span_name, span_kind, ingestion_version, received_at";
+  "row_id, id, trace_id, parent_observation_id, type, name, start_time, end_time, completion_start_time, model, usage_details, cost_details, model_id, usage_pricing_tier_id, usage_pricing_tier_name, level, status_message, version, environment, prompt_name, prompt_version, user_id, session_id, trace_name, tags, release, trace_metadata, public, is_app_root, is_root, scope_name, scope_version, span_name, span_kind, ingestion_version, received_at";
 
 export interface IngestResult {
   /** Spans in the request: each became a row. */
@@ -225,6 +243,8 @@ export interface RowFilter {
   fromStartTime?: string;
   /** ISO start time, exclusive. */
   toStartTime?: string;
+  /** Compiled conditions of the v2 API's structured `filter` (observations-v2-filter.ts). */
+  conditions?: ReadonlyArray<{ sql: string; params: unknown[] }>;
 }
 
 /** Position after the last row of a page, in the order start_time, trace_id, id, row_id (all descending). */
@@ -291,6 +311,7 @@ function rowClauses(filter: RowFilter): Clause[] {
   }
   if (filter.fromStartTime !== undefined) clauses.push(["start_time >= ?", [filter.fromStartTime]]);
   if (filter.toStartTime !== undefined) clauses.push(["start_time < ?", [filter.toStartTime]]);
+  for (const condition of filter.conditions ?? []) clauses.push([`(${condition.sql})`, condition.params]);
   return clauses;
 }
 
@@ -301,7 +322,7 @@ export class SpanStore {
   private readonly insertTrace: Database.Statement;
   private readonly lowerTraceStart: Database.Statement;
   private readonly insertTraceName: Database.Statement;
-  private readonly tally: StoreCounts;
+  private tally: StoreCounts;
   private readonly selectRowsOfTrace: Database.Statement;
   private readonly selectLatestRowOfId: Database.Statement;
   private readonly selectFactsOfTraces: Database.Statement;
@@ -317,9 +338,13 @@ export class SpanStore {
     if (path !== ":memory:") this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = OFF");
     this.db.pragma("temp_store = MEMORY");
+    // Deleted traces (retention, wipe) are overwritten, not left readable in free pages.
+    this.db.pragma("secure_delete = ON");
+    this.registerFilterFunctions();
     this.db.transaction(() => {
       this.db.exec(SCHEMA);
       migrateUpsertSchema(this.db);
+      addPricingColumns(this.db);
       this.rebuildListingTablesIfMissing();
       this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     })();
@@ -356,6 +381,30 @@ export class SpanStore {
     this.selectTraceNames = this.db.prepare("SELECT name FROM trace_names ORDER BY name LIMIT 200").pluck();
     this.ingestTransaction = this.db.transaction((spans: OtlpSpan[], ingestionVersion: string | null) =>
       this.writeSpans(spans, ingestionVersion),
+    );
+  }
+
+  /** SQL functions the v2 API's structured filters use (observations-v2-filter.ts). */
+  private registerFilterFunctions(): void {
+    const text = (v: unknown) => (typeof v === "string" ? v : null);
+    this.db.function("lf_matches", { deterministic: true }, (haystack, needle) =>
+      matchesText(text(haystack), String(needle)),
+    );
+    this.db.function("lf_matches_exact", { deterministic: true }, (haystack, needle) =>
+      matchesExact(text(haystack), String(needle)),
+    );
+    this.db.function(
+      "lf_metadata_value",
+      { deterministic: true },
+      (metadata, traceMetadata, attributes, resourceAttributes, scopeName, scopeVersion, key) =>
+        flatMetadata({
+          metadata: text(metadata),
+          trace_metadata: text(traceMetadata),
+          attributes: text(attributes) ?? "{}",
+          resource_attributes: text(resourceAttributes) ?? "{}",
+          scope_name: text(scopeName) ?? "",
+          scope_version: text(scopeVersion) ?? "",
+        }).get(String(key)) ?? null,
     );
   }
 
@@ -532,6 +581,28 @@ export class SpanStore {
 
   counts(): StoreCounts {
     return { ...this.tally };
+  }
+
+  /**
+   * Deletes up to `limit` whole traces whose first observation started before `cutoff` (ISO),
+   * oldest first, in one transaction. Returns the traces deleted. Call recount() when done.
+   */
+  deleteTracesStartedBefore(cutoff: string, limit: number): number {
+    return this.db.transaction(() => {
+      const ids = this.query("SELECT trace_id FROM trace_index WHERE first_start < ? ORDER BY first_start LIMIT ?")
+        .pluck()
+        .all(cutoff, limit) as string[];
+      if (ids.length === 0) return 0;
+      const list = JSON.stringify(ids);
+      this.query(`DELETE FROM ${ROWS_TABLE} WHERE trace_id IN (SELECT value FROM json_each(?))`).run(list);
+      this.query("DELETE FROM trace_index WHERE trace_id IN (SELECT value FROM json_each(?))").run(list);
+      return ids.length;
+    })();
+  }
+
+  /** Counts again from the tables, after rows were deleted. */
+  recount(): void {
+    this.tally = this.countFromTables();
   }
 
   /** Removes every row (tests start from a clean store). */
