@@ -92,6 +92,7 @@ export async function handleIngest(req: IncomingMessage, res: ServerResponse, ct
     const spans = decodeBody(body, format);
     if (ctx.isClosing()) return;
     const result = ctx.store.ingest(spans, ingestionVersion);
+    ctx.usageBackfill.enqueue(result.toCount);
     ctx.stats.spansReceived += result.spans;
     ctx.stats.spansDuplicate += result.duplicates;
 

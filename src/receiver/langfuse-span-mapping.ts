@@ -40,6 +40,8 @@ export interface ObservationRecord {
   modelId: string | null;
   usagePricingTierId: string | null;
   usagePricingTierName: string | null;
+  /** Sent without usage or cost, for a model with a tokenizer: to be counted, then priced. */
+  needsTokens: boolean;
   /** The input attribute as sent (usually JSON text); parsed when read. */
   input: string | null;
   output: string | null;
@@ -441,6 +443,7 @@ export function mapSpan(span: OtlpSpan): ObservationRecord {
     modelId: priced.modelId,
     usagePricingTierId: priced.usagePricingTierId,
     usagePricingTierName: priced.usagePricingTierName,
+    needsTokens: priced.needsTokens,
     input,
     output,
     metadata: isEmpty(observationMetadata) ? null : JSON.stringify(observationMetadata),

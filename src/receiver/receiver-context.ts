@@ -3,6 +3,7 @@
 import type { ServerResponse } from "node:http";
 import type { BasicAuthChecker } from "./basic-auth.js";
 import type { FaultController } from "./faults.js";
+import type { UsageBackfill } from "./pricing/usage-backfill.js";
 import type { ReceiverAccess } from "./receiver-access.js";
 import type { StatsCounter } from "./receiver-stats.js";
 import type { SpanStore } from "./span-store.js";
@@ -24,6 +25,8 @@ export const silentLogger: ReceiverLogger = {
 
 export interface ReceiverContext {
   readonly store: SpanStore;
+  /** Prices rows sent without usage once their tokens are counted (off the event loop). */
+  readonly usageBackfill: UsageBackfill;
   readonly auth: BasicAuthChecker;
   /** Host check, viewer sessions, the login link. */
   readonly access: ReceiverAccess;

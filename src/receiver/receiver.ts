@@ -18,6 +18,7 @@ import { ReceiverAccess, unauthorized } from "./receiver-access.js";
 import { silentLogger, type ReceiverContext, type ReceiverLogger } from "./receiver-context.js";
 import { dataFolderOf, generateKeyPair, loadOrCreateKeyPair, makePrivateFolder } from "./receiver-keys.js";
 import { StatsCounter, type ReceiverStats } from "./receiver-stats.js";
+import { UsageBackfill } from "./pricing/usage-backfill.js";
 import { SpanStore } from "./span-store.js";
 import { TraceSweeper } from "./trace-sweeper.js";
 import { handleLogin, handleViewerApi, VIEWER_API_PATH } from "./viewer/viewer-api.js";
@@ -85,6 +86,8 @@ export interface Receiver {
   loginUrl(next?: string): string;
   /** Deletes the traces older than the TTL now; resolves to the number of traces deleted. */
   sweep(): Promise<number>;
+  /** Resolves when every row stored without usage so far has had its tokens counted and is priced. */
+  tokensCounted(): Promise<void>;
   /** Runtime fault control of the ingestion endpoint (also `PUT /_receiver/faults`). */
   readonly faults: ReceiverFaultControl;
   /** Counters since start or the last reset (also `GET /_receiver/stats`). */
@@ -144,6 +147,7 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
   const auth = new BasicAuthChecker(keyPairs);
 
   const store = new SpanStore(dbPath);
+  const usageBackfill = new UsageBackfill(store, logger);
   const stats = new StatsCounter();
   const faults = new FaultController(options.faults);
   const waiting = new Set<() => void>();
@@ -154,6 +158,7 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
   const bound: { access?: ReceiverAccess } = {};
   const ctx: ReceiverContext = {
     store,
+    usageBackfill,
     auth,
     get access(): ReceiverAccess {
       return bound.access!;
@@ -273,6 +278,7 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
     keysCreated,
     loginUrl: (next) => access.loginUrl(url, next),
     sweep: () => sweeper.sweep(),
+    tokensCounted: () => usageBackfill.idle(),
     faults,
     stats: snapshot,
     reset,
@@ -280,6 +286,7 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
       closed ??= new Promise<void>((resolve) => {
         closing = true;
         sweeper.stop();
+        void usageBackfill.close();
         for (const wake of [...waiting]) wake();
         server.close(() => {
           store.close();

@@ -11,6 +11,9 @@ import type { OtlpSpan } from "./otlp-span.js";
 import { addPricingColumns, migrateUpsertSchema, PRICING_COLUMNS } from "./span-store-migration.js";
 import { flatMetadata } from "./langfuse-metadata.js";
 import { matchesExact, matchesText } from "./observations-v2-filter.js";
+import { modelById } from "./pricing/model-prices.js";
+import type { Tokenizer } from "./pricing/token-count.js";
+import { priceObservation, type TokenCounts } from "./pricing/usage-cost.js";
 
 export const ROWS_TABLE = "observation_rows";
 /** PRAGMA user_version of the current schema; span-store-migration.ts upgrades older files. */
@@ -208,6 +211,8 @@ export interface IngestResult {
   duplicates: number;
   /** Distinct traces the request touched. */
   traces: number;
+  /** Rows stored without usage whose tokens are to be counted (see priceWithTokens). */
+  toCount: number[];
 }
 
 export interface StoreCounts {
@@ -413,7 +418,7 @@ export class SpanStore {
    * @param ingestionVersion the request's `x-langfuse-ingestion-version`, null when absent
    */
   ingest(spans: OtlpSpan[], ingestionVersion: string | null = null): IngestResult {
-    if (spans.length === 0) return { spans: 0, duplicates: 0, traces: 0 };
+    if (spans.length === 0) return { spans: 0, duplicates: 0, traces: 0, toCount: [] };
     return this.ingestTransaction(spans, ingestionVersion);
   }
 
@@ -421,6 +426,7 @@ export class SpanStore {
     const now = new Date().toISOString();
     const firstStarts = new Map<string, string>();
     const names = new Set<string>();
+    const toCount: number[] = [];
     let duplicates = 0;
     for (const span of spans) {
       const record = mapSpan(span);
@@ -430,7 +436,8 @@ export class SpanStore {
       if (copies === 1) this.tally.duplicatedIds++;
       const params = RECORD_COLUMNS.map(([, value]) => value(record));
       params.push(ingestionVersion, now);
-      this.insertRow.run(...params);
+      const { lastInsertRowid } = this.insertRow.run(...params);
+      if (record.needsTokens) toCount.push(Number(lastInsertRowid));
       const start = firstStarts.get(record.traceId);
       if (start === undefined || record.startTime < start) firstStarts.set(record.traceId, record.startTime);
       const name = record.traceName ?? (record.isRoot ? record.name : null);
@@ -443,7 +450,7 @@ export class SpanStore {
     for (const name of names) this.insertTraceName.run(name);
     this.tally.observations += spans.length;
     this.tally.duplicateRows += duplicates;
-    return { spans: spans.length, duplicates, traces: firstStarts.size };
+    return { spans: spans.length, duplicates, traces: firstStarts.size, toCount };
   }
 
   /** Fills the listing tables from the rows when they are empty but rows exist (a migrated file). */
@@ -598,6 +605,60 @@ export class SpanStore {
       this.query("DELETE FROM trace_index WHERE trace_id IN (SELECT value FROM json_each(?))").run(list);
       return ids.length;
     })();
+  }
+
+  /** The tokenizer, input and output of a row to count; undefined when it is gone or has no model. */
+  tokenizationOf(rowId: number): { tokenizer: Tokenizer; input: string | null; output: string | null } | undefined {
+    const row = this.query(`SELECT model_id, input, output FROM ${ROWS_TABLE} WHERE row_id = ?`).get(rowId) as
+      Pick<ObservationRow, "model_id" | "input" | "output"> | undefined;
+    const model = row?.model_id ? modelById(row.model_id) : null;
+    if (!row || !model) return undefined;
+    return { tokenizer: model, input: row.input, output: row.output };
+  }
+
+  /** Prices a row stored without usage with its counted tokens, as Langfuse would have stored it. */
+  priceWithTokens(rowId: number, counts: TokenCounts): void {
+    const row = this.query(
+      `SELECT model, model_parameters, provided_usage_details, provided_cost_details, metadata, input, output
+       FROM ${ROWS_TABLE} WHERE row_id = ?`,
+    ).get(rowId) as
+      | Pick<
+          ObservationRow,
+          | "model"
+          | "model_parameters"
+          | "provided_usage_details"
+          | "provided_cost_details"
+          | "metadata"
+          | "input"
+          | "output"
+        >
+      | undefined;
+    if (!row) return;
+    const object = (text: string | null) => (text ? (JSON.parse(text) as Record<string, unknown>) : {});
+    const priced = priceObservation(
+      {
+        model: row.model,
+        providedUsage: object(row.provided_usage_details),
+        providedCost: object(row.provided_cost_details),
+        modelParameters: row.model_parameters,
+        metadata: object(row.metadata),
+        input: row.input,
+        output: row.output,
+      },
+      counts,
+    );
+    const orNull = (record: Record<string, number>) =>
+      Object.keys(record).length === 0 ? null : JSON.stringify(record);
+    this.query(
+      `UPDATE ${ROWS_TABLE} SET usage_details = ?, cost_details = ?, usage_pricing_tier_id = ?, usage_pricing_tier_name = ?
+       WHERE row_id = ?`,
+    ).run(
+      orNull(priced.usageDetails),
+      orNull(priced.costDetails),
+      priced.usagePricingTierId,
+      priced.usagePricingTierName,
+      rowId,
+    );
   }
 
   /** Counts again from the tables, after rows were deleted. */

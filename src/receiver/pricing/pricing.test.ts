@@ -5,7 +5,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { DEFAULT_MODELS, compileMatchPattern, defaultTier, findModel } from "./model-prices.js";
+import { tokenCount } from "./token-count.js";
 import { priceObservation, type GenerationFacts } from "./usage-cost.js";
+import { startReceiver } from "../receiver.js";
+import { getJson, hexId, otlpJsonBody, postIngest } from "../../../test/support/receiver-http.js";
 
 const facts = (over: Partial<GenerationFacts>): GenerationFacts => ({
   model: null,
@@ -87,27 +90,74 @@ test("provided cost wins outright; input + output make the total when only they 
   assert.deepEqual(other.usageDetails, {}, "provided cost: no tokenizing");
 });
 
-test("without usage or cost a generation of a model with a tokenizer is tokenized, failed or not; zero usage is not", () => {
-  const input = JSON.stringify([{ role: "user", content: "hello" }]);
-  const tokenized = priceObservation(facts({ model: "gpt-4o-mini", input, output: JSON.stringify("hi") }));
-  assert.equal(tokenized.tokenized, true);
-  // Chat message array: 3 per message + tokens of role and content + 3 priming; the output a string.
-  assert.deepEqual(tokenized.usageDetails, { input: 8, output: 1, total: 9 });
-  assert.ok(tokenized.costDetails["total"]! > 0, "billed");
+test("tokens are counted as Langfuse counts them: chat messages per message, other values as text", () => {
+  const gpt4oMini = findModel("gpt-4o-mini")!;
+  // 3 per message + the role's and the content's tokens + 3 for the reply's priming.
+  assert.equal(tokenCount(gpt4oMini, JSON.stringify([{ role: "user", content: "hello" }])), 8);
+  assert.equal(tokenCount(gpt4oMini, JSON.stringify("hi")), 1, "a JSON string counts as its text");
+  assert.equal(tokenCount(gpt4oMini, null), undefined);
+  assert.equal(tokenCount(findModel("claude-3-5-sonnet-20241022")!, '"hello"'), undefined, "no Claude tokenizer here");
+});
 
-  // A failed call carries no output: its input alone is still counted and billed.
-  const failed = priceObservation(facts({ model: "gpt-4o-mini", input }));
-  assert.deepEqual(failed.usageDetails, { input: 8, total: 8 });
-  assert.equal(failed.costDetails["total"], 0.0000012);
+test("without usage or cost a generation of a model with a tokenizer waits for its count, then is priced from it", () => {
+  const input = JSON.stringify([{ role: "user", content: "hello" }]);
+  const waiting = priceObservation(facts({ model: "gpt-4o-mini", input, output: JSON.stringify("hi") }));
+  assert.equal(waiting.needsTokens, true);
+  assert.deepEqual(waiting.usageDetails, {});
+  const counted = priceObservation(facts({ model: "gpt-4o-mini", input, output: '"hi"' }), { input: 8, output: 1 });
+  assert.equal(counted.tokenized, true);
+  assert.deepEqual(counted.usageDetails, { input: 8, output: 1, total: 9 });
+  assert.deepEqual(counted.costDetails, { input: 0.0000012, output: 0.0000006, total: 0.0000018 });
 
   const zero = priceObservation(facts({ model: "gpt-4o-mini", input, providedUsage: { input: 0, output: 0 } }));
-  assert.equal(zero.tokenized, false);
+  assert.equal(zero.needsTokens, false, "explicit zero usage is not counted");
   assert.deepEqual(zero.usageDetails, { input: 0, output: 0, total: 0 });
   assert.deepEqual(zero.costDetails, { input: 0, output: 0, total: 0 });
 
   const noTokenizer = priceObservation(facts({ model: "o3", input }));
-  assert.deepEqual(noTokenizer.usageDetails, {}, "a model without a tokenizer stays uncounted");
+  assert.equal(noTokenizer.needsTokens, false, "a model without a tokenizer stays uncounted");
+  assert.deepEqual(noTokenizer.usageDetails, {});
   assert.equal(noTokenizer.modelId, findModel("o3")!.id);
+});
+
+test("through the receiver: a generation sent without usage is counted and billed, a failed one too; zero usage is not", async () => {
+  const receiver = await startReceiver({ port: 0 });
+  try {
+    const traceId = hexId(16);
+    const [ok, failed, zero] = [hexId(8), hexId(8), hexId(8)];
+    const input = JSON.stringify([{ role: "user", content: "hello" }]);
+    const generation = (spanId: string, extra: Record<string, string>) => ({
+      traceId,
+      spanId,
+      name: "agent_reply",
+      attributes: {
+        "langfuse.observation.type": "generation",
+        "langfuse.observation.model.name": "gpt-4o-mini",
+        "langfuse.observation.input": input,
+        ...extra,
+      },
+    });
+    const body = otlpJsonBody([
+      generation(ok, { "langfuse.observation.output": '"hi"' }),
+      generation(failed, { "langfuse.observation.level": "ERROR", "langfuse.observation.status_message": "boom" }),
+      generation(zero, {
+        "langfuse.observation.level": "ERROR",
+        "langfuse.observation.usage_details": '{"input":0,"output":0}',
+      }),
+    ]);
+    assert.equal((await postIngest(receiver, body)).status, 200);
+    await receiver.tokensCounted();
+    const { body: page } = await getJson(receiver, `/api/public/v2/observations?traceId=${traceId}&fields=usage`);
+    const byId = Object.fromEntries(page.data.map((o: any) => [o.id, o]));
+    assert.deepEqual(byId[ok].usageDetails, { input: 8, output: 1, total: 9 });
+    assert.equal(byId[ok].totalCost, 0.0000018);
+    assert.deepEqual(byId[failed].usageDetails, { input: 8, total: 8 }, "Langfuse bills a failed call's input");
+    assert.equal(byId[failed].totalCost, 0.0000012);
+    assert.deepEqual(byId[zero].usageDetails, { input: 0, output: 0, total: 0 });
+    assert.equal(byId[zero].totalCost, 0);
+  } finally {
+    await receiver.close();
+  }
 });
 
 test("no model, usage or cost: nothing to price; negative usage is dropped", () => {

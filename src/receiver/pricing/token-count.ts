@@ -1,8 +1,10 @@
 // Langfuse counts the tokens of a generation that arrived without usage (or cost) when its model
 // has a tokenizer (worker/src/features/tokenisation/usage.ts): OpenAI models with tiktoken, chat
 // message arrays counted per message. The receiver does the same with js-tiktoken, the same
-// encodings in JavaScript. Claude's tokenizer (@anthropic-ai/tokenizer) is not bundled here:
-// Claude models without usage stay uncounted and unpriced (docs/receiver.md says so).
+// encodings in JavaScript. Loading an encoding takes seconds, so this runs in the token
+// counter's worker thread (token-count-worker.ts), never on the receiver's event loop. Claude's
+// tokenizer (@anthropic-ai/tokenizer) is not bundled here: Claude models without usage stay
+// uncounted and unpriced (docs/receiver.md says so).
 import { encodingForModel, getEncoding, type Tiktoken, type TiktokenModel } from "js-tiktoken";
 import type { ModelPrice } from "./model-prices.js";
 
@@ -160,11 +162,14 @@ function chatTokenCount(messages: ChatMessage[], tokenizerModel: string, perMess
   return tokens + REPLY_PRIMING_TOKENS;
 }
 
+/** What counting needs of a model: its tokenizer. */
+export type Tokenizer = Pick<ModelPrice, "tokenizerId" | "tokenizerConfig">;
+
 /**
  * Tokens of an input or output as stored (JSON text), or undefined when Langfuse would not
  * count them: no text, no tokenizer, a tokenizer config it rejects, or Claude's tokenizer.
  */
-export function tokenCount(model: ModelPrice, text: string | null): number | undefined {
+export function tokenCount(model: Tokenizer, text: string | null): number | undefined {
   if (text === null || model.tokenizerId !== "openai") return undefined;
   const config = model.tokenizerConfig ?? {};
   const tokenizerModel = config["tokenizerModel"];

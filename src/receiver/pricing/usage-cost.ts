@@ -5,7 +5,9 @@
 // - usage is what was provided (numbers >= 0), plus `total` as the sum of the parts when it is
 //   missing; with no usage and no cost provided and a model that has a tokenizer, the input and
 //   output are tokenized instead, whatever the observation's level (the events path does not
-//   pass the level to the check that would skip ERROR rows);
+//   pass the level to the check that would skip ERROR rows). Counting is slow to start (the
+//   tokenizer's tables), so it happens in a worker thread (token-counter.ts) and the row is
+//   priced again with the counts (`needsTokens` says so);
 // - a pricing tier is chosen from the usage (and model parameters), then each usage key with a
 //   price in that tier costs units x price (exact decimal product); `total` is the `total` key's
 //   cost when the tier prices `total`, else the sum of the others;
@@ -14,7 +16,12 @@
 import { Decimal } from "decimal.js";
 import { findModel, type ModelPrice } from "./model-prices.js";
 import { matchPricingTier, toPricingAttributeRecord } from "./pricing-tiers.js";
-import { tokenCount } from "./token-count.js";
+
+/** Tokens of a row's input and output as Langfuse's tokenizer counts them (undefined: not counted). */
+export interface TokenCounts {
+  input?: number;
+  output?: number;
+}
 
 export interface GenerationFacts {
   /** The provided model name (`langfuse.observation.model.name`, gen_ai.*). */
@@ -47,6 +54,13 @@ export interface PricedUsage {
   usagePricingTierName: string | null;
   /** True when the usage was counted from the input and output, not sent. */
   tokenized: boolean;
+  /** The usage must be counted from the input and output (no counts were given): price again with them. */
+  needsTokens: boolean;
+}
+
+/** Langfuse counts tokens for a model with a tokenizer when neither usage nor cost was sent. */
+function countsTokens(model: ModelPrice | null, usage: Record<string, number>, hasProvidedCost: boolean): boolean {
+  return model !== null && model.tokenizerId !== null && Object.keys(usage).length === 0 && !hasProvidedCost;
 }
 
 /** ClickHouse's Decimal(18, 12): digits past the twelfth are dropped. */
@@ -82,11 +96,12 @@ function usageUnits(
   provided: Record<string, number>,
   hasProvidedCost: boolean,
   model: ModelPrice | null,
-  facts: GenerationFacts,
+  counts: TokenCounts | undefined,
 ): { usage: Record<string, number>; tokenized: boolean } {
-  if (model && Object.keys(provided).length === 0 && !hasProvidedCost) {
-    const input = tokenCount(model, facts.input);
-    const output = tokenCount(model, facts.output);
+  if (countsTokens(model, provided, hasProvidedCost)) {
+    // Not counted yet: no usage for now.
+    if (!counts) return { usage: {}, tokenized: false };
+    const { input, output } = counts;
     const usage: Record<string, number> = {};
     if (input !== undefined) usage["input"] = input;
     if (output !== undefined) usage["output"] = output;
@@ -128,8 +143,11 @@ function calculateCosts(
   return costs;
 }
 
-/** The usage, cost, model and tier Langfuse would store for an observation. */
-export function priceObservation(facts: GenerationFacts): PricedUsage {
+/**
+ * The usage, cost, model and tier Langfuse would store for an observation.
+ * @param counts the input's and output's tokens, once counted (see `needsTokens`)
+ */
+export function priceObservation(facts: GenerationFacts, counts?: TokenCounts): PricedUsage {
   const providedUsageDetails = normalizeUsage(facts.providedUsage);
   const providedCostDetails = normalizeCost(facts.providedCost);
   const unpriced: PricedUsage = {
@@ -141,6 +159,7 @@ export function priceObservation(facts: GenerationFacts): PricedUsage {
     usagePricingTierId: null,
     usagePricingTierName: null,
     tokenized: false,
+    needsTokens: false,
   };
   const enrich =
     Boolean(facts.model) || Object.keys(facts.providedUsage).length > 0 || Object.keys(facts.providedCost).length > 0;
@@ -148,7 +167,8 @@ export function priceObservation(facts: GenerationFacts): PricedUsage {
 
   const model = facts.model ? findModel(facts.model) : null;
   const hasProvidedCost = Object.keys(providedCostDetails).length > 0;
-  const { usage, tokenized } = usageUnits(providedUsageDetails, hasProvidedCost, model, facts);
+  const needsTokens = counts === undefined && countsTokens(model, providedUsageDetails, hasProvidedCost);
+  const { usage, tokenized } = usageUnits(providedUsageDetails, hasProvidedCost, model, counts);
   // No tier for empty usage: matching {} would pick a tier against a made-up all-zero usage.
   const tier =
     model && model.pricingTiers.length > 0 && Object.keys(usage).length > 0
@@ -168,5 +188,6 @@ export function priceObservation(facts: GenerationFacts): PricedUsage {
     usagePricingTierId: tier?.id ?? null,
     usagePricingTierName: tier?.name ?? null,
     tokenized,
+    needsTokens,
   };
 }
