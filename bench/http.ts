@@ -2,14 +2,14 @@
 
 export async function httpText(
   url: string,
-  init: { method?: string; body?: string; timeoutMs?: number } = {},
+  init: { method?: string; body?: string; timeoutMs?: number; headers?: Record<string, string> } = {},
 ): Promise<{ status: number; text: string }> {
   const timeoutMs = init.timeoutMs ?? 5000;
   try {
     const res = await fetch(url, {
       method: init.method ?? "GET",
       body: init.body,
-      headers: init.body === undefined ? undefined : { "content-type": "application/json" },
+      headers: { ...(init.body === undefined ? {} : { "content-type": "application/json" }), ...init.headers },
       signal: AbortSignal.timeout(timeoutMs),
     });
     return { status: res.status, text: await res.text() };
@@ -36,7 +36,7 @@ export async function withRetry<T>(fn: () => Promise<T>): Promise<T> {
 
 export async function httpJson<T>(
   url: string,
-  init: { method?: string; body?: unknown; timeoutMs?: number } = {},
+  init: { method?: string; body?: unknown; timeoutMs?: number; headers?: Record<string, string> } = {},
 ): Promise<T> {
   const { status, text } = await httpText(url, {
     ...init,

@@ -5,9 +5,12 @@ import { join } from "node:path";
 import { startNodeProcess, type ManagedProcess } from "./child-processes.js";
 import { childEnv } from "./child-env.js";
 import { httpJson, httpText, waitUntil, withRetry } from "./http.js";
-import { DEV_KEY_PAIR } from "../src/receiver/basic-auth.js";
+import { basicAuthHeader } from "../src/receiver/basic-auth.js";
+import { generateKeyPair } from "../src/receiver/receiver-keys.js";
 
-export const { publicKey: RECEIVER_PUBLIC_KEY, secretKey: RECEIVER_SECRET_KEY } = DEV_KEY_PAIR;
+/** A key pair of this benchmark run: the receivers it starts accept it, the services export with it. */
+export const { publicKey: RECEIVER_PUBLIC_KEY, secretKey: RECEIVER_SECRET_KEY } = generateKeyPair();
+const AUTH = { authorization: basicAuthHeader({ publicKey: RECEIVER_PUBLIC_KEY, secretKey: RECEIVER_SECRET_KEY }) };
 
 /** The part of GET /_receiver/stats the benchmark reads (see src/receiver/receiver-stats.ts). */
 export interface ReceiverStatsView {
@@ -52,11 +55,14 @@ export class ReceiverProcess {
     const proc = startNodeProcess(script, env, options.logFile, options.cpus ?? null);
     const baseUrl = `http://127.0.0.1:${options.port}`;
     try {
-      await waitUntil(async () => (await httpText(`${baseUrl}/_receiver/stats`, { timeoutMs: 1000 })).status === 200, {
-        timeoutMs: 20_000,
-        what: "receiver start",
-        abort: () => (proc.hasExited() ? `exited during start-up:\n${proc.logTail()}` : null),
-      });
+      await waitUntil(
+        async () => (await httpText(`${baseUrl}/_receiver/stats`, { timeoutMs: 1000, headers: AUTH })).status === 200,
+        {
+          timeoutMs: 20_000,
+          what: "receiver start",
+          abort: () => (proc.hasExited() ? `exited during start-up:\n${proc.logTail()}` : null),
+        },
+      );
       return new ReceiverProcess(proc, baseUrl);
     } catch (err) {
       await proc.stop(2000);
@@ -69,7 +75,9 @@ export class ReceiverProcess {
   }
 
   stats(): Promise<ReceiverStatsView> {
-    return withRetry(() => httpJson<ReceiverStatsView>(`${this.baseUrl}/_receiver/stats`, { timeoutMs: 10_000 }));
+    return withRetry(() =>
+      httpJson<ReceiverStatsView>(`${this.baseUrl}/_receiver/stats`, { timeoutMs: 10_000, headers: AUTH }),
+    );
   }
 
   stop() {

@@ -309,7 +309,17 @@ export const serviceOptions = {
   LANGFUSE_LOCAL_RECEIVER_DB: option(kinds.string(), {
     section: LF,
     default: "./data/traces.db",
-    doc: "SQLite file of the embedded local receiver.",
+    doc: "SQLite file of the embedded local receiver. Its folder also keeps the receiver's key pair (receiver-keys.json, 0600): a receiver already on the port is used only when it accepts that pair (it is ours); another one (another Switchboard's data folder) is refused.",
+  }),
+  LANGFUSE_LOCAL_RECEIVER_TTL_HOURS: option(kinds.int(0, 87_600), {
+    section: LF,
+    default: 168,
+    doc: "The embedded receiver deletes traces older than this many hours (a background sweep). 0 keeps every trace.",
+  }),
+  LANGFUSE_LOCAL_RECEIVER_DEV_KEYS: option(kinds.bool(), {
+    section: LF,
+    default: false,
+    doc: "The embedded receiver accepts the fixed, public dev key pair pk-lf-local / sk-lf-local instead of its own random pair. For old scripts only: anyone on the machine knows it.",
   }),
 } as const;
 

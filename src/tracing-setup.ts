@@ -1,10 +1,12 @@
 // The service's tracing, from its configuration: where traces go (Langfuse with keys, else the
-// local receiver, started here), the links to them, and the tracing package's options.
+// local receiver, started here or found on its port when it is ours), the links to them, and
+// the tracing package's options.
 import type { Registry } from "prom-client";
 import { APP_VERSION } from "./app-version.js";
 import type { ServiceConfig } from "./config.js";
 import type { Receiver } from "./receiver/receiver.js";
-import { DEV_KEY_PAIR } from "./receiver/basic-auth.js";
+import { basicAuthHeader, DEV_KEY_PAIR, type ApiKeyPair } from "./receiver/basic-auth.js";
+import { dataFolderOf, generateKeyPair, loadOrCreateKeyPair } from "./receiver/receiver-keys.js";
 import { createTracing, NOOP_TRACING, type Tracing, type TracingLogger, type TracingOptions } from "./tracing/index.js";
 import { viewerTraceUrl } from "./receiver/viewer/viewer-links.js";
 
@@ -39,11 +41,11 @@ export async function setUpTracing(
   let receiver: Receiver | null = null;
   if (!publicKey || !secretKey) {
     // No Langfuse account configured: traces go to the local receiver, started here unless one
-    // already listens on its port (e.g. `npm run receiver` in another terminal).
-    ({ publicKey, secretKey } = DEV_KEY_PAIR);
+    // of ours already listens on its port (e.g. `npm run receiver` in another terminal).
     const local = await startLocalReceiver(config, logger);
     if (local === "unusable") return OFF;
-    receiver = local === "external" ? null : local;
+    ({ publicKey, secretKey } = local.keys);
+    receiver = local.receiver;
     baseUrl = receiver?.url ?? `http://127.0.0.1:${config.LANGFUSE_LOCAL_RECEIVER_PORT}`;
   }
   const started = receiver;
@@ -104,24 +106,49 @@ function traceLinks(config: ServiceConfig, baseUrl: string): ((traceId: string) 
   return (traceId) => `${baseUrl}/project/${encodeURIComponent(project)}/traces/${encodeURIComponent(traceId)}`;
 }
 
+/** The key pair the embedded receiver accepts: its data folder's (made on first use), or the dev pair when configured. */
+function localReceiverKeys(config: ServiceConfig): { keys: ApiKeyPair; file: string | null; created: boolean } {
+  if (config.LANGFUSE_LOCAL_RECEIVER_DEV_KEYS) return { keys: DEV_KEY_PAIR, file: null, created: false };
+  const folder = dataFolderOf(config.LANGFUSE_LOCAL_RECEIVER_DB);
+  if (folder === null) return { keys: generateKeyPair(), file: null, created: true };
+  const stored = loadOrCreateKeyPair(folder);
+  return { keys: stored.keys, file: stored.file, created: stored.created };
+}
+
+interface LocalReceiver {
+  /** The receiver started here, or null when one of ours already listened on the port. */
+  receiver: Receiver | null;
+  keys: ApiKeyPair;
+}
+
 /**
- * Starts the embedded receiver, or finds one already running on its port (`npm run receiver` in
- * another terminal: "external"). A port held by anything else (Loki also defaults to 3100) is
- * "unusable": tracing is switched off with one error naming the variable that moves the port,
- * rather than exporting into a server that is not a receiver.
+ * Starts the embedded receiver, or finds one of ours already running on its port (`npm run
+ * receiver` in another terminal on the same data folder: it accepts our key pair). A port held
+ * by another Switchboard's receiver (another data folder: it refuses our pair) or by anything
+ * else (Loki also defaults to 3100) is "unusable": tracing is switched off with one error naming
+ * the variable that moves the port, rather than sending our traces to a stranger's database.
  */
-async function startLocalReceiver(
-  config: ServiceConfig,
-  logger: TracingLogger,
-): Promise<Receiver | "external" | "unusable"> {
+async function startLocalReceiver(config: ServiceConfig, logger: TracingLogger): Promise<LocalReceiver | "unusable"> {
   const port = config.LANGFUSE_LOCAL_RECEIVER_PORT;
+  let keys: ReturnType<typeof localReceiverKeys>;
+  try {
+    keys = localReceiverKeys(config);
+  } catch (err) {
+    logger.error(
+      { error: (err as Error).message },
+      "could not read the local trace receiver's key pair; tracing is off for this run",
+    );
+    return "unusable";
+  }
   // Loaded only here: a service exporting to Langfuse never loads the receiver, its store or the viewer.
   const { startReceiver } = await import("./receiver/receiver.js");
+  let receiver: Receiver;
   try {
-    return await startReceiver({
+    receiver = await startReceiver({
       port,
       dbPath: config.LANGFUSE_LOCAL_RECEIVER_DB,
-      keys: [DEV_KEY_PAIR],
+      keys: [keys.keys],
+      traceTtlMs: config.LANGFUSE_LOCAL_RECEIVER_TTL_HOURS * 3_600_000,
     });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
@@ -132,25 +159,47 @@ async function startLocalReceiver(
       );
       return "unusable";
     }
-    const who = await identifyReceiver(port);
-    if (who === "switchboard") {
-      logger.info({ port }, "a Switchboard receiver already listens on the local receiver port; exporting to it");
-      return "external";
+    const who = await identifyReceiver(port, keys.keys);
+    if (who === "ours") {
+      logger.info({ port }, "our Switchboard receiver already listens on the local receiver port; exporting to it");
+      return { receiver: null, keys: keys.keys };
     }
+    const found =
+      who === "another switchboard"
+        ? `another Switchboard's trace receiver, which does not accept this service's key pair (it keeps another data folder than ${keys.file ?? "this service's"})`
+        : `another server, not Switchboard's trace receiver (${who})`;
     logger.error(
       { port, found: who },
-      `port ${port} is taken by another server, not Switchboard's trace receiver; tracing is off for this run. Set LANGFUSE_LOCAL_RECEIVER_PORT to a free port, or set LANGFUSE_PUBLIC_KEY / LANGFUSE_SECRET_KEY / LANGFUSE_BASE_URL to export to Langfuse.`,
+      `port ${port} is taken by ${found}; tracing is off for this run so that no trace goes to it. Set LANGFUSE_LOCAL_RECEIVER_PORT to a free port, or set LANGFUSE_PUBLIC_KEY / LANGFUSE_SECRET_KEY / LANGFUSE_BASE_URL to export to Langfuse.`,
     );
     return "unusable";
   }
+  // Printed once per start: how to open the viewer (the link logs a browser in), and where the
+  // key pair is kept (its secret never goes to the log).
+  logger.info(
+    {
+      viewerLogin: receiver.loginUrl(),
+      receiverKeys: keys.file ?? (config.LANGFUSE_LOCAL_RECEIVER_DEV_KEYS ? "the dev pair" : "in memory"),
+      publicKey: keys.keys.publicKey,
+      traceTtlHours: config.LANGFUSE_LOCAL_RECEIVER_TTL_HOURS,
+    },
+    `local trace receiver on ${receiver.url}: open the viewerLogin link to see traces`,
+  );
+  return { receiver, keys: keys.keys };
 }
 
-/** Asks what listens on `port`: our receiver answers GET /_receiver/info with its name. */
-async function identifyReceiver(port: number): Promise<string> {
+/**
+ * Asks what listens on `port`: our receiver answers GET /_receiver/info with its name, and says
+ * whether it accepts the key pair we send (then it is ours).
+ */
+async function identifyReceiver(port: number, keys: ApiKeyPair): Promise<"ours" | "another switchboard" | string> {
   try {
-    const res = await fetch(`http://127.0.0.1:${port}/_receiver/info`, { signal: AbortSignal.timeout(2000) });
-    const body = (await res.json().catch(() => null)) as { receiver?: unknown } | null;
-    if (res.ok && body?.receiver === "switchboard") return "switchboard";
+    const res = await fetch(`http://127.0.0.1:${port}/_receiver/info`, {
+      headers: { authorization: basicAuthHeader(keys) },
+      signal: AbortSignal.timeout(2000),
+    });
+    const body = (await res.json().catch(() => null)) as { receiver?: unknown; authorized?: unknown } | null;
+    if (res.ok && body?.receiver === "switchboard") return body.authorized === true ? "ours" : "another switchboard";
     return `HTTP ${res.status} from GET /_receiver/info`;
   } catch (err) {
     return `no HTTP answer (${(err as Error).message})`;

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, spawnReceiver, type SpawnedReceiver } from "./support/spawn-receiver.js";
 import { spawnService, type SpawnedService } from "./support/spawn-service.js";
-import { DEV_KEY_PAIR } from "../src/receiver/basic-auth.js";
+import { basicAuthHeader, DEV_KEY_PAIR } from "../src/receiver/basic-auth.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -52,7 +52,7 @@ async function metric(svc: SpawnedService, name: string): Promise<number> {
 async function setFaults(receiver: SpawnedReceiver, faults: Record<string, unknown>): Promise<void> {
   const res = await fetch(`${receiver.url}/_receiver/faults`, {
     method: "PUT",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", authorization: basicAuthHeader(receiver.keys) },
     body: JSON.stringify(faults),
   });
   assert.equal(res.status, 200, await res.text());

@@ -2,7 +2,8 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { postJson, startService, type RunningService } from "./support/start-service.js";
-import { basicAuthHeader, DEV_KEY_PAIR } from "../src/receiver/basic-auth.js";
+import { basicAuthHeader } from "../src/receiver/basic-auth.js";
+import type { Receiver } from "../src/receiver/receiver.js";
 
 /** The service with tracing to its own embedded receiver (no keys), as a developer runs it. */
 const LOCAL_TRACING = {
@@ -13,13 +14,14 @@ const LOCAL_TRACING = {
   MAX_MESSAGE_CHARS: "200",
 };
 
-const AUTH = basicAuthHeader(DEV_KEY_PAIR);
-
 /** Polls the receiver until the trace arrived with every observation of a routed turn. */
-async function waitForTrace(receiverUrl: string, traceId: string): Promise<any> {
+/** Reads with the embedded receiver's own key pair (random: it keeps its store in memory). */
+async function waitForTrace(receiver: Receiver, traceId: string): Promise<any> {
   const deadline = Date.now() + 5000;
   for (;;) {
-    const res = await fetch(`${receiverUrl}/api/public/traces/${traceId}`, { headers: { authorization: AUTH } });
+    const res = await fetch(`${receiver.url}/api/public/traces/${traceId}`, {
+      headers: { authorization: basicAuthHeader(receiver.keys) },
+    });
     if (res.ok) {
       const trace = (await res.json()) as any;
       if (trace.output !== null && trace.observations.length >= 5) return trace;
@@ -71,7 +73,7 @@ describe("OpenAI-compatible API with the official openai client", () => {
     const receiverUrl = svc.traces.receiver!.url;
     assert.equal(sb.trace_url, `${receiverUrl}/ui/traces/${sb.trace_id}`);
 
-    const trace = await waitForTrace(receiverUrl, sb.trace_id);
+    const trace = await waitForTrace(svc.traces.receiver!, sb.trace_id);
     assert.equal(trace.userId, "oai-alice");
     assert.equal(trace.sessionId, "openai:oai-alice");
     assert.deepEqual(trace.tags, ["endpoint:openai"]);

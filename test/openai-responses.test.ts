@@ -10,15 +10,18 @@ import OpenAI from "openai";
 import { estimateTokens } from "../src/llm/token-estimate.js";
 import { parseSse, postJson, startService, type RunningService } from "./support/start-service.js";
 import { startPostgres } from "./support/postgres-server.js";
-import { basicAuthHeader, DEV_KEY_PAIR } from "../src/receiver/basic-auth.js";
+import { basicAuthHeader } from "../src/receiver/basic-auth.js";
+import type { Receiver } from "../src/receiver/receiver.js";
 
 const MODEL = "switchboard-router";
-const AUTH = basicAuthHeader(DEV_KEY_PAIR);
 
-async function waitForTrace(receiverUrl: string, traceId: string): Promise<any> {
+/** Reads with the embedded receiver's own key pair (random: it keeps its store in memory). */
+async function waitForTrace(receiver: Receiver, traceId: string): Promise<any> {
   const deadline = Date.now() + 5000;
   for (;;) {
-    const res = await fetch(`${receiverUrl}/api/public/traces/${traceId}`, { headers: { authorization: AUTH } });
+    const res = await fetch(`${receiver.url}/api/public/traces/${traceId}`, {
+      headers: { authorization: basicAuthHeader(receiver.keys) },
+    });
     if (res.ok) {
       const trace = (await res.json()) as any;
       if (trace.output !== null && trace.observations.length >= 5) return trace;
@@ -70,7 +73,7 @@ describe("Responses API with the official openai client", () => {
     assert.equal(sb.session_id, "openai:resp-alice", "without a previous response, the user's running session");
     assert.equal(http.headers.get("x-session-id"), sb.session_id);
 
-    const trace = await waitForTrace(svc.traces.receiver!.url, sb.trace_id);
+    const trace = await waitForTrace(svc.traces.receiver!, sb.trace_id);
     assert.deepEqual(trace.tags, ["endpoint:responses"]);
     assert.equal(trace.userId, "resp-alice");
     const traced = trace.observations

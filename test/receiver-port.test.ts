@@ -1,8 +1,10 @@
 // Without Langfuse keys the service exports to its embedded receiver on
 // LANGFUSE_LOCAL_RECEIVER_PORT. When something else already listens there (Loki also defaults to
 // 3100), the service checks GET /_receiver/info: a foreign server gets nothing and tracing is off
-// with one error naming the variable; a Switchboard receiver started beforehand (`npm run
-// receiver`) is used as it is. Service and servers are separate processes on loopback.
+// with one error naming the variable; a Switchboard receiver started beforehand on the same data
+// folder (`npm run receiver`: it accepts the folder's key pair) is used as it is; another
+// Switchboard's receiver (another data folder) gets nothing either. Service and servers are
+// separate processes on loopback.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
@@ -119,12 +121,13 @@ test(
     let receiver: SpawnedReceiver | undefined;
     let svc: SpawnedService | undefined;
     try {
-      receiver = await spawnReceiver(port, join(dir, "standalone.db"));
+      // Its own random key pair, made in the data folder the service uses too.
+      receiver = await spawnReceiver(port, join(dir, "standalone.db"), { RECEIVER_DEV_KEYS: "false" });
       const standalone = receiver;
       svc = await spawnService(keylessEnv(dir, port));
       assert.match(
         svc.output().stdout,
-        /a Switchboard receiver already listens on the local receiver port; exporting to it/,
+        /our Switchboard receiver already listens on the local receiver port; exporting to it/,
       );
       assert.doesNotMatch(svc.output().stdout, /LANGFUSE_LOCAL_RECEIVER_PORT/, "no error about the port");
       const turns = await chatTurns(svc.url, 10);
@@ -142,7 +145,7 @@ test(
       const rows = await waitFor(
         "the turns' traces in the standalone receiver",
         async () => {
-          const byTrace = await rowsByTrace(standalone.url);
+          const byTrace = await rowsByTrace(standalone.url, standalone.keys);
           return turns.every((t) => byTrace.get(t.traceId!)?.ids.size === created / 10) ? byTrace : undefined;
         },
         15_000,
@@ -158,6 +161,47 @@ test(
       await svc?.stop("SIGKILL");
       await receiver?.stop();
       rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+test(
+  "another Switchboard's receiver on the local receiver port (another data folder) gets none of our traces: one error, tracing off",
+  { timeout: 60_000 },
+  async () => {
+    const theirs = mkdtempSync(join(tmpdir(), "receiver-port-theirs-"));
+    const ours = mkdtempSync(join(tmpdir(), "receiver-port-ours-"));
+    const port = await freePort();
+    let receiver: SpawnedReceiver | undefined;
+    let svc: SpawnedService | undefined;
+    try {
+      receiver = await spawnReceiver(port, join(theirs, "receiver.db"), { RECEIVER_DEV_KEYS: "false" });
+      svc = await spawnService(keylessEnv(ours, port));
+      const turns = await chatTurns(svc.url, 5);
+      for (const t of turns) {
+        assert.equal(t.status, 200);
+        assert.equal(t.traceId, null, "tracing is off");
+        assert.equal(t.traceUrl, null);
+      }
+      await sleep(1500);
+      const stats = await receiver.stats();
+      assert.equal(stats.requests.total, 0, "not one ingestion request reached the other receiver");
+      assert.equal(stats.store.traces, 0);
+      const lines = svc
+        .output()
+        .stdout.split("\n")
+        .filter((l) => l.includes("LANGFUSE_LOCAL_RECEIVER_PORT"));
+      assert.equal(lines.length, 1, svc.output().stdout);
+      const line = JSON.parse(lines[0]!) as { level: number; msg: string; found: string };
+      assert.equal(line.level, 50);
+      assert.equal(line.found, "another switchboard");
+      assert.match(line.msg, /another Switchboard's trace receiver/);
+      assert.equal(await svc.stop("SIGTERM"), 0);
+    } finally {
+      await svc?.stop("SIGKILL");
+      await receiver?.stop();
+      rmSync(theirs, { recursive: true, force: true });
+      rmSync(ours, { recursive: true, force: true });
     }
   },
 );

@@ -1,8 +1,10 @@
 // The trace viewer in a real browser: Debian's chromium driven by playwright-core. Chats go
-// through the service's APIs to its embedded receiver; the viewer must list them, filter them,
-// show each trace's tree and waterfall, a session's turns, each row's own user and session,
-// duplicate rows, clarifications and disconnects, fit a phone, pick up new traces by itself,
-// and say where to look when a trace never arrives.
+// through the service's APIs (answered by an OpenAI-compatible endpoint as gpt-4o-mini, so
+// Langfuse's price table prices them) to its embedded receiver; the viewer must need its login
+// link, list the chats, filter them, show each trace's tree and waterfall with the root selected,
+// its agent graph as Langfuse draws it and its cost, a session's turns and total cost, each
+// row's own user and session, duplicate rows, clarifications and disconnects, fit a phone, pick
+// up new traces by itself, and say where to look (and how to go back) when a trace never arrives.
 // VIEWER_SCREENSHOTS_DIR=docs/viewer writes the documentation screenshots.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -11,8 +13,10 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { postJson, startService, type RunningService } from "./support/start-service.js";
-import { basicAuthHeader, DEV_KEY_PAIR } from "../src/receiver/basic-auth.js";
+import { basicAuthHeader } from "../src/receiver/basic-auth.js";
+import { loadCatalog } from "../src/agents/catalog.js";
 import { otlpJsonBody } from "./support/receiver-http.js";
+import { startFakeOpenAIServer, type FakeOpenAIServer } from "./support/fake-openai-server.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 // Flags for a closed network and a root sandbox (see .library machines/node.md); playwright
@@ -38,7 +42,6 @@ interface Turn {
   session_id: string;
 }
 
-const AUTH = basicAuthHeader(DEV_KEY_PAIR);
 const hex = (bytes: number) => randomBytes(bytes).toString("hex");
 /** A day and a bit ago: the synthetic traces sort last and show another date. */
 const PAST_MS = Date.now() - 26 * 3_600_000;
@@ -55,13 +58,15 @@ interface SyntheticSpan {
 
 describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
   let svc: RunningService;
+  let model: FakeOpenAIServer;
+  let auth: string;
   let browser: Browser;
   let page: Page;
   let ui: string;
   let viewerApi: string;
   let receiverUrl: string;
   const turns: Record<string, Turn> = {};
-  const synthetic = { disconnected: hex(16), duplicated: hex(16) };
+  const synthetic = { disconnected: hex(16), duplicated: hex(16), agentic: hex(16) };
 
   const chat = async (key: string, message: string, userId: string, sessionId?: string) => {
     const res = await postJson(`${svc.url}/api/v1/chat`, {
@@ -88,7 +93,7 @@ describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
   const ingest = async (spans: SyntheticSpan[]) => {
     const body = otlpJsonBody(spans, { name: "langfuse-sdk", version: "5" });
     const res = await postJson(`${receiverUrl}/api/public/otel/v1/traces`, body, {
-      authorization: AUTH,
+      authorization: auth,
       "x-langfuse-ingestion-version": "4",
     });
     assert.equal(res.status, 200, JSON.stringify(res.body));
@@ -98,7 +103,9 @@ describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
   const delivered = async (count: number) => {
     const deadline = Date.now() + 10_000;
     for (;;) {
-      const list = (await fetch(`${viewerApi}/traces?limit=100`).then((r) => r.json())) as {
+      const list = (await fetch(`${viewerApi}/traces?limit=100`, { headers: { authorization: auth } }).then((r) =>
+        r.json(),
+      )) as {
         data: Array<{ outputPreview: string | null; observationCount: number }>;
       };
       if (list.data.length >= count && list.data.every((t) => t.outputPreview !== null && t.observationCount >= 2))
@@ -129,11 +136,24 @@ describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
     page.locator("table.traces tbody tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-trace-id")));
   const row = (traceId: string) => page.locator(`tr[data-trace-id="${traceId}"]`);
 
-  // 7 chats through the service, and 2 synthetic turns of a day ago.
-  const ALL = 9;
+  /** A fresh browser page (its own cookies) logged in with the receiver's login link. */
+  const loggedInPage = async (viewport = { width: 1360, height: 860 }) => {
+    const fresh = await browser.newPage({ viewport });
+    fresh.setDefaultTimeout(10_000);
+    await fresh.goto(svc.traces.receiver!.loginUrl());
+    return fresh;
+  };
+
+  // 7 chats through the service, and 3 synthetic turns of a day ago.
+  const ALL = 10;
   const RECENT = 7;
 
   before(async () => {
+    // Answers like the simulated model, as gpt-4o-mini with cached prompt tokens: priced.
+    model = await startFakeOpenAIServer({
+      catalog: loadCatalog("agents/shop-support.json"),
+      usageDetails: { cachedTokens: 64 },
+    });
     svc = await startService({
       LANGFUSE_ENABLED: "true",
       LANGFUSE_LOCAL_RECEIVER_PORT: "0",
@@ -141,10 +161,13 @@ describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
       LANGFUSE_FLUSH_INTERVAL: "0.05",
       // Small enough that the classifier's prompt is cut: the viewer must say so.
       LANGFUSE_MAX_FIELD_CHARS: "900",
-      SIM_TTFT_MS: "30",
-      SIM_TOKEN_MS: "1",
+      LLM_PROVIDER: "openai",
+      LLM_BASE_URL: model.baseUrl,
+      LLM_API_KEY: "sk-test-viewer",
+      LLM_MODEL: "gpt-4o-mini",
     });
     receiverUrl = svc.traces.receiver!.url;
+    auth = basicAuthHeader(svc.traces.receiver!.keys);
     ui = `${receiverUrl}/ui/`;
     viewerApi = `${receiverUrl}/_receiver/viewer`;
     const first = await chat("order", "Where is my order 1234? It has not arrived.", "alice");
@@ -240,15 +263,112 @@ describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
         attributes: { ...uCtx, "langfuse.observation.input": '"hello"', "langfuse.observation.output": '"hi!"' },
       },
     ]);
+    // A turn as the exporter writes it for Langfuse's agent graph: the router's nodes with agentic
+    // types and LangGraph's node and step metadata, generations of gpt-4o-mini with cached tokens.
+    const g = synthetic.agentic;
+    const gStart = PAST_MS + 2000;
+    const [gRoot, gRoute, gClassifier, gAgent, gReply] = [hex(8), hex(8), hex(8), hex(8), hex(8)];
+    const gCtx = {
+      "user.id": "erin",
+      "session.id": "erin-session",
+      "langfuse.trace.name": "chat",
+      "langfuse.trace.tags": '["endpoint:chat"]',
+      "langfuse.trace.metadata.intent": "order_status",
+      "langfuse.trace.metadata.agent": "orders",
+    };
+    const node = (name: string, step: number) => ({
+      "langfuse.observation.metadata.langgraph_node": name,
+      "langfuse.observation.metadata.langgraph_step": String(step),
+    });
+    const generation = (usage: string, input: string, output: string) => ({
+      "langfuse.observation.type": "generation",
+      "langfuse.observation.model.name": "gpt-4o-mini",
+      "langfuse.observation.model.parameters": '{"temperature":0}',
+      "langfuse.observation.usage_details": usage,
+      "langfuse.observation.input": input,
+      "langfuse.observation.output": output,
+    });
+    const question = "My parcel 5521 is late, where is it?";
+    await ingest([
+      {
+        traceId: g,
+        spanId: gClassifier,
+        parentSpanId: gRoute,
+        name: "classifier",
+        startMs: gStart + 8,
+        endMs: gStart + 420,
+        attributes: {
+          ...gCtx,
+          ...node("route_node", 1),
+          ...generation(
+            '{"input":220,"input_cache_read":1024,"output":18}',
+            JSON.stringify([{ role: "user", content: question }]),
+            '{"role":"assistant","content":"{\\"intent\\":\\"order_status\\",\\"confidence\\":0.94}"}',
+          ),
+        },
+      },
+      {
+        traceId: g,
+        spanId: gRoute,
+        parentSpanId: gRoot,
+        name: "route_node",
+        startMs: gStart + 5,
+        endMs: gStart + 425,
+        attributes: { ...gCtx, ...node("route_node", 1), "langfuse.observation.type": "chain" },
+      },
+      {
+        traceId: g,
+        spanId: gReply,
+        parentSpanId: gAgent,
+        name: "agent_reply",
+        startMs: gStart + 432,
+        endMs: gStart + 1610,
+        attributes: {
+          ...gCtx,
+          ...node("agent_orders", 2),
+          ...generation(
+            '{"input":310,"input_cache_read":896,"output":142}',
+            JSON.stringify([
+              { role: "system", content: "You are the orders desk of Northwind Shop." },
+              { role: "user", content: question },
+            ]),
+            '{"role":"assistant","content":"Parcel 5521 left our warehouse on Monday and is due tomorrow."}',
+          ),
+        },
+      },
+      {
+        traceId: g,
+        spanId: gAgent,
+        parentSpanId: gRoot,
+        name: "agent_orders",
+        startMs: gStart + 430,
+        endMs: gStart + 1615,
+        attributes: { ...gCtx, ...node("agent_orders", 2), "langfuse.observation.type": "agent" },
+      },
+      {
+        traceId: g,
+        spanId: gRoot,
+        name: "chat",
+        startMs: gStart,
+        endMs: gStart + 1620,
+        attributes: {
+          ...gCtx,
+          "langfuse.observation.input": JSON.stringify(question),
+          "langfuse.observation.output": JSON.stringify(
+            "Parcel 5521 left our warehouse on Monday and is due tomorrow.",
+          ),
+        },
+      },
+    ]);
     await delivered(ALL);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
-    page = await browser.newPage({ viewport: { width: 1360, height: 860 } });
-    page.setDefaultTimeout(10_000);
+    page = await loggedInPage();
   });
 
   after(async () => {
     await browser?.close();
     await svc?.close();
+    await model?.close();
   });
 
   test("the list shows every chat, newest first, with date and time, duration, observations, tokens and status", async () => {
@@ -257,6 +377,7 @@ describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
     const ids = await rowIds();
     assert.deepEqual(ids, [
       ...["oaiBruno", "oaiAlice", "tech", "clarify", "billing", "followup", "order"].map((k) => turns[k]!.trace_id),
+      synthetic.agentic,
       synthetic.duplicated,
       synthetic.disconnected,
     ]);
@@ -276,7 +397,8 @@ describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
     assert.match(cells[4]!, /\d+ ms|s$/, "duration");
     assert.equal(cells[5], "5", "observations: root, route_node, classifier, agent_orders, agent_reply");
     assert.match(cells[6]!, /^\d[\d,.k]*$/, "tokens");
-    assert.equal(cells[7], "ok", "status");
+    assert.match(cells[7]!, /^\$0\.\d{2,6}$/, "cost: gpt-4o-mini priced from Langfuse's table");
+    assert.equal(cells[8], "ok", "status");
     await shot("trace-list");
   });
 
@@ -388,7 +510,7 @@ describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
     await page.fill('input[name="to"]', local(new Date(Date.now() - 3_600_000)));
     await page.click('button[type="submit"]');
     await waitRows(ALL - RECENT);
-    assert.deepEqual(await rowIds(), [synthetic.duplicated, synthetic.disconnected]);
+    assert.deepEqual(await rowIds(), [synthetic.agentic, synthetic.duplicated, synthetic.disconnected]);
     await page.fill('input[name="to"]', "");
     await page.fill('input[name="from"]', local(new Date(Date.now() - 3_600_000)));
     await page.click('button[type="submit"]');
@@ -423,12 +545,20 @@ describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
     assert.equal(await page.locator(".wf-bar").count(), 5);
     assert.equal(await page.locator(".wf-row .badge-dup").count(), 0, "the service sends each span once");
 
-    // By default the first generation is shown: the classifier, its prompt cut by the pipeline.
+    // By default the root is shown: the turn's input and output, as Langfuse opens a trace.
     const detail = page.locator(".detail");
-    assert.match(await detail.locator("h2").innerText(), /classifier/);
+    assert.equal(await detail.locator("h2").innerText(), "chat");
+    assert.equal(await page.locator(".wf-row.selected").getAttribute("data-observation-name"), "chat");
+    await shot("trace-page");
+
+    // The classifier: its prompt cut by the pipeline, its price from Langfuse's table.
+    await page.click('.wf-row[data-observation-name="classifier"]');
+    await page.locator(".detail h2", { hasText: /^classifier$/ }).waitFor();
     const text = await detail.innerText();
-    assert.match(text, /switchboard-sim/);
+    assert.match(text, /gpt-4o-mini/);
     assert.match(text, /\d+ in · \d+ out · \d+ total/);
+    assert.match(text, /Cost\s*\$0\.\d+ \(input \$[\d.]+ · input_cache_read \$[\d.]+ · output [<$\d.]+\)/);
+    assert.match(text, /Priced as\s*gpt-4o-mini · Standard/);
     assert.match(text, /truncated: 900 of [\d,]+ chars/);
     assert.match(text, /order_status/, "the classifier's output");
     await shotOf(".detail", "observation-truncated");
@@ -438,7 +568,6 @@ describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
     const reply = await page.locator(".detail").innerText();
     assert.match(reply, /Orders desk here/);
     assert.match(reply, /SYSTEM/i);
-    await shot("trace-page");
 
     await page.click('.wf-row[data-observation-name="agent_orders"]');
     await page.locator(".detail h2", { hasText: /^agent_orders$/ }).waitFor();
@@ -478,9 +607,8 @@ describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
   });
 
   test("the trace list fits a 375 px phone screen without sideways scrolling", async () => {
-    const phone = await browser.newPage({ viewport: { width: 375, height: 760 } });
+    const phone = await loggedInPage({ width: 375, height: 760 });
     try {
-      phone.setDefaultTimeout(10_000);
       await phone.goto(ui);
       await phone.waitForFunction(`document.querySelectorAll("table.traces tbody tr").length === ${ALL}`);
       const widths = (await phone.evaluate(
@@ -513,9 +641,8 @@ describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
     await page.goto(ui.replace(/\/ui\/$/, "/"));
     assert.match(page.url(), /\/ui\/$/);
     // A fake clock in this page only, so minutes pass at once.
-    const waiting = await browser.newPage({ viewport: { width: 1360, height: 860 } });
+    const waiting = await loggedInPage();
     try {
-      waiting.setDefaultTimeout(10_000);
       await waiting.clock.install();
       await waiting.goto(`${ui}traces/0123456789abcdef0123456789abcdef`);
       await waiting.locator(".error-box").waitFor();
@@ -527,9 +654,99 @@ describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
       assert.match(lost, /switchboard_tracing_spans_dropped_total/);
       assert.match(lost, /\/metrics/);
       assert.match(lost, /service log/);
-      if (SHOTS) await waiting.locator(".error-box").screenshot({ path: join(SHOTS, "trace-lost.png") });
+      if (SHOTS) await waiting.locator("main").screenshot({ path: join(SHOTS, "trace-lost.png") });
+      // A way back from the page of a trace that never came.
+      await waiting.click(".crumbs.back a");
+      await waiting.waitForURL(/\/ui\/$/);
+      await waiting.locator("table.traces tbody tr").first().waitFor();
     } finally {
       await waiting.close();
     }
+  });
+
+  test("the viewer needs the receiver's key pair: a browser without it gets the login page; the login link lets it in", async () => {
+    // Without credentials: 401 with a page saying how to log in, and the browser's prompt for the key pair.
+    const denied = await fetch(`${ui}traces/${turns["order"]!.trace_id}`);
+    assert.equal(denied.status, 401);
+    assert.match(denied.headers.get("www-authenticate") ?? "", /^Basic /);
+    assert.match(await denied.text(), /login link/);
+    assert.equal((await fetch(`${viewerApi}/traces`)).status, 401, "nor can anything read the traces");
+    assert.equal((await fetch(`${receiverUrl}/ui/login?token=not-the-token`)).status, 401);
+
+    // The browser's prompt answered with the key pair (public key as user name) lets it in.
+    const keys = svc.traces.receiver!.keys;
+    const prompted = await browser.newContext({
+      httpCredentials: { username: keys.publicKey, password: keys.secretKey },
+    });
+    try {
+      const p = await prompted.newPage();
+      await p.goto(`${ui}traces/${turns["order"]!.trace_id}`);
+      await p.locator(".wf-row").first().waitFor({ timeout: 10_000 });
+    } finally {
+      await prompted.close();
+    }
+
+    const stranger = await browser.newPage({ viewport: { width: 1000, height: 600 } });
+    try {
+      // The login link, going straight to a trace (as a trace_url would after it).
+      const next = `/ui/traces/${turns["order"]!.trace_id}`;
+      await stranger.goto(svc.traces.receiver!.loginUrl(next));
+      await stranger.waitForURL(new RegExp(`${next}$`));
+      await stranger.locator(".wf-row").first().waitFor();
+      const cookie = (await stranger.context().cookies()).find((c) => c.name.startsWith("switchboard_receiver_"));
+      assert.ok(cookie?.httpOnly, "the session cookie is HttpOnly");
+      assert.equal(cookie?.sameSite, "Lax");
+    } finally {
+      await stranger.close();
+    }
+  });
+
+  test("a turn exported with agentic types and LangGraph steps shows Langfuse's agent graph and its cost", async () => {
+    await page.goto(`${ui}traces/${synthetic.agentic}`);
+    await page.locator("svg.agent-graph").waitFor();
+    assert.equal(
+      await page.locator(".graph-card h2").innerText(),
+      "Agent graph",
+      "open, as Langfuse opens an agent graph",
+    );
+    const nodes = await page
+      .locator("svg.agent-graph g.graph-node")
+      .evaluateAll((els) => els.map((el) => [el.getAttribute("data-node"), el.getAttribute("data-type")]));
+    assert.deepEqual(nodes, [
+      ["__start__", "LANGGRAPH_SYSTEM"],
+      ["route_node", "CHAIN"],
+      ["agent_orders", "AGENT"],
+      ["__end__", "LANGGRAPH_SYSTEM"],
+    ]);
+    const edges = await page
+      .locator("svg.agent-graph path.graph-edge")
+      .evaluateAll((els) => els.map((el) => `${el.getAttribute("data-from")}->${el.getAttribute("data-to")}`));
+    assert.deepEqual(edges, ["__start__->route_node", "route_node->agent_orders", "agent_orders->__end__"]);
+    // gpt-4o-mini: 220 x 1.5e-7 + 1024 x 7.5e-8 + 18 x 6e-7 and 310 x 1.5e-7 + 896 x 7.5e-8 + 142 x 6e-7.
+    assert.equal(await page.locator(".trace-cost .fact-value").innerText(), "$0.00032");
+    // A click on a node shows its observation.
+    await page.click('svg.agent-graph g.graph-node[data-node="agent_orders"]');
+    await page.locator(".detail h2", { hasText: /^agent_orders$/ }).waitFor();
+    assert.equal(await page.locator(".detail .type").innerText(), "AGENT");
+    assert.match(
+      (await page.locator('svg.agent-graph g.graph-node[data-node="agent_orders"]').getAttribute("class")) ?? "",
+      /selected/,
+    );
+    await page.click('.wf-row[data-observation-name="agent_reply"]');
+    await page.locator(".detail h2", { hasText: /^agent_reply$/ }).waitFor();
+    assert.match(await page.locator(".detail").innerText(), /Cost\s*\$0\.000199/);
+    await shot("trace-graph");
+
+    // The session page sums its turns' cost.
+    await page.goto(`${ui}sessions/erin-session`);
+    await page.locator("li.turn").first().waitFor();
+    assert.equal(await page.locator(".session-cost").innerText(), "$0.00032");
+  });
+
+  test("a trace exported without agentic types offers the timing graph closed, as Langfuse does", async () => {
+    await page.goto(`${ui}traces/${turns["billing"]!.trace_id}`);
+    await page.locator(".graph-card details").waitFor();
+    assert.equal(await page.locator(".graph-card details").getAttribute("open"), null);
+    assert.match(await page.locator(".graph-card summary").innerText(), /from timing/);
   });
 });

@@ -1,5 +1,8 @@
 // /_receiver/*: the receiver's own control surface for tests and benchmarks (identity, faults,
-// counters, wiping, raw rows). Not part of Langfuse; unauthenticated, like the receiver is local-only.
+// counters, wiping, raw rows). Not part of Langfuse. The identity check is open (it says what
+// listens on the port, and whether the caller's key pair is accepted); the rest takes the key
+// pair (receiver.ts checks it), and the routes that change what the receiver does (faults, wipe)
+// answer only when the receiver was started with them enabled (tests, benchmarks).
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import { receiverFaultsPatchSchema } from "./faults.js";
@@ -15,20 +18,45 @@ import { MAX_INGESTION_VERSION } from "./ingest-handler.js";
 
 const CONTROL_BODY_LIMIT = 64 * 1024;
 
-/** `GET /_receiver/info`: lets a service check that what listens on a port is this receiver. */
+/**
+ * `GET /_receiver/info`: lets a service check that what listens on a port is this receiver, and
+ * whether it is its own (it accepts the key pair of the service's data folder).
+ */
 export interface ReceiverInfo {
   receiver: "switchboard";
   /** The package version of the checkout the receiver runs from. */
   version: string;
   /** The `x-langfuse-ingestion-version` it stores as (Langfuse v4: rows, no dedup). */
   ingestionVersion: number;
+  /** True when the request's Authorization carries a key pair this receiver accepts. */
+  authorized: boolean;
 }
 
-export const RECEIVER_INFO: Readonly<ReceiverInfo> = Object.freeze({
+export const RECEIVER_INFO: Readonly<Omit<ReceiverInfo, "authorized">> = Object.freeze({
   receiver: "switchboard",
   version: PACKAGE_VERSION,
   ingestionVersion: MAX_INGESTION_VERSION,
 });
+
+export const INFO_PATH = "/_receiver/info";
+
+/** Handles GET /_receiver/info (no credentials needed). Returns false for other paths. */
+export function handleInfo(req: IncomingMessage, res: ServerResponse, path: string, ctx: ReceiverContext): boolean {
+  if (path !== INFO_PATH) return false;
+  if (req.method !== "GET") methodNotAllowed(req, path, "GET");
+  sendJson(res, 200, { ...RECEIVER_INFO, authorized: ctx.access.hasApiKey(req) } satisfies ReceiverInfo);
+  return true;
+}
+
+/** Faults and wipes change what the receiver does: only when started with control routes on. */
+function requireControlRoutes(ctx: ReceiverContext, path: string): void {
+  if (!ctx.controlRoutes) {
+    throw new HttpError(
+      403,
+      `${path} is a test control route and is off: start the receiver with RECEIVER_CONTROL_ROUTES=true (or controlRoutes: true) to use it`,
+    );
+  }
+}
 
 export interface ControlActions {
   stats(): unknown;
@@ -72,10 +100,6 @@ export async function handleControl(
   actions: ControlActions,
 ): Promise<boolean> {
   switch (path) {
-    case "/_receiver/info":
-      if (req.method !== "GET") methodNotAllowed(req, path, "GET");
-      sendJson(res, 200, RECEIVER_INFO);
-      return true;
     case "/_receiver/stats":
       if (req.method !== "GET") methodNotAllowed(req, path, "GET");
       sendJson(res, 200, actions.stats());
@@ -86,6 +110,7 @@ export async function handleControl(
         return true;
       }
       if (req.method !== "PUT") methodNotAllowed(req, path, "GET, PUT");
+      requireControlRoutes(ctx, path);
       const parsed = receiverFaultsPatchSchema.safeParse(await readJson(req));
       if (!parsed.success) throw new HttpError(400, `invalid faults: ${z.prettifyError(parsed.error)}`);
       sendJson(res, 200, ctx.faults.set(parsed.data));
@@ -93,6 +118,7 @@ export async function handleControl(
     }
     case "/_receiver/data":
       if (req.method !== "DELETE") methodNotAllowed(req, path, "DELETE");
+      requireControlRoutes(ctx, path);
       actions.reset();
       sendJson(res, 200, { ok: true });
       return true;

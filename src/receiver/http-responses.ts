@@ -9,14 +9,26 @@ export class HttpError extends Error {
     message: string,
     /** Extra response headers, e.g. Retry-After or WWW-Authenticate. */
     readonly headers: Record<string, string> = {},
+    /**
+     * The body's `error`: Langfuse puts its error class there (`InvalidRequestError`), zod's
+     * issues for a query that does not parse, and leaves it out of a 401. Undefined: the HTTP
+     * reason phrase; null: no `error` field.
+     */
+    readonly error?: unknown,
   ) {
     super(message);
   }
 }
 
+/** Langfuse's 400 for a query its zod schema refuses: `{ message: "Invalid request data", error: issues }`. */
+export function invalidRequestData(issues: unknown): HttpError {
+  return new HttpError(400, "Invalid request data", {}, issues);
+}
+
 const REASONS: Record<number, string> = {
   400: "Bad Request",
   401: "Unauthorized",
+  403: "Forbidden",
   404: "Not Found",
   405: "Method Not Allowed",
   413: "Payload Too Large",
@@ -44,13 +56,25 @@ export function sendJson(
   res.end(text);
 }
 
-/** Errors in Langfuse's shape: `{ message, error }`. */
+/** Errors in Langfuse's shape: `{ message, error }`, or `{ message }` where Langfuse sends only that. */
 export function sendError(res: ServerResponse, error: HttpError): void {
-  sendJson(res, error.status, { message: error.message, error: REASONS[error.status] ?? "Error" }, error.headers);
+  const body: Record<string, unknown> = { message: error.message };
+  if (error.error === undefined) body["error"] = REASONS[error.status] ?? "Error";
+  else if (error.error !== null) body["error"] = error.error;
+  sendJson(res, error.status, body, error.headers);
 }
 
 export function sendBytes(res: ServerResponse, status: number, contentType: string, body: Uint8Array): void {
   if (res.headersSent || res.destroyed) return;
   res.writeHead(status, { "content-type": contentType, "content-length": body.byteLength });
   res.end(body);
+}
+
+/** A percent-encoded path segment, decoded; a malformed encoding (`%E0%A4%A`) is a 400, not a 500. */
+export function decodePathSegment(segment: string, error?: unknown): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, `malformed percent-encoding in the path segment "${segment}"`, {}, error);
+  }
 }

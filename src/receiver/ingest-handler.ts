@@ -7,6 +7,7 @@ import { decodeContentEncoding, readBody } from "./http-request-body.js";
 import { decodeOtlpJson } from "./otlp-json-decoder.js";
 import { decodeOtlpProtobuf } from "./otlp-protobuf-decoder.js";
 import { OtlpDecodeError, type OtlpSpan } from "./otlp-span.js";
+import { unauthorized } from "./receiver-access.js";
 import type { ReceiverContext } from "./receiver-context.js";
 
 const EMPTY = new Uint8Array(0);
@@ -57,11 +58,7 @@ export async function handleIngest(req: IncomingMessage, res: ServerResponse, ct
   const ingestionVersion = ingestionVersionOf(req);
   ctx.stats.countIngestionVersion(ingestionVersion);
   try {
-    if (!ctx.auth.accepts(req.headers.authorization)) {
-      throw new HttpError(401, "Invalid credentials: send Authorization: Basic base64(publicKey:secretKey)", {
-        "www-authenticate": 'Basic realm="langfuse"',
-      });
-    }
+    if (!ctx.auth.accepts(req.headers.authorization)) throw unauthorized(req);
     // Like Langfuse's route: a version it does not know is refused; lower ones take its
     // dual-write path there (same rows here).
     if (ingestionVersion !== null) {
@@ -95,6 +92,7 @@ export async function handleIngest(req: IncomingMessage, res: ServerResponse, ct
     const spans = decodeBody(body, format);
     if (ctx.isClosing()) return;
     const result = ctx.store.ingest(spans, ingestionVersion);
+    ctx.usageBackfill.enqueue(result.toCount);
     ctx.stats.spansReceived += result.spans;
     ctx.stats.spansDuplicate += result.duplicates;
 

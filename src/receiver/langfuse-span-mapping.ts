@@ -3,7 +3,8 @@
 // metadata), read from that span's attributes only, as Langfuse's direct-write ("events") path
 // does: OtelIngestionProcessor.processToEvent and IngestionService.createEventRecord in
 // langfuse/langfuse. Types follow ObservationTypeMapperRegistry; vendor-specific fallbacks
-// (Vercel AI, Logfire, LiveKit, ...) are left out.
+// (Vercel AI, Logfire, LiveKit, ...) are left out. Usage, cost and the model id are computed
+// as Langfuse computes them when it writes the row (pricing/usage-cost.ts).
 import {
   LF,
   OBSERVATION_LEVELS,
@@ -12,6 +13,7 @@ import {
   type ObservationType,
 } from "./langfuse-attributes.js";
 import type { OtlpAttributes, OtlpSpan, OtlpSpanOrigin } from "./otlp-span.js";
+import { priceObservation } from "./pricing/usage-cost.js";
 
 /** One observation row as stored: JSON-valued fields are JSON text, payloads kept as sent. */
 export interface ObservationRecord {
@@ -26,10 +28,20 @@ export interface ObservationRecord {
   model: string | null;
   /** JSON object text. */
   modelParameters: string | null;
-  /** JSON object of numbers, with `total` filled in when the sender left it out. */
+  /** Usage as sent (numbers >= 0), JSON object text; null when none was sent. */
+  providedUsageDetails: string | null;
+  /** The usage Langfuse stores: as sent with `total` filled in, or tokenized; null when none. */
   usageDetails: string | null;
-  /** JSON object of numbers. */
+  /** Cost as sent, JSON object text; null when none was sent. */
+  providedCostDetails: string | null;
+  /** The cost Langfuse stores: as sent, or usage x the matched model's prices; null when none. */
   costDetails: string | null;
+  /** The matched model of the price table (Langfuse's model_id), null when none matched. */
+  modelId: string | null;
+  usagePricingTierId: string | null;
+  usagePricingTierName: string | null;
+  /** Sent without usage or cost, for a model with a tokenizer: to be counted, then priced. */
+  needsTokens: boolean;
   /** The input attribute as sent (usually JSON text); parsed when read. */
   input: string | null;
   output: string | null;
@@ -237,34 +249,26 @@ function numericObjectText(value: unknown): string | null {
   }
 }
 
-function extractUsageDetails(attributes: OtlpAttributes): string | null {
-  let usage: Record<string, number> | null = null;
+function extractUsageDetails(attributes: OtlpAttributes): Record<string, unknown> {
   const langfuseUsage = numericObjectText(attributes[LF.OBSERVATION_USAGE_DETAILS]);
-  if (langfuseUsage !== null) {
-    usage = JSON.parse(langfuseUsage) as Record<string, number>;
-  } else {
-    for (const key in attributes) {
-      let name: string;
-      if (key.startsWith("gen_ai.usage.") && key !== "gen_ai.usage.cost") name = key.slice("gen_ai.usage.".length);
-      else if (key.startsWith("llm.token_count.")) name = key.slice("llm.token_count.".length);
-      else continue;
-      const n = Number(attributes[key]);
-      if (!Number.isNaN(n)) (usage ??= {})[USAGE_KEY_ALIASES[name] ?? name] = n;
-    }
+  if (langfuseUsage !== null) return JSON.parse(langfuseUsage) as Record<string, number>;
+  const usage: Record<string, number> = {};
+  for (const key in attributes) {
+    let name: string;
+    if (key.startsWith("gen_ai.usage.") && key !== "gen_ai.usage.cost") name = key.slice("gen_ai.usage.".length);
+    else if (key.startsWith("llm.token_count.")) name = key.slice("llm.token_count.".length);
+    else continue;
+    const n = Number(attributes[key]);
+    if (!Number.isNaN(n)) usage[USAGE_KEY_ALIASES[name] ?? name] = n;
   }
-  if (usage === null || Object.keys(usage).length === 0) return null;
-  // Langfuse fills in the total as the sum of the parts when the sender did not give one.
-  if (usage.total === undefined) usage.total = Object.values(usage).reduce((sum, n) => sum + n, 0);
-  return JSON.stringify(usage);
+  return usage;
 }
 
-function extractCostDetails(attributes: OtlpAttributes): string | null {
+function extractCostDetails(attributes: OtlpAttributes): Record<string, unknown> {
   const langfuseCost = numericObjectText(attributes[LF.OBSERVATION_COST_DETAILS]);
-  if (langfuseCost !== null) return langfuseCost;
+  if (langfuseCost !== null) return JSON.parse(langfuseCost) as Record<string, number>;
   const genAiCost = Number(attributes["gen_ai.usage.cost"]);
-  return Number.isFinite(genAiCost) && attributes["gen_ai.usage.cost"] !== undefined
-    ? JSON.stringify({ total: genAiCost })
-    : null;
+  return Number.isFinite(genAiCost) && attributes["gen_ai.usage.cost"] !== undefined ? { total: genAiCost } : {};
 }
 
 function extractModelParameters(attributes: OtlpAttributes): string | null {
@@ -370,6 +374,10 @@ function isEmpty(record: Record<string, unknown>): boolean {
   return true;
 }
 
+function jsonOrNull(record: Record<string, unknown>): string | null {
+  return isEmpty(record) ? null : JSON.stringify(record);
+}
+
 // Resource attributes are shared by every span of a ResourceSpans: stringify them once.
 const resourceJsonCache = new WeakMap<OtlpAttributes, string>();
 function resourceJson(origin: OtlpSpanOrigin): string {
@@ -405,6 +413,17 @@ export function mapSpan(span: OtlpSpan): ObservationRecord {
   const traceMetadata = extractMetadata(attributes, LF.TRACE_METADATA);
   const promptVersion = Number(attributes[LF.OBSERVATION_PROMPT_VERSION]);
   const isAppRoot = isTrue(attributes[LF.IS_APP_ROOT]);
+  const model = firstText(attributes, MODEL_NAME_KEYS);
+  const modelParameters = extractModelParameters(attributes);
+  const priced = priceObservation({
+    model,
+    providedUsage: extractUsageDetails(attributes),
+    providedCost: extractCostDetails(attributes),
+    modelParameters,
+    metadata: observationMetadata,
+    input,
+    output,
+  });
 
   return {
     id: span.spanId,
@@ -415,10 +434,16 @@ export function mapSpan(span: OtlpSpan): ObservationRecord {
     startTime: span.startTime,
     endTime: span.endTime,
     completionStartTime: extractCompletionStartTime(attributes),
-    model: firstText(attributes, MODEL_NAME_KEYS),
-    modelParameters: extractModelParameters(attributes),
-    usageDetails: extractUsageDetails(attributes),
-    costDetails: extractCostDetails(attributes),
+    model,
+    modelParameters,
+    providedUsageDetails: jsonOrNull(priced.providedUsageDetails),
+    usageDetails: jsonOrNull(priced.usageDetails),
+    providedCostDetails: jsonOrNull(priced.providedCostDetails),
+    costDetails: jsonOrNull(priced.costDetails),
+    modelId: priced.modelId,
+    usagePricingTierId: priced.usagePricingTierId,
+    usagePricingTierName: priced.usagePricingTierName,
+    needsTokens: priced.needsTokens,
     input,
     output,
     metadata: isEmpty(observationMetadata) ? null : JSON.stringify(observationMetadata),

@@ -19,19 +19,29 @@ async function main(): Promise<void> {
   const options = receiverOptionsFromEnv(env);
   const receiver = await startReceiver({ ...options, logger });
 
+  // The secret key is printed once, when the pair is made; later starts say where it is kept.
+  // The login link opens the viewer in a browser (it carries a token derived from the secret).
+  const keys =
+    receiver.keysCreated && options.keys === "generated"
+      ? { publicKey: receiver.keys.publicKey, newSecretKey: receiver.keys.secretKey }
+      : {
+          publicKey: receiver.keys.publicKey,
+          keysFile: receiver.keysFile ?? "(given in RECEIVER_PUBLIC_KEY/_SECRET_KEY)",
+        };
   logger.info(
     {
       url: receiver.url,
       ingest: `${receiver.url}${INGEST_PATH}`,
-      traces: `${receiver.url}/api/public/traces`,
-      observations: `${receiver.url}/api/public/observations`,
-      stats: `${receiver.url}/_receiver/stats`,
-      faults: `${receiver.url}/_receiver/faults`,
+      observations: `${receiver.url}/api/public/v2/observations`,
+      viewer: `${receiver.url}/ui/`,
+      login: receiver.loginUrl(),
+      ...keys,
       dbPath: options.dbPath,
-      publicKey: env.RECEIVER_PUBLIC_KEY,
+      traceTtlHours: env.RECEIVER_TRACE_TTL_HOURS,
+      controlRoutes: env.RECEIVER_CONTROL_ROUTES,
       activeFaults: receiver.faults.get(),
     },
-    `Langfuse-compatible receiver listening on ${receiver.url} (set LANGFUSE_BASE_URL to it)`,
+    `Langfuse-compatible receiver listening on ${receiver.url} (set LANGFUSE_BASE_URL to it, LANGFUSE_PUBLIC_KEY / LANGFUSE_SECRET_KEY to its key pair); open the login link to see traces`,
   );
 
   let stopping = false;

@@ -1,9 +1,14 @@
-// The query string of `GET /api/public/v2/observations`, read as Langfuse reads it
-// (GetObservationsV2Query in web/src/features/public-api/types/observations.ts): field groups
-// (unknown ones ignored), limit 0..1000 (default 50), a base64 cursor, filters. A bad value is
-// a 400 that names the parameter.
-import { HttpError } from "./http-responses.js";
+// The query string of `GET /api/public/v2/observations`, read as Langfuse reads it: the zod schema
+// GetObservationsV2Query (web/src/features/public-api/types/observations.ts) on Next.js' query
+// object (a repeated parameter is an array), the cursor (base64 JSON), the structured `filter`
+// (observations-v2-filter.ts) and the simple parameters merged as deriveFilters merges them: a
+// `filter` entry on the same field replaces the simple parameter. Errors are Langfuse's: zod's
+// issues as `{ message: "Invalid request data", error: [...] }`, and `{ message, error:
+// "InvalidRequestError" }` for a cursor or a filter it cannot read.
+import { z } from "zod";
+import { HttpError, invalidRequestData } from "./http-responses.js";
 import { OBSERVATION_LEVELS, OBSERVATION_TYPES } from "./langfuse-attributes.js";
+import { compileFilters, eventsTableSingleFilter, type SqlCondition } from "./observations-v2-filter.js";
 import { DEFAULT_FIELD_GROUPS, OBSERVATION_FIELD_GROUPS, type ObservationFieldGroup } from "./observations-v2-view.js";
 import type { RowCursor, RowFilter } from "./span-store.js";
 
@@ -19,139 +24,175 @@ export interface ObservationsV2Query {
   filter: RowFilter;
 }
 
-// z.iso.datetime({ offset: true }): a date and a time, with Z or an offset.
-const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
-
-function bad(name: string, message: string): never {
-  throw new HttpError(400, `query parameter ${name} ${message}`);
+function invalidRequest(message: string): never {
+  throw new HttpError(400, message, {}, "InvalidRequestError");
 }
 
-function present(query: URLSearchParams, name: string): string | undefined {
-  const value = query.get(name);
-  return value === null ? undefined : value;
-}
-
-function commaList(value: string | undefined): string[] {
-  return value === undefined
-    ? []
-    : value
-        .split(",")
-        .map((s) => s.trim())
-        .filter((s) => s !== "");
-}
-
-function enumValue(query: URLSearchParams, name: string, allowed: readonly string[]): string | undefined {
-  const raw = present(query, name);
-  if (raw === undefined) return undefined;
-  if (!allowed.includes(raw)) bad(name, `must be one of ${allowed.join(", ")}, got "${raw}"`);
-  return raw;
-}
-
-function dateTime(query: URLSearchParams, name: string): string | undefined {
-  const raw = present(query, name);
-  if (raw === undefined) return undefined;
-  const ms = Date.parse(raw);
-  if (!ISO_DATE_TIME.test(raw) || Number.isNaN(ms))
-    bad(name, `must be an ISO 8601 date-time with a time zone (e.g. 2025-01-31T12:00:00Z), got "${raw}"`);
-  return new Date(ms).toISOString();
-}
+const splitCommas = (value: string) =>
+  value
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 
 /** Langfuse's cursor: base64 of JSON { lastStartTimeTo, lastTraceId, lastId }; ours adds lastRowId. */
-interface EncodedCursor {
-  lastStartTimeTo: string;
-  lastTraceId: string;
-  lastId: string;
+const cursorSchema = z.object({
+  lastStartTimeTo: z.coerce.date(),
+  lastTraceId: z.string(),
+  lastId: z.string(),
   /** The receiver's tie-breaker, so rows sharing an id (re-sent spans) are never skipped. */
-  lastRowId?: number;
+  lastRowId: z.number().int().nonnegative().optional(),
+});
+
+const encodedCursor = z
+  .string()
+  .transform((value): unknown => {
+    try {
+      return JSON.parse(Buffer.from(value, "base64").toString("utf8"));
+    } catch {
+      invalidRequest("Invalid cursor format");
+    }
+  })
+  .pipe(cursorSchema);
+
+const jsonFilter = z
+  .string()
+  .optional()
+  .transform((value): unknown => {
+    if (!value) return undefined;
+    try {
+      return JSON.parse(value);
+    } catch {
+      invalidRequest("Invalid JSON in filter parameter");
+    }
+  })
+  .pipe(z.array(eventsTableSingleFilter).optional());
+
+const isoDateTime = z.iso.datetime({ offset: true }).nullish().optional();
+
+/** GetObservationsV2Query, field for field (limit additionally an integer: a fraction fails in ClickHouse). */
+const querySchema = z.object({
+  fields: z.preprocess(
+    (value) => {
+      if (value === null || value === undefined || value === "") return undefined;
+      if (typeof value !== "string") return value;
+      return splitCommas(value).filter((g) => (OBSERVATION_FIELD_GROUPS as readonly string[]).includes(g));
+    },
+    z.array(z.enum(OBSERVATION_FIELD_GROUPS)).nullable().default(null),
+  ),
+  expandMetadata: z
+    .string()
+    .nullish()
+    .transform((value) => {
+      if (!value) return null;
+      const keys = splitCommas(value);
+      return keys.length > 0 ? keys : null;
+    }),
+  limit: z.coerce.number().int().nonnegative().lte(V2_MAX_LIMIT).default(V2_DEFAULT_LIMIT),
+  cursor: encodedCursor.optional(),
+  parseIoAsJson: z
+    .union([z.literal("true"), z.literal("false")])
+    .refine((value) => value !== "true", {
+      message:
+        "parseIoAsJson=true is no longer supported on the v2 observations endpoint. Input/output fields are always returned as raw strings. Remove the parseIoAsJson parameter or set it to false.",
+    })
+    .optional(),
+  type: z.enum(OBSERVATION_TYPES).nullish(),
+  name: z.string().nullish(),
+  userId: z.string().nullish(),
+  sessionId: z.string().nullish(),
+  level: z.enum(OBSERVATION_LEVELS).nullish(),
+  traceId: z.string().nullish(),
+  version: z.string().nullish(),
+  parentObservationId: z.string().nullish(),
+  isRootObservation: z
+    .enum(["true", "false"])
+    .transform((value) => value === "true")
+    .optional(),
+  environment: z.union([z.array(z.string()), z.string()]).nullish(),
+  fromStartTime: isoDateTime,
+  toStartTime: isoDateTime,
+  filter: jsonFilter,
+});
+
+/** Next.js' req.query: one value a string, a repeated parameter an array. */
+function queryObject(query: URLSearchParams): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const key of new Set(query.keys())) {
+    const values = query.getAll(key);
+    out[key] = values.length === 1 ? values[0]! : values;
+  }
+  return out;
 }
 
-export function encodeCursor(cursor: RowCursor): string {
-  const encoded: EncodedCursor = {
-    lastStartTimeTo: cursor.startTime,
-    lastTraceId: cursor.traceId,
-    lastId: cursor.id,
-    lastRowId: cursor.rowId,
-  };
-  return Buffer.from(JSON.stringify(encoded)).toString("base64");
-}
+// The field each simple parameter filters, as Langfuse names it (createPublicApiObservationsColumnMapping).
+const SIMPLE_FIELDS: Record<string, keyof RowFilter | Array<keyof RowFilter>> = {
+  user_id: "userId",
+  session_id: "sessionId",
+  trace_id: "traceId",
+  name: "name",
+  level: "level",
+  type: "type",
+  parent_observation_id: "parentObservationId",
+  isRootObservation: "isRootObservation",
+  start_time: ["fromStartTime", "toStartTime"],
+  version: "version",
+  environment: "environments",
+};
 
-function decodeCursor(raw: string): RowCursor {
-  let parsed: Partial<EncodedCursor>;
-  try {
-    parsed = JSON.parse(Buffer.from(raw, "base64").toString("utf8")) as Partial<EncodedCursor>;
-  } catch {
-    bad("cursor", "is not a cursor this API returned (Invalid cursor format)");
-  }
-  const start = typeof parsed?.lastStartTimeTo === "string" ? Date.parse(parsed.lastStartTimeTo) : NaN;
-  if (Number.isNaN(start) || typeof parsed.lastTraceId !== "string" || typeof parsed.lastId !== "string") {
-    bad("cursor", "is not a cursor this API returned (Invalid cursor format)");
-  }
-  if (parsed.lastRowId !== undefined && !Number.isSafeInteger(parsed.lastRowId))
-    bad("cursor", "is not a cursor this API returned (Invalid cursor format)");
-  return {
-    startTime: new Date(start).toISOString(),
-    traceId: parsed.lastTraceId,
-    id: parsed.lastId,
-    rowId: parsed.lastRowId,
-  };
-}
+const given = <T>(value: T | null | undefined): T | undefined => (value === null ? undefined : value);
 
 export function parseObservationsV2Query(query: URLSearchParams): ObservationsV2Query {
-  if (present(query, "filter") !== undefined) {
-    bad("filter", "(the structured JSON filter) is not supported by this receiver: use the plain query parameters");
-  }
-  const parseIoAsJson = present(query, "parseIoAsJson");
-  if (parseIoAsJson !== undefined && parseIoAsJson !== "false") {
-    bad(
-      "parseIoAsJson",
-      parseIoAsJson === "true"
-        ? "=true is no longer supported: input/output are always raw strings"
-        : `must be "false", got "${parseIoAsJson}"`,
-    );
-  }
+  const parsed = querySchema.safeParse(queryObject(query));
+  if (!parsed.success) throw invalidRequestData(parsed.error.issues);
+  const q = parsed.data;
 
-  const fields = present(query, "fields");
-  const named =
-    fields === undefined || fields === ""
-      ? DEFAULT_FIELD_GROUPS
-      : commaList(fields).filter((g): g is ObservationFieldGroup =>
-          (OBSERVATION_FIELD_GROUPS as readonly string[]).includes(g),
-        );
-  const groups = new Set<ObservationFieldGroup>(["core", ...named]);
-
-  let limit = V2_DEFAULT_LIMIT;
-  const rawLimit = present(query, "limit");
-  if (rawLimit !== undefined && rawLimit !== "") {
-    limit = Number(rawLimit);
-    if (!Number.isInteger(limit) || limit < 0 || limit > V2_MAX_LIMIT)
-      bad("limit", `must be an integer from 0 to ${V2_MAX_LIMIT}, got "${rawLimit}"`);
+  const groups = new Set<ObservationFieldGroup>(["core", ...(q.fields ?? DEFAULT_FIELD_GROUPS)]);
+  const environment = given(q.environment);
+  const filter: RowFilter = {
+    traceId: given(q.traceId),
+    type: given(q.type),
+    name: given(q.name),
+    level: given(q.level),
+    userId: given(q.userId),
+    sessionId: given(q.sessionId),
+    version: given(q.version),
+    environments:
+      environment === undefined ? undefined : Array.isArray(environment) ? environment : environment.split(","),
+    parentObservationId: given(q.parentObservationId),
+    isRootObservation: q.isRootObservation,
+    fromStartTime: q.fromStartTime ? new Date(q.fromStartTime).toISOString() : undefined,
+    toStartTime: q.toStartTime ? new Date(q.toStartTime).toISOString() : undefined,
+  };
+  const conditions: SqlCondition[] = compileFilters(q.filter ?? []);
+  for (const condition of conditions) {
+    const replaced = SIMPLE_FIELDS[condition.field];
+    for (const key of replaced === undefined ? [] : Array.isArray(replaced) ? replaced : [replaced]) {
+      delete filter[key];
+    }
   }
-  const rawCursor = present(query, "cursor");
-  const cursor = rawCursor === undefined || rawCursor === "" ? undefined : decodeCursor(rawCursor);
-
-  const isRoot = present(query, "isRootObservation");
-  if (isRoot !== undefined && isRoot !== "true" && isRoot !== "false")
-    bad("isRootObservation", `must be "true" or "false", got "${isRoot}"`);
-  const environments = query.getAll("environment").flatMap((e) => e.split(","));
+  filter.conditions = conditions;
 
   return {
     groups,
-    expandMetadata: commaList(present(query, "expandMetadata")),
-    limit,
-    cursor,
-    filter: {
-      traceId: present(query, "traceId"),
-      type: enumValue(query, "type", OBSERVATION_TYPES),
-      name: present(query, "name"),
-      level: enumValue(query, "level", OBSERVATION_LEVELS),
-      userId: present(query, "userId"),
-      sessionId: present(query, "sessionId"),
-      version: present(query, "version"),
-      environments: environments.length > 0 ? environments : undefined,
-      parentObservationId: present(query, "parentObservationId"),
-      isRootObservation: isRoot === undefined ? undefined : isRoot === "true",
-      fromStartTime: dateTime(query, "fromStartTime"),
-      toStartTime: dateTime(query, "toStartTime"),
+    expandMetadata: q.expandMetadata ?? [],
+    limit: q.limit,
+    cursor: q.cursor && {
+      startTime: q.cursor.lastStartTimeTo.toISOString(),
+      traceId: q.cursor.lastTraceId,
+      id: q.cursor.lastId,
+      rowId: q.cursor.lastRowId,
     },
+    filter,
   };
+}
+
+export function encodeCursor(cursor: RowCursor): string {
+  return Buffer.from(
+    JSON.stringify({
+      lastStartTimeTo: cursor.startTime,
+      lastTraceId: cursor.traceId,
+      lastId: cursor.id,
+      lastRowId: cursor.rowId,
+    }),
+  ).toString("base64");
 }

@@ -2,10 +2,10 @@
 // one page of `limit`, `meta.cursor` for the next page (absent on the last), as
 // web/src/pages/api/public/v2/observations/index.ts answers.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { HttpError, sendJson } from "./http-responses.js";
+import { sendJson } from "./http-responses.js";
 import { encodeCursor, parseObservationsV2Query } from "./observations-v2-query.js";
 import { toObservationV2, type ObservationsV2Response } from "./observations-v2-view.js";
-import { requireApiAuth } from "./public-api-routes.js";
+import { methodNotAllowed, requireApiAuth } from "./public-api-routes.js";
 import type { ReceiverContext } from "./receiver-context.js";
 
 export const OBSERVATIONS_V2_PATH = "/api/public/v2/observations";
@@ -19,7 +19,7 @@ export function handleObservationsV2(
   ctx: ReceiverContext,
 ): boolean {
   if (path !== OBSERVATIONS_V2_PATH) return false;
-  if (req.method !== "GET") throw new HttpError(405, `${req.method} is not allowed on ${path}`, { allow: "GET" });
+  if (req.method !== "GET") throw methodNotAllowed("GET");
   requireApiAuth(req, ctx);
   const q = parseObservationsV2Query(query);
   // One row more than asked tells whether another page exists.

@@ -4,7 +4,13 @@
 // (convertEventsObservation in packages/shared/src/server/repositories/observations_converters.ts,
 // enrichObservationsWithModelData in repositories/events.ts, the field-group contract test in
 // web/src/__tests__/server/observations-api-v2.servertest.ts): the provided model name is
-// `model`, input/output are raw strings, metadata is flat (dotted keys), prices are null.
+// `model`, input/output are raw strings, metadata is flat (dotted keys). Langfuse's text columns
+// are non-nullable ClickHouse strings, so an unset name, status message, version, user, session,
+// model, model id, prompt id or name, or release comes back as "", and model parameters as {}.
+// `modelId` and the prices are filled only when the `model` group is asked for, from the matched
+// model's default pricing tier, as decimal strings (Prisma Decimal's toString).
+import { v2Metadata } from "./langfuse-metadata.js";
+import { defaultTier, modelById } from "./pricing/model-prices.js";
 import type { ObservationRow } from "./span-store.js";
 
 /** Field groups Langfuse defines (OBSERVATION_FIELD_GROUPS_PUBLIC_API); `core` is always included. */
@@ -26,8 +32,6 @@ export const DEFAULT_FIELD_GROUPS: readonly ObservationFieldGroup[] = ["core", "
 
 /** The receiver has one project; Langfuse's ids are cuids. */
 export const LOCAL_PROJECT_ID = "local";
-/** Langfuse's events_core table keeps metadata values to this many characters. */
-export const METADATA_VALUE_CHARS = 200;
 
 export type ObservationLevelV2 = "DEBUG" | "DEFAULT" | "WARNING" | "ERROR";
 
@@ -46,8 +50,9 @@ export interface ObservationV2Core {
   latency: number | null;
   /** Seconds; null unless the `time` or `metrics` group is requested (as in Langfuse). */
   timeToFirstToken: number | null;
-  /** Model enrichment; always null here (no model price table). */
+  /** The matched model's id when the `model` group is requested, else null. */
   modelId: string | null;
+  /** USD per unit in the matched model's default tier, as decimal text (e.g. "1.5e-7"); null without `model`. */
   inputPrice: string | null;
   outputPrice: string | null;
   totalPrice: string | null;
@@ -55,15 +60,16 @@ export interface ObservationV2Core {
 
 export interface ObservationV2Basic {
   isRootObservation: boolean;
-  name: string | null;
+  /** "" when unset, as all of Langfuse's non-nullable text columns. */
+  name: string;
   level: ObservationLevelV2;
-  statusMessage: string | null;
-  version: string | null;
-  environment: string | null;
+  statusMessage: string;
+  version: string;
+  environment: string;
   bookmarked: boolean;
   public: boolean;
-  userId: string | null;
-  sessionId: string | null;
+  userId: string;
+  sessionId: string;
 }
 
 export interface ObservationV2Time {
@@ -90,9 +96,11 @@ export interface ObservationV2Metadata {
 }
 
 export interface ObservationV2Model {
-  /** The provided model name (the spec calls it providedModelName; the server sends `model`). */
-  model: string | null;
-  internalModelId: string | null;
+  /** The provided model name (the spec calls it providedModelName; the server sends `model`); "" when none. */
+  model: string;
+  /** The matched model's id, "" when none matched. */
+  internalModelId: string;
+  /** {} when none were sent. */
   modelParameters: unknown;
 }
 
@@ -100,6 +108,7 @@ export interface ObservationV2Usage {
   usageDetails: Record<string, number>;
   costDetails: Record<string, number>;
   totalCost: number;
+  /** The pricing tier that priced the usage, null when nothing was priced. */
   usagePricingTierId: string | null;
   usagePricingTierName: string | null;
   /** Sums of the usage keys containing "input" / "output"; `total` as given. */
@@ -111,8 +120,9 @@ export interface ObservationV2Usage {
 }
 
 export interface ObservationV2Prompt {
-  promptId: string | null;
-  promptName: string | null;
+  /** "" (the receiver keeps no prompts). */
+  promptId: string;
+  promptName: string;
   promptVersion: number | null;
 }
 
@@ -120,7 +130,7 @@ export interface ObservationV2TraceContext {
   /** `langfuse.trace.name` of this row, else its own name when it is a root, else null. */
   traceName: string | null;
   tags: string[];
-  release: string | null;
+  release: string;
 }
 
 /** A row as the v2 API returns it: core fields, and the groups' fields when requested. */
@@ -153,33 +163,13 @@ export interface ObservationsV2Response {
   meta: { cursor?: string };
 }
 
-// Attributes Langfuse takes input/output from, left out of the `attributes` metadata
-// (OtelIngestionProcessor.extractInputAndOutput).
-const IO_ATTRIBUTE_KEYS = new Set([
-  "langfuse.trace.input",
-  "langfuse.trace.output",
-  "langfuse.observation.input",
-  "langfuse.observation.output",
-  "input.value",
-  "output.value",
-  "input",
-  "output",
-  "gen_ai.system_instructions",
-  "gen_ai.input.messages",
-  "gen_ai.output.messages",
-  "gen_ai.tool.call.arguments",
-  "gen_ai.tool.call.result",
-  "_receiver.omitted",
-]);
-const IO_ATTRIBUTE_PREFIXES = [
-  "gen_ai.prompt",
-  "gen_ai.completion",
-  "llm.input_messages",
-  "llm.output_messages",
-  "langfuse.trace.metadata",
-  "langfuse.observation.metadata",
-  "ai.telemetry.metadata",
-];
+function parseLoose(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
 
 function parseObject(text: string | null): Record<string, unknown> | null {
   if (text === null) return null;
@@ -188,14 +178,6 @@ function parseObject(text: string | null): Record<string, unknown> | null {
     return value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
   } catch {
     return null;
-  }
-}
-
-function parseLoose(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
   }
 }
 
@@ -220,58 +202,31 @@ function secondsBetween(start: string, end: string | null): number | null {
   return end === null ? null : (Date.parse(end) - Date.parse(start)) / 1000;
 }
 
-/** Langfuse's flattenJsonToPathArrays: nested objects become dotted paths, leaves text. */
-function flatten(value: Record<string, unknown>, prefix: string, names: string[], values: string[]): void {
-  for (const [key, v] of Object.entries(value)) {
-    const path = prefix ? `${prefix}.${key}` : key;
-    if (v !== null && v !== undefined && typeof v === "object" && !Array.isArray(v))
-      flatten(v as Record<string, unknown>, path, names, values);
-    else {
-      names.push(path);
-      values.push(v === null || v === undefined ? "" : typeof v === "string" ? v : JSON.stringify(v));
-    }
-  }
-}
-
-function filteredAttributes(attributesJson: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(JSON.parse(attributesJson) as Record<string, unknown>)) {
-    if (IO_ATTRIBUTE_KEYS.has(key) || IO_ATTRIBUTE_PREFIXES.some((p) => key.startsWith(p))) continue;
-    out[key] = typeof value === "string" ? value : JSON.stringify(value);
-  }
-  return out;
-}
-
-/**
- * The row's metadata as Langfuse v4 stores and returns it.
- * @param fullValues false: values cut at METADATA_VALUE_CHARS, as Langfuse reads them from events_core
- */
-export function v2Metadata(row: ObservationRow, fullValues: boolean): Record<string, unknown> {
-  const source: Record<string, unknown> = {};
-  if (!row.scope_name.startsWith("langfuse-sdk")) source["attributes"] = filteredAttributes(row.attributes);
-  source["resourceAttributes"] = JSON.parse(row.resource_attributes) as unknown;
-  source["scope"] = {
-    name: row.scope_name,
-    ...(row.scope_version ? { version: row.scope_version } : {}),
-    attributes: {},
-  };
-  Object.assign(source, parseObject(row.metadata) ?? {}, parseObject(row.trace_metadata) ?? {});
-  const names: string[] = [];
-  const values: string[] = [];
-  flatten(source, "", names, values);
-  const metadata: Record<string, unknown> = {};
-  names.forEach((name, i) => {
-    if (name in metadata) return; // the first occurrence wins, as in Langfuse
-    const text = values[i]!;
-    metadata[name] = parseLoose(fullValues ? text : [...text].slice(0, METADATA_VALUE_CHARS).join(""));
-  });
-  return metadata;
-}
-
 export interface V2ViewOptions {
   groups: ReadonlySet<ObservationFieldGroup>;
   /** Untruncated metadata values: Langfuse reads them from events_full when io or expandMetadata is requested. */
   fullMetadata: boolean;
+}
+
+/** Prisma Decimal's toString: exponent notation below 1e-7, e.g. "1.5e-7", "0.0000025". */
+function priceText(price: { toString(): string } | undefined): string | null {
+  return price === undefined ? null : price.toString();
+}
+
+/** modelId and the default tier's prices, when the `model` group is requested and a model matched. */
+function modelEnrichment(
+  row: ObservationRow,
+  withModel: boolean,
+): Pick<ObservationV2Core, "modelId" | "inputPrice" | "outputPrice" | "totalPrice"> {
+  const model = withModel && row.model_id ? modelById(row.model_id) : null;
+  if (!model) return { modelId: null, inputPrice: null, outputPrice: null, totalPrice: null };
+  const prices = defaultTier(model)?.prices;
+  return {
+    modelId: model.id,
+    inputPrice: priceText(prices?.get("input")),
+    outputPrice: priceText(prices?.get("output")),
+    totalPrice: priceText(prices?.get("total")),
+  };
 }
 
 export function toObservationV2(row: ObservationRow, options: V2ViewOptions): ObservationV2 {
@@ -283,28 +238,25 @@ export function toObservationV2(row: ObservationRow, options: V2ViewOptions): Ob
     startTime: row.start_time,
     endTime: row.end_time,
     projectId: LOCAL_PROJECT_ID,
-    parentObservationId: row.parent_observation_id,
+    parentObservationId: row.parent_observation_id || null,
     type: row.type,
     latency: secondsBetween(row.start_time, row.end_time),
     timeToFirstToken: withTtft ? secondsBetween(row.start_time, row.completion_start_time) : null,
-    modelId: null,
-    inputPrice: null,
-    outputPrice: null,
-    totalPrice: null,
+    ...modelEnrichment(row, groups.has("model")),
   };
-  const isRoot = row.parent_observation_id === null || row.is_app_root === 1;
+  const isRoot = !row.parent_observation_id || row.is_app_root === 1;
   if (groups.has("basic")) {
     Object.assign(out, {
       isRootObservation: isRoot,
       name: row.name,
       level: row.level as ObservationLevelV2,
-      statusMessage: row.status_message,
-      version: row.version,
+      statusMessage: row.status_message ?? "",
+      version: row.version ?? "",
       environment: row.environment,
       bookmarked: false,
       public: row.public === 1,
-      userId: row.user_id,
-      sessionId: row.session_id,
+      userId: row.user_id ?? "",
+      sessionId: row.session_id ?? "",
     } satisfies ObservationV2Basic);
   }
   if (groups.has("time")) {
@@ -314,14 +266,16 @@ export function toObservationV2(row: ObservationRow, options: V2ViewOptions): Ob
       updatedAt: row.received_at,
     } satisfies ObservationV2Time);
   }
-  if (groups.has("io")) Object.assign(out, { input: row.input, output: row.output } satisfies ObservationV2Io);
+  // An empty input or output is null (applyInputOutputRendering).
+  if (groups.has("io"))
+    Object.assign(out, { input: row.input || null, output: row.output || null } satisfies ObservationV2Io);
   if (groups.has("metadata"))
     Object.assign(out, { metadata: v2Metadata(row, options.fullMetadata) } satisfies ObservationV2Metadata);
   if (groups.has("model")) {
     Object.assign(out, {
-      model: row.model,
-      internalModelId: null,
-      modelParameters: row.model_parameters === null ? null : parseLoose(row.model_parameters),
+      model: row.model ?? "",
+      internalModelId: row.model_id ?? "",
+      modelParameters: row.model_parameters ? parseLoose(row.model_parameters) : {},
     } satisfies ObservationV2Model);
   }
   if (groups.has("usage")) {
@@ -331,29 +285,29 @@ export function toObservationV2(row: ObservationRow, options: V2ViewOptions): Ob
     const cost = reduce(costDetails);
     Object.assign(out, {
       usageDetails,
-      costDetails,
-      totalCost: cost.total,
-      usagePricingTierId: null,
-      usagePricingTierName: null,
       inputUsage: usage.input ?? 0,
       outputUsage: usage.output ?? 0,
       totalUsage: usage.total,
+      costDetails,
       inputCost: cost.input,
       outputCost: cost.output,
+      totalCost: cost.total,
+      usagePricingTierId: row.usage_pricing_tier_id,
+      usagePricingTierName: row.usage_pricing_tier_name,
     } satisfies ObservationV2Usage);
   }
   if (groups.has("prompt")) {
     Object.assign(out, {
-      promptId: null,
-      promptName: row.prompt_name,
-      promptVersion: row.prompt_version,
+      promptId: "",
+      promptName: row.prompt_name ?? "",
+      promptVersion: row.prompt_version || null,
     } satisfies ObservationV2Prompt);
   }
   if (groups.has("trace_context")) {
     Object.assign(out, {
       traceName: row.trace_name || (isRoot && row.name ? row.name : null),
       tags: JSON.parse(row.tags) as string[],
-      release: row.release,
+      release: row.release ?? "",
     } satisfies ObservationV2TraceContext);
   }
   return out;

@@ -2,9 +2,10 @@
 // clients): traces and observations, same paths, query parameters, auth and response shapes as
 // Langfuse, derived from the stored rows. The v4 read API is observations-v2-route.ts.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { HttpError, sendJson } from "./http-responses.js";
+import { decodePathSegment, HttpError, sendJson } from "./http-responses.js";
 import { OBSERVATION_LEVELS, OBSERVATION_TYPES } from "./langfuse-attributes.js";
 import { toObservationView, toTraceListItem, toTraceWithFullDetails } from "./public-api-views.js";
+import { unauthorized } from "./receiver-access.js";
 import type { ReceiverContext } from "./receiver-context.js";
 import type { Page } from "./span-store.js";
 import { loadRollups } from "./trace-rollup.js";
@@ -43,13 +44,14 @@ export function oneOf(query: URLSearchParams, name: string, allowed: readonly st
   return found;
 }
 
-/** 401 unless the request carries an accepted key pair. */
+/** 401 `{ message }` (Langfuse's) unless the request carries an accepted key pair. */
 export function requireApiAuth(req: IncomingMessage, ctx: ReceiverContext): void {
-  if (!ctx.auth.accepts(req.headers.authorization)) {
-    throw new HttpError(401, "Invalid credentials: send Authorization: Basic base64(publicKey:secretKey)", {
-      "www-authenticate": 'Basic realm="langfuse"',
-    });
-  }
+  if (!ctx.auth.accepts(req.headers.authorization)) throw unauthorized(req);
+}
+
+/** Langfuse's 405 on its public API: `{ message: "Method not allowed", error: "MethodNotAllowedError" }`. */
+export function methodNotAllowed(allow: string): HttpError {
+  return new HttpError(405, "Method not allowed", { allow }, "MethodNotAllowedError");
 }
 
 export function isoTimestamp(query: URLSearchParams, name: string): string | undefined {
@@ -115,16 +117,16 @@ export function handlePublicApi(
 ): boolean {
   const [, resource, id, extra] = /^\/api\/public\/(traces|observations)(?:\/([^/]+))?(\/.*)?$/.exec(path) ?? [];
   if (resource === undefined || extra !== undefined) return false;
-  if (req.method !== "GET") throw new HttpError(405, `${req.method} is not allowed on ${path}`, { allow: "GET" });
+  if (req.method !== "GET") throw methodNotAllowed("GET");
   requireApiAuth(req, ctx);
-  const decodedId = id === undefined ? undefined : decodeURIComponent(id);
+  const decodedId = id === undefined ? undefined : decodePathSegment(id, "InvalidRequestError");
   if (resource === "traces") {
     if (decodedId === undefined) {
       sendJson(res, 200, listTraces(query, ctx));
       return true;
     }
     const rows = ctx.store.rowsOfTrace(decodedId);
-    if (rows.length === 0) throw new HttpError(404, `Trace ${decodedId} not found`);
+    if (rows.length === 0) throw new HttpError(404, `Trace ${decodedId} not found`, {}, "LangfuseNotFoundError");
     sendJson(res, 200, toTraceWithFullDetails(loadRollups(ctx.store, [decodedId]).get(decodedId)!, rows));
     return true;
   }
@@ -134,7 +136,7 @@ export function handlePublicApi(
   }
   // Langfuse v4 keeps every row of an id; one id answers with the latest of them.
   const observation = ctx.store.latestRowOfId(decodedId);
-  if (!observation) throw new HttpError(404, `Observation ${decodedId} not found`);
+  if (!observation) throw new HttpError(404, `Observation ${decodedId} not found`, {}, "LangfuseNotFoundError");
   sendJson(res, 200, toObservationView(observation));
   return true;
 }

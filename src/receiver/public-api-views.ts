@@ -1,6 +1,6 @@
 // Stored rows in the JSON shapes of Langfuse's legacy public API (Trace, TraceWithFullDetails,
 // ObservationsView), so older clients read the receiver unchanged. Traces are roll-ups of their
-// rows (trace-rollup.ts). Cost and score fields Langfuse computes server-side are present but empty.
+// rows (trace-rollup.ts); costs are the rows' (priced as Langfuse prices them); scores are empty.
 import type { ObservationRow } from "./span-store.js";
 import type { TraceRollup } from "./trace-rollup.js";
 
@@ -48,6 +48,13 @@ export interface LangfuseObservation {
   usage: LangfuseUsage;
   usageDetails: Record<string, number>;
   costDetails: Record<string, number>;
+  /** The matched model of the price table (Langfuse's modelId), null when none matched. */
+  modelId: string | null;
+  usagePricingTierName: string | null;
+  /** Sums of the cost keys containing "input" / "output", and the total (transformDbToApiObservation). */
+  calculatedInputCost: number | null;
+  calculatedOutputCost: number | null;
+  calculatedTotalCost: number | null;
   level: string;
   statusMessage: string | null;
   parentObservationId: string | null;
@@ -88,8 +95,26 @@ export interface LangfuseTraceWithFullDetails extends LangfuseTrace {
   observations: LangfuseObservation[];
 }
 
+/** Langfuse's reduceUsageOrCostDetails. */
+function reduceDetails(details: Record<string, number>): {
+  input: number | null;
+  output: number | null;
+  total: number;
+} {
+  let input: number | null = null;
+  let output: number | null = null;
+  for (const [key, value] of Object.entries(details)) {
+    if (key.includes("input")) input = (input ?? 0) + value;
+    if (key.includes("output")) output = (output ?? 0) + value;
+  }
+  return { input, output, total: Number(details["total"] ?? 0) };
+}
+
 export function toObservationView(row: ObservationRow): LangfuseObservation {
   const usageDetails = (parseObject(row.usage_details) ?? {}) as Record<string, number>;
+  const costDetails = (parseObject(row.cost_details) ?? {}) as Record<string, number>;
+  const cost = reduceDetails(costDetails);
+  const usage = reduceDetails(usageDetails);
   return {
     id: row.id,
     traceId: row.trace_id,
@@ -104,14 +129,15 @@ export function toObservationView(row: ObservationRow): LangfuseObservation {
     output: parsePayload(row.output),
     version: row.version,
     metadata: parseObject(row.metadata),
-    usage: {
-      input: usageDetails.input ?? 0,
-      output: usageDetails.output ?? 0,
-      total: usageDetails.total ?? 0,
-      unit: "TOKENS",
-    },
+    // transformDbToApiObservation: input and output summed over their keys (cached tokens are input).
+    usage: { input: usage.input ?? 0, output: usage.output ?? 0, total: usage.total, unit: "TOKENS" },
     usageDetails,
-    costDetails: (parseObject(row.cost_details) ?? {}) as Record<string, number>,
+    costDetails,
+    modelId: row.model_id,
+    usagePricingTierName: row.usage_pricing_tier_name,
+    calculatedInputCost: cost.input,
+    calculatedOutputCost: cost.output,
+    calculatedTotalCost: cost.total,
     level: row.level,
     statusMessage: row.status_message,
     parentObservationId: row.parent_observation_id,
@@ -141,7 +167,7 @@ function toTraceBase(trace: TraceRollup): LangfuseTrace {
     environment: trace.environment,
     htmlPath: `/project/local/traces/${trace.id}`,
     latency: trace.latency,
-    totalCost: 0,
+    totalCost: trace.totalCost,
     scores: [],
   };
 }

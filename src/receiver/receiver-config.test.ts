@@ -7,8 +7,14 @@ test("an empty environment gives the documented defaults", () => {
   assert.equal(env.RECEIVER_HOST, "127.0.0.1");
   assert.equal(env.RECEIVER_PORT, 3100);
   assert.equal(env.RECEIVER_DB_PATH, "./data/receiver.db");
-  assert.equal(env.RECEIVER_PUBLIC_KEY, "pk-lf-local");
-  assert.equal(env.RECEIVER_SECRET_KEY, "sk-lf-local");
+  assert.equal(env.RECEIVER_PUBLIC_KEY, undefined, "no fixed key pair: a random one is made in the data folder");
+  assert.equal(env.RECEIVER_SECRET_KEY, undefined);
+  assert.equal(env.RECEIVER_DEV_KEYS, false);
+  assert.equal(env.RECEIVER_CONTROL_ROUTES, false, "faults and wipe are off unless asked for");
+  assert.deepEqual(receiverOptionsFromEnv(env).allowedHosts, []);
+  assert.equal(env.RECEIVER_TRACE_TTL_HOURS, 168, "a week");
+  assert.equal(receiverOptionsFromEnv(env).keys, "generated");
+  assert.equal(receiverOptionsFromEnv(env).traceTtlMs, 7 * 24 * 3_600_000);
   assert.equal(env.RECEIVER_DELAY_MS, 0);
   assert.equal(env.RECEIVER_FAIL_STATUS, 503);
   assert.equal(env.RECEIVER_FAIL_RATIO, 0);
@@ -31,8 +37,29 @@ test("values are parsed and become receiver options; empty values count as unset
   const options = receiverOptionsFromEnv(env);
   assert.equal(options.port, 0);
   assert.equal(options.host, "127.0.0.1");
-  assert.deepEqual(options.keys, [{ publicKey: "pk-lf-local", secretKey: "sk-lf-local" }]);
+  assert.equal(options.keys, "generated");
   assert.deepEqual(options.faults, { delayMs: 250, failStatus: 429, failRatio: 0.5, retryAfterSeconds: 3, hang: true });
+});
+
+test("keys: both given, or the dev pair only when RECEIVER_DEV_KEYS says so; one key alone is refused", () => {
+  const given = receiverOptionsFromEnv(parseReceiverEnv({ RECEIVER_PUBLIC_KEY: "pk-a", RECEIVER_SECRET_KEY: "sk-b" }));
+  assert.deepEqual(given.keys, [{ publicKey: "pk-a", secretKey: "sk-b" }]);
+  const dev = receiverOptionsFromEnv(parseReceiverEnv({ RECEIVER_DEV_KEYS: "true" }));
+  assert.deepEqual(dev.keys, [{ publicKey: "pk-lf-local", secretKey: "sk-lf-local" }]);
+  assert.throws(
+    () => parseReceiverEnv({ RECEIVER_PUBLIC_KEY: "pk-a" }),
+    /RECEIVER_PUBLIC_KEY and RECEIVER_SECRET_KEY must be set together/,
+  );
+  const options = receiverOptionsFromEnv(
+    parseReceiverEnv({
+      RECEIVER_CONTROL_ROUTES: "true",
+      RECEIVER_ALLOWED_HOSTS: "receiver, traces.internal",
+      RECEIVER_TRACE_TTL_HOURS: "0",
+    }),
+  );
+  assert.equal(options.controlRoutes, true);
+  assert.deepEqual(options.allowedHosts, ["receiver", "traces.internal"]);
+  assert.equal(options.traceTtlMs, 0);
 });
 
 test("invalid values fail with the variable, its value and what is allowed", () => {

@@ -1,9 +1,9 @@
 // The standalone receiver's environment variables: one schema, defaults, and errors that name
 // the variable and what it accepts. Only main.ts hands process.env in.
 import { z } from "zod";
-import { DEV_KEY_PAIR, type ApiKeyPair } from "./basic-auth.js";
+import { DEV_KEY_PAIR } from "./basic-auth.js";
 import type { ReceiverFaults } from "./faults.js";
-import type { ReceiverOptions } from "./receiver.js";
+import { DEFAULT_TRACE_TTL_HOURS, type ReceiverOptions } from "./receiver.js";
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -32,13 +32,34 @@ export const receiverEnvSchema = z.object({
   RECEIVER_PUBLIC_KEY: z
     .string()
     .min(1)
-    .default(DEV_KEY_PAIR.publicKey)
-    .describe("Langfuse public key clients must send (Basic auth user). Point LANGFUSE_PUBLIC_KEY at it."),
+    .optional()
+    .describe(
+      "Public key clients must send (Basic auth user), with RECEIVER_SECRET_KEY. Unset: a random pair made at the first start and kept in receiver-keys.json (0600) in the database's folder, printed in the start-up log.",
+    ),
   RECEIVER_SECRET_KEY: z
     .string()
     .min(1)
-    .default(DEV_KEY_PAIR.secretKey)
-    .describe("Langfuse secret key clients must send (Basic auth password). Point LANGFUSE_SECRET_KEY at it."),
+    .optional()
+    .describe("Secret key clients must send (Basic auth password), with RECEIVER_PUBLIC_KEY."),
+  RECEIVER_DEV_KEYS: z
+    .stringbool({ error: 'must be a boolean ("true"/"false", "1"/"0", "yes"/"no", "on"/"off")' })
+    .default(false)
+    .describe(
+      `Accept the fixed, public dev key pair ${DEV_KEY_PAIR.publicKey} / ${DEV_KEY_PAIR.secretKey} instead of a random one. For old scripts only: anyone on the machine knows it.`,
+    ),
+  RECEIVER_CONTROL_ROUTES: z
+    .stringbool({ error: 'must be a boolean ("true"/"false", "1"/"0", "yes"/"no", "on"/"off")' })
+    .default(false)
+    .describe("Answer PUT /_receiver/faults and DELETE /_receiver/data (tests and benchmarks). Off: 403."),
+  RECEIVER_ALLOWED_HOSTS: z
+    .string()
+    .optional()
+    .describe(
+      "Comma-separated Host names answered besides 127.0.0.1, localhost and [::1] (e.g. a container's service name). Others get 403 (DNS rebinding).",
+    ),
+  RECEIVER_TRACE_TTL_HOURS: integer(0, 87_600, "an integer from 0 to 87600 (hours; 0 = keep every trace)")
+    .default(DEFAULT_TRACE_TTL_HOURS)
+    .describe("Traces older than this many hours are deleted by a background sweep. 0 keeps every trace."),
   RECEIVER_DELAY_MS: integer(0, 600_000, "an integer from 0 to 600000 (milliseconds)")
     .default(0)
     .describe("Fault: milliseconds the ingestion endpoint waits before answering each request. 0 = none."),
@@ -91,7 +112,14 @@ export function parseReceiverEnv(env: NodeJS.ProcessEnv): ReceiverEnv {
     if (value !== undefined && value.trim() !== "") relevant[key] = value.trim();
   }
   const result = receiverEnvSchema.safeParse(relevant);
-  if (result.success) return result.data;
+  if (result.success) {
+    if ((result.data.RECEIVER_PUBLIC_KEY === undefined) !== (result.data.RECEIVER_SECRET_KEY === undefined)) {
+      throw new ReceiverConfigError(
+        "invalid receiver configuration:\n  RECEIVER_PUBLIC_KEY and RECEIVER_SECRET_KEY must be set together",
+      );
+    }
+    return result.data;
+  }
   const lines = result.error.issues.map((issue) => {
     const key = String(issue.path[0] ?? "environment");
     const value = relevant[key];
@@ -102,7 +130,12 @@ export function parseReceiverEnv(env: NodeJS.ProcessEnv): ReceiverEnv {
 
 /** The startReceiver options an environment describes (the logger is the caller's). */
 export function receiverOptionsFromEnv(env: ReceiverEnv): ReceiverOptions {
-  const keys: ApiKeyPair[] = [{ publicKey: env.RECEIVER_PUBLIC_KEY, secretKey: env.RECEIVER_SECRET_KEY }];
+  const keys: ReceiverOptions["keys"] =
+    env.RECEIVER_PUBLIC_KEY && env.RECEIVER_SECRET_KEY
+      ? [{ publicKey: env.RECEIVER_PUBLIC_KEY, secretKey: env.RECEIVER_SECRET_KEY }]
+      : env.RECEIVER_DEV_KEYS
+        ? [DEV_KEY_PAIR]
+        : "generated";
   const faults: Partial<ReceiverFaults> = {
     delayMs: env.RECEIVER_DELAY_MS,
     failStatus: env.RECEIVER_FAIL_STATUS,
@@ -117,5 +150,11 @@ export function receiverOptionsFromEnv(env: ReceiverEnv): ReceiverOptions {
     keys,
     faults,
     bodyLimitBytes: env.RECEIVER_BODY_LIMIT_BYTES,
+    controlRoutes: env.RECEIVER_CONTROL_ROUTES,
+    allowedHosts: (env.RECEIVER_ALLOWED_HOSTS ?? "")
+      .split(",")
+      .map((h) => h.trim())
+      .filter((h) => h !== ""),
+    traceTtlMs: env.RECEIVER_TRACE_TTL_HOURS * 3_600_000,
   };
 }

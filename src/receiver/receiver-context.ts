@@ -3,6 +3,8 @@
 import type { ServerResponse } from "node:http";
 import type { BasicAuthChecker } from "./basic-auth.js";
 import type { FaultController } from "./faults.js";
+import type { UsageBackfill } from "./pricing/usage-backfill.js";
+import type { ReceiverAccess } from "./receiver-access.js";
 import type { StatsCounter } from "./receiver-stats.js";
 import type { SpanStore } from "./span-store.js";
 
@@ -23,7 +25,13 @@ export const silentLogger: ReceiverLogger = {
 
 export interface ReceiverContext {
   readonly store: SpanStore;
+  /** Prices rows sent without usage once their tokens are counted (off the event loop). */
+  readonly usageBackfill: UsageBackfill;
   readonly auth: BasicAuthChecker;
+  /** Host check, viewer sessions, the login link. */
+  readonly access: ReceiverAccess;
+  /** PUT /_receiver/faults and DELETE /_receiver/data answer only when true (tests, benchmarks). */
+  readonly controlRoutes: boolean;
   readonly faults: FaultController;
   readonly stats: StatsCounter;
   readonly logger: ReceiverLogger;

@@ -17,7 +17,7 @@ function oneSpanBody(): string {
 async function putFaults(receiver: Receiver, body: unknown): Promise<{ status: number; json: any }> {
   const res = await fetch(`${receiver.url}/_receiver/faults`, {
     method: "PUT",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", authorization: DEV_AUTH },
     body: JSON.stringify(body),
     signal: AbortSignal.timeout(5_000),
   });
@@ -33,7 +33,7 @@ async function waitFor(condition: () => boolean, timeoutMs: number): Promise<voi
 }
 
 test("delay holds each ingestion answer back, and the spans are still stored", opts, async () => {
-  const receiver = await startReceiver({ port: 0, faults: { delayMs: 150 } });
+  const receiver = await startReceiver({ port: 0, controlRoutes: true, faults: { delayMs: 150 } });
   try {
     const started = performance.now();
     const res = await postIngest(receiver, oneSpanBody());
@@ -68,7 +68,7 @@ test(
   "failure ratio fails evenly spread requests with the status and Retry-After, storing nothing from them",
   opts,
   async () => {
-    const receiver = await startReceiver({ port: 0 });
+    const receiver = await startReceiver({ port: 0, controlRoutes: true });
     try {
       receiver.faults.set({ failRatio: 0.5, failStatus: 503 });
       const statuses: number[] = [];
@@ -95,7 +95,7 @@ test(
 );
 
 test("PUT /_receiver/faults validates and merges; GET returns the faults in force", opts, async () => {
-  const receiver = await startReceiver({ port: 0 });
+  const receiver = await startReceiver({ port: 0, controlRoutes: true });
   try {
     const bad = await putFaults(receiver, { failRatio: 2 });
     assert.equal(bad.status, 400);
@@ -105,7 +105,7 @@ test("PUT /_receiver/faults validates and merges; GET returns the faults in forc
 
     await putFaults(receiver, { delayMs: 5 });
     await putFaults(receiver, { failStatus: 502 });
-    const current = await getJson(receiver, "/_receiver/faults", null);
+    const current = await getJson(receiver, "/_receiver/faults");
     assert.deepEqual(current.body, {
       delayMs: 5,
       failStatus: 502,
@@ -155,7 +155,7 @@ function rawIngest(
 }
 
 test("hang never answers; close() cuts the held request instead of waiting for it", opts, async () => {
-  const receiver = await startReceiver({ port: 0 });
+  const receiver = await startReceiver({ port: 0, controlRoutes: true });
   receiver.faults.set({ hang: true });
   const held = rawIngest(receiver, oneSpanBody());
   try {
@@ -177,7 +177,7 @@ test(
   "afterStore hang: the spans are stored, the client never gets an answer, close() still ends it",
   opts,
   async () => {
-    const receiver = await startReceiver({ port: 0, faults: { afterStore: "hang" } });
+    const receiver = await startReceiver({ port: 0, controlRoutes: true, faults: { afterStore: "hang" } });
     const traceId = hexId(16);
     const held = rawIngest(receiver, otlpJsonBody([{ traceId, spanId: hexId(8), name: "stored" }]));
     try {
@@ -198,7 +198,7 @@ test(
   "afterStore reset: the spans are stored and the connection is destroyed; later requests are answered",
   opts,
   async () => {
-    const receiver = await startReceiver({ port: 0 });
+    const receiver = await startReceiver({ port: 0, controlRoutes: true });
     try {
       const set = await putFaults(receiver, { afterStore: "reset" });
       assert.equal(set.status, 200);
@@ -225,7 +225,7 @@ test(
 );
 
 test("failures and the plain hang take precedence over afterStore: nothing is stored", opts, async () => {
-  const receiver = await startReceiver({ port: 0, faults: { afterStore: "reset", failRatio: 1 } });
+  const receiver = await startReceiver({ port: 0, controlRoutes: true, faults: { afterStore: "reset", failRatio: 1 } });
   try {
     assert.equal((await postIngest(receiver, oneSpanBody())).status, 503);
     assert.equal(receiver.stats().store.observations, 0);
@@ -236,7 +236,7 @@ test("failures and the plain hang take precedence over afterStore: nothing is st
 });
 
 test("a closed receiver refuses connections (the 'down' fault)", opts, async () => {
-  const receiver = await startReceiver({ port: 0 });
+  const receiver = await startReceiver({ port: 0, controlRoutes: true });
   await receiver.close();
   await assert.rejects(postIngest(receiver, oneSpanBody()));
 });

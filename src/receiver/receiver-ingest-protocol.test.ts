@@ -6,7 +6,14 @@ import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
 import { basicAuthHeader, DEV_KEY_PAIR } from "./basic-auth.js";
 import { startReceiver } from "./receiver.js";
-import { getJson, hexId, otlpJsonBody, postIngest, TEST_TIMEOUT_MS } from "../../test/support/receiver-http.js";
+import {
+  DEV_AUTH,
+  getJson,
+  hexId,
+  otlpJsonBody,
+  postIngest,
+  TEST_TIMEOUT_MS,
+} from "../../test/support/receiver-http.js";
 
 const opts = { timeout: TEST_TIMEOUT_MS };
 
@@ -16,11 +23,15 @@ test("missing or wrong credentials get 401 on ingestion and on the public API", 
     const body = otlpJsonBody([{ traceId: hexId(16), spanId: hexId(8), name: "x" }]);
     const missing = await postIngest(receiver, body, { auth: null });
     assert.equal(missing.status, 401);
-    assert.match(JSON.parse(missing.text).message, /Basic/);
+    // Langfuse's answers: { message } only.
+    assert.deepEqual(JSON.parse(missing.text), { message: "No authorization header" });
     const wrong = await postIngest(receiver, body, {
       auth: basicAuthHeader({ publicKey: DEV_KEY_PAIR.publicKey, secretKey: "nope" }),
     });
     assert.equal(wrong.status, 401);
+    assert.deepEqual(JSON.parse(wrong.text), {
+      message: "Invalid credentials. Confirm that you've configured the correct host.",
+    });
     const garbage = await postIngest(receiver, body, { auth: "Bearer abc" });
     assert.equal(garbage.status, 401);
     assert.equal((await getJson(receiver, "/api/public/traces", null)).status, 401);
@@ -178,7 +189,7 @@ test("a re-sent span is stored again as a second row (Langfuse v4), and reported
       duplicatedIds: 3,
     });
 
-    const httpStats = await getJson(receiver, "/_receiver/stats", null);
+    const httpStats = await getJson(receiver, "/_receiver/stats");
     assert.deepEqual(httpStats.body, receiver.stats());
   } finally {
     await receiver.close();
@@ -223,7 +234,7 @@ test(
       const stats = receiver.stats();
       assert.deepEqual(stats.requests.byIngestionVersion, { "4": 4, none: 1, "3": 1, "5": 1, v4: 1 });
       assert.equal(stats.store.observations, 6, "refused versions store nothing");
-      const rows = await getJson(receiver, "/_receiver/stats", null);
+      const rows = await getJson(receiver, "/_receiver/stats");
       assert.deepEqual(rows.body.requests.byIngestionVersion, stats.requests.byIngestionVersion);
     } finally {
       await receiver.close();
@@ -241,7 +252,7 @@ test("each row records the ingestion version of the request that delivered it", 
       headers: { "x-langfuse-ingestion-version": "4" },
     });
     await postIngest(receiver, otlpJsonBody([{ traceId, spanId: b, parentSpanId: a, name: "b" }]));
-    const rows = await getJson(receiver, `/_receiver/spans?traceId=${traceId}`, null);
+    const rows = await getJson(receiver, `/_receiver/spans?traceId=${traceId}`);
     const byName = Object.fromEntries(rows.body.data.map((r: any) => [r.name, r.ingestion_version]));
     assert.deepEqual(byName, { a: "4", b: null });
   } finally {
@@ -250,12 +261,15 @@ test("each row records the ingestion version of the request that delivered it", 
 });
 
 test("DELETE /_receiver/data wipes traces and counters", opts, async () => {
-  const receiver = await startReceiver({ port: 0 });
+  const receiver = await startReceiver({ port: 0, controlRoutes: true });
   try {
     const traceId = hexId(16);
     await postIngest(receiver, otlpJsonBody([{ traceId, spanId: hexId(8), name: "x" }]));
     assert.equal(receiver.stats().store.traces, 1);
-    const res = await fetch(`${receiver.url}/_receiver/data`, { method: "DELETE" });
+    const res = await fetch(`${receiver.url}/_receiver/data`, {
+      method: "DELETE",
+      headers: { authorization: DEV_AUTH },
+    });
     assert.equal(res.status, 200);
     assert.equal((await getJson(receiver, `/api/public/traces/${traceId}`)).status, 404);
     assert.deepEqual(receiver.stats().store, {

@@ -136,7 +136,7 @@ describe("v2 observations API", { timeout: TEST_TIMEOUT_MS }, () => {
       name: "classifier",
       level: "WARNING",
       statusMessage: "slow",
-      version: null,
+      version: "",
       environment: "staging",
       bookmarked: false,
       public: false,
@@ -157,8 +157,8 @@ describe("v2 observations API", { timeout: TEST_TIMEOUT_MS }, () => {
     );
     assert.deepEqual(
       [byId[gen].traceName, byId[gen].tags, byId[gen].release],
-      [null, [], null],
-      "nothing copied from route_node",
+      [null, [], ""],
+      "nothing copied from route_node (an unset release is Langfuse's empty string)",
     );
     assert.equal(byId[root].traceName, "chat", "a root without langfuse.trace.name is named by itself");
     assert.equal(byId[root].name, undefined, "basic not requested");
@@ -171,13 +171,13 @@ describe("v2 observations API", { timeout: TEST_TIMEOUT_MS }, () => {
     assert.equal(o.input, '[{"role":"user","content":"hi"}]', "input is the raw string, never parsed");
     assert.equal(o.output, '{"intent":"orders"}');
     assert.equal(o.model, "sim-1");
-    assert.equal(o.internalModelId, null);
+    assert.equal(o.internalModelId, "", "no model of the price table matches sim-1");
     assert.deepEqual(o.modelParameters, { temperature: 0 });
     assert.deepEqual(o.usageDetails, { input: 12, input_cache_read: 3, output: 4, total: 19 });
     assert.deepEqual([o.inputUsage, o.outputUsage, o.totalUsage], [15, 4, 19]);
     assert.deepEqual(o.costDetails, { input: 0.5, output: 0.25, total: 0.75 });
     assert.equal(o.totalCost, 0.75);
-    assert.deepEqual([o.promptId, o.promptName, o.promptVersion], [null, "classify", 3]);
+    assert.deepEqual([o.promptId, o.promptName, o.promptVersion], ["", "classify", 3]);
     assert.equal(o.completionStartTime, iso(T0 + 70));
     assert.equal(typeof o.createdAt, "string");
     assert.equal(o.timeToFirstToken, 0.05);
@@ -241,26 +241,131 @@ describe("v2 observations API", { timeout: TEST_TIMEOUT_MS }, () => {
     );
   });
 
-  test("bad parameters get a 400 naming the parameter; no credentials get 401", async () => {
-    const cases: Array<[string, RegExp]> = [
-      ["limit=abc", /limit/],
-      ["limit=1001", /limit.*0 to 1000/],
-      ["limit=2.5", /limit/],
-      ["type=generation", /type must be one of/],
-      ["level=LOUD", /level/],
-      ["fromStartTime=2025-01-01", /fromStartTime/],
-      ["toStartTime=yesterday", /toStartTime/],
-      ["cursor=not-a-cursor", /cursor/],
-      ["isRootObservation=yes", /isRootObservation/],
-      ["parseIoAsJson=true", /parseIoAsJson/],
-      [`filter=${encodeURIComponent("[]")}`, /filter/],
+  test("bad parameters get Langfuse's 400s; no credentials get its 401; other methods its 405", async () => {
+    // The query schema's refusals: { message: "Invalid request data", error: zod's issues }, each naming its parameter.
+    const schemaCases: Array<[string, string]> = [
+      ["limit=abc", "limit"],
+      ["limit=1001", "limit"],
+      ["limit=2.5", "limit"],
+      ["type=generation", "type"],
+      ["level=LOUD", "level"],
+      ["fromStartTime=2025-01-01", "fromStartTime"],
+      ["toStartTime=yesterday", "toStartTime"],
+      ["isRootObservation=yes", "isRootObservation"],
+      ["parseIoAsJson=true", "parseIoAsJson"],
+      ["userId=a&userId=b", "userId"],
+      [`cursor=${Buffer.from('{"lastId":"x"}').toString("base64")}`, "cursor"],
+      [`filter=${encodeURIComponent('[{"type":"string","column":"name"}]')}`, "filter"],
     ];
-    for (const [query, message] of cases) {
+    for (const [query, parameter] of schemaCases) {
       const res = await v2(query);
       assert.equal(res.status, 400, query);
-      assert.match(res.body.message, message, query);
+      assert.equal(res.body.message, "Invalid request data", query);
+      assert.ok(Array.isArray(res.body.error), query);
+      assert.equal(res.body.error[0].path[0], parameter, `${query}: ${JSON.stringify(res.body.error)}`);
+      assert.equal(typeof res.body.error[0].message, "string");
     }
-    assert.equal((await getJson(receiver, "/api/public/v2/observations", null)).status, 401);
+    // What Langfuse refuses with its InvalidRequestError.
+    const invalidCases: Array<[string, string]> = [
+      ["cursor=not-a-cursor", "Invalid cursor format"],
+      ["filter=%5Bnot-json", "Invalid JSON in filter parameter"],
+      [
+        `filter=${encodeURIComponent('[{"type":"string","column":"nope","operator":"=","value":"x"}]')}`,
+        "Column nope does not match a UI / CH table mapping.",
+      ],
+      [
+        `filter=${encodeURIComponent('[{"type":"number","column":"name","operator":"=","value":1}]')}`,
+        "Invalid filter type 'number' for column 'name'. Expected filter type 'stringOptions'.",
+      ],
+      [
+        `filter=${encodeURIComponent('[{"type":"string","column":"input","operator":"contains","value":"x"}]')}`,
+        "Input/output filters require at least one `matches` or `=` operator.",
+      ],
+    ];
+    for (const [query, message] of invalidCases) {
+      const res = await v2(query);
+      assert.equal(res.status, 400, query);
+      assert.deepEqual(res.body, { message, error: "InvalidRequestError" }, query);
+    }
+    const missing = await getJson(receiver, "/api/public/v2/observations", null);
+    assert.deepEqual([missing.status, missing.body], [401, { message: "No authorization header" }]);
+    const post = await fetch(`${receiver.url}/api/public/v2/observations`, { method: "POST" });
+    assert.deepEqual(
+      [post.status, await post.json()],
+      [405, { message: "Method not allowed", error: "MethodNotAllowedError" }],
+    );
+  });
+
+  test("the structured filter: columns by id or name, string, options, datetime, number, boolean, null and metadata filters", async () => {
+    const filter = (f: unknown[]) => v2(`filter=${encodeURIComponent(JSON.stringify(f))}`);
+    const idsOf = async (f: unknown[]) => {
+      const res = await filter(f);
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      return ids(res.body);
+    };
+    assert.deepEqual(await idsOf([{ type: "string", column: "userId", operator: "=", value: "alice" }]), [route, root]);
+    assert.deepEqual(await idsOf([{ type: "string", column: "User ID", operator: "=", value: "alice" }]), [
+      route,
+      root,
+    ]);
+    assert.deepEqual(
+      await idsOf([{ type: "stringOptions", column: "name", operator: "any of", value: ["classifier", "other"] }]),
+      [other, gen],
+    );
+    assert.deepEqual(
+      await idsOf([
+        { type: "stringOptions", column: "type", operator: "none of", value: ["GENERATION"] },
+        { type: "string", column: "traceId", operator: "=", value: traceId },
+      ]),
+      [route, root],
+    );
+    assert.deepEqual(await idsOf([{ type: "string", column: "name", operator: "starts with", value: "rout" }]), [
+      route,
+    ]);
+    assert.deepEqual(await idsOf([{ type: "string", column: "name", operator: "ends with", value: "fier" }]), [gen]);
+    assert.deepEqual(await idsOf([{ type: "string", column: "statusMessage", operator: "contains", value: "lo" }]), [
+      gen,
+    ]);
+    assert.deepEqual(await idsOf([{ type: "datetime", column: "startTime", operator: ">=", value: iso(T0 + 10) }]), [
+      other,
+      gen,
+      route,
+    ]);
+    assert.deepEqual(await idsOf([{ type: "number", column: "latency", operator: ">=", value: 0.12 }]), [route, root]);
+    assert.deepEqual(await idsOf([{ type: "number", column: "totalCost", operator: "=", value: 0.75 }]), [gen]);
+    assert.deepEqual(await idsOf([{ type: "number", column: "inputTokens", operator: "=", value: 15 }]), [gen]);
+    assert.deepEqual(await idsOf([{ type: "boolean", column: "isRootObservation", operator: "=", value: true }]), [
+      other,
+      root,
+    ]);
+    assert.deepEqual(await idsOf([{ type: "boolean", column: "hasInput", operator: "=", value: true }]), [gen, root]);
+    assert.deepEqual(await idsOf([{ type: "null", column: "release", operator: "is not null", value: "" }]), [route]);
+    assert.deepEqual(await idsOf([{ type: "null", column: "name", operator: "is null", value: "" }]), []);
+    assert.deepEqual(
+      await idsOf([{ type: "arrayOptions", column: "traceTags", operator: "any of", value: ["endpoint:chat"] }]),
+      [route],
+    );
+    assert.deepEqual(
+      await idsOf([{ type: "stringObject", column: "metadata", key: "tenant", operator: "=", value: "acme" }]),
+      [root],
+    );
+    assert.deepEqual(
+      await idsOf([{ type: "stringObject", column: "metadata", key: "nested.a.b", operator: "=", value: "1" }]),
+      [gen],
+    );
+    assert.deepEqual(
+      await idsOf([{ type: "string", column: "input", operator: "matches", value: "HELLO" }]),
+      [root],
+      "matches: case-insensitive, whole tokens",
+    );
+    assert.deepEqual(await idsOf([{ type: "string", column: "input", operator: "matches", value: "hell" }]), []);
+    // A filter on the same field replaces the simple parameter, as Langfuse's deriveFilters does.
+    const merged = await v2(
+      `userId=bob&filter=${encodeURIComponent(JSON.stringify([{ type: "string", column: "userId", operator: "=", value: "alice" }]))}`,
+    );
+    assert.deepEqual(ids(merged.body), [route, root]);
+    // positionInTrace filters are ignored.
+    assert.equal((await idsOf([{ type: "positionInTrace", column: "x", operator: "=", key: "root" }])).length, 4);
   });
 });
 

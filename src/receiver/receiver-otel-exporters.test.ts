@@ -120,7 +120,7 @@ for (const format of ["json", "protobuf"] as const) {
           assert.equal(tool.statusMessage, "lookup failed");
           assert.ok(Date.parse(generation.endTime) >= Date.parse(generation.startTime));
 
-          const raw = await getJson(receiver, `/_receiver/spans?traceId=${ids.traceId}`, null);
+          const raw = await getJson(receiver, `/_receiver/spans?traceId=${ids.traceId}`);
           const rawGeneration = raw.body.data.find((r: any) => r.id === ids.generationId);
           assert.equal(rawGeneration.attributes["an.int"], 42);
           assert.equal(rawGeneration.attributes["a.double"], 0.25);

@@ -12,7 +12,7 @@ import { getJson, hexId, otlpJsonBody, postIngest, TEST_TIMEOUT_MS } from "../..
 const opts = { timeout: TEST_TIMEOUT_MS };
 
 test(
-  "GET /_receiver/info names the receiver, its package version and ingestion version, without auth",
+  "GET /_receiver/info names the receiver, its package version and ingestion version without auth, and whether the caller's key pair is accepted",
   opts,
   async () => {
     const receiver = await startReceiver({ port: 0 });
@@ -20,7 +20,13 @@ test(
       const pkg = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
       const info = await getJson(receiver, "/_receiver/info", null);
       assert.equal(info.status, 200);
-      assert.deepEqual(info.body, { receiver: "switchboard", version: pkg.version, ingestionVersion: 4 });
+      assert.deepEqual(info.body, {
+        receiver: "switchboard",
+        version: pkg.version,
+        ingestionVersion: 4,
+        authorized: false,
+      });
+      assert.equal((await getJson(receiver, "/_receiver/info")).body.authorized, true);
       const res = await fetch(`${receiver.url}/_receiver/info`, { method: "POST" });
       assert.equal(res.status, 405);
     } finally {
@@ -193,7 +199,7 @@ test("a database file from the upsert-era receiver is migrated to rows, nothing 
         .pluck()
         .all();
       assert.deepEqual(tables, ["observation_rows", "trace_index", "trace_names"]);
-      assert.equal(reopened.pragma("user_version", { simple: true }), 2);
+      assert.equal(reopened.pragma("user_version", { simple: true }), 3);
     } finally {
       reopened.close();
     }

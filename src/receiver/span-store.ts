@@ -8,11 +8,16 @@
 import Database from "better-sqlite3";
 import { mapSpan, type ObservationRecord } from "./langfuse-span-mapping.js";
 import type { OtlpSpan } from "./otlp-span.js";
-import { migrateUpsertSchema } from "./span-store-migration.js";
+import { addPricingColumns, migrateUpsertSchema, PRICING_COLUMNS } from "./span-store-migration.js";
+import { flatMetadata } from "./langfuse-metadata.js";
+import { matchesExact, matchesText } from "./observations-v2-filter.js";
+import { modelById } from "./pricing/model-prices.js";
+import type { Tokenizer } from "./pricing/token-count.js";
+import { priceObservation, type TokenCounts } from "./pricing/usage-cost.js";
 
 export const ROWS_TABLE = "observation_rows";
 /** PRAGMA user_version of the current schema; span-store-migration.ts upgrades older files. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS ${ROWS_TABLE} (
@@ -29,6 +34,7 @@ CREATE TABLE IF NOT EXISTS ${ROWS_TABLE} (
   model_parameters TEXT,
   usage_details TEXT,
   cost_details TEXT,
+  ${PRICING_COLUMNS.map(([name, type]) => `${name} ${type},`).join("\n  ")}
   input TEXT,
   output TEXT,
   metadata TEXT,
@@ -85,6 +91,11 @@ const RECORD_COLUMNS: Array<[column: string, value: (r: ObservationRecord) => un
   ["model_parameters", (r) => r.modelParameters],
   ["usage_details", (r) => r.usageDetails],
   ["cost_details", (r) => r.costDetails],
+  ["provided_usage_details", (r) => r.providedUsageDetails],
+  ["provided_cost_details", (r) => r.providedCostDetails],
+  ["model_id", (r) => r.modelId],
+  ["usage_pricing_tier_id", (r) => r.usagePricingTierId],
+  ["usage_pricing_tier_name", (r) => r.usagePricingTierName],
   ["input", (r) => r.input],
   ["output", (r) => r.output],
   ["metadata", (r) => r.metadata],
@@ -127,8 +138,16 @@ export interface ObservationRow {
   completion_start_time: string | null;
   model: string | null;
   model_parameters: string | null;
+  /** The usage Langfuse stores (provided with a total, or tokenized), JSON text. */
   usage_details: string | null;
+  /** The cost Langfuse stores (provided, or computed from the price table), JSON text. */
   cost_details: string | null;
+  provided_usage_details: string | null;
+  provided_cost_details: string | null;
+  /** The matched model of the price table, null when none matched. */
+  model_id: string | null;
+  usage_pricing_tier_id: string | null;
+  usage_pricing_tier_name: string | null;
   input: string | null;
   output: string | null;
   metadata: string | null;
@@ -172,6 +191,8 @@ export type RowFacts = Omit<
   | "resource_attributes"
   | "trace_input"
   | "trace_output"
+  | "provided_usage_details"
+  | "provided_cost_details"
 >;
 
 /** The payload columns of a trace's root rows and of rows carrying legacy trace I/O. */
@@ -181,7 +202,7 @@ export type RowPayload = Pick<
 >;
 
 const FACT_COLUMNS =
-  "row_id, id, trace_id, parent_observation_id, type, name, start_time, end_time, completion_start_time, model, usage_details, cost_details, level, status_message, version, environment, prompt_name, prompt_version, user_id, session_id, trace_name, tags, release, trace_metadata, public, is_app_root, is_root, scope_name, scope_version, span_name, span_kind, ingestion_version, received_at";
+  "row_id, id, trace_id, parent_observation_id, type, name, start_time, end_time, completion_start_time, model, usage_details, cost_details, model_id, usage_pricing_tier_id, usage_pricing_tier_name, level, status_message, version, environment, prompt_name, prompt_version, user_id, session_id, trace_name, tags, release, trace_metadata, public, is_app_root, is_root, scope_name, scope_version, span_name, span_kind, ingestion_version, received_at";
 
 export interface IngestResult {
   /** Spans in the request: each became a row. */
@@ -190,6 +211,8 @@ export interface IngestResult {
   duplicates: number;
   /** Distinct traces the request touched. */
   traces: number;
+  /** Rows stored without usage whose tokens are to be counted (see priceWithTokens). */
+  toCount: number[];
 }
 
 export interface StoreCounts {
@@ -225,6 +248,8 @@ export interface RowFilter {
   fromStartTime?: string;
   /** ISO start time, exclusive. */
   toStartTime?: string;
+  /** Compiled conditions of the v2 API's structured `filter` (observations-v2-filter.ts). */
+  conditions?: ReadonlyArray<{ sql: string; params: unknown[] }>;
 }
 
 /** Position after the last row of a page, in the order start_time, trace_id, id, row_id (all descending). */
@@ -291,6 +316,7 @@ function rowClauses(filter: RowFilter): Clause[] {
   }
   if (filter.fromStartTime !== undefined) clauses.push(["start_time >= ?", [filter.fromStartTime]]);
   if (filter.toStartTime !== undefined) clauses.push(["start_time < ?", [filter.toStartTime]]);
+  for (const condition of filter.conditions ?? []) clauses.push([`(${condition.sql})`, condition.params]);
   return clauses;
 }
 
@@ -301,7 +327,7 @@ export class SpanStore {
   private readonly insertTrace: Database.Statement;
   private readonly lowerTraceStart: Database.Statement;
   private readonly insertTraceName: Database.Statement;
-  private readonly tally: StoreCounts;
+  private tally: StoreCounts;
   private readonly selectRowsOfTrace: Database.Statement;
   private readonly selectLatestRowOfId: Database.Statement;
   private readonly selectFactsOfTraces: Database.Statement;
@@ -317,9 +343,13 @@ export class SpanStore {
     if (path !== ":memory:") this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = OFF");
     this.db.pragma("temp_store = MEMORY");
+    // Deleted traces (retention, wipe) are overwritten, not left readable in free pages.
+    this.db.pragma("secure_delete = ON");
+    this.registerFilterFunctions();
     this.db.transaction(() => {
       this.db.exec(SCHEMA);
       migrateUpsertSchema(this.db);
+      addPricingColumns(this.db);
       this.rebuildListingTablesIfMissing();
       this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     })();
@@ -359,12 +389,36 @@ export class SpanStore {
     );
   }
 
+  /** SQL functions the v2 API's structured filters use (observations-v2-filter.ts). */
+  private registerFilterFunctions(): void {
+    const text = (v: unknown) => (typeof v === "string" ? v : null);
+    this.db.function("lf_matches", { deterministic: true }, (haystack, needle) =>
+      matchesText(text(haystack), String(needle)),
+    );
+    this.db.function("lf_matches_exact", { deterministic: true }, (haystack, needle) =>
+      matchesExact(text(haystack), String(needle)),
+    );
+    this.db.function(
+      "lf_metadata_value",
+      { deterministic: true },
+      (metadata, traceMetadata, attributes, resourceAttributes, scopeName, scopeVersion, key) =>
+        flatMetadata({
+          metadata: text(metadata),
+          trace_metadata: text(traceMetadata),
+          attributes: text(attributes) ?? "{}",
+          resource_attributes: text(resourceAttributes) ?? "{}",
+          scope_name: text(scopeName) ?? "",
+          scope_version: text(scopeVersion) ?? "",
+        }).get(String(key)) ?? null,
+    );
+  }
+
   /**
    * Stores the spans of one request atomically, one row each.
    * @param ingestionVersion the request's `x-langfuse-ingestion-version`, null when absent
    */
   ingest(spans: OtlpSpan[], ingestionVersion: string | null = null): IngestResult {
-    if (spans.length === 0) return { spans: 0, duplicates: 0, traces: 0 };
+    if (spans.length === 0) return { spans: 0, duplicates: 0, traces: 0, toCount: [] };
     return this.ingestTransaction(spans, ingestionVersion);
   }
 
@@ -372,6 +426,7 @@ export class SpanStore {
     const now = new Date().toISOString();
     const firstStarts = new Map<string, string>();
     const names = new Set<string>();
+    const toCount: number[] = [];
     let duplicates = 0;
     for (const span of spans) {
       const record = mapSpan(span);
@@ -381,7 +436,8 @@ export class SpanStore {
       if (copies === 1) this.tally.duplicatedIds++;
       const params = RECORD_COLUMNS.map(([, value]) => value(record));
       params.push(ingestionVersion, now);
-      this.insertRow.run(...params);
+      const { lastInsertRowid } = this.insertRow.run(...params);
+      if (record.needsTokens) toCount.push(Number(lastInsertRowid));
       const start = firstStarts.get(record.traceId);
       if (start === undefined || record.startTime < start) firstStarts.set(record.traceId, record.startTime);
       const name = record.traceName ?? (record.isRoot ? record.name : null);
@@ -394,7 +450,7 @@ export class SpanStore {
     for (const name of names) this.insertTraceName.run(name);
     this.tally.observations += spans.length;
     this.tally.duplicateRows += duplicates;
-    return { spans: spans.length, duplicates, traces: firstStarts.size };
+    return { spans: spans.length, duplicates, traces: firstStarts.size, toCount };
   }
 
   /** Fills the listing tables from the rows when they are empty but rows exist (a migrated file). */
@@ -532,6 +588,82 @@ export class SpanStore {
 
   counts(): StoreCounts {
     return { ...this.tally };
+  }
+
+  /**
+   * Deletes up to `limit` whole traces whose first observation started before `cutoff` (ISO),
+   * oldest first, in one transaction. Returns the traces deleted. Call recount() when done.
+   */
+  deleteTracesStartedBefore(cutoff: string, limit: number): number {
+    return this.db.transaction(() => {
+      const ids = this.query("SELECT trace_id FROM trace_index WHERE first_start < ? ORDER BY first_start LIMIT ?")
+        .pluck()
+        .all(cutoff, limit) as string[];
+      if (ids.length === 0) return 0;
+      const list = JSON.stringify(ids);
+      this.query(`DELETE FROM ${ROWS_TABLE} WHERE trace_id IN (SELECT value FROM json_each(?))`).run(list);
+      this.query("DELETE FROM trace_index WHERE trace_id IN (SELECT value FROM json_each(?))").run(list);
+      return ids.length;
+    })();
+  }
+
+  /** The tokenizer, input and output of a row to count; undefined when it is gone or has no model. */
+  tokenizationOf(rowId: number): { tokenizer: Tokenizer; input: string | null; output: string | null } | undefined {
+    const row = this.query(`SELECT model_id, input, output FROM ${ROWS_TABLE} WHERE row_id = ?`).get(rowId) as
+      Pick<ObservationRow, "model_id" | "input" | "output"> | undefined;
+    const model = row?.model_id ? modelById(row.model_id) : null;
+    if (!row || !model) return undefined;
+    return { tokenizer: model, input: row.input, output: row.output };
+  }
+
+  /** Prices a row stored without usage with its counted tokens, as Langfuse would have stored it. */
+  priceWithTokens(rowId: number, counts: TokenCounts): void {
+    const row = this.query(
+      `SELECT model, model_parameters, provided_usage_details, provided_cost_details, metadata, input, output
+       FROM ${ROWS_TABLE} WHERE row_id = ?`,
+    ).get(rowId) as
+      | Pick<
+          ObservationRow,
+          | "model"
+          | "model_parameters"
+          | "provided_usage_details"
+          | "provided_cost_details"
+          | "metadata"
+          | "input"
+          | "output"
+        >
+      | undefined;
+    if (!row) return;
+    const object = (text: string | null) => (text ? (JSON.parse(text) as Record<string, unknown>) : {});
+    const priced = priceObservation(
+      {
+        model: row.model,
+        providedUsage: object(row.provided_usage_details),
+        providedCost: object(row.provided_cost_details),
+        modelParameters: row.model_parameters,
+        metadata: object(row.metadata),
+        input: row.input,
+        output: row.output,
+      },
+      counts,
+    );
+    const orNull = (record: Record<string, number>) =>
+      Object.keys(record).length === 0 ? null : JSON.stringify(record);
+    this.query(
+      `UPDATE ${ROWS_TABLE} SET usage_details = ?, cost_details = ?, usage_pricing_tier_id = ?, usage_pricing_tier_name = ?
+       WHERE row_id = ?`,
+    ).run(
+      orNull(priced.usageDetails),
+      orNull(priced.costDetails),
+      priced.usagePricingTierId,
+      priced.usagePricingTierName,
+      rowId,
+    );
+  }
+
+  /** Counts again from the tables, after rows were deleted. */
+  recount(): void {
+    this.tally = this.countFromTables();
   }
 
   /** Removes every row (tests start from a clean store). */

@@ -33,8 +33,10 @@ export interface TraceRollup {
   rows: number;
   /** Rows beyond the first of their id. */
   duplicateRows: number;
-  /** Token sums over the rows' usage details. */
+  /** Token sums over the rows' usage details (input: every key with "input", output: every key with "output"). */
   usage: { input: number; output: number; total: number };
+  /** USD: the sum of the rows' cost totals (a row stored twice is paid twice, as Langfuse counts it). */
+  totalCost: number;
   /** Rows at level ERROR / WARNING. */
   errorCount: number;
   warningCount: number;
@@ -55,10 +57,17 @@ function parseObject(text: string | null): Record<string, unknown> | null {
   }
 }
 
+/** As Langfuse reduces usage (reduceUsageOrCostDetails): every key with "input" is input (cached tokens too), every key with "output" is output. */
 function usageOf(text: string | null): { input: number; output: number; total: number } {
-  const usage = parseObject(text);
+  const usage = parseObject(text) ?? {};
   const n = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : 0);
-  return { input: n(usage?.["input"]), output: n(usage?.["output"]), total: n(usage?.["total"]) };
+  let input = 0;
+  let output = 0;
+  for (const [key, value] of Object.entries(usage)) {
+    if (key.includes("input")) input += n(value);
+    if (key.includes("output")) output += n(value);
+  }
+  return { input, output, total: n(usage["total"]) };
 }
 
 class Accumulator {
@@ -73,6 +82,7 @@ class Accumulator {
   private readonly seen = new Set<string>();
   rows = 0;
   readonly usage = { input: 0, output: 0, total: 0 };
+  totalCost = 0;
   errorCount = 0;
   warningCount = 0;
   private readonly traceMetadata: Array<Latest<Record<string, unknown>>> = [];
@@ -116,6 +126,8 @@ class Accumulator {
     this.usage.input += usage.input;
     this.usage.output += usage.output;
     this.usage.total += usage.total;
+    const cost = parseObject(row.cost_details)?.["total"];
+    if (typeof cost === "number" && Number.isFinite(cost)) this.totalCost += cost;
     if (row.level === "ERROR") this.errorCount++;
     if (row.level === "WARNING") this.warningCount++;
   }
@@ -182,6 +194,7 @@ export function rollupTraces(facts: RowFacts[], payloads: RowPayload[]): Map<str
       rows: acc.rows,
       duplicateRows: acc.rows - acc.ids.length,
       usage: acc.usage,
+      totalCost: acc.totalCost,
       errorCount: acc.errorCount,
       warningCount: acc.warningCount,
     });

@@ -1,11 +1,16 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import { dirname } from "node:path";
+import { basicAuthHeader, DEV_KEY_PAIR, type ApiKeyPair } from "../../src/receiver/basic-auth.js";
 import type { ReceiverFaults } from "../../src/receiver/faults.js";
 import type { ReceiverInfo, ReceiverStats } from "../../src/receiver/receiver.js";
+import { readKeyPair } from "../../src/receiver/receiver-keys.js";
 
 export interface SpawnedReceiver {
   child: ChildProcess;
   url: string;
+  /** The key pair it accepts: the dev pair (configured, the default here), or the one it made in its data folder. */
+  keys: ApiKeyPair;
   /** GET /_receiver/stats (see docs/receiver.md). */
   stats(): Promise<ReceiverStats>;
   /** GET /_receiver/info: what the service checks before exporting to this port. */
@@ -15,20 +20,27 @@ export interface SpawnedReceiver {
   stop(): Promise<void>;
 }
 
-/** Runs the compiled standalone receiver (`npm run receiver`) on a fixed port, as its own process. */
+/**
+ * Runs the compiled standalone receiver (`npm run receiver`) on a fixed port, as its own process,
+ * with its control routes on and, unless `RECEIVER_DEV_KEYS: "false"` is passed, configured to
+ * accept the dev key pair (the services these tests start export with it).
+ */
 export async function spawnReceiver(
   port: number,
   dbPath: string,
   extraEnv: Record<string, string> = {},
 ): Promise<SpawnedReceiver> {
+  const env: Record<string, string> = {
+    PATH: process.env["PATH"] ?? "",
+    RECEIVER_PORT: String(port),
+    RECEIVER_DB_PATH: dbPath,
+    RECEIVER_LOG_LEVEL: "warn",
+    RECEIVER_DEV_KEYS: "true",
+    RECEIVER_CONTROL_ROUTES: "true",
+    ...extraEnv,
+  };
   const child = spawn(process.execPath, ["dist/src/receiver/main.js"], {
-    env: {
-      PATH: process.env["PATH"] ?? "",
-      RECEIVER_PORT: String(port),
-      RECEIVER_DB_PATH: dbPath,
-      RECEIVER_LOG_LEVEL: "warn",
-      ...extraEnv,
-    },
+    env,
     stdio: ["ignore", "ignore", "pipe"],
   });
   let stderr = "";
@@ -47,21 +59,25 @@ export async function spawnReceiver(
     }
     await new Promise((r) => setTimeout(r, 50));
   }
+  const keys = env["RECEIVER_DEV_KEYS"] === "true" ? DEV_KEY_PAIR : readKeyPair(dirname(dbPath));
+  if (!keys) throw new Error(`the receiver started without a key pair in ${dirname(dbPath)}`);
+  const authorization = basicAuthHeader(keys);
   return {
     child,
     url,
+    keys,
     stats: () =>
-      fetch(`${url}/_receiver/stats`, { signal: AbortSignal.timeout(10_000) }).then(
+      fetch(`${url}/_receiver/stats`, { headers: { authorization }, signal: AbortSignal.timeout(10_000) }).then(
         (r) => r.json() as Promise<ReceiverStats>,
       ),
     info: () =>
-      fetch(`${url}/_receiver/info`, { signal: AbortSignal.timeout(10_000) }).then(
+      fetch(`${url}/_receiver/info`, { headers: { authorization }, signal: AbortSignal.timeout(10_000) }).then(
         (r) => r.json() as Promise<ReceiverInfo>,
       ),
     async setFaults(faults) {
       const res = await fetch(`${url}/_receiver/faults`, {
         method: "PUT",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", authorization },
         body: JSON.stringify(faults),
         signal: AbortSignal.timeout(10_000),
       });

@@ -123,6 +123,7 @@ export async function rawSpans(
   Array<{ id: string; name: string; parent_observation_id: string | null; attributes: Record<string, unknown> }>
 > {
   const res = await fetch(`${receiver.url}/_receiver/spans?traceId=${traceId}`, {
+    headers: { authorization: AUTH },
     signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
   });
   if (res.status !== 200) throw new Error(`GET raw spans: HTTP ${res.status}`);

@@ -1,16 +1,21 @@
 // The trace viewer's read API on the receiver (/_receiver/viewer/*): traces rolled up from their
 // rows with what Langfuse's public API does not return per trace (duration, observation and row
-// counts, duplicate rows, token sums, error and warning counts, the turn's outcome), each
-// observation row with its own trace context, and a session's turns oldest first.
-// Unauthenticated like the rest of /_receiver: the receiver is a local development tool
-// listening on 127.0.0.1. Langfuse-shaped endpoints stay untouched.
+// counts, duplicate rows, token and cost sums, error and warning counts, the turn's outcome), each
+// observation row with its own trace context and its price, the trace's agent graph as Langfuse
+// draws it, and a session's turns oldest first.
+// Read with the key pair or the session cookie the login link (GET /ui/login) sets.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { HttpError, sendJson } from "../http-responses.js";
+import { decodePathSegment, HttpError, sendJson } from "../http-responses.js";
 import { isoTimestamp, meta, optional, pageOf } from "../public-api-routes.js";
 import { parsePayload, toObservationView, type LangfuseObservation } from "../public-api-views.js";
+import { LOGIN_PATH } from "../receiver-access.js";
 import type { ReceiverContext } from "../receiver-context.js";
 import type { ObservationRow, RowFacts } from "../span-store.js";
+import { modelById } from "../pricing/model-prices.js";
 import { rollupTraces, type TraceRollup } from "../trace-rollup.js";
+import { buildAgentGraph, type AgentGraph } from "./agent-graph.js";
+import { sendLoginRequired } from "./viewer-assets.js";
+import { VIEWER_BASE_PATH } from "./viewer-links.js";
 
 export const VIEWER_API_PATH = "/_receiver/viewer";
 
@@ -38,6 +43,8 @@ export interface TraceSummary {
   /** Rows beyond the first of their id: spans that were sent more than once. */
   duplicateRows: number;
   usage: { input: number; output: number; total: number };
+  /** USD, the rows' costs summed (as Langfuse prices them; a duplicate row is paid twice). */
+  totalCost: number;
   /** Rows at level ERROR / WARNING. */
   errorCount: number;
   warningCount: number;
@@ -69,6 +76,10 @@ export interface ViewerObservation extends LangfuseObservation {
   copyIndex: number;
   receivedAt: string;
   ingestionVersion: string | null;
+  /** The matched model's name in the price table, null when the model matched none. */
+  pricedAs: string | null;
+  /** Usage as sent; null when none was: then `usageDetails` was counted from the input and output, as Langfuse does. */
+  providedUsageDetails: Record<string, number> | null;
 }
 
 function preview(value: unknown): string | null {
@@ -95,6 +106,7 @@ function summarize(trace: TraceRollup, facts: RowFacts[]): TraceSummary {
     rowCount: trace.rows,
     duplicateRows: trace.duplicateRows,
     usage: trace.usage,
+    totalCost: trace.totalCost,
     errorCount: trace.errorCount,
     warningCount: trace.warningCount,
     clarification: facts.some((r) => CLARIFY_NAMES.has(r.name)),
@@ -143,7 +155,43 @@ function toViewerObservations(rows: ObservationRow[]): ViewerObservation[] {
     copyIndex: copyIndex.get(row.row_id) ?? 1,
     receivedAt: row.received_at,
     ingestionVersion: row.ingestion_version,
+    pricedAs: row.model_id ? (modelById(row.model_id)?.modelName ?? null) : null,
+    providedUsageDetails: row.provided_usage_details
+      ? (JSON.parse(row.provided_usage_details) as Record<string, number>)
+      : null,
   }));
+}
+
+function objectOf(text: string | null): Record<string, unknown> {
+  if (text === null) return {};
+  try {
+    const value: unknown = JSON.parse(text);
+    return value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** The trace's agent graph from its rows, their metadata as Langfuse merges it (trace metadata over the row's). */
+function agentGraphOf(rows: ObservationRow[]): AgentGraph {
+  return buildAgentGraph(
+    rows.map((row) => ({
+      id: row.id,
+      parentObservationId: row.parent_observation_id,
+      type: row.type,
+      name: row.name,
+      startTime: row.start_time,
+      endTime: row.end_time,
+      metadata: { ...objectOf(row.metadata), ...objectOf(row.trace_metadata) },
+    })),
+  );
+}
+
+/** Models of generations with usage that no price of the table matched: Langfuse would not price them either. */
+function unpricedModels(rows: ObservationRow[]): string[] {
+  const models = new Set<string>();
+  for (const row of rows) if (row.model && !row.model_id && row.usage_details) models.add(row.model);
+  return [...models];
 }
 
 function listTraces(query: URLSearchParams, ctx: ReceiverContext) {
@@ -177,7 +225,14 @@ function sessionTurns(sessionId: string, ctx: ReceiverContext) {
     input: parsePayload(trace.input),
     output: parsePayload(trace.output),
   }));
-  return { sessionId, userId: turns[0]?.userId ?? null, turns };
+  const totalCost = turns.reduce((sum, turn) => sum + turn.totalCost, 0);
+  const usage = { input: 0, output: 0, total: 0 };
+  for (const turn of turns) {
+    usage.input += turn.usage.input;
+    usage.output += turn.usage.output;
+    usage.total += turn.usage.total;
+  }
+  return { sessionId, userId: turns[0]?.userId ?? null, totalCost, usage, turns };
 }
 
 function traceDetails(traceId: string, ctx: ReceiverContext) {
@@ -199,6 +254,8 @@ function traceDetails(traceId: string, ctx: ReceiverContext) {
     version: trace.version,
     observations: toViewerObservations(rows),
     summary,
+    graph: agentGraphOf(rows),
+    unpricedModels: unpricedModels(rows),
   };
 }
 
@@ -214,9 +271,38 @@ export function handleViewerApi(
   const [, resource, id, extra] = /^\/_receiver\/viewer\/(traces|sessions)(?:\/([^/]+))?(\/.*)?$/.exec(path) ?? [];
   if (resource === undefined || extra !== undefined || (resource === "sessions" && id === undefined)) return false;
   if (req.method !== "GET") throw new HttpError(405, `${req.method} is not allowed on ${path}`, { allow: "GET" });
-  const decodedId = id === undefined ? undefined : decodeURIComponent(id);
+  const decodedId = id === undefined ? undefined : decodePathSegment(id);
   if (resource === "sessions") sendJson(res, 200, sessionTurns(decodedId!, ctx));
   else if (decodedId === undefined) sendJson(res, 200, listTraces(query, ctx));
   else sendJson(res, 200, traceDetails(decodedId, ctx));
+  return true;
+}
+
+const BAD_LOGIN = `<!doctype html><meta charset="utf-8"><title>Switchboard traces: log in</title>
+<p style="font:16px/1.5 system-ui;margin:3em;max-width:44em">This login link is not this receiver's: it was made
+for another receiver, or this receiver's key pair changed. Use the link the receiver printed at its last start.</p>`;
+
+/**
+ * GET /ui/login?token=...&next=/ui/...: the login link. A valid token sets the session cookie and
+ * opens `next` (a viewer page only: never another site). Returns false for other paths.
+ */
+export function handleLogin(
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  query: URLSearchParams,
+  ctx: ReceiverContext,
+): boolean {
+  if (path !== LOGIN_PATH) return false;
+  if (req.method !== "GET") throw new HttpError(405, `${req.method} is not allowed on ${path}`, { allow: "GET" });
+  if (!ctx.access.isLoginToken(query.get("token"))) {
+    sendLoginRequired(res, BAD_LOGIN);
+    return true;
+  }
+  const next = query.get("next") ?? "";
+  const target =
+    next.startsWith(`${VIEWER_BASE_PATH}/`) && !next.startsWith(LOGIN_PATH) ? next : `${VIEWER_BASE_PATH}/`;
+  res.writeHead(302, { location: target, "set-cookie": ctx.access.sessionCookie(), "cache-control": "no-store" });
+  res.end();
   return true;
 }

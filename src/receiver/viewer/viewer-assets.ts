@@ -32,9 +32,39 @@ async function sendFile(res: ServerResponse, file: string, contentType: string):
   }
 }
 
+/** `/`, `/ui` and `/ui/*`: the viewer's pages and bundle. */
+export function isViewerPage(path: string): boolean {
+  return path === "/" || path === VIEWER_BASE_PATH || path.startsWith(`${VIEWER_BASE_PATH}/`);
+}
+
+const LOGIN_REQUIRED = `<!doctype html><meta charset="utf-8"><title>Switchboard traces: log in</title>
+<div style="font:16px/1.5 system-ui;margin:3em;max-width:44em">
+<h1 style="font-size:20px">This trace viewer needs its key pair</h1>
+<p>Open the <b>login link</b> the receiver printed when it started (<code>npm start</code> logs it as
+<code>viewerLogin</code>, <code>npm run receiver</code> as <code>login</code>), or reload and sign in with the receiver's
+public key as user name and its secret key as password. Both are kept in <code>receiver-keys.json</code> in the
+receiver's data folder (<code>./data</code> by default).</p></div>`;
+
+/** The viewer's Basic challenge: a browser asks for the key pair (public key as user name). */
+export const LOGIN_CHALLENGE: Readonly<Record<string, string>> = Object.freeze({
+  "www-authenticate": 'Basic realm="Switchboard trace receiver", charset="UTF-8"',
+});
+
+/** 401 for a viewer page without credentials: the browser asks for the key pair, or shows how to log in. */
+export function sendLoginRequired(res: ServerResponse, body = LOGIN_REQUIRED): void {
+  if (res.headersSent || res.destroyed) return;
+  const bytes = Buffer.from(body);
+  res.writeHead(401, {
+    ...LOGIN_CHALLENGE,
+    "content-type": "text/html; charset=utf-8",
+    "content-length": bytes.byteLength,
+  });
+  res.end(bytes);
+}
+
 /** Handles GET / (redirects to the viewer), /ui and /ui/* pages and /ui/assets/*. False for other paths. */
 export async function handleViewerAssets(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
-  if (path !== "/" && path !== VIEWER_BASE_PATH && !path.startsWith(`${VIEWER_BASE_PATH}/`)) return false;
+  if (!isViewerPage(path)) return false;
   if (req.method !== "GET" && req.method !== "HEAD")
     throw new HttpError(405, `${req.method} is not allowed on ${path}`, { allow: "GET" });
   if (path === "/" || path === VIEWER_BASE_PATH) {

@@ -23,6 +23,8 @@ export interface TraceSummary {
   /** Rows beyond the first of their id: spans sent more than once (Langfuse v4 keeps and counts each). */
   duplicateRows: number;
   usage: Usage;
+  /** USD: the rows' costs summed, priced as Langfuse prices them. */
+  totalCost: number;
   errorCount: number;
   warningCount: number;
   /** The turn asked a clarifying question. */
@@ -72,6 +74,27 @@ export interface Observation {
   copyIndex: number;
   receivedAt: string;
   ingestionVersion: string | null;
+  usageDetails: Record<string, number>;
+  /** USD per usage key and `total`, as Langfuse computes them from the price table. */
+  costDetails: Record<string, number>;
+  calculatedTotalCost: number | null;
+  /** The matched model of Langfuse's price table (its id), null when none matched. */
+  modelId: string | null;
+  /** That model's name in the price table. */
+  pricedAs: string | null;
+  usagePricingTierName: string | null;
+  /** Usage as sent; null when none was (then the usage was counted from the input and output). */
+  providedUsageDetails: Record<string, number> | null;
+}
+
+/** The agent graph as Langfuse draws it (src/receiver/viewer/agent-graph.ts). */
+export interface AgentGraph {
+  isAgentGraph: boolean;
+  available: boolean;
+  nodes: Array<{ id: string; label: string; type: string }>;
+  edges: Array<{ from: string; to: string }>;
+  steps: string[][];
+  nodeToObservations: Record<string, string[]>;
 }
 
 export interface TraceDetails {
@@ -89,6 +112,9 @@ export interface TraceDetails {
   version: string | null;
   observations: Observation[];
   summary: TraceSummary;
+  graph: AgentGraph;
+  /** Models of generations that no price of the table matched (Langfuse would not price them either). */
+  unpricedModels: string[];
 }
 
 export interface SessionTurn extends TraceSummary {
@@ -99,6 +125,9 @@ export interface SessionTurn extends TraceSummary {
 export interface SessionDetails {
   sessionId: string;
   userId: string | null;
+  /** USD over all turns. */
+  totalCost: number;
+  usage: Usage;
   turns: SessionTurn[];
 }
 
@@ -114,9 +143,15 @@ export interface TraceFilters {
 
 export class NotFound extends Error {}
 
+/** The browser has no session (the login link was not opened, or the receiver's key pair changed). */
+export class NotLoggedIn extends Error {}
+
 async function getJson<T>(path: string): Promise<T> {
   const res = await fetch(path, { headers: { accept: "application/json" } });
   if (res.status === 404) throw new NotFound(path);
+  if (res.status === 401) {
+    throw new NotLoggedIn("Not logged in: open the login link the receiver printed at start-up, then reload.");
+  }
   if (!res.ok) {
     const body = (await res.json().catch(() => null)) as { message?: string } | null;
     throw new Error(body?.message ?? `HTTP ${res.status}`);

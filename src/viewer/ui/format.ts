@@ -62,3 +62,12 @@ export function shortSessionId(id: string): string {
   if (rest.length <= WHOLE_ID_CHARS - 4) return id;
   return `${prefix}${rest.slice(0, 10)}…${rest.slice(-8)}`;
 }
+
+/** USD as Langfuse shows small costs: up to 6 decimals, at least 2, "$0" for nothing. */
+export function formatCost(usd: number): string {
+  if (usd === 0) return "$0";
+  if (usd < 0.000001) return "<$0.000001";
+  const text = usd.toFixed(usd >= 1 ? 2 : 6).replace(/0+$/, "");
+  const [whole, fraction = ""] = text.split(".");
+  return `$${whole}.${fraction.padEnd(2, "0")}`;
+}

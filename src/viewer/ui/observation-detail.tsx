@@ -1,7 +1,8 @@
-// One observation row in full: what it is, when, which model, usage, input, output, metadata,
-// level, and the trace context this row carries itself (Langfuse v4 filters rows by it).
+// One observation row in full: what it is, when, which model, usage and cost (priced as Langfuse
+// prices it), input, output, metadata, level, and the trace context this row carries itself
+// (Langfuse v4 filters rows by it).
 import type { Observation } from "./api.js";
-import { formatDuration, formatPreciseTime, formatTime, formatTokens } from "./format.js";
+import { formatCost, formatDuration, formatPreciseTime, formatTime, formatTokens } from "./format.js";
 import { containsTruncation, JsonView } from "./json-view.js";
 
 function Fact(props: { label: string; children: preact.ComponentChildren }) {
@@ -51,6 +52,24 @@ function OwnValue(props: { value: string | null; traceValue: string | null }) {
   );
 }
 
+/** Cost per usage key, e.g. "input $0.00015 · input_cache_read $0.000015 · output $0.00003". */
+function CostBreakdown(props: { observation: Observation }) {
+  const o = props.observation;
+  // Input keys first, then output keys, then the rest: how the cost was made up.
+  const rank = (key: string) => (key.includes("input") ? 0 : key.includes("output") ? 1 : 2);
+  const parts = Object.entries(o.costDetails)
+    .filter(([key]) => key !== "total")
+    .sort(([a], [b]) => rank(a) - rank(b));
+  return (
+    <span class="cost-breakdown">
+      <b>{formatCost(o.costDetails["total"] ?? 0)}</b>
+      {parts.length > 0 && (
+        <span class="muted small"> ({parts.map(([key, usd]) => `${key} ${formatCost(usd)}`).join(" · ")})</span>
+      )}
+    </span>
+  );
+}
+
 export function ObservationDetail(props: {
   observation: Observation;
   traceUserId: string | null;
@@ -76,6 +95,31 @@ export function ObservationDetail(props: {
         {hasUsage && (
           <Fact label="Tokens">
             {formatTokens(o.usage.input)} in · {formatTokens(o.usage.output)} out · {formatTokens(o.usage.total)} total
+            {o.providedUsageDetails === null && (
+              <span
+                class="badge badge-warn"
+                title="No usage was sent: Langfuse counts the input and output with the model's tokenizer and bills them, failed calls included."
+              >
+                counted from input/output
+              </span>
+            )}
+          </Fact>
+        )}
+        {o.model && (
+          <Fact label="Cost">
+            {Object.keys(o.costDetails).length > 0 ? (
+              <CostBreakdown observation={o} />
+            ) : (
+              <span class="muted">
+                {o.pricedAs ? "none (no usage)" : "no price for this model in Langfuse's default price table"}
+              </span>
+            )}
+          </Fact>
+        )}
+        {o.pricedAs && (
+          <Fact label="Priced as">
+            {o.pricedAs}
+            {o.usagePricingTierName && <span class="muted"> · {o.usagePricingTierName}</span>}
           </Fact>
         )}
         <Fact label="Level">{o.level}</Fact>

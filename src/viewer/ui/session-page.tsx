@@ -1,9 +1,10 @@
 // A session's turns in order: what the user said, who answered and what, with each turn's
 // timing, tokens and a link to its trace.
 import { fetchSession, NotFound } from "./api.js";
-import { formatDuration, formatTime, formatTokens } from "./format.js";
+import { formatCost, formatDuration, formatTime, formatTokens } from "./format.js";
 import { JsonView } from "./json-view.js";
 import { Link } from "./router.js";
+import { BackToTraces } from "./back-to-traces.js";
 import { ClarificationBadge, DuplicatesBadge, OutcomeBadge, outcomeClass } from "./turn-status.js";
 import { useFetch } from "./use-fetch.js";
 import { tracePagePath, traceListPath } from "../../receiver/viewer/viewer-links.js";
@@ -12,10 +13,13 @@ export function SessionPage(props: { sessionId: string }) {
   const { data, error } = useFetch(() => fetchSession(props.sessionId), props.sessionId, 3000);
   if (error && !data) {
     return (
-      <main class="error-box">
-        {error instanceof NotFound
-          ? `No traces of session ${props.sessionId} yet.`
-          : `Could not load the session: ${error.message}`}
+      <main>
+        <BackToTraces here={props.sessionId} />
+        <div class="error-box">
+          {error instanceof NotFound
+            ? `No traces of session ${props.sessionId} yet.`
+            : `Could not load the session: ${error.message}`}
+        </div>
       </main>
     );
   }
@@ -27,9 +31,10 @@ export function SessionPage(props: { sessionId: string }) {
           <Link href={traceListPath()}>Traces</Link> / session
         </div>
         <h1 class="mono wrap">{data.sessionId}</h1>
-        <div class="muted">
+        <div class="muted session-totals">
           {data.turns.length} turn{data.turns.length === 1 ? "" : "s"}
-          {data.userId ? ` · user ${data.userId}` : ""} ·{" "}
+          {data.userId ? ` · user ${data.userId}` : ""} · {formatTokens(data.usage.total)} tokens ·{" "}
+          <span class="session-cost">{formatCost(data.totalCost)}</span> ·{" "}
           <Link href={`${traceListPath()}?sessionId=${encodeURIComponent(data.sessionId)}`}>as a trace list</Link>
         </div>
       </div>
@@ -45,8 +50,8 @@ export function SessionPage(props: { sessionId: string }) {
                 {agent && <span class="chip">{intent ? `${intent} → ${agent}` : agent}</span>}
                 <ClarificationBadge summary={turn} />
                 <span class="muted">
-                  {formatDuration(turn.latency)} · {formatTokens(turn.usage.total)} tokens · {turn.observationCount}{" "}
-                  observations
+                  {formatDuration(turn.latency)} · {formatTokens(turn.usage.total)} tokens ·{" "}
+                  {formatCost(turn.totalCost)} · {turn.observationCount} observations
                 </span>
                 <OutcomeBadge summary={turn} quietOk />
                 <DuplicatesBadge summary={turn} />

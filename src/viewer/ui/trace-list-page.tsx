@@ -2,7 +2,15 @@
 // URL, so a filtered view can be shared or reloaded), refreshed every few seconds.
 import { useState } from "preact/hooks";
 import { fetchTraces, type TraceFilters, type TraceSummary } from "./api.js";
-import { formatAgo, formatClock, formatDate, formatDuration, formatTokens, shortSessionId } from "./format.js";
+import {
+  formatAgo,
+  formatClock,
+  formatCost,
+  formatDate,
+  formatDuration,
+  formatTokens,
+  shortSessionId,
+} from "./format.js";
 import { Link, navigate } from "./router.js";
 import { ClarificationBadge, DuplicatesBadge, OutcomeBadge, outcomeClass } from "./turn-status.js";
 import { useFetch } from "./use-fetch.js";
@@ -123,6 +131,7 @@ function Row(props: { trace: TraceSummary; filters: TraceFilters }) {
       <td class="num col-wide" title={`${t.usage.input} in / ${t.usage.output} out`}>
         {t.usage.total > 0 ? formatTokens(t.usage.total) : <span class="muted">–</span>}
       </td>
+      <td class="num col-wide cost">{t.totalCost > 0 ? formatCost(t.totalCost) : <span class="muted">–</span>}</td>
       <td class="status">
         <OutcomeBadge summary={t} />
       </td>
@@ -180,6 +189,7 @@ export function TraceListPage(props: { query: URLSearchParams }) {
                   <th class="num col-wide">Duration</th>
                   <th class="num col-wide">Obs.</th>
                   <th class="num col-wide">Tokens</th>
+                  <th class="num col-wide">Cost</th>
                   <th>Status</th>
                 </tr>
               </thead>

@@ -1,8 +1,11 @@
-// One trace: its facts, then the observation tree and the waterfall side by side (one row per
-// observation, so each bar sits next to its name), then the selected observation in full.
+// One trace: its facts (cost included), its agent graph when Langfuse would draw one, then the
+// observation tree and the waterfall side by side (one row per observation, so each bar sits
+// next to its name), then the selected observation in full: the root until another is picked.
 import { useRef, useState } from "preact/hooks";
-import { fetchTrace, NotFound, type TraceDetails } from "./api.js";
-import { formatDuration, formatTime, formatTokens } from "./format.js";
+import { AgentGraphView } from "./agent-graph.js";
+import { BackToTraces } from "./back-to-traces.js";
+import { fetchTrace, NotFound, NotLoggedIn, type Observation, type TraceDetails } from "./api.js";
+import { formatCost, formatDuration, formatTime, formatTokens } from "./format.js";
 import { containsTruncation, JsonView } from "./json-view.js";
 import { ObservationDetail } from "./observation-detail.js";
 import { buildTree, type ObservationTree } from "./observation-tree.js";
@@ -79,6 +82,7 @@ function Waterfall(props: { tree: ObservationTree; selected: number | null; onSe
               <span class="wf-label" style={labelPosition(left, width)}>
                 {formatDuration(durationMs / 1000)}
                 {o.usage.total > 0 ? ` · ${formatTokens(o.usage.total)} tok` : ""}
+                {o.calculatedTotalCost ? ` · ${formatCost(o.calculatedTotalCost)}` : ""}
               </span>
             </div>
           </div>
@@ -140,6 +144,20 @@ function TraceHeader(props: { trace: TraceDetails }) {
             {formatTokens(s.usage.input)} in · {formatTokens(s.usage.output)} out
           </div>
         </div>
+        <div class="fact trace-cost">
+          <div class="fact-label">Cost</div>
+          <div
+            class="fact-value"
+            title={
+              t.unpricedModels.length > 0
+                ? `No price for ${t.unpricedModels.join(", ")} in Langfuse's default price table`
+                : "Langfuse's default model prices x each generation's usage"
+            }
+          >
+            {formatCost(s.totalCost)}
+            {t.unpricedModels.length > 0 && <span class="muted small"> ({t.unpricedModels.join(", ")}: no price)</span>}
+          </div>
+        </div>
         {Object.entries(t.metadata).map(([k, v]) => (
           <div class="fact">
             <div class="fact-label">{k}</div>
@@ -174,28 +192,61 @@ function TraceHeader(props: { trace: TraceDetails }) {
 function NotArrived(props: { traceId: string; waitedMs: number }) {
   if (props.waitedMs < LOST_AFTER_MS) {
     return (
-      <main class="error-box not-arrived">
-        Trace {props.traceId} has not arrived (yet). This page retries every few seconds.
+      <main>
+        <BackToTraces here={props.traceId} />
+        <div class="error-box not-arrived">
+          Trace {props.traceId} has not arrived (yet). This page retries every few seconds.
+        </div>
       </main>
     );
   }
   return (
-    <main class="error-box not-arrived lost">
-      <p>
-        Trace {props.traceId} has still not arrived after {Math.floor(props.waitedMs / 60_000)} minutes: it may have
-        been lost. This page keeps retrying.
-      </p>
-      <p>Where to look:</p>
-      <ul>
-        <li>
-          the service's <code>/metrics</code>: <code>switchboard_tracing_spans_dropped_total</code> (by{" "}
-          <code>reason</code>) counts spans the pipeline gave up on, and{" "}
-          <code>switchboard_tracing_export_failures_total</code> failed exports;
-        </li>
-        <li>the service log: every kind of tracing error is logged once, with its reason;</li>
-        <li>that the service exports here at all: its start-up log line says where traces go.</li>
-      </ul>
+    <main>
+      <BackToTraces here={props.traceId} />
+      <div class="error-box not-arrived lost">
+        <p>
+          Trace {props.traceId} has still not arrived after {Math.floor(props.waitedMs / 60_000)} minutes: it may have
+          been lost. This page keeps retrying.
+        </p>
+        <p>Where to look:</p>
+        <ul>
+          <li>
+            the service's <code>/metrics</code>: <code>switchboard_tracing_spans_dropped_total</code> (by{" "}
+            <code>reason</code>) counts spans the pipeline gave up on, and{" "}
+            <code>switchboard_tracing_export_failures_total</code> failed exports;
+          </li>
+          <li>the service log: every kind of tracing error is logged once, with its reason;</li>
+          <li>that the service exports here at all: its start-up log line says where traces go.</li>
+        </ul>
+      </div>
     </main>
+  );
+}
+
+function GraphCard(props: {
+  trace: TraceDetails;
+  selected: Observation | undefined;
+  onSelect: (observationId: string) => void;
+}) {
+  const { graph } = props.trace;
+  if (!graph.available) return null;
+  const selectedIds = new Set(props.selected ? [props.selected.id] : []);
+  const view = <AgentGraphView graph={graph} selectedIds={selectedIds} onSelectObservation={props.onSelect} />;
+  // Langfuse opens an agent graph (agentic types, LangGraph steps) and offers any other graph closed.
+  return (
+    <div class="card graph-card">
+      {graph.isAgentGraph ? (
+        <>
+          <h2 class="section-title">Agent graph</h2>
+          <div class="graph-scroll">{view}</div>
+        </>
+      ) : (
+        <details>
+          <summary class="section-title">Graph (from timing: no agent types or LangGraph steps in this trace)</summary>
+          <div class="graph-scroll">{view}</div>
+        </details>
+      )}
+    </div>
   );
 }
 
@@ -206,18 +257,30 @@ export function TracePage(props: { traceId: string }) {
   if (error && !data) {
     if (error instanceof NotFound)
       return <NotArrived traceId={props.traceId} waitedMs={Date.now() - openedAt.current} />;
-    return <main class="error-box">Could not load the trace: {error.message}</main>;
+    return (
+      <main>
+        <BackToTraces here={props.traceId} />
+        <div class={`error-box${error instanceof NotLoggedIn ? " not-logged-in" : ""}`}>
+          Could not load the trace: {error.message}
+        </div>
+      </main>
+    );
   }
   if (!data) return <main class="muted">loading…</main>;
   const tree = buildTree(data.observations);
-  // Until the user picks one, show the first generation: usually what one came to see.
+  // Until the user picks one, show the root: the turn's input and output, as Langfuse opens a trace.
   const shown =
     data.observations.find((o) => o.rowId === selected) ??
-    data.observations.find((o) => o.type === "GENERATION") ??
+    data.observations.find((o) => o.parentObservationId === null) ??
     data.observations[0];
+  const selectObservation = (id: string) => {
+    const row = data.observations.find((o) => o.id === id);
+    if (row) setSelected(row.rowId);
+  };
   return (
     <main>
       <TraceHeader trace={data} />
+      <GraphCard trace={data} selected={shown} onSelect={selectObservation} />
       <div class="card">
         <h2 class="section-title">Observations</h2>
         <Waterfall tree={tree} selected={shown?.rowId ?? null} onSelect={setSelected} />
