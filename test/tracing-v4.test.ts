@@ -358,6 +358,13 @@ describe("the OpenAI-compatible provider (against a fake OpenAI server)", () => 
       }
       assert.equal(byName(rows, "chat").input, ORDER);
       assert.equal(byName(rows, "chat").output, null);
+      // A call that produced nothing carries explicit zero usage: Langfuse (and the receiver,
+      // pricing as it does) would otherwise count the input's tokens and bill them.
+      await receiver.tokensCounted();
+      const [classifier] = await listObservations(receiver.url, AUTH, { userId: "unlucky-v4", name: "classifier" });
+      assert.deepEqual(classifier!.usageDetails, { input: 0, output: 0, total: 0 });
+      assert.equal(classifier!.totalCost, 0);
+      assert.equal(classifier!.model, "gpt-4o-mini", "priced as a known model: zero because nothing was used");
     });
   });
 });
