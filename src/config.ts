@@ -38,6 +38,11 @@ export const serviceOptions = {
     default: 262_144,
     doc: "Largest accepted request body, in bytes; larger bodies get 413. A compressed body (`Content-Encoding: gzip`, `br` or `deflate`) must fit both as sent and once decompressed.",
   }),
+  MAX_JSON_DEPTH: option(kinds.int(2, 1000), {
+    section: S,
+    default: 64,
+    doc: "Deepest nesting of arrays and objects accepted in a JSON body (the body itself is level 1). Deeper bodies get 400 `nesting_too_deep` naming the top-level field that holds the nesting. Checked in one pass over the text before it is parsed, so a small compressed body nested thousands of levels deep costs no more than any other body of its size.",
+  }),
   REQUEST_TIMEOUT_MS: option(kinds.int(100, 3_600_000), {
     section: S,
     default: 30_000,

@@ -81,6 +81,7 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
     registry,
     maxBodyBytes: config.MAX_BODY_BYTES,
     maxMessageChars: config.MAX_MESSAGE_CHARS,
+    maxJsonDepth: config.MAX_JSON_DEPTH,
     isReady: () => store.isReady(),
     timeouts: {
       requestMs: config.REQUEST_TIMEOUT_MS,
