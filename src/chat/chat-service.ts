@@ -13,6 +13,8 @@ import type { PrefetchedCheckpoint } from "../sessions/prefetching-saver.js";
 import { currentKeyId } from "../auth/request-principal.js";
 import { keyOwnerPrefix, sessionOwner } from "./session-owner.js";
 import { isReservedSessionId } from "./reserved-session-id.js";
+import { reservedSessionProblem } from "./running-session.js";
+import { tracedId } from "./traced-ids.js";
 import { isValidSessionId } from "./session-id.js";
 import { sessionThreadId, tenantName } from "./tenant.js";
 import { ApiError, sessionBusy, sessionNotFound } from "./chat-errors.js";
@@ -119,6 +121,9 @@ export class ChatService {
         ),
       );
     }
+    // Another user's running session, as the owner check answers for any session not theirs (the
+    // routes refuse a client-chosen id of that shape first, with a 400 naming their field).
+    if (reservedSessionProblem(sessionId, request.userId)) return Promise.reject(sessionNotFound());
     // Taken now, in the caller's request context (the API key it carried).
     const keyId = currentKeyId();
     const scope: TurnScope = { keyId, owner: sessionOwner(request.userId, keyId) };
@@ -187,8 +192,8 @@ export class ChatService {
     if (request.clientSignal?.aborted) throw new ClientGoneError("client disconnected before the turn started");
 
     const trace = tracing.startTurn({
-      userId: request.userId,
-      sessionId,
+      userId: tracedId(scope.keyId, request.userId),
+      sessionId: tracedId(scope.keyId, sessionId),
       message: request.message,
       endpoint: request.endpoint,
       tenant: tenantName(scope.keyId),
