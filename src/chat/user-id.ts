@@ -14,10 +14,10 @@ export const USER_ID_MAX_CHARS = 128;
  * - noncharacters (U+FFFE, U+FFFF, U+FDD0-U+FDEF, ...), which are not text.
  * Kept, because real names and emoji need them: the zero-width joiner and non-joiner
  * (U+200C, U+200D: family emoji, Indic and Persian scripts), variation selectors (U+FE00-U+FE0F,
- * U+E0100-U+E01EF: "❤️") and tag characters (U+E0020-U+E007F: subdivision flags).
+ * U+E0100-U+E01EF, U+180B-U+180D, U+180F: "❤️") and tag characters (U+E0020-U+E007F: subdivision flags).
  */
 const FORBIDDEN =
-  /(?![\u200c\u200d\ufe00-\ufe0f\u{e0100}-\u{e01ef}\u{e0020}-\u{e007f}])[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}\p{Noncharacter_Code_Point}]/u;
+  /(?!\u200c|\u200d|\p{Variation_Selector}|[\u{e0020}-\u{e007f}])[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}\p{Noncharacter_Code_Point}]/u;
 
 /**
  * What is wrong with a user id, phrased to follow its field name ("must not be empty"), or null
