@@ -17,8 +17,9 @@ import { reservedSessionProblem } from "./running-session.js";
 import { tracedId } from "./traced-ids.js";
 import { isValidSessionId } from "./session-id.js";
 import { sessionThreadId, tenantName } from "./tenant.js";
-import { ApiError, sessionBusy, sessionNotFound } from "./chat-errors.js";
+import { ApiError, rememberTraceId, sessionBusy, sessionNotFound, shuttingDown } from "./chat-errors.js";
 import type { ChatMetrics } from "./chat-metrics.js";
+import { ModelFailures } from "./model-failures.js";
 
 export interface ChatServiceOptions {
   graph: RouterGraph;
@@ -30,6 +31,8 @@ export interface ChatServiceOptions {
   sessionLock?: <T>(sessionId: string, fn: () => Promise<T>) => Promise<T>;
   /** Link to a trace's page in a trace viewer (the local receiver's), or absent when there is none to give. */
   traceUrl?: (traceId: string) => string;
+  /** Logs model failures once per kind and words the client's error; a silent one when absent. */
+  modelFailures?: ModelFailures;
 }
 
 export interface TurnRequest {
@@ -96,8 +99,14 @@ interface SessionRead {
 export class ChatService {
   readonly #locks = new KeyedMutex();
   readonly #inFlight = new Set<Promise<unknown>>();
+  /** Aborted when shutdown gives up waiting: every turn still running or queued ends at once. */
+  readonly #shutdown = new AbortController();
+  readonly #modelFailures: ModelFailures;
 
-  constructor(private readonly options: ChatServiceOptions) {}
+  constructor(private readonly options: ChatServiceOptions) {
+    this.#modelFailures =
+      options.modelFailures ?? new ModelFailures({ provider: "unknown", baseUrl: null, model: "unknown" }, undefined);
+  }
 
   /** Turns running or queued right now. */
   get inFlight(): number {
@@ -107,6 +116,16 @@ export class ChatService {
   /** Resolves when every turn that has started has finished (or failed). */
   async drain(): Promise<void> {
     while (this.#inFlight.size) await Promise.allSettled([...this.#inFlight]);
+  }
+
+  /**
+   * Ends every turn still running or waiting, as shutdown must: each fails with 503
+   * `shutting_down`, so its client gets an answer (a stream gets an `error` event) before its
+   * connection is cut. Turns arriving afterwards fail the same way.
+   */
+  cancelRunning(): void {
+    // A plain reason: each turn gets an error of its own (its body names its own trace).
+    this.#shutdown.abort(new Error("the service is shutting down"));
   }
 
   runTurn(request: TurnRequest): Promise<TurnReply> {
@@ -158,7 +177,11 @@ export class ChatService {
   async #queue(request: TurnRequest, sessionId: string, scope: TurnScope): Promise<TurnReply> {
     const lockKey = sessionThreadId(scope.keyId, sessionId);
     const waitLimit = AbortSignal.timeout(this.options.turnTimeoutMs);
-    const waitSignal = request.clientSignal ? AbortSignal.any([request.clientSignal, waitLimit]) : waitLimit;
+    const waitSignal = AbortSignal.any(
+      request.clientSignal
+        ? [request.clientSignal, waitLimit, this.#shutdown.signal]
+        : [waitLimit, this.#shutdown.signal],
+    );
     const crossInstance = this.options.sessionLock;
     try {
       // In-process queue first, so at most one connection per session per instance waits on the
@@ -175,6 +198,7 @@ export class ChatService {
       if (waitSignal.aborted && err === waitSignal.reason) {
         if (request.clientSignal?.aborted)
           throw new ClientGoneError("client disconnected while waiting for its session");
+        if (this.#shutdown.signal.aborted) throw shuttingDown();
         throw sessionBusy();
       }
       if (err instanceof SessionBusyError) throw sessionBusy();
@@ -200,7 +224,9 @@ export class ChatService {
       clientSignal: request.clientSignal,
     });
     const timeout = AbortSignal.timeout(this.options.turnTimeoutMs);
-    const signal = request.clientSignal ? AbortSignal.any([request.clientSignal, timeout]) : timeout;
+    const signal = AbortSignal.any(
+      request.clientSignal ? [request.clientSignal, timeout, this.#shutdown.signal] : [timeout, this.#shutdown.signal],
+    );
     const turn: TurnContext = {
       userId: request.userId,
       sessionId,
@@ -233,6 +259,8 @@ export class ChatService {
       const mapped = this.#classify(err, request.clientSignal, timeout);
       trace.end({ error: err, disconnected: mapped instanceof ClientGoneError });
       if (request.timing) request.timing.tracingMs = trace.requestPathMs;
+      // The client's error body names the trace that holds the cause.
+      rememberTraceId(mapped, trace.traceId);
       throw mapped;
     }
   }
@@ -274,9 +302,9 @@ export class ChatService {
   #classify(err: unknown, clientSignal: AbortSignal | undefined, timeout: AbortSignal): unknown {
     if (err instanceof ApiError) return err;
     if (clientSignal?.aborted) return new ClientGoneError("client disconnected");
+    if (this.#shutdown.signal.aborted) return shuttingDown();
     if (timeout.aborted) return new ApiError(503, "model_timeout", "the model did not answer in time; please retry");
-    if (err instanceof ModelUnavailableError)
-      return new ApiError(503, "model_unavailable", "the model endpoint is unavailable; please retry");
+    if (err instanceof ModelUnavailableError) return this.#modelFailures.toClientError(err);
     return err;
   }
 

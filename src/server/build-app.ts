@@ -142,6 +142,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
   registerSecurity(
     app,
     options.security ?? { apiKeys: null, metricsKeys: null, rateLimitPerMinute: 0, maxStreamsPerKey: 0 },
+    options.registry,
+    options.logger,
   );
   registerChatRoutes(app, { chat: options.chat, maxMessageChars: options.maxMessageChars });
   registerOpenAiRoutes(app, {
