@@ -17,7 +17,17 @@ export interface Haproxy {
   stop(): Promise<void>;
 }
 
-export async function startHaproxy(backends: { name: string; url: string }[]): Promise<Haproxy> {
+export interface HaproxyOptions {
+  /** Health check interval (default 300 ms: a killed instance is out within a second). */
+  checkIntervalMs?: number;
+  /** Failed checks before an instance is taken out (default 2). */
+  fall?: number;
+}
+
+export async function startHaproxy(
+  backends: { name: string; url: string }[],
+  options: HaproxyOptions = {},
+): Promise<Haproxy> {
   const bin = requireBinary("HAProxy", ["/usr/sbin/haproxy", "/usr/local/sbin/haproxy"], "haproxy");
   const dir = mkdtempSync(join(tmpdir(), "switchboard-haproxy-"));
   const port = await freePort();
@@ -43,7 +53,8 @@ export async function startHaproxy(backends: { name: string; url: string }[]): P
       "backend instances",
       "  balance roundrobin",
       "  option httpchk GET /readyz",
-      "  default-server inter 300ms fall 2 rise 2",
+      `  default-server inter ${options.checkIntervalMs ?? 300}ms fall ${options.fall ?? 2} rise 2`,
+      "  timeout check 5s",
       "  http-response set-header x-served-by %s",
       ...backends.map((b) => `  server ${b.name} ${new URL(b.url).host} check`),
     ].join("\n") + "\n",
