@@ -352,7 +352,9 @@ describe("fuzzed input", () => {
 
   test(
     "chat endpoints: random, oversized, nested, wrong-typed, unicode, NUL, prototype-pollution bodies and headers",
-    { timeout: 60_000 },
+    // Every turn is traced and the Responses API is fuzzed too: on a loaded 2-core machine the
+    // 3,000 cases have taken over a minute.
+    { timeout: 180_000 },
     async () => {
       await check(
         fc.asyncProperty(endpoint, rawBody, headers, async (path, body, hdrs) => {

@@ -81,6 +81,8 @@ export class ClientGoneError extends Error {
 interface TurnScope {
   keyId: string | null;
   owner: string;
+  /** Aborted when shutdown cancels the turn. */
+  cancel: AbortSignal;
 }
 
 type SessionValues = Partial<{
@@ -99,8 +101,13 @@ interface SessionRead {
 export class ChatService {
   readonly #locks = new KeyedMutex();
   readonly #inFlight = new Set<Promise<unknown>>();
-  /** Aborted when shutdown gives up waiting: every turn still running or queued ends at once. */
-  readonly #shutdown = new AbortController();
+  /**
+   * One controller per turn running or queued, aborted when shutdown gives up waiting. Per turn,
+   * not one shared signal: a turn's signals are combined with AbortSignal.any, which registers
+   * each combination on every source, so a process-long source would gather one per turn.
+   */
+  readonly #cancels = new Set<AbortController>();
+  #shuttingDown = false;
   readonly #modelFailures: ModelFailures;
 
   constructor(private readonly options: ChatServiceOptions) {
@@ -124,8 +131,9 @@ export class ChatService {
    * connection is cut. Turns arriving afterwards fail the same way.
    */
   cancelRunning(): void {
+    this.#shuttingDown = true;
     // A plain reason: each turn gets an error of its own (its body names its own trace).
-    this.#shutdown.abort(new Error("the service is shutting down"));
+    for (const cancel of this.#cancels) cancel.abort(new Error("the service is shutting down"));
   }
 
   runTurn(request: TurnRequest): Promise<TurnReply> {
@@ -145,7 +153,10 @@ export class ChatService {
     if (reservedSessionProblem(sessionId, request.userId)) return Promise.reject(sessionNotFound());
     // Taken now, in the caller's request context (the API key it carried).
     const keyId = currentKeyId();
-    const scope: TurnScope = { keyId, owner: sessionOwner(request.userId, keyId) };
+    const cancel = new AbortController();
+    if (this.#shuttingDown) cancel.abort(new Error("the service is shutting down"));
+    this.#cancels.add(cancel);
+    const scope: TurnScope = { keyId, owner: sessionOwner(request.userId, keyId), cancel: cancel.signal };
     const started = performance.now();
     const work = this.#queue(request, sessionId, scope).then(
       (reply) => {
@@ -164,7 +175,10 @@ export class ChatService {
       },
     );
     this.#inFlight.add(work);
-    const done = () => this.#inFlight.delete(work);
+    const done = () => {
+      this.#inFlight.delete(work);
+      this.#cancels.delete(cancel);
+    };
     work.then(done, done);
     return work;
   }
@@ -178,9 +192,7 @@ export class ChatService {
     const lockKey = sessionThreadId(scope.keyId, sessionId);
     const waitLimit = AbortSignal.timeout(this.options.turnTimeoutMs);
     const waitSignal = AbortSignal.any(
-      request.clientSignal
-        ? [request.clientSignal, waitLimit, this.#shutdown.signal]
-        : [waitLimit, this.#shutdown.signal],
+      request.clientSignal ? [request.clientSignal, waitLimit, scope.cancel] : [waitLimit, scope.cancel],
     );
     const crossInstance = this.options.sessionLock;
     try {
@@ -198,7 +210,7 @@ export class ChatService {
       if (waitSignal.aborted && err === waitSignal.reason) {
         if (request.clientSignal?.aborted)
           throw new ClientGoneError("client disconnected while waiting for its session");
-        if (this.#shutdown.signal.aborted) throw shuttingDown();
+        if (scope.cancel.aborted) throw shuttingDown();
         throw sessionBusy();
       }
       if (err instanceof SessionBusyError) throw sessionBusy();
@@ -225,7 +237,7 @@ export class ChatService {
     });
     const timeout = AbortSignal.timeout(this.options.turnTimeoutMs);
     const signal = AbortSignal.any(
-      request.clientSignal ? [request.clientSignal, timeout, this.#shutdown.signal] : [timeout, this.#shutdown.signal],
+      request.clientSignal ? [request.clientSignal, timeout, scope.cancel] : [timeout, scope.cancel],
     );
     const turn: TurnContext = {
       userId: request.userId,
@@ -256,7 +268,7 @@ export class ChatService {
         trace_url: trace.traceId && this.options.traceUrl ? this.options.traceUrl(trace.traceId) : null,
       };
     } catch (err) {
-      const mapped = this.#classify(err, request.clientSignal, timeout);
+      const mapped = this.#classify(err, request.clientSignal, timeout, scope.cancel);
       trace.end({ error: err, disconnected: mapped instanceof ClientGoneError });
       if (request.timing) request.timing.tracingMs = trace.requestPathMs;
       // The client's error body names the trace that holds the cause.
@@ -299,10 +311,10 @@ export class ChatService {
     return { values: prefetched.values as SessionValues | undefined, prefetched };
   }
 
-  #classify(err: unknown, clientSignal: AbortSignal | undefined, timeout: AbortSignal): unknown {
+  #classify(err: unknown, clientSignal: AbortSignal | undefined, timeout: AbortSignal, cancel: AbortSignal): unknown {
     if (err instanceof ApiError) return err;
     if (clientSignal?.aborted) return new ClientGoneError("client disconnected");
-    if (this.#shutdown.signal.aborted) return shuttingDown();
+    if (cancel.aborted) return shuttingDown();
     if (timeout.aborted) return new ApiError(503, "model_timeout", "the model did not answer in time; please retry");
     if (err instanceof ModelUnavailableError) return this.#modelFailures.toClientError(err);
     return err;
