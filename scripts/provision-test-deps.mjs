@@ -3,7 +3,9 @@
 //   - Chromium, for the trace viewer's browser test (Debian's `chromium`, driven by
 //     playwright-core; never a browser download of playwright's own);
 //   - the PostgreSQL server binaries, for the shared-session tests (Debian's `postgresql`; the
-//     tests start a throwaway server from them, see test/support/postgres-server.ts).
+//     tests start a throwaway server from them, see test/support/postgres-server.ts);
+//   - Redis and HAProxy, for the shared limits and the multi-instance test (Debian's
+//     `redis-server` and `haproxy`; started by the tests themselves, see test/support/).
 // Silent and instant when everything is there. scripts/run-tests.mjs calls it; it also runs alone:
 //   node scripts/provision-test-deps.mjs
 import { spawnSync } from "node:child_process";
@@ -29,6 +31,16 @@ const NEEDS = [
           existsSync(join(POSTGRES_ROOT, v, "bin", "postgres")) && existsSync(join(POSTGRES_ROOT, v, "bin", "initdb")),
       ),
     packages: ["postgresql"],
+  },
+  {
+    what: "Redis server, for the shared-limits and multi-instance tests",
+    present: () => existsSync("/usr/bin/redis-server") || existsSync("/usr/local/bin/redis-server"),
+    packages: ["redis-server"],
+  },
+  {
+    what: "HAProxy, for the multi-instance test",
+    present: () => existsSync("/usr/sbin/haproxy") || existsSync("/usr/local/sbin/haproxy"),
+    packages: ["haproxy"],
   },
 ];
 

@@ -38,6 +38,11 @@ export const serviceOptions = {
     default: 262_144,
     doc: "Largest accepted request body, in bytes; larger bodies get 413. A compressed body (`Content-Encoding: gzip`, `br` or `deflate`) must fit both as sent and once decompressed.",
   }),
+  MAX_JSON_DEPTH: option(kinds.int(2, 1000), {
+    section: S,
+    default: 64,
+    doc: "Deepest nesting of arrays and objects accepted in a JSON body (the body itself is level 1). Deeper bodies get 400 `nesting_too_deep` naming the top-level field that holds the nesting. Checked in one pass over the text before it is parsed, so a small compressed body nested thousands of levels deep costs no more than any other body of its size.",
+  }),
   REQUEST_TIMEOUT_MS: option(kinds.int(100, 3_600_000), {
     section: S,
     default: 30_000,
@@ -89,15 +94,30 @@ export const serviceOptions = {
     secret: true,
     doc: "When set, /metrics needs `Authorization: Bearer <key>` (raw or `sha256:<hex>`, comma-separated for several).",
   }),
+  METRICS_PUBLIC: option(kinds.bool(), {
+    section: SEC,
+    default: false,
+    doc: "With API_KEYS set and no METRICS_API_KEY, /metrics answers 403 (its counters describe every tenant's traffic) unless this is true: for a scraper on a private network that cannot send a key. Without API_KEYS, /metrics is open.",
+  }),
   RATE_LIMIT_PER_MINUTE: option(kinds.int(0, 1_000_000), {
     section: SEC,
-    default: 0,
-    doc: "Requests per minute per API key (per client IP without keys) on /api and /v1, as a token bucket that allows bursts up to this size. Past it: 429 with Retry-After. 0: off.",
+    default: 600,
+    doc: "Requests per minute per API key (per client address without keys) on /api and /v1, counted in fixed one-minute windows. Past it: 429 `rate_limited` with Retry-After (the rest of the window). With REDIS_URL the count is shared by every instance; without it, each instance counts alone (N instances allow N times the limit). 0: off.",
+  }),
+  AUTH_FAILURES_PER_MINUTE: option(kinds.int(0, 1_000_000), {
+    section: SEC,
+    default: 20,
+    doc: "With API_KEYS (or METRICS_API_KEY) set: wrong keys accepted per minute from one client address before the address is refused with 429 `too_many_auth_failures` (and Retry-After) until its window ends; its next guesses are not even checked. Requests without a key do not count. Shared through REDIS_URL like the rate limit. 0: off.",
   }),
   MAX_STREAMS_PER_KEY: option(kinds.int(0, 100_000), {
     section: SEC,
     default: 0,
-    doc: "Streamed turns open at once per API key (per client IP without keys). One more gets 429. 0: no cap.",
+    doc: "Streamed turns open at once per API key (per client address without keys). One more gets 429 `too_many_streams`. With REDIS_URL the cap holds across instances (each open stream is a lease renewed every 10 s, so the streams of an instance that dies free their slots within 30 s); without it, per instance. 0: no cap.",
+  }),
+  REDIS_URL: option(kinds.string(), {
+    section: SEC,
+    secret: true,
+    doc: "Redis for limits shared by every instance (RATE_LIMIT_PER_MINUTE, AUTH_FAILURES_PER_MINUTE, MAX_STREAMS_PER_KEY), e.g. `redis://:<password>@redis.internal:6379/0` (`rediss://` for TLS). A Redis that is down or slow never fails or holds a request: each instance counts alone until it answers again (logged once, counted in `switchboard_limits_store_errors_total`, `switchboard_limits_store_up` 0). Never logged.",
   }),
 
   LLM_PROVIDER: option(kinds.oneOf(["simulated", "openai"]), {
@@ -125,7 +145,11 @@ export const serviceOptions = {
     default: "https://api.openai.com/v1",
     doc: "Base URL of the OpenAI-compatible API (with its /v1).",
   }),
-  LLM_API_KEY: option(kinds.string(), { section: M, secret: true, doc: "API key for the endpoint. Never logged." }),
+  LLM_API_KEY: option(kinds.string(), {
+    section: M,
+    secret: true,
+    doc: "API key for the endpoint; required with LLM_PROVIDER=openai (a local server that needs none, such as Ollama or vLLM, takes any value, e.g. `none`). Never logged.",
+  }),
   LLM_MODEL: option(kinds.string(200), { section: M, default: "gpt-4o-mini", doc: "Model name sent to the endpoint." }),
   LLM_TIMEOUT_MS: option(kinds.int(100, 600_000), {
     section: M,
@@ -180,7 +204,12 @@ export const serviceOptions = {
   }),
   LANGFUSE_PROJECT_ID: option(kinds.string(200), {
     section: LF,
-    doc: "Langfuse project id (from the project's URL). With keys set, chat replies carry a trace_url into the Langfuse UI; without it they carry none. Unused with the local receiver, whose own viewer is linked instead.",
+    doc: "Langfuse project id (from the project's URL), for links to a trace in the Langfuse UI: with LANGFUSE_TRACE_URL_IN_REPLIES=true, chat replies carry one as trace_url. Unused with the local receiver, whose own viewer is linked instead.",
+  }),
+  LANGFUSE_TRACE_URL_IN_REPLIES: option(kinds.bool(), {
+    section: LF,
+    default: false,
+    doc: "With Langfuse keys and LANGFUSE_PROJECT_ID set: put the trace's Langfuse link in chat replies (`trace_url`). Off by default: the link shows every client (every tenant, with API_KEYS) the Langfuse host and project id; replies always carry the `trace_id`. With the local receiver (no keys), replies link its viewer.",
   }),
   LANGFUSE_BASE_URL: option(kinds.url(), {
     section: LF,
@@ -336,6 +365,11 @@ export function loadConfig(env: Record<string, string | undefined>): ServiceConf
   if (config.HEADERS_TIMEOUT_MS > config.REQUEST_TIMEOUT_MS && env["HEADERS_TIMEOUT_MS"]?.trim()) {
     throw new ConfigError(
       `invalid configuration:\n  HEADERS_TIMEOUT_MS=${config.HEADERS_TIMEOUT_MS} must not exceed REQUEST_TIMEOUT_MS=${config.REQUEST_TIMEOUT_MS} (the headers are part of the request)`,
+    );
+  }
+  if (config.LLM_PROVIDER === "openai" && !config.LLM_API_KEY) {
+    throw new ConfigError(
+      "invalid configuration:\n  LLM_PROVIDER=openai needs LLM_API_KEY (the endpoint's API key; for a local server that needs none, such as Ollama or vLLM, set any value, e.g. LLM_API_KEY=none)",
     );
   }
   if (config.SESSION_STORE === "postgres" && !config.DATABASE_URL) {

@@ -1,39 +1,64 @@
-import pino from "pino";
+// Only what --help, --version and the configuration need is imported up front: the service
+// itself (graph, models, stores, tracing) is loaded once the command line says to run it.
+import { readCommandLine } from "./command-line.js";
 import { loadConfig, type ServiceConfig } from "./config.js";
 import { ConfigError } from "./config-schema.js";
-import { CatalogError } from "./agents/catalog.js";
-import { Registry } from "prom-client";
-import { createService } from "./service.js";
-import { setUpTracing } from "./tracing-setup.js";
-import { gracefulShutdown } from "./shutdown.js";
-import { traceListPath } from "./receiver/viewer/viewer-links.js";
+import { createLogger } from "./logger.js";
 
-const logger = pino({
-  level: "info",
-  redact: { paths: ["req.headers.authorization", "*.apiKey", "*.secretKey"], censor: "[redacted]" },
-});
+const logger = createLogger({ pretty: process.stdout.isTTY === true });
+
+/** The port is taken: said with the variable that moves it, and the usual suspect. */
+class PortTakenError extends Error {
+  override name = "PortTakenError";
+}
 
 /** The local trace viewer's address, when traces go to a local receiver (no Langfuse keys). */
-function viewerUrl(config: ServiceConfig, destination: string | null): string | undefined {
-  return destination && !config.LANGFUSE_PUBLIC_KEY ? new URL(traceListPath(), destination).href : undefined;
+async function viewerUrl(config: ServiceConfig, destination: string | null): Promise<string | undefined> {
+  if (!destination || config.LANGFUSE_PUBLIC_KEY) return undefined;
+  const { traceListPath } = await import("./receiver/viewer/viewer-links.js");
+  return new URL(traceListPath(), destination).href;
 }
 
 async function main(): Promise<void> {
+  const command = readCommandLine(process.argv.slice(2));
+  if (command.run === "exit") {
+    if (command.stdout) process.stdout.write(command.stdout);
+    if (command.stderr) process.stderr.write(command.stderr);
+    process.exit(command.code);
+  }
   const config = loadConfig(process.env);
+  const [{ Registry }, { createService, modelEndpointOf }, { setUpTracing }, { gracefulShutdown }] = await Promise.all([
+    import("prom-client"),
+    import("./service.js"),
+    import("./tracing-setup.js"),
+    import("./shutdown.js"),
+  ]);
   logger.level = config.LOG_LEVEL;
   const registry = new Registry();
   const traces = await setUpTracing(config, registry, logger);
   const service = createService(config, { logger, registry, tracing: traces.tracing, traceUrl: traces.traceUrl });
   // Creates the session tables (PostgreSQL) before the first request can need them.
   await service.store.init();
-  await service.app.listen({ port: config.PORT, host: config.HOST });
+  try {
+    await service.app.listen({ port: config.PORT, host: config.HOST });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
+    await traces.tracing.shutdown();
+    await service.store.close();
+    throw new PortTakenError(
+      `port ${config.PORT} on ${config.HOST} is taken by another program: set PORT to a free port (PORT=0 picks one). A self-hosted Langfuse also listens on 3000 by default, as does Switchboard.`,
+    );
+  }
+  const model = modelEndpointOf(config);
   logger.info(
     {
       provider: config.LLM_PROVIDER,
+      model: model.model,
+      ...(model.baseUrl ? { model_endpoint: model.baseUrl } : {}),
       sessions: config.SESSION_STORE,
       tracing: config.LANGFUSE_ENABLED ? config.LANGFUSE_PIPELINE : "off",
       traces: traces.destination,
-      viewer: viewerUrl(config, traces.destination),
+      viewer: await viewerUrl(config, traces.destination),
     },
     `switchboard ready on http://${config.HOST}:${(service.app.server.address() as { port: number }).port}`,
   );
@@ -52,7 +77,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  if (err instanceof ConfigError || err instanceof CatalogError) {
+  // CatalogError by name: the catalog's module is only loaded with the service.
+  if (err instanceof ConfigError || err instanceof PortTakenError || (err as Error).name === "CatalogError") {
     // A configuration mistake: say exactly what, without a stack trace.
     process.stderr.write(`switchboard: ${err.message}\n`);
   } else {

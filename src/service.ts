@@ -3,6 +3,7 @@ import { Registry } from "prom-client";
 import { loadCatalog, type AgentCatalog } from "./agents/catalog.js";
 import { ChatMetrics } from "./chat/chat-metrics.js";
 import { ChatService } from "./chat/chat-service.js";
+import { ModelFailures, type ModelEndpoint } from "./chat/model-failures.js";
 import type { ServiceConfig } from "./config.js";
 import { buildRouterGraph } from "./graph/build-graph.js";
 import { createModelProvider } from "./llm/create-model-provider.js";
@@ -28,8 +29,27 @@ export interface ServiceDeps {
   tracing?: Tracing;
   /** Registry to expose on /metrics; a fresh one when absent. */
   registry?: Registry;
-  /** Link to a trace's page in a viewer, put on chat replies as trace_url (TracingSetup.traceUrl). */
+  /** Link to a trace's page in a viewer (TracingSetup.traceUrl); put on chat replies as trace_url for the local viewer, for Langfuse only with LANGFUSE_TRACE_URL_IN_REPLIES. */
   traceUrl?: ((traceId: string) => string) | null;
+}
+
+/** The model endpoint the configuration points at, as logs and the ready line name it. */
+export function modelEndpointOf(config: ServiceConfig): ModelEndpoint {
+  return config.LLM_PROVIDER === "simulated"
+    ? { provider: "simulated", baseUrl: null, model: "switchboard-sim" }
+    : { provider: config.LLM_PROVIDER, baseUrl: config.LLM_BASE_URL, model: config.LLM_MODEL };
+}
+
+/**
+ * Which trace links go into chat replies: the local viewer's (traces go to the local receiver,
+ * no Langfuse keys), or Langfuse's only when LANGFUSE_TRACE_URL_IN_REPLIES asks for them.
+ */
+function replyTraceUrl(
+  config: ServiceConfig,
+  traceUrl: ((traceId: string) => string) | null | undefined,
+): ((traceId: string) => string) | undefined {
+  if (!traceUrl) return undefined;
+  return !config.LANGFUSE_PUBLIC_KEY || config.LANGFUSE_TRACE_URL_IN_REPLIES ? traceUrl : undefined;
 }
 
 /** Wires the service from its configuration: catalog, models, sessions, graph, HTTP app. */
@@ -73,7 +93,8 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
     metrics: new ChatMetrics(registry),
     turnTimeoutMs: config.TURN_TIMEOUT_MS,
     sessionLock: store.withSessionLock,
-    traceUrl: deps.traceUrl ?? undefined,
+    traceUrl: replyTraceUrl(config, deps.traceUrl),
+    modelFailures: new ModelFailures(modelEndpointOf(config), deps.logger),
   });
   const app = buildApp({
     chat,
@@ -81,6 +102,7 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
     registry,
     maxBodyBytes: config.MAX_BODY_BYTES,
     maxMessageChars: config.MAX_MESSAGE_CHARS,
+    maxJsonDepth: config.MAX_JSON_DEPTH,
     isReady: () => store.isReady(),
     timeouts: {
       requestMs: config.REQUEST_TIMEOUT_MS,
@@ -96,8 +118,11 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
     security: {
       apiKeys: ApiKeySet.parse(config.API_KEYS),
       metricsKeys: ApiKeySet.parse(config.METRICS_API_KEY),
+      metricsPublic: config.METRICS_PUBLIC,
       rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+      authFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,
       maxStreamsPerKey: config.MAX_STREAMS_PER_KEY,
+      redisUrl: config.REDIS_URL,
     },
   });
   return { app, chat, store, tracing, registry, catalog };

@@ -5,13 +5,22 @@ import fc from "fast-check";
 import { parseSse, postJson, startService, type RunningService } from "./support/start-service.js";
 import { postHead, rawExchange, statusOf } from "./support/raw-http.js";
 import { SESSION_ID_PATTERN as SESSION_ID } from "../src/chat/session-id.js";
+import { startReceiver, tracedEnv, type Receiver } from "./support/tracing-helpers.js";
+import {
+  assertChatCompletion,
+  assertChatCompletionStream,
+  assertResponse,
+  assertResponseStream,
+} from "./support/openai-answer-shapes.js";
 
 // Property-based tests against the running API over real HTTP: whatever arrives, the answer is a
 // clean 4xx or a 200 whose body has the documented shape (never a 500), the process survives,
 // nothing pollutes Object.prototype, and a stored session is exactly as it was. Then the rules
 // of issue #13, each against its own oracle: Unicode user ids, lone surrogates, prototype keys,
-// compressed bodies (and bombs), slow bodies. Runs are bounded (FUZZ_RUNS, default 3000); the
-// file prints how many cases ran.
+// compressed bodies (and bombs), slow bodies. The service traces every turn to a local receiver,
+// as a developer runs it, so the tracing path sees every odd input too. Runs are bounded
+// (FUZZ_RUNS, default 3000); the file prints how many requests were actually sent (a case whose
+// headers fetch refuses to send is not counted).
 const RUNS = Number(process.env["FUZZ_RUNS"] ?? 3000);
 const KEY = "fuzz-test-key-0123456789abcdef";
 const OWNER = "fuzz-owner";
@@ -35,12 +44,13 @@ const prototypeBefore = Object.getOwnPropertyNames(Object.prototype).sort();
 let slowClients = 0;
 after(() =>
   console.log(
-    `# fast-check cases run against the API: ${casesRun} requests, plus ${slowClients} slow-client connections`,
+    `# fast-check requests sent to the API and answered: ${casesRun}, plus ${slowClients} slow-client connections`,
   ),
 );
 
 describe("fuzzed input", () => {
   let svc: RunningService;
+  let receiver: Receiver;
   let sessionId: string;
   let before_: unknown;
   const auth = { authorization: `Bearer ${KEY}` };
@@ -52,7 +62,13 @@ describe("fuzzed input", () => {
   };
 
   before(async () => {
-    svc = await startService({ API_KEYS: KEY, MAX_BODY_BYTES: String(MAX_BODY), MAX_MESSAGE_CHARS: "2000" });
+    receiver = await startReceiver();
+    svc = await startService({
+      ...tracedEnv(receiver),
+      API_KEYS: KEY,
+      MAX_BODY_BYTES: String(MAX_BODY),
+      MAX_MESSAGE_CHARS: "2000",
+    });
     const a = await postJson(`${svc.url}/api/v1/chat`, { message: "Where is my order 42?", user_id: OWNER }, auth);
     sessionId = a.body.session_id;
     await postJson(
@@ -74,6 +90,7 @@ describe("fuzzed input", () => {
       "Object.prototype gained properties",
     );
     await svc.close();
+    await receiver.close();
   });
 
   // ---- generators ---------------------------------------------------------------------------
@@ -220,7 +237,7 @@ describe("fuzzed input", () => {
       ["content-type", contentType],
       ...rest,
     ]);
-  const endpoint = fc.constantFrom("/api/v1/chat", "/api/v1/chat/stream", "/v1/chat/completions");
+  const endpoint = fc.constantFrom("/api/v1/chat", "/api/v1/chat/stream", "/v1/chat/completions", "/v1/responses");
 
   /** encodeURIComponent, but lone surrogates (which make it throw) become U+FFFD first. */
   const enc = (v: string) =>
@@ -248,7 +265,6 @@ describe("fuzzed input", () => {
     hdrs: [string, string][],
     body?: string | Buffer,
   ): Promise<Answer | null> {
-    casesRun++;
     const fill = (s: string) => s.replaceAll("<<SESSION>>", sessionId);
     const h = hdrs.map(([k, v]): [string, string] => [k, fill(v)]);
     let res: Response;
@@ -267,6 +283,7 @@ describe("fuzzed input", () => {
         `no answer (server crashed or hung?) for ${method} ${path}: ${(err as Error).message}; cause ${(err as any).cause?.message}`,
       );
     }
+    casesRun++;
     const text = await res.text();
     const where = `${method} ${path} -> ${res.status}`;
     assert.ok(res.status === 200 || (res.status >= 400 && res.status < 500), `${where}: ${text.slice(0, 300)}`);
@@ -300,16 +317,10 @@ describe("fuzzed input", () => {
         assertWellFormedJson(events, where);
         return null;
       }
+      if (path === "/v1/responses") return (assertResponseStream(text, where, true), null);
       assert.equal(path, "/v1/chat/completions", where);
-      const data = text
-        .split("\n\n")
-        .filter(Boolean)
-        .map((block) => block.replace(/^data: /, ""));
-      assert.equal(data.at(-1), "[DONE]", `${where}: ${text.slice(-200)}`);
-      const chunks = data.slice(0, -1).map((d) => JSON.parse(d) as any);
-      assert.ok(chunks.length >= 2 && chunks.every((c) => c.object === "chat.completion.chunk"), where);
-      assert.equal(chunks.find((c) => c.choices?.[0]?.finish_reason)?.choices[0].finish_reason, "stop", where);
-      assertWellFormedJson(chunks, where);
+      assertChatCompletionStream(text, where, true);
+      assertWellFormedJson(text, where);
       return null;
     }
     if (path === "/metrics") return (assert.match(text, /# HELP/), null);
@@ -319,10 +330,13 @@ describe("fuzzed input", () => {
       assert.deepEqual(Object.keys(json).sort(), REPLY_KEYS, where);
       assert.ok(typeof json.reply === "string" && json.reply.length > 0, where);
       assert.match(json.session_id, SESSION_ID, where);
+      assert.match(json.trace_id, /^[0-9a-f]{32}$/, `${where}: every turn is traced`);
     } else if (path === "/v1/chat/completions" && method === "POST") {
-      assert.equal(json.object, "chat.completion", where);
-      assert.equal(typeof json.choices[0].message.content, "string", where);
-      assert.match(json.switchboard.session_id, SESSION_ID, where);
+      assertChatCompletion(json, where, true);
+    } else if (path === "/v1/responses" && method === "POST") {
+      assertResponse(json, where, true);
+    } else if (path.startsWith("/v1/responses/") && method === "GET") {
+      assertResponse(json, where, true);
     } else if (path.startsWith("/api/v1/sessions/") && method === "GET") {
       assert.deepEqual(Object.keys(json).sort(), ["current_agent", "current_intent", "session_id", "turns"], where);
       assert.ok(Array.isArray(json.turns) && json.turns.length > 0, where);
@@ -338,7 +352,9 @@ describe("fuzzed input", () => {
 
   test(
     "chat endpoints: random, oversized, nested, wrong-typed, unicode, NUL, prototype-pollution bodies and headers",
-    { timeout: 60_000 },
+    // Every turn is traced and the Responses API is fuzzed too: on a loaded 2-core machine the
+    // 3,000 cases have taken over a minute.
+    { timeout: 180_000 },
     async () => {
       await check(
         fc.asyncProperty(endpoint, rawBody, headers, async (path, body, hdrs) => {
@@ -395,7 +411,10 @@ describe("fuzzed input", () => {
     ["authorization", `Bearer ${KEY}`],
     ["content-type", "application/json"],
   ];
-  const SPECIAL = /[\p{Cc}\u2028\u2029\p{Bidi_Control}]/u;
+  // Controls, format and other invisible characters, noncharacters; emoji's joiners, variation
+  // selectors and tags excepted.
+  const SPECIAL =
+    /(?!\u200c|\u200d|\p{Variation_Selector}|[\u{e0020}-\u{e007f}])[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}\p{Noncharacter_Code_Point}]/u;
   /** The documented rule for user ids, restated independently of the service's code. */
   const validUserId = (u: string) =>
     u.length > 0 && wellFormed(u) && !SPECIAL.test(u) && u.trim() !== "" && [...u].length <= 128;
@@ -428,6 +447,13 @@ describe("fuzzed input", () => {
         "'",
         "%",
         "\ufeff",
+        "\u200b",
+        "\u00ad",
+        "\u2060",
+        "\uffff",
+        "\u3164",
+        "\ufe0f",
+        "❤️",
       );
       const unicodeUser = fc.oneof(
         fc.string({ unit: "grapheme", minLength: 1, maxLength: 30 }),

@@ -183,10 +183,10 @@ describe("request validation and body handling", () => {
       ["", /^user_id must not be empty$/],
       ["   ", /^user_id must not be blank$/],
       ["x".repeat(129), /^user_id is too long: 129 characters, at most 128$/],
-      ["bell\u0007", /^user_id must not contain control characters \(U\+0007 at character 5\)$/],
-      ["tab\there", /control characters \(U\+0009/],
-      ["line\nbreak", /control characters \(U\+000A/],
-      ["rtl\u202eevil", /control characters \(U\+202E/],
+      ["bell\u0007", /^user_id must not contain control, format or invisible characters \(U\+0007 at character 5\)$/],
+      ["tab\there", /control, format or invisible characters \(U\+0009/],
+      ["line\nbreak", /control, format or invisible characters \(U\+000A/],
+      ["rtl\u202eevil", /control, format or invisible characters \(U\+202E/],
       ["half \ud800", /^user_id must be valid Unicode: unpaired surrogate U\+D800 at character 6$/],
     ];
     for (const [user, message] of bad) {

@@ -96,11 +96,12 @@ async function exercise(url: string): Promise<void> {
   assert.equal((await fetch(`${url}/healthz`, { headers: h(WRONG_KEY) })).status, 200);
   assert.equal((await fetch(`${url}/no/such/route`, { headers: h(API_KEY) })).status, 404);
   assert.equal((await postJson(`${url}/api/v1/chat`, "{broken", h(API_KEY))).status, 400);
-  // The model endpoint refusing and failing: the error path of the real provider.
+  // The model endpoint refusing and failing: the error path of the real provider (a refused key
+  // is a configuration error, 502, logged once with the endpoint and model, never the key).
   model.enqueue({ status: 401 });
   assert.equal(
     (await postJson(`${url}/api/v1/chat`, { message: "refund please", user_id: "u1" }, h(API_KEY))).status,
-    503,
+    502,
   );
   model.enqueue({ status: 500 });
   assert.equal(

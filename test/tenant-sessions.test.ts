@@ -189,19 +189,23 @@ describe("the tenant is on every trace (finding 9)", () => {
     assert.deepEqual(
       started.map((t) => [t.endpoint, t.userId, t.tenant]),
       [
-        ["chat", "same-user", idOf(KEY_A)],
-        ["chat", "same-user", idOf(KEY_B)],
-        ["stream", "same-user", idOf(KEY_B)],
-        ["openai", "same-user", idOf(KEY_A)],
+        // With keys, traced ids carry the tenant (<key id>/<id>): Langfuse groups users by id alone.
+        ["chat", `${idOf(KEY_A)}/same-user`, idOf(KEY_A)],
+        ["chat", `${idOf(KEY_B)}/same-user`, idOf(KEY_B)],
+        ["stream", `${idOf(KEY_B)}/same-user`, idOf(KEY_B)],
+        ["openai", `${idOf(KEY_A)}/same-user`, idOf(KEY_A)],
         ["chat", "张三 😀", "none"],
       ],
     );
     assert.notEqual(idOf(KEY_A), idOf(KEY_B));
     const all = JSON.stringify(started);
     assert.ok(!all.includes(KEY_A) && !all.includes(KEY_B), "no key in what tracing receives");
-    // The client-facing session id stays the one the client chose or got.
+    // The traced session id is the client-facing one, after the tenant when keys are on.
     assert.ok(
-      started.every((t) => !t.sessionId.includes("/")),
+      started.every((t) => {
+        const [prefix, session] = t.tenant === "none" ? ["", t.sessionId] : t.sessionId.split("/");
+        return (t.tenant === "none" || prefix === t.tenant) && session !== undefined && !session.includes("/");
+      }),
       JSON.stringify(started.map((t) => t.sessionId)),
     );
   });

@@ -125,7 +125,7 @@ describe("terminal chat (npm run chat)", () => {
     { timeout: 30_000 },
     async () => {
       for (const [args, pattern] of [
-        [["--user", "bad\u0007bell"], /--user must not contain control characters \(U\+0007/],
+        [["--user", "bad\u0007bell"], /--user must not contain control, format or invisible characters \(U\+0007/],
         [["--user", "x".repeat(129)], /--user is too long: 129 characters, at most 128/],
         [["--user", ""], /--user must not be empty/],
         [["--session", "../etc/passwd"], /--session must be 1-128 characters of/],

@@ -13,10 +13,13 @@ import type { PrefetchedCheckpoint } from "../sessions/prefetching-saver.js";
 import { currentKeyId } from "../auth/request-principal.js";
 import { keyOwnerPrefix, sessionOwner } from "./session-owner.js";
 import { isReservedSessionId } from "./reserved-session-id.js";
+import { reservedSessionProblem } from "./running-session.js";
+import { tracedId } from "./traced-ids.js";
 import { isValidSessionId } from "./session-id.js";
 import { sessionThreadId, tenantName } from "./tenant.js";
-import { ApiError, sessionBusy, sessionNotFound } from "./chat-errors.js";
+import { ApiError, rememberTraceId, sessionBusy, sessionNotFound, shuttingDown } from "./chat-errors.js";
 import type { ChatMetrics } from "./chat-metrics.js";
+import { ModelFailures } from "./model-failures.js";
 
 export interface ChatServiceOptions {
   graph: RouterGraph;
@@ -28,6 +31,8 @@ export interface ChatServiceOptions {
   sessionLock?: <T>(sessionId: string, fn: () => Promise<T>) => Promise<T>;
   /** Link to a trace's page in a trace viewer (the local receiver's), or absent when there is none to give. */
   traceUrl?: (traceId: string) => string;
+  /** Logs model failures once per kind and words the client's error; a silent one when absent. */
+  modelFailures?: ModelFailures;
 }
 
 export interface TurnRequest {
@@ -76,6 +81,8 @@ export class ClientGoneError extends Error {
 interface TurnScope {
   keyId: string | null;
   owner: string;
+  /** Aborted when shutdown cancels the turn. */
+  cancel: AbortSignal;
 }
 
 type SessionValues = Partial<{
@@ -94,8 +101,19 @@ interface SessionRead {
 export class ChatService {
   readonly #locks = new KeyedMutex();
   readonly #inFlight = new Set<Promise<unknown>>();
+  /**
+   * One controller per turn running or queued, aborted when shutdown gives up waiting. Per turn,
+   * not one shared signal: a turn's signals are combined with AbortSignal.any, which registers
+   * each combination on every source, so a process-long source would gather one per turn.
+   */
+  readonly #cancels = new Set<AbortController>();
+  #shuttingDown = false;
+  readonly #modelFailures: ModelFailures;
 
-  constructor(private readonly options: ChatServiceOptions) {}
+  constructor(private readonly options: ChatServiceOptions) {
+    this.#modelFailures =
+      options.modelFailures ?? new ModelFailures({ provider: "unknown", baseUrl: null, model: "unknown" }, undefined);
+  }
 
   /** Turns running or queued right now. */
   get inFlight(): number {
@@ -105,6 +123,17 @@ export class ChatService {
   /** Resolves when every turn that has started has finished (or failed). */
   async drain(): Promise<void> {
     while (this.#inFlight.size) await Promise.allSettled([...this.#inFlight]);
+  }
+
+  /**
+   * Ends every turn still running or waiting, as shutdown must: each fails with 503
+   * `shutting_down`, so its client gets an answer (a stream gets an `error` event) before its
+   * connection is cut. Turns arriving afterwards fail the same way.
+   */
+  cancelRunning(): void {
+    this.#shuttingDown = true;
+    // A plain reason: each turn gets an error of its own (its body names its own trace).
+    for (const cancel of this.#cancels) cancel.abort(new Error("the service is shutting down"));
   }
 
   runTurn(request: TurnRequest): Promise<TurnReply> {
@@ -119,9 +148,15 @@ export class ChatService {
         ),
       );
     }
+    // Another user's running session, as the owner check answers for any session not theirs (the
+    // routes refuse a client-chosen id of that shape first, with a 400 naming their field).
+    if (reservedSessionProblem(sessionId, request.userId)) return Promise.reject(sessionNotFound());
     // Taken now, in the caller's request context (the API key it carried).
     const keyId = currentKeyId();
-    const scope: TurnScope = { keyId, owner: sessionOwner(request.userId, keyId) };
+    const cancel = new AbortController();
+    if (this.#shuttingDown) cancel.abort(new Error("the service is shutting down"));
+    this.#cancels.add(cancel);
+    const scope: TurnScope = { keyId, owner: sessionOwner(request.userId, keyId), cancel: cancel.signal };
     const started = performance.now();
     const work = this.#queue(request, sessionId, scope).then(
       (reply) => {
@@ -140,7 +175,10 @@ export class ChatService {
       },
     );
     this.#inFlight.add(work);
-    const done = () => this.#inFlight.delete(work);
+    const done = () => {
+      this.#inFlight.delete(work);
+      this.#cancels.delete(cancel);
+    };
     work.then(done, done);
     return work;
   }
@@ -153,7 +191,9 @@ export class ChatService {
   async #queue(request: TurnRequest, sessionId: string, scope: TurnScope): Promise<TurnReply> {
     const lockKey = sessionThreadId(scope.keyId, sessionId);
     const waitLimit = AbortSignal.timeout(this.options.turnTimeoutMs);
-    const waitSignal = request.clientSignal ? AbortSignal.any([request.clientSignal, waitLimit]) : waitLimit;
+    const waitSignal = AbortSignal.any(
+      request.clientSignal ? [request.clientSignal, waitLimit, scope.cancel] : [waitLimit, scope.cancel],
+    );
     const crossInstance = this.options.sessionLock;
     try {
       // In-process queue first, so at most one connection per session per instance waits on the
@@ -170,6 +210,7 @@ export class ChatService {
       if (waitSignal.aborted && err === waitSignal.reason) {
         if (request.clientSignal?.aborted)
           throw new ClientGoneError("client disconnected while waiting for its session");
+        if (scope.cancel.aborted) throw shuttingDown();
         throw sessionBusy();
       }
       if (err instanceof SessionBusyError) throw sessionBusy();
@@ -187,15 +228,17 @@ export class ChatService {
     if (request.clientSignal?.aborted) throw new ClientGoneError("client disconnected before the turn started");
 
     const trace = tracing.startTurn({
-      userId: request.userId,
-      sessionId,
+      userId: tracedId(scope.keyId, request.userId),
+      sessionId: tracedId(scope.keyId, sessionId),
       message: request.message,
       endpoint: request.endpoint,
       tenant: tenantName(scope.keyId),
       clientSignal: request.clientSignal,
     });
     const timeout = AbortSignal.timeout(this.options.turnTimeoutMs);
-    const signal = request.clientSignal ? AbortSignal.any([request.clientSignal, timeout]) : timeout;
+    const signal = AbortSignal.any(
+      request.clientSignal ? [request.clientSignal, timeout, scope.cancel] : [timeout, scope.cancel],
+    );
     const turn: TurnContext = {
       userId: request.userId,
       sessionId,
@@ -225,9 +268,11 @@ export class ChatService {
         trace_url: trace.traceId && this.options.traceUrl ? this.options.traceUrl(trace.traceId) : null,
       };
     } catch (err) {
-      const mapped = this.#classify(err, request.clientSignal, timeout);
+      const mapped = this.#classify(err, request.clientSignal, timeout, scope.cancel);
       trace.end({ error: err, disconnected: mapped instanceof ClientGoneError });
       if (request.timing) request.timing.tracingMs = trace.requestPathMs;
+      // The client's error body names the trace that holds the cause.
+      rememberTraceId(mapped, trace.traceId);
       throw mapped;
     }
   }
@@ -266,12 +311,12 @@ export class ChatService {
     return { values: prefetched.values as SessionValues | undefined, prefetched };
   }
 
-  #classify(err: unknown, clientSignal: AbortSignal | undefined, timeout: AbortSignal): unknown {
+  #classify(err: unknown, clientSignal: AbortSignal | undefined, timeout: AbortSignal, cancel: AbortSignal): unknown {
     if (err instanceof ApiError) return err;
     if (clientSignal?.aborted) return new ClientGoneError("client disconnected");
+    if (cancel.aborted) return shuttingDown();
     if (timeout.aborted) return new ApiError(503, "model_timeout", "the model did not answer in time; please retry");
-    if (err instanceof ModelUnavailableError)
-      return new ApiError(503, "model_unavailable", "the model endpoint is unavailable; please retry");
+    if (err instanceof ModelUnavailableError) return this.#modelFailures.toClientError(err);
     return err;
   }
 

@@ -8,10 +8,23 @@ export class ModelUnavailableError extends Error {
   override name = "ModelUnavailableError";
   /** HTTP status of the provider's answer, when there was one. */
   readonly status: number | undefined;
+  /** What went wrong, for logging once per kind: `http_401`, `timeout`, `ECONNREFUSED`, `unreachable`. */
+  readonly kind: string;
 
-  constructor(message: string, options: { cause?: unknown; status?: number } = {}) {
+  constructor(message: string, options: { cause?: unknown; status?: number; kind?: string } = {}) {
     super(message, { cause: options.cause });
     this.status = options.status;
+    this.kind = options.kind ?? (options.status !== undefined ? `http_${options.status}` : "unreachable");
+  }
+
+  /**
+   * True when the endpoint refused the request itself (a 4xx other than 408, 409 and 429): the
+   * same request will be refused again, so retrying cannot help. 401, 403 and 404 mean the
+   * service's model settings (key, base URL, model name) are wrong.
+   */
+  get refused(): boolean {
+    const s = this.status;
+    return s !== undefined && s >= 400 && s < 500 && s !== 408 && s !== 409 && s !== 429;
   }
 }
 
@@ -72,7 +85,7 @@ export function toProviderError(
     const reason: unknown = callerSignal.reason;
     const timedOut = reason instanceof Error && reason.name === "TimeoutError";
     if (!timedOut) return isAbortError(err) ? err : abortErrorFor(callerSignal);
-    return new ModelUnavailableError(`${describe} timed out`, { cause: err });
+    return new ModelUnavailableError(`${describe} timed out`, { cause: err, kind: "timeout" });
   }
   const status = httpStatus(err);
   if (status !== undefined)
@@ -80,9 +93,14 @@ export function toProviderError(
   const name = err instanceof Error ? err.name : "";
   const constructorName = (err as { constructor?: { name?: string } } | null)?.constructor?.name ?? "";
   if (name === "TimeoutError" || name === "AbortError" || constructorName.startsWith("APIConnection")) {
-    return new ModelUnavailableError(`${describe} unreachable or timed out: ${(err as Error).message}`, { cause: err });
+    return new ModelUnavailableError(`${describe} unreachable or timed out: ${(err as Error).message}`, {
+      cause: err,
+      kind:
+        errorCode(err) ??
+        (constructorName === "APIConnectionTimeoutError" || name === "TimeoutError" ? "timeout" : "unreachable"),
+    });
   }
   const code = errorCode(err);
-  if (code) return new ModelUnavailableError(`${describe} unreachable (${code})`, { cause: err });
+  if (code) return new ModelUnavailableError(`${describe} unreachable (${code})`, { cause: err, kind: code });
   return err;
 }

@@ -17,6 +17,7 @@ import { createClientErrorHandler } from "./client-error-handler.js";
 import { registerOpenAiRoutes } from "./openai/routes.js";
 import type { ResponseStore } from "./openai/response-store.js";
 import { parseJsonBody } from "./json-body-parser.js";
+import { assertUtf8Charset } from "./request-charset.js";
 import { assertSupportedEncoding, contentEncodingOf } from "./request-content-encoding.js";
 
 export interface HttpTimeouts {
@@ -36,6 +37,8 @@ export interface AppOptions {
   maxBodyBytes: number;
   /** Longest accepted message (characters after trimming). */
   maxMessageChars: number;
+  /** Deepest nesting of arrays and objects in a JSON body (MAX_JSON_DEPTH); 64 when absent. */
+  maxJsonDepth?: number;
   /** True while the session store can serve reads (for /readyz). */
   isReady: () => boolean | Promise<boolean>;
   /** API keys, rate limit, stream cap; absent: all off. */
@@ -47,6 +50,7 @@ export interface AppOptions {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+const DEFAULT_MAX_JSON_DEPTH = 64;
 const DEFAULT_TIMEOUTS: HttpTimeouts = { requestMs: 30_000, headersMs: 10_000, keepAliveMs: 72_000 };
 
 /** The HTTP API. Built without listening, so tests drive it with inject() or a real socket. */
@@ -96,7 +100,11 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.addContentTypeParser(
     "application/json",
     { parseAs: "buffer", bodyLimit: options.maxBodyBytes },
-    async (request: FastifyRequest, body: Buffer) => parseJsonBody(body, request.headers, options.maxBodyBytes),
+    async (request: FastifyRequest, body: Buffer) =>
+      parseJsonBody(body, request.headers, {
+        maxBodyBytes: options.maxBodyBytes,
+        maxJsonDepth: options.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH,
+      }),
   );
 
   metrics.register(app);
@@ -107,9 +115,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
     // holds nothing open.
     if (!request.raw.complete) reply.header("connection", "close");
   });
-  // A compressed body Switchboard cannot read is refused before it is read.
+  // A compressed body or a charset Switchboard cannot read is refused before it is read.
   app.addHook("preParsing", async (request, _reply, payload) => {
     assertSupportedEncoding(contentEncodingOf(request.headers));
+    assertUtf8Charset(request.headers["content-type"]);
     return payload;
   });
   // One log line per request, with its id and timing; never the body.
@@ -133,6 +142,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
   registerSecurity(
     app,
     options.security ?? { apiKeys: null, metricsKeys: null, rateLimitPerMinute: 0, maxStreamsPerKey: 0 },
+    options.registry,
+    options.logger,
   );
   registerChatRoutes(app, { chat: options.chat, maxMessageChars: options.maxMessageChars });
   registerOpenAiRoutes(app, {

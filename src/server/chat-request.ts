@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ApiError } from "../chat/chat-errors.js";
+import { reservedSessionProblem } from "../chat/running-session.js";
 import { isValidSessionId, SESSION_ID_RULE } from "../chat/session-id.js";
 import { userIdProblem } from "../chat/user-id.js";
 import { invalidRequest } from "./validation-issue.js";
@@ -48,5 +49,8 @@ export function parseChatRequest(body: unknown, maxMessageChars: number): ChatRe
   });
   const result = schema.safeParse(body);
   if (!result.success) throw invalidRequest(result.error.issues[0]!, body);
+  const { session_id, user_id } = result.data;
+  const reserved = session_id === undefined ? null : reservedSessionProblem(session_id, user_id);
+  if (reserved) throw new ApiError(400, "invalid_request", `session_id ${reserved}`, "session_id");
   return result.data;
 }

@@ -3,7 +3,8 @@ import type { FastifyInstance } from "fastify";
 import { ApiError } from "../chat/chat-errors.js";
 import { ClientGoneError, type ChatService } from "../chat/chat-service.js";
 import { userIdProblem } from "../chat/user-id.js";
-import { toApiError } from "./error-response.js";
+import { traceIdOf } from "../chat/chat-errors.js";
+import { errorHeaders, toApiError } from "./error-response.js";
 import { parseChatRequest } from "./chat-request.js";
 
 export interface ChatRoutesOptions {
@@ -82,14 +83,19 @@ export function registerChatRoutes(app: FastifyInstance, options: ChatRoutesOpti
         const api = toApiError(err as Error);
         status = api?.code ?? "internal_error";
         if (!api) request.log.error({ err }, "unhandled error in streamed turn");
-        const error = api
-          ? { code: api.code, message: api.message, ...(api.field ? { field: api.field } : {}) }
-          : { code: "internal_error", message: `an internal error occurred (request ${request.id})` };
+        const traceId = traceIdOf(api ?? err);
+        const error = {
+          ...(api
+            ? { code: api.code, message: api.message, ...(api.field ? { field: api.field } : {}) }
+            : { code: "internal_error", message: `an internal error occurred (request ${request.id})` }),
+          ...(traceId !== undefined ? { trace_id: traceId } : {}),
+        };
         if (res.headersSent) {
           send("error", error);
         } else if (!res.destroyed) {
           const text = JSON.stringify({ error: api ? error : { ...error, request_id: request.id } });
           res.writeHead(api?.status ?? 500, {
+            ...errorHeaders(api),
             "content-type": "application/json; charset=utf-8",
             "content-length": Buffer.byteLength(text),
             "x-request-id": request.id,

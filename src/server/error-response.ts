@@ -1,15 +1,28 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
-import { ApiError } from "../chat/chat-errors.js";
+import { ApiError, traceIdOf } from "../chat/chat-errors.js";
 
 export interface ErrorBody {
-  error: { code: string; message: string; field?: string; request_id?: string };
+  error: { code: string; message: string; field?: string; request_id?: string; trace_id?: string | null };
 }
 
-export function errorBody(code: string, message: string, field?: string, requestId?: string): ErrorBody {
+export function errorBody(
+  code: string,
+  message: string,
+  field?: string,
+  requestId?: string,
+  traceId?: string | null,
+): ErrorBody {
   const error: ErrorBody["error"] = { code, message };
   if (field) error.field = field;
   if (requestId) error.request_id = requestId;
+  // Every turn's error names its trace (null when the turn was not traced), where the cause is.
+  if (traceId !== undefined) error.trace_id = traceId;
   return { error };
+}
+
+/** Headers of an error answer: `x-should-retry: false` when the same request will fail again (OpenAI's clients obey it). */
+export function errorHeaders(err: unknown): Record<string, string> {
+  return err instanceof ApiError && !err.retryable ? { "x-should-retry": "false" } : {};
 }
 
 /** Fastify's own errors (parsing, limits) and ours, mapped to the API's error shape. */
@@ -35,7 +48,11 @@ export function toApiError(err: FastifyError | Error): ApiError | null {
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, err: FastifyError | Error): FastifyReply {
   const api = toApiError(err);
-  if (api) return reply.status(api.status).send(errorBody(api.code, api.message, api.field));
+  if (api)
+    return reply
+      .status(api.status)
+      .headers(errorHeaders(api))
+      .send(errorBody(api.code, api.message, api.field, undefined, traceIdOf(api)));
   request.log.error({ err }, "unhandled error");
   return reply
     .status(500)
@@ -45,6 +62,7 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, err: Fas
         "an internal error occurred; quote the request id when reporting it",
         undefined,
         request.id,
+        traceIdOf(err),
       ),
     );
 }

@@ -1,5 +1,6 @@
 import { ApiError } from "../chat/chat-errors.js";
 import { inspectJsonBody } from "./json-body-inspection.js";
+import { assertNestingWithin } from "./json-nesting.js";
 import { contentEncodingOf, decodeBody } from "./request-content-encoding.js";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -8,14 +9,16 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  * The service's only body parser (application/json). Beyond JSON.parse:
  * - a compressed body is decompressed, bounded by `maxBodyBytes` once decompressed;
  * - bytes that are not UTF-8 are refused rather than turned into U+FFFD and stored;
- * - prototype keys and invalid Unicode are refused with a 400 naming where they are.
+ * - nesting deeper than `maxJsonDepth` is refused before parsing, naming the top-level field;
+ * - prototype keys, invalid Unicode and numbers past a double's range are refused with a 400
+ *   naming where they are.
  */
 export async function parseJsonBody(
   raw: Buffer,
   headers: Record<string, string | string[] | undefined>,
-  maxBodyBytes: number,
+  limits: { maxBodyBytes: number; maxJsonDepth: number },
 ): Promise<unknown> {
-  const bytes = await decodeBody(raw, contentEncodingOf(headers), maxBodyBytes);
+  const bytes = await decodeBody(raw, contentEncodingOf(headers), limits.maxBodyBytes);
   if (bytes.length === 0) throw new ApiError(400, "invalid_json", "the body is empty; send a JSON object", "body");
   let text: string;
   try {
@@ -24,6 +27,7 @@ export async function parseJsonBody(
   } catch {
     throw new ApiError(400, "invalid_body", "the body is not valid UTF-8", "body");
   }
+  assertNestingWithin(text, limits.maxJsonDepth);
   let value: unknown;
   try {
     value = JSON.parse(text);

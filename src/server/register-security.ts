@@ -1,19 +1,27 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Registry } from "prom-client";
 import type { ApiKeySet } from "../auth/api-key-set.js";
 import { principalContext } from "../auth/request-principal.js";
 import { ApiError } from "../chat/chat-errors.js";
-import { StreamSlots } from "./stream-slots.js";
-import { TokenBuckets } from "./token-bucket.js";
+import { LimitsHealth } from "./limits/limits-health.js";
+import { connectLimitsRedis, openLimitsRedis } from "./limits/open-limits-redis.js";
+import { RequestLimits, type Verdict } from "./limits/request-limits.js";
 
 export interface SecurityOptions {
   /** API_KEYS; null: the API is open. */
   apiKeys: ApiKeySet | null;
-  /** METRICS_API_KEY; null: /metrics is open. */
+  /** METRICS_API_KEY; null: see metricsPublic. */
   metricsKeys: ApiKeySet | null;
+  /** METRICS_PUBLIC: with API keys on and no METRICS_API_KEY, /metrics is open only when true. */
+  metricsPublic?: boolean;
   /** RATE_LIMIT_PER_MINUTE; 0: off. */
   rateLimitPerMinute: number;
+  /** AUTH_FAILURES_PER_MINUTE (per client address, with API keys on); 0: off. */
+  authFailuresPerMinute?: number;
   /** MAX_STREAMS_PER_KEY; 0: no cap. */
   maxStreamsPerKey: number;
+  /** REDIS_URL: limits shared by every instance; absent: per instance. */
+  redisUrl?: string;
 }
 
 declare module "fastify" {
@@ -31,12 +39,52 @@ const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
  * Authentication, rate limiting, the stream cap, and the request principal, as hooks on every
  * route. Checks run in onRequest, before the body is read, so an unauthenticated or throttled
  * client costs no body parsing. Errors are thrown as ApiError so each route family answers in
- * its own error shape (native or OpenAI) with the same status and code.
+ * its own error shape (native or OpenAI) with the same status and code. The limits are counted
+ * in Redis when REDIS_URL is set (connected when the app starts, closed with it), else per
+ * instance.
  */
-export function registerSecurity(app: FastifyInstance, options: SecurityOptions): void {
-  const buckets = options.rateLimitPerMinute > 0 ? new TokenBuckets(options.rateLimitPerMinute) : null;
-  const streams = options.maxStreamsPerKey > 0 ? new StreamSlots(options.maxStreamsPerKey) : null;
+export function registerSecurity(
+  app: FastifyInstance,
+  options: SecurityOptions,
+  registry: Registry,
+  logger: FastifyBaseLogger,
+): void {
+  const health = new LimitsHealth(registry, logger, Boolean(options.redisUrl));
+  const redis = options.redisUrl ? openLimitsRedis(options.redisUrl, health) : null;
+  const limits = new RequestLimits({
+    rateLimitPerMinute: options.rateLimitPerMinute,
+    // Failed authentications only exist with keys on.
+    authFailuresPerMinute: options.apiKeys || options.metricsKeys ? (options.authFailuresPerMinute ?? 0) : 0,
+    maxStreamsPerKey: options.maxStreamsPerKey,
+    redis,
+    health,
+  });
+  if (redis) {
+    app.addHook("onReady", () => connectLimitsRedis(redis, health));
+    app.addHook("onClose", async () => {
+      limits.close();
+      redis.disconnect();
+    });
+  }
+  const metricsClosed = options.apiKeys !== null && options.metricsKeys === null && !options.metricsPublic;
   app.decorateRequest("apiKeyId", null);
+
+  const authenticated = async (request: FastifyRequest, reply: FastifyReply, keys: ApiKeySet, what: string) => {
+    // An address that keeps presenting wrong keys is refused before its next guess is checked.
+    refuseWhenLimited(
+      reply,
+      await limits.authAllowed(request.ip),
+      "too_many_auth_failures",
+      (sec) => `too many failed authentications from this address; retry in ${sec} s`,
+    );
+    try {
+      return authenticate(request, reply, keys, what);
+    } catch (err) {
+      // A key that was presented and is wrong is a guess; a request without one is not.
+      if (request.headers.authorization) await limits.authFailed(request.ip);
+      throw err;
+    }
+  };
 
   app.addHook("onRequest", async (request, reply) => {
     // The matched route pattern, not the raw URL: percent-encoding or a query string cannot
@@ -44,38 +92,60 @@ export function registerSecurity(app: FastifyInstance, options: SecurityOptions)
     const path = request.routeOptions.url ?? request.url.split("?")[0]!;
     if (OPEN.has(path)) return;
     if (path === "/metrics") {
-      if (options.metricsKeys) authenticate(request, reply, options.metricsKeys, "/metrics");
+      if (options.metricsKeys) await authenticated(request, reply, options.metricsKeys, "/metrics");
+      else if (metricsClosed)
+        throw new ApiError(
+          403,
+          "metrics_closed",
+          "/metrics is closed while API keys are on: the operator sets METRICS_API_KEY for its scraper (or METRICS_PUBLIC=true on a private network)",
+        );
       return;
     }
-    if (options.apiKeys) request.apiKeyId = authenticate(request, reply, options.apiKeys, "this API");
-    if (buckets) {
-      const taken = buckets.take(clientKey(request));
-      if (!taken.ok) {
-        reply.header("retry-after", String(taken.retryAfterSec));
-        throw new ApiError(429, "rate_limited", `too many requests; retry in ${taken.retryAfterSec} s`);
-      }
+    if (options.apiKeys) request.apiKeyId = await authenticated(request, reply, options.apiKeys, "this API");
+    if (limits.limitsRequests) {
+      refuseWhenLimited(
+        reply,
+        await limits.takeRequest(clientKey(request)),
+        "rate_limited",
+        (sec) => `too many requests; retry in ${sec} s`,
+      );
     }
   });
 
   app.addHook("preHandler", (request, reply, done) => {
-    if (streams && isStreamRequest(request)) {
-      const release = streams.tryAcquire(clientKey(request));
-      if (!release) {
-        done(
-          new ApiError(
-            429,
-            "too_many_streams",
-            `at most ${options.maxStreamsPerKey} streams may be open at once; close one first`,
-          ),
-        );
-        return;
-      }
-      // 'close' fires for hijacked (SSE) responses too, however the stream ends.
-      reply.raw.once("close", release);
-    }
     // The handler runs synchronously inside done(), so everything it starts sees the principal.
-    principalContext.run({ keyId: request.apiKeyId }, done);
+    const run = () => principalContext.run({ keyId: request.apiKeyId }, done);
+    if (options.maxStreamsPerKey <= 0 || !isStreamRequest(request)) return run();
+    limits.acquireStream(clientKey(request)).then(
+      (release) => {
+        if (!release) {
+          done(
+            new ApiError(
+              429,
+              "too_many_streams",
+              `at most ${options.maxStreamsPerKey} streams may be open at once; close one first`,
+            ),
+          );
+          return;
+        }
+        // 'close' fires for hijacked (SSE) responses too, however the stream ends.
+        reply.raw.once("close", release);
+        run();
+      },
+      (err: unknown) => done(err as Error),
+    );
   });
+}
+
+function refuseWhenLimited(
+  reply: FastifyReply,
+  verdict: Verdict,
+  code: string,
+  message: (retryAfterSec: number) => string,
+): void {
+  if (verdict.ok) return;
+  reply.header("retry-after", String(verdict.retryAfterSec));
+  throw new ApiError(429, code, message(verdict.retryAfterSec));
 }
 
 /** Rate limits and stream caps count per key when keys are on, else per client address. */

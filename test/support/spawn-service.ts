@@ -18,7 +18,15 @@ const STOP_TIMEOUT_MS = 30_000;
 /** Runs the compiled service as its own process, as users run it, and waits until it listens. */
 export async function spawnService(env: Record<string, string>, timeoutMs = 20_000): Promise<SpawnedService> {
   const child = spawn(process.execPath, [ENTRY], {
-    env: { PATH: process.env["PATH"] ?? "", PORT: "0", LOG_LEVEL: "info", ...env },
+    // Tests send many requests (and wrong keys) from one address; the limits' own tests set them.
+    env: {
+      PATH: process.env["PATH"] ?? "",
+      PORT: "0",
+      LOG_LEVEL: "info",
+      RATE_LIMIT_PER_MINUTE: "0",
+      AUTH_FAILURES_PER_MINUTE: "0",
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";

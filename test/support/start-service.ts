@@ -14,6 +14,9 @@ export const TEST_ENV: Record<string, string> = {
   // Tests that want the spool turn it on with a temporary folder; others must not share ./data.
   LANGFUSE_SPOOL: "false",
   PORT: "0",
+  // Tests send many requests (and wrong keys) from one address; the limits' own tests set them.
+  RATE_LIMIT_PER_MINUTE: "0",
+  AUTH_FAILURES_PER_MINUTE: "0",
 };
 
 export interface RunningService {

@@ -82,10 +82,10 @@ export function registerChatCompletionsRoute(
       if (err instanceof ClientGoneError) return;
       const mapped = toOpenAiError(err as Error);
       if (!mapped) request.log.error({ err }, "unhandled error in streamed completion");
-      const body = mapped?.body ?? internalErrorBody(request.id);
+      const body = mapped?.body ?? internalErrorBody(request.id, err);
       // Mid-stream, OpenAI clients raise an error for a data event carrying `error`.
       if (stream.opened) stream.send(body);
-      else stream.failBeforeOpen(mapped?.status ?? 500, body);
+      else stream.failBeforeOpen(mapped?.status ?? 500, body, mapped?.headers);
     } finally {
       stream.end(timing.serverTiming);
     }

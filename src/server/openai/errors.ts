@@ -1,7 +1,8 @@
 // Errors of the OpenAI-compatible endpoints in OpenAI's shape, so OpenAI clients raise their
 // usual error classes (BadRequestError, NotFoundError, ...) with a readable message.
 import type { FastifyError } from "fastify";
-import { toApiError } from "../error-response.js";
+import { traceIdOf } from "../../chat/chat-errors.js";
+import { errorHeaders, toApiError } from "../error-response.js";
 
 export interface OpenAiErrorBody {
   error: {
@@ -12,6 +13,8 @@ export interface OpenAiErrorBody {
     param: string | null;
     /** A stable code: OpenAI's where one applies (invalid_type, unsupported_value, ...), else ours (session_not_found, model_unavailable). */
     code: string | null;
+    /** The trace of the turn that failed (null: not traced); only on errors of a turn. */
+    trace_id?: string | null;
   };
 }
 
@@ -24,17 +27,26 @@ export function openAiErrorBody(
   return { error: { message, type: status >= 500 ? "server_error" : "invalid_request_error", param, code } };
 }
 
-/** Maps any error to its status and OpenAI-shaped body; `null` for bugs (answer 500 and log). */
-export function toOpenAiError(err: FastifyError | Error): { status: number; body: OpenAiErrorBody } | null {
+/** Maps any error to its status, OpenAI-shaped body and headers; `null` for bugs (answer 500 and log). */
+export function toOpenAiError(
+  err: FastifyError | Error,
+): { status: number; body: OpenAiErrorBody; headers: Record<string, string> } | null {
   const api = toApiError(err);
   if (!api) return null;
-  return { status: api.status, body: openAiErrorBody(api.status, api.code, api.message, api.field ?? null) };
+  const body = openAiErrorBody(api.status, api.code, api.message, api.field ?? null);
+  const traceId = traceIdOf(api);
+  if (traceId !== undefined) body.error.trace_id = traceId;
+  return { status: api.status, body, headers: errorHeaders(api) };
 }
 
-export function internalErrorBody(requestId: string): OpenAiErrorBody {
-  return openAiErrorBody(
+/** The 500 of a bug; `err` names its turn's trace when it ended one. */
+export function internalErrorBody(requestId: string, err?: unknown): OpenAiErrorBody {
+  const body = openAiErrorBody(
     500,
     "internal_error",
     `an internal error occurred; quote the request id ${requestId} when reporting it`,
   );
+  const traceId = traceIdOf(err);
+  if (traceId !== undefined) body.error.trace_id = traceId;
+  return body;
 }

@@ -58,10 +58,11 @@ export class EventStream {
   }
 
   /** Before the stream opened: answers the error as a plain JSON response with its status. */
-  failBeforeOpen(status: number, body: OpenAiErrorBody): void {
+  failBeforeOpen(status: number, body: OpenAiErrorBody, headers: Record<string, string> = {}): void {
     if (this.#res.headersSent || this.#res.destroyed) return;
     const text = JSON.stringify(body);
     this.#res.writeHead(status, {
+      ...headers,
       "content-type": "application/json; charset=utf-8",
       "content-length": String(Buffer.byteLength(text)),
       "x-request-id": this.#headers["x-request-id"] ?? "",

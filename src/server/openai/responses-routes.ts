@@ -159,9 +159,9 @@ export function registerResponsesRoutes(v1: FastifyInstance, options: ResponsesR
       if (err instanceof ClientGoneError) return;
       const mapped = toOpenAiError(err as Error);
       if (!mapped) request.log.error({ err }, "unhandled error in streamed response");
-      const body = mapped?.body ?? internalErrorBody(request.id);
+      const body = mapped?.body ?? internalErrorBody(request.id, err);
       if (!stream.opened) {
-        stream.failBeforeOpen(mapped?.status ?? 500, body);
+        stream.failBeforeOpen(mapped?.status ?? 500, body, mapped?.headers);
         return;
       }
       // Mid-stream. `error` first: the official client raises on an event carrying an `error`

@@ -28,9 +28,9 @@ export function registerOpenAiRoutes(app: FastifyInstance, options: OpenAiRoutes
     async (v1) => {
       v1.setErrorHandler((err, request, reply) => {
         const mapped = toOpenAiError(err as FastifyError);
-        if (mapped) return reply.status(mapped.status).send(mapped.body);
+        if (mapped) return reply.status(mapped.status).headers(mapped.headers).send(mapped.body);
         request.log.error({ err }, "unhandled error");
-        return reply.status(500).send(internalErrorBody(request.id));
+        return reply.status(500).send(internalErrorBody(request.id, err));
       });
       v1.setNotFoundHandler((request, reply) =>
         reply

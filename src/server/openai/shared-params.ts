@@ -3,17 +3,29 @@
 // send provider-specific extras (top_k, repetition_penalty) that change nothing essential here.
 import { z } from "zod";
 import { ApiError } from "../../chat/chat-errors.js";
+import { userIdProblem } from "../../chat/user-id.js";
 import { MAX_USER_CHARS } from "./caller.js";
 import { integer } from "./param-errors.js";
 
 const decimal = (min: number, max: number) => z.number().min(min).max(max).nullish();
+
+/** A user id, by the rule every endpoint applies (chat/user-id.ts), at most OpenAI's 64 characters. */
+const userParam = z
+  .string()
+  .max(MAX_USER_CHARS)
+  .superRefine((user, ctx) => {
+    // An empty `user` is no user, as OpenAI clients send it.
+    const problem = user === "" ? null : userIdProblem(user);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  })
+  .nullish();
 
 export const sharedParams = {
   model: z.string().optional(),
   stream: z.boolean().nullish(),
   temperature: decimal(0, 2),
   top_p: decimal(0, 1),
-  user: z.string().max(MAX_USER_CHARS).nullish(),
+  user: userParam,
   safety_identifier: z.string().max(MAX_USER_CHARS).nullish(),
   prompt_cache_key: z.string().nullish(),
   store: z.boolean().nullish(),

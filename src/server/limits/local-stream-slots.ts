@@ -1,5 +1,5 @@
-/** Counts open streams per client; a client at its cap gets no slot until one closes. */
-export class StreamSlots {
+/** Counts open streams per client in this process; a client at its cap gets no slot until one closes. */
+export class LocalStreamSlots {
   readonly #open = new Map<string, number>();
 
   constructor(private readonly maxPerClient: number) {}
