@@ -59,6 +59,7 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
     databaseUrl: config.DATABASE_URL,
     lockConnections: config.DATABASE_LOCK_CONNECTIONS,
     lockTimeoutMs: config.TURN_TIMEOUT_MS,
+    windowTurns: config.HISTORY_TURNS,
   });
   const graph = buildRouterGraph({
     catalog,

@@ -188,7 +188,8 @@ describe("two instances sharing one PostgreSQL", () => {
     } finally {
       await saver.end();
     }
-    const expected = session.turns.flatMap((t: any) => [
+    // The checkpoint keeps the model's window: the last HISTORY_TURNS (10) turns.
+    const expected = session.turns.slice(-10).flatMap((t: any) => [
       ["human", t.user],
       ["ai", replyTo.get(t.user)],
     ]);

@@ -46,6 +46,7 @@ test("each turn runs route_node, then exactly the node it chose; a failed turn l
   const first = await turn("Where is my order 10293?");
   assert.deepEqual([first.agent, first.clarification, calls.classifier, calls.answer], ["orders", false, 1, 1]);
   const stored = await store.getTuple({ configurable: { thread_id: first.session_id } });
+  const beforeFailure = await chat.getSession(first.session_id, "alice");
 
   // The billing agent's model call fails: nothing of the turn reaches the session.
   calls.failAnswers = true;
@@ -54,8 +55,10 @@ test("each turn runs route_node, then exactly the node it chose; a failed turn l
   });
   assert.deepEqual([calls.classifier, calls.answer], [2, 2]);
   const afterFailure = await chat.getSession(first.session_id, "alice");
-  assert.deepEqual(afterFailure.turns, stored?.checkpoint.channel_values["turns"]);
+  assert.deepEqual(afterFailure, beforeFailure);
   assert.equal(afterFailure.current_agent, "orders");
+  const unchanged = await store.getTuple({ configurable: { thread_id: first.session_id } });
+  assert.equal(unchanged?.checkpoint.id, stored?.checkpoint.id, "the failed turn wrote a checkpoint");
 
   // The next turn classifies and answers its own message once; the failed billing answer is not run again.
   calls.failAnswers = false;
