@@ -93,6 +93,8 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
       kind: config.SESSION_STORE,
       path: config.SESSION_DB_PATH,
       databaseUrl: config.DATABASE_URL,
+      // A turn waits up to TURN_TIMEOUT_MS for its session, then runs up to as long again.
+      claimLeaseMs: 2 * config.TURN_TIMEOUT_MS + 10_000,
     }),
     security: {
       apiKeys: ApiKeySet.parse(config.API_KEYS),
