@@ -133,6 +133,8 @@ export class SqliteResponseStore implements ResponseStore {
   async sweep(cutoffMs: number, max: number): Promise<number> {
     const deleted = this.#sweepResponses.run(cutoffMs, max).changes;
     this.#sweepClaims.run(cutoffMs, max);
+    // Cuts the write-ahead log, whose older frames still hold the deleted responses' pages.
+    if (deleted > 0) this.#db.pragma("wal_checkpoint(TRUNCATE)");
     return deleted;
   }
 
