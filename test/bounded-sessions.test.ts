@@ -183,7 +183,7 @@ for (const make of [sqliteBackend, () => postgresBackend(() => postgres)]) {
       for (const [query, field] of [
         ["&limit=0", "limit"],
         ["&limit=abc", "limit"],
-        ["&limit=1001", "limit"],
+        ["&limit=501", "limit"],
         ["&limit=1.5", "limit"],
         ["&limit=5&limit=6", "limit"],
         ["&before=0", "before"],

@@ -1,8 +1,8 @@
 import { ApiError } from "./chat-errors.js";
 
 /** Turns a session page holds when the client names no limit, and at most. */
-export const DEFAULT_PAGE_TURNS = 100;
-export const MAX_PAGE_TURNS = 1000;
+export const DEFAULT_PAGE_TURNS = 50;
+export const MAX_PAGE_TURNS = 500;
 
 /** Which turns of a session's transcript to answer: up to `limit` turns numbered below `before` (the latest when absent). */
 export interface TranscriptPageQuery {
