@@ -299,7 +299,7 @@ export const serviceOptions = {
   LANGFUSE_SPOOL_DIR: option(kinds.string(), {
     section: LF,
     default: "./data/spool",
-    doc: "Folder of the journal (a SQLite database, spool.db). Unwritable: tracing runs memory-only, with one warning. Delete the folder while the service is stopped to wipe undelivered traces.",
+    doc: "Folder of the journal (a SQLite database, spool.db), made 0700 with its files 0600; delivered batches do not stay readable in it. Each batch is kept for the destination it was made for (LANGFUSE_BASE_URL and LANGFUSE_PUBLIC_KEY): a start with another destination leaves them there, says so once, and never sends them elsewhere; a start with theirs delivers them. Unwritable: tracing runs memory-only, with one warning. Delete the folder while the service is stopped to wipe undelivered traces.",
   }),
   LANGFUSE_SPOOL_MAX_BYTES: option(kinds.int(1_048_576, 1024 * 1024 * 1024 * 1024), {
     section: LF,
