@@ -10,6 +10,7 @@ const STORE_NAMES: Record<StoreResult["store"], string> = { sqlite: "SQLite", po
 
 function bytes(n: number): string {
   const abs = Math.abs(n);
+  if (abs >= 1024 * 1024 * 1024) return `${(n / 1024 / 1024 / 1024).toFixed(2)} GB`;
   if (abs >= 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MB`;
   if (abs >= 10 * 1024) return `${(n / 1024).toFixed(0)} KB`;
   if (abs >= 1024) return `${(n / 1024).toFixed(1)} KB`;
