@@ -96,7 +96,8 @@ export function renderSection(after: SessionBenchResult, before?: SessionBenchRe
       );
     }
   }
-  lines.push("How it was measured:", "", ...after.notes.map((n) => `- ${n}`), "", SECTION_END);
+  const notes = [...after.notes, ...(before?.notes.filter((n) => !after.notes.includes(n)) ?? [])];
+  lines.push("How it was measured:", "", ...notes.map((n) => `- ${n}`), "", SECTION_END);
   return lines.join("\n");
 }
 

@@ -45,14 +45,23 @@ const { values: args } = parseArgs({
     label: { type: "string", default: "after" },
     reference: { type: "boolean", default: false },
     note: { type: "string", multiple: true },
+    // The commit a --root without git metadata (an exported copy) was built from.
+    commit: { type: "string" },
+    // Regenerates the section of docs/sessions.md from the result files, measuring nothing.
+    "render-only": { type: "boolean", default: false },
   },
 });
 const turns = Math.max(1, Number(args.turns));
 const messageChars = Math.max(40, Number(args["message-chars"]));
 const stores = args.stores.split(",").map((s) => s.trim()) as ("sqlite" | "postgres")[];
 const root = args.root ?? ROOT;
+if (args["render-only"]) {
+  renderDoc();
+  process.exit(0);
+}
 const points = [1, 100, 1000, 10_000].filter((p) => p <= turns);
-const source = readSourceState(root);
+const read = readSourceState(root);
+const source = read.commit === null && args.commit ? { ...read, commit: args.commit, dirty: false } : read;
 if (args.reference && root === ROOT) {
   const refusal = referenceRefusal(source);
   if (refusal) {
@@ -290,13 +299,17 @@ if (args.reference) {
   const file = join(RESULTS_DIR, `${args.label === "after" ? "result" : args.label}.json`);
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   console.error(`wrote ${file}`);
-  const read = (name: string) => {
+  renderDoc();
+}
+
+/** Regenerates the section of docs/sessions.md from result.json (and before.json), when there is a result. */
+function renderDoc(): void {
+  const load = (name: string) => {
     const path = join(RESULTS_DIR, name);
     return existsSync(path) ? (JSON.parse(readFileSync(path, "utf8")) as SessionBenchResult) : undefined;
   };
-  const after = read("result.json");
-  if (after) {
-    writeFileSync(DOC_PATH, replaceSection(readFileSync(DOC_PATH, "utf8"), renderSection(after, read("before.json"))));
-    console.error(`regenerated the benchmark section of ${DOC_PATH}`);
-  }
+  const after = load("result.json");
+  if (!after) return;
+  writeFileSync(DOC_PATH, replaceSection(readFileSync(DOC_PATH, "utf8"), renderSection(after, load("before.json"))));
+  console.error(`regenerated the benchmark section of ${DOC_PATH}`);
 }
