@@ -81,7 +81,7 @@ export const serviceOptions = {
   HISTORY_TURNS: option(kinds.int(0, 200), {
     section: S,
     default: 10,
-    doc: "How many earlier turns of the session the classifier and agents see.",
+    doc: "How many earlier turns of the session the classifier and agents see: the window a session's checkpoint keeps, so a turn costs the same however long its session is. Older turns stay in the session's transcript (`GET /api/v1/sessions/:id`) but no longer reach the model. A larger value applies as new turns fill the window.",
   }),
 
   API_KEYS: option(apiKeyListKind(), {
@@ -185,7 +185,27 @@ export const serviceOptions = {
   SESSION_DB_PATH: option(kinds.string(), {
     section: SESS,
     default: "./data/sessions.db",
-    doc: "SQLite file for SESSION_STORE=sqlite; its folder is created.",
+    doc: "SQLite file for SESSION_STORE=sqlite (the stored responses of `/v1/responses` live there too). The file and its -wal/-shm are made 0600, a missing folder 0700.",
+  }),
+  SESSION_TTL_HOURS: option(kinds.number(0, 876_000), {
+    section: SESS,
+    default: 720,
+    doc: "A session is deleted this long after its last turn (its checkpoint and its whole transcript), by the background retention sweep. 0 keeps sessions for ever. A session in use is never deleted: each turn starts its time again.",
+  }),
+  RESPONSE_TTL_HOURS: option(kinds.number(0, 876_000), {
+    section: SESS,
+    default: 720,
+    doc: "A stored response of `/v1/responses` is deleted this long after it was made (30 days, as OpenAI keeps them by default); it can no longer be retrieved or continued. 0 keeps them for ever.",
+  }),
+  RETENTION_SWEEP_INTERVAL_MS: option(kinds.int(100, 86_400_000), {
+    section: SESS,
+    default: 60_000,
+    doc: "How often the retention sweep looks for expired sessions and responses. It runs on a timer, never inside a request; a sweep that deleted something is followed by another a second later until nothing expired is left.",
+  }),
+  RETENTION_SWEEP_BATCH: option(kinds.int(1, 1_000_000), {
+    section: SESS,
+    default: 1000,
+    doc: "Bound on one sweep: about this many transcript turns (whole sessions, oldest first; at least one session) and this many responses, so a sweep never holds the store for long.",
   }),
 
   LANGFUSE_ENABLED: option(kinds.bool(), {
@@ -303,7 +323,7 @@ export const serviceOptions = {
   LANGFUSE_SPOOL_DIR: option(kinds.string(), {
     section: LF,
     default: "./data/spool",
-    doc: "Folder of the journal (a SQLite database, spool.db). Unwritable: tracing runs memory-only, with one warning. Delete the folder while the service is stopped to wipe undelivered traces.",
+    doc: "Folder of the journal (a SQLite database, spool.db), made 0700 with its files 0600; delivered batches do not stay readable in it. Each batch is kept for the destination it was made for (LANGFUSE_BASE_URL and LANGFUSE_PUBLIC_KEY): a start with another destination leaves them there, says so once, and never sends them elsewhere; a start with theirs delivers them. Unwritable: tracing runs memory-only, with one warning. Delete the folder while the service is stopped to wipe undelivered traces.",
   }),
   LANGFUSE_SPOOL_MAX_BYTES: option(kinds.int(1_048_576, 1024 * 1024 * 1024 * 1024), {
     section: LF,

@@ -10,6 +10,7 @@ import { createModelProvider } from "./llm/create-model-provider.js";
 import { buildApp } from "./server/build-app.js";
 import { createResponseStore } from "./server/openai/create-response-store.js";
 import { createSessionStore } from "./sessions/create-session-store.js";
+import { RetentionSweeper } from "./sessions/retention-sweeper.js";
 import type { SessionStore } from "./sessions/session-store.js";
 import { ApiKeySet } from "./auth/api-key-set.js";
 import { NOOP_TRACING, type Tracing } from "./tracing/index.js";
@@ -18,6 +19,8 @@ export interface Service {
   app: FastifyInstance;
   chat: ChatService;
   store: SessionStore;
+  /** Deletes expired sessions and responses in the background, from when the app is ready until it closes. */
+  retention: RetentionSweeper;
   tracing: Tracing;
   registry: Registry;
   catalog: AgentCatalog;
@@ -73,12 +76,48 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
     },
     catalog,
   );
-  const store = createSessionStore({
+  const sessions = createSessionStore({
     kind: config.SESSION_STORE,
     path: config.SESSION_DB_PATH,
     databaseUrl: config.DATABASE_URL,
     lockConnections: config.DATABASE_LOCK_CONNECTIONS,
     lockTimeoutMs: config.TURN_TIMEOUT_MS,
+    windowTurns: config.HISTORY_TURNS,
+  });
+  const store: SessionStore = {
+    ...sessions,
+    async init() {
+      const migrated = await sessions.init();
+      if (migrated.sessions > 0 || migrated.orphans > 0 || migrated.checkpoints > 0)
+        deps.logger.info(
+          { migrated },
+          "session store migrated: each session keeps its latest checkpoint, its turns moved to the transcript",
+        );
+      return migrated;
+    },
+  };
+  // Responses of the Responses API live where the sessions they continue live.
+  const responses = createResponseStore({
+    kind: config.SESSION_STORE,
+    path: config.SESSION_DB_PATH,
+    databaseUrl: config.DATABASE_URL,
+    // A turn waits up to TURN_TIMEOUT_MS for its session, then runs up to as long again.
+    claimLeaseMs: 2 * config.TURN_TIMEOUT_MS + 10_000,
+  });
+  const hours = (h: number) => Math.round(h * 3_600_000);
+  const retention = new RetentionSweeper({
+    targets: [
+      {
+        kind: "sessions",
+        ttlMs: hours(config.SESSION_TTL_HOURS),
+        sweep: async (cutoffMs, budget) => (await store.sweep(cutoffMs, budget)).sessions,
+      },
+      { kind: "responses", ttlMs: hours(config.RESPONSE_TTL_HOURS), sweep: (c, budget) => responses.sweep(c, budget) },
+    ],
+    intervalMs: config.RETENTION_SWEEP_INTERVAL_MS,
+    budget: config.RETENTION_SWEEP_BATCH,
+    logger: deps.logger,
+    registry,
   });
   const graph = buildRouterGraph({
     catalog,
@@ -109,12 +148,7 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
       headersMs: config.HEADERS_TIMEOUT_MS,
       keepAliveMs: config.KEEP_ALIVE_TIMEOUT_MS,
     },
-    // Responses of the Responses API live where the sessions they continue live.
-    responses: createResponseStore({
-      kind: config.SESSION_STORE,
-      path: config.SESSION_DB_PATH,
-      databaseUrl: config.DATABASE_URL,
-    }),
+    responses,
     security: {
       apiKeys: ApiKeySet.parse(config.API_KEYS),
       metricsKeys: ApiKeySet.parse(config.METRICS_API_KEY),
@@ -125,5 +159,9 @@ export function createService(config: ServiceConfig, deps: ServiceDeps): Service
       redisUrl: config.REDIS_URL,
     },
   });
-  return { app, chat, store, tracing, registry, catalog };
+  // Sweeps from when the app is ready (after the store's init) until it begins to close, before
+  // the stores it sweeps are closed.
+  app.addHook("onReady", async () => retention.start());
+  app.addHook("preClose", async () => retention.stop());
+  return { app, chat, store, retention, tracing, registry, catalog };
 }

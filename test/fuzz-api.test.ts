@@ -338,8 +338,13 @@ describe("fuzzed input", () => {
     } else if (path.startsWith("/v1/responses/") && method === "GET") {
       assertResponse(json, where, true);
     } else if (path.startsWith("/api/v1/sessions/") && method === "GET") {
-      assert.deepEqual(Object.keys(json).sort(), ["current_agent", "current_intent", "session_id", "turns"], where);
+      assert.deepEqual(
+        Object.keys(json).sort(),
+        ["current_agent", "current_intent", "next_before", "session_id", "turn_count", "turns"],
+        where,
+      );
       assert.ok(Array.isArray(json.turns) && json.turns.length > 0, where);
+      assert.ok(json.turns.length <= json.turn_count, where);
     } else if (["/healthz", "/readyz"].includes(path)) {
       assert.equal(typeof json.status, "string", where);
     } else if (path.startsWith("/v1/models")) {

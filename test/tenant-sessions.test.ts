@@ -42,7 +42,14 @@ async function writeLegacySession(
     historyTurns: 10,
   });
   const turn = { userId: owner, sessionId, message, signal: new AbortController().signal, trace: NOOP_TURN };
-  await graph.invoke({ input: message, owner }, { configurable: { thread_id: sessionId, turn }, durability: "exit" });
+  // Committed as a turn is, under the bare session id (where sessions lived before tenants).
+  const sessions = graph.sessions;
+  const pending = sessions.beginTurn(sessionId);
+  const state = await graph.invoke(
+    { input: message, owner },
+    { configurable: { thread_id: sessionId, turn, ...pending.configurable() }, durability: "exit" },
+  );
+  await sessions.commit(pending, { ...state.turn! });
 }
 
 // A throwaway PostgreSQL of this file's own (test/support/postgres-server.ts provisions it).

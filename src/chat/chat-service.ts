@@ -9,7 +9,7 @@ import type { ModelOptions } from "../llm/model-options.js";
 import type { Tracing } from "../tracing/index.js";
 import { KeyedMutex } from "../sessions/keyed-mutex.js";
 import { SessionBusyError } from "../sessions/session-busy-error.js";
-import type { PrefetchedCheckpoint } from "../sessions/prefetching-saver.js";
+import type { PrefetchedCheckpoint } from "../sessions/session-saver.js";
 import { currentKeyId } from "../auth/request-principal.js";
 import { keyOwnerPrefix, sessionOwner } from "./session-owner.js";
 import { isReservedSessionId } from "./reserved-session-id.js";
@@ -20,6 +20,7 @@ import { sessionThreadId, tenantName } from "./tenant.js";
 import { ApiError, rememberTraceId, sessionBusy, sessionNotFound, shuttingDown } from "./chat-errors.js";
 import type { ChatMetrics } from "./chat-metrics.js";
 import { ModelFailures } from "./model-failures.js";
+import { DEFAULT_PAGE_TURNS, type TranscriptPageQuery } from "./transcript-page.js";
 
 export interface ChatServiceOptions {
   graph: RouterGraph;
@@ -65,11 +66,17 @@ export interface TurnReply {
   trace_url: string | null;
 }
 
+/** One page of a session's transcript, as GET /api/v1/sessions/:id answers it. */
 export interface SessionView {
   session_id: string;
   current_intent: string | null;
   current_agent: string | null;
-  turns: TurnRecord[];
+  /** Turns the session has had in all. */
+  turn_count: number;
+  /** The page, oldest first; `n` numbers the turn in the session, from 1. */
+  turns: (TurnRecord & { n: number })[];
+  /** Pass as `before` for the page of older turns; null when this page starts at the first turn. */
+  next_before: number | null;
 }
 
 /** Thrown when the client went away mid-turn: there is nobody left to answer. */
@@ -87,7 +94,6 @@ interface TurnScope {
 
 type SessionValues = Partial<{
   owner: string | null;
-  turns: TurnRecord[];
   current_intent: string | null;
   current_agent: string | null;
 }>;
@@ -239,6 +245,9 @@ export class ChatService {
     const signal = AbortSignal.any(
       request.clientSignal ? [request.clientSignal, timeout, scope.cancel] : [timeout, scope.cancel],
     );
+    // The run's writes are held until the turn has finished, then committed with its transcript
+    // record in one transaction; a turn that fails or is abandoned writes nothing.
+    const pending = graph.sessions.beginTurn(threadId);
     const turn: TurnContext = {
       userId: request.userId,
       sessionId,
@@ -252,10 +261,15 @@ export class ChatService {
     try {
       const state = await graph.invoke(
         { input: request.message, owner: scope.owner },
-        { configurable: { thread_id: threadId, turn, ...prefetched.configurable() }, signal, durability: "exit" },
+        {
+          configurable: { thread_id: threadId, turn, ...prefetched.configurable(), ...pending.configurable() },
+          signal,
+          durability: "exit",
+        },
       );
-      const last = state.turns[state.turns.length - 1];
+      const last = state.turn;
       if (!last) throw new Error("graph finished without recording the turn");
+      await graph.sessions.commit(pending, { ...last });
       trace.end({ output: last.reply, intent: last.intent, agent: last.agent, clarification: last.clarification });
       if (request.timing) request.timing.tracingMs = trace.requestPathMs;
       return {
@@ -268,6 +282,7 @@ export class ChatService {
         trace_url: trace.traceId && this.options.traceUrl ? this.options.traceUrl(trace.traceId) : null,
       };
     } catch (err) {
+      graph.sessions.abandon(pending);
       const mapped = this.#classify(err, request.clientSignal, timeout, scope.cancel);
       trace.end({ error: err, disconnected: mapped instanceof ClientGoneError });
       if (request.timing) request.timing.tracingMs = trace.requestPathMs;
@@ -296,10 +311,10 @@ export class ChatService {
     return { ...current, threadId };
   }
 
-  /** The session's state as the graph shows it (reads for the sessions API). */
+  /** The session's stored values (reads for the sessions API). */
   async #snapshot(threadId: string): Promise<SessionRead> {
-    const snapshot = await this.options.graph.getState({ configurable: { thread_id: threadId } });
-    return { values: snapshot.values as SessionValues | undefined };
+    const tuple = await this.options.graph.sessions.store.getTuple({ configurable: { thread_id: threadId } });
+    return { values: tuple?.checkpoint.channel_values as SessionValues | undefined };
   }
 
   /**
@@ -320,17 +335,27 @@ export class ChatService {
     return err;
   }
 
-  async getSession(sessionId: string, userId: string): Promise<SessionView> {
+  /** One page of the session's transcript (the latest turns unless `page.before` says otherwise). */
+  async getSession(
+    sessionId: string,
+    userId: string,
+    page: TranscriptPageQuery = { limit: DEFAULT_PAGE_TURNS },
+  ): Promise<SessionView> {
     // An id no turn could have created (empty, odd characters, reserved) is simply not found.
     if (!isValidSessionId(sessionId) || isReservedSessionId(sessionId)) throw sessionNotFound();
     const keyId = currentKeyId();
-    const { values } = await this.#sessionState(keyId, sessionId, (id) => this.#snapshot(id));
-    if (!values || values.owner !== sessionOwner(userId, keyId) || !values.turns?.length) throw sessionNotFound();
+    const { values, threadId } = await this.#sessionState(keyId, sessionId, (id) => this.#snapshot(id));
+    if (!values || values.owner !== sessionOwner(userId, keyId)) throw sessionNotFound();
+    const transcript = await this.options.graph.sessions.transcript(threadId, page);
+    if (transcript.turnCount === 0) throw sessionNotFound();
+    const first = transcript.turns[0]?.n;
     return {
       session_id: sessionId,
       current_intent: values.current_intent ?? null,
       current_agent: values.current_agent ?? null,
-      turns: values.turns,
+      turn_count: transcript.turnCount,
+      turns: transcript.turns.map(({ n, record }) => ({ n, ...(record as unknown as TurnRecord) })),
+      next_before: first !== undefined && first > 1 ? first : null,
     };
   }
 }

@@ -57,6 +57,8 @@ export interface SessionSummary {
   session_id: string;
   current_intent: string | null;
   current_agent: string | null;
+  /** Turns the session has had in all; `turns` holds the latest of them (a page). */
+  turn_count: number;
   turns: { user: string; reply: string; agent: string | null }[];
 }
 
@@ -64,7 +66,7 @@ function authHeaders(options: ChatClientOptions): Record<string, string> {
   return options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
 }
 
-/** The session as the service keeps it, or null when it has no turns for this user (404). */
+/** The session as the service keeps it (its latest turn only), or null when it has no turns for this user (404). */
 export async function readSession(
   options: ChatClientOptions,
   sessionId: string,
@@ -73,7 +75,7 @@ export async function readSession(
   let res: Response;
   try {
     res = await fetch(
-      `${options.url.replace(/\/+$/, "")}/api/v1/sessions/${encodeURIComponent(sessionId)}?user_id=${encodeURIComponent(userId)}`,
+      `${options.url.replace(/\/+$/, "")}/api/v1/sessions/${encodeURIComponent(sessionId)}?user_id=${encodeURIComponent(userId)}&limit=1`,
       {
         headers: authHeaders(options),
         signal: AbortSignal.timeout(options.timeoutMs),

@@ -98,7 +98,7 @@ async function describeResumed(
     const session = await readSession(client, sessionId, userId);
     if (!session) return `(session ${sessionId} has no turns for "${userId}" yet: it starts with your first message)`;
     const last = session.turns.at(-1);
-    return `(resuming session ${sessionId}: ${session.turns.length} turn${session.turns.length === 1 ? "" : "s"}, with ${session.current_agent ?? "no agent yet"}${last ? `; last: "${last.user}"` : ""})`;
+    return `(resuming session ${sessionId}: ${session.turn_count} turn${session.turn_count === 1 ? "" : "s"}, with ${session.current_agent ?? "no agent yet"}${last ? `; last: "${last.user}"` : ""})`;
   } catch (err) {
     const e = err instanceof ChatClientError ? err : new ChatClientError("error", String(err));
     return `  ! ${e.code}: ${e.message}`;

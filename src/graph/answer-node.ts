@@ -2,7 +2,7 @@ import { AIMessage, HumanMessage, SystemMessage } from "@langchain/core/messages
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import type { ModelProvider } from "../llm/model-provider.js";
 import { callChatModel, type ModelCall } from "./call-model.js";
-import { recentHistory } from "./history.js";
+import { recentHistory, windowAfterTurn } from "./history.js";
 import type { RouterStateType, RouterUpdate } from "./state.js";
 import { langgraphStepOf, turnContextOf } from "./turn-context.js";
 
@@ -20,7 +20,8 @@ export interface AnswerNodeOptions {
 
 /**
  * The node that ends a turn: an agent answering in its voice, or the clarify node asking one
- * question. It commits the whole turn to the session in a single update.
+ * question. It writes the whole turn to the session's state in a single update: the new window
+ * of recent messages, the turn's record, the current intent and agent.
  */
 export function createAnswerNode(options: AnswerNodeOptions) {
   const system = new SystemMessage(options.systemPrompt);
@@ -54,17 +55,15 @@ export function createAnswerNode(options: AnswerNodeOptions) {
       reply = await node.run(() => callChatModel(options.provider.chatModel, messages, turn, node, call));
       node.end();
       return {
-        messages: [human, new AIMessage(reply)],
-        turns: [
-          {
-            user: state.input,
-            reply,
-            intent: agent ? agent.intent : state.current_intent,
-            agent: agent ? agent.key : null,
-            clarification: agent === null,
-            at: new Date().toISOString(),
-          },
-        ],
+        messages: windowAfterTurn(state.messages, human, new AIMessage(reply), options.historyTurns),
+        turn: {
+          user: state.input,
+          reply,
+          intent: agent ? agent.intent : state.current_intent,
+          agent: agent ? agent.key : null,
+          clarification: agent === null,
+          at: new Date().toISOString(),
+        },
         current_intent: agent ? agent.intent : state.current_intent,
         current_agent: agent ? agent.key : state.current_agent,
         route: null,

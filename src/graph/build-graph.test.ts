@@ -46,6 +46,7 @@ test("each turn runs route_node, then exactly the node it chose; a failed turn l
   const first = await turn("Where is my order 10293?");
   assert.deepEqual([first.agent, first.clarification, calls.classifier, calls.answer], ["orders", false, 1, 1]);
   const stored = await store.getTuple({ configurable: { thread_id: first.session_id } });
+  const beforeFailure = await chat.getSession(first.session_id, "alice");
 
   // The billing agent's model call fails: nothing of the turn reaches the session.
   calls.failAnswers = true;
@@ -54,8 +55,10 @@ test("each turn runs route_node, then exactly the node it chose; a failed turn l
   });
   assert.deepEqual([calls.classifier, calls.answer], [2, 2]);
   const afterFailure = await chat.getSession(first.session_id, "alice");
-  assert.deepEqual(afterFailure.turns, stored?.checkpoint.channel_values["turns"]);
+  assert.deepEqual(afterFailure, beforeFailure);
   assert.equal(afterFailure.current_agent, "orders");
+  const unchanged = await store.getTuple({ configurable: { thread_id: first.session_id } });
+  assert.equal(unchanged?.checkpoint.id, stored?.checkpoint.id, "the failed turn wrote a checkpoint");
 
   // The next turn classifies and answers its own message once; the failed billing answer is not run again.
   calls.failAnswers = false;
@@ -74,4 +77,50 @@ test("each turn runs route_node, then exactly the node it chose; a failed turn l
   // An unclear message in a new session: route_node sends it to clarify_node.
   const unclear = await turn("hmm");
   assert.deepEqual([unclear.agent, unclear.clarification, calls.classifier, calls.answer], [null, true, 4, 4]);
+});
+
+test("the model sees the last HISTORY_TURNS turns and the new message; the checkpoint keeps just that window", async () => {
+  const catalog = loadCatalog("agents/shop-support.json");
+  const base = instantModelProvider(catalog);
+  const seen: string[][] = [];
+  const chatModel = Object.create(base.chatModel) as ModelProvider["chatModel"];
+  chatModel.invoke = async (...args: Parameters<typeof chatModel.invoke>) => {
+    seen.push((args[0] as { getType(): string; text: string }[]).map((m) => `${m.getType()}: ${m.text.slice(0, 12)}`));
+    return base.chatModel.invoke(...args);
+  };
+  const store = new MemorySaver();
+  const graph = buildRouterGraph({
+    catalog,
+    provider: { ...base, chatModel },
+    checkpointer: store,
+    clarifyThreshold: 0.6,
+    historyTurns: 2,
+  });
+  const chat = new ChatService({
+    graph,
+    tracing: NOOP_TRACING,
+    metrics: new ChatMetrics(new Registry()),
+    turnTimeoutMs: 10_000,
+  });
+  let sessionId: string | undefined;
+  for (let i = 1; i <= 5; i++) {
+    const reply = await chat.runTurn({ userId: "w", sessionId, message: `order ${i} where is it?`, endpoint: "chat" });
+    sessionId = reply.session_id;
+  }
+  const last = seen.at(-1)!;
+  assert.deepEqual(
+    last.map((m) => m.split(":")[0]),
+    ["system", "human", "ai", "human", "ai", "human"],
+  );
+  assert.deepEqual(
+    last.filter((m) => m.startsWith("human")),
+    ["human: order 3 wher", "human: order 4 wher", "human: order 5 wher"],
+  );
+  const tuple = await store.getTuple({ configurable: { thread_id: sessionId } });
+  const window = tuple?.checkpoint.channel_values["messages"] as { text: string }[];
+  assert.deepEqual(
+    window.filter((_, i) => i % 2 === 0).map((m) => m.text),
+    ["order 4 where is it?", "order 5 where is it?"],
+  );
+  assert.equal((await chat.getSession(sessionId!, "w")).turn_count, 5, "every turn is in the transcript");
 });

@@ -12,14 +12,17 @@ import { createAnswerNode } from "./answer-node.js";
 import { agentNodeName, CLARIFY_NODE, ROUTE_NODE } from "./node-names.js";
 import { createRouteNode } from "./route-node.js";
 import { modelParameters } from "../llm/model-parameters.js";
-import { PrefetchingSaver } from "../sessions/prefetching-saver.js";
+import { MemorySessionLedger } from "../sessions/memory-session-ledger.js";
+import { SessionSaver } from "../sessions/session-saver.js";
 import { RouterState, type RouteDecision, type RouterStateType } from "./state.js";
 
 export interface RouterGraphOptions {
   catalog: AgentCatalog;
   provider: ModelProvider;
+  /** The session store's SessionSaver; a bare LangGraph saver is wrapped in one. */
   checkpointer: BaseCheckpointSaver;
   clarifyThreshold: number;
+  /** Earlier turns the model sees, and the window a session's checkpoint keeps (HISTORY_TURNS). */
   historyTurns: number;
 }
 
@@ -76,12 +79,14 @@ export function buildRouterGraph(options: RouterGraphOptions) {
   const g = graph as unknown as StateGraph<typeof RouterState.spec, RouterStateType, any, string>;
   g.addEdge(START, ROUTE_NODE);
   for (const t of targets) g.addEdge(t, END);
+  // A bare LangGraph saver (tests) keeps its transcripts in memory beside it.
   const checkpointer =
-    options.checkpointer instanceof PrefetchingSaver
+    options.checkpointer instanceof SessionSaver
       ? options.checkpointer
-      : new PrefetchingSaver(options.checkpointer);
+      : new SessionSaver(new MemorySessionLedger(options.checkpointer));
   // `sessions`: the checkpointer, through which a turn reads its session once (the ownership
-  // check) and hands that read to the run, which then starts from it instead of reading again.
+  // check) and hands that read to the run, which then starts from it instead of reading again,
+  // and commits the finished turn.
   return Object.assign(g.compile({ checkpointer }), { sessions: checkpointer });
 }
 

@@ -1,4 +1,4 @@
-import { Annotation, messagesStateReducer } from "@langchain/langgraph";
+import { Annotation } from "@langchain/langgraph";
 import type { BaseMessage } from "@langchain/core/messages";
 
 /** One finished turn, as the sessions API shows it. */
@@ -22,12 +22,19 @@ export interface RouteDecision {
 
 /**
  * Session state, persisted by the checkpointer. Only the turn's final node writes messages,
- * turns, current_intent and current_agent, all in one update: a turn that fails midway leaves
- * the session exactly as it was.
+ * turn, current_intent and current_agent, all in one update, and the turn's checkpoint is
+ * written only once the turn has finished (the session store's turn commit): a turn that fails
+ * midway leaves the session exactly as it was.
  */
 export const RouterState = Annotation.Root({
-  messages: Annotation<BaseMessage[]>({ reducer: messagesStateReducer, default: () => [] }),
-  turns: Annotation<TurnRecord[]>({ reducer: (a, b) => a.concat(b), default: () => [] }),
+  /**
+   * The model's window: the session's last HISTORY_TURNS turns (two messages each), replaced
+   * whole by each turn, so the checkpoint does not grow with the session. The whole
+   * conversation is the session's transcript, kept by the session store.
+   */
+  messages: Annotation<BaseMessage[]>({ reducer: (_a, b) => b, default: () => [] }),
+  /** The turn that just finished; the session store appends it to the transcript when it commits the turn. */
+  turn: Annotation<TurnRecord | null>({ reducer: (_a, b) => b, default: () => null }),
   current_intent: Annotation<string | null>({ reducer: (_a, b) => b, default: () => null }),
   current_agent: Annotation<string | null>({ reducer: (_a, b) => b, default: () => null }),
   /** The user who created the session; other users get 404. */

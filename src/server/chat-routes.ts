@@ -2,6 +2,7 @@ import { TurnTiming } from "../chat/turn-timing.js";
 import type { FastifyInstance } from "fastify";
 import { ApiError } from "../chat/chat-errors.js";
 import { ClientGoneError, type ChatService } from "../chat/chat-service.js";
+import { parseTranscriptPage } from "../chat/transcript-page.js";
 import { userIdProblem } from "../chat/user-id.js";
 import { traceIdOf } from "../chat/chat-errors.js";
 import { errorHeaders, toApiError } from "./error-response.js";
@@ -118,7 +119,7 @@ export function registerChatRoutes(app: FastifyInstance, options: ChatRoutesOpti
     }
   });
 
-  app.get<{ Params: { session_id: string }; Querystring: { user_id?: unknown } }>(
+  app.get<{ Params: { session_id: string }; Querystring: { user_id?: unknown; limit?: unknown; before?: unknown } }>(
     "/api/v1/sessions/:session_id",
     async (request) => {
       const userId = request.query.user_id;
@@ -128,7 +129,7 @@ export function registerChatRoutes(app: FastifyInstance, options: ChatRoutesOpti
         throw new ApiError(400, "invalid_request", "user_id query parameter must be given once", "user_id");
       const problem = userIdProblem(userId);
       if (problem) throw new ApiError(400, "invalid_request", `user_id ${problem}`, "user_id");
-      return chat.getSession(request.params.session_id, userId);
+      return chat.getSession(request.params.session_id, userId, parseTranscriptPage(request.query));
     },
   );
 }

@@ -1,16 +1,22 @@
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import { MemorySaver } from "@langchain/langgraph";
-import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
+import { MemorySessionLedger } from "./memory-session-ledger.js";
 import { createPostgresSessionStore } from "./postgres-session-store.js";
+import { SessionSaver } from "./session-saver.js";
 import type { SessionStore, SessionStoreOptions } from "./session-store.js";
+import { SqliteSessionLedger } from "./sqlite-session-ledger.js";
 
-const noInit = async () => {};
 const noLock = <T>(_sessionId: string, fn: () => Promise<T>) => fn();
 
 export function createSessionStore(options: SessionStoreOptions): SessionStore {
   if (options.kind === "memory") {
-    return { checkpointer: new MemorySaver(), init: noInit, withSessionLock: noLock, isReady: () => true, close() {} };
+    const saver = new SessionSaver(new MemorySessionLedger());
+    return {
+      checkpointer: saver,
+      init: () => saver.ledger.init(),
+      withSessionLock: noLock,
+      sweep: (cutoffMs, maxTurns) => saver.ledger.sweep(cutoffMs, maxTurns, (t) => saver.isBusy(t)),
+      isReady: () => true,
+      close() {},
+    };
   }
   if (options.kind === "postgres") {
     if (!options.databaseUrl) throw new Error("SESSION_STORE=postgres needs DATABASE_URL");
@@ -18,27 +24,24 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
       databaseUrl: options.databaseUrl,
       lockConnections: options.lockConnections ?? 32,
       lockTimeoutMs: options.lockTimeoutMs ?? 120_000,
+      windowTurns: options.windowTurns,
     });
   }
-  if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
-  const saver = SqliteSaver.fromConnString(options.path);
-  const db = (saver as unknown as { db: import("better-sqlite3").Database }).db;
-  // Two turns of different sessions may write at once; wait for the lock rather than fail.
-  db.pragma("busy_timeout = 5000");
+  const ledger = new SqliteSessionLedger(options.path, { windowTurns: options.windowTurns });
+  const saver = new SessionSaver(ledger);
   return {
     checkpointer: saver,
-    init: noInit,
+    init: () => ledger.init(),
     withSessionLock: noLock,
+    sweep: (cutoffMs, maxTurns) => ledger.sweep(cutoffMs, maxTurns, (t) => saver.isBusy(t)),
     isReady() {
       try {
-        db.prepare("SELECT 1").get();
+        ledger.db.prepare("SELECT 1").get();
         return true;
       } catch {
         return false;
       }
     },
-    close() {
-      if (db.open) db.close();
-    },
+    close: () => ledger.close(),
   };
 }

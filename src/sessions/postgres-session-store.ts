@@ -1,5 +1,6 @@
-import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import pg from "pg";
+import { PostgresSessionLedger } from "./postgres-session-ledger.js";
+import { SessionSaver } from "./session-saver.js";
 import type { SessionStore } from "./session-store.js";
 import { withAdvisoryLock } from "./pg-advisory-lock.js";
 
@@ -9,15 +10,17 @@ export interface PostgresStoreOptions {
   lockConnections: number;
   /** Longest a turn may wait for its session's lock before failing (ms). */
   lockTimeoutMs: number;
+  /** HISTORY_TURNS: the window a session migrated from an earlier version keeps. */
+  windowTurns: number;
 }
 
 /** The advisory lock key instances take while creating or migrating the tables. */
 const SCHEMA_SETUP_LOCK = "switchboard:schema-setup";
 
 /**
- * Sessions in PostgreSQL, shared by every instance: LangGraph's PostgresSaver on one pool, the
- * per-session advisory locks on another (a lock connection is held for a whole turn, so it must
- * not starve the checkpointer's queries).
+ * Sessions in PostgreSQL, shared by every instance: the ledger (LangGraph's PostgresSaver and the
+ * transcript) on one pool, the per-session advisory locks on another (a lock connection is held
+ * for a whole turn, so it must not starve the checkpointer's queries).
  */
 export function createPostgresSessionStore(options: PostgresStoreOptions): SessionStore {
   const dataPool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
@@ -31,15 +34,18 @@ export function createPostgresSessionStore(options: PostgresStoreOptions): Sessi
   const ignore = () => {};
   dataPool.on("error", ignore);
   lockPool.on("error", ignore);
-  const saver = new PostgresSaver(dataPool);
+  const ledger = new PostgresSessionLedger(dataPool, { windowTurns: options.windowTurns });
+  const saver = new SessionSaver(ledger);
   let closed = false;
   return {
     checkpointer: saver,
-    // Creates the tables and runs the saver's migrations. The saver's setup is idempotent but not
-    // safe when two instances run it at once against an empty database (both insert the same
-    // migration row); an advisory lock lets one instance at a time run it.
-    init: () => withAdvisoryLock(lockPool, SCHEMA_SETUP_LOCK, () => saver.setup()),
+    // Creates the tables, runs the saver's migrations and ours. The saver's setup is idempotent
+    // but not safe when two instances run it at once against an empty database (both insert the
+    // same migration row); an advisory lock lets one instance at a time run it, and an instance
+    // that comes second finds the data migrated.
+    init: () => withAdvisoryLock(lockPool, SCHEMA_SETUP_LOCK, () => ledger.init()),
     withSessionLock: (sessionId, fn) => withAdvisoryLock(lockPool, sessionId, fn),
+    sweep: (cutoffMs, maxTurns) => ledger.sweep(cutoffMs, maxTurns, (t) => saver.isBusy(t)),
     async isReady() {
       if (closed) return false;
       try {

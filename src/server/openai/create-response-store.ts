@@ -1,5 +1,5 @@
 import { PostgresResponseStore } from "./postgres-response-store.js";
-import { MemoryResponseStore, type ResponseStore } from "./response-store.js";
+import { DEFAULT_CLAIM_LEASE_MS, MemoryResponseStore, type ResponseStore } from "./response-store.js";
 import { SqliteResponseStore } from "./sqlite-response-store.js";
 
 export interface ResponseStoreOptions {
@@ -9,13 +9,19 @@ export interface ResponseStoreOptions {
   path: string;
   /** DATABASE_URL, for postgres. */
   databaseUrl?: string;
+  /**
+   * Longest a continuation may stay claimed without finishing before another request may take
+   * it (its process died): longer than a turn can wait for its session and run.
+   */
+  claimLeaseMs?: number;
 }
 
 export function createResponseStore(options: ResponseStoreOptions): ResponseStore {
-  if (options.kind === "memory") return new MemoryResponseStore();
+  const claims = { claimLeaseMs: options.claimLeaseMs ?? DEFAULT_CLAIM_LEASE_MS };
+  if (options.kind === "memory") return new MemoryResponseStore(claims);
   if (options.kind === "postgres") {
     if (!options.databaseUrl) throw new Error("SESSION_STORE=postgres needs DATABASE_URL");
-    return new PostgresResponseStore(options.databaseUrl);
+    return new PostgresResponseStore(options.databaseUrl, claims);
   }
-  return new SqliteResponseStore(options.path);
+  return new SqliteResponseStore(options.path, claims);
 }

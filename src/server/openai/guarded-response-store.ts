@@ -40,6 +40,23 @@ export class GuardedResponseStore {
     }
   }
 
+  /**
+   * Ends a claimed continuation (finished: kept; released: the response may be continued again).
+   * A failure is logged and counted, never thrown: the answer still goes out. A claim that could
+   * not be released is freed when its lease runs out.
+   */
+  async settle(
+    operation: "finish_continuation" | "release_continuation",
+    fn: (store: ResponseStore) => Promise<void>,
+    log: FastifyBaseLogger,
+  ): Promise<void> {
+    try {
+      await fn(this.store);
+    } catch (err) {
+      this.#failed(operation, err, log);
+    }
+  }
+
   /** A failed save loses only the ability to retrieve or continue this response; the answer still goes out. */
   async save(response: StoredResponse, log: FastifyBaseLogger): Promise<void> {
     try {

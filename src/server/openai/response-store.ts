@@ -19,32 +19,102 @@ export interface StoredResponse {
   body: unknown;
 }
 
+/**
+ * What claiming the continuation of a response found: it is this request's now, or another
+ * response holds it, still running (its turn has not finished) or finished.
+ */
+export type ContinuationClaim = { ok: true } | { ok: false; by: string; finished: boolean };
+
+export interface ResponseStoreOptions {
+  /**
+   * How long a claimed continuation may stay unfinished before another request may take it over:
+   * longer than any turn can run, so only a claim whose instance died is taken.
+   */
+  claimLeaseMs: number;
+}
+
+/** A claim nobody finished or released within this long was left by a process that died. */
+export const DEFAULT_CLAIM_LEASE_MS = 10 * 60_000;
+
 export interface ResponseStore {
   save(response: StoredResponse): Promise<void>;
   /** The response with this id created by `tenant`, or null (another tenant's response is not found either). */
   get(id: string, tenant: string): Promise<StoredResponse | null>;
-  /** The id of a stored response that continued `id`, or null when none did. */
+  /**
+   * Claims the one continuation of response `previousId` for response `responseId`, checked and
+   * taken in one atomic step, so of requests continuing the same response at once only one gets
+   * it. Ends with finishContinuation (the turn ran: the claim is kept for good) or
+   * releaseContinuation (it failed: the response may be continued again).
+   */
+  claimContinuation(previousId: string, responseId: string): Promise<ContinuationClaim>;
+  finishContinuation(previousId: string, responseId: string): Promise<void>;
+  releaseContinuation(previousId: string, responseId: string): Promise<void>;
+  /** The id of the response that continued (or is continuing) `id`, or null when none did. */
   continuationOf(id: string): Promise<string | null>;
+  /** Deletes responses (and continuation claims) made before `cutoffMs`, at most `max` responses; returns how many. */
+  sweep(cutoffMs: number, max: number): Promise<number>;
   close(): Promise<void>;
+}
+
+interface MemoryClaim {
+  by: string;
+  finished: boolean;
+  atMs: number;
 }
 
 /** SESSION_STORE=memory: responses are lost on restart, like the sessions they continue. */
 export class MemoryResponseStore implements ResponseStore {
-  readonly #byId = new Map<string, StoredResponse>();
-  readonly #continuations = new Map<string, string>();
+  readonly #byId = new Map<string, { response: StoredResponse; atMs: number }>();
+  readonly #claims = new Map<string, MemoryClaim>();
+
+  constructor(private readonly options: ResponseStoreOptions = { claimLeaseMs: DEFAULT_CLAIM_LEASE_MS }) {}
 
   async save(response: StoredResponse): Promise<void> {
-    this.#byId.set(response.id, structuredClone(response));
-    if (response.previousResponseId) this.#continuations.set(response.previousResponseId, response.id);
+    this.#byId.set(response.id, { response: structuredClone(response), atMs: Date.now() });
+    const previous = response.previousResponseId;
+    if (previous && !this.#claims.has(previous))
+      this.#claims.set(previous, { by: response.id, finished: true, atMs: Date.now() });
   }
 
   async get(id: string, tenant: string): Promise<StoredResponse | null> {
-    const found = this.#byId.get(id);
+    const found = this.#byId.get(id)?.response;
     return found && found.tenant === tenant ? structuredClone(found) : null;
   }
 
+  // Synchronous from the check to the write: nothing else runs in between.
+  async claimContinuation(previousId: string, responseId: string): Promise<ContinuationClaim> {
+    const now = Date.now();
+    const held = this.#claims.get(previousId);
+    if (held && (held.finished || now - held.atMs <= this.options.claimLeaseMs))
+      return { ok: false, by: held.by, finished: held.finished };
+    this.#claims.set(previousId, { by: responseId, finished: false, atMs: now });
+    return { ok: true };
+  }
+
+  async finishContinuation(previousId: string, responseId: string): Promise<void> {
+    const held = this.#claims.get(previousId);
+    if (held?.by === responseId) held.finished = true;
+  }
+
+  async releaseContinuation(previousId: string, responseId: string): Promise<void> {
+    const held = this.#claims.get(previousId);
+    if (held?.by === responseId && !held.finished) this.#claims.delete(previousId);
+  }
+
   async continuationOf(id: string): Promise<string | null> {
-    return this.#continuations.get(id) ?? null;
+    return this.#claims.get(id)?.by ?? null;
+  }
+
+  async sweep(cutoffMs: number, max: number): Promise<number> {
+    let deleted = 0;
+    for (const [id, { atMs }] of this.#byId) {
+      if (deleted >= max) break;
+      if (atMs >= cutoffMs) continue;
+      this.#byId.delete(id);
+      deleted++;
+    }
+    for (const [id, claim] of this.#claims) if (claim.atMs < cutoffMs) this.#claims.delete(id);
+    return deleted;
   }
 
   async close(): Promise<void> {}

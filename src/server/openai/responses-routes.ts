@@ -31,23 +31,47 @@ function responseNotFound(id: string, param: string): ApiError {
   return new ApiError(404, "response_not_found", `No response with id '${id}' found.`, param);
 }
 
+/** OpenAI's answer to a request on a conversation another request is working on (400 `conversation_locked`). */
+function conversationLocked(id: string): ApiError {
+  return new ApiError(
+    400,
+    "conversation_locked",
+    `Another request is currently continuing response '${id}'. Retry in a few seconds: if that request fails, this response can be continued; once it succeeds, continue from its response instead.`,
+    "previous_response_id",
+  );
+}
+
+/** Where a turn runs, and the continuation it claimed (ended by the route once the turn has run or failed). */
+interface PlacedTurn {
+  sessionId: string;
+  userId: string;
+  /** The response this turn continues, claimed for it; null for a new conversation. */
+  claimed: string | null;
+}
+
 export function registerResponsesRoutes(v1: FastifyInstance, options: ResponsesRoutesOptions): void {
   const { chat, maxMessageChars } = options;
   const store = new GuardedResponseStore(options.responses, options.registry);
   v1.addHook("onClose", async () => options.responses.close());
 
-  /** Which session and user a turn runs as; a continued response brings its own. */
+  /**
+   * Which session and user a turn runs as; a continued response brings its own, and is claimed
+   * for this response (`responseId`) in one atomic step of the store: of requests continuing the
+   * same response at once, one runs and the others are refused.
+   */
   async function placeTurn(
     turn: ResponsesTurn,
     tenant: string,
+    responseId: string,
     log: FastifyBaseLogger,
-  ): Promise<{ sessionId: string; userId: string }> {
+  ): Promise<PlacedTurn> {
     const { caller } = turn;
     const previousId = turn.previousResponseId;
     if (!previousId)
       return {
         sessionId: caller.headerSession ?? caller.userSession ?? randomUUID(),
         userId: caller.userId ?? ANONYMOUS_USER,
+        claimed: null,
       };
     const previous = await store.read("get", (s) => s.get(previousId, tenant), log);
     if (!previous) throw responseNotFound(previousId, "previous_response_id");
@@ -61,24 +85,34 @@ export function registerResponsesRoutes(v1: FastifyInstance, options: ResponsesR
     }
     // Switchboard's sessions are linear: continuing an older response would answer after turns
     // the client did not mean to keep (a retried request would count twice).
-    const next = await store.read("continuation", (s) => s.continuationOf(previousId), log);
-    if (next) {
+    const claim = await store.read("claim", (s) => s.claimContinuation(previousId, responseId), log);
+    if (!claim.ok && !claim.finished) throw conversationLocked(previousId);
+    if (!claim.ok) {
       throw new ApiError(
         400,
         "previous_response_continued",
-        `Response '${previousId}' was already continued by '${next}'. A Switchboard conversation is linear: continue from its latest response.`,
+        `Response '${previousId}' was already continued by '${claim.by}'. A Switchboard conversation is linear: continue from its latest response.`,
         "previous_response_id",
       );
     }
     // The session's owner check (ChatService) refuses a user other than the one it belongs to.
-    return { sessionId: previous.sessionId, userId: caller.userId ?? previous.userId };
+    return { sessionId: previous.sessionId, userId: caller.userId ?? previous.userId, claimed: previousId };
+  }
+
+  /** Ends the turn's claim: kept when the turn ran, released when it did not (the response may be continued again). */
+  function settle(placed: PlacedTurn, responseId: string, ran: boolean, log: FastifyBaseLogger): Promise<void> {
+    const previousId = placed.claimed;
+    if (!previousId) return Promise.resolve();
+    return ran
+      ? store.settle("finish_continuation", (s) => s.finishContinuation(previousId, responseId), log)
+      : store.settle("release_continuation", (s) => s.releaseContinuation(previousId, responseId), log);
   }
 
   function remember(
     request: FastifyRequest,
     turn: ResponsesTurn,
     tenant: string,
-    placed: { sessionId: string; userId: string },
+    placed: PlacedTurn,
     body: { id: string },
   ): Promise<void> {
     if (!turn.store) return Promise.resolve();
@@ -98,22 +132,35 @@ export function registerResponsesRoutes(v1: FastifyInstance, options: ResponsesR
   v1.post("/responses", async (request, reply) => {
     const turn = parseResponsesRequest(request.body, request.headers, maxMessageChars);
     const tenant = request.apiKeyId ?? "";
-    const placed = await placeTurn(turn, tenant, request.log);
+    const responseId = newResponseId();
+    const placed = await placeTurn(turn, tenant, responseId, request.log);
     const usage = new TurnUsage();
     const modelOptions = new RecordedModelOptions(turn.params);
     const timing = new TurnTiming();
-    const response = new ResponseBuilder(newResponseId(), unixSeconds(), turn.settings);
-    const run = (extra: { clientSignal?: AbortSignal; onToken?: (text: string) => void } = {}): Promise<TurnReply> =>
-      chat.runTurn({
-        userId: placed.userId,
-        sessionId: placed.sessionId,
-        message: turn.message,
-        endpoint: "responses",
-        usage,
-        modelOptions,
-        timing,
-        ...extra,
-      });
+    const response = new ResponseBuilder(responseId, unixSeconds(), turn.settings);
+    const run = async (
+      extra: { clientSignal?: AbortSignal; onToken?: (text: string) => void } = {},
+    ): Promise<TurnReply> => {
+      let result: TurnReply;
+      try {
+        result = await chat.runTurn({
+          userId: placed.userId,
+          sessionId: placed.sessionId,
+          message: turn.message,
+          endpoint: "responses",
+          usage,
+          modelOptions,
+          timing,
+          ...extra,
+        });
+      } catch (err) {
+        // The turn wrote nothing: the response it continued may be continued again.
+        await settle(placed, responseId, false, request.log);
+        throw err;
+      }
+      await settle(placed, responseId, true, request.log);
+      return result;
+    };
 
     if (!turn.stream) {
       const result = await run();

@@ -48,11 +48,19 @@ export function openJournal(
 ): { journal: BatchJournal; description: string } {
   if (settings.spoolDir === null) return { journal: new MemoryJournal(), description: "memory (LANGFUSE_SPOOL=false)" };
   try {
-    const { journal, recoveredFrom } = SqliteJournal.open(settings.spoolDir);
+    // The journal keeps each batch for the destination it was made for: the endpoint and the
+    // public key (the secret never reaches the file).
+    const destination = { url: settings.url, publicKey: settings.headers["x-langfuse-public-key"] ?? "" };
+    const { journal, recoveredFrom, heldForOthers } = SqliteJournal.open(settings.spoolDir, destination);
     if (recoveredFrom) {
       metrics.spoolEntriesCorrupt.inc();
       logger.warn({ movedTo: recoveredFrom }, "trace journal file was unreadable; moved aside, starting a fresh one");
     }
+    if (heldForOthers.length > 0)
+      logger.warn(
+        { held: heldForOthers, destination: destination.url, publicKey: destination.publicKey },
+        "the trace journal holds batches made for another Langfuse destination (other base URL or public key): they are kept for it and never sent here; a start with that destination delivers them",
+      );
     return { journal, description: settings.spoolDir };
   } catch (err) {
     logger.warn(

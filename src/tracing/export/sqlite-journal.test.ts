@@ -3,7 +3,7 @@
 // version (payloads in batches.spans) is taken over with nothing lost.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
@@ -81,6 +81,104 @@ test("a spool written by the previous version (payloads in batches.spans, no may
     assert.deepEqual(journal.read(entry!.id), { ok: true, payload: spans });
     const [next] = journal.append([{ payload: "x", count: 1 }]);
     assert.ok(next!.id > entry!.id, "ids keep growing after the migration");
+    journal.close();
+    // Its batches named no destination: the first start after the upgrade took them as its own.
+    const elsewhere = SqliteJournal.open(dir, { url: "https://elsewhere.example/otel", publicKey: "pk-other" });
+    assert.equal(elsewhere.journal.entries, 0);
+    assert.deepEqual(
+      elsewhere.heldForOthers.map((h) => [h.url, h.publicKey, h.batches, h.spans]),
+      [["", "", 2, 3]],
+    );
+    elsewhere.journal.close();
+  });
+});
+
+const A = { url: "https://cloud.langfuse.com/api/public/otel/v1/traces", publicKey: "pk-lf-project-a" };
+const B = { url: "https://us.cloud.langfuse.com/api/public/otel/v1/traces", publicKey: "pk-lf-project-b" };
+
+test("batches belong to the destination they were made for: another destination neither sees nor counts them", () => {
+  withDir((dir) => {
+    const forA = SqliteJournal.open(dir, A);
+    assert.deepEqual(forA.heldForOthers, []);
+    const [a1] = forA.journal.append([{ payload: "for A, first", count: 2 }]);
+    forA.journal.append([{ payload: "for A, second", count: 3 }]);
+    forA.journal.close();
+
+    for (const other of [B, { ...A, publicKey: "pk-lf-project-b" }, { ...B, publicKey: A.publicKey }]) {
+      const opened = SqliteJournal.open(dir, other);
+      assert.deepEqual(
+        [opened.journal.entries, opened.journal.spans, opened.journal.bytes, opened.journal.scan(0, 10)],
+        [0, 0, 0, []],
+        `${other.url} ${other.publicKey} saw A's batches`,
+      );
+      assert.deepEqual(opened.heldForOthers, [{ ...A, batches: 2, spans: 5, bytes: 25 }]);
+      const [mine] = opened.journal.append([{ payload: "for the other", count: 1 }]);
+      assert.deepEqual(
+        opened.journal.scan(0, 10).map((e) => e.id),
+        [mine!.id],
+      );
+      opened.journal.remove(mine!.id);
+      opened.journal.close();
+    }
+
+    const again = SqliteJournal.open(dir, A);
+    assert.equal(again.journal.entries, 2);
+    assert.equal(again.journal.spans, 5);
+    assert.equal(again.journal.scan(0, 10)[0]!.id, a1!.id);
+    assert.deepEqual(again.journal.read(a1!.id), { ok: true, payload: "for A, first" });
+    assert.deepEqual(
+      again.heldForOthers.map((h) => h.batches),
+      [],
+    );
+    again.journal.close();
+  });
+});
+
+test("the folder is 0700 and the files 0600, also a folder and a file an earlier version made open", () => {
+  withDir((base) => {
+    const dir = join(base, "spool");
+    mkdirSync(dir, { mode: 0o755 });
+    chmodSync(dir, 0o755);
+    const first = SqliteJournal.open(join(base, "fresh", "spool"));
+    first.journal.append([{ payload: "x", count: 1 }]);
+    const second = SqliteJournal.open(dir);
+    second.journal.append([{ payload: "y", count: 1 }]);
+    for (const folder of [join(base, "fresh", "spool"), dir]) {
+      assert.equal(statSync(folder).mode & 0o777, 0o700, folder);
+      for (const file of ["spool.db", "spool.db-wal", "spool.db-shm"])
+        assert.equal(statSync(join(folder, file)).mode & 0o777, 0o600, `${folder}/${file}`);
+    }
+    first.journal.close();
+    second.journal.close();
+  });
+});
+
+/** True when the marker is anywhere in the journal's files (database and write-ahead log). */
+function onDisk(dir: string, marker: string): boolean {
+  return ["spool.db", "spool.db-wal"].some(
+    (f) => existsSync(join(dir, f)) && readFileSync(join(dir, f)).includes(marker),
+  );
+}
+
+test("a delivered batch does not stay readable in the files: at once when the journal empties, within 4 MB of removals otherwise", () => {
+  withDir((dir) => {
+    const { journal } = SqliteJournal.open(dir);
+    const [delivered] = journal.append([{ payload: `spans of a delivered turn ${"secret-a".repeat(2000)}`, count: 5 }]);
+    assert.ok(onDisk(dir, "secret-a"));
+    journal.remove(delivered!.id);
+    assert.equal(onDisk(dir, "secret-a"), false, "the journal is empty, yet the batch is still in its files");
+
+    const [held] = journal.append([{ payload: "a batch still waiting for Langfuse", count: 1 }]);
+    const [second] = journal.append([{ payload: `spans of another turn ${"secret-b".repeat(2000)}`, count: 5 }]);
+    journal.remove(second!.id);
+    // Traffic goes on: batches appended and delivered, while one waits.
+    const filler = "f".repeat(256 * 1024);
+    for (let i = 0; i < 20; i++) {
+      const [e] = journal.append([{ payload: filler, count: 1 }]);
+      journal.remove(e!.id);
+    }
+    assert.equal(onDisk(dir, "secret-b"), false, "4 MB of removals later the batch is still in the files");
+    assert.deepEqual(journal.read(held!.id), { ok: true, payload: "a batch still waiting for Langfuse" });
     journal.close();
   });
 });

@@ -1,18 +1,49 @@
 import type { Encoded } from "../encoding/span-format.js";
-import { existsSync, mkdirSync, renameSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import Database from "better-sqlite3";
 import type { BatchJournal, JournalEntry, JournalRead } from "./batch-journal.js";
 
+/**
+ * Where a journal's batches are to be delivered: the OTLP endpoint (from the Langfuse base URL)
+ * and the project's public key. Never the secret key: the journal is a file on disk.
+ */
+export interface JournalDestination {
+  url: string;
+  publicKey: string;
+}
+
+/** Batches in the file made for another destination than the one the journal was opened for. */
+export interface HeldBatches extends JournalDestination {
+  batches: number;
+  spans: number;
+  bytes: number;
+}
+
 export interface SqliteJournalOpenResult {
   journal: SqliteJournal;
   /** Set when an unreadable database file was moved aside and a fresh one started. */
   recoveredFrom?: string;
+  /** What the file holds for other destinations: kept for them, never sent to this one. */
+  heldForOthers: HeldBatches[];
 }
+
+/** A journal opened without a destination (tests): every such open sees the same batches. */
+const UNNAMED_DESTINATION: JournalDestination = { url: "", publicKey: "" };
 
 /** Write-ahead log size at which SQLite checkpoints it, and to which it is cut back after. */
 const WAL_CHECKPOINT_BYTES = 4 * 1024 * 1024;
+/**
+ * After this many bytes of batches removed (delivered or dropped), or this long after the first
+ * removal since the last time, or when the journal empties, free pages are handed back to the
+ * file system and the write-ahead log is cut, so delivered traces do not stay in the files.
+ */
+const RECLAIM_BYTES = WAL_CHECKPOINT_BYTES;
+const RECLAIM_INTERVAL_MS = 10_000;
+/** The journal's folder and files are readable by the service's user only. */
+const PRIVATE_DIR_MODE = 0o700;
+const PRIVATE_FILE_MODE = 0o600;
 
 interface Row {
   id: number;
@@ -25,6 +56,15 @@ interface Row {
  * The durable journal: a SQLite database in WAL mode (a store proven against crashes, rather
  * than a file format of our own). Each row carries a CRC32 of its payload, so an entry damaged
  * on disk is detected on read and skipped instead of being sent.
+ *
+ * Each batch belongs to the destination it was made for (base URL and public key). A journal
+ * opened for one destination sees only that destination's batches: what the file holds for
+ * another (the service restarted with other Langfuse settings) stays there, untouched and
+ * uncounted, until a start with that destination delivers it.
+ *
+ * The folder is 0700 and the files 0600. Removed batches do not stay readable: deleted content
+ * is overwritten (secure_delete), free pages are handed back to the file system (incremental
+ * auto-vacuum) and the write-ahead log, whose older frames hold removed pages, is cut.
  */
 export class SqliteJournal implements BatchJournal {
   readonly durable = true;
@@ -42,16 +82,24 @@ export class SqliteJournal implements BatchJournal {
     id: number,
     batches: readonly { payload: Encoded; count: number }[],
   ) => { removed: { bytes: number; count: number } | undefined; entries: JournalEntry[] };
+  readonly #destinationId: number;
+  readonly #heldForOthers: HeldBatches[];
   #bytes = 0;
   #entries = 0;
   #spans = 0;
+  /** Bytes removed since free pages were last handed back, and when the first of them was. */
+  #freedBytes = 0;
+  #firstFreedAt = 0;
 
-  private constructor(db: Database.Database) {
+  private constructor(db: Database.Database, destination: JournalDestination) {
     this.#db = db;
     // 16 KB pages: a 1 MB batch is 64 pages to write and free, not 256 (measured: 1.0 ms per MB
     // appended, marked and removed, against 2.1 ms with 4 KB pages; 64 KB pages are no faster
     // and make every small update of the bookkeeping a 64 KB write). Only takes effect on a new file.
     db.pragma("page_size = 16384");
+    // Free pages can be handed back to the file system; set before any table exists (a new file),
+    // converted below for a file made by an earlier version.
+    db.pragma("auto_vacuum = INCREMENTAL");
     db.pragma("journal_mode = WAL");
     // The write-ahead log is checkpointed every 4 MB and cut back to 4 MB after: the journal's
     // disk use stays LANGFUSE_SPOOL_MAX_BYTES plus about that much (SQLite's default, 1000
@@ -62,10 +110,16 @@ export class SqliteJournal implements BatchJournal {
     // Without fsync (OFF) an OS crash or power loss can lose the last seconds of the journal, in
     // exchange for writes and checkpoints that never stall on the disk.
     db.pragma("synchronous = OFF");
+    // A removed batch's content is overwritten, not left in free pages.
+    db.pragma("secure_delete = ON");
     migrate(db);
+    if ((db.pragma("auto_vacuum", { simple: true }) as number) !== 2) db.exec("VACUUM");
+    this.#destinationId = destinationIdOf(db, destination);
     // Payloads live apart from the bookkeeping: marking a batch "maybe stored" rewrites a small
     // row, not its megabyte of spans.
-    this.#insert = db.prepare("INSERT INTO batches (created_ms, count, bytes, crc) VALUES (?, ?, ?, ?)");
+    this.#insert = db.prepare(
+      `INSERT INTO batches (created_ms, count, bytes, crc, destination) VALUES (?, ?, ?, ?, ${this.#destinationId})`,
+    );
     this.#insertPayload = db.prepare("INSERT INTO payloads (id, data) VALUES (?, ?)");
     this.#read = db.prepare(
       "SELECT b.crc AS crc, p.data AS data FROM batches b JOIN payloads p ON p.id = b.id WHERE b.id = ?",
@@ -73,7 +127,9 @@ export class SqliteJournal implements BatchJournal {
     this.#delete = db.prepare("DELETE FROM batches WHERE id = ? RETURNING bytes, count");
     this.#deletePayload = db.prepare("DELETE FROM payloads WHERE id = ?");
     this.#setMaybeStored = db.prepare("UPDATE batches SET maybe_stored = ? WHERE id = ?");
-    this.#scan = db.prepare("SELECT id, count, bytes, maybe_stored FROM batches WHERE id > ? ORDER BY id LIMIT ?");
+    this.#scan = db.prepare(
+      `SELECT id, count, bytes, maybe_stored FROM batches WHERE destination = ${this.#destinationId} AND id > ? ORDER BY id LIMIT ?`,
+    );
     this.#appendAll = db.transaction((batches: readonly { payload: Encoded; count: number }[]) =>
       this.#appendEach(batches),
     );
@@ -83,11 +139,19 @@ export class SqliteJournal implements BatchJournal {
       entries: this.#appendEach(batches),
     }));
     const totals = db
-      .prepare("SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b, COALESCE(SUM(count), 0) AS s FROM batches")
-      .get() as { n: number; b: number; s: number };
+      .prepare(
+        "SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b, COALESCE(SUM(count), 0) AS s FROM batches WHERE destination = ?",
+      )
+      .get(this.#destinationId) as { n: number; b: number; s: number };
     this.#entries = totals.n;
     this.#bytes = totals.b;
     this.#spans = totals.s;
+    this.#heldForOthers = db
+      .prepare(
+        `SELECT d.url AS url, d.public_key AS publicKey, COUNT(*) AS batches, SUM(b.count) AS spans, SUM(b.bytes) AS bytes
+         FROM batches b JOIN destinations d ON d.id = b.destination WHERE b.destination <> ? GROUP BY d.id ORDER BY d.id`,
+      )
+      .all(this.#destinationId) as HeldBatches[];
   }
 
   /**
@@ -96,23 +160,30 @@ export class SqliteJournal implements BatchJournal {
    * `spool.db.corrupt-<time>` and a fresh one started; other errors (unwritable directory, full
    * disk) are thrown for the caller to fall back to memory.
    */
-  static open(dir: string): SqliteJournalOpenResult {
-    mkdirSync(dir, { recursive: true });
+  static open(dir: string, destination: JournalDestination = UNNAMED_DESTINATION): SqliteJournalOpenResult {
+    makePrivateDir(dir);
     const path = join(dir, "spool.db");
+    makePrivateFile(path);
+    const opened = (journal: SqliteJournal, recoveredFrom?: string): SqliteJournalOpenResult => ({
+      journal,
+      heldForOthers: journal.#heldForOthers,
+      ...(recoveredFrom ? { recoveredFrom } : {}),
+    });
     try {
-      return { journal: new SqliteJournal(new Database(path)) };
+      return opened(new SqliteJournal(new Database(path), destination));
     } catch (err) {
       if (!isCorruption(err) || !existsSync(path)) throw err;
       const aside = `${path}.corrupt-${Date.now()}`;
       renameSync(path, aside);
       for (const suffix of ["-wal", "-shm"]) if (existsSync(path + suffix)) renameSync(path + suffix, aside + suffix);
-      return { journal: new SqliteJournal(new Database(path)), recoveredFrom: aside };
+      makePrivateFile(path);
+      return opened(new SqliteJournal(new Database(path), destination), aside);
     }
   }
 
   /** A journal in memory with SQLite's behaviour (tests). */
   static inMemory(): SqliteJournal {
-    return new SqliteJournal(new Database(":memory:"));
+    return new SqliteJournal(new Database(":memory:"), UNNAMED_DESTINATION);
   }
 
   get bytes(): number {
@@ -168,7 +239,27 @@ export class SqliteJournal implements BatchJournal {
 
   remove(id: number): void {
     const removed = this.#removeOne(id);
-    if (removed) this.#count(removed, -1);
+    if (removed) {
+      this.#count(removed, -1);
+      this.#freed(removed.bytes);
+    }
+  }
+
+  /**
+   * Hands free pages back to the file system and cuts the write-ahead log once enough was removed,
+   * a while after a removal, or when the journal is empty. Best effort: the batches are already
+   * removed, and a failure here (the disk) is the next write's to report.
+   */
+  #freed(bytes: number): void {
+    const now = Date.now();
+    if (this.#freedBytes === 0) this.#firstFreedAt = now;
+    this.#freedBytes += bytes;
+    if (this.#entries > 0 && this.#freedBytes < RECLAIM_BYTES && now - this.#firstFreedAt < RECLAIM_INTERVAL_MS) return;
+    this.#freedBytes = 0;
+    try {
+      this.#db.pragma("incremental_vacuum");
+      this.#db.pragma("wal_checkpoint(TRUNCATE)");
+    } catch {}
   }
 
   #removeRow(id: number): { bytes: number; count: number } | undefined {
@@ -180,6 +271,7 @@ export class SqliteJournal implements BatchJournal {
     const { removed, entries } = this.#replace(id, batches);
     if (removed) this.#count(removed, -1);
     for (const e of entries) this.#count(e, 1);
+    if (removed) this.#freed(removed.bytes);
     return entries;
   }
 
@@ -199,12 +291,16 @@ export class SqliteJournal implements BatchJournal {
 
 /**
  * Creates the tables, or brings a journal written by an earlier version up to date: the first
- * kept payloads in a `spans` column of `batches` (and had no maybe_stored).
+ * kept payloads in a `spans` column of `batches` (and had no maybe_stored); none before this one
+ * recorded a batch's destination.
  */
 function migrate(db: Database.Database): void {
   const columns = (db.prepare("PRAGMA table_info(batches)").all() as { name: string }[]).map((c) => c.name);
   db.transaction(() => {
     db.exec(`CREATE TABLE IF NOT EXISTS payloads (id INTEGER PRIMARY KEY, data NOT NULL)`);
+    db.exec(
+      `CREATE TABLE IF NOT EXISTS destinations (id INTEGER PRIMARY KEY, url TEXT NOT NULL, public_key TEXT NOT NULL, UNIQUE (url, public_key))`,
+    );
     if (columns.includes("spans")) {
       db.exec(`INSERT INTO payloads (id, data) SELECT id, spans FROM batches`);
       const maybe = columns.includes("maybe_stored") ? "maybe_stored" : "0";
@@ -221,7 +317,47 @@ function migrate(db: Database.Database): void {
         `CREATE TABLE IF NOT EXISTS batches (id INTEGER PRIMARY KEY AUTOINCREMENT, created_ms INTEGER NOT NULL, count INTEGER NOT NULL, bytes INTEGER NOT NULL, crc INTEGER NOT NULL, maybe_stored INTEGER NOT NULL DEFAULT 0)`,
       );
     }
+    // Batches of an earlier version name no destination: the first start after the upgrade takes
+    // them as its own (there is no telling where they were meant to go).
+    if (!columns.includes("destination")) db.exec(`ALTER TABLE batches ADD COLUMN destination INTEGER`);
+    db.exec(`CREATE INDEX IF NOT EXISTS batches_destination ON batches (destination, id)`);
   })();
+}
+
+/** The destination's row id, created at its first use; batches of an earlier version are given to it. */
+function destinationIdOf(db: Database.Database, destination: JournalDestination): number {
+  return db.transaction(() => {
+    db.prepare("INSERT INTO destinations (url, public_key) VALUES (?, ?) ON CONFLICT (url, public_key) DO NOTHING").run(
+      destination.url,
+      destination.publicKey,
+    );
+    const { id } = db
+      .prepare("SELECT id FROM destinations WHERE url = ? AND public_key = ?")
+      .get(destination.url, destination.publicKey) as { id: number };
+    db.prepare("UPDATE batches SET destination = ? WHERE destination IS NULL").run(id);
+    return id;
+  })();
+}
+
+/** The journal's folder, readable by the service's user only (a folder the user named for it is tightened too). */
+function makePrivateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  try {
+    chmodSync(dir, PRIVATE_DIR_MODE);
+  } catch {}
+}
+
+/**
+ * The journal's file, created 0600 before SQLite opens it: SQLite creates the -wal and -shm with
+ * the database file's permissions. A file (and companions) of an earlier version is tightened.
+ */
+function makePrivateFile(path: string): void {
+  closeSync(openSync(path, "a", PRIVATE_FILE_MODE));
+  for (const suffix of ["", "-wal", "-shm"]) {
+    try {
+      if (existsSync(path + suffix)) chmodSync(path + suffix, PRIVATE_FILE_MODE);
+    } catch {}
+  }
 }
 
 function isCorruption(err: unknown): boolean {

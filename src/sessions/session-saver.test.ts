@@ -8,7 +8,8 @@ import { ChatMetrics } from "../chat/chat-metrics.js";
 import { ChatService } from "../chat/chat-service.js";
 import { buildRouterGraph } from "../graph/build-graph.js";
 import { NOOP_TRACING } from "../tracing/index.js";
-import { PrefetchingSaver } from "./prefetching-saver.js";
+import { SessionSaver } from "./session-saver.js";
+import { MemorySessionLedger } from "./memory-session-ledger.js";
 import { instantModelProvider } from "../../test/support/instant-model.js";
 
 /** A memory store that counts reads of a thread's latest checkpoint (what a turn pays to deserialize). */
@@ -79,7 +80,7 @@ test("a prefetched checkpoint is handed over once, and only to a read of its own
     message: "Where is my order?",
     endpoint: "chat",
   });
-  const saver = new PrefetchingSaver(store);
+  const saver = new SessionSaver(new MemorySessionLedger(store));
   const prefetched = await saver.prefetch(thread);
   assert.equal(prefetched.values?.["owner"], "alice");
   const stored = prefetched.tuple!;
@@ -106,7 +107,7 @@ test("a prefetched checkpoint is handed over once, and only to a read of its own
 
 test("a new session's prefetch finds nothing, and the run does not read the store again", async () => {
   const store = new CountingSaver();
-  const saver = new PrefetchingSaver(store);
+  const saver = new SessionSaver(new MemorySessionLedger(store));
   const prefetched = await saver.prefetch("brand-new");
   assert.equal(prefetched.values, undefined);
   assert.equal(
