@@ -4,6 +4,8 @@ import { ENVELOPE_ALLOWANCE_BYTES } from "./export/span-exporter.js";
 import { FaultReporter, type TracingLogger } from "./fault-reporter.js";
 import { createMasker } from "./masking/create-masker.js";
 import { ObservationEncoder } from "./observation-encoder.js";
+import { ScoreExporter } from "./scores/score-exporter.js";
+import { ScoreMetrics } from "./scores/score-metrics.js";
 import { SwitchboardTracing } from "./switchboard-tracing.js";
 import { TracingMetrics } from "./tracing-metrics.js";
 import { TRACING_DEFAULTS, type TracingOptions } from "./tracing-options.js";
@@ -85,6 +87,10 @@ export async function createTracing(
       flushIntervalMs: o.flushIntervalMs,
     };
     const exporter = openSpanExporter(settings, metrics, faults, logger);
+    let pendingScores = () => 0;
+    const scoreMetrics = new ScoreMetrics(registry, metrics.errors, () => pendingScores());
+    const scores = new ScoreExporter(settings, baseUrl, o.environment, scoreMetrics, faults, logger);
+    pendingScores = () => scores.pending;
     const encoder = new ObservationEncoder({
       maxFieldChars: o.maxFieldChars,
       captureIo: o.captureIo,
@@ -106,6 +112,7 @@ export async function createTracing(
       sampleRate: o.sampleRate,
       keepSlowerThanMs: o.keepSlowerThanMs,
       shutdownTimeoutMs: o.shutdownTimeoutMs,
+      scores,
       onShutdown: o.onShutdown,
     });
   } catch (err) {

@@ -18,6 +18,7 @@ export {
   type TurnTrace,
 } from "./turn-trace.js";
 export type { ChatMessageLike, ModelReplyLike, UsageMetadataLike } from "./trace-contract.js";
+export { scoreId, type ScoreInput, type ScoreValue } from "./scores/score.js";
 // For the tracing-cost benchmark only: the official SDK's wrappers with nothing exported.
 export { createSdkWrappersOnlyTracing } from "./comparison/load-sdk-wrappers-tracing.js";
 // Masking options, for checking them where configuration is parsed.

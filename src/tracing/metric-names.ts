@@ -26,4 +26,10 @@ export const TRACING_METRICS = {
   spoolAvailable: "switchboard_tracing_spool_available",
   turnsSampledOut: "switchboard_tracing_turns_sampled_out_total",
   turnsKeptByRule: "switchboard_tracing_turns_kept_by_rule_total",
+  scoresDelivered: "switchboard_scores_delivered_total",
+  scoresDropped: "switchboard_scores_dropped_total",
+  scoresResent: "switchboard_scores_resent_total",
+  scoresRejected: "switchboard_scores_rejected_total",
+  scoreExportFailures: "switchboard_score_export_failures_total",
+  scoresPending: "switchboard_scores_pending",
 } as const;

@@ -5,6 +5,8 @@ import { newSpanId, newTraceId } from "./ids.js";
 import type { ObservationEncoder } from "./observation-encoder.js";
 import { epochMs, nowMs } from "./otlp-time.js";
 import { keepRule, sampledIn } from "./sampling.js";
+import type { ScoreExporter } from "./scores/score-exporter.js";
+import type { ScoreInput } from "./scores/score.js";
 import { toText } from "./to-text.js";
 import {
   CLIENT_DISCONNECTED,
@@ -43,6 +45,8 @@ export interface SwitchboardTracingOptions {
   keepSlowerThanMs: number;
   /** How long shutdown may spend flushing (ms). */
   shutdownTimeoutMs: number;
+  /** Durable delivery of scores (user feedback); absent: scores are not taken. */
+  scores?: ScoreExporter;
   /** Runs after the exporter is flushed at shutdown (e.g. closing an embedded receiver). */
   onShutdown?: () => Promise<void>;
 }
@@ -99,7 +103,12 @@ type Ended =
  * and encoded only if the turn is kept, so a turn sampled out costs a few small objects.
  */
 export class SwitchboardTracing implements Tracing {
-  constructor(private readonly options: SwitchboardTracingOptions) {}
+  readonly score?: (score: ScoreInput) => string;
+
+  constructor(private readonly options: SwitchboardTracingOptions) {
+    const scores = options.scores;
+    if (scores) this.score = (score) => scores.record(score);
+  }
 
   startTurn(turn: TurnStart): TurnTrace {
     const t0 = performance.now();
@@ -110,7 +119,10 @@ export class SwitchboardTracing implements Tracing {
 
   async shutdown(): Promise<void> {
     try {
-      await this.options.exporter.shutdown(this.options.shutdownTimeoutMs);
+      await Promise.all([
+        this.options.exporter.shutdown(this.options.shutdownTimeoutMs),
+        this.options.scores?.shutdown(this.options.shutdownTimeoutMs),
+      ]);
       await this.options.onShutdown?.();
     } catch (err) {
       this.options.faults.report("shutdown", err);

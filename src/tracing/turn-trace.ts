@@ -1,4 +1,5 @@
 import type { Callbacks } from "@langchain/core/callbacks/manager";
+import type { ScoreInput } from "./scores/score.js";
 import type { ChatMessageLike, ModelReplyLike } from "./trace-contract.js";
 
 /**
@@ -123,6 +124,12 @@ export interface TurnStart {
 export interface Tracing {
   /** Starts tracing one turn, or returns NOOP_TURN when not traced. */
   startTurn(turn: TurnStart): TurnTrace;
+  /**
+   * Records a score on a trace (user feedback) for durable delivery to Langfuse and returns its
+   * id; absent in pipelines that send no scores (disabled tracing, the benchmark comparisons).
+   * Written to disk before it returns when the journal is on; never throws.
+   */
+  score?(score: ScoreInput): string;
   /** Flushes what is queued within the configured shutdown timeout and stops exporting. */
   shutdown(): Promise<void>;
 }

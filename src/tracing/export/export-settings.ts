@@ -1,6 +1,7 @@
 import { OtlpJsonFormat } from "../encoding/otlp-json-format.js";
 import { OtlpProtobufFormat } from "../encoding/otlp-protobuf-format.js";
-import type { ResourceInfo } from "../encoding/span-format.js";
+import { join } from "node:path";
+import type { ResourceInfo, SpanFormat } from "../encoding/span-format.js";
 import type { FaultReporter, TracingLogger } from "../fault-reporter.js";
 import type { BatchJournal } from "./batch-journal.js";
 import { BatchDelivery } from "./batch-delivery.js";
@@ -37,6 +38,18 @@ export function formatsFor(resource: ResourceInfo) {
   return { json: new OtlpJsonFormat(resource), protobuf: new OtlpProtobufFormat(resource) };
 }
 
+/** What a delivery sends: spans (the trace journal) or scores (a journal of their own). */
+export interface DeliveryKind {
+  /** The journal's file in the spool folder. */
+  file: string;
+  /** How log lines name what it holds. */
+  noun: string;
+  /** The payload formats its journal holds. */
+  formats: (resource: ResourceInfo) => { json: SpanFormat<string>; protobuf: SpanFormat<Uint8Array> };
+}
+
+export const TRACE_DELIVERY: DeliveryKind = { file: "spool.db", noun: "trace", formats: formatsFor };
+
 /**
  * The durable journal in the spool folder, or memory when the spool is off or the folder
  * cannot be used (read-only, not creatable): tracing then works the same, minus crash safety.
@@ -45,27 +58,31 @@ export function openJournal(
   settings: ExportSettings,
   logger: TracingLogger,
   metrics: DeliveryMetrics,
+  kind: DeliveryKind = TRACE_DELIVERY,
 ): { journal: BatchJournal; description: string } {
   if (settings.spoolDir === null) return { journal: new MemoryJournal(), description: "memory (LANGFUSE_SPOOL=false)" };
   try {
     // The journal keeps each batch for the destination it was made for: the endpoint and the
     // public key (the secret never reaches the file).
     const destination = { url: settings.url, publicKey: settings.headers["x-langfuse-public-key"] ?? "" };
-    const { journal, recoveredFrom, heldForOthers } = SqliteJournal.open(settings.spoolDir, destination);
+    const { journal, recoveredFrom, heldForOthers } = SqliteJournal.open(settings.spoolDir, destination, kind.file);
     if (recoveredFrom) {
       metrics.spoolEntriesCorrupt.inc();
-      logger.warn({ movedTo: recoveredFrom }, "trace journal file was unreadable; moved aside, starting a fresh one");
+      logger.warn(
+        { movedTo: recoveredFrom },
+        `${kind.noun} journal file was unreadable; moved aside, starting a fresh one`,
+      );
     }
     if (heldForOthers.length > 0)
       logger.warn(
         { held: heldForOthers, destination: destination.url, publicKey: destination.publicKey },
-        "the trace journal holds batches made for another Langfuse destination (other base URL or public key): they are kept for it and never sent here; a start with that destination delivers them",
+        `the ${kind.noun} journal holds batches made for another Langfuse destination (other base URL or public key): they are kept for it and never sent here; a start with that destination delivers them`,
       );
-    return { journal, description: settings.spoolDir };
+    return { journal, description: join(settings.spoolDir, kind.file) };
   } catch (err) {
     logger.warn(
       { dir: settings.spoolDir, error: (err as Error).message },
-      "trace spool folder unusable; tracing continues memory-only (a crash loses what is not yet delivered)",
+      `${kind.noun} spool folder unusable; ${kind.noun}s continue memory-only (a crash loses what is not yet delivered)`,
     );
     return { journal: new MemoryJournal(), description: "memory (spool folder unusable)" };
   }
@@ -77,8 +94,9 @@ export function openDelivery(
   metrics: DeliveryMetrics,
   faults: FaultReporter,
   logger: TracingLogger,
+  kind: DeliveryKind = TRACE_DELIVERY,
 ): BatchDelivery {
-  const { journal, description } = openJournal(settings, logger, metrics);
+  const { journal, description } = openJournal(settings, logger, metrics, kind);
   metrics.spoolAvailable.set(journal.durable ? 1 : 0);
   return new BatchDelivery({
     transport: new OtlpHttpTransport({
@@ -89,7 +107,7 @@ export function openDelivery(
     }),
     journal,
     journalDescription: description,
-    formats: formatsFor(settings.resource),
+    formats: kind.formats(settings.resource),
     concurrency: settings.concurrency,
     maxRetries: settings.maxRetries,
     retryDelayMs: settings.retryDelayMs,

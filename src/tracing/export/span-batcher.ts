@@ -1,11 +1,12 @@
 import type { ProtobufWriter } from "../encoding/protobuf-writer.js";
+import type { Encoded } from "../encoding/span-format.js";
 import type { DropReason } from "../tracing-metrics.js";
 import { BatchBufferPool } from "./batch-buffer-pool.js";
 import type { Scheduler } from "./scheduler.js";
 
-/** A batch ready for the journal: its spans' bytes, and how many there are. */
+/** A batch ready for the journal: its payload, and how many items (spans, scores) it holds. */
 export interface SealedBatch {
-  payload: Uint8Array;
+  payload: Encoded;
   count: number;
   /**
    * Called once the payload is no longer needed (journaled and sent, or journaled and left to

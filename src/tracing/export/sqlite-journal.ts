@@ -160,9 +160,13 @@ export class SqliteJournal implements BatchJournal {
    * `spool.db.corrupt-<time>` and a fresh one started; other errors (unwritable directory, full
    * disk) are thrown for the caller to fall back to memory.
    */
-  static open(dir: string, destination: JournalDestination = UNNAMED_DESTINATION): SqliteJournalOpenResult {
+  static open(
+    dir: string,
+    destination: JournalDestination = UNNAMED_DESTINATION,
+    file = "spool.db",
+  ): SqliteJournalOpenResult {
     makePrivateDir(dir);
-    const path = join(dir, "spool.db");
+    const path = join(dir, file);
     makePrivateFile(path);
     const opened = (journal: SqliteJournal, recoveredFrom?: string): SqliteJournalOpenResult => ({
       journal,
