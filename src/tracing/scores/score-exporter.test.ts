@@ -50,8 +50,8 @@ function exporterFor(baseUrl: string, spoolDir: string | null) {
   const logger = new RecordingLogger();
   const tracingMetrics = new TracingMetrics(registry);
   const faults = new FaultReporter(tracingMetrics, logger);
-  let exporter: ScoreExporter | undefined;
-  const metrics = new ScoreMetrics(registry, tracingMetrics.errors, () => exporter?.pending ?? 0);
+  const pending = { count: () => 0 };
+  const metrics = new ScoreMetrics(registry, tracingMetrics.errors, () => pending.count());
   const settings: ExportSettings = {
     url: `${baseUrl}/api/public/otel/v1/traces`,
     headers: { authorization: `Basic ${Buffer.from("pk:sk").toString("base64")}`, "x-langfuse-public-key": "pk" },
@@ -69,7 +69,8 @@ function exporterFor(baseUrl: string, spoolDir: string | null) {
     maxBatchBytes: 1e6,
     flushIntervalMs: 100,
   };
-  exporter = new ScoreExporter(settings, baseUrl, "test", metrics, faults, logger);
+  const exporter = new ScoreExporter(settings, baseUrl, "test", metrics, faults, logger);
+  pending.count = () => exporter.pending;
   const counter = async (name: string) =>
     ((await registry.getSingleMetric(name)?.get())?.values ?? []).reduce((n, v) => n + v.value, 0);
   return { exporter, counter };
