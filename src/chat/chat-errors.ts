@@ -15,6 +15,21 @@ export class ApiError extends Error {
 
 export const sessionNotFound = () => new ApiError(404, "session_not_found", "no such session for this user");
 
+export const traceNotFound = (field: string) =>
+  new ApiError(
+    404,
+    "trace_not_found",
+    `no such trace for this user (only a turn's own user can give it feedback)`,
+    field,
+  );
+
+export const scoresUnavailable = () =>
+  new ApiError(
+    503,
+    "feedback_unavailable",
+    "feedback needs tracing: this service sends no traces (LANGFUSE_ENABLED=false, or a comparison pipeline)",
+  );
+
 export const sessionBusy = () =>
   new ApiError(503, "session_busy", "the session is still busy with earlier turns; retry later");
 

@@ -6,7 +6,7 @@ import type { TurnUsage } from "./turn-usage.js";
 import type { TurnTiming } from "./turn-timing.js";
 import { ModelUnavailableError } from "../llm/model-errors.js";
 import type { ModelOptions } from "../llm/model-options.js";
-import type { Tracing } from "../tracing/index.js";
+import type { ScoreValue, Tracing } from "../tracing/index.js";
 import { KeyedMutex } from "../sessions/keyed-mutex.js";
 import { SessionBusyError } from "../sessions/session-busy-error.js";
 import type { PrefetchedCheckpoint } from "../sessions/session-saver.js";
@@ -17,7 +17,15 @@ import { reservedSessionProblem } from "./running-session.js";
 import { tracedId } from "./traced-ids.js";
 import { isValidSessionId } from "./session-id.js";
 import { sessionThreadId, tenantName } from "./tenant.js";
-import { ApiError, rememberTraceId, sessionBusy, sessionNotFound, shuttingDown } from "./chat-errors.js";
+import {
+  ApiError,
+  rememberTraceId,
+  scoresUnavailable,
+  sessionBusy,
+  sessionNotFound,
+  shuttingDown,
+  traceNotFound,
+} from "./chat-errors.js";
 import type { ChatMetrics } from "./chat-metrics.js";
 import { ModelFailures } from "./model-failures.js";
 import { DEFAULT_PAGE_TURNS, type TranscriptPageQuery } from "./transcript-page.js";
@@ -269,8 +277,10 @@ export class ChatService {
       );
       const last = state.turn;
       if (!last) throw new Error("graph finished without recording the turn");
-      await graph.sessions.commit(pending, { ...last });
+      // Ended first: a sampled turn's trace id is known (or null) only once it ends, and the
+      // transcript keeps it for feedback on the turn.
       trace.end({ output: last.reply, intent: last.intent, agent: last.agent, clarification: last.clarification });
+      await graph.sessions.commit(pending, { ...last, trace_id: trace.traceId });
       if (request.timing) request.timing.tracingMs = trace.requestPathMs;
       return {
         reply: last.reply,
@@ -333,6 +343,28 @@ export class ChatService {
     if (timeout.aborted) return new ApiError(503, "model_timeout", "the model did not answer in time; please retry");
     if (err instanceof ModelUnavailableError) return this.#modelFailures.toClientError(err);
     return err;
+  }
+
+  /**
+   * Records `score` (user feedback) on a turn's trace, after checking the turn is `userId`'s
+   * under the caller's API key: another tenant's or user's trace is not found, exactly like one
+   * that does not exist. Returns the score's id (stable: the same user scoring again replaces it).
+   */
+  async scoreTrace(
+    traceId: string,
+    userId: string,
+    score: { name: string; value: ScoreValue; comment?: string },
+    field = "trace_id",
+  ): Promise<string> {
+    const record = this.options.tracing.score;
+    if (!record) throw scoresUnavailable();
+    const keyId = currentKeyId();
+    const turn = await this.options.graph.sessions.turnOfTrace(traceId);
+    if (!turn) throw traceNotFound(field);
+    const { values } = await this.#snapshot(turn.threadId);
+    const owner = sessionOwner(userId, keyId);
+    if (!values || values.owner !== owner) throw traceNotFound(field);
+    return record.call(this.options.tracing, { traceId, ...score, author: owner });
   }
 
   /** One page of the session's transcript (the latest turns unless `page.before` says otherwise). */

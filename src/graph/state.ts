@@ -10,6 +10,8 @@ export interface TurnRecord {
   clarification: boolean;
   /** ISO time the turn finished. */
   at: string;
+  /** The turn's Langfuse trace (feedback scores it); null or absent when it was not traced. */
+  trace_id?: string | null;
 }
 
 /** The router's decision for the current turn; lives only until the turn's last node runs. */

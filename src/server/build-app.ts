@@ -15,7 +15,8 @@ import { HttpMetrics } from "./http-metrics.js";
 import { registerSecurity, type SecurityOptions } from "./register-security.js";
 import { createClientErrorHandler } from "./client-error-handler.js";
 import { registerOpenAiRoutes } from "./openai/routes.js";
-import type { ResponseStore } from "./openai/response-store.js";
+import { MemoryResponseStore, type ResponseStore } from "./openai/response-store.js";
+import { registerFeedbackRoutes } from "./feedback-routes.js";
 import { parseJsonBody } from "./json-body-parser.js";
 import { assertUtf8Charset } from "./request-charset.js";
 import { assertSupportedEncoding, contentEncodingOf } from "./request-content-encoding.js";
@@ -145,11 +146,13 @@ export function buildApp(options: AppOptions): FastifyInstance {
     options.registry,
     options.logger,
   );
+  const responses = options.responses ?? new MemoryResponseStore();
   registerChatRoutes(app, { chat: options.chat, maxMessageChars: options.maxMessageChars });
+  registerFeedbackRoutes(app, { chat: options.chat, responses });
   registerOpenAiRoutes(app, {
     chat: options.chat,
     maxMessageChars: options.maxMessageChars,
-    responses: options.responses,
+    responses,
     registry: options.registry,
   });
 

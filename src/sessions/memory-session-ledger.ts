@@ -20,6 +20,7 @@ interface MemorySession {
  */
 export class MemorySessionLedger implements SessionLedger {
   readonly #sessions = new Map<string, MemorySession>();
+  readonly #traces = new Map<string, { threadId: string; n: number }>();
 
   constructor(readonly saver: BaseCheckpointSaver = new MemorySaver()) {}
 
@@ -38,6 +39,13 @@ export class MemorySessionLedger implements SessionLedger {
     session.turns.push(record);
     session.updatedMs = write.atMs;
     this.#sessions.set(threadId, session);
+    const traceId = write.record["trace_id"];
+    if (typeof traceId === "string") this.#traces.set(traceId, { threadId, n: session.turns.length });
+  }
+
+  async turnOfTrace(traceId: string): Promise<{ threadId: string; n: number } | undefined> {
+    const turn = this.#traces.get(traceId);
+    return turn && this.#sessions.has(turn.threadId) ? turn : undefined;
   }
 
   async transcript(threadId: string, query: TranscriptQuery): Promise<TranscriptPage> {

@@ -83,6 +83,9 @@ export class PostgresSessionLedger implements SessionLedger {
         record TEXT NOT NULL,
         PRIMARY KEY (thread_id, n)
       );
+      ALTER TABLE switchboard_session_turns ADD COLUMN IF NOT EXISTS trace_id TEXT;
+      CREATE INDEX IF NOT EXISTS switchboard_session_turns_trace ON switchboard_session_turns (trace_id)
+        WHERE trace_id IS NOT NULL;
     `);
     const report: MigrationReport = { sessions: 0, turns: 0, orphans: 0, checkpoints: 0 };
     const { rows } = await this.pool.query<{ version: number }>(
@@ -176,12 +179,20 @@ export class PostgresSessionLedger implements SessionLedger {
         "INSERT INTO switchboard_sessions (thread_id, turns, updated_ms) VALUES ($1, 1, $2) ON CONFLICT (thread_id) DO UPDATE SET turns = switchboard_sessions.turns + 1, updated_ms = EXCLUDED.updated_ms RETURNING turns",
         [write.threadId, write.atMs],
       );
-      await client.query("INSERT INTO switchboard_session_turns (thread_id, n, record) VALUES ($1, $2, $3)", [
-        write.threadId,
-        counted[0]!.turns,
-        record,
-      ]);
+      const traceId = write.record["trace_id"];
+      await client.query(
+        "INSERT INTO switchboard_session_turns (thread_id, n, record, trace_id) VALUES ($1, $2, $3, $4)",
+        [write.threadId, counted[0]!.turns, record, typeof traceId === "string" ? traceId : null],
+      );
     });
+  }
+
+  async turnOfTrace(traceId: string): Promise<{ threadId: string; n: number } | undefined> {
+    const { rows } = await this.pool.query<{ threadId: string; n: number }>(
+      'SELECT thread_id AS "threadId", n FROM switchboard_session_turns WHERE trace_id = $1 LIMIT 1',
+      [traceId],
+    );
+    return rows[0];
   }
 
   async transcript(threadId: string, query: TranscriptQuery): Promise<TranscriptPage> {

@@ -67,6 +67,11 @@ export interface SessionLedger {
   commitTurn(write: TurnWrite): Promise<void>;
   transcript(threadId: string, query: TranscriptQuery): Promise<TranscriptPage>;
   /**
+   * The session and turn a trace belongs to (the record's `trace_id`), or undefined: what scores
+   * on a trace (user feedback) are checked against, so only its session's owner can score it.
+   */
+  turnOfTrace(traceId: string): Promise<{ threadId: string; n: number } | undefined>;
+  /**
    * Deletes sessions whose last turn finished before `cutoffMs`, oldest first, each whole (its
    * checkpoints, writes, transcript) in one transaction; stops once `maxTurns` transcript rows
    * are deleted (at least one session is, however long). Skips the threads `isBusy` names (a

@@ -84,6 +84,11 @@ export class SessionSaver extends BaseCheckpointSaver {
     return this.ledger.transcript(threadId, query);
   }
 
+  /** The session and turn a trace belongs to, or undefined. */
+  turnOfTrace(traceId: string): Promise<{ threadId: string; n: number } | undefined> {
+    return this.ledger.turnOfTrace(traceId);
+  }
+
   override async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
     const prefetched = config.configurable?.[PREFETCHED_KEY];
     const handed = prefetched instanceof PrefetchedCheckpoint ? prefetched.take(config) : null;

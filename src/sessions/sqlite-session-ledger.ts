@@ -137,7 +137,7 @@ export class SqliteSessionLedger implements SessionLedger {
     if (plan.kind === "legacy") {
       sql.putCheckpoint.run(plan.threadId, plan.checkpointId, plan.parentId, plan.type, plan.checkpoint, plan.metadata);
       sql.insertSession.run(plan.threadId, plan.turns.length, plan.updatedMs);
-      plan.turns.forEach((record, i) => sql.insertTurn.run(plan.threadId, i + 1, record));
+      plan.turns.forEach((record, i) => sql.insertTurn.run(plan.threadId, i + 1, record, null));
       report.sessions++;
       report.turns += plan.turns.length;
     }
@@ -184,8 +184,12 @@ export class SqliteSessionLedger implements SessionLedger {
       sql.deleteOlderWrites.run(threadId, checkpoint.id);
       for (const row of writes) sql.putWrite.run(...row);
       const { turns } = sql.countTurn.get(threadId, write.atMs) as { turns: number };
-      sql.insertTurn.run(threadId, turns, record);
+      sql.insertTurn.run(threadId, turns, record, traceIdOf(write.record));
     })();
+  }
+
+  async turnOfTrace(traceId: string): Promise<{ threadId: string; n: number } | undefined> {
+    return this.#sql.turnOfTrace.get(traceId) as { threadId: string; n: number } | undefined;
   }
 
   async transcript(threadId: string, query: TranscriptQuery): Promise<TranscriptPage> {
@@ -248,6 +252,11 @@ type MigrationPlan =
       updatedMs: number;
     };
 
+/** The trace a turn's record names, for the transcript's trace_id column. */
+function traceIdOf(record: Record<string, unknown>): string | null {
+  return typeof record["trace_id"] === "string" ? record["trace_id"] : null;
+}
+
 function createTables(db: Database.Database): void {
   db.exec(`
     CREATE TABLE IF NOT EXISTS switchboard_schema (component TEXT PRIMARY KEY, version INTEGER NOT NULL);
@@ -264,6 +273,14 @@ function createTables(db: Database.Database): void {
       PRIMARY KEY (thread_id, n)
     );
   `);
+  // The turn's trace, found by id (scores on a trace are checked against its session's owner).
+  const columns = (db.prepare("PRAGMA table_info(switchboard_session_turns)").all() as { name: string }[]).map(
+    (c) => c.name,
+  );
+  if (!columns.includes("trace_id")) db.exec("ALTER TABLE switchboard_session_turns ADD COLUMN trace_id TEXT");
+  db.exec(
+    "CREATE INDEX IF NOT EXISTS switchboard_session_turns_trace ON switchboard_session_turns (trace_id) WHERE trace_id IS NOT NULL",
+  );
 }
 
 function prepare(db: Database.Database) {
@@ -292,7 +309,10 @@ function prepare(db: Database.Database) {
       "INSERT INTO switchboard_sessions (thread_id, turns, updated_ms) VALUES (?, 1, ?) ON CONFLICT (thread_id) DO UPDATE SET turns = turns + 1, updated_ms = excluded.updated_ms RETURNING turns",
     ),
     insertSession: db.prepare("INSERT INTO switchboard_sessions (thread_id, turns, updated_ms) VALUES (?, ?, ?)"),
-    insertTurn: db.prepare("INSERT INTO switchboard_session_turns (thread_id, n, record) VALUES (?, ?, ?)"),
+    insertTurn: db.prepare(
+      "INSERT INTO switchboard_session_turns (thread_id, n, record, trace_id) VALUES (?, ?, ?, ?)",
+    ),
+    turnOfTrace: db.prepare("SELECT thread_id AS threadId, n FROM switchboard_session_turns WHERE trace_id = ?"),
     sessionTurns: db.prepare("SELECT turns FROM switchboard_sessions WHERE thread_id = ?"),
     page: db.prepare(
       "SELECT n, record FROM switchboard_session_turns WHERE thread_id = ? AND n < ? ORDER BY n DESC LIMIT ?",
