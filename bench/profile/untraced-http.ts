@@ -34,6 +34,7 @@ import { ROOT } from "../paths.js";
 import { childEnv } from "../child-env.js";
 import { httpText, waitUntil } from "../http.js";
 import { percentile } from "../stats.js";
+import { pairedComparison } from "./paired-blocks.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -254,6 +255,18 @@ for (const t of targets) {
   else
     console.log(
       Object.entries(result)
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(" "),
+    );
+}
+const [before, after] = targets;
+const paired = before && after ? pairedComparison(before.blockMeans, after.blockMeans) : null;
+if (paired) {
+  const line = { variant: "current/baseline", ...paired };
+  if (args.json) console.log(JSON.stringify(line));
+  else
+    console.log(
+      Object.entries(line)
         .map(([k, v]) => `${k}=${String(v)}`)
         .join(" "),
     );

@@ -31,6 +31,7 @@ import type * as ConfigModule from "../../src/config.js";
 import type * as ServiceModule from "../../src/service.js";
 import { DEFAULT_SESSION_PLAN, MESSAGES } from "../messages.js";
 import { percentile } from "../stats.js";
+import { pairedComparison } from "./paired-blocks.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -168,6 +169,18 @@ for (const v of variants) {
     console.log(
       Object.entries(result)
         .map(([k, val]) => `${k}=${String(val)}`)
+        .join(" "),
+    );
+}
+const [before, after] = variants;
+const paired = before && after ? pairedComparison(before.blockMeans, after.blockMeans) : null;
+if (paired) {
+  const line = { variant: "current/baseline", ...paired };
+  if (args.json) console.log(JSON.stringify(line));
+  else
+    console.log(
+      Object.entries(line)
+        .map(([k, v]) => `${k}=${String(v)}`)
         .join(" "),
     );
 }
