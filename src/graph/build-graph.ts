@@ -14,6 +14,7 @@ import { createRouteNode } from "./route-node.js";
 import { modelParameters } from "../llm/model-parameters.js";
 import { PrefetchingSaver } from "../sessions/prefetching-saver.js";
 import { RouterState, type RouteDecision, type RouterStateType } from "./state.js";
+import { useUntracedRunContexts } from "./untraced-run-context.js";
 
 export interface RouterGraphOptions {
   catalog: AgentCatalog;
@@ -28,6 +29,8 @@ export interface RouterGraphOptions {
  * checkpointer keeps each session's state under its thread id.
  */
 export function buildRouterGraph(options: RouterGraphOptions) {
+  // LangGraph would build a LangSmith RunTree for every node and channel write of every turn.
+  useUntracedRunContexts();
   const { catalog, provider, historyTurns } = options;
   // Read once: both calls use the provider's chat model settings (the classifier is built from the same options).
   const parameters = modelParameters(provider.chatModel);
