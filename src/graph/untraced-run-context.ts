@@ -83,6 +83,21 @@ export function useUntracedRunContexts(provider: Provider = AsyncLocalStoragePro
   } as unknown as new (config: unknown) => UntracedRun & Store;
   Untraced.prototype = Object.create(runTreePrototype) as object;
 
+  /** The LangSmith tracer of `config`'s callbacks and the run it continues, as @langchain/core finds them. */
+  const tracerRun = (config: RunConfig) => {
+    const callbackManager = CallbackManager._configureSync(
+      config?.callbacks,
+      undefined,
+      config?.tags,
+      undefined,
+      config?.metadata,
+    );
+    const parentRunId = callbackManager?.getParentRunId();
+    const tracer = callbackManager?.handlers?.find((handler) => handler?.name === "langchain_tracer") as
+      { getRunTreeWithTracingConfig(id: string): Store | undefined } | undefined;
+    return tracer && parentRunId ? { tracer, parentRunId } : null;
+  };
+
   // @langchain/core's runWithConfig, with `new RunTree({ name: "<runnable_lambda>", tracingEnabled:
   // false })` replaced by the light context.
   const runWithConfig = function <T>(
@@ -91,21 +106,16 @@ export function useUntracedRunContexts(provider: Provider = AsyncLocalStoragePro
     callback: () => T,
     avoidCreatingRootRunTree?: boolean,
   ): T {
-    const callbackManager = CallbackManager._configureSync(
-      config?.callbacks,
-      undefined,
-      config?.tags,
-      undefined,
-      config?.metadata,
-    );
     const storage = this.getInstance();
     const previousValue = storage.getStore() as Store | undefined;
-    const parentRunId = callbackManager?.getParentRunId();
-    const langChainTracer = callbackManager?.handlers?.find((handler) => handler?.name === "langchain_tracer") as
-      { getRunTreeWithTracingConfig(id: string): Store | undefined } | undefined;
+    // A tracer's run needs a parent run id: from the callbacks' manager, or (when LangSmith
+    // tracing is on) the id of the run tree in the store. Without callbacks and with no id in
+    // the store (none, a light context, context variables only) there is none, so the callback
+    // configuration, which reads 2 to 6 environment variables, is not built just to find that.
+    const traced = config?.callbacks === undefined && previousValue?.["id"] === undefined ? null : tracerRun(config);
     let runTree: Store | undefined;
-    if (langChainTracer && parentRunId) {
-      runTree = langChainTracer.getRunTreeWithTracingConfig(parentRunId);
+    if (traced) {
+      runTree = traced.tracer.getRunTreeWithTracingConfig(traced.parentRunId);
       if (runTree) runTree.extra = { ...runTree.extra, [LC_CHILD_KEY]: config };
     } else if (!avoidCreatingRootRunTree) {
       runTree = new Untraced(config);
