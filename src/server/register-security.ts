@@ -74,7 +74,11 @@ export function registerSecurity(app: FastifyInstance, options: SecurityOptions)
       reply.raw.once("close", release);
     }
     // The handler runs synchronously inside done(), so everything it starts sees the principal.
-    principalContext.run({ keyId: request.apiKeyId }, done);
+    // Without a key there is nothing to bind (currentKeyId() is null either way), and a keyless
+    // service never enables this AsyncLocalStorage: every promise of every turn would otherwise
+    // pay for carrying it.
+    if (request.apiKeyId === null) done();
+    else principalContext.run({ keyId: request.apiKeyId }, done);
   });
 }
 
