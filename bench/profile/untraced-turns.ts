@@ -82,7 +82,8 @@ async function loadVariant(name: string, distDir: string | null): Promise<Varian
     SIM_TOKEN_MS: "0",
     LOG_LEVEL: "silent",
   });
-  const service = createService(config, { logger: pino({ level: "silent" }), registry: new Registry() });
+  // Awaited: createService is async since the OpenAI provider is loaded on demand (older builds return the service itself).
+  const service = await createService(config, { logger: pino({ level: "silent" }), registry: new Registry() });
   await service.store.init();
   let next = 0;
   let session = "";
