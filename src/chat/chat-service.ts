@@ -17,6 +17,7 @@ import { isValidSessionId } from "./session-id.js";
 import { sessionThreadId, tenantName } from "./tenant.js";
 import { ApiError, sessionBusy, sessionNotFound } from "./chat-errors.js";
 import type { ChatMetrics } from "./chat-metrics.js";
+import { deadline } from "./deadline.js";
 
 export interface ChatServiceOptions {
   graph: RouterGraph;
@@ -152,8 +153,10 @@ export class ChatService {
    */
   async #queue(request: TurnRequest, sessionId: string, scope: TurnScope): Promise<TurnReply> {
     const lockKey = sessionThreadId(scope.keyId, sessionId);
-    const waitLimit = AbortSignal.timeout(this.options.turnTimeoutMs);
-    const waitSignal = request.clientSignal ? AbortSignal.any([request.clientSignal, waitLimit]) : waitLimit;
+    const waitLimit = deadline(this.options.turnTimeoutMs);
+    const waitSignal = request.clientSignal
+      ? AbortSignal.any([request.clientSignal, waitLimit.signal])
+      : waitLimit.signal;
     const crossInstance = this.options.sessionLock;
     try {
       // In-process queue first, so at most one connection per session per instance waits on the
@@ -174,6 +177,8 @@ export class ChatService {
       }
       if (err instanceof SessionBusyError) throw sessionBusy();
       throw err;
+    } finally {
+      waitLimit.clear();
     }
   }
 
@@ -194,7 +199,8 @@ export class ChatService {
       tenant: tenantName(scope.keyId),
       clientSignal: request.clientSignal,
     });
-    const timeout = AbortSignal.timeout(this.options.turnTimeoutMs);
+    const limit = deadline(this.options.turnTimeoutMs);
+    const timeout = limit.signal;
     const signal = request.clientSignal ? AbortSignal.any([request.clientSignal, timeout]) : timeout;
     const turn: TurnContext = {
       userId: request.userId,
@@ -229,6 +235,8 @@ export class ChatService {
       trace.end({ error: err, disconnected: mapped instanceof ClientGoneError });
       if (request.timing) request.timing.tracingMs = trace.requestPathMs;
       throw mapped;
+    } finally {
+      limit.clear();
     }
   }
 
