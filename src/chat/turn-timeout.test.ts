@@ -36,7 +36,10 @@ test("TURN_TIMEOUT_MS: a turn whose model is slower fails with 503 model_timeout
   const started = performance.now();
   const turn = chat.runTurn({ userId: "u", sessionId: "s-slow", message: "Where is my order?", endpoint: "chat" });
   await assert.rejects(turn, { status: 503, code: "model_timeout" });
-  assert.ok(performance.now() - started < 5_000, "the turn ends at its timeout, not when the model would answer (10 s)");
+  assert.ok(
+    performance.now() - started < 5_000,
+    "the turn ends at its timeout, not when the model would answer (10 s)",
+  );
   await assert.rejects(chat.getSession("s-slow", "u"), { code: "session_not_found" });
 });
 
