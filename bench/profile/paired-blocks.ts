@@ -38,3 +38,27 @@ export function pairedComparison(baseline: readonly number[], current: readonly 
     savedUsP75: Math.round(percentile(saved, 75)),
   };
 }
+
+/** A build's name in reports: the folder holding its dist/ (…/steps/3/dist -> "3"). */
+export function buildName(distDir: string): string {
+  const parts = distDir.replace(/\/+$/, "").split("/");
+  return parts.at(-1) === "dist" ? (parts.at(-2) ?? distDir) : (parts.at(-1) ?? distDir);
+}
+
+/**
+ * The paired comparisons of builds measured in one window, first to last: each against the
+ * first ("current/baseline" when there are two) and, from the third on, against the one before.
+ */
+export function pairedLines(builds: readonly { name: string; blockMeans: number[] }[]) {
+  const lines: ({ variant: string } & PairedComparison)[] = [];
+  const [first] = builds;
+  if (!first) return lines;
+  builds.slice(1).forEach((b, i) => {
+    const vsFirst = pairedComparison(first.blockMeans, b.blockMeans);
+    if (vsFirst) lines.push({ variant: `${b.name}/${first.name}`, ...vsFirst });
+    const previous = builds[i]!;
+    const vsPrevious = previous !== first ? pairedComparison(previous.blockMeans, b.blockMeans) : null;
+    if (vsPrevious) lines.push({ variant: `${b.name}/${previous.name}`, ...vsPrevious });
+  });
+  return lines;
+}

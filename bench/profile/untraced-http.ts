@@ -19,7 +19,9 @@
 //     --concurrency N         requests in flight at once (default 1: one after the other)
 //     --stream                POST /api/v1/chat/stream (SSE) instead of /api/v1/chat
 //     --log-level LEVEL       the service's LOG_LEVEL (default warn, as the load benchmark runs it)
-//     --baseline DIR          another build's dist/ folder to compare with
+//     --baseline DIR          another build's dist/ folder to compare with; give it several times to
+//                             compare several builds in one window (each against the first and
+//                             against the one before it)
 //     --cpu-prof DIR          the services run under `node --cpu-prof`, writing their profiles to DIR
 //     --json                  one JSON line per build instead of the table
 import { spawn } from "node:child_process";
@@ -34,7 +36,7 @@ import { ROOT } from "../paths.js";
 import { childEnv } from "../child-env.js";
 import { httpText, waitUntil } from "../http.js";
 import { percentile } from "../stats.js";
-import { pairedComparison } from "./paired-blocks.js";
+import { buildName, pairedLines } from "./paired-blocks.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -47,7 +49,7 @@ const { values: args } = parseArgs({
     concurrency: { type: "string", default: "1" },
     stream: { type: "boolean", default: false },
     "log-level": { type: "string", default: "warn" },
-    baseline: { type: "string" },
+    baseline: { type: "string", multiple: true },
     "cpu-prof": { type: "string" },
     json: { type: "boolean", default: false },
   },
@@ -212,13 +214,15 @@ async function runBlock(t: Target, n: number, measure: boolean): Promise<void> {
 
 const targets: Target[] = [];
 try {
-  if (args.baseline) targets.push(await startTarget("baseline", dirname(resolve(args.baseline))));
-  targets.push(await startTarget(args.baseline ? "current" : "service", ROOT));
+  const baselines = args.baseline ?? [];
+  for (const dir of baselines)
+    targets.push(await startTarget(baselines.length > 1 ? buildName(dir) : "baseline", dirname(resolve(dir))));
+  targets.push(await startTarget(baselines.length ? "current" : "service", ROOT));
   for (const t of targets) await runBlock(t, warmup, false);
-  for (let done = 0; done < turns; done += block) {
+  for (let done = 0, k = 0; done < turns; done += block, k++) {
     const n = Math.min(block, turns - done);
-    // Alternate which build goes first, so neither always follows the other.
-    const order = (done / block) % 2 === 0 ? targets : [...targets].reverse();
+    // Rotate which build goes first, so none always follows the same one.
+    const order = targets.map((_, i) => targets[(i + k) % targets.length]!);
     for (const t of order) await runBlock(t, n, true);
   }
 } finally {
@@ -259,10 +263,7 @@ for (const t of targets) {
         .join(" "),
     );
 }
-const [before, after] = targets;
-const paired = before && after ? pairedComparison(before.blockMeans, after.blockMeans) : null;
-if (paired) {
-  const line = { variant: "current/baseline", ...paired };
+for (const line of pairedLines(targets)) {
   if (args.json) console.log(JSON.stringify(line));
   else
     console.log(
