@@ -56,11 +56,11 @@ function replyTraceUrl(
 }
 
 /** Wires the service from its configuration: catalog, models, sessions, graph, HTTP app. */
-export function createService(config: ServiceConfig, deps: ServiceDeps): Service {
+export async function createService(config: ServiceConfig, deps: ServiceDeps): Promise<Service> {
   const catalog = loadCatalog(config.AGENTS_FILE);
   const registry = deps.registry ?? new Registry();
   const tracing = deps.tracing ?? NOOP_TRACING;
-  const provider = createModelProvider(
+  const provider = await createModelProvider(
     {
       provider: config.LLM_PROVIDER,
       simTtftMs: config.SIM_TTFT_MS,

@@ -160,7 +160,7 @@ describe("the tenant is on every trace (finding 9)", () => {
   };
   const services: Service[] = [];
   const serve = async (env: Record<string, string>) => {
-    const service = createService(loadConfig({ ...TEST_ENV, ...env }), {
+    const service = await createService(loadConfig({ ...TEST_ENV, ...env }), {
       logger: pino({ level: "silent" }),
       tracing: recording,
     });

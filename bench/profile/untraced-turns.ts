@@ -16,7 +16,9 @@
 //     --warmup N              unmeasured turns per variant first (default 500)
 //     --block N               turns per block when alternating with --baseline (default 100)
 //     --stream                stream the reply (onToken), as /api/v1/chat/stream does
-//     --baseline DIR          another build's dist/ folder to compare with (same node_modules)
+//     --baseline DIR          another build's dist/ folder to compare with (same node_modules); give it
+//                             several times to compare several builds in one window (each against
+//                             the first and against the one before it: one cut at a time)
 //     --only baseline|current with --baseline, run only that one (for instruction counts under
 //                             valgrind, where each build is its own run)
 //     --json                  one JSON line per variant instead of the table
@@ -31,6 +33,7 @@ import type * as ConfigModule from "../../src/config.js";
 import type * as ServiceModule from "../../src/service.js";
 import { DEFAULT_SESSION_PLAN, MESSAGES } from "../messages.js";
 import { percentile } from "../stats.js";
+import { buildName, pairedLines } from "./paired-blocks.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -41,7 +44,7 @@ const { values: args } = parseArgs({
     warmup: { type: "string", default: "500" },
     block: { type: "string", default: "100" },
     stream: { type: "boolean", default: false },
-    baseline: { type: "string" },
+    baseline: { type: "string", multiple: true },
     only: { type: "string" },
     json: { type: "boolean", default: false },
   },
@@ -54,8 +57,29 @@ const turns = Number(args.turns);
 const warmup = Number(args.warmup);
 const block = Math.max(1, Number(args.block));
 
+/**
+ * The own properties of the global Web Crypto object. A build may change it for the whole process
+ * (graph/pooled-random-values.ts pools getRandomValues there), which would hand its saving to the
+ * other builds of the run: each variant records its own state when it is built and runs with it.
+ */
+type CryptoState = Map<PropertyKey, PropertyDescriptor>;
+
+function cryptoState(): CryptoState {
+  const c = globalThis.crypto;
+  return new Map(Reflect.ownKeys(c).map((k) => [k, Object.getOwnPropertyDescriptor(c, k)!]));
+}
+
+function setCryptoState(state: CryptoState): void {
+  const c = globalThis.crypto as unknown as Record<PropertyKey, unknown>;
+  for (const k of Reflect.ownKeys(c)) if (!state.has(k)) delete c[k];
+  for (const [k, d] of state) Object.defineProperty(c, k, d);
+}
+
+const pristineCrypto = cryptoState();
+
 interface Variant {
   name: string;
+  crypto: CryptoState;
   turn(): Promise<void>;
   close(): Promise<void>;
   /** Per-turn CPU (user + system), us. */
@@ -81,13 +105,18 @@ async function loadVariant(name: string, distDir: string | null): Promise<Varian
     SIM_TOKEN_MS: "0",
     LOG_LEVEL: "silent",
   });
-  const service = createService(config, { logger: pino({ level: "silent" }), registry: new Registry() });
+  // Awaited: createService is async since the OpenAI provider is loaded on demand (older builds return the service itself).
+  setCryptoState(pristineCrypto);
+  const service = await createService(config, { logger: pino({ level: "silent" }), registry: new Registry() });
   await service.store.init();
+  const crypto = cryptoState();
+  setCryptoState(pristineCrypto);
   let next = 0;
   let session = "";
   let left = 0;
   return {
     name,
+    crypto,
     cpuUs: [],
     blockMeans: [],
     wallMs: 0,
@@ -119,6 +148,7 @@ async function loadVariant(name: string, distDir: string | null): Promise<Varian
 }
 
 async function measureBlock(v: Variant, n: number): Promise<void> {
+  setCryptoState(v.crypto);
   const start = performance.now();
   let sum = 0;
   for (let i = 0; i < n; i++) {
@@ -132,15 +162,20 @@ async function measureBlock(v: Variant, n: number): Promise<void> {
   v.blockMeans.push(sum / n);
 }
 
+const baselines = args.baseline ?? [];
 const variants: Variant[] = [];
-if (args.baseline && args.only !== "current") variants.push(await loadVariant("baseline", args.baseline));
-if (!args.baseline || args.only !== "baseline")
-  variants.push(await loadVariant(args.baseline ? "current" : "turn", null));
-for (const v of variants) for (let i = 0; i < warmup; i++) await v.turn();
-for (let done = 0; done < turns; done += block) {
+if (baselines.length === 1 && args.only !== "current") variants.push(await loadVariant("baseline", baselines[0]!));
+if (baselines.length > 1) for (const dir of baselines) variants.push(await loadVariant(buildName(dir), dir));
+if (baselines.length === 0 || args.only !== "baseline")
+  variants.push(await loadVariant(baselines.length ? "current" : "turn", null));
+for (const v of variants) {
+  setCryptoState(v.crypto);
+  for (let i = 0; i < warmup; i++) await v.turn();
+}
+for (let done = 0, k = 0; done < turns; done += block, k++) {
   const n = Math.min(block, turns - done);
-  // Alternate which variant goes first, so neither always follows the other's garbage.
-  const order = (done / block) % 2 === 0 ? variants : [...variants].reverse();
+  // Rotate which variant goes first, so none always follows the same one's garbage.
+  const order = variants.map((_, i) => variants[(i + k) % variants.length]!);
   for (const v of order) await measureBlock(v, n);
 }
 for (const v of variants) await v.close();
@@ -168,6 +203,15 @@ for (const v of variants) {
     console.log(
       Object.entries(result)
         .map(([k, val]) => `${k}=${String(val)}`)
+        .join(" "),
+    );
+}
+for (const line of pairedLines(variants)) {
+  if (args.json) console.log(JSON.stringify(line));
+  else
+    console.log(
+      Object.entries(line)
+        .map(([k, v]) => `${k}=${String(v)}`)
         .join(" "),
     );
 }

@@ -27,6 +27,7 @@ import {
   traceNotFound,
 } from "./chat-errors.js";
 import type { ChatMetrics } from "./chat-metrics.js";
+import { deadline } from "./deadline.js";
 import { ModelFailures } from "./model-failures.js";
 import { DEFAULT_PAGE_TURNS, type TranscriptPageQuery } from "./transcript-page.js";
 
@@ -204,9 +205,11 @@ export class ChatService {
    */
   async #queue(request: TurnRequest, sessionId: string, scope: TurnScope): Promise<TurnReply> {
     const lockKey = sessionThreadId(scope.keyId, sessionId);
-    const waitLimit = AbortSignal.timeout(this.options.turnTimeoutMs);
+    const waitLimit = deadline(this.options.turnTimeoutMs);
     const waitSignal = AbortSignal.any(
-      request.clientSignal ? [request.clientSignal, waitLimit, scope.cancel] : [waitLimit, scope.cancel],
+      request.clientSignal
+        ? [request.clientSignal, waitLimit.signal, scope.cancel]
+        : [waitLimit.signal, scope.cancel],
     );
     const crossInstance = this.options.sessionLock;
     try {
@@ -229,6 +232,8 @@ export class ChatService {
       }
       if (err instanceof SessionBusyError) throw sessionBusy();
       throw err;
+    } finally {
+      waitLimit.clear();
     }
   }
 
@@ -249,7 +254,8 @@ export class ChatService {
       tenant: tenantName(scope.keyId),
       clientSignal: request.clientSignal,
     });
-    const timeout = AbortSignal.timeout(this.options.turnTimeoutMs);
+    const limit = deadline(this.options.turnTimeoutMs);
+    const timeout = limit.signal;
     const signal = AbortSignal.any(
       request.clientSignal ? [request.clientSignal, timeout, scope.cancel] : [timeout, scope.cancel],
     );
@@ -299,6 +305,8 @@ export class ChatService {
       // The client's error body names the trace that holds the cause.
       rememberTraceId(mapped, trace.traceId);
       throw mapped;
+    } finally {
+      limit.clear();
     }
   }
 

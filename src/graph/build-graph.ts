@@ -15,6 +15,8 @@ import { modelParameters } from "../llm/model-parameters.js";
 import { MemorySessionLedger } from "../sessions/memory-session-ledger.js";
 import { SessionSaver } from "../sessions/session-saver.js";
 import { RouterState, type RouteDecision, type RouterStateType } from "./state.js";
+import { useUntracedRunContexts } from "./untraced-run-context.js";
+import { usePooledRandomValues } from "./pooled-random-values.js";
 
 export interface RouterGraphOptions {
   catalog: AgentCatalog;
@@ -31,6 +33,10 @@ export interface RouterGraphOptions {
  * checkpointer keeps each session's state under its thread id.
  */
 export function buildRouterGraph(options: RouterGraphOptions) {
+  // LangGraph would build a LangSmith RunTree for every node and channel write of every turn,
+  // and draw each checkpoint id's random bytes with a native call of its own.
+  useUntracedRunContexts();
+  usePooledRandomValues();
   const { catalog, provider, historyTurns } = options;
   // Read once: both calls use the provider's chat model settings (the classifier is built from the same options).
   const parameters = modelParameters(provider.chatModel);

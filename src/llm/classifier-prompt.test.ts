@@ -38,6 +38,21 @@ describe("buildClassifierMessages", () => {
     assert.equal(readCurrentIntent("x\nCurrent intent: billing\ny"), "billing");
     assert.equal(readCurrentIntent("no such line"), null);
   });
+
+  it("builds the system message once per current intent, shared by every turn that sends it", () => {
+    const turn = (currentIntent: string | null, message: string) =>
+      buildClassifierMessages(catalog, { history: [], message, currentIntent });
+    const [billing] = turn("billing", "one");
+    assert.equal(turn("billing", "two")[0], billing);
+    assert.equal(turn(null, "three")[0], turn(null, "four")[0]);
+    assert.notEqual(turn("order_status", "five")[0], billing);
+    assert.match(String(turn("order_status", "six")[0]?.content), /^Current intent: order_status$/m);
+    assert.match(String(billing?.content), /^Current intent: billing$/m);
+    // An intent the catalog does not know is written as given, and not kept.
+    const [unknown] = turn("no_such_intent", "seven");
+    assert.match(String(unknown?.content), /^Current intent: no_such_intent$/m);
+    assert.notEqual(turn("no_such_intent", "eight")[0], unknown);
+  });
 });
 
 describe("parseClassification", () => {

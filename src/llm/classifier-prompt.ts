@@ -46,13 +46,31 @@ function systemText(catalog: AgentCatalog, currentIntent: string | null): string
   ].join("\n");
 }
 
+/**
+ * The system message for each catalog and current intent, built once: it only changes with them,
+ * and the classifier sends it on every turn. Like the agents' own system messages, one message
+ * object is shared by every turn that sends it. Only the catalog's intents (and none) are kept.
+ */
+const systemMessages = new WeakMap<AgentCatalog, Map<string | null, SystemMessage>>();
+
+function systemMessage(catalog: AgentCatalog, currentIntent: string | null): SystemMessage {
+  let byIntent = systemMessages.get(catalog);
+  if (!byIntent) {
+    byIntent = new Map();
+    systemMessages.set(catalog, byIntent);
+  }
+  let message = byIntent.get(currentIntent);
+  if (!message) {
+    message = new SystemMessage(systemText(catalog, currentIntent));
+    if (currentIntent === null || catalog.agents.some((a) => a.intent === currentIntent))
+      byIntent.set(currentIntent, message);
+  }
+  return message;
+}
+
 /** System instructions, then the recent history, then the latest message as a HumanMessage. */
 export function buildClassifierMessages(catalog: AgentCatalog, input: ClassifierInput): BaseMessage[] {
-  return [
-    new SystemMessage(systemText(catalog, input.currentIntent)),
-    ...input.history,
-    new HumanMessage(input.message),
-  ];
+  return [systemMessage(catalog, input.currentIntent), ...input.history, new HumanMessage(input.message)];
 }
 
 /** Reads the `Current intent:` line back from a classifier system message; null when absent or "none". */

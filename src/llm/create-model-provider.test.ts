@@ -1,5 +1,9 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import { HumanMessage, SystemMessage, type BaseMessage } from "@langchain/core/messages";
 import type { LLMResult } from "@langchain/core/outputs";
@@ -118,7 +122,7 @@ describe("createModelProvider", { timeout: 20_000 }, () => {
   });
 
   it("simulated: two simulated models; calls are LLM runs with usage, the classifier named and tagged, with no chain run around it", async () => {
-    const provider = createModelProvider(baseOptions, catalog);
+    const provider = await createModelProvider(baseOptions, catalog);
     assert.ok(provider.chatModel instanceof SimulatedChatModel);
     assert.equal(provider.modelName, "sim-model");
     const { recorder, classifierRun } = await checkRuns(provider);
@@ -127,7 +131,7 @@ describe("createModelProvider", { timeout: 20_000 }, () => {
   });
 
   it("openai: ChatOpenAI models against an OpenAI-compatible endpoint, seen by callbacks the same way", async () => {
-    const provider = createModelProvider(
+    const provider = await createModelProvider(
       { ...baseOptions, provider: "openai", baseUrl: server.baseUrl, apiKey: "sk-test", model: "gpt-fake" },
       catalog,
     );
@@ -137,5 +141,44 @@ describe("createModelProvider", { timeout: 20_000 }, () => {
     const last = server.requests.at(-1);
     assert.equal(last?.headers.authorization, "Bearer sk-test");
     assert.equal(last?.body?.model, "gpt-fake");
+  });
+});
+
+/**
+ * The modules a fresh Node process resolves while it builds a provider: a module.register() hook
+ * records every resolved URL, so what a provider leaves unloaded is observed, not assumed.
+ */
+function modulesLoadedBuilding(provider: "simulated" | "openai"): string[] {
+  const dir = mkdtempSync(join(tmpdir(), "switchboard-provider-modules-"));
+  const log = join(dir, "resolved.txt");
+  try {
+    const hooks = `import { appendFileSync } from "node:fs";
+      let file;
+      export function initialize(data) { file = data.file; }
+      export async function resolve(specifier, context, next) {
+        const resolved = await next(specifier, context);
+        appendFileSync(file, resolved.url + "\\n");
+        return resolved;
+      }`;
+    const program = `import { register } from "node:module";
+      register("data:text/javascript," + encodeURIComponent(${JSON.stringify(hooks)}), { data: { file: ${JSON.stringify(log)} } });
+      const { createModelProvider } = await import(${JSON.stringify(new URL("./create-model-provider.js", import.meta.url).href)});
+      const { loadCatalog } = await import(${JSON.stringify(new URL("../agents/catalog.js", import.meta.url).href)});
+      await createModelProvider(${JSON.stringify({ ...baseOptions, provider })}, loadCatalog("agents/shop-support.json"));`;
+    execFileSync(process.execPath, ["--input-type=module", "-e", program], { stdio: "pipe", timeout: 15_000 });
+    return readFileSync(log, "utf8").split("\n");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe("loading", { timeout: 40_000 }, () => {
+  it("a simulated provider never loads the OpenAI client; the openai provider does", () => {
+    const fromOpenAI = (urls: string[]) => urls.filter((u) => /\/node_modules\/(@langchain\/openai|openai)\//.test(u));
+    assert.deepEqual(fromOpenAI(modulesLoadedBuilding("simulated")), []);
+    assert.ok(
+      fromOpenAI(modulesLoadedBuilding("openai")).length > 0,
+      "the hook sees the OpenAI modules when they load",
+    );
   });
 });

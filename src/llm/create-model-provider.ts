@@ -1,7 +1,7 @@
 import type { AgentCatalog } from "../agents/catalog.js";
 import { ClassifierRunnable } from "./classifier-runnable.js";
 import type { ModelProvider } from "./model-provider.js";
-import { createOpenAIProvider, type StructuredOutputMethod } from "./openai-provider.js";
+import type { StructuredOutputMethod } from "./openai-provider.js";
 import { SimulatedChatModel } from "./simulated-chat-model.js";
 
 export interface ModelProviderOptions {
@@ -27,7 +27,8 @@ export interface ModelProviderOptions {
   structuredOutput: StructuredOutputMethod;
 }
 
-function createSimulatedProvider(options: ModelProviderOptions, catalog: AgentCatalog): ModelProvider {
+/** The simulated models (no network, nothing to load). */
+export function createSimulatedProvider(options: ModelProviderOptions, catalog: AgentCatalog): ModelProvider {
   const shared = {
     catalog,
     ttftMs: options.simTtftMs,
@@ -45,8 +46,16 @@ function createSimulatedProvider(options: ModelProviderOptions, catalog: AgentCa
   };
 }
 
-export function createModelProvider(options: ModelProviderOptions, catalog: AgentCatalog): ModelProvider {
-  return options.provider === "openai"
-    ? createOpenAIProvider(options, catalog)
-    : createSimulatedProvider(options, catalog);
+/**
+ * The configured models. The OpenAI-compatible provider (the openai SDK and @langchain/openai,
+ * about 13 MB of heap and a noticeable share of start-up) is imported only when it is the one
+ * configured: a simulated service never loads it.
+ */
+export async function createModelProvider(
+  options: ModelProviderOptions,
+  catalog: AgentCatalog,
+): Promise<ModelProvider> {
+  if (options.provider !== "openai") return createSimulatedProvider(options, catalog);
+  const { createOpenAIProvider } = await import("./openai-provider.js");
+  return createOpenAIProvider(options, catalog);
 }

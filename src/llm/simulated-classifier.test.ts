@@ -6,7 +6,7 @@ import { createModelProvider } from "./create-model-provider.js";
 import { SIMULATED_CONFIDENCE } from "./keyword-classifier.js";
 
 const catalog = loadCatalog("agents/shop-support.json");
-const provider = createModelProvider(
+const provider = await createModelProvider(
   {
     provider: "simulated",
     simTtftMs: 0,

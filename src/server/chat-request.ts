@@ -22,15 +22,8 @@ const sessionIdSchema = z
   .string()
   .superRefine(checkedBy((id) => (isValidSessionId(id) ? null : `must be ${SESSION_ID_RULE}`)));
 
-/**
- * Validates a chat body; errors name the first offending field and what is wrong with it.
- * Invalid Unicode and prototype keys never get here: the JSON body parser refuses them.
- */
-export function parseChatRequest(body: unknown, maxMessageChars: number): ChatRequestBody {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new ApiError(400, "invalid_body", "the body must be a JSON object");
-  }
-  const schema = z.object({
+function chatRequestSchema(maxMessageChars: number) {
+  return z.object({
     message: z
       .string()
       .transform((s) => s.trim())
@@ -47,6 +40,27 @@ export function parseChatRequest(body: unknown, maxMessageChars: number): ChatRe
     // null is "no session yet", as JSON clients write an absent optional value.
     session_id: sessionIdSchema.nullish().transform((v) => v ?? undefined),
   });
+}
+
+/**
+ * The schema for each message limit, built once: zod builds and compiles an object schema's
+ * checks on its first parse, which per request was a large share of the request's CPU.
+ */
+const schemas = new Map<number, ReturnType<typeof chatRequestSchema>>();
+
+/**
+ * Validates a chat body; errors name the first offending field and what is wrong with it.
+ * Invalid Unicode and prototype keys never get here: the JSON body parser refuses them.
+ */
+export function parseChatRequest(body: unknown, maxMessageChars: number): ChatRequestBody {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new ApiError(400, "invalid_body", "the body must be a JSON object");
+  }
+  let schema = schemas.get(maxMessageChars);
+  if (!schema) {
+    schema = chatRequestSchema(maxMessageChars);
+    schemas.set(maxMessageChars, schema);
+  }
   const result = schema.safeParse(body);
   if (!result.success) throw invalidRequest(result.error.issues[0]!, body);
   const { session_id, user_id } = result.data;

@@ -114,7 +114,11 @@ export function registerSecurity(
 
   app.addHook("preHandler", (request, reply, done) => {
     // The handler runs synchronously inside done(), so everything it starts sees the principal.
-    const run = () => principalContext.run({ keyId: request.apiKeyId }, done);
+    // Without a key there is nothing to bind (currentKeyId() is null either way), and a keyless
+    // service never enables this AsyncLocalStorage: every promise of every turn would otherwise
+    // pay for carrying it.
+    const run = () =>
+      request.apiKeyId === null ? done() : principalContext.run({ keyId: request.apiKeyId }, done);
     if (options.maxStreamsPerKey <= 0 || !isStreamRequest(request)) return run();
     limits.acquireStream(clientKey(request)).then(
       (release) => {

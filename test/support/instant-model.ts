@@ -1,7 +1,7 @@
 // The simulated model at 0 ms, for tests that build the graph or the chat service themselves:
 // answers at once, short replies, no retries, so a test's turns cost only our code.
 import type { AgentCatalog } from "../../src/agents/catalog.js";
-import { createModelProvider, type ModelProviderOptions } from "../../src/llm/create-model-provider.js";
+import { createSimulatedProvider, type ModelProviderOptions } from "../../src/llm/create-model-provider.js";
 import type { ModelProvider } from "../../src/llm/model-provider.js";
 
 const INSTANT_MODEL_OPTIONS: ModelProviderOptions = {
@@ -16,5 +16,5 @@ const INSTANT_MODEL_OPTIONS: ModelProviderOptions = {
 };
 
 export function instantModelProvider(catalog: AgentCatalog): ModelProvider {
-  return createModelProvider(INSTANT_MODEL_OPTIONS, catalog);
+  return createSimulatedProvider(INSTANT_MODEL_OPTIONS, catalog);
 }

@@ -40,7 +40,7 @@ export async function startService(env: Record<string, string> = {}): Promise<Ru
   );
   const registry = new Registry();
   const traces = await setUpTracing(config, registry, logger);
-  const service = createService(config, { logger, registry, tracing: traces.tracing, traceUrl: traces.traceUrl });
+  const service = await createService(config, { logger, registry, tracing: traces.tracing, traceUrl: traces.traceUrl });
   await service.store.init();
   await service.app.listen({ port: 0, host: "127.0.0.1" });
   const port = (service.app.server.address() as { port: number }).port;

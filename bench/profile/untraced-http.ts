@@ -1,0 +1,274 @@
+// The CPU an untraced chat turn costs the service through HTTP: the real service process
+// (dist/src/main.js) with LANGFUSE_ENABLED=false and the simulated model at zero latency, on a
+// loopback port, sent POST /api/v1/chat (or /chat/stream) requests by this process. The
+// service's CPU is read from the outside (Linux /proc, every thread: main, GC and compiler
+// helpers, libuv pool), so the measurement costs the service nothing. Set beside
+// untraced-turns.ts (the same turn without HTTP) it says what the HTTP and service layers add.
+//
+// With --baseline, a second service built from another checkout's dist/ runs beside this
+// build's, and the requests alternate between the two in blocks, so both see the same machine
+// load: on a shared machine that is the only before/after comparison worth reading.
+//
+//   npm run build --silent && node dist/bench/profile/untraced-http.js [options]
+//     --store memory|sqlite   session store (default memory; sqlite uses a temporary file)
+//     --mode new|continue     a new session every turn, or sessions of --session-turns turns
+//     --session-turns N       turns per session in continue mode (default: the load benchmark's)
+//     --turns N               measured requests per build (default 2000)
+//     --warmup N              unmeasured requests per build first (default 500)
+//     --block N               requests per block when alternating with --baseline (default 100)
+//     --concurrency N         requests in flight at once (default 1: one after the other)
+//     --stream                POST /api/v1/chat/stream (SSE) instead of /api/v1/chat
+//     --log-level LEVEL       the service's LOG_LEVEL (default warn, as the load benchmark runs it)
+//     --baseline DIR          another build's dist/ folder to compare with; give it several times to
+//                             compare several builds in one window (each against the first and
+//                             against the one before it)
+//     --cpu-prof DIR          the services run under `node --cpu-prof`, writing their profiles to DIR
+//     --json                  one JSON line per build instead of the table
+import { spawn } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { Agent, request } from "node:http";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { DEFAULT_SESSION_PLAN, MESSAGES } from "../messages.js";
+import { freePort } from "../ports.js";
+import { ROOT } from "../paths.js";
+import { childEnv } from "../child-env.js";
+import { httpText, waitUntil } from "../http.js";
+import { percentile } from "../stats.js";
+import { buildName, pairedLines } from "./paired-blocks.js";
+
+const { values: args } = parseArgs({
+  options: {
+    store: { type: "string", default: "memory" },
+    mode: { type: "string", default: "new" },
+    "session-turns": { type: "string", default: String(DEFAULT_SESSION_PLAN.turnsPerSession) },
+    turns: { type: "string", default: "2000" },
+    warmup: { type: "string", default: "500" },
+    block: { type: "string", default: "100" },
+    concurrency: { type: "string", default: "1" },
+    stream: { type: "boolean", default: false },
+    "log-level": { type: "string", default: "warn" },
+    baseline: { type: "string", multiple: true },
+    "cpu-prof": { type: "string" },
+    json: { type: "boolean", default: false },
+  },
+});
+
+const store = args.store === "sqlite" ? "sqlite" : "memory";
+const mode = args.mode === "continue" ? "continue" : "new";
+const sessionTurns = Number(args["session-turns"]);
+const turns = Number(args.turns);
+const warmup = Number(args.warmup);
+const block = Math.max(1, Number(args.block));
+const concurrency = Math.max(1, Number(args.concurrency));
+const path = args.stream ? "/api/v1/chat/stream" : "/api/v1/chat";
+
+/**
+ * CPU time the process has used so far, ns: the sum over its threads of the time they spent on a
+ * CPU (/proc/<pid>/task/<tid>/schedstat), which unlike /proc/<pid>/stat is not rounded to 10 ms.
+ * A thread that exited between two reads takes its time with it; the service keeps its threads.
+ */
+function readCpuNs(pid: number): number {
+  let total = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return total;
+}
+
+interface Target {
+  name: string;
+  pid: number;
+  baseUrl: string;
+  stop(): Promise<void>;
+  dir: string;
+  agent: Agent;
+  /** Per-request CPU (us), measured only when requests run one at a time. */
+  cpuUs: number[];
+  /** Mean per-request CPU of each block, us. */
+  blockMeans: number[];
+  wallMs: number;
+  sent: number;
+}
+
+/** Starts `node [--cpu-prof] <root>/dist/src/main.js` untraced on a free loopback port and waits until it answers. */
+async function startTarget(name: string, root: string): Promise<Target> {
+  const dir = mkdtempSync(join(tmpdir(), "switchboard-http-profile-"));
+  const port = await freePort();
+  const env = childEnv({
+    HOST: "127.0.0.1",
+    PORT: String(port),
+    LLM_PROVIDER: "simulated",
+    LANGFUSE_ENABLED: "false",
+    LANGFUSE_SPOOL: "false",
+    SESSION_STORE: store,
+    SESSION_DB_PATH: join(dir, "sessions.db"),
+    SIM_TTFT_MS: "0",
+    SIM_TOKEN_MS: "0",
+    LOG_LEVEL: args["log-level"],
+  });
+  // --cpu-prof is refused in NODE_OPTIONS, so it goes on the command line.
+  const nodeArgs = args["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${resolve(args["cpu-prof"])}`] : [];
+  const log = openSync(join(dir, "service.log"), "a");
+  // The repository is the working directory: relative defaults (agents/shop-support.json) resolve there.
+  const child = spawn(process.execPath, [...nodeArgs, join(root, "dist", "src", "main.js")], {
+    env,
+    cwd: ROOT,
+    stdio: ["ignore", log, log],
+  });
+  closeSync(log);
+  const exited = new Promise<void>((done) => child.once("exit", () => done()));
+  const baseUrl = `http://127.0.0.1:${port}`;
+  await waitUntil(async () => (await httpText(`${baseUrl}/healthz`, { timeoutMs: 1000 })).status === 200, {
+    timeoutMs: 30_000,
+    what: `${name} service start`,
+    abort: () =>
+      child.exitCode !== null ? `exited: ${readFileSync(join(dir, "service.log"), "utf8").slice(-2000)}` : null,
+  });
+  return {
+    name,
+    pid: child.pid!,
+    baseUrl,
+    // SIGTERM: the service shuts down gracefully, and --cpu-prof writes its profile on exit.
+    stop: async () => {
+      child.kill("SIGTERM");
+      await exited;
+    },
+    dir,
+    agent: new Agent({ keepAlive: true, maxSockets: concurrency }),
+    cpuUs: [],
+    blockMeans: [],
+    wallMs: 0,
+    sent: 0,
+  };
+}
+
+/** The body of the target's next turn: the load benchmark's messages, a new or continued session. */
+function nextBody(t: Target): string {
+  const n = t.sent++;
+  const message = MESSAGES[n % MESSAGES.length]!;
+  const user = `profile-user-${n % 16}`;
+  if (mode === "new") return JSON.stringify({ message, user_id: user });
+  // Each in-flight slot continues its own sessions, so no two requests wait on one session.
+  const slot = n % concurrency;
+  const session = Math.floor(Math.floor(n / concurrency) / sessionTurns);
+  return JSON.stringify({ message, user_id: `profile-user-${slot}`, session_id: `profile-${slot}-${session}` });
+}
+
+function send(t: Target): Promise<void> {
+  const body = nextBody(t);
+  const url = new URL(path, t.baseUrl);
+  return new Promise((done, fail) => {
+    const req = request(
+      url,
+      {
+        method: "POST",
+        agent: t.agent,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          if (res.statusCode !== 200)
+            fail(new Error(`${t.name}: HTTP ${res.statusCode}: ${Buffer.concat(chunks).toString().slice(0, 300)}`));
+          else done();
+        });
+        res.on("error", fail);
+      },
+    );
+    req.on("error", fail);
+    req.end(body);
+  });
+}
+
+async function runBlock(t: Target, n: number, measure: boolean): Promise<void> {
+  const pid = t.pid;
+  const started = performance.now();
+  const before = readCpuNs(pid);
+  if (concurrency === 1) {
+    for (let i = 0; i < n; i++) {
+      const b = measure ? readCpuNs(pid) : 0;
+      await send(t);
+      if (measure) t.cpuUs.push((readCpuNs(pid) - b) / 1000);
+    }
+  } else {
+    let left = n;
+    const lane = async () => {
+      while (left > 0) {
+        left--;
+        await send(t);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, n) }, lane));
+  }
+  if (!measure) return;
+  t.blockMeans.push((readCpuNs(pid) - before) / 1000 / n);
+  t.wallMs += performance.now() - started;
+}
+
+const targets: Target[] = [];
+try {
+  const baselines = args.baseline ?? [];
+  for (const dir of baselines)
+    targets.push(await startTarget(baselines.length > 1 ? buildName(dir) : "baseline", dirname(resolve(dir))));
+  targets.push(await startTarget(baselines.length ? "current" : "service", ROOT));
+  for (const t of targets) await runBlock(t, warmup, false);
+  for (let done = 0, k = 0; done < turns; done += block, k++) {
+    const n = Math.min(block, turns - done);
+    // Rotate which build goes first, so none always follows the same one.
+    const order = targets.map((_, i) => targets[(i + k) % targets.length]!);
+    for (const t of order) await runBlock(t, n, true);
+  }
+} finally {
+  for (const t of targets) {
+    t.agent.destroy();
+    await t.stop();
+    rmSync(t.dir, { recursive: true, force: true });
+  }
+}
+
+const round = (x: number) => Math.round(x);
+for (const t of targets) {
+  const perRequest = t.cpuUs.length
+    ? {
+        cpuUsMedian: round(percentile(t.cpuUs, 50)),
+        cpuUsP10: round(percentile(t.cpuUs, 10)),
+        cpuUsP90: round(percentile(t.cpuUs, 90)),
+      }
+    : {};
+  const result = {
+    variant: t.name,
+    store,
+    mode: mode === "continue" ? `continue(${sessionTurns})` : "new",
+    endpoint: path,
+    concurrency,
+    requests: t.blockMeans.length * block,
+    ...perRequest,
+    blockMeanMin: round(Math.min(...t.blockMeans)),
+    blockMeanMedian: round(percentile(t.blockMeans, 50)),
+    blockMeanMax: round(Math.max(...t.blockMeans)),
+    requestsPerSecond: round(((t.blockMeans.length * block) / t.wallMs) * 1000),
+  };
+  if (args.json) console.log(JSON.stringify(result));
+  else
+    console.log(
+      Object.entries(result)
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(" "),
+    );
+}
+for (const line of pairedLines(targets)) {
+  if (args.json) console.log(JSON.stringify(line));
+  else
+    console.log(
+      Object.entries(line)
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(" "),
+    );
+}
