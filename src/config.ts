@@ -291,6 +291,26 @@ export const serviceOptions = {
     default: TRACING_DEFAULTS.keepSlowerThanMs / 1000,
     doc: "Seconds: with LANGFUSE_SAMPLE_RATE below 1, a turn that takes longer than this is always traced.",
   }),
+  LANGFUSE_PROMPTS: option(kinds.bool(), {
+    section: LF,
+    default: true,
+    doc: "Read the classifier's, the clarifier's and each agent's prompt from Langfuse prompt management (names `<LANGFUSE_PROMPT_PREFIX>-classifier`, `-clarify`, `-agent-<key>`; text prompts), cached in memory and read again in the background every LANGFUSE_PROMPT_CACHE_TTL; every generation is linked to the prompt version it used. The catalog's prompts are used until Langfuse answers, and whenever it has no such prompt or cannot be reached; a turn never waits on a prompt. With the local receiver, the catalog's prompts are created there at start. `npm run prompts:push` creates them in a Langfuse project.",
+  }),
+  LANGFUSE_PROMPT_LABEL: option(kinds.string(100), {
+    section: LF,
+    default: "production",
+    doc: "The prompt label read from Langfuse prompt management (and given to the versions `npm run prompts:push` creates).",
+  }),
+  LANGFUSE_PROMPT_PREFIX: option(kinds.string(100), {
+    section: LF,
+    default: "switchboard",
+    doc: "Prefix of the service's prompt names in Langfuse (so several services share one project).",
+  }),
+  LANGFUSE_PROMPT_CACHE_TTL: option(kinds.number(1, 86_400), {
+    section: LF,
+    default: 60,
+    doc: "Seconds between background reads of the prompts from Langfuse: an edited prompt reaches turns within this long.",
+  }),
   LANGFUSE_MAX_FIELD_CHARS: option(kinds.int(64, 10_000_000), {
     section: LF,
     default: TRACING_DEFAULTS.maxFieldChars,

@@ -36,7 +36,13 @@ async function main(): Promise<void> {
   logger.level = config.LOG_LEVEL;
   const registry = new Registry();
   const traces = await setUpTracing(config, registry, logger);
-  const service = await createService(config, { logger, registry, tracing: traces.tracing, traceUrl: traces.traceUrl });
+  const service = await createService(config, {
+    logger,
+    registry,
+    tracing: traces.tracing,
+    traceUrl: traces.traceUrl,
+    langfuse: traces.langfuse,
+  });
   // Creates the session tables (PostgreSQL) before the first request can need them.
   await service.store.init();
   try {

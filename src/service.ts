@@ -14,6 +14,7 @@ import { RetentionSweeper } from "./sessions/retention-sweeper.js";
 import type { SessionStore } from "./sessions/session-store.js";
 import { ApiKeySet } from "./auth/api-key-set.js";
 import { NOOP_TRACING, type Tracing } from "./tracing/index.js";
+import type { LangfuseEndpoint } from "./tracing-setup.js";
 
 export interface Service {
   app: FastifyInstance;
@@ -34,6 +35,8 @@ export interface ServiceDeps {
   registry?: Registry;
   /** Link to a trace's page in a viewer (TracingSetup.traceUrl); put on chat replies as trace_url for the local viewer, for Langfuse only with LANGFUSE_TRACE_URL_IN_REPLIES. */
   traceUrl?: ((traceId: string) => string) | null;
+  /** The Langfuse traces go to (TracingSetup.langfuse), for prompt management; none when absent or null. */
+  langfuse?: LangfuseEndpoint | null;
 }
 
 /** The model endpoint the configuration points at, as logs and the ready line name it. */

@@ -21,9 +21,22 @@ export interface TracingSetup {
    * Langfuse UI when keys and LANGFUSE_PROJECT_ID are set, else null (no link to give).
    */
   traceUrl: ((traceId: string) => string) | null;
+  /**
+   * The Langfuse (or local receiver) traces go to, for its other APIs (prompt management): null
+   * when tracing is off. `local`: the embedded or a standalone local receiver.
+   */
+  langfuse: LangfuseEndpoint | null;
 }
 
-const OFF: TracingSetup = { tracing: NOOP_TRACING, destination: null, receiver: null, traceUrl: null };
+/** A Langfuse project's address and keys; `local`: the embedded or a standalone local receiver. */
+export interface LangfuseEndpoint {
+  baseUrl: string;
+  publicKey: string;
+  secretKey: string;
+  local: boolean;
+}
+
+const OFF: TracingSetup = { tracing: NOOP_TRACING, destination: null, receiver: null, traceUrl: null, langfuse: null };
 
 /**
  * Builds the tracing the configuration asks for. Never throws and never waits on Langfuse: a
@@ -64,8 +77,15 @@ export async function setUpTracing(
     await receiver?.close();
     return OFF;
   }
-  const destination = receiver || !config.LANGFUSE_PUBLIC_KEY ? `${baseUrl}/api/public/traces` : baseUrl;
-  return { tracing, destination, receiver, traceUrl: traceLinks(config, baseUrl) };
+  const local = receiver !== null || !config.LANGFUSE_PUBLIC_KEY;
+  const destination = local ? `${baseUrl}/api/public/traces` : baseUrl;
+  return {
+    tracing,
+    destination,
+    receiver,
+    traceUrl: traceLinks(config, baseUrl),
+    langfuse: { baseUrl, publicKey, secretKey, local },
+  };
 }
 
 /** The tracing package's options from the LANGFUSE_* variables (the keys and URL are set by the caller). */

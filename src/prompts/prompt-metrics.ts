@@ -16,14 +16,15 @@ export class PromptMetrics {
 
   constructor(registry: Registry) {
     const registers = [registry];
-    const self = this;
+    // prom-client calls collect() with the metric as `this`; the counts live on this object.
+    const counts = { hits: () => this.hits, misses: () => this.misses, fallbacks: this.fallbacks, fetchFailures: this.fetchFailures };
     new Counter({
       name: "switchboard_prompt_cache_hits_total",
       help: "Prompts served from a Langfuse version in the cache",
       registers,
       collect() {
         this.reset();
-        this.inc(self.hits);
+        this.inc(counts.hits());
       },
     });
     new Counter({
@@ -32,7 +33,7 @@ export class PromptMetrics {
       registers,
       collect() {
         this.reset();
-        this.inc(self.misses);
+        this.inc(counts.misses());
       },
     });
     new Counter({
@@ -42,7 +43,7 @@ export class PromptMetrics {
       registers,
       collect() {
         this.reset();
-        for (const [reason, n] of Object.entries(self.fallbacks)) if (n > 0) this.inc({ reason }, n);
+        for (const [reason, n] of Object.entries(counts.fallbacks)) if (n > 0) this.inc({ reason }, n);
       },
     });
     new Counter({
@@ -52,7 +53,7 @@ export class PromptMetrics {
       registers,
       collect() {
         this.reset();
-        for (const [reason, n] of Object.entries(self.fetchFailures)) if (n > 0) this.inc({ reason }, n);
+        for (const [reason, n] of Object.entries(counts.fetchFailures)) if (n > 0) this.inc({ reason }, n);
       },
     });
   }
