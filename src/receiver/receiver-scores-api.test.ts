@@ -206,6 +206,12 @@ test("what Langfuse refuses is refused the same way, naming the field, and nothi
       await issues({ sessionId: "s", observationId: "o", name: "n", value: 1 }),
       /ObservationId requires traceId/,
     );
+    // A trace score that also names the trace's session is refused: Langfuse shows a trace's
+    // scores on its session by itself, and takes one reference only.
+    assert.match(
+      await issues({ traceId: "t", sessionId: "s", name: "user_feedback", value: 1, dataType: "BOOLEAN" }),
+      /Provide exactly one of the following/,
+    );
     assert.match(
       await issues({ traceId: "t", name: "n", value: 1, source: "ANNOTATION" }),
       /configId is required when source is ANNOTATION/,

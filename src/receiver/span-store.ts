@@ -454,7 +454,7 @@ export class SpanStore {
       else duplicates++;
       if (copies === 1) this.tally.duplicatedIds++;
       const params = RECORD_COLUMNS.map(([, value]) => value(record));
-      // IngestionService links a prompt by name and version when it writes the row: "" when none is found.
+      // IngestionService links a prompt by name and version when it writes the row; none when it holds no such version.
       const promptId =
         record.promptName && record.promptVersion ? this.promptIdOf(record.promptName, record.promptVersion) : null;
       params.push(promptId || null, ingestionVersion, now);
