@@ -3,8 +3,10 @@
 // Langfuse's price table prices them) to its embedded receiver; the viewer must need its login
 // link, list the chats, filter them, show each trace's tree and waterfall with the root selected,
 // its agent graph as Langfuse draws it and its cost, a session's turns and total cost, each
-// row's own user and session, duplicate rows, clarifications and disconnects, fit a phone, pick
-// up new traces by itself, and say where to look (and how to go back) when a trace never arrives.
+// row's own user and session, duplicate rows, clarifications and disconnects, scores on traces,
+// observations, turns and sessions, the prompt version a generation used and the stored prompts,
+// fit a phone, pick up new traces by itself, and say where to look (and how to go back) when a
+// trace never arrives.
 // VIEWER_SCREENSHOTS_DIR=docs/viewer writes the documentation screenshots.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -67,6 +69,7 @@ describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
   let receiverUrl: string;
   const turns: Record<string, Turn> = {};
   const synthetic = { disconnected: hex(16), duplicated: hex(16), agentic: hex(16) };
+  let gReplyId = "";
 
   const chat = async (key: string, message: string, userId: string, sessionId?: string) => {
     const res = await postJson(`${svc.url}/api/v1/chat`, {
@@ -97,6 +100,13 @@ describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
       "x-langfuse-ingestion-version": "4",
     });
     assert.equal(res.status, 200, JSON.stringify(res.body));
+  };
+
+  /** Langfuse's public API on the receiver (prompts, scores), as the service and its users call it. */
+  const publicApi = async (path: string, body: unknown) => {
+    const res = await postJson(`${receiverUrl}${path}`, body, { authorization: auth });
+    assert.ok(res.status === 200 || res.status === 201, `${path}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
   };
 
   /** Waits until the receiver has `count` traces, each complete (root arrived with its output). */
@@ -184,6 +194,42 @@ describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
     await openaiChat("oaiAlice", "Where is my order 77?", "support-team-member-alice");
     await openaiChat("oaiBruno", "Where is my order 78?", "support-team-member-bruno");
 
+    // Prompts as a service seeds them from its catalog, then an edit that moved production.
+    await publicApi("/api/public/v2/prompts", {
+      name: "classifier",
+      type: "chat",
+      prompt: [
+        { role: "system", content: "Route the customer's message to one desk: orders, billing, tech or concierge." },
+      ],
+      labels: ["production"],
+      commitMessage: "seeded from agents/shop-support.json",
+    });
+    await publicApi("/api/public/v2/prompts", {
+      name: "classifier",
+      type: "chat",
+      prompt: [
+        {
+          role: "system",
+          content:
+            "Route the customer's message to one desk: orders, billing, tech or concierge. Ask back when unsure.",
+        },
+      ],
+      labels: ["production"],
+      config: { temperature: 0 },
+      commitMessage: "ask back when unsure",
+    });
+    await publicApi("/api/public/v2/prompts", {
+      name: "agent_orders",
+      type: "chat",
+      prompt: [
+        { role: "system", content: "You are the orders desk of Northwind Shop. Be brief, name the parcel's status." },
+        { type: "placeholder", name: "history" },
+      ],
+      labels: ["production"],
+      tags: ["agents"],
+      commitMessage: "seeded from agents/shop-support.json",
+    });
+
     // A turn whose client went away: the root is a WARNING, an aborted model call inside is an ERROR.
     const d = synthetic.disconnected;
     const dRoot = hex(8);
@@ -240,6 +286,8 @@ describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
         ...uCtx,
         "langfuse.observation.type": "generation",
         "langfuse.observation.usage_details": '{"input":10,"output":5}',
+        "langfuse.observation.prompt.name": "legacy_reply",
+        "langfuse.observation.prompt.version": "3",
       },
     };
     await ingest([twice]);
@@ -268,6 +316,7 @@ describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
     const g = synthetic.agentic;
     const gStart = PAST_MS + 2000;
     const [gRoot, gRoute, gClassifier, gAgent, gReply] = [hex(8), hex(8), hex(8), hex(8), hex(8)];
+    gReplyId = gReply;
     const gCtx = {
       "user.id": "erin",
       "session.id": "erin-session",
@@ -280,7 +329,9 @@ describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
       "langfuse.observation.metadata.langgraph_node": name,
       "langfuse.observation.metadata.langgraph_step": String(step),
     });
-    const generation = (usage: string, input: string, output: string) => ({
+    const generation = (usage: string, input: string, output: string, prompt: [string, number]) => ({
+      "langfuse.observation.prompt.name": prompt[0],
+      "langfuse.observation.prompt.version": String(prompt[1]),
       "langfuse.observation.type": "generation",
       "langfuse.observation.model.name": "gpt-4o-mini",
       "langfuse.observation.model.parameters": '{"temperature":0}',
@@ -304,6 +355,7 @@ describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
             '{"input":220,"input_cache_read":1024,"output":18}',
             JSON.stringify([{ role: "user", content: question }]),
             '{"role":"assistant","content":"{\\"intent\\":\\"order_status\\",\\"confidence\\":0.94}"}',
+            ["classifier", 2],
           ),
         },
       },
@@ -333,6 +385,7 @@ describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
               { role: "user", content: question },
             ]),
             '{"role":"assistant","content":"Parcel 5521 left our warehouse on Monday and is due tomorrow."}',
+            ["agent_orders", 1],
           ),
         },
       },
@@ -361,6 +414,47 @@ describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
       },
     ]);
     await delivered(ALL);
+
+    // Feedback and evaluations as scores: on turns, on one observation, on a session.
+    const order = (await fetch(`${viewerApi}/traces/${turns["order"]!.trace_id}`, {
+      headers: { authorization: auth },
+    }).then((r) => r.json())) as { observations: Array<{ id: string; name: string }> };
+    const classifierId = order.observations.find((o) => o.name === "classifier")!.id;
+    await publicApi("/api/public/scores", {
+      id: `${turns["order"]!.trace_id}-user_feedback`,
+      traceId: turns["order"]!.trace_id,
+      name: "user_feedback",
+      value: 1,
+      dataType: "BOOLEAN",
+      comment: "Found my parcel, thanks!",
+    });
+    await publicApi("/api/public/scores", {
+      traceId: turns["order"]!.trace_id,
+      observationId: classifierId,
+      name: "routing",
+      value: "correct",
+      dataType: "CATEGORICAL",
+    });
+    await publicApi("/api/public/scores", {
+      traceId: turns["tech"]!.trace_id,
+      name: "user_feedback",
+      value: 0,
+      dataType: "BOOLEAN",
+      comment: "It still crashes after the update",
+    });
+    await publicApi("/api/public/scores", {
+      sessionId: turns["clarify"]!.session_id,
+      name: "csat",
+      value: 3,
+      dataType: "NUMERIC",
+      comment: "survey at the end of the chat",
+    });
+    await publicApi("/api/public/scores", {
+      traceId: synthetic.agentic,
+      observationId: gReplyId,
+      name: "helpfulness",
+      value: 0.8,
+    });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
     page = await loggedInPage();
   });
@@ -737,6 +831,8 @@ describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
     await page.click('.wf-row[data-observation-name="agent_reply"]');
     await page.locator(".detail h2", { hasText: /^agent_reply$/ }).waitFor();
     assert.match(await page.locator(".detail").innerText(), /Cost\s*\$0\.000199/);
+    // The graph from the top: the click scrolled the selected row into view.
+    await page.evaluate("window.scrollTo(0, 0)");
     await shot("trace-graph");
 
     // The session page sums its turns' cost.
@@ -751,5 +847,92 @@ describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
     await page.locator(".graph-card details").waitFor();
     assert.equal(await page.locator(".graph-card details").getAttribute("open"), null);
     assert.match(await page.locator(".graph-card summary").innerText(), /from timing/);
+  });
+  test("scores show on the trace with what each is on, on their observation, and per turn and session", async () => {
+    await page.goto(`${ui}traces/${turns["order"]!.trace_id}`);
+    const card = page.locator(".scores-card");
+    await card.waitFor();
+    const items = await card.locator(".score-list li").allInnerTexts();
+    assert.equal(items.length, 2);
+    assert.match(items[0]!, /user_feedback\s*True[\s\S]*Found my parcel, thanks![\s\S]*on the trace/);
+    assert.match(items[1]!, /routing\s*correct[\s\S]*on classifier/);
+    assert.equal(await card.locator(".score-chip.score-true").count(), 1, "a thumbs-up is green");
+    // The waterfall marks the observation that has a score.
+    assert.equal(await page.locator(".wf-row .badge-score").count(), 1);
+    assert.equal(await page.locator('.wf-row[data-observation-name="classifier"] .badge-score').innerText(), "1 score");
+    // What a score is on opens with a click, and lists its scores.
+    await card.locator("a.score-observation").click();
+    await page.locator(".detail h2", { hasText: /^classifier$/ }).waitFor();
+    assert.match(await page.locator(".detail .observation-scores").innerText(), /routing\s*correct/);
+
+    await page.goto(`${ui}sessions/${turns["clarify"]!.session_id}`);
+    await page.locator("li.turn").nth(1).waitFor();
+    assert.equal(await page.locator("li.turn").nth(0).locator(".turn-scores").count(), 0, "no feedback on turn 1");
+    const tech = page.locator("li.turn").nth(1);
+    assert.match(
+      await tech.locator(".turn-scores").innerText(),
+      /user_feedback\s*False[\s\S]*It still crashes after the update[\s\S]*on the turn/,
+    );
+    assert.equal(await tech.locator(".score-chip.score-false").count(), 1, "a thumbs-down is red");
+    assert.match(await page.locator(".session-scores").innerText(), /csat\s*3[\s\S]*survey at the end of the chat/);
+  });
+
+  test("a generation shows the prompt version it used, linked to the stored prompts, which the prompts pages list", async () => {
+    await page.goto(`${ui}traces/${synthetic.agentic}`);
+    await page.click('.wf-row[data-observation-name="agent_reply"]');
+    await page.locator(".detail h2", { hasText: /^agent_reply$/ }).waitFor();
+    const detail = page.locator(".detail");
+    assert.match(await detail.innerText(), /Prompt\s*agent_orders v1/);
+    assert.equal(await detail.locator(".prompt-link .badge").count(), 0, "that version is stored: linked");
+    assert.match(await detail.locator(".observation-scores").innerText(), /helpfulness\s*0\.8/);
+    await shotOf(".detail", "generation-prompt");
+    await detail.locator(".prompt-link a").click();
+    await page.waitForURL(/\/ui\/prompts\/agent_orders#v1$/);
+    const linked = page.locator("section.prompt-version.linked");
+    await linked.waitFor();
+    assert.equal(await linked.getAttribute("data-version"), "1");
+    assert.match(await linked.innerText(), /production[\s\S]*latest[\s\S]*You are the orders desk/);
+
+    // The classifier's production label moved to version 2, newest first.
+    await page.goto(`${ui}prompts/classifier`);
+    await page.locator("section.prompt-version").nth(1).waitFor();
+    const versions = await page
+      .locator("section.prompt-version")
+      .evaluateAll((els) =>
+        els.map((el) => [
+          el.getAttribute("data-version"),
+          [...el.querySelectorAll(".label-chip")].map((chip) => chip.textContent),
+        ]),
+      );
+    assert.deepEqual(versions, [
+      ["2", ["production", "latest"]],
+      ["1", []],
+    ]);
+    assert.match(await page.locator("section.prompt-version").nth(0).innerText(), /ask back when unsure/);
+    await shot("prompt-page");
+
+    await page.click('header.top nav a:has-text("Prompts")');
+    await page.waitForURL(/\/ui\/prompts$/);
+    await page.locator("table.prompts tbody tr").nth(1).waitFor();
+    const rows = await page
+      .locator("table.prompts tbody tr")
+      .evaluateAll((els) =>
+        els.map((el) => [el.getAttribute("data-prompt-name"), el.querySelectorAll("td")[2]!.textContent]),
+      );
+    assert.deepEqual(rows, [
+      ["agent_orders", "1"],
+      ["classifier", "2"],
+    ]);
+    assert.match(
+      await page.locator('tr[data-prompt-name="classifier"]').innerText(),
+      /production → v2[\s\S]*latest → v2/,
+    );
+    await shot("prompts");
+
+    // A generation naming a version the receiver does not hold links nothing, as in Langfuse.
+    await page.goto(`${ui}traces/${synthetic.duplicated}`);
+    await page.locator('.wf-row[data-observation-name="agent_reply"]').first().click();
+    await page.locator(".detail h2", { hasText: /^agent_reply$/ }).waitFor();
+    assert.match(await page.locator(".detail .prompt-link").innerText(), /legacy_reply v3\s*not linked/);
   });
 });

@@ -25,11 +25,21 @@ export function basicAuthHeader(keys: ApiKeyPair): string {
 export class BasicAuthChecker {
   private readonly acceptedHeaders: Set<string>;
   private readonly acceptedPairs: Set<string>;
+  private readonly publicKeys: Set<string>;
 
   constructor(keys: readonly ApiKeyPair[]) {
     const pairs = keys.length > 0 ? keys : DEV_KEYS;
     this.acceptedHeaders = new Set(pairs.map(basicAuthHeader));
     this.acceptedPairs = new Set(pairs.map((k) => `${k.publicKey}:${k.secretKey}`));
+    this.publicKeys = new Set(pairs.map((k) => k.publicKey));
+  }
+
+  /**
+   * True when the header is `Bearer <public key>` of an accepted pair: Langfuse's "scores" access
+   * level, which may only create scores (feedback sent from a browser holds no secret key).
+   */
+  acceptsPublicKey(header: string | undefined): boolean {
+    return header !== undefined && header.startsWith("Bearer ") && this.publicKeys.has(header.slice("Bearer ".length));
   }
 
   /** True when the header carries one of the accepted key pairs. */

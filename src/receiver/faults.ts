@@ -1,8 +1,15 @@
-// Fault injection on the ingestion endpoint: how tests and benchmarks make the backend slow,
-// failing or hung without a real outage. ("Down" is simply a closed receiver.)
+// Fault injection: how tests and benchmarks make the backend slow, failing or hung without a real
+// outage, on the ingestion endpoint by default, and on the scores and prompts APIs when asked
+// (`endpoints`). ("Down" is simply a closed receiver.)
 import { z } from "zod";
 
 export interface ReceiverFaults {
+  /**
+   * Which endpoints the faults act on (default ["ingestion"]): "ingestion" (OTLP spans),
+   * "scores" (POST /api/public/scores) and "prompts" (every /api/public/v2/prompts request).
+   * The others answer normally. One failure spreading counts the requests of all of them.
+   */
+  endpoints: FaultEndpoint[];
   /** Milliseconds to wait before answering each ingestion request, success or failure. 0 = none. */
   delayMs: number;
   /** HTTP status failed ingestion requests get, e.g. 503 or 429. Used when failRatio > 0. */
@@ -25,10 +32,14 @@ export interface ReceiverFaults {
   afterStore: AfterStore;
 }
 
+export const FAULT_ENDPOINTS = ["ingestion", "scores", "prompts"] as const;
+export type FaultEndpoint = (typeof FAULT_ENDPOINTS)[number];
+
 export const AFTER_STORE = ["answer", "hang", "reset"] as const;
 export type AfterStore = (typeof AFTER_STORE)[number];
 
 export const NO_FAULTS: Readonly<ReceiverFaults> = Object.freeze({
+  endpoints: ["ingestion"] as FaultEndpoint[],
   delayMs: 0,
   failStatus: 503,
   failRatio: 0,
@@ -40,6 +51,7 @@ export const NO_FAULTS: Readonly<ReceiverFaults> = Object.freeze({
 /** A partial ReceiverFaults, as `faults.set()` and `PUT /_receiver/faults` take it. */
 export const receiverFaultsPatchSchema = z
   .object({
+    endpoints: z.array(z.enum(FAULT_ENDPOINTS)).transform((list) => [...new Set(list)]),
     delayMs: z.number().int().min(0).max(600_000),
     failStatus: z.number().int().min(400).max(599),
     failRatio: z.number().min(0).max(1),
@@ -60,7 +72,7 @@ export interface ReceiverFaultControl {
   reset(): ReceiverFaults;
 }
 
-/** What to do with one ingestion request. */
+/** What to do with one request. */
 export type FaultDecision =
   | { kind: "hang" }
   | { kind: "fail"; status: number; retryAfterSeconds: number | null; delayMs: number }
@@ -76,7 +88,7 @@ export class FaultController implements ReceiverFaultControl {
   }
 
   get(): ReceiverFaults {
-    return { ...this.faults };
+    return { ...this.faults, endpoints: [...this.faults.endpoints] };
   }
 
   set(patch: Partial<ReceiverFaults>): ReceiverFaults {
@@ -91,8 +103,10 @@ export class FaultController implements ReceiverFaultControl {
     return this.get();
   }
 
-  decide(): FaultDecision {
-    const { hang, failRatio, failStatus, retryAfterSeconds, delayMs, afterStore } = this.faults;
+  /** The fate of one request on `endpoint`: answered normally when the faults do not act on it. */
+  decide(endpoint: FaultEndpoint): FaultDecision {
+    const { endpoints, hang, failRatio, failStatus, retryAfterSeconds, delayMs, afterStore } = this.faults;
+    if (!endpoints.includes(endpoint)) return { kind: "accept", delayMs: 0, afterStore: "answer" };
     if (hang) return { kind: "hang" };
     const n = this.decided++;
     // Error diffusion: request n fails when the running count of owed failures steps up.

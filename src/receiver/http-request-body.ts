@@ -54,3 +54,24 @@ export async function decodeContentEncoding(
   }
   throw new HttpError(415, `unsupported Content-Encoding "${encoding}" (use gzip or none)`);
 }
+
+/** Next.js' default body size limit for API routes ("1mb"), which Langfuse's prompts and scores routes keep. */
+export const API_BODY_LIMIT_BYTES = 1024 * 1024;
+
+/**
+ * A request body as Next.js' API routes parse it: JSON when the Content-Type says so (an empty
+ * body is `{}`), else the text itself (which the route's schema then refuses). Malformed JSON is
+ * a 400, a body over the limit a 413.
+ */
+export async function readApiBody(req: IncomingMessage, limitBytes = API_BODY_LIMIT_BYTES): Promise<unknown> {
+  const raw = await readBody(req, limitBytes);
+  const text = raw.toString("utf8");
+  const mediaType = (req.headers["content-type"] ?? "text/plain").split(";", 1)[0]!.trim().toLowerCase();
+  if (mediaType !== "application/json" && mediaType !== "application/ld+json") return text;
+  if (text.length === 0) return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new HttpError(400, "Invalid JSON", {}, "InvalidRequestError");
+  }
+}

@@ -1,5 +1,6 @@
 // Writing answers on node:http responses, and the error type handlers throw to produce them.
 import type { ServerResponse } from "node:http";
+import type { z } from "zod";
 
 /** An error with the HTTP status and client-facing message it should be answered with. */
 export class HttpError extends Error {
@@ -23,6 +24,13 @@ export class HttpError extends Error {
 /** Langfuse's 400 for a query its zod schema refuses: `{ message: "Invalid request data", error: issues }`. */
 export function invalidRequestData(issues: unknown): HttpError {
   return new HttpError(400, "Invalid request data", {}, issues);
+}
+
+/** A query or body read with a Langfuse route's zod schema; refused as Langfuse refuses it. */
+export function parseRequest<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw invalidRequestData(parsed.error.issues);
+  return parsed.data;
 }
 
 const REASONS: Record<number, string> = {

@@ -74,7 +74,7 @@ export async function handleIngest(req: IncomingMessage, res: ServerResponse, ct
     const wire = await readBody(req, ctx.bodyLimitBytes);
     ctx.stats.bytesReceived += wire.byteLength;
 
-    const decision = ctx.faults.decide();
+    const decision = ctx.faults.decide("ingestion");
     if (decision.kind === "hang") {
       ctx.stats.requestsHung++;
       ctx.holdForever(res);

@@ -24,6 +24,9 @@ export const LF = {
   OBSERVATION_COST_DETAILS: "langfuse.observation.cost_details",
   OBSERVATION_PROMPT_NAME: "langfuse.observation.prompt.name",
   OBSERVATION_PROMPT_VERSION: "langfuse.observation.prompt.version",
+  /** Older SDKs' prompt link, still read as a fallback. */
+  PROMPT_NAME: "langfuse.prompt.name",
+  PROMPT_VERSION: "langfuse.prompt.version",
   ENVIRONMENT: "langfuse.environment",
   RELEASE: "langfuse.release",
   VERSION: "langfuse.version",

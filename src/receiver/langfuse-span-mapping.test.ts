@@ -147,3 +147,48 @@ test("tags read from arrays, JSON arrays and comma lists", () => {
   assert.deepEqual(tags("solo"), ["solo"]);
   assert.deepEqual(JSON.parse(mapSpan(span({ "langfuse.tags": "legacy" })).tags), ["legacy"]);
 });
+
+test("prompt link: only on generations, as Langfuse links it, from the SDK's keys and their fallbacks", () => {
+  const generation = { "langfuse.observation.type": "generation" };
+  const link = (attributes: OtlpAttributes) => {
+    const row = mapSpan(span(attributes));
+    return [row.promptName, row.promptVersion];
+  };
+  assert.deepEqual(
+    link({ ...generation, "langfuse.observation.prompt.name": "classifier", "langfuse.observation.prompt.version": 3 }),
+    ["classifier", 3],
+  );
+  // OtelIngestionProcessor: canLinkPrompt = type is GENERATION; any other observation links nothing.
+  assert.deepEqual(
+    link({
+      "langfuse.observation.type": "agent",
+      "langfuse.observation.prompt.name": "classifier",
+      "langfuse.observation.prompt.version": 3,
+    }),
+    [null, null],
+  );
+  assert.deepEqual(
+    link({ "langfuse.observation.prompt.name": "classifier", "langfuse.observation.prompt.version": 3 }),
+    [null, null],
+    "a plain span",
+  );
+  // Fallbacks: the older `langfuse.prompt.*` keys, then the Vercel AI SDK's telemetry metadata.
+  assert.deepEqual(link({ ...generation, "langfuse.prompt.name": "old", "langfuse.prompt.version": "2" }), ["old", 2]);
+  assert.deepEqual(link({ ...generation, "ai.telemetry.metadata.langfusePrompt": '{"name":"ai-sdk","version":5}' }), [
+    "ai-sdk",
+    5,
+  ]);
+  // The version as the events table keeps it (parseUInt16): an integer from 0 to 65535, else none.
+  assert.deepEqual(
+    link({ ...generation, "langfuse.observation.prompt.name": "p", "langfuse.observation.prompt.version": "7.9" }),
+    ["p", 7],
+  );
+  assert.deepEqual(
+    link({ ...generation, "langfuse.observation.prompt.name": "p", "langfuse.observation.prompt.version": 70000 }),
+    ["p", null],
+  );
+  assert.deepEqual(
+    link({ ...generation, "langfuse.observation.prompt.name": "p", "langfuse.observation.prompt.version": -1 }),
+    ["p", null],
+  );
+});

@@ -404,6 +404,40 @@ function rawAttributesJson(attributes: OtlpAttributes): string {
   return JSON.stringify(rest);
 }
 
+/** The Vercel AI SDK's prompt link: `ai.telemetry.metadata.langfusePrompt` = JSON `{name, version}`. */
+function aiSdkPrompt(attributes: OtlpAttributes): Record<string, unknown> | undefined {
+  const text = attributes["ai.telemetry.metadata.langfusePrompt"];
+  if (typeof text !== "string" || text === "") return undefined;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return parsed && typeof parsed === "object" ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** IngestionService's parseUInt16: the events table keeps a prompt version from 0 to 65535, else none. */
+function promptVersionOf(value: unknown): number | null {
+  if (value === null || value === undefined) return null;
+  const n = parseInt(String(value), 10);
+  return Number.isInteger(n) && n >= 0 && n <= 65535 ? n : null;
+}
+
+/**
+ * The prompt a generation used (OtelIngestionProcessor): `langfuse.observation.prompt.*`, else the
+ * older `langfuse.prompt.*`, else the AI SDK's metadata. Only a GENERATION links a prompt.
+ */
+function promptLink(
+  attributes: OtlpAttributes,
+  type: ObservationType,
+): { name: string | null; version: number | null } {
+  if (type !== "GENERATION") return { name: null, version: null };
+  const fromAiSdk = aiSdkPrompt(attributes);
+  const name = attributes[LF.OBSERVATION_PROMPT_NAME] ?? attributes[LF.PROMPT_NAME] ?? fromAiSdk?.["name"];
+  const version = attributes[LF.OBSERVATION_PROMPT_VERSION] ?? attributes[LF.PROMPT_VERSION] ?? fromAiSdk?.["version"];
+  return { name: asText(name), version: promptVersionOf(version) };
+}
+
 export function mapSpan(span: OtlpSpan): ObservationRecord {
   const attributes = span.attributes;
   const resource = span.origin.resourceAttributes;
@@ -411,7 +445,8 @@ export function mapSpan(span: OtlpSpan): ObservationRecord {
   const { input, output } = extractInputOutput(attributes);
   const observationMetadata = extractMetadata(attributes, LF.OBSERVATION_METADATA);
   const traceMetadata = extractMetadata(attributes, LF.TRACE_METADATA);
-  const promptVersion = Number(attributes[LF.OBSERVATION_PROMPT_VERSION]);
+  const type = mapObservationType(attributes);
+  const prompt = promptLink(attributes, type);
   const isAppRoot = isTrue(attributes[LF.IS_APP_ROOT]);
   const model = firstText(attributes, MODEL_NAME_KEYS);
   const modelParameters = extractModelParameters(attributes);
@@ -429,7 +464,7 @@ export function mapSpan(span: OtlpSpan): ObservationRecord {
     id: span.spanId,
     traceId: span.traceId,
     parentObservationId: span.parentSpanId,
-    type: mapObservationType(attributes),
+    type,
     name,
     startTime: span.startTime,
     endTime: span.endTime,
@@ -451,9 +486,8 @@ export function mapSpan(span: OtlpSpan): ObservationRecord {
     statusMessage: asText(attributes[LF.OBSERVATION_STATUS_MESSAGE]) ?? span.statusMessage,
     version: asText(attributes[LF.VERSION]) ?? asText(resource["service.version"]),
     environment: extractEnvironment(attributes, resource) ?? "default",
-    promptName: asText(attributes[LF.OBSERVATION_PROMPT_NAME]),
-    promptVersion:
-      Number.isFinite(promptVersion) && attributes[LF.OBSERVATION_PROMPT_VERSION] != null ? promptVersion : null,
+    promptName: prompt.name,
+    promptVersion: prompt.version,
 
     userId: firstText(attributes, USER_ID_KEYS),
     sessionId: firstText(attributes, SESSION_ID_KEYS),

@@ -10,6 +10,7 @@ import { HttpError, invalidRequestData } from "./http-responses.js";
 import { OBSERVATION_LEVELS, OBSERVATION_TYPES } from "./langfuse-attributes.js";
 import { compileFilters, eventsTableSingleFilter, type SqlCondition } from "./observations-v2-filter.js";
 import { DEFAULT_FIELD_GROUPS, OBSERVATION_FIELD_GROUPS, type ObservationFieldGroup } from "./observations-v2-view.js";
+import { queryObject } from "./query-object.js";
 import type { RowCursor, RowFilter } from "./span-store.js";
 
 export const V2_DEFAULT_LIMIT = 50;
@@ -113,16 +114,6 @@ const querySchema = z.object({
   toStartTime: isoDateTime,
   filter: jsonFilter,
 });
-
-/** Next.js' req.query: one value a string, a repeated parameter an array. */
-function queryObject(query: URLSearchParams): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const key of new Set(query.keys())) {
-    const values = query.getAll(key);
-    out[key] = values.length === 1 ? values[0]! : values;
-  }
-  return out;
-}
 
 // The field each simple parameter filters, as Langfuse names it (createPublicApiObservationsColumnMapping).
 const SIMPLE_FIELDS: Record<string, keyof RowFilter | Array<keyof RowFilter>> = {

@@ -120,7 +120,7 @@ export interface ObservationV2Usage {
 }
 
 export interface ObservationV2Prompt {
-  /** "" (the receiver keeps no prompts). */
+  /** The linked prompt version's id (looked up by name and version when the row was stored), "" when none. */
   promptId: string;
   promptName: string;
   promptVersion: number | null;
@@ -298,7 +298,7 @@ export function toObservationV2(row: ObservationRow, options: V2ViewOptions): Ob
   }
   if (groups.has("prompt")) {
     Object.assign(out, {
-      promptId: "",
+      promptId: row.prompt_id ?? "",
       promptName: row.prompt_name ?? "",
       promptVersion: row.prompt_version || null,
     } satisfies ObservationV2Prompt);

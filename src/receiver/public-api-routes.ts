@@ -7,10 +7,18 @@ import { OBSERVATION_LEVELS, OBSERVATION_TYPES } from "./langfuse-attributes.js"
 import { toObservationView, toTraceListItem, toTraceWithFullDetails } from "./public-api-views.js";
 import { unauthorized } from "./receiver-access.js";
 import type { ReceiverContext } from "./receiver-context.js";
+import { LISTABLE_SCORE_TYPES } from "./scores/score-schemas.js";
+import type { ScoreRow } from "./scores/score-store.js";
+import { toScoreV1 } from "./scores/score-views.js";
 import type { Page } from "./span-store.js";
 import { loadRollups } from "./trace-rollup.js";
 
 const DEFAULT_LIMIT = 50;
+
+/** The scores a legacy trace lists: those of the listable types (getScoresForTraces), all but CORRECTION. */
+function isLegacyTraceScore(score: ScoreRow): boolean {
+  return LISTABLE_SCORE_TYPES.includes(score.data_type);
+}
 const MAX_LIMIT = 1000;
 
 function positiveInt(query: URLSearchParams, name: string, fallback: number, max: number): number {
@@ -79,11 +87,16 @@ function listTraces(query: URLSearchParams, ctx: ReceiverContext): unknown {
     },
     page,
   );
-  const rollups = loadRollups(
-    ctx.store,
-    traces.map((t) => t.id),
-  );
-  return { data: traces.map((t) => toTraceListItem(rollups.get(t.id)!)), meta: meta(page, totalItems) };
+  const ids = traces.map((t) => t.id);
+  const rollups = loadRollups(ctx.store, ids);
+  const scoreIds = new Map<string, string[]>();
+  for (const score of ctx.scores.ofTraceIds(ids).filter(isLegacyTraceScore)) {
+    scoreIds.set(score.trace_id!, [...(scoreIds.get(score.trace_id!) ?? []), score.id]);
+  }
+  return {
+    data: traces.map((t) => toTraceListItem(rollups.get(t.id)!, scoreIds.get(t.id) ?? [])),
+    meta: meta(page, totalItems),
+  };
 }
 
 function listObservations(query: URLSearchParams, ctx: ReceiverContext): unknown {
@@ -127,7 +140,8 @@ export function handlePublicApi(
     }
     const rows = ctx.store.rowsOfTrace(decodedId);
     if (rows.length === 0) throw new HttpError(404, `Trace ${decodedId} not found`, {}, "LangfuseNotFoundError");
-    sendJson(res, 200, toTraceWithFullDetails(loadRollups(ctx.store, [decodedId]).get(decodedId)!, rows));
+    const scores = ctx.scores.ofTraceIds([decodedId]).filter(isLegacyTraceScore).map(toScoreV1);
+    sendJson(res, 200, toTraceWithFullDetails(loadRollups(ctx.store, [decodedId]).get(decodedId)!, rows, scores));
     return true;
   }
   if (decodedId === undefined) {

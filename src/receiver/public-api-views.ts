@@ -1,6 +1,7 @@
 // Stored rows in the JSON shapes of Langfuse's legacy public API (Trace, TraceWithFullDetails,
 // ObservationsView), so older clients read the receiver unchanged. Traces are roll-ups of their
-// rows (trace-rollup.ts); costs are the rows' (priced as Langfuse prices them); scores are empty.
+// rows (trace-rollup.ts); costs are the rows' (priced as Langfuse prices them); a trace's scores
+// are its stored scores (scores/score-views.ts, v1 shape).
 import type { ObservationRow } from "./span-store.js";
 import type { TraceRollup } from "./trace-rollup.js";
 
@@ -83,12 +84,15 @@ export interface LangfuseTrace {
   htmlPath: string;
   latency: number;
   totalCost: number;
+  /** The trace's scores in the v1 shape (trace and observation scores of the listable types). */
   scores: unknown[];
 }
 
-export interface LangfuseTraceListItem extends LangfuseTrace {
+export interface LangfuseTraceListItem extends Omit<LangfuseTrace, "scores"> {
   /** Observation ids, as Langfuse's trace list gives them. */
   observations: string[];
+  /** Score ids. */
+  scores: string[];
 }
 
 export interface LangfuseTraceWithFullDetails extends LangfuseTrace {
@@ -141,7 +145,7 @@ export function toObservationView(row: ObservationRow): LangfuseObservation {
     level: row.level,
     statusMessage: row.status_message,
     parentObservationId: row.parent_observation_id,
-    promptId: null,
+    promptId: row.prompt_id || null,
     promptName: row.prompt_name,
     promptVersion: row.prompt_version,
     environment: row.environment,
@@ -150,7 +154,7 @@ export function toObservationView(row: ObservationRow): LangfuseObservation {
   };
 }
 
-function toTraceBase(trace: TraceRollup): LangfuseTrace {
+function toTraceBase(trace: TraceRollup): Omit<LangfuseTrace, "scores"> {
   return {
     id: trace.id,
     timestamp: trace.timestamp,
@@ -168,15 +172,21 @@ function toTraceBase(trace: TraceRollup): LangfuseTrace {
     htmlPath: `/project/local/traces/${trace.id}`,
     latency: trace.latency,
     totalCost: trace.totalCost,
-    scores: [],
   };
 }
 
-/** @param rows every row of the trace in start order; a span sent twice is listed twice, as in Langfuse v4 */
-export function toTraceWithFullDetails(trace: TraceRollup, rows: ObservationRow[]): LangfuseTraceWithFullDetails {
-  return { ...toTraceBase(trace), observations: rows.map(toObservationView) };
+/**
+ * @param rows every row of the trace in start order; a span sent twice is listed twice, as in Langfuse v4
+ * @param scores the trace's scores, v1-shaped
+ */
+export function toTraceWithFullDetails(
+  trace: TraceRollup,
+  rows: ObservationRow[],
+  scores: unknown[],
+): LangfuseTraceWithFullDetails {
+  return { ...toTraceBase(trace), scores, observations: rows.map(toObservationView) };
 }
 
-export function toTraceListItem(trace: TraceRollup): LangfuseTraceListItem {
-  return { ...toTraceBase(trace), observations: trace.observationIds };
+export function toTraceListItem(trace: TraceRollup, scoreIds: string[]): LangfuseTraceListItem {
+  return { ...toTraceBase(trace), scores: scoreIds, observations: trace.observationIds };
 }

@@ -4,6 +4,8 @@ import type { ServerResponse } from "node:http";
 import type { BasicAuthChecker } from "./basic-auth.js";
 import type { FaultController } from "./faults.js";
 import type { UsageBackfill } from "./pricing/usage-backfill.js";
+import type { PromptStore } from "./prompts/prompt-store.js";
+import type { ScoreStore } from "./scores/score-store.js";
 import type { ReceiverAccess } from "./receiver-access.js";
 import type { StatsCounter } from "./receiver-stats.js";
 import type { SpanStore } from "./span-store.js";
@@ -25,6 +27,10 @@ export const silentLogger: ReceiverLogger = {
 
 export interface ReceiverContext {
   readonly store: SpanStore;
+  /** Prompt versions (the prompts API), in the same SQLite file. */
+  readonly prompts: PromptStore;
+  /** Scores (the scores API), in the same SQLite file. */
+  readonly scores: ScoreStore;
   /** Prices rows sent without usage once their tokens are counted (off the event loop). */
   readonly usageBackfill: UsageBackfill;
   readonly auth: BasicAuthChecker;

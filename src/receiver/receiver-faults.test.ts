@@ -103,10 +103,14 @@ test("PUT /_receiver/faults validates and merges; GET returns the faults in forc
     const unknown = await putFaults(receiver, { explode: true });
     assert.equal(unknown.status, 400);
 
+    assert.equal((await putFaults(receiver, { endpoints: ["ingestion", "graphql"] })).status, 400);
+
     await putFaults(receiver, { delayMs: 5 });
     await putFaults(receiver, { failStatus: 502 });
+    await putFaults(receiver, { endpoints: ["scores", "ingestion", "scores"] });
     const current = await getJson(receiver, "/_receiver/faults");
     assert.deepEqual(current.body, {
+      endpoints: ["scores", "ingestion"],
       delayMs: 5,
       failStatus: 502,
       failRatio: 0,

@@ -37,6 +37,25 @@ export interface ReceiverStats {
     /** Body bytes after decompression. */
     decoded: number;
   };
+  /** POST /api/public/scores: what it stored, and what the store holds now. */
+  scores: {
+    /** Scores stored under an id that was new. */
+    created: number;
+    /** Scores stored under an id already held: the same score again (a retry) or a change; never a second score. */
+    updated: number;
+    /** Accepted (200) but not stored, as Langfuse drops them: a configId the receiver has no config for. */
+    dropped: number;
+    /** Scores held now. */
+    stored: number;
+  };
+  /** Prompts held now: distinct names and versions. */
+  prompts: { names: number; versions: number };
+}
+
+/** What the scores and prompts tables hold, for the snapshot. */
+export interface ApiStoreCounts {
+  scores: number;
+  prompts: { names: number; versions: number };
 }
 
 export class StatsCounter {
@@ -50,6 +69,9 @@ export class StatsCounter {
   spansDuplicate = 0;
   bytesReceived = 0;
   bytesDecoded = 0;
+  scoresCreated = 0;
+  scoresUpdated = 0;
+  scoresDropped = 0;
 
   countStatus(status: number): void {
     this.byStatus.set(status, (this.byStatus.get(status) ?? 0) + 1);
@@ -75,9 +97,12 @@ export class StatsCounter {
     this.spansDuplicate = 0;
     this.bytesReceived = 0;
     this.bytesDecoded = 0;
+    this.scoresCreated = 0;
+    this.scoresUpdated = 0;
+    this.scoresDropped = 0;
   }
 
-  snapshot(store: StoreCounts): ReceiverStats {
+  snapshot(store: StoreCounts, api: ApiStoreCounts): ReceiverStats {
     return {
       requests: {
         total: this.requestsTotal,
@@ -93,6 +118,13 @@ export class StatsCounter {
       },
       store,
       bytes: { received: this.bytesReceived, decoded: this.bytesDecoded },
+      scores: {
+        created: this.scoresCreated,
+        updated: this.scoresUpdated,
+        dropped: this.scoresDropped,
+        stored: api.scores,
+      },
+      prompts: api.prompts,
     };
   }
 }

@@ -7,7 +7,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { startReceiver } from "./receiver.js";
-import { getJson, hexId, otlpJsonBody, postIngest, TEST_TIMEOUT_MS } from "../../test/support/receiver-http.js";
+import {
+  DEV_AUTH,
+  getJson,
+  hexId,
+  otlpJsonBody,
+  postIngest,
+  TEST_TIMEOUT_MS,
+} from "../../test/support/receiver-http.js";
 
 const opts = { timeout: TEST_TIMEOUT_MS };
 
@@ -198,8 +205,8 @@ test("a database file from the upsert-era receiver is migrated to rows, nothing 
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         .pluck()
         .all();
-      assert.deepEqual(tables, ["observation_rows", "trace_index", "trace_names"]);
-      assert.equal(reopened.pragma("user_version", { simple: true }), 3);
+      assert.deepEqual(tables, ["observation_rows", "prompts", "scores", "trace_index", "trace_names"]);
+      assert.equal(reopened.pragma("user_version", { simple: true }), 4);
     } finally {
       reopened.close();
     }
@@ -207,3 +214,55 @@ test("a database file from the upsert-era receiver is migrated to rows, nothing 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test(
+  "a schema-version-3 file (before prompts and scores) opens with its rows, and links prompts from then on",
+  opts,
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), "receiver-v3-file-"));
+    try {
+      const dbPath = join(dir, "receiver.db");
+      const traceId = hexId(16);
+      const generation = (spanId: string) => ({
+        traceId,
+        spanId,
+        name: "classifier",
+        attributes: {
+          "langfuse.observation.type": "generation",
+          "langfuse.observation.prompt.name": "classifier",
+          "langfuse.observation.prompt.version": 1,
+        },
+      });
+      const first = await startReceiver({ port: 0, dbPath });
+      await postIngest(first, otlpJsonBody([generation(hexId(8))]));
+      await first.close();
+      // Back to what version 3 wrote: no prompt id column, no prompts or scores tables.
+      const old = new Database(dbPath);
+      old.exec("ALTER TABLE observation_rows DROP COLUMN prompt_id; DROP TABLE prompts; DROP TABLE scores;");
+      old.pragma("user_version = 3");
+      old.close();
+
+      const receiver = await startReceiver({ port: 0, dbPath });
+      try {
+        const prompt = await fetch(`${receiver.url}/api/public/v2/prompts`, {
+          method: "POST",
+          headers: { authorization: DEV_AUTH, "content-type": "application/json" },
+          body: JSON.stringify({ name: "classifier", prompt: "Classify" }),
+        }).then((r) => r.json() as Promise<{ id: string }>);
+        await postIngest(receiver, otlpJsonBody([generation(hexId(8))]));
+        const { body } = await getJson(receiver, `/api/public/v2/observations?traceId=${traceId}&fields=prompt`);
+        assert.deepEqual(body.data.map((o: any) => o.promptId).sort(), ["", prompt.id].sort());
+      } finally {
+        await receiver.close();
+      }
+      const reopened = new Database(dbPath, { readonly: true });
+      try {
+        assert.equal(reopened.pragma("user_version", { simple: true }), 4);
+      } finally {
+        reopened.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);

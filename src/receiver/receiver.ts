@@ -1,6 +1,7 @@
 // The local Langfuse-compatible receiver: an HTTP server that takes OTLP spans on Langfuse's
 // ingestion endpoint, stores them in SQLite as Langfuse v4 does (one row per span, no dedup), and
-// answers Langfuse's v2 observations API plus the legacy trace and observation endpoints.
+// answers Langfuse's v2 observations API plus the legacy trace and observation endpoints; it also
+// serves Langfuse's prompts and scores APIs from the same file.
 // Plain node:http: the ingestion path is one route, and nothing between the socket and the
 // handler costs anything. Locked (receiver-access.ts): a key pair on every route but the health
 // and identity checks, loopback Host headers only, control routes only when enabled.
@@ -19,6 +20,10 @@ import { silentLogger, type ReceiverContext, type ReceiverLogger } from "./recei
 import { dataFolderOf, generateKeyPair, loadOrCreateKeyPair, makePrivateFolder } from "./receiver-keys.js";
 import { StatsCounter, type ReceiverStats } from "./receiver-stats.js";
 import { UsageBackfill } from "./pricing/usage-backfill.js";
+import { PromptStore } from "./prompts/prompt-store.js";
+import { handlePrompts } from "./prompts/prompts-route.js";
+import { ScoreStore } from "./scores/score-store.js";
+import { handleScores } from "./scores/scores-route.js";
 import { SpanStore } from "./span-store.js";
 import { TraceSweeper } from "./trace-sweeper.js";
 import { handleLogin, handleViewerApi, VIEWER_API_PATH } from "./viewer/viewer-api.js";
@@ -92,7 +97,7 @@ export interface Receiver {
   readonly faults: ReceiverFaultControl;
   /** Counters since start or the last reset (also `GET /_receiver/stats`). */
   stats(): ReceiverStats;
-  /** Deletes every stored row and zeroes the counters (also `DELETE /_receiver/data`). */
+  /** Deletes every stored row, score and prompt and zeroes the counters (also `DELETE /_receiver/data`). */
   reset(): void;
   /**
    * Stops at once: no new connections, open ones (keep-alive, delayed, hung) are cut off, the
@@ -147,6 +152,9 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
   const auth = new BasicAuthChecker(keyPairs);
 
   const store = new SpanStore(dbPath);
+  const prompts = new PromptStore(store.database);
+  const scores = new ScoreStore(store.database);
+  store.linkPrompts((name, version) => prompts.idOfVersion(name, version));
   const usageBackfill = new UsageBackfill(store, logger);
   const stats = new StatsCounter();
   const faults = new FaultController(options.faults);
@@ -158,6 +166,8 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
   const bound: { access?: ReceiverAccess } = {};
   const ctx: ReceiverContext = {
     store,
+    prompts,
+    scores,
     usageBackfill,
     auth,
     get access(): ReceiverAccess {
@@ -188,13 +198,16 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
   };
 
   const snapshot = (): ReceiverStats =>
-    stats.snapshot(
-      store.isOpen
-        ? store.counts()
-        : { traces: 0, observations: 0, observationIds: 0, duplicateRows: 0, duplicatedIds: 0 },
-    );
+    store.isOpen
+      ? stats.snapshot(store.counts(), { scores: scores.count(), prompts: prompts.counts() })
+      : stats.snapshot(
+          { traces: 0, observations: 0, observationIds: 0, duplicateRows: 0, duplicatedIds: 0 },
+          { scores: 0, prompts: { names: 0, versions: 0 } },
+        );
   const reset = (): void => {
     store.wipe();
+    scores.wipe();
+    prompts.wipe();
     stats.reset();
   };
 
@@ -217,6 +230,8 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
       if (handleLogin(req, res, path, query, ctx)) return;
       if (path.startsWith("/api/public/")) {
         if (handleObservationsV2(req, res, path, query, ctx)) return;
+        if (await handleScores(req, res, path, query, ctx)) return;
+        if (await handlePrompts(req, res, path, query, ctx)) return;
         if (handlePublicApi(req, res, path, query, ctx)) return;
         throw new HttpError(404, `no route for ${req.method} ${path}`, {}, "LangfuseNotFoundError");
       }
@@ -267,7 +282,7 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
     port,
   });
   bound.access = access;
-  const sweeper = new TraceSweeper(store, logger, options.traceTtlMs ?? 0, options.sweepIntervalMs);
+  const sweeper = new TraceSweeper(store, scores, logger, options.traceTtlMs ?? 0, options.sweepIntervalMs);
 
   let closed: Promise<void> | undefined;
   return {

@@ -119,3 +119,10 @@ export function addPricingColumns(db: Database.Database): number {
   for (const params of updates) update.run(...params);
   return updates.length;
 }
+
+/** Adds the prompt id column of schema version 4 to an older file (its rows link no prompt id). */
+export function addPromptIdColumn(db: Database.Database): boolean {
+  if (columnsOf(db, ROWS_TABLE).has("prompt_id")) return false;
+  db.exec(`ALTER TABLE ${ROWS_TABLE} ADD COLUMN prompt_id TEXT`);
+  return true;
+}

@@ -8,7 +8,7 @@
 import Database from "better-sqlite3";
 import { mapSpan, type ObservationRecord } from "./langfuse-span-mapping.js";
 import type { OtlpSpan } from "./otlp-span.js";
-import { addPricingColumns, migrateUpsertSchema, PRICING_COLUMNS } from "./span-store-migration.js";
+import { addPricingColumns, addPromptIdColumn, migrateUpsertSchema, PRICING_COLUMNS } from "./span-store-migration.js";
 import { flatMetadata } from "./langfuse-metadata.js";
 import { matchesExact, matchesText } from "./observations-v2-filter.js";
 import { modelById } from "./pricing/model-prices.js";
@@ -16,8 +16,11 @@ import type { Tokenizer } from "./pricing/token-count.js";
 import { priceObservation, type TokenCounts } from "./pricing/usage-cost.js";
 
 export const ROWS_TABLE = "observation_rows";
-/** PRAGMA user_version of the current schema; span-store-migration.ts upgrades older files. */
-export const SCHEMA_VERSION = 3;
+/**
+ * PRAGMA user_version of the current schema; span-store-migration.ts upgrades older files.
+ * 4: rows keep the id of the prompt they link; the file also holds prompts and scores.
+ */
+export const SCHEMA_VERSION = 4;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS ${ROWS_TABLE} (
@@ -44,6 +47,7 @@ CREATE TABLE IF NOT EXISTS ${ROWS_TABLE} (
   environment TEXT NOT NULL,
   prompt_name TEXT,
   prompt_version INTEGER,
+  prompt_id TEXT,
   user_id TEXT,
   session_id TEXT,
   trace_name TEXT,
@@ -157,6 +161,8 @@ export interface ObservationRow {
   environment: string;
   prompt_name: string | null;
   prompt_version: number | null;
+  /** The linked prompt version's id, looked up when the row was stored; null when none was found. */
+  prompt_id: string | null;
   user_id: string | null;
   session_id: string | null;
   trace_name: string | null;
@@ -336,6 +342,8 @@ export class SpanStore {
   private readonly ingestTransaction: (spans: OtlpSpan[], ingestionVersion: string | null) => IngestResult;
   /** Read queries built from filters, prepared once per distinct SQL text. */
   private readonly queryCache = new Map<string, Database.Statement>();
+  /** The id of a prompt version (prompts/prompt-store.ts), "" when there is none. */
+  private promptIdOf: (name: string, version: number) => string = () => "";
 
   /** @param path SQLite file, or ":memory:". */
   constructor(path: string) {
@@ -350,6 +358,7 @@ export class SpanStore {
       this.db.exec(SCHEMA);
       migrateUpsertSchema(this.db);
       addPricingColumns(this.db);
+      addPromptIdColumn(this.db);
       this.rebuildListingTablesIfMissing();
       this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     })();
@@ -357,8 +366,8 @@ export class SpanStore {
 
     const columns = RECORD_COLUMNS.map(([c]) => c);
     this.insertRow = this.db.prepare(
-      `INSERT INTO ${ROWS_TABLE} (${columns.join(", ")}, ingestion_version, received_at)
-       VALUES (${columns.map(() => "?").join(", ")}, ?, ?)`,
+      `INSERT INTO ${ROWS_TABLE} (${columns.join(", ")}, prompt_id, ingestion_version, received_at)
+       VALUES (${columns.map(() => "?").join(", ")}, ?, ?, ?)`,
     );
     // 0, 1, or 2 for "more than one": all the counters need to know.
     this.copiesOfId = this.db
@@ -387,6 +396,16 @@ export class SpanStore {
     this.ingestTransaction = this.db.transaction((spans: OtlpSpan[], ingestionVersion: string | null) =>
       this.writeSpans(spans, ingestionVersion),
     );
+  }
+
+  /** The database, for the stores of prompts and scores that share its file. */
+  get database(): Database.Database {
+    return this.db;
+  }
+
+  /** How rows stored from now on find the id of the prompt version they link. */
+  linkPrompts(promptIdOf: (name: string, version: number) => string): void {
+    this.promptIdOf = promptIdOf;
   }
 
   /** SQL functions the v2 API's structured filters use (observations-v2-filter.ts). */
@@ -435,7 +454,10 @@ export class SpanStore {
       else duplicates++;
       if (copies === 1) this.tally.duplicatedIds++;
       const params = RECORD_COLUMNS.map(([, value]) => value(record));
-      params.push(ingestionVersion, now);
+      // IngestionService links a prompt by name and version when it writes the row; none when it holds no such version.
+      const promptId =
+        record.promptName && record.promptVersion ? this.promptIdOf(record.promptName, record.promptVersion) : null;
+      params.push(promptId || null, ingestionVersion, now);
       const { lastInsertRowid } = this.insertRow.run(...params);
       if (record.needsTokens) toCount.push(Number(lastInsertRowid));
       const start = firstStarts.get(record.traceId);
@@ -592,14 +614,16 @@ export class SpanStore {
 
   /**
    * Deletes up to `limit` whole traces whose first observation started before `cutoff` (ISO),
-   * oldest first, in one transaction. Returns the traces deleted. Call recount() when done.
+   * oldest first, in one transaction, with what `alsoDelete` deletes of them (their scores).
+   * Returns the traces deleted. Call recount() when done.
    */
-  deleteTracesStartedBefore(cutoff: string, limit: number): number {
+  deleteTracesStartedBefore(cutoff: string, limit: number, alsoDelete?: (traceIds: string[]) => void): number {
     return this.db.transaction(() => {
       const ids = this.query("SELECT trace_id FROM trace_index WHERE first_start < ? ORDER BY first_start LIMIT ?")
         .pluck()
         .all(cutoff, limit) as string[];
       if (ids.length === 0) return 0;
+      alsoDelete?.(ids);
       const list = JSON.stringify(ids);
       this.query(`DELETE FROM ${ROWS_TABLE} WHERE trace_id IN (SELECT value FROM json_each(?))`).run(list);
       this.query("DELETE FROM trace_index WHERE trace_id IN (SELECT value FROM json_each(?))").run(list);

@@ -1,8 +1,11 @@
 // The receiver's retention: every interval, the traces whose first observation started longer ago
-// than the TTL are deleted, whole (all their rows), a few hundred traces per transaction with the
-// event loop free in between, so ingestion and the viewer never wait long on a sweep. The
-// timer is unref'd: a receiver with nothing else to do does not stay alive for it.
+// than the TTL are deleted, whole (all their rows and their scores), a few hundred traces per
+// transaction with the event loop free in between, so ingestion and the viewer never wait long on
+// a sweep; then the scores past the TTL that belong to no stored trace (session scores, scores of
+// traces that never arrived). Prompts are kept. The timer is unref'd: a receiver with nothing
+// else to do does not stay alive for it.
 import type { ReceiverLogger } from "./receiver-context.js";
+import type { ScoreStore } from "./scores/score-store.js";
 import type { SpanStore } from "./span-store.js";
 
 /** Traces deleted per transaction. */
@@ -17,6 +20,7 @@ export class TraceSweeper {
 
   constructor(
     private readonly store: SpanStore,
+    private readonly scores: ScoreStore,
     private readonly logger: ReceiverLogger,
     /** 0: keep every trace. */
     private readonly ttlMs: number,
@@ -38,17 +42,24 @@ export class TraceSweeper {
   private async run(): Promise<number> {
     const cutoff = new Date(Date.now() - this.ttlMs).toISOString();
     let deleted = 0;
+    let scores = 0;
     try {
       for (;;) {
         if (this.stopped || !this.store.isOpen) break;
-        const n = this.store.deleteTracesStartedBefore(cutoff, BATCH_TRACES);
+        const n = this.store.deleteTracesStartedBefore(cutoff, BATCH_TRACES, (ids) => {
+          scores += this.scores.deleteOfTraces(ids);
+        });
         deleted += n;
         if (n < BATCH_TRACES) break;
         await new Promise((resolve) => setImmediate(resolve));
       }
-      if (deleted > 0) {
-        this.store.recount();
-        this.logger.info({ traces: deleted, before: cutoff }, "deleted traces past their time-to-live");
+      if (!this.stopped && this.store.isOpen) scores += this.scores.deleteOlderThan(cutoff);
+      if (deleted > 0) this.store.recount();
+      if (deleted > 0 || scores > 0) {
+        this.logger.info(
+          { traces: deleted, scores, before: cutoff },
+          "deleted traces and scores past their time-to-live",
+        );
       }
     } catch (err) {
       this.logger.error({ err }, "trace retention sweep failed; it runs again at the next interval");

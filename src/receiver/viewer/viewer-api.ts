@@ -2,7 +2,7 @@
 // rows with what Langfuse's public API does not return per trace (duration, observation and row
 // counts, duplicate rows, token and cost sums, error and warning counts, the turn's outcome), each
 // observation row with its own trace context and its price, the trace's agent graph as Langfuse
-// draws it, and a session's turns oldest first.
+// draws it, its scores, a session's turns oldest first with theirs, and the stored prompts.
 // Read with the key pair or the session cookie the login link (GET /ui/login) sets.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { decodePathSegment, HttpError, sendJson } from "../http-responses.js";
@@ -12,6 +12,8 @@ import { LOGIN_PATH } from "../receiver-access.js";
 import type { ReceiverContext } from "../receiver-context.js";
 import type { ObservationRow, RowFacts } from "../span-store.js";
 import { modelById } from "../pricing/model-prices.js";
+import type { PromptVersion } from "../prompts/prompt-store.js";
+import type { ScoreRow } from "../scores/score-store.js";
 import { rollupTraces, type TraceRollup } from "../trace-rollup.js";
 import { buildAgentGraph, type AgentGraph } from "./agent-graph.js";
 import { sendLoginRequired } from "./viewer-assets.js";
@@ -56,10 +58,41 @@ export interface TraceSummary {
   outputPreview: string | null;
 }
 
-/** A session's turn: the summary plus the whole input and output. */
+/** A score as the viewer shows it: what it says and what it is on. */
+export interface ViewerScore {
+  id: string;
+  name: string;
+  dataType: string;
+  /** The number (NUMERIC, BOOLEAN 0/1); null for the text types. */
+  value: number | null;
+  /** "True"/"False" for BOOLEAN, the category or text for the others; null for NUMERIC. */
+  stringValue: string | null;
+  comment: string | null;
+  source: string;
+  timestamp: string;
+  traceId: string | null;
+  /** Set when the score is on one observation of the trace. */
+  observationId: string | null;
+  sessionId: string | null;
+}
+
+/** A session's turn: the summary plus the whole input and output, and the turn's scores. */
 export interface SessionTurn extends TraceSummary {
   input: unknown;
   output: unknown;
+  scores: ViewerScore[];
+}
+
+/** A prompt in the viewer's list: its versions and where its labels are. */
+export interface ViewerPromptSummary {
+  name: string;
+  type: string;
+  tags: string[];
+  /** Version numbers, newest first. */
+  versions: number[];
+  /** Each label and the version carrying it. */
+  labels: Record<string, number>;
+  lastUpdatedAt: string;
 }
 
 /** One stored row as the trace page shows it: the legacy observation plus its own trace context. */
@@ -80,6 +113,22 @@ export interface ViewerObservation extends LangfuseObservation {
   pricedAs: string | null;
   /** Usage as sent; null when none was: then `usageDetails` was counted from the input and output, as Langfuse does. */
   providedUsageDetails: Record<string, number> | null;
+}
+
+function toViewerScore(row: ScoreRow): ViewerScore {
+  return {
+    id: row.id,
+    name: row.name,
+    dataType: row.data_type,
+    value: row.data_type === "NUMERIC" || row.data_type === "BOOLEAN" ? row.value : null,
+    stringValue: row.data_type === "CORRECTION" ? row.long_string_value : row.string_value,
+    comment: row.comment,
+    source: row.source,
+    timestamp: row.timestamp,
+    traceId: row.trace_id,
+    observationId: row.observation_id,
+    sessionId: row.session_id,
+  };
 }
 
 function preview(value: unknown): string | null {
@@ -220,10 +269,16 @@ function listTraces(query: URLSearchParams, ctx: ReceiverContext) {
 function sessionTurns(sessionId: string, ctx: ReceiverContext) {
   const { traces } = ctx.store.listTraceIds({ sessionId }, { page: 1, limit: 1000 });
   if (traces.length === 0) throw new HttpError(404, `Session ${sessionId} not found`);
-  const turns: SessionTurn[] = summariesOf(ctx, traces.map((t) => t.id).reverse()).map(({ trace, summary }) => ({
+  const traceIds = traces.map((t) => t.id).reverse();
+  const scoresByTrace = new Map<string, ViewerScore[]>();
+  for (const row of ctx.scores.ofTraceIds(traceIds)) {
+    scoresByTrace.set(row.trace_id!, [...(scoresByTrace.get(row.trace_id!) ?? []), toViewerScore(row)]);
+  }
+  const turns: SessionTurn[] = summariesOf(ctx, traceIds).map(({ trace, summary }) => ({
     ...summary,
     input: parsePayload(trace.input),
     output: parsePayload(trace.output),
+    scores: scoresByTrace.get(trace.id) ?? [],
   }));
   const totalCost = turns.reduce((sum, turn) => sum + turn.totalCost, 0);
   const usage = { input: 0, output: 0, total: 0 };
@@ -232,7 +287,8 @@ function sessionTurns(sessionId: string, ctx: ReceiverContext) {
     usage.output += turn.usage.output;
     usage.total += turn.usage.total;
   }
-  return { sessionId, userId: turns[0]?.userId ?? null, totalCost, usage, turns };
+  const scores = ctx.scores.ofSessionIds([sessionId]).map(toViewerScore);
+  return { sessionId, userId: turns[0]?.userId ?? null, totalCost, usage, scores, turns };
 }
 
 function traceDetails(traceId: string, ctx: ReceiverContext) {
@@ -256,10 +312,38 @@ function traceDetails(traceId: string, ctx: ReceiverContext) {
     summary,
     graph: agentGraphOf(rows),
     unpricedModels: unpricedModels(rows),
+    scores: ctx.scores.ofTraceIds([traceId]).map(toViewerScore),
   };
 }
 
-/** Handles GET /_receiver/viewer/{traces,traces/:id,sessions/:id}. Returns false for other paths. */
+/** Every stored prompt name (the first 500 by name), with its versions and labels. */
+function promptList(ctx: ReceiverContext): { data: ViewerPromptSummary[] } {
+  const { data } = ctx.prompts.list({ page: 1, limit: 500 });
+  return {
+    data: data.map((meta) => {
+      const labels: Record<string, number> = {};
+      const versions = ctx.prompts.versions(meta.name);
+      for (const version of versions) for (const label of version.labels) labels[label] = version.version;
+      return {
+        name: meta.name,
+        type: meta.type,
+        tags: meta.tags,
+        versions: versions.map((v) => v.version),
+        labels,
+        lastUpdatedAt: meta.lastUpdatedAt,
+      };
+    }),
+  };
+}
+
+/** One prompt's versions in full, newest first. */
+function promptVersions(name: string, ctx: ReceiverContext): { name: string; versions: PromptVersion[] } {
+  const versions = ctx.prompts.versions(name);
+  if (versions.length === 0) throw new HttpError(404, `Prompt ${name} not found`);
+  return { name, versions };
+}
+
+/** Handles GET /_receiver/viewer/{traces,traces/:id,sessions/:id,prompts,prompts/:name}. Returns false for other paths. */
 export function handleViewerApi(
   req: IncomingMessage,
   res: ServerResponse,
@@ -268,11 +352,14 @@ export function handleViewerApi(
   ctx: ReceiverContext,
 ): boolean {
   if (!path.startsWith(`${VIEWER_API_PATH}/`)) return false;
-  const [, resource, id, extra] = /^\/_receiver\/viewer\/(traces|sessions)(?:\/([^/]+))?(\/.*)?$/.exec(path) ?? [];
+  const [, resource, id, extra] =
+    /^\/_receiver\/viewer\/(traces|sessions|prompts)(?:\/([^/]+))?(\/.*)?$/.exec(path) ?? [];
   if (resource === undefined || extra !== undefined || (resource === "sessions" && id === undefined)) return false;
   if (req.method !== "GET") throw new HttpError(405, `${req.method} is not allowed on ${path}`, { allow: "GET" });
   const decodedId = id === undefined ? undefined : decodePathSegment(id);
   if (resource === "sessions") sendJson(res, 200, sessionTurns(decodedId!, ctx));
+  else if (resource === "prompts")
+    sendJson(res, 200, decodedId === undefined ? promptList(ctx) : promptVersions(decodedId, ctx));
   else if (decodedId === undefined) sendJson(res, 200, listTraces(query, ctx));
   else sendJson(res, 200, traceDetails(decodedId, ctx));
   return true;

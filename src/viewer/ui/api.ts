@@ -85,6 +85,29 @@ export interface Observation {
   usagePricingTierName: string | null;
   /** Usage as sent; null when none was (then the usage was counted from the input and output). */
   providedUsageDetails: Record<string, number> | null;
+  /** The prompt a generation used, as it sent it (`langfuse.observation.prompt.name` / `.version`). */
+  promptName: string | null;
+  promptVersion: number | null;
+  /** The id of that prompt version among the receiver's prompts: null when it had none to link. */
+  promptId: string | null;
+}
+
+/** A score (user feedback, an evaluation) on a trace, one of its observations, or a session. */
+export interface Score {
+  id: string;
+  name: string;
+  /** NUMERIC, BOOLEAN, CATEGORICAL, TEXT or CORRECTION. */
+  dataType: string;
+  /** The number of a NUMERIC or BOOLEAN (0/1) score; null for the others. */
+  value: number | null;
+  /** "True"/"False", the category, or the text; null for NUMERIC. */
+  stringValue: string | null;
+  comment: string | null;
+  source: string;
+  timestamp: string;
+  traceId: string | null;
+  observationId: string | null;
+  sessionId: string | null;
 }
 
 /** The agent graph as Langfuse draws it (src/receiver/viewer/agent-graph.ts). */
@@ -115,11 +138,14 @@ export interface TraceDetails {
   graph: AgentGraph;
   /** Models of generations that no price of the table matched (Langfuse would not price them either). */
   unpricedModels: string[];
+  /** Scores on the trace and on its observations, oldest first. */
+  scores: Score[];
 }
 
 export interface SessionTurn extends TraceSummary {
   input: unknown;
   output: unknown;
+  scores: Score[];
 }
 
 export interface SessionDetails {
@@ -128,7 +154,35 @@ export interface SessionDetails {
   /** USD over all turns. */
   totalCost: number;
   usage: Usage;
+  /** Scores on the session itself (not on one of its turns). */
+  scores: Score[];
   turns: SessionTurn[];
+}
+
+export interface PromptSummary {
+  name: string;
+  type: string;
+  tags: string[];
+  /** Newest first. */
+  versions: number[];
+  /** Each label and the version that carries it. */
+  labels: Record<string, number>;
+  lastUpdatedAt: string;
+}
+
+/** One stored prompt version, as Langfuse's prompts API returns it. */
+export interface PromptVersion {
+  id: string;
+  name: string;
+  version: number;
+  type: string;
+  prompt: unknown;
+  config: unknown;
+  labels: string[];
+  tags: string[];
+  commitMessage: string | null;
+  createdAt: string;
+  updatedAt: string;
 }
 
 /** Filters of the trace list; empty strings are "no filter". */
@@ -175,4 +229,12 @@ export function fetchTrace(id: string): Promise<TraceDetails> {
 
 export function fetchSession(id: string): Promise<SessionDetails> {
   return getJson(`/_receiver/viewer/sessions/${encodeURIComponent(id)}`);
+}
+
+export function fetchPrompts(): Promise<{ data: PromptSummary[] }> {
+  return getJson("/_receiver/viewer/prompts");
+}
+
+export function fetchPrompt(name: string): Promise<{ name: string; versions: PromptVersion[] }> {
+  return getJson(`/_receiver/viewer/prompts/${encodeURIComponent(name)}`);
 }

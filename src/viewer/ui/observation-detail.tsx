@@ -1,9 +1,12 @@
-// One observation row in full: what it is, when, which model, usage and cost (priced as Langfuse
-// prices it), input, output, metadata, level, and the trace context this row carries itself
-// (Langfuse v4 filters rows by it).
-import type { Observation } from "./api.js";
+// One observation row in full: what it is, when, which model and prompt version, usage and cost
+// (priced as Langfuse prices it), its scores, input, output, metadata, level, and the trace
+// context this row carries itself (Langfuse v4 filters rows by it).
+import type { Observation, Score } from "./api.js";
 import { formatCost, formatDuration, formatPreciseTime, formatTime, formatTokens } from "./format.js";
 import { containsTruncation, JsonView } from "./json-view.js";
+import { Link } from "./router.js";
+import { ScoreList } from "./scores.js";
+import { promptPagePath } from "../../receiver/viewer/viewer-links.js";
 
 function Fact(props: { label: string; children: preact.ComponentChildren }) {
   return (
@@ -70,10 +73,34 @@ function CostBreakdown(props: { observation: Observation }) {
   );
 }
 
+/** The prompt version a generation used; flagged when the receiver holds no such version (Langfuse would link none). */
+function PromptLink(props: { observation: Observation }) {
+  const { promptName, promptVersion, promptId } = props.observation;
+  if (!promptName) return null;
+  return (
+    <span class="prompt-link">
+      <Link href={promptPagePath(promptName, promptVersion)}>
+        {promptName}
+        {promptVersion !== null ? ` v${promptVersion}` : ""}
+      </Link>
+      {!promptId && (
+        <span
+          class="badge badge-warn"
+          title="No such prompt version is stored here: Langfuse links a generation only to a prompt version it holds."
+        >
+          not linked
+        </span>
+      )}
+    </span>
+  );
+}
+
 export function ObservationDetail(props: {
   observation: Observation;
   traceUserId: string | null;
   traceSessionId: string | null;
+  /** Scores on this observation. */
+  scores: Score[];
 }) {
   const o = props.observation;
   const hasUsage = o.usage.total > 0 || o.usage.input > 0 || o.usage.output > 0;
@@ -92,6 +119,11 @@ export function ObservationDetail(props: {
         <Fact label="Duration">{formatDuration(o.latency)}</Fact>
         {o.timeToFirstToken !== null && <Fact label="First token">{formatDuration(o.timeToFirstToken)}</Fact>}
         {o.model && <Fact label="Model">{o.model}</Fact>}
+        {o.promptName && (
+          <Fact label="Prompt">
+            <PromptLink observation={o} />
+          </Fact>
+        )}
         {hasUsage && (
           <Fact label="Tokens">
             {formatTokens(o.usage.input)} in · {formatTokens(o.usage.output)} out · {formatTokens(o.usage.total)} total
@@ -164,6 +196,12 @@ export function ObservationDetail(props: {
         </Fact>
         <Fact label="Ingestion version">{o.ingestionVersion ?? <span class="muted">none sent</span>}</Fact>
       </div>
+      {props.scores.length > 0 && (
+        <section class="observation-scores">
+          <h3>Scores</h3>
+          <ScoreList scores={props.scores} />
+        </section>
+      )}
       <div class="payloads">
         <Payload title="Input" value={o.input} />
         <Payload title="Output" value={o.output} />

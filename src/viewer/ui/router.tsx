@@ -1,4 +1,4 @@
-// A minimal history-API router: the viewer has three pages, so a library would be more code to
+// A minimal history-API router: the viewer has a few pages, so a library would be more code to
 // keep up to date than this.
 import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";

@@ -1,9 +1,11 @@
 // A session's turns in order: what the user said, who answered and what, with each turn's
-// timing, tokens and a link to its trace.
+// timing, tokens, scores (the user's feedback) and a link to its trace; the session's own scores
+// at the top.
 import { fetchSession, NotFound } from "./api.js";
 import { formatCost, formatDuration, formatTime, formatTokens } from "./format.js";
 import { JsonView } from "./json-view.js";
 import { Link } from "./router.js";
+import { ScoreList } from "./scores.js";
 import { BackToTraces } from "./back-to-traces.js";
 import { ClarificationBadge, DuplicatesBadge, OutcomeBadge, outcomeClass } from "./turn-status.js";
 import { useFetch } from "./use-fetch.js";
@@ -37,6 +39,11 @@ export function SessionPage(props: { sessionId: string }) {
           <span class="session-cost">{formatCost(data.totalCost)}</span> ·{" "}
           <Link href={`${traceListPath()}?sessionId=${encodeURIComponent(data.sessionId)}`}>as a trace list</Link>
         </div>
+        {data.scores.length > 0 && (
+          <div class="session-scores">
+            <ScoreList scores={data.scores} targetOf={() => "on the session"} />
+          </div>
+        )}
       </div>
       <ol class="turns">
         {data.turns.map((turn, i) => {
@@ -65,6 +72,14 @@ export function SessionPage(props: { sessionId: string }) {
               <div class="bubble bubble-assistant">
                 <JsonView value={turn.output} empty="no reply" />
               </div>
+              {turn.scores.length > 0 && (
+                <div class="turn-scores">
+                  <ScoreList
+                    scores={turn.scores}
+                    targetOf={(score) => (score.observationId ? "on an observation" : "on the turn")}
+                  />
+                </div>
+              )}
             </li>
           );
         })}

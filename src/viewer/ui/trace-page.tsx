@@ -1,15 +1,16 @@
-// One trace: its facts (cost included), its agent graph when Langfuse would draw one, then the
-// observation tree and the waterfall side by side (one row per observation, so each bar sits
-// next to its name), then the selected observation in full: the root until another is picked.
+// One trace: its facts (cost included), its scores, its agent graph when Langfuse would draw one,
+// then the observation tree and the waterfall side by side (one row per observation, so each bar
+// sits next to its name), then the selected observation in full: the root until another is picked.
 import { useRef, useState } from "preact/hooks";
 import { AgentGraphView } from "./agent-graph.js";
 import { BackToTraces } from "./back-to-traces.js";
-import { fetchTrace, NotFound, NotLoggedIn, type Observation, type TraceDetails } from "./api.js";
+import { fetchTrace, NotFound, NotLoggedIn, type Observation, type Score, type TraceDetails } from "./api.js";
 import { formatCost, formatDuration, formatTime, formatTokens } from "./format.js";
 import { containsTruncation, JsonView } from "./json-view.js";
 import { ObservationDetail } from "./observation-detail.js";
 import { buildTree, type ObservationTree } from "./observation-tree.js";
 import { Link } from "./router.js";
+import { ScoreList } from "./scores.js";
 import { ClarificationBadge, DuplicatesBadge, OutcomeBadge } from "./turn-status.js";
 import { useFetch } from "./use-fetch.js";
 import { sessionPagePath, traceListPath } from "../../receiver/viewer/viewer-links.js";
@@ -33,7 +34,12 @@ function labelPosition(left: number, width: number): Record<string, string> {
   return { right: `${Math.max(0, 100 - left - width)}%`, marginRight: "6px", color: "#fff" };
 }
 
-function Waterfall(props: { tree: ObservationTree; selected: number | null; onSelect: (rowId: number) => void }) {
+function Waterfall(props: {
+  tree: ObservationTree;
+  selected: number | null;
+  onSelect: (rowId: number) => void;
+  scoresOf: (observationId: string) => Score[];
+}) {
   const { rows, spanMs } = props.tree;
   return (
     <div class="waterfall" role="tree">
@@ -72,6 +78,17 @@ function Waterfall(props: { tree: ObservationTree; selected: number | null; onSe
                 </span>
               )}
               {o.level === "WARNING" && <span class="badge badge-warn">WARN</span>}
+              {props.scoresOf(o.id).length > 0 && (
+                <span
+                  class="badge badge-score"
+                  title={props
+                    .scoresOf(o.id)
+                    .map((score) => `${score.name}: ${score.stringValue ?? score.value}`)
+                    .join(", ")}
+                >
+                  {props.scoresOf(o.id).length === 1 ? "1 score" : `${props.scoresOf(o.id).length} scores`}
+                </span>
+              )}
               {o.model && <span class="muted small">{o.model}</span>}
             </div>
             <div class="wf-track">
@@ -189,6 +206,40 @@ function TraceHeader(props: { trace: TraceDetails }) {
   );
 }
 
+/** The trace's scores (user feedback, evaluations); one on an observation names it and selects it on a click. */
+function ScoresCard(props: { trace: TraceDetails; onSelect: (observationId: string) => void }) {
+  const { scores, observations } = props.trace;
+  if (scores.length === 0) return null;
+  const nameOf = (id: string) => observations.find((o) => o.id === id)?.name ?? id;
+  return (
+    <div class="card scores-card">
+      <h2 class="section-title">Scores</h2>
+      <ScoreList
+        scores={scores}
+        targetOf={(score) =>
+          score.observationId ? (
+            <>
+              on{" "}
+              <a
+                href="#"
+                class="score-observation"
+                onClick={(event) => {
+                  event.preventDefault();
+                  props.onSelect(score.observationId!);
+                }}
+              >
+                {nameOf(score.observationId)}
+              </a>
+            </>
+          ) : (
+            "on the trace"
+          )
+        }
+      />
+    </div>
+  );
+}
+
 function NotArrived(props: { traceId: string; waitedMs: number }) {
   if (props.waitedMs < LOST_AFTER_MS) {
     return (
@@ -277,17 +328,24 @@ export function TracePage(props: { traceId: string }) {
     const row = data.observations.find((o) => o.id === id);
     if (row) setSelected(row.rowId);
   };
+  const scoresOf = (observationId: string) => data.scores.filter((score) => score.observationId === observationId);
   return (
     <main>
       <TraceHeader trace={data} />
+      <ScoresCard trace={data} onSelect={selectObservation} />
       <GraphCard trace={data} selected={shown} onSelect={selectObservation} />
       <div class="card">
         <h2 class="section-title">Observations</h2>
-        <Waterfall tree={tree} selected={shown?.rowId ?? null} onSelect={setSelected} />
+        <Waterfall tree={tree} selected={shown?.rowId ?? null} onSelect={setSelected} scoresOf={scoresOf} />
       </div>
       {shown && (
         <div class="card">
-          <ObservationDetail observation={shown} traceUserId={data.userId} traceSessionId={data.sessionId} />
+          <ObservationDetail
+            observation={shown}
+            traceUserId={data.userId}
+            traceSessionId={data.sessionId}
+            scores={scoresOf(shown.id)}
+          />
         </div>
       )}
     </main>
