@@ -39,7 +39,6 @@ function start(baseUrl: string, publicKey: string): Promise<RunningService> {
     LANGFUSE_PUBLIC_KEY: publicKey,
     LANGFUSE_SECRET_KEY: `sk-${publicKey}-secret`,
     LANGFUSE_BASE_URL: baseUrl,
-    LANGFUSE_EXPORT_FORMAT: "json",
     LANGFUSE_SPOOL: "true",
     LANGFUSE_SPOOL_DIR: dir,
     LANGFUSE_FLUSH_INTERVAL: "0.05",
