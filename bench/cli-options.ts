@@ -21,7 +21,7 @@ export interface CliOptions {
   sessionStore: "memory" | "sqlite";
   /** Also write bench/results/reference.json. */
   reference: boolean;
-  /** Regenerate docs/performance.md: true/false when asked, null = default (yes unless --quick). */
+  /** Regenerate docs/performance.md (and what other pages quote from it): true/false when asked, null = default (with --reference). */
   docs: boolean | null;
   /** --check: check budgets; with a file, check that file instead of running. */
   check: boolean;
@@ -33,7 +33,8 @@ export interface CliOptions {
 export const USAGE = `Usage: npm run bench -- [options]
 
 Runs the service (node dist/src/main.js), the local receiver and autocannon on loopback and
-writes bench/results/<timestamp>.json, then docs/performance.md (not with --quick).
+writes bench/results/<timestamp>.json; with --reference also bench/results/reference.json and the
+pages generated from it (docs/performance.md, the sizing in docs/deployment.md, the README's line).
 
   --no-pin                do not pin the service to its own core(s) (default: pinned, with taskset, when there are 2+ cores)
   --quick                 smoke suite: 1 repetition, instant@16 and realistic@64, a few seconds per run (~2 min)
@@ -51,7 +52,7 @@ writes bench/results/<timestamp>.json, then docs/performance.md (not with --quic
   --sessions memory|sqlite  session store of the service (default memory; sqlite goes to a temp folder)
   --reference             also write bench/results/reference.json (refused on a working tree with uncommitted
                           changes: a reference names the commit it measured)
-  --docs / --no-docs      (do not) regenerate docs/performance.md from this run
+  --docs / --no-docs      (do not) regenerate the pages from this run (default: with --reference only)
   --out FILE              result file (default bench/results/<timestamp>.json)
   --check [FILE]          check bench/budgets.json (exit code 1 on a failing budget); with FILE, check that
                           result without running (a load-suite result or a tracing-cost result)

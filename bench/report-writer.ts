@@ -1,8 +1,10 @@
-// Reads a result file and writes docs/performance.md plus its SVG charts.
+// Reads a result file and writes docs/performance.md plus its SVG charts, and, when that is the
+// repository's page, the blocks other pages quote from the same result (bench/derived-docs.ts).
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative } from "node:path";
-import { loadBudgets } from "./budgets.js";
-import { BUDGETS_FILE, ROOT } from "./paths.js";
+import { loadBudgets, type BudgetFile } from "./budgets.js";
+import { writeDerivedDocs } from "./derived-docs.js";
+import { BUDGETS_FILE, DOCS_FILE, ROOT } from "./paths.js";
 import { generateReport } from "./report-markdown.js";
 import { OUTAGE_REFERENCE_FILE, renderOutageMarkdown, type OutageResult } from "./outage/outage-report.js";
 import { assertResultFile, type BenchResultFile } from "./result-schema.js";
@@ -18,27 +20,42 @@ export function readResultFile(path: string): BenchResultFile {
   return { ...value, summary: summarize(value.runs) };
 }
 
-/** Writes the page and its charts (stale charts in the folder are removed). Returns the files written. */
-export function writeReport(resultPath: string, docsFile: string): string[] {
+/** The performance page (with the outage section) and its charts, as generated from a result file. */
+export function renderPerformancePage(
+  resultPath: string,
+  chartsDirName: string,
+): {
+  markdown: string;
+  charts: Record<string, string>;
+  result: BenchResultFile;
+  sourceLabel: string;
+  budgets: BudgetFile | null;
+} {
   const result = readResultFile(resultPath);
-  const chartsDir = join(dirname(docsFile), basename(docsFile, ".md"));
-  const report = generateReport(result, {
-    sourceLabel: relative(ROOT, resultPath) || resultPath,
-    chartsDir: basename(chartsDir),
-    budgets: existsSync(BUDGETS_FILE) ? loadBudgets(BUDGETS_FILE) : null,
-  });
-  mkdirSync(chartsDir, { recursive: true });
-  for (const old of readdirSync(chartsDir))
-    if (old.endsWith(".svg") && !(old in report.charts)) rmSync(join(chartsDir, old));
-  const written = [docsFile];
+  const budgets = existsSync(BUDGETS_FILE) ? loadBudgets(BUDGETS_FILE) : null;
+  const sourceLabel = relative(ROOT, resultPath) || resultPath;
+  const report = generateReport(result, { sourceLabel, chartsDir: chartsDirName, budgets });
   // The outage-and-recovery benchmark has its own reference run; its section joins the page.
   const outage = existsSync(OUTAGE_REFERENCE_FILE)
     ? renderOutageMarkdown(JSON.parse(readFileSync(OUTAGE_REFERENCE_FILE, "utf8")) as OutageResult)
     : "";
-  writeFileSync(docsFile, outage ? `${report.markdown.trimEnd()}\n\n${outage}` : report.markdown);
-  for (const [name, svg] of Object.entries(report.charts)) {
+  const markdown = outage ? `${report.markdown.trimEnd()}\n\n${outage}` : report.markdown;
+  return { markdown, charts: report.charts, result, sourceLabel, budgets };
+}
+
+/** Writes the page and its charts (stale charts in the folder are removed). Returns the files written. */
+export function writeReport(resultPath: string, docsFile: string): string[] {
+  const chartsDir = join(dirname(docsFile), basename(docsFile, ".md"));
+  const page = renderPerformancePage(resultPath, basename(chartsDir));
+  mkdirSync(chartsDir, { recursive: true });
+  for (const old of readdirSync(chartsDir))
+    if (old.endsWith(".svg") && !(old in page.charts)) rmSync(join(chartsDir, old));
+  const written = [docsFile];
+  writeFileSync(docsFile, page.markdown);
+  for (const [name, svg] of Object.entries(page.charts)) {
     writeFileSync(join(chartsDir, name), svg);
     written.push(join(chartsDir, name));
   }
+  if (docsFile === DOCS_FILE) written.push(...writeDerivedDocs(page.result, page.sourceLabel, page.budgets));
   return written;
 }

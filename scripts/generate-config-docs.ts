@@ -1,6 +1,7 @@
-// Writes docs/configuration.md from the configuration schemas (npm run docs:config).
+// Writes docs/configuration.md and .env.example from the configuration schemas (npm run docs:config).
 import { writeFileSync } from "node:fs";
-import { renderConfigDocs } from "../src/config-docs.js";
+import { renderConfigDocs, renderEnvExample } from "../src/config-docs.js";
 
 writeFileSync("docs/configuration.md", renderConfigDocs());
-console.log("wrote docs/configuration.md");
+writeFileSync(".env.example", renderEnvExample());
+console.log("wrote docs/configuration.md and .env.example");

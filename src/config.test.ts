@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { loadConfig } from "./config.js";
 import { ConfigError } from "./config-schema.js";
-import { renderConfigDocs } from "./config-docs.js";
+import { renderConfigDocs, renderEnvExample } from "./config-docs.js";
 
 test("defaults apply when nothing is set", () => {
   const config = loadConfig({});
@@ -82,4 +82,19 @@ test("Langfuse keys come in pairs", () => {
 test("docs/configuration.md is generated from the schema and up to date (npm run docs:config)", () => {
   const onDisk = readFileSync("docs/configuration.md", "utf8");
   assert.equal(onDisk, renderConfigDocs(), "docs/configuration.md is stale: run npm run docs:config");
+});
+
+test(".env.example is generated from the schema, up to date, and every line of it parses (npm run docs:config)", () => {
+  const onDisk = readFileSync(".env.example", "utf8");
+  assert.equal(onDisk, renderEnvExample(), ".env.example is stale: run npm run docs:config");
+  // Uncommented as it stands (every default), the file is a configuration the service accepts.
+  const env = Object.fromEntries(
+    onDisk
+      .split("\n")
+      .map((line) => /^# ([A-Z_]+)=(\S*)$/.exec(line))
+      .filter((m) => m !== null)
+      .map((m) => [m[1]!, m[2]!]),
+  );
+  assert.ok(Object.keys(env).length >= 10, Object.keys(env).join(", "));
+  assert.doesNotThrow(() => loadConfig(env));
 });

@@ -224,6 +224,12 @@ describe("streaming", () => {
     assert.equal(done.event, "done");
     assert.equal(done.data.agent, "tech");
     assert.equal(tokens.map((t) => t.data.text).join(""), done.data.reply);
+    // Who answers comes first, once, just before the first token: a client shows it as the reply starts.
+    assert.deepEqual(
+      events.map((e) => e.event),
+      ["route", ...tokens.map(() => "token"), "done"],
+    );
+    assert.deepEqual(events[0]!.data, { intent: "tech_support", agent: "tech", clarification: false });
     assert.deepEqual(Object.keys(done.data).sort(), [
       "agent",
       "clarification",

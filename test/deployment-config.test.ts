@@ -23,6 +23,8 @@ test("it exports to Langfuse's OTLP endpoint with a Basic Authorization header, 
   const exporter = config.exporters["otlphttp/langfuse"];
   assert.match(exporter.endpoint, /^\$\{env:[A-Z_]+\}$/);
   assert.match(exporter.headers.Authorization, /^Basic \$\{env:[A-Z_]+\}$/);
+  // The Collector does not forward the instances' headers: Langfuse's v4 ingestion needs this one.
+  assert.equal(exporter.headers["x-langfuse-ingestion-version"], "4");
   assert.equal(exporter.retry_on_failure.enabled, true);
   assert.equal(exporter.sending_queue.storage, "file_storage");
   assert.ok(config.extensions.file_storage.directory);

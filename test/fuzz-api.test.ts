@@ -2,6 +2,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { brotliCompressSync, constants as zlibConstants, deflateSync, gzipSync } from "node:zlib";
 import fc from "fast-check";
+import { assertRan, propertyRuns } from "./support/property-runs.js";
 import { parseSse, postJson, startService, type RunningService } from "./support/start-service.js";
 import { postHead, rawExchange, statusOf } from "./support/raw-http.js";
 import { SESSION_ID_PATTERN as SESSION_ID } from "../src/chat/session-id.js";
@@ -21,7 +22,16 @@ import {
 // as a developer runs it, so the tracing path sees every odd input too. Runs are bounded
 // (FUZZ_RUNS, default 3000); the file prints how many requests were actually sent (a case whose
 // headers fetch refuses to send is not counted).
-const RUNS = Number(process.env["FUZZ_RUNS"] ?? 3000);
+const FUZZ = propertyRuns({
+  name: "API fuzz (FUZZ_RUNS scales every property of the file)",
+  runsVariable: "FUZZ_RUNS",
+  defaultRuns: 3000,
+  // RUNS / 60 is the smallest share a property gets: at least 10 cases each.
+  minRuns: 600,
+  seedVariable: "FUZZ_SEED",
+  defaultSeed: 20_260_107,
+});
+const RUNS = FUZZ.numRuns;
 const KEY = "fuzz-test-key-0123456789abcdef";
 const OWNER = "fuzz-owner";
 const MAX_BODY = 16_384;
@@ -44,7 +54,7 @@ const prototypeBefore = Object.getOwnPropertyNames(Object.prototype).sort();
 let slowClients = 0;
 after(() =>
   console.log(
-    `# fast-check requests sent to the API and answered: ${casesRun}, plus ${slowClients} slow-client connections`,
+    `# fast-check requests sent to the API and answered: ${casesRun}, plus ${slowClients} slow-client connections\n# ${FUZZ.summary()}`,
   ),
 );
 
@@ -245,11 +255,12 @@ describe("fuzzed input", () => {
 
   /** fc.assert, with the failing case's own error in the message (fast-check keeps it in `cause`). */
   async function check<T extends unknown[]>(prop: fc.IAsyncPropertyWithHooks<T>, numRuns: number): Promise<void> {
-    const out = await fc.check(prop, { numRuns, seed: Number(process.env["FUZZ_SEED"] ?? 20260107) });
+    const out = await fc.check(prop, { numRuns, seed: FUZZ.seed });
     if (out.failed)
       throw new Error(
         `${(fc.defaultReportMessage(out) ?? "").slice(0, 1500)}\n${String(out.errorInstance).slice(0, 1000)}`,
       );
+    assertRan(out, numRuns, "an API fuzz property");
   }
 
   // ---- the oracle ---------------------------------------------------------------------------
@@ -308,7 +319,10 @@ describe("fuzzed input", () => {
         const done = events.at(-1);
         assert.equal(done?.event, "done", `${where}: the stream did not end with done: ${text.slice(-300)}`);
         assert.deepEqual(Object.keys(done.data).sort(), REPLY_KEYS, where);
-        const tokens = events.slice(0, -1);
+        // A `route` event (who answers) precedes the first token.
+        const route = events[0]?.event === "route" ? events[0] : undefined;
+        if (route) assert.deepEqual(Object.keys(route.data).sort(), ["agent", "clarification", "intent"], where);
+        const tokens = events.slice(route ? 1 : 0, -1);
         assert.ok(
           tokens.every((e) => e.event === "token" && typeof e.data.text === "string"),
           `${where}: ${text.slice(0, 300)}`,
@@ -732,12 +746,13 @@ describe("fuzzed slow clients", () => {
           }),
         );
       }),
-      { numRuns: Math.max(2, Math.round(RUNS / 750)), seed: Number(process.env["FUZZ_SEED"] ?? 20260107) },
+      { numRuns: Math.max(2, Math.round(RUNS / 750)), seed: FUZZ.seed },
     );
     if (out.failed)
       throw new Error(
         `${(fc.defaultReportMessage(out) ?? "").slice(0, 1500)}\n${String(out.errorInstance).slice(0, 1000)}`,
       );
+    assertRan(out, Math.max(2, Math.round(RUNS / 750)), "slow requests");
     assert.equal((await fetch(`${svc.url}/healthz`)).status, 200);
   });
 });

@@ -7,6 +7,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { assertRan, propertyRuns } from "./support/property-runs.js";
 import { startService, type RunningService } from "./support/start-service.js";
 import { startReceiver, tracedEnv, type Receiver } from "./support/tracing-helpers.js";
 import {
@@ -16,7 +17,15 @@ import {
   assertResponseStream,
 } from "./support/openai-answer-shapes.js";
 
-const RUNS = Math.round(Number(process.env["FUZZ_RUNS"] ?? 3000) / 4);
+const FUZZ = propertyRuns({
+  name: "OpenAI parameter fuzz (a quarter of FUZZ_RUNS per endpoint)",
+  runsVariable: "FUZZ_RUNS",
+  defaultRuns: 3000,
+  minRuns: 600,
+  seedVariable: "FUZZ_SEED",
+  defaultSeed: 20_260_107,
+});
+const RUNS = Math.round(FUZZ.numRuns / 4);
 
 describe("fuzzed OpenAI parameters", () => {
   let svc: RunningService;
@@ -33,6 +42,7 @@ describe("fuzzed OpenAI parameters", () => {
     await svc.close();
     await receiver.close();
     console.log(`# fast-check requests sent to the OpenAI endpoints: ${cases} (${answered200} answered 200)`);
+    console.log(`# ${FUZZ.summary()}`);
     // A run where nothing got through to a turn checked nothing of the answers.
     assert.ok(answered200 > 0, "no request was answered 200");
   });
@@ -160,11 +170,12 @@ describe("fuzzed OpenAI parameters", () => {
   }
 
   async function check<T extends unknown[]>(prop: fc.IAsyncPropertyWithHooks<T>): Promise<void> {
-    const out = await fc.check(prop, { numRuns: RUNS, seed: Number(process.env["FUZZ_SEED"] ?? 20260107) });
+    const out = await fc.check(prop, { numRuns: RUNS, seed: FUZZ.seed });
     if (out.failed)
       throw new Error(
         `${(fc.defaultReportMessage(out) ?? "").slice(0, 1500)}\n${String(out.errorInstance).slice(0, 1000)}`,
       );
+    assertRan(out, RUNS, "an OpenAI parameter fuzz property");
   }
 
   test("POST /v1/chat/completions", { timeout: 120_000 }, async () => {

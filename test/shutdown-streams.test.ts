@@ -65,7 +65,8 @@ test(
     assert.equal(last.event, "error", nativeText.slice(-300));
     assert.equal(last.data.code, "shutting_down");
     assert.match(last.data.message, /retry/);
-    assert.ok(nativeEvents.slice(0, -1).every((e) => e.event === "token"));
+    assert.equal(nativeEvents[0]!.event, "route", "who answers, before the first token");
+    assert.ok(nativeEvents.slice(1, -1).every((e) => e.event === "token"));
 
     const chunks = completionText
       .split("\n\n")

@@ -1,19 +1,22 @@
 // A filesystem that refuses the journal's writes: a spool folder that cannot be used at start
-// (read-only, or not a folder) and a disk that fills up while the service runs. Either way the
-// service says so once, carries on memory-only (spool_available 0), answers every request and
-// still delivers traces while Langfuse is up. The filesystems are real: a read-only or a tiny
-// tmpfs mounted for the test, unmounted in `finally`.
+// (in a read-only place, or under a regular file) and a disk that fills up while the service
+// runs. Either way the service says so once, carries on memory-only (spool_available 0), answers
+// every request and still delivers traces while Langfuse is up. No root is needed: the read-only
+// place is a folder without write permission (as root, which file modes do not bind, a read-only
+// tmpfs), and the full disk is the journal's SQLite database held at its size, which gives the
+// journal SQLite's own SQLITE_FULL, as a full disk does (test/support/journal-full-preload.ts).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chatTurns, startChatLoad, type AnsweredTurn } from "./support/chat-load.js";
+import { fillJournalDisk, journalFullEnv } from "./support/journal-full.js";
 import { rowsByTrace } from "./support/receiver-rows.js";
 import { scrapeMetrics, untilDrained } from "./support/service-metrics.js";
 import { freePort, spawnReceiver, type SpawnedReceiver } from "./support/spawn-receiver.js";
 import { spawnService, type SpawnedService } from "./support/spawn-service.js";
-import { fillFilesystem, mountTmpfs, type MountedTmpfs } from "./support/tmpfs.js";
+import { mountTmpfs } from "./support/tmpfs.js";
 import { sleep, waitFor } from "./support/tracing-helpers.js";
 import { DEV_KEY_PAIR } from "../src/receiver/basic-auth.js";
 
@@ -61,15 +64,23 @@ async function allDelivered(
   );
 }
 
-const UNUSABLE_FOLDERS: Array<{ name: string; prepare: (dir: string) => { spoolDir: string; mount?: MountedTmpfs } }> =
+const UNUSABLE_FOLDERS: Array<{ name: string; prepare: (dir: string) => { spoolDir: string; release?: () => void } }> =
   [
     {
-      // A read-only filesystem refuses root too (file modes do not).
-      name: "a read-only folder",
+      name: "a read-only place",
       prepare(dir) {
-        const spoolDir = join(dir, "spool");
-        mkdirSync(spoolDir);
-        return { spoolDir, mount: mountTmpfs(spoolDir, { sizeBytes: 1024 * 1024, readOnly: true }) };
+        if (process.getuid?.() === 0) {
+          // Root ignores file modes: a read-only filesystem refuses root too (root may mount one).
+          const spoolDir = join(dir, "spool");
+          mkdirSync(spoolDir);
+          const mount = mountTmpfs(spoolDir, { sizeBytes: 1024 * 1024, readOnly: true });
+          return { spoolDir, release: () => mount.unmount() };
+        }
+        // A folder the service's user may not write to: the spool folder cannot be made in it.
+        const locked = join(dir, "read-only");
+        mkdirSync(locked);
+        chmodSync(locked, 0o500);
+        return { spoolDir: join(locked, "spool"), release: () => chmodSync(locked, 0o700) };
       },
     },
     {
@@ -89,12 +100,12 @@ for (const folder of UNUSABLE_FOLDERS) {
     { timeout: 60_000 },
     async () => {
       const dir = mkdtempSync(join(tmpdir(), "spool-unusable-"));
-      let mount: MountedTmpfs | undefined;
+      let release: (() => void) | undefined;
       let receiver: SpawnedReceiver | undefined;
       let svc: SpawnedService | undefined;
       try {
         const prepared = folder.prepare(dir);
-        mount = prepared.mount;
+        release = prepared.release;
         receiver = await spawnReceiver(await freePort(), join(dir, "receiver.db"));
         svc = await spawnService(serviceEnv(receiver, prepared.spoolDir));
         const turns = await chatTurns(svc.url, 20);
@@ -116,7 +127,7 @@ for (const folder of UNUSABLE_FOLDERS) {
       } finally {
         await svc?.stop("SIGKILL");
         await receiver?.stop();
-        mount?.unmount();
+        release?.();
         rmSync(dir, { recursive: true, force: true });
       }
     },
@@ -129,24 +140,22 @@ test(
   async () => {
     const dir = mkdtempSync(join(tmpdir(), "spool-full-"));
     const spoolDir = join(dir, "spool");
-    mkdirSync(spoolDir);
-    let mount: MountedTmpfs | undefined;
     let receiver: SpawnedReceiver | undefined;
     let svc: SpawnedService | undefined;
     let next: SpawnedService | undefined;
     try {
-      mount = mountTmpfs(spoolDir, { sizeBytes: 4 * 1024 * 1024 });
       receiver = await spawnReceiver(await freePort(), join(dir, "receiver.db"));
       // Small batches: many journal writes.
       const env = serviceEnv(receiver, spoolDir, { LANGFUSE_MAX_BATCH_BYTES: "65536" });
-      svc = await spawnService(env);
+      svc = await spawnService({ ...env, ...journalFullEnv() });
       const warm = await chatTurns(svc.url, 5);
       const perTurn = (await scrapeMetrics(svc.url)).sum("switchboard_tracing_observations_created_total")! / 5;
       await allDelivered(receiver, warm, perTurn);
       assert.equal((await scrapeMetrics(svc.url)).sum("switchboard_tracing_spool_available"), 1);
 
-      // Full while idle (everything so far delivered): the next journal write is the next seal's.
-      const filled = fillFilesystem(join(spoolDir, "filler"));
+      // Full while idle (everything so far delivered, the journal's file emptied and shrunk): the
+      // next journal write is the next seal's.
+      await fillJournalDisk(svc);
       const filler = "Where is my order? ".repeat(390);
       const load = startChatLoad(svc.url, { clients: 3, pauseMs: 0, maxTurns: 150, message: (n) => `${n} ${filler}` });
       await load.finished;
@@ -170,7 +179,7 @@ test(
       const rows = await allDelivered(receiver, turns, perTurn, 30_000);
       const stats = await receiver.stats();
       console.log(
-        `disk full (${filled} bytes of filler): ${turns.length} turns, ${stats.store.observations} rows, ${stats.store.duplicateRows} duplicate rows; errors ${JSON.stringify(m.byLabel("switchboard_tracing_errors_total", "kind"))}`,
+        `disk full: ${turns.length} turns, ${stats.store.observations} rows, ${stats.store.duplicateRows} duplicate rows; errors ${JSON.stringify(m.byLabel("switchboard_tracing_errors_total", "kind"))}`,
       );
       assert.equal(rows.size, turns.length);
       assert.equal(stats.store.duplicateRows, 0, "each span once");
@@ -179,7 +188,6 @@ test(
       // Space again, and a restart on the same folder: what the journal held when it failed is
       // replayed; nothing already delivered may arrive a second time.
       assert.equal(await svc.stop("SIGTERM"), 0);
-      rmSync(join(spoolDir, "filler"));
       next = await spawnService(env);
       await untilDrained(next.url, 30_000, "the next run to replay the journal");
       const after = await scrapeMetrics(next.url);
@@ -193,7 +201,6 @@ test(
       await svc?.stop("SIGKILL");
       await next?.stop("SIGKILL");
       await receiver?.stop();
-      mount?.unmount();
       rmSync(dir, { recursive: true, force: true });
     }
   },
@@ -216,40 +223,36 @@ function crashReport(svc: SpawnedService): string {
   return `the service exited (code ${svc.child.exitCode}, signal ${svc.child.signalCode}):\n${svc.output().stderr.slice(-1500)}`;
 }
 
-// Both disk-full cases: a 16 MiB tmpfs under the spool, a Langfuse that answers after 1 s, batches
-// of at most 64 KiB. `fillDisk` takes the rest of the tmpfs; `restartWithRoom` stops the service
-// gracefully, frees the disk and starts the next run on the same journal.
+// Both disk-full cases: a Langfuse that answers after 1 s, batches of at most 64 KiB. `fillDisk`
+// holds the journal's database at its size (SQLITE_FULL on its next write that needs space);
+// `restartWithRoom` stops the service gracefully and starts the next run, which has room, on the
+// same journal.
 interface FullDiskCase {
   receiver: SpawnedReceiver;
   svc: SpawnedService;
-  fillDisk: () => void;
+  fillDisk: () => Promise<void>;
   restartWithRoom: () => Promise<SpawnedService>;
 }
 
 const LONG_MESSAGE = "Where is my order? ".repeat(390);
 
-async function onSmallDiskWithSlowLangfuse(name: string, body: (c: FullDiskCase) => Promise<void>): Promise<void> {
+async function onFillingDiskWithSlowLangfuse(name: string, body: (c: FullDiskCase) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), `${name}-`));
   const spoolDir = join(dir, "spool");
-  const filler = join(spoolDir, "filler");
-  mkdirSync(spoolDir);
-  let mount: MountedTmpfs | undefined;
   let receiver: SpawnedReceiver | undefined;
   let svc: SpawnedService | undefined;
   let next: SpawnedService | undefined;
   try {
-    mount = mountTmpfs(spoolDir, { sizeBytes: 16 * 1024 * 1024 });
     receiver = await spawnReceiver(await freePort(), join(dir, "receiver.db"));
     await receiver.setFaults({ delayMs: 1000 });
     const env = serviceEnv(receiver, spoolDir, { LANGFUSE_MAX_BATCH_BYTES: "65536" });
-    const first = (svc = await spawnService(env));
+    const first = (svc = await spawnService({ ...env, ...journalFullEnv() }));
     await body({
       receiver,
       svc: first,
-      fillDisk: () => fillFilesystem(filler),
+      fillDisk: () => fillJournalDisk(first),
       restartWithRoom: async () => {
         assert.equal(await first.stop("SIGTERM"), 0);
-        rmSync(filler);
         next = await spawnService(env);
         return next;
       },
@@ -258,7 +261,6 @@ async function onSmallDiskWithSlowLangfuse(name: string, body: (c: FullDiskCase)
     await svc?.stop("SIGKILL");
     await next?.stop("SIGKILL");
     await receiver?.stop();
-    mount?.unmount();
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -279,12 +281,12 @@ test(
   "the disk fills up while batches are in flight to a slow Langfuse: no crash, none lost; what the full disk kept is delivered after a restart, any re-send counted",
   { timeout: 150_000 },
   () =>
-    // The journal's first failed write retires it: new batches are kept in memory and delivered
-    // now; what the journal holds stays there for the next start (not copied to memory, which
-    // would send it twice); batches in flight settle against it. A batch acknowledged while the
-    // disk is full cannot be removed from the file: the next start sends it again, as a counted
-    // re-send (it was marked maybe-stored before it was sent).
-    onSmallDiskWithSlowLangfuse("spool-full-inflight", async ({ receiver, svc, fillDisk, restartWithRoom }) => {
+    // The journal's first failed write (a new batch that needs space) retires it: new batches are
+    // kept in memory and delivered now; what the journal holds stays there for the next start
+    // (not copied to memory, which would send it twice); batches in flight settle against it. A
+    // batch acknowledged once the journal is retired may still be in the file: the next start
+    // sends it again, as a counted re-send (it was marked maybe-stored before it was sent).
+    onFillingDiskWithSlowLangfuse("spool-full-inflight", async ({ receiver, svc, fillDisk, restartWithRoom }) => {
       const url = svc.url;
       const load = startChatLoad(url, {
         clients: 3,
@@ -299,7 +301,7 @@ test(
         20_000,
         50,
       );
-      fillDisk();
+      await fillDisk();
       await load.finished;
       const turns = [...load.answered];
       assert.equal(turns.length, 150, crashReport(svc));
@@ -334,29 +336,38 @@ test(
 );
 
 test(
-  "the disk fills up while sealed batches wait for a slow Langfuse: no crash, one warning, new traces delivered now, the waiting ones after a restart, each once",
+  "the disk fills up while sealed batches wait for Langfuse: no crash, one warning, new traces delivered once Langfuse is back, the waiting ones after a restart, each once",
   { timeout: 150_000 },
   () =>
-    // Nothing new is sealed when the disk fills, so the first journal write to fail is the mark
-    // written before a send (or the removal of an acknowledged batch). The journal is retired
-    // then: its batches wait for the next start, unsent (never sent unmarked), and held.
-    onSmallDiskWithSlowLangfuse("spool-full-waiting", async ({ receiver, svc, fillDisk, restartWithRoom }) => {
+    // Batches wait in the journal while Langfuse refuses every export (503); then the disk fills.
+    // Marking a batch before a send and removing one need no new space, so the first journal
+    // write to fail is the next new batch's. The journal is retired then: its batches wait for the
+    // next start, unsent (never sent unmarked), and held; new batches go through memory.
+    onFillingDiskWithSlowLangfuse("spool-full-waiting", async ({ receiver, svc, fillDisk, restartWithRoom }) => {
       const url = svc.url;
       const first = await chatTurns(url, 40, { message: (n) => `${n} ${LONG_MESSAGE}` });
       await sleep(1000); // the last seal
+      await receiver.setFaults({ delayMs: 0, failStatus: 503, failRatio: 1 });
       const waiting = (await scrapeMetrics(url)).sum("switchboard_tracing_spool_batches")!;
       assert.ok(waiting >= 4, `${waiting} batches waiting when the disk fills`);
-      fillDisk();
-      await receiver.setFaults({ delayMs: 0 });
+      await fillDisk();
       const second = await chatTurns(url, 20);
+      await waitFor(
+        "the first new batch to fail its journal write",
+        () => (logLines(svc, /trace journal write failed/).length > 0 ? true : undefined),
+        10_000,
+        50,
+      );
+      await receiver.setFaults({ failRatio: 0 });
       const turns = [...first, ...second];
       assert.deepEqual(
         turns.filter((t) => t.status !== 200),
         [],
       );
       const perTurn = (await scrapeMetrics(url)).sum("switchboard_tracing_observations_created_total")! / turns.length;
-      // The turns after the disk filled are delivered from memory in this run.
-      await allDelivered(receiver, second, perTurn, 30_000);
+      // The turns after the disk filled are delivered from memory in this run, once the exporter's
+      // next probe finds Langfuse back (its back-off while Langfuse was down reaches 30 s at most).
+      await allDelivered(receiver, second, perTurn, 60_000);
       assert.equal(svc.child.exitCode ?? svc.child.signalCode, null, crashReport(svc));
       assert.equal(logLines(svc, /trace journal write failed/).length, 1, "one warning");
       const m = await scrapeMetrics(url);

@@ -2,12 +2,19 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { existsSync } from "node:fs";
+import { createServer, request as httpRequest, type Server } from "node:http";
+import { once } from "node:events";
 import { fileURLToPath } from "node:url";
+import stringWidth from "string-width";
 import { startService, type RunningService } from "./support/start-service.js";
 
 // Compiled tests run dist/src/cli/chat.js; under tsx the .ts source (with the same loader flags).
 const compiled = fileURLToPath(new URL("../src/cli/chat.js", import.meta.url));
 const SCRIPT = existsSync(compiled) ? compiled : fileURLToPath(new URL("../src/cli/chat.ts", import.meta.url));
+
+const SESSION = /session ([0-9a-f-]{36})/;
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-9;]*m/;
 
 /** The chat client as a child process, driven line by line through its standard input. */
 class ChatProcess {
@@ -15,8 +22,21 @@ class ChatProcess {
   stdout = "";
   readonly exited: Promise<number | null>;
 
-  constructor(args: string[]) {
-    this.child = spawn(process.execPath, [...process.execArgv, SCRIPT, ...args], { stdio: "pipe" });
+  constructor(args: string[], env: Record<string, string | undefined> = {}) {
+    // The test run's own SWITCHBOARD_*, colour and width settings are not the chat's, unless a test sets them.
+    const base: Record<string, string | undefined> = {
+      ...process.env,
+      SWITCHBOARD_URL: undefined,
+      SWITCHBOARD_API_KEY: undefined,
+      FORCE_COLOR: undefined,
+      NO_COLOR: undefined,
+      COLUMNS: undefined,
+    };
+    const merged = Object.entries({ ...base, ...env }).filter((e): e is [string, string] => e[1] !== undefined);
+    this.child = spawn(process.execPath, [...process.execArgv, SCRIPT, ...args], {
+      stdio: "pipe",
+      env: Object.fromEntries(merged),
+    });
     this.child.stdout.setEncoding("utf8").on("data", (text: string) => (this.stdout += text));
     this.child.stderr.setEncoding("utf8").on("data", (text: string) => (this.stdout += text));
     this.exited = new Promise((resolve) => this.child.once("exit", resolve));
@@ -38,9 +58,70 @@ class ChatProcess {
   }
 }
 
+interface FeedbackCall {
+  headers: Record<string, string | string[] | undefined>;
+  body: Record<string, unknown>;
+}
+
+/**
+ * The service behind a small proxy that answers POST /api/v1/feedback itself (202 with a score id,
+ * or 404 as a service without the endpoint), recording what the chat sent; everything else goes
+ * through to the real service unchanged (streams included).
+ */
+async function feedbackProxy(
+  target: string,
+  answer: "accept" | "missing",
+): Promise<{ url: string; calls: FeedbackCall[]; server: Server }> {
+  const calls: FeedbackCall[] = [];
+  const upstream = new URL(target);
+  const server = createServer((req, res) => {
+    if (req.method === "POST" && req.url === "/api/v1/feedback") {
+      let text = "";
+      req.setEncoding("utf8").on("data", (d: string) => (text += d));
+      req.on("end", () => {
+        calls.push({ headers: req.headers, body: JSON.parse(text) as Record<string, unknown> });
+        const [status, body] =
+          answer === "accept"
+            ? [202, { score_id: `score-${calls.length}` }]
+            : [404, { error: { code: "not_found", message: "no route for POST /api/v1/feedback" } }];
+        res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+      });
+      return;
+    }
+    const forward = httpRequest(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
+    req.pipe(forward);
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, calls, server };
+}
+
+/** A loopback port nothing listens on (taken from the system, then released). */
+async function closedPort(): Promise<number> {
+  const probe = createServer();
+  probe.listen(0, "127.0.0.1");
+  await once(probe, "listening");
+  const { port } = probe.address() as { port: number };
+  probe.close();
+  await once(probe, "close");
+  return port;
+}
+
 describe("terminal chat (npm run chat)", () => {
   let svc: RunningService;
   const children: ChatProcess[] = [];
+  const servers: Server[] = [];
+  const chat = (args: string[], env: Record<string, string | undefined> = {}) => {
+    const c = new ChatProcess(args, env);
+    children.push(c);
+    return c;
+  };
   before(async () => {
     svc = await startService({
       LANGFUSE_ENABLED: "true",
@@ -51,6 +132,7 @@ describe("terminal chat (npm run chat)", () => {
   });
   after(async () => {
     for (const c of children) c.child.kill();
+    for (const s of servers) s.close();
     await svc.close();
   });
 
@@ -58,34 +140,34 @@ describe("terminal chat (npm run chat)", () => {
     "streams replies, shows intent, agent and trace link, keeps the session, /new starts another, /quit leaves",
     { timeout: 30_000 },
     async () => {
-      const chat = new ChatProcess(["--url", svc.url, "--user", "term-user"]);
-      children.push(chat);
-      await chat.waitFor(/you> /);
-      chat.send("Where is my order 1234?");
-      await chat.waitFor(/\[order_status -> orders\] session ([0-9a-f-]{36})/);
+      const c = chat(["--url", svc.url, "--user", "term-user"]);
+      await c.waitFor(/you> /);
+      c.send("Where is my order 1234?");
+      await c.waitFor(SESSION);
       const receiver = svc.traces.receiver!.url;
-      assert.match(chat.stdout, new RegExp(`trace: ${receiver}/ui/traces/[0-9a-f]{32}`));
-      assert.match(chat.stdout, /Orders desk/);
-      const firstSession = /session ([0-9a-f-]{36})/.exec(chat.stdout)![1];
+      assert.match(c.stdout, /\[order_status -> orders\]\nOrders desk/, "who answers, then the reply");
+      assert.match(c.stdout, new RegExp(`trace: ${receiver}/ui/traces/[0-9a-f]{32}`));
+      const firstSession = SESSION.exec(c.stdout)![1];
 
-      chat.send("ok, what should I do next?");
-      await chat.waitFor(/\[order_status -> orders\] session/, 2);
+      c.send("ok, what should I do next?");
+      await c.waitFor(SESSION, 2);
       assert.equal(
-        chat.stdout.match(new RegExp(`session ${firstSession}`, "g"))?.length,
+        c.stdout.match(new RegExp(`session ${firstSession}`, "g"))?.length,
         2,
         "the follow-up stays in the session",
       );
 
-      chat.send("/new");
-      await chat.waitFor(/\(new session\)/);
-      chat.send("I was charged twice, I need a refund");
-      await chat.waitFor(/\[billing -> billing\] session ([0-9a-f-]{36})/);
-      const sessions = [...chat.stdout.matchAll(/session ([0-9a-f-]{36})/g)].map((m) => m[1]);
+      c.send("/new");
+      await c.waitFor(/\(new session\)/);
+      c.send("I was charged twice, I need a refund");
+      await c.waitFor(/\[billing -> billing\][^]*session [0-9a-f-]{36}/);
+      const sessions = [...c.stdout.matchAll(/session ([0-9a-f-]{36})/g)].map((m) => m[1]);
       assert.notEqual(sessions.at(-1), firstSession);
 
-      chat.send("/quit");
-      assert.equal(await chat.exited, 0);
-      assert.match(chat.stdout, /bye\n$/);
+      c.send("/quit");
+      assert.equal(await c.exited, 0);
+      assert.match(c.stdout, /bye\n$/);
+      assert.doesNotMatch(c.stdout, ANSI, "no colour codes when the output is not a terminal");
       const session = await fetch(`${svc.url}/api/v1/sessions/${firstSession}?user_id=term-user`).then(
         (r) => r.json() as Promise<any>,
       );
@@ -93,27 +175,61 @@ describe("terminal chat (npm run chat)", () => {
     },
   );
 
-  test("tokens are printed as they stream, before the turn ends", { timeout: 30_000 }, async () => {
-    const chat = new ChatProcess(["--url", svc.url]);
-    children.push(chat);
-    await chat.waitFor(/you> /);
-    chat.send("The app crashes when I log in");
-    await chat.waitFor(/Tech/);
-    const partial = chat.stdout;
-    await chat.waitFor(/\[tech_support -> tech\]/);
-    assert.ok(!partial.includes("[tech_support -> tech]"), "text appeared before the turn summary");
-    chat.child.stdin.end(); // end of input leaves like /quit
-    assert.equal(await chat.exited, 0);
+  test(
+    "who answers is shown as the reply starts, and tokens are printed as they stream",
+    { timeout: 30_000 },
+    async () => {
+      const c = chat(["--url", svc.url]);
+      await c.waitFor(/you> /);
+      c.send("The app crashes when I log in");
+      await c.waitFor(/Tech/);
+      const partial = c.stdout;
+      await c.waitFor(SESSION);
+      assert.match(partial, /\[tech_support -> tech\]\nTech/, "the agent is named before its first word");
+      assert.ok(!SESSION.test(partial), "text appeared before the turn ended");
+      c.child.stdin.end(); // end of input leaves like /quit
+      assert.equal(await c.exited, 0);
+    },
+  );
+
+  test("replies are word-wrapped to the width: no line runs past it, no word is cut", { timeout: 30_000 }, async () => {
+    const c = chat(["--url", svc.url, "--user", "wrapper"], { COLUMNS: "32" });
+    c.child.stdin.end("The app crashes when I log in, what can I do?\n/quit\n");
+    assert.equal(await c.exited, 0);
+    const sid = SESSION.exec(c.stdout)?.[1];
+    assert.ok(sid, c.stdout);
+    const session = await fetch(`${svc.url}/api/v1/sessions/${sid}?user_id=wrapper`).then(
+      (r) => r.json() as Promise<any>,
+    );
+    const reply: string = session.turns[0].reply;
+    const shown = c.stdout.slice(c.stdout.indexOf("[tech_support -> tech]\n") + "[tech_support -> tech]\n".length);
+    const lines = shown.slice(0, shown.indexOf("  session")).trimEnd().split("\n");
+    assert.ok(stringWidth(reply) > 64, "a reply long enough to wrap");
+    assert.ok(lines.length >= 3, c.stdout);
+    for (const line of lines) assert.ok(stringWidth(line) <= 32, `"${line}" is ${stringWidth(line)} columns`);
+    assert.deepEqual(lines.join(" ").split(/\s+/), reply.split(/\s+/), "every word whole, in order");
+  });
+
+  test("colours where the terminal has them (FORCE_COLOR), none with NO_COLOR", { timeout: 30_000 }, async () => {
+    const coloured = chat(["--url", svc.url], { FORCE_COLOR: "1" });
+    coloured.child.stdin.end("hello there!\n/quit\n");
+    assert.equal(await coloured.exited, 0);
+    assert.match(coloured.stdout, ANSI);
+    const plain = chat(["--url", svc.url], { FORCE_COLOR: "1", NO_COLOR: "1" });
+    plain.child.stdin.end("hello there!\n/quit\n");
+    assert.equal(await plain.exited, 0);
+    assert.doesNotMatch(plain.stdout, ANSI);
+    assert.match(plain.stdout, /\[small_talk -> chitchat\]/);
   });
 
   test("a Unicode user id works from start to finish (finding 5)", { timeout: 30_000 }, async () => {
-    const chat = new ChatProcess(["--url", svc.url, "--user", "张三"]);
-    children.push(chat);
-    chat.child.stdin.end("我的订单还没有发货\n/quit\n");
-    assert.equal(await chat.exited, 0);
-    assert.doesNotMatch(chat.stdout, /! /, "no turn failed");
-    const sid = /\[order_status -> orders\] session ([0-9a-f-]{36})/.exec(chat.stdout)?.[1];
-    assert.ok(sid, chat.stdout);
+    const c = chat(["--url", svc.url, "--user", "张三"]);
+    c.child.stdin.end("我的订单还没有发货\n/quit\n");
+    assert.equal(await c.exited, 0);
+    assert.doesNotMatch(c.stdout, /! /, "no turn failed");
+    assert.match(c.stdout, /\[order_status -> orders\]/);
+    const sid = SESSION.exec(c.stdout)?.[1];
+    assert.ok(sid, c.stdout);
     const session = await fetch(`${svc.url}/api/v1/sessions/${sid}?user_id=${encodeURIComponent("张三")}`).then(
       (r) => r.json() as Promise<any>,
     );
@@ -130,18 +246,17 @@ describe("terminal chat (npm run chat)", () => {
         [["--user", ""], /--user must not be empty/],
         [["--session", "../etc/passwd"], /--session must be 1-128 characters of/],
       ] as const) {
-        const chat = new ChatProcess(["--url", svc.url, ...args]);
-        children.push(chat);
-        chat.child.stdin.end("hello\n");
-        assert.equal(await chat.exited, 2, args.join(" "));
-        assert.match(chat.stdout, pattern);
-        assert.doesNotMatch(chat.stdout, /you> /);
+        const c = chat(["--url", svc.url, ...args]);
+        c.child.stdin.end("hello\n");
+        assert.equal(await c.exited, 2, args.join(" "));
+        assert.match(c.stdout, pattern);
+        assert.doesNotMatch(c.stdout, /you> /);
       }
     },
   );
 
   test(
-    "--session resumes a session: its turns are shown and the next message continues it",
+    "--session resumes one of the user's sessions; another user's, or one that does not exist, is refused at start",
     { timeout: 30_000 },
     async () => {
       const first = await fetch(`${svc.url}/api/v1/chat`, {
@@ -149,18 +264,17 @@ describe("terminal chat (npm run chat)", () => {
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ message: "I was charged twice", user_id: "resumer" }),
       }).then((r) => r.json() as Promise<any>);
-      const chat = new ChatProcess(["--url", svc.url, "--user", "resumer", "--session", first.session_id]);
-      children.push(chat);
-      await chat.waitFor(/resuming session/);
+      const c = chat(["--url", svc.url, "--user", "resumer", "--session", first.session_id]);
+      await c.waitFor(/resuming session/);
       assert.match(
-        chat.stdout,
+        c.stdout,
         new RegExp(`resuming session ${first.session_id}: 1 turn, with billing; last: "I was charged twice"`),
       );
-      chat.child.stdin.end("ok, what now?\n/quit\n");
-      assert.equal(await chat.exited, 0);
+      c.child.stdin.end("ok, what now?\n/quit\n");
+      assert.equal(await c.exited, 0);
       assert.match(
-        chat.stdout,
-        new RegExp(`\\[billing -> billing\\] session ${first.session_id}`),
+        c.stdout,
+        new RegExp(`\\[billing -> billing\\][^]*session ${first.session_id}`),
         "the follow-up stays with the session's agent",
       );
       const session = await fetch(`${svc.url}/api/v1/sessions/${first.session_id}?user_id=resumer`).then(
@@ -168,31 +282,123 @@ describe("terminal chat (npm run chat)", () => {
       );
       assert.equal(session.turns.length, 2);
 
-      const fresh = new ChatProcess(["--url", svc.url, "--user", "resumer", "--session", "my-named-session"]);
-      children.push(fresh);
-      fresh.child.stdin.end("hello\n/quit\n");
-      assert.equal(await fresh.exited, 0);
-      assert.match(fresh.stdout, /session my-named-session has no turns for "resumer" yet/);
-      assert.match(fresh.stdout, /session my-named-session\n/);
+      // Another user's session: the service would refuse the first turn (404), so the chat refuses to start.
+      for (const [user, sessionId] of [
+        ["intruder", first.session_id],
+        ["resumer", "no-such-session"],
+      ]) {
+        const refused = chat(["--url", svc.url, "--user", user, "--session", sessionId]);
+        refused.child.stdin.end("hello\n/quit\n");
+        assert.equal(await refused.exited, 2, refused.stdout);
+        assert.match(refused.stdout, new RegExp(`--session ${sessionId}: "${user}" has no such session`));
+        assert.match(refused.stdout, /Leave out --session to start a new one/);
+        assert.doesNotMatch(refused.stdout, /you> /);
+      }
+      const after = await fetch(`${svc.url}/api/v1/sessions/${first.session_id}?user_id=resumer`).then(
+        (r) => r.json() as Promise<any>,
+      );
+      assert.equal(after.turns.length, 2, "nothing was sent to the other user's session");
+    },
+  );
+
+  test("lines piped all at once are answered in order", { timeout: 30_000 }, async () => {
+    const c = chat(["--url", svc.url, "--user", "piped"]);
+    c.child.stdin.end("hello there!\nI need a refund\n/quit\n");
+    assert.equal(await c.exited, 0);
+    const order = [...c.stdout.matchAll(/\[(\w+) -> (\w+)\]/g)].map((m) => m[2]);
+    assert.deepEqual(order, ["chitchat", "billing"]);
+  });
+
+  test(
+    "the service is checked at start: nothing listening, or not a Switchboard, is said at once (exit 1), not at the first message",
+    { timeout: 30_000 },
+    async () => {
+      const closed = await closedPort();
+      const down = chat(["--url", `http://127.0.0.1:${closed}`]);
+      down.child.stdin.end("hi\n");
+      assert.equal(await down.exited, 1);
+      assert.match(
+        down.stdout,
+        new RegExp(`chat: unreachable: cannot reach http://127\\.0\\.0\\.1:${closed}: ECONNREFUSED`),
+      );
+      assert.match(down.stdout, /Start it with `npm start`, or pass --url \(or set SWITCHBOARD_URL\)/);
+      assert.doesNotMatch(down.stdout, /you> |fetch failed/);
+
+      // Something else on the port (the local receiver answers HTTP, but it is no Switchboard).
+      const stranger = chat(["--url", svc.traces.receiver!.url]);
+      stranger.child.stdin.end("hi\n");
+      assert.equal(await stranger.exited, 1);
+      assert.match(stranger.stdout, /not a Switchboard service|does not list the switchboard-router model/);
+      assert.doesNotMatch(stranger.stdout, /you> /);
     },
   );
 
   test(
-    "lines piped all at once are answered in order; an unreachable service is reported, not fatal",
+    "SWITCHBOARD_URL is honoured, also as the OpenAI clients' base URL ending in /v1",
     { timeout: 30_000 },
     async () => {
-      const chat = new ChatProcess(["--url", svc.url, "--user", "piped"]);
-      children.push(chat);
-      chat.child.stdin.end("hello there!\nI need a refund\n/quit\n");
-      assert.equal(await chat.exited, 0);
-      const order = [...chat.stdout.matchAll(/\[(\w+) -> (\w+)\]/g)].map((m) => m[2]);
-      assert.deepEqual(order, ["chitchat", "billing"]);
+      for (const url of [svc.url, `${svc.url}/v1`]) {
+        const c = chat(["--user", "env-url"], { SWITCHBOARD_URL: url });
+        c.child.stdin.end("hello there!\n/quit\n");
+        assert.equal(await c.exited, 0, c.stdout);
+        assert.match(c.stdout, new RegExp(`Switchboard chat at ${svc.url} as "env-url"`));
+        assert.match(c.stdout, /\[small_talk -> chitchat\]/);
+      }
+    },
+  );
 
-      const down = new ChatProcess(["--url", "http://127.0.0.1:9"]);
-      children.push(down);
-      down.child.stdin.end("hi\n");
-      assert.equal(await down.exited, 0);
-      assert.match(down.stdout, /! unreachable: cannot reach http:\/\/127\.0\.0\.1:9/);
+  test(
+    "/good and /bad rate the last reply: POST /api/v1/feedback with its trace id, the user and the key",
+    { timeout: 30_000 },
+    async () => {
+      const proxy = await feedbackProxy(svc.url, "accept");
+      servers.push(proxy.server);
+      const c = chat(["--url", proxy.url, "--user", "rater", "--api-key", "test-key"]);
+      await c.waitFor(/you> /);
+      c.send("/good");
+      await c.waitFor(/no reply to rate yet/);
+      c.send("Where is my order 1234?");
+      await c.waitFor(SESSION);
+      c.send("/good");
+      await c.waitFor(/rated good: score score-1/);
+      c.send("/bad the parcel never came");
+      await c.waitFor(/rated bad: score score-2/);
+      c.send("/quit");
+      assert.equal(await c.exited, 0);
+
+      const done = await fetch(`${svc.url}/api/v1/sessions/${SESSION.exec(c.stdout)![1]}?user_id=rater`).then(
+        (r) => r.json() as Promise<any>,
+      );
+      assert.equal(done.turns.length, 1);
+      const traceId = /trace: \S+\/ui\/traces\/([0-9a-f]{32})/.exec(c.stdout)?.[1];
+      assert.ok(traceId, c.stdout);
+      assert.deepEqual(
+        proxy.calls.map((call) => call.body),
+        [
+          { trace_id: traceId, value: true, name: "user_feedback", user_id: "rater" },
+          {
+            trace_id: traceId,
+            value: false,
+            name: "user_feedback",
+            user_id: "rater",
+            comment: "the parcel never came",
+          },
+        ],
+      );
+      for (const call of proxy.calls) {
+        assert.equal(call.headers["authorization"], "Bearer test-key");
+        assert.match(String(call.headers["content-type"]), /application\/json/);
+      }
+      assert.match(c.stdout, /on trace [0-9a-f]{32}/);
+
+      // A service without the endpoint: said plainly, the chat goes on.
+      const old = await feedbackProxy(svc.url, "missing");
+      servers.push(old.server);
+      const o = chat(["--url", old.url, "--user", "rater"]);
+      o.child.stdin.end("hello there!\n/bad\nthanks\n/quit\n");
+      assert.equal(await o.exited, 0);
+      assert.match(o.stdout, /this service has no feedback endpoint \(POST \/api\/v1\/feedback answered 404\)/);
+      assert.equal(o.stdout.match(SESSION)?.length ? [...o.stdout.matchAll(/session [0-9a-f-]{36}/g)].length : 0, 2);
     },
   );
 });

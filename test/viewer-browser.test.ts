@@ -1,4 +1,4 @@
-// The trace viewer in a real browser: Debian's chromium driven by playwright-core. Chats go
+// The trace viewer in a real browser: Chromium (found by scripts/test-programs.mjs) driven by playwright-core. Chats go
 // through the service's APIs (answered by an OpenAI-compatible endpoint as gpt-4o-mini, so
 // Langfuse's price table prices them) to its embedded receiver; the viewer must need its login
 // link, list the chats, filter them, show each trace's tree and waterfall with the root selected,
@@ -11,7 +11,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { postJson, startService, type RunningService } from "./support/start-service.js";
@@ -19,8 +19,8 @@ import { basicAuthHeader } from "../src/receiver/basic-auth.js";
 import { loadCatalog } from "../src/agents/catalog.js";
 import { otlpJsonBody } from "./support/receiver-http.js";
 import { startFakeOpenAIServer, type FakeOpenAIServer } from "./support/fake-openai-server.js";
+import { requireProgram } from "./support/local-binary.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 // Flags for a closed network and a root sandbox (see .library machines/node.md); playwright
 // itself adds --headless and a fresh, empty profile directory.
 const CHROMIUM_ARGS = [
@@ -32,11 +32,6 @@ const CHROMIUM_ARGS = [
   "--disable-component-update",
   "--disable-sync",
 ];
-// The test runner installs chromium when it is missing (scripts/provision-test-deps.mjs); should it
-// still be missing, the suite is skipped saying why, and scripts/run-tests.mjs fails on any skip.
-const skip = existsSync(CHROMIUM)
-  ? false
-  : `${CHROMIUM} is not installed: run \`node scripts/provision-test-deps.mjs\` (npm test does)`;
 const SHOTS = process.env["VIEWER_SCREENSHOTS_DIR"];
 
 interface Turn {
@@ -58,10 +53,11 @@ interface SyntheticSpan {
   attributes: Record<string, string>;
 }
 
-describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
+describe("trace viewer in chromium", { timeout: 120_000 }, () => {
   let svc: RunningService;
   let model: FakeOpenAIServer;
   let auth: string;
+  let executablePath: string;
   let browser: Browser;
   let page: Page;
   let ui: string;
@@ -159,6 +155,8 @@ describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
   const RECENT = 7;
 
   before(async () => {
+    // No browser: the suite fails saying what to install (a skipped suite would fail the run too, saying less).
+    executablePath = requireProgram("chromium");
     // Answers like the simulated model, as gpt-4o-mini with cached prompt tokens: priced.
     model = await startFakeOpenAIServer({
       catalog: loadCatalog("agents/shop-support.json"),
@@ -455,7 +453,7 @@ describe("trace viewer in chromium", { skip, timeout: 120_000 }, () => {
       name: "helpfulness",
       value: 0.8,
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
+    browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS, timeout: 30_000 });
     page = await loggedInPage();
   });
 

@@ -137,6 +137,8 @@ function clockLine(result: TracingCostResult): string {
       return "Main-thread CPU is read from Linux's per-thread accounting of the main thread (/proc/self/task/<pid>/schedstat, nanoseconds).";
     case "stat":
       return "Main-thread CPU is read from Linux's per-thread accounting of the main thread (/proc/self/task/<pid>/stat, 10 ms ticks: coarse for small figures).";
+    case "ps":
+      return "Main-thread CPU is read from `ps -M` (macOS: the main thread's system and user time, 10 ms, one process spawned per reading: coarse).";
     default:
       return "Main-thread CPU could not be read on this machine (no per-thread CPU clock): those columns say n/a and their targets fail as not measured.";
   }

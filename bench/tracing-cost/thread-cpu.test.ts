@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Worker } from "node:worker_threads";
-import { mainThreadClock, processCpuMicros } from "./thread-cpu.js";
+import { mainThreadClock, mainThreadMicrosFromPs, processCpuMicros } from "./thread-cpu.js";
 
 /** Spins the calling thread until it has used about `micros` of CPU by `clock`. */
 function burn(clock: () => number, micros: number): void {
@@ -11,13 +11,20 @@ function burn(clock: () => number, micros: number): void {
   if (x < 0) console.log(x);
 }
 
-test("the main-thread clock exists on Linux and counts the main thread's own work", () => {
+/** The clock, or a failure that says why: the test never passes without measuring. */
+function requireClock() {
   const clock = mainThreadClock();
-  if (process.platform !== "linux") {
-    assert.equal(clock, null);
-    return;
-  }
-  assert.ok(clock, "Linux exposes the main thread's CPU time in /proc/self/task/<pid>");
+  assert.ok(
+    clock,
+    process.platform === "linux" || process.platform === "darwin"
+      ? `no main-thread CPU clock on ${process.platform}: ${process.platform === "linux" ? "/proc/self/task/<pid>/schedstat and stat are unreadable" : "`ps -M` printed no thread times"}`
+      : `no main-thread CPU clock on ${process.platform}: bench/tracing-cost/thread-cpu.ts reads Linux's /proc or macOS's ps; the tracing-cost benchmark needs one of them`,
+  );
+  return clock;
+}
+
+test("the main-thread clock exists (Linux's /proc, macOS's ps) and counts the main thread's own work", () => {
+  const clock = requireClock();
   const main0 = clock.read();
   const proc0 = processCpuMicros();
   burn(processCpuMicros, 60_000);
@@ -28,12 +35,7 @@ test("the main-thread clock exists on Linux and counts the main thread's own wor
 });
 
 test("work on a worker thread counts for the process, not for the main thread", async () => {
-  const clock = mainThreadClock();
-  if (process.platform !== "linux") {
-    assert.equal(clock, null);
-    return;
-  }
-  assert.ok(clock);
+  const clock = requireClock();
   // The worker burns ~150 ms of its own CPU while the main thread waits for its message.
   const source = `
     const { parentPort } = require("node:worker_threads");
@@ -57,4 +59,15 @@ test("work on a worker thread counts for the process, not for the main thread", 
     main < proc / 2,
     `main thread ${main} us of the process's ${proc} us: the worker's work is not the main thread's`,
   );
+});
+
+test("macOS: the main thread's time is read from the first thread ps -M lists (system + user)", () => {
+  const output = [
+    "USER     PID   TT   %CPU STAT PRI     STIME     UTIME COMMAND",
+    "dev    41213 s003   98.1 R    31T   0:00.42   1:02.05 node dist/bench/tracing-cost/run.js",
+    "       41213         0.0 S    31T   0:00.01   0:00.30",
+    "       41213         0.0 S    31T   0:00.00   0:03.10",
+  ].join("\n");
+  assert.equal(mainThreadMicrosFromPs(output), 420_000 + 62_050_000);
+  assert.throws(() => mainThreadMicrosFromPs("USER PID\n"), /ps -M printed no thread times/);
 });

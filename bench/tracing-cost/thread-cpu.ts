@@ -5,13 +5,16 @@
 // no longer costs the event loop. Node 20 has no per-thread CPU clock (process.threadCpuUsage
 // came in Node 23.9), so the main thread's is read from Linux: /proc/self/task/<tid>/schedstat
 // (nanoseconds on the CPU; the main thread's tid is the pid), else the same task's stat (10 ms
-// ticks). Event-loop utilization is not a CPU clock: its "active" time is wall time, and grows
-// when another process takes the core.
+// ticks). macOS has no /proc: there `ps -M` lists the process's threads, the main thread first,
+// with their system and user time (10 ms; a process spawned per reading, so only for coarse
+// figures: the benchmarks are run on Linux). Event-loop utilization is not a CPU clock: its
+// "active" time is wall time, and grows when another process takes the core.
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 
 const TICK_US = 10_000; // USER_HZ = 100 on Linux
 
-export type MainThreadClockKind = "schedstat" | "stat";
+export type MainThreadClockKind = "schedstat" | "stat" | "ps";
 
 export interface MainThreadClock {
   kind: MainThreadClockKind;
@@ -32,13 +35,41 @@ function statReader(path: string): () => number {
   };
 }
 
-/** The main thread's CPU clock, or null where Linux's per-thread accounting cannot be read. Call from the main thread. */
+/** "1:02.34" (minutes, seconds) or "1:02:03.45" (hours too) in microseconds. */
+function psTimeMicros(text: string): number {
+  return Math.round(text.split(":").reduce((total, part) => total * 60 + Number(part), 0) * 1e6);
+}
+
+/**
+ * macOS's `ps -M -p <pid>`: the first thread listed is the main thread; its line holds the
+ * process's columns, then the thread's STIME and UTIME, the first two fields shaped like a CPU
+ * time. Returns their sum in microseconds.
+ */
+export function mainThreadMicrosFromPs(output: string): number {
+  const [, first] = output.split("\n");
+  const times = (first ?? "").split(/\s+/).filter((f) => /^\d+(:\d{2}){1,2}\.\d+$/.test(f));
+  if (times.length < 2) throw new Error(`ps -M printed no thread times: ${first}`);
+  return psTimeMicros(times[0]!) + psTimeMicros(times[1]!);
+}
+
+function psReader(pid: number): () => number {
+  return () => mainThreadMicrosFromPs(execFileSync("ps", ["-M", "-p", String(pid)], { encoding: "utf8" }));
+}
+
+/**
+ * The main thread's CPU clock, or null where no per-thread accounting can be read (neither
+ * Linux's /proc nor macOS's ps). Call from the main thread.
+ */
 export function mainThreadClock(): MainThreadClock | null {
   const task = `/proc/self/task/${process.pid}`;
-  for (const [kind, reader] of [
-    ["schedstat", schedstatReader(`${task}/schedstat`)],
-    ["stat", statReader(`${task}/stat`)],
-  ] as const) {
+  const readers: (readonly [MainThreadClockKind, () => number])[] =
+    process.platform === "darwin"
+      ? [["ps", psReader(process.pid)]]
+      : [
+          ["schedstat", schedstatReader(`${task}/schedstat`)],
+          ["stat", statReader(`${task}/stat`)],
+        ];
+  for (const [kind, reader] of readers) {
     try {
       if (Number.isFinite(reader())) return { kind, read: reader };
     } catch {}

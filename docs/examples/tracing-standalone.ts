@@ -1,6 +1,7 @@
 // Switchboard's tracing pipeline in another Node service, on its own: one trace per request,
-// a span per step, a generation per model call, exported to Langfuse from a worker thread with
-// every batch journaled on disk until Langfuse has it. `npm run typecheck` checks this file.
+// a span per step, a generation per model call, each encoded once as it ends and exported to
+// Langfuse off the request's stack (timers and sockets of the same thread), every batch journaled
+// on disk until Langfuse has it. `npm run typecheck` checks this file.
 import { Registry } from "prom-client";
 import { createTracing } from "../../src/tracing/index.js";
 

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { RouterGraph } from "../graph/build-graph.js";
 import type { TurnRecord } from "../graph/state.js";
-import type { TurnContext } from "../graph/turn-context.js";
+import type { TurnContext, TurnRoute } from "../graph/turn-context.js";
 import type { TurnUsage } from "./turn-usage.js";
 import type { TurnTiming } from "./turn-timing.js";
 import { ModelUnavailableError } from "../llm/model-errors.js";
@@ -45,6 +45,8 @@ export interface ChatServiceOptions {
   modelFailures?: ModelFailures;
 }
 
+export type { TurnRoute };
+
 export interface TurnRequest {
   userId: string;
   /** Absent: a new session with a fresh UUID. */
@@ -56,6 +58,8 @@ export interface TurnRequest {
   clientSignal?: AbortSignal;
   /** Receives reply tokens for streamed turns. */
   onToken?: (text: string) => void;
+  /** Told who answers once the router has decided, before the answer is written. */
+  onRoute?: (route: TurnRoute) => void;
   /** Receives the token usage of the turn's model calls (for endpoints that report usage). */
   usage?: TurnUsage;
   /** Receives the turn's timing (tracing's share of the request path), for the Server-Timing header. */
@@ -268,6 +272,7 @@ export class ChatService {
       message: request.message,
       signal,
       onToken: request.onToken,
+      onRoute: request.onRoute,
       trace,
       usage: request.usage,
       modelOptions: request.modelOptions,

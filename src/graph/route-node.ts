@@ -78,6 +78,11 @@ export function createRouteNode(options: RouteNodeOptions) {
       };
       // Known now, so the classifier generation and every observation after it carry it.
       turn.trace.setRouting(route.intent, agent && confident ? agent.key : null);
+      turn.onRoute?.({
+        intent: route.intent,
+        agent: agent && confident ? agent.key : null,
+        clarification: !(agent && confident),
+      });
       generation.end(result.raw);
       node.end();
       return { route };

@@ -15,11 +15,20 @@ export interface TurnContext {
   signal: AbortSignal;
   /** Receives reply tokens as they are produced; set for streamed turns only. */
   onToken?: (text: string) => void;
+  /** Told who answers as soon as the router has decided (before the answering model runs). */
+  onRoute?: (route: TurnRoute) => void;
   trace: TurnTrace;
   /** Collects the token usage of the turn's model calls, when the caller wants it (the chat layer's TurnUsage). */
   usage?: UsageRecorder;
   /** The client's parameters for the answering model call (max tokens, temperature, ...); absent: the model's defaults. */
   modelOptions?: ModelOptions;
+}
+
+/** The router's decision for a turn: the intent it read and the agent that answers (null: a clarifying question). */
+export interface TurnRoute {
+  intent: string | null;
+  agent: string | null;
+  clarification: boolean;
 }
 
 export function turnContextOf(config: { configurable?: Record<string, unknown> } | undefined): TurnContext {

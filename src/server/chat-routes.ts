@@ -1,7 +1,7 @@
 import { TurnTiming } from "../chat/turn-timing.js";
 import type { FastifyInstance } from "fastify";
 import { ApiError } from "../chat/chat-errors.js";
-import { ClientGoneError, type ChatService } from "../chat/chat-service.js";
+import { ClientGoneError, type ChatService, type TurnRoute } from "../chat/chat-service.js";
 import { parseTranscriptPage } from "../chat/transcript-page.js";
 import { userIdProblem } from "../chat/user-id.js";
 import { traceIdOf } from "../chat/chat-errors.js";
@@ -56,14 +56,19 @@ export function registerChatRoutes(app: FastifyInstance, options: ChatRoutesOpti
         "x-request-id": request.id,
       });
     };
-    const send = (event: string, data: unknown) => {
+    const frame = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+    const send = (event: string, data: unknown, before = "") => {
       open();
-      if (!res.destroyed) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      if (!res.destroyed) res.write(before + frame(event, data));
     };
     const started = performance.now();
     let status = "done";
     let traceUrl: string | null = null;
     const timing = new TurnTiming();
+    // Who answers is told in a `route` event just before the first token, so a client can show
+    // it as the reply starts; sent with the first token (not when the router decides) because the
+    // stream opens with the first token: a failure before it keeps its status and JSON error.
+    let route: TurnRoute | undefined;
     try {
       const result = await chat.runTurn({
         userId: body.user_id,
@@ -72,7 +77,11 @@ export function registerChatRoutes(app: FastifyInstance, options: ChatRoutesOpti
         endpoint: "stream",
         timing,
         clientSignal: gone.signal,
-        onToken: (text) => send("token", { text }),
+        onRoute: (decided) => (route = decided),
+        onToken: (text) => {
+          send("token", { text }, route ? frame("route", route) : "");
+          route = undefined;
+        },
       });
       traceUrl = result.trace_url;
       send("done", result);

@@ -4,10 +4,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "./spawn-receiver.js";
-import { requireBinary, SETPRIV } from "./local-binary.js";
+import { requireProgram, SETPRIV } from "./local-binary.js";
 
 /**
- * Debian's haproxy in front of service instances, as a deployment runs it: round robin, health
+ * HAProxy (the one scripts/test-programs.mjs finds) in front of service instances, as a deployment runs it: round robin, health
  * checks on /readyz, a retry on another server only when the connection itself failed (so a turn
  * is never sent twice), and each answer naming the server that gave it (`x-served-by`). It
  * listens on 127.0.0.1 only, with no stats page or admin socket.
@@ -28,7 +28,7 @@ export async function startHaproxy(
   backends: { name: string; url: string }[],
   options: HaproxyOptions = {},
 ): Promise<Haproxy> {
-  const bin = requireBinary("HAProxy", ["/usr/sbin/haproxy", "/usr/local/sbin/haproxy"], "haproxy");
+  const bin = requireProgram("haproxy");
   const dir = mkdtempSync(join(tmpdir(), "switchboard-haproxy-"));
   const port = await freePort();
   const cfg = join(dir, "haproxy.cfg");

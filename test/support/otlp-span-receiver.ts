@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { decodeOtlpProtobuf } from "../../src/receiver/otlp-protobuf-decoder.js";
 
-/** One span as the receiver decoded it from an OTLP/HTTP JSON body. */
+/** One span as the receiver decoded it from an OTLP/HTTP body (JSON, or protobuf as our exporter sends it). */
 export interface ReceivedSpan {
   traceId: string;
   spanId: string;
@@ -45,8 +45,8 @@ function hexId(id: unknown): string | undefined {
 
 /**
  * A tiny Langfuse-shaped OTLP receiver for tests: accepts POST /api/public/otel/v1/traces with a
- * JSON or protobuf body and records the decoded spans (protobuf through the full receiver's
- * decoder; nothing else of it). `respondWith` lets a test make it fail.
+ * JSON body (the official SDK's) or a protobuf one (our exporter's, decoded by the receiver's
+ * decoder) and records the decoded spans. `respondWith` lets a test make it fail.
  */
 export async function startTestReceiver(respondWith: () => number = () => 200): Promise<TestReceiver> {
   const spans: ReceivedSpan[] = [];
@@ -61,7 +61,7 @@ export async function startTestReceiver(respondWith: () => number = () => 200): 
         return;
       }
       const status = respondWith();
-      if (status === 200 && req.headers["content-type"] === "application/x-protobuf") {
+      if (status === 200 && /protobuf/.test(String(req.headers["content-type"]))) {
         for (const s of decodeOtlpProtobuf(Buffer.concat(chunks)))
           spans.push({
             traceId: s.traceId,

