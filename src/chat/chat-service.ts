@@ -211,9 +211,7 @@ export class ChatService {
     const lockKey = sessionThreadId(scope.keyId, sessionId);
     const waitLimit = deadline(this.options.turnTimeoutMs);
     const waitSignal = AbortSignal.any(
-      request.clientSignal
-        ? [request.clientSignal, waitLimit.signal, scope.cancel]
-        : [waitLimit.signal, scope.cancel],
+      request.clientSignal ? [request.clientSignal, waitLimit.signal, scope.cancel] : [waitLimit.signal, scope.cancel],
     );
     const crossInstance = this.options.sessionLock;
     try {

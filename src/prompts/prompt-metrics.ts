@@ -17,7 +17,12 @@ export class PromptMetrics {
   constructor(registry: Registry) {
     const registers = [registry];
     // prom-client calls collect() with the metric as `this`; the counts live on this object.
-    const counts = { hits: () => this.hits, misses: () => this.misses, fallbacks: this.fallbacks, fetchFailures: this.fetchFailures };
+    const counts = {
+      hits: () => this.hits,
+      misses: () => this.misses,
+      fallbacks: this.fallbacks,
+      fetchFailures: this.fetchFailures,
+    };
     new Counter({
       name: "switchboard_prompt_cache_hits_total",
       help: "Prompts served from a Langfuse version in the cache",

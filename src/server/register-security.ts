@@ -117,8 +117,7 @@ export function registerSecurity(
     // Without a key there is nothing to bind (currentKeyId() is null either way), and a keyless
     // service never enables this AsyncLocalStorage: every promise of every turn would otherwise
     // pay for carrying it.
-    const run = () =>
-      request.apiKeyId === null ? done() : principalContext.run({ keyId: request.apiKeyId }, done);
+    const run = () => (request.apiKeyId === null ? done() : principalContext.run({ keyId: request.apiKeyId }, done));
     if (options.maxStreamsPerKey <= 0 || !isStreamRequest(request)) return run();
     limits.acquireStream(clientKey(request)).then(
       (release) => {
