@@ -12,6 +12,7 @@ import { createResponseStore } from "./server/openai/create-response-store.js";
 import { createSessionStore } from "./sessions/create-session-store.js";
 import { RetentionSweeper } from "./sessions/retention-sweeper.js";
 import type { SessionStore } from "./sessions/session-store.js";
+import { createServicePrompts } from "./prompts/service-prompts.js";
 import { ApiKeySet } from "./auth/api-key-set.js";
 import { NOOP_TRACING, type Tracing } from "./tracing/index.js";
 import type { LangfuseEndpoint } from "./tracing-setup.js";
@@ -122,9 +123,20 @@ export async function createService(config: ServiceConfig, deps: ServiceDeps): P
     logger: deps.logger,
     registry,
   });
+  const prompts = createServicePrompts({
+    catalog,
+    langfuse: deps.langfuse ?? null,
+    enabled: config.LANGFUSE_PROMPTS,
+    label: config.LANGFUSE_PROMPT_LABEL,
+    prefix: config.LANGFUSE_PROMPT_PREFIX,
+    ttlMs: config.LANGFUSE_PROMPT_CACHE_TTL * 1000,
+    registry,
+    logger: deps.logger,
+  });
   const graph = buildRouterGraph({
     catalog,
     provider,
+    prompts: prompts.router,
     checkpointer: store.checkpointer,
     clarifyThreshold: config.CLARIFY_THRESHOLD,
     historyTurns: config.HISTORY_TURNS,
@@ -164,7 +176,13 @@ export async function createService(config: ServiceConfig, deps: ServiceDeps): P
   });
   // Sweeps from when the app is ready (after the store's init) until it begins to close, before
   // the stores it sweeps are closed.
-  app.addHook("onReady", async () => retention.start());
-  app.addHook("preClose", async () => retention.stop());
+  app.addHook("onReady", async () => {
+    retention.start();
+    await prompts.start();
+  });
+  app.addHook("preClose", async () => {
+    retention.stop();
+    prompts.stop();
+  });
   return { app, chat, store, retention, tracing, registry, catalog };
 }

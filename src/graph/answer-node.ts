@@ -1,6 +1,7 @@
 import { AIMessage, HumanMessage, SystemMessage } from "@langchain/core/messages";
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import type { ModelProvider } from "../llm/model-provider.js";
+import type { ServedPrompt } from "../prompts/prompt-cache.js";
 import { callChatModel, type ModelCall } from "./call-model.js";
 import { recentHistory, windowAfterTurn } from "./history.js";
 import type { RouterStateType, RouterUpdate } from "./state.js";
@@ -10,7 +11,8 @@ export interface AnswerNodeOptions {
   provider: ModelProvider;
   /** Graph node name, also the span name. */
   name: string;
-  systemPrompt: string;
+  /** The node's instructions, asked for on every call (a new Langfuse version reaches the next turn). */
+  prompt: () => ServedPrompt;
   /** The catalog agent answering, or null for the clarify node. */
   agent: { key: string; intent: string } | null;
   historyTurns: number;
@@ -24,12 +26,23 @@ export interface AnswerNodeOptions {
  * of recent messages, the turn's record, the current intent and agent.
  */
 export function createAnswerNode(options: AnswerNodeOptions) {
-  const system = new SystemMessage(options.systemPrompt);
   const { agent } = options;
-  const call: ModelCall = {
-    name: agent ? "agent_reply" : "clarify_question",
-    model: options.provider.modelName,
-    parameters: options.modelParameters,
+  const callName = agent ? "agent_reply" : "clarify_question";
+  // What each served prompt becomes, built when the version changes, shared by every turn until then.
+  let served: ServedPrompt | undefined;
+  let system: SystemMessage;
+  let call: ModelCall;
+  const instructions = (): void => {
+    const current = options.prompt();
+    if (current === served) return;
+    served = current;
+    system = new SystemMessage(current.text);
+    call = {
+      name: callName,
+      model: options.provider.modelName,
+      parameters: options.modelParameters,
+      prompt: current.link,
+    };
   };
   const answer = async (state: RouterStateType, config: LangGraphRunnableConfig): Promise<RouterUpdate> => {
     const turn = turnContextOf(config);
@@ -50,6 +63,7 @@ export function createAnswerNode(options: AnswerNodeOptions) {
         );
     let reply: string;
     try {
+      instructions();
       const human = new HumanMessage(state.input);
       const messages = [system, ...recentHistory(state.messages, options.historyTurns), human];
       reply = await node.run(() => callChatModel(options.provider.chatModel, messages, turn, node, call));

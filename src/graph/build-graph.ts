@@ -15,6 +15,7 @@ import { modelParameters } from "../llm/model-parameters.js";
 import { MemorySessionLedger } from "../sessions/memory-session-ledger.js";
 import { SessionSaver } from "../sessions/session-saver.js";
 import { RouterState, type RouteDecision, type RouterStateType } from "./state.js";
+import { catalogRouterPrompts, type RouterPrompts } from "../prompts/router-prompts.js";
 import { useUntracedRunContexts } from "./untraced-run-context.js";
 import { usePooledRandomValues } from "./pooled-random-values.js";
 
@@ -26,6 +27,8 @@ export interface RouterGraphOptions {
   clarifyThreshold: number;
   /** Earlier turns the model sees, and the window a session's checkpoint keeps (HISTORY_TURNS). */
   historyTurns: number;
+  /** Where the nodes' prompts come from (Langfuse prompt management); the catalog's when absent. */
+  prompts?: RouterPrompts;
 }
 
 /**
@@ -38,6 +41,7 @@ export function buildRouterGraph(options: RouterGraphOptions) {
   useUntracedRunContexts();
   usePooledRandomValues();
   const { catalog, provider, historyTurns } = options;
+  const prompts = options.prompts ?? catalogRouterPrompts(catalog);
   // Read once: both calls use the provider's chat model settings (the classifier is built from the same options).
   const parameters = modelParameters(provider.chatModel);
   const targets: string[] = [CLARIFY_NODE, ...catalog.agents.map((agent) => agentNodeName(agent.key))];
@@ -46,6 +50,7 @@ export function buildRouterGraph(options: RouterGraphOptions) {
     catalog,
     clarifyThreshold: options.clarifyThreshold,
     historyTurns,
+    prompt: () => prompts.classifier(),
     modelParameters: parameters,
   });
   // The route node names the next node itself (a Command) instead of a conditional edge reading
@@ -62,7 +67,7 @@ export function buildRouterGraph(options: RouterGraphOptions) {
     createAnswerNode({
       provider,
       name: CLARIFY_NODE,
-      systemPrompt: catalog.clarifyPrompt,
+      prompt: () => prompts.clarify(),
       agent: null,
       historyTurns,
       modelParameters: parameters,
@@ -75,7 +80,7 @@ export function buildRouterGraph(options: RouterGraphOptions) {
       createAnswerNode({
         provider,
         name,
-        systemPrompt: agent.systemPrompt,
+        prompt: () => prompts.agent(agent.key),
         agent,
         historyTurns,
         modelParameters: parameters,

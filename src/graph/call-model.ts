@@ -10,6 +10,8 @@ export interface ModelCall {
   name: string;
   model: string;
   parameters: Record<string, unknown>;
+  /** The Langfuse prompt version the call's instructions came from, linked on the generation. */
+  prompt?: { name: string; version: number } | undefined;
 }
 
 /**
@@ -30,6 +32,7 @@ export async function callChatModel(
     model: call.model,
     parameters: params ? { ...call.parameters, ...openAiNames(params) } : call.parameters,
     input: messages,
+    prompt: call.prompt,
   });
   const options = { signal: turn.signal, callbacks: node.callbacks, runName: call.name, ...params };
   try {

@@ -2,6 +2,7 @@ import type { UsageMetadata } from "@langchain/core/messages";
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import type { ModelProvider } from "../llm/model-provider.js";
 import type { AgentCatalog } from "../agents/catalog.js";
+import type { ServedPrompt } from "../prompts/prompt-cache.js";
 import { recentHistory } from "./history.js";
 import { agentNodeName, CLARIFY_NODE } from "./node-names.js";
 import type { RouterStateType, RouterUpdate } from "./state.js";
@@ -17,6 +18,8 @@ export interface RouteNodeOptions {
   clarifyThreshold: number;
   /** Earlier turns the classifier sees. */
   historyTurns: number;
+  /** The classifier's instructions, asked for on every turn. */
+  prompt: () => ServedPrompt;
   /** The model's configured parameters, reported on the classifier generation. */
   modelParameters: Record<string, unknown>;
 }
@@ -47,11 +50,13 @@ export function createRouteNode(options: RouteNodeOptions) {
         message: state.input,
         currentIntent: state.current_intent,
       };
-      const messages = classifier.messagesFor(input);
+      const prompt = options.prompt();
+      const messages = classifier.messagesFor(input, prompt.text);
       const generation = node.startGeneration(CLASSIFIER_CALL, {
         model: modelName,
         parameters: options.modelParameters,
         input: messages,
+        prompt: prompt.link,
       });
       let result;
       try {

@@ -2,6 +2,7 @@ import { HumanMessage, SystemMessage, type BaseMessage } from "@langchain/core/m
 import { z } from "zod";
 import type { AgentCatalog } from "../agents/catalog.js";
 import type { Classification, ClassifierInput } from "./model-provider.js";
+import { compilePrompt } from "../prompts/prompt-template.js";
 import { containsCjk } from "./token-estimate.js";
 
 /** The fixed line of the classifier's system message naming the current intent; the simulated classifier reads it back. */
@@ -29,48 +30,70 @@ function keywordExamples(keywords: readonly string[]): string {
   return [...latin, ...cjk].map((k) => `"${k}"`).join(", ");
 }
 
-function systemText(catalog: AgentCatalog, currentIntent: string | null): string {
-  const intents = catalog.agents.map(
-    (a) => `- ${a.intent}: ${a.description} Examples: ${keywordExamples(a.keywords)}.`,
-  );
-  return [
-    "You classify the intent of a customer's latest message for a support desk with several agents.",
-    "Choose exactly one of these intents, or null when none fits:",
-    ...intents,
-    "",
-    `${CURRENT_INTENT_PREFIX}${currentIntent ?? NO_INTENT}`,
-    "The conversation stays with the current intent unless the customer clearly switches topic: a short answer, a detail or a follow-up keeps the current intent.",
-    "",
-    'Answer with JSON only, no prose: {"intent": <one of the intents above, or null>, "confidence": <number from 0 to 1>}.',
-    "Use a confidence below 0.5 when the message is unclear or fits several intents equally.",
-  ].join("\n");
+/**
+ * The classifier's instructions as a Langfuse text prompt (`<prefix>-classifier`): `{{intents}}`
+ * is the catalog's intents, one per line, and `{{current_intent}}` the session's (or `none`). A
+ * version edited in Langfuse is compiled with the same variables.
+ */
+export const CLASSIFIER_TEMPLATE = [
+  "You classify the intent of a customer's latest message for a support desk with several agents.",
+  "Choose exactly one of these intents, or null when none fits:",
+  "{{intents}}",
+  "",
+  `${CURRENT_INTENT_PREFIX}{{current_intent}}`,
+  "The conversation stays with the current intent unless the customer clearly switches topic: a short answer, a detail or a follow-up keeps the current intent.",
+  "",
+  'Answer with JSON only, no prose: {"intent": <one of the intents above, or null>, "confidence": <number from 0 to 1>}.',
+  "Use a confidence below 0.5 when the message is unclear or fits several intents equally.",
+].join("\n");
+
+/** The `{{intents}}` variable: each intent with its description and example keywords. */
+function intentList(catalog: AgentCatalog): string {
+  return catalog.agents
+    .map((a) => `- ${a.intent}: ${a.description} Examples: ${keywordExamples(a.keywords)}.`)
+    .join("\n");
 }
 
 /**
- * The system message for each catalog and current intent, built once: it only changes with them,
- * and the classifier sends it on every turn. Like the agents' own system messages, one message
- * object is shared by every turn that sends it. Only the catalog's intents (and none) are kept.
+ * The system message for each catalog, template and current intent, compiled once: it only
+ * changes with them, and the classifier sends it on every turn. Like the agents' own system
+ * messages, one message object is shared by every turn that sends it. Only the latest template
+ * (a prompt version from Langfuse replaces the one before) and the catalog's intents are kept.
  */
-const systemMessages = new WeakMap<AgentCatalog, Map<string | null, SystemMessage>>();
+interface CompiledTemplate {
+  template: string;
+  intents: string;
+  byIntent: Map<string | null, SystemMessage>;
+}
+const compiled = new WeakMap<AgentCatalog, CompiledTemplate>();
 
-function systemMessage(catalog: AgentCatalog, currentIntent: string | null): SystemMessage {
-  let byIntent = systemMessages.get(catalog);
-  if (!byIntent) {
-    byIntent = new Map();
-    systemMessages.set(catalog, byIntent);
+function systemMessage(catalog: AgentCatalog, template: string, currentIntent: string | null): SystemMessage {
+  let entry = compiled.get(catalog);
+  if (entry?.template !== template) {
+    entry = { template, intents: entry?.intents ?? intentList(catalog), byIntent: new Map() };
+    compiled.set(catalog, entry);
   }
-  let message = byIntent.get(currentIntent);
+  let message = entry.byIntent.get(currentIntent);
   if (!message) {
-    message = new SystemMessage(systemText(catalog, currentIntent));
+    message = new SystemMessage(
+      compilePrompt(template, { intents: entry.intents, current_intent: currentIntent ?? NO_INTENT }),
+    );
     if (currentIntent === null || catalog.agents.some((a) => a.intent === currentIntent))
-      byIntent.set(currentIntent, message);
+      entry.byIntent.set(currentIntent, message);
   }
   return message;
 }
 
-/** System instructions, then the recent history, then the latest message as a HumanMessage. */
-export function buildClassifierMessages(catalog: AgentCatalog, input: ClassifierInput): BaseMessage[] {
-  return [systemMessage(catalog, input.currentIntent), ...input.history, new HumanMessage(input.message)];
+/**
+ * System instructions (the catalog's template, or the version `template` names), then the recent
+ * history, then the latest message as a HumanMessage.
+ */
+export function buildClassifierMessages(
+  catalog: AgentCatalog,
+  input: ClassifierInput,
+  template: string = CLASSIFIER_TEMPLATE,
+): BaseMessage[] {
+  return [systemMessage(catalog, template, input.currentIntent), ...input.history, new HumanMessage(input.message)];
 }
 
 /** Reads the `Current intent:` line back from a classifier system message; null when absent or "none". */

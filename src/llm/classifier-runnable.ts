@@ -46,9 +46,12 @@ export class ClassifierRunnable extends Runnable<ClassifierInput, ClassifierResu
     return this.classify(this.messagesFor(input), options);
   }
 
-  /** The messages the model is sent for `input` (callers that record the call read them first). */
-  messagesFor(input: ClassifierInput): BaseMessage[] {
-    return buildClassifierMessages(this.catalog, input);
+  /**
+   * The messages the model is sent for `input` (callers that record the call read them first),
+   * with the instructions compiled from `template` (a Langfuse prompt version) when given.
+   */
+  messagesFor(input: ClassifierInput, template?: string): BaseMessage[] {
+    return buildClassifierMessages(this.catalog, input, template);
   }
 
   /** Sends `messages` (from messagesFor) and reads the classification out of the answer. */

@@ -25,21 +25,21 @@ export interface LangfusePromptsApiOptions {
  * one. Never throws: a failure is an outcome the caller falls back on.
  */
 export class LangfusePromptsApi {
-  readonly #o: LangfusePromptsApiOptions;
+  readonly #options: LangfusePromptsApiOptions;
   readonly #auth: string;
 
   constructor(options: LangfusePromptsApiOptions) {
-    this.#o = options;
+    this.#options = options;
     this.#auth = `Basic ${Buffer.from(`${options.publicKey}:${options.secretKey}`).toString("base64")}`;
   }
 
   async get(name: string, label: string): Promise<PromptFetch> {
-    const url = `${this.#o.baseUrl}/api/public/v2/prompts/${encodeURIComponent(name)}?label=${encodeURIComponent(label)}`;
+    const url = `${this.#options.baseUrl}/api/public/v2/prompts/${encodeURIComponent(name)}?label=${encodeURIComponent(label)}`;
     let res: Response;
     try {
       res = await fetch(url, {
         headers: { authorization: this.#auth },
-        signal: AbortSignal.timeout(this.#o.timeoutMs),
+        signal: AbortSignal.timeout(this.#options.timeoutMs),
       });
     } catch (err) {
       const timeout = (err as Error).name === "TimeoutError";
@@ -78,11 +78,11 @@ export class LangfusePromptsApi {
 
   /** Creates a text prompt version (labelled); returns its version, or throws saying why. */
   async create(name: string, text: string, labels: string[], commitMessage: string): Promise<number> {
-    const res = await fetch(`${this.#o.baseUrl}/api/public/v2/prompts`, {
+    const res = await fetch(`${this.#options.baseUrl}/api/public/v2/prompts`, {
       method: "POST",
       headers: { authorization: this.#auth, "content-type": "application/json" },
       body: JSON.stringify({ name, type: "text", prompt: text, labels, commitMessage }),
-      signal: AbortSignal.timeout(this.#o.timeoutMs),
+      signal: AbortSignal.timeout(this.#options.timeoutMs),
     });
     const body = (await res.json().catch(() => ({}))) as { version?: number; message?: string };
     if (!res.ok || typeof body.version !== "number")

@@ -32,29 +32,36 @@ const FETCH_CONCURRENCY = 4;
  * fails, so a turn never waits on or fails for a prompt.
  */
 export class PromptCache {
-  readonly #o: PromptCacheOptions;
+  readonly #options: PromptCacheOptions;
   readonly #versions = new Map<string, ServedPrompt>();
   /** Why a prompt is served from the catalog (absent: not read yet). */
   readonly #fallbackReason = new Map<string, PromptFallbackReason>();
   readonly #catalog = new Map<string, ServedPrompt>();
   #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
   #refreshing: Promise<void> | undefined;
   readonly #warned = new Set<string>();
 
   constructor(options: PromptCacheOptions) {
-    this.#o = options;
+    this.#options = options;
     for (const [name, text] of options.fallbacks) this.#catalog.set(name, { text, link: undefined });
   }
 
   /** The prompt as the next turn uses it. Never waits, never throws for a known name. */
   get(name: string): ServedPrompt {
+    // Prompt management off: the catalog's prompts, nothing to count.
+    if (!this.#options.api) return this.#fallback(name);
     const cached = this.#versions.get(name);
     if (cached) {
-      this.#o.metrics.hits++;
+      this.#options.metrics.hits++;
       return cached;
     }
-    this.#o.metrics.misses++;
-    this.#o.metrics.fallbacks[this.#fallbackReason.get(name) ?? "not_fetched"]++;
+    this.#options.metrics.misses++;
+    this.#options.metrics.fallbacks[this.#fallbackReason.get(name) ?? "not_fetched"]++;
+    return this.#fallback(name);
+  }
+
+  #fallback(name: string): ServedPrompt {
     const fallback = this.#catalog.get(name);
     if (!fallback) throw new Error(`no prompt named ${name} in the catalog`);
     return fallback;
@@ -65,13 +72,15 @@ export class PromptCache {
    * start-up), then again every TTL in the background.
    */
   async start(warmMs: number): Promise<void> {
-    if (!this.#o.api) return;
+    if (!this.#options.api || this.#stopped) return;
+    this.#timer = setInterval(() => void this.refresh(), this.#options.ttlMs).unref();
     const first = this.refresh();
     await Promise.race([first, new Promise((r) => setTimeout(r, warmMs).unref())]);
-    this.#timer = setInterval(() => void this.refresh(), this.#o.ttlMs).unref();
   }
 
+  /** Ends the background reads for good (a start still under way sets up none). */
   stop(): void {
+    this.#stopped = true;
     clearInterval(this.#timer);
     this.#timer = undefined;
   }
@@ -89,10 +98,10 @@ export class PromptCache {
   }
 
   async #read(name: string): Promise<void> {
-    const api = this.#o.api!;
-    const fetched = await api.get(name, this.#o.label);
+    const api = this.#options.api!;
+    const fetched = await api.get(name, this.#options.label);
     if (fetched.kind === "failed") {
-      this.#o.metrics.fetchFailures[fetched.reason] = (this.#o.metrics.fetchFailures[fetched.reason] ?? 0) + 1;
+      this.#options.metrics.fetchFailures[fetched.reason] = (this.#options.metrics.fetchFailures[fetched.reason] ?? 0) + 1;
       // A version read before is kept: Langfuse being down changes nothing a turn sees.
       if (!this.#versions.has(name)) this.#fallbackReason.set(name, "unavailable");
       this.#warnOnce(
@@ -107,7 +116,7 @@ export class PromptCache {
       this.#fallbackReason.set(name, "not_found");
       this.#warnOnce(
         `not_found:${name}`,
-        { name, label: this.#o.label },
+        { name, label: this.#options.label },
         "Langfuse has no such prompt (or none with this label); the catalog's prompt is used (npm run prompts:push creates them)",
       );
       return;
@@ -127,12 +136,12 @@ export class PromptCache {
     if (current?.link?.version === prompt.version && current.text === prompt.prompt) return;
     this.#versions.set(name, { text: prompt.prompt, link: { name, version: prompt.version } });
     this.#fallbackReason.delete(name);
-    this.#o.logger.info({ name, version: prompt.version, label: this.#o.label }, "prompt version from Langfuse in use");
+    this.#options.logger.info({ name, version: prompt.version, label: this.#options.label }, "prompt version from Langfuse in use");
   }
 
   #warnOnce(key: string, obj: object, msg: string): void {
     if (this.#warned.has(key)) return;
     this.#warned.add(key);
-    this.#o.logger.warn(obj, msg);
+    this.#options.logger.warn(obj, msg);
   }
 }

@@ -92,17 +92,16 @@ const THUMBS_UP = {
   author: "none/alice",
 };
 
-test("a boolean score reaches Langfuse's scores API as BOOLEAN 1, with a stable id and the trace's session", async () => {
+test("a boolean score reaches Langfuse's scores API as BOOLEAN 1, with a stable id, on the trace only", async () => {
   const langfuse = await scoresEndpoint();
   const { exporter, counter } = exporterFor(langfuse.url, null);
   try {
-    const id = exporter.record({ ...THUMBS_UP, sessionId: "s-1" });
+    const id = exporter.record(THUMBS_UP);
     assert.equal(id, scoreId(THUMBS_UP), "the id depends on trace, name and author only");
     await until("the score stored", () => langfuse.stored.size === 1);
     assert.deepEqual(langfuse.stored.get(id), {
       id,
       traceId: THUMBS_UP.traceId,
-      sessionId: "s-1",
       name: "user_feedback",
       value: 1,
       dataType: "BOOLEAN",
