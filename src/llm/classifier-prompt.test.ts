@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { AIMessage, HumanMessage } from "@langchain/core/messages";
 import { loadCatalog } from "../agents/catalog.js";
 import {
+  CLASSIFIER_TEMPLATE,
   buildClassifierMessages,
   classificationSchema,
   parseClassification,
@@ -52,6 +53,27 @@ describe("buildClassifierMessages", () => {
     const [unknown] = turn("no_such_intent", "seven");
     assert.match(String(unknown?.content), /^Current intent: no_such_intent$/m);
     assert.notEqual(turn("no_such_intent", "eight")[0], unknown);
+  });
+});
+
+describe("a classifier template from Langfuse", () => {
+  it("is compiled with the catalog's intents and the current intent, nothing escaped; the catalog's template gives the same text", () => {
+    const input = { history: [], message: "hi", currentIntent: "billing" };
+    const [catalogSystem] = buildClassifierMessages(catalog, input);
+    const [sameTemplate] = buildClassifierMessages(catalog, input, CLASSIFIER_TEMPLATE);
+    assert.equal(sameTemplate, catalogSystem, "the catalog's template is the default");
+    const edited = "Route for ACME & Co.\n{{intents}}\nCurrent intent: {{current_intent}}\n{{unknown}}end";
+    const [system] = buildClassifierMessages(catalog, input, edited);
+    const text = String(system?.content);
+    assert.ok(text.startsWith("Route for ACME & Co.\n- "), text);
+    for (const agent of catalog.agents) assert.ok(text.includes(`- ${agent.intent}: ${agent.description}`));
+    assert.ok(text.includes('"订单"'), "quotes kept as they are");
+    assert.equal(readCurrentIntent(text), "billing");
+    assert.ok(text.endsWith("\nend"), "an unknown variable is empty, as Langfuse's SDKs compile it");
+    assert.doesNotMatch(text, /\{\{/);
+    // The compiled message is shared while the template stays; a new template replaces it.
+    assert.equal(buildClassifierMessages(catalog, input, edited)[0], system);
+    assert.notEqual(buildClassifierMessages(catalog, input)[0], system);
   });
 });
 

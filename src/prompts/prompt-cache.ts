@@ -101,7 +101,8 @@ export class PromptCache {
     const api = this.#options.api!;
     const fetched = await api.get(name, this.#options.label);
     if (fetched.kind === "failed") {
-      this.#options.metrics.fetchFailures[fetched.reason] = (this.#options.metrics.fetchFailures[fetched.reason] ?? 0) + 1;
+      this.#options.metrics.fetchFailures[fetched.reason] =
+        (this.#options.metrics.fetchFailures[fetched.reason] ?? 0) + 1;
       // A version read before is kept: Langfuse being down changes nothing a turn sees.
       if (!this.#versions.has(name)) this.#fallbackReason.set(name, "unavailable");
       this.#warnOnce(
@@ -136,7 +137,10 @@ export class PromptCache {
     if (current?.link?.version === prompt.version && current.text === prompt.prompt) return;
     this.#versions.set(name, { text: prompt.prompt, link: { name, version: prompt.version } });
     this.#fallbackReason.delete(name);
-    this.#options.logger.info({ name, version: prompt.version, label: this.#options.label }, "prompt version from Langfuse in use");
+    this.#options.logger.info(
+      { name, version: prompt.version, label: this.#options.label },
+      "prompt version from Langfuse in use",
+    );
   }
 
   #warnOnce(key: string, obj: object, msg: string): void {

@@ -82,7 +82,10 @@ export function createServicePrompts(options: ServicePromptsOptions): ServicePro
       };
       // A receiver that does not answer holds the start for WARM_UP_MS, not a timeout per prompt.
       const started = seedThenRead().catch((err: Error) =>
-        options.logger.warn({ error: err.message }, "Langfuse prompt management could not be read at start; turns use the catalog's prompts"),
+        options.logger.warn(
+          { error: err.message },
+          "Langfuse prompt management could not be read at start; turns use the catalog's prompts",
+        ),
       );
       await Promise.race([started, new Promise((r) => setTimeout(r, WARM_UP_MS).unref())]);
     },

@@ -17,6 +17,8 @@ export const TEST_ENV: Record<string, string> = {
   // Tests send many requests (and wrong keys) from one address; the limits' own tests set them.
   RATE_LIMIT_PER_MINUTE: "0",
   AUTH_FAILURES_PER_MINUTE: "0",
+  // Prompt management's own tests turn it on; others keep to the catalog's prompts.
+  LANGFUSE_PROMPTS: "false",
 };
 
 export interface RunningService {
@@ -40,7 +42,13 @@ export async function startService(env: Record<string, string> = {}): Promise<Ru
   );
   const registry = new Registry();
   const traces = await setUpTracing(config, registry, logger);
-  const service = await createService(config, { logger, registry, tracing: traces.tracing, traceUrl: traces.traceUrl });
+  const service = await createService(config, {
+    logger,
+    registry,
+    tracing: traces.tracing,
+    traceUrl: traces.traceUrl,
+    langfuse: traces.langfuse,
+  });
   await service.store.init();
   await service.app.listen({ port: 0, host: "127.0.0.1" });
   const port = (service.app.server.address() as { port: number }).port;
