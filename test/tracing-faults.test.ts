@@ -194,7 +194,10 @@ describe("tracing isolation and receiver faults", () => {
           5,
         );
         const acceptedAt = Date.now();
-        assert.ok(acceptedAt - rejectedAt >= 900, `retried after ${acceptedAt - rejectedAt} ms, before Retry-After`);
+        // The 429 is seen by polling on the event loop the service and the receiver share, so on
+        // a loaded machine it is seen late and the interval reads short (806 ms seen in a full run
+        // beside other work). Half the second still tells Retry-After from the 20 ms retry delay.
+        assert.ok(acceptedAt - rejectedAt >= 500, `retried after ${acceptedAt - rejectedAt} ms, before Retry-After`);
         assert.equal(receiver.stats().requests.byStatus["429"], 1);
         const trace = await waitForTrace(receiver, res!.body.trace_id, 5);
         assert.equal(trace.observations.length, 5);
