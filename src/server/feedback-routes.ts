@@ -3,6 +3,7 @@ import { currentKeyId } from "../auth/request-principal.js";
 import { traceNotFound } from "../chat/chat-errors.js";
 import type { ChatService } from "../chat/chat-service.js";
 import { parseFeedbackRequest } from "./feedback-request.js";
+import { userHeaderOf } from "./openai/caller.js";
 import type { ResponseStore } from "./openai/response-store.js";
 
 export interface FeedbackRoutesOptions {
@@ -25,6 +26,8 @@ export function registerFeedbackRoutes(app: FastifyInstance, options: FeedbackRo
     let userId = body.userId;
     if ("traceId" in body.target) traceId = body.target.traceId;
     else {
+      // The caller as the OpenAI endpoints know them: the X-User-Id header wins over the body.
+      userId = userHeaderOf(request.headers) ?? userId;
       // A response of another API key, or of another user than the one named, is not found.
       const stored = await responses.get(body.target.responseId, currentKeyId() ?? "");
       const traced = (stored?.body as { switchboard?: { trace_id?: unknown } } | undefined)?.switchboard?.trace_id;
