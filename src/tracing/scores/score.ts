@@ -13,8 +13,6 @@ export interface ScoreInput {
   /** true/false (BOOLEAN), a number (NUMERIC) or a category (CATEGORICAL). */
   value: ScoreValue;
   comment?: string;
-  /** The trace's session, so Langfuse shows the score on the session too. */
-  sessionId?: string;
   /**
    * Who gives it (e.g. the tenant and user): one score per trace, name and author. The same
    * author scoring again replaces the score (its id is the same), never adds a second.
@@ -22,12 +20,15 @@ export interface ScoreInput {
   author: string;
 }
 
-/** A score as Langfuse's `POST /api/public/scores` takes it. */
+/**
+ * A score as Langfuse's `POST /api/public/scores` takes it. A score is on a trace (and maybe one
+ * of its observations), a session or a dataset run, exactly one of them: Langfuse refuses a trace
+ * score that also names a session (400), and shows a trace's scores on its session anyway.
+ */
 export interface ScoreBody {
   id: string;
   traceId: string;
   observationId?: string;
-  sessionId?: string;
   name: string;
   value: number | string;
   dataType: "BOOLEAN" | "NUMERIC" | "CATEGORICAL";
@@ -61,7 +62,6 @@ export function scoreBody(score: ScoreInput, environment: string | undefined): S
     id: scoreId(score),
     traceId: score.traceId,
     ...(score.observationId ? { observationId: score.observationId } : {}),
-    ...(score.sessionId ? { sessionId: score.sessionId } : {}),
     name: score.name,
     ...typed,
     ...(score.comment ? { comment: score.comment } : {}),
