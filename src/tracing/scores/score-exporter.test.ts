@@ -162,6 +162,39 @@ test("feedback given while Langfuse is down is kept on disk, survives a restart 
   }
 });
 
+test("a changed mind given after a restart is not undone by the replay of the earlier run's feedback", async () => {
+  const langfuse = await scoresEndpoint();
+  const dir = mkdtempSync(join(tmpdir(), "scores-journal-"));
+  try {
+    langfuse.setStatus(503);
+    const first = exporterFor(langfuse.url, dir);
+    const id = first.exporter.record(THUMBS_UP);
+    await first.exporter.shutdown(0);
+
+    // The next run replays the thumbs up, refused once: it waits for the backlog's next probe...
+    const second = exporterFor(langfuse.url, dir);
+    await untilAsync(
+      "the replay refused",
+      async () => (await second.counter("switchboard_score_export_failures_total")) > 0,
+    );
+    // ...while Langfuse is back and the user's thumbs down goes out live, before it.
+    langfuse.setStatus(200);
+    assert.equal(second.exporter.record({ ...THUMBS_UP, value: false, comment: "no" }), id);
+    await until("the journal empty", () => second.exporter.pending === 0);
+    assert.equal(langfuse.posts.length, 2, "both versions were delivered");
+    await second.exporter.shutdown(1000);
+    assert.equal(langfuse.stored.size, 1);
+    assert.deepEqual(
+      [langfuse.stored.get(id)!["value"], langfuse.stored.get(id)!["comment"]],
+      [0, "no"],
+      "whatever was delivered last carries the latest value",
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await langfuse.close();
+  }
+});
+
 test("a score on a trace is one Langfuse's scores API stores (a trace score names no session)", async () => {
   // The local receiver checks a score's body as Langfuse's API does (exactly one of traceId,
   // sessionId, datasetRunId): a score it would refuse (400) is dropped, never delivered.
