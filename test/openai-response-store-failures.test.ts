@@ -132,4 +132,22 @@ describe("a failing response store", () => {
       200,
     );
   });
+
+  test("reads fail: feedback by response id is a 503 saying so (not a 500), logged once and counted", async () => {
+    const kept = await postJson(`${url}/v1/responses`, { model: "switchboard-router", input: "I was charged twice" });
+    assert.equal(kept.status, 200);
+    store.failReads = true;
+    try {
+      for (let i = 0; i < 2; i++) {
+        const res = await postJson(`${url}/api/v1/feedback`, { response_id: kept.body.id, value: false });
+        assert.equal(res.status, 503, JSON.stringify(res.body));
+        assert.equal(res.body.error.code, "response_store_unavailable");
+        assert.match(res.body.error.message, /cannot be read right now; please retry/);
+      }
+      assert.equal(await failures("feedback_get"), 2);
+      assert.equal(logged("feedback_get"), 1, "logged once, counted every time");
+    } finally {
+      store.failReads = false;
+    }
+  });
 });

@@ -6,6 +6,7 @@ import { createServer, request as httpRequest, type Server } from "node:http";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import stringWidth from "string-width";
+import { basicAuthHeader } from "../src/receiver/basic-auth.js";
 import { startService, type RunningService } from "./support/start-service.js";
 
 // Compiled tests run dist/src/cli/chat.js; under tsx the .ts source (with the same loader flags).
@@ -58,34 +59,24 @@ class ChatProcess {
   }
 }
 
-interface FeedbackCall {
-  headers: Record<string, string | string[] | undefined>;
-  body: Record<string, unknown>;
-}
-
 /**
- * The service behind a small proxy that answers POST /api/v1/feedback itself (202 with a score id,
- * or 404 as a service without the endpoint), recording what the chat sent; everything else goes
+ * The service as one from before POST /api/v1/feedback existed: a small proxy that answers that
+ * route with the 404 such a service gives (counting the calls), and passes everything else
  * through to the real service unchanged (streams included).
  */
-async function feedbackProxy(
-  target: string,
-  answer: "accept" | "missing",
-): Promise<{ url: string; calls: FeedbackCall[]; server: Server }> {
-  const calls: FeedbackCall[] = [];
+async function withoutFeedbackEndpoint(target: string): Promise<{ url: string; calls: number; server: Server }> {
   const upstream = new URL(target);
+  const state = { calls: 0 };
   const server = createServer((req, res) => {
     if (req.method === "POST" && req.url === "/api/v1/feedback") {
-      let text = "";
-      req.setEncoding("utf8").on("data", (d: string) => (text += d));
-      req.on("end", () => {
-        calls.push({ headers: req.headers, body: JSON.parse(text) as Record<string, unknown> });
-        const [status, body] =
-          answer === "accept"
-            ? [202, { score_id: `score-${calls.length}` }]
-            : [404, { error: { code: "not_found", message: "no route for POST /api/v1/feedback" } }];
-        res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
-      });
+      state.calls++;
+      req
+        .resume()
+        .on("end", () =>
+          res
+            .writeHead(404, { "content-type": "application/json" })
+            .end(JSON.stringify({ error: { code: "not_found", message: "no route for POST /api/v1/feedback" } })),
+        );
       return;
     }
     const forward = httpRequest(
@@ -99,7 +90,24 @@ async function feedbackProxy(
   });
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, calls, server };
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    get calls() {
+      return state.calls;
+    },
+    server,
+  };
+}
+
+/** Polls `probe` until it gives a value (bounded), for what the receiver gets a moment later. */
+async function waitForValue<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error("timed out waiting for the receiver");
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** A loopback port nothing listens on (taken from the system, then released). */
@@ -348,57 +356,67 @@ describe("terminal chat (npm run chat)", () => {
   );
 
   test(
-    "/good and /bad rate the last reply: POST /api/v1/feedback with its trace id, the user and the key",
+    "/good and /bad rate the last reply: a score on its trace, sent with the key; the latest rating replaces the first",
     { timeout: 30_000 },
     async () => {
-      const proxy = await feedbackProxy(svc.url, "accept");
-      servers.push(proxy.server);
-      const c = chat(["--url", proxy.url, "--user", "rater", "--api-key", "test-key"]);
-      await c.waitFor(/you> /);
-      c.send("/good");
-      await c.waitFor(/no reply to rate yet/);
-      c.send("Where is my order 1234?");
-      await c.waitFor(SESSION);
-      c.send("/good");
-      await c.waitFor(/rated good: score score-1/);
-      c.send("/bad the parcel never came");
-      await c.waitFor(/rated bad: score score-2/);
-      c.send("/quit");
-      assert.equal(await c.exited, 0);
+      // A service that needs its key, so the feedback request is refused unless it carries it.
+      const keyed = await startService({
+        LANGFUSE_ENABLED: "true",
+        LANGFUSE_LOCAL_RECEIVER_PORT: "0",
+        LANGFUSE_LOCAL_RECEIVER_DB: ":memory:",
+        API_KEYS: "sk-sb-terminal-chat-key-0123456789",
+      });
+      try {
+        const c = chat(["--url", keyed.url, "--user", "rater", "--api-key", "sk-sb-terminal-chat-key-0123456789"]);
+        await c.waitFor(/you> /);
+        c.send("/good");
+        await c.waitFor(/no reply to rate yet/);
+        c.send("Where is my order 1234?");
+        await c.waitFor(SESSION);
+        c.send("/good");
+        await c.waitFor(/rated good: score [0-9a-f-]{36} on trace [0-9a-f]{32}/);
+        c.send("/bad the parcel never came");
+        await c.waitFor(/rated bad: score [0-9a-f-]{36} on trace [0-9a-f]{32}/);
+        c.send("/quit");
+        assert.equal(await c.exited, 0);
+        assert.doesNotMatch(c.stdout, / {2}! /, "no request failed");
 
-      const done = await fetch(`${svc.url}/api/v1/sessions/${SESSION.exec(c.stdout)![1]}?user_id=rater`).then(
-        (r) => r.json() as Promise<any>,
-      );
-      assert.equal(done.turns.length, 1);
-      const traceId = /trace: \S+\/ui\/traces\/([0-9a-f]{32})/.exec(c.stdout)?.[1];
-      assert.ok(traceId, c.stdout);
-      assert.deepEqual(
-        proxy.calls.map((call) => call.body),
-        [
-          { trace_id: traceId, value: true, name: "user_feedback", user_id: "rater" },
-          {
-            trace_id: traceId,
-            value: false,
-            name: "user_feedback",
-            user_id: "rater",
-            comment: "the parcel never came",
-          },
-        ],
-      );
-      for (const call of proxy.calls) {
-        assert.equal(call.headers["authorization"], "Bearer test-key");
-        assert.match(String(call.headers["content-type"]), /application\/json/);
+        const traceId = /trace: \S+\/ui\/traces\/([0-9a-f]{32})/.exec(c.stdout)?.[1];
+        assert.ok(traceId, c.stdout);
+        const rated = [...c.stdout.matchAll(/rated (?:good|bad): score (\S+) on trace (\S+)\)/g)];
+        assert.deepEqual(
+          rated.map((m) => m[2]),
+          [traceId, traceId],
+          "both ratings are on the reply's trace",
+        );
+        assert.equal(rated[0]![1], rated[1]![1], "one score per trace, name and user: /bad replaced /good");
+
+        // The score as Langfuse serves it, from the receiver the service sends to.
+        const receiver = keyed.traces.receiver!;
+        const score = await waitForValue(async () => {
+          const res = await fetch(`${receiver.url}/api/public/v2/scores?traceId=${traceId}`, {
+            headers: { authorization: basicAuthHeader(receiver.keys) },
+          });
+          const data = ((await res.json()) as { data: any[] }).data;
+          return data.length === 1 && data[0].value === 0 ? data[0] : undefined;
+        });
+        assert.equal(score.id, rated[0]![1]);
+        assert.equal(score.name, "user_feedback");
+        assert.equal(score.dataType, "BOOLEAN");
+        assert.equal(score.comment, "the parcel never came");
+      } finally {
+        await keyed.close();
       }
-      assert.match(c.stdout, /on trace [0-9a-f]{32}/);
 
-      // A service without the endpoint: said plainly, the chat goes on.
-      const old = await feedbackProxy(svc.url, "missing");
+      // A service without the endpoint (one from before it): said plainly, the chat goes on.
+      const old = await withoutFeedbackEndpoint(svc.url);
       servers.push(old.server);
       const o = chat(["--url", old.url, "--user", "rater"]);
       o.child.stdin.end("hello there!\n/bad\nthanks\n/quit\n");
       assert.equal(await o.exited, 0);
       assert.match(o.stdout, /this service has no feedback endpoint \(POST \/api\/v1\/feedback answered 404\)/);
-      assert.equal(o.stdout.match(SESSION)?.length ? [...o.stdout.matchAll(/session [0-9a-f-]{36}/g)].length : 0, 2);
+      assert.equal(old.calls, 1);
+      assert.equal([...o.stdout.matchAll(/session [0-9a-f-]{36}/g)].length, 2);
     },
   );
 });

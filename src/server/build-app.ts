@@ -148,7 +148,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   );
   const responses = options.responses ?? new MemoryResponseStore();
   registerChatRoutes(app, { chat: options.chat, maxMessageChars: options.maxMessageChars });
-  registerFeedbackRoutes(app, { chat: options.chat, responses });
+  registerFeedbackRoutes(app, { chat: options.chat, responses, registry: options.registry });
   registerOpenAiRoutes(app, {
     chat: options.chat,
     maxMessageChars: options.maxMessageChars,

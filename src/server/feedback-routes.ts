@@ -1,14 +1,19 @@
 import type { FastifyInstance } from "fastify";
+import type { Registry } from "prom-client";
 import { currentKeyId } from "../auth/request-principal.js";
 import { traceNotFound } from "../chat/chat-errors.js";
 import type { ChatService } from "../chat/chat-service.js";
 import { parseFeedbackRequest } from "./feedback-request.js";
+import { userHeaderOf } from "./openai/caller.js";
+import { GuardedResponseStore } from "./openai/guarded-response-store.js";
 import type { ResponseStore } from "./openai/response-store.js";
 
 export interface FeedbackRoutesOptions {
   chat: ChatService;
   /** The Responses API's store: feedback may name a response instead of a trace. */
   responses: ResponseStore;
+  /** Where the store's failures are counted (`switchboard_openai_response_store_errors_total`). */
+  registry: Registry;
 }
 
 /**
@@ -18,15 +23,20 @@ export interface FeedbackRoutesOptions {
  * feedback again on the same turn and name replaces it.
  */
 export function registerFeedbackRoutes(app: FastifyInstance, options: FeedbackRoutesOptions): void {
-  const { chat, responses } = options;
+  const { chat } = options;
+  // A store that fails is a 503 saying so, logged once and counted, as on the Responses routes.
+  const responses = new GuardedResponseStore(options.responses, options.registry);
   app.post("/api/v1/feedback", async (request, reply) => {
     const body = parseFeedbackRequest(request.body);
     let traceId: string;
     let userId = body.userId;
     if ("traceId" in body.target) traceId = body.target.traceId;
     else {
+      // The caller as the OpenAI endpoints know them: the X-User-Id header wins over the body.
+      userId = userHeaderOf(request.headers) ?? userId;
       // A response of another API key, or of another user than the one named, is not found.
-      const stored = await responses.get(body.target.responseId, currentKeyId() ?? "");
+      const id = body.target.responseId;
+      const stored = await responses.read("feedback_get", (store) => store.get(id, currentKeyId() ?? ""), request.log);
       const traced = (stored?.body as { switchboard?: { trace_id?: unknown } } | undefined)?.switchboard?.trace_id;
       if (!stored || typeof traced !== "string" || (userId !== undefined && userId !== stored.userId))
         throw traceNotFound("response_id");

@@ -50,9 +50,15 @@ function problem(issue: Issue, body: unknown, path: readonly PathKey[]): { path:
       if (value === undefined) return { path, text: "is required" };
       return { path, text: `must be ${expectedKind(issue.expected)}, not ${kindOf(value)}` };
     case "invalid_union": {
+      if (value === undefined) return { path, text: "is required" };
       // A branch whose type matched but failed deeper explains the problem best.
       const deeper = issue.errors.find((branch) => branch.length > 0 && branch.every((i) => i.path.length > 0));
       if (deeper) return problem(deeper[0]!, body, [...path, ...deeper[0]!.path]);
+      // So does one whose type matched and failed a check of the value itself (too long, empty).
+      const checked = issue.errors.find(
+        (branch) => branch.length > 0 && branch.every((i) => i.code !== "invalid_type" && i.code !== "invalid_union"),
+      );
+      if (checked) return problem(checked[0]!, body, [...path, ...checked[0]!.path]);
       const expected = issue.errors.flatMap((branch) =>
         branch
           .filter((i) => i.code === "invalid_type" && i.path.length === 0)

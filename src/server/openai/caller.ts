@@ -21,6 +21,14 @@ function header(headers: Record<string, string | string[] | undefined>, name: st
   return first;
 }
 
+/**
+ * The X-User-Id header: a deployment (a proxy, a chat UI's backend) names the end user with it,
+ * on purpose, so where it is sent it names the caller. Undefined when absent or empty.
+ */
+export function userHeaderOf(headers: Record<string, string | string[] | undefined>): string | undefined {
+  return header(headers, "x-user-id");
+}
+
 export interface Caller {
   /** The X-User-Id header, else the `user` field, else null (the endpoint decides: anonymous, or the user of a continued response). */
   userId: string | null;
@@ -42,7 +50,7 @@ export function callerOf(
   user: string | null | undefined,
 ): Caller {
   const named = user ? user : undefined;
-  const userId = header(headers, "x-user-id") ?? named ?? null;
+  const userId = userHeaderOf(headers) ?? named ?? null;
   const headerSession = header(headers, "x-session-id");
   if (headerSession !== undefined) {
     const problem = reservedSessionProblem(headerSession, userId ?? ANONYMOUS_USER);

@@ -3,6 +3,8 @@ import { Counter, type Registry } from "prom-client";
 import { ApiError } from "../../chat/chat-errors.js";
 import type { ResponseStore, StoredResponse } from "./response-store.js";
 
+const ERRORS_METRIC = "switchboard_openai_response_store_errors_total";
+
 /** The response store behind a wall: its failures are logged once per kind, counted, and turned into a 503. */
 export class GuardedResponseStore {
   readonly #errors: Counter<"operation">;
@@ -12,12 +14,15 @@ export class GuardedResponseStore {
     private readonly store: ResponseStore,
     registry: Registry,
   ) {
-    this.#errors = new Counter({
-      name: "switchboard_openai_response_store_errors_total",
-      help: "Failed reads and writes of stored Responses API responses, by operation",
-      labelNames: ["operation"],
-      registers: [registry],
-    });
+    // One series for every guard of the registry's app (the Responses routes', the feedback route's).
+    this.#errors =
+      (registry.getSingleMetric(ERRORS_METRIC) as Counter<"operation"> | undefined) ??
+      new Counter({
+        name: ERRORS_METRIC,
+        help: "Failed reads and writes of stored Responses API responses, by operation",
+        labelNames: ["operation"],
+        registers: [registry],
+      });
   }
 
   #failed(operation: string, err: unknown, log: FastifyBaseLogger): void {

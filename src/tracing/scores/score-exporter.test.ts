@@ -15,6 +15,7 @@ import { TracingMetrics } from "../tracing-metrics.js";
 import { ScoreExporter } from "./score-exporter.js";
 import { ScoreMetrics } from "./score-metrics.js";
 import { scoreId } from "./score.js";
+import { startReceiver } from "../../receiver/receiver.js";
 
 /** Langfuse's scores endpoint as far as these tests need it: upsert by id, or a failing status. */
 async function scoresEndpoint() {
@@ -84,6 +85,14 @@ async function until(what: string, check: () => boolean, timeoutMs = 10_000): Pr
   }
 }
 
+async function untilAsync(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 const THUMBS_UP = {
   traceId: "a".repeat(32),
   name: "user_feedback",
@@ -92,7 +101,7 @@ const THUMBS_UP = {
   author: "none/alice",
 };
 
-test("a boolean score reaches Langfuse's scores API as BOOLEAN 1, with a stable id, on the trace only", async () => {
+test("a boolean score reaches Langfuse's scores API as BOOLEAN 1, with a stable id", async () => {
   const langfuse = await scoresEndpoint();
   const { exporter, counter } = exporterFor(langfuse.url, null);
   try {
@@ -108,7 +117,8 @@ test("a boolean score reaches Langfuse's scores API as BOOLEAN 1, with a stable 
       comment: "great",
       environment: "test",
     });
-    assert.equal(await counter("switchboard_scores_delivered_total"), 1);
+    // Counted once the answer is in, a moment after the endpoint stored it.
+    await untilAsync("the delivery counted", async () => (await counter("switchboard_scores_delivered_total")) === 1);
     exporter.record({ ...THUMBS_UP, value: 4.5 });
     exporter.record({ ...THUMBS_UP, name: "topic", value: "billing" });
     await until("three posts", () => langfuse.posts.length === 3);
@@ -149,5 +159,62 @@ test("feedback given while Langfuse is down is kept on disk, survives a restart 
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await langfuse.close();
+  }
+});
+
+test("a changed mind given after a restart is not undone by the replay of the earlier run's feedback", async () => {
+  const langfuse = await scoresEndpoint();
+  const dir = mkdtempSync(join(tmpdir(), "scores-journal-"));
+  try {
+    langfuse.setStatus(503);
+    const first = exporterFor(langfuse.url, dir);
+    const id = first.exporter.record(THUMBS_UP);
+    await first.exporter.shutdown(0);
+
+    // The next run replays the thumbs up, refused once: it waits for the backlog's next probe...
+    const second = exporterFor(langfuse.url, dir);
+    await untilAsync(
+      "the replay refused",
+      async () => (await second.counter("switchboard_score_export_failures_total")) > 0,
+    );
+    // ...while Langfuse is back and the user's thumbs down goes out live, before it.
+    langfuse.setStatus(200);
+    assert.equal(second.exporter.record({ ...THUMBS_UP, value: false, comment: "no" }), id);
+    await until("the journal empty", () => second.exporter.pending === 0);
+    assert.equal(langfuse.posts.length, 2, "both versions were delivered");
+    await second.exporter.shutdown(1000);
+    assert.equal(langfuse.stored.size, 1);
+    assert.deepEqual(
+      [langfuse.stored.get(id)!["value"], langfuse.stored.get(id)!["comment"]],
+      [0, "no"],
+      "whatever was delivered last carries the latest value",
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await langfuse.close();
+  }
+});
+
+test("a score on a trace is one Langfuse's scores API stores (a trace score names no session)", async () => {
+  // The local receiver checks a score's body as Langfuse's API does (exactly one of traceId,
+  // sessionId, datasetRunId): a score it would refuse (400) is dropped, never delivered.
+  const receiver = await startReceiver({ port: 0, keys: [{ publicKey: "pk", secretKey: "sk" }] });
+  const { exporter, counter } = exporterFor(receiver.url, null);
+  try {
+    const id = exporter.record(THUMBS_UP);
+    await until("the score settled", () => exporter.pending === 0);
+    assert.equal(await counter("switchboard_scores_rejected_total"), 0, "Langfuse refused nothing");
+    assert.equal(await counter("switchboard_scores_delivered_total"), 1);
+    const stored = await fetch(`${receiver.url}/api/public/v2/scores/${id}`, {
+      headers: { authorization: `Basic ${Buffer.from("pk:sk").toString("base64")}` },
+    });
+    assert.equal(stored.status, 200);
+    const score = (await stored.json()) as Record<string, unknown>;
+    assert.equal(score["traceId"], THUMBS_UP.traceId);
+    assert.equal(score["sessionId"], null);
+    assert.equal(score["dataType"], "BOOLEAN");
+  } finally {
+    await exporter.shutdown(1000);
+    await receiver.close();
   }
 });

@@ -21,8 +21,9 @@ export interface ScoreInput {
 }
 
 /**
- * A score as Langfuse's `POST /api/public/scores` takes it. Never with a session: Langfuse takes
- * exactly one of traceId, sessionId and datasetRunId, and shows a trace's scores on its session.
+ * A score as Langfuse's `POST /api/public/scores` takes it. A score is on a trace (and maybe one
+ * of its observations), a session or a dataset run, exactly one of them: Langfuse refuses a trace
+ * score that also names a session (400), and shows a trace's scores on its session anyway.
  */
 export interface ScoreBody {
   id: string;
