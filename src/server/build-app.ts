@@ -18,6 +18,7 @@ import { registerOpenAiRoutes } from "./openai/routes.js";
 import { MemoryResponseStore, type ResponseStore } from "./openai/response-store.js";
 import { registerFeedbackRoutes } from "./feedback-routes.js";
 import { parseJsonBody } from "./json-body-parser.js";
+import { ROUTE } from "./route-kinds.js";
 import { assertUtf8Charset } from "./request-charset.js";
 import { assertSupportedEncoding, contentEncodingOf } from "./request-content-encoding.js";
 
@@ -156,12 +157,12 @@ export function buildApp(options: AppOptions): FastifyInstance {
     registry: options.registry,
   });
 
-  app.get("/healthz", async () => ({ status: "ok" }));
-  app.get("/readyz", async (_request, reply) => {
+  app.get("/healthz", ROUTE.probe, async () => ({ status: "ok" }));
+  app.get("/readyz", ROUTE.probe, async (_request, reply) => {
     if (await options.isReady()) return { status: "ready" };
     return reply.status(503).send(errorBody("not_ready", "the session store is not available"));
   });
-  app.get("/metrics", async (_request, reply) => {
+  app.get("/metrics", ROUTE.metrics, async (_request, reply) => {
     reply.header("content-type", options.registry.contentType);
     return options.registry.metrics();
   });

@@ -12,7 +12,8 @@ import { TurnUsage } from "../../chat/turn-usage.js";
 import { RecordedModelOptions } from "../../llm/model-options.js";
 import { ANONYMOUS_USER } from "./caller.js";
 import { internalErrorBody, toOpenAiError } from "./errors.js";
-import { EventStream } from "./event-stream.js";
+import { EventStream } from "../event-stream.js";
+import { ROUTE } from "../route-kinds.js";
 import { newResponseId, ResponseBuilder, ResponseEventSequence } from "./response-bodies.js";
 import { GuardedResponseStore } from "./guarded-response-store.js";
 import type { ResponseStore } from "./response-store.js";
@@ -129,7 +130,7 @@ export function registerResponsesRoutes(v1: FastifyInstance, options: ResponsesR
     );
   }
 
-  v1.post("/responses", async (request, reply) => {
+  v1.post("/responses", ROUTE.streamWhenAsked, async (request, reply) => {
     const turn = parseResponsesRequest(request.body, request.headers, maxMessageChars);
     const tenant = request.apiKeyId ?? "";
     const responseId = newResponseId();
@@ -222,7 +223,7 @@ export function registerResponsesRoutes(v1: FastifyInstance, options: ResponsesR
     }
   });
 
-  v1.get<{ Params: { response_id: string } }>("/responses/:response_id", async (request) => {
+  v1.get<{ Params: { response_id: string } }>("/responses/:response_id", ROUTE.api, async (request) => {
     const id = request.params.response_id;
     const found = await store.read("get", (s) => s.get(id, request.apiKeyId ?? ""), request.log);
     if (!found) throw responseNotFound(id, "response_id");

@@ -9,6 +9,7 @@ import type { ChatService } from "../../chat/chat-service.js";
 import { registerChatCompletionsRoute } from "./chat-completions-route.js";
 import { internalErrorBody, openAiErrorBody, toOpenAiError } from "./errors.js";
 import { MemoryResponseStore, type ResponseStore } from "./response-store.js";
+import { ROUTE } from "../route-kinds.js";
 import { registerResponsesRoutes } from "./responses-routes.js";
 import { ROUTER_MODEL_ID, routerModelEntry } from "./router-model.js";
 
@@ -38,8 +39,8 @@ export function registerOpenAiRoutes(app: FastifyInstance, options: OpenAiRoutes
           .send(openAiErrorBody(404, "not_found", `no route for ${request.method} ${request.url.split("?")[0]}`)),
       );
 
-      v1.get("/models", async () => ({ object: "list", data: [routerModelEntry()] }));
-      v1.get<{ Params: { model: string } }>("/models/:model", async (request, reply) => {
+      v1.get("/models", ROUTE.api, async () => ({ object: "list", data: [routerModelEntry()] }));
+      v1.get<{ Params: { model: string } }>("/models/:model", ROUTE.api, async (request, reply) => {
         if (request.params.model === ROUTER_MODEL_ID) return routerModelEntry();
         return reply
           .status(404)
