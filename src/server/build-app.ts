@@ -9,7 +9,8 @@ import Fastify, {
 } from "fastify";
 import type { Registry } from "prom-client";
 import type { ChatService } from "../chat/chat-service.js";
-import { errorBody, sendError } from "./error-response.js";
+import { apiError } from "../chat/chat-errors.js";
+import { sendError } from "./error-response.js";
 import { registerChatRoutes } from "./chat-routes.js";
 import { HttpMetrics } from "./http-metrics.js";
 import { registerSecurity, type SecurityOptions } from "./register-security.js";
@@ -85,15 +86,12 @@ export function buildApp(options: AppOptions): FastifyInstance {
     // Requests the HTTP parser rejects (headers too large or too slow, garbage) get our error shape too.
     clientErrorHandler: createClientErrorHandler((socket, status) => metrics.connectionRefused(socket, status)),
     // So do URLs the router rejects before any hook runs (bad percent-encoding, overlong params).
-    frameworkErrors: (err, _request, reply) => {
-      void (reply as FastifyReply)
-        .status(400)
-        .send(
-          errorBody(
-            "invalid_url",
-            err.code === "FST_ERR_MAX_PARAM_LENGTH" ? "a path segment is too long" : "the URL is not valid",
-          ),
-        );
+    frameworkErrors: (err, request, reply) => {
+      void sendError(
+        request as FastifyRequest,
+        reply as FastifyReply,
+        apiError("invalid_url", err.code === "FST_ERR_MAX_PARAM_LENGTH"),
+      );
     },
   });
 
@@ -138,7 +136,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   app.setErrorHandler((err, request, reply) => sendError(request, reply, err as FastifyError));
   app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send(errorBody("not_found", `no route for ${request.method} ${request.url.split("?")[0]}`)),
+    sendError(request, reply, apiError("not_found", request.method, request.url.split("?")[0]!)),
   );
 
   registerSecurity(
@@ -158,9 +156,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
 
   app.get("/healthz", ROUTE.probe, async () => ({ status: "ok" }));
-  app.get("/readyz", ROUTE.probe, async (_request, reply) => {
+  app.get("/readyz", ROUTE.probe, async (request, reply) => {
     if (await options.isReady()) return { status: "ready" };
-    return reply.status(503).send(errorBody("not_ready", "the session store is not available"));
+    return sendError(request, reply, apiError("not_ready"));
   });
   app.get("/metrics", ROUTE.metrics, async (_request, reply) => {
     reply.header("content-type", options.registry.contentType);

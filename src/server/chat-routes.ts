@@ -1,6 +1,6 @@
 import { TurnTiming } from "../chat/turn-timing.js";
 import type { FastifyInstance } from "fastify";
-import { ApiError } from "../chat/chat-errors.js";
+import { apiError } from "../chat/chat-errors.js";
 import { ClientGoneError, type ChatService, type TurnRoute } from "../chat/chat-service.js";
 import { parseTranscriptPage } from "../chat/transcript-page.js";
 import { userIdProblem } from "../chat/user-id.js";
@@ -78,21 +78,22 @@ export function registerChatRoutes(app: FastifyInstance, options: ChatRoutesOpti
         status = "client_gone";
       } else {
         const api = toApiError(err as Error);
-        status = api?.code ?? "internal_error";
         if (!api) request.log.error({ err }, "unhandled error in streamed turn");
+        const shown = api ?? apiError("internal_error", request.id, "inline");
+        status = shown.code;
         const traceId = traceIdOf(api ?? err);
         const error = {
-          ...(api
-            ? { code: api.code, message: api.message, ...(api.field ? { field: api.field } : {}) }
-            : { code: "internal_error", message: `an internal error occurred (request ${request.id})` }),
+          code: shown.code,
+          message: shown.message,
+          ...(shown.field ? { field: shown.field } : {}),
           ...(traceId !== undefined ? { trace_id: traceId } : {}),
         };
         if (stream.opened) send("error", error);
         else
           stream.failBeforeOpen(
-            api?.status ?? 500,
+            shown.status,
             { error: api ? error : { ...error, request_id: request.id } },
-            errorHeaders(api),
+            errorHeaders(shown),
           );
       }
     } finally {
@@ -116,12 +117,11 @@ export function registerChatRoutes(app: FastifyInstance, options: ChatRoutesOpti
     ROUTE.api,
     async (request) => {
       const userId = request.query.user_id;
-      if (userId === undefined)
-        throw new ApiError(400, "invalid_request", "user_id query parameter is required", "user_id");
+      if (userId === undefined) throw apiError("invalid_request", "user_id query parameter is required", "user_id");
       if (typeof userId !== "string")
-        throw new ApiError(400, "invalid_request", "user_id query parameter must be given once", "user_id");
+        throw apiError("invalid_request", "user_id query parameter must be given once", "user_id");
       const problem = userIdProblem(userId);
-      if (problem) throw new ApiError(400, "invalid_request", `user_id ${problem}`, "user_id");
+      if (problem) throw apiError("invalid_request", `user_id ${problem}`, "user_id");
       return chat.getSession(request.params.session_id, userId, parseTranscriptPage(request.query));
     },
   );
