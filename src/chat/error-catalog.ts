@@ -54,7 +54,7 @@ export const ERROR_CATALOG = {
     status: 400,
     message: detail,
     api: "both",
-    when: "the body is not a JSON object, not UTF-8, not valid compressed data, or shorter than its Content-Length",
+    when: "the body is not a JSON object, not UTF-8, not valid compressed data, or not as long as its Content-Length says",
   },
   invalid_unicode: {
     status: 400,
@@ -93,7 +93,7 @@ export const ERROR_CATALOG = {
     status: 400,
     message: (segmentTooLong: boolean) => (segmentTooLong ? "a path segment is too long" : "the URL is not valid"),
     api: "both",
-    when: "a URL the router cannot read (bad percent-encoding, a path segment over 256 characters)",
+    when: "a URL the router cannot read (bad percent-encoding, a path parameter over 256 characters)",
   },
   bad_request: {
     status: 400,
@@ -256,7 +256,7 @@ export const ERROR_CATALOG = {
     status: 431,
     message: () => "the request headers are too large",
     api: "both",
-    when: "request headers past Node's limit (16 KB)",
+    when: "request headers past Node's limit (16 KiB by default)",
   },
 
   // 429: too much, for a while (with Retry-After, except the stream cap).
@@ -315,7 +315,7 @@ export const ERROR_CATALOG = {
     status: 503,
     message: () => "the model did not answer in time; please retry",
     api: "both",
-    when: "the turn took longer than `TURN_TIMEOUT_MS`",
+    when: "the model did not answer within the turn's time (`TURN_TIMEOUT_MS`)",
   },
   session_busy: {
     status: 503,
@@ -328,7 +328,7 @@ export const ERROR_CATALOG = {
     message: () =>
       "the service is shutting down and could not finish this turn in time; retry it (another instance, or this one once restarted, will answer)",
     api: "both",
-    when: "the service is shutting down and the turn did not finish within `SHUTDOWN_TIMEOUT_MS`",
+    when: "the service is shutting down: a turn still running past `SHUTDOWN_TIMEOUT_MS`, or one arriving after",
   },
   not_ready: {
     status: 503,
