@@ -4,7 +4,6 @@ import { traceNotFound } from "../chat/chat-errors.js";
 import type { ChatService } from "../chat/chat-service.js";
 import { parseFeedbackRequest } from "./feedback-request.js";
 import type { ResponseStore } from "./openai/response-store.js";
-import { ROUTE } from "./route-kinds.js";
 
 export interface FeedbackRoutesOptions {
   chat: ChatService;
@@ -20,7 +19,7 @@ export interface FeedbackRoutesOptions {
  */
 export function registerFeedbackRoutes(app: FastifyInstance, options: FeedbackRoutesOptions): void {
   const { chat, responses } = options;
-  app.post("/api/v1/feedback", ROUTE.api, async (request, reply) => {
+  app.post("/api/v1/feedback", async (request, reply) => {
     const body = parseFeedbackRequest(request.body);
     let traceId: string;
     let userId = body.userId;
