@@ -48,6 +48,21 @@ export default tseslint.config(
       message: "The viewer's browser app imports only src/receiver/viewer/viewer-links.js of the project.",
     }),
   },
+  // Errors the API answers are raised by code, from the one catalog (src/chat/error-catalog.ts).
+  {
+    files: ["src/**/*.ts"],
+    ignores: ["src/chat/chat-errors.ts"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "NewExpression[callee.name='ApiError']",
+          message:
+            "Raise API errors with apiError(code, ...) (src/chat/chat-errors.ts): status and message come from src/chat/error-catalog.ts.",
+        },
+      ],
+    },
+  },
   {
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],

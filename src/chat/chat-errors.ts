@@ -1,3 +1,5 @@
+import { ERROR_CATALOG, type ErrorCode, type ErrorEntry, type MessageArgs, type Problem } from "./error-catalog.js";
+
 /** Errors of the chat API that map to a status and a stable code. */
 export class ApiError extends Error {
   override name = "ApiError";
@@ -5,7 +7,7 @@ export class ApiError extends Error {
   retryable = true;
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly field?: string,
   ) {
@@ -13,32 +15,25 @@ export class ApiError extends Error {
   }
 }
 
-export const sessionNotFound = () => new ApiError(404, "session_not_found", "no such session for this user");
+/** The error of `code` (status and message from the catalog), raised by every route, hook and the chat layer. */
+export function apiError<C extends ErrorCode>(code: C, ...args: MessageArgs<C>): ApiError {
+  const entry: ErrorEntry = ERROR_CATALOG[code];
+  const problem = (entry.message as (...a: MessageArgs<C>) => Problem)(...args);
+  const { message, field, status } = typeof problem === "string" ? { message: problem } : problem;
+  const err = new ApiError(status ?? entry.status, code, message, field);
+  if (entry.retryable === false) err.retryable = false;
+  return err;
+}
 
-export const traceNotFound = (field: string) =>
-  new ApiError(
-    404,
-    "trace_not_found",
-    `no such trace for this user (only a turn's own user can give it feedback)`,
-    field,
-  );
+export const sessionNotFound = () => apiError("session_not_found");
 
-export const scoresUnavailable = () =>
-  new ApiError(
-    503,
-    "feedback_unavailable",
-    "feedback needs tracing: this service sends no traces (LANGFUSE_ENABLED=false, or a comparison pipeline)",
-  );
+export const traceNotFound = (field: string) => apiError("trace_not_found", field);
 
-export const sessionBusy = () =>
-  new ApiError(503, "session_busy", "the session is still busy with earlier turns; retry later");
+export const scoresUnavailable = () => apiError("feedback_unavailable");
 
-export const shuttingDown = () =>
-  new ApiError(
-    503,
-    "shutting_down",
-    "the service is shutting down and could not finish this turn in time; retry it (another instance, or this one once restarted, will answer)",
-  );
+export const sessionBusy = () => apiError("session_busy");
+
+export const shuttingDown = () => apiError("shutting_down");
 
 /** The trace of the turn each error ended (null: the turn was not traced); absent for errors of no turn. */
 const traceIds = new WeakMap<object, string | null>();

@@ -19,6 +19,7 @@ import { isValidSessionId } from "./session-id.js";
 import { sessionThreadId, tenantName } from "./tenant.js";
 import {
   ApiError,
+  apiError,
   rememberTraceId,
   scoresUnavailable,
   sessionBusy,
@@ -159,12 +160,7 @@ export class ChatService {
     const sessionId = request.sessionId ?? randomUUID();
     if (isReservedSessionId(sessionId)) {
       return Promise.reject(
-        new ApiError(
-          400,
-          "invalid_request",
-          "session_id must not be the name of a JavaScript object property",
-          "session_id",
-        ),
+        apiError("invalid_request", "session_id must not be the name of a JavaScript object property", "session_id"),
       );
     }
     // Another user's running session, as the owner check answers for any session not theirs (the
@@ -351,7 +347,7 @@ export class ChatService {
     if (err instanceof ApiError) return err;
     if (clientSignal?.aborted) return new ClientGoneError("client disconnected");
     if (cancel.aborted) return shuttingDown();
-    if (timeout.aborted) return new ApiError(503, "model_timeout", "the model did not answer in time; please retry");
+    if (timeout.aborted) return apiError("model_timeout");
     if (err instanceof ModelUnavailableError) return this.#modelFailures.toClientError(err);
     return err;
   }

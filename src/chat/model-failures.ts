@@ -1,4 +1,4 @@
-import { ApiError } from "./chat-errors.js";
+import { apiError, type ApiError } from "./chat-errors.js";
 import type { ModelUnavailableError } from "../llm/model-errors.js";
 
 /** The model endpoint the service talks to, as logs and the ready line name it. */
@@ -34,21 +34,10 @@ export class ModelFailures {
   /** Logs `err` if its kind is new, and returns the client's error. */
   toClientError(err: ModelUnavailableError): ApiError {
     this.#log(err);
-    if (!err.refused) return new ApiError(503, "model_unavailable", "the model endpoint is unavailable; please retry");
+    if (!err.refused) return apiError("model_unavailable");
+    // A refusal of the service itself is a configuration to fix; neither is worth retrying (catalog).
     const configuration = err.status === 401 || err.status === 403 || err.status === 404;
-    const api = configuration
-      ? new ApiError(
-          502,
-          "model_misconfigured",
-          `the model endpoint refused the service's requests (HTTP ${err.status}): the service's model settings need fixing by its operator; retrying will not help`,
-        )
-      : new ApiError(
-          502,
-          "model_refused_request",
-          `the model endpoint refused this request (HTTP ${err.status}); retrying it unchanged will not help`,
-        );
-    api.retryable = false;
-    return api;
+    return apiError(configuration ? "model_misconfigured" : "model_refused_request", err.status);
   }
 
   #log(err: ModelUnavailableError): void {

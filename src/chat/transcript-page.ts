@@ -1,4 +1,4 @@
-import { ApiError } from "./chat-errors.js";
+import { apiError } from "./chat-errors.js";
 
 /** Turns a session page holds when the client names no limit, and at most. */
 export const DEFAULT_PAGE_TURNS = 50;
@@ -23,10 +23,9 @@ export function parseTranscriptPage(query: { limit?: unknown; before?: unknown }
 
 function wholeNumber(field: string, raw: unknown, min: number, max: number): number | undefined {
   if (raw === undefined) return undefined;
-  if (typeof raw !== "string")
-    throw new ApiError(400, "invalid_request", `${field} query parameter must be given once`, field);
+  if (typeof raw !== "string") throw apiError("invalid_request", `${field} query parameter must be given once`, field);
   const value = /^\d{1,16}$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isSafeInteger(value) || value < min || value > max)
-    throw new ApiError(400, "invalid_request", `${field} must be a whole number from ${min} to ${max}`, field);
+    throw apiError("invalid_request", `${field} must be a whole number from ${min} to ${max}`, field);
   return value;
 }

@@ -9,7 +9,8 @@ import Fastify, {
 } from "fastify";
 import type { Registry } from "prom-client";
 import type { ChatService } from "../chat/chat-service.js";
-import { errorBody, sendError } from "./error-response.js";
+import { apiError } from "../chat/chat-errors.js";
+import { sendError } from "./error-response.js";
 import { registerChatRoutes } from "./chat-routes.js";
 import { HttpMetrics } from "./http-metrics.js";
 import { registerSecurity, type SecurityOptions } from "./register-security.js";
@@ -18,6 +19,7 @@ import { registerOpenAiRoutes } from "./openai/routes.js";
 import { MemoryResponseStore, type ResponseStore } from "./openai/response-store.js";
 import { registerFeedbackRoutes } from "./feedback-routes.js";
 import { parseJsonBody } from "./json-body-parser.js";
+import { ROUTE } from "./route-kinds.js";
 import { assertUtf8Charset } from "./request-charset.js";
 import { assertSupportedEncoding, contentEncodingOf } from "./request-content-encoding.js";
 
@@ -84,15 +86,12 @@ export function buildApp(options: AppOptions): FastifyInstance {
     // Requests the HTTP parser rejects (headers too large or too slow, garbage) get our error shape too.
     clientErrorHandler: createClientErrorHandler((socket, status) => metrics.connectionRefused(socket, status)),
     // So do URLs the router rejects before any hook runs (bad percent-encoding, overlong params).
-    frameworkErrors: (err, _request, reply) => {
-      void (reply as FastifyReply)
-        .status(400)
-        .send(
-          errorBody(
-            "invalid_url",
-            err.code === "FST_ERR_MAX_PARAM_LENGTH" ? "a path segment is too long" : "the URL is not valid",
-          ),
-        );
+    frameworkErrors: (err, request, reply) => {
+      void sendError(
+        request as FastifyRequest,
+        reply as FastifyReply,
+        apiError("invalid_url", err.code === "FST_ERR_MAX_PARAM_LENGTH"),
+      );
     },
   });
 
@@ -137,7 +136,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   app.setErrorHandler((err, request, reply) => sendError(request, reply, err as FastifyError));
   app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send(errorBody("not_found", `no route for ${request.method} ${request.url.split("?")[0]}`)),
+    sendError(request, reply, apiError("not_found", request.method, request.url.split("?")[0]!)),
   );
 
   registerSecurity(
@@ -156,12 +155,12 @@ export function buildApp(options: AppOptions): FastifyInstance {
     registry: options.registry,
   });
 
-  app.get("/healthz", async () => ({ status: "ok" }));
-  app.get("/readyz", async (_request, reply) => {
+  app.get("/healthz", ROUTE.probe, async () => ({ status: "ok" }));
+  app.get("/readyz", ROUTE.probe, async (request, reply) => {
     if (await options.isReady()) return { status: "ready" };
-    return reply.status(503).send(errorBody("not_ready", "the session store is not available"));
+    return sendError(request, reply, apiError("not_ready"));
   });
-  app.get("/metrics", async (_request, reply) => {
+  app.get("/metrics", ROUTE.metrics, async (_request, reply) => {
     reply.header("content-type", options.registry.contentType);
     return options.registry.metrics();
   });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ApiError } from "../chat/chat-errors.js";
+import { apiError } from "../chat/chat-errors.js";
 import { reservedSessionProblem } from "../chat/running-session.js";
 import { isValidSessionId, SESSION_ID_RULE } from "../chat/session-id.js";
 import { userIdProblem } from "../chat/user-id.js";
@@ -54,7 +54,7 @@ const schemas = new Map<number, ReturnType<typeof chatRequestSchema>>();
  */
 export function parseChatRequest(body: unknown, maxMessageChars: number): ChatRequestBody {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new ApiError(400, "invalid_body", "the body must be a JSON object");
+    throw apiError("invalid_body", "the body must be a JSON object");
   }
   let schema = schemas.get(maxMessageChars);
   if (!schema) {
@@ -65,6 +65,6 @@ export function parseChatRequest(body: unknown, maxMessageChars: number): ChatRe
   if (!result.success) throw invalidRequest(result.error.issues[0]!, body);
   const { session_id, user_id } = result.data;
   const reserved = session_id === undefined ? null : reservedSessionProblem(session_id, user_id);
-  if (reserved) throw new ApiError(400, "invalid_request", `session_id ${reserved}`, "session_id");
+  if (reserved) throw apiError("invalid_request", `session_id ${reserved}`, "session_id");
   return result.data;
 }

@@ -1,8 +1,10 @@
 import type { Socket } from "node:net";
+import { apiError, type ApiError } from "../chat/chat-errors.js";
 
-const STATUS: Record<string, [number, string, string]> = {
-  HPE_HEADER_OVERFLOW: [431, "headers_too_large", "the request headers are too large"],
-  ERR_HTTP_REQUEST_TIMEOUT: [408, "request_timeout", "the request took too long to arrive"],
+/** Node's error codes the answer names; any other is a request that is not valid HTTP. */
+const REFUSAL: Record<string, () => ApiError> = {
+  HPE_HEADER_OVERFLOW: () => apiError("headers_too_large"),
+  ERR_HTTP_REQUEST_TIMEOUT: () => apiError("request_timeout"),
 };
 
 const REASON: Record<number, string> = {
@@ -25,7 +27,10 @@ export function createClientErrorHandler(refused: (socket: Socket, status: numbe
       socket.destroy();
       return;
     }
-    const [status, code, message] = STATUS[err.code ?? ""] ?? [400, "bad_request", "the request is not valid HTTP"];
+    const { status, code, message } =
+      err.code !== undefined && Object.hasOwn(REFUSAL, err.code)
+        ? REFUSAL[err.code]!()
+        : apiError("bad_request", "the request is not valid HTTP");
     refused(socket, status);
     // A response already under way on this connection cannot be replaced, only cut (the check
     // Node's own default handler makes, on the same field).

@@ -1,12 +1,13 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
-import { ApiError, traceIdOf } from "../chat/chat-errors.js";
+import { ApiError, apiError, traceIdOf } from "../chat/chat-errors.js";
+import type { ErrorCode } from "../chat/error-catalog.js";
 
 export interface ErrorBody {
-  error: { code: string; message: string; field?: string; request_id?: string; trace_id?: string | null };
+  error: { code: ErrorCode; message: string; field?: string; request_id?: string; trace_id?: string | null };
 }
 
 export function errorBody(
-  code: string,
+  code: ErrorCode,
   message: string,
   field?: string,
   requestId?: string,
@@ -31,18 +32,17 @@ export function toApiError(err: FastifyError | Error): ApiError | null {
   const code = (err as FastifyError).code;
   switch (code) {
     case "FST_ERR_CTP_BODY_TOO_LARGE":
-      return new ApiError(413, "body_too_large", "the request body is too large");
+      return apiError("body_too_large");
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
-      return new ApiError(415, "unsupported_media_type", "send the body as application/json");
+      return apiError("unsupported_media_type");
     case "FST_ERR_CTP_INVALID_JSON_BODY":
     case "FST_ERR_CTP_EMPTY_JSON_BODY":
-      return new ApiError(400, "invalid_json", "the body is not valid JSON", "body");
+      return apiError("invalid_json");
     case "FST_ERR_CTP_INVALID_CONTENT_LENGTH":
-      return new ApiError(400, "invalid_body", "the content length does not match the body");
+      return apiError("invalid_body", "the content length does not match the body");
   }
   const status = (err as FastifyError).statusCode;
-  if (typeof status === "number" && status >= 400 && status < 500)
-    return new ApiError(status, "bad_request", err.message);
+  if (typeof status === "number" && status >= 400 && status < 500) return apiError("bad_request", err.message, status);
   return null;
 }
 
@@ -54,15 +54,8 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, err: Fas
       .headers(errorHeaders(api))
       .send(errorBody(api.code, api.message, api.field, undefined, traceIdOf(api)));
   request.log.error({ err }, "unhandled error");
+  const internal = apiError("internal_error");
   return reply
-    .status(500)
-    .send(
-      errorBody(
-        "internal_error",
-        "an internal error occurred; quote the request id when reporting it",
-        undefined,
-        request.id,
-        traceIdOf(err),
-      ),
-    );
+    .status(internal.status)
+    .send(errorBody(internal.code, internal.message, undefined, request.id, traceIdOf(err)));
 }

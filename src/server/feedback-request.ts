@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ApiError } from "../chat/chat-errors.js";
+import { apiError } from "../chat/chat-errors.js";
 import { userIdSchema } from "./chat-request.js";
 import { invalidRequest } from "./validation-issue.js";
 
@@ -47,19 +47,18 @@ const schema = z
 /** Validates a feedback body; errors name the offending field. */
 export function parseFeedbackRequest(body: unknown): FeedbackRequestBody {
   if (typeof body !== "object" || body === null || Array.isArray(body))
-    throw new ApiError(400, "invalid_body", "the body must be a JSON object");
+    throw apiError("invalid_body", "the body must be a JSON object");
   const result = schema.safeParse(body);
   if (!result.success) throw invalidRequest(result.error.issues[0]!, body);
   const { trace_id, response_id, value, name, comment, user_id } = result.data;
   if ((trace_id === undefined) === (response_id === undefined))
-    throw new ApiError(
-      400,
+    throw apiError(
       "invalid_request",
       "give exactly one of trace_id (a chat answer's trace) and response_id (a Responses API response)",
       trace_id === undefined ? "trace_id" : "response_id",
     );
   if (trace_id !== undefined && user_id === undefined)
-    throw new ApiError(400, "invalid_request", "user_id is required: the turn's user gives its feedback", "user_id");
+    throw apiError("invalid_request", "user_id is required: the turn's user gives its feedback", "user_id");
   return {
     target: trace_id !== undefined ? { traceId: trace_id } : { responseId: response_id! },
     value,

@@ -7,6 +7,7 @@ import { parseFeedbackRequest } from "./feedback-request.js";
 import { userHeaderOf } from "./openai/caller.js";
 import { GuardedResponseStore } from "./openai/guarded-response-store.js";
 import type { ResponseStore } from "./openai/response-store.js";
+import { ROUTE } from "./route-kinds.js";
 
 export interface FeedbackRoutesOptions {
   chat: ChatService;
@@ -26,7 +27,7 @@ export function registerFeedbackRoutes(app: FastifyInstance, options: FeedbackRo
   const { chat } = options;
   // A store that fails is a 503 saying so, logged once and counted, as on the Responses routes.
   const responses = new GuardedResponseStore(options.responses, options.registry);
-  app.post("/api/v1/feedback", async (request, reply) => {
+  app.post("/api/v1/feedback", ROUTE.api, async (request, reply) => {
     const body = parseFeedbackRequest(request.body);
     let traceId: string;
     let userId = body.userId;

@@ -9,7 +9,7 @@
 // The walk only runs when the raw text could contain any of them, so ordinary bodies cost three
 // scans of the text for a few fixed substrings. Nesting is bounded before parsing
 // (json-nesting.ts), so the walk and the paths it reports are bounded too.
-import { ApiError } from "../chat/chat-errors.js";
+import { apiError, type ApiError } from "../chat/chat-errors.js";
 import { invalidUnicodeProblem } from "../chat/unicode-text.js";
 import { shownKey } from "./json-nesting.js";
 import { pathText } from "./validation-issue.js";
@@ -88,25 +88,15 @@ function shownPath(path: (string | number)[]): string {
 
 function outOfRange(path: (string | number)[], value: number): ApiError {
   const what = path.length ? shownPath(path) : "the body";
-  return new ApiError(
-    400,
-    "number_out_of_range",
-    `${what} is a number too large to represent: ${value > 0 ? "above" : "below"} ${value > 0 ? "" : "-"}1.8e308 (out of range of a 64-bit float)`,
-    fieldOf(path),
-  );
+  return apiError("number_out_of_range", what, value, fieldOf(path));
 }
 
 function forbiddenKey(key: string, path: (string | number)[]): ApiError {
-  return new ApiError(
-    400,
-    "forbidden_key",
-    `the key ${JSON.stringify(key)} is not allowed (at ${shownPath(path)})`,
-    fieldOf(path),
-  );
+  return apiError("forbidden_key", key, shownPath(path), fieldOf(path));
 }
 
 function invalidText(path: (string | number)[], problem: string): ApiError {
   const what = path.length ? shownPath(path) : "the body";
   const message = problem.startsWith("has a key") ? `${what} ${problem}` : `${what} must be valid Unicode: ${problem}`;
-  return new ApiError(400, "invalid_unicode", message, fieldOf(path));
+  return apiError("invalid_unicode", message, fieldOf(path));
 }

@@ -1,4 +1,4 @@
-import { ApiError } from "../chat/chat-errors.js";
+import { apiError } from "../chat/chat-errors.js";
 import { inspectJsonBody } from "./json-body-inspection.js";
 import { assertNestingWithin } from "./json-nesting.js";
 import { contentEncodingOf, decodeBody } from "./request-content-encoding.js";
@@ -19,13 +19,13 @@ export async function parseJsonBody(
   limits: { maxBodyBytes: number; maxJsonDepth: number },
 ): Promise<unknown> {
   const bytes = await decodeBody(raw, contentEncodingOf(headers), limits.maxBodyBytes);
-  if (bytes.length === 0) throw new ApiError(400, "invalid_json", "the body is empty; send a JSON object", "body");
+  if (bytes.length === 0) throw apiError("invalid_json", "empty");
   let text: string;
   try {
     // A leading byte order mark is dropped, as JSON readers commonly allow.
     text = utf8.decode(bytes);
   } catch {
-    throw new ApiError(400, "invalid_body", "the body is not valid UTF-8", "body");
+    throw apiError("invalid_body", "the body is not valid UTF-8", "body");
   }
   assertNestingWithin(text, limits.maxJsonDepth);
   let value: unknown;
@@ -34,12 +34,7 @@ export async function parseJsonBody(
   } catch (err) {
     // V8's message quotes part of the body; only its position is repeated.
     const at = /position (\d+)/.exec((err as Error).message)?.[1];
-    throw new ApiError(
-      400,
-      "invalid_json",
-      `the body is not valid JSON${at ? ` (at character ${Number(at) + 1})` : ""}`,
-      "body",
-    );
+    throw apiError("invalid_json", at ? Number(at) + 1 : undefined);
   }
   inspectJsonBody(value, text);
   return value;

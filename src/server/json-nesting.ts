@@ -2,7 +2,7 @@
 // 100,000 levels deep fits in a few hundred compressed bytes; everything that walks a parsed value
 // (validation, the inspection for prototype keys, error paths, the stores) would then pay for
 // every level. Refusing it here costs one scan, linear in the text, and no parse at all.
-import { ApiError } from "../chat/chat-errors.js";
+import { apiError, type ApiError } from "../chat/chat-errors.js";
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -76,10 +76,5 @@ function keyOf(text: string, start: number, end: number): string {
 
 function tooDeep(key: string | null, maxDepth: number): ApiError {
   const what = key === null ? "the body" : shownKey(key);
-  return new ApiError(
-    400,
-    "nesting_too_deep",
-    `${what} is nested too deeply: more than ${maxDepth} levels of arrays and objects (MAX_JSON_DEPTH)`,
-    key === null ? "body" : shownKey(key),
-  );
+  return apiError("nesting_too_deep", what, maxDepth, key === null ? "body" : shownKey(key));
 }

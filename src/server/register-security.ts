@@ -2,10 +2,11 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest }
 import type { Registry } from "prom-client";
 import type { ApiKeySet } from "../auth/api-key-set.js";
 import { principalContext } from "../auth/request-principal.js";
-import { ApiError } from "../chat/chat-errors.js";
+import { apiError } from "../chat/chat-errors.js";
 import { LimitsHealth } from "./limits/limits-health.js";
 import { connectLimitsRedis, openLimitsRedis } from "./limits/open-limits-redis.js";
 import { RequestLimits, type Verdict } from "./limits/request-limits.js";
+import { opensStream, routeKindOf } from "./route-kinds.js";
 
 export interface SecurityOptions {
   /** API_KEYS; null: the API is open. */
@@ -31,13 +32,12 @@ declare module "fastify" {
   }
 }
 
-/** Probes for load balancers and orchestrators: never behind a key or a limit. */
-const OPEN = new Set(["/healthz", "/readyz"]);
 const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
 
 /**
  * Authentication, rate limiting, the stream cap, and the request principal, as hooks on every
- * route. Checks run in onRequest, before the body is read, so an unauthenticated or throttled
+ * route, each applied as the route declares (route-kinds.ts; a route that declares nothing is
+ * behind the API's keys and limited). Checks run in onRequest, before the body is read, so an unauthenticated or throttled
  * client costs no body parsing. Errors are thrown as ApiError so each route family answers in
  * its own error shape (native or OpenAI) with the same status and code. The limits are counted
  * in Redis when REDIS_URL is set (connected when the app starts, closed with it), else per
@@ -71,12 +71,7 @@ export function registerSecurity(
 
   const authenticated = async (request: FastifyRequest, reply: FastifyReply, keys: ApiKeySet, what: string) => {
     // An address that keeps presenting wrong keys is refused before its next guess is checked.
-    refuseWhenLimited(
-      reply,
-      await limits.authAllowed(request.ip),
-      "too_many_auth_failures",
-      (sec) => `too many failed authentications from this address; retry in ${sec} s`,
-    );
+    refuseWhenLimited(reply, await limits.authAllowed(request.ip), "too_many_auth_failures");
     try {
       return authenticate(request, reply, keys, what);
     } catch (err) {
@@ -87,28 +82,17 @@ export function registerSecurity(
   };
 
   app.addHook("onRequest", async (request, reply) => {
-    // The matched route pattern, not the raw URL: percent-encoding or a query string cannot
-    // make a protected route look like an open one.
-    const path = request.routeOptions.url ?? request.url.split("?")[0]!;
-    if (OPEN.has(path)) return;
-    if (path === "/metrics") {
+    // The matched route's own declaration, not its URL: percent-encoding or a query string
+    // cannot make a protected route look like an open one, and an unmatched URL (404) has none.
+    const kind = routeKindOf(request);
+    if (kind.access === "metrics") {
       if (options.metricsKeys) await authenticated(request, reply, options.metricsKeys, "/metrics");
-      else if (metricsClosed)
-        throw new ApiError(
-          403,
-          "metrics_closed",
-          "/metrics is closed while API keys are on: the operator sets METRICS_API_KEY for its scraper (or METRICS_PUBLIC=true on a private network)",
-        );
-      return;
+      else if (metricsClosed) throw apiError("metrics_closed");
+    } else if (kind.access === "api" && options.apiKeys) {
+      request.apiKeyId = await authenticated(request, reply, options.apiKeys, "this API");
     }
-    if (options.apiKeys) request.apiKeyId = await authenticated(request, reply, options.apiKeys, "this API");
-    if (limits.limitsRequests) {
-      refuseWhenLimited(
-        reply,
-        await limits.takeRequest(clientKey(request)),
-        "rate_limited",
-        (sec) => `too many requests; retry in ${sec} s`,
-      );
+    if (kind.limited && limits.limitsRequests) {
+      refuseWhenLimited(reply, await limits.takeRequest(clientKey(request)), "rate_limited");
     }
   });
 
@@ -118,17 +102,11 @@ export function registerSecurity(
     // service never enables this AsyncLocalStorage: every promise of every turn would otherwise
     // pay for carrying it.
     const run = () => (request.apiKeyId === null ? done() : principalContext.run({ keyId: request.apiKeyId }, done));
-    if (options.maxStreamsPerKey <= 0 || !isStreamRequest(request)) return run();
+    if (options.maxStreamsPerKey <= 0 || !opensStream(request, routeKindOf(request))) return run();
     limits.acquireStream(clientKey(request)).then(
       (release) => {
         if (!release) {
-          done(
-            new ApiError(
-              429,
-              "too_many_streams",
-              `at most ${options.maxStreamsPerKey} streams may be open at once; close one first`,
-            ),
-          );
+          done(apiError("too_many_streams", options.maxStreamsPerKey));
           return;
         }
         // 'close' fires for hijacked (SSE) responses too, however the stream ends.
@@ -143,12 +121,11 @@ export function registerSecurity(
 function refuseWhenLimited(
   reply: FastifyReply,
   verdict: Verdict,
-  code: string,
-  message: (retryAfterSec: number) => string,
+  code: "rate_limited" | "too_many_auth_failures",
 ): void {
   if (verdict.ok) return;
   reply.header("retry-after", String(verdict.retryAfterSec));
-  throw new ApiError(429, code, message(verdict.retryAfterSec));
+  throw apiError(code, verdict.retryAfterSec);
 }
 
 /** Rate limits and stream caps count per key when keys are on, else per client address. */
@@ -156,30 +133,17 @@ function clientKey(request: FastifyRequest): string {
   return request.apiKeyId ? `key:${request.apiKeyId}` : `ip:${request.ip}`;
 }
 
-function isStreamRequest(request: FastifyRequest): boolean {
-  const route = request.routeOptions.url;
-  if (route === "/api/v1/chat/stream") return true;
-  const body = request.body as { stream?: unknown } | null | undefined;
-  return (
-    (route === "/v1/chat/completions" || route === "/v1/responses") &&
-    typeof body === "object" &&
-    body !== null &&
-    body.stream === true
-  );
-}
-
 /** Returns the key's id; throws 401 without saying anything about the presented value. */
 function authenticate(request: FastifyRequest, reply: FastifyReply, keys: ApiKeySet, what: string): string {
-  const fail = (message: string) => {
+  const fail = (problem: "missing" | "malformed" | "wrong") => {
     reply.header("www-authenticate", 'Bearer realm="switchboard"');
-    return new ApiError(401, "unauthorized", message);
+    return apiError("unauthorized", problem, what);
   };
   const header = request.headers.authorization;
-  if (typeof header !== "string" || header.length === 0)
-    throw fail(`${what} needs an API key: send the header Authorization: Bearer <key>`);
+  if (typeof header !== "string" || header.length === 0) throw fail("missing");
   const m = BEARER.exec(header);
-  if (!m || m[1]!.length > 1024) throw fail("the Authorization header must be Bearer <key>");
+  if (!m || m[1]!.length > 1024) throw fail("malformed");
   const id = keys.verify(m[1]!);
-  if (!id) throw fail("the API key is not valid");
+  if (!id) throw fail("wrong");
   return id;
 }

@@ -2,7 +2,7 @@
 // is UTF-16 or Latin-1 would otherwise have it read as UTF-8 and get a confusing "not valid
 // UTF-8" (or, for Latin-1 text that happens to be ASCII, silently different text). Such bodies are
 // refused by name, before they are read.
-import { ApiError } from "../chat/chat-errors.js";
+import { apiError } from "../chat/chat-errors.js";
 
 const CHARSET = /;\s*charset\s*=\s*("?)([^";\s]*)\1/i;
 const UTF8 = new Set(["utf-8", "utf8"]);
@@ -12,10 +12,5 @@ export function assertUtf8Charset(contentType: string | undefined): void {
   if (contentType === undefined) return;
   const charset = CHARSET.exec(contentType)?.[2];
   if (charset === undefined || UTF8.has(charset.toLowerCase())) return;
-  throw new ApiError(
-    415,
-    "unsupported_charset",
-    `the body must be UTF-8 JSON: charset=${JSON.stringify(charset).slice(1, -1).slice(0, 40)} is not supported; send charset=utf-8 or no charset`,
-    "Content-Type",
-  );
+  throw apiError("unsupported_charset", charset);
 }

@@ -3,7 +3,7 @@
 // bomb" cannot make the service inflate gigabytes. Decompression runs on libuv's thread pool.
 import { promisify } from "node:util";
 import { brotliDecompress, gunzip, inflate, inflateRaw, type ZlibOptions } from "node:zlib";
-import { ApiError } from "../chat/chat-errors.js";
+import { apiError } from "../chat/chat-errors.js";
 
 type Decoder = (data: Buffer, options: ZlibOptions) => Promise<Buffer>;
 
@@ -43,12 +43,7 @@ export function contentEncodingOf(headers: Record<string, string | string[] | un
 /** Throws 415 for an encoding Switchboard cannot read (checked before the body is read). */
 export function assertSupportedEncoding(encoding: string | undefined): void {
   if (encoding !== undefined && !Object.hasOwn(DECODERS, encoding)) {
-    throw new ApiError(
-      415,
-      "unsupported_content_encoding",
-      `Content-Encoding ${JSON.stringify(encoding)} is not supported; send ${SUPPORTED_ENCODINGS}, or an uncompressed body`,
-      "Content-Encoding",
-    );
+    throw apiError("unsupported_content_encoding", encoding, SUPPORTED_ENCODINGS);
   }
 }
 
@@ -61,8 +56,8 @@ export async function decodeBody(body: Buffer, encoding: string | undefined, max
     return await decode(body, { maxOutputLength: maxBytes });
   } catch (err) {
     if (isTooLarge(err)) {
-      throw new ApiError(413, "body_too_large", `the request body is larger than ${maxBytes} bytes once decompressed`);
+      throw apiError("body_too_large", maxBytes);
     }
-    throw new ApiError(400, "invalid_body", `the body is not valid ${name} data (Content-Encoding: ${name})`, "body");
+    throw apiError("invalid_body", `the body is not valid ${name} data (Content-Encoding: ${name})`, "body");
   }
 }

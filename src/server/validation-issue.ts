@@ -3,7 +3,7 @@
 // the offending input on an issue when asked to, so the value is looked up in the body itself:
 // "is required" is said only of a value that is really absent.
 import type { z } from "zod";
-import { ApiError } from "../chat/chat-errors.js";
+import { apiError, type ApiError } from "../chat/chat-errors.js";
 
 type Issue = z.core.$ZodIssue;
 type PathKey = PropertyKey;
@@ -96,5 +96,5 @@ function problem(issue: Issue, body: unknown, path: readonly PathKey[]): { path:
 /** The 400 for the first issue of a failed parse of `body`; `field` is the top-level field. */
 export function invalidRequest(issue: Issue, body: unknown): ApiError {
   const { path, text } = problem(issue, body, issue.path);
-  return new ApiError(400, "invalid_request", `${pathText(path)} ${text}`, path.length ? String(path[0]) : "body");
+  return apiError("invalid_request", `${pathText(path)} ${text}`, path.length ? String(path[0]) : "body");
 }

@@ -1,5 +1,5 @@
 // Who is talking and in which session, for the OpenAI-compatible endpoints.
-import { ApiError } from "../../chat/chat-errors.js";
+import { apiError } from "../../chat/chat-errors.js";
 import { reservedSessionProblem, runningSessionOf } from "../../chat/running-session.js";
 import { isValidSessionId, SESSION_ID_RULE } from "../../chat/session-id.js";
 
@@ -16,8 +16,7 @@ function header(headers: Record<string, string | string[] | undefined>, name: st
   const value = headers[name];
   const first = Array.isArray(value) ? value[0] : value;
   if (first === undefined || first === "") return undefined;
-  if (!isValidSessionId(first))
-    throw new ApiError(400, "invalid_request", `header ${name} must be ${SESSION_ID_RULE}`, name);
+  if (!isValidSessionId(first)) throw apiError("invalid_request", `header ${name} must be ${SESSION_ID_RULE}`, name);
   return first;
 }
 
@@ -54,7 +53,7 @@ export function callerOf(
   const headerSession = header(headers, "x-session-id");
   if (headerSession !== undefined) {
     const problem = reservedSessionProblem(headerSession, userId ?? ANONYMOUS_USER);
-    if (problem) throw new ApiError(400, "invalid_value", `header x-session-id ${problem}`, "x-session-id");
+    if (problem) throw apiError("invalid_value", `header x-session-id ${problem}`, "x-session-id");
   }
   return {
     userId,

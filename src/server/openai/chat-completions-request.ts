@@ -2,7 +2,7 @@
 // conversation server-side (the session), so the last message, which must be the user's, is the
 // turn's input; earlier messages are the client's copy of the history and are not re-read.
 import { z } from "zod";
-import { ApiError } from "../../chat/chat-errors.js";
+import { apiError } from "../../chat/chat-errors.js";
 import type { ModelCallOptions } from "../../llm/model-options.js";
 import { callerOf, type Caller } from "./caller.js";
 import { integer, parseParams } from "./param-errors.js";
@@ -100,8 +100,7 @@ function refuseUnsupported(body: Body): void {
       "Switchboard does not search the web: its agents answer from their own knowledge.",
     );
   if (body.stream_options && body.stream !== true)
-    throw new ApiError(
-      400,
+    throw apiError(
       "invalid_value",
       "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
       "stream_options",
@@ -119,8 +118,7 @@ function latestUserMessage(messages: Body["messages"], maxMessageChars: number):
   const index = messages.length - 1;
   const last = messages[index]!;
   if (last.role !== "user") {
-    throw new ApiError(
-      400,
+    throw apiError(
       "invalid_value",
       `The last message must have role 'user', not '${last.role}': Switchboard answers the user's latest message and keeps the conversation itself, so there is nothing to answer after an ${last.role} message.`,
       `messages[${index}].role`,
@@ -128,15 +126,9 @@ function latestUserMessage(messages: Body["messages"], maxMessageChars: number):
   }
   const text = textOf(last.content).trim();
   if (text === "")
-    throw new ApiError(
-      400,
-      "invalid_value",
-      "The last user message has no text to answer.",
-      `messages[${index}].content`,
-    );
+    throw apiError("invalid_value", "The last user message has no text to answer.", `messages[${index}].content`);
   if (text.length > maxMessageChars) {
-    throw new ApiError(
-      400,
+    throw apiError(
       "string_above_max_length",
       `The last user message must be at most ${maxMessageChars} characters, not ${text.length}.`,
       `messages[${index}].content`,

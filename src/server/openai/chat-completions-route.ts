@@ -9,7 +9,8 @@ import { ANONYMOUS_USER } from "./caller.js";
 import { chatCompletion, ChunkWriter } from "./chat-completion-bodies.js";
 import { parseChatCompletionsRequest } from "./chat-completions-request.js";
 import { internalErrorBody, toOpenAiError } from "./errors.js";
-import { EventStream } from "./event-stream.js";
+import { EventStream } from "../event-stream.js";
+import { ROUTE } from "../route-kinds.js";
 import { unixSeconds } from "./router-model.js";
 
 export interface ChatCompletionsRouteOptions {
@@ -22,7 +23,7 @@ export function registerChatCompletionsRoute(
   v1: FastifyInstance,
   { chat, maxMessageChars }: ChatCompletionsRouteOptions,
 ): void {
-  v1.post("/chat/completions", async (request, reply) => {
+  v1.post("/chat/completions", ROUTE.streamWhenAsked, async (request, reply) => {
     const turn = parseChatCompletionsRequest(request.body, request.headers, maxMessageChars);
     // The session: the X-Session-Id header, else the user's running session, else a new one.
     // Chosen here, not in runTurn, so a streamed answer can name it in its headers.

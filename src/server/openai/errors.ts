@@ -1,7 +1,8 @@
 // Errors of the OpenAI-compatible endpoints in OpenAI's shape, so OpenAI clients raise their
 // usual error classes (BadRequestError, NotFoundError, ...) with a readable message.
 import type { FastifyError } from "fastify";
-import { traceIdOf } from "../../chat/chat-errors.js";
+import { apiError, traceIdOf } from "../../chat/chat-errors.js";
+import type { ErrorCode } from "../../chat/error-catalog.js";
 import { errorHeaders, toApiError } from "../error-response.js";
 
 export interface OpenAiErrorBody {
@@ -12,7 +13,7 @@ export interface OpenAiErrorBody {
     /** The request field at fault, when one is (OpenAI's notation: `messages[2].role`). */
     param: string | null;
     /** A stable code: OpenAI's where one applies (invalid_type, unsupported_value, ...), else ours (session_not_found, model_unavailable). */
-    code: string | null;
+    code: ErrorCode | null;
     /** The trace of the turn that failed (null: not traced); only on errors of a turn. */
     trace_id?: string | null;
   };
@@ -20,7 +21,7 @@ export interface OpenAiErrorBody {
 
 export function openAiErrorBody(
   status: number,
-  code: string | null,
+  code: ErrorCode | null,
   message: string,
   param: string | null = null,
 ): OpenAiErrorBody {
@@ -41,11 +42,8 @@ export function toOpenAiError(
 
 /** The 500 of a bug; `err` names its turn's trace when it ended one. */
 export function internalErrorBody(requestId: string, err?: unknown): OpenAiErrorBody {
-  const body = openAiErrorBody(
-    500,
-    "internal_error",
-    `an internal error occurred; quote the request id ${requestId} when reporting it`,
-  );
+  const internal = apiError("internal_error", requestId);
+  const body = openAiErrorBody(internal.status, internal.code, internal.message);
   const traceId = traceIdOf(err);
   if (traceId !== undefined) body.error.trace_id = traceId;
   return body;

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from "fastify";
 import { Counter, type Registry } from "prom-client";
-import { ApiError } from "../../chat/chat-errors.js";
+import { apiError } from "../../chat/chat-errors.js";
 import type { ResponseStore, StoredResponse } from "./response-store.js";
 
 const ERRORS_METRIC = "switchboard_openai_response_store_errors_total";
@@ -41,7 +41,7 @@ export class GuardedResponseStore {
       return await fn(this.store);
     } catch (err) {
       this.#failed(operation, err, log);
-      throw new ApiError(503, "response_store_unavailable", "Stored responses cannot be read right now; please retry.");
+      throw apiError("response_store_unavailable");
     }
   }
 

@@ -3,7 +3,7 @@
 // (invalid_type, decimal_below_min_value, ...) and `param` in its notation (`messages[2].role`).
 // Clients and people who know OpenAI's errors read ours the same way.
 import { z } from "zod";
-import { ApiError } from "../../chat/chat-errors.js";
+import { apiError, type ApiError } from "../../chat/chat-errors.js";
 
 type Path = readonly PropertyKey[];
 
@@ -73,8 +73,7 @@ function bound(issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig, value: 
   const dir = small ? "below" : "above";
   if (issue.origin === "string" && typeof value === "string") {
     const code = small ? "string_below_min_length" : "string_above_max_length";
-    return new ApiError(
-      400,
+    return apiError(
       code,
       `Invalid '${param}': string too ${small ? "short" : "long"}. Expected a string with ${small ? "minimum" : "maximum"} length ${limit}, but got a string with length ${value.length} instead.`,
       param,
@@ -82,24 +81,23 @@ function bound(issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig, value: 
   }
   if (issue.origin === "array" && Array.isArray(value)) {
     if (small && value.length === 0)
-      return new ApiError(
-        400,
+      return apiError(
         "empty_array",
         `Invalid '${param}': empty array. Expected an array with minimum length ${limit}, but got an empty array instead.`,
         param,
       );
     const code = small ? "array_below_min_length" : "array_above_max_length";
-    return new ApiError(
-      400,
+    return apiError(
       code,
       `Invalid '${param}': array too ${small ? "short" : "long"}. Expected an array with ${small ? "minimum" : "maximum"} length ${limit}, but got an array with length ${value.length} instead.`,
       param,
     );
   }
   const kind = issue.message === INTEGER_ISSUE ? "integer" : "decimal";
-  return new ApiError(
-    400,
-    `${kind}_${dir}_${small ? "min" : "max"}_value`,
+  // Below the minimum or above the maximum: OpenAI's four codes of a number out of bounds.
+  const code = small ? (`${kind}_below_min_value` as const) : (`${kind}_above_max_value` as const);
+  return apiError(
+    code,
     `Invalid '${param}': ${kind} ${dir} ${small ? "minimum" : "maximum"} value. Expected a value ${op} ${String(limit)}, but got ${shown(value)} instead.`,
     param,
   );
@@ -130,10 +128,8 @@ export function paramError(issue: z.core.$ZodIssue, body: unknown, prefix: Path 
   const value = valueAt(body, path);
   switch (issue.code) {
     case "invalid_type":
-      if (value === undefined)
-        return new ApiError(400, "missing_required_parameter", `Missing required parameter: '${param}'.`, param);
-      return new ApiError(
-        400,
+      if (value === undefined) return apiError("missing_required_parameter", param);
+      return apiError(
         "invalid_type",
         `Invalid type for '${param}': expected ${issue.message === INTEGER_ISSUE ? "an integer" : (EXPECTED[issue.expected] ?? issue.expected)}, but got ${typeName(value)} instead.`,
         param,
@@ -142,8 +138,7 @@ export function paramError(issue: z.core.$ZodIssue, body: unknown, prefix: Path 
     case "too_big":
       return bound(issue, value, param);
     case "invalid_value":
-      return new ApiError(
-        400,
+      return apiError(
         "invalid_value",
         `Invalid value: '${shown(value)}'. Supported values are: ${listOf(issue.values)}.`,
         param,
@@ -151,24 +146,22 @@ export function paramError(issue: z.core.$ZodIssue, body: unknown, prefix: Path 
     case "invalid_union": {
       const branch = branchFor(issue);
       if (branch?.[0]) return paramError(branch[0], body, path);
-      if (value === undefined)
-        return new ApiError(400, "missing_required_parameter", `Missing required parameter: '${param}'.`, param);
-      return new ApiError(
-        400,
+      if (value === undefined) return apiError("missing_required_parameter", param);
+      return apiError(
         "invalid_type",
         `Invalid type for '${param}': expected ${expectedOfUnion(issue)}, but got ${typeName(value)} instead.`,
         param,
       );
     }
     default:
-      return new ApiError(400, "invalid_value", `Invalid '${param}': ${issue.message}`, param);
+      return apiError("invalid_value", `Invalid '${param}': ${issue.message}`, param);
   }
 }
 
 /** Parses `body` with `schema`, throwing the OpenAI-style 400 of its first issue. */
 export function parseParams<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new ApiError(400, "invalid_body", "The request body must be a JSON object.");
+    throw apiError("invalid_body", "The request body must be a JSON object.");
   }
   const result = schema.safeParse(body);
   if (!result.success) throw paramError(result.error.issues[0]!, body);

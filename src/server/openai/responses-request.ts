@@ -2,7 +2,7 @@
 // chat completions, Switchboard keeps the conversation: the last input item, which must be the
 // user's message, is the turn's input; earlier items are the client's copy of the history.
 import { z } from "zod";
-import { ApiError } from "../../chat/chat-errors.js";
+import { apiError } from "../../chat/chat-errors.js";
 import type { ModelCallOptions } from "../../llm/model-options.js";
 import { callerOf, type Caller } from "./caller.js";
 import { integer, parseParams } from "./param-errors.js";
@@ -113,8 +113,7 @@ function latestUserInput(input: Body["input"], maxMessageChars: number): string 
     const isMessage = last.type === undefined || last.type === "message";
     if (!isMessage || last.role !== "user") {
       const what = isMessage ? `a message with role '${last.role ?? "(none)"}'` : `an item of type '${last.type}'`;
-      throw new ApiError(
-        400,
+      throw apiError(
         "invalid_value",
         `The last input item must be a user message, not ${what}: Switchboard answers the user's latest message and keeps the conversation itself, so there is nothing to answer after it.`,
         param,
@@ -123,10 +122,9 @@ function latestUserInput(input: Body["input"], maxMessageChars: number): string 
     text = textOf(last.content).trim();
     param = `${param}.content`;
   }
-  if (text === "") throw new ApiError(400, "invalid_value", "The user's input has no text to answer.", param);
+  if (text === "") throw apiError("invalid_value", "The user's input has no text to answer.", param);
   if (text.length > maxMessageChars)
-    throw new ApiError(
-      400,
+    throw apiError(
       "string_above_max_length",
       `The user's input must be at most ${maxMessageChars} characters, not ${text.length}.`,
       param,

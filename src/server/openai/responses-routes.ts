@@ -6,13 +6,14 @@ import { randomUUID } from "node:crypto";
 import { TurnTiming } from "../../chat/turn-timing.js";
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from "fastify";
 import type { Registry } from "prom-client";
-import { ApiError } from "../../chat/chat-errors.js";
+import { apiError } from "../../chat/chat-errors.js";
 import { ClientGoneError, type ChatService, type TurnReply } from "../../chat/chat-service.js";
 import { TurnUsage } from "../../chat/turn-usage.js";
 import { RecordedModelOptions } from "../../llm/model-options.js";
 import { ANONYMOUS_USER } from "./caller.js";
 import { internalErrorBody, toOpenAiError } from "./errors.js";
-import { EventStream } from "./event-stream.js";
+import { EventStream } from "../event-stream.js";
+import { ROUTE } from "../route-kinds.js";
 import { newResponseId, ResponseBuilder, ResponseEventSequence } from "./response-bodies.js";
 import { GuardedResponseStore } from "./guarded-response-store.js";
 import type { ResponseStore } from "./response-store.js";
@@ -25,20 +26,6 @@ export interface ResponsesRoutesOptions {
   maxMessageChars: number;
   responses: ResponseStore;
   registry: Registry;
-}
-
-function responseNotFound(id: string, param: string): ApiError {
-  return new ApiError(404, "response_not_found", `No response with id '${id}' found.`, param);
-}
-
-/** OpenAI's answer to a request on a conversation another request is working on (400 `conversation_locked`). */
-function conversationLocked(id: string): ApiError {
-  return new ApiError(
-    400,
-    "conversation_locked",
-    `Another request is currently continuing response '${id}'. Retry in a few seconds: if that request fails, this response can be continued; once it succeeds, continue from its response instead.`,
-    "previous_response_id",
-  );
 }
 
 /** Where a turn runs, and the continuation it claimed (ended by the route once the turn has run or failed). */
@@ -74,10 +61,9 @@ export function registerResponsesRoutes(v1: FastifyInstance, options: ResponsesR
         claimed: null,
       };
     const previous = await store.read("get", (s) => s.get(previousId, tenant), log);
-    if (!previous) throw responseNotFound(previousId, "previous_response_id");
+    if (!previous) throw apiError("response_not_found", previousId, "previous_response_id");
     if (caller.headerSession && caller.headerSession !== previous.sessionId) {
-      throw new ApiError(
-        400,
+      throw apiError(
         "invalid_value",
         `Response '${previousId}' belongs to another session than the X-Session-Id header names; send one or the other.`,
         "previous_response_id",
@@ -86,15 +72,9 @@ export function registerResponsesRoutes(v1: FastifyInstance, options: ResponsesR
     // Switchboard's sessions are linear: continuing an older response would answer after turns
     // the client did not mean to keep (a retried request would count twice).
     const claim = await store.read("claim", (s) => s.claimContinuation(previousId, responseId), log);
-    if (!claim.ok && !claim.finished) throw conversationLocked(previousId);
-    if (!claim.ok) {
-      throw new ApiError(
-        400,
-        "previous_response_continued",
-        `Response '${previousId}' was already continued by '${claim.by}'. A Switchboard conversation is linear: continue from its latest response.`,
-        "previous_response_id",
-      );
-    }
+    // OpenAI's answer to a request on a conversation another request is working on.
+    if (!claim.ok && !claim.finished) throw apiError("conversation_locked", previousId);
+    if (!claim.ok) throw apiError("previous_response_continued", previousId, claim.by);
     // The session's owner check (ChatService) refuses a user other than the one it belongs to.
     return { sessionId: previous.sessionId, userId: caller.userId ?? previous.userId, claimed: previousId };
   }
@@ -129,7 +109,7 @@ export function registerResponsesRoutes(v1: FastifyInstance, options: ResponsesR
     );
   }
 
-  v1.post("/responses", async (request, reply) => {
+  v1.post("/responses", ROUTE.streamWhenAsked, async (request, reply) => {
     const turn = parseResponsesRequest(request.body, request.headers, maxMessageChars);
     const tenant = request.apiKeyId ?? "";
     const responseId = newResponseId();
@@ -222,10 +202,10 @@ export function registerResponsesRoutes(v1: FastifyInstance, options: ResponsesR
     }
   });
 
-  v1.get<{ Params: { response_id: string } }>("/responses/:response_id", async (request) => {
+  v1.get<{ Params: { response_id: string } }>("/responses/:response_id", ROUTE.api, async (request) => {
     const id = request.params.response_id;
     const found = await store.read("get", (s) => s.get(id, request.apiKeyId ?? ""), request.log);
-    if (!found) throw responseNotFound(id, "response_id");
+    if (!found) throw apiError("response_not_found", id, "response_id");
     return found.body;
   });
 }

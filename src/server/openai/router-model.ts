@@ -1,4 +1,4 @@
-import { ApiError } from "../../chat/chat-errors.js";
+import { apiError } from "../../chat/chat-errors.js";
 
 /** The one model Switchboard offers: the router, which picks an agent per turn. */
 export const ROUTER_MODEL_ID = "switchboard-router";
@@ -12,12 +12,7 @@ export function routerModelEntry() {
 /** A request may leave the model out (chat UIs do); one it names must be the router. */
 export function checkModel(model: string | undefined): void {
   if (model !== undefined && model !== ROUTER_MODEL_ID) {
-    throw new ApiError(
-      404,
-      "model_not_found",
-      `The model '${model}' does not exist. Switchboard offers one model: '${ROUTER_MODEL_ID}'.`,
-      "model",
-    );
+    throw apiError("model_not_found", model, ROUTER_MODEL_ID);
   }
 }
 

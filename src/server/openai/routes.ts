@@ -7,8 +7,10 @@ import type { FastifyError, FastifyInstance } from "fastify";
 import type { Registry } from "prom-client";
 import type { ChatService } from "../../chat/chat-service.js";
 import { registerChatCompletionsRoute } from "./chat-completions-route.js";
-import { internalErrorBody, openAiErrorBody, toOpenAiError } from "./errors.js";
+import { apiError } from "../../chat/chat-errors.js";
+import { internalErrorBody, toOpenAiError } from "./errors.js";
 import { MemoryResponseStore, type ResponseStore } from "./response-store.js";
+import { ROUTE } from "../route-kinds.js";
 import { registerResponsesRoutes } from "./responses-routes.js";
 import { ROUTER_MODEL_ID, routerModelEntry } from "./router-model.js";
 
@@ -32,20 +34,14 @@ export function registerOpenAiRoutes(app: FastifyInstance, options: OpenAiRoutes
         request.log.error({ err }, "unhandled error");
         return reply.status(500).send(internalErrorBody(request.id, err));
       });
-      v1.setNotFoundHandler((request, reply) =>
-        reply
-          .status(404)
-          .send(openAiErrorBody(404, "not_found", `no route for ${request.method} ${request.url.split("?")[0]}`)),
-      );
+      v1.setNotFoundHandler(async (request) => {
+        throw apiError("not_found", request.method, request.url.split("?")[0]!);
+      });
 
-      v1.get("/models", async () => ({ object: "list", data: [routerModelEntry()] }));
-      v1.get<{ Params: { model: string } }>("/models/:model", async (request, reply) => {
+      v1.get("/models", ROUTE.api, async () => ({ object: "list", data: [routerModelEntry()] }));
+      v1.get<{ Params: { model: string } }>("/models/:model", ROUTE.api, async (request) => {
         if (request.params.model === ROUTER_MODEL_ID) return routerModelEntry();
-        return reply
-          .status(404)
-          .send(
-            openAiErrorBody(404, "model_not_found", `The model '${request.params.model}' does not exist.`, "model"),
-          );
+        throw apiError("model_not_found", request.params.model);
       });
 
       registerChatCompletionsRoute(v1, { chat, maxMessageChars });

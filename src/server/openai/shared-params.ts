@@ -2,7 +2,7 @@
 // allows to be null accept null as "not set". Keys neither endpoint knows are ignored, as chat UIs
 // send provider-specific extras (top_k, repetition_penalty) that change nothing essential here.
 import { z } from "zod";
-import { ApiError } from "../../chat/chat-errors.js";
+import { apiError, type ApiError } from "../../chat/chat-errors.js";
 import { userIdProblem } from "../../chat/user-id.js";
 import { MAX_USER_CHARS } from "./caller.js";
 import { integer } from "./param-errors.js";
@@ -43,8 +43,12 @@ export const sharedParams = {
 export const penaltyParam = decimal(-2, 2);
 
 /** A parameter the router cannot honour: a 400 that says so, never a silent default. */
-export function unsupported(param: string, message: string, code = "unsupported_parameter"): ApiError {
-  return new ApiError(400, code, message, param);
+export function unsupported(
+  param: string,
+  message: string,
+  code: "unsupported_parameter" | "unsupported_value" = "unsupported_parameter",
+): ApiError {
+  return apiError(code, message, param);
 }
 
 /**

@@ -1,12 +1,19 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { ServerResponse } from "node:http";
-import type { OpenAiErrorBody } from "./errors.js";
+
+/** One event of a stream: `data: <json>`, preceded by `event: <name>` when named. */
+export interface StreamEvent {
+  data: unknown;
+  event?: string;
+}
 
 /**
- * One Server-Sent Events answer, taken over from Fastify (hijacked). Its 200 and headers go out
- * only with the first event (`open()`), so a turn that fails before producing anything (unknown
- * session, model down) can still be answered with a real status code and a JSON error, which
- * every OpenAI client turns into its usual error class.
+ * One Server-Sent Events answer, taken over from Fastify (hijacked): the one writer of every SSE
+ * route. Its 200 and headers go out only with the first event (`open()`), so a turn that fails
+ * before producing anything (unknown session, model down) can still be answered with a real
+ * status code and a JSON error, which every client (OpenAI's included) turns into its usual error.
+ * A route that uses it declares itself a stream (route-kinds.ts), so it counts against
+ * MAX_STREAMS_PER_KEY.
  */
 export class EventStream {
   readonly #res: ServerResponse;
@@ -49,8 +56,12 @@ export class EventStream {
 
   /** One event: `data: <json>`, preceded by `event: <name>` when named (the Responses API names its events). */
   send(data: unknown, event?: string): void {
-    if (this.#res.destroyed) return;
-    this.#res.write(event ? `event: ${event}\ndata: ${JSON.stringify(data)}\n\n` : `data: ${JSON.stringify(data)}\n\n`);
+    if (!this.#res.destroyed) this.#res.write(frame({ data, event }));
+  }
+
+  /** Several events in one write (one chunk on the wire), so a client reads them together. */
+  sendAll(events: readonly StreamEvent[]): void {
+    if (!this.#res.destroyed) this.#res.write(events.map(frame).join(""));
   }
 
   sendRaw(text: string): void {
@@ -58,7 +69,7 @@ export class EventStream {
   }
 
   /** Before the stream opened: answers the error as a plain JSON response with its status. */
-  failBeforeOpen(status: number, body: OpenAiErrorBody, headers: Record<string, string> = {}): void {
+  failBeforeOpen(status: number, body: unknown, headers: Record<string, string> = {}): void {
     if (this.#res.headersSent || this.#res.destroyed) return;
     const text = JSON.stringify(body);
     this.#res.writeHead(status, {
@@ -76,4 +87,8 @@ export class EventStream {
       this.#res.addTrailers({ "Server-Timing": serverTiming });
     this.#res.end();
   }
+}
+
+function frame({ data, event }: StreamEvent): string {
+  return event ? `event: ${event}\ndata: ${JSON.stringify(data)}\n\n` : `data: ${JSON.stringify(data)}\n\n`;
 }
