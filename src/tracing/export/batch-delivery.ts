@@ -3,15 +3,8 @@ import type { FaultReporter, TracingLogger } from "../fault-reporter.js";
 import type { DropReason } from "../tracing-metrics.js";
 import type { DeliveryMetrics } from "./delivery-metrics.js";
 import type { BatchJournal, JournalEntry } from "./batch-journal.js";
-import {
-  AUTH_PROBE_MS,
-  DOWN_AFTER_FAILURES,
-  fateOf,
-  isBackendFailure,
-  nextProbeMs,
-  PROBE_MIN_MS,
-  retryDelayMs,
-} from "./delivery-policy.js";
+import { afterFailedProbe, backlogDelayMs, healthAfter, HEALTHY, type BackendHealth } from "./backend-health.js";
+import { AUTH_PROBE_MS, fateOf, retryDelayMs } from "./delivery-policy.js";
 import { MemoryJournal } from "./memory-journal.js";
 import { REAL_SCHEDULER, type Scheduler } from "./scheduler.js";
 import type { ExportTransport, SendOutcome } from "./send-outcome.js";
@@ -46,8 +39,8 @@ export interface BatchDeliveryOptions {
   scheduler?: Scheduler;
 }
 
-/** Backend state as the exporter believes it. */
-export type BackendState = "up" | "down" | "auth_failed";
+import type { BackendState } from "./backend-health.js";
+export type { BackendState } from "./backend-health.js";
 
 /** A batch in the live lane: its payload in memory, sent as soon as a slot is free. */
 interface LiveBatch {
@@ -93,8 +86,7 @@ export class BatchDelivery {
   readonly #inFlight = new Set<Promise<void>>();
   /** Live attempts in flight: what the concurrency bound counts. */
   #liveSending = 0;
-  #state: BackendState = "up";
-  #failures = 0;
+  #health: BackendHealth = HEALTHY;
   #liveTimer: unknown;
   #liveTimerAt = Infinity;
   // The backlog's replay: one attempt at a time, paced.
@@ -103,7 +95,6 @@ export class BatchDelivery {
   /** The entry the replay is sending: never evicted under it. */
   #replayingId = 0;
   #replayCursor = 0;
-  #probeMs: number | undefined;
   #closed = false;
 
   constructor(options: BatchDeliveryOptions) {
@@ -135,7 +126,7 @@ export class BatchDelivery {
   }
 
   get backendState(): BackendState {
-    return this.#state;
+    return this.#health.state;
   }
 
   /**
@@ -148,7 +139,11 @@ export class BatchDelivery {
     if (timeoutMs <= 0) return;
     for (const batch of this.#live.values()) batch.notBefore = 0;
     this.#pump();
-    while ((this.#live.size > 0 || this.#inFlight.size > 0) && this.#clock.now() < deadline && this.#state === "up") {
+    while (
+      (this.#live.size > 0 || this.#inFlight.size > 0) &&
+      this.#clock.now() < deadline &&
+      this.#health.state === "up"
+    ) {
       if (this.#inFlight.size === 0) {
         this.#pump();
         if (this.#inFlight.size === 0) break;
@@ -156,7 +151,7 @@ export class BatchDelivery {
       await Promise.race([...this.#inFlight, realSleep(Math.min(50, Math.max(0, deadline - this.#clock.now())))]);
     }
     while (
-      this.#state === "up" &&
+      this.#health.state === "up" &&
       !this.#closed &&
       this.#journal.entries > this.#live.size &&
       this.#clock.now() < deadline
@@ -243,7 +238,7 @@ export class BatchDelivery {
         const batch = batches[i]!;
         // The live lane takes fresh batches while the backend is up and memory allows; the rest
         // waits in the journal (which holds its own copy) and is replayed as backlog.
-        if (!(this.#state === "up" && this.#liveBytes + entry.bytes <= this.#o.maxMemoryBytes)) batch.release();
+        if (!(this.#health.state === "up" && this.#liveBytes + entry.bytes <= this.#o.maxMemoryBytes)) batch.release();
         else if (this.#journal.durable) this.#addLive(entry, batch.payload, batch.release);
         else {
           // The memory journal keeps a copy: the live lane sends that one, not a second.
@@ -388,7 +383,7 @@ export class BatchDelivery {
   }
 
   #pump(): void {
-    if (this.#closed || this.#state !== "up") return;
+    if (this.#closed || this.#health.state !== "up") return;
     const now = this.#clock.now();
     let nextAt = Infinity;
     for (const batch of this.#live.values()) {
@@ -443,7 +438,7 @@ export class BatchDelivery {
       }
       if (!this.#live.has(batch.entry.id)) return;
       // Still live: a retry. Within the live retries it waits its backoff; past them, the backlog.
-      if (this.#state === "up" && batch.attempts <= this.#o.maxRetries) {
+      if (this.#health.state === "up" && batch.attempts <= this.#o.maxRetries) {
         const retryAfter = outcome.kind === "not_stored" ? outcome.retryAfterMs : undefined;
         batch.notBefore = this.#clock.now() + retryDelayMs(batch.attempts, this.#o.retryDelayMs, retryAfter);
       } else {
@@ -498,7 +493,9 @@ export class BatchDelivery {
       case "delivered": {
         this.#forget(entry, journal);
         metrics.spansExported.inc(entry.count);
-        this.#backendUp();
+        const wasUp = this.#health.state === "up";
+        this.#health = HEALTHY;
+        if (!wasUp) this.#backendUp();
         return;
       }
       case "retry": {
@@ -507,13 +504,16 @@ export class BatchDelivery {
         else if (!entry.maybeStored && journal.durable)
           this.#write(journal, () => journal.setMaybeStored(entry.id, false));
         if (outcome.kind === "unknown" && !journal.durable) journal.setMaybeStored(entry.id, true);
-        if (isBackendFailure(outcome) && ++this.#failures >= DOWN_AFTER_FAILURES && this.#state === "up")
-          this.#backendDown();
+        const wasUp = this.#health.state === "up";
+        this.#health = healthAfter(this.#health, outcome);
+        if (wasUp && this.#health.state === "down") this.#backendDown();
         return;
       }
       case "hold": {
         if (!entry.maybeStored && journal.durable) this.#write(journal, () => journal.setMaybeStored(entry.id, false));
-        this.#authFailed(outcome);
+        const wasRefused = this.#health.state === "auth_failed";
+        this.#health = healthAfter(this.#health, outcome);
+        this.#authFailed(outcome, wasRefused);
         return;
       }
       case "split": {
@@ -564,17 +564,12 @@ export class BatchDelivery {
         e.maybeStored = true;
         this.#write(journal, () => journal.setMaybeStored(e.id, true));
       }
-      if (wasLive && this.#state === "up") this.#addLive(e, halves[i]!.payload);
+      if (wasLive && this.#health.state === "up") this.#addLive(e, halves[i]!.payload);
     });
     if (!wasLive) this.#ensureReplay();
   }
 
   #backendUp(): void {
-    const wasDown = this.#state !== "up";
-    this.#failures = 0;
-    this.#probeMs = undefined;
-    if (!wasDown) return;
-    this.#state = "up";
     this.#o.metrics.backendState.set(0);
     this.#o.logger.info({}, "Langfuse accepts traces again; sending live and replaying the backlog");
     this.#pump();
@@ -582,17 +577,14 @@ export class BatchDelivery {
   }
 
   #backendDown(): void {
-    this.#state = "down";
-    // The first probe waits PROBE_MIN_MS; each failed one doubles the wait.
-    this.#probeMs ??= PROBE_MIN_MS;
     this.#o.metrics.backendState.set(1);
     // Batches wait in the journal, not in retry timers: one probe finds out when to resume.
     this.#demoteLive();
     this.#ensureReplay();
   }
 
-  #authFailed(outcome: SendOutcome): void {
-    if (this.#state !== "auth_failed") {
+  #authFailed(outcome: SendOutcome, wasRefused: boolean): void {
+    if (!wasRefused) {
       const status = "status" in outcome ? outcome.status : undefined;
       this.#o.logger.error(
         {
@@ -604,7 +596,6 @@ export class BatchDelivery {
         `Langfuse refused the credentials (HTTP ${status}): check LANGFUSE_PUBLIC_KEY, LANGFUSE_SECRET_KEY and LANGFUSE_BASE_URL (keys from the same project and region). Traces are held, not dropped.`,
       );
     }
-    this.#state = "auth_failed";
     this.#o.metrics.backendState.set(2);
     this.#o.metrics.authFailures.inc();
     this.#demoteLive();
@@ -615,8 +606,7 @@ export class BatchDelivery {
 
   /** Makes sure the backlog is being worked on: at once while up, at the probe's pace otherwise. */
   #ensureReplay(): void {
-    const delay = this.#state === "up" ? 0 : this.#state === "down" ? (this.#probeMs ?? PROBE_MIN_MS) : AUTH_PROBE_MS;
-    this.#kickReplay(delay);
+    this.#kickReplay(backlogDelayMs(this.#health));
   }
 
   #kickReplay(delayMs: number): void {
@@ -693,8 +683,11 @@ export class BatchDelivery {
           break;
         case "not_stored":
         case "unknown":
-          this.#probeMs = nextProbeMs(this.#probeMs, outcome.kind === "not_stored" ? outcome.retryAfterMs : undefined);
-          nextDelay = this.#probeMs;
+          this.#health = afterFailedProbe(
+            this.#health,
+            outcome.kind === "not_stored" ? outcome.retryAfterMs : undefined,
+          );
+          nextDelay = this.#health.probeMs!;
           break;
         default:
           nextDelay = 0;
