@@ -10,7 +10,7 @@ import type { ExportTransport } from "./send-outcome.js";
 import { SpanBatcher } from "./span-batcher.js";
 
 export type { BackendState } from "./batch-delivery.js";
-export { failureReason } from "./batch-delivery.js";
+export { failureReason } from "./batch-settlement.js";
 
 export interface SpanExporterOptions {
   transport: ExportTransport;
