@@ -341,33 +341,55 @@ test(
   () =>
     // Batches wait in the journal while Langfuse refuses every export (503); then the disk fills.
     // Marking a batch before a send and removing one need no new space, so the first journal
-    // write to fail is the next new batch's. The journal is retired then: its batches wait for the
-    // next start, unsent (never sent unmarked), and held; new batches go through memory.
+    // write to fail is a new batch's. The journal is retired then: its batches wait for the next
+    // start, unsent (never sent unmarked), and held; new batches go through memory.
     onFillingDiskWithSlowLangfuse("spool-full-waiting", async ({ receiver, svc, fillDisk, restartWithRoom }) => {
       const url = svc.url;
       const first = await chatTurns(url, 40, { message: (n) => `${n} ${LONG_MESSAGE}` });
       await sleep(1000); // the last seal
       await receiver.setFaults({ delayMs: 0, failStatus: 503, failRatio: 1 });
+      // Sends started before the 503s are still answered, after the 1 s delay, as stored: each
+      // removes its batch, and pages a removal frees take new batches even on a full disk. The
+      // disk fills once none is in flight, so that nothing is delivered, or removed, after.
+      await waitFor(
+        "the sends started before the 503s to be answered",
+        async () => {
+          const m = await scrapeMetrics(url);
+          const answered = m.sum("switchboard_tracing_export_duration_seconds_count");
+          return answered === m.sum("switchboard_tracing_export_attempts_total") ? true : undefined;
+        },
+        20_000,
+        100,
+      );
       const waiting = (await scrapeMetrics(url)).sum("switchboard_tracing_spool_batches")!;
       assert.ok(waiting >= 4, `${waiting} batches waiting when the disk fills`);
       await fillDisk();
-      const second = await chatTurns(url, 20);
+      // Turns until a new batch's journal write fails. A batch small enough for the room left in
+      // the pages the file has is still journaled, as on a real full disk: it waits with the others.
+      const second: AnsweredTurn[] = [];
       await waitFor(
-        "the first new batch to fail its journal write",
-        () => (logLines(svc, /trace journal write failed/).length > 0 ? true : undefined),
-        10_000,
-        50,
-      );
+        "a new batch to fail its journal write",
+        async () => {
+          if (logLines(svc, /trace journal write failed/).length > 0) return true;
+          second.push(...(await chatTurns(url, 5, { message: (n) => `${n} ${LONG_MESSAGE}` })));
+          return second.length >= 100 ? false : undefined;
+        },
+        60_000,
+        250,
+      ).then((failed) => assert.ok(failed, `no journal write failed in ${second.length} turns on a full disk`));
+      // From now on new batches are kept in memory only.
+      const third = await chatTurns(url, 20);
       await receiver.setFaults({ failRatio: 0 });
-      const turns = [...first, ...second];
+      const turns = [...first, ...second, ...third];
       assert.deepEqual(
         turns.filter((t) => t.status !== 200),
         [],
       );
       const perTurn = (await scrapeMetrics(url)).sum("switchboard_tracing_observations_created_total")! / turns.length;
-      // The turns after the disk filled are delivered from memory in this run, once the exporter's
-      // next probe finds Langfuse back (its back-off while Langfuse was down reaches 30 s at most).
-      await allDelivered(receiver, second, perTurn, 60_000);
+      // The turns after the journal failed are delivered from memory in this run, once the
+      // exporter's next probe finds Langfuse back (its back-off while Langfuse was down reaches
+      // 30 s at most).
+      await allDelivered(receiver, third, perTurn, 60_000);
       assert.equal(svc.child.exitCode ?? svc.child.signalCode, null, crashReport(svc));
       assert.equal(logLines(svc, /trace journal write failed/).length, 1, "one warning");
       const m = await scrapeMetrics(url);

@@ -160,8 +160,9 @@ function onDisk(dir: string, marker: string): boolean {
   );
 }
 
-test("a delivered batch does not stay readable in the files: at once when the journal empties, within 4 MB of removals otherwise", () => {
-  withDir((dir) => {
+test("a delivered batch does not stay readable in the files: at once when the journal empties, within 4 MB of removals otherwise", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "journal-"));
+  try {
     const { journal } = SqliteJournal.open(dir);
     const [delivered] = journal.append([{ payload: `spans of a delivered turn ${"secret-a".repeat(2000)}`, count: 5 }]);
     assert.ok(onDisk(dir, "secret-a"));
@@ -177,8 +178,36 @@ test("a delivered batch does not stay readable in the files: at once when the jo
       const [e] = journal.append([{ payload: filler, count: 1 }]);
       journal.remove(e!.id);
     }
+    // The log is cut once the task that made those removals is done.
+    await new Promise((resolve) => setImmediate(resolve));
     assert.equal(onDisk(dir, "secret-b"), false, "4 MB of removals later the batch is still in the files");
     assert.deepEqual(journal.read(held!.id), { ok: true, payload: "a batch still waiting for Langfuse" });
     journal.close();
-  });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a seal past LANGFUSE_SPOOL_MAX_BYTES: once the oldest batches are evicted, spool.db holds the bound and the B-trees' slack, not the seal as well", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "journal-"));
+  try {
+    const { journal } = SqliteJournal.open(dir);
+    // As BatchDelivery does with Langfuse down: a seal's batches appended in one write, then, in
+    // the same task, the oldest removed until the journal is back under its bound.
+    const bound = 1024 * 1024;
+    const batch = Buffer.alloc(55 * 1024, 0x5a);
+    let maxDb = 0;
+    for (let seal = 0; seal < 30; seal++) {
+      journal.append(Array.from({ length: 25 }, () => ({ payload: batch, count: 10 })));
+      while (journal.bytes > bound && journal.entries > 1) journal.remove(journal.scan(0, 1)[0]!.id);
+      await new Promise((resolve) => setImmediate(resolve));
+      maxDb = Math.max(maxDb, statSync(join(dir, "spool.db")).size);
+    }
+    assert.ok(journal.bytes <= bound);
+    journal.close();
+    // 25 batches of 55 KB a seal: the file would hold the bound plus the seal, 2.5 times the bound.
+    assert.ok(maxDb <= 1.2 * bound, `spool.db reached ${maxDb} bytes, ${(maxDb / bound).toFixed(2)} times the bound`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -32,8 +32,20 @@ export interface SqliteJournalOpenResult {
 /** A journal opened without a destination (tests): every such open sees the same batches. */
 const UNNAMED_DESTINATION: JournalDestination = { url: "", publicKey: "" };
 
-/** Write-ahead log size at which SQLite checkpoints it, and to which it is cut back after. */
+/**
+ * The write-ahead log is checkpointed before it passes this size, and cut back to it after.
+ * The journal checkpoints it itself (see #afterWrite): SQLite would at the commit that passed
+ * the mark, most often a seal's append, made before the batches past LANGFUSE_SPOOL_MAX_BYTES
+ * are evicted, and the database file would then be written out to the bound plus the whole seal.
+ */
 const WAL_CHECKPOINT_BYTES = 4 * 1024 * 1024;
+const PAGE_SIZE = 16384;
+/**
+ * Log pages a write takes besides its payloads' (see pagesOf), counted high: measured, a 55 KB
+ * batch appended takes 9 pages of log (4 of payload), removed 8 to 12; a mark takes 1.
+ */
+const PAGES_PER_WRITE = 7;
+const PAGES_PER_MARK = 2;
 /**
  * After this many bytes of batches removed (delivered or dropped), or this long after the first
  * removal since the last time, or when the journal empties, free pages are handed back to the
@@ -90,21 +102,29 @@ export class SqliteJournal implements BatchJournal {
   /** Bytes removed since free pages were last handed back, and when the first of them was. */
   #freedBytes = 0;
   #firstFreedAt = 0;
+  /**
+   * Pages written to the write-ahead log since its last checkpoint, as the journal counts them
+   * (pagesOf); whether a reclaim waits for the end of the current task, and whether it cuts the log.
+   */
+  #walPages = 0;
+  #reclaimQueued = false;
+  #cutQueued = false;
 
   private constructor(db: Database.Database, destination: JournalDestination) {
     this.#db = db;
     // 16 KB pages: a 1 MB batch is 64 pages to write and free, not 256 (measured: 1.0 ms per MB
     // appended, marked and removed, against 2.1 ms with 4 KB pages; 64 KB pages are no faster
     // and make every small update of the bookkeeping a 64 KB write). Only takes effect on a new file.
-    db.pragma("page_size = 16384");
+    db.pragma(`page_size = ${PAGE_SIZE}`);
     // Free pages can be handed back to the file system; set before any table exists (a new file),
     // converted below for a file made by an earlier version.
     db.pragma("auto_vacuum = INCREMENTAL");
     db.pragma("journal_mode = WAL");
-    // The write-ahead log is checkpointed every 4 MB and cut back to 4 MB after: the journal's
-    // disk use stays LANGFUSE_SPOOL_MAX_BYTES plus about that much (SQLite's default, 1000
-    // pages, would let it grow by 16 MB and never shrink).
-    db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_BYTES / 16384}`);
+    // The journal checkpoints the write-ahead log itself, before it passes 4 MB (#afterWrite):
+    // SQLite's checkpoint, at the commit that passed the mark, would most often be a seal's
+    // append, before the evictions. Its own is a backstop at twice the mark (the journal counts
+    // the log's pages high). journal_size_limit cuts the log back to 4 MB once checkpointed.
+    db.pragma(`wal_autocheckpoint = ${(2 * WAL_CHECKPOINT_BYTES) / PAGE_SIZE}`);
     db.pragma(`journal_size_limit = ${WAL_CHECKPOINT_BYTES}`);
     // Committed writes survive a crash of the process (kill -9): they are in the OS's page cache.
     // Without fsync (OFF) an OS crash or power loss can lose the last seconds of the journal, in
@@ -205,8 +225,10 @@ export class SqliteJournal implements BatchJournal {
   // The running totals change only once a transaction has committed: a write that fails (disk
   // full) leaves them as true as the file.
   append(batches: readonly { payload: Encoded; count: number }[]): JournalEntry[] {
+    this.#reclaimBefore(batches);
     const entries = this.#appendAll(batches);
     for (const e of entries) this.#count(e, 1);
+    this.#afterWrite(pagesOf(entries));
     return entries;
   }
 
@@ -239,6 +261,7 @@ export class SqliteJournal implements BatchJournal {
 
   setMaybeStored(id: number, maybeStored: boolean): void {
     this.#setMaybeStored.run(maybeStored ? 1 : 0, id);
+    this.#afterWrite(PAGES_PER_MARK);
   }
 
   remove(id: number): void {
@@ -247,22 +270,80 @@ export class SqliteJournal implements BatchJournal {
       this.#count(removed, -1);
       this.#freed(removed.bytes);
     }
+    this.#afterWrite(removed ? pagesOf([removed]) : 0);
+  }
+
+  #freed(bytes: number): void {
+    if (this.#freedBytes === 0) this.#firstFreedAt = Date.now();
+    this.#freedBytes += bytes;
+  }
+
+  /*
+   * When the journal reclaims (hands free pages back, then checkpoints the write-ahead log, which
+   * writes the database file out at its size then). A seal appends its batches, then the oldest
+   * past LANGFUSE_SPOOL_MAX_BYTES are evicted, one removal at a time, in the same task: a
+   * checkpoint between the two writes the file out to the bound plus the whole seal, and its
+   * pages stay in it (reused by the next seals, never handed back). So the journal reclaims
+   * - before an append, when the log could pass its mark during that append and its evictions;
+   * - at the end of the task, after enough removals or a while after one;
+   * - at once when a removal empties the journal, or when the log passes its mark all the same
+   *   (a seal too large for the mark), and then again at the end of the task.
+   */
+
+  #afterWrite(pages: number): void {
+    this.#walPages += pages;
+    if (this.#entries === 0 && this.#freedBytes > 0) return this.#reclaim(true);
+    if (
+      this.#freedBytes >= RECLAIM_BYTES ||
+      (this.#freedBytes > 0 && Date.now() - this.#firstFreedAt >= RECLAIM_INTERVAL_MS)
+    )
+      this.#reclaimAfterTask(true);
+    if (this.#logFull()) {
+      this.#reclaim(false);
+      this.#reclaimAfterTask(false);
+    }
   }
 
   /**
-   * Hands free pages back to the file system and cuts the write-ahead log once enough was removed,
-   * a while after a removal, or when the journal is empty. Best effort: the batches are already
-   * removed, and a failure here (the disk) is the next write's to report.
+   * Before new batches: reclaim if the log could pass its mark while they are written (their
+   * pages), the oldest batches evicted for them (their payload pages again, and each removal's
+   * bookkeeping) and the vacuum after (their pages once more). The journal holds no more than
+   * the bound then: the last seal's evictions are done.
    */
-  #freed(bytes: number): void {
-    const now = Date.now();
-    if (this.#freedBytes === 0) this.#firstFreedAt = now;
-    this.#freedBytes += bytes;
-    if (this.#entries > 0 && this.#freedBytes < RECLAIM_BYTES && now - this.#firstFreedAt < RECLAIM_INTERVAL_MS) return;
-    this.#freedBytes = 0;
+  #reclaimBefore(batches: readonly { payload: Encoded }[]): void {
+    const pages = pagesOf(batches.map((b) => ({ bytes: b.payload.length })));
+    if (this.#logFull(4 * pages)) this.#reclaim(false);
+  }
+
+  #reclaimAfterTask(cut: boolean): void {
+    this.#cutQueued ||= cut;
+    if (this.#reclaimQueued) return;
+    this.#reclaimQueued = true;
+    queueMicrotask(() => {
+      this.#reclaimQueued = false;
+      const cutNow = this.#cutQueued;
+      this.#cutQueued = false;
+      this.#reclaim(cutNow);
+    });
+  }
+
+  #logFull(pagesToWrite = 0): boolean {
+    return (this.#walPages + pagesToWrite) * PAGE_SIZE >= WAL_CHECKPOINT_BYTES;
+  }
+
+  /**
+   * Hands free pages back to the file system, then checkpoints the write-ahead log. After enough
+   * removals (`cut`) the log is cut to nothing, its frames holding removed batches with it;
+   * otherwise the next write starts it over. Best effort: the batches are already removed, and
+   * a failure here (the disk) is the next write's to report.
+   */
+  #reclaim(cut: boolean): void {
+    this.#walPages = 0;
+    if (cut) this.#freedBytes = 0;
+    if (!this.#db.open) return;
     try {
       this.#db.pragma("incremental_vacuum");
-      this.#db.pragma("wal_checkpoint(TRUNCATE)");
+      this.#db.pragma(cut ? "wal_checkpoint(TRUNCATE)" : "wal_checkpoint(PASSIVE)");
     } catch {}
   }
 
@@ -272,10 +353,12 @@ export class SqliteJournal implements BatchJournal {
   }
 
   replace(id: number, batches: readonly { payload: Encoded; count: number }[]): JournalEntry[] {
+    this.#reclaimBefore(batches);
     const { removed, entries } = this.#replace(id, batches);
     if (removed) this.#count(removed, -1);
     for (const e of entries) this.#count(e, 1);
     if (removed) this.#freed(removed.bytes);
+    this.#afterWrite(pagesOf(removed ? [removed, ...entries] : entries));
     return entries;
   }
 
@@ -291,6 +374,17 @@ export class SqliteJournal implements BatchJournal {
   close(): void {
     if (this.#db.open) this.#db.close();
   }
+}
+
+/**
+ * Log pages a write transaction takes, over-counted rather than under: the payloads' pages and
+ * a B-tree leaf per batch, and the pages every write touches (the header, the pointer map, the
+ * free list, the tables' roots).
+ */
+function pagesOf(batches: readonly { bytes: number }[]): number {
+  let pages = PAGES_PER_WRITE;
+  for (const b of batches) pages += Math.ceil(b.bytes / PAGE_SIZE) + 1;
+  return pages;
 }
 
 /**
