@@ -2,7 +2,7 @@
 // Langfuse durably. Each observation's OTLP/protobuf span is written with a minimal hand-written
 // encoder (sizes first, then bytes; JSON strings escaped as JSON.stringify escapes them; every
 // text encoded where it appears, nothing remembered between turns) into one reused buffer; every
-// 100 turns the batch is inserted into a SQLite WAL journal (the pipeline's pragmas), POSTed to
+// 100 turns (or megabyte) the batch is inserted into a SQLite WAL journal (the pipeline's pragmas), POSTed to
 // Langfuse's endpoint, and deleted once Langfuse answers 2xx. No masking, no caps, no retries,
 // no bounds, no metrics: what is left is what no design can avoid. It writes the same
 // attributes as our pipeline, so the receiver stores the same rows.
@@ -25,6 +25,8 @@ import type {
 import type { ReceiverTarget } from "./receiver-client.js";
 
 const TURNS_PER_BATCH = 100;
+/** A batch is also sent once it holds this much, as our pipeline's LANGFUSE_MAX_BATCH_BYTES default. */
+const BATCH_BYTES = 1_000_000;
 
 const utf8 = Buffer.byteLength;
 const vsize = (n: number) => (n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5);
@@ -36,6 +38,13 @@ type Attr = [key: string, value: string];
 class Writer {
   buf = Buffer.allocUnsafe(2 * 1024 * 1024);
   pos = 0;
+  /** Room for `bytes` more: a span larger than the buffer's spare room grows it (once, then reused). */
+  ensure(bytes: number): void {
+    if (this.pos + bytes <= this.buf.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + bytes));
+    this.buf.copy(grown, 0, 0, this.pos);
+    this.buf = grown;
+  }
   varint(n: number): void {
     while (n >= 0x80) {
       this.buf[this.pos++] = (n & 0x7f) | 0x80;
@@ -83,6 +92,7 @@ function writeSpan(
     sizes.push(kb, vb, any, kv);
     body += 1 + vsize(kv) + kv;
   }
+  w.ensure(1 + vsize(body) + body);
   w.buf[w.pos++] = (2 << 3) | 2;
   w.varint(body);
   w.hex(1, traceId);
@@ -154,7 +164,7 @@ export class FloorTracing implements Tracing {
   }
 
   turnEnded(): void {
-    if (++this.#turns % TURNS_PER_BATCH === 0) this.#flush();
+    if (++this.#turns % TURNS_PER_BATCH === 0 || this.#w.pos >= BATCH_BYTES) this.#flush();
   }
 
   #flush(): void {
