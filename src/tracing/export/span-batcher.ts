@@ -47,7 +47,7 @@ const POOLED_BUFFERS = 4;
  * buffer it was written in; a new batch gets a buffer of its own.
  */
 export class SpanBatcher {
-  readonly #o: SpanBatcherOptions;
+  readonly #options: SpanBatcherOptions;
   readonly #pool: BatchBufferPool;
   #w: ProtobufWriter | null = null;
   #count = 0;
@@ -61,7 +61,7 @@ export class SpanBatcher {
   #closed = false;
 
   constructor(options: SpanBatcherOptions) {
-    this.#o = options;
+    this.#options = options;
     this.#pool = new BatchBufferPool(
       Math.min(options.maxPayloadBytes, MAX_INITIAL_BYTES) + SLACK_BYTES,
       POOLED_BUFFERS,
@@ -84,11 +84,11 @@ export class SpanBatcher {
    */
   begin(): ProtobufWriter | null {
     if (this.#closed) {
-      this.#o.onDrop(1, "shutdown");
+      this.#options.onDrop(1, "shutdown");
       return null;
     }
-    if (this.pendingBytes + (this.#o.heldElsewhere?.() ?? 0) >= this.#o.maxMemoryBytes) {
-      this.#o.onDrop(1, "queue_full");
+    if (this.pendingBytes + (this.#options.heldElsewhere?.() ?? 0) >= this.#options.maxMemoryBytes) {
+      this.#options.onDrop(1, "queue_full");
       return null;
     }
     const w = (this.#w ??= this.#pool.take());
@@ -105,25 +105,26 @@ export class SpanBatcher {
     const start = this.#spanStart;
     this.#spanStart = -1;
     // The bound holds to the byte: a span that took memory past it is not kept.
-    if (this.pendingBytes + (this.#o.heldElsewhere?.() ?? 0) > this.#o.maxMemoryBytes) {
+    if (this.pendingBytes + (this.#options.heldElsewhere?.() ?? 0) > this.#options.maxMemoryBytes) {
       w.pos = start;
-      this.#o.onDrop(1, "queue_full");
+      this.#options.onDrop(1, "queue_full");
       return;
     }
-    if (w.pos > this.#o.maxPayloadBytes && this.#count > 0) {
+    if (w.pos > this.#options.maxPayloadBytes && this.#count > 0) {
       // The span does not fit: the batch is full without it, and it starts the next one.
       const next = this.#pool.take();
       next.bytes(w.buf.subarray(start, w.pos));
       w.pos = start;
       this.#closeBatch();
+      this.#scheduleSeal();
       this.#w = next;
     }
     this.#count++;
-    if (this.#count >= this.#o.maxBatchSpans || this.#w!.pos >= this.#o.maxPayloadBytes) {
+    if (this.#count >= this.#options.maxBatchSpans || this.#w!.pos >= this.#options.maxPayloadBytes) {
       this.#closeBatch();
       this.#scheduleSeal();
     } else if (this.#sealTimer === undefined)
-      this.#sealTimer = this.#o.scheduler.setTimeout(() => this.seal(), this.#o.flushIntervalMs);
+      this.#sealTimer = this.#options.scheduler.setTimeout(() => this.seal(), this.#options.flushIntervalMs);
   }
 
   /** The open batch is full: it waits, closed, for the sink; the next span opens a new one. */
@@ -153,7 +154,7 @@ export class SpanBatcher {
   seal(send = true): void {
     this.#sealScheduled = false;
     if (this.#sealTimer !== undefined) {
-      this.#o.scheduler.clearTimeout(this.#sealTimer);
+      this.#options.scheduler.clearTimeout(this.#sealTimer);
       this.#sealTimer = undefined;
     }
     const batches = this.#full;
@@ -171,16 +172,16 @@ export class SpanBatcher {
     }
     if (batches.length === 0) return;
     try {
-      this.#o.sink(batches, send);
+      this.#options.sink(batches, send);
     } catch (err) {
-      this.#o.onError("export_seal", err);
+      this.#options.onError("export_seal", err);
     }
   }
 
   /** Stops taking spans (later ones are counted as dropped at shutdown). */
   close(): void {
     this.#closed = true;
-    if (this.#sealTimer !== undefined) this.#o.scheduler.clearTimeout(this.#sealTimer);
+    if (this.#sealTimer !== undefined) this.#options.scheduler.clearTimeout(this.#sealTimer);
     this.#sealTimer = undefined;
   }
 
@@ -201,6 +202,6 @@ export class SpanBatcher {
   #scheduleSeal(): void {
     if (this.#sealScheduled) return;
     this.#sealScheduled = true;
-    this.#o.scheduler.defer(() => this.seal());
+    this.#options.scheduler.defer(() => this.seal());
   }
 }

@@ -1,0 +1,57 @@
+// The batcher hands every full batch to the sink on the next turn of the loop, however the batch
+// filled: by span count, by bytes, or by a span that did not fit and opened the next one. A full
+// batch left for the flush timer piles up under a burst and trips the memory bound (seen: eight
+// full 1 MB batches waiting, spans dropped as queue_full with the journal on).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { Scheduler } from "./scheduler.js";
+import { SpanBatcher, type SealedBatch } from "./span-batcher.js";
+
+function harness(maxPayloadBytes: number, maxMemoryBytes = 64 * 1024 * 1024) {
+  const deferred: Array<() => void> = [];
+  const timers: Array<() => void> = [];
+  const scheduler: Scheduler = {
+    now: () => 0,
+    setTimeout: (fn) => timers.push(fn),
+    clearTimeout: () => {},
+    defer: (fn) => void deferred.push(fn),
+  };
+  const sealed: SealedBatch[] = [];
+  const drops: string[] = [];
+  const batcher = new SpanBatcher({
+    maxBatchSpans: 1000,
+    maxPayloadBytes,
+    flushIntervalMs: 1000,
+    maxMemoryBytes,
+    scheduler,
+    sink: (batches) => sealed.push(...batches),
+    onDrop: (n, reason) => drops.push(`${n} ${reason}`),
+    onError: (where, err) => assert.fail(`${where}: ${String(err)}`),
+  });
+  const runDeferred = () => {
+    while (deferred.length) deferred.shift()!();
+  };
+  return { batcher, sealed, drops, runDeferred, timers };
+}
+
+test("a batch closed by a span that did not fit is sealed on the next turn, not at the flush timer", () => {
+  const h = harness(1000);
+  const span = new Uint8Array(300).fill(7);
+  for (let i = 0; i < 4; i++) h.batcher.push(span); // the fourth does not fit: 900 + 300 > 1000
+  h.runDeferred();
+  assert.ok(h.sealed.length >= 1, "the full batch went to the sink without the timer");
+  assert.equal(h.sealed[0]!.count, 3, "the span that did not fit is not in it");
+  assert.equal(h.sealed[0]!.payload.length, 900);
+  assert.equal(h.sealed.reduce((n, b) => n + b.count, 0) + h.batcher.pendingSpans, 4);
+});
+
+test("a burst of many batches between two turns of the loop stays under the memory bound once sealed", () => {
+  const h = harness(10_000, 100_000);
+  const span = new Uint8Array(3_000).fill(1);
+  for (let turn = 0; turn < 50; turn++) {
+    for (let i = 0; i < 20; i++) h.batcher.push(span); // 60 KB a turn: six batches
+    h.runDeferred();
+  }
+  assert.deepEqual(h.drops, [], "nothing dropped: full batches left memory every turn");
+  assert.equal(h.sealed.reduce((n, b) => n + b.count, 0) + h.batcher.pendingSpans, 1000);
+});
