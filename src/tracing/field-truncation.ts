@@ -76,7 +76,13 @@ export function truncatedJson(value: unknown, max: number, mask?: (s: string) =>
   if (typeof value === "string") return JSON.stringify(cutText(mask ? mask(value) : value, Math.max(0, max - 2)));
   const leaves: Leaf[] = [];
   collectLeaves(value, leaves, 0);
-  if (mask) for (const leaf of leaves) setLeaf(leaf, maskedHead(leafText(leaf), max, mask));
+  // Every string is read no further than a cut could keep (masked, when masking) before any JSON
+  // is made: the passes below then cost about the cap, not the value's size (a 100 KB message).
+  for (const leaf of leaves) {
+    const text = leafText(leaf);
+    if (mask) setLeaf(leaf, maskedHead(text, max, mask));
+    else if (text.length > max + MASK_LOOKAHEAD) setLeaf(leaf, text.slice(0, max + MASK_LOOKAHEAD));
+  }
   let json = JSON.stringify(value) ?? "null";
   for (let round = 0; round < MAX_ROUNDS && json.length > max && leaves.length > 0; round++) {
     cutLongest(leaves, json.length - max);
