@@ -58,7 +58,7 @@ describe("prompts from Langfuse", () => {
   before(async () => {
     receiver = await startReceiver({ port: 0 });
     api = new LangfusePromptsApi({ baseUrl: receiver.url, ...DEV_KEY_PAIR, timeoutMs: 5_000 });
-    const pushed = await pushPrompts(api, catalogPrompts(catalog, names, CLASSIFIER_TEMPLATE), "production", false);
+    const pushed = await pushPrompts(api, catalogPrompts(catalog, names), "production", false);
     assert.equal(pushed.created.length, 2 + catalog.agents.length, JSON.stringify(pushed));
     svc = await startService(tracedEnv(receiver, { LANGFUSE_PROMPTS: "true", LANGFUSE_PROMPT_CACHE_TTL: "1" }));
   });

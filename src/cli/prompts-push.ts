@@ -6,7 +6,6 @@
 import { parseArgs } from "node:util";
 import { loadCatalog } from "../agents/catalog.js";
 import { loadConfig } from "../config.js";
-import { CLASSIFIER_TEMPLATE } from "../llm/classifier-prompt.js";
 import { LangfusePromptsApi } from "../prompts/langfuse-prompts-api.js";
 import { catalogPrompts, promptNames } from "../prompts/prompt-names.js";
 import { pushPrompts } from "../prompts/push-prompts.js";
@@ -37,7 +36,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const names = promptNames(config.LANGFUSE_PROMPT_PREFIX);
-  const prompts = catalogPrompts(loadCatalog(config.AGENTS_FILE), names, CLASSIFIER_TEMPLATE);
+  const prompts = catalogPrompts(loadCatalog(config.AGENTS_FILE), names);
   const api = new LangfusePromptsApi({
     baseUrl: config.LANGFUSE_BASE_URL,
     publicKey: config.LANGFUSE_PUBLIC_KEY,

@@ -1,4 +1,5 @@
 import type { AgentCatalog } from "../agents/catalog.js";
+import { CLASSIFIER_TEMPLATE } from "../llm/classifier-prompt.js";
 
 /**
  * The names of the service's prompts in Langfuse prompt management, each a text prompt:
@@ -21,13 +22,9 @@ export function promptNames(prefix: string): PromptNames {
 }
 
 /** Every prompt the catalog defines, by name, with its text as the catalog has it (the fallback). */
-export function catalogPrompts(
-  catalog: AgentCatalog,
-  names: PromptNames,
-  classifierTemplate: string,
-): Map<string, string> {
+export function catalogPrompts(catalog: AgentCatalog, names: PromptNames): Map<string, string> {
   return new Map<string, string>([
-    [names.classifier, classifierTemplate],
+    [names.classifier, CLASSIFIER_TEMPLATE],
     [names.clarify, catalog.clarifyPrompt],
     ...catalog.agents.map((a) => [names.agent(a.key), a.systemPrompt] as [string, string]),
   ]);

@@ -1,6 +1,5 @@
 import type { Registry } from "prom-client";
 import type { AgentCatalog } from "../agents/catalog.js";
-import { CLASSIFIER_TEMPLATE } from "../llm/classifier-prompt.js";
 import type { LangfuseEndpoint } from "../tracing-setup.js";
 import { LangfusePromptsApi } from "./langfuse-prompts-api.js";
 import { PromptCache } from "./prompt-cache.js";
@@ -47,7 +46,7 @@ export interface ServicePrompts {
  */
 export function createServicePrompts(options: ServicePromptsOptions): ServicePrompts {
   const names = promptNames(options.prefix);
-  const fallbacks = catalogPrompts(options.catalog, names, CLASSIFIER_TEMPLATE);
+  const fallbacks = catalogPrompts(options.catalog, names);
   const endpoint = options.enabled ? options.langfuse : null;
   const api = endpoint
     ? new LangfusePromptsApi({
