@@ -103,3 +103,12 @@ function shape(v: unknown): string {
       .join(",")}}`;
   return typeof v;
 }
+
+test("a text read only in part keeps its marker even when masking shrinks it below the cap", () => {
+  // 36,000 characters of numbers; masking turns each into "#", so the part read fits the cap.
+  const content = "12345 ".repeat(6000);
+  const json = truncatedJson([{ role: "user", content }], 20_000, (s) => s.replace(/\d+/g, "#"));
+  const parsed = JSON.parse(json) as { content: string }[];
+  assert.equal(MARKER.exec(parsed[0]!.content)?.[1], "36000", "the marker states the text's own length");
+  assert.ok(json.length <= 20_000);
+});

@@ -42,7 +42,6 @@ interface Leaf {
 
 /** Nesting deeper than this is left as it is (its strings are not cut). */
 const MAX_DEPTH = 32;
-const MAX_ROUNDS = 4;
 
 function collectLeaves(value: unknown, leaves: Leaf[], depth: number): void {
   if (depth > MAX_DEPTH || typeof value !== "object" || value === null) return;
@@ -64,6 +63,8 @@ function collectLeaves(value: unknown, leaves: Leaf[], depth: number): void {
 
 const leafText = (leaf: Leaf): string => (leaf.holder as Record<string | number, unknown>)[leaf.key] as string;
 const setLeaf = (leaf: Leaf, text: string) => ((leaf.holder as Record<string | number, unknown>)[leaf.key] = text);
+
+/** How long `text`'s JSON string literal is, quotes included (V8's JSON.stringify outruns a JS loop counting escapes). */
 const quotedLength = (text: string) => JSON.stringify(text).length;
 
 /**
@@ -77,17 +78,35 @@ export function truncatedJson(value: unknown, max: number, mask?: (s: string) =>
   const leaves: Leaf[] = [];
   collectLeaves(value, leaves, 0);
   // Every string is read no further than a cut could keep (masked, when masking) before any JSON
-  // is made: the passes below then cost about the cap, not the value's size (a 100 KB message).
+  // is made: what follows then costs about the cap, not the value's size (a 100 KB message).
+  const texts: string[] = [];
+  /** Leaves read only in part: each must end with a marker, whatever the rest needs. */
+  const clipped: boolean[] = [];
   for (const leaf of leaves) {
     const text = leafText(leaf);
-    if (mask) setLeaf(leaf, maskedHead(text, max, mask));
-    else if (text.length > max + MASK_LOOKAHEAD) setLeaf(leaf, text.slice(0, max + MASK_LOOKAHEAD));
+    const long = text.length > max + MASK_LOOKAHEAD;
+    const kept = mask ? maskedHead(text, max, mask) : long ? text.slice(0, max + MASK_LOOKAHEAD) : text;
+    if (kept !== text) setLeaf(leaf, kept);
+    clipped.push(long);
+    texts.push(kept);
   }
-  let json = JSON.stringify(value) ?? "null";
-  for (let round = 0; round < MAX_ROUNDS && json.length > max && leaves.length > 0; round++) {
-    cutLongest(leaves, json.length - max);
-    json = JSON.stringify(value);
+  if (!clipped.includes(true)) {
+    const json = JSON.stringify(value) ?? "null";
+    if (json.length <= max) return json;
   }
+  // The JSON's length is its structure (the value with every string empty) plus each literal.
+  const lengths = texts.map(quotedLength);
+  for (const leaf of leaves) setLeaf(leaf, "");
+  const structure = (JSON.stringify(value) ?? "null").length - 2 * leaves.length;
+  leaves.forEach((leaf, i) => setLeaf(leaf, texts[i]!));
+  const total = lengths.reduce((sum, n) => sum + n, structure);
+  // A clipped leaf always gets its marker, even when the whole would fit without one.
+  const target = total > max ? waterLevel(lengths, total - max) : Number.POSITIVE_INFINITY;
+  leaves.forEach((leaf, i) => {
+    if (lengths[i]! > target || clipped[i])
+      setLeaf(leaf, cutToQuotedLength(texts[i]!, Math.min(target, lengths[i]!), leaf.originalChars));
+  });
+  const json = JSON.stringify(value);
   // Only a value whose structure alone is past the cap gets here: bounded, at the price of its JSON.
   return json.length <= max ? json : cutText(json, max);
 }
@@ -98,40 +117,34 @@ function maskedHead(text: string, max: number, mask: (s: string) => string): str
 }
 
 /**
- * Cuts the longest leaves to one length so the JSON shrinks by at least `excess` characters
- * (water filling): leaves shorter than that length are left whole.
+ * The one literal length the longest leaves are cut to so the JSON shrinks by at least `excess`
+ * characters (water filling): leaves shorter than it are left whole.
  */
-function cutLongest(leaves: Leaf[], excess: number): void {
-  const lengths = leaves.map((leaf) => quotedLength(leafText(leaf)));
-  const order = lengths.map((_, i) => i).sort((a, b) => lengths[b]! - lengths[a]!);
+function waterLevel(lengths: readonly number[], excess: number): number {
+  const sorted = [...lengths].sort((a, b) => b - a);
   let sum = 0;
-  let target = 0;
-  let count = 0;
-  for (let k = 0; k < order.length; k++) {
-    sum += lengths[order[k]!]!;
-    count = k + 1;
-    target = Math.floor((sum - excess) / count);
-    const next = k + 1 < order.length ? lengths[order[k + 1]!]! : 0;
-    if (target >= next) break;
+  for (let k = 0; k < sorted.length; k++) {
+    sum += sorted[k]!;
+    const level = Math.floor((sum - excess) / (k + 1));
+    if (level >= (sorted[k + 1] ?? 0)) return Math.max(0, level);
   }
-  for (let k = 0; k < count; k++) {
-    const leaf = leaves[order[k]!]!;
-    if (lengths[order[k]!]! <= target) continue;
-    setLeaf(leaf, cutToQuotedLength(leafText(leaf), Math.max(0, target), leaf.originalChars));
-  }
+  return 0;
 }
 
-/** `text` cut (with its marker) so its JSON string literal is at most `quoted` characters, when it can be. */
+/**
+ * `text`'s head and its marker, with the JSON literal at most `quoted` characters when it can
+ * be. The head's literal grows with the head, and every character adds at least one: cutting what
+ * is over from the head brings it within `quoted` in a step or two.
+ */
 function cutToQuotedLength(text: string, quoted: number, originalChars: number): string {
   const marker = truncationMarker(originalChars);
-  let keep = quoted - 2 - marker.length;
-  let cut = head(text, keep) + marker;
-  // Escapes make the literal longer than the text: shorten by what is over, a few times at most.
-  for (let i = 0; i < 4 && keep > 0; i++) {
-    const over = quotedLength(cut) - quoted;
-    if (over <= 0) break;
+  // What the head's own literal (its quotes included) may take: the marker shares its quotes.
+  const room = quoted - quotedLength(marker) + 2;
+  if (room <= 2) return marker;
+  let keep = Math.min(text.length, room - 2);
+  for (let over = quotedLength(head(text, keep)) - room; over > 0 && keep > 0;) {
     keep -= over;
-    cut = head(text, keep) + marker;
+    over = quotedLength(head(text, keep)) - room;
   }
-  return cut;
+  return head(text, keep) + marker;
 }
