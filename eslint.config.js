@@ -16,6 +16,44 @@ const TRACING_ALONE =
 const RECEIVER_ALONE =
   "src/receiver (with the viewer's server side) imports nothing of the service: it runs on its own (npm run receiver).";
 
+/**
+ * The product's layers (docs/architecture.md, "Layout"): each folder imports only the folders
+ * below it, the leaves and the tracing package's face; none imports the modules at src/'s top
+ * (start-up, configuration, the service's assembly): those assemble the layers and pass what
+ * they need in. `also`: single files let through by name (each with its reason in the doc).
+ * Tests beside the code are not held to it: they may assemble the layers above the code they test.
+ */
+const LEAVES = ["sessions", "agents", "auth"];
+const LAYERS = [
+  { folder: "server", below: ["chat", "graph", "prompts", "llm"] },
+  { folder: "chat", below: ["graph", "prompts", "llm"] },
+  { folder: "graph", below: ["prompts", "llm"] },
+  // The service's Langfuse endpoint, as tracing-setup.ts resolved it (a type only).
+  { folder: "prompts", below: ["llm"], also: ["tracing-setup.js"] },
+  // The one Mustache compile, so a template renders alike from the catalog and from Langfuse.
+  { folder: "llm", below: [], also: ["prompts/prompt-template.js"] },
+  ...LEAVES.map((folder) => ({ folder, below: [], leaf: true })),
+];
+const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+/** The import rules of one layer, for its files `depth` folders below it. */
+function layerRules({ folder, below, also = [], leaf = false }, depth) {
+  const allowed = [
+    ...[...below, ...(leaf ? [] : LEAVES), "tracing"].map((f) => `${f}/`),
+    ...also.map((f) => `${escape(f)}$`),
+  ];
+  const message = leaf
+    ? `src/${folder} is a leaf of the product: it imports none of its folders (only npm packages and src/tracing/index.js).`
+    : `src/${folder} imports downward only: ${[...below, ...LEAVES].map((f) => `src/${f}`).join(", ")}, src/tracing/index.js${also.length ? `, ${also.map((f) => `src/${f}`).join(", ")}` : ""} (docs/architecture.md, "Layout").`;
+  return restrict(TRACING_FACE, { regex: `^(\\.\\./){${depth + 1}}(?!${allowed.join("|")})`, message });
+}
+const layerBlocks = LAYERS.flatMap((layer) =>
+  [0, 1, 2].map((depth) => ({
+    files: [`src/${layer.folder}/${"*/".repeat(depth)}*.ts`],
+    ignores: ["**/*.test.ts"],
+    rules: layerRules(layer, depth),
+  })),
+);
+
 export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", "data/**", "bench/results/**", "src/viewer/public/**"] },
   js.configs.recommended,
@@ -38,6 +76,8 @@ export default tseslint.config(
   },
   { files: ["src/tracing/*.ts"], ignores: ["**/*.test.ts"], rules: restrict(leaving(0, TRACING_ALONE)) },
   { files: ["src/tracing/*/*.ts"], ignores: ["**/*.test.ts"], rules: restrict(leaving(1, TRACING_ALONE)) },
+  // After the block above: a file's no-restricted-imports is the last block's, so each layer repeats TRACING_FACE.
+  ...layerBlocks,
   { files: ["src/receiver/*.ts"], ignores: ["**/*.test.ts"], rules: restrict(leaving(0, RECEIVER_ALONE)) },
   { files: ["src/receiver/*/*.ts"], ignores: ["**/*.test.ts"], rules: restrict(leaving(1, RECEIVER_ALONE)) },
   // The browser app reaches the server only over HTTP; it shares the receiver's URL paths.

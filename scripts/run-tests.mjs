@@ -3,12 +3,14 @@
 //   node scripts/run-tests.mjs receiver
 // Before the tests it installs what they need from the machine when it is missing
 // (scripts/provision-test-deps.mjs). A skipped or todo test fails the run, naming it and why.
+// A test file out of its place (scripts/check-test-layout.mjs) fails it before anything runs.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { provisionTestDependencies } from "./provision-test-deps.mjs";
+import { checkTestLayout } from "./check-test-layout.mjs";
 
 function walk(dir, out) {
   for (const name of readdirSync(dir)) {
@@ -17,6 +19,13 @@ function walk(dir, out) {
     else if (name.endsWith(".test.js")) out.push(p);
   }
   return out;
+}
+
+const layoutProblems = checkTestLayout(fileURLToPath(new URL("..", import.meta.url)));
+if (layoutProblems.length > 0) {
+  console.error('The test layout (docs/development.md, "Tests") does not hold:');
+  for (const problem of layoutProblems) console.error(`  ${problem}`);
+  process.exit(1);
 }
 
 const filters = process.argv.slice(2);

@@ -2,7 +2,7 @@
 // receiver as separate processes: what waited during an outage is replayed oldest first at
 // LANGFUSE_REPLAY_RATE while live traces keep flowing, every turn arrives whole and once; a
 // damaged journal (a whole file, or one entry) is set aside and counted, never sent.
-// Crashes: crash-window.test.ts. Wrong keys: wrong-keys.test.ts. Bounds and disk faults:
+// Crashes: crash-trace-loss.test.ts. Wrong keys: wrong-keys.test.ts. Bounds and disk faults:
 // spool-limits.test.ts, spool-disk-faults.test.ts. Restarts during outages and unknown outcomes:
 // delivery-once.test.ts.
 import { test } from "node:test";

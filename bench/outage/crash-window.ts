@@ -1,6 +1,6 @@
 // What a kill -9 lost, turn by turn: each turn the service answered before the kill is matched
 // with the rows the receiver holds for its trace once the next run has replayed the journal.
-// Shared by the outage benchmark (its crash run) and the crash tests (test/crash-window.test.ts).
+// Shared by the outage benchmark (its crash run) and the crash tests (test/crash-trace-loss.test.ts).
 //
 // Ages are measured from the turn's answer: every span of a turn ended before its answer was
 // written, so `killAt - answeredAt` is a lower bound of the age at the kill of each of its spans
