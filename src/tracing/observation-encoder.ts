@@ -7,12 +7,14 @@ import {
   KEYS,
   observationMetadataKey,
   roleOf,
-  traceMetadataKey,
+  traceContext,
   TRACE_NAME,
+  writeTraceContext,
   ZERO_USAGE_JSON,
   type ChatMessageLike,
   type ObservationType,
   type Outcome,
+  type TurnIdentity,
 } from "./trace-contract.js";
 
 export interface ObservationEncoderOptions {
@@ -34,16 +36,6 @@ export interface ObservationEncoderOptions {
   legacyTraceIo: boolean;
   /** Called once per span that had to be encoded again to fit `maxSpanBytes`. */
   onCut?: () => void;
-}
-
-/** What every observation of a turn carries: known when the turn starts. */
-export interface TurnIdentity {
-  traceId: string;
-  userId: string;
-  sessionId: string;
-  /** The trace tag `endpoint:<x>`. */
-  endpoint: string;
-  tenant?: string;
 }
 
 /** The fields every observation has. */
@@ -134,19 +126,13 @@ export class ObservationEncoder {
     };
   }
 
-  /** The trace context every observation of the turn carries, encoded once per turn. */
-  context(turn: TurnIdentity): Uint8Array {
-    const o = this.#o;
-    return encodeAttributes(this.#span, (w) => {
-      w.string(KEYS.traceName, TRACE_NAME);
-      w.string(KEYS.userId, turn.userId);
-      w.string(KEYS.sessionId, turn.sessionId);
-      w.strings(KEYS.tags, [`endpoint:${turn.endpoint}`]);
-      if (o.environment !== undefined) w.string(KEYS.environment, o.environment);
-      if (o.release !== undefined) w.string(KEYS.release, o.release);
-      if (o.version !== undefined) w.string(KEYS.version, o.version);
-      if (turn.tenant !== undefined) w.string(traceMetadataKey("tenant"), turn.tenant);
-    });
+  /**
+   * The trace context every observation of the turn carries (as the trace contract defines it),
+   * encoded once per turn. The trace id, when given, is not part of it: each span carries its own.
+   */
+  context(turn: TurnIdentity & { traceId?: string }): Uint8Array {
+    const context = traceContext(turn, this.#o);
+    return encodeAttributes(this.#span, (w) => writeTraceContext(w, context));
   }
 
   /** The router's decision as trace metadata, carried by the observations that end once it is known. */

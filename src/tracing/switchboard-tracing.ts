@@ -276,13 +276,7 @@ class SwitchboardTurn implements TurnTrace {
   /** The trace context and a routing as every span carries them, each encoded once. */
   #shared(routing: Routing | undefined): { shared: Uint8Array; routing: Uint8Array | undefined } {
     const encoder = this.options.encoder;
-    this.#context ??= encoder.context({
-      traceId: this.#id(),
-      userId: this.turn.userId,
-      sessionId: this.turn.sessionId,
-      endpoint: this.turn.endpoint,
-      tenant: this.turn.tenant,
-    });
+    this.#context ??= encoder.context(this.turn);
     if (!routing) return { shared: this.#context, routing: undefined };
     if (this.#routingEncoded?.routing !== routing)
       this.#routingEncoded = { routing, bytes: encoder.routing(routing.intent, routing.agent) };

@@ -1,6 +1,7 @@
 // The trace contract: what each observation of a turn carries, in Langfuse's attribute names.
 // This is the one module that knows those names (through @langfuse/core's attribute enum, the
-// same one the official SDK writes); observation-encoder.ts writes them:
+// same one the official SDK writes) and what a turn's trace context is, for both pipelines:
+// observation-encoder.ts writes it, comparison/sdk-turn-trace.ts hands it to the official SDK.
 //
 //   chat (root span)      trace context + routing, is_app_root, input = user message, output = reply
 //   <node> (agent, chain) trace context + routing, input, metadata (LangGraph's node and step)
@@ -9,7 +10,7 @@
 // Langfuse v4 stores every observation as a row and filters rows, not traces, so the trace-wide
 // attributes go on every span. They never go into an observation's input or metadata.
 import { LangfuseOtelSpanAttributes as LF } from "@langfuse/core";
-import { attributeKey } from "./encoding/otlp-span-writer.js";
+import { attributeKey, type AttributeKey, type OtlpSpanWriter } from "./encoding/otlp-span-writer.js";
 
 /** Name of every turn's root observation and of the trace. */
 export const TRACE_NAME = "chat";
@@ -17,39 +18,110 @@ export const TRACE_NAME = "chat";
 /** Langfuse's observation types this pipeline writes (agentic types make Langfuse draw the agent graph). */
 export type ObservationType = "span" | "generation" | "agent" | "chain" | "tool" | "retriever" | "guardrail";
 
-/** The attribute keys, each encoded once. */
-export const KEYS = {
-  traceName: attributeKey(LF.TRACE_NAME),
-  userId: attributeKey(LF.TRACE_USER_ID),
-  sessionId: attributeKey(LF.TRACE_SESSION_ID),
-  tags: attributeKey(LF.TRACE_TAGS),
-  traceInput: attributeKey(LF.TRACE_INPUT),
-  traceOutput: attributeKey(LF.TRACE_OUTPUT),
-  environment: attributeKey(LF.ENVIRONMENT),
-  release: attributeKey(LF.RELEASE),
-  version: attributeKey(LF.VERSION),
-  isAppRoot: attributeKey(LF.IS_APP_ROOT),
-  type: attributeKey(LF.OBSERVATION_TYPE),
-  input: attributeKey(LF.OBSERVATION_INPUT),
-  output: attributeKey(LF.OBSERVATION_OUTPUT),
-  level: attributeKey(LF.OBSERVATION_LEVEL),
-  statusMessage: attributeKey(LF.OBSERVATION_STATUS_MESSAGE),
-  model: attributeKey(LF.OBSERVATION_MODEL),
-  modelParameters: attributeKey(LF.OBSERVATION_MODEL_PARAMETERS),
-  usageDetails: attributeKey(LF.OBSERVATION_USAGE_DETAILS),
-  completionStartTime: attributeKey(LF.OBSERVATION_COMPLETION_START_TIME),
-  promptName: attributeKey(LF.OBSERVATION_PROMPT_NAME),
-  promptVersion: attributeKey(LF.OBSERVATION_PROMPT_VERSION),
-  intent: attributeKey(`${LF.TRACE_METADATA}.intent`),
-  agent: attributeKey(`${LF.TRACE_METADATA}.agent`),
-  langgraphNode: attributeKey(`${LF.OBSERVATION_METADATA}.langgraph_node`),
-  langgraphStep: attributeKey(`${LF.OBSERVATION_METADATA}.langgraph_step`),
+/** The attribute names, as the official SDK spells them. */
+export const NAMES = {
+  traceName: LF.TRACE_NAME,
+  userId: LF.TRACE_USER_ID,
+  sessionId: LF.TRACE_SESSION_ID,
+  tags: LF.TRACE_TAGS,
+  traceInput: LF.TRACE_INPUT,
+  traceOutput: LF.TRACE_OUTPUT,
+  environment: LF.ENVIRONMENT,
+  release: LF.RELEASE,
+  version: LF.VERSION,
+  isAppRoot: LF.IS_APP_ROOT,
+  type: LF.OBSERVATION_TYPE,
+  input: LF.OBSERVATION_INPUT,
+  output: LF.OBSERVATION_OUTPUT,
+  level: LF.OBSERVATION_LEVEL,
+  statusMessage: LF.OBSERVATION_STATUS_MESSAGE,
+  model: LF.OBSERVATION_MODEL,
+  modelParameters: LF.OBSERVATION_MODEL_PARAMETERS,
+  usageDetails: LF.OBSERVATION_USAGE_DETAILS,
+  completionStartTime: LF.OBSERVATION_COMPLETION_START_TIME,
+  promptName: LF.OBSERVATION_PROMPT_NAME,
+  promptVersion: LF.OBSERVATION_PROMPT_VERSION,
+  intent: `${LF.TRACE_METADATA}.intent`,
+  agent: `${LF.TRACE_METADATA}.agent`,
+  langgraphNode: `${LF.OBSERVATION_METADATA}.langgraph_node`,
+  langgraphStep: `${LF.OBSERVATION_METADATA}.langgraph_step`,
 } as const;
+
+/** The attribute keys, each encoded once. */
+export const KEYS = Object.fromEntries(Object.entries(NAMES).map(([field, name]) => [field, attributeKey(name)])) as {
+  readonly [field in keyof typeof NAMES]: AttributeKey;
+};
 
 /** The key of trace metadata entry `name` (`langfuse.trace.metadata.<name>`). */
 export const traceMetadataKey = (name: string) => attributeKey(`${LF.TRACE_METADATA}.${name}`);
 /** The key of observation metadata entry `name` (`langfuse.observation.metadata.<name>`). */
 export const observationMetadataKey = (name: string) => attributeKey(`${LF.OBSERVATION_METADATA}.${name}`);
+
+/** Who and what a turn is, known when it starts: what its trace context is made of. */
+export interface TurnIdentity {
+  userId: string;
+  sessionId: string;
+  /** Which endpoint served the turn (chat, stream), recorded as a tag. */
+  endpoint: string;
+  /**
+   * Whose turn this is among the API keys: the key's id (never the key itself), or "none" when
+   * keys are off. Recorded as trace metadata, so one user id under two keys stays two users.
+   */
+  tenant?: string;
+}
+
+/** What the deployment puts on every trace, configured once. */
+export interface DeploymentIdentity {
+  /** Langfuse environment (e.g. production). */
+  readonly environment?: string;
+  readonly release?: string;
+  /** The application's version (`langfuse.version`). */
+  readonly version?: string;
+}
+
+/**
+ * A turn's trace context: every trace-wide attribute, which each observation of the turn carries.
+ * Its fields are those of the official SDK's propagateAttributes(), so the comparison pipeline
+ * hands the same values to the SDK.
+ */
+export interface TraceContext {
+  readonly traceName: string;
+  readonly userId: string;
+  readonly sessionId: string;
+  readonly tags: string[];
+  readonly environment: string | undefined;
+  readonly release: string | undefined;
+  readonly version: string | undefined;
+  /** Trace metadata (`langfuse.trace.metadata.<name>`); undefined: none. */
+  readonly metadata: Record<string, string> | undefined;
+}
+
+/** The one definition of what a turn's trace says about it. Called once per turn. */
+export function traceContext(turn: TurnIdentity, deployment: DeploymentIdentity): TraceContext {
+  return {
+    traceName: TRACE_NAME,
+    userId: turn.userId,
+    sessionId: turn.sessionId,
+    tags: [`endpoint:${turn.endpoint}`],
+    environment: deployment.environment,
+    release: deployment.release,
+    version: deployment.version,
+    metadata: turn.tenant === undefined ? undefined : { tenant: turn.tenant },
+  };
+}
+
+/** Writes a trace context as Langfuse attributes (into the span, or an encoded fragment of it). */
+export function writeTraceContext(w: OtlpSpanWriter, context: TraceContext): void {
+  w.string(KEYS.traceName, context.traceName);
+  w.string(KEYS.userId, context.userId);
+  w.string(KEYS.sessionId, context.sessionId);
+  w.strings(KEYS.tags, context.tags);
+  if (context.environment !== undefined) w.string(KEYS.environment, context.environment);
+  if (context.release !== undefined) w.string(KEYS.release, context.release);
+  if (context.version !== undefined) w.string(KEYS.version, context.version);
+  const metadata = context.metadata;
+  if (metadata) for (const name in metadata) w.string(traceMetadataKey(name), metadata[name]!);
+}
 
 /**
  * The usage of a model call that produced nothing (failed, or cut off before its usage

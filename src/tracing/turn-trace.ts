@@ -1,6 +1,6 @@
 import type { Callbacks } from "@langchain/core/callbacks/manager";
 import type { ScoreInput } from "./scores/score.js";
-import type { ChatMessageLike, ModelReplyLike } from "./trace-contract.js";
+import type { ChatMessageLike, ModelReplyLike, TurnIdentity } from "./trace-contract.js";
 
 /**
  * What the graph and the server see of tracing: one object per chat turn. The request path only
@@ -101,19 +101,13 @@ export interface GenerationTrace {
   fail(error: unknown): void;
 }
 
-/** Describes the turn being traced; everything a trace needs at its start. */
-export interface TurnStart {
-  userId: string;
-  sessionId: string;
+/**
+ * Describes the turn being traced; everything a trace needs at its start. Who and what the turn
+ * is (user, session, endpoint, tenant) is the trace contract's TurnIdentity.
+ */
+export interface TurnStart extends TurnIdentity {
   /** The user's message: the root observation's input. */
   message: string;
-  /** Which endpoint served the turn (chat, stream), recorded as a tag. */
-  endpoint: string;
-  /**
-   * Whose turn this is among the API keys: the key's id (never the key itself), or "none" when
-   * keys are off. Recorded as trace metadata, so one user id under two keys stays two users.
-   */
-  tenant?: string;
   /**
    * Aborted when the client goes away. Observations that end with an error after it aborted
    * are recorded as WARNING "client disconnected", not as failures.

@@ -1,12 +1,8 @@
-import {
-  LangfuseOtelSpanAttributes,
-  propagateAttributes,
-  startObservation,
-  type LangfuseSpan,
-} from "@langfuse/tracing";
+import { propagateAttributes, startObservation, type LangfuseSpan } from "@langfuse/tracing";
 import type { Callbacks } from "@langchain/core/callbacks/manager";
 import { context, trace, type Context } from "@opentelemetry/api";
 import type { FaultReporter } from "../fault-reporter.js";
+import { NAMES, traceContext, type TraceContext } from "../trace-contract.js";
 import type { TracingMetrics } from "../tracing-metrics.js";
 import {
   NOOP_GENERATION,
@@ -40,33 +36,34 @@ function errorMessage(err: unknown): string {
 }
 
 /**
- * Opens the turn's root observation "chat" with the trace attributes, the way the v5 docs show
- * for Langfuse v4: propagateAttributes() around the observation's creation, and the turn's input
- * and output on the root observation itself (no trace-level input/output). The returned context
- * (root span active, attributes propagated) is the parent context for everything else in the
- * turn, so node spans and generations carry user, session, tags, trace name, metadata and
- * version as well.
+ * Opens the turn's root observation with the trace context (the trace contract's), the way the v5
+ * docs show for Langfuse v4: propagateAttributes() around the observation's creation, and the
+ * turn's input and output on the root observation itself (no trace-level input/output). The
+ * returned context (root span active, attributes propagated) is the parent context for everything
+ * else in the turn, so node spans and generations carry user, session, tags, trace name, metadata
+ * and version as well. Environment and release are not propagated: the SDK's span processor
+ * writes them on every span (create-sdk-tracing.ts), which is where its docs set them.
  */
 export function startSdkTurn(deps: SdkTurnDeps, turn: TurnStart): TurnTrace {
   const t0 = performance.now();
   try {
-    const metadata = turn.tenant === undefined ? undefined : { tenant: turn.tenant };
+    const traceContextOfTurn = traceContext(turn, { version: deps.version });
     const opened = propagateAttributes(
       {
-        userId: turn.userId,
-        sessionId: turn.sessionId,
-        tags: [`endpoint:${turn.endpoint}`],
-        traceName: "chat",
-        metadata,
-        version: deps.version,
+        userId: traceContextOfTurn.userId,
+        sessionId: traceContextOfTurn.sessionId,
+        tags: traceContextOfTurn.tags,
+        traceName: traceContextOfTurn.traceName,
+        metadata: traceContextOfTurn.metadata,
+        version: traceContextOfTurn.version,
       },
       () => {
-        const root = startObservation("chat", { input: turn.message });
+        const root = startObservation(traceContextOfTurn.traceName, { input: turn.message });
         return { root, ctx: trace.setSpan(context.active(), root.otelSpan) };
       },
     );
     deps.metrics.created("span");
-    const sdkTurn = new SdkTurnTrace(deps, turn, opened.root, opened.ctx);
+    const sdkTurn = new SdkTurnTrace(deps, turn, traceContextOfTurn, opened.root, opened.ctx);
     sdkTurn.requestPathMs += performance.now() - t0;
     return sdkTurn;
   } catch (err) {
@@ -85,6 +82,7 @@ class SdkTurnTrace implements TurnTrace {
   constructor(
     private readonly deps: SdkTurnDeps,
     private readonly turn: TurnStart,
+    private readonly traceContext: TraceContext,
     private readonly root: LangfuseSpan,
     private readonly rootContext: Context,
   ) {
@@ -95,16 +93,23 @@ class SdkTurnTrace implements TurnTrace {
     const t0 = performance.now();
     try {
       // Spans off: no node observation; the model call's generation parents on the root.
-      if (!this.deps.enableSpans) return new SdkNodeTrace(this.deps, this.turn, null, this.rootContext);
+      if (!this.deps.enableSpans)
+        return new SdkNodeTrace(this.deps, this.turn, this.traceContext, null, this.rootContext);
       const attributes =
         this.deps.variant === "naive" ? naiveNodeAttributes(name, input, metadata, this.turn) : { input, metadata };
       // Created inside the root context: parent = root, and the propagated trace attributes apply.
       const span = context.with(this.rootContext, () => startObservation(name, attributes));
       this.deps.metrics.created("span");
-      return new SdkNodeTrace(this.deps, this.turn, span, trace.setSpan(this.rootContext, span.otelSpan));
+      return new SdkNodeTrace(
+        this.deps,
+        this.turn,
+        this.traceContext,
+        span,
+        trace.setSpan(this.rootContext, span.otelSpan),
+      );
     } catch (err) {
       this.deps.faults.report("sdk_start_node", err);
-      return new SdkNodeTrace(this.deps, this.turn, null, this.rootContext);
+      return new SdkNodeTrace(this.deps, this.turn, this.traceContext, null, this.rootContext);
     } finally {
       this.requestPathMs += performance.now() - t0;
     }
@@ -129,11 +134,10 @@ class SdkTurnTrace implements TurnTrace {
       }
       // Routing outcome as trace metadata; propagateAttributes' metadata is context-bound and the
       // outcome is only known now, so it goes on the root span under the same attribute key.
-      const meta = `${LangfuseOtelSpanAttributes.TRACE_METADATA}`;
       const intent = this.#routing ? this.#routing.intent : result.intent;
       const agent = this.#routing ? this.#routing.agent : result.agent;
-      if (typeof intent === "string") this.root.otelSpan.setAttribute(`${meta}.intent`, intent);
-      if (typeof agent === "string") this.root.otelSpan.setAttribute(`${meta}.agent`, agent);
+      if (typeof intent === "string") this.root.otelSpan.setAttribute(NAMES.intent, intent);
+      if (typeof agent === "string") this.root.otelSpan.setAttribute(NAMES.agent, agent);
     } catch (err) {
       this.deps.faults.report("sdk_end_turn", err);
     } finally {
@@ -155,6 +159,7 @@ class SdkNodeTrace implements NodeTrace {
   constructor(
     private readonly deps: SdkTurnDeps,
     private readonly turn: TurnStart,
+    private readonly traceContext: TraceContext,
     /** Null when node spans are off (or failed to open): generations go under the root. */
     private readonly span: LangfuseSpan | null,
     /** The context model calls run in: node span (or root) active, trace attributes propagated. */
@@ -166,7 +171,7 @@ class SdkNodeTrace implements NodeTrace {
     if (this.#callbacks !== undefined) return this.#callbacks;
     try {
       const handler = new PinnedCallbackHandler({
-        handlerParams: { userId: this.turn.userId, sessionId: this.turn.sessionId },
+        handlerParams: { userId: this.traceContext.userId, sessionId: this.traceContext.sessionId },
         parentContext: this.ctx,
         onGeneration: () => this.deps.metrics.created("generation"),
         onFault: (where, err) => this.deps.faults.report(where, err),
