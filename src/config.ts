@@ -347,7 +347,7 @@ export const serviceOptions = {
   }),
   LANGFUSE_SPOOL_MAX_BYTES: option(kinds.int(1_048_576, 1024 * 1024 * 1024 * 1024), {
     section: LF,
-    default: TRACING_DEFAULTS.maxSpoolBytes,
+    default: TRACING_DEFAULTS.maxJournalBytes,
     doc: 'Bound on the journal; past it the oldest batches are dropped and counted (`switchboard_tracing_spans_dropped_total{reason="spool_evicted"}`). On disk, `spool.db` stays within about 1.2 times this (pages are not filled to the byte: 1.11 to 1.17 times measured with 1 MiB), and its write-ahead log `spool.db-wal` within about 4 MiB. Spans sealed at once are written before the oldest batches are evicted to make room for them, so for the few milliseconds in between the files also hold them (up to LANGFUSE_MAX_QUEUE_BYTES; `spool.db` itself only when more than about 1 MiB is sealed at once).',
   }),
   LANGFUSE_REPLAY_RATE: option(kinds.int(1, 1_000_000), {

@@ -133,7 +133,7 @@ export class BacklogReplay {
       switch (outcome.kind) {
         case "stored":
           this.#options.metrics.spoolBatchesReplayed.inc();
-          nextDelay = (entry.count / this.#options.replayRatePerSec) * 1000;
+          nextDelay = (entry.count / this.#options.settings.replayRatePerSec) * 1000;
           break;
         case "auth_failed":
           nextDelay = AUTH_PROBE_MS;

@@ -97,9 +97,9 @@ export class JournalKeeper {
    * batch, nor `replayingId`, the entry the backlog is sending.
    */
   enforceBound(replayingId: number): void {
-    const { maxJournalBytes, maxMemoryBytes, metrics } = this.#options;
+    const { settings, metrics } = this.#options;
     const journal = this.#journal;
-    const max = journal.durable ? maxJournalBytes : Math.min(maxJournalBytes, maxMemoryBytes);
+    const max = journal.durable ? settings.maxJournalBytes : Math.min(settings.maxJournalBytes, settings.maxQueueBytes);
     let after = 0;
     while (journal.bytes > max && journal.entries > 1) {
       const oldest = journal.scan(after, SCAN_AHEAD);
