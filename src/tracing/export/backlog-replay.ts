@@ -132,7 +132,7 @@ export class BacklogReplay {
       this.#host.settle(entry, outcome, journal);
       switch (outcome.kind) {
         case "stored":
-          this.#options.metrics.spoolBatchesReplayed.inc();
+          this.#options.metrics.journalBatchesReplayed.inc();
           nextDelay = (entry.count / this.#options.settings.replayRatePerSec) * 1000;
           break;
         case "auth_failed":

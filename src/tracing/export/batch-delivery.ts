@@ -185,7 +185,7 @@ export class BatchDelivery {
       faults.report("export_journal", err);
       let spans = 0;
       for (const b of batches) spans += b.count;
-      metrics.spansDropped.inc({ reason: "spool_failed" }, spans);
+      metrics.spansDropped.inc({ reason: "journal_failed" }, spans);
       for (const b of batches) b.release();
       return;
     }

@@ -31,7 +31,7 @@ export function formatsFor(resource: ResourceInfo) {
 
 /** What a delivery sends: spans (the trace journal) or scores (a journal of their own). */
 export interface DeliveryKind {
-  /** The journal's file in the spool folder. */
+  /** The journal's file in the journal folder. */
   file: string;
   /** How log lines name what it holds. */
   noun: string;
@@ -42,7 +42,7 @@ export interface DeliveryKind {
 export const TRACE_DELIVERY: DeliveryKind = { file: "spool.db", noun: "trace", formats: formatsFor };
 
 /**
- * The durable journal in the spool folder, or memory when the spool is off or the folder
+ * The durable journal in the journal folder, or memory when the journal is off or the folder
  * cannot be used (read-only, not creatable): tracing then works the same, minus crash safety.
  */
 export function openJournal(
@@ -59,7 +59,7 @@ export function openJournal(
     const destination = { url: settings.url, publicKey: settings.headers["x-langfuse-public-key"] ?? "" };
     const { journal, recoveredFrom, heldForOthers } = SqliteJournal.open(settings.journalDir, destination, kind.file);
     if (recoveredFrom) {
-      metrics.spoolEntriesCorrupt.inc();
+      metrics.journalEntriesCorrupt.inc();
       logger.warn(
         { movedTo: recoveredFrom },
         `${kind.noun} journal file was unreadable; moved aside, starting a fresh one`,
@@ -74,9 +74,9 @@ export function openJournal(
   } catch (err) {
     logger.warn(
       { dir: settings.journalDir, error: (err as Error).message },
-      `${kind.noun} spool folder unusable; ${kind.noun}s continue memory-only (a crash loses what is not yet delivered)`,
+      `${kind.noun} journal folder unusable; ${kind.noun}s continue memory-only (a crash loses what is not yet delivered)`,
     );
-    return { journal: new MemoryJournal(), description: "memory (spool folder unusable)" };
+    return { journal: new MemoryJournal(), description: "memory (journal folder unusable)" };
   }
 }
 
@@ -89,7 +89,7 @@ export function openDelivery(
   kind: DeliveryKind = TRACE_DELIVERY,
 ): BatchDelivery {
   const { journal, description } = openJournal(settings, logger, metrics, kind);
-  metrics.spoolAvailable.set(journal.durable ? 1 : 0);
+  metrics.journalAvailable.set(journal.durable ? 1 : 0);
   return new BatchDelivery({
     // Memory-only, the journal is memory: bounded by the memory bound.
     settings: journal.durable ? settings : { ...settings, maxJournalBytes: settings.maxQueueBytes },

@@ -262,7 +262,7 @@ describe("backend states", () => {
 });
 
 describe("bounds and failures", () => {
-  test("the journal's bound: the oldest batches go, counted as spool_evicted; never one in flight", async () => {
+  test("the journal's bound: the oldest batches go, counted as journal_evicted; never one in flight", async () => {
     const h = harness({ maxJournalBytes: 6000, flushAt: 2 });
     h.push(1, 2, 1000);
     await h.step();
@@ -275,7 +275,7 @@ describe("bounds and failures", () => {
       await h.step();
     }
     assert.ok(h.journal.bytes <= 6000 + 3000, `journal ${h.journal.bytes} bytes`);
-    const evicted = await h.count("spans_dropped_total", { reason: "spool_evicted" });
+    const evicted = await h.count("spans_dropped_total", { reason: "journal_evicted" });
     assert.ok(evicted > 0);
     assert.equal(evicted + h.exporter.heldSpans, 20, "every span is held or counted");
   });
@@ -309,7 +309,7 @@ describe("bounds and failures", () => {
     await h.step();
     assert.equal(await h.count("spans_exported_total"), 20);
     assert.equal(h.logger.lines.filter((l) => l.level === "warn" && /journal write failed/.test(l.msg)).length, 1);
-    assert.equal(await h.count("spool_available"), 0);
+    assert.equal(await h.count("journal_available"), 0);
   });
 
   test("pushing never throws, even after shutdown (counted shutdown)", async () => {
