@@ -210,7 +210,7 @@ export async function runScenario(plan: PlannedRun, ctx: RunContext): Promise<Ru
         SESSION_DB_PATH: join(ctx.workDir, "sessions.db"),
         // Each run gets its own spool: a spool left by an earlier scenario (hung, down) would
         // otherwise replay into this run's receiver and inflate its completeness.
-        LANGFUSE_SPOOL_DIR: join(ctx.workDir, "spool"),
+        LANGFUSE_JOURNAL_DIR: join(ctx.workDir, "spool"),
         ...scenario.serviceEnv,
         ...tracingEnv,
       },

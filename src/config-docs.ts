@@ -19,11 +19,18 @@ function showDefault(value: unknown, secret: boolean | undefined): string {
   return "`" + String(value) + "`";
 }
 
+/** The doc of an option, and what its deprecated former names still do. */
+function docOf(opt: OptionsSpec[string]): string {
+  const former = (opt.formerNames ?? []).map((n) => "`" + n + "`").join(", ");
+  if (!former) return opt.doc;
+  return `${opt.doc} Formerly ${former}: deprecated, still read (with a warning at start-up); set to another value than this variable, it stops start-up.`;
+}
+
 function renderSpec(spec: OptionsSpec): string {
   const sections = new Map<string, string[]>();
   for (const [name, opt] of Object.entries(spec)) {
     const rows = sections.get(opt.section) ?? [];
-    rows.push(`| \`${name}\` | ${showDefault(opt.default, opt.secret)} | ${cell(opt.allowed)} | ${cell(opt.doc)} |`);
+    rows.push(`| \`${name}\` | ${showDefault(opt.default, opt.secret)} | ${cell(opt.allowed)} | ${cell(docOf(opt))} |`);
     sections.set(opt.section, rows);
   }
   let out = "";

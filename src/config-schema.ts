@@ -18,6 +18,18 @@ export interface OptionSpec<T = unknown> {
   section: string;
   /** True for secrets: never echoed in errors or docs. */
   secret?: boolean;
+  /**
+   * The field of a package's options this variable sets, for options objects built from the
+   * configuration without a line per variable (src/config.ts: the tracing package's).
+   */
+  feeds?: string;
+  /** The factor from the variable's unit to the field's (1000: seconds to milliseconds). */
+  scale?: number;
+  /**
+   * Former names of the variable, still read: deprecated (a warning at start-up, see
+   * `formerNamesIn`), and an error when one is set to another value than the variable.
+   */
+  formerNames?: readonly string[];
 }
 
 export type OptionsSpec = Record<string, OptionSpec<any>>;
@@ -95,9 +107,12 @@ export function option<T>(kind: Kind<T>, spec: Omit<OptionSpec<NoInfer<T>>, "sch
   return { ...kind, ...spec };
 }
 
+const isSet = (raw: string | undefined): raw is string => raw !== undefined && raw.trim() !== "";
+
 /**
- * Parses `env` against `spec`. Unset and empty variables take the default. Every problem is
- * reported at once, each naming the variable, the value (unless secret) and what is allowed.
+ * Parses `env` against `spec`. Unset and empty variables take the default; a variable's former
+ * name is read when the variable is not set. Every problem is reported at once, each naming the
+ * variable, the value (unless secret) and what is allowed.
  */
 export function parseOptions<S extends OptionsSpec>(
   spec: S,
@@ -106,20 +121,40 @@ export function parseOptions<S extends OptionsSpec>(
   const out: Record<string, unknown> = {};
   const problems: string[] = [];
   for (const [name, opt] of Object.entries(spec)) {
-    const raw = env[name];
-    if (raw === undefined || raw.trim() === "") {
+    const given = [name, ...(opt.formerNames ?? [])].filter((n) => isSet(env[n]));
+    if (given.length === 0) {
       out[name] = opt.default;
       continue;
     }
-    const result = opt.schema.safeParse(raw);
-    if (result.success) out[name] = result.data;
-    else {
-      const shown = opt.secret ? "(hidden)" : JSON.stringify(raw);
-      problems.push(
-        `${name}=${shown} is invalid: ${result.error.issues[0]?.message ?? "bad value"}; allowed: ${opt.allowed}`,
-      );
+    const shown = (n: string) => `${n}=${opt.secret ? "(hidden)" : JSON.stringify(env[n])}`;
+    const values: unknown[] = [];
+    for (const n of given) {
+      const result = opt.schema.safeParse(env[n]);
+      if (result.success) values.push(result.data);
+      else
+        problems.push(
+          `${shown(n)} is invalid: ${result.error.issues[0]?.message ?? "bad value"}; allowed: ${opt.allowed}`,
+        );
     }
+    if (values.length < given.length) continue;
+    if (values.some((v) => !Object.is(v, values[0]))) {
+      problems.push(
+        `${given.map(shown).join(" and ")} are both set, to different values: ${given.filter((n) => n !== name).join(", ")} is the deprecated former name of ${name}; set ${name} only`,
+      );
+      continue;
+    }
+    out[name] = values[0];
   }
   if (problems.length) throw new ConfigError(`invalid configuration:\n  ${problems.join("\n  ")}`);
   return out as ParsedOptions<S>;
+}
+
+/** The deprecated former names `env` sets, each with the variable that replaces it. */
+export function formerNamesIn(
+  spec: OptionsSpec,
+  env: Record<string, string | undefined>,
+): { formerName: string; name: string }[] {
+  return Object.entries(spec).flatMap(([name, opt]) =>
+    (opt.formerNames ?? []).filter((n) => isSet(env[n])).map((formerName) => ({ formerName, name })),
+  );
 }

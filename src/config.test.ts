@@ -4,6 +4,8 @@ import { readFileSync } from "node:fs";
 import { loadConfig } from "./config.js";
 import { ConfigError } from "./config-schema.js";
 import { renderConfigDocs, renderEnvExample } from "./config-docs.js";
+import { tracingOptions } from "./tracing-setup.js";
+import { TRACING_DEFAULTS } from "./tracing/index.js";
 
 test("defaults apply when nothing is set", () => {
   const config = loadConfig({});
@@ -97,4 +99,37 @@ test(".env.example is generated from the schema, up to date, and every line of i
   );
   assert.ok(Object.keys(env).length >= 10, Object.keys(env).join(", "));
   assert.doesNotThrow(() => loadConfig(env));
+});
+
+test("every variable that feeds a tracing option reaches it, in the option's unit", () => {
+  const options = tracingOptions(
+    loadConfig({
+      LANGFUSE_FLUSH_AT: "7",
+      LANGFUSE_FLUSH_INTERVAL: "2.5",
+      LANGFUSE_TIMEOUT: "3",
+      LANGFUSE_RETRY_DELAY: "0.25",
+      LANGFUSE_SAMPLE_KEEP_SLOWER_THAN: "4",
+      LANGFUSE_SHUTDOWN_TIMEOUT: "6",
+      LANGFUSE_MASK: "email",
+      LANGFUSE_ENVIRONMENT: "staging",
+      LANGFUSE_JOURNAL: "false",
+    }),
+  );
+  assert.equal(options.flushAt, 7);
+  assert.equal(options.flushIntervalMs, 2500);
+  assert.equal(options.timeoutMs, 3000);
+  assert.equal(options.retryDelayMs, 250);
+  assert.equal(options.keepSlowerThanMs, 4000);
+  assert.equal(options.shutdownTimeoutMs, 6000);
+  assert.equal(options.mask, "email");
+  assert.equal(options.environment, "staging");
+  assert.equal(options.journalDir, null);
+  assert.equal(options.release, undefined);
+  // Unset: the tracing package's own defaults, in its units.
+  const defaults = tracingOptions(loadConfig({}));
+  for (const [key, value] of Object.entries(TRACING_DEFAULTS)) {
+    if (key === "journalDir") continue; // on by default in the service: LANGFUSE_JOURNAL_DIR
+    assert.equal(defaults[key as keyof typeof defaults], value, key);
+  }
+  assert.equal(defaults.journalDir, "./data/spool");
 });

@@ -1,12 +1,37 @@
-import { ConfigError, kinds, option, parseOptions, type ParsedOptions } from "./config-schema.js";
+import {
+  ConfigError,
+  formerNamesIn,
+  kinds,
+  option,
+  parseOptions,
+  type OptionSpec,
+  type OptionsSpec,
+  type ParsedOptions,
+} from "./config-schema.js";
 import { apiKeyListKind, maskNamesKind, maskPatternsKind } from "./config-option-kinds.js";
-import { TRACING_DEFAULTS } from "./tracing/index.js";
+import { TRACING_DEFAULTS, type TracingOptions } from "./tracing/index.js";
 
 const S = "Service";
 const M = "Model";
 const SESS = "Sessions";
 const SEC = "Security and limits";
 const LF = "Tracing (Langfuse)";
+
+type Kind<T> = Pick<OptionSpec<T>, "schema" | "allowed">;
+
+/**
+ * A variable that sets the tracing package's option `feeds` (its value times `scale`: 1000 for
+ * seconds to milliseconds). Its default is the package's own (`TRACING_DEFAULTS`), in the
+ * variable's unit, so the two cannot disagree.
+ */
+function tracingOption<T>(
+  kind: Kind<T>,
+  spec: Omit<OptionSpec<NoInfer<T>>, "schema" | "allowed" | "default" | "feeds"> & { feeds: keyof TracingOptions },
+): OptionSpec<T> {
+  const fallback = (TRACING_DEFAULTS as Partial<Record<keyof TracingOptions, unknown>>)[spec.feeds];
+  const scaled = typeof fallback === "number" && spec.scale ? fallback / spec.scale : fallback;
+  return { ...kind, ...spec, default: scaled as T | undefined };
+}
 
 /**
  * Every environment variable of the service, parsed once at start-up. This object is the single
@@ -231,64 +256,68 @@ export const serviceOptions = {
     default: false,
     doc: "With Langfuse keys and LANGFUSE_PROJECT_ID set: put the trace's Langfuse link in chat replies (`trace_url`). Off by default: the link shows every client (every tenant, with API_KEYS) the Langfuse host and project id; replies always carry the `trace_id`. With the local receiver (no keys), replies link its viewer.",
   }),
-  LANGFUSE_BASE_URL: option(kinds.url(), {
+  LANGFUSE_BASE_URL: tracingOption(kinds.url(), {
     section: LF,
-    default: TRACING_DEFAULTS.baseUrl,
+    feeds: "baseUrl",
     doc: "Langfuse base URL (cloud region or self-hosted). Used only when keys are set.",
   }),
-  LANGFUSE_FLUSH_AT: option(kinds.int(1, 100_000), {
+  LANGFUSE_FLUSH_AT: tracingOption(kinds.int(1, 100_000), {
     section: LF,
-    default: TRACING_DEFAULTS.flushAt,
+    feeds: "flushAt",
     doc: "Most spans per export batch; a batch is sealed and sent as soon as it is this full (or LANGFUSE_MAX_BATCH_BYTES large).",
   }),
-  LANGFUSE_MAX_BATCH_BYTES: option(kinds.int(16_384, 64 * 1024 * 1024), {
+  LANGFUSE_MAX_BATCH_BYTES: tracingOption(kinds.int(16_384, 64 * 1024 * 1024), {
     section: LF,
-    default: TRACING_DEFAULTS.maxBatchBytes,
+    feeds: "maxBatchBytes",
     doc: "Most bytes per export request body, well under what hosted Langfuse accepts. A batch is sealed before it would pass this; a 413 answer splits it; one span larger than this is cut (longest fields first, with the truncation marker) rather than rejected.",
   }),
-  LANGFUSE_FLUSH_INTERVAL: option(kinds.number(0, 3600), {
+  LANGFUSE_FLUSH_INTERVAL: tracingOption(kinds.number(0, 3600), {
     section: LF,
-    default: TRACING_DEFAULTS.flushIntervalMs / 1000,
-    doc: "Seconds a span may wait before its batch is sealed into the journal and sent. This is also what `kill -9` can lose: spans not yet sealed (see LANGFUSE_SPOOL). 0 seals on the next tick.",
+    feeds: "flushIntervalMs",
+    scale: 1000,
+    doc: "Seconds a span may wait before its batch is sealed into the journal and sent. This is also what `kill -9` can lose: spans not yet sealed (see LANGFUSE_JOURNAL). 0 seals on the next tick.",
   }),
-  LANGFUSE_TIMEOUT: option(kinds.number(0.05, 600), {
+  LANGFUSE_TIMEOUT: tracingOption(kinds.number(0.05, 600), {
     section: LF,
-    default: TRACING_DEFAULTS.timeoutMs / 1000,
+    feeds: "timeoutMs",
+    scale: 1000,
     doc: "Seconds one export attempt may wait for Langfuse's answer. Long on purpose: nothing on the request path waits for it, and an attempt cut after its body was sent has an unknown outcome (Langfuse may have stored it; sending it again may store it twice). Attempts cut before the body was sent are simply retried.",
   }),
-  LANGFUSE_MAX_RETRIES: option(kinds.int(0, 100), {
+  LANGFUSE_MAX_RETRIES: tracingOption(kinds.int(0, 100), {
     section: LF,
-    default: TRACING_DEFAULTS.maxRetries,
+    feeds: "maxRetries",
     doc: "Quick retries of a batch in memory after a failure that did not store it (connection refused or reset, timeout, 429, 502, 503, 504). Past them the batch waits in the journal and is replayed as backlog. 0: no quick retries.",
   }),
-  LANGFUSE_RETRY_DELAY: option(kinds.number(0, 600), {
+  LANGFUSE_RETRY_DELAY: tracingOption(kinds.number(0, 600), {
     section: LF,
-    default: TRACING_DEFAULTS.retryDelayMs / 1000,
+    feeds: "retryDelayMs",
+    scale: 1000,
     doc: "Seconds before the first retry; doubles per retry, with jitter. A Retry-After header takes precedence.",
   }),
-  LANGFUSE_EXPORT_CONCURRENCY: option(kinds.int(1, 64), {
+  LANGFUSE_EXPORT_CONCURRENCY: tracingOption(kinds.int(1, 64), {
     section: LF,
-    default: TRACING_DEFAULTS.concurrency,
+    feeds: "concurrency",
     doc: "Export requests in flight at once, so one hung attempt does not stall delivery.",
   }),
-  LANGFUSE_MAX_QUEUE_BYTES: option(kinds.int(65_536, 8 * 1024 * 1024 * 1024), {
+  LANGFUSE_MAX_QUEUE_BYTES: tracingOption(kinds.int(65_536, 8 * 1024 * 1024 * 1024), {
     section: LF,
-    default: TRACING_DEFAULTS.maxQueueBytes,
-    doc: 'Memory bound for trace data held in memory, in bytes: spans not yet sealed into a batch, and batches being sent or waiting for a quick retry. With the spool, every batch is also on disk and batches past the bound wait there, so the bound only decides how much is sent from memory while Langfuse is slow or down; memory-only, it bounds everything held, and the oldest batches past it are dropped and counted (`reason="queue_full"`). Spans that would pass it before their batch is sealed are dropped and counted too.',
+    feeds: "maxQueueBytes",
+    doc: 'Memory bound for trace data held in memory, in bytes: spans not yet sealed into a batch, and batches being sent or waiting for a quick retry. With the journal, every batch is also on disk and batches past the bound wait there, so the bound only decides how much is sent from memory while Langfuse is slow or down; memory-only, it bounds everything held, and the oldest batches past it are dropped and counted (`reason="queue_full"`). Spans that would pass it before their batch is sealed are dropped and counted too.',
   }),
-  LANGFUSE_ENABLE_SPANS: option(kinds.bool(), {
+  LANGFUSE_ENABLE_SPANS: tracingOption(kinds.bool(), {
     section: LF,
-    default: TRACING_DEFAULTS.enableSpans,
+    feeds: "enableSpans",
     doc: "false keeps traces and generations but drops the graph-node spans.",
   }),
-  LANGFUSE_SAMPLE_RATE: option(kinds.number(0, 1), {
+  LANGFUSE_SAMPLE_RATE: tracingOption(kinds.number(0, 1), {
     section: LF,
-    default: TRACING_DEFAULTS.sampleRate,
+    feeds: "sampleRate",
     doc: "Share of ordinary chat turns traced, decided by trace id when the turn ends. Turns that failed, whose client went away, that asked a clarifying question or that took longer than LANGFUSE_SAMPLE_KEEP_SLOWER_THAN are always traced (counted in `switchboard_tracing_turns_kept_by_rule_total{rule}`). A turn sampled out is never encoded and has no trace id in its answer.",
   }),
-  LANGFUSE_SAMPLE_KEEP_SLOWER_THAN: option(kinds.number(0, 3600), {
+  LANGFUSE_SAMPLE_KEEP_SLOWER_THAN: tracingOption(kinds.number(0, 3600), {
     section: LF,
-    default: TRACING_DEFAULTS.keepSlowerThanMs / 1000,
+    feeds: "keepSlowerThanMs",
+    scale: 1000,
     doc: "Seconds: with LANGFUSE_SAMPLE_RATE below 1, a turn that takes longer than this is always traced.",
   }),
   LANGFUSE_PROMPTS: option(kinds.bool(), {
@@ -311,63 +340,74 @@ export const serviceOptions = {
     default: 60,
     doc: "Seconds between background reads of the prompts from Langfuse: an edited prompt reaches turns within this long.",
   }),
-  LANGFUSE_MAX_FIELD_CHARS: option(kinds.int(64, 10_000_000), {
+  LANGFUSE_MAX_FIELD_CHARS: tracingOption(kinds.int(64, 10_000_000), {
     section: LF,
-    default: TRACING_DEFAULTS.maxFieldChars,
+    feeds: "maxFieldChars",
     doc: "Input, output and metadata values whose text is longer than this many characters are cut to fit it, each cut text ending with a marker that states its true length. A JSON value keeps its structure: a generation's message array stays a message array (Langfuse still shows it as a chat) and its longest contents are cut instead; only a cap smaller than the structure itself needs turns it into plain text.",
   }),
-  LANGFUSE_CAPTURE_IO: option(kinds.bool(), {
+  LANGFUSE_CAPTURE_IO: tracingOption(kinds.bool(), {
     section: LF,
-    default: TRACING_DEFAULTS.captureIo,
+    feeds: "captureIo",
     doc: "false sends the sizes of inputs and outputs instead of their content.",
   }),
-  LANGFUSE_MASK: option(maskNamesKind(), {
+  LANGFUSE_MASK: tracingOption(maskNamesKind(), {
     section: LF,
-    default: TRACING_DEFAULTS.mask,
+    feeds: "mask",
     doc: "Built-in maskers applied to trace input, output and metadata before anything leaves the process: `email`, `phone` (international with +, North American, mainland China mobile), `cn_id` (Chinese resident ID, checksum-checked), `bank_card` (13-19 digits, Luhn-checked); `all` or `none`. Matches become `[email]`, `[phone]`, `[cn_id]`, `[bank_card]`.",
   }),
-  LANGFUSE_MASK_PATTERNS: option(maskPatternsKind(), {
+  LANGFUSE_MASK_PATTERNS: tracingOption(maskPatternsKind(), {
     section: LF,
+    feeds: "maskPatterns",
     doc: "Extra regexes to mask (JavaScript syntax, flags gu), separated by `;;`, e.g. `ORD-\\d{6};;secret-[a-z]+`. Matches become `[masked]`. Keep them simple: they run on every traced value.",
   }),
-  LANGFUSE_SHUTDOWN_TIMEOUT: option(kinds.number(0, 600), {
+  LANGFUSE_SHUTDOWN_TIMEOUT: tracingOption(kinds.number(0, 600), {
     section: LF,
-    default: TRACING_DEFAULTS.shutdownTimeoutMs / 1000,
+    feeds: "shutdownTimeoutMs",
+    scale: 1000,
     doc: "Seconds graceful shutdown spends sending what it holds: fresh batches first, then the journal's backlog while Langfuse answers. What is left stays in the journal for the next start (memory-only: counted as dropped).",
   }),
-  LANGFUSE_SPOOL: option(kinds.bool(), {
+  LANGFUSE_JOURNAL: option(kinds.bool(), {
     section: LF,
     default: true,
+    formerNames: ["LANGFUSE_SPOOL"],
     doc: "Journal every batch on disk from when it is sealed until Langfuse has it: a crash loses at most LANGFUSE_FLUSH_INTERVAL of traces, and what Langfuse cannot take (down, wrong keys, shutdown) is replayed later, also after a restart. false: memory only.",
   }),
-  LANGFUSE_SPOOL_DIR: option(kinds.string(), {
+  LANGFUSE_JOURNAL_DIR: option(kinds.string(), {
     section: LF,
+    // The folder and file keep their first names, so an upgrade finds what the last run left.
     default: "./data/spool",
-    doc: "Folder of the journal (a SQLite database, spool.db), made 0700 with its files 0600; delivered batches do not stay readable in it. Each batch is kept for the destination it was made for (LANGFUSE_BASE_URL and LANGFUSE_PUBLIC_KEY): a start with another destination leaves them there, says so once, and never sends them elsewhere; a start with theirs delivers them. Unwritable: tracing runs memory-only, with one warning. Delete the folder while the service is stopped to wipe undelivered traces.",
+    formerNames: ["LANGFUSE_SPOOL_DIR"],
+    doc: "Folder of the journal (a SQLite database, spool.db: the file keeps its first name), made 0700 with its files 0600; delivered batches do not stay readable in it. Each batch is kept for the destination it was made for (LANGFUSE_BASE_URL and LANGFUSE_PUBLIC_KEY): a start with another destination leaves them there, says so once, and never sends them elsewhere; a start with theirs delivers them. Unwritable: tracing runs memory-only, with one warning. Delete the folder while the service is stopped to wipe undelivered traces.",
   }),
-  LANGFUSE_SPOOL_MAX_BYTES: option(kinds.int(1_048_576, 1024 * 1024 * 1024 * 1024), {
+  LANGFUSE_JOURNAL_MAX_BYTES: tracingOption(kinds.int(1_048_576, 1024 * 1024 * 1024 * 1024), {
     section: LF,
-    default: TRACING_DEFAULTS.maxSpoolBytes,
-    doc: 'Bound on the journal; past it the oldest batches are dropped and counted (`switchboard_tracing_spans_dropped_total{reason="spool_evicted"}`). On disk, `spool.db` stays within about 1.2 times this (pages are not filled to the byte: 1.11 to 1.17 times measured with 1 MiB), and its write-ahead log `spool.db-wal` within about 4 MiB. Spans sealed at once are written before the oldest batches are evicted to make room for them, so for the few milliseconds in between the files also hold them (up to LANGFUSE_MAX_QUEUE_BYTES; `spool.db` itself only when more than about 1 MiB is sealed at once).',
+    feeds: "maxJournalBytes",
+    formerNames: ["LANGFUSE_SPOOL_MAX_BYTES"],
+    doc: 'Bound on the journal; past it the oldest batches are dropped and counted (`switchboard_tracing_spans_dropped_total{reason="journal_evicted"}`). On disk, `spool.db` stays within about 1.2 times this (pages are not filled to the byte: 1.11 to 1.17 times measured with 1 MiB), and its write-ahead log `spool.db-wal` within about 4 MiB. Spans sealed at once are written before the oldest batches are evicted to make room for them, so for the few milliseconds in between the files also hold them (up to LANGFUSE_MAX_QUEUE_BYTES; `spool.db` itself only when more than about 1 MiB is sealed at once).',
   }),
-  LANGFUSE_REPLAY_RATE: option(kinds.int(1, 1_000_000), {
+  LANGFUSE_REPLAY_RATE: tracingOption(kinds.int(1, 1_000_000), {
     section: LF,
-    default: TRACING_DEFAULTS.replayRatePerSec,
+    feeds: "replayRatePerSec",
     doc: "Spans per second replayed from the journal's backlog (after an outage or a restart), one request at a time and respecting Retry-After, so a Langfuse that just came back is not hammered while live traces keep flowing.",
   }),
-  LANGFUSE_LEGACY_TRACE_IO: option(kinds.bool(), {
+  LANGFUSE_LEGACY_TRACE_IO: tracingOption(kinds.bool(), {
     section: LF,
-    default: TRACING_DEFAULTS.legacyTraceIo,
+    feeds: "legacyTraceIo",
     doc: "Also write each turn's input and output as trace-level `langfuse.trace.input/output`. Only a self-hosted Langfuse v3 reads them; Langfuse v4 (Cloud, current server) shows the turn's input and output on the root observation, where they always are.",
   }),
-  LANGFUSE_ENVIRONMENT: option(kinds.string(40), {
+  LANGFUSE_ENVIRONMENT: tracingOption(kinds.string(40), {
     section: LF,
+    feeds: "environment",
     doc: "Langfuse environment tag of every trace (e.g. production).",
   }),
-  LANGFUSE_RELEASE: option(kinds.string(200), { section: LF, doc: "Release / version tag of every trace." }),
-  LANGFUSE_PIPELINE: option(kinds.oneOf(["switchboard", "sdk", "naive"]), {
+  LANGFUSE_RELEASE: tracingOption(kinds.string(200), {
     section: LF,
-    default: TRACING_DEFAULTS.pipeline,
+    doc: "Release / version tag of every trace.",
+    feeds: "release",
+  }),
+  LANGFUSE_PIPELINE: tracingOption(kinds.oneOf(["switchboard", "sdk", "naive"]), {
+    section: LF,
+    feeds: "pipeline",
     doc: "Benchmark-only. `switchboard`: our pipeline. `sdk`: the official Langfuse SDK with its documented defaults. `naive`: the seed's 'before': the SDK exporting each span as it ends, user and session repeated in every span.",
   }),
   LANGFUSE_LOCAL_RECEIVER_PORT: option(kinds.int(0, 65535), {
@@ -394,9 +434,20 @@ export const serviceOptions = {
 
 export type ServiceConfig = ParsedOptions<typeof serviceOptions>;
 
-/** Parses the service's environment once. Throws ConfigError naming every bad variable. */
-export function loadConfig(env: Record<string, string | undefined>): ServiceConfig {
+/** Where loadConfig says that a deprecated former name of a variable is set (pino's warn fits). */
+export type ConfigWarn = (fields: { variable: string; replacedBy: string }, message: string) => void;
+
+/**
+ * Parses the service's environment once. Throws ConfigError naming every bad variable. A
+ * variable set under a deprecated former name works, and `warn` hears of it once.
+ */
+export function loadConfig(env: Record<string, string | undefined>, warn?: ConfigWarn): ServiceConfig {
   const config = parseOptions(serviceOptions, env);
+  for (const { formerName, name } of formerNamesIn(serviceOptions, env))
+    warn?.(
+      { variable: formerName, replacedBy: name },
+      `${formerName} is deprecated: it still works, but set ${name} instead (same value)`,
+    );
   const hasPk = Boolean(config.LANGFUSE_PUBLIC_KEY);
   const hasSk = Boolean(config.LANGFUSE_SECRET_KEY);
   if (hasPk !== hasSk) {
@@ -417,4 +468,20 @@ export function loadConfig(env: Record<string, string | undefined>): ServiceConf
   }
   // The default header timeout gives way to a shorter request timeout.
   return { ...config, HEADERS_TIMEOUT_MS: Math.min(config.HEADERS_TIMEOUT_MS, config.REQUEST_TIMEOUT_MS) };
+}
+
+/**
+ * The tracing package's options from the variables that declare which field they feed, in the
+ * package's units. The keys, the destination and the service's name are the caller's.
+ */
+export function tracingOptionsOf(config: ServiceConfig): Partial<TracingOptions> {
+  const options: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(serviceOptions as OptionsSpec)) {
+    if (spec.feeds === undefined) continue;
+    const value = config[name as keyof ServiceConfig];
+    options[spec.feeds] = typeof value === "number" && spec.scale ? value * spec.scale : value;
+  }
+  // Two variables make this one: the switch and the folder.
+  options["journalDir"] = config.LANGFUSE_JOURNAL ? config.LANGFUSE_JOURNAL_DIR : null;
+  return options as Partial<TracingOptions>;
 }

@@ -26,7 +26,7 @@ async function main(): Promise<void> {
     if (command.stderr) process.stderr.write(command.stderr);
     process.exit(command.code);
   }
-  const config = loadConfig(process.env);
+  const config = loadConfig(process.env, (fields, message) => logger.warn(fields, message));
   const [{ Registry }, { createService, modelEndpointOf }, { setUpTracing }, { gracefulShutdown }] = await Promise.all([
     import("prom-client"),
     import("./service.js"),

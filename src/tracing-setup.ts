@@ -3,7 +3,7 @@
 // the tracing package's options.
 import type { Registry } from "prom-client";
 import { APP_VERSION } from "./app-version.js";
-import type { ServiceConfig } from "./config.js";
+import { tracingOptionsOf, type ServiceConfig } from "./config.js";
 import type { Receiver } from "./receiver/receiver.js";
 import { basicAuthHeader, DEV_KEY_PAIR, type ApiKeyPair } from "./receiver/basic-auth.js";
 import { dataFolderOf, generateKeyPair, loadOrCreateKeyPair } from "./receiver/receiver-keys.js";
@@ -90,34 +90,9 @@ export async function setUpTracing(
 
 /** The tracing package's options from the LANGFUSE_* variables (the keys and URL are set by the caller). */
 export function tracingOptions(config: ServiceConfig): Omit<TracingOptions, "publicKey" | "secretKey"> {
-  return {
-    serviceName: "switchboard",
-    version: APP_VERSION,
-    environment: config.LANGFUSE_ENVIRONMENT,
-    release: config.LANGFUSE_RELEASE,
-    sampleRate: config.LANGFUSE_SAMPLE_RATE,
-    keepSlowerThanMs: config.LANGFUSE_SAMPLE_KEEP_SLOWER_THAN * 1000,
-    enableSpans: config.LANGFUSE_ENABLE_SPANS,
-    maxFieldChars: config.LANGFUSE_MAX_FIELD_CHARS,
-    captureIo: config.LANGFUSE_CAPTURE_IO,
-    mask: config.LANGFUSE_MASK,
-    maskPatterns: config.LANGFUSE_MASK_PATTERNS,
-    legacyTraceIo: config.LANGFUSE_LEGACY_TRACE_IO,
-    flushAt: config.LANGFUSE_FLUSH_AT,
-    maxBatchBytes: config.LANGFUSE_MAX_BATCH_BYTES,
-    flushIntervalMs: config.LANGFUSE_FLUSH_INTERVAL * 1000,
-    timeoutMs: config.LANGFUSE_TIMEOUT * 1000,
-    maxRetries: config.LANGFUSE_MAX_RETRIES,
-    retryDelayMs: config.LANGFUSE_RETRY_DELAY * 1000,
-    concurrency: config.LANGFUSE_EXPORT_CONCURRENCY,
-    maxQueueBytes: config.LANGFUSE_MAX_QUEUE_BYTES,
-    spoolDir: config.LANGFUSE_SPOOL ? config.LANGFUSE_SPOOL_DIR : null,
-    maxSpoolBytes: config.LANGFUSE_SPOOL_MAX_BYTES,
-    replayRatePerSec: config.LANGFUSE_REPLAY_RATE,
-    shutdownTimeoutMs: config.LANGFUSE_SHUTDOWN_TIMEOUT * 1000,
-    pipeline: config.LANGFUSE_PIPELINE,
-  };
+  return { ...tracingOptionsOf(config), serviceName: "switchboard", version: APP_VERSION };
 }
+
 /** `baseUrl` is where traces are exported: the local receiver's URL when there are no keys. */
 function traceLinks(config: ServiceConfig, baseUrl: string): ((traceId: string) => string) | null {
   if (!config.LANGFUSE_PUBLIC_KEY) return (traceId) => viewerTraceUrl(baseUrl, traceId);

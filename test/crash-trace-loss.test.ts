@@ -35,7 +35,7 @@ function serviceEnv(receiverPort: number, spoolDir: string): Record<string, stri
     LANGFUSE_BASE_URL: `http://127.0.0.1:${receiverPort}`,
     LANGFUSE_PUBLIC_KEY: DEV_KEY_PAIR.publicKey,
     LANGFUSE_SECRET_KEY: DEV_KEY_PAIR.secretKey,
-    LANGFUSE_SPOOL_DIR: spoolDir,
+    LANGFUSE_JOURNAL_DIR: spoolDir,
     LANGFUSE_SHUTDOWN_TIMEOUT: "2",
   };
 }
@@ -105,7 +105,7 @@ async function killDuringLoad(s: Scenario) {
       describeCrashWindow(s.label, window, {
         "event-loop delay max before the kill, ms": lagMs,
         "window asserted, ms": windowMs,
-        "batches replayed by the next run": after.sum("switchboard_tracing_spool_batches_replayed_total") ?? 0,
+        "batches replayed by the next run": after.sum("switchboard_tracing_journal_batches_replayed_total") ?? 0,
         "spans re-sent (counted)": resent,
         "receiver duplicate rows": stats.store.duplicateRows,
       }),

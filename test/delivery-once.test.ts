@@ -21,7 +21,7 @@ function env(receiverPort: number, spoolDir: string, extra: Record<string, strin
     LANGFUSE_BASE_URL: `http://127.0.0.1:${receiverPort}`,
     LANGFUSE_PUBLIC_KEY: DEV_KEY_PAIR.publicKey,
     LANGFUSE_SECRET_KEY: DEV_KEY_PAIR.secretKey,
-    LANGFUSE_SPOOL_DIR: spoolDir,
+    LANGFUSE_JOURNAL_DIR: spoolDir,
     LANGFUSE_RETRY_DELAY: "0.1",
     LANGFUSE_SHUTDOWN_TIMEOUT: "2",
     ...extra,
@@ -133,7 +133,7 @@ test(
         "the journal replayed",
         async () =>
           (await receiver.stats()).store.observations >= created &&
-          (await metric(second!, "switchboard_tracing_spool_batches")) === 0,
+          (await metric(second!, "switchboard_tracing_journal_batches")) === 0,
         60_000,
       );
       const stats = await receiver.stats();

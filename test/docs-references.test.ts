@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { serviceOptions } from "../src/config.js";
+import type { OptionsSpec } from "../src/config-schema.js";
 import { receiverEnvSchema } from "../src/receiver/receiver-config.js";
 import { PROGRAM_VARIABLES } from "../scripts/test-programs.mjs";
 import { PROPERTY_TEST_VARIABLES } from "./support/property-runs.js";
@@ -46,6 +47,8 @@ function variablesReadBySources(): Set<string> {
 function knownVariables(): Set<string> {
   const known = new Set<string>([
     ...Object.keys(serviceOptions),
+    // Deprecated former names are still read.
+    ...Object.values(serviceOptions).flatMap((opt: OptionsSpec[string]) => opt.formerNames ?? []),
     ...Object.keys(receiverEnvSchema.shape),
     ...Object.values(PROGRAM_VARIABLES),
     ...PROPERTY_TEST_VARIABLES,

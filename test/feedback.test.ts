@@ -56,8 +56,8 @@ describe("feedback as scores (POST /api/v1/feedback)", () => {
       tracedEnv(receiver, {
         API_KEYS: `${KEY_A},${KEY_B}`,
         METRICS_API_KEY: METRICS_KEY,
-        LANGFUSE_SPOOL: "true",
-        LANGFUSE_SPOOL_DIR: join(dir, "spool"),
+        LANGFUSE_JOURNAL: "true",
+        LANGFUSE_JOURNAL_DIR: join(dir, "spool"),
         LANGFUSE_RETRY_DELAY: "0.2",
       }),
     );

@@ -119,7 +119,7 @@ describe("two instances sharing one PostgreSQL", () => {
       SIM_TOKEN_MS: "2",
       SIM_REPLY_TOKENS: "20",
       LANGFUSE_ENABLED: "false",
-      LANGFUSE_SPOOL: "false",
+      LANGFUSE_JOURNAL: "false",
     };
     const started = await Promise.allSettled([spawnService(env), spawnService(env)]);
     const failed = started.find((s) => s.status === "rejected");

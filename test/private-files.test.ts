@@ -61,8 +61,8 @@ test("the session database, its companions and the trace journal are 0600 in 070
       LANGFUSE_PUBLIC_KEY: "pk-lf-private",
       LANGFUSE_SECRET_KEY: "sk-lf-private",
       LANGFUSE_BASE_URL: receiver.baseUrl,
-      LANGFUSE_SPOOL: "true",
-      LANGFUSE_SPOOL_DIR: spool,
+      LANGFUSE_JOURNAL: "true",
+      LANGFUSE_JOURNAL_DIR: spool,
       LANGFUSE_FLUSH_INTERVAL: "0.05",
     });
     try {

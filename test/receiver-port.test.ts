@@ -44,7 +44,7 @@ function keylessEnv(dir: string, port: number): Record<string, string> {
     SIM_TOKEN_MS: "0",
     LANGFUSE_LOCAL_RECEIVER_PORT: String(port),
     LANGFUSE_LOCAL_RECEIVER_DB: join(dir, "embedded-traces.db"),
-    LANGFUSE_SPOOL_DIR: join(dir, "spool"),
+    LANGFUSE_JOURNAL_DIR: join(dir, "spool"),
     LANGFUSE_SHUTDOWN_TIMEOUT: "2",
   };
 }

@@ -46,8 +46,8 @@ describe("three instances behind haproxy, PostgreSQL and Redis", () => {
     SIM_TTFT_MS: "0",
     SIM_TOKEN_MS: "0",
     // Each instance journals its traces in a folder of its own, kept across a crash.
-    LANGFUSE_SPOOL: "true",
-    LANGFUSE_SPOOL_DIR: join(dir, `spool-${i}`),
+    LANGFUSE_JOURNAL: "true",
+    LANGFUSE_JOURNAL_DIR: join(dir, `spool-${i}`),
     LANGFUSE_FLUSH_INTERVAL: "0.05",
     SHUTDOWN_TIMEOUT_MS: "2000",
     // Scraped by the test for the spans sent again after the crash.

@@ -160,7 +160,7 @@ describe("secrets never appear in logs or traces", () => {
 
   test("as its own process (main.ts logger): stdout and stderr", async () => {
     const receiver = await startReceiver({ keys: [{ publicKey: LF_PUBLIC, secretKey: LF_SECRET }] });
-    const svc = await spawnService({ ...env(receiver.url), SESSION_STORE: "memory", LANGFUSE_SPOOL: "false" });
+    const svc = await spawnService({ ...env(receiver.url), SESSION_STORE: "memory", LANGFUSE_JOURNAL: "false" });
     const since = model.requests.length;
     try {
       await exercise(svc.url);

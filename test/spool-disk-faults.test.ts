@@ -1,6 +1,6 @@
 // A filesystem that refuses the journal's writes: a spool folder that cannot be used at start
 // (in a read-only place, or under a regular file) and a disk that fills up while the service
-// runs. Either way the service says so once, carries on memory-only (spool_available 0), answers
+// runs. Either way the service says so once, carries on memory-only (journal_available 0), answers
 // every request and still delivers traces while Langfuse is up. No root is needed: the read-only
 // place is a folder without write permission (as root, which file modes do not bind, a read-only
 // tmpfs), and the full disk is the journal's SQLite database held at its size, which gives the
@@ -32,7 +32,7 @@ function serviceEnv(
     LANGFUSE_BASE_URL: receiver.url,
     LANGFUSE_PUBLIC_KEY: DEV_KEY_PAIR.publicKey,
     LANGFUSE_SECRET_KEY: DEV_KEY_PAIR.secretKey,
-    LANGFUSE_SPOOL_DIR: spoolDir,
+    LANGFUSE_JOURNAL_DIR: spoolDir,
     LANGFUSE_SHUTDOWN_TIMEOUT: "2",
     ...extra,
   };
@@ -96,7 +96,7 @@ const UNUSABLE_FOLDERS: Array<{ name: string; prepare: (dir: string) => { spoolD
 
 for (const folder of UNUSABLE_FOLDERS) {
   test(
-    `a spool in ${folder.name}: memory-only with one warning, spool_available 0, traces still delivered`,
+    `a spool in ${folder.name}: memory-only with one warning, journal_available 0, traces still delivered`,
     { timeout: 60_000 },
     async () => {
       const dir = mkdtempSync(join(tmpdir(), "spool-unusable-"));
@@ -115,8 +115,8 @@ for (const folder of UNUSABLE_FOLDERS) {
           [],
         );
         const m = await scrapeMetrics(svc.url);
-        assert.equal(m.sum("switchboard_tracing_spool_available"), 0);
-        const warnings = logLines(svc, /trace spool folder unusable/);
+        assert.equal(m.sum("switchboard_tracing_journal_available"), 0);
+        const warnings = logLines(svc, /trace journal folder unusable/);
         assert.equal(warnings.length, 1, "one warning");
         assert.equal(warnings[0]!.level, 40, "a warning, not an error");
         assert.equal(warnings[0]!["dir"], prepared.spoolDir, "it names the folder");
@@ -151,7 +151,7 @@ test(
       const warm = await chatTurns(svc.url, 5);
       const perTurn = (await scrapeMetrics(svc.url)).sum("switchboard_tracing_observations_created_total")! / 5;
       await allDelivered(receiver, warm, perTurn);
-      assert.equal((await scrapeMetrics(svc.url)).sum("switchboard_tracing_spool_available"), 1);
+      assert.equal((await scrapeMetrics(svc.url)).sum("switchboard_tracing_journal_available"), 1);
 
       // Full while idle (everything so far delivered, the journal's file emptied and shrunk): the
       // next journal write is the next seal's.
@@ -173,7 +173,7 @@ test(
       const warnings = logLines(svc, /trace journal write failed/);
       assert.equal(warnings.length, 1, "one warning");
       assert.equal(warnings[0]!.level, 40);
-      assert.equal(m.sum("switchboard_tracing_spool_available"), 0);
+      assert.equal(m.sum("switchboard_tracing_journal_available"), 0);
       assert.equal(m.sum("switchboard_tracing_errors_total", { kind: "journal_write" }), 1);
 
       const rows = await allDelivered(receiver, turns, perTurn, 30_000);
@@ -193,7 +193,7 @@ test(
       const after = await scrapeMetrics(next.url);
       const final = await receiver.stats();
       console.log(
-        `disk full, restart: replayed ${after.sum("switchboard_tracing_spool_batches_replayed_total")} batches, re-sent ${after.sum("switchboard_tracing_spans_resent_total")} spans; receiver ${final.store.observations} rows, ${final.store.duplicateRows} duplicates`,
+        `disk full, restart: replayed ${after.sum("switchboard_tracing_journal_batches_replayed_total")} batches, re-sent ${after.sum("switchboard_tracing_spans_resent_total")} spans; receiver ${final.store.observations} rows, ${final.store.duplicateRows} duplicates`,
       );
       assert.equal(final.store.duplicateRows, 0, "the restart sent nothing Langfuse already had");
       assert.equal(final.store.observations, turns.length * perTurn);
@@ -361,7 +361,7 @@ test(
         20_000,
         100,
       );
-      const waiting = (await scrapeMetrics(url)).sum("switchboard_tracing_spool_batches")!;
+      const waiting = (await scrapeMetrics(url)).sum("switchboard_tracing_journal_batches")!;
       assert.ok(waiting >= 4, `${waiting} batches waiting when the disk fills`);
       await fillDisk();
       // Turns until a new batch's journal write fails. A batch small enough for the room left in
@@ -393,7 +393,7 @@ test(
       assert.equal(svc.child.exitCode ?? svc.child.signalCode, null, crashReport(svc));
       assert.equal(logLines(svc, /trace journal write failed/).length, 1, "one warning");
       const m = await scrapeMetrics(url);
-      assert.equal(m.sum("switchboard_tracing_spool_available"), 0);
+      assert.equal(m.sum("switchboard_tracing_journal_available"), 0);
       assert.equal(m.sum("switchboard_tracing_spans_dropped_total"), 0, "nothing dropped: the rest is held");
       assert.ok(m.sum("switchboard_tracing_queue_spans")! > 0, "the batches on the full disk are held, and say so");
 

@@ -1,6 +1,6 @@
-// LANGFUSE_SPOOL_MAX_BYTES bounds the journal: with Langfuse down and more trace data than the
+// LANGFUSE_JOURNAL_MAX_BYTES bounds the journal: with Langfuse down and more trace data than the
 // bound, the spool (the metric and the file on disk) stays bounded, the oldest batches are
-// dropped and counted as spool_evicted, requests are all answered, and once Langfuse is back
+// dropped and counted as journal_evicted, requests are all answered, and once Langfuse is back
 // every span not counted as dropped arrives, once.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -32,7 +32,7 @@ function fileBytes(path: string): number {
 }
 
 test(
-  "Langfuse down past LANGFUSE_SPOOL_MAX_BYTES: the spool stays bounded, the oldest batches are evicted and counted, the rest arrives once",
+  "Langfuse down past LANGFUSE_JOURNAL_MAX_BYTES: the spool stays bounded, the oldest batches are evicted and counted, the rest arrives once",
   { timeout: 180_000 },
   async () => {
     const dir = mkdtempSync(join(tmpdir(), "spool-limits-"));
@@ -48,8 +48,8 @@ test(
         LANGFUSE_BASE_URL: `http://127.0.0.1:${port}`,
         LANGFUSE_PUBLIC_KEY: DEV_KEY_PAIR.publicKey,
         LANGFUSE_SECRET_KEY: DEV_KEY_PAIR.secretKey,
-        LANGFUSE_SPOOL_DIR: spoolDir,
-        LANGFUSE_SPOOL_MAX_BYTES: String(SPOOL_MAX_BYTES),
+        LANGFUSE_JOURNAL_DIR: spoolDir,
+        LANGFUSE_JOURNAL_MAX_BYTES: String(SPOOL_MAX_BYTES),
         // Batches of at most 64 KB, so the bound holds many of them and eviction is batch by batch.
         LANGFUSE_MAX_BATCH_BYTES: "65536",
         LANGFUSE_SHUTDOWN_TIMEOUT: "2",
@@ -64,7 +64,7 @@ test(
       let samples = 0;
       const sample = async () => {
         const m = await scrapeMetrics(url);
-        maxSpoolBytes = Math.max(maxSpoolBytes, m.sum("switchboard_tracing_spool_bytes") ?? 0);
+        maxSpoolBytes = Math.max(maxSpoolBytes, m.sum("switchboard_tracing_journal_bytes") ?? 0);
         const db = fileBytes(join(spoolDir, "spool.db"));
         maxDbBytes = Math.max(maxDbBytes, db);
         const wal = fileBytes(join(spoolDir, "spool.db-wal"));
@@ -89,18 +89,18 @@ test(
 
       const m = await scrapeMetrics(url);
       const created = m.sum("switchboard_tracing_observations_created_total")!;
-      const evicted = m.sum("switchboard_tracing_spans_dropped_total", { reason: "spool_evicted" })!;
-      const spoolBytesAtEnd = m.sum("switchboard_tracing_spool_bytes")!;
+      const evicted = m.sum("switchboard_tracing_spans_dropped_total", { reason: "journal_evicted" })!;
+      const journalBytesAtEnd = m.sum("switchboard_tracing_journal_bytes")!;
       // What the journal was asked to hold: everything created (nothing was delivered).
-      const perSpan = spoolBytesAtEnd / m.sum("switchboard_tracing_queue_spans")!;
+      const perSpan = journalBytesAtEnd / m.sum("switchboard_tracing_queue_spans")!;
       console.log(
-        `spool bound ${SPOOL_MAX_BYTES} B: ${created} spans created (~${Math.round((created * perSpan) / MiB)} MiB), ${evicted} evicted in ${m.sum("switchboard_tracing_spool_batches_evicted_total")} batches; ` +
-          `spool_bytes max ${maxSpoolBytes}, at end ${spoolBytesAtEnd}; spool.db max ${maxDbBytes} B, its WAL ${maxWalBytes} B, both ${maxDbAndWalBytes} B (${samples} samples)`,
+        `spool bound ${SPOOL_MAX_BYTES} B: ${created} spans created (~${Math.round((created * perSpan) / MiB)} MiB), ${evicted} evicted in ${m.sum("switchboard_tracing_journal_batches_evicted_total")} batches; ` +
+          `journal_bytes max ${maxSpoolBytes}, at end ${journalBytesAtEnd}; spool.db max ${maxDbBytes} B, its WAL ${maxWalBytes} B, both ${maxDbAndWalBytes} B (${samples} samples)`,
       );
       assert.ok(created * perSpan > 10 * SPOOL_MAX_BYTES, "the load produced many times the bound");
       assert.equal(m.sum("switchboard_tracing_backend_state"), 1, "Langfuse seen as down");
-      assert.ok(maxSpoolBytes <= SPOOL_MAX_BYTES, `spool_bytes reached ${maxSpoolBytes}, over the bound`);
-      assert.ok(spoolBytesAtEnd > SPOOL_MAX_BYTES / 2, "the journal kept the newest data up to the bound");
+      assert.ok(maxSpoolBytes <= SPOOL_MAX_BYTES, `journal_bytes reached ${maxSpoolBytes}, over the bound`);
+      assert.ok(journalBytesAtEnd > SPOOL_MAX_BYTES / 2, "the journal kept the newest data up to the bound");
       // On disk: the pages of evicted batches are handed back once the evictions a seal causes are
       // done, so the database file stays near the bound (page and B-tree slack, about 1.2 times;
       // a seal is written before its evictions, and twice leaves room for one caught in between),
@@ -112,7 +112,7 @@ test(
       assert.equal(
         m.sum("switchboard_tracing_spans_dropped_total"),
         evicted,
-        "spool_evicted is the only reason anything was dropped",
+        "journal_evicted is the only reason anything was dropped",
       );
 
       // Langfuse is back: what the journal kept arrives; nothing more is dropped.

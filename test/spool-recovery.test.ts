@@ -31,7 +31,7 @@ function tracingEnv(
     LANGFUSE_BASE_URL: `http://127.0.0.1:${receiverPort}`,
     LANGFUSE_PUBLIC_KEY: DEV_KEY_PAIR.publicKey,
     LANGFUSE_SECRET_KEY: DEV_KEY_PAIR.secretKey,
-    LANGFUSE_SPOOL_DIR: spoolDir,
+    LANGFUSE_JOURNAL_DIR: spoolDir,
     LANGFUSE_SHUTDOWN_TIMEOUT: "2",
     ...extra,
   };
@@ -84,7 +84,7 @@ test(
       assert.equal(stats.store.duplicateRows, 0, "each once");
       assert.equal(m.sum("switchboard_tracing_spans_dropped_total"), 0);
       assert.ok(
-        m.sum("switchboard_tracing_spool_batches_replayed_total")! > 0,
+        m.sum("switchboard_tracing_journal_batches_replayed_total")! > 0,
         "the outage went through the journal's backlog",
       );
 
@@ -99,7 +99,7 @@ test(
       const first = Math.min(...backlog.map((t) => stored(t.traceId!)));
       const last = Math.max(...backlog.map((t) => stored(t.traceId!)));
       console.log(
-        `outage: ${turns.length} turns, backlog ${backlog.length} turns (${backlogSpans} spans) replayed in ${last - first} ms at ${REPLAY_RATE} spans/s, ${m.sum("switchboard_tracing_spool_batches_replayed_total")} batches`,
+        `outage: ${turns.length} turns, backlog ${backlog.length} turns (${backlogSpans} spans) replayed in ${last - first} ms at ${REPLAY_RATE} spans/s, ${m.sum("switchboard_tracing_journal_batches_replayed_total")} batches`,
       );
       // Paced: one batch, then a wait of its spans / rate. Half the ideal time leaves room for the
       // last batch and for batches that left the backlog early; an unpaced replay takes ~0.
@@ -150,8 +150,8 @@ test(
       const aside = readdirSync(spoolDir).filter((f) => f.startsWith("spool.db.corrupt-"));
       assert.equal(aside.length, 1, "the unreadable file is kept aside, not deleted");
       const m = await scrapeMetrics(svc.url);
-      assert.equal(m.sum("switchboard_tracing_spool_available"), 1, "a fresh journal is in use");
-      assert.equal(m.sum("switchboard_tracing_spool_entries_corrupt_total"), 1);
+      assert.equal(m.sum("switchboard_tracing_journal_available"), 1, "a fresh journal is in use");
+      assert.equal(m.sum("switchboard_tracing_journal_entries_corrupt_total"), 1);
       await untilDrained(svc.url, 15_000);
       const rows = await rowsByTrace(running.url);
       assert.ok(turns.every((t) => rows.has(t.traceId!)));
@@ -198,9 +198,9 @@ test(
       second = await spawnService(tracingEnv(port, spoolDir));
       await untilDrained(second.url, 30_000);
       const m = await scrapeMetrics(second.url);
-      assert.equal(m.sum("switchboard_tracing_spool_entries_corrupt_total"), 1);
+      assert.equal(m.sum("switchboard_tracing_journal_entries_corrupt_total"), 1);
       assert.equal(
-        m.sum("switchboard_tracing_spans_dropped_total", { reason: "spool_corrupt" }),
+        m.sum("switchboard_tracing_spans_dropped_total", { reason: "journal_corrupt" }),
         damaged.count,
         "the damaged batch's spans, counted as dropped",
       );

@@ -1,7 +1,7 @@
 // Wrong Langfuse keys, then fixed: the receiver checks Basic auth as Langfuse does (401), the
 // service keeps answering, says once and clearly which variables to check, counts it on /metrics,
 // and holds every span in its journal; restarted with the right key on the same
-// LANGFUSE_SPOOL_DIR it delivers all of them, each once.
+// LANGFUSE_JOURNAL_DIR it delivers all of them, each once.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -31,7 +31,7 @@ test(
       LANGFUSE_BASE_URL: receiverUrl,
       LANGFUSE_PUBLIC_KEY: DEV_KEY_PAIR.publicKey,
       LANGFUSE_SECRET_KEY: secretKey,
-      LANGFUSE_SPOOL_DIR: join(dir, "spool"),
+      LANGFUSE_JOURNAL_DIR: join(dir, "spool"),
       LANGFUSE_SHUTDOWN_TIMEOUT: "2",
     });
     let receiver: SpawnedReceiver | undefined;
@@ -72,7 +72,8 @@ test(
         "every span to be sealed into the journal",
         async () => {
           const m = await scrapeMetrics(svc.url);
-          return m.sum("switchboard_tracing_queue_spans") === created && m.sum("switchboard_tracing_spool_batches")! > 0
+          return m.sum("switchboard_tracing_queue_spans") === created &&
+            m.sum("switchboard_tracing_journal_batches")! > 0
             ? m
             : undefined;
         },

@@ -94,7 +94,7 @@ async function runPlaces(workRoot: string, name: string, tracing: boolean) {
           LANGFUSE_BASE_URL: `http://127.0.0.1:${receiverPort}`,
           LANGFUSE_PUBLIC_KEY: RECEIVER_PUBLIC_KEY,
           LANGFUSE_SECRET_KEY: RECEIVER_SECRET_KEY,
-          LANGFUSE_SPOOL_DIR: join(work, "spool"),
+          LANGFUSE_JOURNAL_DIR: join(work, "spool"),
         },
       }),
   };
@@ -130,7 +130,7 @@ async function oneRun(mode: "off" | "outage", rep: number, workRoot: string): Pr
       for (;;) {
         const snap = await service.metrics();
         created = snap.sum(TRACING_METRICS.observationsCreated) ?? 0;
-        const spooled = snap.sum(TRACING_METRICS.spoolBatches) ?? 0;
+        const spooled = snap.sum(TRACING_METRICS.journalBatches) ?? 0;
         const queued = snap.sum(TRACING_METRICS.queueSpans) ?? 0;
         // The store, not the counters: the counters restart with the receiver after the outage.
         received = (await receiver!.stats()).store?.observations ?? 0;
@@ -161,7 +161,7 @@ async function oneRun(mode: "off" | "outage", rep: number, workRoot: string): Pr
       spansCreated: created,
       spansReceivedUnique: received,
       deliveryPct: mode === "outage" && created > 0 ? (received / created) * 100 : null,
-      replayedBatches: snap.sum(TRACING_METRICS.spoolBatchesReplayed) ?? 0,
+      replayedBatches: snap.sum(TRACING_METRICS.journalBatchesReplayed) ?? 0,
       droppedSpans: snap.sum(TRACING_METRICS.spansDropped) ?? 0,
       drainSecondsAfterLoad: drainedAt === null ? null : (drainedAt - loadEnd) / 1000,
       finalRssMiB: (snap.sum("process_resident_memory_bytes") ?? 0) / 1048576,
@@ -210,7 +210,7 @@ async function crashRun(rep: number, workRoot: string): Promise<OutageRun> {
     const deadline = Date.now() + 120_000;
     while (Date.now() < deadline) {
       const snap = await service.metrics();
-      if ((snap.sum(TRACING_METRICS.spoolBatches) ?? 0) === 0 && (snap.sum(TRACING_METRICS.queueSpans) ?? 0) === 0) {
+      if ((snap.sum(TRACING_METRICS.journalBatches) ?? 0) === 0 && (snap.sum(TRACING_METRICS.queueSpans) ?? 0) === 0) {
         replaySeconds = (Date.now() - restartedAt) / 1000;
         break;
       }
@@ -246,7 +246,7 @@ async function crashRun(rep: number, workRoot: string): Promise<OutageRun> {
       spansLostBeyondWindow: window.lostTurns.filter((t) => t.ageMs > windowMs).reduce((n, t) => n + t.missing, 0),
       strayRows: window.strayRows,
       duplicateRows: window.duplicateRows,
-      replayedBatches: after.sum(TRACING_METRICS.spoolBatchesReplayed) ?? 0,
+      replayedBatches: after.sum(TRACING_METRICS.journalBatchesReplayed) ?? 0,
       replaySeconds,
     };
     const phase = (from: number, to: number) =>

@@ -105,7 +105,7 @@ async function startTarget(name: string, root: string): Promise<Target> {
     PORT: String(port),
     LLM_PROVIDER: "simulated",
     LANGFUSE_ENABLED: "false",
-    LANGFUSE_SPOOL: "false",
+    LANGFUSE_JOURNAL: "false",
     SESSION_STORE: store,
     SESSION_DB_PATH: join(dir, "sessions.db"),
     SIM_TTFT_MS: "0",

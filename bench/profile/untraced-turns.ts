@@ -98,7 +98,7 @@ async function loadVariant(name: string, distDir: string | null): Promise<Varian
   const dir = mkdtempSync(join(tmpdir(), "switchboard-profile-"));
   const config = loadConfig({
     LANGFUSE_ENABLED: "false",
-    LANGFUSE_SPOOL: "false",
+    LANGFUSE_JOURNAL: "false",
     SESSION_STORE: store,
     SESSION_DB_PATH: join(dir, "sessions.db"),
     SIM_TTFT_MS: "0",

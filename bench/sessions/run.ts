@@ -227,7 +227,7 @@ async function runStore(store: "sqlite" | "postgres"): Promise<StoreResult> {
       LANGFUSE_BASE_URL: receiver.baseUrl,
       // Each turn's spans are sealed and sent at once, so they can be told apart on the wire.
       LANGFUSE_FLUSH_INTERVAL: "0",
-      LANGFUSE_SPOOL_DIR: join(dir, "spool"),
+      LANGFUSE_JOURNAL_DIR: join(dir, "spool"),
     });
     probe = store === "sqlite" ? sqliteProbe(dbPath) : await postgresProbe(postgres!.url);
     const runner = new TurnRunner(service, receiver, probe);

@@ -17,6 +17,7 @@ import { ProtobufWriter } from "../../src/tracing/encoding/protobuf-writer.js";
 import { OK } from "../../src/tracing/trace-contract.js";
 import { SwitchboardTracing } from "../../src/tracing/switchboard-tracing.js";
 import { TracingMetrics } from "../../src/tracing/tracing-metrics.js";
+import { resolveTracingOptions } from "../../src/tracing/tracing-options.js";
 import { NOOP_GENERATION, NOOP_TURN, type Tracing } from "../../src/tracing/turn-trace.js";
 import { makePayload } from "./payload.js";
 import { ReceiverClient } from "./receiver-client.js";
@@ -65,19 +66,13 @@ void NOOP_TURN;
 function ourTracing(): { tracing: Tracing } {
   const metrics = new TracingMetrics(new Registry());
   const faults = new FaultReporter(metrics, silent);
+  // The defaults, with room for everything the benchmark holds.
+  const settings = resolveTracingOptions({ maxQueueBytes: 64 * 1024 * 1024, maxJournalBytes: 64 * 1024 * 1024 });
   const exporter = new SpanExporter({
+    settings,
     transport: { send: async () => ({ kind: "stored" as const, status: 200 }), close() {} },
     journal: new MemoryJournal(),
     formats: FORMATS,
-    maxBatchSpans: 1000,
-    maxBatchBytes: 1_000_000,
-    flushIntervalMs: 500,
-    concurrency: 2,
-    maxRetries: 3,
-    retryDelayMs: 1000,
-    maxMemoryBytes: 64 * 1024 * 1024,
-    maxJournalBytes: 64 * 1024 * 1024,
-    replayRatePerSec: 1000,
     metrics,
     faults,
     logger: silent,
@@ -88,10 +83,7 @@ function ourTracing(): { tracing: Tracing } {
       encoder: new ObservationEncoder(encoderOptions),
       metrics,
       faults,
-      enableSpans: true,
-      sampleRate: 1,
-      keepSlowerThanMs: 10_000,
-      shutdownTimeoutMs: 5000,
+      settings,
     }),
   };
 }
@@ -114,10 +106,7 @@ function encodeOnlyTracing(): Tracing {
     encoder: new ObservationEncoder(encoderOptions),
     metrics,
     faults,
-    enableSpans: true,
-    sampleRate: 1,
-    keepSlowerThanMs: 10_000,
-    shutdownTimeoutMs: 5000,
+    settings: resolveTracingOptions({}),
   });
 }
 

@@ -149,7 +149,7 @@ export async function buildVariant(
     LANGFUSE_BASE_URL: receiver.url,
     // A spool of its own per measurement: a shared ./data/spool would replay one variant's
     // leftovers into the next variant's receiver.
-    LANGFUSE_SPOOL_DIR: mkdtempSync(join(tmpdir(), "tracing-cost-spool-")),
+    LANGFUSE_JOURNAL_DIR: mkdtempSync(join(tmpdir(), "tracing-cost-spool-")),
     // Every variant's shutdown drains all it holds: the benchmark counts the whole export's cost
     // and checks completeness, and a 100 KB backlog can take longer than the 5 s default.
     LANGFUSE_SHUTDOWN_TIMEOUT: "120",

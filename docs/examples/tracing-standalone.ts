@@ -14,7 +14,7 @@ const tracing = await createTracing(
     serviceName: "support-bot",
     version: "1.4.0",
     environment: "production",
-    spoolDir: "./data/trace-spool", // without it: memory only (a crash loses what is not sent)
+    journalDir: "./data/trace-journal", // without it: memory only (a crash loses what is not sent)
     mask: "email,phone",
   },
   registry,

@@ -8,17 +8,8 @@ import { ScoreExporter } from "./scores/score-exporter.js";
 import { ScoreMetrics } from "./scores/score-metrics.js";
 import { SwitchboardTracing } from "./switchboard-tracing.js";
 import { TracingMetrics } from "./tracing-metrics.js";
-import { TRACING_DEFAULTS, type TracingOptions } from "./tracing-options.js";
+import { resolveTracingOptions, type TracingOptions } from "./tracing-options.js";
 import { NOOP_TRACING, type Tracing } from "./turn-trace.js";
-
-type ResolvedOptions = TracingOptions & Required<Pick<TracingOptions, keyof typeof TRACING_DEFAULTS>>;
-
-/** The options with every absent (or undefined) field at its default. */
-function withDefaults(options: TracingOptions): ResolvedOptions {
-  const resolved: Record<string, unknown> = { ...TRACING_DEFAULTS };
-  for (const [key, value] of Object.entries(options)) if (value !== undefined) resolved[key] = value;
-  return resolved as unknown as ResolvedOptions;
-}
 
 /**
  * Builds the tracing pipeline the options describe, its metrics registered on `registry`. Never
@@ -33,7 +24,7 @@ export async function createTracing(
   const metrics = new TracingMetrics(registry);
   const faults = new FaultReporter(metrics, logger);
   try {
-    const o = withDefaults(options);
+    const o = resolveTracingOptions(options);
     const { publicKey, secretKey, baseUrl } = o;
     if (o.pipeline !== "switchboard") {
       // Loaded only for the comparisons: the OpenTelemetry SDK and Langfuse's SDK cost start-up
@@ -58,8 +49,8 @@ export async function createTracing(
       return withShutdownHook(tracing, o.onShutdown);
     }
 
-    const resource = { serviceName: o.serviceName, serviceVersion: o.version };
     const settings: ExportSettings = {
+      ...o,
       url: `${baseUrl}/api/public/otel/v1/traces`,
       headers: {
         authorization: `Basic ${Buffer.from(`${publicKey}:${secretKey}`).toString("base64")}`,
@@ -71,20 +62,7 @@ export async function createTracing(
         // which can delay traces by minutes.
         "x-langfuse-ingestion-version": "4",
       },
-      timeoutMs: o.timeoutMs,
-      // One socket more than the live lane's attempts: the backlog's replay has its own.
-      maxSockets: o.concurrency + 1,
-      spoolDir: o.spoolDir,
-      maxJournalBytes: o.maxSpoolBytes,
-      maxMemoryBytes: o.maxQueueBytes,
-      concurrency: o.concurrency,
-      maxRetries: o.maxRetries,
-      retryDelayMs: o.retryDelayMs,
-      replayRatePerSec: o.replayRatePerSec,
-      resource,
-      maxBatchSpans: o.flushAt,
-      maxBatchBytes: o.maxBatchBytes,
-      flushIntervalMs: o.flushIntervalMs,
+      resource: { serviceName: o.serviceName, serviceVersion: o.version },
     };
     const exporter = openSpanExporter(settings, metrics, faults, logger);
     let pendingScores = () => 0;
@@ -108,10 +86,7 @@ export async function createTracing(
       encoder,
       metrics,
       faults,
-      enableSpans: o.enableSpans,
-      sampleRate: o.sampleRate,
-      keepSlowerThanMs: o.keepSlowerThanMs,
-      shutdownTimeoutMs: o.shutdownTimeoutMs,
+      settings: o,
       scores,
       onShutdown: o.onShutdown,
     });

@@ -15,6 +15,7 @@ import { createMasker } from "./masking/create-masker.js";
 import { ProtobufWriter } from "./encoding/protobuf-writer.js";
 import { ObservationEncoder } from "./observation-encoder.js";
 import { SwitchboardTracing } from "./switchboard-tracing.js";
+import { resolveTracingOptions } from "./tracing-options.js";
 import { usageDetails } from "./trace-contract.js";
 import type { TurnStart } from "./turn-trace.js";
 
@@ -37,19 +38,22 @@ function setup(
   const transport = new ScriptedTransport();
   transport.autoAnswer = () => ({ kind: "stored", status: 200 });
   const { metrics, faults, count } = testMetrics();
+  const settings = resolveTracingOptions({
+    maxBatchBytes: 10_000_000,
+    flushIntervalMs: 10,
+    maxRetries: 0,
+    retryDelayMs: 10,
+    maxQueueBytes: 64 * 1024 * 1024,
+    maxJournalBytes: 64 * 1024 * 1024,
+    sampleRate: options.sampleRate ?? 1,
+    keepSlowerThanMs: options.keepSlowerThanMs ?? 10_000,
+    shutdownTimeoutMs: 2000,
+  });
   const exporter = new SpanExporter({
+    settings,
     transport,
     journal: new MemoryJournal(),
     formats: FORMATS,
-    maxBatchSpans: 1000,
-    maxBatchBytes: 10_000_000,
-    flushIntervalMs: 10,
-    concurrency: 2,
-    maxRetries: 0,
-    retryDelayMs: 10,
-    maxMemoryBytes: 64 * 1024 * 1024,
-    maxJournalBytes: 64 * 1024 * 1024,
-    replayRatePerSec: 1000,
     metrics,
     faults,
     logger: new RecordingLogger(),
@@ -70,10 +74,7 @@ function setup(
     encoder,
     metrics,
     faults,
-    enableSpans: true,
-    sampleRate: options.sampleRate ?? 1,
-    keepSlowerThanMs: options.keepSlowerThanMs ?? 10_000,
-    shutdownTimeoutMs: 2000,
+    settings,
   });
   const bodies = async (): Promise<Uint8Array[]> => {
     await tracing.shutdown();

@@ -20,7 +20,7 @@ test("BigInt, circular and unprintable values in node input/metadata and results
       serviceName: "switchboard",
       version: "0.0.0",
       flushIntervalMs: 50,
-      spoolDir: null,
+      journalDir: null,
     };
     const tracing = await createTracing(options, new Registry(), logger);
     const circular: Record<string, unknown> = { name: "loop" };

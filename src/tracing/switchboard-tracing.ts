@@ -18,6 +18,7 @@ import {
   type Outcome,
 } from "./trace-contract.js";
 import type { TracingMetrics } from "./tracing-metrics.js";
+import type { TracingSettings } from "./tracing-options.js";
 import {
   NOOP_GENERATION,
   type GenerationStart,
@@ -37,14 +38,12 @@ export interface SwitchboardTracingOptions {
   encoder: ObservationEncoder;
   metrics: TracingMetrics;
   faults: FaultReporter;
-  /** false: no node spans; generations hang directly under the trace's root. */
-  enableSpans: boolean;
-  /** Share of ordinary turns traced, by trace id; failed, disconnected, clarifying and slow turns are always kept. */
-  sampleRate: number;
-  /** A turn that takes longer than this (ms) is kept whatever the sample rate. */
-  keepSlowerThanMs: number;
-  /** How long shutdown may spend flushing (ms). */
-  shutdownTimeoutMs: number;
+  /**
+   * The tracing settings, whole. Read here: `enableSpans` (false: no node spans; generations
+   * hang directly under the trace's root), `sampleRate` and `keepSlowerThanMs` (which turns are
+   * kept) and `shutdownTimeoutMs` (how long shutdown may spend flushing).
+   */
+  settings: TracingSettings;
   /** Durable delivery of scores (user feedback); absent: scores are not taken. */
   scores?: ScoreExporter;
   /** Runs after the exporter is flushed at shutdown (e.g. closing an embedded receiver). */
@@ -120,8 +119,8 @@ export class SwitchboardTracing implements Tracing {
   async shutdown(): Promise<void> {
     try {
       await Promise.all([
-        this.options.exporter.shutdown(this.options.shutdownTimeoutMs),
-        this.options.scores?.shutdown(this.options.shutdownTimeoutMs),
+        this.options.exporter.shutdown(this.options.settings.shutdownTimeoutMs),
+        this.options.scores?.shutdown(this.options.settings.shutdownTimeoutMs),
       ]);
       await this.options.onShutdown?.();
     } catch (err) {
@@ -156,7 +155,7 @@ class SwitchboardTurn implements TurnTrace {
     startedAt: number,
   ) {
     this.#startMs = epochMs(startedAt);
-    this.#holding = options.sampleRate < 1;
+    this.#holding = options.settings.sampleRate < 1;
   }
 
   /** The trace id; null once the turn was sampled out (its trace will not exist). */
@@ -201,7 +200,7 @@ class SwitchboardTurn implements TurnTrace {
     metadata?: Record<string, unknown>,
     options?: NodeOptions,
   ): NodeTrace {
-    if (!this.options.enableSpans) return new ParentOnlyNode(this, this.root);
+    if (!this.options.settings.enableSpans) return new ParentOnlyNode(this, this.root);
     const t0 = performance.now();
     try {
       return new SwitchboardNode(this, t0, name, input, metadata, options);
@@ -236,9 +235,9 @@ class SwitchboardTurn implements TurnTrace {
           flagged: this.#flagged,
           clarification: result.clarification === true,
           durationMs: endMs - this.#startMs,
-          keepSlowerThanMs: this.options.keepSlowerThanMs,
+          keepSlowerThanMs: this.options.settings.keepSlowerThanMs,
         });
-        const rate = this.options.sampleRate;
+        const rate = this.options.settings.sampleRate;
         if (!rule && (rate <= 0 || !sampledIn(this.#id(), rate))) {
           this.#sampledOut = true;
           this.options.metrics.sampledOut.inc();

@@ -9,9 +9,9 @@ export type DropReason =
   | "shutdown" // memory-only: still undelivered when the shutdown timeout ran out
   | "encode_failed" // the span could not be serialized
   | "worker_exit" // the export worker died before sealing them into its journal (it is started again)
-  | "spool_evicted" // the journal reached LANGFUSE_SPOOL_MAX_BYTES and dropped its oldest batches
-  | "spool_corrupt" // a journal entry failed its checksum
-  | "spool_failed" // a batch could be written nowhere (journal and memory both failed)
+  | "journal_evicted" // the journal reached LANGFUSE_JOURNAL_MAX_BYTES and dropped its oldest batches
+  | "journal_corrupt" // a journal entry failed its checksum
+  | "journal_failed" // a batch could be written nowhere (journal and memory both failed)
   | "retries_exhausted"; // (official SDK pipeline) every attempt within its export timeout failed
 
 /** Why one export attempt of the official SDK pipeline failed (ours: see SpanExporter's failureReason). */
@@ -48,12 +48,12 @@ export class TracingMetrics {
   readonly errors: Counter<"kind">;
   readonly sampledOut: Counter<string>;
   readonly keptByRule: Counter<"rule">;
-  readonly spoolBytes: Gauge<string>;
-  readonly spoolBatches: Gauge<string>;
-  readonly spoolBatchesReplayed: Counter<string>;
-  readonly spoolBatchesEvicted: Counter<string>;
-  readonly spoolEntriesCorrupt: Counter<string>;
-  readonly spoolAvailable: Gauge<string>;
+  readonly journalBytes: Gauge<string>;
+  readonly journalBatches: Gauge<string>;
+  readonly journalBatchesReplayed: Counter<string>;
+  readonly journalBatchesEvicted: Counter<string>;
+  readonly journalEntriesCorrupt: Counter<string>;
+  readonly journalAvailable: Gauge<string>;
 
   #exporter: ExporterStateView | undefined;
   readonly #created: Record<string, number> = { trace: 0, span: 0, generation: 0 };
@@ -185,9 +185,9 @@ export class TracingMetrics {
       registers,
       collect: sync,
     });
-    this.spoolBytes = new Gauge({
-      name: TRACING_METRICS.spoolBytes,
-      help: "Bytes of undelivered trace data in the disk journal (the spool)",
+    this.journalBytes = new Gauge({
+      name: TRACING_METRICS.journalBytes,
+      help: "Bytes of undelivered trace data in the disk journal",
       registers,
       async collect() {
         await sync();
@@ -195,9 +195,9 @@ export class TracingMetrics {
         if (e) this.set(e.journal.durable ? e.journal.bytes : 0);
       },
     });
-    this.spoolBatches = new Gauge({
-      name: TRACING_METRICS.spoolBatches,
-      help: "Batches waiting in the disk journal (the spool)",
+    this.journalBatches = new Gauge({
+      name: TRACING_METRICS.journalBatches,
+      help: "Batches waiting in the disk journal",
       registers,
       async collect() {
         await sync();
@@ -205,27 +205,27 @@ export class TracingMetrics {
         if (e) this.set(e.journal.durable ? e.journal.entries : 0);
       },
     });
-    this.spoolBatchesReplayed = new Counter({
-      name: TRACING_METRICS.spoolBatchesReplayed,
+    this.journalBatchesReplayed = new Counter({
+      name: TRACING_METRICS.journalBatchesReplayed,
       help: "Backlog batches (waiting in the journal while Langfuse was down, or left by an earlier run) delivered",
       registers,
       collect: sync,
     });
-    this.spoolBatchesEvicted = new Counter({
-      name: TRACING_METRICS.spoolBatchesEvicted,
-      help: "Oldest journal batches dropped to stay under LANGFUSE_SPOOL_MAX_BYTES (LANGFUSE_MAX_QUEUE_BYTES when memory-only)",
+    this.journalBatchesEvicted = new Counter({
+      name: TRACING_METRICS.journalBatchesEvicted,
+      help: "Oldest journal batches dropped to stay under LANGFUSE_JOURNAL_MAX_BYTES (LANGFUSE_MAX_QUEUE_BYTES when memory-only)",
       registers,
       collect: sync,
     });
-    this.spoolEntriesCorrupt = new Counter({
-      name: TRACING_METRICS.spoolEntriesCorrupt,
-      help: "Spooled entries skipped because their checksum failed",
+    this.journalEntriesCorrupt = new Counter({
+      name: TRACING_METRICS.journalEntriesCorrupt,
+      help: "Journal entries skipped because their checksum failed",
       registers,
       collect: sync,
     });
-    this.spoolAvailable = new Gauge({
-      name: TRACING_METRICS.spoolAvailable,
-      help: "1 while the disk spool is usable; 0 when tracing runs memory-only",
+    this.journalAvailable = new Gauge({
+      name: TRACING_METRICS.journalAvailable,
+      help: "1 while the disk journal is usable; 0 when tracing runs memory-only",
       registers,
       collect: sync,
     });

@@ -1,7 +1,10 @@
 /**
  * What `createTracing` is given: where traces go and how the export behaves, as plain typed
- * values (times in milliseconds). Every field but the keys and the service's name and version
- * has a default (`TRACING_DEFAULTS`); Switchboard's service sets each from its LANGFUSE_* variables.
+ * values (times in milliseconds). This is the package's one declaration of its settings: every
+ * field but the keys, the service's name and version and the trace tags has a default
+ * (`TRACING_DEFAULTS`), and the resolved object (`TracingSettings`) is handed whole to the parts
+ * that read it. Switchboard's service sets the fields from the LANGFUSE_* variables that declare
+ * they feed them (src/config.ts).
  */
 export interface TracingOptions {
   /** Langfuse project public key (pk-lf-...); also sent as `x-langfuse-public-key`. */
@@ -55,9 +58,9 @@ export interface TracingOptions {
   /** Memory bound for trace data held in memory (bytes); with a journal the rest waits on disk, without one it is dropped, counted. */
   maxQueueBytes?: number;
   /** Folder of the on-disk journal (spool.db) that keeps every batch until Langfuse has it; null: memory only. */
-  spoolDir?: string | null;
+  journalDir?: string | null;
   /** Bound on the journal (bytes); past it the oldest batches are dropped, counted. */
-  maxSpoolBytes?: number;
+  maxJournalBytes?: number;
   /** Spans per second replayed from the journal's backlog after an outage or a restart. */
   replayRatePerSec?: number;
   /** How long shutdown may spend sending what is held (ms); the rest stays in the journal. */
@@ -91,9 +94,23 @@ export const TRACING_DEFAULTS = {
   // A few batches: a slow or hung Langfuse then costs the service a few megabytes of memory, not
   // tens (the journal holds the rest).
   maxQueueBytes: 8 * 1024 * 1024,
-  spoolDir: null,
-  maxSpoolBytes: 256 * 1024 * 1024,
+  journalDir: null,
+  maxJournalBytes: 256 * 1024 * 1024,
   replayRatePerSec: 1000,
   shutdownTimeoutMs: 5000,
   pipeline: "switchboard",
 } as const satisfies Partial<Record<keyof TracingOptions, unknown>>;
+
+/**
+ * Every setting that has a default, at its value: what the pipeline's parts are handed, whole
+ * (each reads the fields it needs). A field added to `TracingOptions` and `TRACING_DEFAULTS` is
+ * in it at once.
+ */
+export type TracingSettings = Readonly<Required<Pick<TracingOptions, keyof typeof TRACING_DEFAULTS>>>;
+
+/** The options with every absent (or undefined) field at its default. */
+export function resolveTracingOptions<T extends Partial<TracingOptions>>(options: T): Readonly<T> & TracingSettings {
+  const resolved: Record<string, unknown> = { ...TRACING_DEFAULTS };
+  for (const [key, value] of Object.entries(options)) if (value !== undefined) resolved[key] = value;
+  return resolved as Readonly<T> & TracingSettings;
+}

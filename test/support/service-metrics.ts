@@ -25,7 +25,7 @@ export function untilDrained(baseUrl: string, timeoutMs: number, what = "the jou
     what,
     async () => {
       const m = await scrapeMetrics(baseUrl);
-      return m.sum("switchboard_tracing_spool_batches") === 0 && m.sum("switchboard_tracing_queue_spans") === 0
+      return m.sum("switchboard_tracing_journal_batches") === 0 && m.sum("switchboard_tracing_queue_spans") === 0
         ? true
         : undefined;
     },

@@ -12,7 +12,7 @@ export const TEST_ENV: Record<string, string> = {
   LOG_LEVEL: "silent",
   LANGFUSE_ENABLED: "false",
   // Tests that want the spool turn it on with a temporary folder; others must not share ./data.
-  LANGFUSE_SPOOL: "false",
+  LANGFUSE_JOURNAL: "false",
   PORT: "0",
   // Tests send many requests (and wrong keys) from one address; the limits' own tests set them.
   RATE_LIMIT_PER_MINUTE: "0",

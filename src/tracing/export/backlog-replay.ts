@@ -132,8 +132,8 @@ export class BacklogReplay {
       this.#host.settle(entry, outcome, journal);
       switch (outcome.kind) {
         case "stored":
-          this.#options.metrics.spoolBatchesReplayed.inc();
-          nextDelay = (entry.count / this.#options.replayRatePerSec) * 1000;
+          this.#options.metrics.journalBatchesReplayed.inc();
+          nextDelay = (entry.count / this.#options.settings.replayRatePerSec) * 1000;
           break;
         case "auth_failed":
           nextDelay = AUTH_PROBE_MS;

@@ -168,7 +168,7 @@ export class BatchDelivery {
    */
   accept(batches: SealedBatch[], send = true): void {
     if (batches.length === 0) return;
-    const { faults, metrics, maxMemoryBytes } = this.#options;
+    const { faults, metrics, settings } = this.#options;
     if (this.#closed) {
       let spans = 0;
       for (const b of batches) spans += b.count;
@@ -185,7 +185,7 @@ export class BatchDelivery {
       faults.report("export_journal", err);
       let spans = 0;
       for (const b of batches) spans += b.count;
-      metrics.spansDropped.inc({ reason: "spool_failed" }, spans);
+      metrics.spansDropped.inc({ reason: "journal_failed" }, spans);
       for (const b of batches) b.release();
       return;
     }
@@ -196,7 +196,7 @@ export class BatchDelivery {
         const journal = keeper.journal;
         // The live lane takes fresh batches while the backend is up and memory allows; the rest
         // waits in the journal (which holds its own copy) and is replayed as backlog.
-        if (!(this.#isUp() && lane.bytes + entry.bytes <= maxMemoryBytes)) batch.release();
+        if (!(this.#isUp() && lane.bytes + entry.bytes <= settings.maxQueueBytes)) batch.release();
         else if (journal.durable) lane.add(entry, batch.payload, journal, batch.release);
         else {
           // The memory journal keeps a copy: the live lane sends that one, not a second.

@@ -28,10 +28,10 @@ export interface DeliveryMetrics {
   readonly backendState: GaugeLike;
   readonly authFailures: CounterLike;
   readonly errors: CounterLike;
-  readonly spoolBatchesReplayed: CounterLike;
-  readonly spoolBatchesEvicted: CounterLike;
-  readonly spoolEntriesCorrupt: CounterLike;
-  readonly spoolAvailable: GaugeLike;
+  readonly journalBatchesReplayed: CounterLike;
+  readonly journalBatchesEvicted: CounterLike;
+  readonly journalEntriesCorrupt: CounterLike;
+  readonly journalAvailable: GaugeLike;
 }
 
 export const COUNTERS = [
@@ -44,11 +44,11 @@ export const COUNTERS = [
   "exportFailures",
   "authFailures",
   "errors",
-  "spoolBatchesReplayed",
-  "spoolBatchesEvicted",
-  "spoolEntriesCorrupt",
+  "journalBatchesReplayed",
+  "journalBatchesEvicted",
+  "journalEntriesCorrupt",
 ] as const;
-export const GAUGES = ["backendState", "spoolAvailable"] as const;
+export const GAUGES = ["backendState", "journalAvailable"] as const;
 
 /** Metric changes since the last drain; plain data, posted between threads. */
 export interface MetricDeltas {
@@ -76,11 +76,11 @@ export class RecordingDeliveryMetrics implements DeliveryMetrics {
   readonly exportFailures = this.#counter("exportFailures");
   readonly authFailures = this.#counter("authFailures");
   readonly errors = this.#counter("errors");
-  readonly spoolBatchesReplayed = this.#counter("spoolBatchesReplayed");
-  readonly spoolBatchesEvicted = this.#counter("spoolBatchesEvicted");
-  readonly spoolEntriesCorrupt = this.#counter("spoolEntriesCorrupt");
+  readonly journalBatchesReplayed = this.#counter("journalBatchesReplayed");
+  readonly journalBatchesEvicted = this.#counter("journalBatchesEvicted");
+  readonly journalEntriesCorrupt = this.#counter("journalEntriesCorrupt");
   readonly backendState = this.#gauge("backendState");
-  readonly spoolAvailable = this.#gauge("spoolAvailable");
+  readonly journalAvailable = this.#gauge("journalAvailable");
   readonly exportDuration: HistogramLike = {
     observe: (labels, value) => {
       this.#durations.push([JSON.stringify(labels), value]);

@@ -1,7 +1,9 @@
 // What a delivery is built from, declared once: the coordinator and each of its parts (the live
-// lane, the backlog replay, the journal keeper) read the fields they need from this one object.
+// lane, the backlog replay, the journal keeper) read the fields they need from this one object,
+// and the settings among them are the tracing package's own, passed whole.
 import type { SpanFormat } from "../encoding/span-format.js";
 import type { FaultReporter, TracingLogger } from "../fault-reporter.js";
+import type { TracingSettings } from "../tracing-options.js";
 import type { BatchJournal } from "./batch-journal.js";
 import type { DeliveryMetrics } from "./delivery-metrics.js";
 import type { Scheduler } from "./scheduler.js";
@@ -14,6 +16,11 @@ export interface PayloadFormats {
 }
 
 export interface BatchDeliveryOptions {
+  /**
+   * The tracing settings, whole: each part reads what it needs (concurrency, maxRetries,
+   * retryDelayMs, maxQueueBytes, maxJournalBytes, replayRatePerSec, ...).
+   */
+  settings: TracingSettings;
   transport: ExportTransport;
   /** Where sealed batches wait until Langfuse has them: SqliteJournal, or MemoryJournal without a folder. */
   journal: BatchJournal;
@@ -22,18 +29,6 @@ export interface BatchDeliveryOptions {
    * changed between runs), and each is sent as what it is.
    */
   formats: PayloadFormats;
-  /** Live export attempts in flight at once (the backlog's replay has one slot of its own). */
-  concurrency: number;
-  /** Live retries of a batch before it waits in the backlog. */
-  maxRetries: number;
-  /** Delay before the first live retry (ms); doubles per retry, with jitter. */
-  retryDelayMs: number;
-  /** Bound on batches held in memory for the live lane (with a durable journal). */
-  maxMemoryBytes: number;
-  /** Bound on the journal; past it the oldest batches not in flight are dropped, counted. */
-  maxJournalBytes: number;
-  /** Backlog replay pace, spans per second, so a Langfuse that just came back is not hammered. */
-  replayRatePerSec: number;
   metrics: DeliveryMetrics;
   faults: FaultReporter;
   logger: TracingLogger;

@@ -7,32 +7,23 @@ import type { BatchJournal } from "./batch-journal.js";
 import { BatchDelivery } from "./batch-delivery.js";
 import type { DeliveryMetrics } from "./delivery-metrics.js";
 import type { ExporterStateView } from "../tracing-metrics.js";
+import type { TracingSettings } from "../tracing-options.js";
 import { MemoryJournal } from "./memory-journal.js";
 import { OtlpHttpTransport } from "./otlp-http-transport.js";
 import { SqliteJournal } from "./sqlite-journal.js";
 import { SpanExporter } from "./span-exporter.js";
 
-/** Everything the export side needs, built once from the tracing options. */
-export interface ExportSettings {
+/**
+ * Everything the export side needs: the tracing settings, whole, and where the requests go
+ * (built once from the tracing options).
+ */
+export type ExportSettings = TracingSettings & {
   /** The OTLP traces endpoint. */
   url: string;
   /** Authorization and Langfuse headers of every request. */
-  headers: Record<string, string>;
-  timeoutMs: number;
-  maxSockets: number;
-  /** Folder of the durable journal; null: memory only. */
-  spoolDir: string | null;
-  maxJournalBytes: number;
-  maxMemoryBytes: number;
-  concurrency: number;
-  maxRetries: number;
-  retryDelayMs: number;
-  replayRatePerSec: number;
+  headers: Readonly<Record<string, string>>;
   resource: ResourceInfo;
-  maxBatchSpans: number;
-  maxBatchBytes: number;
-  flushIntervalMs: number;
-}
+};
 
 export function formatsFor(resource: ResourceInfo) {
   return { json: new OtlpJsonFormat(resource), protobuf: new OtlpProtobufFormat(resource) };
@@ -40,7 +31,7 @@ export function formatsFor(resource: ResourceInfo) {
 
 /** What a delivery sends: spans (the trace journal) or scores (a journal of their own). */
 export interface DeliveryKind {
-  /** The journal's file in the spool folder. */
+  /** The journal's file in the journal folder. */
   file: string;
   /** How log lines name what it holds. */
   noun: string;
@@ -51,7 +42,7 @@ export interface DeliveryKind {
 export const TRACE_DELIVERY: DeliveryKind = { file: "spool.db", noun: "trace", formats: formatsFor };
 
 /**
- * The durable journal in the spool folder, or memory when the spool is off or the folder
+ * The durable journal in the journal folder, or memory when the journal is off or the folder
  * cannot be used (read-only, not creatable): tracing then works the same, minus crash safety.
  */
 export function openJournal(
@@ -60,14 +51,15 @@ export function openJournal(
   metrics: DeliveryMetrics,
   kind: DeliveryKind = TRACE_DELIVERY,
 ): { journal: BatchJournal; description: string } {
-  if (settings.spoolDir === null) return { journal: new MemoryJournal(), description: "memory (LANGFUSE_SPOOL=false)" };
+  if (settings.journalDir === null)
+    return { journal: new MemoryJournal(), description: "memory (LANGFUSE_JOURNAL=false)" };
   try {
     // The journal keeps each batch for the destination it was made for: the endpoint and the
     // public key (the secret never reaches the file).
     const destination = { url: settings.url, publicKey: settings.headers["x-langfuse-public-key"] ?? "" };
-    const { journal, recoveredFrom, heldForOthers } = SqliteJournal.open(settings.spoolDir, destination, kind.file);
+    const { journal, recoveredFrom, heldForOthers } = SqliteJournal.open(settings.journalDir, destination, kind.file);
     if (recoveredFrom) {
-      metrics.spoolEntriesCorrupt.inc();
+      metrics.journalEntriesCorrupt.inc();
       logger.warn(
         { movedTo: recoveredFrom },
         `${kind.noun} journal file was unreadable; moved aside, starting a fresh one`,
@@ -78,13 +70,13 @@ export function openJournal(
         { held: heldForOthers, destination: destination.url, publicKey: destination.publicKey },
         `the ${kind.noun} journal holds batches made for another Langfuse destination (other base URL or public key): they are kept for it and never sent here; a start with that destination delivers them`,
       );
-    return { journal, description: join(settings.spoolDir, kind.file) };
+    return { journal, description: join(settings.journalDir, kind.file) };
   } catch (err) {
     logger.warn(
-      { dir: settings.spoolDir, error: (err as Error).message },
-      `${kind.noun} spool folder unusable; ${kind.noun}s continue memory-only (a crash loses what is not yet delivered)`,
+      { dir: settings.journalDir, error: (err as Error).message },
+      `${kind.noun} journal folder unusable; ${kind.noun}s continue memory-only (a crash loses what is not yet delivered)`,
     );
-    return { journal: new MemoryJournal(), description: "memory (spool folder unusable)" };
+    return { journal: new MemoryJournal(), description: "memory (journal folder unusable)" };
   }
 }
 
@@ -97,23 +89,20 @@ export function openDelivery(
   kind: DeliveryKind = TRACE_DELIVERY,
 ): BatchDelivery {
   const { journal, description } = openJournal(settings, logger, metrics, kind);
-  metrics.spoolAvailable.set(journal.durable ? 1 : 0);
+  metrics.journalAvailable.set(journal.durable ? 1 : 0);
   return new BatchDelivery({
+    // Memory-only, the journal is memory: bounded by the memory bound.
+    settings: journal.durable ? settings : { ...settings, maxJournalBytes: settings.maxQueueBytes },
     transport: new OtlpHttpTransport({
       url: settings.url,
       headers: settings.headers,
       timeoutMs: settings.timeoutMs,
-      maxSockets: settings.maxSockets,
+      // One socket more than the live lane's attempts: the backlog's replay has its own.
+      maxSockets: settings.concurrency + 1,
     }),
     journal,
     journalDescription: description,
     formats: kind.formats(settings.resource),
-    concurrency: settings.concurrency,
-    maxRetries: settings.maxRetries,
-    retryDelayMs: settings.retryDelayMs,
-    maxMemoryBytes: settings.maxMemoryBytes,
-    maxJournalBytes: journal.durable ? settings.maxJournalBytes : settings.maxMemoryBytes,
-    replayRatePerSec: settings.replayRatePerSec,
     metrics,
     faults,
     logger,
@@ -127,15 +116,5 @@ export function openSpanExporter(
   faults: FaultReporter,
   logger: TracingLogger,
 ): SpanExporter {
-  return new SpanExporter(
-    {
-      maxBatchSpans: settings.maxBatchSpans,
-      maxBatchBytes: settings.maxBatchBytes,
-      flushIntervalMs: settings.flushIntervalMs,
-      maxMemoryBytes: settings.maxMemoryBytes,
-      metrics,
-      faults,
-    },
-    openDelivery(settings, metrics, faults, logger),
-  );
+  return new SpanExporter({ settings, metrics, faults }, openDelivery(settings, metrics, faults, logger));
 }

@@ -85,9 +85,9 @@ export class JournalKeeper {
     this.write(journal, () => journal.remove(entry.id));
     if (read.reason === "corrupt") {
       const { metrics, faults } = this.#options;
-      metrics.spoolEntriesCorrupt.inc();
+      metrics.journalEntriesCorrupt.inc();
       faults.report("journal_corrupt_entry", new Error(`journal entry ${entry.id} failed its checksum`));
-      metrics.spansDropped.inc({ reason: "spool_corrupt" }, entry.count);
+      metrics.spansDropped.inc({ reason: "journal_corrupt" }, entry.count);
     }
     return null;
   }
@@ -97,9 +97,9 @@ export class JournalKeeper {
    * batch, nor `replayingId`, the entry the backlog is sending.
    */
   enforceBound(replayingId: number): void {
-    const { maxJournalBytes, maxMemoryBytes, metrics } = this.#options;
+    const { settings, metrics } = this.#options;
     const journal = this.#journal;
-    const max = journal.durable ? maxJournalBytes : Math.min(maxJournalBytes, maxMemoryBytes);
+    const max = journal.durable ? settings.maxJournalBytes : Math.min(settings.maxJournalBytes, settings.maxQueueBytes);
     let after = 0;
     while (journal.bytes > max && journal.entries > 1) {
       const oldest = journal.scan(after, SCAN_AHEAD);
@@ -111,8 +111,8 @@ export class JournalKeeper {
         if (live?.sending || entry.id === replayingId) continue;
         if (live) this.#lane.remove(live);
         if (!this.write(journal, () => journal.remove(entry.id))) return;
-        metrics.spoolBatchesEvicted.inc();
-        metrics.spansDropped.inc({ reason: journal.durable ? "spool_evicted" : "queue_full" }, entry.count);
+        metrics.journalBatchesEvicted.inc();
+        metrics.spansDropped.inc({ reason: journal.durable ? "journal_evicted" : "queue_full" }, entry.count);
       }
     }
   }
@@ -148,7 +148,7 @@ export class JournalKeeper {
       { where: journalDescription, error: (err as Error).message },
       "trace journal write failed (disk full or I/O error); new traces are kept in memory until restart, and what the journal holds is delivered after it",
     );
-    metrics.spoolAvailable.set(0);
+    metrics.journalAvailable.set(0);
     metrics.errors.inc({ kind: "journal_write" });
     let maxId = this.#lane.maxId();
     try {

@@ -116,7 +116,7 @@ export class LiveLane {
     const now = this.#clock.now();
     let nextAt = Infinity;
     for (const batch of this.#batches.values()) {
-      if (this.#sending >= this.#options.concurrency) break;
+      if (this.#sending >= this.#options.settings.concurrency) break;
       if (batch.sending) continue;
       if (batch.notBefore > now) {
         nextAt = Math.min(nextAt, batch.notBefore);
@@ -166,9 +166,10 @@ export class LiveLane {
       }
       if (!this.#batches.has(batch.entry.id)) return;
       // Still live: a retry. Within the live retries it waits its backoff; past them, the backlog.
-      if (host.backendUp() && batch.attempts <= this.#options.maxRetries) {
+      if (host.backendUp() && batch.attempts <= this.#options.settings.maxRetries) {
         const retryAfter = outcome.kind === "not_stored" ? outcome.retryAfterMs : undefined;
-        batch.notBefore = this.#clock.now() + retryDelayMs(batch.attempts, this.#options.retryDelayMs, retryAfter);
+        batch.notBefore =
+          this.#clock.now() + retryDelayMs(batch.attempts, this.#options.settings.retryDelayMs, retryAfter);
       } else {
         this.remove(batch);
         host.toBacklog();

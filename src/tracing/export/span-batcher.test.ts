@@ -5,7 +5,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Scheduler } from "./scheduler.js";
-import { SpanBatcher, type SealedBatch } from "./span-batcher.js";
+import { resolveTracingOptions } from "../tracing-options.js";
+import { ENVELOPE_ALLOWANCE_BYTES, SpanBatcher, type SealedBatch } from "./span-batcher.js";
 
 function harness(maxPayloadBytes: number, maxMemoryBytes = 64 * 1024 * 1024) {
   const deferred: Array<() => void> = [];
@@ -19,10 +20,12 @@ function harness(maxPayloadBytes: number, maxMemoryBytes = 64 * 1024 * 1024) {
   const sealed: SealedBatch[] = [];
   const drops: string[] = [];
   const batcher = new SpanBatcher({
-    maxBatchSpans: 1000,
-    maxPayloadBytes,
-    flushIntervalMs: 1000,
-    maxMemoryBytes,
+    settings: resolveTracingOptions({
+      flushAt: 1000,
+      maxBatchBytes: maxPayloadBytes + ENVELOPE_ALLOWANCE_BYTES,
+      flushIntervalMs: 1000,
+      maxQueueBytes: maxMemoryBytes,
+    }),
     scheduler,
     sink: (batches) => sealed.push(...batches),
     onDrop: (n, reason) => drops.push(`${n} ${reason}`),

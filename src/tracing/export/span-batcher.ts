@@ -2,6 +2,7 @@ import type { ProtobufWriter } from "../encoding/protobuf-writer.js";
 import type { Encoded } from "../encoding/span-format.js";
 import type { DropReason } from "../tracing-metrics.js";
 import { BatchBufferPool } from "./batch-buffer-pool.js";
+import type { TracingSettings } from "../tracing-options.js";
 import type { Scheduler } from "./scheduler.js";
 
 /** A batch ready for the journal: its payload, and how many items (spans, scores) it holds. */
@@ -16,14 +17,14 @@ export interface SealedBatch {
 }
 
 export interface SpanBatcherOptions {
-  /** Most spans per batch. */
-  maxBatchSpans: number;
-  /** Most bytes of a batch's payload (the request body less its envelope). */
-  maxPayloadBytes: number;
-  /** Longest a span waits before its batch is sealed (the crash window). */
-  flushIntervalMs: number;
-  /** Bound on unsealed span bytes, plus whatever `heldElsewhere` says is held in memory too. */
-  maxMemoryBytes: number;
+  /**
+   * The tracing settings, whole. Read here: `flushAt` (most spans per batch), `maxBatchBytes`
+   * (most bytes per request body: a batch's payload keeps ENVELOPE_ALLOWANCE_BYTES of it free),
+   * `flushIntervalMs` (longest a span waits before its batch is sealed: the crash window) and
+   * `maxQueueBytes` (bound on unsealed span bytes, plus whatever `heldElsewhere` says is held in
+   * memory too).
+   */
+  settings: TracingSettings;
   heldElsewhere?: () => number;
   scheduler: Scheduler;
   /** Receives sealed batches, oldest first. `send` false: journal them, start no send (shutdown without time left). */
@@ -31,6 +32,9 @@ export interface SpanBatcherOptions {
   onDrop: (spans: number, reason: DropReason) => void;
   onError: (where: string, err: unknown) => void;
 }
+
+/** The envelope's share of a request body, kept free when cutting batches. */
+export const ENVELOPE_ALLOWANCE_BYTES = 1024;
 
 /** A batch's buffer is allocated this much larger than its cap: the span that fills it fits without a copy. */
 const SLACK_BYTES = 64 * 1024;
@@ -48,6 +52,9 @@ const POOLED_BUFFERS = 4;
  */
 export class SpanBatcher {
   readonly #options: SpanBatcherOptions;
+  /** Most bytes of a batch's payload: the request body less its envelope. */
+  readonly #maxPayloadBytes: number;
+  readonly #maxMemoryBytes: number;
   readonly #pool: BatchBufferPool;
   #w: ProtobufWriter | null = null;
   #count = 0;
@@ -62,10 +69,9 @@ export class SpanBatcher {
 
   constructor(options: SpanBatcherOptions) {
     this.#options = options;
-    this.#pool = new BatchBufferPool(
-      Math.min(options.maxPayloadBytes, MAX_INITIAL_BYTES) + SLACK_BYTES,
-      POOLED_BUFFERS,
-    );
+    this.#maxPayloadBytes = options.settings.maxBatchBytes - ENVELOPE_ALLOWANCE_BYTES;
+    this.#maxMemoryBytes = options.settings.maxQueueBytes;
+    this.#pool = new BatchBufferPool(Math.min(this.#maxPayloadBytes, MAX_INITIAL_BYTES) + SLACK_BYTES, POOLED_BUFFERS);
   }
 
   get pendingSpans(): number {
@@ -87,7 +93,7 @@ export class SpanBatcher {
       this.#options.onDrop(1, "shutdown");
       return null;
     }
-    if (this.pendingBytes + (this.#options.heldElsewhere?.() ?? 0) >= this.#options.maxMemoryBytes) {
+    if (this.pendingBytes + (this.#options.heldElsewhere?.() ?? 0) >= this.#maxMemoryBytes) {
       this.#options.onDrop(1, "queue_full");
       return null;
     }
@@ -105,12 +111,12 @@ export class SpanBatcher {
     const start = this.#spanStart;
     this.#spanStart = -1;
     // The bound holds to the byte: a span that took memory past it is not kept.
-    if (this.pendingBytes + (this.#options.heldElsewhere?.() ?? 0) > this.#options.maxMemoryBytes) {
+    if (this.pendingBytes + (this.#options.heldElsewhere?.() ?? 0) > this.#maxMemoryBytes) {
       w.pos = start;
       this.#options.onDrop(1, "queue_full");
       return;
     }
-    if (w.pos > this.#options.maxPayloadBytes && this.#count > 0) {
+    if (w.pos > this.#maxPayloadBytes && this.#count > 0) {
       // The span does not fit: the batch is full without it, and it starts the next one.
       const next = this.#pool.take();
       next.bytes(w.buf.subarray(start, w.pos));
@@ -120,11 +126,11 @@ export class SpanBatcher {
       this.#w = next;
     }
     this.#count++;
-    if (this.#count >= this.#options.maxBatchSpans || this.#w!.pos >= this.#options.maxPayloadBytes) {
+    if (this.#count >= this.#options.settings.flushAt || this.#w!.pos >= this.#maxPayloadBytes) {
       this.#closeBatch();
       this.#scheduleSeal();
     } else if (this.#sealTimer === undefined)
-      this.#sealTimer = this.#options.scheduler.setTimeout(() => this.seal(), this.#options.flushIntervalMs);
+      this.#sealTimer = this.#options.scheduler.setTimeout(() => this.seal(), this.#options.settings.flushIntervalMs);
   }
 
   /** The open batch is full: it waits, closed, for the sink; the next span opens a new one. */

@@ -32,6 +32,7 @@ import type { RequestBody } from "../encoding/span-format.js";
 import type { SendOutcome } from "./send-outcome.js";
 import { SpanExporter } from "./span-exporter.js";
 import { SqliteJournal } from "./sqlite-journal.js";
+import { resolveTracingOptions, type TracingSettings } from "../tracing-options.js";
 import { assertRan, propertyRuns } from "../../../test/support/property-runs.js";
 
 const MODEL_RUNS = propertyRuns({
@@ -45,6 +46,16 @@ const MODEL_RUNS = propertyRuns({
 const RUNS = MODEL_RUNS.numRuns;
 const SEED = MODEL_RUNS.seed;
 const FLUSH_INTERVAL_MS = 500;
+/** The settings every exporter here runs with (the rest at their defaults); each adds its batch size. */
+const SETTINGS: Partial<TracingSettings> = {
+  flushIntervalMs: FLUSH_INTERVAL_MS,
+  concurrency: 2,
+  maxRetries: 2,
+  retryDelayMs: 100,
+  maxQueueBytes: 16 * 1024 * 1024,
+  maxJournalBytes: 64 * 1024 * 1024,
+  replayRatePerSec: 100,
+};
 
 type AnswerKind =
   | "stored"
@@ -118,18 +129,10 @@ class Real {
       resent: await count("spans_resent_total"),
     });
     this.exporter = new SpanExporter({
+      settings: resolveTracingOptions({ ...SETTINGS, flushAt: 4, maxBatchBytes: 64 * 1024 }),
       transport: this.transport,
       journal: this.journal,
       formats: FORMATS,
-      maxBatchSpans: 4,
-      maxBatchBytes: 64 * 1024,
-      flushIntervalMs: FLUSH_INTERVAL_MS,
-      concurrency: 2,
-      maxRetries: 2,
-      retryDelayMs: 100,
-      maxMemoryBytes: 16 * 1024 * 1024,
-      maxJournalBytes: 64 * 1024 * 1024,
-      replayRatePerSec: 100,
       metrics,
       faults,
       logger: new RecordingLogger(),
@@ -395,18 +398,15 @@ test(`a crash loses only spans younger than the flush interval: ${CRASH_RUNS} hi
       const journal = SqliteJournal.open(dir).journal;
       const { metrics, faults } = testMetrics(new RecordingLogger());
       const exporter = new SpanExporter({
+        settings: resolveTracingOptions({
+          ...SETTINGS,
+          flushAt: 10_000,
+          maxBatchBytes: 16 * 1024 * 1024,
+          maxQueueBytes: 64 * 1024 * 1024,
+        }),
         transport,
         journal,
         formats: FORMATS,
-        maxBatchSpans: 10_000,
-        maxBatchBytes: 16 * 1024 * 1024,
-        flushIntervalMs: FLUSH_INTERVAL_MS,
-        concurrency: 2,
-        maxRetries: 2,
-        retryDelayMs: 100,
-        maxMemoryBytes: 64 * 1024 * 1024,
-        maxJournalBytes: 64 * 1024 * 1024,
-        replayRatePerSec: 100,
         metrics,
         faults,
         logger: new RecordingLogger(),

@@ -19,33 +19,35 @@ import { decodeOtlpProtobuf } from "../../receiver/otlp-protobuf-decoder.js";
 import type { BatchJournal } from "./batch-journal.js";
 import { AUTH_PROBE_MS, PROBE_MIN_MS } from "./delivery-policy.js";
 import { MemoryJournal } from "./memory-journal.js";
-import { SpanExporter, type SpanExporterOptions } from "./span-exporter.js";
+import { SpanExporter } from "./span-exporter.js";
 import { SqliteJournal } from "./sqlite-journal.js";
+import { resolveTracingOptions, type TracingSettings } from "../tracing-options.js";
 
-function harness(overrides: Partial<SpanExporterOptions> = {}) {
+/** The settings these tests run with: the defaults, small batches and quick retries. */
+const SETTINGS: Partial<TracingSettings> = {
+  flushAt: 10,
+  maxBatchBytes: 64 * 1024,
+  maxRetries: 2,
+  retryDelayMs: 100,
+  maxQueueBytes: 16 * 1024 * 1024,
+  maxJournalBytes: 64 * 1024 * 1024,
+};
+
+function harness({ journal, ...overrides }: Partial<TracingSettings> & { journal?: BatchJournal } = {}) {
   const scheduler = new VirtualScheduler();
   const transport = new ScriptedTransport();
   const logger = new RecordingLogger();
   const { metrics, faults, count } = testMetrics(logger);
-  const journal: BatchJournal = overrides.journal ?? SqliteJournal.inMemory();
+  journal ??= SqliteJournal.inMemory();
   const exporter = new SpanExporter({
+    settings: resolveTracingOptions({ ...SETTINGS, ...overrides }),
     transport,
     journal,
     formats: FORMATS,
-    maxBatchSpans: 10,
-    maxBatchBytes: 64 * 1024,
-    flushIntervalMs: 500,
-    concurrency: 2,
-    maxRetries: 2,
-    retryDelayMs: 100,
-    maxMemoryBytes: 16 * 1024 * 1024,
-    maxJournalBytes: 64 * 1024 * 1024,
-    replayRatePerSec: 1000,
     metrics,
     faults,
     logger,
     scheduler,
-    ...overrides,
   });
   const push = (from: number, to: number, pad = 0) => {
     for (let i = from; i <= to; i++) exporter.push(fakeSpan(i, pad));
@@ -85,7 +87,7 @@ describe("batching", () => {
   });
 
   test("no request body passes maxBatchBytes, in bytes, also for non-ASCII text", async () => {
-    const h = harness({ maxBatchBytes: 20_000, maxBatchSpans: 1000 });
+    const h = harness({ maxBatchBytes: 20_000, flushAt: 1000 });
     h.transport.autoAnswer = () => STORED;
     for (let i = 1; i <= 60; i++) h.exporter.push(fakeSpan(i, 400, "汉"));
     await h.step(500);
@@ -260,8 +262,8 @@ describe("backend states", () => {
 });
 
 describe("bounds and failures", () => {
-  test("the journal's bound: the oldest batches go, counted as spool_evicted; never one in flight", async () => {
-    const h = harness({ maxJournalBytes: 6000, maxBatchSpans: 2 });
+  test("the journal's bound: the oldest batches go, counted as journal_evicted; never one in flight", async () => {
+    const h = harness({ maxJournalBytes: 6000, flushAt: 2 });
     h.push(1, 2, 1000);
     await h.step();
     assert.equal(h.transport.parked.length, 1);
@@ -273,13 +275,13 @@ describe("bounds and failures", () => {
       await h.step();
     }
     assert.ok(h.journal.bytes <= 6000 + 3000, `journal ${h.journal.bytes} bytes`);
-    const evicted = await h.count("spans_dropped_total", { reason: "spool_evicted" });
+    const evicted = await h.count("spans_dropped_total", { reason: "journal_evicted" });
     assert.ok(evicted > 0);
     assert.equal(evicted + h.exporter.heldSpans, 20, "every span is held or counted");
   });
 
   test("memory only: the oldest batches past LANGFUSE_MAX_QUEUE_BYTES go, counted queue_full; shutdown counts the rest", async () => {
-    const h = harness({ journal: new MemoryJournal(), maxMemoryBytes: 6000, maxJournalBytes: 6000, maxBatchSpans: 2 });
+    const h = harness({ journal: new MemoryJournal(), maxQueueBytes: 6000, maxJournalBytes: 6000, flushAt: 2 });
     h.push(1, 2, 1000);
     await h.step();
     await h.answerAll({ kind: "not_stored", reason: "network", message: "down" });
@@ -307,7 +309,7 @@ describe("bounds and failures", () => {
     await h.step();
     assert.equal(await h.count("spans_exported_total"), 20);
     assert.equal(h.logger.lines.filter((l) => l.level === "warn" && /journal write failed/.test(l.msg)).length, 1);
-    assert.equal(await h.count("spool_available"), 0);
+    assert.equal(await h.count("journal_available"), 0);
   });
 
   test("pushing never throws, even after shutdown (counted shutdown)", async () => {
@@ -348,7 +350,7 @@ describe("shutdown and restart", () => {
     const dir = mkdtempSync(join(tmpdir(), "exporter-drain-"));
     try {
       // Memory for about two batches: the rest of a burst waits in the journal's backlog.
-      const first = harness({ journal: SqliteJournal.open(dir).journal, maxMemoryBytes: 30 * 1024 });
+      const first = harness({ journal: SqliteJournal.open(dir).journal, maxQueueBytes: 30 * 1024 });
       for (let i = 1; i <= 100; i += 10) {
         first.push(i, i + 9, 1000);
         await first.step();

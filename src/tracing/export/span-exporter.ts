@@ -1,60 +1,23 @@
 import type { ProtobufWriter } from "../encoding/protobuf-writer.js";
-import type { SpanFormat } from "../encoding/span-format.js";
-import type { FaultReporter, TracingLogger } from "../fault-reporter.js";
 import type { ExporterStateView } from "../tracing-metrics.js";
 import type { DeliveryMetrics } from "./delivery-metrics.js";
 import type { BatchJournal } from "./batch-journal.js";
-import { BatchDelivery, type BackendState } from "./batch-delivery.js";
-import { REAL_SCHEDULER, type Scheduler } from "./scheduler.js";
-import type { ExportTransport } from "./send-outcome.js";
+import { BatchDelivery, type BackendState, type BatchDeliveryOptions } from "./batch-delivery.js";
+import { REAL_SCHEDULER } from "./scheduler.js";
 import { SpanBatcher } from "./span-batcher.js";
 
 export type { BackendState } from "./batch-delivery.js";
 export { failureReason } from "./batch-settlement.js";
+export { ENVELOPE_ALLOWANCE_BYTES } from "./span-batcher.js";
 
-export interface SpanExporterOptions {
-  transport: ExportTransport;
-  /** Where sealed batches wait until Langfuse has them: SqliteJournal, or MemoryJournal without a folder. */
-  journal: BatchJournal;
-  formats: { json: SpanFormat<string>; protobuf: SpanFormat<Uint8Array> };
-  /** Most spans per batch. */
-  maxBatchSpans: number;
-  /** Most bytes per request body: a batch is sealed before it would pass this. */
-  maxBatchBytes: number;
-  /**
-   * Longest a span waits before its batch is sealed into the journal and sent. It is also what a
-   * crash (kill -9) can lose: spans not yet sealed.
-   */
-  flushIntervalMs: number;
-  /** Live export attempts in flight at once (the backlog's replay has one slot of its own). */
-  concurrency: number;
-  /** Live retries of a batch before it waits in the backlog. */
-  maxRetries: number;
-  /** Delay before the first live retry (ms); doubles per retry, with jitter. */
-  retryDelayMs: number;
-  /** Bound on span payloads held in memory (unsealed spans and batches being sent). */
-  maxMemoryBytes: number;
-  /** Bound on the journal; past it the oldest batches not in flight are dropped, counted. */
-  maxJournalBytes: number;
-  /** Backlog replay pace, spans per second, so a Langfuse that just came back is not hammered. */
-  replayRatePerSec: number;
+/** A delivery's options; `metrics` may also watch the exporter (the service's metrics do). */
+export interface SpanExporterOptions extends BatchDeliveryOptions {
   /** The service's metrics, or (in the export worker) a recorder of the same calls. */
   metrics: DeliveryMetrics & { observeExporter?(exporter: ExporterStateView): void };
-  faults: FaultReporter;
-  logger: TracingLogger;
-  /** Where the journal lives, for log lines. */
-  journalDescription?: string;
-  scheduler?: Scheduler;
 }
 
 /** What the batching side needs; the rest of SpanExporterOptions configures the delivery. */
-export type ExporterBatchingOptions = Pick<
-  SpanExporterOptions,
-  "maxBatchSpans" | "maxBatchBytes" | "flushIntervalMs" | "maxMemoryBytes" | "metrics" | "faults" | "scheduler"
->;
-
-/** The envelope's share of a request body, kept free when cutting batches. */
-export const ENVELOPE_ALLOWANCE_BYTES = 1024;
+export type ExporterBatchingOptions = Pick<SpanExporterOptions, "settings" | "metrics" | "faults" | "scheduler">;
 
 /**
  * Encoded spans to Langfuse: the batcher seals pushed spans into batches and the delivery
@@ -73,10 +36,7 @@ export class SpanExporter {
     const scheduler = options.scheduler ?? REAL_SCHEDULER;
     const target = (this.#delivery = delivery ?? new BatchDelivery({ ...(options as SpanExporterOptions), scheduler }));
     this.#batcher = new SpanBatcher({
-      maxBatchSpans: options.maxBatchSpans,
-      maxPayloadBytes: options.maxBatchBytes - ENVELOPE_ALLOWANCE_BYTES,
-      flushIntervalMs: options.flushIntervalMs,
-      maxMemoryBytes: options.maxMemoryBytes,
+      settings: options.settings,
       // With a durable journal only unsealed spans count (sealed batches can wait on disk);
       // memory-only, everything held is in memory.
       heldElsewhere: () => (target.journal.durable ? 0 : target.journal.bytes),

@@ -188,7 +188,7 @@ test("a delivered batch does not stay readable in the files: at once when the jo
   }
 });
 
-test("a seal past LANGFUSE_SPOOL_MAX_BYTES: once the oldest batches are evicted, spool.db holds the bound and the B-trees' slack, not the seal as well", async () => {
+test("a seal past LANGFUSE_JOURNAL_MAX_BYTES: once the oldest batches are evicted, spool.db holds the bound and the B-trees' slack, not the seal as well", async () => {
   const dir = mkdtempSync(join(tmpdir(), "journal-"));
   try {
     const { journal } = SqliteJournal.open(dir);

@@ -35,7 +35,7 @@ const UNNAMED_DESTINATION: JournalDestination = { url: "", publicKey: "" };
 /**
  * The write-ahead log is checkpointed before it passes this size, and cut back to it after.
  * The journal checkpoints it itself (see #afterWrite): SQLite would at the commit that passed
- * the mark, most often a seal's append, made before the batches past LANGFUSE_SPOOL_MAX_BYTES
+ * the mark, most often a seal's append, made before the batches past LANGFUSE_JOURNAL_MAX_BYTES
  * are evicted, and the database file would then be written out to the bound plus the whole seal.
  */
 const WAL_CHECKPOINT_BYTES = 4 * 1024 * 1024;
@@ -281,7 +281,7 @@ export class SqliteJournal implements BatchJournal {
   /*
    * When the journal reclaims (hands free pages back, then checkpoints the write-ahead log, which
    * writes the database file out at its size then). A seal appends its batches, then the oldest
-   * past LANGFUSE_SPOOL_MAX_BYTES are evicted, one removal at a time, in the same task: a
+   * past LANGFUSE_JOURNAL_MAX_BYTES are evicted, one removal at a time, in the same task: a
    * checkpoint between the two writes the file out to the bound plus the whole seal, and its
    * pages stay in it (reused by the next seals, never handed back). So the journal reclaims
    * - before an append, when the log could pass its mark during that append and its evictions;

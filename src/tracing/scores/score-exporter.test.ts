@@ -12,6 +12,7 @@ import { RecordingLogger } from "../../../test/support/export-fakes.js";
 import type { ExportSettings } from "../export/export-settings.js";
 import { FaultReporter } from "../fault-reporter.js";
 import { TracingMetrics } from "../tracing-metrics.js";
+import { resolveTracingOptions } from "../tracing-options.js";
 import { ScoreExporter } from "./score-exporter.js";
 import { ScoreMetrics } from "./score-metrics.js";
 import { scoreId } from "./score.js";
@@ -54,21 +55,21 @@ function exporterFor(baseUrl: string, spoolDir: string | null) {
   const pending = { count: () => 0 };
   const metrics = new ScoreMetrics(registry, tracingMetrics.errors, () => pending.count());
   const settings: ExportSettings = {
+    ...resolveTracingOptions({
+      timeoutMs: 2000,
+      journalDir: spoolDir,
+      maxJournalBytes: 1e6,
+      maxQueueBytes: 1e6,
+      maxRetries: 1,
+      retryDelayMs: 50,
+      replayRatePerSec: 100,
+      flushAt: 100,
+      maxBatchBytes: 1e6,
+      flushIntervalMs: 100,
+    }),
     url: `${baseUrl}/api/public/otel/v1/traces`,
     headers: { authorization: `Basic ${Buffer.from("pk:sk").toString("base64")}`, "x-langfuse-public-key": "pk" },
-    timeoutMs: 2000,
-    maxSockets: 2,
-    spoolDir,
-    maxJournalBytes: 1e6,
-    maxMemoryBytes: 1e6,
-    concurrency: 2,
-    maxRetries: 1,
-    retryDelayMs: 50,
-    replayRatePerSec: 100,
     resource: { serviceName: "t", serviceVersion: "0" },
-    maxBatchSpans: 100,
-    maxBatchBytes: 1e6,
-    flushIntervalMs: 100,
   };
   const exporter = new ScoreExporter(settings, baseUrl, "test", metrics, faults, logger);
   pending.count = () => exporter.pending;

@@ -6,7 +6,7 @@ const NONE: CounterLike & GaugeLike & HistogramLike = { inc() {}, set() {}, obse
 
 /**
  * The score delivery's metrics: what an operator asks of feedback (delivered, waiting, given up,
- * refused) on series of their own; the delivery's other counters (attempt timings, spool
+ * refused) on series of their own; the delivery's other counters (attempt timings, journal
  * bookkeeping) are the trace pipeline's business and not repeated for scores.
  */
 export class ScoreMetrics implements DeliveryMetrics {
@@ -20,10 +20,10 @@ export class ScoreMetrics implements DeliveryMetrics {
   readonly exportDuration = NONE;
   readonly backendState = NONE;
   readonly authFailures = NONE;
-  readonly spoolBatchesReplayed = NONE;
-  readonly spoolBatchesEvicted = NONE;
-  readonly spoolEntriesCorrupt = NONE;
-  readonly spoolAvailable = NONE;
+  readonly journalBatchesReplayed = NONE;
+  readonly journalBatchesEvicted = NONE;
+  readonly journalEntriesCorrupt = NONE;
+  readonly journalAvailable = NONE;
 
   constructor(
     registry: Registry,

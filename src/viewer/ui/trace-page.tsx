@@ -19,7 +19,7 @@ import { sessionPagePath, traceListPath } from "../../receiver/viewer/viewer-lin
 const REFRESH_MS = 3000;
 /**
  * A trace missing this long after the page opened is probably lost, not late: the service
- * exports within seconds, and retries and replays from its spool within about a minute.
+ * exports within seconds, and retries and replays from its journal within about a minute.
  */
 export const LOST_AFTER_MS = 3 * 60_000;
 
