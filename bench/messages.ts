@@ -75,11 +75,16 @@ export class ConversationSource {
   readonly #user: string;
   readonly #offset: number;
 
+  readonly #runTag: string;
+  readonly #plan: SessionPlan;
+
   constructor(
     readonly index: number,
-    private readonly runTag: string,
-    private readonly plan: SessionPlan = DEFAULT_SESSION_PLAN,
+    runTag: string,
+    plan: SessionPlan = DEFAULT_SESSION_PLAN,
   ) {
+    this.#runTag = runTag;
+    this.#plan = plan;
     this.#user = `bench-user-${index % plan.users}`;
     this.#offset = (index * 7) % MESSAGES.length;
   }
@@ -87,12 +92,12 @@ export class ConversationSource {
   /** The next request body, as JSON text. */
   next(): string {
     const turn = this.#turn++;
-    const session = Math.floor(turn / this.plan.turnsPerSession);
+    const session = Math.floor(turn / this.#plan.turnsPerSession);
     const message = MESSAGES[(this.#offset + turn) % MESSAGES.length]!;
     return JSON.stringify({
       message,
       user_id: this.#user,
-      session_id: `bench-${this.runTag}-c${this.index}-s${session}`,
+      session_id: `bench-${this.#runTag}-c${this.index}-s${session}`,
     });
   }
 }

@@ -41,20 +41,23 @@ export class RssSampler {
   #samples = 0;
   #timer: NodeJS.Timeout | null = null;
 
-  constructor(
-    private readonly pid: number,
-    private readonly intervalMs = 250,
-  ) {}
+  readonly #pid: number;
+  readonly #intervalMs: number;
+
+  constructor(pid: number, intervalMs = 250) {
+    this.#pid = pid;
+    this.#intervalMs = intervalMs;
+  }
 
   start(): this {
     this.sample();
-    this.#timer = setInterval(() => this.sample(), this.intervalMs);
+    this.#timer = setInterval(() => this.sample(), this.#intervalMs);
     this.#timer.unref();
     return this;
   }
 
   sample(): number | null {
-    const rss = readRssBytes(this.pid);
+    const rss = readRssBytes(this.#pid);
     if (rss !== null) {
       this.#samples++;
       this.#last = rss;

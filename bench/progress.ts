@@ -6,10 +6,12 @@ export class Progress {
   #label = "";
   #lastStatusAt = 0;
 
-  constructor(
-    private readonly total: number,
-    private readonly out: NodeJS.WriteStream = process.stderr,
-  ) {
+  readonly #total: number;
+  readonly #out: NodeJS.WriteStream;
+
+  constructor(total: number, out: NodeJS.WriteStream = process.stderr) {
+    this.#total = total;
+    this.#out = out;
     this.#tty = Boolean(out.isTTY);
   }
 
@@ -19,9 +21,9 @@ export class Progress {
   }
 
   begin(index: number, label: string): void {
-    this.#label = `[${index}/${this.total} ${this.#elapsed()}] ${label}`;
+    this.#label = `[${index}/${this.#total} ${this.#elapsed()}] ${label}`;
     if (this.#tty) this.status("");
-    else this.out.write(`${this.#label} ...\n`);
+    else this.#out.write(`${this.#label} ...\n`);
   }
 
   status(text: string): void {
@@ -30,17 +32,17 @@ export class Progress {
     if (text !== "" && now - this.#lastStatusAt < 200) return;
     this.#lastStatusAt = now;
     const line = `${this.#label}${text ? `: ${text}` : ""}`;
-    const width = this.out.columns ?? 120;
-    this.out.write(`\r\x1b[2K${line.slice(0, width - 1)}`);
+    const width = this.#out.columns ?? 120;
+    this.#out.write(`\r\x1b[2K${line.slice(0, width - 1)}`);
   }
 
   end(summary: string): void {
-    if (this.#tty) this.out.write(`\r\x1b[2K${this.#label}: ${summary}\n`);
-    else this.out.write(`${this.#label}: ${summary}\n`);
+    if (this.#tty) this.#out.write(`\r\x1b[2K${this.#label}: ${summary}\n`);
+    else this.#out.write(`${this.#label}: ${summary}\n`);
   }
 
   log(text: string): void {
-    if (this.#tty) this.out.write(`\r\x1b[2K`);
-    this.out.write(`${text}\n`);
+    if (this.#tty) this.#out.write(`\r\x1b[2K`);
+    this.#out.write(`${text}\n`);
   }
 }

@@ -67,11 +67,14 @@ export function parsePrometheusText(text: string): PromSample[] {
 export class MetricsSnapshot {
   readonly #byName = new Map<string, PromSample[]>();
 
+  /** Declared metric names: a declared metric without samples (a labelled counter never incremented) sums to 0. */
+  readonly #declared: ReadonlySet<string>;
+
   constructor(
     readonly samples: readonly PromSample[],
-    /** Declared metric names: a declared metric without samples (a labelled counter never incremented) sums to 0. */
-    private readonly declared: ReadonlySet<string> = new Set(),
+    declared: ReadonlySet<string> = new Set(),
   ) {
+    this.#declared = declared;
     for (const s of samples) {
       const list = this.#byName.get(s.name);
       if (list) list.push(s);
@@ -84,13 +87,13 @@ export class MetricsSnapshot {
   }
 
   has(name: string): boolean {
-    return this.#byName.has(name) || this.declared.has(name);
+    return this.#byName.has(name) || this.#declared.has(name);
   }
 
   /** Sum over every series of the metric (optionally only those matching `where`); null when absent. */
   sum(name: string, where: Record<string, string> = {}): number | null {
     const list = this.#byName.get(name);
-    if (!list) return this.declared.has(name) ? 0 : null;
+    if (!list) return this.#declared.has(name) ? 0 : null;
     let total = 0;
     for (const s of list) {
       if (Object.entries(where).every(([k, v]) => s.labels[k] === v)) total += s.value;

@@ -67,10 +67,7 @@ class MetricsPoller {
   #running = true;
   #loop: Promise<void>;
 
-  constructor(
-    private readonly service: ServiceProcess,
-    intervalMs = 1000,
-  ) {
+  constructor(service: ServiceProcess, intervalMs = 1000) {
     this.#loop = (async () => {
       while (this.#running) {
         await sleep(intervalMs);

@@ -135,20 +135,24 @@ interface TurnSample {
 class TurnRunner {
   #spans = 0;
 
-  constructor(
-    private readonly service: Service,
-    private readonly receiver: CountingReceiver,
-    private readonly probe: StorageProbe,
-  ) {}
+  readonly #service: Service;
+  readonly #receiver: CountingReceiver;
+  readonly #probe: StorageProbe;
+
+  constructor(service: Service, receiver: CountingReceiver, probe: StorageProbe) {
+    this.#service = service;
+    this.#receiver = receiver;
+    this.#probe = probe;
+  }
 
   /** Runs one turn and waits until the exporter has delivered its spans; storage read around it when asked. */
   async turn(sessionId: string, text: string, storage: boolean): Promise<TurnSample> {
-    const before = storage ? await this.probe.sessionBytes(sessionId) : 0;
-    const cpu0 = readProcessCpu(this.service.pid);
-    const db0 = this.probe.serverCpuNs();
-    const bytes0 = this.receiver.bytes;
+    const before = storage ? await this.#probe.sessionBytes(sessionId) : 0;
+    const cpu0 = readProcessCpu(this.#service.pid);
+    const db0 = this.#probe.serverCpuNs();
+    const bytes0 = this.#receiver.bytes;
     const t0 = performance.now();
-    const res = await fetch(`${this.service.url}/api/v1/chat`, {
+    const res = await fetch(`${this.#service.url}/api/v1/chat`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ message: text, user_id: USER, session_id: sessionId }),
@@ -157,10 +161,10 @@ class TurnRunner {
     const latencyMs = performance.now() - t0;
     if (res.status !== 200) throw new Error(`turn on ${sessionId} answered ${res.status}: ${body.slice(0, 300)}`);
     this.#spans += SPANS_PER_TURN;
-    await this.receiver.untilSpans(this.#spans, 60_000);
-    const cpu1 = readProcessCpu(this.service.pid);
-    const db1 = this.probe.serverCpuNs();
-    const after = storage ? await this.probe.sessionBytes(sessionId) : 0;
+    await this.#receiver.untilSpans(this.#spans, 60_000);
+    const cpu1 = readProcessCpu(this.#service.pid);
+    const db1 = this.#probe.serverCpuNs();
+    const after = storage ? await this.#probe.sessionBytes(sessionId) : 0;
     return {
       cpuUs: (cpu1.allNs - cpu0.allNs) / 1000,
       mainCpuUs: (cpu1.mainNs - cpu0.mainNs) / 1000,
@@ -168,12 +172,12 @@ class TurnRunner {
       latencyMs,
       storedBytes: after - before,
       sessionBytes: after,
-      traceBytes: this.receiver.bytes - bytes0,
+      traceBytes: this.#receiver.bytes - bytes0,
     };
   }
 
   async readBytes(sessionId: string): Promise<number> {
-    const res = await fetch(`${this.service.url}/api/v1/sessions/${sessionId}?user_id=${USER}`);
+    const res = await fetch(`${this.#service.url}/api/v1/sessions/${sessionId}?user_id=${USER}`);
     const bytes = (await res.arrayBuffer()).byteLength;
     if (res.status !== 200) throw new Error(`session read answered ${res.status}`);
     return bytes;

@@ -14,11 +14,14 @@ export class ReceiverClient {
   #nextId = 1;
   readonly #pending = new Map<number, (reply: ReceiverReply) => void>();
 
+  readonly #child: ChildProcess;
+
   private constructor(
-    private readonly child: ChildProcess,
+    child: ChildProcess,
     /** The current receiver's base URL; changes with fresh(). */
     public url: string,
   ) {
+    this.#child = child;
     child.on("message", (msg: ReceiverReply) => {
       const resolve = this.#pending.get(msg.id);
       this.#pending.delete(msg.id);
@@ -27,7 +30,7 @@ export class ReceiverClient {
   }
 
   get pid(): number | undefined {
-    return this.child.pid;
+    return this.#child.pid;
   }
 
   static start(): Promise<ReceiverClient> {
@@ -59,7 +62,7 @@ export class ReceiverClient {
         clearTimeout(timer);
         resolve(reply);
       });
-      this.child.send({ id, op } satisfies ReceiverRequest);
+      this.#child.send({ id, op } satisfies ReceiverRequest);
     });
   }
 
@@ -76,10 +79,10 @@ export class ReceiverClient {
 
   /** Closes the IPC channel; the child closes its receiver and exits. */
   async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.child.once("exit", () => resolve()));
-    this.child.disconnect();
-    const timer = setTimeout(() => this.child.kill("SIGKILL"), 5000);
+    if (this.#child.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.#child.once("exit", () => resolve()));
+    this.#child.disconnect();
+    const timer = setTimeout(() => this.#child.kill("SIGKILL"), 5000);
     await exited;
     clearTimeout(timer);
   }

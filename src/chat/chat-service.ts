@@ -130,7 +130,10 @@ export class ChatService {
   #shuttingDown = false;
   readonly #modelFailures: ModelFailures;
 
-  constructor(private readonly options: ChatServiceOptions) {
+  readonly #options: ChatServiceOptions;
+
+  constructor(options: ChatServiceOptions) {
+    this.#options = options;
     this.#modelFailures =
       options.modelFailures ?? new ModelFailures({ provider: "unknown", baseUrl: null, model: "unknown" }, undefined);
   }
@@ -175,7 +178,7 @@ export class ChatService {
     const started = performance.now();
     const work = this.#queue(request, sessionId, scope).then(
       (reply) => {
-        this.options.metrics.turnFinished(
+        this.#options.metrics.turnFinished(
           "ok",
           reply.clarification ? "clarify" : (reply.agent ?? "none"),
           performance.now() - started,
@@ -185,7 +188,7 @@ export class ChatService {
       (err: unknown) => {
         // Every turn is counted once, however it ended: refused, abandoned in the queue, failed.
         const outcome = err instanceof ApiError ? err.code : err instanceof ClientGoneError ? "client_gone" : "error";
-        this.options.metrics.turnFinished(outcome, "none", performance.now() - started);
+        this.#options.metrics.turnFinished(outcome, "none", performance.now() - started);
         throw err;
       },
     );
@@ -205,11 +208,11 @@ export class ChatService {
    */
   async #queue(request: TurnRequest, sessionId: string, scope: TurnScope): Promise<TurnReply> {
     const lockKey = sessionThreadId(scope.keyId, sessionId);
-    const waitLimit = deadline(this.options.turnTimeoutMs);
+    const waitLimit = deadline(this.#options.turnTimeoutMs);
     const waitSignal = AbortSignal.any(
       request.clientSignal ? [request.clientSignal, waitLimit.signal, scope.cancel] : [waitLimit.signal, scope.cancel],
     );
-    const crossInstance = this.options.sessionLock;
+    const crossInstance = this.#options.sessionLock;
     try {
       // In-process queue first, so at most one connection per session per instance waits on the
       // database lock; the database lock then orders this instance against the others.
@@ -236,7 +239,7 @@ export class ChatService {
   }
 
   async #runLocked(request: TurnRequest, sessionId: string, scope: TurnScope): Promise<TurnReply> {
-    const { graph, tracing } = this.options;
+    const { graph, tracing } = this.#options;
     const { threadId, values, prefetched } = await this.#sessionState(scope.keyId, sessionId, (id) =>
       this.#prefetch(id),
     );
@@ -252,7 +255,7 @@ export class ChatService {
       tenant: tenantName(scope.keyId),
       clientSignal: request.clientSignal,
     });
-    const limit = deadline(this.options.turnTimeoutMs);
+    const limit = deadline(this.#options.turnTimeoutMs);
     const timeout = limit.signal;
     const signal = AbortSignal.any(
       request.clientSignal ? [request.clientSignal, timeout, scope.cancel] : [timeout, scope.cancel],
@@ -294,7 +297,7 @@ export class ChatService {
         agent: last.agent,
         clarification: last.clarification,
         trace_id: trace.traceId,
-        trace_url: trace.traceId && this.options.traceUrl ? this.options.traceUrl(trace.traceId) : null,
+        trace_url: trace.traceId && this.#options.traceUrl ? this.#options.traceUrl(trace.traceId) : null,
       };
     } catch (err) {
       graph.sessions.abandon(pending);
@@ -330,7 +333,7 @@ export class ChatService {
 
   /** The session's stored values (reads for the sessions API). */
   async #snapshot(threadId: string): Promise<SessionRead> {
-    const tuple = await this.options.graph.sessions.store.getTuple({ configurable: { thread_id: threadId } });
+    const tuple = await this.#options.graph.sessions.store.getTuple({ configurable: { thread_id: threadId } });
     return { values: tuple?.checkpoint.channel_values as SessionValues | undefined };
   }
 
@@ -339,7 +342,7 @@ export class ChatService {
    * ownership, and the run starts from the same read instead of loading the checkpoint again.
    */
   async #prefetch(threadId: string): Promise<SessionRead & { prefetched: PrefetchedCheckpoint }> {
-    const prefetched = await this.options.graph.sessions.prefetch(threadId);
+    const prefetched = await this.#options.graph.sessions.prefetch(threadId);
     return { values: prefetched.values as SessionValues | undefined, prefetched };
   }
 
@@ -363,15 +366,15 @@ export class ChatService {
     score: { name: string; value: ScoreValue; comment?: string },
     field = "trace_id",
   ): Promise<string> {
-    const record = this.options.tracing.score;
+    const record = this.#options.tracing.score;
     if (!record) throw scoresUnavailable();
     const keyId = currentKeyId();
-    const turn = await this.options.graph.sessions.turnOfTrace(traceId);
+    const turn = await this.#options.graph.sessions.turnOfTrace(traceId);
     if (!turn) throw traceNotFound(field);
     const { values } = await this.#snapshot(turn.threadId);
     const owner = sessionOwner(userId, keyId);
     if (!values || values.owner !== owner) throw traceNotFound(field);
-    return record.call(this.options.tracing, { traceId, ...score, author: owner });
+    return record.call(this.#options.tracing, { traceId, ...score, author: owner });
   }
 
   /** One page of the session's transcript (the latest turns unless `page.before` says otherwise). */
@@ -385,7 +388,7 @@ export class ChatService {
     const keyId = currentKeyId();
     const { values, threadId } = await this.#sessionState(keyId, sessionId, (id) => this.#snapshot(id));
     if (!values || values.owner !== sessionOwner(userId, keyId)) throw sessionNotFound();
-    const transcript = await this.options.graph.sessions.transcript(threadId, page);
+    const transcript = await this.#options.graph.sessions.transcript(threadId, page);
     if (transcript.turnCount === 0) throw sessionNotFound();
     const first = transcript.turns[0]?.n;
     return {

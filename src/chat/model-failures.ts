@@ -26,10 +26,13 @@ export interface ModelFailureLogger {
 export class ModelFailures {
   readonly #logged = new Set<string>();
 
-  constructor(
-    private readonly endpoint: ModelEndpoint,
-    private readonly logger: ModelFailureLogger | undefined,
-  ) {}
+  readonly #endpoint: ModelEndpoint;
+  readonly #logger: ModelFailureLogger | undefined;
+
+  constructor(endpoint: ModelEndpoint, logger: ModelFailureLogger | undefined) {
+    this.#endpoint = endpoint;
+    this.#logger = logger;
+  }
 
   /** Logs `err` if its kind is new, and returns the client's error. */
   toClientError(err: ModelUnavailableError): ApiError {
@@ -41,33 +44,33 @@ export class ModelFailures {
   }
 
   #log(err: ModelUnavailableError): void {
-    if (this.#logged.has(err.kind) || !this.logger) return;
+    if (this.#logged.has(err.kind) || !this.#logger) return;
     this.#logged.add(err.kind);
     const fields = {
       kind: err.kind,
       status: err.status ?? null,
-      provider: this.endpoint.provider,
-      base_url: this.endpoint.baseUrl,
-      model: this.endpoint.model,
+      provider: this.#endpoint.provider,
+      base_url: this.#endpoint.baseUrl,
+      model: this.#endpoint.model,
       error: err.message,
     };
     if (err.status === 401 || err.status === 403)
-      this.logger.error(
+      this.#logger.error(
         fields,
         `the model endpoint refused the credentials (HTTP ${err.status}): check LLM_API_KEY (and LLM_BASE_URL); every turn fails until it is fixed (logged once)`,
       );
     else if (err.status === 404)
-      this.logger.error(
+      this.#logger.error(
         fields,
         "the model endpoint answered 404: check LLM_BASE_URL (it ends in /v1) and LLM_MODEL; every turn fails until it is fixed (logged once)",
       );
     else if (err.refused)
-      this.logger.error(
+      this.#logger.error(
         fields,
         `the model endpoint refused a request (HTTP ${err.status}); check LLM_MODEL and LLM_STRUCTURED_OUTPUT (logged once per status)`,
       );
     else
-      this.logger.warn(
+      this.#logger.warn(
         fields,
         `the model endpoint failed (${err.kind}); the turn failed with 503 and may be retried (logged once per kind)`,
       );

@@ -35,11 +35,13 @@ function rawPayload(raw: BaseMessage): unknown {
 export class ClassifierRunnable extends Runnable<ClassifierInput, ClassifierResult> {
   lc_namespace = ["switchboard", "llm"];
 
-  constructor(
-    private readonly catalog: AgentCatalog,
-    private readonly model: ClassifierModel,
-  ) {
+  readonly #catalog: AgentCatalog;
+  readonly #model: ClassifierModel;
+
+  constructor(catalog: AgentCatalog, model: ClassifierModel) {
     super();
+    this.#catalog = catalog;
+    this.#model = model;
   }
 
   async invoke(input: ClassifierInput, options?: Partial<RunnableConfig>): Promise<ClassifierResult> {
@@ -51,15 +53,15 @@ export class ClassifierRunnable extends Runnable<ClassifierInput, ClassifierResu
    * with the instructions compiled from `template` (a Langfuse prompt version) when given.
    */
   messagesFor(input: ClassifierInput, template?: string): BaseMessage[] {
-    return buildClassifierMessages(this.catalog, input, template);
+    return buildClassifierMessages(this.#catalog, input, template);
   }
 
   /** Sends `messages` (from messagesFor) and reads the classification out of the answer. */
   async classify(messages: BaseMessage[], options?: Partial<RunnableConfig>): Promise<ClassifierResult> {
-    const answer = await this.model.invoke(messages, options);
+    const answer = await this.#model.invoke(messages, options);
     const output: ClassifierModelOutput = isBaseMessage(answer) ? { raw: answer } : answer;
     const parsed =
-      parseClassification(output.parsed, this.catalog) ?? parseClassification(rawPayload(output.raw), this.catalog);
+      parseClassification(output.parsed, this.#catalog) ?? parseClassification(rawPayload(output.raw), this.#catalog);
     return { raw: output.raw, parsed };
   }
 }

@@ -149,7 +149,7 @@ export class SimulatedChatModel extends BaseChatModel<SimulatedCallOptions> {
     return writeReply({ speaker, catalog: this.catalog, message: latest, replyTokens: this.replyTokens });
   }
 
-  private usageFor(messages: BaseMessage[], outputTokens: number): UsageMetadata {
+  #usageFor(messages: BaseMessage[], outputTokens: number): UsageMetadata {
     let input = 0;
     for (const m of messages) input += this.#inputTokens.of(textOf(m));
     return { input_tokens: input, output_tokens: outputTokens, total_tokens: input + outputTokens };
@@ -159,7 +159,7 @@ export class SimulatedChatModel extends BaseChatModel<SimulatedCallOptions> {
     const { text: answer, finishReason } = limitAnswer(this.answerFor(messages), options);
     const outputTokens = estimateTokens(answer);
     await abortableDelay(this.ttftMs + this.tokenMs * Math.max(0, outputTokens - 1), options.signal);
-    const usage = this.usageFor(messages, outputTokens);
+    const usage = this.#usageFor(messages, outputTokens);
     const message = new AIMessage({
       content: answer,
       usage_metadata: usage,
@@ -202,7 +202,7 @@ export class SimulatedChatModel extends BaseChatModel<SimulatedCallOptions> {
       text: "",
       message: new AIMessageChunk({
         content: "",
-        usage_metadata: this.usageFor(messages, pieces.length),
+        usage_metadata: this.#usageFor(messages, pieces.length),
         response_metadata: { model_name: this.modelName, finish_reason: finishReason },
       }),
       generationInfo: { finish_reason: finishReason },

@@ -36,7 +36,11 @@ export class TokenCounts {
   readonly #counts = new Map<string, number>();
   #chars = 0;
 
-  constructor(private readonly maxChars = 1_000_000) {}
+  readonly #maxChars: number;
+
+  constructor(maxChars = 1_000_000) {
+    this.#maxChars = maxChars;
+  }
 
   /** Characters of the texts remembered now. */
   get heldChars(): number {
@@ -47,8 +51,8 @@ export class TokenCounts {
     let count = this.#counts.get(text);
     if (count === undefined) {
       count = estimateTokens(text);
-      if (text.length > this.maxChars) return count;
-      if (this.#chars + text.length > this.maxChars) {
+      if (text.length > this.#maxChars) return count;
+      if (this.#chars + text.length > this.#maxChars) {
         this.#counts.clear();
         this.#chars = 0;
       }

@@ -23,15 +23,15 @@ export function basicAuthHeader(keys: ApiKeyPair): string {
  * differently-cased header).
  */
 export class BasicAuthChecker {
-  private readonly acceptedHeaders: Set<string>;
-  private readonly acceptedPairs: Set<string>;
-  private readonly publicKeys: Set<string>;
+  readonly #acceptedHeaders: Set<string>;
+  readonly #acceptedPairs: Set<string>;
+  readonly #publicKeys: Set<string>;
 
   constructor(keys: readonly ApiKeyPair[]) {
     const pairs = keys.length > 0 ? keys : DEV_KEYS;
-    this.acceptedHeaders = new Set(pairs.map(basicAuthHeader));
-    this.acceptedPairs = new Set(pairs.map((k) => `${k.publicKey}:${k.secretKey}`));
-    this.publicKeys = new Set(pairs.map((k) => k.publicKey));
+    this.#acceptedHeaders = new Set(pairs.map(basicAuthHeader));
+    this.#acceptedPairs = new Set(pairs.map((k) => `${k.publicKey}:${k.secretKey}`));
+    this.#publicKeys = new Set(pairs.map((k) => k.publicKey));
   }
 
   /**
@@ -39,15 +39,15 @@ export class BasicAuthChecker {
    * level, which may only create scores (feedback sent from a browser holds no secret key).
    */
   acceptsPublicKey(header: string | undefined): boolean {
-    return header !== undefined && header.startsWith("Bearer ") && this.publicKeys.has(header.slice("Bearer ".length));
+    return header !== undefined && header.startsWith("Bearer ") && this.#publicKeys.has(header.slice("Bearer ".length));
   }
 
   /** True when the header carries one of the accepted key pairs. */
   accepts(header: string | undefined): boolean {
     if (header === undefined) return false;
-    if (this.acceptedHeaders.has(header)) return true;
+    if (this.#acceptedHeaders.has(header)) return true;
     const match = /^basic\s+(\S+)\s*$/i.exec(header);
     if (!match) return false;
-    return this.acceptedPairs.has(Buffer.from(match[1]!, "base64").toString("utf8"));
+    return this.#acceptedPairs.has(Buffer.from(match[1]!, "base64").toString("utf8"));
   }
 }

@@ -79,36 +79,36 @@ export type FaultDecision =
   | { kind: "accept"; delayMs: number; afterStore: AfterStore };
 
 export class FaultController implements ReceiverFaultControl {
-  private faults: ReceiverFaults;
+  #faults: ReceiverFaults;
   // Counts requests since the faults last changed, to spread failures evenly.
-  private decided = 0;
+  #decided = 0;
 
   constructor(initial: Partial<ReceiverFaults> = {}) {
-    this.faults = { ...NO_FAULTS, ...receiverFaultsPatchSchema.parse(initial) };
+    this.#faults = { ...NO_FAULTS, ...receiverFaultsPatchSchema.parse(initial) };
   }
 
   get(): ReceiverFaults {
-    return { ...this.faults, endpoints: [...this.faults.endpoints] };
+    return { ...this.#faults, endpoints: [...this.#faults.endpoints] };
   }
 
   set(patch: Partial<ReceiverFaults>): ReceiverFaults {
-    this.faults = { ...this.faults, ...receiverFaultsPatchSchema.parse(patch) };
-    this.decided = 0;
+    this.#faults = { ...this.#faults, ...receiverFaultsPatchSchema.parse(patch) };
+    this.#decided = 0;
     return this.get();
   }
 
   reset(): ReceiverFaults {
-    this.faults = { ...NO_FAULTS };
-    this.decided = 0;
+    this.#faults = { ...NO_FAULTS };
+    this.#decided = 0;
     return this.get();
   }
 
   /** The fate of one request on `endpoint`: answered normally when the faults do not act on it. */
   decide(endpoint: FaultEndpoint): FaultDecision {
-    const { endpoints, hang, failRatio, failStatus, retryAfterSeconds, delayMs, afterStore } = this.faults;
+    const { endpoints, hang, failRatio, failStatus, retryAfterSeconds, delayMs, afterStore } = this.#faults;
     if (!endpoints.includes(endpoint)) return { kind: "accept", delayMs: 0, afterStore: "answer" };
     if (hang) return { kind: "hang" };
-    const n = this.decided++;
+    const n = this.#decided++;
     // Error diffusion: request n fails when the running count of owed failures steps up.
     if (failRatio > 0 && Math.floor((n + 1) * failRatio) > Math.floor(n * failRatio)) {
       return { kind: "fail", status: failStatus, retryAfterSeconds, delayMs };

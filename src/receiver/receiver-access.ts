@@ -50,24 +50,27 @@ export interface AccessOptions {
 }
 
 export class ReceiverAccess {
-  private readonly allowedHosts: Set<string>;
+  readonly #allowedHosts: Set<string>;
   /** The login link's token: knowing it is knowing the secret key's HMAC, not the key. */
   readonly loginToken: string;
-  private readonly session: string;
+  readonly #session: string;
   /** Per port: cookies are not kept apart by port, two receivers' sessions must be. */
   readonly cookieName: string;
 
-  constructor(private readonly options: AccessOptions) {
-    this.allowedHosts = new Set([...LOOPBACK_HOSTS, ...options.allowedHosts.map((h) => hostName(h))]);
+  readonly #options: AccessOptions;
+
+  constructor(options: AccessOptions) {
+    this.#options = options;
+    this.#allowedHosts = new Set([...LOOPBACK_HOSTS, ...options.allowedHosts.map((h) => hostName(h))]);
     this.loginToken = derive(options.keys.secretKey, "viewer-login");
-    this.session = derive(options.keys.secretKey, "viewer-session");
+    this.#session = derive(options.keys.secretKey, "viewer-session");
     this.cookieName = `switchboard_receiver_${options.port}`;
   }
 
   /** 403 unless the Host header names this machine's loopback (or a configured host). */
   checkHost(req: IncomingMessage): void {
     const host = req.headers.host;
-    if (host !== undefined && this.allowedHosts.has(hostName(host))) return;
+    if (host !== undefined && this.#allowedHosts.has(hostName(host))) return;
     throw new HttpError(
       403,
       `Host "${host ?? ""}" is not accepted: the receiver answers only requests addressed to 127.0.0.1, localhost or [::1] (set RECEIVER_ALLOWED_HOSTS to add names)`,
@@ -77,12 +80,12 @@ export class ReceiverAccess {
   }
 
   hasApiKey(req: IncomingMessage): boolean {
-    return this.options.auth.accepts(req.headers.authorization);
+    return this.#options.auth.accepts(req.headers.authorization);
   }
 
   hasSession(req: IncomingMessage): boolean {
     const value = cookieValue(req, this.cookieName);
-    return value !== undefined && sameText(value, this.session);
+    return value !== undefined && sameText(value, this.#session);
   }
 
   /** True when `token` is the login link's. */
@@ -92,7 +95,7 @@ export class ReceiverAccess {
 
   /** The Set-Cookie of a logged-in browser: HttpOnly, SameSite=Lax, for this receiver's paths. */
   sessionCookie(): string {
-    return `${this.cookieName}=${this.session}; Path=/; HttpOnly; SameSite=Lax`;
+    return `${this.cookieName}=${this.#session}; Path=/; HttpOnly; SameSite=Lax`;
   }
 
   /** The viewer's one-click login link on `baseUrl`, going to `next` (a viewer path) after. */

@@ -63,7 +63,7 @@ export class StatsCounter {
   requestsHung = 0;
   afterStoreHung = 0;
   afterStoreReset = 0;
-  private readonly byIngestionVersion = new Map<string, number>();
+  readonly #byIngestionVersion = new Map<string, number>();
   readonly byStatus = new Map<number, number>();
   spansReceived = 0;
   spansDuplicate = 0;
@@ -81,9 +81,9 @@ export class StatsCounter {
   countIngestionVersion(version: string | null): void {
     let key = version ?? "none";
     // Header values are client input: bounded in length and in distinct keys.
-    if (key.length > 16 || (!this.byIngestionVersion.has(key) && this.byIngestionVersion.size >= MAX_VERSION_KEYS))
+    if (key.length > 16 || (!this.#byIngestionVersion.has(key) && this.#byIngestionVersion.size >= MAX_VERSION_KEYS))
       key = "other";
-    this.byIngestionVersion.set(key, (this.byIngestionVersion.get(key) ?? 0) + 1);
+    this.#byIngestionVersion.set(key, (this.#byIngestionVersion.get(key) ?? 0) + 1);
   }
 
   reset(): void {
@@ -91,7 +91,7 @@ export class StatsCounter {
     this.requestsHung = 0;
     this.afterStoreHung = 0;
     this.afterStoreReset = 0;
-    this.byIngestionVersion.clear();
+    this.#byIngestionVersion.clear();
     this.byStatus.clear();
     this.spansReceived = 0;
     this.spansDuplicate = 0;
@@ -109,7 +109,7 @@ export class StatsCounter {
         byStatus: Object.fromEntries([...this.byStatus].map(([status, n]) => [String(status), n])),
         hung: this.requestsHung,
         afterStore: { hung: this.afterStoreHung, reset: this.afterStoreReset },
-        byIngestionVersion: { "4": 0, none: 0, ...Object.fromEntries(this.byIngestionVersion) },
+        byIngestionVersion: { "4": 0, none: 0, ...Object.fromEntries(this.#byIngestionVersion) },
       },
       spans: {
         received: this.spansReceived,

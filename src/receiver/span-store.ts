@@ -327,97 +327,99 @@ function rowClauses(filter: RowFilter): Clause[] {
 }
 
 export class SpanStore {
-  private readonly db: Database.Database;
-  private readonly insertRow: Database.Statement;
-  private readonly copiesOfId: Database.Statement;
-  private readonly insertTrace: Database.Statement;
-  private readonly lowerTraceStart: Database.Statement;
-  private readonly insertTraceName: Database.Statement;
-  private tally: StoreCounts;
-  private readonly selectRowsOfTrace: Database.Statement;
-  private readonly selectLatestRowOfId: Database.Statement;
-  private readonly selectFactsOfTraces: Database.Statement;
-  private readonly selectPayloadsOfTraces: Database.Statement;
-  private readonly selectTraceNames: Database.Statement;
-  private readonly ingestTransaction: (spans: OtlpSpan[], ingestionVersion: string | null) => IngestResult;
+  readonly #db: Database.Database;
+  readonly #insertRow: Database.Statement;
+  readonly #copiesOfId: Database.Statement;
+  readonly #insertTrace: Database.Statement;
+  readonly #lowerTraceStart: Database.Statement;
+  readonly #insertTraceName: Database.Statement;
+  #tally: StoreCounts;
+  readonly #selectRowsOfTrace: Database.Statement;
+  readonly #selectLatestRowOfId: Database.Statement;
+  readonly #selectFactsOfTraces: Database.Statement;
+  readonly #selectPayloadsOfTraces: Database.Statement;
+  readonly #selectTraceNames: Database.Statement;
+  readonly #ingestTransaction: (spans: OtlpSpan[], ingestionVersion: string | null) => IngestResult;
   /** Read queries built from filters, prepared once per distinct SQL text. */
-  private readonly queryCache = new Map<string, Database.Statement>();
+  readonly #queryCache = new Map<string, Database.Statement>();
   /** The id of a prompt version (prompts/prompt-store.ts), "" when there is none. */
-  private promptIdOf: (name: string, version: number) => string = () => "";
+  #promptIdOf: (name: string, version: number) => string = () => "";
 
   /** @param path SQLite file, or ":memory:". */
   constructor(path: string) {
-    this.db = new Database(path);
-    if (path !== ":memory:") this.db.pragma("journal_mode = WAL");
-    this.db.pragma("synchronous = OFF");
-    this.db.pragma("temp_store = MEMORY");
+    this.#db = new Database(path);
+    if (path !== ":memory:") this.#db.pragma("journal_mode = WAL");
+    this.#db.pragma("synchronous = OFF");
+    this.#db.pragma("temp_store = MEMORY");
     // Deleted traces (retention, wipe) are overwritten, not left readable in free pages.
-    this.db.pragma("secure_delete = ON");
-    this.registerFilterFunctions();
-    this.db.transaction(() => {
-      this.db.exec(SCHEMA);
-      migrateUpsertSchema(this.db);
-      addPricingColumns(this.db);
-      addPromptIdColumn(this.db);
-      this.rebuildListingTablesIfMissing();
-      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    this.#db.pragma("secure_delete = ON");
+    this.#registerFilterFunctions();
+    this.#db.transaction(() => {
+      this.#db.exec(SCHEMA);
+      migrateUpsertSchema(this.#db);
+      addPricingColumns(this.#db);
+      addPromptIdColumn(this.#db);
+      this.#rebuildListingTablesIfMissing();
+      this.#db.pragma(`user_version = ${SCHEMA_VERSION}`);
     })();
-    this.tally = this.countFromTables();
+    this.#tally = this.#countFromTables();
 
     const columns = RECORD_COLUMNS.map(([c]) => c);
-    this.insertRow = this.db.prepare(
+    this.#insertRow = this.#db.prepare(
       `INSERT INTO ${ROWS_TABLE} (${columns.join(", ")}, prompt_id, ingestion_version, received_at)
        VALUES (${columns.map(() => "?").join(", ")}, ?, ?, ?)`,
     );
     // 0, 1, or 2 for "more than one": all the counters need to know.
-    this.copiesOfId = this.db
+    this.#copiesOfId = this.#db
       .prepare(`SELECT COUNT(*) FROM (SELECT 1 FROM ${ROWS_TABLE} WHERE id = ? LIMIT 2)`)
       .pluck();
-    this.insertTrace = this.db.prepare("INSERT OR IGNORE INTO trace_index (trace_id, first_start) VALUES (?, ?)");
-    this.lowerTraceStart = this.db.prepare(
+    this.#insertTrace = this.#db.prepare("INSERT OR IGNORE INTO trace_index (trace_id, first_start) VALUES (?, ?)");
+    this.#lowerTraceStart = this.#db.prepare(
       "UPDATE trace_index SET first_start = ? WHERE trace_id = ? AND first_start > ?",
     );
-    this.insertTraceName = this.db.prepare("INSERT OR IGNORE INTO trace_names (name) VALUES (?)");
-    this.selectRowsOfTrace = this.db.prepare(
+    this.#insertTraceName = this.#db.prepare("INSERT OR IGNORE INTO trace_names (name) VALUES (?)");
+    this.#selectRowsOfTrace = this.#db.prepare(
       `SELECT * FROM ${ROWS_TABLE} WHERE trace_id = ? ORDER BY start_time, row_id`,
     );
-    this.selectLatestRowOfId = this.db.prepare(`SELECT * FROM ${ROWS_TABLE} WHERE id = ? ORDER BY row_id DESC LIMIT 1`);
-    this.selectFactsOfTraces = this.db.prepare(
+    this.#selectLatestRowOfId = this.#db.prepare(
+      `SELECT * FROM ${ROWS_TABLE} WHERE id = ? ORDER BY row_id DESC LIMIT 1`,
+    );
+    this.#selectFactsOfTraces = this.#db.prepare(
       `SELECT ${FACT_COLUMNS} FROM ${ROWS_TABLE}
        WHERE trace_id IN (SELECT value FROM json_each(?)) ORDER BY start_time, row_id`,
     );
-    this.selectPayloadsOfTraces = this.db.prepare(
+    this.#selectPayloadsOfTraces = this.#db.prepare(
       `SELECT row_id, trace_id, is_root, input, output, metadata, trace_input, trace_output FROM ${ROWS_TABLE}
        WHERE trace_id IN (SELECT value FROM json_each(?))
          AND (is_root = 1 OR trace_input IS NOT NULL OR trace_output IS NOT NULL)
        ORDER BY row_id`,
     );
-    this.selectTraceNames = this.db.prepare("SELECT name FROM trace_names ORDER BY name LIMIT 200").pluck();
-    this.ingestTransaction = this.db.transaction((spans: OtlpSpan[], ingestionVersion: string | null) =>
-      this.writeSpans(spans, ingestionVersion),
+    this.#selectTraceNames = this.#db.prepare("SELECT name FROM trace_names ORDER BY name LIMIT 200").pluck();
+    this.#ingestTransaction = this.#db.transaction((spans: OtlpSpan[], ingestionVersion: string | null) =>
+      this.#writeSpans(spans, ingestionVersion),
     );
   }
 
   /** The database, for the stores of prompts and scores that share its file. */
   get database(): Database.Database {
-    return this.db;
+    return this.#db;
   }
 
   /** How rows stored from now on find the id of the prompt version they link. */
   linkPrompts(promptIdOf: (name: string, version: number) => string): void {
-    this.promptIdOf = promptIdOf;
+    this.#promptIdOf = promptIdOf;
   }
 
   /** SQL functions the v2 API's structured filters use (observations-v2-filter.ts). */
-  private registerFilterFunctions(): void {
+  #registerFilterFunctions(): void {
     const text = (v: unknown) => (typeof v === "string" ? v : null);
-    this.db.function("lf_matches", { deterministic: true }, (haystack, needle) =>
+    this.#db.function("lf_matches", { deterministic: true }, (haystack, needle) =>
       matchesText(text(haystack), String(needle)),
     );
-    this.db.function("lf_matches_exact", { deterministic: true }, (haystack, needle) =>
+    this.#db.function("lf_matches_exact", { deterministic: true }, (haystack, needle) =>
       matchesExact(text(haystack), String(needle)),
     );
-    this.db.function(
+    this.#db.function(
       "lf_metadata_value",
       { deterministic: true },
       (metadata, traceMetadata, attributes, resourceAttributes, scopeName, scopeVersion, key) =>
@@ -438,10 +440,10 @@ export class SpanStore {
    */
   ingest(spans: OtlpSpan[], ingestionVersion: string | null = null): IngestResult {
     if (spans.length === 0) return { spans: 0, duplicates: 0, traces: 0, toCount: [] };
-    return this.ingestTransaction(spans, ingestionVersion);
+    return this.#ingestTransaction(spans, ingestionVersion);
   }
 
-  private writeSpans(spans: OtlpSpan[], ingestionVersion: string | null): IngestResult {
+  #writeSpans(spans: OtlpSpan[], ingestionVersion: string | null): IngestResult {
     const now = new Date().toISOString();
     const firstStarts = new Map<string, string>();
     const names = new Set<string>();
@@ -449,16 +451,16 @@ export class SpanStore {
     let duplicates = 0;
     for (const span of spans) {
       const record = mapSpan(span);
-      const copies = this.copiesOfId.get(record.id) as number;
-      if (copies === 0) this.tally.observationIds++;
+      const copies = this.#copiesOfId.get(record.id) as number;
+      if (copies === 0) this.#tally.observationIds++;
       else duplicates++;
-      if (copies === 1) this.tally.duplicatedIds++;
+      if (copies === 1) this.#tally.duplicatedIds++;
       const params = RECORD_COLUMNS.map(([, value]) => value(record));
       // IngestionService links a prompt by name and version when it writes the row; none when it holds no such version.
       const promptId =
-        record.promptName && record.promptVersion ? this.promptIdOf(record.promptName, record.promptVersion) : null;
+        record.promptName && record.promptVersion ? this.#promptIdOf(record.promptName, record.promptVersion) : null;
       params.push(promptId || null, ingestionVersion, now);
-      const { lastInsertRowid } = this.insertRow.run(...params);
+      const { lastInsertRowid } = this.#insertRow.run(...params);
       if (record.needsTokens) toCount.push(Number(lastInsertRowid));
       const start = firstStarts.get(record.traceId);
       if (start === undefined || record.startTime < start) firstStarts.set(record.traceId, record.startTime);
@@ -466,80 +468,80 @@ export class SpanStore {
       if (name) names.add(name);
     }
     for (const [traceId, start] of firstStarts) {
-      if (this.insertTrace.run(traceId, start).changes === 1) this.tally.traces++;
-      else this.lowerTraceStart.run(start, traceId, start);
+      if (this.#insertTrace.run(traceId, start).changes === 1) this.#tally.traces++;
+      else this.#lowerTraceStart.run(start, traceId, start);
     }
-    for (const name of names) this.insertTraceName.run(name);
-    this.tally.observations += spans.length;
-    this.tally.duplicateRows += duplicates;
+    for (const name of names) this.#insertTraceName.run(name);
+    this.#tally.observations += spans.length;
+    this.#tally.duplicateRows += duplicates;
     return { spans: spans.length, duplicates, traces: firstStarts.size, toCount };
   }
 
   /** Fills the listing tables from the rows when they are empty but rows exist (a migrated file). */
-  private rebuildListingTablesIfMissing(): void {
-    const indexed = this.db.prepare("SELECT EXISTS (SELECT 1 FROM trace_index)").pluck().get() === 1;
-    const hasRows = this.db.prepare(`SELECT EXISTS (SELECT 1 FROM ${ROWS_TABLE})`).pluck().get() === 1;
+  #rebuildListingTablesIfMissing(): void {
+    const indexed = this.#db.prepare("SELECT EXISTS (SELECT 1 FROM trace_index)").pluck().get() === 1;
+    const hasRows = this.#db.prepare(`SELECT EXISTS (SELECT 1 FROM ${ROWS_TABLE})`).pluck().get() === 1;
     if (indexed || !hasRows) return;
-    this.db.exec(`
+    this.#db.exec(`
       INSERT INTO trace_index (trace_id, first_start) SELECT trace_id, MIN(start_time) FROM ${ROWS_TABLE} GROUP BY trace_id;
       INSERT OR IGNORE INTO trace_names (name)
         SELECT COALESCE(trace_name, name) FROM ${ROWS_TABLE} WHERE trace_name IS NOT NULL OR is_root = 1;`);
   }
 
   /** The counters, from the tables (once, when the store opens). */
-  private countFromTables(): StoreCounts {
-    const { observations, observationIds } = this.db
+  #countFromTables(): StoreCounts {
+    const { observations, observationIds } = this.#db
       .prepare(`SELECT COUNT(*) AS observations, COUNT(DISTINCT id) AS observationIds FROM ${ROWS_TABLE}`)
       .get() as {
       observations: number;
       observationIds: number;
     };
     return {
-      traces: this.db.prepare("SELECT COUNT(*) FROM trace_index").pluck().get() as number,
+      traces: this.#db.prepare("SELECT COUNT(*) FROM trace_index").pluck().get() as number,
       observations,
       observationIds,
       duplicateRows: observations - observationIds,
-      duplicatedIds: this.db
+      duplicatedIds: this.#db
         .prepare(`SELECT COUNT(*) FROM (SELECT 1 FROM ${ROWS_TABLE} GROUP BY id HAVING COUNT(*) > 1)`)
         .pluck()
         .get() as number,
     };
   }
 
-  private query(sql: string): Database.Statement {
-    let statement = this.queryCache.get(sql);
+  #query(sql: string): Database.Statement {
+    let statement = this.#queryCache.get(sql);
     if (!statement) {
-      statement = this.db.prepare(sql);
-      this.queryCache.set(sql, statement);
+      statement = this.#db.prepare(sql);
+      this.#queryCache.set(sql, statement);
     }
     return statement;
   }
 
   /** Every row of a trace, in start order (a re-sent span's rows one after the other). */
   rowsOfTrace(traceId: string): ObservationRow[] {
-    return this.selectRowsOfTrace.all(traceId) as ObservationRow[];
+    return this.#selectRowsOfTrace.all(traceId) as ObservationRow[];
   }
 
   /** The latest row stored for an observation id. */
   latestRowOfId(id: string): ObservationRow | undefined {
-    return this.selectLatestRowOfId.get(id) as ObservationRow | undefined;
+    return this.#selectLatestRowOfId.get(id) as ObservationRow | undefined;
   }
 
   /** The rows (without payloads) of several traces in one query, in start order. */
   factsOfTraces(traceIds: string[]): RowFacts[] {
     if (traceIds.length === 0) return [];
-    return this.selectFactsOfTraces.all(JSON.stringify(traceIds)) as RowFacts[];
+    return this.#selectFactsOfTraces.all(JSON.stringify(traceIds)) as RowFacts[];
   }
 
   /** Root rows and rows carrying legacy trace I/O of several traces, oldest row first. */
   payloadsOfTraces(traceIds: string[]): RowPayload[] {
     if (traceIds.length === 0) return [];
-    return this.selectPayloadsOfTraces.all(JSON.stringify(traceIds)) as RowPayload[];
+    return this.#selectPayloadsOfTraces.all(JSON.stringify(traceIds)) as RowPayload[];
   }
 
   /** Distinct trace names (at most 200), for a viewer's name filter. */
   traceNames(): string[] {
-    return this.selectTraceNames.all() as string[];
+    return this.#selectTraceNames.all() as string[];
   }
 
   /**
@@ -559,7 +561,7 @@ export class SpanStore {
       );
     }
     const where = buildWhere(clauses);
-    return this.query(
+    return this.#query(
       `SELECT * FROM ${ROWS_TABLE} ${where.sql} ORDER BY start_time DESC, trace_id DESC, id DESC, row_id DESC LIMIT ?`,
     ).all(...where.params, limit) as ObservationRow[];
   }
@@ -567,10 +569,10 @@ export class SpanStore {
   /** Rows newest first, page by page: the legacy observations list. */
   listRowsPaged(filter: RowFilter, page: Page): { rows: ObservationRow[]; totalItems: number } {
     const where = buildWhere(rowClauses(filter));
-    const totalItems = this.query(`SELECT COUNT(*) FROM ${ROWS_TABLE} ${where.sql}`)
+    const totalItems = this.#query(`SELECT COUNT(*) FROM ${ROWS_TABLE} ${where.sql}`)
       .pluck()
       .get(...where.params) as number;
-    const rows = this.query(
+    const rows = this.#query(
       `SELECT * FROM ${ROWS_TABLE} ${where.sql} ORDER BY start_time DESC, row_id DESC LIMIT ? OFFSET ?`,
     ).all(...where.params, page.limit, (page.page - 1) * page.limit) as ObservationRow[];
     return { rows, totalItems };
@@ -599,17 +601,17 @@ export class SpanStore {
     if (filter.fromTimestamp !== undefined) clauses.push(["first_start >= ?", [filter.fromTimestamp]]);
     if (filter.toTimestamp !== undefined) clauses.push(["first_start < ?", [filter.toTimestamp]]);
     const where = buildWhere(clauses);
-    const totalItems = this.query(`SELECT COUNT(*) FROM trace_index ${where.sql}`)
+    const totalItems = this.#query(`SELECT COUNT(*) FROM trace_index ${where.sql}`)
       .pluck()
       .get(...where.params) as number;
-    const traces = this.query(
+    const traces = this.#query(
       `SELECT trace_id AS id, first_start AS timestamp FROM trace_index ${where.sql} ORDER BY first_start DESC, trace_id DESC LIMIT ? OFFSET ?`,
     ).all(...where.params, page.limit, (page.page - 1) * page.limit) as Array<{ id: string; timestamp: string }>;
     return { traces, totalItems };
   }
 
   counts(): StoreCounts {
-    return { ...this.tally };
+    return { ...this.#tally };
   }
 
   /**
@@ -618,22 +620,22 @@ export class SpanStore {
    * Returns the traces deleted. Call recount() when done.
    */
   deleteTracesStartedBefore(cutoff: string, limit: number, alsoDelete?: (traceIds: string[]) => void): number {
-    return this.db.transaction(() => {
-      const ids = this.query("SELECT trace_id FROM trace_index WHERE first_start < ? ORDER BY first_start LIMIT ?")
+    return this.#db.transaction(() => {
+      const ids = this.#query("SELECT trace_id FROM trace_index WHERE first_start < ? ORDER BY first_start LIMIT ?")
         .pluck()
         .all(cutoff, limit) as string[];
       if (ids.length === 0) return 0;
       alsoDelete?.(ids);
       const list = JSON.stringify(ids);
-      this.query(`DELETE FROM ${ROWS_TABLE} WHERE trace_id IN (SELECT value FROM json_each(?))`).run(list);
-      this.query("DELETE FROM trace_index WHERE trace_id IN (SELECT value FROM json_each(?))").run(list);
+      this.#query(`DELETE FROM ${ROWS_TABLE} WHERE trace_id IN (SELECT value FROM json_each(?))`).run(list);
+      this.#query("DELETE FROM trace_index WHERE trace_id IN (SELECT value FROM json_each(?))").run(list);
       return ids.length;
     })();
   }
 
   /** The tokenizer, input and output of a row to count; undefined when it is gone or has no model. */
   tokenizationOf(rowId: number): { tokenizer: Tokenizer; input: string | null; output: string | null } | undefined {
-    const row = this.query(`SELECT model_id, input, output FROM ${ROWS_TABLE} WHERE row_id = ?`).get(rowId) as
+    const row = this.#query(`SELECT model_id, input, output FROM ${ROWS_TABLE} WHERE row_id = ?`).get(rowId) as
       Pick<ObservationRow, "model_id" | "input" | "output"> | undefined;
     const model = row?.model_id ? modelById(row.model_id) : null;
     if (!row || !model) return undefined;
@@ -642,7 +644,7 @@ export class SpanStore {
 
   /** Prices a row stored without usage with its counted tokens, as Langfuse would have stored it. */
   priceWithTokens(rowId: number, counts: TokenCounts): void {
-    const row = this.query(
+    const row = this.#query(
       `SELECT model, model_parameters, provided_usage_details, provided_cost_details, metadata, input, output
        FROM ${ROWS_TABLE} WHERE row_id = ?`,
     ).get(rowId) as
@@ -673,7 +675,7 @@ export class SpanStore {
     );
     const orNull = (record: Record<string, number>) =>
       Object.keys(record).length === 0 ? null : JSON.stringify(record);
-    this.query(
+    this.#query(
       `UPDATE ${ROWS_TABLE} SET usage_details = ?, cost_details = ?, usage_pricing_tier_id = ?, usage_pricing_tier_name = ?
        WHERE row_id = ?`,
     ).run(
@@ -687,20 +689,20 @@ export class SpanStore {
 
   /** Counts again from the tables, after rows were deleted. */
   recount(): void {
-    this.tally = this.countFromTables();
+    this.#tally = this.#countFromTables();
   }
 
   /** Removes every row (tests start from a clean store). */
   wipe(): void {
-    this.db.exec(`DELETE FROM ${ROWS_TABLE}; DELETE FROM trace_index; DELETE FROM trace_names;`);
-    Object.assign(this.tally, { traces: 0, observations: 0, observationIds: 0, duplicateRows: 0, duplicatedIds: 0 });
+    this.#db.exec(`DELETE FROM ${ROWS_TABLE}; DELETE FROM trace_index; DELETE FROM trace_names;`);
+    Object.assign(this.#tally, { traces: 0, observations: 0, observationIds: 0, duplicateRows: 0, duplicatedIds: 0 });
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    if (this.#db.open) this.#db.close();
   }
 
   get isOpen(): boolean {
-    return this.db.open;
+    return this.#db.open;
   }
 }

@@ -73,30 +73,30 @@ function usageOf(text: string | null): { input: number; output: number; total: n
 class Accumulator {
   timestamp = "";
   lastEnd = "";
-  private traceName: Latest<string> | null = null;
-  private rootName: Latest<string> | null = null;
-  private readonly latest = new Map<string, Latest<string>>();
-  private tags: Latest<string[]> | null = null;
+  #traceName: Latest<string> | null = null;
+  #rootName: Latest<string> | null = null;
+  readonly #latest = new Map<string, Latest<string>>();
+  #tags: Latest<string[]> | null = null;
   isPublic = false;
   readonly ids: string[] = [];
-  private readonly seen = new Set<string>();
+  readonly #seen = new Set<string>();
   rows = 0;
   readonly usage = { input: 0, output: 0, total: 0 };
   totalCost = 0;
   errorCount = 0;
   warningCount = 0;
-  private readonly traceMetadata: Array<Latest<Record<string, unknown>>> = [];
+  readonly #traceMetadata: Array<Latest<Record<string, unknown>>> = [];
 
   constructor(readonly id: string) {}
 
-  private keepLatest(key: string, value: string | null, rowId: number): void {
+  #keepLatest(key: string, value: string | null, rowId: number): void {
     if (value === null || value === "") return;
-    const current = this.latest.get(key);
-    if (!current || rowId > current.rowId) this.latest.set(key, { value, rowId });
+    const current = this.#latest.get(key);
+    if (!current || rowId > current.rowId) this.#latest.set(key, { value, rowId });
   }
 
   get(key: string): string | null {
-    return this.latest.get(key)?.value ?? null;
+    return this.#latest.get(key)?.value ?? null;
   }
 
   add(row: RowFacts): void {
@@ -104,24 +104,25 @@ class Accumulator {
     if (this.timestamp === "" || row.start_time < this.timestamp) this.timestamp = row.start_time;
     const end = row.end_time > row.start_time ? row.end_time : row.start_time;
     if (end > this.lastEnd) this.lastEnd = end;
-    if (!this.seen.has(row.id)) {
-      this.seen.add(row.id);
+    if (!this.#seen.has(row.id)) {
+      this.#seen.add(row.id);
       this.ids.push(row.id);
     }
-    if (row.trace_name && (!this.traceName || row.row_id > this.traceName.rowId))
-      this.traceName = { value: row.trace_name, rowId: row.row_id };
-    if (row.is_root === 1 && row.name && (!this.rootName || row.row_id > this.rootName.rowId))
-      this.rootName = { value: row.name, rowId: row.row_id };
-    this.keepLatest("userId", row.user_id, row.row_id);
-    this.keepLatest("sessionId", row.session_id, row.row_id);
-    this.keepLatest("release", row.release, row.row_id);
-    this.keepLatest("version", row.version, row.row_id);
-    this.keepLatest("environment", row.environment, row.row_id);
+    if (row.trace_name && (!this.#traceName || row.row_id > this.#traceName.rowId))
+      this.#traceName = { value: row.trace_name, rowId: row.row_id };
+    if (row.is_root === 1 && row.name && (!this.#rootName || row.row_id > this.#rootName.rowId))
+      this.#rootName = { value: row.name, rowId: row.row_id };
+    this.#keepLatest("userId", row.user_id, row.row_id);
+    this.#keepLatest("sessionId", row.session_id, row.row_id);
+    this.#keepLatest("release", row.release, row.row_id);
+    this.#keepLatest("version", row.version, row.row_id);
+    this.#keepLatest("environment", row.environment, row.row_id);
     const tags = JSON.parse(row.tags) as string[];
-    if (tags.length > 0 && (!this.tags || row.row_id > this.tags.rowId)) this.tags = { value: tags, rowId: row.row_id };
+    if (tags.length > 0 && (!this.#tags || row.row_id > this.#tags.rowId))
+      this.#tags = { value: tags, rowId: row.row_id };
     if (row.public === 1) this.isPublic = true;
     const metadata = parseObject(row.trace_metadata);
-    if (metadata) this.traceMetadata.push({ value: metadata, rowId: row.row_id });
+    if (metadata) this.#traceMetadata.push({ value: metadata, rowId: row.row_id });
     const usage = usageOf(row.usage_details);
     this.usage.input += usage.input;
     this.usage.output += usage.output;
@@ -133,16 +134,16 @@ class Accumulator {
   }
 
   get name(): string | null {
-    return this.traceName?.value ?? this.rootName?.value ?? null;
+    return this.#traceName?.value ?? this.#rootName?.value ?? null;
   }
 
   get tagList(): string[] {
-    return this.tags?.value ?? [];
+    return this.#tags?.value ?? [];
   }
 
   mergedTraceMetadata(): Record<string, unknown> {
     const merged: Record<string, unknown> = {};
-    for (const { value } of this.traceMetadata.sort((a, b) => a.rowId - b.rowId)) Object.assign(merged, value);
+    for (const { value } of this.#traceMetadata.sort((a, b) => a.rowId - b.rowId)) Object.assign(merged, value);
     return merged;
   }
 }

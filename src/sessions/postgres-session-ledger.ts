@@ -59,17 +59,19 @@ interface CheckpointRows {
 export class PostgresSessionLedger implements SessionLedger {
   readonly saver: SessionPostgresSaver;
 
-  constructor(
-    private readonly pool: pg.Pool,
-    private readonly options: { windowTurns: number },
-  ) {
+  readonly #pool: pg.Pool;
+  readonly #options: { windowTurns: number };
+
+  constructor(pool: pg.Pool, options: { windowTurns: number }) {
+    this.#pool = pool;
+    this.#options = options;
     this.saver = new SessionPostgresSaver(pool);
   }
 
   /** Creates LangGraph's tables and ours, then migrates. Callers serialize it across instances. */
   async init(): Promise<MigrationReport> {
     await this.saver.setup();
-    await this.pool.query(`
+    await this.#pool.query(`
       CREATE TABLE IF NOT EXISTS switchboard_schema (component TEXT PRIMARY KEY, version INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS switchboard_sessions (
         thread_id TEXT PRIMARY KEY,
@@ -88,15 +90,15 @@ export class PostgresSessionLedger implements SessionLedger {
         WHERE trace_id IS NOT NULL;
     `);
     const report: MigrationReport = { sessions: 0, turns: 0, orphans: 0, checkpoints: 0 };
-    const { rows } = await this.pool.query<{ version: number }>(
+    const { rows } = await this.#pool.query<{ version: number }>(
       "SELECT version FROM switchboard_schema WHERE component = 'sessions'",
     );
     if ((rows[0]?.version ?? 0) >= SCHEMA_VERSION) return report;
-    const threads = await this.pool.query<{ thread_id: string }>(
+    const threads = await this.#pool.query<{ thread_id: string }>(
       "SELECT DISTINCT thread_id FROM checkpoints WHERE thread_id NOT IN (SELECT thread_id FROM switchboard_sessions)",
     );
     for (const { thread_id: threadId } of threads.rows) await this.#migrate(threadId, report);
-    await this.pool.query(
+    await this.#pool.query(
       "INSERT INTO switchboard_schema (component, version) VALUES ('sessions', $1) ON CONFLICT (component) DO UPDATE SET version = EXCLUDED.version",
       [SCHEMA_VERSION],
     );
@@ -105,7 +107,7 @@ export class PostgresSessionLedger implements SessionLedger {
 
   async #migrate(threadId: string, report: MigrationReport): Promise<void> {
     const tuple = await this.saver.getTuple({ configurable: { thread_id: threadId } });
-    const split = tuple ? splitLegacyCheckpoint(tuple.checkpoint, this.options.windowTurns) : null;
+    const split = tuple ? splitLegacyCheckpoint(tuple.checkpoint, this.#options.windowTurns) : null;
     if (!tuple || !split || split.turns.length === 0) {
       await this.#transaction(async (client) => deleteThread(client, threadId));
       report.orphans++;
@@ -188,7 +190,7 @@ export class PostgresSessionLedger implements SessionLedger {
   }
 
   async turnOfTrace(traceId: string): Promise<{ threadId: string; n: number } | undefined> {
-    const { rows } = await this.pool.query<{ threadId: string; n: number }>(
+    const { rows } = await this.#pool.query<{ threadId: string; n: number }>(
       'SELECT thread_id AS "threadId", n FROM switchboard_session_turns WHERE trace_id = $1 LIMIT 1',
       [traceId],
     );
@@ -196,13 +198,13 @@ export class PostgresSessionLedger implements SessionLedger {
   }
 
   async transcript(threadId: string, query: TranscriptQuery): Promise<TranscriptPage> {
-    const session = await this.pool.query<{ turns: number }>(
+    const session = await this.#pool.query<{ turns: number }>(
       "SELECT turns FROM switchboard_sessions WHERE thread_id = $1",
       [threadId],
     );
     const turnCount = session.rows[0]?.turns;
     if (turnCount === undefined) return { turnCount: 0, turns: [] };
-    const { rows } = await this.pool.query<{ n: number; record: string }>(
+    const { rows } = await this.#pool.query<{ n: number; record: string }>(
       "SELECT n, record FROM switchboard_session_turns WHERE thread_id = $1 AND n < $2 ORDER BY n DESC LIMIT $3",
       [threadId, query.before ?? turnCount + 1, query.limit],
     );
@@ -214,7 +216,7 @@ export class PostgresSessionLedger implements SessionLedger {
 
   async sweep(cutoffMs: number, maxTurns: number, isBusy: (threadId: string) => boolean): Promise<SweepResult> {
     const done: SweepResult = { sessions: 0, turns: 0 };
-    const { rows } = await this.pool.query<{ thread_id: string; turns: number }>(
+    const { rows } = await this.#pool.query<{ thread_id: string; turns: number }>(
       "SELECT thread_id, turns FROM switchboard_sessions WHERE updated_ms < $1 ORDER BY updated_ms LIMIT $2",
       [cutoffMs, SWEEP_CANDIDATES],
     );
@@ -244,7 +246,7 @@ export class PostgresSessionLedger implements SessionLedger {
   }
 
   async #transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    const client = await this.#pool.connect();
     try {
       await client.query("BEGIN");
       const result = await fn(client);

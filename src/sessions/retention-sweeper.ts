@@ -44,7 +44,10 @@ export class RetentionSweeper {
   #running: Promise<unknown> | undefined;
   #stopped = true;
 
-  constructor(private readonly options: RetentionSweeperOptions) {
+  readonly #options: RetentionSweeperOptions;
+
+  constructor(options: RetentionSweeperOptions) {
+    this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#deleted = new Counter({
       name: "switchboard_retention_deleted_total",
@@ -62,9 +65,9 @@ export class RetentionSweeper {
 
   /** Starts sweeping (the first sweep one interval from now). Does nothing when no target has a time-to-live. */
   start(): void {
-    if (!this.#stopped || !this.options.targets.some((t) => t.ttlMs > 0)) return;
+    if (!this.#stopped || !this.#options.targets.some((t) => t.ttlMs > 0)) return;
     this.#stopped = false;
-    this.#schedule(this.options.intervalMs);
+    this.#schedule(this.#options.intervalMs);
   }
 
   /** Stops sweeping; resolves once a sweep in progress has ended. */
@@ -80,7 +83,7 @@ export class RetentionSweeper {
       this.#running = this.sweepOnce().then((deleted) => {
         this.#running = undefined;
         const any = Object.values(deleted).some((n) => n > 0);
-        this.#schedule(any ? CATCH_UP_MS : this.options.intervalMs);
+        this.#schedule(any ? CATCH_UP_MS : this.#options.intervalMs);
       });
     }, delayMs);
     // The sweep never keeps the process alive on its own.
@@ -90,20 +93,20 @@ export class RetentionSweeper {
   /** One sweep of every target with a time-to-live; returns what each deleted. Never throws. */
   async sweepOnce(): Promise<Record<string, number>> {
     const deleted: Record<string, number> = {};
-    for (const target of this.options.targets) {
+    for (const target of this.#options.targets) {
       if (target.ttlMs <= 0) continue;
       try {
-        const n = await target.sweep(this.#now() - target.ttlMs, this.options.budget);
+        const n = await target.sweep(this.#now() - target.ttlMs, this.#options.budget);
         deleted[target.kind] = n;
         if (n > 0) {
           this.#deleted.inc({ kind: target.kind }, n);
-          this.options.logger.debug({ kind: target.kind, deleted: n }, "retention sweep deleted expired data");
+          this.#options.logger.debug({ kind: target.kind, deleted: n }, "retention sweep deleted expired data");
         }
       } catch (err) {
         this.#errors.inc({ kind: target.kind });
         if (!this.#logged.has(target.kind)) {
           this.#logged.add(target.kind);
-          this.options.logger.error(
+          this.#options.logger.error(
             { err, kind: target.kind },
             "retention sweep failed (logged once per kind; see switchboard_retention_errors_total)",
           );

@@ -14,18 +14,21 @@ export interface TracingLogger {
 export class FaultReporter {
   readonly #logged = new Set<string>();
 
-  constructor(
-    private readonly metrics: { readonly errors: CounterLike },
-    private readonly logger: TracingLogger,
-  ) {}
+  readonly #metrics: { readonly errors: CounterLike };
+  readonly #logger: TracingLogger;
+
+  constructor(metrics: { readonly errors: CounterLike }, logger: TracingLogger) {
+    this.#metrics = metrics;
+    this.#logger = logger;
+  }
 
   report(kind: string, err: unknown, context?: Record<string, unknown>): void {
     try {
-      this.metrics.errors.inc({ kind });
+      this.#metrics.errors.inc({ kind });
       if (this.#logged.has(kind)) return;
       this.#logged.add(kind);
       const message = err instanceof Error ? err.message : String(err);
-      this.logger.warn(
+      this.#logger.warn(
         { kind, error: message, ...context },
         "tracing error (isolated from requests; further errors of this kind are only counted)",
       );

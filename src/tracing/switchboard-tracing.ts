@@ -104,14 +104,17 @@ type Ended =
 export class SwitchboardTracing implements Tracing {
   readonly score?: (score: ScoreInput) => string;
 
-  constructor(private readonly options: SwitchboardTracingOptions) {
+  readonly #options: SwitchboardTracingOptions;
+
+  constructor(options: SwitchboardTracingOptions) {
+    this.#options = options;
     const scores = options.scores;
     if (scores) this.score = (score) => scores.record(score);
   }
 
   startTurn(turn: TurnStart): TurnTrace {
     const t0 = performance.now();
-    const trace = new SwitchboardTurn(this.options, turn, t0);
+    const trace = new SwitchboardTurn(this.#options, turn, t0);
     trace.spend(t0);
     return trace;
   }
@@ -119,12 +122,12 @@ export class SwitchboardTracing implements Tracing {
   async shutdown(): Promise<void> {
     try {
       await Promise.all([
-        this.options.exporter.shutdown(this.options.settings.shutdownTimeoutMs),
-        this.options.scores?.shutdown(this.options.settings.shutdownTimeoutMs),
+        this.#options.exporter.shutdown(this.#options.settings.shutdownTimeoutMs),
+        this.#options.scores?.shutdown(this.#options.settings.shutdownTimeoutMs),
       ]);
-      await this.options.onShutdown?.();
+      await this.#options.onShutdown?.();
     } catch (err) {
-      this.options.faults.report("shutdown", err);
+      this.#options.faults.report("shutdown", err);
     }
   }
 }
@@ -149,11 +152,14 @@ class SwitchboardTurn implements TurnTrace {
   /** Set when an observation failed or was cut short: such a turn is always kept. */
   #flagged: "error" | "warning" | undefined;
 
+  readonly #turn: TurnStart;
+
   constructor(
     readonly options: SwitchboardTracingOptions,
-    private readonly turn: TurnStart,
+    turn: TurnStart,
     startedAt: number,
   ) {
+    this.#turn = turn;
     this.#startMs = epochMs(startedAt);
     this.#holding = options.settings.sampleRate < 1;
   }
@@ -182,7 +188,7 @@ class SwitchboardTurn implements TurnTrace {
   }
 
   outcome(error: unknown): Outcome {
-    const outcome = outcomeOf(error, this.turn.clientSignal?.aborted === true);
+    const outcome = outcomeOf(error, this.#turn.clientSignal?.aborted === true);
     if (outcome.level === "ERROR") this.#flagged = "error";
     else if (outcome.level === "WARNING") this.#flagged ??= "warning";
     return outcome;
@@ -256,7 +262,7 @@ class SwitchboardTurn implements TurnTrace {
             endMs,
             ...this.#shared(this.routing),
             outcome,
-            input: this.turn.message,
+            input: this.#turn.message,
             output: result.output,
           },
           target,
@@ -275,7 +281,7 @@ class SwitchboardTurn implements TurnTrace {
   /** The trace context and a routing as every span carries them, each encoded once. */
   #shared(routing: Routing | undefined): { shared: Uint8Array; routing: Uint8Array | undefined } {
     const encoder = this.options.encoder;
-    this.#context ??= encoder.context(this.turn);
+    this.#context ??= encoder.context(this.#turn);
     if (!routing) return { shared: this.#context, routing: undefined };
     if (this.#routingEncoded?.routing !== routing)
       this.#routingEncoded = { routing, bytes: encoder.routing(routing.intent, routing.agent) };
@@ -360,14 +366,25 @@ class SwitchboardNode implements NodeTrace {
   readonly #startMs: number;
   #ended = false;
 
+  readonly #turn: SwitchboardTurn;
+  readonly #name: string;
+  readonly #input: Record<string, unknown>;
+  readonly #metadata: Record<string, unknown> | undefined;
+  readonly #options: NodeOptions | undefined;
+
   constructor(
-    private readonly turn: SwitchboardTurn,
+    turn: SwitchboardTurn,
     startedAt: number,
-    private readonly name: string,
-    private readonly input: Record<string, unknown>,
-    private readonly metadata: Record<string, unknown> | undefined,
-    private readonly options: NodeOptions | undefined,
+    name: string,
+    input: Record<string, unknown>,
+    metadata: Record<string, unknown> | undefined,
+    options: NodeOptions | undefined,
   ) {
+    this.#turn = turn;
+    this.#name = name;
+    this.#input = input;
+    this.#metadata = metadata;
+    this.#options = options;
     this.#startMs = epochMs(startedAt);
   }
 
@@ -376,13 +393,13 @@ class SwitchboardNode implements NodeTrace {
   }
 
   startGeneration(name: string, call: GenerationStart): GenerationTrace {
-    return startGeneration(this.turn, this.span, name, call);
+    return startGeneration(this.#turn, this.span, name, call);
   }
 
   end(error?: unknown): void {
     if (this.#ended) return;
     this.#ended = true;
-    const turn = this.turn;
+    const turn = this.#turn;
     const t0 = performance.now();
     try {
       turn.emit({
@@ -393,10 +410,10 @@ class SwitchboardNode implements NodeTrace {
         endMs: epochMs(t0),
         outcome: turn.outcome(error),
         routing: turn.routing,
-        name: this.name,
-        input: this.input,
-        metadata: this.metadata,
-        options: this.options,
+        name: this.#name,
+        input: this.#input,
+        metadata: this.#metadata,
+        options: this.#options,
       });
     } catch (err) {
       turn.options.faults.report("end_node", err);
@@ -410,17 +427,20 @@ class SwitchboardNode implements NodeTrace {
 class ParentOnlyNode implements NodeTrace {
   readonly callbacks = undefined;
 
-  constructor(
-    private readonly turn: SwitchboardTurn,
-    private readonly parent: SpanRef,
-  ) {}
+  readonly #turn: SwitchboardTurn;
+  readonly #parent: SpanRef;
+
+  constructor(turn: SwitchboardTurn, parent: SpanRef) {
+    this.#turn = turn;
+    this.#parent = parent;
+  }
 
   run<T>(fn: () => Promise<T>): Promise<T> {
     return fn();
   }
 
   startGeneration(name: string, call: GenerationStart): GenerationTrace {
-    return startGeneration(this.turn, this.parent, name, call);
+    return startGeneration(this.#turn, this.#parent, name, call);
   }
 
   end(): void {}
@@ -444,13 +464,16 @@ class SwitchboardGeneration implements GenerationTrace {
   #completionStartMs: number | undefined;
   #ended = false;
 
-  constructor(
-    private readonly turn: SwitchboardTurn,
-    startedAt: number,
-    private readonly parent: SpanRef,
-    private readonly name: string,
-    private readonly call: GenerationStart,
-  ) {
+  readonly #turn: SwitchboardTurn;
+  readonly #parent: SpanRef;
+  readonly #name: string;
+  readonly #call: GenerationStart;
+
+  constructor(turn: SwitchboardTurn, startedAt: number, parent: SpanRef, name: string, call: GenerationStart) {
+    this.#turn = turn;
+    this.#parent = parent;
+    this.#name = name;
+    this.#call = call;
     this.#startMs = epochMs(startedAt);
   }
 
@@ -469,19 +492,19 @@ class SwitchboardGeneration implements GenerationTrace {
   #finish(reply: ModelReplyLike | undefined, error: unknown): void {
     if (this.#ended) return;
     this.#ended = true;
-    const turn = this.turn;
+    const turn = this.#turn;
     const t0 = performance.now();
     try {
       turn.emit({
         kind: "generation",
         span: new SpanRef(),
-        parent: this.parent,
+        parent: this.#parent,
         startMs: this.#startMs,
         endMs: epochMs(t0),
         outcome: turn.outcome(error),
         routing: turn.routing,
-        name: this.name,
-        call: this.call,
+        name: this.#name,
+        call: this.#call,
         reply,
         completionStartMs: this.#completionStartMs,
       });

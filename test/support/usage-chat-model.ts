@@ -9,11 +9,13 @@ import type { ChatResult } from "@langchain/core/outputs";
  * with model and usage. FakeListChatModel reports no usage, hence this one.
  */
 export class UsageChatModel extends BaseChatModel {
-  constructor(
-    private readonly reply: string,
-    private readonly delayMs = 0,
-  ) {
+  readonly #reply: string;
+  readonly #delayMs: number;
+
+  constructor(reply: string, delayMs = 0) {
     super({});
+    this.#reply = reply;
+    this.#delayMs = delayMs;
   }
 
   _llmType(): string {
@@ -25,12 +27,12 @@ export class UsageChatModel extends BaseChatModel {
     _options: this["ParsedCallOptions"],
     _runManager?: CallbackManagerForLLMRun,
   ): Promise<ChatResult> {
-    if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+    if (this.#delayMs > 0) await new Promise((r) => setTimeout(r, this.#delayMs));
     const message = new AIMessage({
-      content: this.reply,
+      content: this.#reply,
       usage_metadata: { input_tokens: 12, output_tokens: 5, total_tokens: 17 },
       response_metadata: { model_name: "usage-test-model" },
     });
-    return { generations: [{ text: this.reply, message }] };
+    return { generations: [{ text: this.#reply, message }] };
   }
 }

@@ -11,16 +11,16 @@ interface Pending {
 }
 
 export class TokenCounter {
-  private worker: Worker | undefined;
-  private nextId = 0;
-  private readonly pending = new Map<number, Pending>();
-  private closed = false;
+  #worker: Worker | undefined;
+  #nextId = 0;
+  readonly #pending = new Map<number, Pending>();
+  #closed = false;
 
   /** The input's and output's tokens as Langfuse would count them. */
   count(tokenizer: Tokenizer, input: string | null, output: string | null): Promise<TokenCounts> {
-    if (this.closed) return Promise.reject(new Error("the token counter is closed"));
-    const worker = this.start();
-    const id = this.nextId++;
+    if (this.#closed) return Promise.reject(new Error("the token counter is closed"));
+    const worker = this.#start();
+    const id = this.#nextId++;
     // Only what the worker needs crosses: plain data.
     const request: CountRequest = {
       id,
@@ -29,39 +29,39 @@ export class TokenCounter {
       output,
     };
     return new Promise<TokenCounts>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.#pending.set(id, { resolve, reject });
       worker.ref();
       worker.postMessage(request);
     });
   }
 
-  private start(): Worker {
-    if (this.worker) return this.worker;
+  #start(): Worker {
+    if (this.#worker) return this.#worker;
     const worker = new Worker(new URL("./token-count-worker.js", import.meta.url));
     worker.unref();
     worker.on("message", (reply: CountReply) => {
-      const waiter = this.pending.get(reply.id);
-      this.pending.delete(reply.id);
-      if (this.pending.size === 0) worker.unref();
+      const waiter = this.#pending.get(reply.id);
+      this.#pending.delete(reply.id);
+      if (this.#pending.size === 0) worker.unref();
       if (!waiter) return;
       if ("error" in reply) waiter.reject(new Error(reply.error));
       else waiter.resolve({ input: reply.input, output: reply.output });
     });
     const fail = (err: Error) => {
-      this.worker = undefined;
-      for (const waiter of this.pending.values()) waiter.reject(err);
-      this.pending.clear();
+      this.#worker = undefined;
+      for (const waiter of this.#pending.values()) waiter.reject(err);
+      this.#pending.clear();
     };
     worker.on("error", fail);
     worker.on("exit", (code) => fail(new Error(`the token counter's worker exited (${code})`)));
-    this.worker = worker;
+    this.#worker = worker;
     return worker;
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    const worker = this.worker;
-    this.worker = undefined;
+    this.#closed = true;
+    const worker = this.#worker;
+    this.#worker = undefined;
     if (worker) await worker.terminate();
   }
 }

@@ -109,60 +109,63 @@ const sameSet = (a: readonly string[], b: readonly string[]) =>
   JSON.stringify([...new Set(a)].sort()) === JSON.stringify([...new Set(b)].sort());
 
 export class PromptStore {
-  private readonly byVersion: Database.Statement;
-  private readonly byLabel: Database.Statement;
-  private readonly latestOf: Database.Statement;
-  private readonly versionsOf: Database.Statement;
-  private readonly insert: Database.Statement;
-  private readonly setLabels: Database.Statement;
-  private readonly setTags: Database.Statement;
-  private readonly idOf: Database.Statement;
+  readonly #byVersion: Database.Statement;
+  readonly #byLabel: Database.Statement;
+  readonly #latestOf: Database.Statement;
+  readonly #versionsOf: Database.Statement;
+  readonly #insert: Database.Statement;
+  readonly #setLabels: Database.Statement;
+  readonly #setTags: Database.Statement;
+  readonly #idOf: Database.Statement;
 
-  constructor(private readonly db: Database.Database) {
+  readonly #db: Database.Database;
+
+  constructor(db: Database.Database) {
+    this.#db = db;
     db.exec(SCHEMA);
-    this.byVersion = db.prepare("SELECT * FROM prompts WHERE name = ? AND version = ?");
+    this.#byVersion = db.prepare("SELECT * FROM prompts WHERE name = ? AND version = ?");
     // A label is on at most one version of a name; the newest first should a file ever hold two.
-    this.byLabel = db.prepare(
+    this.#byLabel = db.prepare(
       "SELECT * FROM prompts WHERE name = ? AND EXISTS (SELECT 1 FROM json_each(labels) WHERE value = ?) ORDER BY version DESC LIMIT 1",
     );
-    this.latestOf = db.prepare("SELECT * FROM prompts WHERE name = ? ORDER BY version DESC LIMIT 1");
-    this.versionsOf = db.prepare("SELECT * FROM prompts WHERE name = ? ORDER BY version DESC");
-    this.insert = db.prepare(
+    this.#latestOf = db.prepare("SELECT * FROM prompts WHERE name = ? ORDER BY version DESC LIMIT 1");
+    this.#versionsOf = db.prepare("SELECT * FROM prompts WHERE name = ? ORDER BY version DESC");
+    this.#insert = db.prepare(
       `INSERT INTO prompts (id, name, version, type, prompt, config, labels, tags, commit_message, created_by, created_at, updated_at)
        VALUES (@id, @name, @version, @type, @prompt, @config, @labels, @tags, @commit_message, @created_by, @created_at, @updated_at)`,
     );
-    this.setLabels = db.prepare("UPDATE prompts SET labels = ?, updated_at = ? WHERE id = ?");
-    this.setTags = db.prepare("UPDATE prompts SET tags = ?, updated_at = ? WHERE name = ?");
-    this.idOf = db.prepare("SELECT id FROM prompts WHERE name = ? AND version = ?").pluck();
+    this.#setLabels = db.prepare("UPDATE prompts SET labels = ?, updated_at = ? WHERE id = ?");
+    this.#setTags = db.prepare("UPDATE prompts SET tags = ?, updated_at = ? WHERE name = ?");
+    this.#idOf = db.prepare("SELECT id FROM prompts WHERE name = ? AND version = ?").pluck();
   }
 
   /** A version by number; null when the name has no such version. */
   byNumber(name: string, version: number): PromptVersion | null {
-    const row = this.byVersion.get(name, version) as PromptRow | undefined;
+    const row = this.#byVersion.get(name, version) as PromptRow | undefined;
     return row ? toVersion(row) : null;
   }
 
   /** The version carrying `label`; null when none does. */
   withLabel(name: string, label: string): PromptVersion | null {
-    const row = this.byLabel.get(name, label) as PromptRow | undefined;
+    const row = this.#byLabel.get(name, label) as PromptRow | undefined;
     return row ? toVersion(row) : null;
   }
 
   /** Every version of a name, newest first. */
   versions(name: string): PromptVersion[] {
-    return (this.versionsOf.all(name) as PromptRow[]).map(toVersion);
+    return (this.#versionsOf.all(name) as PromptRow[]).map(toVersion);
   }
 
   /** The id of a prompt version, as Langfuse links a generation to it at ingestion; "" when there is none. */
   idOfVersion(name: string, version: number): string {
-    return (this.idOf.get(name, version) as string | undefined) ?? "";
+    return (this.#idOf.get(name, version) as string | undefined) ?? "";
   }
 
   /** createPrompt: the next version of `input.name`, labelled as asked and `latest`. */
   create(input: CreatePromptInput): PromptVersion {
-    return this.db.transaction(() => {
+    return this.#db.transaction(() => {
       const type = input.type ?? "text";
-      const latest = this.latestOf.get(input.name) as PromptRow | undefined;
+      const latest = this.#latestOf.get(input.name) as PromptRow | undefined;
       if (latest && latest.type !== type) {
         throw invalid("Previous versions have different prompt type. Create a new prompt with a different name.");
       }
@@ -180,8 +183,8 @@ export class PromptStore {
       const labels = [...new Set([...input.labels, LATEST_LABEL])];
       const previousTags = latest ? (JSON.parse(latest.tags) as string[]) : [];
       const tags = [...new Set(input.tags ?? previousTags)];
-      this.takeLabels(input.name, labels, now);
-      if (!sameSet(tags, previousTags)) this.setTags.run(JSON.stringify(tags), now, input.name);
+      this.#takeLabels(input.name, labels, now);
+      if (!sameSet(tags, previousTags)) this.#setTags.run(JSON.stringify(tags), now, input.name);
       const row: PromptRow = {
         id: randomUUID(),
         name: input.name,
@@ -196,7 +199,7 @@ export class PromptStore {
         created_at: now,
         updated_at: now,
       };
-      this.insert.run(row);
+      this.#insert.run(row);
       return toVersion(row);
     })();
   }
@@ -206,14 +209,14 @@ export class PromptStore {
    * name's other versions. Null when the version does not exist.
    */
   addLabels(name: string, version: number, newLabels: string[]): PromptVersion | null {
-    return this.db.transaction(() => {
-      const row = this.byVersion.get(name, version) as PromptRow | undefined;
+    return this.#db.transaction(() => {
+      const row = this.#byVersion.get(name, version) as PromptRow | undefined;
       if (!row) return null;
       const now = new Date().toISOString();
       const labels = [...new Set([...newLabels, ...(JSON.parse(row.labels) as string[])])];
-      this.takeLabels(name, [...new Set(newLabels)], now);
-      this.setLabels.run(JSON.stringify(labels), now, row.id);
-      return toVersion(this.byVersion.get(name, version) as PromptRow);
+      this.#takeLabels(name, [...new Set(newLabels)], now);
+      this.#setLabels.run(JSON.stringify(labels), now, row.id);
+      return toVersion(this.#byVersion.get(name, version) as PromptRow);
     })();
   }
 
@@ -222,8 +225,8 @@ export class PromptStore {
    * when `latest` goes with them, the highest remaining version gets it. Returns how many went.
    */
   delete(name: string, selector: { version?: number; label?: string }): number {
-    return this.db.transaction(() => {
-      const all = this.versionsOf.all(name) as PromptRow[];
+    return this.#db.transaction(() => {
+      const all = this.#versionsOf.all(name) as PromptRow[];
       const labelsOf = (row: PromptRow) => JSON.parse(row.labels) as string[];
       const doomed = all.filter(
         (row) =>
@@ -237,13 +240,13 @@ export class PromptStore {
       const latestStays = remaining.some((row) => labelsOf(row).includes(LATEST_LABEL));
       if (latestGoes && !latestStays && remaining.length > 0) {
         const highest = remaining[0]!; // newest first
-        this.setLabels.run(
+        this.#setLabels.run(
           JSON.stringify([...new Set([...labelsOf(highest), LATEST_LABEL])]),
           new Date().toISOString(),
           highest.id,
         );
       }
-      const remove = this.db.prepare("DELETE FROM prompts WHERE id = ?");
+      const remove = this.#db.prepare("DELETE FROM prompts WHERE id = ?");
       for (const row of doomed) remove.run(row.id);
       return doomed.length;
     })();
@@ -269,15 +272,15 @@ export class PromptStore {
     if (query.fromUpdatedAt) add("updated_at >= ?", new Date(query.fromUpdatedAt).toISOString());
     if (query.toUpdatedAt) add("updated_at < ?", new Date(query.toUpdatedAt).toISOString());
     const clause = where.length > 0 ? `WHERE ${where.join(" AND ")}` : "";
-    const totalItems = this.db
+    const totalItems = this.#db
       .prepare(`SELECT COUNT(DISTINCT name) FROM prompts ${clause}`)
       .pluck()
       .get(...params) as number;
-    const names = this.db
+    const names = this.#db
       .prepare(`SELECT DISTINCT name FROM prompts ${clause} ORDER BY name LIMIT ? OFFSET ?`)
       .pluck()
       .all(...params, query.limit, (query.page - 1) * query.limit) as string[];
-    const rows = this.db
+    const rows = this.#db
       .prepare(
         `SELECT * FROM prompts ${clause ? `${clause} AND` : "WHERE"} name IN (SELECT value FROM json_each(?)) ORDER BY name, version DESC`,
       )
@@ -303,22 +306,22 @@ export class PromptStore {
 
   /** Names and version counts, for the receiver's stats. */
   counts(): { names: number; versions: number } {
-    return this.db.prepare("SELECT COUNT(DISTINCT name) AS names, COUNT(*) AS versions FROM prompts").get() as {
+    return this.#db.prepare("SELECT COUNT(DISTINCT name) AS names, COUNT(*) AS versions FROM prompts").get() as {
       names: number;
       versions: number;
     };
   }
 
   wipe(): void {
-    this.db.exec("DELETE FROM prompts");
+    this.#db.exec("DELETE FROM prompts");
   }
 
   /** removeLabelsFromPreviousPromptVersions: labels are unique per name. */
-  private takeLabels(name: string, labels: readonly string[], now: string): void {
-    for (const row of this.versionsOf.all(name) as PromptRow[]) {
+  #takeLabels(name: string, labels: readonly string[], now: string): void {
+    for (const row of this.#versionsOf.all(name) as PromptRow[]) {
       const current = JSON.parse(row.labels) as string[];
       const kept = current.filter((label) => !labels.includes(label));
-      if (kept.length !== current.length) this.setLabels.run(JSON.stringify(kept), now, row.id);
+      if (kept.length !== current.length) this.#setLabels.run(JSON.stringify(kept), now, row.id);
     }
   }
 }

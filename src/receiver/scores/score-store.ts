@@ -64,15 +64,18 @@ export interface ScoreCondition {
 }
 
 export class ScoreStore {
-  private readonly upsert: Database.Statement;
-  private readonly exists: Database.Statement;
-  private readonly byId: Database.Statement;
-  private readonly ofTraces: Database.Statement;
-  private readonly ofSessions: Database.Statement;
-  private readonly remove: Database.Statement;
-  private readonly queryCache = new Map<string, Database.Statement>();
+  readonly #upsert: Database.Statement;
+  readonly #exists: Database.Statement;
+  readonly #byId: Database.Statement;
+  readonly #ofTraces: Database.Statement;
+  readonly #ofSessions: Database.Statement;
+  readonly #remove: Database.Statement;
+  readonly #queryCache = new Map<string, Database.Statement>();
 
-  constructor(private readonly db: Database.Database) {
+  readonly #db: Database.Database;
+
+  constructor(db: Database.Database) {
+    this.#db = db;
     db.exec(SCHEMA);
     const columns = [
       "id",
@@ -95,28 +98,28 @@ export class ScoreStore {
       "created_at",
       "updated_at",
     ];
-    this.upsert = db.prepare(
+    this.#upsert = db.prepare(
       `INSERT INTO scores (${columns.join(", ")}) VALUES (${columns.map((c) => `@${c}`).join(", ")})
        ON CONFLICT (id) DO UPDATE SET ${columns
          .filter((c) => c !== "id")
          .map((c) => `${c} = excluded.${c}`)
          .join(", ")}`,
     );
-    this.exists = db.prepare("SELECT EXISTS (SELECT 1 FROM scores WHERE id = ?)").pluck();
-    this.byId = db.prepare("SELECT * FROM scores WHERE id = ?");
-    this.ofTraces = db.prepare(
+    this.#exists = db.prepare("SELECT EXISTS (SELECT 1 FROM scores WHERE id = ?)").pluck();
+    this.#byId = db.prepare("SELECT * FROM scores WHERE id = ?");
+    this.#ofTraces = db.prepare(
       "SELECT * FROM scores WHERE trace_id IN (SELECT value FROM json_each(?)) ORDER BY timestamp, id",
     );
-    this.ofSessions = db.prepare(
+    this.#ofSessions = db.prepare(
       "SELECT * FROM scores WHERE session_id IN (SELECT value FROM json_each(?)) ORDER BY timestamp, id",
     );
-    this.remove = db.prepare("DELETE FROM scores WHERE id = ?");
+    this.#remove = db.prepare("DELETE FROM scores WHERE id = ?");
   }
 
   /** Stores a score, replacing one of the same id. Returns whether the id was new. */
   put(score: InflatedScore, at = new Date().toISOString()): { created: boolean } {
-    return this.db.transaction(() => {
-      const created = this.exists.get(score.id) === 0;
+    return this.#db.transaction(() => {
+      const created = this.#exists.get(score.id) === 0;
       const row: ScoreRow = {
         id: score.id,
         timestamp: at,
@@ -138,34 +141,34 @@ export class ScoreStore {
         created_at: at,
         updated_at: at,
       };
-      this.upsert.run(row);
+      this.#upsert.run(row);
       return { created };
     })();
   }
 
   get(id: string): ScoreRow | undefined {
-    return this.byId.get(id) as ScoreRow | undefined;
+    return this.#byId.get(id) as ScoreRow | undefined;
   }
 
   /** Scores of these traces (trace and observation scores), oldest first. */
   ofTraceIds(traceIds: string[]): ScoreRow[] {
     if (traceIds.length === 0) return [];
-    return this.ofTraces.all(JSON.stringify(traceIds)) as ScoreRow[];
+    return this.#ofTraces.all(JSON.stringify(traceIds)) as ScoreRow[];
   }
 
   /** Session scores (sessionId, no trace) of these sessions, oldest first. */
   ofSessionIds(sessionIds: string[]): ScoreRow[] {
     if (sessionIds.length === 0) return [];
-    return this.ofSessions.all(JSON.stringify(sessionIds)) as ScoreRow[];
+    return this.#ofSessions.all(JSON.stringify(sessionIds)) as ScoreRow[];
   }
 
   /** Scores matching every condition, newest first (timestamp, then id), one page, with the total. */
   page(conditions: ScoreCondition[], limit: number, offset: number): { rows: ScoreRow[]; totalItems: number } {
     const where = whereOf(conditions);
-    const totalItems = this.query(`SELECT COUNT(*) FROM scores s ${where.sql}`)
+    const totalItems = this.#query(`SELECT COUNT(*) FROM scores s ${where.sql}`)
       .pluck()
       .get(...where.params) as number;
-    const rows = this.query(
+    const rows = this.#query(
       `SELECT s.* FROM scores s ${where.sql} ORDER BY s.timestamp DESC, s.id DESC LIMIT ? OFFSET ?`,
     ).all(...where.params, limit, offset) as ScoreRow[];
     return { rows, totalItems };
@@ -181,7 +184,7 @@ export class ScoreStore {
       ? [...conditions, { sql: "(s.timestamp, s.id) < (?, ?)", params: [cursor.timestamp, cursor.id] }]
       : conditions;
     const where = whereOf(all);
-    return this.query(`SELECT s.* FROM scores s ${where.sql} ORDER BY s.timestamp DESC, s.id DESC LIMIT ?`).all(
+    return this.#query(`SELECT s.* FROM scores s ${where.sql} ORDER BY s.timestamp DESC, s.id DESC LIMIT ?`).all(
       ...where.params,
       limit,
     ) as ScoreRow[];
@@ -189,37 +192,37 @@ export class ScoreStore {
 
   /** Deletes one score; false when there was none. */
   delete(id: string): boolean {
-    return this.remove.run(id).changes > 0;
+    return this.#remove.run(id).changes > 0;
   }
 
   /** The sweep: scores of deleted traces, inside the transaction that deletes them. */
   deleteOfTraces(traceIds: string[]): number {
     if (traceIds.length === 0) return 0;
-    return this.query("DELETE FROM scores WHERE trace_id IN (SELECT value FROM json_each(?))").run(
+    return this.#query("DELETE FROM scores WHERE trace_id IN (SELECT value FROM json_each(?))").run(
       JSON.stringify(traceIds),
     ).changes;
   }
 
   /** The sweep: scores older than the time-to-live whose trace never arrived, and session scores. */
   deleteOlderThan(cutoff: string): number {
-    return this.query(
+    return this.#query(
       "DELETE FROM scores WHERE timestamp < ? AND (trace_id IS NULL OR trace_id NOT IN (SELECT trace_id FROM trace_index))",
     ).run(cutoff).changes;
   }
 
   count(): number {
-    return this.query("SELECT COUNT(*) FROM scores").pluck().get() as number;
+    return this.#query("SELECT COUNT(*) FROM scores").pluck().get() as number;
   }
 
   wipe(): void {
-    this.db.exec("DELETE FROM scores");
+    this.#db.exec("DELETE FROM scores");
   }
 
-  private query(sql: string): Database.Statement {
-    let statement = this.queryCache.get(sql);
+  #query(sql: string): Database.Statement {
+    let statement = this.#queryCache.get(sql);
     if (!statement) {
-      statement = this.db.prepare(sql);
-      this.queryCache.set(sql, statement);
+      statement = this.#db.prepare(sql);
+      this.#queryCache.set(sql, statement);
     }
     return statement;
   }

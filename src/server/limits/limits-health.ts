@@ -16,12 +16,15 @@ export class LimitsHealth {
   readonly #up: Gauge;
   #down = false;
 
+  readonly #logger: LimitsLogger;
+
   constructor(
     registry: Registry,
-    private readonly logger: LimitsLogger,
+    logger: LimitsLogger,
     /** False without REDIS_URL: limits are per instance by configuration, and up stays 0. */
     readonly shared: boolean,
   ) {
+    this.#logger = logger;
     this.#errors = new Counter({
       name: "switchboard_limits_store_errors_total",
       help: "Operations on the shared limits store (REDIS_URL) that failed; the limit was counted by this instance alone instead",
@@ -46,7 +49,7 @@ export class LimitsHealth {
     if (this.#down) return;
     this.#down = true;
     this.#up.set(0);
-    this.logger.warn(
+    this.#logger.warn(
       { operation, error: err instanceof Error ? err.message : String(err) },
       "the shared limits store (REDIS_URL) is failing: rate limits and stream caps are counted per instance until it answers again",
     );
@@ -57,6 +60,6 @@ export class LimitsHealth {
     if (!this.#down) return;
     this.#down = false;
     this.#up.set(1);
-    this.logger.info({}, "the shared limits store (REDIS_URL) answers again: limits hold across instances");
+    this.#logger.info({}, "the shared limits store (REDIS_URL) answers again: limits hold across instances");
   }
 }

@@ -2,12 +2,16 @@
 export class LocalStreamSlots {
   readonly #open = new Map<string, number>();
 
-  constructor(private readonly maxPerClient: number) {}
+  readonly #maxPerClient: number;
+
+  constructor(maxPerClient: number) {
+    this.#maxPerClient = maxPerClient;
+  }
 
   /** A release function (idempotent), or null when the client is at its cap. */
   tryAcquire(key: string): (() => void) | null {
     const n = this.#open.get(key) ?? 0;
-    if (n >= this.maxPerClient) return null;
+    if (n >= this.#maxPerClient) return null;
     this.#open.set(key, n + 1);
     let released = false;
     return () => {

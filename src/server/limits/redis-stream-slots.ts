@@ -35,12 +35,14 @@ export class RedisStreamSlots {
   readonly #open = new Map<string, string>();
   readonly #renewal: NodeJS.Timeout;
 
-  constructor(
-    redis: Redis,
-    private readonly maxPerClient: number,
-    private readonly prefix: string,
-    private readonly onError: (operation: string, err: unknown) => void,
-  ) {
+  readonly #maxPerClient: number;
+  readonly #prefix: string;
+  readonly #onError: (operation: string, err: unknown) => void;
+
+  constructor(redis: Redis, maxPerClient: number, prefix: string, onError: (operation: string, err: unknown) => void) {
+    this.#maxPerClient = maxPerClient;
+    this.#prefix = prefix;
+    this.#onError = onError;
     this.#redis = redis as Scripted;
     if (typeof this.#redis.switchboardAcquireStream !== "function")
       redis.defineCommand("switchboardAcquireStream", { numberOfKeys: 1, lua: ACQUIRE });
@@ -49,14 +51,14 @@ export class RedisStreamSlots {
 
   /** A release function (idempotent), or null at the cap. Throws when Redis cannot answer. */
   async tryAcquire(client: string): Promise<(() => void) | null> {
-    const key = `${this.prefix}${client}`;
+    const key = `${this.#prefix}${client}`;
     const member = randomUUID();
     const now = Date.now();
     const ok = await this.#redis.switchboardAcquireStream(
       key,
       now,
       now + LEASE_MS,
-      this.maxPerClient,
+      this.#maxPerClient,
       member,
       LEASE_MS,
     );
@@ -68,7 +70,7 @@ export class RedisStreamSlots {
       released = true;
       this.#open.delete(member);
       // A release that fails leaves a lease that lapses by itself within LEASE_MS.
-      this.#redis.zrem(key, member).catch((err: unknown) => this.onError("release_stream", err));
+      this.#redis.zrem(key, member).catch((err: unknown) => this.#onError("release_stream", err));
     };
   }
 
@@ -84,7 +86,7 @@ export class RedisStreamSlots {
     try {
       await batch.exec();
     } catch (err) {
-      this.onError("renew_streams", err);
+      this.#onError("renew_streams", err);
     }
   }
 

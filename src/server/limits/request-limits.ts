@@ -37,7 +37,10 @@ export class RequestLimits {
   readonly #sharedStreams: RedisStreamSlots | null;
   #skipSharedUntil = 0;
 
-  constructor(private readonly options: RequestLimitsOptions) {
+  readonly #options: RequestLimitsOptions;
+
+  constructor(options: RequestLimitsOptions) {
+    this.#options = options;
     const { redis } = options;
     const pair = (points: number, name: string): Pair | null =>
       points > 0
@@ -85,7 +88,7 @@ export class RequestLimits {
     if (!limiter) return OK;
     const read = (l: RateLimiterAbstract) => l.get(address);
     const res = await this.#shared("auth_check", limiter, read);
-    if (res && res.consumedPoints >= this.options.authFailuresPerMinute) return refusal(res);
+    if (res && res.consumedPoints >= this.#options.authFailuresPerMinute) return refusal(res);
     return OK;
   }
 
@@ -102,7 +105,7 @@ export class RequestLimits {
     if (shared && this.#sharedUsable("acquire_stream")) {
       try {
         const release = await shared.tryAcquire(client);
-        this.options.health.recovered();
+        this.#options.health.recovered();
         return release;
       } catch (err) {
         this.#failed("acquire_stream", err);
@@ -130,12 +133,12 @@ export class RequestLimits {
     if (pair.shared && this.#sharedUsable(operation)) {
       try {
         const result = await op(pair.shared);
-        this.options.health.recovered();
+        this.#options.health.recovered();
         return result;
       } catch (err) {
         // A refusal is the limiter's answer, not a failure of the store.
         if (err instanceof RateLimiterRes) {
-          this.options.health.recovered();
+          this.#options.health.recovered();
           throw err;
         }
         this.#failed(operation, err);
@@ -146,16 +149,16 @@ export class RequestLimits {
 
   /** Whether to ask the shared store now; when not (disconnected, backing off), the operation is counted as failed. */
   #sharedUsable(operation: string): boolean {
-    const redis = this.options.redis;
+    const redis = this.#options.redis;
     if (redis === null) return false;
     if (redis.status === "ready" && Date.now() >= this.#skipSharedUntil) return true;
-    this.options.health.failed(operation, new Error(`not asked: the connection is ${redis.status}`));
+    this.#options.health.failed(operation, new Error(`not asked: the connection is ${redis.status}`));
     return false;
   }
 
   #failed(operation: string, err: unknown): void {
     this.#skipSharedUntil = Date.now() + BACKOFF_MS;
-    this.options.health.failed(operation, err);
+    this.#options.health.failed(operation, err);
   }
 }
 

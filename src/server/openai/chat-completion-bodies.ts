@@ -58,37 +58,41 @@ export function chatCompletion(
 
 /** Builds the chunks of one streamed completion; all share its id and creation time. */
 export class ChunkWriter {
-  constructor(
-    private readonly id: string,
-    private readonly created: number,
-    /** With stream_options.include_usage, every chunk has `usage: null` but the last, as OpenAI does. */
-    private readonly includeUsage: boolean,
-  ) {}
+  readonly #id: string;
+  readonly #created: number;
+  /** With stream_options.include_usage, every chunk has `usage: null` but the last, as OpenAI does. */
+  readonly #includeUsage: boolean;
 
-  private chunk(choices: unknown[], extra: Record<string, unknown> = {}) {
+  constructor(id: string, created: number, includeUsage: boolean) {
+    this.#id = id;
+    this.#created = created;
+    this.#includeUsage = includeUsage;
+  }
+
+  #chunk(choices: unknown[], extra: Record<string, unknown> = {}) {
     return {
-      id: this.id,
+      id: this.#id,
       object: "chat.completion.chunk",
-      created: this.created,
+      created: this.#created,
       model: ROUTER_MODEL_ID,
       system_fingerprint: null,
       choices,
-      ...(this.includeUsage ? { usage: null } : {}),
+      ...(this.#includeUsage ? { usage: null } : {}),
       ...extra,
     };
   }
 
   delta(delta: { role?: "assistant"; content?: string }) {
-    return this.chunk([{ index: 0, delta, logprobs: null, finish_reason: null }]);
+    return this.#chunk([{ index: 0, delta, logprobs: null, finish_reason: null }]);
   }
 
   finish(reply: TurnReply, finishReason: FinishReason) {
-    return this.chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: finishReason }], {
+    return this.#chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: finishReason }], {
       switchboard: switchboardFields(reply),
     });
   }
 
   usage(usage: TurnUsage) {
-    return this.chunk([], { usage: usageOf(usage) });
+    return this.#chunk([], { usage: usageOf(usage) });
   }
 }

@@ -10,10 +10,10 @@ export class GuardedResponseStore {
   readonly #errors: Counter<"operation">;
   readonly #logged = new Set<string>();
 
-  constructor(
-    private readonly store: ResponseStore,
-    registry: Registry,
-  ) {
+  readonly #store: ResponseStore;
+
+  constructor(store: ResponseStore, registry: Registry) {
+    this.#store = store;
     // One series for every guard of the registry's app (the Responses routes', the feedback route's).
     this.#errors =
       (registry.getSingleMetric(ERRORS_METRIC) as Counter<"operation"> | undefined) ??
@@ -38,7 +38,7 @@ export class GuardedResponseStore {
 
   async read<T>(operation: string, fn: (store: ResponseStore) => Promise<T>, log: FastifyBaseLogger): Promise<T> {
     try {
-      return await fn(this.store);
+      return await fn(this.#store);
     } catch (err) {
       this.#failed(operation, err, log);
       throw apiError("response_store_unavailable");
@@ -56,7 +56,7 @@ export class GuardedResponseStore {
     log: FastifyBaseLogger,
   ): Promise<void> {
     try {
-      await fn(this.store);
+      await fn(this.#store);
     } catch (err) {
       this.#failed(operation, err, log);
     }
@@ -65,7 +65,7 @@ export class GuardedResponseStore {
   /** A failed save loses only the ability to retrieve or continue this response; the answer still goes out. */
   async save(response: StoredResponse, log: FastifyBaseLogger): Promise<void> {
     try {
-      await this.store.save(response);
+      await this.#store.save(response);
     } catch (err) {
       this.#failed("save", err, log);
     }

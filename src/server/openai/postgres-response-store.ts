@@ -49,10 +49,10 @@ export class PostgresResponseStore implements ResponseStore {
   readonly #pool: pg.Pool;
   #ready: Promise<void> | undefined;
 
-  constructor(
-    databaseUrl: string,
-    private readonly options: ResponseStoreOptions = { claimLeaseMs: DEFAULT_CLAIM_LEASE_MS },
-  ) {
+  readonly #options: ResponseStoreOptions;
+
+  constructor(databaseUrl: string, options: ResponseStoreOptions = { claimLeaseMs: DEFAULT_CLAIM_LEASE_MS }) {
+    this.#options = options;
     this.#pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
     // An idle pooled connection that dies (server restart) must not crash the process.
     this.#pool.on("error", () => {});
@@ -110,7 +110,7 @@ export class PostgresResponseStore implements ResponseStore {
          VALUES ($1, $2, FALSE, $3)
          ON CONFLICT (previous_response_id) DO UPDATE SET response_id = EXCLUDED.response_id, claimed_at = EXCLUDED.claimed_at
          WHERE NOT switchboard_openai_continuations.finished AND switchboard_openai_continuations.claimed_at < $4`,
-        [previousId, responseId, now, now - this.options.claimLeaseMs],
+        [previousId, responseId, now, now - this.#options.claimLeaseMs],
       );
       if ((taken.rowCount ?? 0) > 0) return { ok: true };
       const held = await this.#pool.query<{ response_id: string; finished: boolean }>(

@@ -42,11 +42,15 @@ function outputText(text: string) {
 export class ResponseBuilder {
   readonly itemId = `msg_${randomBytes(16).toString("hex")}`;
 
+  readonly #settings: ResponseSettings;
+
   constructor(
     readonly id: string,
     readonly createdAt: number,
-    private readonly settings: ResponseSettings,
-  ) {}
+    settings: ResponseSettings,
+  ) {
+    this.#settings = settings;
+  }
 
   message(text: string, status: "in_progress" | "completed" | "incomplete") {
     return {
@@ -62,13 +66,13 @@ export class ResponseBuilder {
     return outputText(text);
   }
 
-  private body(
+  #body(
     status: Status,
     output: unknown[],
     usage: ResponseUsage | null,
     extra: { error?: unknown; incomplete?: FinishReason; completedAt?: number } = {},
   ) {
-    const s = this.settings;
+    const s = this.#settings;
     return {
       id: this.id,
       object: "response" as const,
@@ -103,7 +107,7 @@ export class ResponseBuilder {
 
   /** The response while the turn runs (response.created, response.in_progress). */
   inProgress() {
-    return this.body("in_progress", [], null);
+    return this.#body("in_progress", [], null);
   }
 
   /** The finished response: "completed", or "incomplete" when the answer hit max_output_tokens (or a content filter). */
@@ -111,7 +115,7 @@ export class ResponseBuilder {
     const incomplete = finishReason === "stop" ? undefined : finishReason;
     const status = incomplete ? "incomplete" : "completed";
     return {
-      ...this.body(status, [this.message(reply.reply, status)], usageOf(usage), {
+      ...this.#body(status, [this.message(reply.reply, status)], usageOf(usage), {
         incomplete,
         completedAt: Math.floor(Date.now() / 1000),
       }),
@@ -121,7 +125,7 @@ export class ResponseBuilder {
 
   /** The response after a mid-stream failure, with what was streamed so far. */
   failed(streamed: string, error: { code: string; message: string }, usage: TurnUsage) {
-    return this.body("failed", streamed ? [this.message(streamed, "incomplete")] : [], usageOf(usage), { error });
+    return this.#body("failed", streamed ? [this.message(streamed, "incomplete")] : [], usageOf(usage), { error });
   }
 }
 

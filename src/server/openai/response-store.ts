@@ -67,7 +67,11 @@ export class MemoryResponseStore implements ResponseStore {
   readonly #byId = new Map<string, { response: StoredResponse; atMs: number }>();
   readonly #claims = new Map<string, MemoryClaim>();
 
-  constructor(private readonly options: ResponseStoreOptions = { claimLeaseMs: DEFAULT_CLAIM_LEASE_MS }) {}
+  readonly #options: ResponseStoreOptions;
+
+  constructor(options: ResponseStoreOptions = { claimLeaseMs: DEFAULT_CLAIM_LEASE_MS }) {
+    this.#options = options;
+  }
 
   async save(response: StoredResponse): Promise<void> {
     this.#byId.set(response.id, { response: structuredClone(response), atMs: Date.now() });
@@ -85,7 +89,7 @@ export class MemoryResponseStore implements ResponseStore {
   async claimContinuation(previousId: string, responseId: string): Promise<ContinuationClaim> {
     const now = Date.now();
     const held = this.#claims.get(previousId);
-    if (held && (held.finished || now - held.atMs <= this.options.claimLeaseMs))
+    if (held && (held.finished || now - held.atMs <= this.#options.claimLeaseMs))
       return { ok: false, by: held.by, finished: held.finished };
     this.#claims.set(previousId, { by: responseId, finished: false, atMs: now });
     return { ok: true };

@@ -8,10 +8,14 @@ import { CountingSpanExporter, classifyExportFailure } from "./counting-exporter
 
 class FixedResultExporter implements SpanExporter {
   calls = 0;
-  constructor(private readonly result: ExportResult) {}
+  readonly #result: ExportResult;
+
+  constructor(result: ExportResult) {
+    this.#result = result;
+  }
   export(_spans: ReadableSpan[], cb: (r: ExportResult) => void): void {
     this.calls++;
-    cb(this.result);
+    cb(this.#result);
   }
   shutdown(): Promise<void> {
     return Promise.resolve();

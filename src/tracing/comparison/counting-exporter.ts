@@ -70,14 +70,17 @@ export function classifyExportFailure(error: unknown): FailureClass {
  * one export() that reaches HTTP is one attempt here; a failed result means the last try failed.
  */
 export class CountingSpanExporter implements SpanExporter {
-  constructor(
-    private readonly inner: SpanExporter,
-    private readonly metrics: TracingMetrics,
-  ) {}
+  readonly #inner: SpanExporter;
+  readonly #metrics: TracingMetrics;
+
+  constructor(inner: SpanExporter, metrics: TracingMetrics) {
+    this.#inner = inner;
+    this.#metrics = metrics;
+  }
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
     const started = performance.now();
-    this.inner.export(spans, (result) => {
+    this.#inner.export(spans, (result) => {
       try {
         this.#count(spans.length, result, (performance.now() - started) / 1000);
       } catch {}
@@ -87,25 +90,25 @@ export class CountingSpanExporter implements SpanExporter {
 
   #count(n: number, result: ExportResult, seconds: number): void {
     if (result.code === ExportResultCode.SUCCESS) {
-      this.metrics.exportAttempts.inc();
-      this.metrics.exportDuration.observe({ outcome: "success" }, seconds);
-      this.metrics.spansExported.inc(n);
+      this.#metrics.exportAttempts.inc();
+      this.#metrics.exportDuration.observe({ outcome: "success" }, seconds);
+      this.#metrics.spansExported.inc(n);
       return;
     }
     const { failure, dropped } = classifyExportFailure(result.error);
     if (failure !== undefined) {
-      this.metrics.exportAttempts.inc();
-      this.metrics.exportDuration.observe({ outcome: "failure" }, seconds);
-      this.metrics.exportFailures.inc({ reason: failure });
+      this.#metrics.exportAttempts.inc();
+      this.#metrics.exportDuration.observe({ outcome: "failure" }, seconds);
+      this.#metrics.exportFailures.inc({ reason: failure });
     }
-    this.metrics.spansDropped.inc({ reason: dropped }, n);
+    this.#metrics.spansDropped.inc({ reason: dropped }, n);
   }
 
   shutdown(): Promise<void> {
-    return this.inner.shutdown();
+    return this.#inner.shutdown();
   }
 
   forceFlush(): Promise<void> {
-    return this.inner.forceFlush?.() ?? Promise.resolve();
+    return this.#inner.forceFlush?.() ?? Promise.resolve();
   }
 }

@@ -79,13 +79,24 @@ class SdkTurnTrace implements TurnTrace {
   #ended = false;
   #routing: { intent: string | null; agent: string | null } | null = null;
 
+  readonly #deps: SdkTurnDeps;
+  readonly #turn: TurnStart;
+  readonly #traceContext: TraceContext;
+  readonly #root: LangfuseSpan;
+  readonly #rootContext: Context;
+
   constructor(
-    private readonly deps: SdkTurnDeps,
-    private readonly turn: TurnStart,
-    private readonly traceContext: TraceContext,
-    private readonly root: LangfuseSpan,
-    private readonly rootContext: Context,
+    deps: SdkTurnDeps,
+    turn: TurnStart,
+    traceContext: TraceContext,
+    root: LangfuseSpan,
+    rootContext: Context,
   ) {
+    this.#deps = deps;
+    this.#turn = turn;
+    this.#traceContext = traceContext;
+    this.#root = root;
+    this.#rootContext = rootContext;
     this.traceId = root.traceId;
   }
 
@@ -93,23 +104,23 @@ class SdkTurnTrace implements TurnTrace {
     const t0 = performance.now();
     try {
       // Spans off: no node observation; the model call's generation parents on the root.
-      if (!this.deps.enableSpans)
-        return new SdkNodeTrace(this.deps, this.turn, this.traceContext, null, this.rootContext);
+      if (!this.#deps.enableSpans)
+        return new SdkNodeTrace(this.#deps, this.#turn, this.#traceContext, null, this.#rootContext);
       const attributes =
-        this.deps.variant === "naive" ? naiveNodeAttributes(name, input, metadata, this.turn) : { input, metadata };
+        this.#deps.variant === "naive" ? naiveNodeAttributes(name, input, metadata, this.#turn) : { input, metadata };
       // Created inside the root context: parent = root, and the propagated trace attributes apply.
-      const span = context.with(this.rootContext, () => startObservation(name, attributes));
-      this.deps.metrics.created("span");
+      const span = context.with(this.#rootContext, () => startObservation(name, attributes));
+      this.#deps.metrics.created("span");
       return new SdkNodeTrace(
-        this.deps,
-        this.turn,
-        this.traceContext,
+        this.#deps,
+        this.#turn,
+        this.#traceContext,
         span,
-        trace.setSpan(this.rootContext, span.otelSpan),
+        trace.setSpan(this.#rootContext, span.otelSpan),
       );
     } catch (err) {
-      this.deps.faults.report("sdk_start_node", err);
-      return new SdkNodeTrace(this.deps, this.turn, this.traceContext, null, this.rootContext);
+      this.#deps.faults.report("sdk_start_node", err);
+      return new SdkNodeTrace(this.#deps, this.#turn, this.#traceContext, null, this.#rootContext);
     } finally {
       this.requestPathMs += performance.now() - t0;
     }
@@ -124,30 +135,30 @@ class SdkTurnTrace implements TurnTrace {
     try {
       if (this.#ended) return;
       this.#ended = true;
-      const disconnected = result.disconnected || this.turn.clientSignal?.aborted === true;
+      const disconnected = result.disconnected || this.#turn.clientSignal?.aborted === true;
       if (result.error !== undefined && !disconnected) {
-        this.root.update({ output: result.output, level: "ERROR", statusMessage: errorMessage(result.error) });
+        this.#root.update({ output: result.output, level: "ERROR", statusMessage: errorMessage(result.error) });
       } else if (disconnected) {
-        this.root.update({ output: result.output, level: "WARNING", statusMessage: "client disconnected" });
+        this.#root.update({ output: result.output, level: "WARNING", statusMessage: "client disconnected" });
       } else {
-        this.root.update({ output: result.output });
+        this.#root.update({ output: result.output });
       }
       // Routing outcome as trace metadata; propagateAttributes' metadata is context-bound and the
       // outcome is only known now, so it goes on the root span under the same attribute key.
       const intent = this.#routing ? this.#routing.intent : result.intent;
       const agent = this.#routing ? this.#routing.agent : result.agent;
-      if (typeof intent === "string") this.root.otelSpan.setAttribute(NAMES.intent, intent);
-      if (typeof agent === "string") this.root.otelSpan.setAttribute(NAMES.agent, agent);
+      if (typeof intent === "string") this.#root.otelSpan.setAttribute(NAMES.intent, intent);
+      if (typeof agent === "string") this.#root.otelSpan.setAttribute(NAMES.agent, agent);
     } catch (err) {
-      this.deps.faults.report("sdk_end_turn", err);
+      this.#deps.faults.report("sdk_end_turn", err);
     } finally {
       try {
-        this.root.end();
+        this.#root.end();
       } catch (err) {
-        this.deps.faults.report("sdk_end_turn", err);
+        this.#deps.faults.report("sdk_end_turn", err);
       }
       this.requestPathMs += performance.now() - t0;
-      this.deps.metrics.requestPath.observe(this.requestPathMs / 1000);
+      this.#deps.metrics.requestPath.observe(this.requestPathMs / 1000);
     }
   }
 }
@@ -156,29 +167,35 @@ class SdkNodeTrace implements NodeTrace {
   #callbacks: Callbacks | undefined;
   #ended = false;
 
-  constructor(
-    private readonly deps: SdkTurnDeps,
-    private readonly turn: TurnStart,
-    private readonly traceContext: TraceContext,
-    /** Null when node spans are off (or failed to open): generations go under the root. */
-    private readonly span: LangfuseSpan | null,
-    /** The context model calls run in: node span (or root) active, trace attributes propagated. */
-    private readonly ctx: Context,
-  ) {}
+  readonly #deps: SdkTurnDeps;
+  readonly #turn: TurnStart;
+  readonly #traceContext: TraceContext;
+  /** Null when node spans are off (or failed to open): generations go under the root. */
+  readonly #span: LangfuseSpan | null;
+  /** The context model calls run in: node span (or root) active, trace attributes propagated. */
+  readonly #ctx: Context;
+
+  constructor(deps: SdkTurnDeps, turn: TurnStart, traceContext: TraceContext, span: LangfuseSpan | null, ctx: Context) {
+    this.#deps = deps;
+    this.#turn = turn;
+    this.#traceContext = traceContext;
+    this.#span = span;
+    this.#ctx = ctx;
+  }
 
   /** One official CallbackHandler per node (the SDK wants one per request; never shared), made on first use. */
   get callbacks(): Callbacks | undefined {
     if (this.#callbacks !== undefined) return this.#callbacks;
     try {
       const handler = new PinnedCallbackHandler({
-        handlerParams: { userId: this.traceContext.userId, sessionId: this.traceContext.sessionId },
-        parentContext: this.ctx,
-        onGeneration: () => this.deps.metrics.created("generation"),
-        onFault: (where, err) => this.deps.faults.report(where, err),
+        handlerParams: { userId: this.#traceContext.userId, sessionId: this.#traceContext.sessionId },
+        parentContext: this.#ctx,
+        onGeneration: () => this.#deps.metrics.created("generation"),
+        onFault: (where, err) => this.#deps.faults.report(where, err),
       });
       this.#callbacks = [handler];
     } catch (err) {
-      this.deps.faults.report("sdk_callbacks", err);
+      this.#deps.faults.report("sdk_callbacks", err);
     }
     return this.#callbacks;
   }
@@ -193,31 +210,31 @@ class SdkNodeTrace implements NodeTrace {
     // Only a failure of the activation itself is isolated; fn's own errors are the caller's.
     let invoked = false;
     try {
-      return context.with(this.ctx, () => {
+      return context.with(this.#ctx, () => {
         invoked = true;
         return fn();
       });
     } catch (err) {
       if (invoked) throw err;
-      this.deps.faults.report("sdk_node_run", err);
+      this.#deps.faults.report("sdk_node_run", err);
       return fn();
     }
   }
 
   end(error?: unknown): void {
-    if (this.span === null || this.#ended) return;
+    if (this.#span === null || this.#ended) return;
     this.#ended = true;
     try {
-      if (error !== undefined && this.turn.clientSignal?.aborted)
-        this.span.update({ level: "WARNING", statusMessage: "client disconnected" });
-      else if (error !== undefined) this.span.update({ level: "ERROR", statusMessage: errorMessage(error) });
+      if (error !== undefined && this.#turn.clientSignal?.aborted)
+        this.#span.update({ level: "WARNING", statusMessage: "client disconnected" });
+      else if (error !== undefined) this.#span.update({ level: "ERROR", statusMessage: errorMessage(error) });
     } catch (err) {
-      this.deps.faults.report("sdk_end_node", err);
+      this.#deps.faults.report("sdk_end_node", err);
     } finally {
       try {
-        this.span.end();
+        this.#span.end();
       } catch (err) {
-        this.deps.faults.report("sdk_end_node", err);
+        this.#deps.faults.report("sdk_end_node", err);
       }
     }
   }

@@ -10,14 +10,17 @@ import { ProtobufWriter } from "../encoding/protobuf-writer.js";
 export class BatchBufferPool {
   readonly #free: ProtobufWriter[] = [];
 
+  readonly #capacity: number;
+  readonly #maxFree: number;
+
   /**
    * @param capacity bytes of each buffer (a batch's cap and some slack)
    * @param maxFree buffers kept for reuse; more given back are left to the collector
    */
-  constructor(
-    private readonly capacity: number,
-    private readonly maxFree: number,
-  ) {}
+  constructor(capacity: number, maxFree: number) {
+    this.#capacity = capacity;
+    this.#maxFree = maxFree;
+  }
 
   take(): ProtobufWriter {
     const w = this.#free.pop();
@@ -25,13 +28,13 @@ export class BatchBufferPool {
       w.pos = 0;
       return w;
     }
-    return new ProtobufWriter(this.capacity);
+    return new ProtobufWriter(this.#capacity);
   }
 
   /** Hands a buffer back; nothing may read or write it after this. */
   give(w: ProtobufWriter): void {
     // A buffer that grew for one huge span is not kept: the pool's memory stays capacity x maxFree.
-    if (this.#free.length < this.maxFree && w.buf.length <= this.capacity) this.#free.push(w);
+    if (this.#free.length < this.#maxFree && w.buf.length <= this.#capacity) this.#free.push(w);
   }
 
   /** Buffers waiting for reuse. */

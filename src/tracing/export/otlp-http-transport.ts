@@ -25,7 +25,10 @@ export class OtlpHttpTransport implements ExportTransport {
   readonly #request: typeof http.request;
   readonly #headers: Record<string, string>;
 
-  constructor(private readonly options: OtlpHttpTransportOptions) {
+  readonly #options: OtlpHttpTransportOptions;
+
+  constructor(options: OtlpHttpTransportOptions) {
+    this.#options = options;
     this.#url = new URL(options.url);
     const secure = this.#url.protocol === "https:";
     this.#agent = secure
@@ -68,14 +71,14 @@ export class OtlpHttpTransport implements ExportTransport {
       // 'finish': the whole body was handed to the operating system.
       req.on("finish", () => (written = true));
       const timer = setTimeout(() => {
-        const message = `no answer within ${this.options.timeoutMs} ms`;
+        const message = `no answer within ${this.#options.timeoutMs} ms`;
         finish(
           written
             ? { kind: "unknown", reason: "timeout", message }
             : { kind: "not_stored", reason: "timeout", message },
         );
         req.destroy();
-      }, this.options.timeoutMs);
+      }, this.#options.timeoutMs);
       timer.unref();
       req.on("error", (err: NodeJS.ErrnoException) => {
         // A kept-alive socket the server had already closed: it never read this request.

@@ -98,7 +98,10 @@ class Real {
   resentCounted = 0;
   #counters: (() => Promise<{ dropped: number; resent: number }>) | null = null;
 
-  constructor(private readonly model: Model) {
+  readonly #model: Model;
+
+  constructor(model: Model) {
+    this.#model = model;
     this.start();
   }
 
@@ -110,16 +113,16 @@ class Real {
     // what Langfuse may already hold are what the exporter must count.
     this.transport.send = (body: RequestBody) => {
       for (const id of spanIdsOf(body)) {
-        if (this.model.acked.has(id))
-          this.model.failures.push(`span ${id} was sent again after Langfuse acknowledged it`);
-        if (this.model.maybeStored.has(id)) this.model.expectedResent += 1;
+        if (this.#model.acked.has(id))
+          this.#model.failures.push(`span ${id} was sent again after Langfuse acknowledged it`);
+        if (this.#model.maybeStored.has(id)) this.#model.expectedResent += 1;
       }
       return realSend(body);
     };
     const realClose = this.transport.close.bind(this.transport);
     // Cut attempts (shutdown): Langfuse may or may not have them (this model: not), the exporter cannot know.
     this.transport.close = () => {
-      for (const request of this.transport.parked) for (const id of request.spanIds) this.model.maybeStored.add(id);
+      for (const request of this.transport.parked) for (const id of request.spanIds) this.#model.maybeStored.add(id);
       realClose();
     };
     this.journal = SqliteJournal.open(this.dir).journal;
