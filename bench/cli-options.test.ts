@@ -3,13 +3,13 @@ import assert from "node:assert/strict";
 import { parseCliOptions } from "./cli-options.js";
 
 test("defaults: every profile and scenario, 3 repetitions, docs decided later", () => {
-  const o = parseCliOptions([]);
-  assert.equal(o.repeat, 3);
-  assert.equal(o.quick, false);
-  assert.equal(o.profiles.length, 2);
-  assert.equal(o.scenarios.length, 9);
-  assert.equal(o.docs, null);
-  assert.equal(o.check, false);
+  const options = parseCliOptions([]);
+  assert.equal(options.repeat, 3);
+  assert.equal(options.quick, false);
+  assert.equal(options.profiles.length, 2);
+  assert.equal(options.scenarios.length, 9);
+  assert.equal(options.docs, null);
+  assert.equal(options.check, false);
 });
 
 test("--quick means one repetition unless --repeat says otherwise", () => {
@@ -18,7 +18,7 @@ test("--quick means one repetition unless --repeat says otherwise", () => {
 });
 
 test("lists, numbers and inline values", () => {
-  const o = parseCliOptions([
+  const options = parseCliOptions([
     "--scenario",
     "off,optimized",
     "--profile=instant",
@@ -31,18 +31,18 @@ test("lists, numbers and inline values", () => {
     "--sessions",
     "sqlite",
   ]);
-  assert.deepEqual(o.scenarios, ["off", "optimized"]);
-  assert.deepEqual(o.profiles, ["instant"]);
-  assert.deepEqual(o.connections, [1, 16]);
-  assert.equal(o.duration, 2.5);
-  assert.equal(o.warmup, 0);
-  assert.equal(o.sessionStore, "sqlite");
+  assert.deepEqual(options.scenarios, ["off", "optimized"]);
+  assert.deepEqual(options.profiles, ["instant"]);
+  assert.deepEqual(options.connections, [1, 16]);
+  assert.equal(options.duration, 2.5);
+  assert.equal(options.warmup, 0);
+  assert.equal(options.sessionStore, "sqlite");
 });
 
 test("--check with and without a file", () => {
   assert.deepEqual([parseCliOptions(["--check"]).check, parseCliOptions(["--check"]).checkFile], [true, null]);
-  const o = parseCliOptions(["--check", "bench/results/reference.json"]);
-  assert.equal(o.checkFile, "bench/results/reference.json");
+  const options = parseCliOptions(["--check", "bench/results/reference.json"]);
+  assert.equal(options.checkFile, "bench/results/reference.json");
   const p = parseCliOptions(["--check", "--quick"]);
   assert.equal(p.checkFile, null);
   assert.equal(p.quick, true);

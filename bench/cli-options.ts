@@ -87,7 +87,7 @@ function positive(value: string | undefined, flag: string, integer: boolean): nu
 }
 
 export function parseCliOptions(argv: readonly string[]): CliOptions {
-  const o: CliOptions = {
+  const options: CliOptions = {
     help: false,
     quick: false,
     pin: true,
@@ -116,73 +116,73 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
     switch (flag) {
       case "--help":
       case "-h":
-        o.help = true;
+        options.help = true;
         break;
       case "--quick":
-        o.quick = true;
+        options.quick = true;
         break;
       case "--no-pin":
-        o.pin = false;
+        options.pin = false;
         break;
       case "--profile":
       case "--profiles":
-        o.profiles = list(value() ?? "", PROFILE_NAMES, flag);
+        options.profiles = list(value() ?? "", PROFILE_NAMES, flag);
         break;
       case "--scenario":
       case "--scenarios":
-        o.scenarios = list(value() ?? "", SCENARIO_NAMES, flag);
+        options.scenarios = list(value() ?? "", SCENARIO_NAMES, flag);
         break;
       case "--connections":
-        o.connections = (value() ?? "")
+        options.connections = (value() ?? "")
           .split(",")
           .filter(Boolean)
           .map((c) => positive(c, flag, true));
-        if (o.connections.length === 0) throw new Error(`${flag}: needs a value`);
+        if (options.connections.length === 0) throw new Error(`${flag}: needs a value`);
         break;
       case "--duration":
-        o.duration = positive(value(), flag, false);
+        options.duration = positive(value(), flag, false);
         break;
       case "--warmup": {
         const v = value();
-        o.warmup = v === "0" ? 0 : positive(v, flag, false);
+        options.warmup = v === "0" ? 0 : positive(v, flag, false);
         break;
       }
       case "--repeat":
-        o.repeat = positive(value(), flag, true);
+        options.repeat = positive(value(), flag, true);
         repeatGiven = true;
         break;
       case "--grace": {
         const v = value();
-        o.graceMaxSeconds = v === "0" ? 0 : positive(v, flag, false);
+        options.graceMaxSeconds = v === "0" ? 0 : positive(v, flag, false);
         break;
       }
       case "--timeout":
-        o.timeoutSeconds = positive(value(), flag, false);
+        options.timeoutSeconds = positive(value(), flag, false);
         break;
       case "--sessions": {
         const v = value();
         if (v !== "memory" && v !== "sqlite") throw new Error(`--sessions: memory or sqlite, got ${JSON.stringify(v)}`);
-        o.sessionStore = v;
+        options.sessionStore = v;
         break;
       }
       case "--reference":
-        o.reference = true;
+        options.reference = true;
         break;
       case "--docs":
-        o.docs = true;
+        options.docs = true;
         break;
       case "--no-docs":
-        o.docs = false;
+        options.docs = false;
         break;
       case "--out":
-        o.out = value() ?? null;
-        if (!o.out) throw new Error("--out: needs a file");
+        options.out = value() ?? null;
+        if (!options.out) throw new Error("--out: needs a file");
         break;
       case "--check": {
-        o.check = true;
+        options.check = true;
         const next = inline ?? argv[i + 1];
         if (next !== undefined && !next.startsWith("-")) {
-          o.checkFile = next;
+          options.checkFile = next;
           if (inline === undefined) i++;
         }
         break;
@@ -191,7 +191,7 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
         throw new Error(`unknown option ${raw} (see --help)`);
     }
   }
-  if (o.quick && !repeatGiven) o.repeat = 1;
-  if (o.reference && o.quick) throw new Error("--reference needs the default suite: drop --quick");
-  return o;
+  if (options.quick && !repeatGiven) options.repeat = 1;
+  if (options.reference && options.quick) throw new Error("--reference needs the default suite: drop --quick");
+  return options;
 }

@@ -379,7 +379,7 @@ export function generateReport(result: BenchResultFile, options: ReportOptions):
   for (const profile of PROFILE_NAMES) {
     const ours = rowsOf(result, profile).filter((r) => r.scenario === "optimized" && r.overheads);
     for (const r of ours) {
-      const o = r.overheads!;
+      const overheads = r.overheads!;
       const completeness = r.metrics.completenessPct.median;
       const anomaly =
         completeness !== null && completeness > 100.5
@@ -388,7 +388,7 @@ export function generateReport(result: BenchResultFile, options: ReportOptions):
       const load = loadOf(loads, profile, r.connections);
       const idle = load?.loaded === false ? ` (mostly idle: \`off\` ${num(load.busyPct, 0)} % busy)` : "";
       md.push(
-        `- \`optimized\`, ${profile} @ ${r.connections} connections${idle}: latency p50 ${signed(o.latencyP50Pct.median)} %, p95 ${signed(o.latencyP95Pct.median)} %, p99 ${signed(o.latencyP99Pct.median)} %, throughput loss ${signed(o.throughputLossPct.median)} %, CPU per request ${signed(o.cpuPerRequestPct.median)} %, peak RSS ${signed(o.rssPeakPct.median)} %; ${num(completeness)} % of spans delivered${anomaly}.`,
+        `- \`optimized\`, ${profile} @ ${r.connections} connections${idle}: latency p50 ${signed(overheads.latencyP50Pct.median)} %, p95 ${signed(overheads.latencyP95Pct.median)} %, p99 ${signed(overheads.latencyP99Pct.median)} %, throughput loss ${signed(overheads.throughputLossPct.median)} %, CPU per request ${signed(overheads.cpuPerRequestPct.median)} %, peak RSS ${signed(overheads.rssPeakPct.median)} %; ${num(completeness)} % of spans delivered${anomaly}.`,
       );
     }
   }

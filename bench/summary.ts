@@ -107,7 +107,7 @@ export function summarize(runs: readonly RunResult[]): SummaryRow[] {
           const pairs = good
             .map((r) => ({
               run: r,
-              off: cell.find((o) => o.scenario === "off" && o.ok && o.repetition === r.repetition),
+              off: cell.find((run) => run.scenario === "off" && run.ok && run.repetition === r.repetition),
             }))
             .filter((p): p is { run: RunResult; off: RunResult } => p.off !== undefined);
           overheads = Object.fromEntries(

@@ -77,7 +77,7 @@ describe("OpenAI-compatible API with the official openai client", () => {
     assert.equal(trace.userId, "oai-alice");
     assert.equal(trace.sessionId, "openai:oai-alice");
     assert.deepEqual(trace.tags, ["endpoint:openai"]);
-    const generations = trace.observations.filter((o: any) => o.type === "GENERATION");
+    const generations = trace.observations.filter((observation: any) => observation.type === "GENERATION");
     const traced = generations.reduce((n: number, g: any) => n + g.usage.total, 0);
     assert.equal(traced, usage.total_tokens, "the usage answered is the sum of the traced generations");
     assert.ok(

@@ -77,7 +77,7 @@ describe("Responses API with the official openai client", () => {
     assert.deepEqual(trace.tags, ["endpoint:responses"]);
     assert.equal(trace.userId, "resp-alice");
     const traced = trace.observations
-      .filter((o: any) => o.type === "GENERATION")
+      .filter((observation: any) => observation.type === "GENERATION")
       .reduce((n: number, g: any) => n + g.usage.total, 0);
     assert.equal(traced, usage.total_tokens, "the usage answered is the sum of the traced generations");
   });

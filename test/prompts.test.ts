@@ -41,7 +41,9 @@ interface Generation {
 /** A turn's generations as the receiver stored them (classifier and the answer). */
 async function generationsOf(receiver: Receiver, traceId: string): Promise<Map<string, Generation>> {
   const trace = await waitForTrace(receiver, traceId, 5);
-  const generations = (trace.observations as unknown as Generation[]).filter((o) => o.type === "GENERATION");
+  const generations = (trace.observations as unknown as Generation[]).filter(
+    (generation) => generation.type === "GENERATION",
+  );
   return new Map(generations.map((g) => [g.name, g]));
 }
 

@@ -411,12 +411,15 @@ describe("terminal chat (npm run chat)", () => {
       // A service without the endpoint (one from before it): said plainly, the chat goes on.
       const old = await withoutFeedbackEndpoint(svc.url);
       servers.push(old.server);
-      const o = chat(["--url", old.url, "--user", "rater"]);
-      o.child.stdin.end("hello there!\n/bad\nthanks\n/quit\n");
-      assert.equal(await o.exited, 0);
-      assert.match(o.stdout, /this service has no feedback endpoint \(POST \/api\/v1\/feedback answered 404\)/);
+      const chatProcess = chat(["--url", old.url, "--user", "rater"]);
+      chatProcess.child.stdin.end("hello there!\n/bad\nthanks\n/quit\n");
+      assert.equal(await chatProcess.exited, 0);
+      assert.match(
+        chatProcess.stdout,
+        /this service has no feedback endpoint \(POST \/api\/v1\/feedback answered 404\)/,
+      );
       assert.equal(old.calls, 1);
-      assert.equal([...o.stdout.matchAll(/session [0-9a-f-]{36}/g)].length, 2);
+      assert.equal([...chatProcess.stdout.matchAll(/session [0-9a-f-]{36}/g)].length, 2);
     },
   );
 });

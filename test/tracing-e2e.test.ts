@@ -70,7 +70,7 @@ function assertRoutedTree(
   assert.equal(trace.input, expect.message);
   assert.equal(trace.output, expect.reply);
   assert.deepEqual(
-    trace.observations.map((o) => o.name).sort(),
+    trace.observations.map((observation) => observation.name).sort(),
     ["agent_reply", `agent_${expect.agentKey}`, "chat", "classifier", "route_node"].sort(),
   );
   assert.equal(trace.observations.length, 5);
@@ -80,7 +80,7 @@ function assertRoutedTree(
   const classifier = one(trace, "classifier");
   const agent = one(trace, `agent_${expect.agentKey}`);
   const reply = one(trace, "agent_reply");
-  for (const o of trace.observations) assert.equal(o.traceId, trace.id);
+  for (const observation of trace.observations) assert.equal(observation.traceId, trace.id);
 
   assert.equal(root.parentObservationId, null, "root has no parent");
   assert.equal(route.parentObservationId, root.id, "route_node under root");

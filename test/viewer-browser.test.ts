@@ -417,7 +417,7 @@ describe("trace viewer in chromium", { timeout: 120_000 }, () => {
     const order = (await fetch(`${viewerApi}/traces/${turns["order"]!.trace_id}`, {
       headers: { authorization: auth },
     }).then((r) => r.json())) as { observations: Array<{ id: string; name: string }> };
-    const classifierId = order.observations.find((o) => o.name === "classifier")!.id;
+    const classifierId = order.observations.find((observation) => observation.name === "classifier")!.id;
     await publicApi("/api/public/scores", {
       id: `${turns["order"]!.trace_id}-user_feedback`,
       traceId: turns["order"]!.trace_id,

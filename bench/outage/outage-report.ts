@@ -91,20 +91,20 @@ function overhead(result: OutageResult, pick: (r: OutageRun) => number | null) {
 }
 
 export function renderOutageMarkdown(result: OutageResult): string {
-  const o = result.options;
+  const options = result.options;
   const rows = (mode: OutageRun["mode"]) => result.runs.filter((r) => r.mode === mode);
   const line = (label: string, pick: (r: OutageRun) => number | null, digits = 0, unit = "") =>
     `| ${label} | ${fmt(spread(rows("off").map(pick)), digits, unit)} | ${fmt(spread(rows("outage").map(pick)), digits, unit)} |`;
   return [
     `## Langfuse outage and recovery`,
     ``,
-    `Generated from \`bench/results/outage-reference.json\` (\`npm run bench:outage -- --reference\`). Steady load of ${o.connections} clients with the realistic model (${Object.entries(
-      o.profile,
+    `Generated from \`bench/results/outage-reference.json\` (\`npm run bench:outage -- --reference\`). Steady load of ${options.connections} clients with the realistic model (${Object.entries(
+      options.profile,
     )
       .map(([k, v]) => `${k}=${v}`)
       .join(
         ", ",
-      )}); ${o.beforeSeconds} s with Langfuse up, then the receiver is stopped for ${o.outageSeconds} s (connections refused), then started again on the same port and store, ${o.afterSeconds} s more load, then the spool drains. Tracing \`off\` runs the same timeline. ${o.repeat} repetition(s), median (min–max).`,
+      )}); ${options.beforeSeconds} s with Langfuse up, then the receiver is stopped for ${options.outageSeconds} s (connections refused), then started again on the same port and store, ${options.afterSeconds} s more load, then the spool drains. Tracing \`off\` runs the same timeline. ${options.repeat} repetition(s), median (min–max).`,
     ``,
     `| | off | outage (our defaults, spool on) |`,
     `|---|---|---|`,

@@ -71,8 +71,8 @@ function growth(store: StoreResult): string {
 }
 
 function describe(result: SessionBenchResult): string {
-  const o = result.options;
-  return `${result.label}: ${describeCommit(result.machine.gitCommit, result.machine.gitDirty, 12)}, ${o.turns.toLocaleString("en-US")} turns of ${o.messageChars.toLocaleString("en-US")}-character messages, ${result.machine.cores} × ${result.machine.cpuModel}, Node ${result.machine.nodeVersion}, ${result.startedAt.slice(0, 10)}`;
+  const options = result.options;
+  return `${result.label}: ${describeCommit(result.machine.gitCommit, result.machine.gitDirty, 12)}, ${options.turns.toLocaleString("en-US")} turns of ${options.messageChars.toLocaleString("en-US")}-character messages, ${result.machine.cores} × ${result.machine.cpuModel}, Node ${result.machine.nodeVersion}, ${result.startedAt.slice(0, 10)}`;
 }
 
 export function renderSection(after: SessionBenchResult, before?: SessionBenchResult): string {

@@ -162,12 +162,17 @@ test("a re-sent span is stored again as a second row (Langfuse v4), and reported
 
     // Both copies are rows everywhere Langfuse v4 lists rows, and counted twice in usage.
     const trace = await getJson(receiver, `/api/public/traces/${traceId}`);
-    assert.deepEqual(trace.body.observations.map((o: any) => o.id).sort(), [childId, childId, rootId, rootId].sort());
+    assert.deepEqual(
+      trace.body.observations.map((observation: any) => observation.id).sort(),
+      [childId, childId, rootId, rootId].sort(),
+    );
     assert.equal(trace.body.userId, "u1");
     const v2 = await getJson(receiver, `/api/public/v2/observations?traceId=${traceId}&fields=usage`);
     assert.equal(v2.body.data.length, 4);
     assert.equal(
-      v2.body.data.filter((o: any) => o.id === childId).reduce((sum: number, o: any) => sum + o.usageDetails.input, 0),
+      v2.body.data
+        .filter((observation: any) => observation.id === childId)
+        .reduce((sum: number, observation: any) => sum + observation.usageDetails.input, 0),
       20,
     );
     // The legacy trace list names each observation once.

@@ -94,7 +94,7 @@ test("Langfuse SDK spans arrive as one trace with the right tree", { timeout: TE
     assert.equal(t.environment, "test-env");
     assert.equal(t.release, "r-1");
 
-    const byName = new Map<string, any>(t.observations.map((o: any) => [o.name, o]));
+    const byName = new Map<string, any>(t.observations.map((observation: any) => [observation.name, observation]));
     assert.deepEqual([...byName.keys()].sort(), ["agent_billing", "agent_call", "classifier", "request", "route_node"]);
     const request = byName.get("request");
     const route = byName.get("route_node");
@@ -107,7 +107,7 @@ test("Langfuse SDK spans arrive as one trace with the right tree", { timeout: TE
     assert.equal(classifier.parentObservationId, route.id);
     assert.equal(agent.parentObservationId, request.id);
     assert.equal(agentCall.parentObservationId, agent.id);
-    for (const o of t.observations) assert.equal(o.traceId, traceId);
+    for (const observation of t.observations) assert.equal(observation.traceId, traceId);
 
     assert.equal(request.type, "SPAN");
     assert.equal(route.type, "SPAN");
@@ -130,9 +130,9 @@ test("Langfuse SDK spans arrive as one trace with the right tree", { timeout: TE
     assert.equal(agentCall.environment, "test-env");
 
     // userId / sessionId live at trace level, not in observation metadata.
-    for (const o of t.observations) {
-      assert.equal(o.metadata?.userId, undefined);
-      assert.equal(o.metadata?.sessionId, undefined);
+    for (const observation of t.observations) {
+      assert.equal(observation.metadata?.userId, undefined);
+      assert.equal(observation.metadata?.sessionId, undefined);
     }
 
     const list = await getJson(receiver, "/api/public/traces?userId=u-42");
@@ -141,7 +141,10 @@ test("Langfuse SDK spans arrive as one trace with the right tree", { timeout: TE
     assert.equal(list.body.data[0].observations.length, 5);
 
     const observations = await getJson(receiver, `/api/public/observations?traceId=${traceId}&type=GENERATION`);
-    assert.deepEqual(observations.body.data.map((o: any) => o.name).sort(), ["agent_call", "classifier"]);
+    assert.deepEqual(observations.body.data.map((observation: any) => observation.name).sort(), [
+      "agent_call",
+      "classifier",
+    ]);
   } finally {
     await provider.shutdown().catch(() => {});
     await receiver.close();

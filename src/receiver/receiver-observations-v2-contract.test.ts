@@ -84,14 +84,14 @@ describe("v2 observations: Langfuse's schema and conversions", { timeout: TEST_T
     );
     assert.equal(status, 200);
     assert.deepEqual(Object.keys(body).sort(), ["data", "meta"]);
-    const row = body.data.find((o: any) => o.id === id);
+    const row = body.data.find((observation: any) => observation.id === id);
     assert.ok(row, id);
     return row;
   };
 
   test("a gpt-4o-mini generation with cached tokens: every field, its model, prices and cost", async () => {
-    const o = await all(gen);
-    const { createdAt, updatedAt, metadata, ...rest } = o;
+    const observation = await all(gen);
+    const { createdAt, updatedAt, metadata, ...rest } = observation;
     assert.match(createdAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     assert.equal(updatedAt, createdAt);
     assert.deepEqual(rest, {
@@ -156,8 +156,8 @@ describe("v2 observations: Langfuse's schema and conversions", { timeout: TEST_T
   });
 
   test("a span with nothing set: empty strings, {} model parameters, no model, no prices, empty usage", async () => {
-    const o = await all(root);
-    const { createdAt: _c, updatedAt: _u, metadata: _m, ...rest } = o;
+    const observation = await all(root);
+    const { createdAt: _c, updatedAt: _u, metadata: _m, ...rest } = observation;
     assert.deepEqual(rest, {
       id: root,
       traceId,
@@ -208,18 +208,18 @@ describe("v2 observations: Langfuse's schema and conversions", { timeout: TEST_T
   });
 
   test("the pricing tier follows the model parameters (service_tier priority: Fast mode); patterns match case-insensitively with a provider prefix", async () => {
-    const o = await all(fast);
-    assert.equal(o.modelId, GPT_4O_MINI_ID);
-    assert.equal(o.usagePricingTierName, "Fast mode");
-    assert.deepEqual(o.costDetails, { input: 0.00025, output: 0.0001, total: 0.00035 });
+    const observation = await all(fast);
+    assert.equal(observation.modelId, GPT_4O_MINI_ID);
+    assert.equal(observation.usagePricingTierName, "Fast mode");
+    assert.deepEqual(observation.costDetails, { input: 0.00025, output: 0.0001, total: 0.00035 });
     // The enrichment prices are the default tier's, whatever tier priced the row (Langfuse's rule).
-    assert.equal(o.inputPrice, "1.5e-7");
+    assert.equal(observation.inputPrice, "1.5e-7");
   });
 
   test("modelId and prices only with the model group; core fields alone otherwise", async () => {
     const { body } = await getJson(receiver, `/api/public/v2/observations?traceId=${traceId}&fields=core`);
-    const o = body.data.find((r: any) => r.id === gen);
-    assert.deepEqual(Object.keys(o).sort(), [
+    const observation = body.data.find((r: any) => r.id === gen);
+    assert.deepEqual(Object.keys(observation).sort(), [
       "endTime",
       "id",
       "inputPrice",
@@ -234,6 +234,9 @@ describe("v2 observations: Langfuse's schema and conversions", { timeout: TEST_T
       "traceId",
       "type",
     ]);
-    assert.deepEqual([o.modelId, o.inputPrice, o.outputPrice, o.totalPrice], [null, null, null, null]);
+    assert.deepEqual(
+      [observation.modelId, observation.inputPrice, observation.outputPrice, observation.totalPrice],
+      [null, null, null, null],
+    );
   });
 });

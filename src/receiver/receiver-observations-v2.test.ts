@@ -19,7 +19,7 @@ describe("v2 observations API", { timeout: TEST_TIMEOUT_MS }, () => {
   const longValue = "x".repeat(300);
 
   const v2 = (query: string) => getJson(receiver, `/api/public/v2/observations?${query}`);
-  const ids = (body: { data: Array<{ id: string }> }) => body.data.map((o) => o.id);
+  const ids = (body: { data: Array<{ id: string }> }) => body.data.map((observation) => observation.id);
 
   before(async () => {
     receiver = await startReceiver({ port: 0 });
@@ -113,7 +113,7 @@ describe("v2 observations API", { timeout: TEST_TIMEOUT_MS }, () => {
     assert.equal(status, 200);
     assert.deepEqual(ids(body), [gen, route, root]);
     assert.deepEqual(body.meta, {});
-    const byId = Object.fromEntries(body.data.map((o: any) => [o.id, o]));
+    const byId = Object.fromEntries(body.data.map((observation: any) => [observation.id, observation]));
     assert.equal(byId[gen].userId, "gen-user");
     assert.equal(byId[route].userId, "alice");
     assert.equal(byId[root].userId, "alice");
@@ -150,7 +150,7 @@ describe("v2 observations API", { timeout: TEST_TIMEOUT_MS }, () => {
 
   test("trace_context: each row's own trace name, tags and release; roots fall back to their name", async () => {
     const { body } = await v2(`traceId=${traceId}&fields=trace_context`);
-    const byId = Object.fromEntries(body.data.map((o: any) => [o.id, o]));
+    const byId = Object.fromEntries(body.data.map((observation: any) => [observation.id, observation]));
     assert.deepEqual(
       [byId[route].traceName, byId[route].tags, byId[route].release],
       ["chat", ["endpoint:chat"], "r-7"],
@@ -167,24 +167,24 @@ describe("v2 observations API", { timeout: TEST_TIMEOUT_MS }, () => {
   test("io, model, usage, prompt, time and metrics groups in Langfuse's shapes", async () => {
     const { body } = await v2(`traceId=${traceId}&type=GENERATION&fields=io,model,usage,prompt,time,metrics`);
     assert.equal(body.data.length, 1);
-    const o = body.data[0];
-    assert.equal(o.input, '[{"role":"user","content":"hi"}]', "input is the raw string, never parsed");
-    assert.equal(o.output, '{"intent":"orders"}');
-    assert.equal(o.model, "sim-1");
-    assert.equal(o.internalModelId, "", "no model of the price table matches sim-1");
-    assert.deepEqual(o.modelParameters, { temperature: 0 });
-    assert.deepEqual(o.usageDetails, { input: 12, input_cache_read: 3, output: 4, total: 19 });
-    assert.deepEqual([o.inputUsage, o.outputUsage, o.totalUsage], [15, 4, 19]);
-    assert.deepEqual(o.costDetails, { input: 0.5, output: 0.25, total: 0.75 });
-    assert.equal(o.totalCost, 0.75);
-    assert.deepEqual([o.promptId, o.promptName, o.promptVersion], ["", "classify", 3]);
-    assert.equal(o.completionStartTime, iso(T0 + 70));
-    assert.equal(typeof o.createdAt, "string");
-    assert.equal(o.timeToFirstToken, 0.05);
-    assert.equal(o.name, undefined);
-    assert.equal(o.userId, undefined);
-    assert.equal(o.metadata, undefined);
-    assert.equal(o.traceName, undefined);
+    const observation = body.data[0];
+    assert.equal(observation.input, '[{"role":"user","content":"hi"}]', "input is the raw string, never parsed");
+    assert.equal(observation.output, '{"intent":"orders"}');
+    assert.equal(observation.model, "sim-1");
+    assert.equal(observation.internalModelId, "", "no model of the price table matches sim-1");
+    assert.deepEqual(observation.modelParameters, { temperature: 0 });
+    assert.deepEqual(observation.usageDetails, { input: 12, input_cache_read: 3, output: 4, total: 19 });
+    assert.deepEqual([observation.inputUsage, observation.outputUsage, observation.totalUsage], [15, 4, 19]);
+    assert.deepEqual(observation.costDetails, { input: 0.5, output: 0.25, total: 0.75 });
+    assert.equal(observation.totalCost, 0.75);
+    assert.deepEqual([observation.promptId, observation.promptName, observation.promptVersion], ["", "classify", 3]);
+    assert.equal(observation.completionStartTime, iso(T0 + 70));
+    assert.equal(typeof observation.createdAt, "string");
+    assert.equal(observation.timeToFirstToken, 0.05);
+    assert.equal(observation.name, undefined);
+    assert.equal(observation.userId, undefined);
+    assert.equal(observation.metadata, undefined);
+    assert.equal(observation.traceName, undefined);
   });
 
   test("metadata is flat, trace metadata over observation metadata, values cut at 200 chars unless expanded", async () => {
@@ -396,7 +396,7 @@ test(
         );
         assert.equal(res.status, 200);
         assert.ok(res.body.data.length <= 3);
-        seen.push(...res.body.data.map((o: any) => o.id));
+        seen.push(...res.body.data.map((observation: any) => observation.id));
         cursor = res.body.meta.cursor;
         pages++;
       } while (cursor !== undefined && pages < 10);

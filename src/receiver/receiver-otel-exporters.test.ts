@@ -100,7 +100,7 @@ for (const format of ["json", "protobuf"] as const) {
           assert.deepEqual(t.metadata, { tenant: "acme" });
           assert.match(t.timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
 
-          const byId = new Map<string, any>(t.observations.map((o: any) => [o.id, o]));
+          const byId = new Map<string, any>(t.observations.map((observation: any) => [observation.id, observation]));
           assert.equal(byId.size, 3);
           const root = byId.get(ids.rootId);
           const generation = byId.get(ids.generationId);

@@ -494,7 +494,10 @@ test(
       );
       const rows = await getJson(receiver, `/api/public/v2/observations?traceId=${traceId}&fields=core,basic,prompt`);
       const byName = Object.fromEntries(
-        rows.body.data.map((o: any) => [o.name, [o.promptId, o.promptName, o.promptVersion]]),
+        rows.body.data.map((observation: any) => [
+          observation.name,
+          [observation.promptId, observation.promptName, observation.promptVersion],
+        ]),
       );
       assert.deepEqual(byName, {
         "gen-classifier-1": [prompt.body.id, "classifier", 1],
@@ -510,7 +513,7 @@ test(
       );
       assert.equal(again.body.data[0].promptId, "");
       const legacy = await getJson(receiver, `/api/public/traces/${traceId}`);
-      const linked = legacy.body.observations.find((o: any) => o.name === "gen-classifier-1");
+      const linked = legacy.body.observations.find((observation: any) => observation.name === "gen-classifier-1");
       assert.deepEqual([linked.promptId, linked.promptName, linked.promptVersion], [prompt.body.id, "classifier", 1]);
     } finally {
       await receiver.close();

@@ -163,7 +163,7 @@ test("a trace rolls up from rows in separate requests, children before the root"
     assert.deepEqual(t.metadata, { region: "eu" });
     assert.equal(t.latency, 0.1);
     assert.deepEqual(
-      t.observations.map((o: any) => o.id),
+      t.observations.map((row: any) => row.id),
       [rootId, childId],
     );
     const child = t.observations[1];
@@ -175,7 +175,7 @@ test("a trace rolls up from rows in separate requests, children before the root"
     assert.equal(observation.body.parentObservationId, rootId);
     const list = await getJson(receiver, `/api/public/observations?traceId=${traceId}`);
     assert.deepEqual(
-      list.body.data.map((o: any) => o.id),
+      list.body.data.map((row: any) => row.id),
       [childId, rootId],
       "newest first",
     );

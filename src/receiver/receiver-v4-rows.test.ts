@@ -190,7 +190,7 @@ test("a database file from the upsert-era receiver is migrated to rows, nothing 
       );
       const v2 = await getJson(receiver, "/api/public/v2/observations?traceId=t1&fields=basic");
       assert.deepEqual(
-        v2.body.data.map((o: any) => [o.id, o.userId, o.sessionId]),
+        v2.body.data.map((observation: any) => [observation.id, observation.userId, observation.sessionId]),
         [
           ["c1", "dave", "s9"],
           ["r1", "dave", "s9"],
@@ -251,7 +251,7 @@ test(
         }).then((r) => r.json() as Promise<{ id: string }>);
         await postIngest(receiver, otlpJsonBody([generation(hexId(8))]));
         const { body } = await getJson(receiver, `/api/public/v2/observations?traceId=${traceId}&fields=prompt`);
-        assert.deepEqual(body.data.map((o: any) => o.promptId).sort(), ["", prompt.id].sort());
+        assert.deepEqual(body.data.map((observation: any) => observation.promptId).sort(), ["", prompt.id].sort());
       } finally {
         await receiver.close();
       }

@@ -98,7 +98,7 @@ const COMMA = 0x2c;
  * and little else.
  */
 export class ObservationEncoder {
-  readonly #o: ObservationEncoderOptions;
+  readonly #options: ObservationEncoderOptions;
   readonly #span = new OtlpSpanWriter();
   readonly #texts: JsonStrings;
   /** Each observation type's attribute, encoded once. */
@@ -107,7 +107,7 @@ export class ObservationEncoder {
   readonly #appRoot: Uint8Array;
 
   constructor(options: ObservationEncoderOptions) {
-    this.#o = options;
+    this.#options = options;
     this.#texts = new JsonStrings({
       minCachedChars: MIN_CACHED_CHARS,
       maxCachedBytes: MAX_CACHED_BYTES,
@@ -131,7 +131,7 @@ export class ObservationEncoder {
    * encoded once per turn. The trace id, when given, is not part of it: each span carries its own.
    */
   context(turn: TurnIdentity & { traceId?: string }): Uint8Array {
-    const context = traceContext(turn, this.#o);
+    const context = traceContext(turn, this.#options);
     return encodeAttributes(this.#span, (w) => writeTraceContext(w, context));
   }
 
@@ -150,7 +150,7 @@ export class ObservationEncoder {
       w.fragment(this.#appRoot);
       this.#text(KEYS.input, root.input, cap);
       if (root.output !== undefined) this.#text(KEYS.output, root.output, cap);
-      if (this.#o.legacyTraceIo) {
+      if (this.#options.legacyTraceIo) {
         this.#text(KEYS.traceInput, root.input, cap);
         if (root.output !== undefined) this.#text(KEYS.traceOutput, root.output, cap);
       }
@@ -226,16 +226,16 @@ export class ObservationEncoder {
    */
   #fit(target: ProtobufWriter, encode: (cap: number) => void): void {
     const start = target.pos;
-    let cap = this.#o.maxFieldChars;
+    let cap = this.#options.maxFieldChars;
     try {
       encode(cap);
-      for (let round = 0; round < FIT_ROUNDS && target.pos - start > this.#o.maxSpanBytes; round++) {
+      for (let round = 0; round < FIT_ROUNDS && target.pos - start > this.#options.maxSpanBytes; round++) {
         const bytes = target.pos - start;
         // A field's characters are at most its bytes: scale the smaller of the two by how far over the span is.
-        cap = Math.max(64, Math.floor((Math.min(cap, bytes) * this.#o.maxSpanBytes * 0.8) / bytes));
+        cap = Math.max(64, Math.floor((Math.min(cap, bytes) * this.#options.maxSpanBytes * 0.8) / bytes));
         target.pos = start;
         encode(cap);
-        if (round === 0) this.#o.onCut?.();
+        if (round === 0) this.#options.onCut?.();
       }
     } catch (err) {
       target.pos = start;
@@ -247,7 +247,7 @@ export class ObservationEncoder {
 
   /** A masked, capped short value (status message, metadata text). */
   #capped(text: string, cap: number): string {
-    const mask = this.#o.mask;
+    const mask = this.#options.mask;
     if (text.length > cap) return cutText(mask ? mask(text.slice(0, cap + MASK_LOOKAHEAD)) : text, cap, text.length);
     return mask ? mask(text) : text;
   }
@@ -255,19 +255,19 @@ export class ObservationEncoder {
   /** A plain-text input or output (the root's): its head and a marker past the cap. */
   #text(key: AttributeKey, text: string, cap: number): void {
     const w = this.#span;
-    if (!this.#o.captureIo) return w.string(key, `{"captured":false,"chars":${text.length}}`);
+    if (!this.#options.captureIo) return w.string(key, `{"captured":false,"chars":${text.length}}`);
     if (text.length > cap) return w.string(key, this.#capped(text, cap));
     const literal = this.#texts.of(text);
     if (literal.plain) w.stringBytes(key, literal.bytes.subarray(1, literal.bytes.length - 1));
-    else w.string(key, this.#o.mask ? this.#o.mask(text) : text);
+    else w.string(key, this.#options.mask ? this.#options.mask(text) : text);
   }
 
   /** A node's input or a metadata value: text as it is, anything else as JSON, cut keeping its structure. */
   #json(key: AttributeKey, value: unknown, cap: number): void {
     const text = toText(value);
-    if (text.length <= cap) return this.#span.string(key, this.#o.mask ? this.#o.mask(text) : text);
+    if (text.length <= cap) return this.#span.string(key, this.#options.mask ? this.#options.mask(text) : text);
     const cut =
-      typeof value === "string" ? this.#capped(text, cap) : truncatedJson(toJsonValue(value), cap, this.#o.mask);
+      typeof value === "string" ? this.#capped(text, cap) : truncatedJson(toJsonValue(value), cap, this.#options.mask);
     this.#span.string(key, cut);
   }
 
@@ -300,7 +300,7 @@ export class ObservationEncoder {
         total += piece.chars;
       } else {
         piece = toText(content ?? null);
-        if (this.#o.mask) piece = this.#o.mask(piece);
+        if (this.#options.mask) piece = this.#options.mask(piece);
         total += piece.length;
       }
       total += this.#rolePrefix(role).length + 1;
@@ -308,7 +308,7 @@ export class ObservationEncoder {
     }
     if (toolCallsJson !== undefined) total += 14 + toolCallsJson.length;
     const w = this.#span;
-    if (!this.#o.captureIo) return w.string(key, `{"captured":false,"chars":${total}}`);
+    if (!this.#options.captureIo) return w.string(key, `{"captured":false,"chars":${total}}`);
     if (overflow || total > cap) return w.string(key, this.#truncatedMessages(messages, toolCallsJson, single, cap));
     w.openString(key, total);
     const pw = w.w;
@@ -354,7 +354,7 @@ export class ObservationEncoder {
       if (toolCallsJson !== undefined) message["tool_calls"] = toJsonValue(toolCallsJson);
       return message;
     });
-    return truncatedJson(single ? plain[0] : plain, cap, this.#o.mask);
+    return truncatedJson(single ? plain[0] : plain, cap, this.#options.mask);
   }
 
   /** `{"role":"<role>","content":` in UTF-8, once per role. */

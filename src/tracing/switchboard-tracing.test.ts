@@ -54,16 +54,16 @@ test("BigInt, circular and unprintable values in node input/metadata and results
     };
     assert.equal(trace.userId, "u-direct");
     assert.equal(trace.output, "bye", "the first end wins");
-    const weird = trace.observations.find((o) => o.name === "weird_node");
+    const weird = trace.observations.find((observation) => observation.name === "weird_node");
     assert.ok(weird, "the span with unserializable values still arrived");
     assert.equal(weird.input.big, "10");
     assert.equal(weird.input.circular.self, "[Circular]");
     assert.equal(weird.metadata.big, "5");
-    assert.equal(trace.observations.filter((o) => o.name === "weird_node").length, 1, "ended once");
-    const failing = trace.observations.find((o) => o.name === "failing_node");
+    assert.equal(trace.observations.filter((observation) => observation.name === "weird_node").length, 1, "ended once");
+    const failing = trace.observations.find((observation) => observation.name === "failing_node");
     assert.ok(failing, "a span ended with an error that cannot be printed still arrives");
     assert.equal(failing.level, "ERROR");
-    const thrown = trace.observations.find((o) => o.name === "thrown_node");
+    const thrown = trace.observations.find((observation) => observation.name === "thrown_node");
     assert.equal(thrown?.level, "ERROR");
     assert.equal(thrown?.statusMessage, "a plain string error");
   } finally {

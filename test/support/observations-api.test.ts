@@ -44,10 +44,10 @@ test(
       const rows = await listObservations(receiver.url, DEV_AUTH, { traceId, pageSize: 2 });
       assert.equal(rows.length, 7);
       assert.deepEqual(
-        rows.map((o) => o.name),
+        rows.map((observation) => observation.name),
         ["step5", "step4", "step3", "step2", "step1", "step0", "chat"],
       );
-      const chat = rows.find((o) => o.isRootObservation)!;
+      const chat = rows.find((observation) => observation.isRootObservation)!;
       assert.equal(chat.input, '"hi"', "io group requested by default");
       assert.equal(chat.userId, "erin");
       assert.deepEqual(chat.tags, []);
@@ -55,7 +55,7 @@ test(
 
       const filtered = await listObservations(receiver.url, DEV_KEY_PAIR, { userId: "frank", fields: ["basic"] });
       assert.deepEqual(
-        filtered.map((o) => o.name),
+        filtered.map((observation) => observation.name),
         ["noise"],
       );
       assert.equal(filtered[0]!.input, undefined, "only the asked groups");

@@ -132,10 +132,10 @@ export async function rawSpans(
 
 /** The observation called `name`; fails when there is not exactly one. */
 export function one(trace: Trace, name: string): Observation {
-  const found = trace.observations.filter((o) => o.name === name);
+  const found = trace.observations.filter((observation) => observation.name === name);
   if (found.length !== 1)
     throw new Error(
-      `expected exactly one observation "${name}", found ${found.length} in [${trace.observations.map((o) => o.name).join(", ")}]`,
+      `expected exactly one observation "${name}", found ${found.length} in [${trace.observations.map((observation) => observation.name).join(", ")}]`,
     );
   return found[0]!;
 }

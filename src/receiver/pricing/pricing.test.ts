@@ -148,7 +148,7 @@ test("through the receiver: a generation sent without usage is counted and bille
     assert.equal((await postIngest(receiver, body)).status, 200);
     await receiver.tokensCounted();
     const { body: page } = await getJson(receiver, `/api/public/v2/observations?traceId=${traceId}&fields=usage`);
-    const byId = Object.fromEntries(page.data.map((o: any) => [o.id, o]));
+    const byId = Object.fromEntries(page.data.map((observation: any) => [observation.id, observation]));
     assert.deepEqual(byId[ok].usageDetails, { input: 8, output: 1, total: 9 });
     assert.equal(byId[ok].totalCost, 0.0000018);
     assert.deepEqual(byId[failed].usageDetails, { input: 8, total: 8 }, "Langfuse bills a failed call's input");

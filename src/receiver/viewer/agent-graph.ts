@@ -82,13 +82,14 @@ function toGraphObservation(row: GraphRow): GraphObservation | null {
 
 function isAvailable(data: GraphObservation[]): { available: boolean; isAgentGraph: boolean } {
   if (data.length === 0 || data.length >= MAX_NODES_FOR_GRAPH) return { available: false, isAgentGraph: false };
-  const agentic = data.some((o) => !["SPAN", "EVENT", "GENERATION"].includes(o.observationType));
-  const langGraph = data.some((o) => o.step != null && o.step !== 0);
+  const agentic = data.some((observation) => !["SPAN", "EVENT", "GENERATION"].includes(observation.observationType));
+  const langGraph = data.some((observation) => observation.step != null && observation.step !== 0);
   if (agentic || langGraph) return { available: true, isAgentGraph: true };
-  const nonEvent = data.filter((o) => o.observationType !== "EVENT");
-  const parentless = nonEvent.filter((o) => !o.parentObservationId);
-  const counted = parentless.length === 1 ? nonEvent.filter((o) => o.parentObservationId) : nonEvent;
-  return { available: new Set(counted.map((o) => o.name)).size > 1, isAgentGraph: false };
+  const nonEvent = data.filter((observation) => observation.observationType !== "EVENT");
+  const parentless = nonEvent.filter((observation) => !observation.parentObservationId);
+  const counted =
+    parentless.length === 1 ? nonEvent.filter((observation) => observation.parentObservationId) : nonEvent;
+  return { available: new Set(counted.map((observation) => observation.name)).size > 1, isAgentGraph: false };
 }
 
 // ---- buildStepData.ts: steps from timing ----
@@ -119,20 +120,20 @@ function buildStepGroups(observations: GraphObservation[], times: Times): GraphO
     });
     if (cleaned.length === 0) {
       cleaned.push(...current);
-      for (const o of current) processed.add(o.id);
+      for (const observation of current) processed.add(observation.id);
     }
     groups.push(cleaned);
-    remaining = remaining.filter((o) => !processed.has(o.id));
+    remaining = remaining.filter((observation) => !processed.has(observation.id));
   }
   return groups;
 }
 
 function assignTimingSteps(data: GraphObservation[]): GraphObservation[] {
   const times: Times = new Map();
-  const copies = data.map((o) => {
-    const start = new Date(o.startTime).getTime();
-    times.set(o.id, { start, end: o.endTime ? new Date(o.endTime).getTime() : start });
-    return { ...o };
+  const copies = data.map((observation) => {
+    const start = new Date(observation.startTime).getTime();
+    times.set(observation.id, { start, end: observation.endTime ? new Date(observation.endTime).getTime() : start });
+    return { ...observation };
   });
   const sorted = [...copies].sort((a, b) => times.get(a.id)!.start - times.get(b.id)!.start);
   let result: GraphObservation[] = [];
@@ -145,7 +146,7 @@ function assignTimingSteps(data: GraphObservation[]): GraphObservation[] {
   });
   // A child is at least one step after its parent; later steps move down with it.
   for (let iteration = 0; iteration < MAX_STEP_ITERATIONS; iteration++) {
-    const byId = new Map(result.map((o) => [o.id, o]));
+    const byId = new Map(result.map((observation) => [observation.id, observation]));
     const adjustments = new Map<string, number>();
     let violated = false;
     const ancestorsOf = (id: string): Set<string> => {
@@ -175,7 +176,10 @@ function assignTimingSteps(data: GraphObservation[]): GraphObservation[] {
       }
     }
     if (!violated) break;
-    result = result.map((o) => ({ ...o, step: o.step === null ? null : o.step + (adjustments.get(o.id) ?? 0) }));
+    result = result.map((observation) => ({
+      ...observation,
+      step: observation.step === null ? null : observation.step + (adjustments.get(observation.id) ?? 0),
+    }));
   }
   return result;
 }
@@ -195,9 +199,9 @@ function systemNode(id: string, step: number, parentObservationId: string | null
 }
 
 function buildStepData(data: GraphObservation[]): GraphObservation[] {
-  const stepped = assignTimingSteps(data.filter((o) => o.observationType !== "EVENT"));
-  const top = stepped.find((o) => !o.parentObservationId);
-  const maxStep = Math.max(...stepped.map((o) => o.step || 0));
+  const stepped = assignTimingSteps(data.filter((observation) => observation.observationType !== "EVENT"));
+  const top = stepped.find((observation) => !observation.parentObservationId);
+  const maxStep = Math.max(...stepped.map((observation) => observation.step || 0));
   return [
     ...stepped,
     systemNode(START_NODE, 0, top?.parentObservationId || null),
@@ -209,21 +213,21 @@ function buildStepData(data: GraphObservation[]): GraphObservation[] {
 
 function transformLanggraph(data: GraphObservation[]): GraphObservation[] {
   const transformed = data
-    .filter((o) => o.node && o.node.trim().length > 0)
-    .map((o) => {
-      const t = { ...o, name: o.node || o.name };
-      if (o.node === START_NODE || o.node === END_NODE) {
-        t.name = o.node;
-        t.id = o.node;
+    .filter((observation) => observation.node && observation.node.trim().length > 0)
+    .map((observation) => {
+      const t = { ...observation, name: observation.node || observation.name };
+      if (observation.node === START_NODE || observation.node === END_NODE) {
+        t.name = observation.node;
+        t.id = observation.node;
       }
       return t;
     });
-  const top = transformed.find((o) => !o.parentObservationId);
+  const top = transformed.find((observation) => !observation.parentObservationId);
   const system: GraphObservation[] = [];
-  if (!transformed.some((o) => o.name === START_NODE))
+  if (!transformed.some((observation) => observation.name === START_NODE))
     system.push(systemNode(START_NODE, 0, top?.parentObservationId || null));
-  if (!transformed.some((o) => o.name === END_NODE)) {
-    const maxStep = Math.max(...transformed.map((o) => o.step || 0));
+  if (!transformed.some((observation) => observation.name === END_NODE)) {
+    const maxStep = Math.max(...transformed.map((observation) => observation.step || 0));
     system.push(systemNode(END_NODE, maxStep + 1, top?.parentObservationId || null));
   }
   return [...transformed, ...system];
@@ -240,7 +244,7 @@ function buildGraphFromSteps(
     if (list) list.push(id);
     else nodeToObservations.set(node, [id]);
   };
-  const byId = new Map(data.map((o) => [o.id, o]));
+  const byId = new Map(data.map((observation) => [observation.id, observation]));
   for (const obs of data) {
     const { node, step } = obs;
     if (step !== null && node !== null) {
@@ -260,7 +264,11 @@ function buildGraphFromSteps(
   const nodes: AgentGraphNode[] = names.map((name) =>
     name === START_NODE || name === END_NODE
       ? { id: name, label: name, type: "LANGGRAPH_SYSTEM" }
-      : { id: name, label: name, type: data.find((o) => o.node === name)?.observationType || "UNKNOWN" },
+      : {
+          id: name,
+          label: name,
+          type: data.find((observation) => observation.node === name)?.observationType || "UNKNOWN",
+        },
   );
   const edges: Array<{ from: string; to: string }> = [];
   sortedSteps.forEach(([, current], i) => {
@@ -283,13 +291,17 @@ function buildGraphFromSteps(
 
 /** The agent graph of a trace's rows (any order), as Langfuse's aggregated graph view builds it. */
 export function buildAgentGraph(rows: GraphRow[]): AgentGraph {
-  const data = rows.map(toGraphObservation).filter((o): o is GraphObservation => o !== null);
+  const data = rows
+    .map(toGraphObservation)
+    .filter((observation): observation is GraphObservation => observation !== null);
   const { available, isAgentGraph } = isAvailable(data);
   if (!available) return { isAgentGraph, available, nodes: [], edges: [], steps: [], nodeToObservations: {} };
-  const hasSteps = data.some((o) => o.step != null && o.step !== 0 && o.node != null);
+  const hasSteps = data.some(
+    (observation) => observation.step != null && observation.step !== 0 && observation.node != null,
+  );
   const normalized = !hasSteps
     ? buildStepData(data)
-    : data.some((o) => o.node && o.node.trim().length > 0)
+    : data.some((observation) => observation.node && observation.node.trim().length > 0)
       ? transformLanggraph(data)
       : data;
   return { isAgentGraph, available, ...buildGraphFromSteps(normalized) };

@@ -33,17 +33,17 @@ export interface JsonStringsOptions {
  * object is found by identity, an equal text rebuilt from the session store by its hash.
  */
 export class JsonStrings {
-  readonly #o: JsonStringsOptions;
+  readonly #options: JsonStringsOptions;
   readonly #cache = new Map<string, JsonString>();
   #bytes = 0;
   readonly #w = new ProtobufWriter(16 * 1024);
 
   constructor(options: JsonStringsOptions) {
-    this.#o = options;
+    this.#options = options;
   }
 
   of(text: string): JsonString {
-    if (text.length < this.#o.minCachedChars) return this.#encode(text);
+    if (text.length < this.#options.minCachedChars) return this.#encode(text);
     let hit = this.#cache.get(text);
     if (!hit) {
       hit = this.#encode(text);
@@ -53,7 +53,7 @@ export class JsonStrings {
   }
 
   #encode(text: string): JsonString {
-    const masked = this.#o.mask ? this.#o.mask(text) : text;
+    const masked = this.#options.mask ? this.#options.mask(text) : text;
     const plain = !NEEDS_ESCAPE.test(masked);
     const w = this.#w;
     w.pos = 0;
@@ -75,10 +75,10 @@ export class JsonStrings {
 
   #remember(text: string, encoded: JsonString): void {
     const size = encoded.bytes.length + text.length * 2;
-    if (size > this.#o.maxCachedBytes) return;
+    if (size > this.#options.maxCachedBytes) return;
     this.#bytes += size;
     this.#cache.set(text, encoded);
-    while (this.#bytes > this.#o.maxCachedBytes) {
+    while (this.#bytes > this.#options.maxCachedBytes) {
       const [oldest, entry] = this.#cache.entries().next().value!;
       this.#cache.delete(oldest);
       this.#bytes -= entry.bytes.length + oldest.length * 2;

@@ -74,8 +74,8 @@ describe("OtlpHttpTransport outcomes", () => {
         const t = transport(url);
         const kinds = [];
         for (let n = 0; n < statuses.length; n++) {
-          const o = await t.send("{}", "application/json");
-          kinds.push(o.kind === "not_stored" ? `${o.kind}:${o.retryAfterMs ?? "-"}` : o.kind);
+          const outcome = await t.send("{}", "application/json");
+          kinds.push(outcome.kind === "not_stored" ? `${outcome.kind}:${outcome.retryAfterMs ?? "-"}` : outcome.kind);
         }
         assert.deepEqual(kinds, [
           "auth_failed",
@@ -97,8 +97,8 @@ describe("OtlpHttpTransport outcomes", () => {
     const port = await listen(probe);
     await new Promise((r) => probe.close(r));
     const t = transport(`http://127.0.0.1:${port}/x`);
-    const o = await t.send("{}", "application/json");
-    assert.equal(o.kind, "not_stored");
+    const outcome = await t.send("{}", "application/json");
+    assert.equal(outcome.kind, "not_stored");
     t.close();
   });
 
@@ -107,9 +107,9 @@ describe("OtlpHttpTransport outcomes", () => {
       (req) => req.socket.destroy(),
       async (url, seen) => {
         const t = transport(url);
-        const o = await t.send(JSON.stringify({ pad: "x".repeat(1000) }), "application/json");
+        const outcome = await t.send(JSON.stringify({ pad: "x".repeat(1000) }), "application/json");
         assert.equal(seen.bodies, 1, "the server had the body");
-        assert.equal(o.kind, "unknown");
+        assert.equal(outcome.kind, "unknown");
         t.close();
       },
     );
@@ -122,9 +122,9 @@ describe("OtlpHttpTransport outcomes", () => {
       },
       async (url, seen) => {
         const t = transport(url, 300);
-        const o = await t.send("{}", "application/json");
+        const outcome = await t.send("{}", "application/json");
         assert.equal(seen.bodies, 1);
-        assert.deepEqual(o.kind === "unknown" ? o.reason : o, "timeout");
+        assert.deepEqual(outcome.kind === "unknown" ? outcome.reason : outcome, "timeout");
         t.close();
       },
     );
@@ -138,8 +138,8 @@ describe("OtlpHttpTransport outcomes", () => {
     const port = await listen(server);
     try {
       const t = transport(`http://127.0.0.1:${port}/x`);
-      const o = await t.send(JSON.stringify({ pad: "y".repeat(8 * 1024 * 1024) }), "application/json");
-      assert.equal(o.kind, "not_stored", JSON.stringify(o));
+      const outcome = await t.send(JSON.stringify({ pad: "y".repeat(8 * 1024 * 1024) }), "application/json");
+      assert.equal(outcome.kind, "not_stored", JSON.stringify(outcome));
       t.close();
     } finally {
       await new Promise((r) => server.close(r));
@@ -155,8 +155,8 @@ describe("OtlpHttpTransport outcomes", () => {
     const port = await listen(server);
     try {
       const t = transport(`http://127.0.0.1:${port}/x`, 300);
-      const o = await t.send(JSON.stringify({ pad: "z".repeat(16 * 1024 * 1024) }), "application/json");
-      assert.deepEqual(o.kind === "not_stored" ? o.reason : o, "timeout");
+      const outcome = await t.send(JSON.stringify({ pad: "z".repeat(16 * 1024 * 1024) }), "application/json");
+      assert.deepEqual(outcome.kind === "not_stored" ? outcome.reason : outcome, "timeout");
       t.close();
     } finally {
       for (const s of held) s.destroy();

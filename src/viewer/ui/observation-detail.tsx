@@ -57,15 +57,15 @@ function OwnValue(props: { value: string | null; traceValue: string | null }) {
 
 /** Cost per usage key, e.g. "input $0.00015 · input_cache_read $0.000015 · output $0.00003". */
 function CostBreakdown(props: { observation: Observation }) {
-  const o = props.observation;
+  const observation = props.observation;
   // Input keys first, then output keys, then the rest: how the cost was made up.
   const rank = (key: string) => (key.includes("input") ? 0 : key.includes("output") ? 1 : 2);
-  const parts = Object.entries(o.costDetails)
+  const parts = Object.entries(observation.costDetails)
     .filter(([key]) => key !== "total")
     .sort(([a], [b]) => rank(a) - rank(b));
   return (
     <span class="cost-breakdown">
-      <b>{formatCost(o.costDetails["total"] ?? 0)}</b>
+      <b>{formatCost(observation.costDetails["total"] ?? 0)}</b>
       {parts.length > 0 && (
         <span class="muted small"> ({parts.map(([key, usd]) => `${key} ${formatCost(usd)}`).join(" · ")})</span>
       )}
@@ -102,32 +102,39 @@ export function ObservationDetail(props: {
   /** Scores on this observation. */
   scores: Score[];
 }) {
-  const o = props.observation;
-  const hasUsage = o.usage.total > 0 || o.usage.input > 0 || o.usage.output > 0;
+  const observation = props.observation;
+  const hasUsage = observation.usage.total > 0 || observation.usage.input > 0 || observation.usage.output > 0;
   return (
-    <div class="detail" data-observation-id={o.id}>
+    <div class="detail" data-observation-id={observation.id}>
       <div class="detail-head">
-        <span class={`type type-${o.type.toLowerCase()}`}>{o.type}</span>
-        <h2>{o.name}</h2>
-        {o.level !== "DEFAULT" && (
-          <span class={`badge ${o.level === "ERROR" ? "badge-error" : "badge-warn"}`}>{o.level}</span>
+        <span class={`type type-${observation.type.toLowerCase()}`}>{observation.type}</span>
+        <h2>{observation.name}</h2>
+        {observation.level !== "DEFAULT" && (
+          <span class={`badge ${observation.level === "ERROR" ? "badge-error" : "badge-warn"}`}>
+            {observation.level}
+          </span>
         )}
       </div>
-      {o.statusMessage && <div class={o.level === "ERROR" ? "error-box" : "note-box"}>{o.statusMessage}</div>}
+      {observation.statusMessage && (
+        <div class={observation.level === "ERROR" ? "error-box" : "note-box"}>{observation.statusMessage}</div>
+      )}
       <div class="facts">
-        <Fact label="Start">{formatPreciseTime(o.startTime)}</Fact>
-        <Fact label="Duration">{formatDuration(o.latency)}</Fact>
-        {o.timeToFirstToken !== null && <Fact label="First token">{formatDuration(o.timeToFirstToken)}</Fact>}
-        {o.model && <Fact label="Model">{o.model}</Fact>}
-        {o.promptName && (
+        <Fact label="Start">{formatPreciseTime(observation.startTime)}</Fact>
+        <Fact label="Duration">{formatDuration(observation.latency)}</Fact>
+        {observation.timeToFirstToken !== null && (
+          <Fact label="First token">{formatDuration(observation.timeToFirstToken)}</Fact>
+        )}
+        {observation.model && <Fact label="Model">{observation.model}</Fact>}
+        {observation.promptName && (
           <Fact label="Prompt">
-            <PromptLink observation={o} />
+            <PromptLink observation={observation} />
           </Fact>
         )}
         {hasUsage && (
           <Fact label="Tokens">
-            {formatTokens(o.usage.input)} in · {formatTokens(o.usage.output)} out · {formatTokens(o.usage.total)} total
-            {o.providedUsageDetails === null && (
+            {formatTokens(observation.usage.input)} in · {formatTokens(observation.usage.output)} out ·{" "}
+            {formatTokens(observation.usage.total)} total
+            {observation.providedUsageDetails === null && (
               <span
                 class="badge badge-warn"
                 title="No usage was sent: Langfuse counts the input and output with the model's tokenizer and bills them, failed calls included."
@@ -137,64 +144,64 @@ export function ObservationDetail(props: {
             )}
           </Fact>
         )}
-        {o.model && (
+        {observation.model && (
           <Fact label="Cost">
-            {Object.keys(o.costDetails).length > 0 ? (
-              <CostBreakdown observation={o} />
+            {Object.keys(observation.costDetails).length > 0 ? (
+              <CostBreakdown observation={observation} />
             ) : (
               <span class="muted">
-                {o.pricedAs ? "none (no usage)" : "no price for this model in Langfuse's default price table"}
+                {observation.pricedAs ? "none (no usage)" : "no price for this model in Langfuse's default price table"}
               </span>
             )}
           </Fact>
         )}
-        {o.pricedAs && (
+        {observation.pricedAs && (
           <Fact label="Priced as">
-            {o.pricedAs}
-            {o.usagePricingTierName && <span class="muted"> · {o.usagePricingTierName}</span>}
+            {observation.pricedAs}
+            {observation.usagePricingTierName && <span class="muted"> · {observation.usagePricingTierName}</span>}
           </Fact>
         )}
-        <Fact label="Level">{o.level}</Fact>
-        {o.modelParameters && Object.keys(o.modelParameters).length > 0 && (
+        <Fact label="Level">{observation.level}</Fact>
+        {observation.modelParameters && Object.keys(observation.modelParameters).length > 0 && (
           <Fact label="Parameters">
-            {Object.entries(o.modelParameters)
+            {Object.entries(observation.modelParameters)
               .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
               .join(", ")}
           </Fact>
         )}
         <Fact label="Id">
-          <span class="mono">{o.id}</span>
+          <span class="mono">{observation.id}</span>
         </Fact>
       </div>
-      <div class="facts row-context" data-row-id={o.rowId}>
+      <div class="facts row-context" data-row-id={observation.rowId}>
         <Fact label="User">
-          <OwnValue value={o.userId} traceValue={props.traceUserId} />
+          <OwnValue value={observation.userId} traceValue={props.traceUserId} />
         </Fact>
         <Fact label="Session">
-          <OwnValue value={o.sessionId} traceValue={props.traceSessionId} />
+          <OwnValue value={observation.sessionId} traceValue={props.traceSessionId} />
         </Fact>
-        {o.traceName && <Fact label="Trace name">{o.traceName}</Fact>}
-        {o.tags.length > 0 && (
+        {observation.traceName && <Fact label="Trace name">{observation.traceName}</Fact>}
+        {observation.tags.length > 0 && (
           <Fact label="Tags">
-            {o.tags.map((tag) => (
+            {observation.tags.map((tag) => (
               <span class="chip">{tag}</span>
             ))}
           </Fact>
         )}
-        <Fact label="Environment">{o.environment}</Fact>
-        {o.release && <Fact label="Release">{o.release}</Fact>}
+        <Fact label="Environment">{observation.environment}</Fact>
+        {observation.release && <Fact label="Release">{observation.release}</Fact>}
         <Fact label="Stored">
-          {formatTime(o.receivedAt)}
-          {o.copies > 1 && (
+          {formatTime(observation.receivedAt)}
+          {observation.copies > 1 && (
             <span
               class="badge badge-dup"
               title="The span was sent more than once; Langfuse v4 keeps each copy as a row and counts it again."
             >
-              copy {o.copyIndex} of {o.copies}
+              copy {observation.copyIndex} of {observation.copies}
             </span>
           )}
         </Fact>
-        <Fact label="Ingestion version">{o.ingestionVersion ?? <span class="muted">none sent</span>}</Fact>
+        <Fact label="Ingestion version">{observation.ingestionVersion ?? <span class="muted">none sent</span>}</Fact>
       </div>
       {props.scores.length > 0 && (
         <section class="observation-scores">
@@ -203,10 +210,12 @@ export function ObservationDetail(props: {
         </section>
       )}
       <div class="payloads">
-        <Payload title="Input" value={o.input} />
-        <Payload title="Output" value={o.output} />
+        <Payload title="Input" value={observation.input} />
+        <Payload title="Output" value={observation.output} />
       </div>
-      {o.metadata && Object.keys(o.metadata).length > 0 && <Payload title="Metadata" value={o.metadata} />}
+      {observation.metadata && Object.keys(observation.metadata).length > 0 && (
+        <Payload title="Metadata" value={observation.metadata} />
+      )}
     </div>
   );
 }

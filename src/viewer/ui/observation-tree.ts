@@ -19,16 +19,19 @@ export interface ObservationTree {
 
 export function buildTree(observations: Observation[]): ObservationTree {
   if (observations.length === 0) return { rows: [], spanMs: 1 };
-  const start = Math.min(...observations.map((o) => Date.parse(o.startTime)));
-  const end = Math.max(...observations.map((o) => Date.parse(o.endTime)));
-  const ids = new Set(observations.map((o) => o.id));
+  const start = Math.min(...observations.map((observation) => Date.parse(observation.startTime)));
+  const end = Math.max(...observations.map((observation) => Date.parse(observation.endTime)));
+  const ids = new Set(observations.map((observation) => observation.id));
   const children = new Map<string | null, Observation[]>();
-  for (const o of observations) {
+  for (const observation of observations) {
     // A parent that never arrived (lost span) makes its children roots rather than hiding them.
-    const parent = o.parentObservationId && ids.has(o.parentObservationId) ? o.parentObservationId : null;
+    const parent =
+      observation.parentObservationId && ids.has(observation.parentObservationId)
+        ? observation.parentObservationId
+        : null;
     const list = children.get(parent);
-    if (list) list.push(o);
-    else children.set(parent, [o]);
+    if (list) list.push(observation);
+    else children.set(parent, [observation]);
   }
   const rows: TreeRow[] = [];
   const expanded = new Set<string>();
@@ -36,17 +39,17 @@ export function buildTree(observations: Observation[]): ObservationTree {
     const list = (children.get(parent) ?? [])
       .slice()
       .sort((a, b) => a.startTime.localeCompare(b.startTime) || a.id.localeCompare(b.id) || a.rowId - b.rowId);
-    for (const o of list) {
-      const offsetMs = Date.parse(o.startTime) - start;
+    for (const observation of list) {
+      const offsetMs = Date.parse(observation.startTime) - start;
       rows.push({
-        observation: o,
+        observation: observation,
         depth,
         offsetMs,
-        durationMs: Math.max(0, Date.parse(o.endTime) - Date.parse(o.startTime)),
+        durationMs: Math.max(0, Date.parse(observation.endTime) - Date.parse(observation.startTime)),
       });
-      if (expanded.has(o.id)) continue;
-      expanded.add(o.id);
-      visit(o.id, depth + 1);
+      if (expanded.has(observation.id)) continue;
+      expanded.add(observation.id);
+      visit(observation.id, depth + 1);
     }
   };
   visit(null, 0);

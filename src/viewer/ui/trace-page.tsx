@@ -53,53 +53,57 @@ function Waterfall(props: {
           ))}
         </div>
       </div>
-      {rows.map(({ observation: o, depth, offsetMs, durationMs }) => {
+      {rows.map(({ observation: observation, depth, offsetMs, durationMs }) => {
         const left = (offsetMs / spanMs) * 100;
         const width = Math.max((durationMs / spanMs) * 100, 0.4);
         return (
           <div
-            class={`wf-row${props.selected === o.rowId ? " selected" : ""}${o.level === "ERROR" ? " row-error" : ""}${o.copies > 1 ? " row-dup" : ""}`}
+            class={`wf-row${props.selected === observation.rowId ? " selected" : ""}${observation.level === "ERROR" ? " row-error" : ""}${observation.copies > 1 ? " row-dup" : ""}`}
             role="treeitem"
-            data-observation-name={o.name}
+            data-observation-name={observation.name}
             data-depth={depth}
-            data-copies={o.copies}
-            onClick={() => props.onSelect(o.rowId)}
+            data-copies={observation.copies}
+            onClick={() => props.onSelect(observation.rowId)}
           >
             <div class="wf-name" style={{ paddingLeft: `${8 + depth * 18}px` }}>
               {depth > 0 && <span class="tree-elbow">└</span>}
-              <span class={`type type-${o.type.toLowerCase()}`}>{o.type === "GENERATION" ? "GEN" : o.type}</span>
-              <span class="obs-name">{o.name}</span>
-              {o.copies > 1 && (
+              <span class={`type type-${observation.type.toLowerCase()}`}>
+                {observation.type === "GENERATION" ? "GEN" : observation.type}
+              </span>
+              <span class="obs-name">{observation.name}</span>
+              {observation.copies > 1 && (
                 <span
                   class="badge badge-dup"
-                  title={`This span was stored ${o.copies} times (sent more than once): copy ${o.copyIndex} of ${o.copies}.`}
+                  title={`This span was stored ${observation.copies} times (sent more than once): copy ${observation.copyIndex} of ${observation.copies}.`}
                 >
-                  dup {o.copyIndex}/{o.copies}
+                  dup {observation.copyIndex}/{observation.copies}
                 </span>
               )}
-              {o.level === "WARNING" && <span class="badge badge-warn">WARN</span>}
-              {props.scoresOf(o.id).length > 0 && (
+              {observation.level === "WARNING" && <span class="badge badge-warn">WARN</span>}
+              {props.scoresOf(observation.id).length > 0 && (
                 <span
                   class="badge badge-score"
                   title={props
-                    .scoresOf(o.id)
+                    .scoresOf(observation.id)
                     .map((score) => `${score.name}: ${score.stringValue ?? score.value}`)
                     .join(", ")}
                 >
-                  {props.scoresOf(o.id).length === 1 ? "1 score" : `${props.scoresOf(o.id).length} scores`}
+                  {props.scoresOf(observation.id).length === 1
+                    ? "1 score"
+                    : `${props.scoresOf(observation.id).length} scores`}
                 </span>
               )}
-              {o.model && <span class="muted small">{o.model}</span>}
+              {observation.model && <span class="muted small">{observation.model}</span>}
             </div>
             <div class="wf-track">
               <div
-                class={`wf-bar bar-${o.type.toLowerCase()}${o.level === "ERROR" ? " bar-error" : ""}`}
+                class={`wf-bar bar-${observation.type.toLowerCase()}${observation.level === "ERROR" ? " bar-error" : ""}`}
                 style={{ left: `${Math.min(left, 99.6)}%`, width: `${width}%` }}
               />
               <span class="wf-label" style={labelPosition(left, width)}>
                 {formatDuration(durationMs / 1000)}
-                {o.usage.total > 0 ? ` · ${formatTokens(o.usage.total)} tok` : ""}
-                {o.calculatedTotalCost ? ` · ${formatCost(o.calculatedTotalCost)}` : ""}
+                {observation.usage.total > 0 ? ` · ${formatTokens(observation.usage.total)} tok` : ""}
+                {observation.calculatedTotalCost ? ` · ${formatCost(observation.calculatedTotalCost)}` : ""}
               </span>
             </div>
           </div>
@@ -210,7 +214,7 @@ function TraceHeader(props: { trace: TraceDetails }) {
 function ScoresCard(props: { trace: TraceDetails; onSelect: (observationId: string) => void }) {
   const { scores, observations } = props.trace;
   if (scores.length === 0) return null;
-  const nameOf = (id: string) => observations.find((o) => o.id === id)?.name ?? id;
+  const nameOf = (id: string) => observations.find((observation) => observation.id === id)?.name ?? id;
   return (
     <div class="card scores-card">
       <h2 class="section-title">Scores</h2>
@@ -321,11 +325,11 @@ export function TracePage(props: { traceId: string }) {
   const tree = buildTree(data.observations);
   // Until the user picks one, show the root: the turn's input and output, as Langfuse opens a trace.
   const shown =
-    data.observations.find((o) => o.rowId === selected) ??
-    data.observations.find((o) => o.parentObservationId === null) ??
+    data.observations.find((observation) => observation.rowId === selected) ??
+    data.observations.find((observation) => observation.parentObservationId === null) ??
     data.observations[0];
   const selectObservation = (id: string) => {
-    const row = data.observations.find((o) => o.id === id);
+    const row = data.observations.find((observation) => observation.id === id);
     if (row) setSelected(row.rowId);
   };
   const scoresOf = (observationId: string) => data.scores.filter((score) => score.observationId === observationId);
