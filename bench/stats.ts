@@ -51,8 +51,8 @@ export function overheadPct(value: number, baseline: number): number {
 
 /** Throughput lost against the baseline, in percent: 3 means 3 % fewer requests per second. */
 export function lossPct(value: number, baseline: number): number {
-  const o = overheadPct(value, baseline);
-  return Number.isNaN(o) ? Number.NaN : -o;
+  const overhead = overheadPct(value, baseline);
+  return Number.isNaN(overhead) ? Number.NaN : -overhead;
 }
 
 /** Rounds for display and JSON (keeps NaN as null in JSON via the caller). */

@@ -72,8 +72,8 @@ for (const [id, us] of selfUs) {
   const n = byId.get(id);
   if (!n) continue;
   selfByFn.set(label(n), (selfByFn.get(label(n)) ?? 0) + us);
-  const o = owner(n.callFrame.url);
-  selfByPkg.set(o, (selfByPkg.get(o) ?? 0) + us);
+  const pkg = owner(n.callFrame.url);
+  selfByPkg.set(pkg, (selfByPkg.get(pkg) ?? 0) + us);
 }
 console.log(`total sampled: ${(total / 1000).toFixed(0)} ms`);
 printTop("self time by package", selfByPkg);

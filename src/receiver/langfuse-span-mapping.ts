@@ -352,9 +352,9 @@ function extractInputOutput(attributes: OtlpAttributes): { input: string | null;
     ["gen_ai.tool.call.arguments", "gen_ai.tool.call.result"],
     ["input", "output"],
   ] as const) {
-    const i = asText(attributes[inKey]);
-    const o = asText(attributes[outKey]);
-    if (i !== null || o !== null) return { input: i, output: o };
+    const input = asText(attributes[inKey]);
+    const output = asText(attributes[outKey]);
+    if (input !== null || output !== null) return { input, output };
   }
   return { input: null, output: null };
 }

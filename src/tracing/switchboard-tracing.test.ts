@@ -13,7 +13,7 @@ test("BigInt, circular and unprintable values in node input/metadata and results
   const receiver = await startReceiver({ port: 0 });
   try {
     const warnings: object[] = [];
-    const logger = { warn: (o: object) => void warnings.push(o), info() {}, error() {} };
+    const logger = { warn: (fields: object) => void warnings.push(fields), info() {}, error() {} };
     const options = {
       ...DEV_KEY_PAIR,
       baseUrl: receiver.url,
