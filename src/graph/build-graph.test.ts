@@ -6,28 +6,32 @@ import { loadCatalog } from "../agents/catalog.js";
 import { ChatMetrics } from "../chat/chat-metrics.js";
 import { ChatService } from "../chat/chat-service.js";
 import { ModelUnavailableError } from "../llm/model-errors.js";
-import type { ModelProvider } from "../llm/model-provider.js";
 import { NOOP_TRACING } from "../tracing/index.js";
 import { buildRouterGraph } from "./build-graph.js";
 import { instantModelProvider } from "../../test/support/instant-model.js";
 
-/** The simulated provider, with counted calls and an answering model that can be made to fail. */
+/**
+ * The simulated provider, with counted calls and an answering model that can be made to fail. The
+ * calls are wrapped on the provider's own (fresh) instances: a copy made with Object.create would
+ * not carry their # fields.
+ */
 function flakyProvider() {
   const catalog = loadCatalog("agents/shop-support.json");
-  const base = instantModelProvider(catalog);
+  const provider = instantModelProvider(catalog);
   const calls = { classifier: 0, answer: 0, failAnswers: false };
-  const chatModel = Object.create(base.chatModel) as ModelProvider["chatModel"];
+  const { chatModel, classifier } = provider;
+  const answer = chatModel.invoke.bind(chatModel);
   chatModel.invoke = async (...args: Parameters<typeof chatModel.invoke>) => {
     calls.answer++;
     if (calls.failAnswers) throw new ModelUnavailableError("model endpoint down");
-    return base.chatModel.invoke(...args);
+    return answer(...args);
   };
-  const classifier = Object.create(base.classifier) as ModelProvider["classifier"];
+  const classify = classifier.classify.bind(classifier);
   classifier.classify = async (...args: Parameters<typeof classifier.classify>) => {
     calls.classifier++;
-    return base.classifier.classify(...args);
+    return classify(...args);
   };
-  return { catalog, provider: { ...base, chatModel, classifier }, calls };
+  return { catalog, provider, calls };
 }
 
 test("each turn runs route_node, then exactly the node it chose; a failed turn leaves the session as it was and is not resumed by the next", async () => {
@@ -81,17 +85,18 @@ test("each turn runs route_node, then exactly the node it chose; a failed turn l
 
 test("the model sees the last HISTORY_TURNS turns and the new message; the checkpoint keeps just that window", async () => {
   const catalog = loadCatalog("agents/shop-support.json");
-  const base = instantModelProvider(catalog);
+  const provider = instantModelProvider(catalog);
   const seen: string[][] = [];
-  const chatModel = Object.create(base.chatModel) as ModelProvider["chatModel"];
+  const { chatModel } = provider;
+  const answer = chatModel.invoke.bind(chatModel);
   chatModel.invoke = async (...args: Parameters<typeof chatModel.invoke>) => {
     seen.push((args[0] as { getType(): string; text: string }[]).map((m) => `${m.getType()}: ${m.text.slice(0, 12)}`));
-    return base.chatModel.invoke(...args);
+    return answer(...args);
   };
   const store = new MemorySaver();
   const graph = buildRouterGraph({
     catalog,
-    provider: { ...base, chatModel },
+    provider,
     checkpointer: store,
     clarifyThreshold: 0.6,
     historyTurns: 2,
