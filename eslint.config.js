@@ -110,4 +110,30 @@ export default tseslint.config(
       "no-empty": ["error", { allowEmptyCatch: true }],
     },
   },
+  // Style (issue #25), kept by scripts/codemods/private-fields.mjs and descriptive-names.mjs: one
+  // private-member style, ECMAScript `#` (enforced at run time, which TS `private` is not), and
+  // names that say what a thing is (no `o` for an options object or an observation). A rule of
+  // its own rather than no-restricted-syntax, whose options a later block would replace.
+  {
+    files: ["**/*.{ts,tsx,mts,js,mjs}"],
+    plugins: {
+      style: {
+        rules: {
+          "no-ts-private": {
+            meta: { type: "suggestion", schema: [] },
+            create: (context) => ({
+              ":matches(PropertyDefinition, MethodDefinition[kind!='constructor'], TSParameterProperty, TSAbstractPropertyDefinition, TSAbstractMethodDefinition)[accessibility='private']":
+                (node) =>
+                  context.report({
+                    node,
+                    message:
+                      "Use an ECMAScript private member (#name), not TypeScript's `private` (scripts/codemods/private-fields.mjs converts).",
+                  }),
+            }),
+          },
+        },
+      },
+    },
+    rules: { "style/no-ts-private": "error", "id-denylist": ["error", "o"] },
+  },
 );
