@@ -35,7 +35,7 @@ const FORMATS = {
   json: new OtlpJsonFormat({ serviceName: "switchboard", serviceVersion: "0.0.0" }),
   protobuf: new OtlpProtobufFormat({ serviceName: "switchboard", serviceVersion: "0.0.0" }),
 };
-const encoderOptions = { maxFieldChars: 20_000, captureIo: true, legacyTraceIo: false, maxSpanBytes: 990_000 };
+const encoderOptions = { maxFieldChars: 20_000, captureIo: true, legacyTraceIo: false, maxBatchBytes: 1_000_000 };
 
 class NoopHandler extends BaseCallbackHandler {
   name = "noop";

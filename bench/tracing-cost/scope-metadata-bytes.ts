@@ -25,7 +25,7 @@ const encoder = new ObservationEncoder({
   maxFieldChars: 20_000,
   captureIo: true,
   legacyTraceIo: false,
-  maxSpanBytes: 990_000,
+  maxBatchBytes: 1_000_000,
   environment: "production",
   release: "r42",
   version: "0.1.0",

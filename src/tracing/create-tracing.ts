@@ -1,6 +1,5 @@
 import type { Registry } from "prom-client";
 import { openSpanExporter, type ExportSettings } from "./export/export-settings.js";
-import { ENVELOPE_ALLOWANCE_BYTES } from "./export/span-exporter.js";
 import { FaultReporter, type TracingLogger } from "./fault-reporter.js";
 import { createMasker } from "./masking/create-masker.js";
 import { ObservationEncoder } from "./observation-encoder.js";
@@ -24,61 +23,53 @@ export async function createTracing(
   const metrics = new TracingMetrics(registry);
   const faults = new FaultReporter(metrics, logger);
   try {
-    const o = resolveTracingOptions(options);
-    const { publicKey, secretKey, baseUrl } = o;
-    if (o.pipeline !== "switchboard") {
+    const settings = resolveTracingOptions(options);
+    const { publicKey, secretKey, baseUrl } = settings;
+    if (settings.pipeline !== "switchboard") {
       // Loaded only for the comparisons: the OpenTelemetry SDK and Langfuse's SDK cost start-up
       // time and memory a service that does not use them should not pay.
       const { createSdkTracing } = await import("./comparison/create-sdk-tracing.js");
       const tracing = createSdkTracing({
-        variant: o.pipeline,
+        variant: settings.pipeline,
         publicKey,
         secretKey,
         baseUrl,
-        environment: o.environment,
-        release: o.release,
-        version: o.version,
-        enableSpans: o.enableSpans,
-        sampleRate: o.sampleRate,
-        shutdownTimeoutMs: o.shutdownTimeoutMs,
-        mask: createMasker(o.mask, o.maskPatterns),
+        environment: settings.environment,
+        release: settings.release,
+        version: settings.version,
+        enableSpans: settings.enableSpans,
+        sampleRate: settings.sampleRate,
+        shutdownTimeoutMs: settings.shutdownTimeoutMs,
+        mask: createMasker(settings.mask, settings.maskPatterns),
         metrics,
         faults,
         logger,
       });
-      return withShutdownHook(tracing, o.onShutdown);
+      return withShutdownHook(tracing, settings.onShutdown);
     }
 
-    const settings: ExportSettings = {
-      ...o,
+    const exportSettings: ExportSettings = {
+      ...settings,
       url: `${baseUrl}/api/public/otel/v1/traces`,
       headers: {
         authorization: `Basic ${Buffer.from(`${publicKey}:${secretKey}`).toString("base64")}`,
         "x-langfuse-public-key": publicKey,
         // Who sends, as Langfuse attributes ingestion to an SDK (ingestionSdkName / Version).
         "x-langfuse-sdk-name": "switchboard",
-        "x-langfuse-sdk-version": o.version,
+        "x-langfuse-sdk-version": settings.version,
         // Langfuse v4's direct write path; without it non-SDK traffic takes the dual-write path,
         // which can delay traces by minutes.
         "x-langfuse-ingestion-version": "4",
       },
-      resource: { serviceName: o.serviceName, serviceVersion: o.version },
+      resource: { serviceName: settings.serviceName, serviceVersion: settings.version },
     };
-    const exporter = openSpanExporter(settings, metrics, faults, logger);
+    const exporter = openSpanExporter(exportSettings, metrics, faults, logger);
     let pendingScores = () => 0;
     const scoreMetrics = new ScoreMetrics(registry, metrics.errors, () => pendingScores());
-    const scores = new ScoreExporter(settings, baseUrl, o.environment, scoreMetrics, faults, logger);
+    const scores = new ScoreExporter(exportSettings, baseUrl, settings.environment, scoreMetrics, faults, logger);
     pendingScores = () => scores.pending;
-    const encoder = new ObservationEncoder({
-      maxFieldChars: o.maxFieldChars,
-      captureIo: o.captureIo,
-      mask: createMasker(o.mask, o.maskPatterns),
-      // The envelope takes a little of each batch.
-      maxSpanBytes: o.maxBatchBytes - ENVELOPE_ALLOWANCE_BYTES,
-      environment: o.environment,
-      release: o.release,
-      version: o.version,
-      legacyTraceIo: o.legacyTraceIo,
+    const encoder = new ObservationEncoder(settings, {
+      mask: createMasker(settings.mask, settings.maskPatterns),
       onCut: () => metrics.spansCut.inc(),
     });
     return new SwitchboardTracing({
@@ -86,9 +77,9 @@ export async function createTracing(
       encoder,
       metrics,
       faults,
-      settings: o,
+      settings,
       scores,
-      onShutdown: o.onShutdown,
+      onShutdown: settings.onShutdown,
     });
   } catch (err) {
     faults.report("setup", err);

@@ -1,8 +1,10 @@
 import { JsonStrings, type JsonString } from "./encoding/json-strings.js";
 import { encodeAttributes, OtlpSpanWriter, type AttributeKey } from "./encoding/otlp-span-writer.js";
 import type { ProtobufWriter } from "./encoding/protobuf-writer.js";
+import { ENVELOPE_ALLOWANCE_BYTES } from "./export/span-batcher.js";
 import { cutText, MASK_LOOKAHEAD, truncatedJson } from "./field-truncation.js";
 import { toJsonValue, toText } from "./to-text.js";
+import type { TracingOptions, TracingSettings } from "./tracing-options.js";
 import {
   KEYS,
   observationMetadataKey,
@@ -17,24 +19,18 @@ import {
   type TurnIdentity,
 } from "./trace-contract.js";
 
-export interface ObservationEncoderOptions {
-  /** LANGFUSE_MAX_FIELD_CHARS: a longer input, output or metadata value is cut, keeping its structure. */
-  maxFieldChars: number;
-  /** LANGFUSE_CAPTURE_IO=false: inputs and outputs are replaced by their size. */
-  captureIo: boolean;
-  /** LANGFUSE_MASK / LANGFUSE_MASK_PATTERNS: applied to every captured text before it is encoded. */
+/**
+ * What the encoder reads of the tracing settings (each documented on TracingOptions), taken whole:
+ * an encoding setting is added to TracingOptions and read here, with nothing in between.
+ */
+export type EncoderSettings = Pick<TracingSettings, "maxFieldChars" | "captureIo" | "legacyTraceIo" | "maxBatchBytes"> &
+  Partial<Pick<TracingOptions, "environment" | "release" | "version">>;
+
+/** What the encoder calls out to. */
+export interface EncoderHooks {
+  /** LANGFUSE_MASK / LANGFUSE_MASK_PATTERNS, compiled: applied to every captured text before it is encoded. */
   mask?: (s: string) => string;
-  /** Largest span, in bytes (a batch's byte cap less its envelope): a larger one is encoded again with a smaller field cap. */
-  maxSpanBytes: number;
-  /** Langfuse environment written on every observation, when set. */
-  environment?: string;
-  /** Release written on every observation, when set. */
-  release?: string;
-  /** The application's version, written on every observation (`langfuse.version`). */
-  version?: string;
-  /** Also write the turn's input/output as `langfuse.trace.input/output` (self-hosted Langfuse v3). */
-  legacyTraceIo: boolean;
-  /** Called once per span that had to be encoded again to fit `maxSpanBytes`. */
+  /** Called once per span that had to be encoded again to fit a batch. */
   onCut?: () => void;
 }
 
@@ -98,7 +94,11 @@ const COMMA = 0x2c;
  * and little else.
  */
 export class ObservationEncoder {
-  readonly #options: ObservationEncoderOptions;
+  readonly #settings: EncoderSettings;
+  readonly #mask: ((s: string) => string) | undefined;
+  readonly #onCut: (() => void) | undefined;
+  /** Largest span: a batch's byte cap less its envelope. A larger one is encoded again with a smaller field cap. */
+  readonly #maxSpanBytes: number;
   readonly #span = new OtlpSpanWriter();
   readonly #texts: JsonStrings;
   /** Each observation type's attribute, encoded once. */
@@ -106,12 +106,15 @@ export class ObservationEncoder {
   readonly #rolePrefixes = new Map<string, Uint8Array>();
   readonly #appRoot: Uint8Array;
 
-  constructor(options: ObservationEncoderOptions) {
-    this.#options = options;
+  constructor(settings: EncoderSettings, hooks: EncoderHooks = {}) {
+    this.#settings = settings;
+    this.#mask = hooks.mask;
+    this.#onCut = hooks.onCut;
+    this.#maxSpanBytes = settings.maxBatchBytes - ENVELOPE_ALLOWANCE_BYTES;
     this.#texts = new JsonStrings({
       minCachedChars: MIN_CACHED_CHARS,
       maxCachedBytes: MAX_CACHED_BYTES,
-      mask: options.mask,
+      mask: hooks.mask,
     });
     this.#appRoot = encodeAttributes(this.#span, (w) => w.bool(KEYS.isAppRoot, true));
     const type = (t: ObservationType) => encodeAttributes(this.#span, (w) => w.string(KEYS.type, t));
@@ -131,7 +134,7 @@ export class ObservationEncoder {
    * encoded once per turn. The trace id, when given, is not part of it: each span carries its own.
    */
   context(turn: TurnIdentity & { traceId?: string }): Uint8Array {
-    const context = traceContext(turn, this.#options);
+    const context = traceContext(turn, this.#settings);
     return encodeAttributes(this.#span, (w) => writeTraceContext(w, context));
   }
 
@@ -150,7 +153,7 @@ export class ObservationEncoder {
       w.fragment(this.#appRoot);
       this.#text(KEYS.input, root.input, cap);
       if (root.output !== undefined) this.#text(KEYS.output, root.output, cap);
-      if (this.#options.legacyTraceIo) {
+      if (this.#settings.legacyTraceIo) {
         this.#text(KEYS.traceInput, root.input, cap);
         if (root.output !== undefined) this.#text(KEYS.traceOutput, root.output, cap);
       }
@@ -226,16 +229,16 @@ export class ObservationEncoder {
    */
   #fit(target: ProtobufWriter, encode: (cap: number) => void): void {
     const start = target.pos;
-    let cap = this.#options.maxFieldChars;
+    let cap = this.#settings.maxFieldChars;
     try {
       encode(cap);
-      for (let round = 0; round < FIT_ROUNDS && target.pos - start > this.#options.maxSpanBytes; round++) {
+      for (let round = 0; round < FIT_ROUNDS && target.pos - start > this.#maxSpanBytes; round++) {
         const bytes = target.pos - start;
         // A field's characters are at most its bytes: scale the smaller of the two by how far over the span is.
-        cap = Math.max(64, Math.floor((Math.min(cap, bytes) * this.#options.maxSpanBytes * 0.8) / bytes));
+        cap = Math.max(64, Math.floor((Math.min(cap, bytes) * this.#maxSpanBytes * 0.8) / bytes));
         target.pos = start;
         encode(cap);
-        if (round === 0) this.#options.onCut?.();
+        if (round === 0) this.#onCut?.();
       }
     } catch (err) {
       target.pos = start;
@@ -247,7 +250,7 @@ export class ObservationEncoder {
 
   /** A masked, capped short value (status message, metadata text). */
   #capped(text: string, cap: number): string {
-    const mask = this.#options.mask;
+    const mask = this.#mask;
     if (text.length > cap) return cutText(mask ? mask(text.slice(0, cap + MASK_LOOKAHEAD)) : text, cap, text.length);
     return mask ? mask(text) : text;
   }
@@ -255,19 +258,19 @@ export class ObservationEncoder {
   /** A plain-text input or output (the root's): its head and a marker past the cap. */
   #text(key: AttributeKey, text: string, cap: number): void {
     const w = this.#span;
-    if (!this.#options.captureIo) return w.string(key, `{"captured":false,"chars":${text.length}}`);
+    if (!this.#settings.captureIo) return w.string(key, `{"captured":false,"chars":${text.length}}`);
     if (text.length > cap) return w.string(key, this.#capped(text, cap));
     const literal = this.#texts.of(text);
     if (literal.plain) w.stringBytes(key, literal.bytes.subarray(1, literal.bytes.length - 1));
-    else w.string(key, this.#options.mask ? this.#options.mask(text) : text);
+    else w.string(key, this.#mask ? this.#mask(text) : text);
   }
 
   /** A node's input or a metadata value: text as it is, anything else as JSON, cut keeping its structure. */
   #json(key: AttributeKey, value: unknown, cap: number): void {
     const text = toText(value);
-    if (text.length <= cap) return this.#span.string(key, this.#options.mask ? this.#options.mask(text) : text);
+    if (text.length <= cap) return this.#span.string(key, this.#mask ? this.#mask(text) : text);
     const cut =
-      typeof value === "string" ? this.#capped(text, cap) : truncatedJson(toJsonValue(value), cap, this.#options.mask);
+      typeof value === "string" ? this.#capped(text, cap) : truncatedJson(toJsonValue(value), cap, this.#mask);
     this.#span.string(key, cut);
   }
 
@@ -300,7 +303,7 @@ export class ObservationEncoder {
         total += piece.chars;
       } else {
         piece = toText(content ?? null);
-        if (this.#options.mask) piece = this.#options.mask(piece);
+        if (this.#mask) piece = this.#mask(piece);
         total += piece.length;
       }
       total += this.#rolePrefix(role).length + 1;
@@ -308,7 +311,7 @@ export class ObservationEncoder {
     }
     if (toolCallsJson !== undefined) total += 14 + toolCallsJson.length;
     const w = this.#span;
-    if (!this.#options.captureIo) return w.string(key, `{"captured":false,"chars":${total}}`);
+    if (!this.#settings.captureIo) return w.string(key, `{"captured":false,"chars":${total}}`);
     if (overflow || total > cap) return w.string(key, this.#truncatedMessages(messages, toolCallsJson, single, cap));
     w.openString(key, total);
     const pw = w.w;
@@ -354,7 +357,7 @@ export class ObservationEncoder {
       if (toolCallsJson !== undefined) message["tool_calls"] = toJsonValue(toolCallsJson);
       return message;
     });
-    return truncatedJson(single ? plain[0] : plain, cap, this.#options.mask);
+    return truncatedJson(single ? plain[0] : plain, cap, this.#mask);
   }
 
   /** `{"role":"<role>","content":` in UTF-8, once per role. */

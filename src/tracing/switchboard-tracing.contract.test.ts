@@ -10,6 +10,7 @@ import { FORMATS, RecordingLogger, ScriptedTransport, testMetrics } from "../../
 import { decodeOtlpProtobuf } from "../receiver/otlp-protobuf-decoder.js";
 import type { OtlpSpan } from "../receiver/otlp-span.js";
 import { MemoryJournal } from "./export/memory-journal.js";
+import { ENVELOPE_ALLOWANCE_BYTES } from "./export/span-batcher.js";
 import { SpanExporter } from "./export/span-exporter.js";
 import { createMasker } from "./masking/create-masker.js";
 import { ProtobufWriter } from "./encoding/protobuf-writer.js";
@@ -58,17 +59,18 @@ function setup(
     faults,
     logger: new RecordingLogger(),
   });
-  const encoder = new ObservationEncoder({
-    maxFieldChars: options.maxChars ?? 20_000,
-    captureIo: true,
-    mask: createMasker(options.mask ?? "none", undefined),
-    environment: "staging",
-    release: "r42",
-    version: "9.9.9",
-    legacyTraceIo: options.legacyTraceIo ?? false,
-    maxSpanBytes: options.maxSpanBytes ?? 1_000_000,
-    onCut: () => metrics.spansCut.inc(),
-  });
+  const encoder = new ObservationEncoder(
+    {
+      maxFieldChars: options.maxChars ?? 20_000,
+      captureIo: true,
+      environment: "staging",
+      release: "r42",
+      version: "9.9.9",
+      legacyTraceIo: options.legacyTraceIo ?? false,
+      maxBatchBytes: (options.maxSpanBytes ?? 1_000_000) + ENVELOPE_ALLOWANCE_BYTES,
+    },
+    { mask: createMasker(options.mask ?? "none", undefined), onCut: () => metrics.spansCut.inc() },
+  );
   const tracing = new SwitchboardTracing({
     exporter,
     encoder,
@@ -449,7 +451,7 @@ describe("what Langfuse draws, bills and attributes", () => {
       maxFieldChars: 1000,
       captureIo: false,
       legacyTraceIo: false,
-      maxSpanBytes: 1e6,
+      maxBatchBytes: 1e6,
     });
     const shared = encoder.context({ traceId: "a".repeat(32), userId: "u", sessionId: "s", endpoint: "chat" });
     const common = {
