@@ -30,8 +30,7 @@ const LAYERS = [
   { folder: "graph", below: ["prompts", "llm"] },
   // The service's Langfuse endpoint, as tracing-setup.ts resolved it (a type only).
   { folder: "prompts", below: ["llm"], also: ["tracing-setup.js"] },
-  // The one Mustache compile, so a template renders alike from the catalog and from Langfuse.
-  { folder: "llm", below: [], also: ["prompts/prompt-template.js"] },
+  { folder: "llm", below: [] },
   ...LEAVES.map((folder) => ({ folder, below: [], leaf: true })),
 ];
 const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");

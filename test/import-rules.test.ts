@@ -42,7 +42,7 @@ async function assertAllowed(path: string, specifier: string) {
 describe("the product imports downward: server → chat → graph → prompts → llm", () => {
   const DOWNWARD = (folder: string) => new RegExp(`src/${folder} imports downward only: `);
 
-  test("src/llm imports neither src/graph, src/chat, src/server nor src/prompts (but its template compile)", async () => {
+  test("src/llm imports neither src/graph, src/chat, src/server nor src/prompts ", async () => {
     for (const upward of [
       "../graph/state.js",
       "../chat/chat-service.js",
@@ -50,7 +50,7 @@ describe("the product imports downward: server → chat → graph → prompts �
       "../prompts/prompt-cache.js",
     ])
       await assertRefused("src/llm/some-model.ts", upward, DOWNWARD("llm"));
-    await assertAllowed("src/llm/some-model.ts", "../prompts/prompt-template.js");
+    await assertRefused("src/llm/some-model.ts", "../prompts/prompt-names.js", DOWNWARD("llm"));
     await assertAllowed("src/llm/some-model.ts", "../agents/catalog.js");
     await assertAllowed("src/llm/some-model.ts", "./model-provider.js");
   });

@@ -2,7 +2,7 @@ import { HumanMessage, SystemMessage, type BaseMessage } from "@langchain/core/m
 import { z } from "zod";
 import type { AgentCatalog } from "../agents/catalog.js";
 import type { Classification, ClassifierInput } from "./model-provider.js";
-import { compilePrompt } from "../prompts/prompt-template.js";
+import { compilePrompt } from "./prompt-template.js";
 import { containsCjk } from "./token-estimate.js";
 
 /** The fixed line of the classifier's system message naming the current intent; the simulated classifier reads it back. */
