@@ -66,7 +66,7 @@ export async function createTracing(
     const exporter = openSpanExporter(exportSettings, metrics, faults, logger);
     let pendingScores = () => 0;
     const scoreMetrics = new ScoreMetrics(registry, metrics.errors, () => pendingScores());
-    const scores = new ScoreExporter(exportSettings, baseUrl, settings.environment, scoreMetrics, faults, logger);
+    const scores = new ScoreExporter(exportSettings, scoreMetrics, faults, logger);
     pendingScores = () => scores.pending;
     const encoder = new ObservationEncoder(settings, {
       mask: createMasker(settings.mask, settings.maskPatterns),

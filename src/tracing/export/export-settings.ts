@@ -7,7 +7,7 @@ import type { BatchJournal } from "./batch-journal.js";
 import { BatchDelivery } from "./batch-delivery.js";
 import type { DeliveryMetrics } from "./delivery-metrics.js";
 import type { ExporterStateView } from "../tracing-metrics.js";
-import type { TracingSettings } from "../tracing-options.js";
+import type { TracingOptions, TracingSettings } from "../tracing-options.js";
 import { MemoryJournal } from "./memory-journal.js";
 import { OtlpHttpTransport } from "./otlp-http-transport.js";
 import { SqliteJournal } from "./sqlite-journal.js";
@@ -17,13 +17,14 @@ import { SpanExporter } from "./span-exporter.js";
  * Everything the export side needs: the tracing settings, whole, and where the requests go
  * (built once from the tracing options).
  */
-export type ExportSettings = TracingSettings & {
-  /** The OTLP traces endpoint. */
-  url: string;
-  /** Authorization and Langfuse headers of every request. */
-  headers: Readonly<Record<string, string>>;
-  resource: ResourceInfo;
-};
+export type ExportSettings = TracingSettings &
+  Pick<TracingOptions, "environment"> & {
+    /** The OTLP traces endpoint. */
+    url: string;
+    /** Authorization and Langfuse headers of every request. */
+    headers: Readonly<Record<string, string>>;
+    resource: ResourceInfo;
+  };
 
 export function formatsFor(resource: ResourceInfo) {
   return { json: new OtlpJsonFormat(resource), protobuf: new OtlpProtobufFormat(resource) };

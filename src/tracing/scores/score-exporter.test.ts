@@ -56,6 +56,8 @@ function exporterFor(baseUrl: string, spoolDir: string | null) {
   const metrics = new ScoreMetrics(registry, tracingMetrics.errors, () => pending.count());
   const settings: ExportSettings = {
     ...resolveTracingOptions({
+      baseUrl,
+      environment: "test",
       timeoutMs: 2000,
       journalDir: spoolDir,
       maxJournalBytes: 1e6,
@@ -71,7 +73,7 @@ function exporterFor(baseUrl: string, spoolDir: string | null) {
     headers: { authorization: `Basic ${Buffer.from("pk:sk").toString("base64")}`, "x-langfuse-public-key": "pk" },
     resource: { serviceName: "t", serviceVersion: "0" },
   };
-  const exporter = new ScoreExporter(settings, baseUrl, "test", metrics, faults, logger);
+  const exporter = new ScoreExporter(settings, metrics, faults, logger);
   pending.count = () => exporter.pending;
   const counter = async (name: string) =>
     ((await registry.getSingleMetric(name)?.get())?.values ?? []).reduce((n, v) => n + v.value, 0);

@@ -32,19 +32,12 @@ export class ScoreExporter {
    */
   readonly #latest = new Map<string, string>();
 
-  constructor(
-    traceSettings: ExportSettings,
-    baseUrl: string,
-    environment: string | undefined,
-    metrics: ScoreMetrics,
-    faults: FaultReporter,
-    logger: TracingLogger,
-  ) {
-    this.#environment = environment;
+  constructor(traceSettings: ExportSettings, metrics: ScoreMetrics, faults: FaultReporter, logger: TracingLogger) {
+    this.#environment = traceSettings.environment;
     this.#delivery = openDelivery(
       {
         ...traceSettings,
-        url: `${baseUrl}/api/public/scores`,
+        url: `${traceSettings.baseUrl}/api/public/scores`,
         concurrency: SCORE_CONCURRENCY,
         maxQueueBytes: SCORE_MEMORY_BYTES,
       },
