@@ -30,16 +30,8 @@ export async function createTracing(
       // time and memory a service that does not use them should not pay.
       const { createSdkTracing } = await import("./comparison/create-sdk-tracing.js");
       const tracing = createSdkTracing({
+        ...settings,
         variant: settings.pipeline,
-        publicKey,
-        secretKey,
-        baseUrl,
-        environment: settings.environment,
-        release: settings.release,
-        version: settings.version,
-        enableSpans: settings.enableSpans,
-        sampleRate: settings.sampleRate,
-        shutdownTimeoutMs: settings.shutdownTimeoutMs,
         mask: createMasker(settings.mask, settings.maskPatterns),
         metrics,
         faults,

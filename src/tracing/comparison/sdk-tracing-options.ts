@@ -1,5 +1,6 @@
 import type { FaultReporter, TracingLogger } from "../fault-reporter.js";
 import type { TracingMetrics } from "../tracing-metrics.js";
+import type { TracingOptions, TracingSettings } from "../tracing-options.js";
 
 /**
  * Which official-SDK comparison pipeline to build.
@@ -9,33 +10,21 @@ import type { TracingMetrics } from "../tracing-metrics.js";
  */
 export type SdkVariant = "sdk" | "naive";
 
-export interface SdkTracingOptions {
-  /** Which comparison pipeline: the SDK's defaults ("sdk") or the seed's unoptimized setup ("naive"). */
-  variant: SdkVariant;
-  /** Langfuse project public key (pk-lf-...); also sent as x-langfuse-public-key. */
-  publicKey: string;
-  /** Langfuse project secret key (sk-lf-...); only used for the Basic auth header. */
-  secretKey: string;
-  /** Langfuse base URL without a trailing path, e.g. http://127.0.0.1:3000; spans go to `${baseUrl}/api/public/otel/v1/traces`. */
-  baseUrl: string;
-  /** Langfuse environment tag on every span; when absent the SDK falls back to LANGFUSE_TRACING_ENVIRONMENT itself. */
-  environment?: string;
-  /** Release tag on every span; when absent the SDK falls back to LANGFUSE_RELEASE itself. */
-  release?: string;
-  /** The application's version, propagated to every observation as `langfuse.version`. */
-  version?: string;
-  /** False drops the node spans (route_node, agent_*); generations then hang directly under the root. */
-  enableSpans: boolean;
-  /** Fraction of turns traced, 0..1, decided once per turn. */
-  sampleRate: number;
-  /** Upper bound for shutdown(): drain + flush + stop never takes longer than this. */
-  shutdownTimeoutMs: number;
-  /** LANGFUSE_MASK: applied by the SDK's span processor to input, output and metadata before export. */
-  mask?: (text: string) => string;
-  /** Shared self-metrics, so benchmarks compare the SDK pipelines with ours on the same counters. */
-  metrics: TracingMetrics;
-  /** Where tracing's own errors go (counted, logged once per kind), never thrown into requests. */
-  faults: FaultReporter;
-  /** For the few informational lines (setup, shutdown outcome). */
-  logger: TracingLogger;
-}
+/**
+ * A comparison pipeline's options: the tracing settings it shares with ours (each documented on
+ * TracingOptions), taken as they are, and what only it needs.
+ */
+export type SdkTracingOptions = Pick<TracingSettings, "baseUrl" | "enableSpans" | "sampleRate" | "shutdownTimeoutMs"> &
+  Pick<TracingOptions, "publicKey" | "secretKey"> &
+  Partial<Pick<TracingOptions, "environment" | "release" | "version">> & {
+    /** Which comparison pipeline: the SDK's defaults ("sdk") or the seed's unoptimized setup ("naive"). */
+    variant: SdkVariant;
+    /** LANGFUSE_MASK, compiled: applied by the SDK's span processor to input, output and metadata before export. */
+    mask?: (text: string) => string;
+    /** Shared self-metrics, so benchmarks compare the SDK pipelines with ours on the same counters. */
+    metrics: TracingMetrics;
+    /** Where tracing's own errors go (counted, logged once per kind), never thrown into requests. */
+    faults: FaultReporter;
+    /** For the few informational lines (setup, shutdown outcome). */
+    logger: TracingLogger;
+  };
