@@ -36,13 +36,8 @@ async function main(): Promise<void> {
   logger.level = config.LOG_LEVEL;
   const registry = new Registry();
   const traces = await setUpTracing(config, registry, logger);
-  const service = await createService(config, {
-    logger,
-    registry,
-    tracing: traces.tracing,
-    traceUrl: traces.traceUrl,
-    langfuse: traces.langfuse,
-  });
+  // ServiceDeps names what it takes of the tracing setup (tracing, traceUrl, langfuse) as TracingSetup does.
+  const service = await createService(config, { ...traces, logger, registry });
   // Creates the session tables (PostgreSQL) before the first request can need them.
   await service.store.init();
   try {

@@ -42,13 +42,8 @@ export async function startService(env: Record<string, string> = {}): Promise<Ru
   );
   const registry = new Registry();
   const traces = await setUpTracing(config, registry, logger);
-  const service = await createService(config, {
-    logger,
-    registry,
-    tracing: traces.tracing,
-    traceUrl: traces.traceUrl,
-    langfuse: traces.langfuse,
-  });
+  // ServiceDeps names what it takes of the tracing setup (tracing, traceUrl, langfuse) as TracingSetup does.
+  const service = await createService(config, { ...traces, logger, registry });
   await service.store.init();
   await service.app.listen({ port: 0, host: "127.0.0.1" });
   const port = (service.app.server.address() as { port: number }).port;
