@@ -275,7 +275,7 @@ export const serviceOptions = {
     section: LF,
     feeds: "flushIntervalMs",
     scale: 1000,
-    doc: "Seconds a span may wait before its batch is sealed into the journal and sent. This is also what `kill -9` can lose: spans not yet sealed (see LANGFUSE_JOURNAL). 0 seals on the next tick.",
+    doc: "Seconds a span may wait before its batch is sealed and sent. With LANGFUSE_JOURNAL_DELAY, this is what `kill -9` can lose: spans not yet sealed, and batches not yet acknowledged nor written (see LANGFUSE_JOURNAL). 0 seals on the next tick.",
   }),
   LANGFUSE_TIMEOUT: tracingOption(kinds.number(0.05, 600), {
     section: LF,
@@ -302,7 +302,7 @@ export const serviceOptions = {
   LANGFUSE_MAX_QUEUE_BYTES: tracingOption(kinds.int(65_536, 8 * 1024 * 1024 * 1024), {
     section: LF,
     feeds: "maxQueueBytes",
-    doc: 'Memory bound for trace data held in memory, in bytes: spans not yet sealed into a batch, and batches being sent or waiting for a quick retry. With the journal, every batch is also on disk and batches past the bound wait there, so the bound only decides how much is sent from memory while Langfuse is slow or down; memory-only, it bounds everything held, and the oldest batches past it are dropped and counted (`reason="queue_full"`). Spans that would pass it before their batch is sealed are dropped and counted too.',
+    doc: 'Memory bound for trace data held in memory, in bytes: spans not yet sealed into a batch, and batches being sent or waiting for a quick retry. With the journal, every batch not acknowledged within LANGFUSE_JOURNAL_DELAY is also on disk and batches past the bound wait there, so the bound only decides how much is sent from memory while Langfuse is slow or down (the copies held for LANGFUSE_JOURNAL_DELAY are bounded by it too); memory-only, it bounds everything held, and the oldest batches past it are dropped and counted (`reason="queue_full"`). Spans that would pass it before their batch is sealed are dropped and counted too.',
   }),
   LANGFUSE_ENABLE_SPANS: tracingOption(kinds.bool(), {
     section: LF,
@@ -370,7 +370,7 @@ export const serviceOptions = {
     section: LF,
     default: true,
     formerNames: ["LANGFUSE_SPOOL"],
-    doc: "Journal every batch on disk from when it is sealed until Langfuse has it: a crash loses at most LANGFUSE_FLUSH_INTERVAL of traces, and what Langfuse cannot take (down, wrong keys, shutdown) is replayed later, also after a restart. false: memory only.",
+    doc: "Journal every batch on disk that Langfuse has not acknowledged within LANGFUSE_JOURNAL_DELAY of being sealed, until Langfuse has it: a crash loses at most LANGFUSE_FLUSH_INTERVAL plus LANGFUSE_JOURNAL_DELAY of traces, and what Langfuse cannot take (down, wrong keys, shutdown) is replayed later, also after a restart. false: memory only.",
   }),
   LANGFUSE_JOURNAL_DIR: option(kinds.string(), {
     section: LF,
@@ -384,6 +384,12 @@ export const serviceOptions = {
     feeds: "maxJournalBytes",
     formerNames: ["LANGFUSE_SPOOL_MAX_BYTES"],
     doc: 'Bound on the journal; past it the oldest batches are dropped and counted (`switchboard_tracing_spans_dropped_total{reason="journal_evicted"}`). On disk, `spool.db` stays within about 1.2 times this (pages are not filled to the byte: 1.11 to 1.17 times measured with 1 MiB), and its write-ahead log `spool.db-wal` within about 4 MiB. Spans sealed at once are written before the oldest batches are evicted to make room for them, so for the few milliseconds in between the files also hold them (up to LANGFUSE_MAX_QUEUE_BYTES; `spool.db` itself only when more than about 1 MiB is sealed at once).',
+  }),
+  LANGFUSE_JOURNAL_DELAY: tracingOption(kinds.number(0, 3600), {
+    section: LF,
+    feeds: "journalDelayMs",
+    scale: 1000,
+    doc: "Seconds a sealed batch is held in memory before it is written to the journal. A batch Langfuse acknowledges sooner (nearly all, while it answers) never reaches the disk, which saves the journal's writes, marks and deletes (about half of tracing's CPU per request, measured); what waits longer, and everything held at a graceful shutdown, is written. The price: `kill -9` can also lose batches sealed within this time that Langfuse had not yet acknowledged. 0: every batch is written when it is sealed.",
   }),
   LANGFUSE_REPLAY_RATE: tracingOption(kinds.int(1, 1_000_000), {
     section: LF,

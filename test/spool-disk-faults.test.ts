@@ -145,8 +145,9 @@ test(
     let next: SpawnedService | undefined;
     try {
       receiver = await spawnReceiver(await freePort(), join(dir, "receiver.db"));
-      // Small batches: many journal writes.
-      const env = serviceEnv(receiver, spoolDir, { LANGFUSE_MAX_BATCH_BYTES: "65536" });
+      // Small batches, each written when it is sealed (with Langfuse answering, the default
+      // write-behind journal would never touch the full disk): many journal writes.
+      const env = serviceEnv(receiver, spoolDir, { LANGFUSE_MAX_BATCH_BYTES: "65536", LANGFUSE_JOURNAL_DELAY: "0" });
       svc = await spawnService({ ...env, ...journalFullEnv() });
       const warm = await chatTurns(svc.url, 5);
       const perTurn = (await scrapeMetrics(svc.url)).sum("switchboard_tracing_observations_created_total")! / 5;

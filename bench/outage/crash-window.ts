@@ -6,12 +6,13 @@
 // written, so `killAt - answeredAt` is a lower bound of the age at the kill of each of its spans
 // (the root, which ends last, is within a few ms of it: `answerDelayMs` measures that gap on the
 // turns that arrived). A span can only be lost if it was pushed within the flush interval (plus
-// the seal timer's lateness) before the kill, so a turn with a lost span must have been answered
-// within that window: that is what the tests assert.
+// the seal timer's lateness), or sealed within the journal's write-behind delay and not yet
+// acknowledged, before the kill, so a turn with a lost span must have been answered within that
+// window: that is what the tests assert.
 
 /**
- * The docs promise LANGFUSE_FLUSH_INTERVAL "plus the event loop's delay in running the seal
- * timer". That delay is measured on the killed process itself (nodejs_eventloop_lag_max_seconds
+ * The docs promise LANGFUSE_FLUSH_INTERVAL plus LANGFUSE_JOURNAL_DELAY "plus the event loop's
+ * delay in running the seal timer" (and the write timer after it). That delay is measured on the killed process itself (nodejs_eventloop_lag_max_seconds
  * over the load, read just before the kill). On top of it a fixed margin for what the monitor
  * does not see: its 10 ms resolution and the seal's own SQLite write (about 1 ms). A journal that
  * missed one seal would lose spans a whole interval older.
@@ -19,8 +20,11 @@
 export const SCHEDULING_MARGIN_MS = 100;
 
 /** Oldest a lost span may be at the kill, ms. */
-export function documentedWindowMs(flushIntervalMs: number, eventLoopDelayMaxMs: number): number {
-  return flushIntervalMs + eventLoopDelayMaxMs + SCHEDULING_MARGIN_MS;
+export function documentedWindowMs(
+  settings: { flushIntervalMs: number; journalDelayMs: number },
+  eventLoopDelayMaxMs: number,
+): number {
+  return settings.flushIntervalMs + settings.journalDelayMs + eventLoopDelayMaxMs + SCHEDULING_MARGIN_MS;
 }
 
 /** A turn as the load generator saw it. */

@@ -73,6 +73,6 @@ test("nothing lost: no ages", () => {
   assert.equal(w.maxLostAgeMs, null);
 });
 
-test("the window is the flush interval, the measured event-loop delay and the margin", () => {
-  assert.equal(documentedWindowMs(500, 40), 540 + SCHEDULING_MARGIN_MS);
+test("the window is the flush interval, the journal's write-behind delay, the measured event-loop delay and the margin", () => {
+  assert.equal(documentedWindowMs({ flushIntervalMs: 500, journalDelayMs: 1000 }, 40), 1540 + SCHEDULING_MARGIN_MS);
 });

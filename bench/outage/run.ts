@@ -30,7 +30,7 @@ import {
   type OutageResult,
   type OutageRun,
 } from "./outage-report.js";
-import { TRACING_METRICS } from "../../src/tracing/index.js";
+import { TRACING_DEFAULTS, TRACING_METRICS } from "../../src/tracing/index.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -230,7 +230,10 @@ async function crashRun(rep: number, workRoot: string): Promise<OutageRun> {
       rows,
       spansPerTurn,
     );
-    const windowMs = documentedWindowMs(FLUSH_INTERVAL_MS, eventLoopMaxMs);
+    const windowMs = documentedWindowMs(
+      { flushIntervalMs: FLUSH_INTERVAL_MS, journalDelayMs: TRACING_DEFAULTS.journalDelayMs },
+      eventLoopMaxMs,
+    );
     const crash: CrashResult = {
       killAfterOutageSeconds: killAfterSeconds,
       turnsAnswered: window.turns,

@@ -22,6 +22,7 @@ export const TRACING_METRICS = {
   journalBatches: "switchboard_tracing_journal_batches",
   journalBatchesReplayed: "switchboard_tracing_journal_batches_replayed_total",
   journalBatchesEvicted: "switchboard_tracing_journal_batches_evicted_total",
+  journalBatchesWritten: "switchboard_tracing_journal_batches_written_total",
   journalEntriesCorrupt: "switchboard_tracing_journal_entries_corrupt_total",
   journalAvailable: "switchboard_tracing_journal_available",
   turnsSampledOut: "switchboard_tracing_turns_sampled_out_total",

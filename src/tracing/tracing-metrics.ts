@@ -52,6 +52,7 @@ export class TracingMetrics {
   readonly journalBatches: Gauge<string>;
   readonly journalBatchesReplayed: Counter<string>;
   readonly journalBatchesEvicted: Counter<string>;
+  readonly journalBatchesWritten: Counter<string>;
   readonly journalEntriesCorrupt: Counter<string>;
   readonly journalAvailable: Gauge<string>;
 
@@ -214,6 +215,12 @@ export class TracingMetrics {
     this.journalBatchesEvicted = new Counter({
       name: TRACING_METRICS.journalBatchesEvicted,
       help: "Oldest journal batches dropped to stay under LANGFUSE_JOURNAL_MAX_BYTES (LANGFUSE_MAX_QUEUE_BYTES when memory-only)",
+      registers,
+      collect: sync,
+    });
+    this.journalBatchesWritten = new Counter({
+      name: TRACING_METRICS.journalBatchesWritten,
+      help: "Batches written to the journal file: with LANGFUSE_JOURNAL_DELAY, only those Langfuse had not acknowledged within it (or held at shutdown)",
       registers,
       collect: sync,
     });

@@ -45,7 +45,7 @@ export interface TracingOptions {
   flushAt?: number;
   /** Most bytes per export request body; one span larger than this is cut, longest fields first. */
   maxBatchBytes?: number;
-  /** How long a span may wait before its batch is sealed into the journal and sent (ms). */
+  /** How long a span may wait before its batch is sealed and sent (ms). */
   flushIntervalMs?: number;
   /** How long one export attempt waits for Langfuse's answer (ms). */
   timeoutMs?: number;
@@ -61,6 +61,11 @@ export interface TracingOptions {
   journalDir?: string | null;
   /** Bound on the journal (bytes); past it the oldest batches are dropped, counted. */
   maxJournalBytes?: number;
+  /**
+   * How long a sealed batch is held in memory before it is written to the journal (ms): one
+   * Langfuse acknowledges sooner never reaches the disk. 0: every batch is written when sealed.
+   */
+  journalDelayMs?: number;
   /** Spans per second replayed from the journal's backlog after an outage or a restart. */
   replayRatePerSec?: number;
   /** How long shutdown may spend sending what is held (ms); the rest stays in the journal. */
@@ -96,6 +101,9 @@ export const TRACING_DEFAULTS = {
   maxQueueBytes: 8 * 1024 * 1024,
   journalDir: null,
   maxJournalBytes: 256 * 1024 * 1024,
+  // Langfuse acknowledges a batch in milliseconds to a few hundred: a second keeps nearly every
+  // delivered batch off the disk, and is what a crash can lose beyond the flush interval.
+  journalDelayMs: 1000,
   replayRatePerSec: 1000,
   shutdownTimeoutMs: 5000,
   pipeline: "switchboard",

@@ -60,7 +60,10 @@ export class BatchDelivery {
       track,
       report,
     }));
-    const keeper = (this.#keeper = new JournalKeeper(options, clock, lane));
+    const keeper = (this.#keeper = new JournalKeeper(options, clock, lane, {
+      sending: (id) => lane.get(id)?.sending === true || this.#replay.sendingId === id,
+      toBacklog: () => this.#replay.ensure(),
+    }));
     this.#sendAttempt = new SendAttempt(options, keeper);
     const replay = (this.#replay = new BacklogReplay(options, clock, keeper, lane, {
       backlogDelayMs: () => this.#settlement.backlogDelayMs(),
@@ -89,7 +92,8 @@ export class BatchDelivery {
   /** Payload bytes held in memory: live batches (memory-only: the whole journal). */
   get memoryBytes(): number {
     const journal = this.#keeper.journal;
-    return journal.durable ? this.#lane.bytes : journal.bytes;
+    // Memory-only, the live lane sends the journal's own copies.
+    return journal.durable ? this.#lane.bytes + journal.memoryBytes : journal.memoryBytes;
   }
 
   get journal(): BatchJournal {
@@ -163,7 +167,7 @@ export class BatchDelivery {
   }
 
   /**
-   * Takes sealed batches: journaled at once, then sent. `send` false only journals them
+   * Takes sealed batches: journaled (a journal written behind holds them first), then sent. `send` false only journals them
    * (shutdown without time left: a send started now would leave its outcome unknown).
    */
   accept(batches: SealedBatch[], send = true): void {
@@ -206,6 +210,7 @@ export class BatchDelivery {
         }
       }
       keeper.enforceBound(this.#replay.sendingId);
+      keeper.persistDue();
       if (!send) return;
       lane.pump();
       if (keeper.journal.entries > lane.size) this.#replay.ensure();

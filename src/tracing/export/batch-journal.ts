@@ -13,11 +13,18 @@ export interface JournalEntry {
   maybeStored: boolean;
 }
 
+/** A batch with its entry, as a journal keeps it. */
+export interface KeptBatch {
+  entry: JournalEntry;
+  payload: Encoded;
+}
+
 /** What the journal hands back for one entry. */
 export type JournalRead = { ok: true; payload: Encoded } | { ok: false; reason: "missing" | "corrupt" };
 
 /**
- * Where batches wait until Langfuse has them: written when a batch is sealed, removed when it is
+ * Where batches wait until Langfuse has them: written when a batch is sealed (or, written behind,
+ * once it has waited a short delay unacknowledged: write-behind-journal.ts), removed when it is
  * acknowledged (or given up). The durable one (SQLite) is what makes a crash lose only the spans
  * not yet sealed; the memory one is the fallback when no folder can be written.
  */
@@ -28,6 +35,8 @@ export interface BatchJournal {
   readonly bytes: number;
   readonly entries: number;
   readonly spans: number;
+  /** Payload bytes the journal itself holds in memory (the memory journal: all; the durable one: none). */
+  readonly memoryBytes: number;
   /** Appends batches in one write; throws when the store fails (full disk, I/O error). */
   append(batches: readonly { payload: Encoded; count: number }[]): JournalEntry[];
   read(id: number): JournalRead;

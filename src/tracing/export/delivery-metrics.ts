@@ -30,6 +30,7 @@ export interface DeliveryMetrics {
   readonly errors: CounterLike;
   readonly journalBatchesReplayed: CounterLike;
   readonly journalBatchesEvicted: CounterLike;
+  readonly journalBatchesWritten: CounterLike;
   readonly journalEntriesCorrupt: CounterLike;
   readonly journalAvailable: GaugeLike;
 }
@@ -46,6 +47,7 @@ export const COUNTERS = [
   "errors",
   "journalBatchesReplayed",
   "journalBatchesEvicted",
+  "journalBatchesWritten",
   "journalEntriesCorrupt",
 ] as const;
 export const GAUGES = ["backendState", "journalAvailable"] as const;
@@ -78,6 +80,7 @@ export class RecordingDeliveryMetrics implements DeliveryMetrics {
   readonly errors = this.#counter("errors");
   readonly journalBatchesReplayed = this.#counter("journalBatchesReplayed");
   readonly journalBatchesEvicted = this.#counter("journalBatchesEvicted");
+  readonly journalBatchesWritten = this.#counter("journalBatchesWritten");
   readonly journalEntriesCorrupt = this.#counter("journalEntriesCorrupt");
   readonly backendState = this.#gauge("backendState");
   readonly journalAvailable = this.#gauge("journalAvailable");

@@ -12,6 +12,7 @@ import { MemoryJournal } from "./memory-journal.js";
 import { OtlpHttpTransport } from "./otlp-http-transport.js";
 import { SqliteJournal } from "./sqlite-journal.js";
 import { SpanExporter } from "./span-exporter.js";
+import { WriteBehindJournal } from "./write-behind-journal.js";
 
 /**
  * Everything the export side needs: the tracing settings, whole, and where the requests go
@@ -71,7 +72,15 @@ export function openJournal(
         { held: heldForOthers, destination: destination.url, publicKey: destination.publicKey },
         `the ${kind.noun} journal holds batches made for another Langfuse destination (other base URL or public key): they are kept for it and never sent here; a start with that destination delivers them`,
       );
-    return { journal, description: join(settings.journalDir, kind.file) };
+    const description = join(settings.journalDir, kind.file);
+    if (settings.journalDelayMs <= 0) return { journal, description };
+    const behind = new WriteBehindJournal(journal, {
+      delayMs: settings.journalDelayMs,
+      // Held batches count against the memory bound twice at most (the live lane's buffer and this copy).
+      maxHeldBytes: settings.maxQueueBytes,
+      now: Date.now,
+    });
+    return { journal: behind, description };
   } catch (err) {
     logger.warn(
       { dir: settings.journalDir, error: (err as Error).message },

@@ -10,16 +10,26 @@ import type { LiveLane } from "./live-lane.js";
 import { MemoryJournal } from "./memory-journal.js";
 import type { Scheduler } from "./scheduler.js";
 import type { SealedBatch } from "./span-batcher.js";
+import { writesBehind } from "./write-behind-journal.js";
 
 /** Journal entries read per scan. */
 export const SCAN_AHEAD = 16;
 /** Removals from a retired journal that failed are tried again this often. */
 const REMOVAL_RETRY_MS = 5_000;
 
+/** What the keeper needs from the delivery around it. */
+export interface JournalKeeperHost {
+  /** Whether an attempt to send that entry is in flight (live or backlog). */
+  sending(id: number): boolean;
+  /** Batches were moved into the journal (a failed one's held batches): the backlog sends them. */
+  toBacklog(): void;
+}
+
 export class JournalKeeper {
   readonly #options: BatchDeliveryOptions;
   readonly #clock: Scheduler;
   readonly #lane: LiveLane;
+  readonly #host: JournalKeeperHost;
   #journal: BatchJournal;
   /**
    * A durable journal that failed a write (disk full, I/O error): no new batches go there, and
@@ -29,12 +39,16 @@ export class JournalKeeper {
   #retired: BatchJournal | null = null;
   readonly #pendingRemovals = new Set<number>();
   #removalTimer: unknown;
+  /** When a journal that writes behind next has a batch due, and the timer that writes it then. */
+  #persistTimer: unknown;
+  #persistAt = Infinity;
   #closing = false;
 
-  constructor(options: BatchDeliveryOptions, clock: Scheduler, lane: LiveLane) {
+  constructor(options: BatchDeliveryOptions, clock: Scheduler, lane: LiveLane, host: JournalKeeperHost) {
     this.#options = options;
     this.#clock = clock;
     this.#lane = lane;
+    this.#host = host;
     this.#journal = options.journal;
   }
 
@@ -52,12 +66,43 @@ export class JournalKeeper {
   append(batches: readonly SealedBatch[]): JournalEntry[] {
     const journal = this.#journal;
     try {
-      return journal.append(batches);
+      const entries = journal.append(batches);
+      if (journal.durable && !writesBehind(journal)) this.#options.metrics.journalBatchesWritten.inc(entries.length);
+      return entries;
     } catch (err) {
       if (!journal.durable) throw err;
       this.#retire(err);
       return this.#journal.append(batches);
     }
+  }
+
+  /**
+   * A journal that writes behind (write-behind-journal.ts): the held batches that are due, or
+   * past its memory bound, are written now, and a timer is set for the next. Its failure is a
+   * write's like any other (the journal is retired).
+   */
+  persistDue(): void {
+    const journal = this.#journal;
+    if (!writesBehind(journal) || this.#closing) return;
+    let next = Infinity;
+    this.write(journal, () => {
+      const { written, nextAt } = journal.persistDue(this.#clock.now());
+      next = nextAt;
+      if (written > 0) this.#options.metrics.journalBatchesWritten.inc(written);
+    });
+    if (next === this.#persistAt) return;
+    if (this.#persistTimer !== undefined) this.#clock.clearTimeout(this.#persistTimer);
+    this.#persistTimer = undefined;
+    this.#persistAt = next;
+    if (next === Infinity) return;
+    this.#persistTimer = this.#clock.setTimeout(
+      () => {
+        this.#persistTimer = undefined;
+        this.#persistAt = Infinity;
+        this.persistDue();
+      },
+      Math.max(0, next - this.#clock.now()),
+    );
   }
 
   /**
@@ -120,6 +165,7 @@ export class JournalKeeper {
   /** The delivery is shutting down: removals that fail from now on wait for `close`, not a timer. */
   closing(): void {
     this.#closing = true;
+    if (this.#persistTimer !== undefined) this.#clock.clearTimeout(this.#persistTimer);
   }
 
   /** Last removals from a retired journal, then both journals closed. */
@@ -127,10 +173,13 @@ export class JournalKeeper {
     if (this.#removalTimer !== undefined) this.#clock.clearTimeout(this.#removalTimer);
     this.#retryRemovals();
     for (const journal of [this.#journal, this.#retired]) {
+      // A journal that writes behind writes what it holds as it closes; if it cannot, that is lost.
+      const held = journal && writesBehind(journal) ? journal.heldSpans : 0;
       try {
         journal?.close();
       } catch (err) {
         this.#options.faults.report("journal_close", err);
+        if (held > 0) this.#options.metrics.spansDropped.inc({ reason: "journal_failed" }, held);
       }
     }
   }
@@ -155,10 +204,18 @@ export class JournalKeeper {
       const last = failed.scan(0, Number.MAX_SAFE_INTEGER).at(-1);
       if (last) maxId = Math.max(maxId, last.id);
     } catch {}
+    // Batches it held in memory, never written, would be lost with it: memory takes them (but
+    // those in flight, which settle against it).
+    const held = writesBehind(failed) ? failed.takeHeld(this.#host.sending) : [];
     // Ids above the failed journal's, so batches of the two never meet under one id.
-    this.#journal = new MemoryJournal(maxId + 1);
+    const memory = (this.#journal = new MemoryJournal(maxId + 1));
     this.#retired = failed;
     this.#lane.removeUnsentOf(failed);
+    for (const { entry, payload } of held) {
+      const [moved] = memory.append([{ payload, count: entry.count }]);
+      if (entry.maybeStored) memory.setMaybeStored(moved!.id, true);
+    }
+    if (held.length > 0) this.#host.toBacklog();
   }
 
   #scheduleRemoval(id: number): void {

@@ -25,6 +25,11 @@ export class MemoryJournal implements BatchJournal {
     return this.#bytes;
   }
 
+  /** All of it. */
+  get memoryBytes(): number {
+    return this.#bytes;
+  }
+
   get entries(): number {
     return this.#rows.size;
   }

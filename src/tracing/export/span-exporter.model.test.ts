@@ -9,6 +9,8 @@
 // - the journal ends empty.
 // A second property aims at the crash window alone: histories of pushes and time, then a crash,
 // with only the flush timer sealing batches; a seal timer three times too long fails it.
+// Both run with the journal written when a batch is sealed (LANGFUSE_JOURNAL_DELAY=0) and written
+// behind (the default: a crash may then also lose batches younger than the delay).
 // Runs in virtual time from a fixed seed (printed with the result); FAST_CHECK_RUNS sets the
 // number of histories (at least 100), FAST_CHECK_SEED replays another seed.
 import { test } from "node:test";
@@ -32,6 +34,8 @@ import type { RequestBody } from "../encoding/span-format.js";
 import type { SendOutcome } from "./send-outcome.js";
 import { SpanExporter } from "./span-exporter.js";
 import { SqliteJournal } from "./sqlite-journal.js";
+import { WriteBehindJournal } from "./write-behind-journal.js";
+import type { BatchJournal } from "./batch-journal.js";
 import { resolveTracingOptions, type TracingSettings } from "../tracing-options.js";
 import { assertRan, propertyRuns } from "../../../test/support/property-runs.js";
 
@@ -56,6 +60,27 @@ const SETTINGS: Partial<TracingSettings> = {
   maxJournalBytes: 64 * 1024 * 1024,
   replayRatePerSec: 100,
 };
+
+/** How the journal is written: when a batch is sealed, or behind, after a delay. */
+interface JournalMode {
+  name: string;
+  delayMs: number;
+}
+const MODES: JournalMode[] = [
+  { name: "journal written at the seal", delayMs: 0 },
+  { name: "journal written behind", delayMs: 1000 },
+];
+
+/** The journal a mode runs with, over the SQLite file (which is all a crash leaves). */
+function journalFor(mode: JournalMode, file: SqliteJournal, scheduler: VirtualScheduler): BatchJournal {
+  return mode.delayMs === 0
+    ? file
+    : new WriteBehindJournal(file, {
+        delayMs: mode.delayMs,
+        maxHeldBytes: SETTINGS.maxQueueBytes!,
+        now: () => scheduler.now(),
+      });
+}
 
 type AnswerKind =
   | "stored"
@@ -92,16 +117,19 @@ class Real {
   scheduler!: VirtualScheduler;
   transport!: ScriptedTransport;
   exporter!: SpanExporter;
-  journal!: SqliteJournal;
+  /** The SQLite file under the journal: what a crash leaves. */
+  file!: SqliteJournal;
   running = false;
   droppedCounted = 0;
   resentCounted = 0;
   #counters: (() => Promise<{ dropped: number; resent: number }>) | null = null;
 
   readonly #model: Model;
+  readonly #mode: JournalMode;
 
-  constructor(model: Model) {
+  constructor(model: Model, mode: JournalMode) {
     this.#model = model;
+    this.#mode = mode;
     this.start();
   }
 
@@ -125,16 +153,21 @@ class Real {
       for (const request of this.transport.parked) for (const id of request.spanIds) this.#model.maybeStored.add(id);
       realClose();
     };
-    this.journal = SqliteJournal.open(this.dir).journal;
+    this.file = SqliteJournal.open(this.dir).journal;
     const { metrics, faults, count } = testMetrics(new RecordingLogger());
     this.#counters = async () => ({
       dropped: await count("spans_dropped_total"),
       resent: await count("spans_resent_total"),
     });
     this.exporter = new SpanExporter({
-      settings: resolveTracingOptions({ ...SETTINGS, flushAt: 4, maxBatchBytes: 64 * 1024 }),
+      settings: resolveTracingOptions({
+        ...SETTINGS,
+        flushAt: 4,
+        maxBatchBytes: 64 * 1024,
+        journalDelayMs: this.#mode.delayMs,
+      }),
       transport: this.transport,
-      journal: this.journal,
+      journal: journalFor(this.#mode, this.file, this.scheduler),
       formats: FORMATS,
       metrics,
       faults,
@@ -261,7 +294,8 @@ class Crash implements fc.AsyncCommand<Model, Real> {
     // Requests in flight die with the process: Langfuse did not get them, but the exporter cannot know.
     for (const request of r.transport.parked) for (const id of request.spanIds) m.maybeStored.add(id);
     await r.retire();
-    r.journal.close();
+    // Only the file survives: what a journal written behind held in memory is gone.
+    r.file.close();
     r.running = false;
     const inJournal = r.journalSpanIds();
     for (const id of m.pushedAt.keys()) {
@@ -323,61 +357,67 @@ async function drain(m: Model, r: Real): Promise<void> {
   r.running = false;
 }
 
-test(`exporter + journal against a model: ${RUNS} random histories`, { timeout: 600_000 }, async () => {
-  let histories = 0;
-  const details = await fc.check(
-    fc.asyncProperty(fc.commands(commands, { maxCommands: 40 }), async (cmds) => {
-      histories++;
-      const model: Model = {
-        nextSpan: 1,
-        pushedAt: new Map(),
-        stored: new Map(),
-        acked: new Set(),
-        maybeStored: new Set(),
-        dropped: new Set(),
-        lost: new Map(),
-        expectedResent: 0,
-        failures: [],
-      };
-      const real = new Real(model);
-      try {
-        await fc.asyncModelRun(() => ({ model, real }), cmds);
-        await drain(model, real);
-        assert.deepEqual(model.failures, []);
-        for (const [id, pushedAt] of model.pushedAt) {
-          const stored = model.stored.get(id) ?? 0;
-          const crashAt = model.lost.get(id);
-          if (stored > 0 || model.dropped.has(id)) continue;
-          assert.ok(crashAt !== undefined, `span ${id} was neither stored, nor dropped, nor lost in a crash`);
-          assert.ok(
-            crashAt - pushedAt < FLUSH_INTERVAL_MS,
-            `span ${id}, pushed ${crashAt - pushedAt} ms before a crash, was lost (window ${FLUSH_INTERVAL_MS} ms)`,
+for (const mode of MODES)
+  test(`exporter + journal against a model, ${mode.name}: ${RUNS} random histories`, { timeout: 600_000 }, async () => {
+    const windowMs = FLUSH_INTERVAL_MS + mode.delayMs;
+    let histories = 0;
+    const details = await fc.check(
+      fc.asyncProperty(fc.commands(commands, { maxCommands: 40 }), async (cmds) => {
+        histories++;
+        const model: Model = {
+          nextSpan: 1,
+          pushedAt: new Map(),
+          stored: new Map(),
+          acked: new Set(),
+          maybeStored: new Set(),
+          dropped: new Set(),
+          lost: new Map(),
+          expectedResent: 0,
+          failures: [],
+        };
+        const real = new Real(model, mode);
+        try {
+          await fc.asyncModelRun(() => ({ model, real }), cmds);
+          await drain(model, real);
+          assert.deepEqual(model.failures, []);
+          for (const [id, pushedAt] of model.pushedAt) {
+            const stored = model.stored.get(id) ?? 0;
+            const crashAt = model.lost.get(id);
+            if (stored > 0 || model.dropped.has(id)) continue;
+            assert.ok(crashAt !== undefined, `span ${id} was neither stored, nor dropped, nor lost in a crash`);
+            assert.ok(
+              crashAt - pushedAt < windowMs,
+              `span ${id}, pushed ${crashAt - pushedAt} ms before a crash, was lost (window ${windowMs} ms)`,
+            );
+          }
+          assert.equal(
+            real.droppedCounted,
+            [...model.dropped].filter((id) => !model.lost.has(id)).length,
+            "dropped spans are exactly those Langfuse refused for good, each counted once",
           );
+          assert.equal(
+            real.resentCounted,
+            model.expectedResent,
+            "every re-send of a span Langfuse may hold is counted",
+          );
+          let extraCopies = 0;
+          for (const n of model.stored.values()) extraCopies += Math.max(0, n - 1);
+          assert.ok(
+            extraCopies <= real.resentCounted,
+            `Langfuse holds ${extraCopies} extra copies, more than the ${real.resentCounted} counted re-sends`,
+          );
+          assert.equal(real.journalSpanIds().size, 0, "the journal is empty once everything is delivered");
+        } finally {
+          rmSync(real.dir, { recursive: true, force: true });
         }
-        assert.equal(
-          real.droppedCounted,
-          [...model.dropped].filter((id) => !model.lost.has(id)).length,
-          "dropped spans are exactly those Langfuse refused for good, each counted once",
-        );
-        assert.equal(real.resentCounted, model.expectedResent, "every re-send of a span Langfuse may hold is counted");
-        let extraCopies = 0;
-        for (const n of model.stored.values()) extraCopies += Math.max(0, n - 1);
-        assert.ok(
-          extraCopies <= real.resentCounted,
-          `Langfuse holds ${extraCopies} extra copies, more than the ${real.resentCounted} counted re-sends`,
-        );
-        assert.equal(real.journalSpanIds().size, 0, "the journal is empty once everything is delivered");
-      } finally {
-        rmSync(real.dir, { recursive: true, force: true });
-      }
-    }),
-    { numRuns: RUNS, seed: SEED, verbose: 2, includeErrorInReport: true },
-  );
-  // The note and CI log quote this.
-  console.log(MODEL_RUNS.summary(histories));
-  if (details.failed) throw new Error(fc.defaultReportMessage(details));
-  assertRan(details, RUNS, "exporter + journal against a model");
-});
+      }),
+      { numRuns: RUNS, seed: SEED, verbose: 2, includeErrorInReport: true },
+    );
+    // The note and CI log quote this.
+    console.log(`${mode.name}: ${MODEL_RUNS.summary(histories)}`);
+    if (details.failed) throw new Error(fc.defaultReportMessage(details));
+    assertRan(details, RUNS, "exporter + journal against a model");
+  });
 
 // The crash window alone. Batches are sealed only by the flush timer (they never fill), Langfuse
 // never answers (so what was sealed stays in the journal), and time moves in steps of 50 ms up
@@ -386,81 +426,84 @@ test(`exporter + journal against a model: ${RUNS} random histories`, { timeout: 
 // loses spans 500-1500 ms old, which about half of these histories produce.
 const CRASH_RUNS = Math.max(50, Math.round(RUNS / 10));
 
-test(`a crash loses only spans younger than the flush interval: ${CRASH_RUNS} histories of pushes, time and a crash`, async () => {
-  const step = fc.record({
-    push: fc.integer({ min: 1, max: 3 }),
-    advanceMs: fc.integer({ min: 0, max: 30 }).map((n) => n * 50),
-  });
-  let histories = 0;
-  const details = await fc.check(
-    fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 6 }), async (steps) => {
-      histories++;
-      const dir = mkdtempSync(join(tmpdir(), "export-crash-window-"));
-      const scheduler = new VirtualScheduler();
-      const transport = new ScriptedTransport();
-      const journal = SqliteJournal.open(dir).journal;
-      const { metrics, faults } = testMetrics(new RecordingLogger());
-      const exporter = new SpanExporter({
-        settings: resolveTracingOptions({
-          ...SETTINGS,
-          flushAt: 10_000,
-          maxBatchBytes: 16 * 1024 * 1024,
-          maxQueueBytes: 64 * 1024 * 1024,
-        }),
-        transport,
-        journal,
-        formats: FORMATS,
-        metrics,
-        faults,
-        logger: new RecordingLogger(),
-        scheduler,
-      });
-      try {
-        const pushedAt = new Map<string, number>();
-        let next = 1;
-        for (const { push, advanceMs } of steps) {
-          for (let i = 0; i < push; i++) {
-            const id = next++;
-            pushedAt.set(id.toString(16).padStart(16, "0"), scheduler.now());
-            exporter.push(fakeSpan(id));
-          }
-          scheduler.runDeferred();
-          await settle();
-          for (let left = advanceMs; left > 0; left -= 50) {
-            scheduler.advance(Math.min(50, left));
-            await settle();
-          }
-        }
-        // kill -9: nothing more runs in this process; the journal is what survives.
-        const crashAt = scheduler.now();
-        journal.close();
-        const { journal: after } = SqliteJournal.open(dir);
-        const kept = new Set<string>();
+for (const mode of MODES)
+  test(`a crash loses only spans younger than the flush interval plus the journal's delay, ${mode.name}: ${CRASH_RUNS} histories of pushes, time and a crash`, async () => {
+    const windowMs = FLUSH_INTERVAL_MS + mode.delayMs;
+    const step = fc.record({
+      push: fc.integer({ min: 1, max: 3 }),
+      advanceMs: fc.integer({ min: 0, max: 30 }).map((n) => n * 50),
+    });
+    let histories = 0;
+    const details = await fc.check(
+      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 6 }), async (steps) => {
+        histories++;
+        const dir = mkdtempSync(join(tmpdir(), "export-crash-window-"));
+        const scheduler = new VirtualScheduler();
+        const transport = new ScriptedTransport();
+        const file = SqliteJournal.open(dir).journal;
+        const { metrics, faults } = testMetrics(new RecordingLogger());
+        const exporter = new SpanExporter({
+          settings: resolveTracingOptions({
+            ...SETTINGS,
+            flushAt: 10_000,
+            maxBatchBytes: 16 * 1024 * 1024,
+            maxQueueBytes: 64 * 1024 * 1024,
+            journalDelayMs: mode.delayMs,
+          }),
+          transport,
+          journal: journalFor(mode, file, scheduler),
+          formats: FORMATS,
+          metrics,
+          faults,
+          logger: new RecordingLogger(),
+          scheduler,
+        });
         try {
-          for (const entry of after.scan(0, 1_000_000)) {
-            const read = after.read(entry.id);
-            if (read.ok)
-              for (const id of spanIdsOf(joinBody(FORMATS.protobuf.body(read.payload as Uint8Array)))) kept.add(id);
+          const pushedAt = new Map<string, number>();
+          let next = 1;
+          for (const { push, advanceMs } of steps) {
+            for (let i = 0; i < push; i++) {
+              const id = next++;
+              pushedAt.set(id.toString(16).padStart(16, "0"), scheduler.now());
+              exporter.push(fakeSpan(id));
+            }
+            scheduler.runDeferred();
+            await settle();
+            for (let left = advanceMs; left > 0; left -= 50) {
+              scheduler.advance(Math.min(50, left));
+              await settle();
+            }
           }
+          // kill -9: nothing more runs in this process; the journal is what survives.
+          const crashAt = scheduler.now();
+          file.close();
+          const { journal: after } = SqliteJournal.open(dir);
+          const kept = new Set<string>();
+          try {
+            for (const entry of after.scan(0, 1_000_000)) {
+              const read = after.read(entry.id);
+              if (read.ok)
+                for (const id of spanIdsOf(joinBody(FORMATS.protobuf.body(read.payload as Uint8Array)))) kept.add(id);
+            }
+          } finally {
+            after.close();
+          }
+          for (const [id, at] of pushedAt)
+            if (!kept.has(id))
+              assert.ok(
+                crashAt - at < windowMs,
+                `span ${id}, pushed ${crashAt - at} ms before the crash, was lost (window ${windowMs} ms)`,
+              );
         } finally {
-          after.close();
+          transport.close();
+          rmSync(dir, { recursive: true, force: true });
         }
-        for (const [id, at] of pushedAt)
-          if (!kept.has(id))
-            assert.ok(
-              crashAt - at < FLUSH_INTERVAL_MS,
-              `span ${id}, pushed ${crashAt - at} ms before the crash, was lost (window ${FLUSH_INTERVAL_MS} ms)`,
-            );
-      } finally {
-        transport.close();
-        rmSync(dir, { recursive: true, force: true });
-      }
-    }),
-    { numRuns: CRASH_RUNS, seed: SEED },
-  );
-  console.log(
-    `crash window: ${histories} histories (${CRASH_RUNS} runs asked), seed ${SEED}; replay with FAST_CHECK_SEED=${SEED}`,
-  );
-  if (details.failed) throw new Error(fc.defaultReportMessage(details));
-  assertRan(details, CRASH_RUNS, "crash window");
-});
+      }),
+      { numRuns: CRASH_RUNS, seed: SEED },
+    );
+    console.log(
+      `crash window, ${mode.name}: ${histories} histories (${CRASH_RUNS} runs asked), seed ${SEED}; replay with FAST_CHECK_SEED=${SEED}`,
+    );
+    if (details.failed) throw new Error(fc.defaultReportMessage(details));
+    assertRan(details, CRASH_RUNS, "crash window");
+  });

@@ -3,7 +3,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, renameSync } fro
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import Database from "better-sqlite3";
-import type { BatchJournal, JournalEntry, JournalRead } from "./batch-journal.js";
+import type { BatchJournal, JournalEntry, JournalRead, KeptBatch } from "./batch-journal.js";
 
 /**
  * Where a journal's batches are to be delivered: the OTLP endpoint (from the Langfuse base URL)
@@ -82,6 +82,7 @@ export class SqliteJournal implements BatchJournal {
   readonly durable = true;
   readonly #db: Database.Database;
   readonly #insert: Database.Statement;
+  readonly #insertAs: Database.Statement;
   readonly #insertPayload: Database.Statement;
   readonly #read: Database.Statement;
   readonly #delete: Database.Statement;
@@ -90,6 +91,7 @@ export class SqliteJournal implements BatchJournal {
   readonly #setMaybeStored: Database.Statement;
   readonly #scan: Database.Statement;
   readonly #appendAll: (batches: readonly { payload: Encoded; count: number }[]) => JournalEntry[];
+  readonly #appendAllAs: (rows: readonly KeptBatch[]) => void;
   readonly #replace: (
     id: number,
     batches: readonly { payload: Encoded; count: number }[],
@@ -140,6 +142,9 @@ export class SqliteJournal implements BatchJournal {
     this.#insert = db.prepare(
       `INSERT INTO batches (created_ms, count, bytes, crc, destination) VALUES (?, ?, ?, ?, ${this.#destinationId})`,
     );
+    this.#insertAs = db.prepare(
+      `INSERT INTO batches (id, created_ms, count, bytes, crc, maybe_stored, destination) VALUES (?, ?, ?, ?, ?, ?, ${this.#destinationId})`,
+    );
     this.#insertPayload = db.prepare("INSERT INTO payloads (id, data) VALUES (?, ?)");
     this.#read = db.prepare(
       "SELECT b.crc AS crc, p.data AS data FROM batches b JOIN payloads p ON p.id = b.id WHERE b.id = ?",
@@ -153,6 +158,14 @@ export class SqliteJournal implements BatchJournal {
     this.#appendAll = db.transaction((batches: readonly { payload: Encoded; count: number }[]) =>
       this.#appendEach(batches),
     );
+    this.#appendAllAs = db.transaction((rows: readonly KeptBatch[]) => {
+      const now = Date.now();
+      for (const { entry, payload } of rows) {
+        const stored = storedForm(payload);
+        this.#insertAs.run(entry.id, now, entry.count, entry.bytes, crc32(stored), entry.maybeStored ? 1 : 0);
+        this.#insertPayload.run(entry.id, stored);
+      }
+    });
     this.#removeOne = db.transaction((id: number) => this.#removeRow(id));
     this.#replace = db.transaction((id: number, batches: readonly { payload: Encoded; count: number }[]) => ({
       removed: this.#removeRow(id),
@@ -214,6 +227,16 @@ export class SqliteJournal implements BatchJournal {
     return this.#bytes;
   }
 
+  /** Nothing: every batch is in the file. */
+  readonly memoryBytes = 0;
+
+  /** Above every id this file has ever given (whatever the destination): where a journal writing ahead of it starts. */
+  nextId(): number {
+    const row = this.#db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'batches'").get() as
+      { seq: number } | undefined;
+    return (row?.seq ?? 0) + 1;
+  }
+
   get entries(): number {
     return this.#entries;
   }
@@ -232,6 +255,18 @@ export class SqliteJournal implements BatchJournal {
     return entries;
   }
 
+  /**
+   * Writes batches that already have their entries (ids, maybe-stored marks) in one transaction:
+   * batches a write-behind journal held in memory until now (write-behind-journal.ts).
+   */
+  appendAs(rows: readonly KeptBatch[]): void {
+    if (rows.length === 0) return;
+    this.#reclaimBefore(rows);
+    this.#appendAllAs(rows);
+    for (const { entry } of rows) this.#count(entry, 1);
+    this.#afterWrite(pagesOf(rows.map((r) => r.entry)));
+  }
+
   #count(row: { bytes: number; count: number }, sign: 1 | -1): void {
     this.#bytes += sign * row.bytes;
     this.#entries += sign;
@@ -241,9 +276,7 @@ export class SqliteJournal implements BatchJournal {
   #appendEach(batches: readonly { payload: Encoded; count: number }[]): JournalEntry[] {
     const now = Date.now();
     return batches.map(({ payload, count }) => {
-      // Text (OTLP/JSON) is stored as TEXT, bytes (OTLP/protobuf) as a BLOB: each reads back as it was.
-      const stored =
-        typeof payload === "string" ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+      const stored = storedForm(payload);
       const bytes = typeof stored === "string" ? Buffer.byteLength(stored) : stored.length;
       const id = Number(this.#insert.run(now, count, bytes, crc32(stored)).lastInsertRowid);
       this.#insertPayload.run(id, stored);
@@ -374,6 +407,11 @@ export class SqliteJournal implements BatchJournal {
   close(): void {
     if (this.#db.open) this.#db.close();
   }
+}
+
+/** Text (OTLP/JSON) is stored as TEXT, bytes (OTLP/protobuf) as a BLOB: each reads back as it was. */
+function storedForm(payload: Encoded): string | Buffer {
+  return typeof payload === "string" ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
 }
 
 /**

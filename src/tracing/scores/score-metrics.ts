@@ -22,6 +22,7 @@ export class ScoreMetrics implements DeliveryMetrics {
   readonly authFailures = NONE;
   readonly journalBatchesReplayed = NONE;
   readonly journalBatchesEvicted = NONE;
+  readonly journalBatchesWritten = NONE;
   readonly journalEntriesCorrupt = NONE;
   readonly journalAvailable = NONE;
 
