@@ -32,7 +32,8 @@ export interface CliOptions {
 
 /**
  * Rounds of paired windows in the default suite (the degraded scenarios' fresh runs repeat at
- * most 3 times): 6 rounds of 4 s windows keep the default suite at about 25 minutes on 2 cores.
+ * most 3 times): 6 rounds (3 s windows at instant, 4 s at realistic) keep the default suite at
+ * about 25 minutes on 2 cores.
  */
 export const DEFAULT_ROUNDS = 6;
 /** --quick: two rounds, so the rotation of the order shows. */
@@ -51,8 +52,8 @@ pages generated from it (docs/performance.md, the sizing in docs/deployment.md, 
   --scenario S[,S]        ${SCENARIO_NAMES.join(" | ")} (default all; off always runs as the baseline)
   --connections N[,N]     connection counts for every profile, all scenarios at each (default: instant 1,16,64
                           and realistic 64,256, with spans-off and the degraded scenarios at instant 16, realistic 64)
-  --duration SEC          measured seconds of each paired window and of each fresh-process run (default: windows 4,
-                          fresh runs 6, both profiles)
+  --duration SEC          measured seconds of each paired window and of each fresh-process run (default: windows
+                          3 at instant, 4 at realistic; fresh runs 6)
   --warmup SEC            unmeasured warm-up: of each warm process before the first round (default 4), and of each
                           fresh-process run (default 2), connection starts spread over it
   --repeat N              rounds of paired windows (default ${DEFAULT_ROUNDS}; --quick ${QUICK_ROUNDS}); the degraded scenarios'

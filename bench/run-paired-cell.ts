@@ -29,11 +29,16 @@ import { SCENARIOS, type ScenarioName } from "./scenarios.js";
 import { median } from "./stats.js";
 
 /**
- * Longest wait after a window for its pipeline to drain before its CPU is read and the next
- * window opens. Our pipeline drains in about a second; the official SDK exports a partial batch on
- * its 5 s timer, so its last few spans of a window may go out after this, on its own process.
+ * Longest wait after a window for its service to settle before its CPU is read and the next
+ * window opens: the turns still running when the window closed end (a realistic turn takes about
+ * 1.5 s) and the pipeline drains (ours in about a second). The official SDK exports a partial
+ * batch on its 5 s timer, so its last few spans of a window may go out after this, on its own
+ * process, during a later window of another service.
  */
-export const DRAIN_MAX_SECONDS = 2;
+export const DRAIN_MAX_SECONDS = 3;
+
+/** Chat turns ended, whatever their outcome (client_gone included). */
+const TURNS = "switchboard_chat_turns_total";
 
 interface Member {
   scenario: ScenarioName;
@@ -146,7 +151,7 @@ export async function runPairedCell(
     error: null,
     lastWindow: null,
   }));
-  const drainMax = Math.min(DRAIN_MAX_SECONDS, ctx.graceMaxSeconds);
+  const drainMax = DRAIN_MAX_SECONDS;
   const memberOf = (s: ScenarioName) => members.find((m) => m.scenario === s)!;
   try {
     ctx.onStatus(`starting ${members.length} services`);
@@ -218,7 +223,12 @@ export async function runPairedCell(
   }
 }
 
-/** Waits until a service's pipeline holds nothing more and its receiver's count stands still (or the limit). */
+/**
+ * Waits until the service has settled: no chat turn ended since the previous poll (the turns in
+ * flight when the load stopped have ended), the pipeline holds nothing more, and the receiver's
+ * count stands still; or the limit. Every scenario waits alike, `off` included, so the end of the
+ * turns in flight at the window's close is charged to every scenario in full.
+ */
 async function drain(
   service: ScenarioProcesses["service"],
   receiver: ScenarioProcesses["receiver"],
@@ -228,13 +238,17 @@ async function drain(
   onScrape?: (m: MetricsSnapshot) => void,
 ): Promise<GraceOutcome & { held: number | null }> {
   let held: number | null = null;
-  // `off` is scraped alike (the scrapes cost the service a little CPU) and holds nothing.
+  let turns: number | null | undefined;
   const probe = {
     held: async () => {
       const m = await service.metrics();
       onScrape?.(m);
+      const turnsNow = m.sum(TURNS);
+      const turnsSettled = turns !== undefined && turnsNow === turns;
+      turns = turnsNow;
       held = traced ? heldSpans(m) : 0;
-      return held;
+      // Turns still ending count as held: one more poll is needed.
+      return turnsSettled ? held : Math.max(1, held ?? 1);
     },
     receiverUnique: async () => (receiver ? (await receiver.stats()).spans.unique : null),
   };

@@ -59,10 +59,24 @@ function expectedGraceSeconds(scenario: (typeof SCENARIOS)[keyof typeof SCENARIO
   return Math.min(graceMaxSeconds, scenario.name === "sdk-defaults" ? SDK_FLUSH_INTERVAL_SECONDS + 0.5 : 1);
 }
 
-/** Expected drain after a paired window (see run-paired-cell.ts): two polls at least, the SDK up to the limit. */
-function expectedDrainSeconds(scenario: (typeof SCENARIOS)[keyof typeof SCENARIOS], graceMaxSeconds: number): number {
-  const limit = Math.min(DRAIN_MAX_SECONDS, graceMaxSeconds);
-  return Math.min(limit, Math.max(0.5, scenario.name === "sdk-defaults" ? limit : scenario.traced ? 1 : 0.5));
+/** Seconds a turn of the profile takes (time to first token + every token). */
+function turnSeconds(profile: PairedCell["profile"]): number {
+  const env = PROFILES[profile].serviceEnv;
+  const ms = (name: string) => Number(env[name] ?? 0);
+  return (ms("SIM_TTFT_MS") + ms("SIM_TOKEN_MS") * ms("SIM_REPLY_TOKENS")) / 1000;
+}
+
+/**
+ * Expected drain after a paired window (see run-paired-cell.ts): the turns in flight end, our
+ * pipeline drains in about a second, the SDK's waits for its timer up to the limit; then one
+ * poll more to see it settled.
+ */
+function expectedDrainSeconds(
+  scenario: (typeof SCENARIOS)[keyof typeof SCENARIOS],
+  profile: PairedCell["profile"],
+): number {
+  const pipeline = scenario.name === "sdk-defaults" ? DRAIN_MAX_SECONDS : scenario.traced ? 1 : 0;
+  return Math.min(DRAIN_MAX_SECONDS, Math.max(turnSeconds(profile), pipeline) + 0.5);
 }
 
 /** Seconds a fresh-process run takes (start/stop and grace included). */
@@ -79,10 +93,10 @@ function pairedCellSeconds(cell: PairedCell, graceMaxSeconds: number): number {
   const traced = cell.scenarios.map((s) => SCENARIOS[s]);
   // Every service starts at once, on the same core(s).
   const start = 2 + cell.scenarios.length * 0.5;
-  const warmups = traced.reduce((t, s) => t + cell.warmup + expectedDrainSeconds(s, graceMaxSeconds), 0);
+  const warmups = traced.reduce((t, s) => t + cell.warmup + expectedDrainSeconds(s, cell.profile), 0);
   // Per window: the counters before it, the lead-in, the window, the drain, the counters after it.
   const perRound = traced.reduce(
-    (t, s) => t + 0.3 + cell.leadIn + cell.duration + expectedDrainSeconds(s, graceMaxSeconds),
+    (t, s) => t + 0.3 + cell.leadIn + cell.duration + expectedDrainSeconds(s, cell.profile),
     0,
   );
   // The final graces run side by side: the longest one counts; then the services stop.
@@ -112,7 +126,7 @@ export function methodNotes(placement: CpuPlacement): string[] {
     where,
     `Paired windows (off, naive, sdk-defaults, optimized, spans-off): in each (profile, connections) cell every one of these scenarios gets its own service (and receiver) for the whole cell, all started at once; each is warmed up in turn (at least ${PROFILES.instant.processWarmup} s of load, so JIT and heap settle); then every round gives each one measured window of load (a short unmeasured lead-in, then the window), one service at a time while the others idle, in an order that changes each round (round r starts at scenario r, and over the rounds every scenario follows every other one equally often). A window's overheads are taken against \`off\`'s window of the same round: the two ran a minute apart at most, on warm processes. Degraded scenarios (slow, hung, down, flaky) measure bounds under an outage that builds up over a run: each run is a fresh process (start, warm-up, measured window, grace, stop), against a fresh \`off\` run of the same repetition, at most ${DEGRADED_REPEAT} repetitions.`,
     "Latency is measured by the load generator per response (HDR histogram, 2xx only); failed = non-2xx + connection errors + timeouts.",
-    `CPU per request = the service's CPU time (all its threads, from /proc, 10 ms resolution) / 2xx responses answered inside the measured window. For a paired window the CPU time runs from the window's opening until the service's pipeline has drained (nothing held and the receiver's count still, at most ${DRAIN_MAX_SECONDS} s; \`off\` waits through the same two /metrics polls), so the export work of the window's requests, and the end of the requests still in flight at its close, are charged to it alike in every scenario; the next window opens only after that. For a fresh-process run it runs from the opening to the closing of the window. Busy % = the CPU time inside the window / window / the ${placement.serviceCores} core(s) the service may use.`,
+    `CPU per request = the service's CPU time (all its threads, from /proc, 10 ms resolution) / 2xx responses answered inside the measured window. For a paired window the CPU time runs from the window's opening until the service has settled (no chat turn ended since the previous /metrics poll, the pipeline holds nothing and the receiver's count stands still; at most ${DRAIN_MAX_SECONDS} s; \`off\` waits alike), so the export work of the window's requests is charged to it, and so is the end of the turns still in flight at its close, in every scenario alike (as the start of those in flight at its opening is not); the next window opens only after that. For a fresh-process run it runs from the opening to the closing of the window. Busy % = the CPU time inside the window / window / the ${placement.serviceCores} core(s) the service may use.`,
     "RSS is sampled from /proc every 250 ms. Paired window: the peak of a warm process within that window and its drain (the process lives on through the cell: its heap has grown to what earlier windows needed), final after the drain. Fresh-process run: peak over load and grace, final after the grace.",
     "Event-loop delay p99 comes from prom-client (10 ms resolution) in ~1 s windows during the load: the median window and the worst window.",
     "Completeness = unique spans the receiver stored / observations the service created, after a grace period that ends when the pipeline holds nothing more (created − exported − dropped, and our exporter's queue including its journal, reach 0) and the receiver's count stands still, or at the grace limit; a received % cut by the limit is marked. 'after stop' includes the shutdown flush. Paired windows: read once per scenario after its last round, over the process's whole life (warm-up and every window), and recorded on its last window: its received % is that one figure, not a median; spans created is the median of the windows' own counts. Fresh-process runs: per run.",
@@ -183,6 +197,7 @@ export async function runSuite(
             },
           },
         );
+        for (const line of describeCompleteness(cellRuns)) progress.log(line);
         if (cellRuns.every((r) => r.ok)) rmSync(stepDir, { recursive: true, force: true });
         else progress.log(`  logs kept in ${stepDir}`);
         continue;
@@ -234,6 +249,20 @@ function describeStep(step: SuiteStep): string {
     : `${step.run.profile}-${step.run.connections}-${step.run.scenario}-rep${step.run.repetition}`;
 }
 
+/** After a paired cell: each traced scenario's completeness over its process's whole life. */
+function describeCompleteness(runs: readonly RunResult[]): string[] {
+  return runs
+    .filter((r) => r.tracing?.completenessPct !== null && r.tracing?.completenessPct !== undefined)
+    .map((r) => {
+      const t = r.tracing!;
+      const cut =
+        t.graceEnd === "limit" && (t.heldAfterGrace ?? 1) > 0
+          ? ` (grace limit ${t.graceSeconds.toFixed(1)} s reached, ${t.heldAfterGrace ?? "unknown"} still held)`
+          : ` after ${t.graceSeconds.toFixed(1)} s`;
+      return `  ${r.scenario}: ${t.completenessPct!.toFixed(1)}% of the process's spans received${cut}, ${t.completenessAfterStopPct?.toFixed(1) ?? "n/a"}% after stop`;
+    });
+}
+
 function describeRun(run: RunResult): string {
   if (!run.ok) return `ERROR ${run.error?.split("\n")[0] ?? ""}`;
   const f = (v: number | null | undefined, d = 1) => (v === null || v === undefined ? "n/a" : v.toFixed(d));
@@ -244,6 +273,16 @@ function describeRun(run: RunResult): string {
     `cpu ${f(run.service?.cpuMsPerRequest, 2)} ms/req`,
     `rss ${f((run.service?.rssPeakBytes ?? Number.NaN) / 1048576, 0)} MiB`,
   ];
+  if (run.drain) {
+    const d = run.drain;
+    parts.push(
+      d.end === "drained"
+        ? `settled in ${f(d.seconds)} s`
+        : `drain limit ${f(d.seconds)} s reached${d.heldAfter ? `, ${d.heldAfter} spans still held` : ""}`,
+    );
+    if (run.tracing) parts.push(`spans ${run.tracing.created ?? "n/a"} created`);
+    return parts.join(", ");
+  }
   if (run.tracing) {
     const t = run.tracing;
     const cut =
