@@ -538,10 +538,14 @@ export function generateReport(result: BenchResultFile, options: ReportOptions):
   md.push("## Reproduce");
   md.push("");
   md.push("```sh");
+  // The suite's length as of the method that wrote the result (paired windows since issue 19).
+  const [suiteMin, quickMin] = result.runs.some((r) => r.method === "paired-window") ? [25, 4] : [20, 2];
   md.push(
-    "npm run bench                          # default suite (~20 min on 2 cores), writes bench/results/<timestamp>.json and this page",
+    `npm run bench                          # default suite (~${suiteMin} min on 2 cores), writes bench/results/<timestamp>.json and this page`,
   );
-  md.push("npm run bench -- --quick               # smoke run (~2 min), does not touch this page or the reference");
+  md.push(
+    `npm run bench -- --quick               # smoke run (~${quickMin} min), does not touch this page or the reference`,
+  );
   md.push(
     "npm run bench -- --reference           # default suite, also overwrites bench/results/reference.json (refused on uncommitted changes)",
   );
