@@ -120,6 +120,12 @@ export interface RunResult {
     /** CPU seconds the service used during the measured load. */
     cpuSeconds: number | null;
     cpuMsPerRequest: number | null;
+    /**
+     * Paired windows: the whole load's CPU (lead-in, window, and until the service settled) / every
+     * chat turn that ended in that time (switchboard_chat_turns_total, any outcome): no turn cut at
+     * either edge. Absent for fresh-process runs and in files written before issue 19.
+     */
+    cpuMsPerTurnWholeLoad?: number | null;
     /** Share of one core, in percent, during the measured load. */
     cpuPct: number | null;
     /**

@@ -52,6 +52,8 @@ interface Member {
 interface Loaded {
   member: Member & { processes: ScenarioProcesses };
   before: MetricsSnapshot;
+  /** CPU seconds when the load began (before its lead-in), the service idle and settled. */
+  cpuAtLoadStart: number | null;
   receiverBefore: ReceiverStatsView | null;
   load: LoadResult;
   opened: { procCpu: number | null; receiverCpu: number | null; harnessCpu: NodeJS.CpuUsage; rss: number | null };
@@ -260,6 +262,7 @@ async function loadWindow(member: Loaded["member"], window: PlannedWindow, ctx: 
   const { service, receiver } = member.processes;
   // The service is idle and drained here: the counters the window's differences start from.
   const before = await service.metrics();
+  const cpuAtLoadStart = readCpuSeconds(service.pid);
   const receiverBefore = receiver ? await receiver.stats() : null;
   const sampler = new RssSampler(service.pid);
   // Set from the load's callbacks.
@@ -314,7 +317,29 @@ async function loadWindow(member: Loaded["member"], window: PlannedWindow, ctx: 
   for (let i = 0; i < 40 && edges.poller === null; i++) await new Promise((r) => setTimeout(r, 50));
   const poller = edges.poller as MetricsPoller | null;
   if (poller === null) throw new Error("sampling did not start");
-  return { member, before, receiverBefore, load: result, opened, closed, sampler, poller } satisfies Loaded;
+  return {
+    member,
+    before,
+    cpuAtLoadStart,
+    receiverBefore,
+    load: result,
+    opened,
+    closed,
+    sampler,
+    poller,
+  } satisfies Loaded;
+}
+
+/**
+ * The load's whole CPU (from its lead-in's start, the service settled, until it settled again) /
+ * every chat turn that ended meanwhile: no turn is cut at either edge, unlike cpuMsPerRequest,
+ * which charges the rest of the turns in flight at the window's close but not the start of those
+ * in flight at its opening. Recorded to compare the two; the lead-in's ramp is in it.
+ */
+function wholeLoadCpuMsPerTurn(loaded: Loaded, cpuSettled: number | null, final: MetricsSnapshot): number | null {
+  const turns = delta(final.sum(TURNS), loaded.before.sum(TURNS));
+  if (loaded.cpuAtLoadStart === null || cpuSettled === null || turns === null || turns <= 0) return null;
+  return ((cpuSettled - loaded.cpuAtLoadStart) * 1000) / turns;
 }
 
 async function finishWindow(
@@ -348,6 +373,7 @@ async function finishWindow(
     startupMs: service.startupMs,
     cpuSeconds,
     cpuMsPerRequest: cpuSeconds !== null && load.answered > 0 ? (cpuSeconds * 1000) / load.answered : null,
+    cpuMsPerTurnWholeLoad: wholeLoadCpuMsPerTurn(loaded, cpuDrained, final),
     // Busy: the share of the core(s) inside the window itself (the drain is mostly idle).
     cpuPct: windowCpu !== null ? (windowCpu / load.seconds) * 100 : null,
     busyPct: windowCpu !== null ? (windowCpu / load.seconds / ctx.cpus.serviceCores) * 100 : null,

@@ -141,10 +141,10 @@ export interface Profile {
   /**
    * Connection count at which every scenario runs; the other counts run only off, naive,
    * sdk-defaults and optimized (spans-off and the degraded-Langfuse scenarios need not run at
-   * every count, and the suite has to fit in about 20 minutes).
+   * every count, and the suite has to fit in about 25 minutes).
    */
   focusConnections: number;
-  /** Measured seconds per run, default suite. */
+  /** Measured seconds of a fresh-process run (the degraded scenarios and their `off`), default suite. */
   duration: number;
   /** Unmeasured load before each measurement of a fresh process (JIT, caches, connection set-up). */
   warmup: number;
@@ -191,7 +191,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
   },
 };
 
-/** One service process under one load. */
+/** One measured load: a fresh-process run, or one window of a warm process (see paired-plan.ts). */
 export interface PlannedRun {
   repetition: number;
   profile: ProfileName;

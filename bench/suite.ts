@@ -280,6 +280,7 @@ function describeRun(run: RunResult): string {
         ? `settled in ${f(d.seconds)} s`
         : `drain limit ${f(d.seconds)} s reached${d.heldAfter ? `, ${d.heldAfter} spans still held` : ""}`,
     );
+    parts.push(`whole load ${f(run.service?.cpuMsPerTurnWholeLoad, 2)} ms/turn`);
     if (run.tracing) parts.push(`spans ${run.tracing.created ?? "n/a"} created`);
     return parts.join(", ");
   }
