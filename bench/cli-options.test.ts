@@ -2,9 +2,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parseCliOptions } from "./cli-options.js";
 
-test("defaults: every profile and scenario, 3 repetitions, docs decided later", () => {
+test("defaults: every profile and scenario, 6 rounds, docs decided later", () => {
   const options = parseCliOptions([]);
-  assert.equal(options.repeat, 3);
+  assert.equal(options.repeat, 6);
   assert.equal(options.quick, false);
   assert.equal(options.profiles.length, 2);
   assert.equal(options.scenarios.length, 9);
@@ -12,9 +12,9 @@ test("defaults: every profile and scenario, 3 repetitions, docs decided later", 
   assert.equal(options.check, false);
 });
 
-test("--quick means one repetition unless --repeat says otherwise", () => {
-  assert.equal(parseCliOptions(["--quick"]).repeat, 1);
-  assert.equal(parseCliOptions(["--quick", "--repeat", "2"]).repeat, 2);
+test("--quick means two rounds unless --repeat says otherwise", () => {
+  assert.equal(parseCliOptions(["--quick"]).repeat, 2);
+  assert.equal(parseCliOptions(["--quick", "--repeat", "1"]).repeat, 1);
 });
 
 test("lists, numbers and inline values", () => {

@@ -30,6 +30,15 @@ export interface CliOptions {
   out: string | null;
 }
 
+/**
+ * Rounds of paired windows in the default suite (the degraded scenarios' fresh runs repeat at
+ * most 3 times): 6 rounds (3 s windows at instant, 4 s at realistic) keep the default suite at
+ * about 25 minutes on 2 cores.
+ */
+export const DEFAULT_ROUNDS = 6;
+/** --quick: two rounds, so the rotation of the order shows. */
+export const QUICK_ROUNDS = 2;
+
 export const USAGE = `Usage: npm run bench -- [options]
 
 Runs the service (node dist/src/main.js), the local receiver and autocannon on loopback and
@@ -37,14 +46,18 @@ writes bench/results/<timestamp>.json; with --reference also bench/results/refer
 pages generated from it (docs/performance.md, the sizing in docs/deployment.md, the README's line).
 
   --no-pin                do not pin the service to its own core(s) (default: pinned, with taskset, when there are 2+ cores)
-  --quick                 smoke suite: 1 repetition, instant@16 and realistic@64, a few seconds per run (~2 min)
+  --quick                 smoke suite: 2 rounds (1 repetition of the degraded runs), instant@16 and realistic@64,
+                          2 s windows (~4 min)
   --profile P[,P]         instant | realistic (default both)
   --scenario S[,S]        ${SCENARIO_NAMES.join(" | ")} (default all; off always runs as the baseline)
   --connections N[,N]     connection counts for every profile, all scenarios at each (default: instant 1,16,64
                           and realistic 64,256, with spans-off and the degraded scenarios at instant 16, realistic 64)
-  --duration SEC          measured seconds per run (default: 6 for both profiles)
-  --warmup SEC            unmeasured warm-up seconds per run, connection starts spread over it (default: 2 for both profiles)
-  --repeat N              repetitions, interleaved (default 3; --quick 1)
+  --duration SEC          measured seconds of each paired window and of each fresh-process run (default: windows
+                          3 at instant, 4 at realistic; fresh runs 6)
+  --warmup SEC            unmeasured warm-up: of each warm process before the first round (default 4), and of each
+                          fresh-process run (default 2), connection starts spread over it
+  --repeat N              rounds of paired windows (default ${DEFAULT_ROUNDS}; --quick ${QUICK_ROUNDS}); the degraded scenarios'
+                          fresh-process runs repeat min(N, 3) times (--quick once)
   --grace SEC             longest wait after the load for the tracing pipeline to deliver what it holds
                           (default 6: the official SDK's 5 s batch interval + 1 s; --quick 1.5, which cuts
                           sdk-defaults' received % short, marked as such)
@@ -93,7 +106,7 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
     pin: true,
     profiles: [...PROFILE_NAMES],
     scenarios: [...SCENARIO_NAMES],
-    repeat: 3,
+    repeat: DEFAULT_ROUNDS,
     connections: null,
     duration: null,
     warmup: null,
@@ -191,7 +204,7 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
         throw new Error(`unknown option ${raw} (see --help)`);
     }
   }
-  if (options.quick && !repeatGiven) options.repeat = 1;
+  if (options.quick && !repeatGiven) options.repeat = QUICK_ROUNDS;
   if (options.reference && options.quick) throw new Error("--reference needs the default suite: drop --quick");
   return options;
 }

@@ -73,7 +73,7 @@ export function instanceSizingSection(result: BenchResultFile, sourcePath: strin
   return [
     INSTANCE_SIZING.begin,
     "",
-    `From the load benchmark's reference result, [\`${sourcePath}\`](../${sourcePath}) (measured ${result.createdAt.slice(0, 10)}, commit ${result.machine.gitCommit?.slice(0, 12) ?? "unknown"}; method and every figure in [performance.md](performance.md)): ${result.machine.cores} cores (${result.machine.cpuModel}), ${placement}; sessions in ${result.options.sessionStore}; traced (\`optimized\`: this pipeline, exporting to the local receiver). Medians of ${result.options.repeat} repetitions. The instant model is ${envOf("instant")}, the hosted-model-like one ${envOf("realistic")}.`,
+    `From the load benchmark's reference result, [\`${sourcePath}\`](../${sourcePath}) (measured ${result.createdAt.slice(0, 10)}, commit ${result.machine.gitCommit?.slice(0, 12) ?? "unknown"}; method and every figure in [performance.md](performance.md)): ${result.machine.cores} cores (${result.machine.cpuModel}), ${placement}; sessions in ${result.options.sessionStore}; traced (\`optimized\`: this pipeline, exporting to the local receiver). Medians of ${result.options.repeat} ${result.runs.some((r) => r.method === "paired-window") ? "rounds of paired windows on warm processes" : "repetitions"}. The instant model is ${envOf("instant")}, the hosted-model-like one ${envOf("realistic")}.`,
     "",
     ...table,
     "",

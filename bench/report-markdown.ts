@@ -1,4 +1,5 @@
 // docs/performance.md and its charts, generated from one result file (pure: data in, text out).
+import { DEFAULT_ROUNDS } from "./cli-options.js";
 import { evaluateBudgets, type Budget, type BudgetCheck, type BudgetExemption, type BudgetFile } from "./budgets.js";
 import { cellLoads, loadOf, type CellLoad } from "./cell-load.js";
 import type {
@@ -343,7 +344,7 @@ export function generateReport(result: BenchResultFile, options: ReportOptions):
       .filter(Boolean)
       .join(", ");
     md.push(
-      `> **Indicative only:** this result comes from ${why}; the default suite (\`npm run bench\`, 3 repetitions) is the reference.`,
+      `> **Indicative only:** this result comes from ${why}; the default suite (\`npm run bench\`, ${result.runs.some((r) => r.method === "paired-window") ? `${DEFAULT_ROUNDS} rounds` : "3 repetitions"}) is the reference.`,
     );
     md.push("");
   }
@@ -438,7 +439,9 @@ export function generateReport(result: BenchResultFile, options: ReportOptions):
   );
   md.push("");
   md.push(
-    "Every run starts a fresh service process (`node dist/src/main.js`, simulated model, `LOG_LEVEL=warn`), a fresh local receiver for the traced scenarios, warms up, then loads `POST /api/v1/chat` with autocannon from the harness process. Repetitions are interleaved (repetition 1 runs every scenario, then repetition 2 ...), so machine drift hits every scenario alike.",
+    result.runs.some((r) => r.method === "paired-window")
+      ? "The service is `node dist/src/main.js` (simulated model, `LOG_LEVEL=warn`), with a local receiver for the traced scenarios, loaded on `POST /api/v1/chat` by autocannon from the harness process. The non-degraded scenarios of a cell run side by side as warm processes and are measured in paired windows, round after round (a repetition is a round); the degraded scenarios get a fresh process per run, repetitions interleaved (see the notes)."
+      : "Every run starts a fresh service process (`node dist/src/main.js`, simulated model, `LOG_LEVEL=warn`), a fresh local receiver for the traced scenarios, warms up, then loads `POST /api/v1/chat` with autocannon from the harness process. Repetitions are interleaved (repetition 1 runs every scenario, then repetition 2 ...), so machine drift hits every scenario alike.",
   );
   md.push("");
   for (const note of result.notes) md.push(`- ${note}`);
@@ -535,10 +538,14 @@ export function generateReport(result: BenchResultFile, options: ReportOptions):
   md.push("## Reproduce");
   md.push("");
   md.push("```sh");
+  // The suite's length as of the method that wrote the result (paired windows since issue 19).
+  const [suiteMin, quickMin] = result.runs.some((r) => r.method === "paired-window") ? [25, 4] : [20, 2];
   md.push(
-    "npm run bench                          # default suite (~20 min on 2 cores), writes bench/results/<timestamp>.json and this page",
+    `npm run bench                          # default suite (~${suiteMin} min on 2 cores), writes bench/results/<timestamp>.json and this page`,
   );
-  md.push("npm run bench -- --quick               # smoke run (~2 min), does not touch this page or the reference");
+  md.push(
+    `npm run bench -- --quick               # smoke run (~${quickMin} min), does not touch this page or the reference`,
+  );
   md.push(
     "npm run bench -- --reference           # default suite, also overwrites bench/results/reference.json (refused on uncommitted changes)",
   );

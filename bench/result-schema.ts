@@ -76,8 +76,26 @@ export interface TracingFigures {
   heldAfterGrace?: number | null;
 }
 
+/**
+ * How a run was measured (issue 19). "paired-window": one measured window of a warm process that
+ * lives through every round of its cell; `repetition` is the round (see paired-plan.ts).
+ * "fresh-process": a service process started for this run alone (the degraded scenarios, and the
+ * `off` they are compared with). Absent in files written before issue 19: all fresh-process.
+ */
+export type RunMethod = "paired-window" | "fresh-process";
+
 export interface RunResult {
+  /** The round of a paired window; the repetition of a fresh-process run. */
   repetition: number;
+  /** Absent in files written before issue 19 (then "fresh-process"). */
+  method?: RunMethod;
+  /** A paired window's place in its round (1 = first); absent for fresh-process runs. */
+  positionInRound?: number;
+  /**
+   * A paired window's drain: the wait after its load until the service's pipeline held nothing
+   * (or the limit); its CPU is read at the end of it. Absent for fresh-process runs.
+   */
+  drain?: { seconds: number; end: "drained" | "limit" | "aborted"; heldAfter: number | null };
   profile: ProfileName;
   connections: number;
   scenario: ScenarioName;
@@ -102,6 +120,12 @@ export interface RunResult {
     /** CPU seconds the service used during the measured load. */
     cpuSeconds: number | null;
     cpuMsPerRequest: number | null;
+    /**
+     * Paired windows: the whole load's CPU (lead-in, window, and until the service settled) / every
+     * chat turn that ended in that time (switchboard_chat_turns_total, any outcome): no turn cut at
+     * either edge. Absent for fresh-process runs and in files written before issue 19.
+     */
+    cpuMsPerTurnWholeLoad?: number | null;
     /** Share of one core, in percent, during the measured load. */
     cpuPct: number | null;
     /**

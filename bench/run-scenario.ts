@@ -38,7 +38,7 @@ export interface RunContext {
   aborted: () => boolean;
 }
 
-const M = {
+export const M = {
   cpu: "process_cpu_seconds_total",
   elP99: "nodejs_eventloop_lag_p99_seconds",
   elMax: "nodejs_eventloop_lag_max_seconds",
@@ -52,14 +52,14 @@ const M = {
   errors: TRACING_METRICS.errors,
 } as const;
 
-const finite = (v: number | null | undefined): number | null =>
+export const finite = (v: number | null | undefined): number | null =>
   v === null || v === undefined || !Number.isFinite(v) ? null : v;
-const pct = (part: number | null, whole: number | null): number | null =>
+export const pct = (part: number | null, whole: number | null): number | null =>
   part === null || whole === null || whole <= 0 ? null : (part / whole) * 100;
 const maxOf = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.max(a, b));
 
 /** Scrapes /metrics about once a second during the load: event-loop delay windows, queue peaks. */
-class MetricsPoller {
+export class MetricsPoller {
   readonly elP99: number[] = [];
   elMax: number | null = null;
   queueSpansPeak: number | null = null;
@@ -101,7 +101,7 @@ function cpuOf(m: MetricsSnapshot | null, pid: number): number | null {
   return finite(m?.sum(M.cpu)) ?? readCpuSeconds(pid);
 }
 
-function tracingFigures(
+export function tracingFigures(
   m: MetricsSnapshot,
   poller: MetricsPoller,
   stats: ReceiverStatsView | null,
@@ -136,11 +136,102 @@ function tracingFigures(
   };
 }
 
-export async function runScenario(plan: PlannedRun, ctx: RunContext): Promise<RunResult> {
+/** What a run reports from its load: the window's length, requests, throughput and latency. */
+export function loadFigures(
+  loadResult: LoadResult,
+): Pick<RunResult, "seconds" | "requests" | "throughputRps" | "latencyMs"> {
+  const l = loadResult.latencyMs;
+  return {
+    seconds: loadResult.seconds,
+    requests: {
+      answered: loadResult.answered,
+      failed: loadResult.failed,
+      non2xx: loadResult.non2xx,
+      errors: loadResult.errors,
+      timeouts: loadResult.timeouts,
+      statusCodes: loadResult.statusCodes,
+    },
+    throughputRps: finite(loadResult.throughputRps),
+    latencyMs: {
+      avg: finite(l.avg),
+      min: finite(l.min),
+      max: finite(l.max),
+      p50: finite(l.p50),
+      p90: finite(l.p90),
+      p95: finite(l.p95),
+      p99: finite(l.p99),
+      p999: finite(l.p999),
+    },
+  };
+}
+
+/** The processes of one scenario: its service and, where it has one, its receiver. */
+export interface ScenarioProcesses {
+  service: ServiceProcess;
+  receiver: ReceiverProcess | null;
+}
+
+/**
+ * Starts a scenario's receiver (where it has one) and service at once, the service on the
+ * service core(s) and the receiver on the others; a failure of either stops the other.
+ */
+export async function startScenarioProcesses(
+  plan: Pick<PlannedRun, "profile" | "scenario">,
+  ctx: Pick<RunContext, "root" | "workDir" | "sessionStore" | "cpus">,
+): Promise<ScenarioProcesses> {
   const scenario = SCENARIOS[plan.scenario];
   const profile = PROFILES[plan.profile];
+  const receiverPort = await freePort();
+  const servicePort = await freePort();
+  const tracingEnv: Record<string, string> = scenario.traced
+    ? {
+        LANGFUSE_BASE_URL: `http://127.0.0.1:${receiverPort}`,
+        LANGFUSE_PUBLIC_KEY: RECEIVER_PUBLIC_KEY,
+        LANGFUSE_SECRET_KEY: RECEIVER_SECRET_KEY,
+      }
+    : {};
+  // Both start at once (the service exports nothing before the load begins).
+  const receiverStart =
+    scenario.receiver.kind === "running"
+      ? ReceiverProcess.start({
+          root: ctx.root,
+          port: receiverPort,
+          env: scenario.receiver.env,
+          dbPath: ":memory:",
+          logFile: join(ctx.workDir, "receiver.log"),
+          cpus: ctx.cpus.others,
+        })
+      : Promise.resolve(null);
+  const serviceStart = ServiceProcess.start({
+    root: ctx.root,
+    port: servicePort,
+    logFile: join(ctx.workDir, "service.log"),
+    cpus: ctx.cpus.service,
+    env: {
+      ...profile.serviceEnv,
+      SESSION_STORE: ctx.sessionStore,
+      SESSION_DB_PATH: join(ctx.workDir, "sessions.db"),
+      // Each run gets its own spool: a spool left by an earlier scenario (hung, down) would
+      // otherwise replay into this run's receiver and inflate its completeness.
+      LANGFUSE_JOURNAL_DIR: join(ctx.workDir, "spool"),
+      ...scenario.serviceEnv,
+      ...tracingEnv,
+    },
+  });
+  const [r, s] = await Promise.allSettled([receiverStart, serviceStart]);
+  if (r.status === "rejected" || s.status === "rejected") {
+    if (r.status === "fulfilled") await r.value?.stop().catch(() => {});
+    if (s.status === "fulfilled") await s.value.stop(5000).catch(() => {});
+    throw r.status === "rejected" ? r.reason : (s as PromiseRejectedResult).reason;
+  }
+  return { service: s.value, receiver: r.value };
+}
+
+export async function runScenario(plan: PlannedRun, ctx: RunContext): Promise<RunResult> {
+  const scenario = SCENARIOS[plan.scenario];
   const result: RunResult = {
     repetition: plan.repetition,
+    method: "fresh-process",
     profile: plan.profile,
     connections: plan.connections,
     scenario: plan.scenario,
@@ -173,51 +264,8 @@ export async function runScenario(plan: PlannedRun, ctx: RunContext): Promise<Ru
     ctx.onStatus(text);
   };
   try {
-    const receiverPort = await freePort();
-    const servicePort = await freePort();
-    const tracingEnv: Record<string, string> = scenario.traced
-      ? {
-          LANGFUSE_BASE_URL: `http://127.0.0.1:${receiverPort}`,
-          LANGFUSE_PUBLIC_KEY: RECEIVER_PUBLIC_KEY,
-          LANGFUSE_SECRET_KEY: RECEIVER_SECRET_KEY,
-        }
-      : {};
-    // Both start at once (the service exports nothing before the load begins); a failure of
-    // either stops the other.
     status(scenario.receiver.kind === "running" ? "starting receiver and service" : "starting service");
-    const receiverStart =
-      scenario.receiver.kind === "running"
-        ? ReceiverProcess.start({
-            root: ctx.root,
-            port: receiverPort,
-            env: scenario.receiver.env,
-            dbPath: ":memory:",
-            logFile: join(ctx.workDir, "receiver.log"),
-            cpus: ctx.cpus.others,
-          })
-        : Promise.resolve(null);
-    const serviceStart = ServiceProcess.start({
-      root: ctx.root,
-      port: servicePort,
-      logFile: join(ctx.workDir, "service.log"),
-      cpus: ctx.cpus.service,
-      env: {
-        ...profile.serviceEnv,
-        SESSION_STORE: ctx.sessionStore,
-        SESSION_DB_PATH: join(ctx.workDir, "sessions.db"),
-        // Each run gets its own spool: a spool left by an earlier scenario (hung, down) would
-        // otherwise replay into this run's receiver and inflate its completeness.
-        LANGFUSE_JOURNAL_DIR: join(ctx.workDir, "spool"),
-        ...scenario.serviceEnv,
-        ...tracingEnv,
-      },
-    });
-    const [r, s] = await Promise.allSettled([receiverStart, serviceStart]);
-    if (r.status === "fulfilled") receiver = r.value;
-    if (s.status === "fulfilled") service = s.value;
-    if (r.status === "rejected") throw r.reason;
-    if (s.status === "rejected") throw s.reason;
-    if (!service) throw new Error("service did not start");
+    ({ receiver, service } = await startScenarioProcesses(plan, ctx));
     const startupMs = service.startupMs;
     const runTag = `r${plan.repetition}${plan.profile[0]}${plan.connections}${plan.scenario}`;
     status(`load: warm-up ${plan.warmup}s`);
@@ -319,27 +367,7 @@ export async function runScenario(plan: PlannedRun, ctx: RunContext): Promise<Ru
     const afterStop = receiver ? await receiver.stats().catch(() => null) : null;
 
     const cpuSeconds = cpu0 !== null && cpu1 !== null ? cpu1 - cpu0 : null;
-    result.seconds = loadResult.seconds;
-    result.requests = {
-      answered: loadResult.answered,
-      failed: loadResult.failed,
-      non2xx: loadResult.non2xx,
-      errors: loadResult.errors,
-      timeouts: loadResult.timeouts,
-      statusCodes: loadResult.statusCodes,
-    };
-    result.throughputRps = finite(loadResult.throughputRps);
-    const l = loadResult.latencyMs;
-    result.latencyMs = {
-      avg: finite(l.avg),
-      min: finite(l.min),
-      max: finite(l.max),
-      p50: finite(l.p50),
-      p90: finite(l.p90),
-      p95: finite(l.p95),
-      p99: finite(l.p99),
-      p999: finite(l.p999),
-    };
+    Object.assign(result, loadFigures(loadResult));
     result.service = {
       startupMs,
       cpuSeconds,

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { planRuns, SCENARIO_NAMES, PROFILE_NAMES } from "./scenarios.js";
+import { planRuns, SCENARIO_NAMES, SCENARIOS, PROFILE_NAMES } from "./scenarios.js";
+import { plannedMeasurements } from "./paired-plan.js";
 import { splitConnections } from "./load.js";
 import { ConversationSource, MESSAGES } from "./messages.js";
 import { planFor } from "./suite.js";
@@ -25,21 +26,56 @@ test("repetitions are interleaved and off leads every cell", () => {
 });
 
 test("the default suite runs spans-off and degraded scenarios only at the focus connection count", () => {
-  const runs = planFor(parseCliOptions([]));
-  const rep1 = runs.filter((r) => r.repetition === 1);
-  const cells = (profile: string, c: number) =>
-    rep1.filter((r) => r.profile === profile && r.connections === c).map((r) => r.scenario);
-  assert.deepEqual(cells("instant", 16), [...SCENARIO_NAMES]);
-  assert.deepEqual(cells("instant", 1), ["off", "naive", "sdk-defaults", "optimized"]);
-  assert.deepEqual(cells("realistic", 64), [...SCENARIO_NAMES]);
-  assert.deepEqual(cells("realistic", 256), ["off", "naive", "sdk-defaults", "optimized"]);
-  assert.equal(new Set(runs.map((r) => r.repetition)).size, 3);
+  const options = parseCliOptions([]);
+  const steps = planFor(options);
+  const paired = (profile: string, c: number) =>
+    steps.flatMap((s) =>
+      s.kind === "paired" && s.cell.profile === profile && s.cell.connections === c ? [s.cell] : [],
+    );
+  const fresh = (profile: string, c: number) =>
+    steps.flatMap((s) =>
+      s.kind === "fresh" && s.run.profile === profile && s.run.connections === c && s.run.repetition === 1
+        ? [s.run.scenario]
+        : [],
+    );
+  const nonDegraded = SCENARIO_NAMES.filter((s) => !SCENARIOS[s].degraded);
+  const degraded = SCENARIO_NAMES.filter((s) => SCENARIOS[s].degraded);
+  assert.deepEqual(paired("instant", 16)[0]?.scenarios, nonDegraded);
+  assert.deepEqual(paired("instant", 1)[0]?.scenarios, ["off", "naive", "sdk-defaults", "optimized"]);
+  assert.deepEqual(paired("realistic", 64)[0]?.scenarios, nonDegraded);
+  assert.deepEqual(paired("realistic", 256)[0]?.scenarios, ["off", "naive", "sdk-defaults", "optimized"]);
+  assert.deepEqual(fresh("instant", 16), ["off", ...degraded]);
+  assert.deepEqual(fresh("realistic", 64), ["off", ...degraded]);
+  assert.deepEqual(fresh("instant", 1), []);
+  assert.deepEqual(fresh("realistic", 256), []);
+  const runs = plannedMeasurements(steps);
+  const rounds = (pick: (degraded: boolean) => boolean) =>
+    new Set(runs.filter((r) => pick(SCENARIOS[r.scenario].degraded)).map((r) => r.repetition)).size;
+  assert.equal(
+    rounds((d) => !d),
+    options.repeat,
+  );
+  assert.equal(
+    rounds((d) => d),
+    3,
+  );
 });
 
-test("--quick: every scenario once per profile at one connection count", () => {
-  const runs = planFor(parseCliOptions(["--quick"]));
-  assert.equal(runs.length, SCENARIO_NAMES.length * PROFILE_NAMES.length);
+test("--quick: every scenario at one connection count per profile, two rounds, one degraded repetition", () => {
+  const steps = planFor(parseCliOptions(["--quick"]));
+  const runs = plannedMeasurements(steps);
   assert.deepEqual([...new Set(runs.map((r) => `${r.profile}@${r.connections}`))], ["instant@16", "realistic@64"]);
+  for (const profile of PROFILE_NAMES) {
+    const cells = steps.flatMap((s) => (s.kind === "paired" && s.cell.profile === profile ? [s.cell] : []));
+    assert.equal(cells.length, 1);
+    assert.equal(cells[0]!.rounds, 2);
+    const fresh = steps.flatMap((s) => (s.kind === "fresh" && s.run.profile === profile ? [s.run] : []));
+    assert.deepEqual(
+      fresh.map((r) => `${r.repetition}:${r.scenario}`),
+      ["1:off", "1:slow", "1:hung", "1:down", "1:flaky"],
+    );
+  }
+  assert.equal(runs.length, 2 * (5 * 2 + 5));
 });
 
 test("a degraded-only selection still gets its baseline, and cells without the scenario are skipped", () => {

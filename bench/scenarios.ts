@@ -141,13 +141,22 @@ export interface Profile {
   /**
    * Connection count at which every scenario runs; the other counts run only off, naive,
    * sdk-defaults and optimized (spans-off and the degraded-Langfuse scenarios need not run at
-   * every count, and the suite has to fit in about 20 minutes).
+   * every count, and the suite has to fit in about 25 minutes).
    */
   focusConnections: number;
-  /** Measured seconds per run, default suite. */
+  /** Measured seconds of a fresh-process run (the degraded scenarios and their `off`), default suite. */
   duration: number;
-  /** Unmeasured load before each measurement (JIT, caches, connection set-up). */
+  /** Unmeasured load before each measurement of a fresh process (JIT, caches, connection set-up). */
   warmup: number;
+  /**
+   * Paired windows (see paired-plan.ts): unmeasured load each warm process gets once, before the
+   * first round (at least this, and at least `warmup`), so JIT and heap settle.
+   */
+  processWarmup: number;
+  /** Paired windows: measured seconds of each window. */
+  window: number;
+  /** Paired windows: unmeasured load that opens each window, connection starts spread over it. */
+  leadIn: number;
 }
 
 export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
@@ -161,6 +170,11 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     // repetitions (138 to 185 req/s at 16 connections) and p99 was the 5th-slowest request.
     duration: 6,
     warmup: 2,
+    processWarmup: 4,
+    // Turns take milliseconds: a 3 s window holds hundreds of them.
+    window: 3,
+    // Requests take a few milliseconds: half a second opens the connections.
+    leadIn: 0.5,
   },
   realistic: {
     name: "realistic",
@@ -170,10 +184,14 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     focusConnections: 64,
     duration: 6,
     warmup: 2,
+    processWarmup: 4,
+    window: 4,
+    // A turn takes about 1.5 s: connection starts spread over one turn keep them out of lock-step.
+    leadIn: 1.5,
   },
 };
 
-/** One service process under one load. */
+/** One measured load: a fresh-process run, or one window of a warm process (see paired-plan.ts). */
 export interface PlannedRun {
   repetition: number;
   profile: ProfileName;
@@ -195,7 +213,15 @@ export interface PlanOptions {
   warmup?: number;
   /** Per-profile overrides of connection counts and sizes (used by --quick). */
   profileOverrides?: Partial<
-    Record<ProfileName, Partial<Pick<Profile, "connections" | "focusConnections" | "duration" | "warmup">>>
+    Record<
+      ProfileName,
+      Partial<
+        Pick<
+          Profile,
+          "connections" | "focusConnections" | "duration" | "warmup" | "processWarmup" | "window" | "leadIn"
+        >
+      >
+    >
   >;
 }
 

@@ -1,16 +1,17 @@
 // Aggregation of runs into one row per (profile, connections, scenario): the median and min-max
 // spread over repetitions of every figure, and the overheads against `off` of the same cell,
-// taken repetition by repetition.
+// taken repetition by repetition (round by round for paired windows), measured the same way.
 import {
   OVERHEAD_METRICS,
   SUMMARY_METRICS,
   type OverheadMetric,
+  type RunMethod,
   type RunResult,
   type SpreadJson,
   type SummaryMetric,
   type SummaryRow,
 } from "./result-schema.js";
-import { PROFILE_NAMES, SCENARIO_NAMES } from "./scenarios.js";
+import { PROFILE_NAMES, SCENARIO_NAMES, type ScenarioName } from "./scenarios.js";
 import { lossPct, overheadPct, spread } from "./stats.js";
 
 const MiB = 1024 * 1024;
@@ -87,6 +88,28 @@ export function toSpreadJson(values: readonly number[]): SpreadJson {
   return { median: j(s.median), min: j(s.min), max: j(s.max), n: s.n };
 }
 
+/** How a run was measured; files written before issue 19 hold fresh-process runs only. */
+export function methodOf(run: RunResult): RunMethod {
+  return run.method ?? "fresh-process";
+}
+
+/**
+ * The runs of a scenario that make its row. A cell measured in paired windows also holds the
+ * fresh-process `off` runs the degraded scenarios are compared with: `off`'s row is its windows.
+ */
+export function rowRuns(cell: readonly RunResult[], scenario: ScenarioName): RunResult[] {
+  const mine = cell.filter((r) => r.scenario === scenario);
+  if (scenario !== "off" || !mine.some((r) => methodOf(r) === "paired-window")) return mine;
+  return mine.filter((r) => methodOf(r) === "paired-window");
+}
+
+/** The `off` run a run is compared with: same cell, same repetition (round), measured the same way. */
+export function baselineOf(cell: readonly RunResult[], run: RunResult): RunResult | undefined {
+  return cell.find(
+    (r) => r.scenario === "off" && r.ok && r.repetition === run.repetition && methodOf(r) === methodOf(run),
+  );
+}
+
 export function summarize(runs: readonly RunResult[]): SummaryRow[] {
   const rows: SummaryRow[] = [];
   for (const profile of PROFILE_NAMES) {
@@ -96,7 +119,7 @@ export function summarize(runs: readonly RunResult[]): SummaryRow[] {
     for (const connections of connectionCounts) {
       const cell = runs.filter((r) => r.profile === profile && r.connections === connections);
       for (const scenario of SCENARIO_NAMES) {
-        const mine = cell.filter((r) => r.scenario === scenario);
+        const mine = rowRuns(cell, scenario);
         if (mine.length === 0) continue;
         const good = mine.filter((r) => r.ok);
         const metrics = Object.fromEntries(
@@ -105,10 +128,7 @@ export function summarize(runs: readonly RunResult[]): SummaryRow[] {
         let overheads: SummaryRow["overheads"] = null;
         if (scenario !== "off") {
           const pairs = good
-            .map((r) => ({
-              run: r,
-              off: cell.find((run) => run.scenario === "off" && run.ok && run.repetition === r.repetition),
-            }))
+            .map((r) => ({ run: r, off: baselineOf(cell, r) }))
             .filter((p): p is { run: RunResult; off: RunResult } => p.off !== undefined);
           overheads = Object.fromEntries(
             OVERHEAD_METRICS.map((m) => [m, toSpreadJson(pairs.map((p) => runOverhead(p.run, p.off, m)))]),

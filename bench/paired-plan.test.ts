@@ -1,0 +1,131 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { pairedWindows, planSuite, plannedMeasurements, roundOrder, type PairedCell } from "./paired-plan.js";
+
+test("each round starts at the next scenario, and over n rounds (2n when n is odd) every scenario follows every other one equally often", () => {
+  for (let n = 1; n <= 7; n++) {
+    const rounds = n % 2 === 0 ? n : 2 * n;
+    const follows = new Map<string, number>();
+    for (let round = 1; round <= rounds; round++) {
+      const order = roundOrder(n, round);
+      assert.deepEqual(
+        [...order].sort((a, b) => a - b),
+        Array.from({ length: n }, (_, i) => i),
+        `n=${n} round ${round} is a permutation`,
+      );
+      assert.equal(order[0], (round - 1) % n, `n=${n} round ${round} starts at scenario ${(round - 1) % n}`);
+      for (let i = 1; i < n; i++)
+        follows.set(`${order[i - 1]}>${order[i]}`, (follows.get(`${order[i - 1]}>${order[i]}`) ?? 0) + 1);
+    }
+    assert.equal(follows.size, n * (n - 1), `n=${n}: every ordered pair occurs`);
+    assert.equal(new Set(follows.values()).size <= 1, true, `n=${n}: equally often`);
+  }
+});
+
+test("with the default 6 rounds no scenario of a 4- or 5-scenario cell always follows the same one", () => {
+  for (const n of [4, 5]) {
+    for (let s = 0; s < n; s++) {
+      const predecessors = new Set<number | null>();
+      for (let round = 1; round <= 6; round++) {
+        const order = roundOrder(n, round);
+        const at = order.indexOf(s);
+        predecessors.add(at === 0 ? null : order[at - 1]!);
+      }
+      assert.ok(predecessors.size > 1, `n=${n}: scenario ${s} always follows the same one`);
+    }
+  }
+});
+
+const cell: PairedCell = {
+  profile: "instant",
+  connections: 16,
+  scenarios: ["off", "naive", "sdk-defaults", "optimized"],
+  rounds: 2,
+  warmup: 4,
+  leadIn: 0.5,
+  duration: 4,
+};
+
+test("a paired cell's windows: every scenario once per round, in the round's order, the round as repetition", () => {
+  const windows = pairedWindows(cell);
+  assert.deepEqual(
+    windows.map((w) => `${w.repetition}.${w.positionInRound}:${w.scenario}`),
+    [
+      "1.1:off",
+      "1.2:naive",
+      "1.3:optimized",
+      "1.4:sdk-defaults",
+      "2.1:naive",
+      "2.2:sdk-defaults",
+      "2.3:off",
+      "2.4:optimized",
+    ],
+  );
+  for (const w of windows) {
+    assert.equal(w.duration, 4);
+    // A window's own warm-up is the lead-in: the process was warmed up once, before round 1.
+    assert.equal(w.warmup, 0.5);
+    assert.equal(`${w.profile}@${w.connections}`, "instant@16");
+  }
+});
+
+test("the suite: paired cells of the non-degraded scenarios first, then the degraded scenarios' fresh runs with a fresh off", () => {
+  const steps = planSuite({
+    profiles: ["instant"],
+    scenarios: ["off", "optimized", "hung"],
+    repeat: 4,
+    degradedRepeat: 2,
+    connections: [16],
+  });
+  assert.deepEqual(
+    steps.map((s) =>
+      s.kind === "paired"
+        ? `paired ${s.cell.scenarios.join(",")} x${s.cell.rounds}`
+        : `fresh ${s.run.repetition}:${s.run.scenario}`,
+    ),
+    ["paired off,optimized x4", "fresh 1:off", "fresh 1:hung", "fresh 2:off", "fresh 2:hung"],
+  );
+  assert.equal(plannedMeasurements(steps).length, 4 * 2 + 4);
+});
+
+test("a degraded-only selection gets no paired cell; `off` alone is measured when it is all that was asked", () => {
+  const degradedOnly = planSuite({ profiles: ["instant"], scenarios: ["down"], repeat: 3, degradedRepeat: 1 });
+  assert.deepEqual(
+    degradedOnly.map((s) => (s.kind === "fresh" ? `${s.run.connections}:${s.run.scenario}` : "paired")),
+    ["16:off", "16:down"],
+  );
+  const offOnly = planSuite({
+    profiles: ["instant"],
+    scenarios: ["off"],
+    repeat: 2,
+    degradedRepeat: 1,
+    connections: [1],
+  });
+  assert.deepEqual(
+    offOnly.map((s) => (s.kind === "paired" ? s.cell.scenarios : s.run.scenario)),
+    [["off"]],
+  );
+});
+
+test("--warmup and --duration override the warm process's warm-up and the window, the profile's otherwise", () => {
+  const [byProfile] = planSuite({
+    profiles: ["realistic"],
+    scenarios: ["off", "optimized"],
+    repeat: 1,
+    degradedRepeat: 1,
+  });
+  assert.ok(byProfile?.kind === "paired");
+  assert.equal(byProfile.cell.warmup, 4);
+  assert.equal(byProfile.cell.duration, 4);
+  const [given] = planSuite({
+    profiles: ["realistic"],
+    scenarios: ["off", "optimized"],
+    repeat: 1,
+    degradedRepeat: 1,
+    warmup: 7,
+    duration: 5,
+  });
+  assert.ok(given?.kind === "paired");
+  assert.equal(given.cell.warmup, 7);
+  assert.equal(given.cell.duration, 5);
+});
