@@ -15,6 +15,7 @@ import { REAL_SCHEDULER, type Scheduler } from "./scheduler.js";
 import { SendAttempt } from "./send-attempt.js";
 import type { SendOutcome } from "./send-outcome.js";
 import type { SealedBatch } from "./span-batcher.js";
+import { writesBehind } from "./write-behind-journal.js";
 
 export type { BackendState } from "./backend-health.js";
 export type { BatchDeliveryOptions } from "./delivery-options.js";
@@ -182,9 +183,14 @@ export class BatchDelivery {
     }
     const keeper = this.#keeper;
     const lane = this.#lane;
+    // A journal written behind holds each batch in its own buffer, not a copy: the buffer goes back
+    // to the pool once both it and this side (the live lane, or the release below) let go.
+    const toJournal = writesBehind(keeper.journal)
+      ? batches.map((b) => ({ payload: b.payload, count: b.count, release: afterCalls(2, b.release) }))
+      : batches;
     let entries: JournalEntry[];
     try {
-      entries = keeper.append(batches);
+      entries = keeper.append(toJournal);
     } catch (err) {
       faults.report("export_journal", err);
       let spans = 0;
@@ -196,10 +202,10 @@ export class BatchDelivery {
     try {
       for (let i = 0; i < entries.length; i++) {
         const entry = entries[i]!;
-        const batch = batches[i]!;
+        const batch = toJournal[i]!;
         const journal = keeper.journal;
         // The live lane takes fresh batches while the backend is up and memory allows; the rest
-        // waits in the journal (which holds its own copy) and is replayed as backlog.
+        // waits in the journal (which keeps it) and is replayed as backlog.
         if (!(this.#isUp() && lane.bytes + entry.bytes <= settings.maxQueueBytes)) batch.release();
         else if (journal.durable) lane.add(entry, batch.payload, journal, batch.release);
         else {
@@ -229,6 +235,14 @@ export class BatchDelivery {
       .catch((err: unknown) => this.#options.faults.report("export_attempt", err))
       .finally(() => this.#inFlight.delete(attempt));
   }
+}
+
+/** `release` once it has been called `calls` times (once per holder of a shared buffer). */
+function afterCalls(calls: number, release: () => void): () => void {
+  let left = calls;
+  return () => {
+    if (--left === 0) release();
+  };
 }
 
 function realSleep(ms: number): Promise<void> {

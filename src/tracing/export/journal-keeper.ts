@@ -9,8 +9,7 @@ import type { BatchDeliveryOptions } from "./delivery-options.js";
 import type { LiveLane } from "./live-lane.js";
 import { MemoryJournal } from "./memory-journal.js";
 import type { Scheduler } from "./scheduler.js";
-import type { SealedBatch } from "./span-batcher.js";
-import { writesBehind } from "./write-behind-journal.js";
+import { writesBehind, type BatchToHold } from "./write-behind-journal.js";
 
 /** Journal entries read per scan. */
 export const SCAN_AHEAD = 16;
@@ -63,7 +62,7 @@ export class JournalKeeper {
   }
 
   /** Writes batches to the journal. A durable journal that fails is retired for memory, once. */
-  append(batches: readonly SealedBatch[]): JournalEntry[] {
+  append(batches: readonly BatchToHold[]): JournalEntry[] {
     const journal = this.#journal;
     try {
       const entries = journal.append(batches);

@@ -159,6 +159,32 @@ describe("the journal", () => {
   );
 
   test(
+    "a batch handed over with its buffer's release is held in that buffer, let go once written or removed",
+    withDir((dir) => {
+      const journal = new WriteBehindJournal(SqliteJournal.open(dir).journal, {
+        delayMs: DELAY_MS,
+        maxHeldBytes: 1 << 20,
+        now: () => 0,
+      });
+      const released: string[] = [];
+      const [kept, delivered] = journal.append(
+        ["kept", "delivered"].map((name) => ({
+          payload: Buffer.from(name),
+          count: 1,
+          release: () => released.push(name),
+        })),
+      );
+      journal.remove(delivered!.id);
+      assert.deepEqual(released, ["delivered"]);
+      journal.persistDue(DELAY_MS);
+      assert.deepEqual(released, ["delivered", "kept"], "written, its buffer is let go");
+      journal.remove(kept!.id);
+      assert.deepEqual(released, ["delivered", "kept"], "once");
+      journal.close();
+    }),
+  );
+
+  test(
     "a split batch: held, its halves stay held; written, it is split in the file above every held id",
     withDir((dir) => {
       const journal = new WriteBehindJournal(SqliteJournal.open(dir).journal, {

@@ -24,6 +24,15 @@ export interface WriteBehindOptions {
 
 interface Held extends KeptBatch {
   dueAt: number;
+  /** Lets go of the payload's buffer (the batch buffer pool's), once the journal is done with it. */
+  release: (() => void) | undefined;
+}
+
+/** A batch to hold: with `release`, its buffer is held as it is and let go through it; without, copied. */
+export interface BatchToHold {
+  payload: Encoded;
+  count: number;
+  release?: (() => void) | undefined;
 }
 
 /** True for a journal that holds batches in memory before writing them (see `persistDue`). */
@@ -66,6 +75,7 @@ export class WriteBehindJournal implements BatchJournal {
     return this.#file.spans + this.#heldSpans;
   }
 
+  /** Bytes of the batches held (their buffers may be the live lane's too: an upper bound). */
   get memoryBytes(): number {
     return this.#heldBytes;
   }
@@ -75,13 +85,16 @@ export class WriteBehindJournal implements BatchJournal {
     return this.#heldSpans;
   }
 
-  append(batches: readonly { payload: Encoded; count: number }[]): JournalEntry[] {
+  /**
+   * Holds batches. One given with `release` is held in its own buffer (copying a megabyte costs
+   * about what writing it would: fresh memory is page faults and collection); one without is
+   * copied, since its buffer may be reused before the batch is written.
+   */
+  append(batches: readonly BatchToHold[]): JournalEntry[] {
     const dueAt = this.#options.now() + this.#options.delayMs;
-    return batches.map(({ payload, count }) => {
+    return batches.map(({ payload, count, release }) => {
       const entry: JournalEntry = { id: this.#nextId++, count, bytes: byteLength(payload), maybeStored: false };
-      // A copy: the sealed batch's buffer goes back to its pool once the live lane is done with it,
-      // which may be before this batch is written.
-      this.#held.set(entry.id, { entry, payload: copyOf(payload), dueAt });
+      this.#held.set(entry.id, { entry, payload: release ? payload : copyOf(payload), dueAt, release });
       this.#heldBytes += entry.bytes;
       this.#heldSpans += count;
       return { ...entry };
@@ -151,12 +164,12 @@ export class WriteBehindJournal implements BatchJournal {
     return { written: due.length, nextAt: next.done ? Infinity : next.value.dueAt };
   }
 
-  /** Takes the held batches out (but those `keep` names): the file failed, another journal takes them. */
+  /** Takes the held batches out, copied (but those `keep` names): the file failed, another journal takes them. */
   takeHeld(keep: (id: number) => boolean): KeptBatch[] {
     const taken: KeptBatch[] = [];
     for (const held of [...this.#held.values()]) {
       if (keep(held.entry.id)) continue;
-      taken.push({ entry: { ...held.entry }, payload: held.payload });
+      taken.push({ entry: { ...held.entry }, payload: held.release ? copyOf(held.payload) : held.payload });
       this.#forget(held.entry.id);
     }
     return taken;
@@ -177,6 +190,7 @@ export class WriteBehindJournal implements BatchJournal {
     this.#held.delete(id);
     this.#heldBytes -= held.entry.bytes;
     this.#heldSpans -= held.entry.count;
+    held.release?.();
     return true;
   }
 }
