@@ -16,6 +16,7 @@ import type { MetricsSnapshot } from "./prometheus.js";
 import type { ReceiverStatsView } from "./receiver-process.js";
 import type { RunResult, TracingFigures } from "./result-schema.js";
 import {
+  emptyRunResult,
   finite,
   loadFigures,
   M,
@@ -63,25 +64,7 @@ interface Loaded {
 }
 
 function emptyResult(window: PlannedWindow): RunResult {
-  return {
-    repetition: window.repetition,
-    method: "paired-window",
-    positionInRound: window.positionInRound,
-    profile: window.profile,
-    connections: window.connections,
-    scenario: window.scenario,
-    duration: window.duration,
-    warmup: window.warmup,
-    ok: false,
-    error: null,
-    seconds: null,
-    requests: null,
-    throughputRps: null,
-    latencyMs: null,
-    service: null,
-    tracing: null,
-    contention: null,
-  };
+  return { ...emptyRunResult(window, "paired-window"), positionInRound: window.positionInRound };
 }
 
 const delta = (after: number | null, before: number | null): number | null =>

@@ -14,7 +14,7 @@ import {
   ReceiverProcess,
   type ReceiverStatsView,
 } from "./receiver-process.js";
-import type { RunResult, TracingFigures } from "./result-schema.js";
+import type { RunMethod, RunResult, TracingFigures } from "./result-schema.js";
 import { PROFILES, SCENARIOS, type PlannedRun } from "./scenarios.js";
 import { ServiceProcess } from "./service-process.js";
 import { median } from "./stats.js";
@@ -227,11 +227,11 @@ export async function startScenarioProcesses(
   return { service: s.value, receiver: r.value };
 }
 
-export async function runScenario(plan: PlannedRun, ctx: RunContext): Promise<RunResult> {
-  const scenario = SCENARIOS[plan.scenario];
-  const result: RunResult = {
+/** A run's result before anything is measured: what was planned, and no figures yet. */
+export function emptyRunResult(plan: PlannedRun, method: RunMethod): RunResult {
+  return {
     repetition: plan.repetition,
-    method: "fresh-process",
+    method,
     profile: plan.profile,
     connections: plan.connections,
     scenario: plan.scenario,
@@ -247,6 +247,11 @@ export async function runScenario(plan: PlannedRun, ctx: RunContext): Promise<Ru
     tracing: null,
     contention: null,
   };
+}
+
+export async function runScenario(plan: PlannedRun, ctx: RunContext): Promise<RunResult> {
+  const scenario = SCENARIOS[plan.scenario];
+  const result = emptyRunResult(plan, "fresh-process");
   mkdirSync(ctx.workDir, { recursive: true });
   let receiver: ReceiverProcess | null = null;
   let service: ServiceProcess | null = null;

@@ -76,7 +76,7 @@ export function openJournal(
     if (settings.journalDelayMs <= 0) return { journal, description };
     const behind = new WriteBehindJournal(journal, {
       delayMs: settings.journalDelayMs,
-      // Held batches count against the memory bound twice at most (the live lane's buffer and this copy).
+      // Held batches share their buffers with the live lane; past the memory bound the oldest are written.
       maxHeldBytes: settings.maxQueueBytes,
       now: Date.now,
     });

@@ -187,19 +187,23 @@ class Real {
 
   /** Span ids the journal holds right now (read through a second connection, as after a crash). */
   journalSpanIds(): Set<string> {
-    const { journal } = SqliteJournal.open(this.dir);
-    const ids = new Set<string>();
-    try {
-      for (const entry of journal.scan(0, 1_000_000)) {
-        const read = journal.read(entry.id);
-        if (read.ok)
-          for (const id of spanIdsOf(joinBody(FORMATS.protobuf.body(read.payload as Uint8Array)))) ids.add(id);
-      }
-    } finally {
-      journal.close();
-    }
-    return ids;
+    return spanIdsInJournal(this.dir);
   }
+}
+
+/** Span ids in the journal file in `dir`, read through a connection of its own (as a next start would). */
+function spanIdsInJournal(dir: string): Set<string> {
+  const { journal } = SqliteJournal.open(dir);
+  const ids = new Set<string>();
+  try {
+    for (const entry of journal.scan(0, 1_000_000)) {
+      const read = journal.read(entry.id);
+      if (read.ok) for (const id of spanIdsOf(joinBody(FORMATS.protobuf.body(read.payload as Uint8Array)))) ids.add(id);
+    }
+  } finally {
+    journal.close();
+  }
+  return ids;
 }
 
 function outcomeFor(kind: AnswerKind): SendOutcome {
@@ -477,17 +481,7 @@ for (const mode of MODES)
           // kill -9: nothing more runs in this process; the journal is what survives.
           const crashAt = scheduler.now();
           file.close();
-          const { journal: after } = SqliteJournal.open(dir);
-          const kept = new Set<string>();
-          try {
-            for (const entry of after.scan(0, 1_000_000)) {
-              const read = after.read(entry.id);
-              if (read.ok)
-                for (const id of spanIdsOf(joinBody(FORMATS.protobuf.body(read.payload as Uint8Array)))) kept.add(id);
-            }
-          } finally {
-            after.close();
-          }
+          const kept = spanIdsInJournal(dir);
           for (const [id, at] of pushedAt)
             if (!kept.has(id))
               assert.ok(

@@ -119,10 +119,10 @@ export class WriteBehindJournal implements BatchJournal {
   replace(id: number, batches: readonly { payload: Encoded; count: number }[]): JournalEntry[] {
     const held = this.#held.get(id);
     if (held) {
-      this.#forget(id);
-      // The halves are as old as the batch they replace.
+      // The halves (copied) are as old as the batch they replace, whose buffer is let go after.
       const halves = this.append(batches);
       for (const half of halves) this.#held.get(half.id)!.dueAt = held.dueAt;
+      this.#forget(id);
       return halves;
     }
     // A batch already in the file is split there, in one write; the file gives the halves ids
@@ -134,13 +134,14 @@ export class WriteBehindJournal implements BatchJournal {
   }
 
   scan(afterId: number, limit: number): JournalEntry[] {
-    // Every id in the file is below every held one, except halves of a split (written above them).
+    // Every id in the file is below every held one (a split in the file writes what is held
+    // first, and held ids continue above its halves): the file's entries, then the held ones.
     const out = this.#file.scan(afterId, limit);
     for (const [id, held] of this.#held) {
+      if (out.length >= limit) break;
       if (id > afterId) out.push({ ...held.entry });
     }
-    out.sort((a, b) => a.id - b.id);
-    return out.length > limit ? out.slice(0, limit) : out;
+    return out;
   }
 
   /**
