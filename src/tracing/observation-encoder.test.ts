@@ -2,11 +2,14 @@
 // its JSON made whole and parsed again; what users see must not depend on which way it went.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { AIMessage, HumanMessage } from "@langchain/core/messages";
 import { decodeOtlpProtobuf } from "../receiver/otlp-protobuf-decoder.js";
 import { OtlpProtobufFormat } from "./encoding/otlp-protobuf-format.js";
 import { ProtobufWriter } from "./encoding/protobuf-writer.js";
 import { createMasker } from "./masking/create-masker.js";
 import { ObservationEncoder } from "./observation-encoder.js";
+import { truncatedJson } from "./field-truncation.js";
+import { toJsonValue } from "./to-text.js";
 import { OK } from "./trace-contract.js";
 
 const MARKER = /…\[truncated by switchboard: (\d+) chars\]/;
@@ -50,7 +53,7 @@ class Snapshot {
 }
 const viaToJson = (data: Record<string, unknown>) => ({ toJSON: () => data });
 
-test("a node input past the cap reads the same whether it is plain data, a class instance or has toJSON; it is left as it was", () => {
+test("a node input reads as its JSON round trip cut, whether it is plain data, a class instance or has toJSON; it is left as it was", () => {
   const email = "bob.smith@example.com";
   const quoted = `say "hi" \\ ${email}\n`;
   // Strings alone past the cap; within it but escapes past it; fits whole.
@@ -58,12 +61,18 @@ test("a node input past the cap reads the same whether it is plain data, a class
     { messages: [{ role: "user", content: quoted.repeat(2000) }], step: 3, flags: [true, null, 1.5] },
     { notes: ['"'.repeat(300), "short"], nested: { deeper: { text: `${email} ${'"'.repeat(150)}` } } },
     { messages_count: 2, current_intent: "billing", who: email },
+    { messages: [new HumanMessage(quoted.repeat(1000)), new AIMessage("Which order?")], at: new Date(0) },
   ];
   for (const cap of [500, 20_000])
     for (const mask of [undefined, "email"])
       for (const input of inputs) {
         const before = JSON.stringify(input);
         const plain = nodeInput(encoderFor(cap, mask), input);
+        // What the encoder made of it before it took values as data: the whole JSON, parsed again.
+        const masker = mask ? createMasker(mask, undefined) : undefined;
+        const expected =
+          before.length <= cap ? (masker ? masker(before) : before) : truncatedJson(toJsonValue(input), cap, masker);
+        assert.equal(plain["langfuse.observation.input"], expected, `cap ${cap}, mask ${mask}`);
         assert.equal(JSON.stringify(input), before, "the caller's input is not changed");
         for (const other of [new Snapshot(input) as unknown as Record<string, unknown>, viaToJson(input)])
           assert.deepEqual(nodeInput(encoderFor(cap, mask), other), plain, `cap ${cap}, mask ${mask}`);
