@@ -112,3 +112,173 @@ test("a text read only in part keeps its marker even when masking shrinks it bel
   assert.equal(MARKER.exec(parsed[0]!.content)?.[1], "36000", "the marker states the text's own length");
   assert.ok(json.length <= 20_000);
 });
+
+// ---- the cut as it was first written, kept as the reference the faster one must equal ----
+// It sets each string in place and lets JSON.stringify measure and make every literal; the
+// implementation escapes each string once and builds the JSON once. Same output, byte for byte.
+
+interface ReferenceLeaf {
+  holder: Record<string, unknown> | unknown[];
+  key: string | number;
+  originalChars: number;
+}
+
+function referenceTruncatedJson(value: unknown, max: number, mask?: (s: string) => string): string {
+  const LOOKAHEAD = 256;
+  const isHigh = (c: number) => c >= 0xd800 && c <= 0xdbff;
+  const head = (text: string, keep: number) =>
+    keep <= 0 ? "" : keep >= text.length ? text : text.slice(0, isHigh(text.charCodeAt(keep - 1)) ? keep - 1 : keep);
+  const quotedLength = (text: string) => JSON.stringify(text).length;
+  const collect = (v: unknown, leaves: ReferenceLeaf[], depth: number): void => {
+    if (depth > 32 || typeof v !== "object" || v === null) return;
+    const holder = v as Record<string | number, unknown>;
+    for (const key of Array.isArray(v) ? v.keys() : Object.keys(v)) {
+      const x = holder[key];
+      if (typeof x === "string") leaves.push({ holder: v as ReferenceLeaf["holder"], key, originalChars: x.length });
+      else collect(x, leaves, depth + 1);
+    }
+  };
+  const get = (leaf: ReferenceLeaf) => (leaf.holder as Record<string | number, unknown>)[leaf.key] as string;
+  const set = (leaf: ReferenceLeaf, text: string) =>
+    ((leaf.holder as Record<string | number, unknown>)[leaf.key] = text);
+  const cutTo = (text: string, quoted: number, originalChars: number) => {
+    const marker = truncationMarker(originalChars);
+    const room = quoted - quotedLength(marker) + 2;
+    if (room <= 2) return marker;
+    let keep = Math.min(text.length, room - 2);
+    for (let over = quotedLength(head(text, keep)) - room; over > 0 && keep > 0;) {
+      keep -= over;
+      over = quotedLength(head(text, keep)) - room;
+    }
+    return head(text, keep) + marker;
+  };
+  const waterLevel = (lengths: number[], excess: number) => {
+    const sorted = [...lengths].sort((a, b) => b - a);
+    let sum = 0;
+    for (let k = 0; k < sorted.length; k++) {
+      sum += sorted[k]!;
+      const level = Math.floor((sum - excess) / (k + 1));
+      if (level >= (sorted[k + 1] ?? 0)) return Math.max(0, level);
+    }
+    return 0;
+  };
+  if (typeof value === "string") return JSON.stringify(cutText(mask ? mask(value) : value, Math.max(0, max - 2)));
+  const leaves: ReferenceLeaf[] = [];
+  collect(value, leaves, 0);
+  const texts: string[] = [];
+  const clipped: boolean[] = [];
+  for (const leaf of leaves) {
+    const text = get(leaf);
+    const long = text.length > max + LOOKAHEAD;
+    const part = long ? text.slice(0, max + LOOKAHEAD) : text;
+    const kept = mask ? mask(part) : part;
+    if (kept !== text) set(leaf, kept);
+    clipped.push(long);
+    texts.push(kept);
+  }
+  if (!clipped.includes(true)) {
+    const json = JSON.stringify(value) ?? "null";
+    if (json.length <= max) return json;
+  }
+  const lengths = texts.map(quotedLength);
+  for (const leaf of leaves) set(leaf, "");
+  const structure = (JSON.stringify(value) ?? "null").length - 2 * leaves.length;
+  leaves.forEach((leaf, i) => set(leaf, texts[i]!));
+  const total = lengths.reduce((sum, n) => sum + n, structure);
+  const target = total > max ? waterLevel(lengths, total - max) : Number.POSITIVE_INFINITY;
+  leaves.forEach((leaf, i) => {
+    if (lengths[i]! > target || clipped[i])
+      set(leaf, cutTo(texts[i]!, Math.min(target, lengths[i]!), leaf.originalChars));
+  });
+  const json = JSON.stringify(value);
+  return json.length <= max ? json : cutText(json, max);
+}
+
+/** Characters where a cut goes wrong when it is counted wrong: escapes of each width, pairs, lone halves. */
+const trickyChar = fc.oneof(
+  { arbitrary: fc.constantFrom("a", "b", "x", " ", "é", "…", "7"), weight: 6 },
+  { arbitrary: fc.constantFrom('"', "\\", "\n", "\t", "\b", "\f", "\r"), weight: 3 },
+  { arbitrary: fc.constantFrom("\u0000", "\u0001", "\u001f", "\u007f", "\u2028"), weight: 1 },
+  { arbitrary: fc.constantFrom("😀", "\ud83d", "\ude00"), weight: 2 },
+);
+const shortText = fc.array(trickyChar, { maxLength: 40 }).map((cs) => cs.join(""));
+/** Long texts, past small caps and past a cap and its lookahead, cheaply: a tricky pattern repeated. */
+const longText = fc
+  .tuple(fc.array(trickyChar, { minLength: 1, maxLength: 12 }), fc.integer({ min: 1, max: 700 }))
+  .map(([cs, n]) => cs.join("").repeat(n));
+const anyText = fc.oneof({ arbitrary: shortText, weight: 3 }, { arbitrary: longText, weight: 2 });
+const jsonValue = fc.letrec((tie) => ({
+  leaf: fc.oneof(anyText, fc.integer(), fc.double({ noNaN: true }), fc.boolean(), fc.constant(null)),
+  node: fc.oneof(
+    { depthSize: "small" },
+    tie("leaf"),
+    fc.array(tie("node"), { maxLength: 5 }),
+    fc.array(anyText, { maxLength: 6 }),
+    fc.dictionary(shortText, tie("node"), { maxKeys: 5 }),
+  ),
+})).node;
+/** Masks that keep, lengthen, shorten and add escapes, as LANGFUSE_MASK_PATTERNS can. */
+const masks: Record<string, ((s: string) => string) | undefined> = {
+  none: undefined,
+  lengthens: (s) => s.replace(/a/g, "[masked]"),
+  shortens: (s) => s.replace(/[ax]+/g, ""),
+  "adds escapes": (s) => s.replace(/b/g, '"\\\n'),
+  "adds emoji": (s) => s.replace(/7/g, "😀"),
+};
+
+test("the cut equals the reference cut, byte for byte, for any value, cap and mask (fast-check)", () => {
+  const out = fc.check(
+    fc.property(
+      jsonValue,
+      fc.oneof(fc.integer({ min: 0, max: 80 }), fc.integer({ min: 80, max: 4000 })),
+      fc.constantFrom(...Object.keys(masks)),
+      (v, max, maskName) => {
+        const mask = masks[maskName];
+        const before = JSON.stringify(v);
+        const json = truncatedJson(v, max, mask);
+        assert.equal(JSON.stringify(v), before, "the value is left as it was");
+        assert.equal(json, referenceTruncatedJson(structuredClone(v), max, mask));
+      },
+    ),
+    { numRuns: 1500, seed: 20_261 },
+  );
+  if (out.failed) throw new Error(`${fc.defaultReportMessage(out)}\n${String(out.errorInstance)}`);
+  assert.equal(out.numRuns, 1500);
+  console.log(`# truncated JSON equals the reference: ${out.numRuns} cases, seed 20261`);
+});
+
+test("a cut through escapes, pairs and lone halves: within the cap, valid JSON, the kept part the text's head", () => {
+  for (const unit of ['"', "\\", "\n", "\u0001", "😀", "a😀", "\ud83d", "\ude00", 'é"\\😀\u0002']) {
+    const text = unit.repeat(Math.ceil(3000 / unit.length));
+    for (let max = 100; max < 140; max++) {
+      const json = truncatedJson({ list: [text, "short"], n: 1 }, max);
+      assert.ok(json.length <= max, `${JSON.stringify(unit)} at ${max}: ${json.length}`);
+      const parsed = JSON.parse(json) as { list: string[]; n: number };
+      assert.equal(parsed.list[1], "short");
+      const kept = parsed.list[0]!.replace(MARKER, "");
+      assert.equal(MARKER.exec(parsed.list[0]!)?.[1], String(text.length));
+      assert.ok(text.startsWith(kept), `${JSON.stringify(unit)} at ${max}: the head`);
+      assert.ok(!/[\ud800-\udbff]$/.test(kept), "no pair split at the cut");
+      assert.equal(json, referenceTruncatedJson({ list: [text, "short"], n: 1 }, max));
+    }
+  }
+});
+
+test("a structure alone past the cap, and a cap below the marker's length, give what the reference gives", () => {
+  const wide = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`key${i}`, i % 3 ? i : "text ".repeat(i)]));
+  for (const max of [0, 1, 10, 30, 45, 60, 300, 1000]) {
+    assert.equal(truncatedJson(wide, max), referenceTruncatedJson(structuredClone(wide), max), `cap ${max}`);
+    const messages = [{ role: "user", content: "x".repeat(5000) }];
+    assert.equal(truncatedJson(messages, max), referenceTruncatedJson(structuredClone(messages), max), `cap ${max}`);
+  }
+  const bounded = truncatedJson(wide, 300);
+  assert.equal(bounded.length, 300, "cut as text, within the cap");
+  assert.match(bounded, MARKER);
+});
+
+test("nesting past 32 levels is kept whole, its strings uncut, as the reference keeps it", () => {
+  let deep: unknown = ["y".repeat(500)];
+  for (let i = 0; i < 40; i++) deep = { child: deep, note: "n".repeat(50) };
+  for (const max of [200, 1500, 3000, 10_000])
+    assert.equal(truncatedJson(deep, max), referenceTruncatedJson(structuredClone(deep), max), `cap ${max}`);
+});

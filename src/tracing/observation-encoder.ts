@@ -3,7 +3,7 @@ import { encodeAttributes, OtlpSpanWriter, type AttributeKey } from "./encoding/
 import type { ProtobufWriter } from "./encoding/protobuf-writer.js";
 import { ENVELOPE_ALLOWANCE_BYTES } from "./export/span-batcher.js";
 import { cutText, MASK_LOOKAHEAD, truncatedJson } from "./field-truncation.js";
-import { toJsonValue, toText } from "./to-text.js";
+import { asJsonValue, jsonData, toJsonValue, toText } from "./to-text.js";
 import type { TracingOptions, TracingSettings } from "./tracing-options.js";
 import {
   KEYS,
@@ -267,11 +267,17 @@ export class ObservationEncoder {
 
   /** A node's input or a metadata value: text as it is, anything else as JSON, cut keeping its structure. */
   #json(key: AttributeKey, value: unknown, cap: number): void {
-    const text = toText(value);
+    if (typeof value === "string") {
+      const cut = value.length <= cap ? (this.#mask ? this.#mask(value) : value) : this.#capped(value, cap);
+      return this.#span.string(key, cut);
+    }
+    // An object is taken as data once (toJSON called, nothing made into text); when its strings
+    // alone are past the cap it is cut without its JSON ever made whole.
+    const data = typeof value === "object" && value !== null ? jsonData(value) : undefined;
+    if (data && data.minChars > cap) return this.#span.string(key, truncatedJson(data.value, cap, this.#mask));
+    const text = toText(data ? data.value : value);
     if (text.length <= cap) return this.#span.string(key, this.#mask ? this.#mask(text) : text);
-    const cut =
-      typeof value === "string" ? this.#capped(text, cap) : truncatedJson(toJsonValue(value), cap, this.#mask);
-    this.#span.string(key, cut);
+    this.#span.string(key, truncatedJson(data ? data.value : toJsonValue(value, text), cap, this.#mask));
   }
 
   /**
@@ -342,7 +348,7 @@ export class ObservationEncoder {
     w.closeString();
   }
 
-  /** The slow path, past the cap: the messages as plain data, cut by truncatedJson. */
+  /** The slow path, past the cap: the messages as plain data (a content as its data), cut by truncatedJson. */
   #truncatedMessages(
     messages: readonly { content: unknown }[],
     toolCallsJson: string | undefined,
@@ -352,7 +358,7 @@ export class ObservationEncoder {
     const plain = messages.map((m) => {
       const message: Record<string, unknown> = {
         role: single ? "assistant" : roleOf(m as ChatMessageLike),
-        content: typeof m.content === "string" ? m.content : toJsonValue(m.content ?? null),
+        content: typeof m.content === "string" ? m.content : asJsonValue(m.content ?? null),
       };
       if (toolCallsJson !== undefined) message["tool_calls"] = toJsonValue(toolCallsJson);
       return message;
