@@ -7,20 +7,6 @@ import { childEnv } from "./child-env.js";
 import { httpText, waitUntil, withRetry } from "./http.js";
 import { MetricsSnapshot } from "./prometheus.js";
 
-/**
- * What `npm start` sets before Node starts (see package.json): glibc's mmap threshold pinned at its
- * default 128 KiB. Unpinned, glibc raises it each time a large block is freed, after which blocks up
- * to that size come from its heap and stay there, fragmented (docs/deployment.md, "Memory": pinned,
- * the traced service's peak RSS with Langfuse degraded was 9-37 MiB lower). The benchmark measures
- * the service as users start it; a value in the harness's environment wins, as it does for npm start.
- */
-export const LAUNCH_ENV: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: "131072" };
-
-/** LAUNCH_ENV, each value as the harness's environment overrides it. */
-export function launchEnv(base: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  return Object.fromEntries(Object.entries(LAUNCH_ENV).map(([k, v]) => [k, base[k] ?? v]));
-}
-
 export interface ServiceStartOptions {
   /** Repository root (holds dist/src/main.js). */
   root: string;
@@ -49,7 +35,6 @@ export class ServiceProcess {
     const script = ServiceProcess.scriptPath(options.root);
     if (!existsSync(script)) throw new Error(`${script} does not exist: build first (npm run build)`);
     const env = childEnv({
-      ...launchEnv(),
       HOST: "127.0.0.1",
       PORT: String(options.port),
       LOG_LEVEL: "warn",

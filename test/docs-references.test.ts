@@ -126,7 +126,8 @@ function problemsIn(page: string, text: string, pageDir: string, known: Set<stri
   // RECEIVER_, SWITCHBOARD_, ...) must be a variable; NAME_* must be the prefix of one.
   const families = new Set([...known].map((v) => v.split("_")[0]!).filter((f) => f.length > 1));
   for (const source of [prose, ...fenced])
-    for (const m of source.matchAll(/\b([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)(_\*|\*)?/g)) {
+    // A trailing underscore is part of a name (glibc's MALLOC_MMAP_THRESHOLD_), not of NAME_*.
+    for (const m of source.matchAll(/\b([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?:_(?!\*))?)(_\*|\*)?/g)) {
       const [name, wildcard] = [m[1]!, m[2]];
       if (!families.has(name.split("_")[0]!)) continue;
       const exists = wildcard
