@@ -14,10 +14,13 @@ export function readRssBytes(pid: number): number | null {
   }
 }
 
-/** User + system CPU seconds used so far, or null when unavailable. Resolution 10 ms. */
-export function readCpuSeconds(pid: number): number | null {
+/**
+ * User + system CPU seconds used so far, or null when unavailable. Resolution 10 ms. With `tid`,
+ * that thread's alone (`readCpuSeconds(pid, pid)`: the main thread's).
+ */
+export function readCpuSeconds(pid: number, tid?: number): number | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, "utf8");
     // Fields after the command name (which may contain spaces) start after the last ')'.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     const utime = Number(fields[11]);

@@ -4,7 +4,7 @@
 // window of instant@16 load per round, alternately first, one at a time. Per window: CPU per
 // request of the main thread and of every other thread (GC, compiler, libuv), from /proc, and the
 // peak RSS. Writes bench/results/malloc-threshold/warm-<off|traced>.json.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
@@ -13,6 +13,7 @@ import { runLoad } from "../load.js";
 import { machineInfo } from "../machine-info.js";
 import { ROOT, RESULTS_DIR } from "../paths.js";
 import { freePort } from "../ports.js";
+import { readCpuSeconds, RssSampler } from "../process-sampler.js";
 import { ReceiverProcess, RECEIVER_PUBLIC_KEY, RECEIVER_SECRET_KEY } from "../receiver-process.js";
 import { ServiceProcess } from "../service-process.js";
 import { median } from "../stats.js";
@@ -36,25 +37,11 @@ type Side = (typeof SIDES)[number];
 
 /** CPU milliseconds of a process so far: its main thread, and all its other threads together. */
 function threadCpuMs(pid: number): { main: number; other: number } {
-  const ticksMs = 1000 / 100; // USER_HZ
-  let main = 0;
-  let other = 0;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
-    } catch {
-      continue; // a thread that ended between the listing and the read
-    }
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const ms = (Number(fields[11]) + Number(fields[12])) * ticksMs;
-    if (tid === String(pid)) main += ms;
-    else other += ms;
-  }
-  return { main, other };
+  const total = readCpuSeconds(pid);
+  const main = readCpuSeconds(pid, pid);
+  if (total === null || main === null) throw new Error(`cannot read the CPU time of process ${pid}`);
+  return { main: main * 1000, other: (total - main) * 1000 };
 }
-
-const rssBytes = (pid: number) => Number(readFileSync(`/proc/${pid}/statm`, "utf8").split(" ")[1]) * 4096;
 
 interface Window {
   round: number;
@@ -113,8 +100,7 @@ try {
   const window = async (side: Side, round: number, seconds: number): Promise<Window> => {
     const { pid, baseUrl } = services[side];
     const before = threadCpuMs(pid);
-    let peak = rssBytes(pid);
-    const sampler = setInterval(() => (peak = Math.max(peak, rssBytes(pid))), 100);
+    const rss = new RssSampler(pid, 100).start();
     const { done } = runLoad({
       baseUrl,
       connections: CONNECTIONS,
@@ -125,7 +111,7 @@ try {
     });
     const load = await done;
     await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-    clearInterval(sampler);
+    const peakBytes = rss.stop().peakBytes ?? 0;
     const after = threadCpuMs(pid);
     // CPU runs from the warm-up's start to the settle's end: charge it to every response in that time.
     const requests = load.answered + load.warmupResponses;
@@ -139,7 +125,7 @@ try {
       mainCpuMsPerRequest: main,
       otherCpuMsPerRequest: other,
       cpuMsPerRequest: main + other,
-      rssPeakMiB: peak / 1024 / 1024,
+      rssPeakMiB: peakBytes / 1024 / 1024,
     };
   };
 
