@@ -43,11 +43,11 @@ test("the default suite runs spans-off and degraded scenarios only at the focus 
   assert.deepEqual(paired("instant", 16)[0]?.scenarios, nonDegraded);
   assert.deepEqual(paired("instant", 1)[0]?.scenarios, ["off", "naive", "sdk-defaults", "optimized"]);
   assert.deepEqual(paired("realistic", 64)[0]?.scenarios, nonDegraded);
-  assert.deepEqual(paired("realistic", 384)[0]?.scenarios, ["off", "naive", "sdk-defaults", "optimized"]);
+  assert.deepEqual(paired("realistic", 512)[0]?.scenarios, ["off", "naive", "sdk-defaults", "optimized"]);
   assert.deepEqual(fresh("instant", 16), ["off", ...degraded]);
   assert.deepEqual(fresh("realistic", 64), ["off", ...degraded]);
   assert.deepEqual(fresh("instant", 1), []);
-  assert.deepEqual(fresh("realistic", 384), []);
+  assert.deepEqual(fresh("realistic", 512), []);
   const runs = plannedMeasurements(steps);
   const rounds = (pick: (degraded: boolean) => boolean) =>
     new Set(runs.filter((r) => pick(SCENARIOS[r.scenario].degraded)).map((r) => r.repetition)).size;
