@@ -11,6 +11,7 @@ import { RESULT_SCHEMA, type BenchResultFile, type CpuPlacement, type RunResult 
 import { planSuite, plannedMeasurements, type PairedCell, type SuiteStep } from "./paired-plan.js";
 import { DRAIN_MAX_SECONDS, runPairedCell } from "./run-paired-cell.js";
 import { runScenario } from "./run-scenario.js";
+import { launchEnv } from "./service-process.js";
 import { PROFILES, SCENARIOS, type PlanOptions, type PlannedRun } from "./scenarios.js";
 import type { SourceState } from "./source-state.js";
 import { summarize } from "./summary.js";
@@ -125,6 +126,9 @@ export function methodNotes(placement: CpuPlacement): string[] {
   return [
     where,
     `Paired windows (off, naive, sdk-defaults, optimized, spans-off): in each (profile, connections) cell every one of these scenarios gets its own service (and receiver) for the whole cell, all started at once; each is warmed up in turn (at least ${PROFILES.instant.processWarmup} s of load, so JIT and heap settle); then every round gives each one measured window of load (a short unmeasured lead-in, then the window), one service at a time while the others idle, in an order that changes each round (round r starts at scenario r, and over the rounds every scenario follows every other one equally often). A window's overheads are taken against \`off\`'s window of the same round: the two ran a minute apart at most, on warm processes. Degraded scenarios (slow, hung, down, flaky) measure bounds under an outage that builds up over a run: each run is a fresh process (start, warm-up, measured window, grace, stop), against a fresh \`off\` run of the same repetition (not a row of its own: \`off\`'s row is its paired windows), at most ${DEGRADED_REPEAT} repetitions.`,
+    `Every service starts as \`npm start\` starts it: ${Object.entries(launchEnv())
+      .map(([k, v]) => `${k}=${v}`)
+      .join(", ")} (glibc's allocator; see docs/deployment.md, "Memory").`,
     "Latency is measured by the load generator per response (HDR histogram, 2xx only); failed = non-2xx + connection errors + timeouts.",
     `CPU per request = the service's CPU time (all its threads, from /proc, 10 ms resolution) / 2xx responses answered inside the measured window. For a paired window the CPU time runs from the window's opening until the service has settled (no chat turn ended since the previous /metrics poll, the pipeline holds nothing and the receiver's count stands still; at most ${DRAIN_MAX_SECONDS} s; \`off\` waits alike), so the export work of the window's requests is charged to it; the next window opens only after that. So is the rest of the turns still in flight at the window's close, while the start of those in flight at its opening is not: the figure reads high by about half a turn's CPU per connection, spread over the window's requests (about 1 % at instant@16; about 20 % at realistic, where a turn lasts 1.5 s and every scenario of a cell has the same throughput, so there it scales every scenario alike: the overheads in % hold, the added microseconds are scaled with it). For a fresh-process run it runs from the opening to the closing of the window. Busy % = the CPU time inside the window / window / the ${placement.serviceCores} core(s) the service may use.`,
     "RSS is sampled from /proc every 250 ms. Paired window: the peak of a warm process within that window and its drain (the process lives on through the cell: its heap has grown to what earlier windows needed), final after the drain. Fresh-process run: peak over load and grace, final after the grace.",

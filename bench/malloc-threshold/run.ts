@@ -1,9 +1,10 @@
-// `npm run bench:malloc-threshold [-- --rounds N --traced]`: what pinning glibc's mmap threshold
-// (MALLOC_MMAP_THRESHOLD_, docs/deployment.md "Memory") costs and saves on a warm service. Two
-// services run side by side, one started with it pinned and one without; after a warm-up each gets one
-// window of instant@16 load per round, alternately first, one at a time. Per window: CPU per
-// request of the main thread and of every other thread (GC, compiler, libuv), from /proc, and the
-// peak RSS. Writes bench/results/malloc-threshold/warm-<off|traced>.json.
+// `npm run bench:malloc-threshold [-- --rounds N --traced --threshold BYTES]`: what pinning glibc's
+// mmap threshold (MALLOC_MMAP_THRESHOLD_, docs/deployment.md "Memory") costs and saves on a warm
+// service. Two services run side by side, one started with it pinned (at BYTES, default npm start's
+// value) and one without; after a warm-up each gets one window of instant@16 load per round,
+// alternately first, one at a time. Per window: CPU per request of the main thread and of every
+// other thread (GC, compiler, libuv), from /proc, and the peak RSS. Writes
+// bench/results/malloc-threshold/warm-<off|traced>-<BYTES>.json.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
@@ -15,11 +16,15 @@ import { ROOT, RESULTS_DIR } from "../paths.js";
 import { freePort } from "../ports.js";
 import { readCpuSeconds, RssSampler } from "../process-sampler.js";
 import { ReceiverProcess, RECEIVER_PUBLIC_KEY, RECEIVER_SECRET_KEY } from "../receiver-process.js";
-import { ServiceProcess } from "../service-process.js";
+import { LAUNCH_ENV, ServiceProcess } from "../service-process.js";
 import { median } from "../stats.js";
 
 const { values: args } = parseArgs({
-  options: { rounds: { type: "string", default: "6" }, traced: { type: "boolean", default: false } },
+  options: {
+    rounds: { type: "string", default: "6" },
+    traced: { type: "boolean", default: false },
+    threshold: { type: "string", default: LAUNCH_ENV["MALLOC_MMAP_THRESHOLD_"] },
+  },
 });
 if (process.env["MALLOC_MMAP_THRESHOLD_"] !== undefined)
   throw new Error("unset MALLOC_MMAP_THRESHOLD_ first: the unpinned service must start without it");
@@ -30,8 +35,10 @@ const WARMUP_SECONDS = 8;
 const WINDOW_SECONDS = 4;
 /** After a window, time for the turns in flight and (traced) the batch they sealed to finish. */
 const SETTLE_MS = 700;
-/** glibc's default threshold, made static (setting it turns off glibc's dynamic raising). */
-const PINNED = { MALLOC_MMAP_THRESHOLD_: "131072" };
+const THRESHOLD = Number(args.threshold);
+if (!Number.isInteger(THRESHOLD) || THRESHOLD < 0) throw new Error("--threshold must be a byte count");
+/** A fixed threshold (setting it turns off glibc's dynamic raising). */
+const PINNED = { MALLOC_MMAP_THRESHOLD_: String(THRESHOLD) };
 const SIDES = ["pinned", "unpinned"] as const;
 type Side = (typeof SIDES)[number];
 
@@ -74,9 +81,9 @@ try {
   for (const side of SIDES) {
     services[side] = await ServiceProcess.start({
       root: ROOT,
+      launch: side === "pinned" ? PINNED : {},
       port: await freePort(),
       env: {
-        ...(side === "pinned" ? PINNED : {}),
         SIM_TTFT_MS: "0",
         SIM_TOKEN_MS: "0",
         SIM_REPLY_TOKENS: "60",
@@ -166,14 +173,14 @@ try {
     machine: machineInfo(ROOT),
     traced: args.traced,
     pinnedEnv: PINNED,
-    method: `instant@${CONNECTIONS}, sessions in memory, two warm services (one started with MALLOC_MMAP_THRESHOLD_=131072, one without), ${WARMUP_SECONDS} s warm-up each, then ${ROUNDS} rounds of one ${WINDOW_SECONDS} s window each, alternately first; CPU of all threads from /proc per response, from the window's warm-up to ${SETTLE_MS} ms after it`,
+    method: `instant@${CONNECTIONS}, sessions in memory, two warm services (one started with MALLOC_MMAP_THRESHOLD_=${THRESHOLD}, one without), ${WARMUP_SECONDS} s warm-up each, then ${ROUNDS} rounds of one ${WINDOW_SECONDS} s window each, alternately first; CPU of all threads from /proc per response, from the window's warm-up to ${SETTLE_MS} ms after it`,
     windows,
     summary,
     pinnedOverUnpinnedCpu: { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios) },
   };
   const dir = join(RESULTS_DIR, "malloc-threshold");
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `warm-${args.traced ? "traced" : "off"}.json`);
+  const file = join(dir, `warm-${args.traced ? "traced" : "off"}-${THRESHOLD}.json`);
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   console.log(
     `pinned / unpinned CPU per request: median ${result.pinnedOverUnpinnedCpu.median.toFixed(3)} (${result.pinnedOverUnpinnedCpu.min.toFixed(3)}-${result.pinnedOverUnpinnedCpu.max.toFixed(3)}); wrote ${relative(process.cwd(), file)}`,
