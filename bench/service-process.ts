@@ -10,9 +10,10 @@ import { MetricsSnapshot } from "./prometheus.js";
 /**
  * What `npm start` sets before Node starts (see package.json): glibc's mmap threshold fixed at
  * 512 KiB. Left to itself, glibc raises the threshold each time a large block is freed, after which
- * blocks up to that size come from its heap and stay there, fragmented: with Langfuse slow, hung or
- * failing, the traced service's peak RSS grew 22-37 MB over off's. Fixed at 512 KiB, blocks that
- * large are returned to the system when freed (docs/deployment.md, "Memory", has the measurements).
+ * blocks up to that size come from its heap and stay there, fragmented: with Langfuse slow, hung,
+ * down or failing, the traced service's worst peak RSS was 22-37 MB over off's. Fixed at 512 KiB,
+ * blocks that large are returned to the system when freed (docs/deployment.md, "Memory", has the
+ * measurements).
  * The benchmark measures the service as users start it; a value in the harness's environment wins,
  * as it does for npm start.
  */
