@@ -13,9 +13,8 @@ import { MetricsSnapshot } from "./prometheus.js";
  * blocks up to that size come from its heap and stay there, fragmented: with Langfuse slow, hung,
  * down or failing, the traced service's worst peak RSS was 22-37 MB over off's. Fixed at 512 KiB,
  * blocks that large are returned to the system when freed (docs/deployment.md, "Memory", has the
- * measurements).
- * The benchmark measures the service as users start it; a value in the harness's environment wins,
- * as it does for npm start.
+ * measurements). The benchmark measures the service as users start it; a value in the harness's
+ * environment wins, as it does for npm start.
  */
 export const LAUNCH_ENV: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: "524288" };
 

@@ -37,8 +37,10 @@ const WINDOW_SECONDS = 4;
 const SETTLE_MS = 700;
 const THRESHOLD = Number(args.threshold);
 if (!Number.isInteger(THRESHOLD) || THRESHOLD < 0) throw new Error("--threshold must be a byte count");
+/** What npm start sets besides the threshold: both sides get it, so they differ in the threshold alone. */
+const UNPINNED = Object.fromEntries(Object.entries(LAUNCH_ENV).filter(([key]) => key !== "MALLOC_MMAP_THRESHOLD_"));
 /** A fixed threshold (setting it turns off glibc's dynamic raising). */
-const PINNED = { MALLOC_MMAP_THRESHOLD_: String(THRESHOLD) };
+const PINNED = { ...UNPINNED, MALLOC_MMAP_THRESHOLD_: String(THRESHOLD) };
 const SIDES = ["pinned", "unpinned"] as const;
 type Side = (typeof SIDES)[number];
 
@@ -81,7 +83,7 @@ try {
   for (const side of SIDES) {
     services[side] = await ServiceProcess.start({
       root: ROOT,
-      launch: side === "pinned" ? PINNED : {},
+      launch: side === "pinned" ? PINNED : UNPINNED,
       port: await freePort(),
       env: {
         SIM_TTFT_MS: "0",
