@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { LAUNCH_ENV, launchEnv } from "./service-process.js";
+import { LAUNCH_ENV, launchEnv } from "./launch-env.js";
 
 const scripts = (
   JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {

@@ -5,23 +5,8 @@ import { join } from "node:path";
 import { startNodeProcess, type ManagedProcess } from "./child-processes.js";
 import { childEnv } from "./child-env.js";
 import { httpText, waitUntil, withRetry } from "./http.js";
+import { launchEnv } from "./launch-env.js";
 import { MetricsSnapshot } from "./prometheus.js";
-
-/**
- * What `npm start` sets before Node starts (see package.json): glibc's mmap threshold fixed at
- * 512 KiB. Left to itself, glibc raises the threshold each time a large block is freed, after which
- * blocks up to that size come from its heap and stay there, fragmented: with Langfuse slow, hung,
- * down or failing, the traced service's worst peak RSS was 22-37 MB over off's. Fixed at 512 KiB,
- * blocks that large are returned to the system when freed (docs/deployment.md, "Memory", has the
- * measurements). The benchmark measures the service as users start it; a value in the harness's
- * environment wins, as it does for npm start.
- */
-export const LAUNCH_ENV: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: "524288" };
-
-/** LAUNCH_ENV, each value as the harness's environment overrides it. */
-export function launchEnv(base: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  return Object.fromEntries(Object.entries(LAUNCH_ENV).map(([k, v]) => [k, base[k] ?? v]));
-}
 
 export interface ServiceStartOptions {
   /** Repository root (holds dist/src/main.js). */

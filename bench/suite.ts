@@ -11,7 +11,7 @@ import { RESULT_SCHEMA, type BenchResultFile, type CpuPlacement, type RunResult 
 import { planSuite, plannedMeasurements, type PairedCell, type SuiteStep } from "./paired-plan.js";
 import { DRAIN_MAX_SECONDS, runPairedCell } from "./run-paired-cell.js";
 import { runScenario } from "./run-scenario.js";
-import { launchEnv } from "./service-process.js";
+import { launchEnv } from "./launch-env.js";
 import { PROFILES, SCENARIOS, type PlanOptions, type PlannedRun } from "./scenarios.js";
 import type { SourceState } from "./source-state.js";
 import { summarize } from "./summary.js";

@@ -10,13 +10,14 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { pinSelf, planCpus } from "../cpu-affinity.js";
+import { LAUNCH_ENV } from "../launch-env.js";
 import { runLoad } from "../load.js";
 import { machineInfo } from "../machine-info.js";
 import { ROOT, RESULTS_DIR } from "../paths.js";
 import { freePort } from "../ports.js";
 import { readCpuSeconds, RssSampler } from "../process-sampler.js";
 import { ReceiverProcess, RECEIVER_PUBLIC_KEY, RECEIVER_SECRET_KEY } from "../receiver-process.js";
-import { LAUNCH_ENV, ServiceProcess } from "../service-process.js";
+import { ServiceProcess } from "../service-process.js";
 import { median } from "../stats.js";
 
 const { values: args } = parseArgs({

@@ -15,6 +15,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { launchEnv } from "../launch-env.js";
 import { machineInfo } from "../machine-info.js";
 import { ROOT } from "../paths.js";
 import { readSourceState, referenceRefusal } from "../source-state.js";
@@ -86,7 +87,7 @@ interface Service {
 async function spawnService(env: Record<string, string>): Promise<Service> {
   const child: ChildProcess = spawn(process.execPath, [join(root, "dist", "src", "main.js")], {
     cwd: root,
-    env: { PATH: process.env["PATH"] ?? "", ...env },
+    env: { ...launchEnv(), PATH: process.env["PATH"] ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import { launchEnv } from "../../bench/launch-env.js";
 
 export interface SpawnedService {
   child: ChildProcess;
@@ -20,6 +21,7 @@ export async function spawnService(env: Record<string, string>, timeoutMs = 20_0
   const child = spawn(process.execPath, [ENTRY], {
     // Tests send many requests (and wrong keys) from one address; the limits' own tests set them.
     env: {
+      ...launchEnv(),
       PATH: process.env["PATH"] ?? "",
       PORT: "0",
       LOG_LEVEL: "info",
@@ -74,7 +76,7 @@ export async function runServiceExpectingFailure(
   env: Record<string, string>,
 ): Promise<{ code: number | null; stderr: string }> {
   const child = spawn(process.execPath, [ENTRY], {
-    env: { PATH: process.env["PATH"] ?? "", ...env },
+    env: { ...launchEnv(), PATH: process.env["PATH"] ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";
