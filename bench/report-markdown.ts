@@ -351,7 +351,7 @@ export function generateReport(result: BenchResultFile, options: ReportOptions):
   md.push("## Promise and verdict");
   md.push("");
   md.push(
-    "The seed promised that tracing costs the request path **less than 5 % latency, no noticeable throughput loss, and less than 10 % more CPU and memory**. `bench/budgets.json` turns that into checks, each against `off` of the same cell and repetition; `naive` and `sdk-defaults` are comparisons, reported but not budgeted:",
+    "The seed promised that tracing costs the request path **less than 5 % latency, no noticeable throughput loss, and less than 10 % more CPU and memory**. `bench/budgets.json` turns that into checks, each against `off` of the same cell and repetition (a degraded run's peak RSS against the median of the cell's fresh `off` runs); `naive` and `sdk-defaults` are comparisons, reported but not budgeted:",
   );
   md.push("");
   for (const b of options.budgets?.budgets ?? []) md.push(`- ${describeBudget(b)}.`);

@@ -166,7 +166,7 @@ export interface SummaryRow {
   runs: number;
   failedRuns: number;
   metrics: Record<SummaryMetric, SpreadJson>;
-  /** Against `off` of the same cell and repetition, in percent; absent for `off`. */
+  /** Against `off` of the same cell and repetition (a fresh run's peak RSS: the median fresh `off`), in percent; absent for `off`. */
   overheads: Record<OverheadMetric, SpreadJson> | null;
 }
 

@@ -42,3 +42,43 @@ test("a result without methods (written before paired windows) is read as fresh-
   // 5.5 against off's 5 ms in both repetitions.
   assert.ok(Math.abs(hung.overheads!.cpuPerRequestPct.median! - 10) < 1e-9);
 });
+
+test("a fresh run's peak RSS is compared with the median fresh off, its CPU with its own repetition's off", () => {
+  const cell = fixtureResult().runs.filter((r) => r.profile === "instant" && r.connections === 16);
+  const fresh = (r: RunResult, rssMiB: number, cpu: number): RunResult => ({
+    ...r,
+    method: "fresh-process",
+    service: { ...r.service!, rssPeakBytes: rssMiB * 2 ** 20, cpuMsPerRequest: cpu },
+  });
+  const offs = cell.filter((r) => r.scenario === "off");
+  const hung = cell.filter((r) => r.scenario === "hung");
+  assert.equal(offs.length, 2);
+  const third = (r: RunResult): RunResult => ({ ...r, repetition: 3 });
+  // Fresh off peaks 180, 210, 214 MiB (median 210); hung peaks 220 in each repetition.
+  const runs = [
+    fresh(offs[0]!, 180, 4),
+    fresh(offs[1]!, 210, 5),
+    fresh(third(offs[1]!), 214, 5),
+    ...hung.map((r) => fresh(r, 220, 6)),
+    fresh(third(hung[0]!), 220, 6),
+  ];
+  const row = summarize(runs).find((r) => r.scenario === "hung")!;
+  const rss = row.overheads!.rssPeakOverOffMiB;
+  assert.equal(rss.n, 3);
+  assert.ok(Math.abs(rss.max! - 10) < 1e-9, `worst over the median off is 10 MiB, not 40 over the low one`);
+  assert.ok(Math.abs(rss.min! - 10) < 1e-9);
+  // CPU stays paired: 6 against 4 in repetition 1 (+50 %), against 5 in the others (+20 %).
+  assert.ok(Math.abs(row.overheads!.cpuPerRequestPct.max! - 50) < 1e-9);
+  assert.ok(Math.abs(row.overheads!.cpuPerRequestPct.median! - 20) < 1e-9);
+});
+
+test("paired windows keep their round's off for peak RSS", () => {
+  // The off windows peak at 200 and 240 MiB, optimized at 205 in both rounds: +5 and -35.
+  const runs = mixedRuns().map((r) =>
+    r.scenario === "off" && r.method === "paired-window" && r.repetition === 2
+      ? { ...r, service: { ...r.service!, rssPeakBytes: 240 * 2 ** 20 } }
+      : r,
+  );
+  const rss = summarize(runs).find((r) => r.scenario === "optimized")!.overheads!.rssPeakOverOffMiB;
+  assert.deepEqual([rss.min, rss.max], [-35, 5]);
+});

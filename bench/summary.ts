@@ -1,6 +1,7 @@
 // Aggregation of runs into one row per (profile, connections, scenario): the median and min-max
 // spread over repetitions of every figure, and the overheads against `off` of the same cell,
-// taken repetition by repetition (round by round for paired windows), measured the same way.
+// taken repetition by repetition (round by round for paired windows), measured the same way;
+// a fresh process's peak RSS against the median of the cell's fresh `off` runs (rssBaselineOf).
 import {
   OVERHEAD_METRICS,
   SUMMARY_METRICS,
@@ -12,7 +13,7 @@ import {
   type SummaryRow,
 } from "./result-schema.js";
 import { PROFILE_NAMES, SCENARIO_NAMES, type ScenarioName } from "./scenarios.js";
-import { lossPct, overheadPct, spread } from "./stats.js";
+import { lossPct, median, overheadPct, spread } from "./stats.js";
 
 const MiB = 1024 * 1024;
 const MB = 1_000_000;
@@ -110,6 +111,26 @@ export function baselineOf(cell: readonly RunResult[], run: RunResult): RunResul
   );
 }
 
+const RSS_METRICS: ReadonlySet<OverheadMetric> = new Set(["rssPeakPct", "rssPeakOverOffMiB", "rssPeakOverOffMB"]);
+
+/**
+ * The `off` run a run's peak RSS is compared with. Pairing by repetition cancels what the machine
+ * does to runs minutes apart, which moves CPU and latency. A fresh process's peak RSS moves with
+ * its own garbage collections instead (in the 2026-12-06 19:50 reference one fresh `off` peaked at
+ * 186 MiB, its two siblings at 213 and 215), so one `off` run is a noisier baseline than the median
+ * of the cell's fresh `off` runs, which a fresh run's peak is compared with. Paired windows keep
+ * their round's `off`: both processes are warm and measured the same minute.
+ */
+export function rssBaselineOf(cell: readonly RunResult[], run: RunResult, off: RunResult): RunResult {
+  if (methodOf(run) !== "fresh-process") return off;
+  const peaks = cell
+    .filter((r) => r.scenario === "off" && r.ok && methodOf(r) === "fresh-process")
+    .map((r) => n(r.service?.rssPeakBytes));
+  const peak = median(peaks);
+  if (!Number.isFinite(peak) || !off.service) return off;
+  return { ...off, service: { ...off.service, rssPeakBytes: peak } };
+}
+
 export function summarize(runs: readonly RunResult[]): SummaryRow[] {
   const rows: SummaryRow[] = [];
   for (const profile of PROFILE_NAMES) {
@@ -129,9 +150,13 @@ export function summarize(runs: readonly RunResult[]): SummaryRow[] {
         if (scenario !== "off") {
           const pairs = good
             .map((r) => ({ run: r, off: baselineOf(cell, r) }))
-            .filter((p): p is { run: RunResult; off: RunResult } => p.off !== undefined);
+            .filter((p): p is { run: RunResult; off: RunResult } => p.off !== undefined)
+            .map((p) => ({ ...p, rssOff: rssBaselineOf(cell, p.run, p.off) }));
           overheads = Object.fromEntries(
-            OVERHEAD_METRICS.map((m) => [m, toSpreadJson(pairs.map((p) => runOverhead(p.run, p.off, m)))]),
+            OVERHEAD_METRICS.map((m) => [
+              m,
+              toSpreadJson(pairs.map((p) => runOverhead(p.run, RSS_METRICS.has(m) ? p.rssOff : p.off, m))),
+            ]),
           ) as Record<OverheadMetric, SpreadJson>;
         }
         rows.push({
