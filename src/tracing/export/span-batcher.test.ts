@@ -58,3 +58,38 @@ test("a burst of many batches between two turns of the loop stays under the memo
   assert.deepEqual(h.drops, [], "nothing dropped: full batches left memory every turn");
   assert.equal(h.sealed.reduce((n, b) => n + b.count, 0) + h.batcher.pendingSpans, 1000);
 });
+
+test("a batch sealed small holds memory of its own size, and its big buffer serves the next batch at once", () => {
+  const h = harness(100_000);
+  const span = new Uint8Array(2_000).fill(3);
+  h.batcher.push(span);
+  const writer = h.batcher.begin()!;
+  h.batcher.abort();
+  h.timers.shift()!(); // the flush interval seals a batch of 2 KB in a buffer of ~160 KB
+  const small = h.sealed[0]!;
+  assert.equal(small.payload.length, 2_000);
+  assert.equal((small.payload as Buffer).buffer.byteLength, 2_000, "a copy of its own size, not a view");
+  assert.deepEqual([...(small.payload as Buffer).subarray(0, 3)], [3, 3, 3]);
+  assert.equal(h.batcher.begin(), writer, "the big buffer went back to the pool when the batch was sealed");
+  h.batcher.abort();
+});
+
+test("a batch that fills most of its buffer is sealed as a view of it, which comes back on release", () => {
+  const h = harness(100_000);
+  const span = new Uint8Array(10_000).fill(5);
+  for (let i = 0; i < 9; i++) h.batcher.push(span);
+  const writer = h.batcher.begin()!;
+  h.batcher.abort();
+  h.timers.shift()!();
+  const full = h.sealed[0]!;
+  assert.equal(full.payload.length, 90_000);
+  assert.equal((full.payload as Buffer).buffer, writer.buf.buffer, "no copy");
+  assert.notEqual(h.batcher.begin(), writer, "held by the batch until released");
+  h.batcher.abort();
+  full.release();
+  for (let i = 0; i < 9; i++) h.batcher.push(span);
+  h.timers.shift()!();
+  assert.equal(h.sealed.length, 2);
+  assert.equal(h.batcher.begin(), writer, "back in the pool once released");
+  h.batcher.abort();
+});
