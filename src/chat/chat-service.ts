@@ -28,6 +28,7 @@ import {
   traceNotFound,
 } from "./chat-errors.js";
 import type { ChatMetrics } from "./chat-metrics.js";
+import { combineSignals } from "./combined-signal.js";
 import { deadline } from "./deadline.js";
 import { ModelFailures } from "./model-failures.js";
 import { DEFAULT_PAGE_TURNS, type TranscriptPageQuery } from "./transcript-page.js";
@@ -123,8 +124,8 @@ export class ChatService {
   readonly #inFlight = new Set<Promise<unknown>>();
   /**
    * One controller per turn running or queued, aborted when shutdown gives up waiting. Per turn,
-   * not one shared signal: a turn's signals are combined with AbortSignal.any, which registers
-   * each combination on every source, so a process-long source would gather one per turn.
+   * not one shared signal: a turn's signals are combined (combined-signal.ts) with a listener on
+   * every source, so a process-long source would gather one per turn.
    */
   readonly #cancels = new Set<AbortController>();
   #shuttingDown = false;
@@ -209,9 +210,10 @@ export class ChatService {
   async #queue(request: TurnRequest, sessionId: string, scope: TurnScope): Promise<TurnReply> {
     const lockKey = sessionThreadId(scope.keyId, sessionId);
     const waitLimit = deadline(this.#options.turnTimeoutMs);
-    const waitSignal = AbortSignal.any(
+    const waitCombined = combineSignals(
       request.clientSignal ? [request.clientSignal, waitLimit.signal, scope.cancel] : [waitLimit.signal, scope.cancel],
     );
+    const waitSignal = waitCombined.signal;
     const crossInstance = this.#options.sessionLock;
     try {
       // In-process queue first, so at most one connection per session per instance waits on the
@@ -235,6 +237,7 @@ export class ChatService {
       throw err;
     } finally {
       waitLimit.clear();
+      waitCombined.dispose();
     }
   }
 
@@ -257,9 +260,10 @@ export class ChatService {
     });
     const limit = deadline(this.#options.turnTimeoutMs);
     const timeout = limit.signal;
-    const signal = AbortSignal.any(
+    const combined = combineSignals(
       request.clientSignal ? [request.clientSignal, timeout, scope.cancel] : [timeout, scope.cancel],
     );
+    const signal = combined.signal;
     // The run's writes are held until the turn has finished, then committed with its transcript
     // record in one transaction; a turn that fails or is abandoned writes nothing.
     const pending = graph.sessions.beginTurn(threadId);
@@ -309,6 +313,7 @@ export class ChatService {
       throw mapped;
     } finally {
       limit.clear();
+      combined.dispose();
     }
   }
 
