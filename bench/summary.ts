@@ -118,17 +118,21 @@ const RSS_METRICS: ReadonlySet<OverheadMetric> = new Set(["rssPeakPct", "rssPeak
  * does to runs minutes apart, which moves CPU and latency. A fresh process's peak RSS moves with
  * its own garbage collections instead (in the 2026-12-06 19:50 reference one fresh `off` peaked at
  * 186 MiB, its two siblings at 213 and 215), so one `off` run is a noisier baseline than the median
- * of the cell's fresh `off` runs, which a fresh run's peak is compared with. Paired windows keep
- * their round's `off`: both processes are warm and measured the same minute.
+ * of the cell's fresh `off` runs (`freshOffPeakBytes`), which a fresh run's peak is compared with.
+ * Paired windows keep their round's `off`: both processes are warm and measured the same minute.
  */
-export function rssBaselineOf(cell: readonly RunResult[], run: RunResult, off: RunResult): RunResult {
-  if (methodOf(run) !== "fresh-process") return off;
-  const peaks = cell
-    .filter((r) => r.scenario === "off" && r.ok && methodOf(r) === "fresh-process")
-    .map((r) => n(r.service?.rssPeakBytes));
-  const peak = median(peaks);
-  if (!Number.isFinite(peak) || !off.service) return off;
-  return { ...off, service: { ...off.service, rssPeakBytes: peak } };
+function rssBaselineOf(run: RunResult, off: RunResult, freshOffPeakBytes: number): RunResult {
+  if (methodOf(run) !== "fresh-process" || !Number.isFinite(freshOffPeakBytes) || !off.service) return off;
+  return { ...off, service: { ...off.service, rssPeakBytes: freshOffPeakBytes } };
+}
+
+/** The median peak RSS of a cell's fresh `off` runs (NaN when it has none). */
+function freshOffPeakBytes(cell: readonly RunResult[]): number {
+  return median(
+    cell
+      .filter((r) => r.scenario === "off" && r.ok && methodOf(r) === "fresh-process")
+      .map((r) => n(r.service?.rssPeakBytes)),
+  );
 }
 
 export function summarize(runs: readonly RunResult[]): SummaryRow[] {
@@ -139,6 +143,7 @@ export function summarize(runs: readonly RunResult[]): SummaryRow[] {
     );
     for (const connections of connectionCounts) {
       const cell = runs.filter((r) => r.profile === profile && r.connections === connections);
+      const offPeak = freshOffPeakBytes(cell);
       for (const scenario of SCENARIO_NAMES) {
         const mine = rowRuns(cell, scenario);
         if (mine.length === 0) continue;
@@ -151,7 +156,7 @@ export function summarize(runs: readonly RunResult[]): SummaryRow[] {
           const pairs = good
             .map((r) => ({ run: r, off: baselineOf(cell, r) }))
             .filter((p): p is { run: RunResult; off: RunResult } => p.off !== undefined)
-            .map((p) => ({ ...p, rssOff: rssBaselineOf(cell, p.run, p.off) }));
+            .map((p) => ({ ...p, rssOff: rssBaselineOf(p.run, p.off, offPeak) }));
           overheads = Object.fromEntries(
             OVERHEAD_METRICS.map((m) => [
               m,

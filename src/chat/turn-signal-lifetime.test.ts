@@ -5,35 +5,19 @@
 // real graph, so a LangGraph or Node change that brings it back fails here.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { MemorySaver } from "@langchain/langgraph";
 import { Registry } from "prom-client";
 import { loadCatalog } from "../agents/catalog.js";
 import { buildRouterGraph } from "../graph/build-graph.js";
-import { createSimulatedProvider } from "../llm/create-model-provider.js";
 import { NOOP_TRACING } from "../tracing/index.js";
+import { instantModelProvider } from "../../test/support/instant-model.js";
+import { stillReachable } from "../../test/support/reachability.js";
 import { ChatMetrics } from "./chat-metrics.js";
 import { ChatService } from "./chat-service.js";
 
-setFlagsFromString("--expose-gc");
-const gc = runInNewContext("gc") as () => void;
-
 test("a finished turn's run signal is collected, though LangGraph leaves a listener on it", async () => {
   const catalog = loadCatalog("agents/shop-support.json");
-  const provider = createSimulatedProvider(
-    {
-      provider: "simulated",
-      simTtftMs: 0,
-      simTokenMs: 0,
-      simReplyTokens: 5,
-      model: "switchboard-sim",
-      timeoutMs: 10_000,
-      maxRetries: 0,
-      structuredOutput: "json_schema",
-    },
-    catalog,
-  );
+  const provider = instantModelProvider(catalog);
   const graph = buildRouterGraph({
     catalog,
     provider,
@@ -66,9 +50,5 @@ test("a finished turn's run signal is collected, though LangGraph leaves a liste
     });
   }
   assert.equal(signals.length, turns, "every turn ran the graph with a signal");
-  for (let i = 0; i < 10 && signals.some((s) => s.deref() !== undefined); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    gc();
-  }
-  assert.equal(signals.filter((s) => s.deref() !== undefined).length, 0, "run signals still reachable");
+  assert.equal(await stillReachable(signals), 0, "run signals still reachable");
 });
