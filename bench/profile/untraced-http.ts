@@ -9,20 +9,33 @@
 // build's, and the requests alternate between the two in blocks, so both see the same machine
 // load: on a shared machine that is the only before/after comparison worth reading.
 //
+// With --traced, this build also runs traced (LANGFUSE_PIPELINE=switchboard, the defaults, to a
+// local receiver process on a loopback port) beside the untraced one, alternating alike: the
+// paired lines are then what tracing adds to a turn in the service, every thread of it counted.
+// The export is asynchronous, so read the block means (they include the batches a block's turns
+// flushed), not the per-request figures.
+//
 //   npm run build --silent && node dist/bench/profile/untraced-http.js [options]
 //     --store memory|sqlite   session store (default memory; sqlite uses a temporary file)
 //     --mode new|continue     a new session every turn, or sessions of --session-turns turns
 //     --session-turns N       turns per session in continue mode (default: the load benchmark's)
 //     --turns N               measured requests per build (default 2000)
 //     --warmup N              unmeasured requests per build first (default 500)
+//     --idle SEC              idle this long after the warm-up before measuring, as a warm process of a
+//                             paired cell idles while the others take their windows (default 0)
 //     --block N               requests per block when alternating with --baseline (default 100)
 //     --concurrency N         requests in flight at once (default 1: one after the other)
 //     --stream                POST /api/v1/chat/stream (SSE) instead of /api/v1/chat
 //     --log-level LEVEL       the service's LOG_LEVEL (default warn, as the load benchmark runs it)
+//     --traced                also run this build traced, against the untraced one
 //     --baseline DIR          another build's dist/ folder to compare with; give it several times to
 //                             compare several builds in one window (each against the first and
 //                             against the one before it)
+//     --node-option FLAG      a V8/Node flag for the services' command line (repeatable), e.g.
+//                             --node-option=--max-semi-space-size=32
 //     --cpu-prof DIR          the services run under `node --cpu-prof`, writing their profiles to DIR
+//     --no-pin                leave placement to the scheduler (by default the services share CPU 0,
+//                             this process and the receivers the other cores, as `npm run bench` pins)
 //     --json                  one JSON line per build instead of the table
 import { spawn } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -37,6 +50,9 @@ import { childEnv } from "../child-env.js";
 import { httpText, waitUntil } from "../http.js";
 import { percentile } from "../stats.js";
 import { buildName, pairedLines } from "./paired-blocks.js";
+import { pinSelf, planCpus } from "../cpu-affinity.js";
+import { launchEnv } from "../launch-env.js";
+import { ReceiverProcess, RECEIVER_PUBLIC_KEY, RECEIVER_SECRET_KEY } from "../receiver-process.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -46,13 +62,18 @@ const { values: args } = parseArgs({
     turns: { type: "string", default: "2000" },
     warmup: { type: "string", default: "500" },
     block: { type: "string", default: "100" },
+    idle: { type: "string", default: "0" },
     concurrency: { type: "string", default: "1" },
     stream: { type: "boolean", default: false },
     "log-level": { type: "string", default: "warn" },
     baseline: { type: "string", multiple: true },
+    traced: { type: "boolean", default: false },
     "cpu-prof": { type: "string" },
+    "node-option": { type: "string", multiple: true },
     json: { type: "boolean", default: false },
+    pin: { type: "boolean", default: true },
   },
+  allowNegative: true,
 });
 
 const store = args.store === "sqlite" ? "sqlite" : "memory";
@@ -62,6 +83,8 @@ const turns = Number(args.turns);
 const warmup = Number(args.warmup);
 const block = Math.max(1, Number(args.block));
 const concurrency = Math.max(1, Number(args.concurrency));
+const cpuPlan = planCpus(args.pin);
+pinSelf(cpuPlan.others);
 const path = args.stream ? "/api/v1/chat/stream" : "/api/v1/chat";
 
 /**
@@ -88,6 +111,7 @@ interface Target {
   stop(): Promise<void>;
   dir: string;
   agent: Agent;
+  receiver: ReceiverProcess | null;
   /** Per-request CPU (us), measured only when requests run one at a time. */
   cpuUs: number[];
   /** Mean per-request CPU of each block, us. */
@@ -96,16 +120,40 @@ interface Target {
   sent: number;
 }
 
-/** Starts `node [--cpu-prof] <root>/dist/src/main.js` untraced on a free loopback port and waits until it answers. */
-async function startTarget(name: string, root: string): Promise<Target> {
+/**
+ * Starts `node [--cpu-prof] <root>/dist/src/main.js` on a free loopback port, untraced or traced to
+ * a receiver of its own, and waits until it answers.
+ */
+async function startTarget(name: string, root: string, traced = false): Promise<Target> {
   const dir = mkdtempSync(join(tmpdir(), "switchboard-http-profile-"));
   const port = await freePort();
+  const receiverPort = traced ? await freePort() : 0;
+  const receiver = traced
+    ? await ReceiverProcess.start({
+        root,
+        port: receiverPort,
+        env: {},
+        dbPath: ":memory:",
+        logFile: join(dir, "receiver.log"),
+        cpus: cpuPlan.others,
+      })
+    : null;
+  const tracingEnv: Record<string, string> = traced
+    ? {
+        LANGFUSE_ENABLED: "true",
+        LANGFUSE_PIPELINE: "switchboard",
+        LANGFUSE_BASE_URL: receiver!.baseUrl,
+        LANGFUSE_PUBLIC_KEY: RECEIVER_PUBLIC_KEY,
+        LANGFUSE_SECRET_KEY: RECEIVER_SECRET_KEY,
+        LANGFUSE_JOURNAL_DIR: join(dir, "spool"),
+      }
+    : { LANGFUSE_ENABLED: "false", LANGFUSE_JOURNAL: "false" };
   const env = childEnv({
+    ...launchEnv(),
     HOST: "127.0.0.1",
     PORT: String(port),
     LLM_PROVIDER: "simulated",
-    LANGFUSE_ENABLED: "false",
-    LANGFUSE_JOURNAL: "false",
+    ...tracingEnv,
     SESSION_STORE: store,
     SESSION_DB_PATH: join(dir, "sessions.db"),
     SIM_TTFT_MS: "0",
@@ -113,10 +161,15 @@ async function startTarget(name: string, root: string): Promise<Target> {
     LOG_LEVEL: args["log-level"],
   });
   // --cpu-prof is refused in NODE_OPTIONS, so it goes on the command line.
-  const nodeArgs = args["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${resolve(args["cpu-prof"])}`] : [];
+  const nodeArgs = [
+    ...(args["node-option"] ?? []),
+    ...(args["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${resolve(args["cpu-prof"])}`] : []),
+  ];
   const log = openSync(join(dir, "service.log"), "a");
   // The repository is the working directory: relative defaults (agents/shop-support.json) resolve there.
-  const child = spawn(process.execPath, [...nodeArgs, join(root, "dist", "src", "main.js")], {
+  const node = [process.execPath, ...nodeArgs, join(root, "dist", "src", "main.js")];
+  const command = cpuPlan.service === null ? node : ["taskset", "-c", cpuPlan.service, ...node];
+  const child = spawn(command[0]!, command.slice(1), {
     env,
     cwd: ROOT,
     stdio: ["ignore", log, log],
@@ -138,9 +191,11 @@ async function startTarget(name: string, root: string): Promise<Target> {
     stop: async () => {
       child.kill("SIGTERM");
       await exited;
+      await receiver?.stop();
     },
     dir,
     agent: new Agent({ keepAlive: true, maxSockets: concurrency }),
+    receiver,
     cpuUs: [],
     blockMeans: [],
     wallMs: 0,
@@ -218,7 +273,9 @@ try {
   for (const dir of baselines)
     targets.push(await startTarget(baselines.length > 1 ? buildName(dir) : "baseline", dirname(resolve(dir))));
   targets.push(await startTarget(baselines.length ? "current" : "service", ROOT));
+  if (args.traced) targets.push(await startTarget("traced", ROOT, true));
   for (const t of targets) await runBlock(t, warmup, false);
+  await new Promise((wake) => setTimeout(wake, Number(args.idle) * 1000));
   for (let done = 0, k = 0; done < turns; done += block, k++) {
     const n = Math.min(block, turns - done);
     // Rotate which build goes first, so none always follows the same one.
@@ -255,7 +312,8 @@ for (const t of targets) {
     blockMeanMax: round(Math.max(...t.blockMeans)),
     requestsPerSecond: round(((t.blockMeans.length * block) / t.wallMs) * 1000),
   };
-  if (args.json) console.log(JSON.stringify(result));
+  // The blocks in the order they ran: a trend over them is the service warming up.
+  if (args.json) console.log(JSON.stringify({ ...result, blockMeans: t.blockMeans.map(round) }));
   else
     console.log(
       Object.entries(result)
