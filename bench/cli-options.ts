@@ -54,8 +54,9 @@ pages generated from it (docs/performance.md, the sizing in docs/deployment.md, 
                           and realistic 64,512, with spans-off and the degraded scenarios at instant 16, realistic 64)
   --duration SEC          measured seconds of each paired window and of each fresh-process run (default: windows
                           3 at instant, 4 at realistic; fresh runs 6)
-  --warmup SEC            unmeasured warm-up: of each warm process before the first round (default 4), and of each
-                          fresh-process run (default 2), connection starts spread over it
+  --warmup SEC            unmeasured warm-up: of each warm process before the first round (default: instant 30,
+                          realistic 12), and of each fresh-process run (default: instant 15, realistic 10),
+                          connection starts spread over it
   --repeat N              rounds of paired windows (default ${DEFAULT_ROUNDS}; --quick ${QUICK_ROUNDS}); the degraded scenarios'
                           fresh-process runs repeat min(N, 3) times (--quick once)
   --grace SEC             longest wait after the load for the tracing pipeline to deliver what it holds

@@ -1,6 +1,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { pairedWindows, planSuite, plannedMeasurements, roundOrder, type PairedCell } from "./paired-plan.js";
+import {
+  pairedWindows,
+  planSuite,
+  plannedMeasurements,
+  roundOrder,
+  warmupSlices,
+  WARMUP_SLICE_SECONDS,
+  type PairedCell,
+} from "./paired-plan.js";
+import { PROFILES } from "./scenarios.js";
 
 test("each round starts at the next scenario, and over n rounds (2n when n is odd) every scenario follows every other one equally often", () => {
   for (let n = 1; n <= 7; n++) {
@@ -115,8 +124,8 @@ test("--warmup and --duration override the warm process's warm-up and the window
     degradedRepeat: 1,
   });
   assert.ok(byProfile?.kind === "paired");
-  assert.equal(byProfile.cell.warmup, 4);
-  assert.equal(byProfile.cell.duration, 4);
+  assert.equal(byProfile.cell.warmup, PROFILES.realistic.processWarmup);
+  assert.equal(byProfile.cell.duration, PROFILES.realistic.window);
   const [given] = planSuite({
     profiles: ["realistic"],
     scenarios: ["off", "optimized"],
@@ -128,4 +137,11 @@ test("--warmup and --duration override the warm process's warm-up and the window
   assert.ok(given?.kind === "paired");
   assert.equal(given.cell.warmup, 7);
   assert.equal(given.cell.duration, 5);
+});
+
+test("a warm process's warm-up is taken in pieces of about WARMUP_SLICE_SECONDS, at least one", () => {
+  assert.equal(warmupSlices({ warmup: 6 * WARMUP_SLICE_SECONDS }), 6);
+  assert.equal(warmupSlices({ warmup: 2.4 * WARMUP_SLICE_SECONDS }), 2);
+  assert.equal(warmupSlices({ warmup: 1 }), 1);
+  assert.equal(warmupSlices({ warmup: 0 }), 1);
 });

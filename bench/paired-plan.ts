@@ -55,6 +55,14 @@ export function roundOrder(n: number, round: number): number[] {
   return base.map((b) => ((((mirrored ? -b : b) + k) % n) + n) % n);
 }
 
+/** Longest piece of a warm process's warm-up taken at once (the pieces go round the cell's processes). */
+export const WARMUP_SLICE_SECONDS = 5;
+
+/** How many pieces each process's warm-up is taken in (run-paired-cell.ts). */
+export function warmupSlices(cell: Pick<PairedCell, "warmup">): number {
+  return Math.max(1, Math.round(cell.warmup / WARMUP_SLICE_SECONDS));
+}
+
 /** The windows of a paired cell, in the order they run; `repetition` is the round. */
 export function pairedWindows(cell: PairedCell): PlannedWindow[] {
   const windows: PlannedWindow[] = [];

@@ -169,12 +169,21 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     // As long as realistic's: in 3 s windows after 1 s of warm-up, `off` itself moved 34 % between
     // repetitions (138 to 185 req/s at 16 connections) and p99 was the 5th-slowest request.
     duration: 6,
-    warmup: 2,
-    processWarmup: 4,
+    // A fresh process is cold for thousands of turns, not seconds: at 16 connections one did
+    // 7.6, 4.6, 3.8, 3.8, 3.7, 3.2, 2.8 ms of CPU per turn in its first seven blocks of 1000 turns
+    // and about 2.3 from the twelfth on (bench/profile/untraced-http.ts --warmup 0 --json); with
+    // 2 s of warm-up a fresh run measured that climb, and its peak RSS the heap's early growth.
+    warmup: 15,
+    // With 4 s of warm-up, every warm process of a cell still got cheaper round after round (off at
+    // 16 connections: 4.30, 3.33, 2.80, 2.76 ms per request over the first four rounds); with 20 s,
+    // round 1 still read 3.8-4.6 ms against 2.6-3.3 after.
+    processWarmup: 30,
     // Turns take milliseconds: a 3 s window holds hundreds of them.
     window: 3,
-    // Requests take a few milliseconds: half a second opens the connections.
-    leadIn: 0.5,
+    // A warm process idle while the others take their windows is cold again for its first few
+    // hundred turns (after 40 s idle: 3.4 ms per turn over the first 500, then 2.3-2.5; V8's doing,
+    // not pinned down further): 2 s of lead-in take them.
+    leadIn: 2,
   },
   realistic: {
     name: "realistic",
@@ -186,8 +195,9 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     connections: [64, 512],
     focusConnections: 64,
     duration: 6,
-    warmup: 2,
-    processWarmup: 4,
+    // As instant's (above), in turns: about 3,000 at 512 connections, a few hundred at 64.
+    warmup: 10,
+    processWarmup: 12,
     window: 4,
     // A turn takes about 1.5 s: connection starts spread over one turn keep them out of lock-step.
     leadIn: 1.5,

@@ -8,7 +8,7 @@ import { snapshotBuild } from "./build-snapshot.js";
 import { machineInfo } from "./machine-info.js";
 import { Progress } from "./progress.js";
 import { RESULT_SCHEMA, type BenchResultFile, type CpuPlacement, type RunResult } from "./result-schema.js";
-import { planSuite, plannedMeasurements, type PairedCell, type SuiteStep } from "./paired-plan.js";
+import { planSuite, plannedMeasurements, warmupSlices, type PairedCell, type SuiteStep } from "./paired-plan.js";
 import { DRAIN_MAX_SECONDS, runPairedCell } from "./run-paired-cell.js";
 import { runScenario } from "./run-scenario.js";
 import { launchEnv } from "./launch-env.js";
@@ -94,7 +94,10 @@ function pairedCellSeconds(cell: PairedCell, graceMaxSeconds: number): number {
   const traced = cell.scenarios.map((s) => SCENARIOS[s]);
   // Every service starts at once, on the same core(s).
   const start = 2 + cell.scenarios.length * 0.5;
-  const warmups = traced.reduce((t, s) => t + cell.warmup + expectedDrainSeconds(s, cell.profile), 0);
+  const warmups = traced.reduce(
+    (t, s) => t + cell.warmup + warmupSlices(cell) * expectedDrainSeconds(s, cell.profile),
+    0,
+  );
   // Per window: the counters before it, the lead-in, the window, the drain, the counters after it.
   const perRound = traced.reduce(
     (t, s) => t + 0.3 + cell.leadIn + cell.duration + expectedDrainSeconds(s, cell.profile),
@@ -125,7 +128,7 @@ export function methodNotes(placement: CpuPlacement): string[] {
       : `Service, receiver and load generator (autocannon, in the harness process) run on the same machine: the service pinned to CPU ${placement.service}, the receiver and the load generator to CPU ${placement.others}, in every scenario alike (taskset; the services of a paired cell share that core, one loaded at a time, and so do its receivers). The receiver stands in for Langfuse, which in production runs elsewhere. Each run records the receiver's and the load generator's CPU time.`;
   return [
     where,
-    `Paired windows (off, naive, sdk-defaults, optimized, spans-off): in each (profile, connections) cell every one of these scenarios gets its own service (and receiver) for the whole cell, all started at once; each is warmed up in turn (at least ${PROFILES.instant.processWarmup} s of load, so JIT and heap settle); then every round gives each one measured window of load (a short unmeasured lead-in, then the window), one service at a time while the others idle, in an order that changes each round (round r starts at scenario r, and over the rounds every scenario follows every other one equally often). A window's overheads are taken against \`off\`'s window of the same round: the two ran a minute apart at most, on warm processes. Degraded scenarios (slow, hung, down, flaky) measure bounds under an outage that builds up over a run: each run is a fresh process (start, warm-up, measured window, grace, stop), against a fresh \`off\` run of the same repetition (not a row of its own: \`off\`'s row is its paired windows), their peak RSS against the median of the fresh \`off\` runs (a fresh process's peak moves with its own garbage collections, not with the machine), at most ${DEGRADED_REPEAT} repetitions.`,
+    `Paired windows (off, naive, sdk-defaults, optimized, spans-off): in each (profile, connections) cell every one of these scenarios gets its own service (and receiver) for the whole cell, all started at once; each is warmed up in turn (${PROFILES.instant.processWarmup} s of load at instant, ${PROFILES.realistic.processWarmup} s at realistic: a fresh process is cold for thousands of turns); then every round gives each one measured window of load (a short unmeasured lead-in, then the window), one service at a time while the others idle, in an order that changes each round (round r starts at scenario r, and over the rounds every scenario follows every other one equally often). A window's overheads are taken against \`off\`'s window of the same round: the two ran a minute apart at most, on warm processes. Degraded scenarios (slow, hung, down, flaky) measure bounds under an outage that builds up over a run: each run is a fresh process (start, warm-up of ${PROFILES.instant.warmup} s at instant and ${PROFILES.realistic.warmup} s at realistic, measured window, grace, stop), against a fresh \`off\` run of the same repetition (not a row of its own: \`off\`'s row is its paired windows), their peak RSS against the median of the fresh \`off\` runs (a fresh process's peak moves with its own garbage collections, not with the machine), at most ${DEGRADED_REPEAT} repetitions.`,
     `Every service starts as \`npm start\` starts it: ${Object.entries(launchEnv())
       .map(([k, v]) => `${k}=${v}`)
       .join(", ")} (glibc's allocator; see docs/deployment.md, "Memory").`,
