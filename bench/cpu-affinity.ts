@@ -49,8 +49,13 @@ export function planCpus(enabled: boolean, cores = cpus().length): CpuPlan {
 
 /** Moves this process (the harness and its in-process load generator) onto `list`. */
 export function pinSelf(list: string | null): void {
+  pinProcess(process.pid, list);
+}
+
+/** Moves a running process, every thread of it, onto `list` (no-op without a plan's list). */
+export function pinProcess(pid: number, list: string | null): void {
   if (list === null) return;
-  execFileSync("taskset", ["-a", "-pc", list, String(process.pid)], { stdio: "ignore" });
+  execFileSync("taskset", ["-a", "-pc", list, String(pid)], { stdio: "ignore" });
 }
 
 /** The command that starts `node script` restricted to `list` (taskset execs node: same pid). */
