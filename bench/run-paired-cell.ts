@@ -180,6 +180,7 @@ export async function runPairedCell(
     // runs in the first round's order, so before its first window every process idles as long as
     // between any two of its windows.
     const slices = warmupSlices(cell);
+    const sliceLeadIn = Math.min(cell.leadIn, cell.warmup / slices / 2);
     const warmOrder = roundOrder(members.length, 1).map((i) => members[i]!);
     for (let slice = 1; slice <= slices; slice++) {
       for (const m of warmOrder) {
@@ -191,8 +192,8 @@ export async function runPairedCell(
           const load = runLoad({
             baseUrl: service.baseUrl,
             connections: cell.connections,
-            warmup: Math.min(cell.leadIn, cell.warmup / slices / 2),
-            duration: Math.max(0.5, cell.warmup / slices - Math.min(cell.leadIn, cell.warmup / slices / 2)),
+            warmup: sliceLeadIn,
+            duration: Math.max(0.5, cell.warmup / slices - sliceLeadIn),
             timeoutSeconds: ctx.timeoutSeconds,
             runTag: `w${slice}${cell.profile[0]}${cell.connections}${m.scenario}`,
           });

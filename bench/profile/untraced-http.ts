@@ -111,7 +111,6 @@ interface Target {
   stop(): Promise<void>;
   dir: string;
   agent: Agent;
-  receiver: ReceiverProcess | null;
   /** Per-request CPU (us), measured only when requests run one at a time. */
   cpuUs: number[];
   /** Mean per-request CPU of each block, us. */
@@ -195,7 +194,6 @@ async function startTarget(name: string, root: string, traced = false): Promise<
     },
     dir,
     agent: new Agent({ keepAlive: true, maxSockets: concurrency }),
-    receiver,
     cpuUs: [],
     blockMeans: [],
     wallMs: 0,
