@@ -3,19 +3,16 @@
 // once and counted on /metrics.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { MemorySaver } from "@langchain/langgraph";
 import type { FastifyInstance } from "fastify";
 import pino from "pino";
 import { Registry } from "prom-client";
-import { loadCatalog } from "../src/agents/catalog.js";
 import { ChatMetrics } from "../src/chat/chat-metrics.js";
 import { ChatService } from "../src/chat/chat-service.js";
-import { buildRouterGraph } from "../src/graph/build-graph.js";
 import { buildApp } from "../src/server/build-app.js";
 import { MemoryResponseStore, type StoredResponse } from "../src/server/openai/response-store.js";
 import { NOOP_TRACING } from "../src/tracing/index.js";
 import { parseSse, postJson } from "./support/start-service.js";
-import { instantModelProvider } from "./support/instant-model.js";
+import { instantRouterGraph } from "./support/instant-router-graph.js";
 
 /** A memory store whose saves and reads can be made to fail. */
 class FlakyStore extends MemoryResponseStore {
@@ -38,15 +35,7 @@ describe("a failing response store", () => {
   let app: FastifyInstance;
   let url: string;
   before(async () => {
-    const catalog = loadCatalog("agents/shop-support.json");
-    const provider = instantModelProvider(catalog);
-    const graph = buildRouterGraph({
-      catalog,
-      provider,
-      checkpointer: new MemorySaver(),
-      clarifyThreshold: 0.6,
-      historyTurns: 10,
-    });
+    const graph = instantRouterGraph();
     const chat = new ChatService({
       graph,
       tracing: NOOP_TRACING,

@@ -7,12 +7,11 @@ import { join } from "node:path";
 import pino from "pino";
 import { keyDigest, keyId } from "../src/auth/api-key-set.js";
 import { loadConfig } from "../src/config.js";
-import { buildRouterGraph } from "../src/graph/build-graph.js";
 import { createService, type Service } from "../src/service.js";
 import { NOOP_TURN, type TurnStart, type Tracing } from "../src/tracing/index.js";
 import { postJson, startService, TEST_ENV, type RunningService } from "./support/start-service.js";
 import { startPostgres, type PostgresServer } from "./support/postgres-server.js";
-import { instantModelProvider } from "./support/instant-model.js";
+import { instantRouterGraph } from "./support/instant-router-graph.js";
 
 // Sessions are namespaced by tenant (the API key) in every session store, and sessions written
 // before the namespacing existed stay where their users expect them.
@@ -33,14 +32,7 @@ async function writeLegacySession(
   owner: string,
   message: string,
 ): Promise<void> {
-  const provider = instantModelProvider(svc.service.catalog);
-  const graph = buildRouterGraph({
-    catalog: svc.service.catalog,
-    provider,
-    checkpointer: svc.service.store.checkpointer,
-    clarifyThreshold: 0.6,
-    historyTurns: 10,
-  });
+  const graph = instantRouterGraph({ catalog: svc.service.catalog, checkpointer: svc.service.store.checkpointer });
   const turn = { userId: owner, sessionId, message, signal: new AbortController().signal, trace: NOOP_TURN };
   // Committed as a turn is, under the bare session id (where sessions lived before tenants).
   const sessions = graph.sessions;

@@ -5,26 +5,15 @@
 // real graph, so a LangGraph or Node change that brings it back fails here.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { MemorySaver } from "@langchain/langgraph";
 import { Registry } from "prom-client";
-import { loadCatalog } from "../agents/catalog.js";
-import { buildRouterGraph } from "../graph/build-graph.js";
 import { NOOP_TRACING } from "../tracing/index.js";
-import { instantModelProvider } from "../../test/support/instant-model.js";
+import { instantRouterGraph } from "../../test/support/instant-router-graph.js";
 import { stillReachable } from "../../test/support/reachability.js";
 import { ChatMetrics } from "./chat-metrics.js";
 import { ChatService } from "./chat-service.js";
 
 test("a finished turn's run signal is collected, though LangGraph leaves a listener on it", async () => {
-  const catalog = loadCatalog("agents/shop-support.json");
-  const provider = instantModelProvider(catalog);
-  const graph = buildRouterGraph({
-    catalog,
-    provider,
-    checkpointer: new MemorySaver(),
-    clarifyThreshold: 0.6,
-    historyTurns: 10,
-  });
+  const graph = instantRouterGraph();
   const signals: WeakRef<AbortSignal>[] = [];
   const invoke = graph.invoke.bind(graph);
   graph.invoke = ((input, config) => {

@@ -1,14 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { webcrypto } from "node:crypto";
-import { MemorySaver } from "@langchain/langgraph";
 import { Registry } from "prom-client";
-import { loadCatalog } from "../agents/catalog.js";
 import { ChatMetrics } from "../chat/chat-metrics.js";
 import { ChatService } from "../chat/chat-service.js";
 import { NOOP_TRACING } from "../tracing/index.js";
-import { instantModelProvider } from "../../test/support/instant-model.js";
-import { buildRouterGraph } from "./build-graph.js";
+import { instantRouterGraph } from "../../test/support/instant-router-graph.js";
 import { usePooledRandomValues } from "./pooled-random-values.js";
 
 type Crypto = webcrypto.Crypto;
@@ -29,15 +26,8 @@ Object.defineProperty(globalThis.crypto, "getRandomValues", {
 });
 
 test("LangGraph's checkpoint ids draw their random bytes from a pool: one native call per 256 ids, not one per id", async () => {
-  const catalog = loadCatalog("agents/shop-support.json");
   const chat = new ChatService({
-    graph: buildRouterGraph({
-      catalog,
-      provider: instantModelProvider(catalog),
-      checkpointer: new MemorySaver(),
-      clarifyThreshold: 0.6,
-      historyTurns: 10,
-    }),
+    graph: instantRouterGraph(),
     tracing: NOOP_TRACING,
     metrics: new ChatMetrics(new Registry()),
     turnTimeoutMs: 10_000,

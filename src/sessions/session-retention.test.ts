@@ -7,14 +7,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Registry } from "prom-client";
-import { loadCatalog } from "../agents/catalog.js";
 import { ChatMetrics } from "../chat/chat-metrics.js";
 import { ChatService } from "../chat/chat-service.js";
-import { buildRouterGraph } from "../graph/build-graph.js";
 import { NOOP_TRACING } from "../tracing/index.js";
 import { createSessionStore } from "./create-session-store.js";
 import type { SessionStore, SessionStoreOptions } from "./session-store.js";
-import { instantModelProvider } from "../../test/support/instant-model.js";
+import { instantRouterGraph } from "../../test/support/instant-router-graph.js";
 import { startPostgres, type PostgresServer } from "../../test/support/postgres-server.js";
 
 const dir = mkdtempSync(join(tmpdir(), "sb-retention-"));
@@ -28,7 +26,6 @@ after(async () => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const catalog = loadCatalog("agents/shop-support.json");
 
 const kinds: [string, () => SessionStoreOptions][] = [
   ["memory", () => ({ kind: "memory", path: "", windowTurns: 10 })],
@@ -43,13 +40,7 @@ for (const [kind, options] of kinds) {
     before(async () => {
       store = createSessionStore(options());
       await store.init();
-      const graph = buildRouterGraph({
-        catalog,
-        provider: instantModelProvider(catalog),
-        checkpointer: store.checkpointer,
-        clarifyThreshold: 0.6,
-        historyTurns: 10,
-      });
+      const graph = instantRouterGraph({ checkpointer: store.checkpointer });
       chat = new ChatService({
         graph,
         tracing: NOOP_TRACING,

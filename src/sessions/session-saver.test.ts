@@ -3,14 +3,12 @@ import assert from "node:assert/strict";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { MemorySaver, type CheckpointTuple } from "@langchain/langgraph-checkpoint";
 import { Registry } from "prom-client";
-import { loadCatalog } from "../agents/catalog.js";
 import { ChatMetrics } from "../chat/chat-metrics.js";
 import { ChatService } from "../chat/chat-service.js";
-import { buildRouterGraph } from "../graph/build-graph.js";
 import { NOOP_TRACING } from "../tracing/index.js";
 import { SessionSaver } from "./session-saver.js";
 import { MemorySessionLedger } from "./memory-session-ledger.js";
-import { instantModelProvider } from "../../test/support/instant-model.js";
+import { instantRouterGraph } from "../../test/support/instant-router-graph.js";
 
 /** A memory store that counts reads of a thread's latest checkpoint (what a turn pays to deserialize). */
 class CountingSaver extends MemorySaver {
@@ -22,9 +20,7 @@ class CountingSaver extends MemorySaver {
 }
 
 function chatService(store: MemorySaver): ChatService {
-  const catalog = loadCatalog("agents/shop-support.json");
-  const provider = instantModelProvider(catalog);
-  const graph = buildRouterGraph({ catalog, provider, checkpointer: store, clarifyThreshold: 0.6, historyTurns: 10 });
+  const graph = instantRouterGraph({ checkpointer: store });
   return new ChatService({
     graph,
     tracing: NOOP_TRACING,
