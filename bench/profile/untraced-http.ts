@@ -28,6 +28,10 @@
 //     --stream                POST /api/v1/chat/stream (SSE) instead of /api/v1/chat
 //     --log-level LEVEL       the service's LOG_LEVEL (default warn, as the load benchmark runs it)
 //     --traced                also run this build traced, against the untraced one
+//     --langfuse STATE        what the traced build's receiver does, as the load benchmark's degraded
+//                             scenarios: fine (default) | slow | hung | down | flaky
+//     --traced-env K=V        an environment variable for the traced build (repeatable), e.g.
+//                             --traced-env LANGFUSE_MAX_QUEUE_BYTES=4000000
 //     --baseline DIR          another build's dist/ folder to compare with; give it several times to
 //                             compare several builds in one window (each against the first and
 //                             against the one before it)
@@ -53,6 +57,7 @@ import { buildName, pairedLines } from "./paired-blocks.js";
 import { pinSelf, planCpus } from "../cpu-affinity.js";
 import { launchEnv } from "../launch-env.js";
 import { ReceiverProcess, RECEIVER_PUBLIC_KEY, RECEIVER_SECRET_KEY } from "../receiver-process.js";
+import { SCENARIOS, type ReceiverMode } from "../scenarios.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -68,6 +73,8 @@ const { values: args } = parseArgs({
     "log-level": { type: "string", default: "warn" },
     baseline: { type: "string", multiple: true },
     traced: { type: "boolean", default: false },
+    langfuse: { type: "string", default: "fine" },
+    "traced-env": { type: "string", multiple: true },
     "cpu-prof": { type: "string" },
     "node-option": { type: "string", multiple: true },
     json: { type: "boolean", default: false },
@@ -86,6 +93,22 @@ const concurrency = Math.max(1, Number(args.concurrency));
 const cpuPlan = planCpus(args.pin);
 pinSelf(cpuPlan.others);
 const path = args.stream ? "/api/v1/chat/stream" : "/api/v1/chat";
+const tracedEnv = Object.fromEntries(
+  (args["traced-env"] ?? []).map((pair) => {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) throw new Error(`--traced-env: expected KEY=VALUE, got "${pair}"`);
+    return [pair.slice(0, eq), pair.slice(eq + 1)];
+  }),
+);
+/** The traced build's Langfuse: running as asked, or (down) a port nothing listens on. */
+const langfuse: ReceiverMode = (() => {
+  const state = args.langfuse ?? "fine";
+  if (state === "fine") return { kind: "running", env: {} };
+  const scenario =
+    state === "slow" || state === "hung" || state === "down" || state === "flaky" ? SCENARIOS[state] : null;
+  if (!scenario) throw new Error(`--langfuse: expected fine, slow, hung, down or flaky, got "${state}"`);
+  return scenario.receiver;
+})();
 
 /**
  * CPU time the process has used so far, ns: the sum over its threads of the time they spent on a
@@ -104,6 +127,16 @@ function readCpuNs(pid: number): number {
   return total;
 }
 
+/** The process's peak resident set so far (VmHWM in /proc/<pid>/status), MiB; 0 once it is gone. */
+function readPeakRssMiB(pid: number): number {
+  try {
+    const kb = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return kb ? Number(kb[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
 interface Target {
   name: string;
   pid: number;
@@ -117,6 +150,8 @@ interface Target {
   blockMeans: number[];
   wallMs: number;
   sent: number;
+  /** Peak resident memory of the service (VmHWM), MiB, read before it is stopped. */
+  rssPeakMiB: number;
 }
 
 /**
@@ -127,24 +162,26 @@ async function startTarget(name: string, root: string, traced = false): Promise<
   const dir = mkdtempSync(join(tmpdir(), "switchboard-http-profile-"));
   const port = await freePort();
   const receiverPort = traced ? await freePort() : 0;
-  const receiver = traced
-    ? await ReceiverProcess.start({
-        root,
-        port: receiverPort,
-        env: {},
-        dbPath: ":memory:",
-        logFile: join(dir, "receiver.log"),
-        cpus: cpuPlan.others,
-      })
-    : null;
+  const receiver =
+    traced && langfuse.kind === "running"
+      ? await ReceiverProcess.start({
+          root,
+          port: receiverPort,
+          env: langfuse.env,
+          dbPath: ":memory:",
+          logFile: join(dir, "receiver.log"),
+          cpus: cpuPlan.others,
+        })
+      : null;
   const tracingEnv: Record<string, string> = traced
     ? {
         LANGFUSE_ENABLED: "true",
         LANGFUSE_PIPELINE: "switchboard",
-        LANGFUSE_BASE_URL: receiver!.baseUrl,
+        LANGFUSE_BASE_URL: receiver?.baseUrl ?? `http://127.0.0.1:${receiverPort}`,
         LANGFUSE_PUBLIC_KEY: RECEIVER_PUBLIC_KEY,
         LANGFUSE_SECRET_KEY: RECEIVER_SECRET_KEY,
         LANGFUSE_JOURNAL_DIR: join(dir, "spool"),
+        ...tracedEnv,
       }
     : { LANGFUSE_ENABLED: "false", LANGFUSE_JOURNAL: "false" };
   const env = childEnv({
@@ -198,6 +235,7 @@ async function startTarget(name: string, root: string, traced = false): Promise<
     blockMeans: [],
     wallMs: 0,
     sent: 0,
+    rssPeakMiB: 0,
   };
 }
 
@@ -282,6 +320,7 @@ try {
   }
 } finally {
   for (const t of targets) {
+    t.rssPeakMiB = readPeakRssMiB(t.pid);
     t.agent.destroy();
     await t.stop();
     rmSync(t.dir, { recursive: true, force: true });
@@ -309,6 +348,7 @@ for (const t of targets) {
     blockMeanMedian: round(percentile(t.blockMeans, 50)),
     blockMeanMax: round(Math.max(...t.blockMeans)),
     requestsPerSecond: round(((t.blockMeans.length * block) / t.wallMs) * 1000),
+    rssPeakMiB: round(t.rssPeakMiB),
   };
   // The blocks in the order they ran: a trend over them is the service warming up.
   if (args.json) console.log(JSON.stringify({ ...result, blockMeans: t.blockMeans.map(round) }));
