@@ -13,6 +13,11 @@ export interface JsonString {
 // eslint-disable-next-line no-control-regex
 const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
 const QUOTE = 0x22;
+/**
+ * About what an entry costs besides its bytes and its key: its own ArrayBuffer and Uint8Array, the
+ * entry object and the Map's slot. Counted, so a cache of short texts stays within its bound too.
+ */
+const ENTRY_OVERHEAD_BYTES = 200;
 
 export interface JsonStringsOptions {
   /** Texts at least this long are remembered; shorter ones cost less to encode than to look up. */
@@ -46,13 +51,20 @@ export class JsonStrings {
     if (text.length < this.#options.minCachedChars) return this.#encode(text);
     let hit = this.#cache.get(text);
     if (!hit) {
-      hit = this.#encode(text);
+      hit = this.#encode(text, true);
       this.#remember(text, hit);
     }
     return hit;
   }
 
-  #encode(text: string): JsonString {
+  /**
+   * `kept`: the bytes get memory of their own. A small Buffer from Buffer.allocUnsafe is a slice of
+   * Node's shared 8 KiB pool, and one slice kept alive keeps its whole slab, with every
+   * short-lived slice that shared it: 300-character texts remembered between other code's small
+   * buffers held 4.2 MB of slabs for 1.4 MB of bytes, and the more others allocate in between,
+   * the worse.
+   */
+  #encode(text: string, kept = false): JsonString {
     const masked = this.#options.mask ? this.#options.mask(text) : text;
     const plain = !NEEDS_ESCAPE.test(masked);
     const w = this.#w;
@@ -70,18 +82,20 @@ export class JsonStrings {
       w.utf8(literal);
       chars = literal.length;
     }
-    return { bytes: w.takeFrom(0), chars, plain };
+    const bytes = kept ? new Uint8Array(w.buf.subarray(0, w.pos)) : w.takeFrom(0);
+    w.pos = 0;
+    return { bytes, chars, plain };
   }
 
   #remember(text: string, encoded: JsonString): void {
-    const size = encoded.bytes.length + text.length * 2;
+    const size = encoded.bytes.length + text.length * 2 + ENTRY_OVERHEAD_BYTES;
     if (size > this.#options.maxCachedBytes) return;
     this.#bytes += size;
     this.#cache.set(text, encoded);
     while (this.#bytes > this.#options.maxCachedBytes) {
       const [oldest, entry] = this.#cache.entries().next().value!;
       this.#cache.delete(oldest);
-      this.#bytes -= entry.bytes.length + oldest.length * 2;
+      this.#bytes -= entry.bytes.length + oldest.length * 2 + ENTRY_OVERHEAD_BYTES;
     }
   }
 }
