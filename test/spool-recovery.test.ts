@@ -191,7 +191,8 @@ test(
       const entries = db.prepare("SELECT id, count FROM batches ORDER BY id").all() as { id: number; count: number }[];
       assert.ok(entries.length >= 3, `${entries.length} batches in the journal`);
       const damaged = entries[1]!;
-      db.prepare("UPDATE payloads SET data = ? || substr(data, 2) WHERE id = ?").run("#", damaged.id);
+      // A batch's bytes are parts keyed id * 1024 + part (sqlite-journal.ts): its first part is hit.
+      db.prepare("UPDATE payload_parts SET data = ? || substr(data, 2) WHERE key = ?").run("#", damaged.id * 1024);
       db.close();
 
       receiver = await spawnReceiver(port, join(dir, "receiver.db"));

@@ -1,6 +1,6 @@
 // The durable journal on a real SQLite file: what it holds survives a reopen (text and bytes
-// alike), a damaged entry is caught by its checksum, and a spool written by the previous
-// version (payloads in batches.spans) is taken over with nothing lost.
+// alike, bytes in parts), a damaged entry is caught by its checksum, and spools written by
+// earlier versions (payloads in batches.spans, bytes in one row) are taken over with nothing lost.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -47,17 +47,80 @@ test("text and byte payloads read back as they were after a reopen; totals are r
   });
 });
 
-test("a payload damaged on disk fails its checksum and reads as corrupt", () => {
+test("a payload damaged on disk fails its checksum and reads as corrupt; one with a part gone too", () => {
   withDir((dir) => {
     const journal = SqliteJournal.open(dir).journal;
-    const [entry] = journal.append([{ payload: Buffer.from("abcdef"), count: 1 }]);
+    const [small, large, text] = journal.append([
+      { payload: Buffer.from("abcdef"), count: 1 },
+      { payload: Buffer.alloc(300 * 1024, 0x61), count: 1 },
+      { payload: '{"spanId":"1"}', count: 1 },
+    ]);
     journal.close();
     const raw = new Database(join(dir, "spool.db"));
-    raw.prepare("UPDATE payloads SET data = ? WHERE id = ?").run(Buffer.from("abcdeX"), entry!.id);
+    raw.prepare("UPDATE payload_parts SET data = ? WHERE data = ?").run(Buffer.from("abcdeX"), Buffer.from("abcdef"));
+    // The large batch loses its last part; the text batch's row is edited.
+    raw.prepare("DELETE FROM payload_parts WHERE key = (SELECT MAX(key) FROM payload_parts)").run();
+    raw.prepare("UPDATE payloads SET data = ? WHERE id = ?").run('{"spanId":"2"}', text!.id);
     raw.close();
     const reopened = SqliteJournal.open(dir).journal;
-    assert.deepEqual(reopened.read(entry!.id), { ok: false, reason: "corrupt" });
+    assert.deepEqual(reopened.read(small!.id), { ok: false, reason: "corrupt" });
+    assert.deepEqual(reopened.read(large!.id), { ok: false, reason: "corrupt" });
+    assert.deepEqual(reopened.read(text!.id), { ok: false, reason: "corrupt" });
     reopened.close();
+  });
+});
+
+test("a batch larger than a part is written in parts and reads back whole; removed, no part is left", () => {
+  withDir((dir) => {
+    const journal = SqliteJournal.open(dir).journal;
+    // Distinct bytes everywhere, so a part out of order or missing cannot read back equal.
+    const payload = Buffer.alloc(1_000_003);
+    for (let i = 0; i < payload.length; i++) payload[i] = (i * 7 + (i >> 8)) & 0xff;
+    const [entry, other] = journal.append([
+      { payload, count: 1000 },
+      { payload: Buffer.from("next"), count: 1 },
+    ]);
+    journal.close();
+    const raw = new Database(join(dir, "spool.db"), { readonly: true });
+    // SQLite allocates several times a row's size to write it: parts stay far below glibc's
+    // 512 KiB mmap threshold.
+    const largest = raw.prepare("SELECT MAX(length(data)) FROM payload_parts").pluck().get() as number;
+    assert.ok(largest <= 64 * 1024, `a part of ${largest} bytes`);
+    raw.close();
+    const reopened = SqliteJournal.open(dir).journal;
+    const read = reopened.read(entry!.id);
+    assert.ok(read.ok && Buffer.isBuffer(read.payload) && read.payload.equals(payload));
+    reopened.remove(entry!.id);
+    assert.deepEqual(reopened.read(entry!.id), { ok: false, reason: "missing" });
+    assert.deepEqual(reopened.read(other!.id), { ok: true, payload: Buffer.from("next") });
+    reopened.close();
+    const after = new Database(join(dir, "spool.db"), { readonly: true });
+    assert.equal(after.prepare("SELECT COUNT(*) FROM payload_parts").pluck().get(), 1);
+    after.close();
+  });
+});
+
+test("byte payloads an earlier version wrote in one row read back and are removed", () => {
+  withDir((dir) => {
+    const journal = SqliteJournal.open(dir).journal;
+    const [entry] = journal.append([{ payload: Buffer.from("placeholder"), count: 3 }]);
+    journal.close();
+    // As the previous version wrote it: the bytes in `payloads`, no parts.
+    const bytes = Buffer.from([0x0a, 0x02, 0x08, 0x01, 0xff]);
+    const raw = new Database(join(dir, "spool.db"));
+    raw.prepare("DELETE FROM payload_parts").run();
+    raw.prepare("INSERT INTO payloads (id, data) VALUES (?, ?)").run(entry!.id, bytes);
+    raw.prepare("UPDATE batches SET crc = ?, bytes = ? WHERE id = ?").run(crc32(bytes), bytes.length, entry!.id);
+    raw.close();
+    const reopened = SqliteJournal.open(dir).journal;
+    const read = reopened.read(entry!.id);
+    assert.ok(read.ok && Buffer.isBuffer(read.payload) && read.payload.equals(bytes));
+    reopened.remove(entry!.id);
+    assert.equal(reopened.entries, 0);
+    reopened.close();
+    const after = new Database(join(dir, "spool.db"), { readonly: true });
+    assert.equal(after.prepare("SELECT COUNT(*) FROM payloads").pluck().get(), 0);
+    after.close();
   });
 });
 
