@@ -28,6 +28,7 @@
 //     --stream                POST /api/v1/chat/stream (SSE) instead of /api/v1/chat
 //     --log-level LEVEL       the service's LOG_LEVEL (default warn, as the load benchmark runs it)
 //     --traced                also run this build traced, against the untraced one
+//     --trace-all             every build traced (with --baseline: a change to tracing, side by side)
 //     --langfuse STATE        what the traced build's receiver does, as the load benchmark's degraded
 //                             scenarios: fine (default) | slow | hung | down | flaky
 //     --traced-env K=V        an environment variable for the traced build (repeatable), e.g.
@@ -73,6 +74,7 @@ const { values: args } = parseArgs({
     "log-level": { type: "string", default: "warn" },
     baseline: { type: "string", multiple: true },
     traced: { type: "boolean", default: false },
+    "trace-all": { type: "boolean", default: false },
     langfuse: { type: "string", default: "fine" },
     "traced-env": { type: "string", multiple: true },
     "cpu-prof": { type: "string" },
@@ -306,10 +308,13 @@ async function runBlock(t: Target, n: number, measure: boolean): Promise<void> {
 const targets: Target[] = [];
 try {
   const baselines = args.baseline ?? [];
+  const traceAll = args["trace-all"];
   for (const dir of baselines)
-    targets.push(await startTarget(baselines.length > 1 ? buildName(dir) : "baseline", dirname(resolve(dir))));
-  targets.push(await startTarget(baselines.length ? "current" : "service", ROOT));
-  if (args.traced) targets.push(await startTarget("traced", ROOT, true));
+    targets.push(
+      await startTarget(baselines.length > 1 ? buildName(dir) : "baseline", dirname(resolve(dir)), traceAll),
+    );
+  targets.push(await startTarget(baselines.length ? "current" : "service", ROOT, traceAll));
+  if (args.traced && !traceAll) targets.push(await startTarget("traced", ROOT, true));
   for (const t of targets) await runBlock(t, warmup, false);
   await new Promise((wake) => setTimeout(wake, Number(args.idle) * 1000));
   for (let done = 0, k = 0; done < turns; done += block, k++) {
