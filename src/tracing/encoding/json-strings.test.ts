@@ -35,3 +35,17 @@ test("remembered texts keep no slab of Node's shared buffer pool alive", async (
   const held = await stillReachable(slabs);
   assert.ok(held <= 2, `the cache holds ${held} of ${slabs.length} pool slabs`);
 });
+
+test("what the cache let go of is freed: the memory of its oldest entries goes with them", async () => {
+  const strings = new JsonStrings({ minCachedChars: 96, maxCachedBytes: 64 * 1024 });
+  // In a function of its own: a suspended async test could keep its last literal in a register.
+  const early = () =>
+    Array.from(
+      { length: 100 },
+      (_, i) => new WeakRef(strings.of(`an early reply, ${i} `.padEnd(200, ".")).bytes.buffer),
+    );
+  const first: WeakRef<object>[] = early();
+  // Ten times the bound of newer texts: every early entry has left the cache.
+  for (let i = 0; i < 3000; i++) strings.of(`a later reply, number ${i} `.padEnd(200, "."));
+  assert.equal(await stillReachable(first), 0, "an early entry's memory is still held");
+});
