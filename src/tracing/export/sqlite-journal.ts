@@ -53,6 +53,7 @@ const CACHE_KIB = 2048;
  * batch appended takes 9 pages of log (4 of payload), removed 8 to 12; a mark takes 1.
  */
 const PAGES_PER_WRITE = 7;
+const PAGES_PER_MARK = 2;
 /**
  * A byte payload is written in parts of at most this size, each a row of its own. Writing a row,
  * SQLite allocates blocks several times its size, and blocks of 512 KiB and more come from mmap
@@ -64,7 +65,6 @@ const PAGES_PER_WRITE = 7;
 const PART_BYTES = 64 * 1024;
 /** Part keys: a batch's parts are keyed `id * PARTS_PER_BATCH + part` (a 64 MB batch has 1024). */
 const PARTS_PER_BATCH = 1024;
-const PAGES_PER_MARK = 2;
 /**
  * After this many bytes of batches removed (delivered or dropped), or this long after the first
  * removal since the last time, or when the journal empties, free pages are handed back to the
@@ -330,11 +330,16 @@ export class SqliteJournal implements BatchJournal {
     if (crc === undefined) return { ok: false, reason: "missing" };
     const first = id * PARTS_PER_BATCH;
     const parts = this.#readParts.all(first, first + PARTS_PER_BATCH) as unknown[];
-    let data: unknown;
-    if (parts.length === 0) data = this.#readPayload.get(id);
-    else if (parts.every((part) => Buffer.isBuffer(part)))
-      data = parts.length === 1 ? parts[0] : Buffer.concat(parts as Buffer[]);
-    if (data === undefined && parts.length === 0) return { ok: false, reason: "missing" };
+    // No parts: a text payload, or bytes an earlier version wrote, in one row (or none: missing).
+    const data: unknown =
+      parts.length === 0
+        ? this.#readPayload.get(id)
+        : parts.every((part) => Buffer.isBuffer(part))
+          ? parts.length === 1
+            ? parts[0]
+            : Buffer.concat(parts as Buffer[])
+          : null;
+    if (data === undefined) return { ok: false, reason: "missing" };
     if (!(typeof data === "string" || Buffer.isBuffer(data)) || crc32(data) !== crc)
       return { ok: false, reason: "corrupt" };
     return { ok: true, payload: data };
@@ -466,8 +471,8 @@ function storedForm(payload: Encoded): string | Buffer {
 
 /**
  * Log pages a write transaction takes, over-counted rather than under: the payloads' pages, a
- * B-tree leaf per batch and per part, and the pages every write touches (the header, the pointer map, the
- * free list, the tables' roots).
+ * B-tree leaf per batch and per part, and the pages every write touches (the header, the pointer
+ * map, the free list, the tables' roots).
  */
 function pagesOf(batches: readonly { bytes: number }[]): number {
   let pages = PAGES_PER_WRITE;
