@@ -106,9 +106,11 @@ const tracedEnv = Object.fromEntries(
 const langfuse: ReceiverMode = (() => {
   const state = args.langfuse ?? "fine";
   if (state === "fine") return { kind: "running", env: {} };
-  const scenario =
-    state === "slow" || state === "hung" || state === "down" || state === "flaky" ? SCENARIOS[state] : null;
-  if (!scenario) throw new Error(`--langfuse: expected fine, slow, hung, down or flaky, got "${state}"`);
+  // The load benchmark's degraded scenarios, by name: one list of them, bench/scenarios.ts.
+  const degraded = Object.values(SCENARIOS).filter((s) => s.degraded);
+  const scenario = degraded.find((s) => s.name === state);
+  if (!scenario)
+    throw new Error(`--langfuse: expected fine, ${degraded.map((s) => s.name).join(", ")}, got "${state}"`);
   return scenario.receiver;
 })();
 

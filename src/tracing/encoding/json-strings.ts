@@ -110,14 +110,19 @@ export class JsonStrings {
   }
 
   #remember(text: string, encoded: JsonString): void {
-    const size = encoded.bytes.length + text.length * 2 + ENTRY_OVERHEAD_BYTES;
+    const size = entrySize(text, encoded);
     if (size > this.#options.maxCachedBytes) return;
     this.#bytes += size;
     this.#cache.set(text, encoded);
     while (this.#bytes > this.#options.maxCachedBytes) {
       const [oldest, entry] = this.#cache.entries().next().value!;
       this.#cache.delete(oldest);
-      this.#bytes -= entry.bytes.length + oldest.length * 2 + ENTRY_OVERHEAD_BYTES;
+      this.#bytes -= entrySize(oldest, entry);
     }
   }
+}
+
+/** What an entry is counted as against the bound: its bytes, its key (two bytes a character) and its overhead. */
+function entrySize(text: string, encoded: JsonString): number {
+  return encoded.bytes.length + text.length * 2 + ENTRY_OVERHEAD_BYTES;
 }

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import Database from "better-sqlite3";
+import type { JournalRead } from "./batch-journal.js";
 import { SqliteJournal } from "./sqlite-journal.js";
 
 function withDir(fn: (dir: string) => void): void {
@@ -16,6 +17,21 @@ function withDir(fn: (dir: string) => void): void {
     fn(dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** True when `read` is the bytes `expected`. */
+function readsBytes(read: JournalRead, expected: Buffer): boolean {
+  return read.ok && Buffer.isBuffer(read.payload) && read.payload.equals(expected);
+}
+
+/** The rows of `table` in the journal file of `dir`, read from the file itself. */
+function rowsIn(dir: string, table: "payloads" | "payload_parts"): number {
+  const db = new Database(join(dir, "spool.db"), { readonly: true });
+  try {
+    return db.prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get() as number;
+  } finally {
+    db.close();
   }
 }
 
@@ -34,8 +50,7 @@ test("text and byte payloads read back as they were after a reopen; totals are r
     assert.equal(again.spans, 3);
     assert.equal(again.bytes, 14 + 5);
     assert.deepEqual(again.read(a!.id), { ok: true, payload: '{"spanId":"1"}' });
-    const read = again.read(b!.id);
-    assert.ok(read.ok && Buffer.isBuffer(read.payload) && read.payload.equals(bytes));
+    assert.ok(readsBytes(again.read(b!.id), bytes));
     assert.deepEqual(
       again.scan(0, 10).map((e) => e.maybeStored),
       [false, true],
@@ -88,15 +103,12 @@ test("a batch larger than a part is written in parts and reads back whole; remov
     assert.ok(largest <= 64 * 1024, `a part of ${largest} bytes`);
     raw.close();
     const reopened = SqliteJournal.open(dir).journal;
-    const read = reopened.read(entry!.id);
-    assert.ok(read.ok && Buffer.isBuffer(read.payload) && read.payload.equals(payload));
+    assert.ok(readsBytes(reopened.read(entry!.id), payload));
     reopened.remove(entry!.id);
     assert.deepEqual(reopened.read(entry!.id), { ok: false, reason: "missing" });
     assert.deepEqual(reopened.read(other!.id), { ok: true, payload: Buffer.from("next") });
     reopened.close();
-    const after = new Database(join(dir, "spool.db"), { readonly: true });
-    assert.equal(after.prepare("SELECT COUNT(*) FROM payload_parts").pluck().get(), 1);
-    after.close();
+    assert.equal(rowsIn(dir, "payload_parts"), 1);
   });
 });
 
@@ -113,14 +125,11 @@ test("byte payloads an earlier version wrote in one row read back and are remove
     raw.prepare("UPDATE batches SET crc = ?, bytes = ? WHERE id = ?").run(crc32(bytes), bytes.length, entry!.id);
     raw.close();
     const reopened = SqliteJournal.open(dir).journal;
-    const read = reopened.read(entry!.id);
-    assert.ok(read.ok && Buffer.isBuffer(read.payload) && read.payload.equals(bytes));
+    assert.ok(readsBytes(reopened.read(entry!.id), bytes));
     reopened.remove(entry!.id);
     assert.equal(reopened.entries, 0);
     reopened.close();
-    const after = new Database(join(dir, "spool.db"), { readonly: true });
-    assert.equal(after.prepare("SELECT COUNT(*) FROM payloads").pluck().get(), 0);
-    after.close();
+    assert.equal(rowsIn(dir, "payloads"), 0);
   });
 });
 
