@@ -70,6 +70,7 @@ export async function createTracing(
       metrics,
       faults,
       settings,
+      logger,
       scores,
       onShutdown: settings.onShutdown,
     });

@@ -27,6 +27,8 @@ export const TRACING_METRICS = {
   journalAvailable: "switchboard_tracing_journal_available",
   turnsSampledOut: "switchboard_tracing_turns_sampled_out_total",
   turnsKeptByRule: "switchboard_tracing_turns_kept_by_rule_total",
+  turnsShed: "switchboard_tracing_turns_shed_total",
+  busy: "switchboard_tracing_busy",
   scoresDelivered: "switchboard_scores_delivered_total",
   scoresDropped: "switchboard_scores_dropped_total",
   scoresResent: "switchboard_scores_resent_total",

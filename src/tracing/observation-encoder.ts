@@ -3,6 +3,7 @@ import { encodeAttributes, OtlpSpanWriter, type AttributeKey } from "./encoding/
 import type { ProtobufWriter } from "./encoding/protobuf-writer.js";
 import { ENVELOPE_ALLOWANCE_BYTES } from "./export/span-batcher.js";
 import { cutText, MASK_LOOKAHEAD, truncatedJson } from "./field-truncation.js";
+import type { KeepRule } from "./sampling.js";
 import { asJsonValue, jsonData, toJsonValue, toText } from "./to-text.js";
 import type { TracingOptions, TracingSettings } from "./tracing-options.js";
 import {
@@ -52,6 +53,8 @@ export interface RootObservation extends Observation {
   input: string;
   /** The reply; absent when the turn failed. */
   output: string | undefined;
+  /** Set when the turn was shed while the event loop was busy and kept by this rule: only its root is traced. */
+  rootOnlyFor?: KeepRule | undefined;
 }
 
 export interface NodeObservation extends Observation {
@@ -153,6 +156,9 @@ export class ObservationEncoder {
       w.fragment(this.#appRoot);
       this.#text(KEYS.input, root.input, cap);
       if (root.output !== undefined) this.#text(KEYS.output, root.output, cap);
+      // Says why the trace has no other observation, where the user sees it.
+      if (root.rootOnlyFor)
+        this.#json(KEYS.rootOnly, `root only: the event loop was busy; kept for ${root.rootOnlyFor}`, cap);
       if (this.#settings.legacyTraceIo) {
         this.#text(KEYS.traceInput, root.input, cap);
         if (root.output !== undefined) this.#text(KEYS.traceOutput, root.output, cap);

@@ -15,6 +15,7 @@ import { SpanExporter } from "./export/span-exporter.js";
 import { createMasker } from "./masking/create-masker.js";
 import { ProtobufWriter } from "./encoding/protobuf-writer.js";
 import { ObservationEncoder } from "./observation-encoder.js";
+import { UTILIZATION_WINDOW_MS } from "./busy-shedding.js";
 import { SwitchboardTracing } from "./switchboard-tracing.js";
 import { resolveTracingOptions } from "./tracing-options.js";
 import { usageDetails } from "./trace-contract.js";
@@ -34,6 +35,7 @@ function setup(
     mask?: string;
     sampleRate?: number;
     keepSlowerThanMs?: number;
+    busyTracesPerSec?: number;
   } = {},
 ) {
   const transport = new ScriptedTransport();
@@ -48,6 +50,8 @@ function setup(
     maxJournalBytes: 64 * 1024 * 1024,
     sampleRate: options.sampleRate ?? 1,
     keepSlowerThanMs: options.keepSlowerThanMs ?? 10_000,
+    // Off unless a test is about it: a busy test machine must not shed the turns others count.
+    busyTracesPerSec: options.busyTracesPerSec ?? 0,
     shutdownTimeoutMs: 2000,
   });
   const exporter = new SpanExporter({
@@ -71,19 +75,21 @@ function setup(
     },
     { mask: createMasker(options.mask ?? "none", undefined), onCut: () => metrics.spansCut.inc() },
   );
+  const logger = new RecordingLogger();
   const tracing = new SwitchboardTracing({
     exporter,
     encoder,
     metrics,
     faults,
     settings,
+    logger,
   });
   const bodies = async (): Promise<Uint8Array[]> => {
     await tracing.shutdown();
     return transport.sent.map((r) => r.body as Uint8Array);
   };
   const spans = async (): Promise<Span[]> => (await bodies()).flatMap((b) => decodeOtlpProtobuf(b));
-  return { tracing, spans, bodies, count };
+  return { tracing, spans, bodies, count, logger };
 }
 
 const TURN: TurnStart = {
@@ -531,5 +537,87 @@ describe("sampling decided when the turn ends", () => {
     assert.equal((await spans()).length, 3);
     assert.equal(await count("turns_kept_by_rule_total"), 3);
     assert.equal(await count("turns_sampled_out_total"), 0);
+  });
+});
+
+describe("a busy event loop", () => {
+  /** Keeps the event loop busy for longer than shedding's measuring window. */
+  const busyLoop = () => {
+    const until = performance.now() + UTILIZATION_WINDOW_MS + 50;
+    while (performance.now() < until);
+  };
+
+  test("turns past the allowance are not traced, counted, and the change is logged once", async () => {
+    const { tracing, spans, count, logger } = setup({ busyTracesPerSec: 2 });
+    busyLoop();
+    const turns = Array.from({ length: 5 }, (_, i) => routedTurn(tracing, { ...TURN, userId: `u${i}` }));
+    assert.deepEqual(
+      turns.map((t) => t.traceId !== null),
+      [true, true, false, false, false],
+      "one second's allowance (2), then nothing",
+    );
+    assert.equal(await count("turns_shed_total"), 3);
+    assert.equal(await count("busy"), 1);
+    const all = await spans();
+    assert.equal(new Set(all.map((s) => s.traceId)).size, 2);
+    assert.ok(
+      all.every((s) => s.attributes["langfuse.observation.metadata.tracing"] === undefined),
+      "traced whole",
+    );
+    const told = logger.lines.filter((l) => l.msg.includes("LANGFUSE_BUSY_TRACES_PER_SEC"));
+    assert.equal(told.length, 1);
+    assert.equal(told[0]!.level, "warn");
+  });
+
+  test("a shed turn that fails, asks a clarifying question or loses its client is traced by its root alone, saying so", async () => {
+    const { tracing, spans, count } = setup({ busyTracesPerSec: 1 });
+    busyLoop();
+    routedTurn(tracing, { ...TURN, userId: "allowance" });
+
+    const failed = tracing.startTurn({ ...TURN, userId: "failed" });
+    const node = failed.startNode("route_node", {});
+    const err = new Error("upstream 500");
+    node.startGeneration("classifier", { model: "m", input: [] }).fail(err);
+    node.end(err);
+    failed.setRouting("order_status", "orders");
+    failed.end({ error: err });
+    tracing.startTurn({ ...TURN, userId: "unsure" }).end({ output: "Which order?", clarification: true });
+    const gone = new AbortController();
+    const cut = tracing.startTurn({ ...TURN, userId: "gone", clientSignal: gone.signal });
+    gone.abort();
+    cut.end({ error: new Error("aborted"), disconnected: true });
+
+    assert.match(failed.traceId ?? "", /^[0-9a-f]{32}$/, "a kept turn's answer names its trace");
+    const roots = (await spans()).filter((s) => attrs(s)["user.id"] !== "allowance");
+    assert.deepEqual(
+      roots.map((s) => s.name),
+      ["chat", "chat", "chat"],
+      "root observations only",
+    );
+    const byUser = Object.fromEntries(roots.map((s) => [attrs(s)["user.id"], s]));
+    const failedRoot = byUser["failed"]!;
+    assert.equal(failedRoot.traceId, failed.traceId);
+    assert.equal(attrs(failedRoot)["langfuse.observation.level"], "ERROR");
+    assert.equal(attrs(failedRoot)["langfuse.observation.input"], TURN.message);
+    assert.equal(attrs(failedRoot)["langfuse.trace.metadata.intent"], "order_status");
+    assert.equal(
+      attrs(failedRoot)["langfuse.observation.metadata.tracing"],
+      "root only: the event loop was busy; kept for error",
+    );
+    assert.equal(attrs(byUser["unsure"]!)["langfuse.observation.output"], "Which order?");
+    assert.equal(attrs(byUser["gone"]!)["langfuse.observation.level"], "WARNING");
+    assert.equal(await count("turns_kept_by_rule_total", { rule: "error" }), 1);
+    assert.equal(await count("turns_kept_by_rule_total", { rule: "clarification" }), 1);
+    assert.equal(await count("turns_kept_by_rule_total", { rule: "warning" }), 1);
+    assert.equal(await count("turns_shed_total"), 0);
+  });
+
+  test("LANGFUSE_BUSY_TRACES_PER_SEC=0 traces every turn however busy the loop is", async () => {
+    const { tracing, spans, count } = setup({ busyTracesPerSec: 0 });
+    busyLoop();
+    const turns = Array.from({ length: 5 }, () => routedTurn(tracing));
+    assert.ok(turns.every((t) => t.traceId !== null));
+    assert.equal(new Set((await spans()).map((s) => s.traceId)).size, 5);
+    assert.equal(await count("turns_shed_total"), 0);
   });
 });

@@ -1,12 +1,14 @@
 import type { ProtobufWriter } from "./encoding/protobuf-writer.js";
 import type { TraceExporter } from "./export/trace-exporter.js";
-import type { FaultReporter } from "./fault-reporter.js";
+import { BusyShedding } from "./busy-shedding.js";
+import type { FaultReporter, TracingLogger } from "./fault-reporter.js";
 import { newSpanId, newTraceId } from "./ids.js";
 import type { ObservationEncoder } from "./observation-encoder.js";
 import { epochMs, nowMs } from "./otlp-time.js";
-import { keepRule, sampledIn } from "./sampling.js";
+import { keepRule, sampledIn, type KeepRule } from "./sampling.js";
 import type { ScoreExporter } from "./scores/score-exporter.js";
 import type { ScoreInput } from "./scores/score.js";
+import { ShedTurn, type ShedTurnOptions } from "./shed-turn.js";
 import { toText } from "./to-text.js";
 import {
   CLIENT_DISCONNECTED,
@@ -41,9 +43,12 @@ export interface SwitchboardTracingOptions {
   /**
    * The tracing settings, whole. Read here: `enableSpans` (false: no node spans; generations
    * hang directly under the trace's root), `sampleRate` and `keepSlowerThanMs` (which turns are
-   * kept) and `shutdownTimeoutMs` (how long shutdown may spend flushing).
+   * kept), `busyTracesPerSec` (turns traced while the event loop is busy) and `shutdownTimeoutMs`
+   * (how long shutdown may spend flushing).
    */
   settings: TracingSettings;
+  /** Told once when the event loop first turns busy and turns start to be shed; absent: not told. */
+  logger?: TracingLogger;
   /** Durable delivery of scores (user feedback); absent: scores are not taken. */
   scores?: ScoreExporter;
   /** Runs after the exporter is flushed at shutdown (e.g. closing an embedded receiver). */
@@ -100,20 +105,48 @@ type Ended =
  * With a sample rate below 1 the decision is taken when the turn ends, once all of it is known
  * (sampling.ts): until then its observations are kept as they ended (references, not copies)
  * and encoded only if the turn is kept, so a turn sampled out costs a few small objects.
+ *
+ * While the event loop is busy, turns beyond `busyTracesPerSec` a second are shed when they start
+ * (busy-shedding.ts, shed-turn.ts).
  */
 export class SwitchboardTracing implements Tracing {
   readonly score?: (score: ScoreInput) => string;
 
   readonly #options: SwitchboardTracingOptions;
+  readonly #shedding: BusyShedding;
+  readonly #shed: ShedTurnOptions;
 
   constructor(options: SwitchboardTracingOptions) {
     this.#options = options;
     const scores = options.scores;
     if (scores) this.score = (score) => scores.record(score);
+    const { metrics, settings } = options;
+    let told = false;
+    this.#shedding = new BusyShedding({
+      tracesPerSec: settings.busyTracesPerSec,
+      onBusy: (utilization) => {
+        metrics.busy.set(1);
+        if (told) return;
+        told = true;
+        options.logger?.warn(
+          { eventLoopUtilization: Math.round(utilization * 100) / 100, busyTracesPerSec: settings.busyTracesPerSec },
+          "tracing: the event loop is busy: ordinary turns beyond LANGFUSE_BUSY_TRACES_PER_SEC a second are not traced until it calms down (failed, clarifying and slow turns still are, root observation only); switchboard_tracing_turns_shed_total counts them, and this is told once",
+        );
+      },
+      onCalm: () => metrics.busy.set(0),
+    });
+    this.#shed = {
+      keepSlowerThanMs: settings.keepSlowerThanMs,
+      onShed: () => metrics.turnsShed.inc(),
+      onKept: (rule) => metrics.keptByRule.inc({ rule }),
+      traceRootOnly: (turn, startedAt, rule) => new SwitchboardTurn(options, turn, startedAt, rule),
+      report: (kind, err) => options.faults.report(kind, err),
+    };
   }
 
   startTurn(turn: TurnStart): TurnTrace {
     const t0 = performance.now();
+    if (!this.#shedding.admit()) return new ShedTurn(this.#shed, turn, t0);
     const trace = new SwitchboardTurn(this.#options, turn, t0);
     trace.spend(t0);
     return trace;
@@ -153,15 +186,19 @@ class SwitchboardTurn implements TurnTrace {
   #flagged: "error" | "warning" | undefined;
 
   readonly #turn: TurnStart;
+  /** Set for a turn shed while the loop was busy and kept by this rule: its root observation alone. */
+  readonly #rootOnlyFor: KeepRule | undefined;
 
   constructor(
     readonly options: SwitchboardTracingOptions,
     turn: TurnStart,
     startedAt: number,
+    rootOnlyFor?: KeepRule,
   ) {
     this.#turn = turn;
     this.#startMs = epochMs(startedAt);
-    this.#holding = options.settings.sampleRate < 1;
+    this.#rootOnlyFor = rootOnlyFor;
+    this.#holding = rootOnlyFor === undefined && options.settings.sampleRate < 1;
   }
 
   /** The trace id; null once the turn was sampled out (its trace will not exist). */
@@ -264,6 +301,7 @@ class SwitchboardTurn implements TurnTrace {
             outcome,
             input: this.#turn.message,
             output: result.output,
+            rootOnlyFor: this.#rootOnlyFor,
           },
           target,
         ),

@@ -4,6 +4,7 @@
 // observation-encoder.ts writes it, comparison/sdk-turn-trace.ts hands it to the official SDK.
 //
 //   chat (root span)      trace context + routing, is_app_root, input = user message, output = reply
+//                         (+ metadata.tracing when a busy loop kept only the root: shed-turn.ts)
 //   <node> (agent, chain) trace context + routing, input, metadata (LangGraph's node and step)
 //   <call> generation     trace context + routing, model, parameters, usage, input, output
 //
@@ -45,6 +46,8 @@ export const NAMES = {
   agent: `${LF.TRACE_METADATA}.agent`,
   langgraphNode: `${LF.OBSERVATION_METADATA}.langgraph_node`,
   langgraphStep: `${LF.OBSERVATION_METADATA}.langgraph_step`,
+  // On the root of a turn traced by its root alone (shed while the event loop was busy), why.
+  rootOnly: `${LF.OBSERVATION_METADATA}.tracing`,
 } as const;
 
 /** The attribute keys, each encoded once. */

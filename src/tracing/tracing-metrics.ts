@@ -48,6 +48,8 @@ export class TracingMetrics {
   readonly errors: Counter<"kind">;
   readonly sampledOut: Counter<string>;
   readonly keptByRule: Counter<"rule">;
+  readonly turnsShed: Counter<string>;
+  readonly busy: Gauge<string>;
   readonly journalBytes: Gauge<string>;
   readonly journalBatches: Gauge<string>;
   readonly journalBatchesReplayed: Counter<string>;
@@ -243,8 +245,18 @@ export class TracingMetrics {
     });
     this.keptByRule = new Counter({
       name: TRACING_METRICS.turnsKeptByRule,
-      help: "Turns traced whatever LANGFUSE_SAMPLE_RATE, by the rule that kept them: error, warning (client gone), clarification, slow",
+      help: "Turns traced whatever LANGFUSE_SAMPLE_RATE or a busy event loop, by the rule that kept them: error, warning (client gone), clarification, slow",
       labelNames: ["rule"],
+      registers,
+    });
+    this.turnsShed = new Counter({
+      name: TRACING_METRICS.turnsShed,
+      help: "Ordinary turns not traced because the event loop was busy (LANGFUSE_BUSY_TRACES_PER_SEC)",
+      registers,
+    });
+    this.busy = new Gauge({
+      name: TRACING_METRICS.busy,
+      help: "1 while the event loop is busy and turns beyond LANGFUSE_BUSY_TRACES_PER_SEC are not traced",
       registers,
     });
   }

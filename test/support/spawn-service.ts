@@ -27,6 +27,8 @@ export async function spawnService(env: Record<string, string>, timeoutMs = 20_0
       LOG_LEVEL: "info",
       RATE_LIMIT_PER_MINUTE: "0",
       AUTH_FAILURES_PER_MINUTE: "0",
+      // Tests count the traces they cause: a busy test machine must not shed them.
+      LANGFUSE_BUSY_TRACES_PER_SEC: "0",
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],

@@ -19,6 +19,9 @@ export const TEST_ENV: Record<string, string> = {
   AUTH_FAILURES_PER_MINUTE: "0",
   // Prompt management's own tests turn it on; others keep to the catalog's prompts.
   LANGFUSE_PROMPTS: "false",
+  // Tests count the traces they cause: a busy test machine must not shed them. Shedding's own
+  // tests set it.
+  LANGFUSE_BUSY_TRACES_PER_SEC: "0",
 };
 
 export interface RunningService {

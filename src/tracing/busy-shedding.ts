@@ -1,0 +1,93 @@
+// Tracing a turn costs a few hundred microseconds of CPU however little it does, because the
+// minimal honest work (encode, journal, send) is that large. With CPU to spare nobody notices;
+// once the event loop is saturated, that CPU is taken from requests: throughput and latency pay
+// for it. So while the loop is busy, ordinary turns are traced only up to a per-second allowance
+// and the rest are shed at their start, where shedding costs nothing. The window, the marks and
+// the allowance bound what tracing can take from a saturated process to about
+// allowance x cost-per-turn per second, whatever the request rate.
+import { performance, type EventLoopUtilization } from "node:perf_hooks";
+
+/** Event-loop utilization at or above which the loop is busy. */
+export const BUSY_UTILIZATION = 0.8;
+/** A busy loop stays busy until its utilization falls below this, so a loop near the mark does not flap. */
+export const CALM_UTILIZATION = 0.7;
+/** Utilization is measured over windows this long, re-read by the first turn after one ends. */
+export const UTILIZATION_WINDOW_MS = 500;
+
+export interface BusySheddingOptions {
+  /** Ordinary turns traced per second while the loop is busy; 0: never shed, every turn traced at any load. */
+  tracesPerSec: number;
+  /** Called when the loop turns busy, with the window's utilization (0..1). */
+  onBusy?: (utilization: number) => void;
+  /** Called when a busy loop calms down. */
+  onCalm?: (utilization: number) => void;
+  /** The clock, ms (performance.now); tests drive it. */
+  now?: () => number;
+  /** Event-loop utilization as perf_hooks reports it; tests drive it. */
+  utilization?: (
+    current?: EventLoopUtilization,
+    previous?: EventLoopUtilization,
+  ) => Pick<EventLoopUtilization, "idle" | "active" | "utilization">;
+}
+
+/** Decides at a turn's start whether it is traced, by how busy the event loop has been. */
+export class BusyShedding {
+  readonly #perSec: number;
+  readonly #now: () => number;
+  readonly #utilization: NonNullable<BusySheddingOptions["utilization"]>;
+  readonly #onBusy: BusySheddingOptions["onBusy"];
+  readonly #onCalm: BusySheddingOptions["onCalm"];
+  #busy = false;
+  #windowStart: number;
+  #mark: Pick<EventLoopUtilization, "idle" | "active" | "utilization">;
+  /** Turns that may still be traced in this busy spell: refilled at `perSec`, up to one second's worth. */
+  #tokens: number;
+  #refilledAt: number;
+
+  constructor(options: BusySheddingOptions) {
+    this.#perSec = options.tracesPerSec;
+    this.#now = options.now ?? (() => performance.now());
+    this.#utilization =
+      options.utilization ?? ((current, previous) => performance.eventLoopUtilization(current, previous));
+    this.#onBusy = options.onBusy;
+    this.#onCalm = options.onCalm;
+    this.#windowStart = this.#now();
+    this.#mark = this.#utilization();
+    this.#tokens = this.#perSec;
+    this.#refilledAt = this.#windowStart;
+  }
+
+  /** True while the loop counts as busy (as of the last window read). */
+  get busy(): boolean {
+    return this.#busy;
+  }
+
+  /** Whether a turn starting now is traced: always while the loop is calm; within the allowance while busy. */
+  admit(): boolean {
+    if (this.#perSec <= 0) return true;
+    const now = this.#now();
+    if (now - this.#windowStart >= UTILIZATION_WINDOW_MS) this.#measure(now);
+    if (!this.#busy) return true;
+    this.#tokens = Math.min(this.#perSec, this.#tokens + ((now - this.#refilledAt) * this.#perSec) / 1000);
+    this.#refilledAt = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+
+  #measure(now: number): void {
+    const mark = this.#utilization();
+    const { utilization } = this.#utilization(mark, this.#mark);
+    this.#mark = mark;
+    this.#windowStart = now;
+    if (!this.#busy && utilization >= BUSY_UTILIZATION) {
+      this.#busy = true;
+      this.#tokens = this.#perSec;
+      this.#refilledAt = now;
+      this.#onBusy?.(utilization);
+    } else if (this.#busy && utilization < CALM_UTILIZATION) {
+      this.#busy = false;
+      this.#onCalm?.(utilization);
+    }
+  }
+}
