@@ -7,7 +7,7 @@ test("defaults: every profile and scenario, 6 rounds, docs decided later", () =>
   assert.equal(options.repeat, 6);
   assert.equal(options.quick, false);
   assert.equal(options.profiles.length, 2);
-  assert.equal(options.scenarios.length, 9);
+  assert.equal(options.scenarios.length, 10);
   assert.equal(options.docs, null);
   assert.equal(options.check, false);
 });

@@ -51,7 +51,7 @@ pages generated from it (docs/performance.md, the sizing in docs/deployment.md, 
   --profile P[,P]         instant | realistic (default both)
   --scenario S[,S]        ${SCENARIO_NAMES.join(" | ")} (default all; off always runs as the baseline)
   --connections N[,N]     connection counts for every profile, all scenarios at each (default: instant 1,16,64
-                          and realistic 64,512, with spans-off and the degraded scenarios at instant 16, realistic 64)
+                          and realistic 64,512, with spans-off, every-turn and the degraded scenarios at instant 16, realistic 64)
   --duration SEC          measured seconds of each paired window and of each fresh-process run (default: windows
                           3 at instant, 4 at realistic; fresh runs 6)
   --warmup SEC            unmeasured warm-up: of each warm process before the first round (default: instant 30,

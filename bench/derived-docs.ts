@@ -73,18 +73,18 @@ export function instanceSizingSection(result: BenchResultFile, sourcePath: strin
   return [
     INSTANCE_SIZING.begin,
     "",
-    `From the load benchmark's reference result, [\`${sourcePath}\`](../${sourcePath}) (measured ${result.createdAt.slice(0, 10)}, commit ${result.machine.gitCommit?.slice(0, 12) ?? "unknown"}; method and every figure in [performance.md](performance.md)): ${result.machine.cores} cores (${result.machine.cpuModel}), ${placement}; sessions in ${result.options.sessionStore}; traced (\`optimized\`: this pipeline, exporting to the local receiver). Medians of ${result.options.repeat} ${result.runs.some((r) => r.method === "paired-window") ? "rounds of paired windows on warm processes" : "repetitions"}. The instant model is ${envOf("instant")}, the hosted-model-like one ${envOf("realistic")}.`,
+    `From the load benchmark's reference result, [\`${sourcePath}\`](../${sourcePath}) (measured ${result.createdAt.slice(0, 10)}, commit ${result.machine.gitCommit?.slice(0, 12) ?? "unknown"}; method and every figure in [performance.md](performance.md)): ${result.machine.cores} cores (${result.machine.cpuModel}), ${placement}; sessions in ${result.options.sessionStore}; traced (\`optimized\`: this pipeline at its defaults, exporting to the local receiver; a saturated instance traces ${TRACING_DEFAULTS.busyTracesPerSec} ordinary turns a second, see [above](#traces-option-1-straight-to-langfuse)). Medians of ${result.options.repeat} ${result.runs.some((r) => r.method === "paired-window") ? "rounds of paired windows on warm processes" : "repetitions"}. The instant model is ${envOf("instant")}, the hosted-model-like one ${envOf("realistic")}.`,
     "",
     ...table,
     "",
-    `- **CPU per traced turn**: ${range(
+    `- **CPU per turn**: ${range(
       instant.map((r) => r.metrics.cpuMsPerRequest.median),
       1,
     )} ms with the instant model (the service's own work: HTTP, routing, the graph, the session, tracing), ${range(
       realistic.map((r) => r.metrics.cpuMsPerRequest.median),
       1,
     )} ms with the hosted-model-like one (streaming 60 tokens costs more per turn, and a mostly idle service spreads its timers over fewer turns).`,
-    `- **Turns per core**: one instance (Node serves requests on one core) answered ${range(saturated, 0)} traced turns/s while that core was at least 90 % busy with the instant model; plan for about 70 % of it, and one instance per core.`,
+    `- **Turns per core**: one instance (Node serves requests on one core) answered ${range(saturated, 0)} turns/s, traced at the defaults, while that core was at least 90 % busy with the instant model; plan for about 70 % of it, and one instance per core.`,
     `- **Memory**: peak RSS ${range(
       rows.map((r) => r.metrics.rssPeakMiB.median),
       0,
@@ -106,13 +106,22 @@ export function readmeBenchmarkLine(result: BenchResultFile, budgets: BudgetFile
         ? `all ${checks.length} budget checks of tracing's cost pass`
         : `${failed} of ${checks.length} budget checks of tracing's cost fail`;
   const instant = ours(result).filter((r) => r.profile === "instant");
+  const everyTurn = result.summary.find(
+    (r) =>
+      r.scenario === "every-turn" && r.profile === "instant" && r.connections === PROFILES.instant.focusConnections,
+  );
+  const everyTurnCpu = everyTurn?.overheads?.cpuPerRequestPct.median;
   // Indented: the block sits in a list item of the README.
   return [
     README_BENCHMARK.begin,
-    `  The load benchmark's reference run (${result.createdAt.slice(0, 10)}, ${result.machine.cores} cores): ${verdict}; a traced turn costs the service ${range(
+    `  The load benchmark's reference run (${result.createdAt.slice(0, 10)}, ${result.machine.cores} cores): ${verdict}; with tracing at its defaults a turn costs the service ${range(
       instant.map((r) => r.metrics.cpuMsPerRequest.median),
       1,
-    )} ms of CPU with an instant model, every span was delivered in ${ours(result).every((r) => (r.metrics.completenessPct.median ?? 0) >= 99.95) ? "every" : "not every"} cell, and ${ours(result).every((r) => r.metrics.failedRequests.max === 0) ? "no" : "some"} request failed.`,
+    )} ms of CPU with an instant model${
+      everyTurnCpu !== undefined && everyTurnCpu !== null
+        ? ` (tracing every turn of a saturated service instead: CPU per turn ${everyTurnCpu >= 0 ? "+" : ""}${everyTurnCpu.toFixed(1)} % against untraced at instant@${PROFILES.instant.focusConnections})`
+        : ""
+    }, every span was delivered in ${ours(result).every((r) => (r.metrics.completenessPct.median ?? 0) >= 99.95) ? "every" : "not every"} cell, and ${ours(result).every((r) => r.metrics.failedRequests.max === 0) ? "no" : "some"} request failed.`,
     `  ${README_BENCHMARK.end}`,
   ].join("\n");
 }

@@ -75,7 +75,8 @@ test("--quick: every scenario at one connection count per profile, two rounds, o
       ["1:off", "1:slow", "1:hung", "1:down", "1:flaky"],
     );
   }
-  assert.equal(runs.length, 2 * (5 * 2 + 5));
+  // Per profile: six paired scenarios in two rounds, then five fresh runs.
+  assert.equal(runs.length, 2 * (6 * 2 + 5));
 });
 
 test("a degraded-only selection still gets its baseline, and cells without the scenario are skipped", () => {

@@ -7,6 +7,7 @@ export const SCENARIO_NAMES = [
   "sdk-defaults",
   "optimized",
   "spans-off",
+  "every-turn",
   "slow",
   "hung",
   "down",
@@ -90,6 +91,18 @@ export const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
     budgeted: true,
     focusOnly: true,
   },
+  "every-turn": {
+    name: "every-turn",
+    description: "our defaults with LANGFUSE_BUSY_TRACES_PER_SEC=0: every turn traced however busy the service is",
+    serviceEnv: { ...TRACED_BASE, LANGFUSE_BUSY_TRACES_PER_SEC: "0" },
+    receiver: fine,
+    traced: true,
+    degraded: false,
+    // A comparison, as the SDK's: what tracing every turn costs a saturated service. Its cost per
+    // turn is budgeted against the physical floor in bench:tracing-cost.
+    budgeted: false,
+    focusOnly: true,
+  },
   slow: {
     name: "slow",
     description: "receiver answers after 1 s",
@@ -140,7 +153,7 @@ export interface Profile {
   connections: number[];
   /**
    * Connection count at which every scenario runs; the other counts run only off, naive,
-   * sdk-defaults and optimized (spans-off and the degraded-Langfuse scenarios need not run at
+   * sdk-defaults and optimized (spans-off, every-turn and the degraded-Langfuse scenarios need not run at
    * every count, and the suite has to fit in about 25 minutes).
    */
   focusConnections: number;
