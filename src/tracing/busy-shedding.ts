@@ -19,8 +19,6 @@ export interface BusySheddingOptions {
   tracesPerSec: number;
   /** Called when the loop turns busy, with the window's utilization (0..1). */
   onBusy?: (utilization: number) => void;
-  /** Called when a busy loop calms down. */
-  onCalm?: (utilization: number) => void;
   /** The clock, ms (performance.now); tests drive it. */
   now?: () => number;
   /** Event-loop utilization as perf_hooks reports it; tests drive it. */
@@ -36,7 +34,6 @@ export class BusyShedding {
   readonly #now: () => number;
   readonly #utilization: NonNullable<BusySheddingOptions["utilization"]>;
   readonly #onBusy: BusySheddingOptions["onBusy"];
-  readonly #onCalm: BusySheddingOptions["onCalm"];
   #busy = false;
   #windowStart: number;
   #mark: Pick<EventLoopUtilization, "idle" | "active" | "utilization">;
@@ -50,29 +47,32 @@ export class BusyShedding {
     this.#utilization =
       options.utilization ?? ((current, previous) => performance.eventLoopUtilization(current, previous));
     this.#onBusy = options.onBusy;
-    this.#onCalm = options.onCalm;
     this.#windowStart = this.#now();
     this.#mark = this.#utilization();
     this.#tokens = this.#perSec;
     this.#refilledAt = this.#windowStart;
   }
 
-  /** True while the loop counts as busy (as of the last window read). */
-  get busy(): boolean {
-    return this.#busy;
+  /** Whether the loop counts as busy now (a window that has ended is read first); never with shedding off. */
+  isBusy(): boolean {
+    return this.#perSec > 0 && this.#read(this.#now());
   }
 
   /** Whether a turn starting now is traced: always while the loop is calm; within the allowance while busy. */
   admit(): boolean {
     if (this.#perSec <= 0) return true;
     const now = this.#now();
-    if (now - this.#windowStart >= UTILIZATION_WINDOW_MS) this.#measure(now);
-    if (!this.#busy) return true;
+    if (!this.#read(now)) return true;
     this.#tokens = Math.min(this.#perSec, this.#tokens + ((now - this.#refilledAt) * this.#perSec) / 1000);
     this.#refilledAt = now;
     if (this.#tokens < 1) return false;
     this.#tokens -= 1;
     return true;
+  }
+
+  #read(now: number): boolean {
+    if (now - this.#windowStart >= UTILIZATION_WINDOW_MS) this.#measure(now);
+    return this.#busy;
   }
 
   #measure(now: number): void {
@@ -87,7 +87,6 @@ export class BusyShedding {
       this.#onBusy?.(utilization);
     } else if (this.#busy && utilization < CALM_UTILIZATION) {
       this.#busy = false;
-      this.#onCalm?.(utilization);
     }
   }
 }

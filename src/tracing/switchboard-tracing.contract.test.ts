@@ -558,6 +558,8 @@ describe("a busy event loop", () => {
     );
     assert.equal(await count("turns_shed_total"), 3);
     assert.equal(await count("busy"), 1);
+    await new Promise((resolve) => setTimeout(resolve, UTILIZATION_WINDOW_MS + 50));
+    assert.equal(await count("busy"), 0, "a service gone quiet is not busy on /metrics, turn or no turn");
     const all = await spans();
     assert.equal(new Set(all.map((s) => s.traceId)).size, 2);
     assert.ok(

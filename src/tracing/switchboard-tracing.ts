@@ -125,7 +125,6 @@ export class SwitchboardTracing implements Tracing {
     this.#shedding = new BusyShedding({
       tracesPerSec: settings.busyTracesPerSec,
       onBusy: (utilization) => {
-        metrics.busy.set(1);
         if (told) return;
         told = true;
         options.logger?.warn(
@@ -133,8 +132,8 @@ export class SwitchboardTracing implements Tracing {
           "tracing: the event loop is busy: ordinary turns beyond LANGFUSE_BUSY_TRACES_PER_SEC a second are not traced until it calms down (failed, clarifying and slow turns still are, root observation only); switchboard_tracing_turns_shed_total counts them, and this is told once",
         );
       },
-      onCalm: () => metrics.busy.set(0),
     });
+    metrics.observeBusy(() => this.#shedding.isBusy());
     this.#shed = {
       keepSlowerThanMs: settings.keepSlowerThanMs,
       onShed: () => metrics.turnsShed.inc(),

@@ -59,11 +59,17 @@ export class TracingMetrics {
   readonly journalAvailable: Gauge<string>;
 
   #exporter: ExporterStateView | undefined;
+  #isBusy: () => boolean = () => false;
   readonly #created: Record<string, number> = { trace: 0, span: 0, generation: 0 };
 
   /** One observation created (request path: a plain increment). */
   created(type: "trace" | "span" | "generation"): void {
     this.#created[type]! += 1;
+  }
+
+  /** Whether tracing is shedding turns for a busy event loop, read at scrape time. */
+  observeBusy(isBusy: () => boolean): void {
+    this.#isBusy = isBusy;
   }
 
   /** The exporter whose state the gauges read at scrape time. */
@@ -254,10 +260,15 @@ export class TracingMetrics {
       help: "Ordinary turns not traced because the event loop was busy (LANGFUSE_BUSY_TRACES_PER_SEC)",
       registers,
     });
+    const isBusy = () => this.#isBusy();
     this.busy = new Gauge({
       name: TRACING_METRICS.busy,
       help: "1 while the event loop is busy and turns beyond LANGFUSE_BUSY_TRACES_PER_SEC are not traced",
       registers,
+      // Read when scraped, so a service that went quiet after a busy spell does not stay busy here.
+      collect() {
+        this.set(isBusy() ? 1 : 0);
+      },
     });
   }
 }

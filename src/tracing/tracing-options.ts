@@ -27,7 +27,7 @@ export interface TracingOptions {
    * always traced.
    */
   sampleRate?: number;
-  /** With a sample rate below 1: a turn that takes longer than this (ms) is always traced. */
+  /** A turn that takes longer than this (ms) is traced whatever the sample rate, and while the loop is busy. */
   keepSlowerThanMs?: number;
   /**
    * Ordinary turns traced per second while the event loop is busy (80 % or more of a half-second
