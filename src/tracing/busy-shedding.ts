@@ -58,10 +58,12 @@ export class BusyShedding {
     return this.#perSec > 0 && this.#read(this.#now());
   }
 
-  /** Whether a turn starting now is traced: always while the loop is calm; within the allowance while busy. */
-  admit(): boolean {
+  /**
+   * Whether a turn starting at `now` (the clock's reading the caller already took) is traced:
+   * always while the loop is calm; within the allowance while busy.
+   */
+  admit(now: number = this.#now()): boolean {
     if (this.#perSec <= 0) return true;
-    const now = this.#now();
     if (!this.#read(now)) return true;
     this.#tokens = Math.min(this.#perSec, this.#tokens + ((now - this.#refilledAt) * this.#perSec) / 1000);
     this.#refilledAt = now;

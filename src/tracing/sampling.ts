@@ -15,6 +15,13 @@ export interface TurnFacts {
   keepSlowerThanMs: number;
 }
 
+/** A turn's flag once an observation ended at `level`: an error outranks a warning, and stays. */
+export function flagAfter(flagged: TurnFacts["flagged"], level: string | undefined): TurnFacts["flagged"] {
+  if (level === "ERROR") return "error";
+  if (level === "WARNING") return flagged ?? "warning";
+  return flagged;
+}
+
 /** The rule that keeps this turn whatever the rate, or undefined for an ordinary turn. */
 export function keepRule(turn: TurnFacts): KeepRule | undefined {
   if (turn.flagged) return turn.flagged;

@@ -3,7 +3,7 @@
 // reason to keep it (sampling.ts: an error, a lost client, a clarifying question, a slow turn),
 // its root observation alone is traced: the turns teams open Langfuse for are still there, with
 // their input, reply or error, and routing.
-import { keepRule, type KeepRule } from "./sampling.js";
+import { flagAfter, keepRule, type KeepRule } from "./sampling.js";
 import { outcomeOf, type ModelReplyLike } from "./trace-contract.js";
 import type { GenerationTrace, NodeTrace, TurnResult, TurnStart, TurnTrace } from "./turn-trace.js";
 
@@ -57,9 +57,7 @@ export class ShedTurn implements TurnTrace {
 
   /** An observation of the turn failed: ERROR, or WARNING when its client had gone. */
   flag(error: unknown): void {
-    const level = outcomeOf(error, this.#turn.clientSignal?.aborted === true).level;
-    if (level === "ERROR") this.#flagged = "error";
-    else if (level === "WARNING") this.#flagged ??= "warning";
+    this.#flagged = flagAfter(this.#flagged, outcomeOf(error, this.#turn.clientSignal?.aborted === true).level);
   }
 
   end(result: TurnResult): void {

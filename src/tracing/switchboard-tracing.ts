@@ -5,7 +5,7 @@ import type { FaultReporter, TracingLogger } from "./fault-reporter.js";
 import { newSpanId, newTraceId } from "./ids.js";
 import type { ObservationEncoder } from "./observation-encoder.js";
 import { epochMs, nowMs } from "./otlp-time.js";
-import { keepRule, sampledIn, type KeepRule } from "./sampling.js";
+import { flagAfter, keepRule, sampledIn, type KeepRule } from "./sampling.js";
 import type { ScoreExporter } from "./scores/score-exporter.js";
 import type { ScoreInput } from "./scores/score.js";
 import { ShedTurn, type ShedTurnOptions } from "./shed-turn.js";
@@ -145,7 +145,7 @@ export class SwitchboardTracing implements Tracing {
 
   startTurn(turn: TurnStart): TurnTrace {
     const t0 = performance.now();
-    if (!this.#shedding.admit()) return new ShedTurn(this.#shed, turn, t0);
+    if (!this.#shedding.admit(t0)) return new ShedTurn(this.#shed, turn, t0);
     const trace = new SwitchboardTurn(this.#options, turn, t0);
     trace.spend(t0);
     return trace;
@@ -225,8 +225,7 @@ class SwitchboardTurn implements TurnTrace {
 
   outcome(error: unknown): Outcome {
     const outcome = outcomeOf(error, this.#turn.clientSignal?.aborted === true);
-    if (outcome.level === "ERROR") this.#flagged = "error";
-    else if (outcome.level === "WARNING") this.#flagged ??= "warning";
+    this.#flagged = flagAfter(this.#flagged, outcome.level);
     return outcome;
   }
 
