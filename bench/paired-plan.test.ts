@@ -50,6 +50,7 @@ const cell: PairedCell = {
   connections: 16,
   scenarios: ["off", "naive", "sdk-defaults", "optimized"],
   rounds: 2,
+  generations: 1,
   warmup: 4,
   leadIn: 0.5,
   duration: 4,
@@ -76,6 +77,31 @@ test("a paired cell's windows: every scenario once per round, in the round's ord
     assert.equal(w.warmup, 0.5);
     assert.equal(`${w.profile}@${w.connections}`, "instant@16");
   }
+});
+
+test("a cell's rounds split over its generations: consecutive rounds share a set of processes, numbering goes on", () => {
+  const generationOf = (rounds: number, generations: number) => [
+    ...new Set(pairedWindows({ ...cell, rounds, generations }).map((w) => `${w.repetition}:${w.generation}`)),
+  ];
+  assert.deepEqual(generationOf(6, 3), ["1:1", "2:1", "3:2", "4:2", "5:3", "6:3"]);
+  // More generations than rounds: one round per set; an uneven split leaves the last set fewer.
+  assert.deepEqual(generationOf(2, 3), ["1:1", "2:2"]);
+  assert.deepEqual(generationOf(5, 2), ["1:1", "2:1", "3:1", "4:2", "5:2"]);
+  assert.deepEqual(generationOf(3, 1), ["1:1", "2:1", "3:1"]);
+});
+
+test("only the focus cell is split over fresh sets of processes, never into more sets than rounds", () => {
+  const cells = (repeat: number) =>
+    planSuite({ profiles: ["instant"], scenarios: ["off", "optimized"], repeat, degradedRepeat: 1 }).flatMap((s) =>
+      s.kind === "paired" ? [`${s.cell.connections}:${s.cell.generations}`] : [],
+    );
+  const focus = PROFILES.instant.focusConnections;
+  assert.deepEqual(
+    cells(6),
+    PROFILES.instant.connections.map((c) => `${c}:${c === focus ? PROFILES.instant.focusGenerations : 1}`),
+  );
+  assert.ok(PROFILES.instant.focusGenerations > 1);
+  assert.ok(cells(1).every((c) => c.endsWith(":1")));
 });
 
 test("the suite: paired cells of the non-degraded scenarios first, then the degraded scenarios' fresh runs with a fresh off", () => {

@@ -16,7 +16,12 @@ export interface PairedCell {
   /** The cell's non-degraded scenarios, `off` first: one warm process each. */
   scenarios: ScenarioName[];
   rounds: number;
-  /** Unmeasured load each process gets once, before the first round. */
+  /**
+   * Fresh sets of processes the rounds are split over (see PROFILES' focusGenerations): each set
+   * is started and warmed up, takes its share of the rounds, delivers and stops.
+   */
+  generations: number;
+  /** Unmeasured load each process gets once, before the first round of its generation. */
   warmup: number;
   /** Unmeasured load opening each window. */
   leadIn: number;
@@ -28,6 +33,8 @@ export interface PairedCell {
 export interface PlannedWindow extends PlannedRun {
   /** Its place in the round, 1 = first. */
   positionInRound: number;
+  /** The set of processes it ran on (1 = first): see PairedCell's generations. */
+  generation: number;
 }
 
 /** What the suite does, in order: paired cells first, then the degraded scenarios' fresh runs. */
@@ -63,13 +70,20 @@ export function warmupSlices(cell: Pick<PairedCell, "warmup">): number {
   return Math.max(1, Math.round(cell.warmup / WARMUP_SLICE_SECONDS));
 }
 
-/** The windows of a paired cell, in the order they run; `repetition` is the round. */
+/** Rounds each generation of the cell takes (the last one may take fewer). */
+export function roundsPerGeneration(cell: Pick<PairedCell, "rounds" | "generations">): number {
+  return Math.ceil(cell.rounds / Math.max(1, Math.min(cell.generations, cell.rounds)));
+}
+
+/** The windows of a paired cell, in the order they run; `repetition` is the round, numbered across generations. */
 export function pairedWindows(cell: PairedCell): PlannedWindow[] {
   const windows: PlannedWindow[] = [];
+  const perGeneration = roundsPerGeneration(cell);
   for (let round = 1; round <= cell.rounds; round++) {
     for (const [position, i] of roundOrder(cell.scenarios.length, round).entries()) {
       windows.push({
         positionInRound: position + 1,
+        generation: Math.ceil(round / perGeneration),
         repetition: round,
         profile: cell.profile,
         connections: cell.connections,
@@ -102,6 +116,8 @@ export function planSuite(options: SuitePlanOptions): SuiteStep[] {
         connections: first.connections,
         scenarios,
         rounds: options.repeat,
+        generations:
+          first.connections === profile.focusConnections ? Math.min(profile.focusGenerations, options.repeat) : 1,
         warmup: options.warmup ?? Math.max(profile.warmup, profile.processWarmup),
         leadIn: profile.leadIn,
         duration: options.duration ?? profile.window,

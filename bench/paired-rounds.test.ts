@@ -10,6 +10,7 @@ const windows = pairedWindows({
   connections: 16,
   scenarios: ["off", "optimized", "spans-off"],
   rounds: 2,
+  generations: 1,
   warmup: 4,
   leadIn: 0.5,
   duration: 4,

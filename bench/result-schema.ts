@@ -92,6 +92,12 @@ export interface RunResult {
   /** A paired window's place in its round (1 = first); absent for fresh-process runs. */
   positionInRound?: number;
   /**
+   * The set of processes a paired window ran on (1 = first; a cell's rounds may be split over
+   * fresh sets, see PROFILES' focusGenerations). Absent for fresh-process runs and in files
+   * written before it: one set.
+   */
+  generation?: number;
+  /**
    * A paired window's drain: the wait after its load until the service's pipeline held nothing
    * (or the limit); its CPU is read at the end of it. Absent for fresh-process runs.
    */

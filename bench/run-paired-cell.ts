@@ -65,7 +65,11 @@ interface Loaded {
 }
 
 function emptyResult(window: PlannedWindow): RunResult {
-  return { ...emptyRunResult(window, "paired-window"), positionInRound: window.positionInRound };
+  return {
+    ...emptyRunResult(window, "paired-window"),
+    positionInRound: window.positionInRound,
+    generation: window.generation,
+  };
 }
 
 const delta = (after: number | null, before: number | null): number | null =>
@@ -144,13 +148,35 @@ export interface PairedHooks {
   end(run: RunResult): void;
 }
 
-/** Runs one cell; returns one result per window, in the order they ran. */
+/**
+ * Runs one cell; returns one result per window, in the order they ran. The rounds are split over
+ * the cell's generations: each one a fresh set of processes, started, warmed up, measured in its
+ * rounds, given its grace and stopped before the next set starts.
+ */
 export async function runPairedCell(
   cell: PairedCell,
   ctx: Omit<RunContext, "workDir"> & { workDir: string },
   hooks: PairedHooks,
 ): Promise<RunResult[]> {
   const windows = pairedWindows(cell);
+  const generations = [...new Set(windows.map((w) => w.generation))];
+  const runs: RunResult[] = [];
+  for (const generation of generations) {
+    if (ctx.aborted()) break;
+    const workDir = generations.length > 1 ? join(ctx.workDir, `processes-${generation}`) : ctx.workDir;
+    const own = windows.filter((w) => w.generation === generation);
+    runs.push(...(await runGeneration(cell, own, { ...ctx, workDir }, hooks)));
+  }
+  return runs;
+}
+
+/** One set of processes of a cell: start, warm-up, its rounds, the grace, stop. */
+async function runGeneration(
+  cell: PairedCell,
+  windows: readonly PlannedWindow[],
+  ctx: Omit<RunContext, "workDir"> & { workDir: string },
+  hooks: PairedHooks,
+): Promise<RunResult[]> {
   const members: Member[] = cell.scenarios.map((scenario) => ({
     scenario,
     workDir: join(ctx.workDir, scenario),
@@ -161,7 +187,7 @@ export async function runPairedCell(
   const drainMax = DRAIN_MAX_SECONDS;
   const memberOf = (s: ScenarioName) => members.find((m) => m.scenario === s)!;
   try {
-    ctx.onStatus(`starting ${members.length} services`);
+    ctx.onStatus(`starting ${members.length} services${windows[0] ? ` (set ${windows[0].generation})` : ""}`);
     const started = await Promise.allSettled(
       members.map((m) => {
         mkdirSync(m.workDir, { recursive: true });
@@ -181,7 +207,7 @@ export async function runPairedCell(
     // between any two of its windows.
     const slices = warmupSlices(cell);
     const sliceLeadIn = Math.min(cell.leadIn, cell.warmup / slices / 2);
-    const warmOrder = roundOrder(members.length, 1).map((i) => members[i]!);
+    const warmOrder = roundOrder(members.length, windows[0]?.repetition ?? 1).map((i) => members[i]!);
     for (let slice = 1; slice <= slices; slice++) {
       for (const m of warmOrder) {
         if (ctx.aborted() || !m.processes || m.error) continue;

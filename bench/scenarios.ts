@@ -157,6 +157,16 @@ export interface Profile {
    * every count, and the suite has to fit in about 25 minutes).
    */
   focusConnections: number;
+  /**
+   * Sets of fresh processes the focus cell's rounds are split over (other cells: one). A process
+   * is one draw of V8's JIT and heap sizing, and the draw outweighs a 3 % budget: three identical
+   * untraced services side by side (bench/profile/untraced-http.ts, --baseline twice, instant@16
+   * on one core, 10 alternating blocks of 1500 turns) read 0.924 and 0.907 of CPU per turn against
+   * two that read 0.999 of each other, each quartile range inside 0.86-1.02; traced against
+   * untraced read 0.943, 0.995 and 1.037 in three such runs. Rounds of one set of processes
+   * share their draw; only more processes average it.
+   */
+  focusGenerations: number;
   /** Measured seconds of a fresh-process run (the degraded scenarios and their `off`), default suite. */
   duration: number;
   /** Unmeasured load before each measurement of a fresh process (JIT, caches, connection set-up). */
@@ -179,6 +189,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     serviceEnv: { SIM_TTFT_MS: "0", SIM_TOKEN_MS: "0", SIM_REPLY_TOKENS: "60" },
     connections: [1, 16, 64],
     focusConnections: 16,
+    focusGenerations: 3,
     // As long as realistic's: in 3 s windows after 1 s of warm-up, `off` itself moved 34 % between
     // repetitions (138 to 185 req/s at 16 connections) and p99 was the 5th-slowest request.
     duration: 6,
@@ -207,6 +218,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     // or just under budgets.json's loaded mark, so those budgets judged nothing there.
     connections: [64, 512],
     focusConnections: 64,
+    focusGenerations: 3,
     duration: 6,
     // As instant's (above), in turns: about 3,000 at 512 connections, a few hundred at 64.
     warmup: 10,
@@ -244,7 +256,14 @@ export interface PlanOptions {
       Partial<
         Pick<
           Profile,
-          "connections" | "focusConnections" | "duration" | "warmup" | "processWarmup" | "window" | "leadIn"
+          | "connections"
+          | "focusConnections"
+          | "focusGenerations"
+          | "duration"
+          | "warmup"
+          | "processWarmup"
+          | "window"
+          | "leadIn"
         >
       >
     >
