@@ -90,17 +90,16 @@ test("a cell's rounds split over its generations: consecutive rounds share a set
   assert.deepEqual(generationOf(3, 1), ["1:1", "2:1", "3:1"]);
 });
 
-test("only the focus cell is split over fresh sets of processes, never into more sets than rounds", () => {
+test("every cell is split over the profile's fresh sets of processes, never into more sets than rounds", () => {
   const cells = (repeat: number) =>
     planSuite({ profiles: ["instant"], scenarios: ["off", "optimized"], repeat, degradedRepeat: 1 }).flatMap((s) =>
       s.kind === "paired" ? [`${s.cell.connections}:${s.cell.generations}`] : [],
     );
-  const focus = PROFILES.instant.focusConnections;
   assert.deepEqual(
     cells(6),
-    PROFILES.instant.connections.map((c) => `${c}:${c === focus ? PROFILES.instant.focusGenerations : 1}`),
+    PROFILES.instant.connections.map((c) => `${c}:${PROFILES.instant.generations}`),
   );
-  assert.ok(PROFILES.instant.focusGenerations > 1);
+  assert.ok(PROFILES.instant.generations > 1);
   assert.ok(cells(1).every((c) => c.endsWith(":1")));
 });
 

@@ -17,7 +17,7 @@ export interface PairedCell {
   scenarios: ScenarioName[];
   rounds: number;
   /**
-   * Fresh sets of processes the rounds are split over (see PROFILES' focusGenerations): each set
+   * Fresh sets of processes the rounds are split over (see PROFILES' generations): each set
    * is started and warmed up, takes its share of the rounds, delivers and stops.
    */
   generations: number;
@@ -116,8 +116,7 @@ export function planSuite(options: SuitePlanOptions): SuiteStep[] {
         connections: first.connections,
         scenarios,
         rounds: options.repeat,
-        generations:
-          first.connections === profile.focusConnections ? Math.min(profile.focusGenerations, options.repeat) : 1,
+        generations: Math.min(profile.generations, options.repeat),
         warmup: options.warmup ?? Math.max(profile.warmup, profile.processWarmup),
         leadIn: profile.leadIn,
         duration: options.duration ?? profile.window,

@@ -93,7 +93,7 @@ export interface RunResult {
   positionInRound?: number;
   /**
    * The set of processes a paired window ran on (1 = first; a cell's rounds may be split over
-   * fresh sets, see PROFILES' focusGenerations). Absent for fresh-process runs and in files
+   * fresh sets, see PROFILES' generations). Absent for fresh-process runs and in files
    * written before it: one set.
    */
   generation?: number;

@@ -158,7 +158,7 @@ export interface Profile {
    */
   focusConnections: number;
   /**
-   * Sets of fresh processes the focus cell's rounds are split over (other cells: one). A process
+   * Sets of fresh processes each paired cell's rounds are split over. A process
    * is one draw of V8's JIT and heap sizing, and the draw outweighs a 3 % budget: three identical
    * untraced services side by side (bench/profile/untraced-http.ts, --baseline twice, instant@16
    * on one core, 10 alternating blocks of 1500 turns) read 0.924 and 0.907 of CPU per turn against
@@ -166,7 +166,7 @@ export interface Profile {
    * untraced read 0.943, 0.995 and 1.037 in three such runs. Rounds of one set of processes
    * share their draw; only more processes average it.
    */
-  focusGenerations: number;
+  generations: number;
   /** Measured seconds of a fresh-process run (the degraded scenarios and their `off`), default suite. */
   duration: number;
   /** Unmeasured load before each measurement of a fresh process (JIT, caches, connection set-up). */
@@ -189,7 +189,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     serviceEnv: { SIM_TTFT_MS: "0", SIM_TOKEN_MS: "0", SIM_REPLY_TOKENS: "60" },
     connections: [1, 16, 64],
     focusConnections: 16,
-    focusGenerations: 3,
+    generations: 3,
     // As long as realistic's: in 3 s windows after 1 s of warm-up, `off` itself moved 34 % between
     // repetitions (138 to 185 req/s at 16 connections) and p99 was the 5th-slowest request.
     duration: 6,
@@ -218,7 +218,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     // or just under budgets.json's loaded mark, so those budgets judged nothing there.
     connections: [64, 512],
     focusConnections: 64,
-    focusGenerations: 3,
+    generations: 3,
     duration: 6,
     // As instant's (above), in turns: about 3,000 at 512 connections, a few hundred at 64.
     warmup: 10,
@@ -258,7 +258,7 @@ export interface PlanOptions {
           Profile,
           | "connections"
           | "focusConnections"
-          | "focusGenerations"
+          | "generations"
           | "duration"
           | "warmup"
           | "processWarmup"
