@@ -32,8 +32,8 @@ export interface CliOptions {
 
 /**
  * Rounds of paired windows in the default suite (the degraded scenarios' fresh runs repeat at
- * most 3 times): 6 rounds (3 s windows at instant, 4 s at realistic) keep the default suite at
- * about 25 minutes on 2 cores.
+ * most 3 times): 6 rounds (3 s windows at instant, 4 s at realistic), two on each of a cell's
+ * three sets of processes, keep the default suite at about an hour on 2 cores.
  */
 export const DEFAULT_ROUNDS = 6;
 /** --quick: two rounds, so the rotation of the order shows. */

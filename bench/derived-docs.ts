@@ -43,6 +43,8 @@ function range(values: readonly (number | null)[], digits: number): string {
   return lo === hi ? lo : `${lo}–${hi}`;
 }
 
+/** The most sets of fresh processes a paired cell of the result ran on (1 in files written before them). */
+const processSets = (result: BenchResultFile) => Math.max(1, ...result.runs.map((r) => r.generation ?? 1));
 const ours = (result: BenchResultFile) => result.summary.filter((r) => r.scenario === "optimized");
 const offOf = (result: BenchResultFile, row: SummaryRow) =>
   result.summary.find((r) => r.scenario === "off" && r.profile === row.profile && r.connections === row.connections);
@@ -73,7 +75,7 @@ export function instanceSizingSection(result: BenchResultFile, sourcePath: strin
   return [
     INSTANCE_SIZING.begin,
     "",
-    `From the load benchmark's reference result, [\`${sourcePath}\`](../${sourcePath}) (measured ${result.createdAt.slice(0, 10)}, commit ${result.machine.gitCommit?.slice(0, 12) ?? "unknown"}; method and every figure in [performance.md](performance.md)): ${result.machine.cores} cores (${result.machine.cpuModel}), ${placement}; sessions in ${result.options.sessionStore}; traced (\`optimized\`: this pipeline at its defaults, exporting to the local receiver; a saturated instance traces ${TRACING_DEFAULTS.busyTracesPerSec} ordinary turns a second, see [above](#traces-option-1-straight-to-langfuse)). Medians of ${result.options.repeat} ${result.runs.some((r) => r.method === "paired-window") ? "rounds of paired windows on warm processes" : "repetitions"}. The instant model is ${envOf("instant")}, the hosted-model-like one ${envOf("realistic")}.`,
+    `From the load benchmark's reference result, [\`${sourcePath}\`](../${sourcePath}) (measured ${result.createdAt.slice(0, 10)}, commit ${result.machine.gitCommit?.slice(0, 12) ?? "unknown"}; method and every figure in [performance.md](performance.md)): ${result.machine.cores} cores (${result.machine.cpuModel}), ${placement}; sessions in ${result.options.sessionStore}; traced (\`optimized\`: this pipeline at its defaults, exporting to the local receiver; a saturated instance traces ${TRACING_DEFAULTS.busyTracesPerSec} ordinary turns a second, see [above](#traces-option-1-straight-to-langfuse)). Medians of ${result.options.repeat} ${result.runs.some((r) => r.method === "paired-window") ? `rounds of paired windows on warm processes${processSets(result) > 1 ? `, ${processSets(result)} fresh sets of them per cell` : ""}` : "repetitions"}. The instant model is ${envOf("instant")}, the hosted-model-like one ${envOf("realistic")}.`,
     "",
     ...table,
     "",

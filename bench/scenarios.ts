@@ -154,7 +154,7 @@ export interface Profile {
   /**
    * Connection count at which every scenario runs; the other counts run only off, naive,
    * sdk-defaults and optimized (spans-off, every-turn and the degraded-Langfuse scenarios need not run at
-   * every count, and the suite has to fit in about 25 minutes).
+   * every count, and the suite has to fit in about an hour).
    */
   focusConnections: number;
   /**
