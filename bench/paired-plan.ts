@@ -1,9 +1,11 @@
 // The plan of the suite with paired windows (issue 19). On a shared machine the same scenario's
 // CPU per request moved up to 2x between fresh processes started a minute apart, so the
 // non-degraded scenarios of a (profile, connections) cell are compared side by side in time:
-// every one of them runs as a warm process for the whole cell, and each round gives every one a
-// short measured window of load, one after the other. A window's figures are paired with `off`'s
-// window of the same round, and the median over rounds is judged.
+// every one of them runs as a warm process through a set of rounds, and each round gives every one
+// a short measured window of load, one after the other. A window's figures are paired with
+// `off`'s window of the same round, and the median over rounds is judged. A cell's rounds are
+// split over a few fresh sets of processes (PROFILES' generations), since a process is itself a
+// draw that moves CPU per turn by more than the budgets.
 //
 // The degraded scenarios (Langfuse slow, hung, down, flaky) measure bounds under an outage that
 // builds up over a run: they keep a fresh process per run, against a fresh `off` of their own.

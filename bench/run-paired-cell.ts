@@ -1,7 +1,8 @@
 // One (profile, connections) cell in paired windows (see paired-plan.ts): every non-degraded
-// scenario's service (and receiver) starts at once and stays up for the whole cell, each one is
-// warmed up in turn, then every round gives each one a measured window of load, one at a time,
-// and each window is drained before the next one opens (paired-rounds.ts). At the end every
+// scenario's service (and receiver) starts at once and stays up for its set's rounds (a cell's
+// rounds are split over fresh sets of processes, one set after the other), each one is warmed up
+// in turn, then every round gives each one a measured window of load, one at a time, and each
+// window is drained before the next one opens (paired-rounds.ts). At the end of a set every
 // pipeline gets the full grace to deliver what it holds, and completeness is read over the
 // process's whole life.
 import { mkdirSync } from "node:fs";
