@@ -74,7 +74,12 @@ export function warmupSlices(cell: Pick<PairedCell, "warmup">): number {
 
 /** Rounds each generation of the cell takes (the last one may take fewer). */
 export function roundsPerGeneration(cell: Pick<PairedCell, "rounds" | "generations">): number {
-  return Math.ceil(cell.rounds / Math.max(1, Math.min(cell.generations, cell.rounds)));
+  return Math.ceil(cell.rounds / Math.max(1, cell.generations));
+}
+
+/** Sets of processes the cell really runs on: fewer than `generations` when the rounds do not fill them. */
+export function processSets(cell: Pick<PairedCell, "rounds" | "generations">): number {
+  return Math.ceil(cell.rounds / roundsPerGeneration(cell));
 }
 
 /** The windows of a paired cell, in the order they run; `repetition` is the round, numbered across generations. */

@@ -11,7 +11,7 @@ import { heldSpans, waitForDelivery, type GraceOutcome } from "./grace.js";
 import { runLoad, type LoadResult } from "./load.js";
 import type { PairedCell, PlannedWindow } from "./paired-plan.js";
 import { measureRounds } from "./paired-rounds.js";
-import { pairedWindows, roundOrder, warmupSlices } from "./paired-plan.js";
+import { pairedWindows, processSets, roundOrder, warmupSlices } from "./paired-plan.js";
 import { pinProcess } from "./cpu-affinity.js";
 import { readCpuSeconds, RssSampler } from "./process-sampler.js";
 import type { MetricsSnapshot } from "./prometheus.js";
@@ -160,11 +160,11 @@ export async function runPairedCell(
   hooks: PairedHooks,
 ): Promise<RunResult[]> {
   const windows = pairedWindows(cell);
-  const generations = [...new Set(windows.map((w) => w.generation))];
+  const sets = processSets(cell);
   const runs: RunResult[] = [];
-  for (const generation of generations) {
+  for (let generation = 1; generation <= sets; generation++) {
     if (ctx.aborted()) break;
-    const workDir = generations.length > 1 ? join(ctx.workDir, `processes-${generation}`) : ctx.workDir;
+    const workDir = sets > 1 ? join(ctx.workDir, `processes-${generation}`) : ctx.workDir;
     const own = windows.filter((w) => w.generation === generation);
     runs.push(...(await runGeneration(cell, own, { ...ctx, workDir }, hooks)));
   }
