@@ -48,7 +48,8 @@ test("with the default 6 rounds no scenario of a 4- or 5-scenario cell always fo
 const cell: PairedCell = {
   profile: "instant",
   connections: 16,
-  scenarios: ["off", "naive", "sdk-defaults", "optimized"],
+  group: "ours",
+  scenarios: ["off", "optimized", "spans-off", "every-turn"],
   rounds: 2,
   generations: 1,
   warmup: 4,
@@ -62,13 +63,13 @@ test("a paired cell's windows: every scenario once per round, in the round's ord
     windows.map((w) => `${w.repetition}.${w.positionInRound}:${w.scenario}`),
     [
       "1.1:off",
-      "1.2:naive",
-      "1.3:optimized",
-      "1.4:sdk-defaults",
-      "2.1:naive",
-      "2.2:sdk-defaults",
+      "1.2:optimized",
+      "1.3:every-turn",
+      "1.4:spans-off",
+      "2.1:optimized",
+      "2.2:spans-off",
       "2.3:off",
-      "2.4:optimized",
+      "2.4:every-turn",
     ],
   );
   for (const w of windows) {
@@ -76,6 +77,7 @@ test("a paired cell's windows: every scenario once per round, in the round's ord
     // A window's own warm-up is the lead-in: the process was warmed up once, before round 1.
     assert.equal(w.warmup, 0.5);
     assert.equal(`${w.profile}@${w.connections}`, "instant@16");
+    assert.equal(w.group, "ours");
   }
 });
 
@@ -120,6 +122,51 @@ test("the suite: paired cells of the non-degraded scenarios first, then the degr
     ["paired off,optimized x4", "fresh 1:off", "fresh 1:hung", "fresh 2:off", "fresh 2:hung"],
   );
   assert.equal(plannedMeasurements(steps).length, 4 * 2 + 4);
+});
+
+test("the peers (naive, sdk-defaults) get a paired cell of their own with an `off` of their own, after ours", () => {
+  const steps = planSuite({
+    profiles: ["instant"],
+    scenarios: ["off", "naive", "sdk-defaults", "optimized", "spans-off", "every-turn", "down"],
+    repeat: 2,
+    degradedRepeat: 1,
+  });
+  const paired = steps.flatMap((s) =>
+    s.kind === "paired" ? [`${s.cell.connections} ${s.cell.group}: ${s.cell.scenarios.join(",")}`] : [],
+  );
+  assert.deepEqual(paired, [
+    "1 ours: off,optimized",
+    "1 peers: off,naive,sdk-defaults",
+    "16 ours: off,optimized,spans-off,every-turn",
+    "16 peers: off,naive,sdk-defaults",
+    "64 ours: off,optimized",
+    "64 peers: off,naive,sdk-defaults",
+  ]);
+  for (const step of steps)
+    if (step.kind === "paired") assert.ok(pairedWindows(step.cell).every((w) => w.group === step.cell.group));
+  // Only the peers asked for: their cell alone; only ours: no peers' cell.
+  const peersOnly = planSuite({
+    profiles: ["instant"],
+    scenarios: ["naive"],
+    repeat: 1,
+    degradedRepeat: 1,
+    connections: [1],
+  });
+  assert.deepEqual(
+    peersOnly.map((s) => (s.kind === "paired" ? `${s.cell.group}: ${s.cell.scenarios.join(",")}` : "fresh")),
+    ["peers: off,naive"],
+  );
+  const oursOnly = planSuite({
+    profiles: ["instant"],
+    scenarios: ["optimized"],
+    repeat: 1,
+    degradedRepeat: 1,
+    connections: [1],
+  });
+  assert.deepEqual(
+    oursOnly.map((s) => (s.kind === "paired" ? `${s.cell.group}: ${s.cell.scenarios.join(",")}` : "fresh")),
+    ["ours: off,optimized"],
+  );
 });
 
 test("a degraded-only selection gets no paired cell; `off` alone is measured when it is all that was asked", () => {

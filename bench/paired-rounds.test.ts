@@ -8,6 +8,7 @@ import type { RunResult } from "./result-schema.js";
 const windows = pairedWindows({
   profile: "instant",
   connections: 16,
+  group: "ours",
   scenarios: ["off", "optimized", "spans-off"],
   rounds: 2,
   generations: 1,

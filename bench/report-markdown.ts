@@ -454,7 +454,7 @@ export function generateReport(result: BenchResultFile, options: ReportOptions):
   md.push("");
   md.push(
     result.runs.some((r) => r.method === "paired-window")
-      ? "The service is `node dist/src/main.js` (simulated model, `LOG_LEVEL=warn`), with a local receiver for the traced scenarios, loaded on `POST /api/v1/chat` by autocannon from the harness process. The non-degraded scenarios of a cell run side by side as warm processes and are measured in paired windows, round after round (a repetition is a round); the degraded scenarios get a fresh process per run, repetitions interleaved (see the notes)."
+      ? "The service is `node dist/src/main.js` (simulated model, `LOG_LEVEL=warn`), with a local receiver for the traced scenarios, loaded on `POST /api/v1/chat` by autocannon from the harness process. The non-degraded scenarios run side by side as warm processes (ours in one cell, the peers naive and sdk-defaults in a cell of their own, each with its own `off`) and are measured in paired windows, round after round (a repetition is a round); the degraded scenarios get a fresh process per run, repetitions interleaved (see the notes)."
       : "Every run starts a fresh service process (`node dist/src/main.js`, simulated model, `LOG_LEVEL=warn`), a fresh local receiver for the traced scenarios, warms up, then loads `POST /api/v1/chat` with autocannon from the harness process. Repetitions are interleaved (repetition 1 runs every scenario, then repetition 2 ...), so machine drift hits every scenario alike.",
   );
   md.push("");

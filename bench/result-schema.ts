@@ -1,6 +1,6 @@
 // The shape of one result file (bench/results/<timestamp>.json). Numbers that could not be
 // measured are null (JSON has no NaN).
-import type { ProfileName, ScenarioName } from "./scenarios.js";
+import type { CellGroup, ProfileName, ScenarioName } from "./scenarios.js";
 
 export const RESULT_SCHEMA = "switchboard-bench/1";
 
@@ -97,6 +97,12 @@ export interface RunResult {
    * written before it: one set.
    */
   generation?: number;
+  /**
+   * The paired cell a window ran in: ours, or the peers' (naive, sdk-defaults) with an `off` of its
+   * own (see paired-plan.ts). Absent for fresh-process runs and in files written before the split:
+   * one cell for all ("ours").
+   */
+  group?: CellGroup;
   /**
    * A paired window's drain: the wait after its load until the service's pipeline held nothing
    * (or the limit); its CPU is read at the end of it. Absent for fresh-process runs.

@@ -70,6 +70,7 @@ function emptyResult(window: PlannedWindow): RunResult {
     ...emptyRunResult(window, "paired-window"),
     positionInRound: window.positionInRound,
     generation: window.generation,
+    group: window.group,
   };
 }
 

@@ -38,12 +38,15 @@ test("the default suite runs spans-off and degraded scenarios only at the focus 
         ? [s.run.scenario]
         : [],
     );
-  const nonDegraded = SCENARIO_NAMES.filter((s) => !SCENARIOS[s].degraded);
+  const ours = SCENARIO_NAMES.filter((s) => !SCENARIOS[s].degraded && !SCENARIOS[s].peer);
+  const peers = ["off", ...SCENARIO_NAMES.filter((s) => SCENARIOS[s].peer)];
   const degraded = SCENARIO_NAMES.filter((s) => SCENARIOS[s].degraded);
-  assert.deepEqual(paired("instant", 16)[0]?.scenarios, nonDegraded);
-  assert.deepEqual(paired("instant", 1)[0]?.scenarios, ["off", "naive", "sdk-defaults", "optimized"]);
-  assert.deepEqual(paired("realistic", 64)[0]?.scenarios, nonDegraded);
-  assert.deepEqual(paired("realistic", 512)[0]?.scenarios, ["off", "naive", "sdk-defaults", "optimized"]);
+  const scenariosOf = (profile: string, c: number) => paired(profile, c).map((cell) => cell.scenarios);
+  assert.deepEqual(peers, ["off", "naive", "sdk-defaults"]);
+  assert.deepEqual(scenariosOf("instant", 16), [ours, peers]);
+  assert.deepEqual(scenariosOf("instant", 1), [["off", "optimized"], peers]);
+  assert.deepEqual(scenariosOf("realistic", 64), [ours, peers]);
+  assert.deepEqual(scenariosOf("realistic", 512), [["off", "optimized"], peers]);
   assert.deepEqual(fresh("instant", 16), ["off", ...degraded]);
   assert.deepEqual(fresh("realistic", 64), ["off", ...degraded]);
   assert.deepEqual(fresh("instant", 1), []);
@@ -67,16 +70,18 @@ test("--quick: every scenario at one connection count per profile, two rounds, o
   assert.deepEqual([...new Set(runs.map((r) => `${r.profile}@${r.connections}`))], ["instant@16", "realistic@64"]);
   for (const profile of PROFILE_NAMES) {
     const cells = steps.flatMap((s) => (s.kind === "paired" && s.cell.profile === profile ? [s.cell] : []));
-    assert.equal(cells.length, 1);
-    assert.equal(cells[0]!.rounds, 2);
+    assert.deepEqual(
+      cells.map((c) => `${c.group} x${c.rounds}`),
+      ["ours x2", "peers x2"],
+    );
     const fresh = steps.flatMap((s) => (s.kind === "fresh" && s.run.profile === profile ? [s.run] : []));
     assert.deepEqual(
       fresh.map((r) => `${r.repetition}:${r.scenario}`),
       ["1:off", "1:slow", "1:hung", "1:down", "1:flaky"],
     );
   }
-  // Per profile: six paired scenarios in two rounds, then five fresh runs.
-  assert.equal(runs.length, 2 * (6 * 2 + 5));
+  // Per profile: four scenarios of ours and three of the peers' (off twice) in two rounds, then five fresh runs.
+  assert.equal(runs.length, 2 * ((4 + 3) * 2 + 5));
 });
 
 test("a degraded-only selection still gets its baseline, and cells without the scenario are skipped", () => {

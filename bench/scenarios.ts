@@ -18,6 +18,17 @@ export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 export const PROFILE_NAMES = ["instant", "realistic"] as const;
 export type ProfileName = (typeof PROFILE_NAMES)[number];
 
+/**
+ * The paired cell a non-degraded scenario is measured in (see paired-plan.ts): this pipeline's
+ * scenarios, or the peers we compare with (`Scenario.peer`); each cell has an `off` of its own.
+ */
+export type CellGroup = "ours" | "peers";
+
+/** The paired cell `scenario` is measured in (`off` is measured in both). */
+export function cellGroupOf(scenario: ScenarioName): CellGroup {
+  return SCENARIOS[scenario].peer ? "peers" : "ours";
+}
+
 /** The receiver's state in a scenario: not used, running (with faults), or absent (refused). */
 export type ReceiverMode = { kind: "none" } | { kind: "running"; env: Record<string, string> } | { kind: "down" };
 
@@ -35,6 +46,11 @@ export interface Scenario {
   budgeted: boolean;
   /** Runs only at the profile's focus connection count (unless --connections is given). */
   focusOnly: boolean;
+  /**
+   * Another pipeline we compare with (naive, the official SDK): measured in a paired cell of its
+   * own, against an `off` of its own, never beside ours (see paired-plan.ts).
+   */
+  peer: boolean;
 }
 
 const TRACED_BASE = { LANGFUSE_ENABLED: "true", LANGFUSE_PIPELINE: "switchboard" };
@@ -50,6 +66,7 @@ export const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
     degraded: false,
     budgeted: false,
     focusOnly: false,
+    peer: false,
   },
   naive: {
     name: "naive",
@@ -60,6 +77,7 @@ export const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
     degraded: false,
     budgeted: false,
     focusOnly: false,
+    peer: true,
   },
   "sdk-defaults": {
     name: "sdk-defaults",
@@ -70,6 +88,7 @@ export const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
     degraded: false,
     budgeted: false,
     focusOnly: false,
+    peer: true,
   },
   optimized: {
     name: "optimized",
@@ -80,6 +99,7 @@ export const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
     degraded: false,
     budgeted: true,
     focusOnly: false,
+    peer: false,
   },
   "spans-off": {
     name: "spans-off",
@@ -90,6 +110,7 @@ export const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
     degraded: false,
     budgeted: true,
     focusOnly: true,
+    peer: false,
   },
   "every-turn": {
     name: "every-turn",
@@ -102,6 +123,7 @@ export const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
     // turn is budgeted against the physical floor in bench:tracing-cost.
     budgeted: false,
     focusOnly: true,
+    peer: false,
   },
   slow: {
     name: "slow",
@@ -112,6 +134,7 @@ export const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
     degraded: true,
     budgeted: true,
     focusOnly: true,
+    peer: false,
   },
   hung: {
     name: "hung",
@@ -122,6 +145,7 @@ export const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
     degraded: true,
     budgeted: true,
     focusOnly: true,
+    peer: false,
   },
   down: {
     name: "down",
@@ -132,6 +156,7 @@ export const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
     degraded: true,
     budgeted: true,
     focusOnly: true,
+    peer: false,
   },
   flaky: {
     name: "flaky",
@@ -142,6 +167,7 @@ export const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
     degraded: true,
     budgeted: true,
     focusOnly: true,
+    peer: false,
   },
 };
 

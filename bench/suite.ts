@@ -135,7 +135,7 @@ export function methodNotes(placement: CpuPlacement): string[] {
       : `Service, receiver and load generator (autocannon, in the harness process) run on the same machine: the service pinned to CPU ${placement.service}, the receiver and the load generator to CPU ${placement.others}, in every scenario alike (taskset; in a paired cell only the service being loaded or warmed holds that core: the others wait on the other cores, where an idle service's garbage collection and timers cannot run inside its window; the receivers stay there). The receiver stands in for Langfuse, which in production runs elsewhere. Each run records the receiver's and the load generator's CPU time.`;
   return [
     where,
-    `Paired windows (off, naive, sdk-defaults, optimized, spans-off, every-turn): in each (profile, connections) cell every one of these scenarios gets its own service (and receiver) for a set of rounds, all started at once; each is warmed up in turn (${PROFILES.instant.processWarmup} s of load at instant, ${PROFILES.realistic.processWarmup} s at realistic: a fresh process is cold for thousands of turns); then every round gives each one measured window of load (a short unmeasured lead-in, then the window), one service at a time while the others idle, in an order that changes each round (round r starts at scenario r, and over the rounds every scenario follows every other one equally often). The rounds of a cell are split over fresh sets of processes (${PROFILES.instant.generations} at instant, ${PROFILES.realistic.generations} at realistic), each set started, warmed up, measured and stopped in turn: a process is one draw of V8's JIT and heap sizing, and identical untraced processes side by side differed by up to 9 % in CPU per turn, more than a 3 % budget. A window's overheads are taken against \`off\`'s window of the same round: the two ran a minute apart at most, on warm processes. Degraded scenarios (slow, hung, down, flaky) measure bounds under an outage that builds up over a run: each run is a fresh process (start, warm-up of ${PROFILES.instant.warmup} s at instant and ${PROFILES.realistic.warmup} s at realistic, measured window, grace, stop), against a fresh \`off\` run of the same repetition (not a row of its own: \`off\`'s row is its paired windows), their peak RSS against the median of the fresh \`off\` runs (a fresh process's peak moves with its own garbage collections, not with the machine), at most ${DEGRADED_REPEAT} repetitions.`,
+    `Paired windows (off, naive, sdk-defaults, optimized, spans-off, every-turn): each (profile, connections) has two paired cells, ours (off, optimized, spans-off, every-turn) and then the peers' (off, naive, sdk-defaults), each with an \`off\` of its own: beside the peers' processes our defaults read +16.7 % CPU per request at instant@16, in cells of ours alone +3.3 %, +0.5 % and -7.8 % (bench/results/cell-composition/; why is not known), so the peers are measured apart; \`off\`'s row is our cell's, and the peers' overheads are taken against theirs. In a cell every scenario gets its own service (and receiver) for a set of rounds, all started at once; each is warmed up in turn (${PROFILES.instant.processWarmup} s of load at instant, ${PROFILES.realistic.processWarmup} s at realistic: a fresh process is cold for thousands of turns); then every round gives each one measured window of load (a short unmeasured lead-in, then the window), one service at a time while the others idle, in an order that changes each round (round r starts at scenario r, and over the rounds every scenario follows every other one equally often). The rounds of a cell are split over fresh sets of processes (${PROFILES.instant.generations} at instant, ${PROFILES.realistic.generations} at realistic), each set started, warmed up, measured and stopped in turn: a process is one draw of V8's JIT and heap sizing, and identical untraced processes side by side differed by up to 9 % in CPU per turn, more than a 3 % budget. A window's overheads are taken against \`off\`'s window of the same round: the two ran a minute apart at most, on warm processes. Degraded scenarios (slow, hung, down, flaky) measure bounds under an outage that builds up over a run: each run is a fresh process (start, warm-up of ${PROFILES.instant.warmup} s at instant and ${PROFILES.realistic.warmup} s at realistic, measured window, grace, stop), against a fresh \`off\` run of the same repetition (not a row of its own: \`off\`'s row is its paired windows), their peak RSS against the median of the fresh \`off\` runs (a fresh process's peak moves with its own garbage collections, not with the machine), at most ${DEGRADED_REPEAT} repetitions.`,
     `Every service starts as \`npm start\` starts it: ${Object.entries(launchEnv())
       .map(([k, v]) => `${k}=${v}`)
       .join(", ")} (glibc's allocator; see docs/deployment.md, "Memory").`,
@@ -194,7 +194,7 @@ export async function runSuite(
       if (step.kind === "paired") {
         const { cell } = step;
         progress.log(
-          `bench: ${cell.profile}@${cell.connections}: ${cell.scenarios.join(", ")} as warm processes, ${cell.warmup} s warm-up each, then ${cell.rounds} round(s) of ${cell.duration} s windows${processSets(cell) > 1 ? `, over ${processSets(cell)} fresh sets of processes` : ""}`,
+          `bench: ${cell.profile}@${cell.connections} (${cell.group === "ours" ? "our cell" : "the peers' cell"}): ${cell.scenarios.join(", ")} as warm processes, ${cell.warmup} s warm-up each, then ${cell.rounds} round(s) of ${cell.duration} s windows${processSets(cell) > 1 ? `, over ${processSets(cell)} fresh sets of processes` : ""}`,
         );
         const cellRuns = await runPairedCell(
           cell,
@@ -203,7 +203,7 @@ export async function runSuite(
             begin: (w) =>
               progress.begin(
                 runs.length + 1,
-                `round ${w.repetition} #${w.positionInRound}${processSets(cell) > 1 ? ` (set ${w.generation})` : ""} ${w.profile}@${w.connections} ${w.scenario}`,
+                `round ${w.repetition} #${w.positionInRound}${processSets(cell) > 1 ? ` (set ${w.generation})` : ""} ${w.profile}@${w.connections} ${w.scenario}${w.group === "peers" && w.scenario === "off" ? " (peers' off)" : ""}`,
               ),
             end: (run) => {
               runs.push(run);
@@ -259,7 +259,7 @@ export async function runSuite(
 
 function describeStep(step: SuiteStep): string {
   return step.kind === "paired"
-    ? `${step.cell.profile}-${step.cell.connections}-paired`
+    ? `${step.cell.profile}-${step.cell.connections}-paired-${step.cell.group}`
     : `${step.run.profile}-${step.run.connections}-${step.run.scenario}-rep${step.run.repetition}`;
 }
 

@@ -82,3 +82,20 @@ test("paired windows keep their round's off for peak RSS", () => {
   const rss = summarize(runs).find((r) => r.scenario === "optimized")!.overheads!.rssPeakOverOffMiB;
   assert.deepEqual([rss.min, rss.max], [-35, 5]);
 });
+
+test("the peers' windows are compared with their own cell's off; off's row is ours", () => {
+  // Our cell: off 5 ms, optimized 5.2 ms. The peers' cell: its own off at 8 ms, naive at 10 ms.
+  const cell = mixedRuns().filter((r) => r.method === "paired-window");
+  const offs = cell.filter((r) => r.scenario === "off");
+  const runs: RunResult[] = [
+    ...cell.map((r): RunResult => (r.scenario === "naive" ? { ...r, group: "peers" } : { ...r, group: "ours" })),
+    ...offs.map((r): RunResult => ({ ...r, group: "peers", service: { ...r.service!, cpuMsPerRequest: 8 } })),
+  ];
+  for (const r of runs.filter((r) => r.scenario === "naive")) r.service = { ...r.service!, cpuMsPerRequest: 10 };
+  const rows = summarize(runs);
+  const row = (scenario: string) => rows.find((r) => r.scenario === scenario)!;
+  assert.ok(Math.abs(row("naive").overheads!.cpuPerRequestPct.median! - 25) < 1e-9);
+  assert.ok(Math.abs(row("optimized").overheads!.cpuPerRequestPct.median! - 4) < 1e-9);
+  assert.equal(row("off").runs, 2);
+  assert.equal(row("off").metrics.cpuMsPerRequest.median, 5);
+});

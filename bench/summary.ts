@@ -12,7 +12,7 @@ import {
   type SummaryMetric,
   type SummaryRow,
 } from "./result-schema.js";
-import { PROFILE_NAMES, SCENARIO_NAMES, type ScenarioName } from "./scenarios.js";
+import { PROFILE_NAMES, SCENARIO_NAMES, type CellGroup, type ScenarioName } from "./scenarios.js";
 import { lossPct, median, overheadPct, spread } from "./stats.js";
 
 const MiB = 1024 * 1024;
@@ -94,20 +94,34 @@ export function methodOf(run: RunResult): RunMethod {
   return run.method ?? "fresh-process";
 }
 
+/** The paired cell a window ran in ("ours" for fresh-process runs and for files written before the split). */
+export function groupOf(run: RunResult): CellGroup {
+  return run.group ?? "ours";
+}
+
 /**
  * The runs of a scenario that make its row. A cell measured in paired windows also holds the
- * fresh-process `off` runs the degraded scenarios are compared with: `off`'s row is its windows.
+ * fresh-process `off` runs the degraded scenarios are compared with, and may hold a second `off`,
+ * the peers' (see paired-plan.ts): `off`'s row is the windows of our cell (the peers' when it is
+ * the only one), the `off` the budgets judge against.
  */
 export function rowRuns(cell: readonly RunResult[], scenario: ScenarioName): RunResult[] {
   const mine = cell.filter((r) => r.scenario === scenario);
-  if (scenario !== "off" || !mine.some((r) => methodOf(r) === "paired-window")) return mine;
-  return mine.filter((r) => methodOf(r) === "paired-window");
+  const windows = mine.filter((r) => methodOf(r) === "paired-window");
+  if (scenario !== "off" || windows.length === 0) return mine;
+  const ours = windows.filter((r) => groupOf(r) === "ours");
+  return ours.length > 0 ? ours : windows;
 }
 
 /** The `off` run a run is compared with: same cell, same repetition (round), measured the same way. */
 export function baselineOf(cell: readonly RunResult[], run: RunResult): RunResult | undefined {
   return cell.find(
-    (r) => r.scenario === "off" && r.ok && r.repetition === run.repetition && methodOf(r) === methodOf(run),
+    (r) =>
+      r.scenario === "off" &&
+      r.ok &&
+      r.repetition === run.repetition &&
+      methodOf(r) === methodOf(run) &&
+      groupOf(r) === groupOf(run),
   );
 }
 
