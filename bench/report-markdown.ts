@@ -1,5 +1,11 @@
 // docs/performance.md and its charts, generated from one result file (pure: data in, text out).
-import { BUSY_UTILIZATION, TRACING_DEFAULTS, UTILIZATION_WINDOW_MS } from "../src/tracing/index.js";
+import {
+  BUSY_UTILIZATION,
+  BUSY_WINDOW_MS,
+  CALM_UTILIZATION,
+  CALM_WINDOW_MS,
+  TRACING_DEFAULTS,
+} from "../src/tracing/index.js";
 import { DEFAULT_ROUNDS } from "./cli-options.js";
 import { evaluateBudgets, type Budget, type BudgetCheck, type BudgetExemption, type BudgetFile } from "./budgets.js";
 import { cellLoads, loadOf, type CellLoad } from "./cell-load.js";
@@ -363,7 +369,7 @@ export function generateReport(result: BenchResultFile, options: ReportOptions):
       .map((n) => `\`${n}\``)
       .join(
         ", ",
-      )} are comparisons, reported but not budgeted. Our defaults trace every turn while the service has CPU to spare; while its event loop is busy (at least ${BUSY_UTILIZATION * 100} % of a ${UTILIZATION_WINDOW_MS} ms window) they trace ${TRACING_DEFAULTS.busyTracesPerSec} ordinary turns a second and every failed, cut-short, clarifying or slow one (by its root), because under saturation each traced turn's CPU is taken from requests; \`every-turn\` shows what tracing all of them costs there:`,
+      )} are comparisons, reported but not budgeted. Our defaults trace every turn while the service has CPU to spare; while its event loop is busy (at least ${BUSY_UTILIZATION * 100} % of a ${BUSY_WINDOW_MS} ms window, until below ${CALM_UTILIZATION * 100} % of a ${CALM_WINDOW_MS} ms one) they trace ${TRACING_DEFAULTS.busyTracesPerSec} ordinary turns a second and every failed, cut-short, clarifying or slow one (by its root), because under saturation each traced turn's CPU is taken from requests; \`every-turn\` shows what tracing all of them costs there:`,
   );
   md.push("");
   for (const b of options.budgets?.budgets ?? []) md.push(`- ${describeBudget(b)}.`);

@@ -4,7 +4,7 @@
 // shed turn that fails looks like in Langfuse is in switchboard-tracing.contract.test.ts.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { UTILIZATION_WINDOW_MS } from "../src/tracing/index.js";
+import { BUSY_WINDOW_MS } from "../src/tracing/index.js";
 import { listObservations } from "./support/observations-api.js";
 import { startService } from "./support/start-service.js";
 import {
@@ -48,9 +48,9 @@ test("a saturated service traces its allowance of turns a second, sheds the othe
     assert.equal(metricValue(metrics, "switchboard_tracing_busy"), 1);
 
     // Once busy (measured after the first window), a second's allowance at once, then ALLOWANCE a second.
-    const settled = UTILIZATION_WINDOW_MS * 2;
+    const settled = BUSY_WINDOW_MS * 2;
     const late = traced.filter((a) => a.startedMs >= settled).length;
-    const bound = ALLOWANCE + Math.ceil((ALLOWANCE * (LOAD_MS - UTILIZATION_WINDOW_MS)) / 1000);
+    const bound = ALLOWANCE + Math.ceil((ALLOWANCE * (LOAD_MS - BUSY_WINDOW_MS)) / 1000);
     assert.ok(late <= bound, `${late} turns traced after ${settled} ms, at most ${bound}`);
 
     const told = svc.logs.filter((l) => String(l["msg"]).includes("LANGFUSE_BUSY_TRACES_PER_SEC"));

@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { BUSY_UTILIZATION, BusyShedding, CALM_UTILIZATION, UTILIZATION_WINDOW_MS } from "./busy-shedding.js";
+import { BUSY_UTILIZATION, BUSY_WINDOW_MS, BusyShedding, CALM_UTILIZATION, CALM_WINDOW_MS } from "./busy-shedding.js";
 
 /** A clock and an event loop whose busy share per window the test sets. */
 function fakeLoop() {
@@ -34,7 +34,7 @@ describe("BusyShedding", () => {
     const loop = fakeLoop();
     const shedding = new BusyShedding({ tracesPerSec: 2, ...loop });
     for (let w = 0; w < 4; w++) {
-      loop.pass(UTILIZATION_WINDOW_MS, BUSY_UTILIZATION - 0.05);
+      loop.pass(BUSY_WINDOW_MS, BUSY_UTILIZATION - 0.05);
       assert.equal(admitted(shedding, 100), 100);
     }
     assert.equal(shedding.isBusy(), false);
@@ -44,7 +44,7 @@ describe("BusyShedding", () => {
     const loop = fakeLoop();
     const told: number[] = [];
     const shedding = new BusyShedding({ tracesPerSec: 20, ...loop, onBusy: (u) => told.push(u) });
-    loop.pass(UTILIZATION_WINDOW_MS, 0.95);
+    loop.pass(BUSY_WINDOW_MS, 0.95);
     assert.equal(admitted(shedding, 100), 20, "a full second's allowance when the loop turns busy");
     assert.equal(shedding.isBusy(), true);
     assert.deepEqual(told, [0.95]);
@@ -57,13 +57,13 @@ describe("BusyShedding", () => {
   test("busy until utilization falls below the calm mark, so a loop near the busy mark does not flap", () => {
     const loop = fakeLoop();
     const shedding = new BusyShedding({ tracesPerSec: 1, ...loop });
-    loop.pass(UTILIZATION_WINDOW_MS, 0.9);
+    loop.pass(BUSY_WINDOW_MS, 0.9);
     shedding.admit();
     assert.equal(shedding.isBusy(), true);
-    loop.pass(UTILIZATION_WINDOW_MS, (BUSY_UTILIZATION + CALM_UTILIZATION) / 2);
+    loop.pass(CALM_WINDOW_MS, (BUSY_UTILIZATION + CALM_UTILIZATION) / 2);
     shedding.admit();
     assert.equal(shedding.isBusy(), true, "between the marks: still busy");
-    loop.pass(UTILIZATION_WINDOW_MS, CALM_UTILIZATION - 0.1);
+    loop.pass(CALM_WINDOW_MS, CALM_UTILIZATION - 0.1);
     assert.equal(shedding.admit(), true);
     assert.equal(shedding.isBusy(), false);
     assert.equal(admitted(shedding, 50), 50);
@@ -72,15 +72,31 @@ describe("BusyShedding", () => {
   test("a window is measured only once it is over: a short busy burst does not shed", () => {
     const loop = fakeLoop();
     const shedding = new BusyShedding({ tracesPerSec: 1, ...loop });
-    loop.pass(UTILIZATION_WINDOW_MS - 1, 1);
+    loop.pass(BUSY_WINDOW_MS - 1, 1);
     assert.equal(admitted(shedding, 10), 10);
+    assert.equal(shedding.isBusy(), false);
+  });
+
+  test("busy after one short window, calm again only after a long one: a saturated start is traced briefly, a lull does not end it", () => {
+    const loop = fakeLoop();
+    const shedding = new BusyShedding({ tracesPerSec: 1, ...loop });
+    assert.ok(BUSY_WINDOW_MS < CALM_WINDOW_MS);
+    loop.pass(BUSY_WINDOW_MS, 1);
+    assert.equal(admitted(shedding, 10), 1, "saturated for one short window: shedding");
+    // A lull as long as the short window inside a busy spell: the long window still reads busy.
+    loop.pass(CALM_WINDOW_MS - BUSY_WINDOW_MS - 1, 1);
+    loop.pass(BUSY_WINDOW_MS, 0);
+    assert.equal(shedding.isBusy(), true, "the long window is not over yet");
+    loop.pass(1, 1);
+    assert.equal(shedding.isBusy(), true, "80 % busy over the long window: still busy");
+    loop.pass(CALM_WINDOW_MS, 0.2);
     assert.equal(shedding.isBusy(), false);
   });
 
   test("tracesPerSec 0 never sheds", () => {
     const loop = fakeLoop();
     const shedding = new BusyShedding({ tracesPerSec: 0, ...loop });
-    loop.pass(UTILIZATION_WINDOW_MS * 4, 1);
+    loop.pass(CALM_WINDOW_MS * 4, 1);
     assert.equal(admitted(shedding, 100), 100);
   });
 });

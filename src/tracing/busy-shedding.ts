@@ -11,8 +11,18 @@ import { performance, type EventLoopUtilization } from "node:perf_hooks";
 export const BUSY_UTILIZATION = 0.8;
 /** A busy loop stays busy until its utilization falls below this, so a loop near the mark does not flap. */
 export const CALM_UTILIZATION = 0.7;
-/** Utilization is measured over windows this long, re-read by the first turn after one ends. */
-export const UTILIZATION_WINDOW_MS = 500;
+/**
+ * While the loop is calm, utilization is measured over windows this long, re-read by the first
+ * turn after one ends: every turn of the window in which the loop saturates is traced in full, so
+ * the window is short. With 500 ms, each rise from idle traced about 130 turns beyond the allowance
+ * (instant model, 16 connections, one core); with 100 ms, about 40 (bench/results/busy-onset/).
+ */
+export const BUSY_WINDOW_MS = 100;
+/**
+ * While busy, over windows this long: leaving takes half a second of calm, so a busy loop's
+ * short lulls (a connection's pause, a garbage collection's end) do not trace every turn again.
+ */
+export const CALM_WINDOW_MS = 500;
 
 export interface BusySheddingOptions {
   /** Ordinary turns traced per second while the loop is busy; 0: never shed, every turn traced at any load. */
@@ -73,7 +83,7 @@ export class BusyShedding {
   }
 
   #read(now: number): boolean {
-    if (now - this.#windowStart >= UTILIZATION_WINDOW_MS) this.#measure(now);
+    if (now - this.#windowStart >= (this.#busy ? CALM_WINDOW_MS : BUSY_WINDOW_MS)) this.#measure(now);
     return this.#busy;
   }
 

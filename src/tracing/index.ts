@@ -4,7 +4,7 @@ export { createTracing } from "./create-tracing.js";
 export { TRACING_DEFAULTS, type TracingOptions } from "./tracing-options.js";
 export { TRACING_METRICS } from "./metric-names.js";
 // When the event loop counts as busy and turns start to be shed, for the pages that describe it.
-export { BUSY_UTILIZATION, CALM_UTILIZATION, UTILIZATION_WINDOW_MS } from "./busy-shedding.js";
+export { BUSY_UTILIZATION, BUSY_WINDOW_MS, CALM_UTILIZATION, CALM_WINDOW_MS } from "./busy-shedding.js";
 export type { TracingLogger } from "./fault-reporter.js";
 export {
   NOOP_GENERATION,

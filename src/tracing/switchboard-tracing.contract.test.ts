@@ -15,7 +15,7 @@ import { SpanExporter } from "./export/span-exporter.js";
 import { createMasker } from "./masking/create-masker.js";
 import { ProtobufWriter } from "./encoding/protobuf-writer.js";
 import { ObservationEncoder } from "./observation-encoder.js";
-import { UTILIZATION_WINDOW_MS } from "./busy-shedding.js";
+import { BUSY_WINDOW_MS, CALM_WINDOW_MS } from "./busy-shedding.js";
 import { SwitchboardTracing } from "./switchboard-tracing.js";
 import { resolveTracingOptions } from "./tracing-options.js";
 import { usageDetails } from "./trace-contract.js";
@@ -543,7 +543,7 @@ describe("sampling decided when the turn ends", () => {
 describe("a busy event loop", () => {
   /** Keeps the event loop busy for longer than shedding's measuring window. */
   const busyLoop = () => {
-    const until = performance.now() + UTILIZATION_WINDOW_MS + 50;
+    const until = performance.now() + BUSY_WINDOW_MS + 50;
     while (performance.now() < until);
   };
 
@@ -558,7 +558,7 @@ describe("a busy event loop", () => {
     );
     assert.equal(await count("turns_shed_total"), 3);
     assert.equal(await count("busy"), 1);
-    await new Promise((resolve) => setTimeout(resolve, UTILIZATION_WINDOW_MS + 50));
+    await new Promise((resolve) => setTimeout(resolve, CALM_WINDOW_MS + 50));
     assert.equal(await count("busy"), 0, "a service gone quiet is not busy on /metrics, turn or no turn");
     const all = await spans();
     assert.equal(new Set(all.map((s) => s.traceId)).size, 2);
