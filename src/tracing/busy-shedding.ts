@@ -19,8 +19,8 @@ export const CALM_UTILIZATION = 0.7;
  */
 export const BUSY_WINDOW_MS = 100;
 /**
- * While busy, over windows this long: leaving takes half a second of calm, so a busy loop's
- * short lulls (a connection's pause, a garbage collection's end) do not trace every turn again.
+ * While busy, over windows this long: leaving takes half a second below the calm mark, so a short
+ * lull in a busy spell (a gap in the traffic) does not trace every turn again.
  */
 export const CALM_WINDOW_MS = 500;
 
