@@ -9,7 +9,7 @@ import {
   WARMUP_SLICE_SECONDS,
   type PairedCell,
 } from "./paired-plan.js";
-import { PROFILES } from "./scenarios.js";
+import { PROFILES, type ScenarioName } from "./scenarios.js";
 
 test("each round starts at the next scenario, and over n rounds (2n when n is odd) every scenario follows every other one equally often", () => {
   for (let n = 1; n <= 7; n++) {
@@ -145,28 +145,12 @@ test("the peers (naive, sdk-defaults) get a paired cell of their own with an `of
   for (const step of steps)
     if (step.kind === "paired") assert.ok(pairedWindows(step.cell).every((w) => w.group === step.cell.group));
   // Only the peers asked for: their cell alone; only ours: no peers' cell.
-  const peersOnly = planSuite({
-    profiles: ["instant"],
-    scenarios: ["naive"],
-    repeat: 1,
-    degradedRepeat: 1,
-    connections: [1],
-  });
-  assert.deepEqual(
-    peersOnly.map((s) => (s.kind === "paired" ? `${s.cell.group}: ${s.cell.scenarios.join(",")}` : "fresh")),
-    ["peers: off,naive"],
-  );
-  const oursOnly = planSuite({
-    profiles: ["instant"],
-    scenarios: ["optimized"],
-    repeat: 1,
-    degradedRepeat: 1,
-    connections: [1],
-  });
-  assert.deepEqual(
-    oursOnly.map((s) => (s.kind === "paired" ? `${s.cell.group}: ${s.cell.scenarios.join(",")}` : "fresh")),
-    ["ours: off,optimized"],
-  );
+  const cellsAt1 = (scenario: ScenarioName) =>
+    planSuite({ profiles: ["instant"], scenarios: [scenario], repeat: 1, degradedRepeat: 1, connections: [1] }).map(
+      (s) => (s.kind === "paired" ? `${s.cell.group}: ${s.cell.scenarios.join(",")}` : "fresh"),
+    );
+  assert.deepEqual(cellsAt1("naive"), ["peers: off,naive"]);
+  assert.deepEqual(cellsAt1("optimized"), ["ours: off,optimized"]);
 });
 
 test("a degraded-only selection gets no paired cell; `off` alone is measured when it is all that was asked", () => {
