@@ -8,12 +8,10 @@
 // draw that moves CPU per turn by more than the budgets.
 //
 // The pipelines we compare with (naive, the official SDK: `Scenario.peer`) are measured in a paired
-// cell of their own, with an `off` of their own, after ours. Beside them, our defaults read +16.7 %
-// CPU per request over `off` at instant@16 on one core; in cells of our scenarios alone, +3.3 %,
-// +0.5 % and -7.8 % (bench/results/cell-composition/), and +4.5 % in the first reference with
-// the split (ab736db). The effect is within what a cell's median moves from run to run, so it is
-// not proven; a cell of their own keeps whatever their exporting processes do out of our
-// budgets, and ours out of the peers' figures.
+// cell of their own, with an `off` of their own, after ours: beside their exporting processes our
+// defaults read higher than in cells of ours alone (the figures, and why the effect is not proven,
+// are in the method note, suite.ts methodNotes), and a cell of their own keeps whatever those
+// processes do out of our budgets, and ours out of the peers' figures.
 //
 // The degraded scenarios (Langfuse slow, hung, down, flaky) measure bounds under an outage that
 // builds up over a run: they keep a fresh process per run, against a fresh `off` of their own.

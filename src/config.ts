@@ -9,7 +9,14 @@ import {
   type ParsedOptions,
 } from "./config-schema.js";
 import { apiKeyListKind, maskNamesKind, maskPatternsKind } from "./config-option-kinds.js";
-import { TRACING_DEFAULTS, type TracingOptions } from "./tracing/index.js";
+import {
+  BUSY_UTILIZATION,
+  BUSY_WINDOW_MS,
+  CALM_UTILIZATION,
+  CALM_WINDOW_MS,
+  TRACING_DEFAULTS,
+  type TracingOptions,
+} from "./tracing/index.js";
 
 const S = "Service";
 const M = "Model";
@@ -323,7 +330,7 @@ export const serviceOptions = {
   LANGFUSE_BUSY_TRACES_PER_SEC: tracingOption(kinds.int(0, 1_000_000), {
     section: LF,
     feeds: "busyTracesPerSec",
-    doc: "Ordinary chat turns traced per second while the event loop is busy (at least 80 % busy over 100 ms, until it falls below 70 % over half a second); the other turns are not traced, decided when they start, and are counted in `switchboard_tracing_turns_shed_total`. Under saturation every traced turn's CPU is taken from requests; this bounds it to about 1 % of a core at the default. A turn that fails, loses its client, asks a clarifying question or takes longer than LANGFUSE_SAMPLE_KEEP_SLOWER_THAN is still traced, as its root observation alone (metadata `tracing`). 0: every turn is traced at any load.",
+    doc: `Ordinary chat turns traced per second while the event loop is busy (at least ${BUSY_UTILIZATION * 100} % busy over ${BUSY_WINDOW_MS} ms, until it falls below ${CALM_UTILIZATION * 100} % over ${CALM_WINDOW_MS} ms); the other turns are not traced, decided when they start, and are counted in \`switchboard_tracing_turns_shed_total\`. Under saturation every traced turn's CPU is taken from requests; this bounds it to about 1 % of a core at the default. A turn that fails, loses its client, asks a clarifying question or takes longer than LANGFUSE_SAMPLE_KEEP_SLOWER_THAN is still traced, as its root observation alone (metadata \`tracing\`). 0: every turn is traced at any load.`,
   }),
   LANGFUSE_PROMPTS: option(kinds.bool(), {
     section: LF,

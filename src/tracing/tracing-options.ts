@@ -30,10 +30,11 @@ export interface TracingOptions {
   /** A turn that takes longer than this (ms) is traced whatever the sample rate, and while the loop is busy. */
   keepSlowerThanMs?: number;
   /**
-   * Ordinary turns traced per second while the event loop is busy (80 % or more of a 100 ms
-   * window, until it falls below 70 % of a half-second one); the others are not traced, decided when they start. A
-   * turn that fails, loses its client, asks a clarifying question or is slow is still traced, by
-   * its root observation. 0: every turn traced at any load.
+   * Ordinary turns traced per second while the event loop is busy (BUSY_UTILIZATION over
+   * BUSY_WINDOW_MS, until below CALM_UTILIZATION over CALM_WINDOW_MS: busy-shedding.ts); the others
+   * are not traced, decided when they start. A turn that fails, loses its client, asks a
+   * clarifying question or is slow is still traced, by its root observation. 0: every turn traced
+   * at any load.
    */
   busyTracesPerSec?: number;
   /** false keeps traces and generations but drops the graph-node spans. */
