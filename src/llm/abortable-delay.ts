@@ -20,3 +20,19 @@ export function abortableDelay(ms: number, signal: AbortSignal | undefined): Pro
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 }
+
+/**
+ * The wait for a simulated model's response: `ms` as `abortableDelay`, and at `ms <= 0` still one
+ * turn of the event loop (once per call, never per token). A network endpoint's answer never
+ * arrives in the turn its request left in; without this a zero-latency chat turn ran from request
+ * to reply inside one socket read, so a saturated service ran every in-flight turn whole between
+ * two polls, and libuv accepts one new connection per poll: the 48th of 48 connections opened at
+ * once waited 48 such loop turns for its first answer.
+ */
+export function responseDelay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  const timed = abortableDelay(ms, signal);
+  if (timed) return timed;
+  return new Promise<void>((resolve, reject) =>
+    setImmediate(() => (signal?.aborted ? reject(abortErrorFor(signal)) : resolve())),
+  );
+}

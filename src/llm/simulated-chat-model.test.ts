@@ -219,14 +219,37 @@ describe("SimulatedChatModel, the caller's length limits", { timeout: 10_000 }, 
 });
 
 describe("SimulatedChatModel with zero delays", { timeout: 10_000 }, () => {
-  it("uses no timers: invoke and stream complete while setTimeout and setImmediate are frozen", async (t) => {
-    t.mock.timers.enable({ apis: ["setTimeout", "setInterval", "setImmediate"] });
-    const chat = chatModel({ replyTokens: 30 });
+  it("answers on the event loop's next turn, as a network endpoint does: once per call, never per token", async () => {
+    /** Turns of the event loop that pass while `call` runs (a chain of setImmediate started before it). */
+    const loopTurnsDuring = async (call: () => Promise<unknown>): Promise<number> => {
+      let turns = 0;
+      let counting = true;
+      const tick = () => {
+        if (!counting) return;
+        turns++;
+        setImmediate(tick);
+      };
+      setImmediate(tick);
+      await call();
+      counting = false;
+      return turns;
+    };
+    const chat = chatModel({ replyTokens: 60 });
     const classifier = new SimulatedChatModel({ catalog, role: "classifier" });
-    for (let i = 0; i < 200; i++) {
-      await chat.invoke(conversation(orders.systemPrompt, `order ${i}`));
-      await classifier.invoke([new HumanMessage("I was charged twice")]);
-    }
+    assert.equal(await loopTurnsDuring(() => chat.invoke(conversation(orders.systemPrompt, "order 1"))), 1);
+    assert.equal(await loopTurnsDuring(() => classifier.invoke([new HumanMessage("I was charged twice")])), 1);
+    let chunks = 0;
+    const streamed = await loopTurnsDuring(async () => {
+      for await (const _chunk of await chat.stream(conversation(orders.systemPrompt, "Where is my order?"))) chunks++;
+    });
+    assert.ok(chunks > 30, `${chunks} chunks`);
+    assert.equal(streamed, 1, `${chunks} chunks streamed over ${streamed} turns of the event loop`);
+  });
+
+  it("uses no timers: invoke and stream complete while setTimeout is frozen", async (t) => {
+    t.mock.timers.enable({ apis: ["setTimeout", "setInterval"] });
+    const chat = chatModel({ replyTokens: 30 });
+    for (let i = 0; i < 50; i++) await chat.invoke(conversation(orders.systemPrompt, `order ${i}`));
     let chunks = 0;
     for await (const _chunk of await chat.stream(conversation(orders.systemPrompt, "Where is my order?"))) chunks++;
     assert.ok(chunks > 30, `${chunks} chunks`);

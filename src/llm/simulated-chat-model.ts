@@ -7,7 +7,7 @@ import type { CallbackManagerForLLMRun } from "@langchain/core/callbacks/manager
 import { AIMessage, AIMessageChunk, type BaseMessage, type UsageMetadata } from "@langchain/core/messages";
 import { ChatGenerationChunk, type ChatResult } from "@langchain/core/outputs";
 import type { AgentCatalog } from "../agents/catalog.js";
-import { abortableDelay } from "./abortable-delay.js";
+import { abortableDelay, responseDelay } from "./abortable-delay.js";
 import { readCurrentIntent } from "./classifier-prompt.js";
 import { classifyConversation } from "./keyword-classifier.js";
 import { abortErrorFor } from "./model-errors.js";
@@ -23,7 +23,10 @@ export interface SimulatedChatModelOptions extends BaseChatModelParams {
   catalog: AgentCatalog;
   /** "classifier" answers classification JSON; "chat" answers as the agent (or clarify desk) of the system prompt. */
   role: "classifier" | "chat";
-  /** Delay before the first token, ms (also added once to non-streamed answers). 0 = no timer. */
+  /**
+   * Delay before the first token, ms (also added once to non-streamed answers). 0 = no timer: the
+   * answer still comes on the event loop's next turn, as a network endpoint's would.
+   */
   ttftMs?: number;
   /** Delay per further token, ms. 0 = no timer, tokens come as fast as the CPU allows. */
   tokenMs?: number;
@@ -158,7 +161,7 @@ export class SimulatedChatModel extends BaseChatModel<SimulatedCallOptions> {
   async _generate(messages: BaseMessage[], options: this["ParsedCallOptions"]): Promise<ChatResult> {
     const { text: answer, finishReason } = limitAnswer(this.answerFor(messages), options);
     const outputTokens = estimateTokens(answer);
-    await abortableDelay(this.ttftMs + this.tokenMs * Math.max(0, outputTokens - 1), options.signal);
+    await responseDelay(this.ttftMs + this.tokenMs * Math.max(0, outputTokens - 1), options.signal);
     const usage = this.#usageFor(messages, outputTokens);
     const message = new AIMessage({
       content: answer,
@@ -185,7 +188,7 @@ export class SimulatedChatModel extends BaseChatModel<SimulatedCallOptions> {
     const signal = options.signal;
     const { text: answer, finishReason } = limitAnswer(this.answerFor(messages), options);
     const pieces = splitIntoTokens(answer);
-    await abortableDelay(this.ttftMs, signal);
+    await responseDelay(this.ttftMs, signal);
     for (let i = 0; i < pieces.length; i++) {
       if (i > 0) await abortableDelay(this.tokenMs, signal);
       if (signal?.aborted) throw abortErrorFor(signal);
