@@ -1,6 +1,16 @@
 import { ProtobufWriter } from "../encoding/protobuf-writer.js";
 
 /**
+ * A buffer that grew to at most this many times the pool's capacity is still kept. A batch grows
+ * when its last span starts near the cap and is larger than the slack: with spans of tens of
+ * kilobytes (long messages at the field cap) nearly every batch did, so half the batches got a
+ * fresh buffer, and the megabytes allocated and dropped each second made V8 run a full
+ * collection every ~100 ms (100 KB turns, 16 in flight: 15-23 mark-compacts in 2 s, 5-6 kept).
+ * A buffer doubles when it grows, so twice the capacity keeps every one grown by a single span.
+ */
+const MAX_KEPT_GROWTH = 2;
+
+/**
  * Batch buffers, reused. A fresh megabyte costs the process about 4 ms of CPU by the time it
  * has been written and collected (page faults on first touch, then the collector and the
  * allocator returning it), twenty times what writing into a warm one costs: spread over a
@@ -22,6 +32,11 @@ export class BatchBufferPool {
     this.#maxFree = maxFree;
   }
 
+  /** Bytes of a fresh buffer: what a batch is sized against, whatever a reused buffer grew to. */
+  get capacity(): number {
+    return this.#capacity;
+  }
+
   take(): ProtobufWriter {
     const w = this.#free.pop();
     if (w) {
@@ -33,8 +48,9 @@ export class BatchBufferPool {
 
   /** Hands a buffer back; nothing may read or write it after this. */
   give(w: ProtobufWriter): void {
-    // A buffer that grew for one huge span is not kept: the pool's memory stays capacity x maxFree.
-    if (this.#free.length < this.#maxFree && w.buf.length <= this.#capacity) this.#free.push(w);
+    // A buffer that grew further (a span of megabytes) is not kept: the pool's memory stays
+    // within MAX_KEPT_GROWTH x capacity x maxFree.
+    if (this.#free.length < this.#maxFree && w.buf.length <= this.#capacity * MAX_KEPT_GROWTH) this.#free.push(w);
   }
 
   /** Buffers waiting for reuse. */

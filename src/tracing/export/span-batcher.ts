@@ -204,7 +204,9 @@ export class SpanBatcher {
    * small one as a copy, `w` given back now (COMPACT_BELOW_SHARE).
    */
   #sealed(w: ProtobufWriter, end: number, count: number): SealedBatch {
-    if (end < w.buf.length * COMPACT_BELOW_SHARE) {
+    // Against the pool's capacity, not the buffer's: a reused buffer that once grew would
+    // otherwise have every full batch copied.
+    if (end < this.#pool.capacity * COMPACT_BELOW_SHARE) {
       const payload = Buffer.allocUnsafeSlow(end);
       w.buf.copy(payload, 0, 0, end);
       this.#pool.give(w);
