@@ -2,11 +2,10 @@ import { ProtobufWriter } from "../encoding/protobuf-writer.js";
 
 /**
  * A buffer that grew to at most this many times the pool's capacity is still kept. A batch grows
- * when its last span starts near the cap and is larger than the slack: with spans of tens of
- * kilobytes (long messages at the field cap) nearly every batch did, so half the batches got a
- * fresh buffer, and the megabytes allocated and dropped each second made V8 run a full
- * collection every ~100 ms (100 KB turns, 16 in flight: 15-23 mark-compacts in 2 s, 5-6 kept).
- * A buffer doubles when it grows, so twice the capacity keeps every one grown by a single span.
+ * when its last span starts near the cap and is larger than the slack, which spans of tens of
+ * kilobytes (long messages at the field cap) nearly always do; refused, each such batch cost a
+ * fresh megabyte and V8 a full collection every ~100 ms. A buffer doubles when it grows, so
+ * twice the capacity keeps every one grown by a single span.
  */
 const MAX_KEPT_GROWTH = 2;
 
@@ -24,7 +23,7 @@ export class BatchBufferPool {
   readonly #maxFree: number;
 
   /**
-   * @param capacity bytes of each buffer (a batch's cap and some slack)
+   * @param capacity bytes of a fresh buffer (a batch's cap and some slack)
    * @param maxFree buffers kept for reuse; more given back are left to the collector
    */
   constructor(capacity: number, maxFree: number) {
