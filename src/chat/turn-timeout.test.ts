@@ -44,16 +44,18 @@ test("TURN_TIMEOUT_MS: a turn whose model is slower fails with 503 model_timeout
 });
 
 test("TURN_TIMEOUT_MS: a turn that waits longer than that for its session's earlier turn fails with 503 session_busy", async () => {
-  // The first turn holds the session while it waits 400 ms for the cross-instance lock.
+  // The first turn holds the session while it waits 1.5 s for the cross-instance lock: longer
+  // than the 1 s budget, so the queued turn gives up, while the running turn's own budget (which
+  // starts once it holds the lock) leaves a loaded machine ample time for a zero-latency turn.
   let first = true;
   const sessionLock = async <T>(_key: string, fn: () => Promise<T>): Promise<T> => {
     if (first) {
       first = false;
-      await new Promise((resolve) => setTimeout(resolve, 400));
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
     }
     return fn();
   };
-  const chat = service(0, 200, sessionLock);
+  const chat = service(0, 1_000, sessionLock);
   const running = chat.runTurn({ userId: "u", sessionId: "s-busy", message: "Where is my order?", endpoint: "chat" });
   const queued = chat.runTurn({ userId: "u", sessionId: "s-busy", message: "and my refund?", endpoint: "chat" });
   await assert.rejects(queued, { status: 503, code: "session_busy" });
