@@ -2,7 +2,9 @@
 // either benchmark, told apart by its schema. Always against the current budgets, never the
 // verdicts stored in the file.
 import { readFileSync } from "node:fs";
+import { aaControls, type AaControl } from "./aa-control.js";
 import { checkBudgets, formatChecks, type BudgetFile } from "./budgets.js";
+import type { SpreadJson } from "./result-schema.js";
 import { readResultFile } from "./report-writer.js";
 import { evaluateTargets, formatTargets } from "./tracing-cost/budgets.js";
 import { RESULT_SCHEMA as TRACING_COST_SCHEMA, type TracingCostResult } from "./tracing-cost/result.js";
@@ -30,6 +32,28 @@ export function checkResultFile(path: string, budgets: BudgetFile): FileCheck {
     );
     return { text: formatTargets(targets), pass: targets.every((t) => t.pass) };
   }
-  const checks = checkBudgets(readResultFile(path), budgets);
-  return { text: formatChecks(checks), pass: checks.every((c) => c.pass) };
+  const result = readResultFile(path);
+  const checks = checkBudgets(result, budgets);
+  return {
+    text: [formatChecks(checks), ...formatAaControls(aaControls(result.runs))].join("\n"),
+    pass: checks.every((c) => c.pass),
+  };
+}
+
+/** The A/A control (aa-control.ts) of each cell that has one: how far two identical `off` services differ. */
+function formatAaControls(controls: readonly AaControl[]): string[] {
+  if (controls.length === 0) return [];
+  const pct = (s: SpreadJson) =>
+    s.median === null ? "n/a" : `${signedPct(s.median)} (${signedPct(s.min)}..${signedPct(s.max)})`;
+  return [
+    "A/A control, the peers' off against ours round by round (median (min..max)): what the method reports with nothing to find",
+    ...controls.map(
+      (c) =>
+        `  ${`${c.profile}@${c.connections}`.padEnd(14)} ${c.rounds} rounds  CPU/request ${pct(c.overheads.cpuPerRequestPct)}  throughput loss ${pct(c.overheads.throughputLossPct)}  p99 ${pct(c.overheads.latencyP99Pct)}`,
+    ),
+  ];
+}
+
+function signedPct(v: number | null): string {
+  return v === null ? "n/a" : `${v > 0 ? "+" : ""}${v.toFixed(1)}%`;
 }

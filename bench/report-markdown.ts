@@ -6,6 +6,7 @@ import {
   CALM_WINDOW_MS,
   TRACING_DEFAULTS,
 } from "../src/tracing/index.js";
+import { aaControlOf, aaControls, aaMetricOf, type AaControl } from "./aa-control.js";
 import { DEFAULT_ROUNDS } from "./cli-options.js";
 import { evaluateBudgets, type Budget, type BudgetCheck, type BudgetExemption, type BudgetFile } from "./budgets.js";
 import { cellLoads, loadOf, type CellLoad } from "./cell-load.js";
@@ -302,10 +303,21 @@ function overheadTable(rows: SummaryRow[]): string {
   );
 }
 
-function budgetTable(checks: BudgetCheck[], exemptions: BudgetExemption[]): string {
+/**
+ * The A/A control's figure for a check (see aa-control.ts): the same overhead between the cell's
+ * two `off` services, for a check judged on paired windows; "–" where there is none.
+ */
+function aaFigure(c: BudgetCheck, controls: readonly AaControl[]): string {
+  const metric = aaMetricOf(c.budget.metric);
+  const control = aaControlOf(controls, c.profile, c.connections);
+  if (!metric || !control || SCENARIOS[c.scenario].degraded) return "–";
+  return `${withSpread(control.overheads[metric], 1, signed)} %`;
+}
+
+function budgetTable(checks: BudgetCheck[], exemptions: BudgetExemption[], controls: readonly AaControl[]): string {
   const unitOf = (b: Budget) => (b.unit === "%" ? " %" : b.unit ? ` ${b.unit}` : "");
   return table(
-    ["budget", "cell", "measured", "limit", "result"],
+    ["budget", "cell", "measured", "limit", "result", "A/A: off against off"],
     [
       ...checks.map((c) => {
         const unit = unitOf(c.budget);
@@ -316,6 +328,7 @@ function budgetTable(checks: BudgetCheck[], exemptions: BudgetExemption[]): stri
           `${value}${unit}${c.budget.aggregate === "max" ? " (worst rep.)" : ""}`,
           `≤ ${c.budget.max}${unit}`,
           c.pass ? "PASS" : `**FAIL**${c.note ? ` (${c.note})` : ""}`,
+          aaFigure(c, controls),
         ];
       }),
       ...exemptions.map((e) => [
@@ -324,10 +337,41 @@ function budgetTable(checks: BudgetCheck[], exemptions: BudgetExemption[]): stri
         "–",
         `≤ ${e.budget.max}${unitOf(e.budget)}`,
         `not judged: ${e.reason}`,
+        "–",
       ]),
     ],
     false,
   );
+}
+
+/** The A/A control of every cell that has one, as a table and what it means for the budgets. */
+function aaSection(controls: readonly AaControl[]): string[] {
+  const md: string[] = [];
+  md.push("### The method's own noise: `off` against `off`");
+  md.push("");
+  if (controls.length === 0) {
+    md.push(
+      "No cell of this result holds two `off` services (the peers' cell did not run), so it does not say how far two identical services differ in one round.",
+    );
+    return md;
+  }
+  md.push(
+    "A cell whose peers ran holds two `off` services, ours and the peers', started alike and given a window in every round. They run the same code with the same configuration, so the peers' `off` against ours, taken round by round as a traced scenario's overhead is, is what the method reports when there is nothing to find. The A/A column above is that figure for the check's metric and cell: a budget smaller than its spread cannot be told apart from the machine and the harness at this many rounds, whichever way the check came out.",
+  );
+  md.push("");
+  md.push(
+    table(
+      ["cell", "rounds", "CPU per request %", "throughput loss %", "latency p99 %"],
+      controls.map((c) => [
+        `${c.profile}@${c.connections}`,
+        String(c.rounds),
+        withSpread(c.overheads.cpuPerRequestPct, 1, signed),
+        withSpread(c.overheads.throughputLossPct, 1, signed),
+        withSpread(c.overheads.latencyP99Pct, 1, signed),
+      ]),
+    ),
+  );
+  return md;
 }
 
 export function generateReport(result: BenchResultFile, options: ReportOptions): GeneratedReport {
@@ -553,7 +597,12 @@ export function generateReport(result: BenchResultFile, options: ReportOptions):
   md.push("## Budgets");
   md.push("");
   if (checks.length === 0) md.push("No budget applies to this result.");
-  else md.push(budgetTable(checks, exemptions));
+  else {
+    const controls = aaControls(result.runs);
+    md.push(budgetTable(checks, exemptions, controls));
+    md.push("");
+    md.push(...aaSection(controls));
+  }
   md.push("");
   md.push("## Reproduce");
   md.push("");

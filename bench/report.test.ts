@@ -189,3 +189,41 @@ test("the page names the commit read when the run started, and an older result's
     /\| commit \| abc123 \(with uncommitted changes\), read when the run ended/,
   );
 });
+
+test("the budget table prices each paired check with its cell's A/A control, and the page says what that is", () => {
+  const result = fixtureResult();
+  // instant@16 in paired windows, with the peers' off measured beside ours: 10 % more CPU per request.
+  const paired = result.runs
+    .filter((r) => r.profile === "instant" && r.connections === 16 && r.scenario !== "hung")
+    .map((r) => ({ ...r, method: "paired-window" as const, group: "ours" as const }));
+  const peersOff = paired
+    .filter((r) => r.scenario === "off")
+    .map((r) => ({
+      ...r,
+      group: "peers" as const,
+      service: { ...r.service!, cpuMsPerRequest: r.service!.cpuMsPerRequest! * 1.1 },
+    }));
+  const runs = [...paired, ...peersOff];
+  const cpuBudgets: BudgetFile = {
+    budgets: [
+      {
+        id: "instant.cpu",
+        profiles: ["instant"],
+        scenarios: ["optimized"],
+        connections: [16],
+        metric: "overhead.cpuPerRequestPct",
+        max: 3,
+        unit: "%",
+      },
+    ],
+  };
+  const { markdown } = generateReport(
+    { ...result, runs, summary: summarize(runs) },
+    { sourceLabel: "bench/results/x.json", chartsDir: "performance", budgets: cpuBudgets },
+  );
+  const row = markdown.split("\n").find((l) => l.startsWith("| instant.cpu | instant@16 optimized"));
+  assert.ok(row, "the check's row is in the budget table");
+  assert.match(row, /\| \+10\.0 % \|$/, "its last column is the A/A figure: the peers' off against ours");
+  assert.match(markdown, /### The method's own noise: `off` against `off`/);
+  assert.match(markdown, /\| instant@16 \| 2 \| \+10\.0 \|/);
+});
