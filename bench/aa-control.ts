@@ -1,8 +1,9 @@
-// The method's own noise, measured by the method: a paired cell whose peers ran (paired-plan.ts)
-// holds two `off` services, ours and the peers', each given a window in every round. They run the
-// same code with the same configuration, so what one reports against the other in a round is what
-// the method reports when there is nothing to find. A budget judged where this A/A spread is
-// wider than the budget cannot tell a cost of the budget's size from the machine and the harness.
+// The method's own noise, measured by the method: where the peers ran (paired-plan.ts), a
+// (profile, connections) has two `off` services, ours and the peers', in two paired cells measured
+// one after the other, each `off` given a window in every round. They run the same code with the
+// same configuration, so one against the other, round by round, is what the method reports between
+// two identical services: process against process, plus the machine's drift between the cells. A
+// traced scenario is compared within its round (no drift), so this bounds a check's noise from above.
 import type { OverheadMetric, RunResult, SpreadJson } from "./result-schema.js";
 import type { ProfileName } from "./scenarios.js";
 import { groupOf, methodOf, runOverhead, toSpreadJson } from "./summary.js";

@@ -356,7 +356,7 @@ function aaSection(controls: readonly AaControl[]): string[] {
     return md;
   }
   md.push(
-    "A cell whose peers ran holds two `off` services, ours and the peers', started alike and given a window in every round. They run the same code with the same configuration, so the peers' `off` against ours, taken round by round as a traced scenario's overhead is, is what the method reports when there is nothing to find. The A/A column above is that figure for the check's metric and cell: a budget smaller than its spread cannot be told apart from the machine and the harness at this many rounds, whichever way the check came out.",
+    "Where the peers ran, a (profile, connections) has two `off` services: ours, in our paired cell, and the peers', in theirs, measured after ours. They run the same code with the same configuration, so the peers' `off` against ours, taken round by round as a traced scenario's overhead is, is what the method reports between two identical services: one process against another, plus whatever changed on the machine in the minutes between the two cells. A traced scenario is compared within its own round, which leaves that drift out but not the process against process; so this A/A figure bounds the noise of a check from above rather than measuring it. The A/A column above is that figure for the check's metric and cell: where a budget is much smaller than its spread, the check needs more than this many rounds and processes to tell a cost of the budget's size from the machine, whichever way it came out.",
   );
   md.push("");
   md.push(
