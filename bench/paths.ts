@@ -30,3 +30,6 @@ export function timestampedResultFile(date = new Date()): string {
       .replace(/:/g, "-")}.json`,
   );
 }
+/** The tracing-share benchmark's reference result and the page made from it (bench/profile/tracing-share.ts). */
+export const TRACING_SHARE_REFERENCE = join(RESULTS_DIR, "tracing-share", "reference.json");
+export const TRACING_SHARE_DOC = join(ROOT, "docs", "tracing-share.md");

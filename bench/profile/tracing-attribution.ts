@@ -1,0 +1,137 @@
+// What share of a process's work is tracing's, read from the process's own CPU profile and
+// allocation sampling profile (V8's formats), not from a second process: two processes of the
+// same build differ by more than a few percent on this kind of machine, one profile does not.
+//
+// A sample belongs to the nearest frame of the service's own code (dist/src/) on its stack:
+// library, Node and native frames below it do that frame's work (better-sqlite3 under the
+// journal, JSON.stringify under the encoder, LangChain under a graph node). So a tracing wrapper
+// that calls the model (a node's `run`) is charged only for its own frames, never the model's.
+
+/** A node of a V8 .cpuprofile or of a sampling heap profile: its frame and children. */
+interface CallFrame {
+  functionName: string;
+  url: string;
+}
+
+export interface CpuProfile {
+  nodes: { id: number; callFrame: CallFrame; children?: number[] }[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+export interface SamplingHeapProfile {
+  head: HeapNode;
+}
+
+interface HeapNode {
+  callFrame: CallFrame;
+  selfSize: number;
+  children: HeapNode[];
+}
+
+/** Where the service's own compiled code lives, and which of it is tracing's. */
+export interface CodeMatch {
+  /** A frame whose url contains this is the service's own code. */
+  own: string;
+  /** A frame of own code whose url contains this is tracing's. */
+  tracing: string;
+}
+
+export const SERVICE_CODE: CodeMatch = { own: "/dist/src/", tracing: "/dist/src/tracing/" };
+
+export interface CpuShare {
+  /** Sampled time the thread was busy (not idle), ms. */
+  busyMs: number;
+  /** Busy time whose nearest own frame is tracing's, ms. */
+  tracingMs: number;
+  /** Time in V8's garbage collector on this thread (no stack), ms. */
+  gcMs: number;
+  samples: number;
+}
+
+/** The main thread's busy time, tracing's part of it and the collector's. */
+export function cpuShare(profile: CpuProfile, match: CodeMatch = SERVICE_CODE): CpuShare {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const owner = new Map<number, boolean>();
+  const isTracing = (id: number): boolean => {
+    const known = owner.get(id);
+    if (known !== undefined) return known;
+    const url = byId.get(id)!.callFrame.url;
+    const up = parent.get(id);
+    const value = url.includes(match.own) ? url.includes(match.tracing) : up !== undefined && isTracing(up);
+    owner.set(id, value);
+    return value;
+  };
+  let busyUs = 0;
+  let tracingUs = 0;
+  let gcUs = 0;
+  let samples = 0;
+  for (let i = 0; i < profile.samples.length; i++) {
+    const id = profile.samples[i]!;
+    const name = byId.get(id)?.callFrame.functionName;
+    if (name === undefined || name === "(idle)") continue;
+    // A sample's delta is the time since the one before: it stands for this sample's interval.
+    const us = profile.timeDeltas[i] ?? 0;
+    busyUs += us;
+    samples++;
+    if (name === "(garbage collector)") gcUs += us;
+    else if (isTracing(id)) tracingUs += us;
+  }
+  return { busyMs: busyUs / 1000, tracingMs: tracingUs / 1000, gcMs: gcUs / 1000, samples };
+}
+
+export interface AllocationShare {
+  /** Bytes sampled as allocated (collected objects included when the profile was taken so). */
+  totalBytes: number;
+  /** Of which allocated where the nearest own frame is tracing's. */
+  tracingBytes: number;
+}
+
+/** The bytes allocated, and tracing's part of them, by the same nearest-own-frame rule. */
+export function allocationShare(profile: SamplingHeapProfile, match: CodeMatch = SERVICE_CODE): AllocationShare {
+  let totalBytes = 0;
+  let tracingBytes = 0;
+  const walk = (node: HeapNode, inheritedTracing: boolean): void => {
+    const url = node.callFrame.url;
+    const tracing = url.includes(match.own) ? url.includes(match.tracing) : inheritedTracing;
+    totalBytes += node.selfSize;
+    if (tracing) tracingBytes += node.selfSize;
+    for (const child of node.children) walk(child, tracing);
+  };
+  walk(profile.head, false);
+  return { totalBytes, tracingBytes };
+}
+
+export interface TracingCost {
+  /** Tracing's share of the main thread's busy time: its own frames, and the collector's time in proportion to its allocations. */
+  mainThreadShare: number;
+  /** Tracing's share of the whole process's CPU: the main thread's as above, the other threads' (GC helpers, compiler) in proportion to its allocations. */
+  processShare: number;
+  /** What tracing adds to the untraced work: processShare / (1 - processShare). */
+  overheadOfUntraced: number;
+}
+
+/**
+ * Tracing's cost from the two profiles and the CPU the process used over the same window, read
+ * from outside: `mainCpuMs` the main thread's, `processCpuMs` every thread's. The collector's
+ * time, on the main thread and in its helpers, is charged in proportion to allocated bytes: an
+ * estimate (a collection's cost follows what survives, not only what was allocated), said so.
+ */
+export function tracingCost(
+  cpu: CpuShare,
+  allocation: AllocationShare,
+  mainCpuMs: number,
+  processCpuMs: number,
+): TracingCost {
+  const allocated = allocation.totalBytes > 0 ? allocation.tracingBytes / allocation.totalBytes : 0;
+  const mainThreadShare = cpu.busyMs > 0 ? (cpu.tracingMs + cpu.gcMs * allocated) / cpu.busyMs : 0;
+  const others = Math.max(0, processCpuMs - mainCpuMs);
+  const processShare = processCpuMs > 0 ? (mainThreadShare * mainCpuMs + others * allocated) / processCpuMs : 0;
+  return {
+    mainThreadShare,
+    processShare,
+    overheadOfUntraced: processShare < 1 ? processShare / (1 - processShare) : Infinity,
+  };
+}

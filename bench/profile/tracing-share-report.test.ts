@@ -1,0 +1,68 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { tracingCost } from "./tracing-attribution.js";
+import {
+  renderTracingSharePage,
+  TRACING_SHARE_SCHEMA,
+  type ShareRun,
+  type TracingShareResult,
+} from "./tracing-share-report.js";
+
+function run(tracingMs: number, cpuPerTurnUs: number): ShareRun {
+  const cpu = { busyMs: 1000, tracingMs, gcMs: 100, samples: 2000 };
+  const allocation = { totalBytes: 1000, tracingBytes: 10 };
+  const cost = tracingCost(cpu, allocation, 1000, 1200);
+  return {
+    turns: 400,
+    processCpuMs: 1200,
+    mainCpuMs: 1000,
+    cpuSamples: cpu.samples,
+    busyMs: cpu.busyMs,
+    tracingMs,
+    gcMs: cpu.gcMs,
+    allocatedBytes: allocation.totalBytes,
+    tracingAllocatedBytes: allocation.tracingBytes,
+    cost,
+    cpuPerTurnUs,
+    tracingPerTurnUs: (cost.processShare * 1200 * 1000) / 400,
+  };
+}
+
+const synthetic: TracingShareResult = {
+  schema: TRACING_SHARE_SCHEMA,
+  createdAt: "2026-12-07T22:00:00.000Z",
+  totalSeconds: 300,
+  machine: {
+    cpuModel: "Test CPU",
+    cores: 2,
+    totalMemoryBytes: 2 ** 30,
+    os: "linux",
+    nodeVersion: "v20.0.0",
+    gitCommit: "0123456789abcdef",
+    gitDirty: false,
+  },
+  options: {
+    connections: 16,
+    warmupSec: 15,
+    windowSec: 20,
+    allocationWindowSec: 5,
+    repeat: 3,
+    store: "memory",
+    placement: "service pinned to CPU 0",
+  },
+  scenarios: [
+    { scenario: "optimized", description: "our defaults", runs: [run(20, 3000), run(30, 2500), run(25, 2800)] },
+  ],
+};
+
+test("the page gives each scenario's median share and its range over the processes", () => {
+  const page = renderTracingSharePage(synthetic, "bench/results/tracing-share/x.json");
+  const row = page.split("\n").find((l) => l.startsWith("| `optimized` |"));
+  assert.ok(row, "a row per scenario");
+  // Own frames 2.0, 3.0, 2.5 % of the main thread: median 2.5 %, range 2.0–3.0 %.
+  assert.match(row, /\| 2\.50 % \(2\.00 %–3\.00 %\) \|/);
+  // CPU per turn: median 2800 us of 2500–3000.
+  assert.match(row, /\| 2800 \(2500–3000\) \|/);
+  assert.match(page, /from bench\/results\/tracing-share\/x\.json/);
+  assert.match(page, /git 0123456789ab/);
+});

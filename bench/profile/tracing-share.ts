@@ -1,0 +1,287 @@
+// Tracing's share of the real service's CPU, read inside one traced process: the service
+// (dist/src/main.js, our defaults, to a local receiver process) under chat load on one core, with
+// V8's CPU profiler and then its sampling heap profiler running over measured windows
+// (window-profiler.ts: the CPU profile in one window, allocations in a second one right after), and
+// the process's CPU read from /proc over the CPU window. Each sample
+// belongs to its nearest frame of the service's own code (tracing-attribution.ts); the garbage
+// collector's time, on the main thread and in its helper threads, is charged to tracing in
+// proportion to the bytes tracing allocated.
+//
+// Why: the load benchmark compares a traced process with an untraced one, and two processes of the
+// same build differ on this machine by more than the 3 % budget (docs/performance.md, "off against
+// off"). A share read within one process has no second process in it; what it cannot see is a
+// cost that shows in no frame of ours (a slower cache for everything else), which the load
+// benchmark's comparison is still there for.
+//
+//   npm run bench:tracing-share -- [options]
+//     --scenario S       optimized (our defaults, default) | every-turn (LANGFUSE_BUSY_TRACES_PER_SEC=0) | off
+//     --connections N    requests in flight (default 16)
+//     --warmup SEC       unmeasured load before the window (default 15)
+//     --seconds SEC      the measured window (default 20)
+//     --repeat N         fresh service processes, one after the other (default 3)
+//     --store S          memory (default) | sqlite: the session store
+//     --out FILE         also write the result as JSON
+//     --reference        every scenario (off as the control), 3 processes each; writes
+//                        bench/results/tracing-share/reference.json and docs/tracing-share.md
+//                        (refused on a working tree with uncommitted changes)
+//     --keep             keep each process's folder (profiles, logs) and print where
+//     --no-pin           leave placement to the scheduler (default: service on CPU 0, the rest on the others)
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { Agent, request } from "node:http";
+import { tmpdir } from "node:os";
+import { dirname, join, relative } from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { planCpus, pinSelf } from "../cpu-affinity.js";
+import { machineInfo } from "../machine-info.js";
+import { ConversationSource } from "../messages.js";
+import { ROOT, TRACING_SHARE_DOC, TRACING_SHARE_REFERENCE } from "../paths.js";
+import { freePort } from "../ports.js";
+import { readCpuSeconds } from "../process-sampler.js";
+import { ReceiverProcess, RECEIVER_PUBLIC_KEY, RECEIVER_SECRET_KEY } from "../receiver-process.js";
+import { ServiceProcess } from "../service-process.js";
+import { readSourceState, referenceRefusal } from "../source-state.js";
+import { median } from "../stats.js";
+import {
+  allocationShare,
+  cpuShare,
+  tracingCost,
+  type CpuProfile,
+  type SamplingHeapProfile,
+} from "./tracing-attribution.js";
+import {
+  renderTracingSharePage,
+  TRACING_SHARE_SCHEMA,
+  type ShareRun,
+  type ShareScenario,
+  type TracingShareResult,
+} from "./tracing-share-report.js";
+
+/** What each scenario sets on top of the traced service's defaults; null: untraced. */
+const SCENARIOS: Record<string, { env: Record<string, string> | null; description: string }> = {
+  off: {
+    env: null,
+    description: "LANGFUSE_ENABLED=false: the control, where the method must find nothing",
+  },
+  optimized: {
+    env: {},
+    description:
+      "our defaults: every turn traced while the loop has room, then LANGFUSE_BUSY_TRACES_PER_SEC ordinary turns a second (and every failed, clarifying or slow one, by its root)",
+  },
+  "every-turn": {
+    env: { LANGFUSE_BUSY_TRACES_PER_SEC: "0" },
+    description: "our defaults with LANGFUSE_BUSY_TRACES_PER_SEC=0: every turn traced, however busy",
+  },
+};
+
+const { values: args } = parseArgs({
+  options: {
+    scenario: { type: "string", default: "optimized" },
+    connections: { type: "string", default: "16" },
+    warmup: { type: "string", default: "15" },
+    seconds: { type: "string", default: "20" },
+    repeat: { type: "string", default: "3" },
+    store: { type: "string", default: "memory" },
+    out: { type: "string" },
+    reference: { type: "boolean", default: false },
+    keep: { type: "boolean", default: false },
+    pin: { type: "boolean", default: true },
+  },
+  allowNegative: true,
+});
+
+const source = readSourceState(ROOT);
+if (args.reference) {
+  const refusal = referenceRefusal(source);
+  if (refusal) {
+    console.error(refusal);
+    process.exit(2);
+  }
+}
+const scenarioNames = args.reference ? ["off", "optimized", "every-turn"] : [args.scenario!];
+for (const name of scenarioNames)
+  if (!(name in SCENARIOS)) throw new Error(`--scenario: expected ${Object.keys(SCENARIOS).join(", ")}, got "${name}"`);
+const connections = Math.max(1, Number(args.connections));
+const warmupSec = Number(args.warmup);
+const windowSec = Number(args.seconds);
+const repeat = args.reference ? 3 : Math.max(1, Number(args.repeat));
+const store = args.store === "sqlite" ? "sqlite" : "memory";
+const cpuPlan = planCpus(args.pin);
+pinSelf(cpuPlan.others);
+const profiler = pathToFileURL(join(ROOT, "dist", "bench", "profile", "window-profiler.js")).href;
+
+/** The allocation window, after the CPU window: enough samples for a share, at 16 KiB between them. */
+const ALLOCATION_WINDOW_MS = 5_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitForFile(path: string, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!existsSync(path)) {
+    if (Date.now() > until) throw new Error(`${path} was not written in ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
+/** One fresh service: warm-up, a profiled window, the attribution. */
+async function measureOnce(scenario: string, rep: number): Promise<ShareRun> {
+  const dir = mkdtempSync(join(tmpdir(), "switchboard-tracing-share-"));
+  const tracing = SCENARIOS[scenario]!.env;
+  const receiver = tracing
+    ? await ReceiverProcess.start({
+        root: ROOT,
+        port: await freePort(),
+        env: {},
+        dbPath: ":memory:",
+        logFile: join(dir, "receiver.log"),
+        cpus: cpuPlan.others,
+      })
+    : null;
+  const service = await ServiceProcess.start({
+    root: ROOT,
+    port: await freePort(),
+    logFile: join(dir, "service.log"),
+    cpus: cpuPlan.service,
+    env: {
+      NODE_OPTIONS: `--import=${profiler}`,
+      WINDOW_PROFILE_DIR: dir,
+      SIM_TTFT_MS: "0",
+      SIM_TOKEN_MS: "0",
+      SESSION_STORE: store,
+      SESSION_DB_PATH: join(dir, "sessions.db"),
+      ...(tracing && receiver
+        ? {
+            LANGFUSE_ENABLED: "true",
+            LANGFUSE_PIPELINE: "switchboard",
+            LANGFUSE_BASE_URL: receiver.baseUrl,
+            LANGFUSE_PUBLIC_KEY: RECEIVER_PUBLIC_KEY,
+            LANGFUSE_SECRET_KEY: RECEIVER_SECRET_KEY,
+            LANGFUSE_JOURNAL_DIR: join(dir, "spool"),
+            ...tracing,
+          }
+        : { LANGFUSE_ENABLED: "false", LANGFUSE_JOURNAL: "false" }),
+    },
+  });
+  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+  let answered = 0;
+  let stopping = false;
+  const send = (source: ConversationSource) =>
+    new Promise<void>((done) => {
+      const req = request(
+        `${service.baseUrl}/api/v1/chat`,
+        { method: "POST", agent, headers: { "content-type": "application/json" } },
+        (res) => {
+          res.resume();
+          res.on("end", () => {
+            if (res.statusCode === 200) answered++;
+            done();
+          });
+        },
+      );
+      req.on("error", () => done());
+      req.end(source.next());
+    });
+  const clients = Array.from({ length: connections }, async (_, i) => {
+    const source = new ConversationSource(i, `share-${scenario}-${rep}`);
+    while (!stopping) await send(source);
+  });
+  try {
+    await sleep(warmupSec * 1000);
+    const pid = service.pid;
+    process.kill(pid, "SIGUSR2");
+    // The profilers start on the service's next turn of its loop; a moment later the window opens.
+    await sleep(200);
+    const cpu0 = readCpuSeconds(pid);
+    const main0 = readCpuSeconds(pid, pid);
+    const turns0 = answered;
+    await sleep(windowSec * 1000);
+    const cpu1 = readCpuSeconds(pid);
+    const main1 = readCpuSeconds(pid, pid);
+    const turns = answered - turns0;
+    // The CPU profile is written, then the allocation window runs with the heap profiler alone.
+    process.kill(pid, "SIGUSR2");
+    await waitForFile(join(dir, "cpu.cpuprofile"), 60_000);
+    await sleep(ALLOCATION_WINDOW_MS);
+    process.kill(pid, "SIGUSR2");
+    await waitForFile(join(dir, "done"), 60_000);
+    stopping = true;
+    await Promise.all(clients);
+    if (cpu0 === null || cpu1 === null || main0 === null || main1 === null)
+      throw new Error("the service's CPU could not be read from /proc (Linux only)");
+    const cpuProfile = JSON.parse(readFileSync(join(dir, "cpu.cpuprofile"), "utf8")) as CpuProfile;
+    const heapProfile = JSON.parse(readFileSync(join(dir, "heap.heapprofile"), "utf8")) as SamplingHeapProfile;
+    const share = cpuShare(cpuProfile);
+    const allocation = allocationShare(heapProfile);
+    const processCpuMs = (cpu1 - cpu0) * 1000;
+    const mainCpuMs = (main1 - main0) * 1000;
+    const cost = tracingCost(share, allocation, mainCpuMs, processCpuMs);
+    return {
+      turns,
+      processCpuMs,
+      mainCpuMs,
+      cpuSamples: share.samples,
+      busyMs: share.busyMs,
+      tracingMs: share.tracingMs,
+      gcMs: share.gcMs,
+      allocatedBytes: allocation.totalBytes,
+      tracingAllocatedBytes: allocation.tracingBytes,
+      cost,
+      cpuPerTurnUs: turns > 0 ? (processCpuMs * 1000) / turns : Number.NaN,
+      tracingPerTurnUs: turns > 0 ? (cost.processShare * processCpuMs * 1000) / turns : Number.NaN,
+    };
+  } finally {
+    stopping = true;
+    await Promise.all(clients);
+    agent.destroy();
+    await service.stop();
+    await receiver?.stop();
+    if (args.keep) console.log(`  kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const pct = (v: number) => `${(v * 100).toFixed(2)} %`;
+const startedAt = Date.now();
+const machine = { ...machineInfo(ROOT, source), sourceReadAtStart: true };
+const scenarios: ShareScenario[] = [];
+for (const scenario of scenarioNames) {
+  console.log(
+    `tracing share: ${scenario}, ${connections} connections, ${store} sessions, ${warmupSec} s warm-up + ${windowSec} s window, ${repeat} fresh process(es); ${cpuPlan.description}`,
+  );
+  const runs: ShareRun[] = [];
+  for (let rep = 1; rep <= repeat; rep++) {
+    const r = await measureOnce(scenario, rep);
+    runs.push(r);
+    console.log(
+      `  process ${rep}: ${r.turns} turns, ${r.cpuPerTurnUs.toFixed(0)} us CPU per turn (all threads); tracing: main thread ${pct(r.cost.mainThreadShare)} (own frames ${pct(r.tracingMs / r.busyMs)}, GC ${pct(r.gcMs / r.busyMs)} x allocations ${pct(r.allocatedBytes > 0 ? r.tracingAllocatedBytes / r.allocatedBytes : 0)}), process ${pct(r.cost.processShare)} = ${r.tracingPerTurnUs.toFixed(1)} us per turn, ${pct(r.cost.overheadOfUntraced)} over the untraced work; ${r.cpuSamples} CPU samples`,
+    );
+  }
+  console.log(
+    `  median: tracing ${median(runs.map((r) => r.tracingPerTurnUs)).toFixed(1)} us of ${median(runs.map((r) => r.cpuPerTurnUs)).toFixed(0)} us CPU per turn, ${pct(median(runs.map((r) => r.cost.overheadOfUntraced)))} over the untraced work`,
+  );
+  scenarios.push({ scenario, description: SCENARIOS[scenario]!.description, runs });
+}
+const result: TracingShareResult = {
+  schema: TRACING_SHARE_SCHEMA,
+  createdAt: new Date(startedAt).toISOString(),
+  totalSeconds: (Date.now() - startedAt) / 1000,
+  machine,
+  options: {
+    connections,
+    warmupSec,
+    windowSec,
+    allocationWindowSec: ALLOCATION_WINDOW_MS / 1000,
+    repeat,
+    store,
+    placement: cpuPlan.description,
+  },
+  scenarios,
+};
+const json = `${JSON.stringify(result, null, 2)}\n`;
+if (args.out) writeFileSync(args.out, json);
+if (args.reference) {
+  mkdirSync(dirname(TRACING_SHARE_REFERENCE), { recursive: true });
+  writeFileSync(TRACING_SHARE_REFERENCE, json);
+  writeFileSync(TRACING_SHARE_DOC, renderTracingSharePage(result, relative(ROOT, TRACING_SHARE_REFERENCE)));
+  console.log(`wrote ${relative(ROOT, TRACING_SHARE_REFERENCE)} and ${relative(ROOT, TRACING_SHARE_DOC)}`);
+}
