@@ -1,5 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { relative } from "node:path";
+import { ROOT, TRACING_SHARE_DOC, TRACING_SHARE_REFERENCE } from "../paths.js";
 import { tracingCost } from "./tracing-attribution.js";
 import {
   renderTracingSharePage,
@@ -65,4 +68,14 @@ test("the page gives each scenario's median share and its range over the process
   assert.match(row, /\| 2800 \(2500–3000\) \|/);
   assert.match(page, /from bench\/results\/tracing-share\/x\.json/);
   assert.match(page, /git 0123456789ab/);
+});
+
+test("docs/tracing-share.md is generated from the committed bench/results/tracing-share/reference.json", () => {
+  const result = JSON.parse(readFileSync(TRACING_SHARE_REFERENCE, "utf8")) as TracingShareResult;
+  assert.equal(result.schema, TRACING_SHARE_SCHEMA);
+  assert.equal(
+    readFileSync(TRACING_SHARE_DOC, "utf8"),
+    renderTracingSharePage(result, relative(ROOT, TRACING_SHARE_REFERENCE)),
+    "docs/tracing-share.md is stale: run `npm run bench:tracing-share -- --reference` and commit what it writes",
+  );
 });
