@@ -11,6 +11,7 @@ import {
   type SummaryRow,
 } from "./result-schema.js";
 import { PROFILE_NAMES, SCENARIO_NAMES, type ProfileName, type ScenarioName } from "./scenarios.js";
+import { validateTracingShareBudgets, type TracingShareBudget } from "./profile/tracing-share-budgets.js";
 import { validateTracingCostBudgets, type TracingCostBudget } from "./tracing-cost/budgets.js";
 
 export interface Budget {
@@ -40,6 +41,8 @@ export interface BudgetFile {
   budgets: Budget[];
   /** The tracing-cost benchmark's budgets (bench/tracing-cost/budgets.ts). */
   tracingCost?: TracingCostBudget[];
+  /** The tracing-share benchmark's budgets (bench/profile/tracing-share-budgets.ts). */
+  tracingShare?: TracingShareBudget[];
 }
 
 export interface BudgetCheck {
@@ -116,6 +119,7 @@ export function validateBudgets(value: unknown): BudgetFile {
     throw new Error("budgets: loadedServiceBusyPct must be a percentage in (0, 100]");
   }
   if (file.tracingCost !== undefined) validateTracingCostBudgets(file.tracingCost, ids);
+  if (file.tracingShare !== undefined) validateTracingShareBudgets(file.tracingShare, ids);
   return file;
 }
 

@@ -1,10 +1,12 @@
 // `npm run bench -- --check FILE`: the budgets of bench/budgets.json against a result file of
-// either benchmark, told apart by its schema. Always against the current budgets, never the
+// any benchmark (load, tracing-cost, tracing-share), told apart by its schema. Always against the current budgets, never the
 // verdicts stored in the file.
 import { readFileSync } from "node:fs";
 import { aaControls, type AaControl } from "./aa-control.js";
 import { checkBudgets, formatChecks, type BudgetFile } from "./budgets.js";
 import type { SpreadJson } from "./result-schema.js";
+import { checkTracingShare, formatTracingShareChecks } from "./profile/tracing-share-budgets.js";
+import { TRACING_SHARE_SCHEMA, type TracingShareResult } from "./profile/tracing-share-report.js";
 import { readResultFile } from "./report-writer.js";
 import { evaluateTargets, formatTargets } from "./tracing-cost/budgets.js";
 import { RESULT_SCHEMA as TRACING_COST_SCHEMA, type TracingCostResult } from "./tracing-cost/result.js";
@@ -31,6 +33,13 @@ export function checkResultFile(path: string, budgets: BudgetFile): FileCheck {
       result.method.exportingVariants,
     );
     return { text: formatTargets(targets), pass: targets.every((t) => t.pass) };
+  }
+  if (schema === TRACING_SHARE_SCHEMA) {
+    const checks = checkTracingShare(
+      budgets.tracingShare ?? [],
+      JSON.parse(readFileSync(path, "utf8")) as TracingShareResult,
+    );
+    return { text: formatTracingShareChecks(checks), pass: checks.every((c) => c.pass) };
   }
   const result = readResultFile(path);
   const checks = checkBudgets(result, budgets);

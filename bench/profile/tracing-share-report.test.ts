@@ -2,14 +2,25 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { relative } from "node:path";
-import { ROOT, TRACING_SHARE_DOC, TRACING_SHARE_REFERENCE } from "../paths.js";
+import { loadBudgets } from "../budgets.js";
+import { BUDGETS_FILE, ROOT, TRACING_SHARE_DOC, TRACING_SHARE_REFERENCE } from "../paths.js";
 import { tracingCost } from "./tracing-attribution.js";
+import { checkTracingShare, validateTracingShareBudgets, type TracingShareBudget } from "./tracing-share-budgets.js";
 import {
   renderTracingSharePage,
   TRACING_SHARE_SCHEMA,
   type ShareRun,
   type TracingShareResult,
 } from "./tracing-share-report.js";
+
+const OPTIMIZED_BUDGET: TracingShareBudget = {
+  id: "t.optimized",
+  description: "our defaults",
+  scenario: "optimized",
+  metric: "overheadOfUntracedPct",
+  max: 3,
+  unit: "%",
+};
 
 function run(tracingMs: number, cpuPerTurnUs: number): ShareRun {
   const cpu = { busyMs: 1000, tracingMs, gcMs: 100, samples: 2000 };
@@ -59,7 +70,8 @@ const synthetic: TracingShareResult = {
 };
 
 test("the page gives each scenario's median share and its range over the processes", () => {
-  const page = renderTracingSharePage(synthetic, "bench/results/tracing-share/x.json");
+  const checks = checkTracingShare([OPTIMIZED_BUDGET], synthetic);
+  const page = renderTracingSharePage(synthetic, "bench/results/tracing-share/x.json", checks);
   const row = page.split("\n").find((l) => l.startsWith("| `optimized` |"));
   assert.ok(row, "a row per scenario");
   // Own frames 2.0, 3.0, 2.5 % of the main thread: median 2.5 %, range 2.0–3.0 %.
@@ -68,6 +80,25 @@ test("the page gives each scenario's median share and its range over the process
   assert.match(row, /\| 2800 \(2500–3000\) \|/);
   assert.match(page, /from bench\/results\/tracing-share\/x\.json/);
   assert.match(page, /git 0123456789ab/);
+  // The worst process is judged.
+  const worst = Math.max(...synthetic.scenarios[0]!.runs.map((r) => r.cost.overheadOfUntraced * 100));
+  assert.equal(checks[0]!.value, worst);
+  assert.match(page, new RegExp(`\\| ${worst.toFixed(2)} % \\| PASS \\|`));
+});
+
+test("a budget fails on a scenario the result does not hold, and past its limit", () => {
+  assert.deepEqual(
+    checkTracingShare([{ ...OPTIMIZED_BUDGET, scenario: "every-turn" }], synthetic).map((c) => [c.value, c.pass]),
+    [[null, false]],
+  );
+  assert.equal(checkTracingShare([{ ...OPTIMIZED_BUDGET, max: 0.5 }], synthetic)[0]!.pass, false);
+});
+
+test("budgets.json's tracingShare section is valid and judges the committed reference", () => {
+  const budgets = loadBudgets(BUDGETS_FILE).tracingShare ?? [];
+  assert.ok(budgets.some((b) => b.scenario === "optimized"));
+  assert.ok(budgets.some((b) => b.scenario === "off"));
+  assert.throws(() => validateTracingShareBudgets([{ ...OPTIMIZED_BUDGET, unit: "ms" }]), /unit must be %/);
 });
 
 test("docs/tracing-share.md is generated from the committed bench/results/tracing-share/reference.json", () => {
@@ -75,7 +106,11 @@ test("docs/tracing-share.md is generated from the committed bench/results/tracin
   assert.equal(result.schema, TRACING_SHARE_SCHEMA);
   assert.equal(
     readFileSync(TRACING_SHARE_DOC, "utf8"),
-    renderTracingSharePage(result, relative(ROOT, TRACING_SHARE_REFERENCE)),
+    renderTracingSharePage(
+      result,
+      relative(ROOT, TRACING_SHARE_REFERENCE),
+      checkTracingShare(loadBudgets(BUDGETS_FILE).tracingShare ?? [], result),
+    ),
     "docs/tracing-share.md is stale: run `npm run bench:tracing-share -- --reference` and commit what it writes",
   );
 });

@@ -4,6 +4,7 @@ import type { MachineInfo } from "../result-schema.js";
 import { describeCommit } from "../source-state.js";
 import { median } from "../stats.js";
 import type { TracingCost } from "./tracing-attribution.js";
+import type { TracingShareCheck } from "./tracing-share-budgets.js";
 
 export const TRACING_SHARE_SCHEMA = "switchboard.tracing-share/1";
 
@@ -59,7 +60,11 @@ function spread(values: readonly number[], format: (v: number) => string): strin
   return values.length > 1 ? `${format(median(values))} (${format(lo)}–${format(hi)})` : format(values[0]!);
 }
 
-export function renderTracingSharePage(result: TracingShareResult, sourceLabel: string): string {
+export function renderTracingSharePage(
+  result: TracingShareResult,
+  sourceLabel: string,
+  checks: readonly TracingShareCheck[],
+): string {
   const run = result.options;
   const m = result.machine;
   const md: string[] = [];
@@ -118,6 +123,17 @@ export function renderTracingSharePage(result: TracingShareResult, sourceLabel: 
   md.push("");
   md.push("Median (min–max) over the fresh processes of each scenario.");
   md.push("");
+  if (checks.length > 0) {
+    md.push("**Targets** (`bench/budgets.json`, judged on the worst process of the scenario):");
+    md.push("");
+    md.push("| target | limit | measured | result |");
+    md.push("| --- | --- | --- | --- |");
+    for (const c of checks)
+      md.push(
+        `| ${c.budget.description} | <= ${c.budget.max} % | ${c.value === null ? "not measured" : `${c.value.toFixed(2)} %`} | ${c.pass ? "PASS" : "**FAIL**"} |`,
+      );
+    md.push("");
+  }
   for (const s of result.scenarios) md.push(`- \`${s.scenario}\`: ${s.description}`);
   md.push("");
   md.push(

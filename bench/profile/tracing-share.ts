@@ -25,6 +25,7 @@
 //                        bench/results/tracing-share/reference.json and docs/tracing-share.md
 //                        (refused on a working tree with uncommitted changes)
 //     --keep             keep each process's folder (profiles, logs) and print where
+//     --page             measure nothing: regenerate docs/tracing-share.md from the committed reference
 //     --no-pin           leave placement to the scheduler (default: service on CPU 0, the rest on the others)
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
@@ -32,10 +33,11 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { loadBudgets } from "../budgets.js";
 import { planCpus, pinSelf } from "../cpu-affinity.js";
 import { machineInfo } from "../machine-info.js";
 import { ConversationSource } from "../messages.js";
-import { ROOT, TRACING_SHARE_DOC, TRACING_SHARE_REFERENCE } from "../paths.js";
+import { BUDGETS_FILE, ROOT, TRACING_SHARE_DOC, TRACING_SHARE_REFERENCE } from "../paths.js";
 import { freePort } from "../ports.js";
 import { readCpuSeconds } from "../process-sampler.js";
 import { ReceiverProcess, RECEIVER_PUBLIC_KEY, RECEIVER_SECRET_KEY } from "../receiver-process.js";
@@ -56,6 +58,7 @@ import {
   type ShareScenario,
   type TracingShareResult,
 } from "./tracing-share-report.js";
+import { checkTracingShare, formatTracingShareChecks } from "./tracing-share-budgets.js";
 
 /** What each scenario sets on top of the traced service's defaults; null: untraced. */
 const SCENARIOS: Record<string, { env: Record<string, string> | null; description: string }> = {
@@ -85,11 +88,20 @@ const { values: args } = parseArgs({
     out: { type: "string" },
     reference: { type: "boolean", default: false },
     keep: { type: "boolean", default: false },
+    page: { type: "boolean", default: false },
     pin: { type: "boolean", default: true },
   },
   allowNegative: true,
 });
 
+if (args.page) {
+  const committed = JSON.parse(readFileSync(TRACING_SHARE_REFERENCE, "utf8")) as TracingShareResult;
+  const checks = checkTracingShare(loadBudgets(BUDGETS_FILE).tracingShare ?? [], committed);
+  writeFileSync(TRACING_SHARE_DOC, renderTracingSharePage(committed, relative(ROOT, TRACING_SHARE_REFERENCE), checks));
+  console.log(formatTracingShareChecks(checks));
+  console.log(`wrote ${relative(ROOT, TRACING_SHARE_DOC)}`);
+  process.exit(0);
+}
 const source = readSourceState(ROOT);
 if (args.reference) {
   const refusal = referenceRefusal(source);
@@ -277,11 +289,13 @@ const result: TracingShareResult = {
   },
   scenarios,
 };
+const checks = checkTracingShare(loadBudgets(BUDGETS_FILE).tracingShare ?? [], result);
+console.log(formatTracingShareChecks(checks));
 const json = `${JSON.stringify(result, null, 2)}\n`;
 if (args.out) writeFileSync(args.out, json);
 if (args.reference) {
   mkdirSync(dirname(TRACING_SHARE_REFERENCE), { recursive: true });
   writeFileSync(TRACING_SHARE_REFERENCE, json);
-  writeFileSync(TRACING_SHARE_DOC, renderTracingSharePage(result, relative(ROOT, TRACING_SHARE_REFERENCE)));
+  writeFileSync(TRACING_SHARE_DOC, renderTracingSharePage(result, relative(ROOT, TRACING_SHARE_REFERENCE), checks));
   console.log(`wrote ${relative(ROOT, TRACING_SHARE_REFERENCE)} and ${relative(ROOT, TRACING_SHARE_DOC)}`);
 }

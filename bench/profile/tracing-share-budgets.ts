@@ -1,0 +1,65 @@
+// The tracing-share benchmark's budgets (the `tracingShare` section of bench/budgets.json),
+// their validation and their checks against a result (tracing-share-report.ts).
+import type { TracingShareResult } from "./tracing-share-report.js";
+
+export interface TracingShareBudget {
+  id: string;
+  source?: string;
+  /** The sentence the checks show. */
+  description: string;
+  /** The scenario judged. */
+  scenario: string;
+  /** Tracing's CPU over the untraced work, in the worst of the scenario's processes. */
+  metric: "overheadOfUntracedPct";
+  max: number;
+  unit: "%";
+}
+
+export interface TracingShareCheck {
+  budget: TracingShareBudget;
+  /** Null when the result has no such scenario. */
+  value: number | null;
+  pass: boolean;
+}
+
+export function validateTracingShareBudgets(value: unknown, ids: Set<string> = new Set()): TracingShareBudget[] {
+  if (!Array.isArray(value)) throw new Error("budgets: tracingShare must be a list");
+  for (const b of value as TracingShareBudget[]) {
+    const where = `tracing-share budget ${JSON.stringify(b?.id)}`;
+    if (typeof b?.id !== "string" || b.id === "") throw new Error(`${where}: id must be a non-empty string`);
+    if (ids.has(b.id)) throw new Error(`${where}: duplicate id`);
+    ids.add(b.id);
+    if (typeof b.description !== "string" || b.description === "")
+      throw new Error(`${where}: description must say what is budgeted`);
+    if (typeof b.scenario !== "string" || b.scenario === "") throw new Error(`${where}: scenario must be named`);
+    if (b.metric !== "overheadOfUntracedPct") throw new Error(`${where}: metric must be overheadOfUntracedPct`);
+    if (typeof b.max !== "number" || !Number.isFinite(b.max)) throw new Error(`${where}: max must be a number`);
+    if (b.unit !== "%") throw new Error(`${where}: unit must be %`);
+  }
+  return value as TracingShareBudget[];
+}
+
+/** One check per budget: the worst process of its scenario; a scenario not in the result fails. */
+export function checkTracingShare(
+  budgets: readonly TracingShareBudget[],
+  result: Pick<TracingShareResult, "scenarios">,
+): TracingShareCheck[] {
+  return budgets.map((budget) => {
+    const runs = result.scenarios.find((s) => s.scenario === budget.scenario)?.runs ?? [];
+    if (runs.length === 0) return { budget, value: null, pass: false };
+    const value = Math.max(...runs.map((r) => r.cost.overheadOfUntraced * 100));
+    return { budget, value, pass: value <= budget.max };
+  });
+}
+
+export function formatTracingShareChecks(checks: readonly TracingShareCheck[]): string {
+  const lines = checks.map(
+    (c) =>
+      `${c.pass ? "PASS" : "FAIL"}  ${c.budget.id.padEnd(34)} worst ${c.value === null ? "n/a (scenario not measured)" : `${c.value.toFixed(2)}%`} (limit ${c.budget.max}%)  ${c.budget.description}`,
+  );
+  const failed = checks.filter((c) => !c.pass).length;
+  lines.push(
+    failed === 0 ? `all ${checks.length} budget checks passed` : `${failed} of ${checks.length} budget checks FAILED`,
+  );
+  return lines.join("\n");
+}
