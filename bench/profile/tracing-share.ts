@@ -2,10 +2,9 @@
 // (dist/src/main.js, our defaults, to a local receiver process) under chat load on one core, with
 // V8's CPU profiler and then its sampling heap profiler running over measured windows
 // (window-profiler.ts: the CPU profile in one window, allocations in a second one right after), and
-// the process's CPU read from /proc over the CPU window. Each sample
-// belongs to its nearest frame of the service's own code (tracing-attribution.ts); the garbage
-// collector's time, on the main thread and in its helper threads, is charged to tracing in
-// proportion to the bytes tracing allocated.
+// the process's CPU read from /proc over the CPU window. Each sample belongs to its nearest frame
+// of the service's own code (tracing-attribution.ts); the garbage collector's time, on the main
+// thread and in its helper threads, is charged to tracing in proportion to the bytes it allocated.
 //
 // Why: the load benchmark compares a traced process with an untraced one, and two processes of the
 // same build differ on this machine by more than the 3 % budget (docs/performance.md, "off against
@@ -128,6 +127,14 @@ if (args.page) {
 }
 const source = readSourceState(ROOT);
 if (args.reference) {
+  // A reference is the default run of every scenario: the page and the budgets read it as such.
+  const custom = ["--scenario", "--connections", "--warmup", "--seconds", "--repeat", "--store", "--no-pin"].filter(
+    (flag) => process.argv.some((a) => a === flag || a.startsWith(`${flag}=`)),
+  );
+  if (custom.length > 0) {
+    console.error(`--reference measures the defaults: drop ${custom.join(", ")}`);
+    process.exit(2);
+  }
   const refusal = referenceRefusal(source);
   if (refusal) {
     console.error(refusal);
@@ -141,7 +148,9 @@ const connections = Math.max(1, Number(args.connections));
 const warmupSec = Number(args.warmup);
 const windowSec = Number(args.seconds);
 const repeat = args.reference ? 3 : Math.max(1, Number(args.repeat));
-const store = args.store === "sqlite" ? "sqlite" : "memory";
+if (args.store !== "memory" && args.store !== "sqlite")
+  throw new Error(`--store: expected memory or sqlite, got "${args.store}"`);
+const store = args.store;
 const cpuPlan = planCpus(args.pin);
 pinSelf(cpuPlan.others);
 const profiler = pathToFileURL(join(ROOT, "dist", "bench", "profile", "window-profiler.js")).href;
