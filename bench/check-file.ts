@@ -1,6 +1,6 @@
 // `npm run bench -- --check FILE`: the budgets of bench/budgets.json against a result file of
-// any benchmark (load, tracing-cost, tracing-share), told apart by its schema. Always against the current budgets, never the
-// verdicts stored in the file.
+// any benchmark (load, tracing-cost, tracing-share), told apart by its schema. Always against the
+// current budgets, never the verdicts stored in the file.
 import { readFileSync } from "node:fs";
 import { aaControls, type AaControl } from "./aa-control.js";
 import { checkBudgets, formatChecks, type BudgetFile } from "./budgets.js";
@@ -55,7 +55,7 @@ function formatAaControls(controls: readonly AaControl[]): string[] {
   const pct = (s: SpreadJson) =>
     s.median === null ? "n/a" : `${signedPct(s.median)} (${signedPct(s.min)}..${signedPct(s.max)})`;
   return [
-    "A/A control, the peers' off against ours round by round (median (min..max)): what the method reports with nothing to find",
+    "A/A control, the peers' off against ours round by round (median (min..max)): two identical services in cells measured minutes apart, an upper bound of a check's noise",
     ...controls.map(
       (c) =>
         `  ${`${c.profile}@${c.connections}`.padEnd(14)} ${c.rounds} rounds  CPU/request ${pct(c.overheads.cpuPerRequestPct)}  throughput loss ${pct(c.overheads.throughputLossPct)}  p99 ${pct(c.overheads.latencyP99Pct)}`,
