@@ -4,6 +4,7 @@
 // same configuration, so one against the other, round by round, is what the method reports between
 // two identical services: process against process, plus the machine's drift between the cells. A
 // traced scenario is compared within its round (no drift), so this bounds a check's noise from above.
+import { parseMetric } from "./budgets.js";
 import type { OverheadMetric, RunResult, SpreadJson } from "./result-schema.js";
 import type { ProfileName } from "./scenarios.js";
 import { groupOf, methodOf, runOverhead, toSpreadJson } from "./summary.js";
@@ -59,8 +60,10 @@ export function aaControlOf(
   return controls.find((c) => c.profile === profile && c.connections === connections);
 }
 
-/** Whether `metric` names an overhead the A/A control prices ("overhead.<name>" as budgets write it). */
+/** The overhead a budget's metric names, when the A/A control prices it (budgets.ts parses the metric). */
 export function aaMetricOf(metric: string): AaMetric | null {
-  const [kind, name] = metric.split(".");
-  return kind === "overhead" && (AA_METRICS as readonly string[]).includes(name ?? "") ? (name as AaMetric) : null;
+  const parsed = parseMetric(metric);
+  return parsed.kind === "overhead" && (AA_METRICS as readonly string[]).includes(parsed.name)
+    ? (parsed.name as AaMetric)
+    : null;
 }

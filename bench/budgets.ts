@@ -64,7 +64,8 @@ export interface BudgetExemption {
   reason: string;
 }
 
-function parseMetric(
+/** A budget's metric ("overhead.<OverheadMetric>" or "metric.<SummaryMetric>"); throws on any other. */
+export function parseMetric(
   metric: string,
 ): { kind: "overhead"; name: OverheadMetric } | { kind: "metric"; name: SummaryMetric } {
   const [kind, name] = metric.split(".");

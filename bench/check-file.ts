@@ -17,7 +17,8 @@ export interface FileCheck {
 }
 
 export function checkResultFile(path: string, budgets: BudgetFile): FileCheck {
-  const schema = (JSON.parse(readFileSync(path, "utf8")) as { schema?: unknown }).schema;
+  const value = JSON.parse(readFileSync(path, "utf8")) as { schema?: unknown };
+  const schema = value.schema;
   if (typeof schema === "string" && schema.startsWith("switchboard.tracing-cost/")) {
     if (schema !== TRACING_COST_SCHEMA) {
       return {
@@ -25,7 +26,7 @@ export function checkResultFile(path: string, budgets: BudgetFile): FileCheck {
         pass: false,
       };
     }
-    const result = JSON.parse(readFileSync(path, "utf8")) as TracingCostResult;
+    const result = value as TracingCostResult;
     const targets = evaluateTargets(
       budgets.tracingCost ?? [],
       result.cells,
@@ -35,10 +36,7 @@ export function checkResultFile(path: string, budgets: BudgetFile): FileCheck {
     return { text: formatTargets(targets), pass: targets.every((t) => t.pass) };
   }
   if (schema === TRACING_SHARE_SCHEMA) {
-    const checks = checkTracingShare(
-      budgets.tracingShare ?? [],
-      JSON.parse(readFileSync(path, "utf8")) as TracingShareResult,
-    );
+    const checks = checkTracingShare(budgets.tracingShare ?? [], value as TracingShareResult);
     return { text: formatTracingShareChecks(checks), pass: checks.every((c) => c.pass) };
   }
   const result = readResultFile(path);

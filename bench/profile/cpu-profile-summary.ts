@@ -4,17 +4,7 @@
 //   node dist/bench/profile/cpu-profile-summary.js <file.cpuprofile> [--top N] [--match regex]
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-interface Profile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-}
+import type { CpuProfile } from "./tracing-attribution.js";
 
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
@@ -22,7 +12,7 @@ const { values: args, positionals } = parseArgs({
 });
 const file = positionals[0];
 if (!file) throw new Error("usage: cpu-profile-summary <file.cpuprofile> [--top N] [--match regex]");
-const profile = JSON.parse(readFileSync(file, "utf8")) as Profile;
+const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
 const top = Number(args.top);
 
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -51,7 +41,7 @@ function owner(url: string): string {
         .join("/")
     : url;
 }
-function label(n: ProfileNode): string {
+function label(n: CpuProfile["nodes"][number]): string {
   const f = n.callFrame;
   const at = f.url
     ? `${f.url.slice(f.url.lastIndexOf("node_modules/") >= 0 ? f.url.lastIndexOf("node_modules/") + 13 : Math.max(0, f.url.lastIndexOf("/dist/")))}:${f.lineNumber + 1}`

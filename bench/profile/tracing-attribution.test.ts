@@ -8,7 +8,7 @@ import {
   type SamplingHeapProfile,
 } from "./tracing-attribution.js";
 
-const frame = (functionName: string, url = "") => ({ functionName, url });
+const frame = (functionName: string, url = "") => ({ functionName, url, lineNumber: 0 });
 const SRC = "file:///repo/dist/src";
 
 /**

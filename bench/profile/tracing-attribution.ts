@@ -7,10 +7,11 @@
 // journal, JSON.stringify under the encoder, LangChain under a graph node). So a tracing wrapper
 // that calls the model (a node's `run`) is charged only for its own frames, never the model's.
 
-/** A node of a V8 .cpuprofile or of a sampling heap profile: its frame and children. */
+/** A frame of a V8 .cpuprofile or of a sampling heap profile. */
 interface CallFrame {
   functionName: string;
   url: string;
+  lineNumber: number;
 }
 
 export interface CpuProfile {
@@ -39,6 +40,11 @@ export interface CodeMatch {
 
 export const SERVICE_CODE: CodeMatch = { own: "/dist/src/", tracing: "/dist/src/tracing/" };
 
+/** Whether a frame's work is tracing's: its own url decides for our code, its caller's (`inherited`) for any other. */
+function tracingFrame(url: string, inherited: boolean, match: CodeMatch): boolean {
+  return url.includes(match.own) ? url.includes(match.tracing) : inherited;
+}
+
 export interface CpuShare {
   /** Sampled time the thread was busy (not idle), ms. */
   busyMs: number;
@@ -58,9 +64,8 @@ export function cpuShare(profile: CpuProfile, match: CodeMatch = SERVICE_CODE): 
   const isTracing = (id: number): boolean => {
     const known = owner.get(id);
     if (known !== undefined) return known;
-    const url = byId.get(id)!.callFrame.url;
     const up = parent.get(id);
-    const value = url.includes(match.own) ? url.includes(match.tracing) : up !== undefined && isTracing(up);
+    const value = tracingFrame(byId.get(id)!.callFrame.url, up !== undefined && isTracing(up), match);
     owner.set(id, value);
     return value;
   };
@@ -94,8 +99,7 @@ export function allocationShare(profile: SamplingHeapProfile, match: CodeMatch =
   let totalBytes = 0;
   let tracingBytes = 0;
   const walk = (node: HeapNode, inheritedTracing: boolean): void => {
-    const url = node.callFrame.url;
-    const tracing = url.includes(match.own) ? url.includes(match.tracing) : inheritedTracing;
+    const tracing = tracingFrame(node.callFrame.url, inheritedTracing, match);
     totalBytes += node.selfSize;
     if (tracing) tracingBytes += node.selfSize;
     for (const child of node.children) walk(child, tracing);

@@ -1,5 +1,6 @@
 // The tracing-share benchmark's budgets (the `tracingShare` section of bench/budgets.json),
 // their validation and their checks against a result (tracing-share-report.ts).
+import { validateBudgetEntry } from "../budget-entry.js";
 import type { TracingShareResult } from "./tracing-share-report.js";
 
 export interface TracingShareBudget {
@@ -25,15 +26,9 @@ export interface TracingShareCheck {
 export function validateTracingShareBudgets(value: unknown, ids: Set<string> = new Set()): TracingShareBudget[] {
   if (!Array.isArray(value)) throw new Error("budgets: tracingShare must be a list");
   for (const b of value as TracingShareBudget[]) {
-    const where = `tracing-share budget ${JSON.stringify(b?.id)}`;
-    if (typeof b?.id !== "string" || b.id === "") throw new Error(`${where}: id must be a non-empty string`);
-    if (ids.has(b.id)) throw new Error(`${where}: duplicate id`);
-    ids.add(b.id);
-    if (typeof b.description !== "string" || b.description === "")
-      throw new Error(`${where}: description must say what is budgeted`);
+    const where = validateBudgetEntry(b, "tracing-share", ids);
     if (typeof b.scenario !== "string" || b.scenario === "") throw new Error(`${where}: scenario must be named`);
     if (b.metric !== "overheadOfUntracedPct") throw new Error(`${where}: metric must be overheadOfUntracedPct`);
-    if (typeof b.max !== "number" || !Number.isFinite(b.max)) throw new Error(`${where}: max must be a number`);
     if (b.unit !== "%") throw new Error(`${where}: unit must be %`);
   }
   return value as TracingShareBudget[];

@@ -1,6 +1,7 @@
 // The tracing-cost benchmark's budgets (the `tracingCost` section of bench/budgets.json) and
 // their evaluation into PASS/FAIL targets, with the completeness checks of exporting variants.
 import type { CallsOnlyResult, CellResult, TargetResult } from "./result.js";
+import { validateBudgetEntry } from "../budget-entry.js";
 import { median } from "../stats.js";
 
 /** What a budget can judge, each a median over rounds. */
@@ -34,12 +35,7 @@ export interface TracingCostBudget {
 export function validateTracingCostBudgets(value: unknown, ids: Set<string> = new Set()): TracingCostBudget[] {
   if (!Array.isArray(value)) throw new Error("budgets: tracingCost must be a list");
   for (const b of value as TracingCostBudget[]) {
-    const where = `tracing-cost budget ${JSON.stringify(b?.id)}`;
-    if (typeof b?.id !== "string" || b.id === "") throw new Error(`${where}: id must be a non-empty string`);
-    if (ids.has(b.id)) throw new Error(`${where}: duplicate id`);
-    ids.add(b.id);
-    if (typeof b.description !== "string" || b.description === "")
-      throw new Error(`${where}: description must say what is budgeted`);
+    const where = validateBudgetEntry(b, "tracing-cost", ids);
     if (typeof b.variant !== "string" || b.variant === "") throw new Error(`${where}: variant must be named`);
     if (!(b.metric in TRACING_COST_METRICS))
       throw new Error(`${where}: metric must be one of ${Object.keys(TRACING_COST_METRICS).join(", ")}`);
@@ -47,7 +43,6 @@ export function validateTracingCostBudgets(value: unknown, ids: Set<string> = ne
       throw new Error(
         `${where}: ${b.metric === "callsOnlyUs" ? "callsOnlyUs has no payload" : "payload must be named"}`,
       );
-    if (typeof b.max !== "number" || !Number.isFinite(b.max)) throw new Error(`${where}: max must be a number`);
     if (typeof b.unit !== "string") throw new Error(`${where}: unit must be given`);
   }
   return value as TracingCostBudget[];
