@@ -56,7 +56,6 @@ const synthetic: TracingShareResult = {
     gitDirty: false,
   },
   options: {
-    connections: 16,
     warmupSec: 15,
     windowSec: 20,
     allocationWindowSec: 5,
@@ -65,15 +64,31 @@ const synthetic: TracingShareResult = {
     placement: "service pinned to CPU 0",
   },
   scenarios: [
-    { scenario: "optimized", description: "our defaults", runs: [run(20, 3000), run(30, 2500), run(25, 2800)] },
+    {
+      scenario: "optimized",
+      profile: "instant",
+      connections: 16,
+      description: "our defaults",
+      runs: [run(20, 3000), run(30, 2500), run(25, 2800)],
+    },
+    {
+      scenario: "optimized",
+      profile: "realistic",
+      connections: 512,
+      description: "our defaults",
+      runs: [run(50, 4000)],
+    },
   ],
 };
 
 test("the page gives each scenario's median share and its range over the processes", () => {
   const checks = checkTracingShare([OPTIMIZED_BUDGET], synthetic);
   const page = renderTracingSharePage(synthetic, "bench/results/tracing-share/x.json", checks);
-  const row = page.split("\n").find((l) => l.startsWith("| `optimized` |"));
-  assert.ok(row, "a row per scenario");
+  const row = page.split("\n").find((l) => l.startsWith("| `optimized` | instant@16 |"));
+  assert.ok(row, "a row per scenario and cell");
+  assert.ok(page.includes("| `optimized` | realistic@512 |"));
+  // One description per scenario, however many cells it ran in.
+  assert.equal(page.split("\n").filter((l) => l.startsWith("- `optimized`:")).length, 1);
   // Own frames 2.0, 3.0, 2.5 % of the main thread: median 2.5 %, range 2.0–3.0 %.
   assert.match(row, /\| 2\.50 % \(2\.00 %–3\.00 %\) \|/);
   // CPU per turn: median 2800 us of 2500–3000.
@@ -84,6 +99,22 @@ test("the page gives each scenario's median share and its range over the process
   const worst = Math.max(...synthetic.scenarios[0]!.runs.map((r) => r.cost.overheadOfUntraced * 100));
   assert.equal(checks[0]!.value, worst);
   assert.match(page, new RegExp(`\\| ${worst.toFixed(2)} % \\| PASS \\|`));
+});
+
+test("a budget judges its own cell: instant@16 when it names none", () => {
+  const [instant, realistic] = checkTracingShare(
+    [OPTIMIZED_BUDGET, { ...OPTIMIZED_BUDGET, id: "t.realistic", cell: "realistic@512" }],
+    synthetic,
+  );
+  const worst = (i: number) => Math.max(...synthetic.scenarios[i]!.runs.map((r) => r.cost.overheadOfUntraced * 100));
+  assert.equal(instant!.value, worst(0));
+  assert.equal(realistic!.value, worst(1));
+  assert.notEqual(worst(0), worst(1));
+  assert.deepEqual(
+    checkTracingShare([{ ...OPTIMIZED_BUDGET, cell: "instant@64" }], synthetic).map((c) => [c.value, c.pass]),
+    [[null, false]],
+  );
+  assert.throws(() => validateTracingShareBudgets([{ ...OPTIMIZED_BUDGET, cell: "realistic" }]), /profile@connections/);
 });
 
 test("a budget fails on a scenario the result does not hold, and past its limit", () => {

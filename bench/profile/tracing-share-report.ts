@@ -6,7 +6,7 @@ import { median } from "../stats.js";
 import type { TracingCost } from "./tracing-attribution.js";
 import type { TracingShareCheck } from "./tracing-share-budgets.js";
 
-export const TRACING_SHARE_SCHEMA = "switchboard.tracing-share/1";
+export const TRACING_SHARE_SCHEMA = "switchboard.tracing-share/2";
 
 /** One fresh service process: its profiled windows and what they say. */
 export interface ShareRun {
@@ -31,9 +31,15 @@ export interface ShareRun {
 
 export interface ShareScenario {
   scenario: string;
+  /** The load benchmark's profile the service ran (its model's latency) and the requests in flight. */
+  profile: string;
+  connections: number;
   description: string;
   runs: ShareRun[];
 }
+
+/** "instant@16": the load benchmark's name for a (profile, connections) cell. */
+export const shareCell = (s: Pick<ShareScenario, "profile" | "connections">): string => `${s.profile}@${s.connections}`;
 
 export interface TracingShareResult {
   schema: typeof TRACING_SHARE_SCHEMA;
@@ -41,7 +47,6 @@ export interface TracingShareResult {
   totalSeconds: number;
   machine: MachineInfo;
   options: {
-    connections: number;
     warmupSec: number;
     windowSec: number;
     allocationWindowSec: number;
@@ -75,7 +80,7 @@ export function renderTracingSharePage(
   );
   md.push("");
   md.push(
-    "What tracing costs the real service under chat load, read inside one traced process rather than as the difference between a traced process and an untraced one: on this kind of machine two processes of the same build differ by more than the 3 % budget (docs/performance.md, \"off against off\"), one process does not. The service (`node dist/src/main.js`, the simulated model at zero latency) is pinned to one core and loaded by a client on the other; after its warm-up V8's CPU profiler samples it over a window, and then, in a second window, its sampling heap profiler counts its allocations (collected objects included), one profiler at a time so neither's overhead lands in the other's figures. The process's CPU over the first window is read from `/proc`, every thread and the main thread apart.",
+    "What tracing costs the real service under chat load, read inside one traced process rather than as the difference between a traced process and an untraced one: on this kind of machine two processes of the same build differ by more than the 3 % budget (docs/performance.md, \"off against off\"), one process does not. The service (`node dist/src/main.js`, the simulated model at zero latency (`instant`) or with a hosted model's latency (`realistic`), as in the load benchmark's cells) is pinned to one core and loaded by a client on the other; after its warm-up V8's CPU profiler samples it over a window, and then, in a second window, its sampling heap profiler counts its allocations (collected objects included), one profiler at a time so neither's overhead lands in the other's figures. The process's CPU over the first window is read from `/proc`, every thread and the main thread apart.",
   );
   md.push("");
   md.push(
@@ -86,17 +91,17 @@ export function renderTracingSharePage(
     `**Measured on:** ${m.cpuModel}, ${m.cores} cores, Node ${m.nodeVersion}, git ${describeCommit(m.gitCommit, m.gitDirty, 12)}.  `,
   );
   md.push(
-    `**Run:** ${run.connections} connections, ${run.store} sessions, ${run.warmupSec} s warm-up, ${run.windowSec} s CPU window, ${run.allocationWindowSec} s allocation window, ${run.repeat} fresh process(es) per scenario; ${run.placement}; ${result.totalSeconds.toFixed(0)} s, ${result.createdAt}.`,
+    `**Run:** ${run.store} sessions, ${run.warmupSec} s warm-up, ${run.windowSec} s CPU window, ${run.allocationWindowSec} s allocation window, ${run.repeat} fresh process(es) per scenario; ${run.placement}; ${result.totalSeconds.toFixed(0)} s, ${result.createdAt}.`,
   );
   md.push("");
   md.push(
-    "| scenario | CPU per turn, us (all threads) | tracing's frames, % of main thread | GC, % of main thread | tracing's share of allocations | tracing, us per turn | over the untraced work | CPU samples |",
+    "| scenario | cell | CPU per turn, us (all threads) | tracing's frames, % of main thread | GC, % of main thread | tracing's share of allocations | tracing, us per turn | over the untraced work | CPU samples |",
   );
-  md.push("| --- | --- | --- | --- | --- | --- | --- | --- |");
+  md.push("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
   for (const s of result.scenarios) {
     const runs = s.runs;
     md.push(
-      `| \`${s.scenario}\` | ${spread(
+      `| \`${s.scenario}\` | ${shareCell(s)} | ${spread(
         runs.map((r) => r.cpuPerTurnUs),
         (v) => v.toFixed(0),
       )} | ${spread(
@@ -134,7 +139,8 @@ export function renderTracingSharePage(
       );
     md.push("");
   }
-  for (const s of result.scenarios) md.push(`- \`${s.scenario}\`: ${s.description}`);
+  for (const [scenario, description] of new Map(result.scenarios.map((s) => [s.scenario, s.description])))
+    md.push(`- \`${scenario}\`: ${description}`);
   md.push("");
   md.push(
     "CPU per turn moves between processes (and with the profiler running it is higher than in the load benchmark): compare the shares, which are read within each process, not the absolute figures across scenarios.",
@@ -142,9 +148,9 @@ export function renderTracingSharePage(
   md.push("");
   md.push("```sh");
   md.push(
-    "npm run bench:tracing-share                 # optimized, 3 fresh processes; --scenario every-turn|off, --keep",
+    "npm run bench:tracing-share                 # optimized at instant@16, 3 fresh processes; --scenario, --profile, --connections, --keep",
   );
-  md.push("npm run bench:tracing-share -- --reference  # every scenario; writes the reference and this page");
+  md.push("npm run bench:tracing-share -- --reference  # every row above; writes the reference and this page");
   md.push("```");
   md.push("");
   return md.join("\n");

@@ -13,15 +13,18 @@
 // benchmark's comparison is still there for.
 //
 //   npm run bench:tracing-share -- [options]
-//     --scenario S       optimized (our defaults, default) | every-turn (LANGFUSE_BUSY_TRACES_PER_SEC=0) | off |
-//                        slow | hung | down | flaky (our defaults, Langfuse degraded as in the load benchmark)
-//     --connections N    requests in flight (default 16)
+//     --scenario S       optimized (our defaults, default) | every-turn (LANGFUSE_BUSY_TRACES_PER_SEC=0) |
+//                        spans-off (LANGFUSE_ENABLE_SPANS=false) | off | slow | hung | down | flaky (our defaults,
+//                        Langfuse degraded as in the load benchmark)
+//     --profile P        instant (default: the model at zero latency) | realistic (a hosted model's latency),
+//                        the load benchmark's profiles
+//     --connections N    requests in flight (default: 16 at instant, 512 at realistic)
 //     --warmup SEC       unmeasured load before the window (default 15)
 //     --seconds SEC      the measured window (default 20)
 //     --repeat N         fresh service processes, one after the other (default 3)
 //     --store S          memory (default) | sqlite: the session store
 //     --out FILE         also write the result as JSON
-//     --reference        every scenario (off as the control, the degraded ones), 3 processes each; writes
+//     --reference        every row of REFERENCE_PLAN (below), 3 processes each; writes
 //                        bench/results/tracing-share/reference.json and docs/tracing-share.md
 //                        (refused on a working tree with uncommitted changes)
 //     --keep             keep each process's folder (profiles, logs) and print where
@@ -41,7 +44,13 @@ import { BUDGETS_FILE, ROOT, TRACING_SHARE_DOC, TRACING_SHARE_REFERENCE } from "
 import { freePort } from "../ports.js";
 import { readCpuSeconds } from "../process-sampler.js";
 import { ReceiverProcess, RECEIVER_PUBLIC_KEY, RECEIVER_SECRET_KEY } from "../receiver-process.js";
-import { SCENARIOS as LOAD_SCENARIOS, type ReceiverMode } from "../scenarios.js";
+import {
+  PROFILE_NAMES,
+  PROFILES,
+  SCENARIOS as LOAD_SCENARIOS,
+  type ProfileName,
+  type ReceiverMode,
+} from "../scenarios.js";
 import { ServiceProcess } from "../service-process.js";
 import { readSourceState, referenceRefusal } from "../source-state.js";
 import { median } from "../stats.js";
@@ -54,12 +63,13 @@ import {
 } from "./tracing-attribution.js";
 import {
   renderTracingSharePage,
+  shareCell,
   TRACING_SHARE_SCHEMA,
   type ShareRun,
   type ShareScenario,
   type TracingShareResult,
 } from "./tracing-share-report.js";
-import { checkTracingShare, formatTracingShareChecks } from "./tracing-share-budgets.js";
+import { budgetCell, checkTracingShare, formatTracingShareChecks } from "./tracing-share-budgets.js";
 
 interface ShareScenarioSpec {
   /** What the scenario sets on top of the traced service's defaults; null: untraced. */
@@ -88,6 +98,11 @@ const SCENARIOS: Record<string, ShareScenarioSpec> = {
     langfuse: FINE,
     description: "our defaults with LANGFUSE_BUSY_TRACES_PER_SEC=0: every turn traced, however busy",
   },
+  "spans-off": {
+    env: { LANGFUSE_ENABLE_SPANS: "false" },
+    langfuse: FINE,
+    description: "our defaults with LANGFUSE_ENABLE_SPANS=false: the root and the generations, no node spans",
+  },
   // Langfuse degraded as in the load benchmark (bench/scenarios.ts): what its retries, the journal
   // and the replay cost the service meanwhile.
   ...Object.fromEntries(
@@ -100,10 +115,36 @@ const SCENARIOS: Record<string, ShareScenarioSpec> = {
   ),
 };
 
+/** One scenario in one of the load benchmark's cells. */
+interface ShareCellSpec {
+  scenario: string;
+  profile: ProfileName;
+  connections: number;
+}
+
+const at = (profile: ProfileName, connections: number, scenarios: string[]): ShareCellSpec[] =>
+  scenarios.map((scenario) => ({ scenario, profile, connections }));
+
+/**
+ * What a reference measures: every scenario at instant@16 (where the issue states its 3 %), and our
+ * defaults in each other cell where the load benchmark budgets tracing's CPU and throughput, so
+ * each of those checks has a same-process reading beside it; `off` is the control at both profiles.
+ */
+const REFERENCE_PLAN: ShareCellSpec[] = [
+  ...at("instant", 16, ["off", "optimized", "every-turn", "spans-off", "slow", "hung", "down", "flaky"]),
+  ...at("instant", 1, ["optimized"]),
+  ...at("instant", 64, ["optimized"]),
+  ...at("realistic", 512, ["off", "optimized"]),
+];
+
+/** Requests in flight when --connections is not given: each profile's most loaded budgeted cell at one core. */
+const DEFAULT_CONNECTIONS: Record<ProfileName, number> = { instant: 16, realistic: 512 };
+
 const { values: args } = parseArgs({
   options: {
     scenario: { type: "string", default: "optimized" },
-    connections: { type: "string", default: "16" },
+    profile: { type: "string", default: "instant" },
+    connections: { type: "string" },
     warmup: { type: "string", default: "15" },
     seconds: { type: "string", default: "20" },
     repeat: { type: "string", default: "3" },
@@ -128,9 +169,16 @@ if (args.page) {
 const source = readSourceState(ROOT);
 if (args.reference) {
   // A reference is the default run of every scenario: the page and the budgets read it as such.
-  const custom = ["--scenario", "--connections", "--warmup", "--seconds", "--repeat", "--store", "--no-pin"].filter(
-    (flag) => process.argv.some((a) => a === flag || a.startsWith(`${flag}=`)),
-  );
+  const custom = [
+    "--scenario",
+    "--profile",
+    "--connections",
+    "--warmup",
+    "--seconds",
+    "--repeat",
+    "--store",
+    "--no-pin",
+  ].filter((flag) => process.argv.some((a) => a === flag || a.startsWith(`${flag}=`)));
   if (custom.length > 0) {
     console.error(`--reference measures the defaults: drop ${custom.join(", ")}`);
     process.exit(2);
@@ -141,10 +189,16 @@ if (args.reference) {
     process.exit(2);
   }
 }
-const scenarioNames = args.reference ? Object.keys(SCENARIOS) : [args.scenario!];
-for (const name of scenarioNames)
-  if (!(name in SCENARIOS)) throw new Error(`--scenario: expected ${Object.keys(SCENARIOS).join(", ")}, got "${name}"`);
-const connections = Math.max(1, Number(args.connections));
+if (!(PROFILE_NAMES as readonly string[]).includes(args.profile!))
+  throw new Error(`--profile: expected ${PROFILE_NAMES.join(" or ")}, got "${args.profile}"`);
+const profile = args.profile as ProfileName;
+const connections = args.connections === undefined ? DEFAULT_CONNECTIONS[profile] : Number(args.connections);
+if (!Number.isInteger(connections) || connections < 1)
+  throw new Error(`--connections: expected a whole number of at least 1, got "${args.connections}"`);
+const plan = args.reference ? REFERENCE_PLAN : [{ scenario: args.scenario!, profile, connections }];
+for (const { scenario } of plan)
+  if (!(scenario in SCENARIOS))
+    throw new Error(`--scenario: expected ${Object.keys(SCENARIOS).join(", ")}, got "${scenario}"`);
 const warmupSec = Number(args.warmup);
 const windowSec = Number(args.seconds);
 const repeat = args.reference ? 3 : Math.max(1, Number(args.repeat));
@@ -169,7 +223,8 @@ async function waitForFile(path: string, timeoutMs: number): Promise<void> {
 }
 
 /** One fresh service: warm-up, a profiled window, the attribution. */
-async function measureOnce(scenario: string, rep: number): Promise<ShareRun> {
+async function measureOnce(cell: ShareCellSpec, rep: number): Promise<ShareRun> {
+  const { scenario, connections } = cell;
   const dir = mkdtempSync(join(tmpdir(), "switchboard-tracing-share-"));
   const spec = SCENARIOS[scenario]!;
   const tracing = spec.env;
@@ -193,8 +248,7 @@ async function measureOnce(scenario: string, rep: number): Promise<ShareRun> {
     env: {
       NODE_OPTIONS: `--import=${profiler}`,
       WINDOW_PROFILE_DIR: dir,
-      SIM_TTFT_MS: "0",
-      SIM_TOKEN_MS: "0",
+      ...PROFILES[cell.profile].serviceEnv,
       SESSION_STORE: store,
       SESSION_DB_PATH: join(dir, "sessions.db"),
       ...(tracing
@@ -231,7 +285,7 @@ async function measureOnce(scenario: string, rep: number): Promise<ShareRun> {
       req.end(source.next());
     });
   const clients = Array.from({ length: connections }, async (_, i) => {
-    const source = new ConversationSource(i, `share-${scenario}-${rep}`);
+    const source = new ConversationSource(i, `share-${scenario}-${shareCell(cell)}-${rep}`);
     while (!stopping) await send(source);
   });
   try {
@@ -293,13 +347,14 @@ const pct = (v: number) => `${(v * 100).toFixed(2)} %`;
 const startedAt = Date.now();
 const machine = { ...machineInfo(ROOT, source), sourceReadAtStart: true };
 const scenarios: ShareScenario[] = [];
-for (const scenario of scenarioNames) {
+for (const cell of plan) {
+  const { scenario } = cell;
   console.log(
-    `tracing share: ${scenario}, ${connections} connections, ${store} sessions, ${warmupSec} s warm-up + ${windowSec} s window, ${repeat} fresh process(es); ${cpuPlan.description}`,
+    `tracing share: ${scenario} at ${shareCell(cell)}, ${store} sessions, ${warmupSec} s warm-up + ${windowSec} s window, ${repeat} fresh process(es); ${cpuPlan.description}`,
   );
   const runs: ShareRun[] = [];
   for (let rep = 1; rep <= repeat; rep++) {
-    const r = await measureOnce(scenario, rep);
+    const r = await measureOnce(cell, rep);
     runs.push(r);
     console.log(
       `  process ${rep}: ${r.turns} turns, ${r.cpuPerTurnUs.toFixed(0)} us CPU per turn (all threads); tracing: main thread ${pct(r.cost.mainThreadShare)} (own frames ${pct(r.tracingMs / r.busyMs)}, GC ${pct(r.gcMs / r.busyMs)} x allocations ${pct(r.allocatedBytes > 0 ? r.tracingAllocatedBytes / r.allocatedBytes : 0)}), process ${pct(r.cost.processShare)} = ${r.tracingPerTurnUs.toFixed(1)} us per turn, ${pct(r.cost.overheadOfUntraced)} over the untraced work; ${r.cpuSamples} CPU samples`,
@@ -308,7 +363,7 @@ for (const scenario of scenarioNames) {
   console.log(
     `  median: tracing ${median(runs.map((r) => r.tracingPerTurnUs)).toFixed(1)} us of ${median(runs.map((r) => r.cpuPerTurnUs)).toFixed(0)} us CPU per turn, ${pct(median(runs.map((r) => r.cost.overheadOfUntraced)))} over the untraced work`,
   );
-  scenarios.push({ scenario, description: SCENARIOS[scenario]!.description, runs });
+  scenarios.push({ ...cell, description: SCENARIOS[scenario]!.description, runs });
 }
 const result: TracingShareResult = {
   schema: TRACING_SHARE_SCHEMA,
@@ -316,7 +371,6 @@ const result: TracingShareResult = {
   totalSeconds: (Date.now() - startedAt) / 1000,
   machine,
   options: {
-    connections,
     warmupSec,
     windowSec,
     allocationWindowSec: ALLOCATION_WINDOW_MS / 1000,
@@ -328,7 +382,9 @@ const result: TracingShareResult = {
 };
 // A run of some scenarios is judged on their budgets only; the reference on every budget.
 const checks = checkTracingShare(
-  (loadBudgets(BUDGETS_FILE).tracingShare ?? []).filter((b) => args.reference || scenarioNames.includes(b.scenario)),
+  (loadBudgets(BUDGETS_FILE).tracingShare ?? []).filter(
+    (b) => args.reference || plan.some((c) => c.scenario === b.scenario && shareCell(c) === budgetCell(b)),
+  ),
   result,
 );
 console.log(formatTracingShareChecks(checks));
