@@ -1,13 +1,15 @@
 // `npm run bench -- --check FILE`: the budgets of bench/budgets.json against a result file of
 // any benchmark (load, tracing-cost, tracing-share), told apart by its schema. Always against the
 // current budgets, never the verdicts stored in the file.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { aaControls, type AaControl } from "./aa-control.js";
-import { checkBudgets, formatChecks, type BudgetFile } from "./budgets.js";
+import { checkBudgets, formatChecks, type BudgetCheck, type BudgetFile } from "./budgets.js";
+import { TRACING_SHARE_REFERENCE } from "./paths.js";
 import type { SpreadJson } from "./result-schema.js";
 import { checkTracingShare, formatTracingShareChecks } from "./profile/tracing-share-budgets.js";
 import { TRACING_SHARE_SCHEMA, type TracingShareResult } from "./profile/tracing-share-report.js";
 import { readResultFile } from "./report-writer.js";
+import { shareReadingFor, shareReadings } from "./share-reading.js";
 import { evaluateTargets, formatTargets } from "./tracing-cost/budgets.js";
 import { RESULT_SCHEMA as TRACING_COST_SCHEMA, type TracingCostResult } from "./tracing-cost/result.js";
 
@@ -42,7 +44,9 @@ export function checkResultFile(path: string, budgets: BudgetFile): FileCheck {
   const result = readResultFile(path);
   const checks = checkBudgets(result, budgets);
   return {
-    text: [formatChecks(checks), ...formatAaControls(aaControls(result.runs))].join("\n"),
+    text: [formatChecks(checks), ...formatAaControls(aaControls(result.runs)), ...formatShareReadings(checks)].join(
+      "\n",
+    ),
     pass: checks.every((c) => c.pass),
   };
 }
@@ -61,6 +65,27 @@ function formatAaControls(controls: readonly AaControl[]): string[] {
   ];
 }
 
-function signedPct(v: number | null): string {
-  return v === null ? "n/a" : `${v > 0 ? "+" : ""}${v.toFixed(1)}%`;
+function signedPct(v: number | null, digits = 1): string {
+  return v === null ? "n/a" : `${v > 0 ? "+" : ""}${v.toFixed(digits)}%`;
+}
+
+/** The committed tracing-share reading beside each CPU and throughput check that has one (share-reading.ts). */
+function formatShareReadings(checks: readonly BudgetCheck[]): string[] {
+  if (!existsSync(TRACING_SHARE_REFERENCE)) return [];
+  const readings = shareReadings(JSON.parse(readFileSync(TRACING_SHARE_REFERENCE, "utf8")) as TracingShareResult);
+  const lines = new Map<string, string>();
+  for (const c of checks) {
+    const r = shareReadingFor(readings, c.budget.metric, c.scenario, c.profile, c.connections);
+    if (!r) continue;
+    const s = r.overheadPct;
+    lines.set(
+      `${r.cell} ${r.scenario}`,
+      `  ${r.cell.padEnd(14)} ${r.scenario.padEnd(12)} ${signedPct(s.median, 2)} (${signedPct(s.min, 2)}..${signedPct(s.max, 2)}), ${s.n} processes`,
+    );
+  }
+  if (lines.size === 0) return [];
+  return [
+    "Inside the traced process (bench:tracing-share reference, tracing's CPU over the untraced work, median (min..max)): the same cost as the CPU and throughput checks above, without a second process",
+    ...lines.values(),
+  ];
 }

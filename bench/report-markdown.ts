@@ -7,6 +7,7 @@ import {
   TRACING_DEFAULTS,
 } from "../src/tracing/index.js";
 import { aaControlOf, aaControls, aaMetricOf, type AaControl } from "./aa-control.js";
+import { shareReadingFor, type ShareReading } from "./share-reading.js";
 import { DEFAULT_ROUNDS } from "./cli-options.js";
 import { evaluateBudgets, type Budget, type BudgetCheck, type BudgetExemption, type BudgetFile } from "./budgets.js";
 import { cellLoads, loadOf, type CellLoad } from "./cell-load.js";
@@ -35,6 +36,11 @@ export interface ReportOptions {
   /** Folder of the charts relative to the markdown file, e.g. "performance". */
   chartsDir: string;
   budgets: BudgetFile | null;
+  /**
+   * bench:tracing-share's readings (share-reading.ts), shown beside the CPU and throughput checks
+   * of the cells they measured; none: no such column.
+   */
+  shareReadings?: readonly ShareReading[];
 }
 
 const OVERHEAD_LABELS: Record<OverheadMetric, string> = {
@@ -314,10 +320,30 @@ function aaFigure(c: BudgetCheck, controls: readonly AaControl[]): string {
   return `${withSpread(control.overheads[metric], 1, signed)} %`;
 }
 
-function budgetTable(checks: BudgetCheck[], exemptions: BudgetExemption[], controls: readonly AaControl[]): string {
+/** The same-process reading beside a check (see share-reading.ts); "–" where there is none. */
+function shareFigure(c: BudgetCheck, readings: readonly ShareReading[]): string {
+  const reading = shareReadingFor(readings, c.budget.metric, c.scenario, c.profile, c.connections);
+  return reading ? `${withSpread(reading.overheadPct, 2, signed)} %` : "–";
+}
+
+function budgetTable(
+  checks: BudgetCheck[],
+  exemptions: BudgetExemption[],
+  controls: readonly AaControl[],
+  readings: readonly ShareReading[],
+): string {
   const unitOf = (b: Budget) => (b.unit === "%" ? " %" : b.unit ? ` ${b.unit}` : "");
+  const withShare = readings.length > 0;
   return table(
-    ["budget", "cell", "measured", "limit", "result", "A/A: off against off"],
+    [
+      "budget",
+      "cell",
+      "measured",
+      "limit",
+      "result",
+      "A/A: off against off",
+      ...(withShare ? ["inside the traced process"] : []),
+    ],
     [
       ...checks.map((c) => {
         const unit = unitOf(c.budget);
@@ -329,6 +355,7 @@ function budgetTable(checks: BudgetCheck[], exemptions: BudgetExemption[], contr
           `≤ ${c.budget.max}${unit}`,
           c.pass ? "PASS" : `**FAIL**${c.note ? ` (${c.note})` : ""}`,
           aaFigure(c, controls),
+          ...(withShare ? [shareFigure(c, readings)] : []),
         ];
       }),
       ...exemptions.map((e) => [
@@ -338,6 +365,7 @@ function budgetTable(checks: BudgetCheck[], exemptions: BudgetExemption[], contr
         `≤ ${e.budget.max}${unitOf(e.budget)}`,
         `not judged: ${e.reason}`,
         "–",
+        ...(withShare ? ["–"] : []),
       ]),
     ],
     false,
@@ -599,8 +627,15 @@ export function generateReport(result: BenchResultFile, options: ReportOptions):
   if (checks.length === 0) md.push("No budget applies to this result.");
   else {
     const controls = aaControls(result.runs);
-    md.push(budgetTable(checks, exemptions, controls));
+    const readings = options.shareReadings ?? [];
+    md.push(budgetTable(checks, exemptions, controls, readings));
     md.push("");
+    if (readings.length > 0) {
+      md.push(
+        "The last column is the same cost read inside one traced process by `npm run bench:tracing-share` ([tracing-share.md](tracing-share.md): tracing's CPU over the untraced work, median (min…max) of its fresh processes), where the cell and scenario were measured there: at a saturated core, and with the instant model's all-CPU turn, the CPU per request tracing adds and the throughput it takes. It has no second process in it, so none of the noise below; it is shown beside the check, which is still judged on the load benchmark's figure.",
+      );
+      md.push("");
+    }
     md.push(...aaSection(controls));
   }
   md.push("");

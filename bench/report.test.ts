@@ -128,6 +128,39 @@ test("the page says which cells load the service and which budget cells are not 
   );
 });
 
+test("a same-process reading stands beside the CPU check of its own cell and scenario, not elsewhere", () => {
+  const reading = (cell: string, median: number) => ({
+    scenario: "optimized",
+    cell,
+    overheadPct: { median, min: median - 0.1, max: median + 0.2, n: 3 },
+  });
+  const { markdown } = generateReport(fixtureResult(), {
+    sourceLabel: "x.json",
+    chartsDir: "performance",
+    budgets: loadedBudgets,
+    shareReadings: [reading("realistic@256", 1.4), reading("instant@16", 2.5)],
+  });
+  assert.match(
+    markdown,
+    /\| budget \| cell \| measured \| limit \| result \| A\/A: off against off \| inside the traced process \|/,
+  );
+  // The check's verdict is still the load figure's; the reading sits in its own column.
+  assert.match(
+    markdown,
+    /\| realistic\.cpu \| realistic@256 optimized \| \+6\.7 % \| ≤ 3 % \| \*\*FAIL\*\* \| [^|]+ \| \+1\.40 \(\+1\.30…\+1\.60\) % \|/,
+  );
+  // A cell the share did not measure gets none.
+  assert.match(markdown, /\| realistic\.cpu \| realistic@64 optimized \| – \| ≤ 3 % \| not judged: [^|]+ \| – \| – \|/);
+  assert.match(markdown, /read inside one traced process by `npm run bench:tracing-share`/);
+  // Without readings the page has no such column.
+  const plain = generateReport(fixtureResult(), {
+    sourceLabel: "x.json",
+    chartsDir: "performance",
+    budgets: loadedBudgets,
+  });
+  assert.doesNotMatch(plain.markdown, /inside the traced process/);
+});
+
 test("a received % cut short by the grace limit is marked, with what the pipeline still held", () => {
   const { markdown } = generateReport(fixtureResult(), {
     sourceLabel: "x.json",

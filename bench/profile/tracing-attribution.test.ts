@@ -4,6 +4,8 @@ import {
   allocationShare,
   cpuShare,
   tracingCost,
+  tracingStretches,
+  STRETCH_THRESHOLDS_MS,
   type CpuProfile,
   type SamplingHeapProfile,
 } from "./tracing-attribution.js";
@@ -44,6 +46,22 @@ test("a sample is its nearest own frame's: tracing's natives and libraries are t
   assert.equal(share.tracingMs, 3);
   assert.equal(share.gcMs, 1);
   assert.equal(share.samples, 10);
+});
+
+test("a stretch is tracing holding the loop: its samples in a row, through a collection between them", () => {
+  // In the profile above: stringify 2 ms, then other work; the journal's 1 ms, then other work.
+  assert.deepEqual(tracingStretches(cpu), { longestMs: 2, atLeast: [2, 1, 0, 0] });
+  assert.deepEqual(STRETCH_THRESHOLDS_MS, [1, 2, 5, 10]);
+  const stretchy: CpuProfile = {
+    ...cpu,
+    // journal 1, gc 2, stringify 3 (one stretch of 6 ms); idle; stringify 1, gc 1 then other work
+    // (the trailing collection is not counted); a collection with no tracing before it starts
+    // nothing, and the last stringify is a stretch of its own.
+    samples: [9, 11, 11, 4, 4, 4, 10, 4, 11, 2, 11, 4],
+    timeDeltas: Array(12).fill(1000),
+  };
+  assert.deepEqual(tracingStretches(stretchy), { longestMs: 6, atLeast: [3, 1, 1, 0] });
+  assert.deepEqual(tracingStretches({ ...cpu, samples: [], timeDeltas: [] }), { longestMs: 0, atLeast: [0, 0, 0, 0] });
 });
 
 test("allocated bytes are attributed by the same rule", () => {

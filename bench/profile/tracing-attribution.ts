@@ -55,8 +55,10 @@ export interface CpuShare {
   samples: number;
 }
 
-/** The main thread's busy time, tracing's part of it and the collector's. */
-export function cpuShare(profile: CpuProfile, match: CodeMatch = SERVICE_CODE): CpuShare {
+/** What each sample of a CPU profile was: idle, the collector, tracing's work (by the rule above) or other work. */
+type SampleKind = "idle" | "gc" | "tracing" | "other";
+
+function sampleKinds(profile: CpuProfile, match: CodeMatch): (i: number) => SampleKind {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -69,22 +71,77 @@ export function cpuShare(profile: CpuProfile, match: CodeMatch = SERVICE_CODE): 
     owner.set(id, value);
     return value;
   };
+  return (i) => {
+    const id = profile.samples[i]!;
+    const name = byId.get(id)?.callFrame.functionName;
+    if (name === undefined || name === "(idle)") return "idle";
+    if (name === "(garbage collector)") return "gc";
+    return isTracing(id) ? "tracing" : "other";
+  };
+}
+
+/** The main thread's busy time, tracing's part of it and the collector's. */
+export function cpuShare(profile: CpuProfile, match: CodeMatch = SERVICE_CODE): CpuShare {
+  const kindOf = sampleKinds(profile, match);
   let busyUs = 0;
   let tracingUs = 0;
   let gcUs = 0;
   let samples = 0;
   for (let i = 0; i < profile.samples.length; i++) {
-    const id = profile.samples[i]!;
-    const name = byId.get(id)?.callFrame.functionName;
-    if (name === undefined || name === "(idle)") continue;
+    const kind = kindOf(i);
+    if (kind === "idle") continue;
     // A sample's delta is the time since the one before: it stands for this sample's interval.
     const us = profile.timeDeltas[i] ?? 0;
     busyUs += us;
     samples++;
-    if (name === "(garbage collector)") gcUs += us;
-    else if (isTracing(id)) tracingUs += us;
+    if (kind === "gc") gcUs += us;
+    else if (kind === "tracing") tracingUs += us;
   }
   return { busyMs: busyUs / 1000, tracingMs: tracingUs / 1000, gcMs: gcUs / 1000, samples };
+}
+
+/** Lengths at which stretches are counted, ms. */
+export const STRETCH_THRESHOLDS_MS = [1, 2, 5, 10] as const;
+
+export interface TracingStretches {
+  /** The longest stretch, ms. */
+  longestMs: number;
+  /** How many stretches lasted at least each of STRETCH_THRESHOLDS_MS, in its order. */
+  atLeast: number[];
+}
+
+/**
+ * How long tracing held the main thread at a time: a stretch is a run of consecutive samples that
+ * are tracing's, with any collector samples between two of them (the loop stays blocked through
+ * those, and tracing's own allocations may have started them). A sample of other work or an idle
+ * one ends it. This is what a request waiting on the loop feels of tracing, beside the share: the
+ * journal's disk work or a batch's send as one block, not spread over turns. Lengths are read to
+ * the profile's sampling interval.
+ */
+export function tracingStretches(profile: CpuProfile, match: CodeMatch = SERVICE_CODE): TracingStretches {
+  const kindOf = sampleKinds(profile, match);
+  const lengths: number[] = [];
+  let open = 0;
+  let pendingGc = 0;
+  const close = () => {
+    if (open > 0) lengths.push(open / 1000);
+    open = 0;
+    pendingGc = 0;
+  };
+  for (let i = 0; i < profile.samples.length; i++) {
+    const us = profile.timeDeltas[i] ?? 0;
+    const kind = kindOf(i);
+    if (kind === "tracing") {
+      open += pendingGc + us;
+      pendingGc = 0;
+    } else if (kind === "gc" && open > 0) pendingGc += us;
+    else close();
+  }
+  close();
+  return {
+    longestMs: lengths.reduce((a, b) => Math.max(a, b), 0),
+    atLeast: STRETCH_THRESHOLDS_MS.map((t) => lengths.filter((l) => l >= t).length),
+  };
 }
 
 export interface AllocationShare {

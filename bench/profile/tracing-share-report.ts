@@ -3,7 +3,7 @@
 import type { MachineInfo } from "../result-schema.js";
 import { describeCommit } from "../source-state.js";
 import { median } from "../stats.js";
-import type { TracingCost } from "./tracing-attribution.js";
+import { STRETCH_THRESHOLDS_MS, type TracingCost, type TracingStretches } from "./tracing-attribution.js";
 import type { TracingShareCheck } from "./tracing-share-budgets.js";
 
 export const TRACING_SHARE_SCHEMA = "switchboard.tracing-share/2";
@@ -27,7 +27,15 @@ export interface ShareRun {
   /** Process CPU per turn over the CPU window, and tracing's part of it, microseconds. */
   cpuPerTurnUs: number;
   tracingPerTurnUs: number;
+  /**
+   * How long tracing held the main thread at a time over the CPU window (tracing-attribution.ts).
+   * Absent in the runs measured before it was recorded (the reference of 2026-12-07).
+   */
+  stretches?: TracingStretches;
 }
+
+/** The stretch length the page counts per 1,000 turns, ms: a few sampling intervals, long enough to show in a request's latency. */
+const COUNTED_STRETCH_MS = 2;
 
 export interface ShareScenario {
   scenario: string;
@@ -65,6 +73,16 @@ function spread(values: readonly number[], format: (v: number) => string): strin
   return values.length > 1 ? `${format(median(values))} (${format(lo)}–${format(hi)})` : format(values[0]!);
 }
 
+/** A stretch figure over the runs that recorded stretches; "–" when none did. */
+function stretchFigure(
+  runs: readonly ShareRun[],
+  figure: (stretches: TracingStretches, run: ShareRun) => number,
+  digits: number,
+): string {
+  const values = runs.flatMap((r) => (r.stretches ? [figure(r.stretches, r)] : []));
+  return values.length > 0 ? spread(values, (v) => v.toFixed(digits)) : "–";
+}
+
 export function renderTracingSharePage(
   result: TracingShareResult,
   sourceLabel: string,
@@ -95,9 +113,9 @@ export function renderTracingSharePage(
   );
   md.push("");
   md.push(
-    "| scenario | cell | CPU per turn, us (all threads) | tracing's frames, % of main thread | GC, % of main thread | tracing's share of allocations | tracing, us per turn | over the untraced work | CPU samples |",
+    `| scenario | cell | CPU per turn, us (all threads) | tracing's frames, % of main thread | GC, % of main thread | tracing's share of allocations | tracing, us per turn | over the untraced work | tracing's longest hold of the loop, ms | holds of ${COUNTED_STRETCH_MS} ms or more per 1,000 turns | CPU samples |`,
   );
-  md.push("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+  md.push("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
   for (const s of result.scenarios) {
     const runs = s.runs;
     md.push(
@@ -119,6 +137,11 @@ export function renderTracingSharePage(
       )} | ${spread(
         runs.map((r) => r.cost.overheadOfUntraced),
         (v) => pct(v),
+      )} | ${stretchFigure(runs, (st) => st.longestMs, 1)} | ${stretchFigure(
+        runs,
+        (st, r) =>
+          r.turns > 0 ? (st.atLeast[STRETCH_THRESHOLDS_MS.indexOf(COUNTED_STRETCH_MS)]! * 1000) / r.turns : 0,
+        2,
       )} | ${spread(
         runs.map((r) => r.cpuSamples),
         (v) => v.toFixed(0),
@@ -126,7 +149,9 @@ export function renderTracingSharePage(
     );
   }
   md.push("");
-  md.push("Median (min–max) over the fresh processes of each scenario.");
+  md.push(
+    `Median (min–max) over the fresh processes of each scenario. A hold is a stretch of CPU samples in a row that are tracing's (with any collection between two of them): how long tracing kept the loop from everything else at a time, as a request waiting on the loop feels it; read to the profile's sampling interval (0.5 ms asked of V8, about 0.7 ms between samples in practice).`,
+  );
   md.push("");
   if (checks.length > 0) {
     md.push("**Targets** (`bench/budgets.json`, judged on the worst process of the scenario):");

@@ -25,10 +25,11 @@
 //     --store S          memory (default) | sqlite: the session store
 //     --out FILE         also write the result as JSON
 //     --reference        every row of REFERENCE_PLAN (below), 3 processes each; writes
-//                        bench/results/tracing-share/reference.json and docs/tracing-share.md
+//                        bench/results/tracing-share/reference.json, docs/tracing-share.md and docs/performance.md
 //                        (refused on a working tree with uncommitted changes)
 //     --keep             keep each process's folder (profiles, logs) and print where
-//     --page             measure nothing: regenerate docs/tracing-share.md from the committed reference
+//     --page             measure nothing: regenerate docs/tracing-share.md from the committed reference, and
+//                        docs/performance.md, which quotes it
 //     --no-pin           leave placement to the scheduler (default: service on CPU 0, the rest on the others)
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
@@ -40,7 +41,8 @@ import { loadBudgets } from "../budgets.js";
 import { planCpus, pinSelf } from "../cpu-affinity.js";
 import { machineInfo } from "../machine-info.js";
 import { ConversationSource } from "../messages.js";
-import { BUDGETS_FILE, ROOT, TRACING_SHARE_DOC, TRACING_SHARE_REFERENCE } from "../paths.js";
+import { BUDGETS_FILE, DOCS_FILE, REFERENCE_FILE, ROOT, TRACING_SHARE_DOC, TRACING_SHARE_REFERENCE } from "../paths.js";
+import { writeReport } from "../report-writer.js";
 import { freePort } from "../ports.js";
 import { readCpuSeconds } from "../process-sampler.js";
 import { ReceiverProcess, RECEIVER_PUBLIC_KEY, RECEIVER_SECRET_KEY } from "../receiver-process.js";
@@ -58,6 +60,7 @@ import {
   allocationShare,
   cpuShare,
   tracingCost,
+  tracingStretches,
   type CpuProfile,
   type SamplingHeapProfile,
 } from "./tracing-attribution.js";
@@ -69,7 +72,12 @@ import {
   type ShareScenario,
   type TracingShareResult,
 } from "./tracing-share-report.js";
-import { budgetCell, checkTracingShare, formatTracingShareChecks } from "./tracing-share-budgets.js";
+import {
+  budgetCell,
+  checkTracingShare,
+  formatTracingShareChecks,
+  type TracingShareCheck,
+} from "./tracing-share-budgets.js";
 
 interface ShareScenarioSpec {
   /** What the scenario sets on top of the traced service's defaults; null: untraced. */
@@ -158,12 +166,21 @@ const { values: args } = parseArgs({
   allowNegative: true,
 });
 
+/**
+ * Writes docs/tracing-share.md from the committed reference, and docs/performance.md, whose budget
+ * table quotes it beside the load benchmark's CPU and throughput checks.
+ */
+function writePages(reference: TracingShareResult, checks: TracingShareCheck[]): void {
+  writeFileSync(TRACING_SHARE_DOC, renderTracingSharePage(reference, relative(ROOT, TRACING_SHARE_REFERENCE), checks));
+  const written = [TRACING_SHARE_DOC, ...(existsSync(REFERENCE_FILE) ? writeReport(REFERENCE_FILE, DOCS_FILE) : [])];
+  console.log(`wrote ${written.map((f) => relative(ROOT, f)).join(", ")}`);
+}
+
 if (args.page) {
   const committed = JSON.parse(readFileSync(TRACING_SHARE_REFERENCE, "utf8")) as TracingShareResult;
   const checks = checkTracingShare(loadBudgets(BUDGETS_FILE).tracingShare ?? [], committed);
-  writeFileSync(TRACING_SHARE_DOC, renderTracingSharePage(committed, relative(ROOT, TRACING_SHARE_REFERENCE), checks));
   console.log(formatTracingShareChecks(checks));
-  console.log(`wrote ${relative(ROOT, TRACING_SHARE_DOC)}`);
+  writePages(committed, checks);
   process.exit(0);
 }
 const source = readSourceState(ROOT);
@@ -331,6 +348,7 @@ async function measureOnce(cell: ShareCellSpec, rep: number): Promise<ShareRun> 
       cost,
       cpuPerTurnUs: turns > 0 ? (processCpuMs * 1000) / turns : Number.NaN,
       tracingPerTurnUs: turns > 0 ? (cost.processShare * processCpuMs * 1000) / turns : Number.NaN,
+      stretches: tracingStretches(cpuProfile),
     };
   } finally {
     stopping = true;
@@ -357,7 +375,7 @@ for (const cell of plan) {
     const r = await measureOnce(cell, rep);
     runs.push(r);
     console.log(
-      `  process ${rep}: ${r.turns} turns, ${r.cpuPerTurnUs.toFixed(0)} us CPU per turn (all threads); tracing: main thread ${pct(r.cost.mainThreadShare)} (own frames ${pct(r.tracingMs / r.busyMs)}, GC ${pct(r.gcMs / r.busyMs)} x allocations ${pct(r.allocatedBytes > 0 ? r.tracingAllocatedBytes / r.allocatedBytes : 0)}), process ${pct(r.cost.processShare)} = ${r.tracingPerTurnUs.toFixed(1)} us per turn, ${pct(r.cost.overheadOfUntraced)} over the untraced work; ${r.cpuSamples} CPU samples`,
+      `  process ${rep}: ${r.turns} turns, ${r.cpuPerTurnUs.toFixed(0)} us CPU per turn (all threads); tracing: main thread ${pct(r.cost.mainThreadShare)} (own frames ${pct(r.tracingMs / r.busyMs)}, GC ${pct(r.gcMs / r.busyMs)} x allocations ${pct(r.allocatedBytes > 0 ? r.tracingAllocatedBytes / r.allocatedBytes : 0)}), process ${pct(r.cost.processShare)} = ${r.tracingPerTurnUs.toFixed(1)} us per turn, ${pct(r.cost.overheadOfUntraced)} over the untraced work; longest hold of the loop ${r.stretches!.longestMs.toFixed(1)} ms, holds of 1/2/5/10 ms or more: ${r.stretches!.atLeast.join("/")}; ${r.cpuSamples} CPU samples`,
     );
   }
   console.log(
@@ -393,6 +411,6 @@ if (args.out) writeFileSync(args.out, json);
 if (args.reference) {
   mkdirSync(dirname(TRACING_SHARE_REFERENCE), { recursive: true });
   writeFileSync(TRACING_SHARE_REFERENCE, json);
-  writeFileSync(TRACING_SHARE_DOC, renderTracingSharePage(result, relative(ROOT, TRACING_SHARE_REFERENCE), checks));
-  console.log(`wrote ${relative(ROOT, TRACING_SHARE_REFERENCE)} and ${relative(ROOT, TRACING_SHARE_DOC)}`);
+  console.log(`wrote ${relative(ROOT, TRACING_SHARE_REFERENCE)}`);
+  writePages(result, checks);
 }
