@@ -9,7 +9,7 @@ import type { SpreadJson } from "./result-schema.js";
 import { checkTracingShare, formatTracingShareChecks } from "./profile/tracing-share-budgets.js";
 import { TRACING_SHARE_SCHEMA, type TracingShareResult } from "./profile/tracing-share-report.js";
 import { readResultFile } from "./report-writer.js";
-import { shareReadingFor, shareReadings } from "./share-reading.js";
+import { shareFigureFor, shareReadings } from "./share-reading.js";
 import { evaluateTargets, formatTargets } from "./tracing-cost/budgets.js";
 import { RESULT_SCHEMA as TRACING_COST_SCHEMA, type TracingCostResult } from "./tracing-cost/result.js";
 
@@ -69,23 +69,26 @@ function signedPct(v: number | null, digits = 1): string {
   return v === null ? "n/a" : `${v > 0 ? "+" : ""}${v.toFixed(digits)}%`;
 }
 
-/** The committed tracing-share reading beside each CPU and throughput check that has one (share-reading.ts). */
+/** The committed tracing-share reading beside each load check that has one (share-reading.ts). */
 function formatShareReadings(checks: readonly BudgetCheck[]): string[] {
   if (!existsSync(TRACING_SHARE_REFERENCE)) return [];
   const readings = shareReadings(JSON.parse(readFileSync(TRACING_SHARE_REFERENCE, "utf8")) as TracingShareResult);
   const lines = new Map<string, string>();
   for (const c of checks) {
-    const r = shareReadingFor(readings, c.budget.metric, c.scenario, c.profile, c.connections);
-    if (!r) continue;
-    const s = r.overheadPct;
+    const f = shareFigureFor(readings, c.budget.metric, c.scenario, c.profile, c.connections);
+    if (!f) continue;
+    const what =
+      f.kind === "cpu-share"
+        ? `CPU over the untraced work ${signedPct(f.pct.median, 2)} (${signedPct(f.pct.min, 2)}..${signedPct(f.pct.max, 2)}), ${f.pct.n} processes`
+        : `longest hold of the loop ${f.ms.median?.toFixed(1)} ms (${f.ms.min?.toFixed(1)}..${f.ms.max?.toFixed(1)})`;
     lines.set(
-      `${r.cell} ${r.scenario}`,
-      `  ${r.cell.padEnd(14)} ${r.scenario.padEnd(12)} ${signedPct(s.median, 2)} (${signedPct(s.min, 2)}..${signedPct(s.max, 2)}), ${s.n} processes`,
+      `${c.profile}@${c.connections} ${c.scenario} ${f.kind}`,
+      `  ${`${c.profile}@${c.connections}`.padEnd(14)} ${c.scenario.padEnd(12)} ${what}`,
     );
   }
   if (lines.size === 0) return [];
   return [
-    "Inside the traced process (bench:tracing-share reference, tracing's CPU over the untraced work, median (min..max)): the same cost as the CPU and throughput checks above, without a second process",
+    "Inside the traced process (bench:tracing-share reference, median (min..max)): beside the CPU and throughput checks, tracing's CPU over the untraced work; beside the p99 checks, the longest tracing held the loop at a time",
     ...lines.values(),
   ];
 }

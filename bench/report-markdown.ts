@@ -7,7 +7,7 @@ import {
   TRACING_DEFAULTS,
 } from "../src/tracing/index.js";
 import { aaControlOf, aaControls, aaMetricOf, type AaControl } from "./aa-control.js";
-import { shareReadingFor, type ShareReading } from "./share-reading.js";
+import { shareFigureFor, type ShareReading } from "./share-reading.js";
 import { DEFAULT_ROUNDS } from "./cli-options.js";
 import { evaluateBudgets, type Budget, type BudgetCheck, type BudgetExemption, type BudgetFile } from "./budgets.js";
 import { cellLoads, loadOf, type CellLoad } from "./cell-load.js";
@@ -322,8 +322,11 @@ function aaFigure(c: BudgetCheck, controls: readonly AaControl[]): string {
 
 /** The same-process reading beside a check (see share-reading.ts); "–" where there is none. */
 function shareFigure(c: BudgetCheck, readings: readonly ShareReading[]): string {
-  const reading = shareReadingFor(readings, c.budget.metric, c.scenario, c.profile, c.connections);
-  return reading ? `${withSpread(reading.overheadPct, 2, signed)} %` : "–";
+  const figure = shareFigureFor(readings, c.budget.metric, c.scenario, c.profile, c.connections);
+  if (!figure) return "–";
+  return figure.kind === "cpu-share"
+    ? `${withSpread(figure.pct, 2, signed)} %`
+    : `longest hold ${withSpread(figure.ms, 1)} ms`;
 }
 
 function budgetTable(
@@ -632,7 +635,7 @@ export function generateReport(result: BenchResultFile, options: ReportOptions):
     md.push("");
     if (readings.length > 0) {
       md.push(
-        "The last column is the same cost read inside one traced process by `npm run bench:tracing-share` ([tracing-share.md](tracing-share.md): tracing's CPU over the untraced work, median (min…max) of its fresh processes), where the cell and scenario were measured there: at a saturated core, and with the instant model's all-CPU turn, the CPU per request tracing adds and the throughput it takes. It has no second process in it, so none of the noise below; it is shown beside the check, which is still judged on the load benchmark's figure.",
+        "The last column is read inside one traced process by `npm run bench:tracing-share` ([tracing-share.md](tracing-share.md), median (min…max) of its fresh processes), where the cell and scenario were measured there. Beside a CPU or throughput check: tracing's CPU over the untraced work, which at a saturated core, and with the instant model's all-CPU turn, is the CPU per request tracing adds and the throughput it takes. Beside a p99 check: the longest tracing held the main thread at a time, the most it can have added at once to a request's wait on the loop. Neither has a second process in it, so none of the noise below; they are shown beside the check, which is still judged on the load benchmark's figure.",
       );
       md.push("");
     }

@@ -128,17 +128,36 @@ test("the page says which cells load the service and which budget cells are not 
   );
 });
 
-test("a same-process reading stands beside the CPU check of its own cell and scenario, not elsewhere", () => {
-  const reading = (cell: string, median: number) => ({
+test("a same-process reading stands beside the CPU and p99 checks of its own cell and scenario, not elsewhere", () => {
+  const reading = (cell: string, median: number, hold: number | null) => ({
     scenario: "optimized",
     cell,
     overheadPct: { median, min: median - 0.1, max: median + 0.2, n: 3 },
+    longestHoldMs: hold === null ? null : { median: hold, min: hold, max: hold + 1, n: 3 },
   });
+  const withP99: BudgetFile = {
+    ...loadedBudgets,
+    budgets: [
+      ...loadedBudgets.budgets,
+      {
+        id: "realistic.latency-p99",
+        profiles: ["realistic"],
+        scenarios: ["optimized"],
+        metric: "overhead.latencyP99Pct",
+        max: 5,
+        unit: "%",
+      },
+    ],
+  };
   const { markdown } = generateReport(fixtureResult(), {
     sourceLabel: "x.json",
     chartsDir: "performance",
-    budgets: loadedBudgets,
-    shareReadings: [reading("realistic@256", 1.4), reading("instant@16", 2.5)],
+    budgets: withP99,
+    shareReadings: [
+      reading("realistic@256", 1.4, 1.8),
+      reading("realistic@64", 1.1, null),
+      reading("instant@16", 2.5, 3),
+    ],
   });
   assert.match(
     markdown,
@@ -149,7 +168,16 @@ test("a same-process reading stands beside the CPU check of its own cell and sce
     markdown,
     /\| realistic\.cpu \| realistic@256 optimized \| \+6\.7 % \| ≤ 3 % \| \*\*FAIL\*\* \| [^|]+ \| \+1\.40 \(\+1\.30…\+1\.60\) % \|/,
   );
-  // A cell the share did not measure gets none.
+  // A p99 check gets the longest hold; where the processes recorded none, nothing.
+  assert.match(
+    markdown,
+    /\| realistic\.latency-p99 \| realistic@256 optimized \| [^|]+ \| ≤ 5 % \| [^|]+ \| [^|]+ \| longest hold 1\.8 \(1\.8…2\.8\) ms \|/,
+  );
+  assert.match(
+    markdown,
+    /\| realistic\.latency-p99 \| realistic@64 optimized \| [^|]+ \| ≤ 5 % \| [^|]+ \| [^|]+ \| – \|/,
+  );
+  // An exempt cell gets none.
   assert.match(markdown, /\| realistic\.cpu \| realistic@64 optimized \| – \| ≤ 3 % \| not judged: [^|]+ \| – \| – \|/);
   assert.match(markdown, /read inside one traced process by `npm run bench:tracing-share`/);
   // Without readings the page has no such column.

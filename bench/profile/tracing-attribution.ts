@@ -6,6 +6,7 @@
 // library, Node and native frames below it do that frame's work (better-sqlite3 under the
 // journal, JSON.stringify under the encoder, LangChain under a graph node). So a tracing wrapper
 // that calls the model (a node's `run`) is charged only for its own frames, never the model's.
+import { median } from "../stats.js";
 
 /** A frame of a V8 .cpuprofile or of a sampling heap profile. */
 interface CallFrame {
@@ -115,26 +116,30 @@ export interface TracingStretches {
  * are tracing's, with any collector samples between two of them (the loop stays blocked through
  * those, and tracing's own allocations may have started them). A sample of other work or an idle
  * one ends it. This is what a request waiting on the loop feels of tracing, beside the share: the
- * journal's disk work or a batch's send as one block, not spread over turns. Lengths are read to
- * the profile's sampling interval.
+ * journal's disk work or a batch's send as one block, not spread over turns.
+ *
+ * A stretch's length is its samples times the profile's median interval between samples, not the
+ * sum of their intervals: on one core the sampler is sometimes held up for milliseconds (1 % of
+ * intervals were over 4 ms against a median of 0.6 ms), and a sample that comes late says nothing
+ * about what ran in the gap, only what was running at its end.
  */
 export function tracingStretches(profile: CpuProfile, match: CodeMatch = SERVICE_CODE): TracingStretches {
   const kindOf = sampleKinds(profile, match);
+  const intervalMs = median(profile.timeDeltas) / 1000;
   const lengths: number[] = [];
-  let open = 0;
+  let samples = 0;
   let pendingGc = 0;
   const close = () => {
-    if (open > 0) lengths.push(open / 1000);
-    open = 0;
+    if (samples > 0) lengths.push(samples * intervalMs);
+    samples = 0;
     pendingGc = 0;
   };
   for (let i = 0; i < profile.samples.length; i++) {
-    const us = profile.timeDeltas[i] ?? 0;
     const kind = kindOf(i);
     if (kind === "tracing") {
-      open += pendingGc + us;
+      samples += pendingGc + 1;
       pendingGc = 0;
-    } else if (kind === "gc" && open > 0) pendingGc += us;
+    } else if (kind === "gc" && samples > 0) pendingGc++;
     else close();
   }
   close();

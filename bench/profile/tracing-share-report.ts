@@ -29,7 +29,7 @@ export interface ShareRun {
   tracingPerTurnUs: number;
   /**
    * How long tracing held the main thread at a time over the CPU window (tracing-attribution.ts).
-   * Absent in the runs measured before it was recorded (the reference of 2026-12-07).
+   * Absent in a result written before holds were recorded; the page shows "–" for it.
    */
   stretches?: TracingStretches;
 }
@@ -150,7 +150,7 @@ export function renderTracingSharePage(
   }
   md.push("");
   md.push(
-    `Median (min–max) over the fresh processes of each scenario. A hold is a stretch of CPU samples in a row that are tracing's (with any collection between two of them): how long tracing kept the loop from everything else at a time, as a request waiting on the loop feels it; read to the profile's sampling interval (0.5 ms asked of V8, about 0.7 ms between samples in practice).`,
+    `Median (min–max) over the fresh processes of each scenario. A hold is a stretch of CPU samples in a row that are tracing's (with any collection between two of them): how long tracing kept the loop from everything else at a time, as a request waiting on the loop feels it; its length is its samples times the profile's median interval between samples (0.5 ms asked of V8, about 0.6 ms in practice), since a sample that comes late says what was running at its end, not in the gap before it.`,
   );
   md.push("");
   if (checks.length > 0) {
