@@ -1,15 +1,14 @@
 // `npm run bench -- --check FILE`: the budgets of bench/budgets.json against a result file of
 // any benchmark (load, tracing-cost, tracing-share), told apart by its schema. Always against the
 // current budgets, never the verdicts stored in the file.
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { aaControls, type AaControl } from "./aa-control.js";
 import { checkBudgets, formatChecks, type BudgetCheck, type BudgetFile } from "./budgets.js";
-import { TRACING_SHARE_REFERENCE } from "./paths.js";
 import type { SpreadJson } from "./result-schema.js";
 import { checkTracingShare, formatTracingShareChecks } from "./profile/tracing-share-budgets.js";
 import { TRACING_SHARE_SCHEMA, type TracingShareResult } from "./profile/tracing-share-report.js";
 import { readResultFile } from "./report-writer.js";
-import { shareFigureFor, shareReadings } from "./share-reading.js";
+import { committedShareReadings, shareFigureFor } from "./share-reading.js";
 import { evaluateTargets, formatTargets } from "./tracing-cost/budgets.js";
 import { RESULT_SCHEMA as TRACING_COST_SCHEMA, type TracingCostResult } from "./tracing-cost/result.js";
 
@@ -71,8 +70,7 @@ function signedPct(v: number | null, digits = 1): string {
 
 /** The committed tracing-share reading beside each load check that has one (share-reading.ts). */
 function formatShareReadings(checks: readonly BudgetCheck[]): string[] {
-  if (!existsSync(TRACING_SHARE_REFERENCE)) return [];
-  const readings = shareReadings(JSON.parse(readFileSync(TRACING_SHARE_REFERENCE, "utf8")) as TracingShareResult);
+  const readings = committedShareReadings();
   const lines = new Map<string, string>();
   for (const c of checks) {
     const f = shareFigureFor(readings, c.budget.metric, c.scenario, c.profile, c.connections);

@@ -4,12 +4,11 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { basename, dirname, join, relative } from "node:path";
 import { loadBudgets, type BudgetFile } from "./budgets.js";
 import { writeDerivedDocs } from "./derived-docs.js";
-import { BUDGETS_FILE, DOCS_FILE, ROOT, TRACING_SHARE_REFERENCE } from "./paths.js";
+import { BUDGETS_FILE, DOCS_FILE, ROOT } from "./paths.js";
 import { generateReport } from "./report-markdown.js";
 import { OUTAGE_REFERENCE_FILE, renderOutageMarkdown, type OutageResult } from "./outage/outage-report.js";
 import { assertResultFile, type BenchResultFile } from "./result-schema.js";
-import type { TracingShareResult } from "./profile/tracing-share-report.js";
-import { shareReadings } from "./share-reading.js";
+import { committedShareReadings } from "./share-reading.js";
 import { summarize } from "./summary.js";
 
 /**
@@ -36,11 +35,13 @@ export function renderPerformancePage(
   const result = readResultFile(resultPath);
   const budgets = existsSync(BUDGETS_FILE) ? loadBudgets(BUDGETS_FILE) : null;
   const sourceLabel = relative(ROOT, resultPath) || resultPath;
-  // The tracing-share benchmark's reference stands beside the CPU and throughput checks.
-  const readings = existsSync(TRACING_SHARE_REFERENCE)
-    ? shareReadings(JSON.parse(readFileSync(TRACING_SHARE_REFERENCE, "utf8")) as TracingShareResult)
-    : [];
-  const report = generateReport(result, { sourceLabel, chartsDir: chartsDirName, budgets, shareReadings: readings });
+  // The tracing-share benchmark's reference stands beside the CPU, throughput and p99 checks.
+  const report = generateReport(result, {
+    sourceLabel,
+    chartsDir: chartsDirName,
+    budgets,
+    shareReadings: committedShareReadings(),
+  });
   // The outage-and-recovery benchmark has its own reference run; its section joins the page.
   const outage = existsSync(OUTAGE_REFERENCE_FILE)
     ? renderOutageMarkdown(JSON.parse(readFileSync(OUTAGE_REFERENCE_FILE, "utf8")) as OutageResult)

@@ -2,6 +2,8 @@
 // reads it inside one traced process (docs/tracing-share.md), free of the process-to-process noise
 // the A/A control shows. Its reading is shown beside the load check, not in its place: the check's
 // verdict stays the load benchmark's.
+import { existsSync, readFileSync } from "node:fs";
+import { TRACING_SHARE_REFERENCE } from "./paths.js";
 import { shareCell, type TracingShareResult } from "./profile/tracing-share-report.js";
 import type { SpreadJson } from "./result-schema.js";
 import { median } from "./stats.js";
@@ -48,6 +50,12 @@ export function shareReadings(result: Pick<TracingShareResult, "scenarios">): Sh
         longestHoldMs: holds.length > 0 ? spreadOf(holds) : null,
       };
     });
+}
+
+/** The readings of the committed tracing-share reference; none when there is no such file. */
+export function committedShareReadings(): ShareReading[] {
+  if (!existsSync(TRACING_SHARE_REFERENCE)) return [];
+  return shareReadings(JSON.parse(readFileSync(TRACING_SHARE_REFERENCE, "utf8")) as TracingShareResult);
 }
 
 /** The reading beside a load check of `metric` for `scenario` in `profile@connections`, if there is one. */

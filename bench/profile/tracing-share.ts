@@ -136,7 +136,8 @@ const at = (profile: ProfileName, connections: number, scenarios: string[]): Sha
 /**
  * What a reference measures: every scenario at instant@16 (where the issue states its 3 %), and our
  * defaults in each other cell where the load benchmark budgets tracing's CPU and throughput, so
- * each of those checks has a same-process reading beside it; `off` is the control at both profiles.
+ * each of those checks, and their p99 checks, has a same-process reading beside it; `off` is the
+ * control at both profiles.
  */
 const REFERENCE_PLAN: ShareCellSpec[] = [
   ...at("instant", 16, ["off", "optimized", "every-turn", "spans-off", "slow", "hung", "down", "flaky"]),
@@ -145,7 +146,7 @@ const REFERENCE_PLAN: ShareCellSpec[] = [
   ...at("realistic", 512, ["off", "optimized"]),
 ];
 
-/** Requests in flight when --connections is not given: each profile's most loaded budgeted cell at one core. */
+/** Requests in flight when --connections is not given: instant@16, where the issue states its 3 %, and realistic@512, the cell realistic's CPU budget judges. */
 const DEFAULT_CONNECTIONS: Record<ProfileName, number> = { instant: 16, realistic: 512 };
 
 const { values: args } = parseArgs({
@@ -168,7 +169,7 @@ const { values: args } = parseArgs({
 
 /**
  * Writes docs/tracing-share.md from the committed reference, and docs/performance.md, whose budget
- * table quotes it beside the load benchmark's CPU and throughput checks.
+ * table quotes it beside the load benchmark's CPU, throughput and p99 checks.
  */
 function writePages(reference: TracingShareResult, checks: TracingShareCheck[]): void {
   writeFileSync(TRACING_SHARE_DOC, renderTracingSharePage(reference, relative(ROOT, TRACING_SHARE_REFERENCE), checks));
