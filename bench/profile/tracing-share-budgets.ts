@@ -1,6 +1,6 @@
 // The tracing-share benchmark's budgets (the `tracingShare` section of bench/budgets.json),
 // their validation and their checks against a result (tracing-share-report.ts).
-import { validateBudgetEntry } from "../budget-entry.js";
+import { validateBudgetSection } from "../budget-entry.js";
 import { shareCell, type TracingShareResult } from "./tracing-share-report.js";
 
 /** The cell a budget judges when it names none: where the issue's 3 % is stated. */
@@ -29,16 +29,13 @@ export interface TracingShareCheck {
 }
 
 export function validateTracingShareBudgets(value: unknown, ids: Set<string> = new Set()): TracingShareBudget[] {
-  if (!Array.isArray(value)) throw new Error("budgets: tracingShare must be a list");
-  for (const b of value as TracingShareBudget[]) {
-    const where = validateBudgetEntry(b, "tracing-share", ids);
+  return validateBudgetSection<TracingShareBudget>(value, "tracingShare", "tracing-share", ids, (b, where) => {
     if (typeof b.scenario !== "string" || b.scenario === "") throw new Error(`${where}: scenario must be named`);
     if (b.cell !== undefined && (typeof b.cell !== "string" || !/^[a-z]+@[1-9][0-9]*$/.test(b.cell)))
       throw new Error(`${where}: cell must read profile@connections, e.g. ${DEFAULT_SHARE_CELL}`);
     if (b.metric !== "overheadOfUntracedPct") throw new Error(`${where}: metric must be overheadOfUntracedPct`);
     if (b.unit !== "%") throw new Error(`${where}: unit must be %`);
-  }
-  return value as TracingShareBudget[];
+  });
 }
 
 /** The cell a budget judges. */

@@ -1,7 +1,7 @@
 // The tracing-cost benchmark's budgets (the `tracingCost` section of bench/budgets.json) and
 // their evaluation into PASS/FAIL targets, with the completeness checks of exporting variants.
 import type { CallsOnlyResult, CellResult, TargetResult } from "./result.js";
-import { validateBudgetEntry } from "../budget-entry.js";
+import { validateBudgetSection } from "../budget-entry.js";
 import { median } from "../stats.js";
 
 /** What a budget can judge, each a median over rounds. */
@@ -33,9 +33,7 @@ export interface TracingCostBudget {
 
 /** Throws naming the first problem; `ids` are the ids already taken by the load suite's budgets. */
 export function validateTracingCostBudgets(value: unknown, ids: Set<string> = new Set()): TracingCostBudget[] {
-  if (!Array.isArray(value)) throw new Error("budgets: tracingCost must be a list");
-  for (const b of value as TracingCostBudget[]) {
-    const where = validateBudgetEntry(b, "tracing-cost", ids);
+  return validateBudgetSection<TracingCostBudget>(value, "tracingCost", "tracing-cost", ids, (b, where) => {
     if (typeof b.variant !== "string" || b.variant === "") throw new Error(`${where}: variant must be named`);
     if (!(b.metric in TRACING_COST_METRICS))
       throw new Error(`${where}: metric must be one of ${Object.keys(TRACING_COST_METRICS).join(", ")}`);
@@ -44,8 +42,7 @@ export function validateTracingCostBudgets(value: unknown, ids: Set<string> = ne
         `${where}: ${b.metric === "callsOnlyUs" ? "callsOnlyUs has no payload" : "payload must be named"}`,
       );
     if (typeof b.unit !== "string") throw new Error(`${where}: unit must be given`);
-  }
-  return value as TracingCostBudget[];
+  });
 }
 
 function cellValue(
