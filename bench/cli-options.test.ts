@@ -10,6 +10,8 @@ test("defaults: every profile and scenario, 6 rounds, docs decided later", () =>
   assert.equal(options.scenarios.length, 10);
   assert.equal(options.docs, null);
   assert.equal(options.check, false);
+  // Paired windows keep sessions in memory; the fresh-process runs, whose checks bound RSS, in SQLite.
+  assert.deepEqual([options.sessionStore, options.degradedSessionStore], ["memory", "sqlite"]);
 });
 
 test("--quick means two rounds unless --repeat says otherwise", () => {
@@ -37,6 +39,8 @@ test("lists, numbers and inline values", () => {
   assert.equal(options.duration, 2.5);
   assert.equal(options.warmup, 0);
   assert.equal(options.sessionStore, "sqlite");
+  assert.equal(options.degradedSessionStore, "sqlite");
+  assert.equal(parseCliOptions(["--degraded-sessions", "memory"]).degradedSessionStore, "memory");
 });
 
 test("--check with and without a file", () => {
@@ -53,5 +57,6 @@ test("bad input is refused with the flag named", () => {
   assert.throws(() => parseCliOptions(["--repeat", "1.5"]), /--repeat/);
   assert.throws(() => parseCliOptions(["--duration"]), /--duration/);
   assert.throws(() => parseCliOptions(["--frobnicate"]), /unknown option/);
+  assert.throws(() => parseCliOptions(["--degraded-sessions", "redis"]), /--degraded-sessions: memory or sqlite/);
   assert.throws(() => parseCliOptions(["--quick", "--reference"]), /--reference needs the default suite/);
 });

@@ -18,7 +18,16 @@ export interface CliOptions {
   /** Longest wait after the load for the tracing pipeline to deliver what it holds (seconds). */
   graceMaxSeconds: number;
   timeoutSeconds: number;
+  /** Session store of the paired windows' services. */
   sessionStore: "memory" | "sqlite";
+  /**
+   * Session store of the fresh-process runs (the degraded scenarios and their `off`), whose checks
+   * bound peak RSS: memory sessions keep every turn of every session, so there a process's RSS
+   * grows with the turns it served, and a scenario that serves more of them (Langfuse down, nothing
+   * to export) would read as holding more trace data. SQLite, the service's own default, keeps them
+   * out of the process.
+   */
+  degradedSessionStore: "memory" | "sqlite";
   /** Also write bench/results/reference.json. */
   reference: boolean;
   /** Regenerate docs/performance.md (and what other pages quote from it): true/false when asked, null = default (with --reference). */
@@ -63,7 +72,10 @@ pages generated from it (docs/performance.md, the sizing in docs/deployment.md, 
                           (default 6: the official SDK's 5 s batch interval + 1 s; --quick 1.5, which cuts
                           sdk-defaults' received % short, marked as such)
   --timeout SEC           a request slower than this fails (default 30)
-  --sessions memory|sqlite  session store of the service (default memory; sqlite goes to a temp folder)
+  --sessions memory|sqlite  session store of the services in paired windows (default memory; sqlite goes to a temp folder)
+  --degraded-sessions memory|sqlite
+                          session store of the fresh-process runs, the degraded scenarios and their off (default sqlite:
+                          memory sessions make a process's peak RSS grow with the turns it served)
   --reference             also write bench/results/reference.json (refused on a working tree with uncommitted
                           changes: a reference names the commit it measured)
   --docs / --no-docs      (do not) regenerate the pages from this run (default: with --reference only)
@@ -114,6 +126,7 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
     graceMaxSeconds: 6,
     timeoutSeconds: 30,
     sessionStore: "memory",
+    degradedSessionStore: "sqlite",
     reference: false,
     docs: null,
     check: false,
@@ -173,10 +186,12 @@ export function parseCliOptions(argv: readonly string[]): CliOptions {
       case "--timeout":
         options.timeoutSeconds = positive(value(), flag, false);
         break;
-      case "--sessions": {
+      case "--sessions":
+      case "--degraded-sessions": {
         const v = value();
-        if (v !== "memory" && v !== "sqlite") throw new Error(`--sessions: memory or sqlite, got ${JSON.stringify(v)}`);
-        options.sessionStore = v;
+        if (v !== "memory" && v !== "sqlite") throw new Error(`${flag}: memory or sqlite, got ${JSON.stringify(v)}`);
+        if (flag === "--sessions") options.sessionStore = v;
+        else options.degradedSessionStore = v;
         break;
       }
       case "--reference":

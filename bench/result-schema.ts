@@ -225,7 +225,10 @@ export interface BenchOptionsJson {
   duration: number | null;
   warmup: number | null;
   graceMaxSeconds: number;
+  /** Session store of the paired windows' services (and, in files without degradedSessionStore, of every run). */
   sessionStore: "memory" | "sqlite";
+  /** Session store of the fresh-process runs (degraded scenarios and their `off`); absent before it was separate. */
+  degradedSessionStore?: "memory" | "sqlite";
   timeoutSeconds: number;
 }
 

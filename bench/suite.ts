@@ -128,14 +128,20 @@ export function estimateSeconds(plan: readonly SuiteStep[], graceMaxSeconds: num
 }
 
 /** How to read the numbers; the first note depends on where the processes ran. */
-export function methodNotes(placement: CpuPlacement): string[] {
+export function methodNotes(
+  placement: CpuPlacement,
+  sessions: Pick<CliOptions, "sessionStore" | "degradedSessionStore"> = {
+    sessionStore: "memory",
+    degradedSessionStore: "sqlite",
+  },
+): string[] {
   const where =
     placement.service === null
       ? "Service, receiver and load generator (autocannon, in the harness process) run on the same machine and share all its cores (no CPU pinning). The receiver stands in for Langfuse, which in production runs elsewhere. Each run records the receiver's and the load generator's CPU time (contention)."
       : `Service, receiver and load generator (autocannon, in the harness process) run on the same machine: the service pinned to CPU ${placement.service}, the receiver and the load generator to CPU ${placement.others}, in every scenario alike (taskset; in a paired cell only the service being loaded or warmed holds that core: the others wait on the other cores, where an idle service's garbage collection and timers cannot run inside its window; the receivers stay there). The receiver stands in for Langfuse, which in production runs elsewhere. Each run records the receiver's and the load generator's CPU time.`;
   return [
     where,
-    `Paired windows (off, naive, sdk-defaults, optimized, spans-off, every-turn): each (profile, connections) has two paired cells, ours (off, optimized, spans-off, every-turn) and then the peers' (off, naive, sdk-defaults), each with an \`off\` of its own: beside the peers' processes our defaults read +16.7 % CPU per request at instant@16, in cells of ours alone +3.3 %, +0.5 % and -7.8 % (bench/results/cell-composition/) and +4.5 % in the first reference with the split (ab736db): not proven, as a cell's median moves about as much from run to run, but the peers' exporting processes are kept out of our windows and ours out of theirs; \`off\`'s row is our cell's, and the peers' overheads are taken against theirs. In a cell every scenario gets its own service (and receiver) for a set of rounds, all started at once; each is warmed up in turn (${PROFILES.instant.processWarmup} s of load at instant, ${PROFILES.realistic.processWarmup} s at realistic: a fresh process is cold for thousands of turns); then every round gives each one measured window of load (a short unmeasured lead-in, then the window), one service at a time while the others idle, in an order that changes each round (round r starts at scenario r, and over the rounds every scenario follows every other one equally often). The rounds of a cell are split over fresh sets of processes (${PROFILES.instant.generations} at instant, ${PROFILES.realistic.generations} at realistic), each set started, warmed up, measured and stopped in turn: a process is one draw of V8's JIT and heap sizing, and identical untraced processes side by side differed by up to 9 % in CPU per turn, more than a 3 % budget. A window's overheads are taken against \`off\`'s window of the same round: the two ran a minute apart at most, on warm processes. Degraded scenarios (slow, hung, down, flaky) measure bounds under an outage that builds up over a run: each run is a fresh process (start, warm-up of ${PROFILES.instant.warmup} s at instant and ${PROFILES.realistic.warmup} s at realistic, measured window, grace, stop), against a fresh \`off\` run of the same repetition (not a row of its own: \`off\`'s row is its paired windows), their peak RSS against the median of the fresh \`off\` runs (a fresh process's peak moves with its own garbage collections, not with the machine), at most ${DEGRADED_REPEAT} repetitions.`,
+    `Paired windows (off, naive, sdk-defaults, optimized, spans-off, every-turn): each (profile, connections) has two paired cells, ours (off, optimized, spans-off, every-turn) and then the peers' (off, naive, sdk-defaults), each with an \`off\` of its own: beside the peers' processes our defaults read +16.7 % CPU per request at instant@16, in cells of ours alone +3.3 %, +0.5 % and -7.8 % (bench/results/cell-composition/) and +4.5 % in the first reference with the split (ab736db): not proven, as a cell's median moves about as much from run to run, but the peers' exporting processes are kept out of our windows and ours out of theirs; \`off\`'s row is our cell's, and the peers' overheads are taken against theirs. In a cell every scenario gets its own service (and receiver) for a set of rounds, all started at once; each is warmed up in turn (${PROFILES.instant.processWarmup} s of load at instant, ${PROFILES.realistic.processWarmup} s at realistic: a fresh process is cold for thousands of turns); then every round gives each one measured window of load (a short unmeasured lead-in, then the window), one service at a time while the others idle, in an order that changes each round (round r starts at scenario r, and over the rounds every scenario follows every other one equally often). The rounds of a cell are split over fresh sets of processes (${PROFILES.instant.generations} at instant, ${PROFILES.realistic.generations} at realistic), each set started, warmed up, measured and stopped in turn: a process is one draw of V8's JIT and heap sizing, and identical untraced processes side by side differed by up to 9 % in CPU per turn, more than a 3 % budget. A window's overheads are taken against \`off\`'s window of the same round: the two ran a minute apart at most, on warm processes. Degraded scenarios (slow, hung, down, flaky) measure bounds under an outage that builds up over a run: each run is a fresh process (start, warm-up of ${PROFILES.instant.warmup} s at instant and ${PROFILES.realistic.warmup} s at realistic, measured window, grace, stop), against a fresh \`off\` run of the same repetition (not a row of its own: \`off\`'s row is its paired windows), their peak RSS against the median of the fresh \`off\` runs (a fresh process's peak moves with its own garbage collections, not with the machine), at most ${DEGRADED_REPEAT} repetitions. Sessions are kept in ${sessions.sessionStore === "memory" ? "memory" : "SQLite"} in the paired windows and in ${sessions.degradedSessionStore === "memory" ? "memory" : "SQLite"} in the fresh-process runs${sessions.degradedSessionStore === "sqlite" && sessions.sessionStore === "memory" ? " (the service's own default): memory sessions keep every turn of every session, so a process's peak RSS would grow with the turns it served, and an outage scenario that serves more of them would read as holding more trace data" : ""}.`,
     `Every service starts as \`npm start\` starts it: ${Object.entries(launchEnv())
       .map(([k, v]) => `${k}=${v}`)
       .join(", ")} (glibc's allocator; see docs/deployment.md, "Memory").`,
@@ -221,7 +227,11 @@ export async function runSuite(
         runs.length + 1,
         `rep ${planned.repetition} ${planned.profile}@${planned.connections} ${planned.scenario} (fresh process)`,
       );
-      const run = await runScenario(planned, { ...context, workDir: stepDir });
+      const run = await runScenario(planned, {
+        ...context,
+        sessionStore: options.degradedSessionStore,
+        workDir: stepDir,
+      });
       runs.push(run);
       progress.end(describeRun(run));
       if (run.ok) rmSync(stepDir, { recursive: true, force: true });
@@ -248,10 +258,11 @@ export async function runSuite(
       warmup: options.warmup,
       graceMaxSeconds,
       sessionStore: options.sessionStore,
+      degradedSessionStore: options.degradedSessionStore,
       timeoutSeconds: options.timeoutSeconds,
     },
     placement: placementOf(cpuPlan),
-    notes: methodNotes(placementOf(cpuPlan)),
+    notes: methodNotes(placementOf(cpuPlan), options),
     runs,
     summary: summarize(runs),
   };
