@@ -188,6 +188,75 @@ test("a budget can name its connection counts", () => {
   );
 });
 
+test("a budget judged inside the process takes the tracing-share reading of the same service, the load figure beside it", () => {
+  const judged = { judgedBy: "same-process" as const, judgedByReason: "the A/A control spreads wider than the budget" };
+  const file: BudgetFile = {
+    budgets: [
+      { ...budgets.budgets[1]!, ...judged },
+      { ...budgets.budgets[0]!, ...judged },
+      { ...budgets.budgets[4]!, max: 3, ...judged },
+    ],
+  };
+  const reading = {
+    scenario: "optimized",
+    cell: "instant@16",
+    overheadPct: { median: 0.7, min: 0.6, max: 0.8, n: 3 },
+    longestHoldMs: { median: 1.2, min: 0.6, max: 1.8, n: 3 },
+    p99OverheadPct: { median: 3.8, min: 2.7, max: 5.6, n: 3 },
+  };
+  const inside = { readings: [reading], sameService: true, commit: "abc" };
+  const checks = checkBudgets(fixtureResult(), file, inside);
+  const by = (id: string) => checks.find((c) => c.budget.id === id)!;
+  // Throughput: the load figure (2 % loss) breaks the 1 % budget; the share inside (median 0.7 %) does not.
+  assert.equal(by("instant.tp").value!.toFixed(2), "2.00");
+  assert.equal(by("instant.tp").inside!.toFixed(2), "0.70");
+  assert.equal(by("instant.tp").pass, true);
+  // p99: tracing's part of the requests' p99, the median process (3.8 %) within 5 %; the worst (5.6 %) would not be.
+  assert.equal(by("instant.p99").inside!.toFixed(2), "3.80");
+  assert.equal(by("instant.p99").pass, true);
+  const worst = checkBudgets(
+    fixtureResult(),
+    { budgets: [{ ...budgets.budgets[0]!, ...judged, aggregate: "max" }] },
+    inside,
+  );
+  assert.deepEqual([worst[0]!.inside, worst[0]!.pass], [5.6, false]);
+  // No reading of realistic: the load figure judges (+6.7 % > 3 %), and says why.
+  assert.equal(by("realistic.cpu").inside, null);
+  assert.match(by("realistic.cpu").insideMissing ?? "", /no tracing-share reading of this cell and scenario/);
+  assert.equal(by("realistic.cpu").pass, false);
+  assert.match(
+    formatChecks(checks),
+    /^PASS {2}instant\.tp .* instant@16 optimized +inside the traced process median \+0\.70% \(limit \+1\.00%\); load figure \+2\.00%$/m,
+  );
+  // A reading of another build, or of one that cannot be told, judges nothing.
+  for (const sameService of [false, null]) {
+    const other = checkBudgets(fixtureResult(), file, { ...inside, sameService });
+    const tp = other.find((c) => c.budget.id === "instant.tp")!;
+    assert.equal(tp.inside, null);
+    assert.equal(tp.pass, false);
+    assert.match(tp.insideMissing ?? "", sameService === false ? /another build/ : /cannot tell/);
+  }
+  // Without readings at all, the same.
+  assert.equal(checkBudgets(fixtureResult(), file).find((c) => c.budget.id === "instant.tp")!.pass, false);
+  // A budget that does not ask for it is judged by the load figure even with a reading.
+  assert.equal(checkBudgets(fixtureResult(), budgets, inside).find((c) => c.budget.id === "instant.tp")!.pass, false);
+});
+
+test("judgedBy is load or same-process, and same-process says why", () => {
+  const base = budgets.budgets[1]!;
+  assert.throws(
+    () => validateBudgets({ budgets: [{ ...base, judgedBy: "same-process" }] }),
+    /judgedBy same-process needs a judgedByReason/,
+  );
+  assert.throws(
+    () => validateBudgets({ budgets: [{ ...base, judgedBy: "profile" }] }),
+    /judgedBy must be load or same-process/,
+  );
+  assert.doesNotThrow(() =>
+    validateBudgets({ budgets: [{ ...base, judgedBy: "same-process", judgedByReason: "noise" }] }),
+  );
+});
+
 test("the committed bench/budgets.json is valid, budgets no comparison scenario, and holds issue 11's budgets", () => {
   const file = validateBudgets(JSON.parse(readFileSync(new URL("../../bench/budgets.json", import.meta.url), "utf8")));
   assert.ok(file.budgets.length >= 10);

@@ -13,6 +13,7 @@ import {
 import { PROFILE_NAMES, SCENARIO_NAMES, type ProfileName, type ScenarioName } from "./scenarios.js";
 import { validateTracingShareBudgets, type TracingShareBudget } from "./profile/tracing-share-budgets.js";
 import { validateTracingCostBudgets, type TracingCostBudget } from "./tracing-cost/budgets.js";
+import { insideProcessValue, type InsideProcess } from "./share-reading.js";
 
 export interface Budget {
   id: string;
@@ -32,6 +33,17 @@ export interface Budget {
   aggregate?: "median" | "max";
   max: number;
   unit?: string;
+  /**
+   * "same-process": judged by bench:tracing-share's reading inside one traced process of the same
+   * service (share-reading.ts, insideProcessValue) wherever it has one for the cell and scenario,
+   * the load figure shown beside it; elsewhere, or when the reading measured another build, by the
+   * load figure. For the checks whose A/A control (two identical `off` services) spreads wider
+   * than the budget, so that the load figure cannot tell a cost of the budget's size from the
+   * machine. Absent or "load": the load figure.
+   */
+  judgedBy?: "load" | "same-process";
+  /** Why the budget is judged as it is, for the report (with judgedBy "same-process"). */
+  judgedByReason?: string;
 }
 
 export interface BudgetFile {
@@ -50,7 +62,15 @@ export interface BudgetCheck {
   profile: ProfileName;
   connections: number;
   scenario: ScenarioName;
+  /** The load benchmark's figure (median or worst over repetitions). */
   value: number | null;
+  /**
+   * The reading inside the traced process that judged the check in the load figure's place
+   * (Budget.judgedBy "same-process"), in the budget's unit; null: the load figure judged it.
+   */
+  inside: number | null;
+  /** Why a budget judged inside the process was judged by the load figure here; null otherwise. */
+  insideMissing: string | null;
   pass: boolean;
   note: string | null;
 }
@@ -107,6 +127,10 @@ export function validateBudgets(value: unknown): BudgetFile {
     if (typeof b.max !== "number" || !Number.isFinite(b.max)) throw new Error(`${where}: max must be a number`);
     if (b.aggregate !== undefined && b.aggregate !== "median" && b.aggregate !== "max")
       throw new Error(`${where}: aggregate must be median or max`);
+    if (b.judgedBy !== undefined && b.judgedBy !== "load" && b.judgedBy !== "same-process")
+      throw new Error(`${where}: judgedBy must be load or same-process`);
+    if (b.judgedBy === "same-process" && (typeof b.judgedByReason !== "string" || b.judgedByReason === ""))
+      throw new Error(`${where}: judgedBy same-process needs a judgedByReason`);
     parseMetric(b.metric);
   }
   if (
@@ -141,12 +165,43 @@ export interface BudgetEvaluation {
 }
 
 /**
+ * The reading inside the traced process that judges a check of a "same-process" budget, or why
+ * there is none (then the load figure judges it).
+ */
+function insideFigure(
+  budget: Budget,
+  row: SummaryRow,
+  inside: InsideProcess | undefined,
+): { inside: number | null; insideMissing: string | null } {
+  if (budget.judgedBy !== "same-process") return { inside: null, insideMissing: null };
+  if (!inside || inside.readings.length === 0)
+    return { inside: null, insideMissing: "no tracing-share reference: judged by the load figure" };
+  if (inside.sameService !== true)
+    return {
+      inside: null,
+      insideMissing: `${inside.sameService === false ? "the tracing-share reference measured another build of the service" : "cannot tell whether the tracing-share reference measured this build of the service"}: judged by the load figure`,
+    };
+  const value = insideProcessValue(inside.readings, {
+    ...row,
+    metric: budget.metric,
+    aggregate: budget.aggregate ?? "median",
+  });
+  return value === null
+    ? { inside: null, insideMissing: "no tracing-share reading of this cell and scenario: judged by the load figure" }
+    : { inside: value, insideMissing: null };
+}
+
+/**
  * One check per budget and matching summary row. Rows not measured are simply absent. A budget
  * on loaded cells skips the cells that do not load the service (listed as exemptions), and
  * fails on a profile none of whose cells loads it: a result that cannot judge a budget does not
- * pass it.
+ * pass it. `inside`: the tracing-share readings, for the budgets judged inside the process.
  */
-export function evaluateBudgets(result: Pick<BenchResultFile, "summary">, budgets: BudgetFile): BudgetEvaluation {
+export function evaluateBudgets(
+  result: Pick<BenchResultFile, "summary">,
+  budgets: BudgetFile,
+  inside?: InsideProcess,
+): BudgetEvaluation {
   const checks: BudgetCheck[] = [];
   const exemptions: BudgetExemption[] = [];
   const loads = cellLoads(result.summary, budgets.loadedServiceBusyPct ?? 100);
@@ -179,13 +234,16 @@ export function evaluateBudgets(result: Pick<BenchResultFile, "summary">, budget
       }
       if (note === null && row.failedRuns > 0) note = `${row.failedRuns} of ${row.runs} runs failed`;
       else if (note === null && value === null) note = "not measured";
-      const pass = note === null && value !== null && value <= budget.max;
+      const judged = insideFigure(budget, row, inside);
+      const verdict = judged.inside ?? value;
+      const pass = note === null && verdict !== null && verdict <= budget.max;
       checks.push({
         budget,
         profile: row.profile,
         connections: row.connections,
         scenario: row.scenario,
         value,
+        ...judged,
         pass,
         note,
       });
@@ -195,8 +253,12 @@ export function evaluateBudgets(result: Pick<BenchResultFile, "summary">, budget
 }
 
 /** The checks alone (see evaluateBudgets). */
-export function checkBudgets(result: Pick<BenchResultFile, "summary">, budgets: BudgetFile): BudgetCheck[] {
-  return evaluateBudgets(result, budgets).checks;
+export function checkBudgets(
+  result: Pick<BenchResultFile, "summary">,
+  budgets: BudgetFile,
+  inside?: InsideProcess,
+): BudgetCheck[] {
+  return evaluateBudgets(result, budgets, inside).checks;
 }
 
 function fmt(value: number | null, unit = ""): string {
@@ -210,7 +272,12 @@ export function formatChecks(checks: readonly BudgetCheck[]): string {
   const lines = checks.map((c) => {
     const cell = `${c.profile}@${c.connections} ${c.scenario}`;
     const aggregate = c.budget.aggregate === "max" ? "worst" : "median";
-    return `${c.pass ? "PASS" : "FAIL"}  ${c.budget.id.padEnd(28)} ${cell.padEnd(28)} ${aggregate} ${fmt(c.value, c.budget.unit)} (limit ${fmt(c.budget.max, c.budget.unit)})${c.note ? `  [${c.note}]` : ""}`;
+    const limit = `(limit ${fmt(c.budget.max, c.budget.unit)})`;
+    const figure =
+      c.inside === null
+        ? `${aggregate} ${fmt(c.value, c.budget.unit)} ${limit}${c.insideMissing ? `  [${c.insideMissing}]` : ""}`
+        : `inside the traced process ${aggregate} ${fmt(c.inside, c.budget.unit)} ${limit}; load figure ${fmt(c.value, c.budget.unit)}`;
+    return `${c.pass ? "PASS" : "FAIL"}  ${c.budget.id.padEnd(28)} ${cell.padEnd(28)} ${figure}${c.note ? `  [${c.note}]` : ""}`;
   });
   const failed = checks.filter((c) => !c.pass).length;
   lines.push(

@@ -8,7 +8,7 @@ import type { SpreadJson } from "./result-schema.js";
 import { checkTracingShare, formatTracingShareChecks } from "./profile/tracing-share-budgets.js";
 import { TRACING_SHARE_SCHEMA, type TracingShareResult } from "./profile/tracing-share-report.js";
 import { readResultFile } from "./report-writer.js";
-import { committedShareReadings, shareFigureFor } from "./share-reading.js";
+import { committedInsideProcess, shareFigureFor, type InsideProcess } from "./share-reading.js";
 import { evaluateTargets, formatTargets } from "./tracing-cost/budgets.js";
 import { RESULT_SCHEMA as TRACING_COST_SCHEMA, type TracingCostResult } from "./tracing-cost/result.js";
 
@@ -41,11 +41,14 @@ export function checkResultFile(path: string, budgets: BudgetFile): FileCheck {
     return { text: formatTracingShareChecks(checks), pass: checks.every((c) => c.pass) };
   }
   const result = readResultFile(path);
-  const checks = checkBudgets(result, budgets);
+  const inside = committedInsideProcess(result.machine);
+  const checks = checkBudgets(result, budgets, inside);
   return {
-    text: [formatChecks(checks), ...formatAaControls(aaControls(result.runs)), ...formatShareReadings(checks)].join(
-      "\n",
-    ),
+    text: [
+      formatChecks(checks),
+      ...formatAaControls(aaControls(result.runs)),
+      ...formatShareReadings(checks, inside),
+    ].join("\n"),
     pass: checks.every((c) => c.pass),
   };
 }
@@ -69,16 +72,20 @@ function signedPct(v: number | null, digits = 1): string {
 }
 
 /** The committed tracing-share reading beside each load check that has one (share-reading.ts). */
-function formatShareReadings(checks: readonly BudgetCheck[]): string[] {
-  const readings = committedShareReadings();
+function formatShareReadings(checks: readonly BudgetCheck[], inside: InsideProcess): string[] {
+  const readings = inside.readings;
   const lines = new Map<string, string>();
   for (const c of checks) {
     const f = shareFigureFor(readings, c.budget.metric, c.scenario, c.profile, c.connections);
     if (!f) continue;
+    const pct = (s: SpreadJson) =>
+      `${signedPct(s.median, 2)} (${signedPct(s.min, 2)}..${signedPct(s.max, 2)}), ${s.n} processes`;
     const what =
       f.kind === "cpu-share"
-        ? `CPU over the untraced work ${signedPct(f.pct.median, 2)} (${signedPct(f.pct.min, 2)}..${signedPct(f.pct.max, 2)}), ${f.pct.n} processes`
-        : `longest hold of the loop ${f.ms.median?.toFixed(1)} ms (${f.ms.min?.toFixed(1)}..${f.ms.max?.toFixed(1)})`;
+        ? `CPU over the untraced work ${pct(f.pct)}`
+        : f.kind === "p99-part"
+          ? `tracing's part of the latency p99 ${pct(f.pct)}`
+          : `longest hold of the loop ${f.ms.median?.toFixed(1)} ms (${f.ms.min?.toFixed(1)}..${f.ms.max?.toFixed(1)})`;
     lines.set(
       `${c.profile}@${c.connections} ${c.scenario} ${f.kind}`,
       `  ${`${c.profile}@${c.connections}`.padEnd(14)} ${c.scenario.padEnd(12)} ${what}`,
@@ -86,7 +93,7 @@ function formatShareReadings(checks: readonly BudgetCheck[]): string[] {
   }
   if (lines.size === 0) return [];
   return [
-    "Inside the traced process (bench:tracing-share reference, median (min..max)): beside the CPU and throughput checks, tracing's CPU over the untraced work; beside the p99 checks, the longest tracing held the loop at a time",
+    `Inside the traced process (bench:tracing-share reference, measured at ${inside.commit?.slice(0, 12) ?? "an unknown commit"}, ${inside.sameService === true ? "the same service as this result" : inside.sameService === false ? "another build of the service than this result: it judges no check" : "whether the same service as this result is unknown: it judges no check"}; median (min..max)): beside the CPU and throughput checks, tracing's CPU over the untraced work; beside the p99 checks, tracing's part of the requests' p99 (or, in a reference without it, the longest tracing held the loop at a time)`,
     ...lines.values(),
   ];
 }

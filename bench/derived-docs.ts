@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { evaluateBudgets, type BudgetFile } from "./budgets.js";
 import { ROOT } from "./paths.js";
+import type { InsideProcess } from "./share-reading.js";
 import type { BenchResultFile, SummaryRow } from "./result-schema.js";
 import { PROFILES } from "./scenarios.js";
 import { TRACING_DEFAULTS } from "../src/tracing/index.js";
@@ -98,8 +99,12 @@ export function instanceSizingSection(result: BenchResultFile, sourcePath: strin
 }
 
 /** The README's benchmark line (between the markers): what the current reference says, in one sentence. */
-export function readmeBenchmarkLine(result: BenchResultFile, budgets: BudgetFile | null): string {
-  const { checks } = budgets ? evaluateBudgets(result, budgets) : { checks: [] };
+export function readmeBenchmarkLine(
+  result: BenchResultFile,
+  budgets: BudgetFile | null,
+  inside?: InsideProcess,
+): string {
+  const { checks } = budgets ? evaluateBudgets(result, budgets, inside) : { checks: [] };
   const failed = checks.filter((c) => !c.pass).length;
   const verdict =
     checks.length === 0
@@ -145,10 +150,15 @@ export function currentSection(text: string, section: Section): string {
 }
 
 /** Rewrites the generated blocks of docs/deployment.md and README.md from a result. Returns the files written. */
-export function writeDerivedDocs(result: BenchResultFile, sourcePath: string, budgets: BudgetFile | null): string[] {
+export function writeDerivedDocs(
+  result: BenchResultFile,
+  sourcePath: string,
+  budgets: BudgetFile | null,
+  inside?: InsideProcess,
+): string[] {
   const blocks: [Section, string][] = [
     [INSTANCE_SIZING, instanceSizingSection(result, sourcePath)],
-    [README_BENCHMARK, readmeBenchmarkLine(result, budgets)],
+    [README_BENCHMARK, readmeBenchmarkLine(result, budgets, inside)],
   ];
   return blocks.map(([section, block]) => {
     const path = join(ROOT, section.file);

@@ -46,7 +46,7 @@ test("docs/deployment.md's instance sizing and the README's benchmark line come 
   const readme = readFileSync(join(ROOT, README_BENCHMARK.file), "utf8");
   assert.equal(
     currentSection(readme, README_BENCHMARK),
-    readmeBenchmarkLine(page.result, page.budgets),
+    readmeBenchmarkLine(page.result, page.budgets, page.inside),
     `README.md's benchmark line is ${REGENERATE}`,
   );
 });

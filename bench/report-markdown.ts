@@ -7,7 +7,7 @@ import {
   TRACING_DEFAULTS,
 } from "../src/tracing/index.js";
 import { aaControlOf, aaControls, aaMetricOf, type AaControl } from "./aa-control.js";
-import { shareFigureFor, type ShareReading } from "./share-reading.js";
+import { shareFigureFor, type InsideProcess, type ShareReading } from "./share-reading.js";
 import { DEFAULT_ROUNDS } from "./cli-options.js";
 import { evaluateBudgets, type Budget, type BudgetCheck, type BudgetExemption, type BudgetFile } from "./budgets.js";
 import { cellLoads, loadOf, type CellLoad } from "./cell-load.js";
@@ -37,10 +37,11 @@ export interface ReportOptions {
   chartsDir: string;
   budgets: BudgetFile | null;
   /**
-   * bench:tracing-share's readings (share-reading.ts), shown beside the CPU and throughput checks
-   * of the cells they measured; none: no such column.
+   * bench:tracing-share's readings and the build they measured (share-reading.ts), shown beside
+   * the CPU, throughput and p99 checks of the cells they measured, and judging the checks whose
+   * budget asks for it; none: no such column.
    */
-  shareReadings?: readonly ShareReading[];
+  inside?: InsideProcess;
 }
 
 const OVERHEAD_LABELS: Record<OverheadMetric, string> = {
@@ -74,7 +75,11 @@ export function describeBudget(b: Budget): string {
     `${b.profiles.join(" and ")}${b.connections ? ` @ ${b.connections.join(", ")} connections` : ""}`,
     ...(b.cells === "loaded" ? ["only the cells that load the service"] : []),
   ].join("; ");
-  return `\`${b.id}\`: ${what} ${limit}, ${b.aggregate === "max" ? "worst repetition" : "median of repetitions"} (${where})${b.source ? `. Source: ${b.source}` : ""}`;
+  const judged =
+    b.judgedBy === "same-process"
+      ? `. Judged inside the traced process where bench:tracing-share measured the cell and scenario: ${b.judgedByReason}`
+      : "";
+  return `\`${b.id}\`: ${what} ${limit}, ${b.aggregate === "max" ? "worst repetition" : "median of repetitions"} (${where})${b.source ? `. Source: ${b.source}` : ""}${judged}`;
 }
 
 /** Where the processes ran, in a clause; null when the result does not say (files before issue #11). */
@@ -324,9 +329,29 @@ function aaFigure(c: BudgetCheck, controls: readonly AaControl[]): string {
 function shareFigure(c: BudgetCheck, readings: readonly ShareReading[]): string {
   const figure = shareFigureFor(readings, c.budget.metric, c.scenario, c.profile, c.connections);
   if (!figure) return "–";
-  return figure.kind === "cpu-share"
-    ? `${withSpread(figure.pct, 2, signed)} %`
-    : `longest hold ${withSpread(figure.ms, 1)} ms`;
+  if (figure.kind === "longest-hold") return `longest hold ${withSpread(figure.ms, 1)} ms`;
+  return `${withSpread(figure.pct, 2, signed)} %${figure.kind === "p99-part" ? " of the p99" : ""}`;
+}
+
+/** The session store(s) of a run's services: the fresh-process runs' too, where it differs. */
+function sessionsOf(options: BenchResultFile["options"]): string {
+  const degraded = options.degradedSessionStore ?? options.sessionStore;
+  return degraded === options.sessionStore
+    ? options.sessionStore
+    : `${options.sessionStore} (paired windows), ${degraded} (fresh-process runs)`;
+}
+
+/** PASS or FAIL, and what judged it when that was not the load figure. */
+function verdictCell(c: BudgetCheck): string {
+  const unit = c.budget.unit === "%" ? " %" : c.budget.unit ? ` ${c.budget.unit}` : "";
+  const value = (v: number) => (c.budget.unit === "%" ? signed(v, 2) : num(v, 1));
+  const why = [
+    ...(c.inside !== null ? [`judged inside the traced process: ${value(c.inside)}${unit}`] : []),
+    ...(c.insideMissing ? [c.insideMissing] : []),
+    ...(c.note ? [c.note] : []),
+  ];
+  const verdict = c.pass ? "PASS" : "**FAIL**";
+  return why.length > 0 ? `${verdict} (${why.join("; ")})` : verdict;
 }
 
 function budgetTable(
@@ -356,7 +381,7 @@ function budgetTable(
           `${c.profile}@${c.connections} ${c.scenario}`,
           `${value}${unit}${c.budget.aggregate === "max" ? " (worst rep.)" : ""}`,
           `≤ ${c.budget.max}${unit}`,
-          c.pass ? "PASS" : `**FAIL**${c.note ? ` (${c.note})` : ""}`,
+          verdictCell(c),
           aaFigure(c, controls),
           ...(withShare ? [shareFigure(c, readings)] : []),
         ];
@@ -410,7 +435,7 @@ export function generateReport(result: BenchResultFile, options: ReportOptions):
   const md: string[] = [];
   const m = result.machine;
   const { checks, exemptions } = options.budgets
-    ? evaluateBudgets(result, options.budgets)
+    ? evaluateBudgets(result, options.budgets, options.inside)
     : { checks: [], exemptions: [] };
   const failed = checks.filter((c) => !c.pass);
   const threshold = options.budgets?.loadedServiceBusyPct ?? null;
@@ -522,7 +547,7 @@ export function generateReport(result: BenchResultFile, options: ReportOptions):
         ["CPU placement", result.placement?.description ?? "not recorded"],
         [
           "options",
-          `${result.options.quick ? "--quick, " : ""}${result.options.repeat} repetition(s), profiles ${result.options.profiles.join(", ")}, sessions ${result.options.sessionStore}, grace ≤ ${result.options.graceMaxSeconds} s, timeout ${result.options.timeoutSeconds} s`,
+          `${result.options.quick ? "--quick, " : ""}${result.options.repeat} repetition(s), profiles ${result.options.profiles.join(", ")}, sessions ${sessionsOf(result.options)}, grace ≤ ${result.options.graceMaxSeconds} s, timeout ${result.options.timeoutSeconds} s`,
         ],
         [
           "runs",
@@ -630,12 +655,12 @@ export function generateReport(result: BenchResultFile, options: ReportOptions):
   if (checks.length === 0) md.push("No budget applies to this result.");
   else {
     const controls = aaControls(result.runs);
-    const readings = options.shareReadings ?? [];
+    const readings = options.inside?.readings ?? [];
     md.push(budgetTable(checks, exemptions, controls, readings));
     md.push("");
     if (readings.length > 0) {
       md.push(
-        "The last column is read inside one traced process by `npm run bench:tracing-share` ([tracing-share.md](tracing-share.md), median (min…max) of its fresh processes), where the cell and scenario were measured there. Beside a CPU or throughput check: tracing's CPU over the untraced work, which at a saturated core, and with the instant model's all-CPU turn, is the CPU per request tracing adds and the throughput it takes. Beside a p99 check: the longest tracing held the main thread at a time, the most it can have added at once to a request's wait on the loop. Neither has a second process in it, so none of the noise below; they are shown beside the check, which is still judged on the load benchmark's figure.",
+        "The last column is read inside one traced process by `npm run bench:tracing-share` ([tracing-share.md](tracing-share.md), median (min…max) of its fresh processes), where the cell and scenario were measured there. Beside a CPU or throughput check: tracing's CPU over the untraced work, which at a saturated core, and with the instant model's all-CPU turn, is the CPU per request tracing adds and the throughput it takes. Beside a p99 check: tracing's part of the requests' latency p99, the p99 of the requests over the p99 of the same requests less the tracing work that fell inside each (or, in a reference that did not record it, the longest tracing held the main thread at a time). Neither has a second process in it, so none of the noise below. A budget marked \"judged inside the traced process\" (bench/budgets.json, `judgedBy`) is judged by that reading where there is one, and only when it measured the same service as this result (the same `src/` and `package-lock.json`): CPU per request and throughput loss by tracing's CPU over the untraced work, latency p99 by tracing's part of the p99 (the budget's median or worst of the processes). Everywhere else the load benchmark's figure judges.",
       );
       md.push("");
     }

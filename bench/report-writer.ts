@@ -8,7 +8,7 @@ import { BUDGETS_FILE, DOCS_FILE, ROOT } from "./paths.js";
 import { generateReport } from "./report-markdown.js";
 import { OUTAGE_REFERENCE_FILE, renderOutageMarkdown, type OutageResult } from "./outage/outage-report.js";
 import { assertResultFile, type BenchResultFile } from "./result-schema.js";
-import { committedShareReadings } from "./share-reading.js";
+import { committedInsideProcess, type InsideProcess } from "./share-reading.js";
 import { summarize } from "./summary.js";
 
 /**
@@ -31,23 +31,21 @@ export function renderPerformancePage(
   result: BenchResultFile;
   sourceLabel: string;
   budgets: BudgetFile | null;
+  inside: InsideProcess;
 } {
   const result = readResultFile(resultPath);
   const budgets = existsSync(BUDGETS_FILE) ? loadBudgets(BUDGETS_FILE) : null;
   const sourceLabel = relative(ROOT, resultPath) || resultPath;
-  // The tracing-share benchmark's reference stands beside the CPU, throughput and p99 checks.
-  const report = generateReport(result, {
-    sourceLabel,
-    chartsDir: chartsDirName,
-    budgets,
-    shareReadings: committedShareReadings(),
-  });
+  // The tracing-share benchmark's reference stands beside the CPU, throughput and p99 checks, and
+  // judges those whose budget asks for it when it measured the same service.
+  const inside = committedInsideProcess(result.machine);
+  const report = generateReport(result, { sourceLabel, chartsDir: chartsDirName, budgets, inside });
   // The outage-and-recovery benchmark has its own reference run; its section joins the page.
   const outage = existsSync(OUTAGE_REFERENCE_FILE)
     ? renderOutageMarkdown(JSON.parse(readFileSync(OUTAGE_REFERENCE_FILE, "utf8")) as OutageResult)
     : "";
   const markdown = outage ? `${report.markdown.trimEnd()}\n\n${outage}` : report.markdown;
-  return { markdown, charts: report.charts, result, sourceLabel, budgets };
+  return { markdown, charts: report.charts, result, sourceLabel, budgets, inside };
 }
 
 /** Writes the page and its charts (stale charts in the folder are removed). Returns the files written. */
@@ -63,6 +61,7 @@ export function writeReport(resultPath: string, docsFile: string): string[] {
     writeFileSync(join(chartsDir, name), svg);
     written.push(join(chartsDir, name));
   }
-  if (docsFile === DOCS_FILE) written.push(...writeDerivedDocs(page.result, page.sourceLabel, page.budgets));
+  if (docsFile === DOCS_FILE)
+    written.push(...writeDerivedDocs(page.result, page.sourceLabel, page.budgets, page.inside));
   return written;
 }

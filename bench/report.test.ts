@@ -6,7 +6,7 @@ import { summarize } from "./summary.js";
 import { escapeXml, groupedBarChart, lineChart, niceTicks } from "./svg-charts.js";
 import { fixtureResult } from "./test-fixture.js";
 import { methodNotes } from "./suite.js";
-import type { BudgetFile } from "./budgets.js";
+import type { Budget, BudgetFile } from "./budgets.js";
 
 const budgets = {
   budgets: [
@@ -134,6 +134,7 @@ test("a same-process reading stands beside the CPU and p99 checks of its own cel
     cell,
     overheadPct: { median, min: median - 0.1, max: median + 0.2, n: 3 },
     longestHoldMs: hold === null ? null : { median: hold, min: hold, max: hold + 1, n: 3 },
+    p99OverheadPct: null,
   });
   const withP99: BudgetFile = {
     ...loadedBudgets,
@@ -153,11 +154,11 @@ test("a same-process reading stands beside the CPU and p99 checks of its own cel
     sourceLabel: "x.json",
     chartsDir: "performance",
     budgets: withP99,
-    shareReadings: [
-      reading("realistic@256", 1.4, 1.8),
-      reading("realistic@64", 1.1, null),
-      reading("instant@16", 2.5, 3),
-    ],
+    inside: {
+      readings: [reading("realistic@256", 1.4, 1.8), reading("realistic@64", 1.1, null), reading("instant@16", 2.5, 3)],
+      sameService: true,
+      commit: "abc",
+    },
   });
   assert.match(
     markdown,
@@ -187,6 +188,52 @@ test("a same-process reading stands beside the CPU and p99 checks of its own cel
     budgets: loadedBudgets,
   });
   assert.doesNotMatch(plain.markdown, /inside the traced process/);
+});
+
+test("a check judged inside the traced process says so in its verdict, and its budget says why", () => {
+  const p99: Budget = {
+    id: "realistic.latency-p99",
+    profiles: ["realistic"],
+    scenarios: ["optimized"],
+    metric: "overhead.latencyP99Pct",
+    max: 5,
+    unit: "%",
+  };
+  const judged: BudgetFile = {
+    ...loadedBudgets,
+    budgets: [...loadedBudgets.budgets, p99].map((b) => ({
+      ...b,
+      judgedBy: "same-process" as const,
+      judgedByReason: "noise",
+    })),
+  };
+  const reading = {
+    scenario: "optimized",
+    cell: "realistic@256",
+    overheadPct: { median: 1.4, min: 1.3, max: 1.6, n: 3 },
+    longestHoldMs: { median: 1.8, min: 1.8, max: 1.8, n: 3 },
+    p99OverheadPct: { median: 0.9, min: 0.5, max: 1.2, n: 3 },
+  };
+  const page = (sameService: boolean | null) =>
+    generateReport(fixtureResult(), {
+      sourceLabel: "x.json",
+      chartsDir: "performance",
+      budgets: judged,
+      inside: { readings: [reading], sameService, commit: "abc" },
+    }).markdown;
+  const same = page(true);
+  assert.match(
+    same,
+    /\| realistic\.cpu \| realistic@256 optimized \| \+6\.7 % \| ≤ 3 % \| PASS \(judged inside the traced process: \+1\.40 %\) \|/,
+  );
+  assert.match(
+    same,
+    /Judged inside the traced process where bench:tracing-share measured the cell and scenario: noise/,
+  );
+  assert.match(
+    page(false),
+    /\| realistic\.cpu \| realistic@256 optimized \| \+6\.7 % \| ≤ 3 % \| \*\*FAIL\*\* \(the tracing-share reference measured another build of the service: judged by the load figure\) \|/,
+  );
 });
 
 test("a received % cut short by the grace limit is marked, with what the pipeline still held", () => {
@@ -287,4 +334,26 @@ test("the budget table prices each paired check with its cell's A/A control, and
   assert.match(row, /\| \+10\.0 % \|$/, "its last column is the A/A figure: the peers' off against ours");
   assert.match(markdown, /### The method's own noise: `off` against `off`/);
   assert.match(markdown, /\| instant@16 \| 2 \| \+10\.0 \|/);
+});
+
+test("the method says where the sessions were kept, the fresh-process runs' apart when they differ", () => {
+  const placement = { service: "0", others: "1", serviceCores: 1, description: "pinned" };
+  const split = methodNotes(placement, { sessionStore: "memory", degradedSessionStore: "sqlite" }).join(" ");
+  assert.match(
+    split,
+    /Sessions are kept in memory in the paired windows and in SQLite in the fresh-process runs \(the service's own default\)/,
+  );
+  const same = methodNotes(placement, { sessionStore: "sqlite", degradedSessionStore: "sqlite" }).join(" ");
+  assert.match(same, /Sessions are kept in SQLite in the paired windows and in SQLite in the fresh-process runs\./);
+  const result = fixtureResult();
+  result.options = { ...result.options, sessionStore: "memory", degradedSessionStore: "sqlite" };
+  const { markdown } = generateReport(result, { sourceLabel: "x.json", chartsDir: "performance", budgets: null });
+  assert.match(markdown, /sessions memory \(paired windows\), sqlite \(fresh-process runs\)/);
+  // A file from before the split: one store for every run.
+  const old = fixtureResult();
+  delete old.options.degradedSessionStore;
+  assert.match(
+    generateReport(old, { sourceLabel: "x.json", chartsDir: "performance", budgets: null }).markdown,
+    new RegExp(`sessions ${old.options.sessionStore}, grace`),
+  );
 });

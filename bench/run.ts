@@ -10,12 +10,13 @@ import { writeReport } from "./report-writer.js";
 import type { BenchResultFile } from "./result-schema.js";
 import { ServiceProcess } from "./service-process.js";
 import { readSourceState, referenceRefusal } from "./source-state.js";
+import { committedInsideProcess } from "./share-reading.js";
 import { runSuite } from "./suite.js";
 
 const rel = (p: string) => relative(ROOT, p) || p;
 
 function check(result: BenchResultFile): boolean {
-  const checks = checkBudgets(result, loadBudgets(BUDGETS_FILE));
+  const checks = checkBudgets(result, loadBudgets(BUDGETS_FILE), committedInsideProcess(result.machine));
   process.stdout.write(`${formatChecks(checks)}\n`);
   return checks.every((c) => c.pass);
 }

@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describeCommit, readSourceState, referenceRefusal } from "./source-state.js";
+import { describeCommit, readSourceState, referenceRefusal, sameServiceSource } from "./source-state.js";
 
 function gitRepo(): { dir: string; git: (...args: string[]) => string } {
   const dir = mkdtempSync(join(tmpdir(), "bench-source-state-"));
@@ -63,4 +63,32 @@ test("outside a git checkout nothing is claimed and --reference is refused", (t)
   assert.deepEqual([state.commit, state.dirty], [null, null]);
   assert.match(referenceRefusal(state) ?? "", /needs a git checkout/);
   assert.equal(describeCommit(null, null), "unknown");
+});
+
+test("two commits hold the same service when src/ and package-lock.json are the same in both, whatever else changed", (t) => {
+  const { dir, git } = gitRepo();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const commit = () => git("rev-parse", "HEAD").trim();
+  mkdirSync(join(dir, "src"));
+  writeFileSync(join(dir, "src", "service.ts"), "export const turn = 1;\n");
+  writeFileSync(join(dir, "package-lock.json"), "{}\n");
+  git("add", ".");
+  git("commit", "-q", "-m", "service");
+  const service = { commit: commit(), dirty: false };
+  writeFileSync(join(dir, "bench.ts"), "export const bench = 1;\n");
+  git("add", ".");
+  git("commit", "-q", "-m", "benchmark code only");
+  const benchOnly = { commit: commit(), dirty: false };
+  assert.equal(sameServiceSource(dir, service, benchOnly), true);
+  writeFileSync(join(dir, "src", "service.ts"), "export const turn = 2;\n");
+  git("commit", "-q", "-am", "service changed");
+  assert.equal(sameServiceSource(dir, service, { commit: commit(), dirty: false }), false);
+  writeFileSync(join(dir, "package-lock.json"), '{"lockfileVersion":3}\n');
+  git("commit", "-q", "-am", "dependencies changed");
+  assert.equal(sameServiceSource(dir, { commit: commit(), dirty: false }, { commit: commit(), dirty: false }), true);
+  assert.equal(sameServiceSource(dir, benchOnly, { commit: commit(), dirty: false }), false);
+  // A dirty tree measured what no commit holds; an unknown commit cannot be read: neither can be told.
+  assert.equal(sameServiceSource(dir, service, { ...benchOnly, dirty: true }), null);
+  assert.equal(sameServiceSource(dir, service, { commit: null, dirty: false }), null);
+  assert.equal(sameServiceSource(dir, service, { commit: "0".repeat(40), dirty: false }), null);
 });

@@ -53,3 +53,27 @@ export function describeCommit(commit: string | null, dirty: boolean | null, len
   if (commit === null) return "unknown";
   return `${commit.slice(0, length)}${dirty ? " (with uncommitted changes)" : dirty === null ? " (clean state unknown)" : ""}`;
 }
+
+/** What makes the service a benchmark measures: its code and its locked dependencies. */
+const SERVICE_SOURCE = ["src", "package-lock.json"] as const;
+
+/**
+ * Whether two clean commits hold the same service (SERVICE_SOURCE identical in both); null when
+ * that cannot be told: a commit unknown or not in this checkout, or a tree that was dirty (what
+ * it measured is in no commit). Two results of the same service may be read together though
+ * their commits differ in benchmark code or docs.
+ */
+export function sameServiceSource(
+  root: string,
+  a: Pick<SourceState, "commit" | "dirty">,
+  b: Pick<SourceState, "commit" | "dirty">,
+): boolean | null {
+  if (a.commit === null || b.commit === null || a.dirty !== false || b.dirty !== false) return null;
+  for (const path of SERVICE_SOURCE) {
+    const objectOf = (commit: string) => git(root, ["rev-parse", "--verify", "--quiet", `${commit}:${path}`]);
+    const [x, y] = [objectOf(a.commit), objectOf(b.commit)];
+    if (x === null || y === null) return null;
+    if (x.trim() !== y.trim()) return false;
+  }
+  return true;
+}

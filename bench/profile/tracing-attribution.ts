@@ -21,6 +21,12 @@ export interface CpuProfile {
   timeDeltas: number[];
 }
 
+/** A profile as V8 writes it, with its window on CLOCK_MONOTONIC (microseconds). */
+export interface TimedCpuProfile extends CpuProfile {
+  startTime: number;
+  endTime: number;
+}
+
 export interface SamplingHeapProfile {
   head: HeapNode;
 }
@@ -57,9 +63,9 @@ export interface CpuShare {
 }
 
 /** What each sample of a CPU profile was: idle, the collector, tracing's work (by the rule above) or other work. */
-type SampleKind = "idle" | "gc" | "tracing" | "other";
+export type SampleKind = "idle" | "gc" | "tracing" | "other";
 
-function sampleKinds(profile: CpuProfile, match: CodeMatch): (i: number) => SampleKind {
+export function sampleKinds(profile: CpuProfile, match: CodeMatch): (i: number) => SampleKind {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);

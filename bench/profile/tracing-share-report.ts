@@ -3,6 +3,7 @@
 import type { MachineInfo } from "../result-schema.js";
 import { describeCommit } from "../source-state.js";
 import { median } from "../stats.js";
+import type { LatencyWithoutTracing } from "./latency-without-tracing.js";
 import { STRETCH_THRESHOLDS_MS, type TracingCost, type TracingStretches } from "./tracing-attribution.js";
 import type { TracingShareCheck } from "./tracing-share-budgets.js";
 
@@ -32,6 +33,12 @@ export interface ShareRun {
    * Absent in a result written before holds were recorded; the page shows "–" for it.
    */
   stretches?: TracingStretches;
+  /**
+   * The latency p99 of the requests answered inside the CPU window, and of the same requests less
+   * tracing's samples inside each (latency-without-tracing.ts). Absent in a result written before
+   * it was recorded, or when no request lay inside the window.
+   */
+  tail?: LatencyWithoutTracing;
 }
 
 /** The stretch length the page counts per 1,000 turns, ms: a few sampling intervals, long enough to show in a request's latency. */
@@ -71,6 +78,16 @@ const pct = (v: number, digits = 2) => `${(v * 100).toFixed(digits)} %`;
 function spread(values: readonly number[], format: (v: number) => string): string {
   const [lo, hi] = [Math.min(...values), Math.max(...values)];
   return values.length > 1 ? `${format(median(values))} (${format(lo)}–${format(hi)})` : format(values[0]!);
+}
+
+/** A tail-latency figure over the runs that recorded one; "–" when none did. */
+function tailFigure(
+  runs: readonly ShareRun[],
+  figure: (tail: LatencyWithoutTracing) => number,
+  digits: number,
+): string {
+  const values = runs.flatMap((r) => (r.tail ? [figure(r.tail)] : []));
+  return values.length > 0 ? spread(values, (v) => v.toFixed(digits)) : "–";
 }
 
 /** A stretch figure over the runs that recorded stretches; "–" when none did. */
@@ -113,9 +130,9 @@ export function renderTracingSharePage(
   );
   md.push("");
   md.push(
-    `| scenario | cell | CPU per turn, us (all threads) | tracing's frames, % of main thread | GC, % of main thread | tracing's share of allocations | tracing, us per turn | over the untraced work | tracing's longest hold of the loop, ms | holds of ${COUNTED_STRETCH_MS} ms or more per 1,000 turns | CPU samples |`,
+    `| scenario | cell | CPU per turn, us (all threads) | tracing's frames, % of main thread | GC, % of main thread | tracing's share of allocations | tracing, us per turn | over the untraced work | tracing's longest hold of the loop, ms | holds of ${COUNTED_STRETCH_MS} ms or more per 1,000 turns | latency p99, ms | the same requests without tracing's samples, p99 ms | tracing's part of the p99 | CPU samples |`,
   );
-  md.push("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+  md.push("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
   for (const s of result.scenarios) {
     const runs = s.runs;
     md.push(
@@ -142,7 +159,11 @@ export function renderTracingSharePage(
         (st, r) =>
           r.turns > 0 ? (st.atLeast[STRETCH_THRESHOLDS_MS.indexOf(COUNTED_STRETCH_MS)]! * 1000) / r.turns : 0,
         2,
-      )} | ${spread(
+      )} | ${tailFigure(runs, (t) => t.p99Ms, 1)} | ${tailFigure(runs, (t) => t.p99WithoutTracingMs, 1)} | ${tailFigure(
+        runs,
+        (t) => t.p99OverheadPct,
+        2,
+      )}${runs.some((r) => r.tail) ? " %" : ""} | ${spread(
         runs.map((r) => r.cpuSamples),
         (v) => v.toFixed(0),
       )} |`,
@@ -150,7 +171,7 @@ export function renderTracingSharePage(
   }
   md.push("");
   md.push(
-    `Median (min–max) over the fresh processes of each scenario. A hold is a stretch of CPU samples in a row that are tracing's (with any collection between two of them): how long tracing kept the loop from everything else at a time, as a request waiting on the loop feels it; its length is its samples times the profile's median interval between samples (0.5 ms asked of V8, about 0.6 ms in practice), since a sample that comes late says what was running at its end, not in the gap before it.`,
+    `Median (min–max) over the fresh processes of each scenario. A hold is a stretch of CPU samples in a row that are tracing's (with any collection between two of them): how long tracing kept the loop from everything else at a time, as a request waiting on the loop feels it; its length is its samples times the profile's median interval between samples (0.5 ms asked of V8, about 0.6 ms in practice), since a sample that comes late says what was running at its end, not in the gap before it. The latency columns are the client's, over the requests that began and ended inside the CPU window: each request's latency, and the same request less the tracing samples that fell inside it (each standing for that median interval), the time it would have been answered sooner had tracing not held the loop then; their p99s are taken over the same requests, and tracing's part of the p99 is the one over the other, minus one. With the service on one core that is the most tracing's work can have delayed them; where a request was waiting on the model meanwhile, less.`,
   );
   md.push("");
   if (checks.length > 0) {

@@ -61,9 +61,10 @@ import {
   cpuShare,
   tracingCost,
   tracingStretches,
-  type CpuProfile,
   type SamplingHeapProfile,
+  type TimedCpuProfile,
 } from "./tracing-attribution.js";
+import { latencyWithoutTracing, type RequestSpan } from "./latency-without-tracing.js";
 import {
   renderTracingSharePage,
   shareCell,
@@ -286,15 +287,22 @@ async function measureOnce(cell: ShareCellSpec, rep: number): Promise<ShareRun> 
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
   let answered = 0;
   let stopping = false;
+  // Every answered request's span on CLOCK_MONOTONIC, the CPU profile's clock (latency-without-tracing.ts).
+  const spans: RequestSpan[] = [];
+  const nowUs = () => Number(process.hrtime.bigint() / 1000n);
   const send = (source: ConversationSource) =>
     new Promise<void>((done) => {
+      const startUs = nowUs();
       const req = request(
         `${service.baseUrl}/api/v1/chat`,
         { method: "POST", agent, headers: { "content-type": "application/json" } },
         (res) => {
           res.resume();
           res.on("end", () => {
-            if (res.statusCode === 200) answered++;
+            if (res.statusCode === 200) {
+              answered++;
+              spans.push({ startUs, endUs: nowUs() });
+            }
             done();
           });
         },
@@ -329,7 +337,7 @@ async function measureOnce(cell: ShareCellSpec, rep: number): Promise<ShareRun> 
     await Promise.all(clients);
     if (cpu0 === null || cpu1 === null || main0 === null || main1 === null)
       throw new Error("the service's CPU could not be read from /proc (Linux only)");
-    const cpuProfile = JSON.parse(readFileSync(join(dir, "cpu.cpuprofile"), "utf8")) as CpuProfile;
+    const cpuProfile = JSON.parse(readFileSync(join(dir, "cpu.cpuprofile"), "utf8")) as TimedCpuProfile;
     const heapProfile = JSON.parse(readFileSync(join(dir, "heap.heapprofile"), "utf8")) as SamplingHeapProfile;
     const share = cpuShare(cpuProfile);
     const allocation = allocationShare(heapProfile);
@@ -350,6 +358,7 @@ async function measureOnce(cell: ShareCellSpec, rep: number): Promise<ShareRun> 
       cpuPerTurnUs: turns > 0 ? (processCpuMs * 1000) / turns : Number.NaN,
       tracingPerTurnUs: turns > 0 ? (cost.processShare * processCpuMs * 1000) / turns : Number.NaN,
       stretches: tracingStretches(cpuProfile),
+      tail: latencyWithoutTracing(cpuProfile, spans) ?? undefined,
     };
   } finally {
     stopping = true;
@@ -376,7 +385,7 @@ for (const cell of plan) {
     const r = await measureOnce(cell, rep);
     runs.push(r);
     console.log(
-      `  process ${rep}: ${r.turns} turns, ${r.cpuPerTurnUs.toFixed(0)} us CPU per turn (all threads); tracing: main thread ${pct(r.cost.mainThreadShare)} (own frames ${pct(r.tracingMs / r.busyMs)}, GC ${pct(r.gcMs / r.busyMs)} x allocations ${pct(r.allocatedBytes > 0 ? r.tracingAllocatedBytes / r.allocatedBytes : 0)}), process ${pct(r.cost.processShare)} = ${r.tracingPerTurnUs.toFixed(1)} us per turn, ${pct(r.cost.overheadOfUntraced)} over the untraced work; longest hold of the loop ${r.stretches!.longestMs.toFixed(1)} ms, holds of 1/2/5/10 ms or more: ${r.stretches!.atLeast.join("/")}; ${r.cpuSamples} CPU samples`,
+      `  process ${rep}: ${r.turns} turns, ${r.cpuPerTurnUs.toFixed(0)} us CPU per turn (all threads); tracing: main thread ${pct(r.cost.mainThreadShare)} (own frames ${pct(r.tracingMs / r.busyMs)}, GC ${pct(r.gcMs / r.busyMs)} x allocations ${pct(r.allocatedBytes > 0 ? r.tracingAllocatedBytes / r.allocatedBytes : 0)}), process ${pct(r.cost.processShare)} = ${r.tracingPerTurnUs.toFixed(1)} us per turn, ${pct(r.cost.overheadOfUntraced)} over the untraced work; longest hold of the loop ${r.stretches!.longestMs.toFixed(1)} ms, holds of 1/2/5/10 ms or more: ${r.stretches!.atLeast.join("/")}; latency p99 ${r.tail ? `${r.tail.p99Ms.toFixed(1)} ms, ${r.tail.p99WithoutTracingMs.toFixed(1)} ms without tracing's samples (${r.tail.p99OverheadPct.toFixed(2)} %, ${r.tail.requests} requests)` : "n/a"}; ${r.cpuSamples} CPU samples`,
     );
   }
   console.log(
