@@ -17,5 +17,6 @@ export function machineInfo(root: string, source: SourceState = readSourceState(
     nodeVersion: process.version,
     gitCommit: source.commit,
     gitDirty: source.dirty,
+    serviceSource: source.service,
   };
 }

@@ -13,6 +13,12 @@ export interface MachineInfo {
   gitCommit: string | null;
   gitDirty: boolean | null;
   /**
+   * The git objects of the service's source (src/, package-lock.json) at gitCommit, read as the
+   * run started (source-state.ts, serviceSourceAt); null on a dirty tree. Absent in files written
+   * before it was recorded.
+   */
+  serviceSource?: string | null;
+  /**
    * True when commit and clean state were read as the run started, i.e. of the build that was
    * measured. Absent in files written before issue #11, which read them when the run ended.
    */

@@ -83,7 +83,9 @@ export interface InsideProcess {
  * The committed tracing-share reference's readings, and whether they measured the service
  * `loadMachine` names; no readings when there is no such file.
  */
-export function committedInsideProcess(loadMachine: Pick<MachineInfo, "gitCommit" | "gitDirty">): InsideProcess {
+export function committedInsideProcess(
+  loadMachine: Pick<MachineInfo, "gitCommit" | "gitDirty" | "serviceSource">,
+): InsideProcess {
   if (!existsSync(TRACING_SHARE_REFERENCE)) return { readings: [], sameService: null, commit: null };
   const result = JSON.parse(readFileSync(TRACING_SHARE_REFERENCE, "utf8")) as TracingShareResult;
   const share = result.machine;
@@ -91,8 +93,8 @@ export function committedInsideProcess(loadMachine: Pick<MachineInfo, "gitCommit
     readings: shareReadings(result),
     sameService: sameServiceSource(
       ROOT,
-      { commit: loadMachine.gitCommit, dirty: loadMachine.gitDirty },
-      { commit: share.gitCommit, dirty: share.gitDirty },
+      { commit: loadMachine.gitCommit, dirty: loadMachine.gitDirty, service: loadMachine.serviceSource },
+      { commit: share.gitCommit, dirty: share.gitDirty, service: share.serviceSource },
     ),
     commit: share.gitCommit,
   };

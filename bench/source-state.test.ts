@@ -4,7 +4,13 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describeCommit, readSourceState, referenceRefusal, sameServiceSource } from "./source-state.js";
+import {
+  describeCommit,
+  readSourceState,
+  referenceRefusal,
+  sameServiceSource,
+  serviceSourceAt,
+} from "./source-state.js";
 
 function gitRepo(): { dir: string; git: (...args: string[]) => string } {
   const dir = mkdtempSync(join(tmpdir(), "bench-source-state-"));
@@ -91,4 +97,27 @@ test("two commits hold the same service when src/ and package-lock.json are the 
   assert.equal(sameServiceSource(dir, service, { ...benchOnly, dirty: true }), null);
   assert.equal(sameServiceSource(dir, service, { commit: null, dirty: false }), null);
   assert.equal(sameServiceSource(dir, service, { commit: "0".repeat(40), dirty: false }), null);
+});
+
+test("a result records its service's source, so two results compare without the history (a shallow clone)", (t) => {
+  const { dir, git } = gitRepo();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // No src/ in this checkout: nothing to record.
+  assert.equal(readSourceState(dir).service, null);
+  mkdirSync(join(dir, "src"));
+  writeFileSync(join(dir, "src", "service.ts"), "export const turn = 1;\n");
+  writeFileSync(join(dir, "package-lock.json"), "{}\n");
+  git("add", ".");
+  git("commit", "-q", "-m", "service");
+  const state = readSourceState(dir);
+  assert.equal(state.service, serviceSourceAt(dir, state.commit!));
+  assert.match(state.service ?? "", /^[0-9a-f]{40} [0-9a-f]{40}$/);
+  // Commits this checkout does not hold, with their service recorded.
+  const [x, y] = ["1".repeat(40), "2".repeat(40)];
+  const recorded = (commit: string, service: string) => ({ commit, dirty: false, service });
+  assert.equal(sameServiceSource(dir, recorded(x, state.service!), recorded(y, state.service!)), true);
+  assert.equal(sameServiceSource(dir, recorded(x, state.service!), recorded(y, "other")), false);
+  // A dirty tree records none.
+  writeFileSync(join(dir, "src", "service.ts"), "export const turn = 2;\n");
+  assert.equal(readSourceState(dir).service, null);
 });

@@ -11,6 +11,12 @@ export interface SourceState {
   dirty: boolean | null;
   /** `git status --porcelain` lines, for the refusal message (at most the first 20). */
   changes: string[];
+  /**
+   * The service's source at that commit (serviceSourceAt), recorded with a result so that two
+   * results can be told to measure the same service without the history (a shallow clone has
+   * neither commit); null when the tree was dirty or git could not tell.
+   */
+  service: string | null;
 }
 
 function git(root: string, args: string[]): string | null {
@@ -29,10 +35,13 @@ export function readSourceState(root: string): SourceState {
   const head = git(root, ["rev-parse", "HEAD"]);
   const status = git(root, ["status", "--porcelain", "--untracked-files=all"]);
   const changes = status === null ? [] : status.split("\n").filter((line) => line.trim() !== "");
+  const commit = head === null ? null : head.trim();
+  const dirty = status === null ? null : changes.length > 0;
   return {
-    commit: head === null ? null : head.trim(),
-    dirty: status === null ? null : changes.length > 0,
+    commit,
+    dirty,
     changes: changes.slice(0, 20),
+    service: commit !== null && dirty === false ? serviceSourceAt(root, commit) : null,
   };
 }
 
@@ -57,23 +66,29 @@ export function describeCommit(commit: string | null, dirty: boolean | null, len
 /** What makes the service a benchmark measures: its code and its locked dependencies. */
 const SERVICE_SOURCE = ["src", "package-lock.json"] as const;
 
+/** The git objects of SERVICE_SOURCE at `commit`, as one string; null when git cannot read them. */
+export function serviceSourceAt(root: string, commit: string): string | null {
+  const objects = SERVICE_SOURCE.map((path) => git(root, ["rev-parse", "--verify", "--quiet", `${commit}:${path}`]));
+  return objects.some((object) => object === null) ? null : objects.map((object) => object!.trim()).join(" ");
+}
+
+/** What a result records of the source it measured (MachineInfo's fields). */
+export interface MeasuredSource {
+  commit: string | null;
+  dirty: boolean | null;
+  /** SourceState.service; absent in results written before it was recorded. */
+  service?: string | null;
+}
+
 /**
- * Whether two clean commits hold the same service (SERVICE_SOURCE identical in both); null when
- * that cannot be told: a commit unknown or not in this checkout, or a tree that was dirty (what
- * it measured is in no commit). Two results of the same service may be read together though
- * their commits differ in benchmark code or docs.
+ * Whether two results measured the same service (SERVICE_SOURCE identical), though their commits
+ * may differ in benchmark code or docs; null when that cannot be told: a tree that was dirty
+ * (what it measured is in no commit), or a commit neither recorded with its service source nor
+ * in this checkout.
  */
-export function sameServiceSource(
-  root: string,
-  a: Pick<SourceState, "commit" | "dirty">,
-  b: Pick<SourceState, "commit" | "dirty">,
-): boolean | null {
+export function sameServiceSource(root: string, a: MeasuredSource, b: MeasuredSource): boolean | null {
   if (a.commit === null || b.commit === null || a.dirty !== false || b.dirty !== false) return null;
-  for (const path of SERVICE_SOURCE) {
-    const objectOf = (commit: string) => git(root, ["rev-parse", "--verify", "--quiet", `${commit}:${path}`]);
-    const [x, y] = [objectOf(a.commit), objectOf(b.commit)];
-    if (x === null || y === null) return null;
-    if (x.trim() !== y.trim()) return false;
-  }
-  return true;
+  const [x, y] = [a, b].map((m) => m.service ?? serviceSourceAt(root, m.commit!));
+  if (!x || !y) return null;
+  return x === y;
 }
