@@ -11,7 +11,7 @@ import {
 } from "./budgets.js";
 import type { BenchResultFile } from "./result-schema.js";
 import { summarize } from "./summary.js";
-import { fixtureResult } from "./test-fixture.js";
+import { fixtureResult, fixtureShareReading } from "./test-fixture.js";
 
 const budgets: BudgetFile = {
   loadedServiceBusyPct: 70,
@@ -197,13 +197,7 @@ test("a budget judged inside the process takes the tracing-share reading of the 
       { ...budgets.budgets[4]!, max: 3, ...judged },
     ],
   };
-  const reading = {
-    scenario: "optimized",
-    cell: "instant@16",
-    overheadPct: { median: 0.7, min: 0.6, max: 0.8, n: 3 },
-    longestHoldMs: { median: 1.2, min: 0.6, max: 1.8, n: 3 },
-    p99OverheadPct: { median: 3.8, min: 2.7, max: 5.6, n: 3 },
-  };
+  const reading = fixtureShareReading("instant@16", [0.7, 0.6, 0.8], [1.2, 0.6, 1.8], [3.8, 2.7, 5.6]);
   const inside = { readings: [reading], sameService: true, commit: "abc" };
   const checks = checkBudgets(fixtureResult(), file, inside);
   const by = (id: string) => checks.find((c) => c.budget.id === id)!;

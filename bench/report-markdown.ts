@@ -341,9 +341,12 @@ function sessionsOf(options: BenchResultFile["options"]): string {
     : `${options.sessionStore} (paired windows), ${degraded} (fresh-process runs)`;
 }
 
+/** A budget's unit as the table writes it after a figure. */
+const unitOf = (b: Budget) => (b.unit === "%" ? " %" : b.unit ? ` ${b.unit}` : "");
+
 /** PASS or FAIL, and what judged it when that was not the load figure. */
 function verdictCell(c: BudgetCheck): string {
-  const unit = c.budget.unit === "%" ? " %" : c.budget.unit ? ` ${c.budget.unit}` : "";
+  const unit = unitOf(c.budget);
   const value = (v: number) => (c.budget.unit === "%" ? signed(v, 2) : num(v, 1));
   const why = [
     ...(c.inside !== null ? [`judged inside the traced process: ${value(c.inside)}${unit}`] : []),
@@ -360,7 +363,6 @@ function budgetTable(
   controls: readonly AaControl[],
   readings: readonly ShareReading[],
 ): string {
-  const unitOf = (b: Budget) => (b.unit === "%" ? " %" : b.unit ? ` ${b.unit}` : "");
   const withShare = readings.length > 0;
   return table(
     [

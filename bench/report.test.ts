@@ -4,7 +4,7 @@ import { generateReport, likelyCause, worstOverhead } from "./report-markdown.js
 import { assertResultFile } from "./result-schema.js";
 import { summarize } from "./summary.js";
 import { escapeXml, groupedBarChart, lineChart, niceTicks } from "./svg-charts.js";
-import { fixtureResult } from "./test-fixture.js";
+import { fixtureResult, fixtureShareReading } from "./test-fixture.js";
 import { methodNotes } from "./suite.js";
 import type { Budget, BudgetFile } from "./budgets.js";
 
@@ -128,27 +128,27 @@ test("the page says which cells load the service and which budget cells are not 
   );
 });
 
+/** A latency p99 budget on realistic's cells. */
+const realisticP99: Budget = {
+  id: "realistic.latency-p99",
+  profiles: ["realistic"],
+  scenarios: ["optimized"],
+  metric: "overhead.latencyP99Pct",
+  max: 5,
+  unit: "%",
+};
+
 test("a same-process reading stands beside the CPU and p99 checks of its own cell and scenario, not elsewhere", () => {
-  const reading = (cell: string, median: number, hold: number | null) => ({
-    scenario: "optimized",
-    cell,
-    overheadPct: { median, min: median - 0.1, max: median + 0.2, n: 3 },
-    longestHoldMs: hold === null ? null : { median: hold, min: hold, max: hold + 1, n: 3 },
-    p99OverheadPct: null,
-  });
+  const reading = (cell: string, median: number, hold: number | null) =>
+    fixtureShareReading(
+      cell,
+      [median, median - 0.1, median + 0.2],
+      hold === null ? null : [hold, hold, hold + 1],
+      null,
+    );
   const withP99: BudgetFile = {
     ...loadedBudgets,
-    budgets: [
-      ...loadedBudgets.budgets,
-      {
-        id: "realistic.latency-p99",
-        profiles: ["realistic"],
-        scenarios: ["optimized"],
-        metric: "overhead.latencyP99Pct",
-        max: 5,
-        unit: "%",
-      },
-    ],
+    budgets: [...loadedBudgets.budgets, realisticP99],
   };
   const { markdown } = generateReport(fixtureResult(), {
     sourceLabel: "x.json",
@@ -191,29 +191,15 @@ test("a same-process reading stands beside the CPU and p99 checks of its own cel
 });
 
 test("a check judged inside the traced process says so in its verdict, and its budget says why", () => {
-  const p99: Budget = {
-    id: "realistic.latency-p99",
-    profiles: ["realistic"],
-    scenarios: ["optimized"],
-    metric: "overhead.latencyP99Pct",
-    max: 5,
-    unit: "%",
-  };
   const judged: BudgetFile = {
     ...loadedBudgets,
-    budgets: [...loadedBudgets.budgets, p99].map((b) => ({
+    budgets: [...loadedBudgets.budgets, realisticP99].map((b) => ({
       ...b,
       judgedBy: "same-process" as const,
       judgedByReason: "noise",
     })),
   };
-  const reading = {
-    scenario: "optimized",
-    cell: "realistic@256",
-    overheadPct: { median: 1.4, min: 1.3, max: 1.6, n: 3 },
-    longestHoldMs: { median: 1.8, min: 1.8, max: 1.8, n: 3 },
-    p99OverheadPct: { median: 0.9, min: 0.5, max: 1.2, n: 3 },
-  };
+  const reading = fixtureShareReading("realistic@256", [1.4, 1.3, 1.6], [1.8, 1.8, 1.8], [0.9, 0.5, 1.2]);
   const page = (sameService: boolean | null) =>
     generateReport(fixtureResult(), {
       sourceLabel: "x.json",

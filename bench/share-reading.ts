@@ -137,13 +137,8 @@ export function insideProcessValue(
   readings: readonly ShareReading[],
   check: { metric: string; aggregate: "median" | "max"; scenario: string; profile: string; connections: number },
 ): number | null {
-  const reading = readingOf(readings, check.scenario, check.profile, check.connections);
-  if (!reading) return null;
-  const figure = CPU_METRICS.has(check.metric)
-    ? reading.overheadPct
-    : TAIL_METRICS.has(check.metric)
-      ? reading.p99OverheadPct
-      : null;
-  if (!figure) return null;
-  return check.aggregate === "max" ? figure.max : figure.median;
+  const figure = shareFigureFor(readings, check.metric, check.scenario, check.profile, check.connections);
+  // A longest hold stands beside a p99 check but is no share of the p99: it judges nothing.
+  if (!figure || figure.kind === "longest-hold") return null;
+  return check.aggregate === "max" ? figure.pct.max : figure.pct.median;
 }

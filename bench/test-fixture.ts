@@ -1,5 +1,6 @@
 // A small, hand-made result for the report and budget tests (not a measurement).
-import { RESULT_SCHEMA, type BenchResultFile, type RunResult } from "./result-schema.js";
+import { RESULT_SCHEMA, type BenchResultFile, type RunResult, type SpreadJson } from "./result-schema.js";
+import type { ShareReading } from "./share-reading.js";
 import type { ProfileName, ScenarioName } from "./scenarios.js";
 import { summarize } from "./summary.js";
 
@@ -196,5 +197,24 @@ export function fixtureResult(): BenchResultFile {
     notes: ["a note"],
     runs,
     summary: summarize(runs),
+  };
+}
+
+/** [median, min, max] over 3 processes. */
+const spreadOf3 = ([median, min, max]: readonly [number, number, number]): SpreadJson => ({ median, min, max, n: 3 });
+
+/** A tracing-share reading of `optimized` in `cell`: its CPU share, longest hold and part of the p99 as [median, min, max]. */
+export function fixtureShareReading(
+  cell: string,
+  share: readonly [number, number, number],
+  hold: readonly [number, number, number] | null,
+  p99: readonly [number, number, number] | null,
+): ShareReading {
+  return {
+    scenario: "optimized",
+    cell,
+    overheadPct: spreadOf3(share),
+    longestHoldMs: hold && spreadOf3(hold),
+    p99OverheadPct: p99 && spreadOf3(p99),
   };
 }
